@@ -1,0 +1,110 @@
+# Makefile - acme: one small static ACME client (acme.c + acme.h).
+#
+#   make                 vendor libraries (musl), then ./acme
+#   make test            ./acme and test/unit, then sh test/run.sh
+#   make asan            ./acme-asan and test/unit-asan (gcc, glibc, ASan+UBSan)
+#   make test-asan       test/run.sh with the sanitizer builds
+#   make demo            sh test/demo.sh
+#   make install         $(DESTDIR)$(PREFIX)/bin/acme and man1/acme.1
+#   make uninstall | clean | distclean (clean + vendor/out)
+#
+# Overridable: CC CFLAGS CPPFLAGS LDFLAGS STATIC PREFIX DESTDIR, and
+# ASAN_CC ASAN_CFLAGS for the sanitizer builds. The warning flags, include
+# path and libraries are added whatever CFLAGS says. CC is also the compiler
+# vendor/ builds BearSSL and libcurl with (see vendor/README.md).
+# Never -march=native: the binary must run on any CPU of its architecture.
+
+CC		= musl-gcc
+CFLAGS		= -Os -ffunction-sections -fdata-sections \
+		  -fno-asynchronous-unwind-tables -fno-unwind-tables -flto
+CPPFLAGS	=
+LDFLAGS		= -Wl,--gc-sections -flto -s
+STATIC		= -static
+PREFIX		= /usr/local
+DESTDIR		=
+BINDIR		= $(PREFIX)/bin
+MANDIR		= $(PREFIX)/share/man
+
+ASAN_CC		= gcc
+ASAN_CFLAGS	= -O1 -g -fno-omit-frame-pointer \
+		  -fsanitize=address,undefined -fno-sanitize-recover=all
+
+WARNINGS	= -Wall -Wextra -Wmissing-prototypes -Wstrict-prototypes \
+		  -Wshadow -Wpointer-arith -Wcast-qual -Wwrite-strings \
+		  -Wformat=2 -Wundef
+MUSL		= vendor/out/musl
+GLIBC		= vendor/out/glibc
+LIBS		= -lcurl -lbearssl
+
+SRCS		= acme.c acme.h
+TEST_SRCS	= $(wildcard test/*.c test/*.h)
+
+all: acme
+
+# vendor/ decides itself whether anything is out of date; a stamp only
+# changes (and so relinks us) when a library was rebuilt. Sources are
+# unpacked first, once, so that `make -j test test-asan` builds both library
+# variants side by side without racing on the shared source trees.
+vendor-sources:
+	@$(MAKE) --no-print-directory -C vendor sources
+
+$(MUSL)/.done: vendor-sources
+	@$(MAKE) --no-print-directory -C vendor musl MUSL_CC='$(CC)'
+
+$(GLIBC)/.done: vendor-sources
+	@$(MAKE) --no-print-directory -C vendor glibc GLIBC_CC='$(ASAN_CC)'
+
+vendor: $(MUSL)/.done
+
+acme: $(SRCS) $(MUSL)/.done
+	$(CC) $(WARNINGS) $(CFLAGS) $(CPPFLAGS) -isystem $(MUSL)/include \
+	    $(STATIC) $(LDFLAGS) -o $@ acme.c -L$(MUSL)/lib $(LIBS)
+
+# Unit tests: test/unit.c includes ../acme.c with ACME_NO_MAIN; same flags
+# as the product, plus debug information, not stripped.
+test/unit: $(TEST_SRCS) $(SRCS) $(MUSL)/.done
+	$(CC) $(WARNINGS) $(CFLAGS) -g $(CPPFLAGS) -isystem $(MUSL)/include \
+	    -DACME_NO_MAIN $(STATIC) $(filter-out -s,$(LDFLAGS)) \
+	    -o $@ test/unit.c -L$(MUSL)/lib $(LIBS)
+
+acme-asan: $(SRCS) $(GLIBC)/.done
+	$(ASAN_CC) $(WARNINGS) $(ASAN_CFLAGS) $(CPPFLAGS) \
+	    -isystem $(GLIBC)/include -o $@ acme.c -L$(GLIBC)/lib $(LIBS)
+
+test/unit-asan: $(TEST_SRCS) $(SRCS) $(GLIBC)/.done
+	$(ASAN_CC) $(WARNINGS) $(ASAN_CFLAGS) $(CPPFLAGS) \
+	    -isystem $(GLIBC)/include -DACME_NO_MAIN -o $@ test/unit.c \
+	    -L$(GLIBC)/lib $(LIBS)
+
+asan: acme-asan test/unit-asan
+
+# test/run.sh runs the unit binary and the end-to-end tests and prints the
+# final `N passed, N failed` line; it gets absolute paths to both binaries.
+test: acme test/unit
+	ACME='$(CURDIR)/acme' UNIT='$(CURDIR)/test/unit' sh test/run.sh
+
+test-asan: acme-asan test/unit-asan
+	ACME='$(CURDIR)/acme-asan' UNIT='$(CURDIR)/test/unit-asan' \
+	    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 sh test/run.sh
+
+demo: acme
+	ACME='$(CURDIR)/acme' sh test/demo.sh
+
+install: acme acme.1
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	install -m 755 acme $(DESTDIR)$(BINDIR)/acme
+	install -m 644 acme.1 $(DESTDIR)$(MANDIR)/man1/acme.1
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/acme $(DESTDIR)$(MANDIR)/man1/acme.1
+
+clean:
+	rm -f acme acme-asan test/unit test/unit-asan *.o test/*.o
+	rm -rf test/out test/tmp
+
+distclean: clean
+	$(MAKE) -C vendor distclean
+
+.PHONY: all vendor vendor-sources asan test test-asan demo install \
+	uninstall clean distclean

@@ -1,0 +1,5844 @@
+/*
+ * acme.c - a small static ACME (RFC 8555) client for devices without a
+ * real-time clock: Raspberry Pis, OpenWrt routers, initramfs, containers.
+ *
+ * Build: `make` (vendor/ fetches and builds BearSSL 0.6, libcurl 7.88.1 and
+ * jsmn 1.1.0, then links one static musl binary). Unit tests include this
+ * file with ACME_NO_MAIN defined; see test/.
+ *
+ * The file is ordered bottom-up: a section only calls sections above it.
+ * `grep -n '^/\* ====' acme.c` prints this table of contents.
+ *
+ *  1. Limits and configuration
+ *  2. Types and tables
+ *  3. Utilities
+ *  4. Encodings
+ *  5. JSON
+ *  6. Crypto
+ *  7. JOSE
+ *  8. DER and CSR
+ *  9. X.509 reading
+ * 10. Storage
+ * 11. Trusted time
+ * 12. HTTP
+ * 13. Challenges
+ * 14. ACME requests
+ * 15. ACME flows
+ * 16. Public API
+ * 17. CLI
+ */
+#define _GNU_SOURCE
+#include <sys/types.h>
+#include <sys/stat.h>
+#include <sys/socket.h>
+#include <sys/random.h>
+#include <sys/file.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bearssl.h>
+#include <curl/curl.h>
+
+#define JSMN_STATIC
+#define JSMN_STRICT
+#define JSMN_PARENT_LINKS
+#include "jsmn.h"
+
+#include "acme.h"
+
+/* ==== 1. Limits and configuration ==== */
+
+#define ACME_VERSION		"0.1.0"
+#define ACME_USER_AGENT		"acme/" ACME_VERSION
+
+/* Every size, count, depth, retry and wait a peer can influence. */
+#define BODY_MAX	(256 * 1024)	/* a chain of a few certs fits easily */
+#define HEADER_MAX	(8 * 1024)	/* one response header line */
+#define JSON_TOKENS_MAX	1024		/* an order with IDENT_MAX authz URLs */
+#define JSON_DEPTH_MAX	16		/* ACME objects nest 3 or 4 deep */
+#define JSON_STR_MAX	(64 * 1024)	/* one unescaped string value */
+#define IDENT_MAX	100		/* Let's Encrypt's SAN limit */
+#define IDENT_LEN_MAX	253		/* RFC 1035 name length */
+#define URL_MAX		2048		/* any URL from the server */
+#define NONCE_MAX	256		/* Replay-Nonce value */
+#define TOKEN_MAX	256		/* challenge token */
+#define NONCE_RETRIES	16		/* badNonce retries of one request: Pebble
+					   rejects up to 50% in tests; 2^-17 */
+#define POLL_DEADLINE	300		/* seconds for one order to settle */
+#define POLL_MIN	1		/* seconds between polls, at least */
+#define RETRY_AFTER_MAX	60		/* seconds honoured from Retry-After */
+#define PEM_MAX		(128 * 1024)	/* one PEM file we read */
+#define HTTP_TIMEOUT	30		/* seconds for one HTTP exchange */
+#define HTTP_CONNECT_TIMEOUT 15		/* seconds to connect */
+#define ERR_MSG_MAX	1024		/* one recorded error line */
+#define PROBLEM_SUB_MAX	10		/* subproblems reported */
+#define STANDALONE_REQ_MAX 4096		/* one request to the responder */
+#define PATH_LEN_MAX	4096		/* any path we build */
+#define NAME_LEN_MAX	255		/* certificate NAME (a file name) */
+#define CHAIN_MAX	8		/* certificates in one download */
+#define CONF_MAX	(16 * 1024)	/* one conf/NAME.conf */
+
+/* ==== 2. Types and tables ==== */
+
+enum log_level {
+	LOG_LEVEL_ERROR,
+	LOG_LEVEL_INFO,
+	LOG_LEVEL_DEBUG,
+	LOG_LEVEL_MAX
+};
+
+/* A growable byte buffer with a hard ceiling. data is owned. */
+struct buf {
+	unsigned char	*data;		/* owned, NUL-terminated when len<cap */
+	size_t		 len;
+	size_t		 cap;
+	size_t		 max;		/* 0 means BODY_MAX */
+};
+
+enum ident_type {
+	IDENT_DNS,
+	IDENT_IP,
+	IDENT_TYPE_MAX
+};
+
+static const char *const ident_type_names[IDENT_TYPE_MAX] = {
+	[IDENT_DNS] = "dns",
+	[IDENT_IP] = "ip",
+};
+
+/* One ACME identifier (RFC 8555 9.7.7, RFC 8738), validated. */
+struct ident {
+	enum ident_type	 type;
+	char		 value[IDENT_LEN_MAX + 1]; /* canonical text form */
+	unsigned char	 ip[16];	/* IDENT_IP: network order */
+	size_t		 iplen;		/* 4 or 16 for IDENT_IP */
+};
+
+/* ==== 3. Utilities ==== */
+
+static char err_msg[ERR_MSG_MAX];
+static int log_verbosity = LOG_LEVEL_INFO;
+
+/*
+ * Record the error of this run (the first one wins until err_clear()) and
+ * return code, so callers can `return err_set(ACME_ERR_IO, ...)`.
+ */
+static int
+err_set(int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err_msg[0] != '\0')
+		return code;
+	va_start(ap, fmt);
+	vsnprintf(err_msg, sizeof(err_msg), fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+/* Prefix the recorded error with context ("breadcrumb"); returns code. */
+static int
+err_wrap(int code, const char *fmt, ...)
+{
+	char prefix[256], old[ERR_MSG_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(prefix, sizeof(prefix), fmt, ap);
+	va_end(ap);
+	memcpy(old, err_msg, sizeof(old));
+	snprintf(err_msg, sizeof(err_msg), "%s: %s", prefix,
+	    old[0] != '\0' ? old : "failed");
+	return code;
+}
+
+static void
+err_clear(void)
+{
+	err_msg[0] = '\0';
+}
+
+static void
+log_msg(enum log_level level, const char *fmt, ...)
+{
+	va_list ap;
+
+	if ((int)level > log_verbosity)
+		return;
+	va_start(ap, fmt);
+	fputs("acme: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
+/* Wipe secrets; the compiler may not drop this memset. */
+static void
+wipe(void *p, size_t n)
+{
+	volatile unsigned char *v = p;
+
+	while (n-- > 0)
+		*v++ = 0;
+}
+
+/*
+ * Copy printable ASCII from untrusted text into dst for a log line; every
+ * other byte becomes '?'. Always NUL-terminates; truncates at cap - 1.
+ */
+static char *
+str_sanitize(char *dst, size_t cap, const char *src, size_t len)
+{
+	size_t i, j = 0;
+
+	for (i = 0; i < len && j + 1 < cap; i++) {
+		unsigned char c = (unsigned char)src[i];
+		dst[j++] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
+	}
+	dst[j] = '\0';
+	return dst;
+}
+
+/* Append n bytes, growing up to b->max; keeps a NUL after the data. */
+static int
+buf_append(struct buf *b, const void *p, size_t n)
+{
+	size_t max = b->max ? b->max : BODY_MAX;
+	size_t ncap;
+	unsigned char *nd;
+
+	if (n > max || b->len > max - n)
+		return err_set(ACME_ERR_LIMIT, "data exceeds %zu bytes", max);
+	if (b->len + n + 1 > b->cap) {
+		ncap = b->cap ? b->cap : 256;
+		while (ncap < b->len + n + 1)
+			ncap *= 2;
+		if ((nd = realloc(b->data, ncap)) == NULL)
+			return err_set(ACME_ERR_NOMEM, "out of memory");
+		b->data = nd;
+		b->cap = ncap;
+	}
+	memcpy(b->data + b->len, p, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+	return 0;
+}
+
+static int
+buf_puts(struct buf *b, const char *s)
+{
+	return buf_append(b, s, strlen(s));
+}
+
+static int
+buf_printf(struct buf *b, const char *fmt, ...)
+{
+	char tmp[1024];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(tmp))
+		return err_set(ACME_ERR_LIMIT, "formatted text too long");
+	return buf_append(b, tmp, (size_t)n);
+}
+
+/* Wipe (the buffer may hold a key) and release; accepts NULL. */
+static void
+buf_free(struct buf *b)
+{
+	if (b == NULL)
+		return;
+	if (b->data != NULL)
+		wipe(b->data, b->cap);
+	free(b->data);
+	b->data = NULL;
+	b->len = b->cap = 0;
+}
+
+static char *
+xstrdup(const char *s)
+{
+	char *d = strdup(s);
+
+	if (d == NULL)
+		err_set(ACME_ERR_NOMEM, "out of memory");
+	return d;
+}
+
+/*
+ * A DNS name as a CA accepts it: LDH labels of 1..63 bytes, at least two
+ * labels, no leading or trailing '-', 253 bytes in all, a last label not
+ * all digits. Lowercases into dst.
+ */
+static int
+ident_dns_check(const char *s, char *dst, size_t cap)
+{
+	size_t i, n = strlen(s), label = 0, labels = 1;
+
+	if (n == 0 || n > IDENT_LEN_MAX || n >= cap)
+		return -1;
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == '.') {
+			if (label == 0 || s[i - 1] == '-')
+				return -1;
+			label = 0;
+			labels++;
+		} else if (isalnum(c) || (c == '-' && label > 0)) {
+			if (++label > 63)
+				return -1;
+		} else
+			return -1;
+		dst[i] = (char)tolower(c);
+	}
+	dst[n] = '\0';
+	if (label == 0 || s[n - 1] == '-' || labels < 2)
+		return -1;
+	/* RFC 3696 2: a top-level label is never all digits (1.2.3.256). */
+	if (strspn(s + n - label, "0123456789") == label)
+		return -1;
+	return 0;
+}
+
+/* Parse an identifier: an IPv4 or IPv6 literal, else a DNS name. */
+static int
+ident_parse(const char *s, struct ident *id)
+{
+	memset(id, 0, sizeof(*id));
+	if (inet_pton(AF_INET, s, id->ip) == 1) {
+		id->type = IDENT_IP;
+		id->iplen = 4;
+	} else if (inet_pton(AF_INET6, s, id->ip) == 1) {
+		id->type = IDENT_IP;
+		id->iplen = 16;
+	} else {
+		id->type = IDENT_DNS;
+		if (ident_dns_check(s, id->value, sizeof(id->value)) < 0)
+			return err_set(ACME_ERR_USAGE,
+			    "'%.80s' is not a DNS name or IP address", s);
+		return 0;
+	}
+	/* RFC 8738 3: the canonical text form (RFC 5952 for IPv6). */
+	inet_ntop(id->iplen == 4 ? AF_INET : AF_INET6, id->ip, id->value,
+	    sizeof(id->value));
+	return 0;
+}
+
+/* LIMITS for section 1: move next to PEM_MAX. */
+#define PEM_LABEL_MAX	64		/* "BEGIN label": CERTIFICATE etc. */
+/* end of LIMITS for section 1 */
+
+/* ==== 4. Encodings ==== */
+
+/*
+ * base64url (RFC 4648 5) without padding for JOSE, standard base64
+ * (RFC 4648 4) with padding inside PEM (RFC 7468), lowercase hex, UTF-8.
+ * Encoders follow BearSSL's query mode: with a NULL destination they
+ * return the length they need, excluding the NUL they always write.
+ * Decoders are strict: one alphabet, no whitespace, no stray padding, zero
+ * unused bits, so every byte string has exactly one accepted encoding.
+ */
+
+static const char b64_alpha_url[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+static const char b64_alpha_std[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+static const char hex_digits[] = "0123456789abcdef";
+
+static const char pem_begin[] = "-----BEGIN ";
+static const char pem_end[] = "-----END ";
+static const char pem_dashes[] = "-----";
+
+/* The 6-bit value of c in the url or standard alphabet, or -1. */
+static int
+b64_value(unsigned char c, int url)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == (url ? '-' : '+'))
+		return 62;
+	if (c == (url ? '_' : '/'))
+		return 63;
+	return -1;
+}
+
+/*
+ * Encode len bytes with alphabet alpha, '=' padded when pad is set.
+ * dst NULL: return the length needed (without the NUL). Otherwise dst
+ * holds that length plus one; returns the characters written.
+ */
+static size_t
+b64_encode_with(char *dst, const void *src, size_t len, const char *alpha,
+    int pad)
+{
+	const unsigned char *s = src;
+	size_t i, o = 0, rem = len % 3;
+	uint32_t v;
+
+	if (dst == NULL)
+		return len / 3 * 4 + (rem == 0 ? 0 : pad ? 4 : rem + 1);
+	for (i = 0; i + 3 <= len; i += 3) {
+		v = (uint32_t)s[i] << 16 | (uint32_t)s[i + 1] << 8 | s[i + 2];
+		dst[o++] = alpha[v >> 18];
+		dst[o++] = alpha[v >> 12 & 63];
+		dst[o++] = alpha[v >> 6 & 63];
+		dst[o++] = alpha[v & 63];
+	}
+	if (rem > 0) {
+		v = (uint32_t)s[i] << 16 |
+		    (rem == 2 ? (uint32_t)s[i + 1] << 8 : 0);
+		dst[o++] = alpha[v >> 18];
+		dst[o++] = alpha[v >> 12 & 63];
+		if (rem == 2)
+			dst[o++] = alpha[v >> 6 & 63];
+		else if (pad)
+			dst[o++] = '=';
+		if (pad)
+			dst[o++] = '=';
+	}
+	dst[o] = '\0';
+	return o;
+}
+
+/*
+ * Decode unpadded base64 (url alphabet when url is set). dst NULL: only
+ * validate and return the decoded length. Returns that length,
+ * ACME_ERR_PROTO for a bad character, a length of 1 mod 4 or non-zero
+ * unused bits, ACME_ERR_LIMIT when cap is too small. Nothing partial
+ * survives a failure in dst.
+ */
+static int
+b64_decode_with(void *dst, size_t cap, const char *src, size_t len, int url)
+{
+	const char *what = url ? "base64url" : "PEM base64";
+	unsigned char *d = dst;
+	size_t i, o = 0, need;
+	uint32_t acc = 0;
+	int v, bits = 0, rc;
+
+	if (len % 4 == 1)
+		return err_set(ACME_ERR_PROTO, "%s: impossible length", what);
+	need = len / 4 * 3 + (len % 4 == 0 ? 0 : len % 4 - 1);
+	if (need > INT_MAX || (d != NULL && need > cap))
+		return err_set(ACME_ERR_LIMIT, "%s: decoded data too long",
+		    what);
+	for (i = 0; i < len; i++) {
+		if ((v = b64_value((unsigned char)src[i], url)) < 0) {
+			rc = err_set(ACME_ERR_PROTO, "%s: invalid character",
+			    what);
+			goto out;
+		}
+		acc = acc << 6 | (uint32_t)v;	/* holds bits + 6 bits */
+		if ((bits += 6) >= 8) {
+			bits -= 8;
+			if (d != NULL)
+				d[o] = (unsigned char)(acc >> bits);
+			o++;
+			acc &= (1u << bits) - 1;
+		}
+	}
+	/* RFC 4648 3.5: the unused low bits of the last character are 0. */
+	if (acc != 0) {
+		rc = err_set(ACME_ERR_PROTO, "%s: non-zero trailing bits",
+		    what);
+		goto out;
+	}
+	rc = (int)need;
+out:
+	if (rc < 0 && d != NULL)
+		wipe(d, o);
+	return rc;
+}
+
+/* Standard base64 with padding, as inside PEM; same contract as above. */
+static int
+b64_decode_padded(void *dst, size_t cap, const char *src, size_t len)
+{
+	size_t pad = 0;
+
+	if (len % 4 != 0)
+		return err_set(ACME_ERR_PROTO,
+		    "PEM base64: length is not a multiple of 4");
+	while (pad < 2 && len > pad && src[len - 1 - pad] == '=')
+		pad++;
+	return b64_decode_with(dst, cap, src, len - pad, 0);
+}
+
+/*
+ * base64url without padding (RFC 7515 2). dst NULL: return the length
+ * needed, excluding the NUL. Else dst has room for that plus the NUL;
+ * returns the characters written.
+ */
+static size_t
+b64u_encode(char *dst, const void *src, size_t len)
+{
+	return b64_encode_with(dst, src, len, b64_alpha_url, 0);
+}
+
+/* The same into a malloc'd NUL-terminated string; NULL on failure. */
+static char *
+b64u_encode_alloc(const void *src, size_t len)
+{
+	char *s;
+
+	if ((s = malloc(b64u_encode(NULL, src, len) + 1)) == NULL) {
+		err_set(ACME_ERR_NOMEM, "out of memory");
+		return NULL;
+	}
+	b64u_encode(s, src, len);
+	return s;
+}
+
+/*
+ * Decode base64url without padding into dst (cap bytes). Returns the
+ * decoded length; ACME_ERR_PROTO for padding, a bad character, a length
+ * of 1 mod 4 or non-zero unused bits; ACME_ERR_LIMIT when cap is too
+ * small. dst NULL: only validate and return the length (cap ignored).
+ */
+static int
+b64u_decode(void *dst, size_t cap, const char *src, size_t len)
+{
+	return b64_decode_with(dst, cap, src, len, 1);
+}
+
+/*
+ * 1 when s is a token we may put in a file name, a URL path or a hook's
+ * argument (RFC 8555 8.1: base64url alphabet): 1..TOKEN_MAX characters
+ * of [A-Za-z0-9_-]. Else 0.
+ */
+static int
+b64u_is_token(const char *s)
+{
+	size_t i, n;
+
+	if (s == NULL)
+		return 0;
+	n = strnlen(s, TOKEN_MAX + 1);
+	if (n == 0 || n > TOKEN_MAX)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (b64_value((unsigned char)s[i], 1) < 0)
+			return 0;
+	return 1;
+}
+
+/*
+ * Lowercase hex of len bytes plus a NUL into dst (2 * len + 1 bytes).
+ * Returns the characters written; dst NULL: returns 2 * len.
+ */
+static size_t
+hex_encode(char *dst, const void *src, size_t len)
+{
+	const unsigned char *s = src;
+	size_t i;
+
+	if (dst == NULL)
+		return 2 * len;
+	for (i = 0; i < len; i++) {
+		dst[2 * i] = hex_digits[s[i] >> 4];
+		dst[2 * i + 1] = hex_digits[s[i] & 15];
+	}
+	dst[2 * len] = '\0';
+	return 2 * len;
+}
+
+/*
+ * Length of the UTF-8 sequence at s (n bytes available) when it is one
+ * well-formed character (RFC 3629 4: no overlong forms, no surrogates,
+ * nothing above U+10FFFF), else -1.
+ */
+static int
+utf8_char_len(const unsigned char *s, size_t n)
+{
+	unsigned char lo = 0x80, hi = 0xbf;
+	int len, i;
+
+	if (n == 0)
+		return -1;
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		len = 2;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		len = 3;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		len = 4;
+	else
+		return -1;
+	if (s[0] == 0xe0)
+		lo = 0xa0;		/* overlong */
+	else if (s[0] == 0xed)
+		hi = 0x9f;		/* UTF-16 surrogates */
+	else if (s[0] == 0xf0)
+		lo = 0x90;		/* overlong */
+	else if (s[0] == 0xf4)
+		hi = 0x8f;		/* above U+10FFFF */
+	if (n < (size_t)len || s[1] < lo || s[1] > hi)
+		return -1;
+	for (i = 2; i < len; i++)
+		if (s[i] < 0x80 || s[i] > 0xbf)
+			return -1;
+	return len;
+}
+
+/* Write code point cp (not a surrogate, at most U+10FFFF) as UTF-8. */
+static int
+utf8_put(unsigned char *out, uint32_t cp)
+{
+	if (cp < 0x80) {
+		out[0] = (unsigned char)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		out[0] = (unsigned char)(0xc0 | cp >> 6);
+		out[1] = (unsigned char)(0x80 | (cp & 0x3f));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		out[0] = (unsigned char)(0xe0 | cp >> 12);
+		out[1] = (unsigned char)(0x80 | (cp >> 6 & 0x3f));
+		out[2] = (unsigned char)(0x80 | (cp & 0x3f));
+		return 3;
+	}
+	out[0] = (unsigned char)(0xf0 | cp >> 18);
+	out[1] = (unsigned char)(0x80 | (cp >> 12 & 0x3f));
+	out[2] = (unsigned char)(0x80 | (cp >> 6 & 0x3f));
+	out[3] = (unsigned char)(0x80 | (cp & 0x3f));
+	return 4;
+}
+
+/*
+ * RFC 7468 3: label = [ labelchar *( ["-" / SP] labelchar ) ] with
+ * labelchar any printable ASCII but '-'. We also want it non-empty and
+ * at most PEM_LABEL_MAX bytes.
+ */
+static int
+pem_label_ok(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n == 0 || n > PEM_LABEL_MAX)
+		return 0;
+	for (i = 0; i < n; i++) {
+		if (s[i] == '-' || s[i] == ' ') {
+			if (i == 0 || i == n - 1 || s[i - 1] == '-' ||
+			    s[i - 1] == ' ')
+				return 0;
+		} else if (s[i] < 0x21 || s[i] > 0x7e)
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * Append der as one PEM object: "-----BEGIN label-----", standard base64
+ * in lines of 64 columns, "-----END label-----", each ending in "\n"
+ * (RFC 7468 strict form). On failure out is as it was.
+ */
+static int
+pem_encode(struct buf *out, const char *label, const void *der, size_t len)
+{
+	const unsigned char *d = der;
+	char line[64 + 2];
+	size_t off, chunk, n, start = out->len;
+	int rc;
+
+	if (!pem_label_ok(label, strlen(label)) || len == 0)
+		return err_set(ACME_ERR_USAGE,
+		    "PEM: bad label or empty object");
+	if ((rc = buf_printf(out, "%s%s%s\n", pem_begin, label,
+	    pem_dashes)) < 0)
+		goto out;
+	for (off = 0; off < len; off += chunk) {
+		chunk = len - off < 48 ? len - off : 48;
+		n = b64_encode_with(line, d + off, chunk, b64_alpha_std, 1);
+		line[n++] = '\n';
+		if ((rc = buf_append(out, line, n)) < 0)
+			goto out;
+	}
+	rc = buf_printf(out, "%s%s%s\n", pem_end, label, pem_dashes);
+out:
+	wipe(line, sizeof(line));
+	if (rc < 0 && out->data != NULL) {
+		wipe(out->data + start, out->len - start);
+		out->len = start;
+	}
+	return rc;
+}
+
+/* One decoded PEM object; every field owned. */
+struct pem_obj {
+	char		*label;		/* owned, e.g. "CERTIFICATE" */
+	unsigned char	*der;		/* owned, wiped on free */
+	size_t		 len;
+};
+
+/* Wipe (an object may be a private key) and free objs[0..n); NULL ok. */
+static void
+pem_objs_free(struct pem_obj *objs, size_t n)
+{
+	size_t i;
+
+	if (objs == NULL)
+		return;
+	for (i = 0; i < n; i++) {
+		if (objs[i].der != NULL)
+			wipe(objs[i].der, objs[i].len);
+		free(objs[i].der);
+		free(objs[i].label);
+		memset(&objs[i], 0, sizeof(objs[i]));
+	}
+}
+
+/*
+ * The line at p, before end: returns its length without the line break
+ * and trailing blanks (CR, space, tab); *next is where the next starts.
+ */
+static size_t
+pem_line(const char *p, const char *end, const char **next)
+{
+	const char *nl = memchr(p, '\n', (size_t)(end - p));
+	const char *e = nl != NULL ? nl : end;
+
+	*next = nl != NULL ? nl + 1 : end;
+	while (e > p && (e[-1] == '\r' || e[-1] == ' ' || e[-1] == '\t'))
+		e--;
+	return (size_t)(e - p);
+}
+
+/*
+ * When the n bytes at line are kind ("-----BEGIN " or "-----END "), a
+ * valid label and "-----", copy the label into label (PEM_LABEL_MAX + 1
+ * bytes) and return 0; else -1.
+ */
+static int
+pem_banner(const char *line, size_t n, const char *kind, char *label)
+{
+	size_t k = strlen(kind), d = strlen(pem_dashes);
+
+	if (n < k + d || memcmp(line, kind, k) != 0 ||
+	    memcmp(line + n - d, pem_dashes, d) != 0 ||
+	    !pem_label_ok(line + k, n - k - d))
+		return -1;
+	memcpy(label, line + k, n - k - d);
+	label[n - k - d] = '\0';
+	return 0;
+}
+
+/*
+ * Decode the n bytes of base64 between two banners into obj, ignoring
+ * whitespace (RFC 7468 3 lax parsing). Headers (RFC 1421, as in
+ * encrypted keys) are refused.
+ */
+static int
+pem_body(const char *body, size_t n, const char *label, struct pem_obj *obj)
+{
+	char *b64 = NULL;
+	unsigned char *der = NULL;
+	size_t i, k = 0;
+	int rc, dlen = 0;
+
+	if ((b64 = malloc(n + 1)) == NULL) {
+		rc = err_set(ACME_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		if (body[i] == ':') {
+			rc = err_set(ACME_ERR_PROTO, "PEM %s has headers "
+			    "(encrypted?); not supported", label);
+			goto out;
+		}
+		if (body[i] != ' ' && body[i] != '\t' && body[i] != '\r' &&
+		    body[i] != '\n')
+			b64[k++] = body[i];
+	}
+	if ((rc = dlen = b64_decode_padded(NULL, 0, b64, k)) < 0)
+		goto out;
+	if (dlen == 0) {
+		rc = err_set(ACME_ERR_PROTO, "PEM %s is empty", label);
+		goto out;
+	}
+	if ((der = malloc((size_t)dlen)) == NULL ||
+	    (obj->label = xstrdup(label)) == NULL) {
+		rc = err_set(ACME_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	b64_decode_padded(der, (size_t)dlen, b64, k);
+	obj->der = der;
+	obj->len = (size_t)dlen;
+	der = NULL;
+	rc = 0;
+out:
+	if (b64 != NULL)
+		wipe(b64, n + 1);
+	free(b64);
+	free(der);
+	return rc;
+}
+
+/*
+ * The object whose BEGIN line carried label starts at *pp: find its END
+ * line, check the labels match, decode into obj; *pp moves past END.
+ */
+static int
+pem_object(const char **pp, const char *end, const char *label,
+    struct pem_obj *obj)
+{
+	const char *body = *pp, *q, *next = end;
+	char elabel[PEM_LABEL_MAX + 1];
+	size_t n = 0;
+
+	for (q = body; q < end; q = next) {
+		n = pem_line(q, end, &next);
+		if (n >= strlen(pem_end) && memcmp(q, pem_end,
+		    strlen(pem_end)) == 0)
+			break;
+	}
+	if (q >= end)
+		return err_set(ACME_ERR_PROTO, "PEM %s has no END line", label);
+	if (pem_banner(q, n, pem_end, elabel) < 0 ||
+	    strcmp(elabel, label) != 0)
+		return err_set(ACME_ERR_PROTO, "PEM %s: END line does not "
+		    "match", label);
+	*pp = next;
+	return pem_body(body, (size_t)(q - body), label, obj);
+}
+
+/*
+ * Decode every PEM object in the len bytes at pem (at most PEM_MAX) into
+ * objs[0..*n), in order; text outside objects is ignored (RFC 7468 2),
+ * so text without any object gives 0 and *n = 0. ACME_ERR_PROTO when an
+ * object is malformed; ACME_ERR_LIMIT when there are more than max or
+ * the text is too long. On failure *n is 0 and nothing is left
+ * allocated. Labels are RFC 7468 labels, so they are safe to print.
+ */
+static int
+pem_decode(const char *pem, size_t len, struct pem_obj *objs, size_t max,
+    size_t *n)
+{
+	const char *p = pem, *end = pem + len, *line;
+	char label[PEM_LABEL_MAX + 1];
+	size_t ll, count = 0;
+	int rc = 0;
+
+	*n = 0;
+	if (len > PEM_MAX)
+		return err_set(ACME_ERR_LIMIT, "PEM text exceeds %d bytes",
+		    PEM_MAX);
+	while (p < end) {
+		line = p;
+		ll = pem_line(line, end, &p);
+		if (ll < strlen(pem_begin) ||
+		    memcmp(line, pem_begin, strlen(pem_begin)) != 0)
+			continue;
+		if (pem_banner(line, ll, pem_begin, label) < 0) {
+			rc = err_set(ACME_ERR_PROTO,
+			    "malformed PEM BEGIN line");
+			goto out;
+		}
+		if (count == max) {
+			rc = err_set(ACME_ERR_LIMIT,
+			    "more than %zu PEM objects", max);
+			goto out;
+		}
+		if ((rc = pem_object(&p, end, label, &objs[count])) < 0)
+			goto out;
+		count++;
+	}
+out:
+	if (rc < 0) {
+		pem_objs_free(objs, count);
+		count = 0;
+	}
+	*n = count;
+	return rc;
+}
+
+/* ==== 5. JSON ==== */
+
+/*
+ * Reader: jsmn (strict, parent links) into a fixed token array, then our
+ * own pass over the tokens, since jsmn alone lets through trailing or
+ * doubled commas, missing colons, bare words such as "tru" and raw
+ * control characters in strings. After json_parse() succeeds the
+ * document is RFC 8259 JSON whose top level is an object, with at most
+ * JSON_TOKENS_MAX tokens and JSON_DEPTH_MAX nested containers, and the
+ * token sizes describe the tree exactly: an object's children are its
+ * keys (strings of size 1), a key's child is its value, an array's
+ * children are its elements. String escapes and UTF-8 are checked when a
+ * string is read (json_str), so one bad string in a member we never read
+ * does not fail a whole response.
+ *
+ * Only json_parse() records an error (and json_strdup() running out of
+ * memory): the accessors return -1 or a negative acme_error and record
+ * nothing, because members are often optional and only the caller knows
+ * what a missing one means ("order: missing status"). Under the
+ * first-error-wins rule a recorded probe would hide the real error.
+ *
+ * Writer: struct jw appends compact JSON (no whitespace, as the RFC 7638
+ * thumbprint needs) to a bounded struct buf; every string is escaped. The
+ * first error sticks and every later call does nothing until jw_finish()
+ * reports it; the buffer is then to be discarded.
+ */
+
+/* A parsed document. js is borrowed and must outlive the struct. */
+struct json {
+	const char	*js;		/* borrowed */
+	size_t		 len;
+	jsmntok_t	 tok[JSON_TOKENS_MAX];
+	int		 ntok;		/* 0 after a failed json_parse() */
+};
+
+/* RFC 8259 7: the two-character escapes and what they stand for. */
+static const char json_esc_in[] = "\"\\/bfnrt";
+static const char json_esc_out[] = "\"\\/\b\f\n\r\t";
+
+/* Token t when it exists and has the given type, else NULL. */
+static const jsmntok_t *
+json_tok(const struct json *j, int t, jsmntype_t type)
+{
+	if (t < 0 || t >= j->ntok || j->tok[t].type != type)
+		return NULL;
+	return &j->tok[t];
+}
+
+/* The index just after token t and all its descendants (pre-order). */
+static int
+json_skip(const struct json *j, int t)
+{
+	int pending = 1;
+
+	while (pending > 0 && t < j->ntok) {
+		pending += j->tok[t].size - 1;
+		t++;
+	}
+	return t;
+}
+
+/* First and one-past-last byte of token t, with a string's quotes. */
+static int
+json_ostart(const struct json *j, int t)
+{
+	return j->tok[t].start - (j->tok[t].type == JSMN_STRING);
+}
+
+static int
+json_oend(const struct json *j, int t)
+{
+	return j->tok[t].end + (j->tok[t].type == JSMN_STRING);
+}
+
+/*
+ * 1 when js[a..b) is JSON whitespace around exactly one sep, or only
+ * whitespace when sep is 0.
+ */
+static int
+json_gap_ok(const struct json *j, int a, int b, char sep)
+{
+	int seen = 0;
+
+	if (a < 0 || a > b || (size_t)b > j->len)
+		return 0;
+	for (; a < b; a++) {
+		char c = j->js[a];
+		if (c == ' ' || c == '\t' || c == '\n' || c == '\r')
+			continue;
+		if (sep == 0 || c != sep || seen)
+			return 0;
+		seen = 1;
+	}
+	return sep == 0 || seen;
+}
+
+/* Skip decimal digits at s[*i..n); returns how many there were. */
+static size_t
+json_digits(const char *s, size_t n, size_t *i)
+{
+	size_t start = *i;
+
+	while (*i < n && s[*i] >= '0' && s[*i] <= '9')
+		(*i)++;
+	return *i - start;
+}
+
+/*
+ * RFC 8259 3 and 6: a primitive is true, false, null or
+ * number = [ "-" ] ( "0" / 1-9 *DIGIT ) [ "." 1*DIGIT ]
+ *     [ ( "e" / "E" ) [ "-" / "+" ] 1*DIGIT ]
+ */
+static int
+json_primitive_ok(const char *s, size_t n)
+{
+	size_t i = 0;
+
+	if ((n == 4 && memcmp(s, "true", 4) == 0) ||
+	    (n == 5 && memcmp(s, "false", 5) == 0) ||
+	    (n == 4 && memcmp(s, "null", 4) == 0))
+		return 1;
+	if (i < n && s[i] == '-')
+		i++;
+	if (i < n && s[i] == '0')
+		i++;
+	else if (i >= n || s[i] < '1' || s[i] > '9' ||
+	    json_digits(s, n, &i) == 0)
+		return 0;
+	if (i < n && s[i] == '.' && (++i, json_digits(s, n, &i) == 0))
+		return 0;
+	if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+		i++;
+		if (i < n && (s[i] == '+' || s[i] == '-'))
+			i++;
+		if (json_digits(s, n, &i) == 0)
+			return 0;
+	}
+	return i == n;
+}
+
+/*
+ * Container c: its children are linked to it, an object's are keys
+ * with one value each, and the text between them is whitespace with
+ * commas and colons exactly where RFC 8259 4 and 5 put them.
+ */
+static int
+json_container_ok(const struct json *j, int c)
+{
+	const jsmntok_t *t = &j->tok[c];
+	int k = c + 1, v, n, pos = t->start + 1;
+
+	for (n = 0; n < t->size; n++) {
+		if (k >= j->ntok || j->tok[k].parent != c ||
+		    !json_gap_ok(j, pos, json_ostart(j, k), n == 0 ? 0 : ','))
+			return 0;
+		v = k;
+		if (t->type == JSMN_OBJECT) {
+			v = k + 1;
+			if (j->tok[k].type != JSMN_STRING ||
+			    j->tok[k].size != 1 || v >= j->ntok ||
+			    j->tok[v].parent != k ||
+			    !json_gap_ok(j, json_oend(j, k), json_ostart(j, v),
+			    ':'))
+				return 0;
+		}
+		pos = json_oend(j, v);
+		k = json_skip(j, v);
+	}
+	return json_gap_ok(j, pos, t->end - 1, 0);
+}
+
+/* One token is well formed (see json_container_ok for containers). */
+static int
+json_token_ok(const struct json *j, int i)
+{
+	const jsmntok_t *t = &j->tok[i];
+	int key, k;
+
+	switch (t->type) {
+	case JSMN_OBJECT:
+	case JSMN_ARRAY:
+		return json_container_ok(j, i);
+	case JSMN_STRING:
+		key = t->parent >= 0 && j->tok[t->parent].type == JSMN_OBJECT;
+		if (t->size != key)
+			return 0;
+		for (k = t->start; k < t->end; k++)
+			if ((unsigned char)j->js[k] < 0x20)
+				return 0;
+		return 1;
+	case JSMN_PRIMITIVE:
+		return t->size == 0 && json_primitive_ok(j->js + t->start,
+		    (size_t)(t->end - t->start));
+	default:
+		return 0;
+	}
+}
+
+/* Every container is at most JSON_DEPTH_MAX containers deep. */
+static int
+json_depth_ok(const struct json *j)
+{
+	unsigned char depth[JSON_TOKENS_MAX];
+	int i, p, d;
+
+	for (i = 0; i < j->ntok; i++) {
+		/* jsmn links a token only to an earlier one. */
+		p = j->tok[i].parent;
+		d = p >= 0 && p < i ? depth[p] : 0;
+		if ((j->tok[i].type == JSMN_OBJECT ||
+		    j->tok[i].type == JSMN_ARRAY) && ++d > JSON_DEPTH_MAX)
+			return 0;
+		depth[i] = (unsigned char)d;
+	}
+	return 1;
+}
+
+/* The whole text: whitespace around the top object, every token valid. */
+static int
+json_syntax_ok(const struct json *j)
+{
+	int i;
+
+	if (!json_gap_ok(j, 0, j->tok[0].start, 0) ||
+	    !json_gap_ok(j, j->tok[0].end, (int)j->len, 0))
+		return 0;
+	for (i = 0; i < j->ntok; i++)
+		if (!json_token_ok(j, i))
+			return 0;
+	return 1;
+}
+
+/*
+ * Parse the len bytes at js (borrowed for the life of j). Returns 0, or
+ * ACME_ERR_PROTO when the text is not JSON, its top level is not an
+ * object, it has more than JSON_TOKENS_MAX tokens or nests deeper than
+ * JSON_DEPTH_MAX; ACME_ERR_LIMIT when len exceeds BODY_MAX. Records the
+ * error; the server's text is never quoted in it.
+ */
+static int
+json_parse(struct json *j, const char *js, size_t len)
+{
+	jsmn_parser p;
+	int r, rc = ACME_ERR_PROTO;
+
+	j->js = js;
+	j->len = len;
+	j->ntok = 0;
+	if (len > BODY_MAX) {
+		rc = err_set(ACME_ERR_LIMIT, "JSON exceeds %d bytes", BODY_MAX);
+		goto out;
+	}
+	/* jsmn stops at a NUL: refuse what it would not see. */
+	if (len == 0 || memchr(js, '\0', len) != NULL)
+		goto bad;
+	jsmn_init(&p);
+	r = jsmn_parse(&p, js, len, j->tok, JSON_TOKENS_MAX);
+	if (r == JSMN_ERROR_NOMEM) {
+		err_set(rc, "JSON has more than %d tokens", JSON_TOKENS_MAX);
+		goto out;
+	}
+	if (r <= 0)
+		goto bad;
+	j->ntok = r;
+	if (j->tok[0].type != JSMN_OBJECT) {
+		err_set(rc, "JSON top level is not an object");
+		goto out;
+	}
+	if (!json_depth_ok(j)) {
+		err_set(rc, "JSON nested deeper than %d", JSON_DEPTH_MAX);
+		goto out;
+	}
+	if (!json_syntax_ok(j))
+		goto bad;
+	rc = 0;
+	goto out;
+bad:
+	err_set(rc, "malformed JSON");
+out:
+	if (rc < 0)
+		j->ntok = 0;
+	return rc;
+}
+
+/* The value of hex digit c, or -1. */
+static int
+json_hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* The value of the 4 hex digits at p (end bounds the text), or -1. */
+static long
+json_hex4(const char *p, const char *end)
+{
+	long v = 0;
+	int i, d;
+
+	if (end - p < 4)
+		return -1;
+	for (i = 0; i < 4; i++) {
+		if ((d = json_hexval(p[i])) < 0)
+			return -1;
+		v = v << 4 | d;
+	}
+	return v;
+}
+
+/*
+ * The \uXXXX escape at p (p[0] is the 'u'): a code point, a surrogate
+ * pair (RFC 8259 7) forming one, never U+0000. Writes UTF-8 to out and
+ * returns its length, or ACME_ERR_PROTO; *used is the bytes consumed.
+ */
+static int
+json_unescape_u(const char *p, const char *end, unsigned char *out,
+    size_t *used)
+{
+	long cp, lo;
+
+	if ((cp = json_hex4(p + 1, end)) < 0)
+		return ACME_ERR_PROTO;
+	*used = 5;
+	if (cp >= 0xdc00 && cp <= 0xdfff)
+		return ACME_ERR_PROTO;
+	if (cp >= 0xd800 && cp <= 0xdbff) {
+		if (end - p < 11 || p[5] != '\\' || p[6] != 'u' ||
+		    (lo = json_hex4(p + 7, end)) < 0xdc00 || lo > 0xdfff)
+			return ACME_ERR_PROTO;
+		cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+		*used = 11;
+	}
+	if (cp == 0)
+		return ACME_ERR_PROTO;
+	return utf8_put(out, (uint32_t)cp);
+}
+
+/*
+ * One character of the raw string text [*pp, end): a UTF-8 sequence as
+ * is, or an escape decoded. Writes 1..4 bytes to out, advances *pp and
+ * returns the count, or ACME_ERR_PROTO for a raw control character,
+ * invalid UTF-8 or a bad escape.
+ */
+static int
+json_unescape_one(const char **pp, const char *end, unsigned char *out)
+{
+	const char *p = *pp, *e;
+	size_t used;
+	int n;
+
+	if (*p != '\\') {
+		if ((unsigned char)*p < 0x20)
+			return ACME_ERR_PROTO;
+		n = utf8_char_len((const unsigned char *)p, (size_t)(end - p));
+		if (n < 0)
+			return ACME_ERR_PROTO;
+		memcpy(out, p, (size_t)n);
+		*pp = p + n;
+		return n;
+	}
+	if (end - p < 2)
+		return ACME_ERR_PROTO;
+	if (p[1] == 'u') {
+		if ((n = json_unescape_u(p + 1, end, out, &used)) < 0)
+			return n;
+		*pp = p + 1 + used;
+		return n;
+	}
+	if (p[1] == '\0' || (e = strchr(json_esc_in, p[1])) == NULL)
+		return ACME_ERR_PROTO;
+	out[0] = (unsigned char)json_esc_out[e - json_esc_in];
+	*pp = p + 2;
+	return 1;
+}
+
+/*
+ * Unescape string token t into dst (cap bytes, NUL-terminated). Returns
+ * the length; ACME_ERR_PROTO when t is not a string or has a bad escape,
+ * an unpaired surrogate, \u0000 or invalid UTF-8; ACME_ERR_LIMIT when it
+ * does not fit. On failure dst holds "" (when cap > 0). Records nothing.
+ */
+static int
+json_str(const struct json *j, int t, char *dst, size_t cap)
+{
+	const jsmntok_t *tk;
+	const char *p, *end;
+	unsigned char u[4];
+	size_t len = 0;
+	int n, rc;
+
+	if (cap == 0)
+		return ACME_ERR_LIMIT;
+	rc = ACME_ERR_PROTO;
+	if ((tk = json_tok(j, t, JSMN_STRING)) == NULL)
+		goto out;
+	p = j->js + tk->start;
+	end = j->js + tk->end;
+	while (p < end) {
+		if ((rc = n = json_unescape_one(&p, end, u)) < 0)
+			goto out;
+		if (len + (size_t)n >= cap) {
+			rc = ACME_ERR_LIMIT;
+			goto out;
+		}
+		memcpy(dst + len, u, (size_t)n);
+		len += (size_t)n;
+	}
+	rc = (int)len;
+out:
+	dst[rc < 0 ? 0 : len] = '\0';
+	return rc;
+}
+
+/*
+ * String token t unescaped (see json_str) into a malloc'd string of at
+ * most JSON_STR_MAX bytes, or NULL; only running out of memory is
+ * recorded.
+ */
+static char *
+json_strdup(const struct json *j, int t)
+{
+	const jsmntok_t *tk;
+	size_t cap;
+	char *s;
+
+	if ((tk = json_tok(j, t, JSMN_STRING)) == NULL)
+		return NULL;
+	/* Unescaping never makes a string longer. */
+	cap = (size_t)(tk->end - tk->start) + 1;
+	if (cap > JSON_STR_MAX + 1)
+		cap = JSON_STR_MAX + 1;
+	if ((s = malloc(cap)) == NULL) {
+		err_set(ACME_ERR_NOMEM, "out of memory");
+		return NULL;
+	}
+	if (json_str(j, t, s, cap) < 0) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+/* 1 when t is a string token equal to s once unescaped, else 0. */
+static int
+json_eq(const struct json *j, int t, const char *s)
+{
+	const jsmntok_t *tk;
+	const char *p, *end;
+	unsigned char u[4];
+	size_t len = 0, slen;
+	int n;
+
+	if ((tk = json_tok(j, t, JSMN_STRING)) == NULL || s == NULL)
+		return 0;
+	slen = strlen(s);
+	p = j->js + tk->start;
+	end = j->js + tk->end;
+	while (p < end) {
+		if ((n = json_unescape_one(&p, end, u)) < 0 ||
+		    len + (size_t)n > slen ||
+		    memcmp(s + len, u, (size_t)n) != 0)
+			return 0;
+		len += (size_t)n;
+	}
+	return len == slen;
+}
+
+/*
+ * The token of the value of member key in object obj, or -1 when obj is
+ * not an object or has no such member. Keys are compared unescaped; with
+ * duplicate keys the first wins. Nothing is recorded.
+ */
+static int
+json_get(const struct json *j, int obj, const char *key)
+{
+	const jsmntok_t *o;
+	int k, n;
+
+	if ((o = json_tok(j, obj, JSMN_OBJECT)) == NULL)
+		return -1;
+	for (n = 0, k = obj + 1; n < o->size && k < j->ntok; n++) {
+		if (json_eq(j, k, key))
+			return k + 1;
+		k = json_skip(j, k + 1);
+	}
+	return -1;
+}
+
+/*
+ * Member key of object obj as a string into dst, as json_str() does;
+ * ACME_ERR_PROTO also when the member is absent. Records nothing.
+ */
+static int
+json_get_str(const struct json *j, int obj, const char *key, char *dst,
+    size_t cap)
+{
+	return json_str(j, json_get(j, obj, key), dst, cap);
+}
+
+/* Number of elements of array t, or -1 when t is not an array. */
+static int
+json_array_len(const struct json *j, int t)
+{
+	const jsmntok_t *a;
+
+	if ((a = json_tok(j, t, JSMN_ARRAY)) == NULL)
+		return -1;
+	return a->size;
+}
+
+/* The token of element i of array arr, or -1. */
+static int
+json_array_at(const struct json *j, int arr, int i)
+{
+	int k, n;
+
+	if (i < 0 || i >= json_array_len(j, arr))
+		return -1;
+	for (n = 0, k = arr + 1; n < i; n++)
+		k = json_skip(j, k);
+	return k < j->ntok ? k : -1;
+}
+
+/* 1 for true, 0 for false, -1 for anything else (nothing recorded). */
+static int
+json_bool(const struct json *j, int t)
+{
+	const jsmntok_t *tk;
+
+	if ((tk = json_tok(j, t, JSMN_PRIMITIVE)) == NULL)
+		return -1;
+	if (tk->end - tk->start == 4 && memcmp(j->js + tk->start, "true", 4)
+	    == 0)
+		return 1;
+	if (tk->end - tk->start == 5 && memcmp(j->js + tk->start, "false", 5)
+	    == 0)
+		return 0;
+	return -1;
+}
+
+/*
+ * An integer primitive (no fraction, no exponent) that fits a long long
+ * into *out. Returns 0 or ACME_ERR_PROTO; records nothing.
+ */
+static int
+json_int(const struct json *j, int t, long long *out)
+{
+	const jsmntok_t *tk;
+	const char *s;
+	unsigned long long v = 0, lim = LLONG_MAX;
+	int i, n, neg;
+
+	if ((tk = json_tok(j, t, JSMN_PRIMITIVE)) == NULL)
+		return ACME_ERR_PROTO;
+	s = j->js + tk->start;
+	n = tk->end - tk->start;
+	if ((neg = (n > 0 && s[0] == '-')))
+		lim++;			/* -LLONG_MIN */
+	if (n == neg)
+		return ACME_ERR_PROTO;
+	for (i = neg; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9' ||
+		    v > (lim - (unsigned)(s[i] - '0')) / 10)
+			return ACME_ERR_PROTO;	/* not an integer, too big */
+		v = v * 10 + (unsigned)(s[i] - '0');
+	}
+	*out = neg ? (v == lim ? LLONG_MIN : -(long long)v) : (long long)v;
+	return 0;
+}
+
+/* The writer. b is borrowed; see the section comment for the errors. */
+struct jw {
+	struct buf	*b;		/* borrowed */
+	int		 depth;		/* open containers, <= JSON_DEPTH_MAX */
+	int		 err;		/* first error, sticky */
+	unsigned char	 first[JSON_DEPTH_MAX + 1]; /* no value yet at depth */
+	unsigned char	 obj[JSON_DEPTH_MAX + 1];   /* depth is an object */
+};
+
+static void
+jw_init(struct jw *w, struct buf *b)
+{
+	memset(w, 0, sizeof(*w));
+	w->b = b;
+	w->first[0] = 1;
+}
+
+/* Record the first error of w (and of the run). */
+static void
+jw_fail(struct jw *w, int code, const char *what)
+{
+	if (w->err == 0)
+		w->err = err_set(code, "JSON writer: %s", what);
+}
+
+static void
+jw_put(struct jw *w, const char *s, size_t n)
+{
+	int rc;
+
+	if (w->err == 0 && (rc = buf_append(w->b, s, n)) < 0)
+		w->err = rc;
+}
+
+/*
+ * A string value: '"', text with '"', '\' and control characters escaped
+ * (the latter as \u00XX), valid UTF-8 kept as is, '"'. Invalid UTF-8 is
+ * an error (ACME_ERR_USAGE): it would not be JSON.
+ */
+static void
+jw_escaped(struct jw *w, const char *s, size_t n)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	char esc[8];
+	size_t i = 0, run = 0;
+	int k;
+
+	jw_put(w, "\"", 1);
+	while (i < n && w->err == 0) {
+		if (u[i] >= 0x20 && u[i] != '"' && u[i] != '\\') {
+			if ((k = utf8_char_len(u + i, n - i)) < 0)
+				jw_fail(w, ACME_ERR_USAGE, "invalid UTF-8");
+			i += k > 0 ? (size_t)k : 1;
+			continue;
+		}
+		jw_put(w, s + run, i - run);
+		if (u[i] < 0x20)
+			snprintf(esc, sizeof(esc), "\\u%04x", u[i]);
+		else
+			snprintf(esc, sizeof(esc), "\\%c", s[i]);
+		jw_put(w, esc, strlen(esc));
+		run = ++i;
+	}
+	jw_put(w, s + run, n - run);
+	jw_put(w, "\"", 1);
+}
+
+/*
+ * Start a value: the comma when it is not the first at its depth, then
+ * "key": inside an object. key must be NULL at top level and in arrays,
+ * and set in objects. Returns 0 when the value may be written.
+ */
+static int
+jw_begin(struct jw *w, const char *key)
+{
+	int in_obj;
+
+	if (w->err != 0)
+		return -1;
+	if (w->depth < 0 || w->depth > JSON_DEPTH_MAX) {
+		jw_fail(w, ACME_ERR_USAGE, "corrupt writer");
+		return -1;
+	}
+	in_obj = w->depth > 0 && w->obj[w->depth];
+	if ((key != NULL) != in_obj)
+		jw_fail(w, ACME_ERR_USAGE, key != NULL ?
+		    "key outside an object" : "member without a key");
+	else if (w->depth == 0 && !w->first[0])
+		jw_fail(w, ACME_ERR_USAGE, "second top-level value");
+	if (w->err != 0)
+		return -1;
+	if (!w->first[w->depth])
+		jw_put(w, ",", 1);
+	w->first[w->depth] = 0;
+	if (key != NULL) {
+		jw_escaped(w, key, strlen(key));
+		jw_put(w, ":", 1);
+	}
+	return w->err == 0 ? 0 : -1;
+}
+
+static void
+jw_open(struct jw *w, const char *key, int obj)
+{
+	if (jw_begin(w, key) < 0)
+		return;
+	if (w->depth == JSON_DEPTH_MAX) {
+		jw_fail(w, ACME_ERR_USAGE, "nested too deep");
+		return;
+	}
+	w->depth++;
+	w->first[w->depth] = 1;
+	w->obj[w->depth] = (unsigned char)obj;
+	jw_put(w, obj ? "{" : "[", 1);
+}
+
+static void
+jw_close(struct jw *w, int obj)
+{
+	if (w->err != 0)
+		return;
+	if (w->depth == 0 || w->obj[w->depth] != obj) {
+		jw_fail(w, ACME_ERR_USAGE, "close does not match open");
+		return;
+	}
+	w->depth--;
+	jw_put(w, obj ? "}" : "]", 1);
+}
+
+/* Open an object: key NULL at top level or in an array. */
+static void
+jw_obj_open(struct jw *w, const char *key)
+{
+	jw_open(w, key, 1);
+}
+
+static void
+jw_obj_close(struct jw *w)
+{
+	jw_close(w, 1);
+}
+
+static void
+jw_arr_open(struct jw *w, const char *key)
+{
+	jw_open(w, key, 0);
+}
+
+static void
+jw_arr_close(struct jw *w)
+{
+	jw_close(w, 0);
+}
+
+/* A string of len bytes (may hold NUL, written as \u0000). */
+static void
+jw_strn(struct jw *w, const char *key, const char *val, size_t len)
+{
+	if (val == NULL)
+		jw_fail(w, ACME_ERR_USAGE, "NULL string");
+	if (jw_begin(w, key) == 0)
+		jw_escaped(w, val, len);
+}
+
+static void
+jw_str(struct jw *w, const char *key, const char *val)
+{
+	jw_strn(w, key, val, val != NULL ? strlen(val) : 0);
+}
+
+static void
+jw_bool(struct jw *w, const char *key, int v)
+{
+	if (jw_begin(w, key) == 0)
+		jw_put(w, v ? "true" : "false", v ? 4 : 5);
+}
+
+static void
+jw_int(struct jw *w, const char *key, long long v)
+{
+	char tmp[32];
+	int n;
+
+	n = snprintf(tmp, sizeof(tmp), "%lld", v);
+	if (jw_begin(w, key) == 0)
+		jw_put(w, tmp, (size_t)n);
+}
+
+/*
+ * A pre-built JSON value, copied as is: the caller vouches that it is
+ * one compact JSON value (made by another struct jw, say).
+ */
+static void
+jw_raw(struct jw *w, const char *key, const char *json)
+{
+	if (json == NULL || json[0] == '\0')
+		jw_fail(w, ACME_ERR_USAGE, "empty raw value");
+	if (jw_begin(w, key) == 0)
+		jw_put(w, json, strlen(json));
+}
+
+/*
+ * 0 when one complete value was written, else the first error:
+ * ACME_ERR_LIMIT or ACME_ERR_NOMEM from the buffer, ACME_ERR_USAGE for
+ * misuse (unbalanced containers, keys in the wrong place, bad UTF-8).
+ */
+static int
+jw_finish(struct jw *w)
+{
+	if (w->err == 0 && w->depth != 0)
+		jw_fail(w, ACME_ERR_USAGE, "unclosed container");
+	if (w->err == 0 && w->first[0])
+		jw_fail(w, ACME_ERR_USAGE, "nothing written");
+	return w->err;
+}
+
+/* ==== 6. Crypto ==== */
+
+/*
+ * Randomness, keys, hashes and signatures, all from BearSSL 0.6, plus the
+ * DER reader that key import (here) and X.509 reading (section 9) share.
+ * Nothing in this section allocates: a key lives in fixed buffers inside
+ * struct key, and every secret on the stack is wiped before returning.
+ */
+
+#define RNG_SEED_LEN	48		/* 384 bits: SHA-256 DRBG, NIST 800-90A */
+#define RSA_PUBEXP	65537		/* CAs refuse other exponents (e.g. 3) */
+#define RSA_BITS_MAX	4096		/* BearSSL's default keygen ceiling */
+#define KEY_DER_MAX	3072		/* PKCS#8 of RSA-4096 is about 2.4 KB */
+#define KEY_SIG_MAX	(RSA_BITS_MAX / 8) /* any signature we produce */
+#define KEY_PEM_OBJS	8		/* PEM blocks looked at in a key file */
+
+/* ---- random numbers ---- */
+
+static br_hmac_drbg_context rng_drbg;
+static int rng_seeded;
+
+/* Fill dst from the kernel, retrying EINTR and short reads. */
+static int
+rng_sys(void *dst, size_t n)
+{
+	unsigned char *p = dst;
+	ssize_t r;
+
+	while (n > 0) {
+		r = getrandom(p, n, 0);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return err_set(ACME_ERR_CRYPTO, "getrandom: %s",
+			    r < 0 ? strerror(errno) : "no data");
+		p += r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
+/*
+ * Seed the process DRBG (HMAC-DRBG, SHA-256) from getrandom(2); a later
+ * call mixes fresh kernel entropy into it. BUILD-FACTS 9: BearSSL's own
+ * seeder trusts RDRAND alone on x86, so it is never used. A forked child
+ * shares the parent's state: children exec and never draw from it.
+ */
+static int
+rng_init(void)
+{
+	unsigned char seed[RNG_SEED_LEN];
+	int rc;
+
+	if ((rc = rng_sys(seed, sizeof(seed))) == 0) {
+		if (rng_seeded)
+			br_hmac_drbg_update(&rng_drbg, seed, sizeof(seed));
+		else
+			br_hmac_drbg_init(&rng_drbg, &br_sha256_vtable, seed,
+			    sizeof(seed));
+		rng_seeded = 1;
+	}
+	wipe(seed, sizeof(seed));
+	return rc;
+}
+
+/* n random bytes into dst; seeds the DRBG on first use. */
+static int
+rng_bytes(void *dst, size_t n)
+{
+	int rc;
+
+	if (!rng_seeded && (rc = rng_init()) < 0)
+		return rc;
+	br_hmac_drbg_generate(&rng_drbg, dst, n);
+	return 0;
+}
+
+/* The DRBG for BearSSL calls that take a PRNG; only after rng_init(). */
+static const br_prng_class **
+rng_ctx(void)
+{
+	return &rng_drbg.vtable;
+}
+
+/* ---- hashes ---- */
+
+static int
+key_sha256(const void *data, size_t len, unsigned char out[32])
+{
+	br_sha256_context sc;
+
+	br_sha256_init(&sc);
+	br_sha256_update(&sc, data, len);
+	br_sha256_out(&sc, out);
+	return 0;
+}
+
+/* HMAC-SHA-256 (RFC 2104) of data under key; out gets 32 bytes. */
+static void
+hmac_sha256(const void *key, size_t klen, const void *data, size_t len,
+    unsigned char out[32])
+{
+	br_hmac_key_context kc;
+	br_hmac_context hc;
+
+	br_hmac_key_init(&kc, &br_sha256_vtable, key, klen);
+	br_hmac_init(&hc, &kc, 0);
+	br_hmac_update(&hc, data, len);
+	br_hmac_out(&hc, out);
+	wipe(&kc, sizeof(kc));
+	wipe(&hc, sizeof(hc));
+}
+
+/* Skip the leading zero bytes of an unsigned big-endian integer. */
+static void
+bn_strip(const unsigned char **p, size_t *len)
+{
+	while (*len > 0 && **p == 0) {
+		(*p)++;
+		(*len)--;
+	}
+}
+
+/* Whether two unsigned big-endian integers are equal. */
+static int
+bn_eq(const unsigned char *a, size_t alen, const unsigned char *b,
+    size_t blen)
+{
+	bn_strip(&a, &alen);
+	bn_strip(&b, &blen);
+	return alen == blen && memcmp(a, b, alen) == 0;
+}
+
+/* ---- DER reading ---- */
+
+/* X.690 universal tags used here and in sections 8 and 9. */
+enum der_tag {
+	DER_BOOLEAN = 0x01,
+	DER_INTEGER = 0x02,
+	DER_BIT_STRING = 0x03,
+	DER_OCTET_STRING = 0x04,
+	DER_NULL = 0x05,
+	DER_OID = 0x06,
+	DER_UTF8_STRING = 0x0c,
+	DER_PRINTABLE_STRING = 0x13,
+	DER_T61_STRING = 0x14,
+	DER_IA5_STRING = 0x16,
+	DER_SEQUENCE = 0x30,
+	DER_SET = 0x31
+};
+#define DER_CTX(n)	(0x80 | (n))	/* [n] IMPLICIT, primitive */
+#define DER_CTX_CONS(n)	(0xa0 | (n))	/* [n], constructed */
+
+/* A read cursor over DER bytes; both pointers are borrowed. */
+struct der_cur {
+	const unsigned char	*p;	/* next element */
+	const unsigned char	*end;	/* one past the last byte */
+};
+
+/*
+ * Read the next element of c (X.690 8.1, 10.1): a one-byte tag and a
+ * definite, minimal length of at most four bytes. val (may be NULL)
+ * gets the contents, tag (may be NULL) the tag; c moves past the
+ * element. Returns 0, or -1 when the bytes are not DER or run short.
+ */
+static int
+der_next(struct der_cur *c, unsigned *tag, struct der_cur *val)
+{
+	const unsigned char *p = c->p;
+	size_t avail = (size_t)(c->end - p), len, i = 2, nb;
+
+	if (avail < 2 || (p[0] & 0x1f) == 0x1f)
+		return -1;
+	if ((len = p[1]) & 0x80) {
+		nb = len & 0x7f;
+		if (nb == 0 || nb > 4 || avail < 2 + nb || p[2] == 0)
+			return -1;
+		for (len = 0; i < 2 + nb; i++)
+			len = (len << 8) | p[i];
+		if (len < 0x80)
+			return -1;
+	}
+	if (len > avail - i)
+		return -1;
+	if (tag != NULL)
+		*tag = p[0];
+	if (val != NULL) {
+		val->p = p + i;
+		val->end = p + i + len;
+	}
+	c->p = p + i + len;
+	return 0;
+}
+
+/* Read the next element, which must carry tag. */
+static int
+der_expect(struct der_cur *c, unsigned tag, struct der_cur *val)
+{
+	struct der_cur save = *c;
+	unsigned t;
+
+	if (der_next(c, &t, val) < 0 || t != tag) {
+		*c = save;
+		return -1;
+	}
+	return 0;
+}
+
+/* The tag of the next element, or -1 at the end. */
+static int
+der_peek(const struct der_cur *c)
+{
+	return c->p < c->end ? c->p[0] : -1;
+}
+
+static size_t
+der_size(const struct der_cur *c)
+{
+	return (size_t)(c->end - c->p);
+}
+
+/* Whether the contents val equal the given bytes (an OID, say). */
+static int
+der_eq(const struct der_cur *val, const unsigned char *b, size_t n)
+{
+	return der_size(val) == n && memcmp(val->p, b, n) == 0;
+}
+
+/* ---- keys ---- */
+
+enum key_type {
+	KEY_EC256,
+	KEY_EC384,
+	KEY_RSA2048,
+	KEY_RSA3072,
+	KEY_RSA4096,
+	KEY_TYPE_MAX
+};
+
+/* One row per --key-type; the digest serves both JWS and CSR. */
+static const struct key_type_info {
+	const char		*name;		/* --key-type, meta.txt */
+	int			 curve;		/* BR_EC_* or 0 for RSA */
+	unsigned		 bits;		/* curve or modulus size */
+	const char		*jws_alg;	/* RFC 7518 3.1 */
+	const char		*jwk_crv;	/* RFC 7518 6.2.1.1; NULL: RSA */
+	const br_hash_class	*hash;
+} key_types[KEY_TYPE_MAX] = {
+	[KEY_EC256] = { "ec256", BR_EC_secp256r1, 256, "ES256", "P-256",
+	    &br_sha256_vtable },
+	[KEY_EC384] = { "ec384", BR_EC_secp384r1, 384, "ES384", "P-384",
+	    &br_sha384_vtable },
+	[KEY_RSA2048] = { "rsa2048", 0, 2048, "RS256", NULL,
+	    &br_sha256_vtable },
+	[KEY_RSA3072] = { "rsa3072", 0, 3072, "RS256", NULL,
+	    &br_sha256_vtable },
+	[KEY_RSA4096] = { "rsa4096", 0, 4096, "RS256", NULL,
+	    &br_sha256_vtable },
+};
+
+struct key_ec {
+	br_ec_private_key	 sk;	/* x points into priv */
+	br_ec_public_key	 pk;	/* q points into pub: 04 || X || Y */
+	unsigned char		 priv[BR_EC_KBUF_PRIV_MAX_SIZE];
+	unsigned char		 pub[BR_EC_KBUF_PUB_MAX_SIZE];
+};
+
+struct key_rsa {
+	br_rsa_private_key	 sk;	/* p q dp dq iq point into priv */
+	br_rsa_public_key	 pk;	/* n e point into pub */
+	unsigned char		 priv[BR_RSA_KBUF_PRIV_SIZE(RSA_BITS_MAX)];
+	unsigned char		 pub[BR_RSA_KBUF_PUB_SIZE(RSA_BITS_MAX)];
+	unsigned char		 d[RSA_BITS_MAX / 8]; /* for PKCS#8 only */
+	size_t			 dlen;
+};
+
+/*
+ * A private key with its public half. The BearSSL structures point into
+ * the buffers of the same struct: never copy a struct key by assignment
+ * or memcpy. An all-zero struct key is an empty key; key_free() wipes.
+ */
+struct key {
+	enum key_type		 type;
+	int			 set;	/* 1 when a key is held */
+	union {
+		struct key_ec	 ec;
+		struct key_rsa	 rsa;
+	} u;
+};
+
+/* "ec256" ... "rsa4096" to enum key_type, or -1. */
+static int
+key_type_parse(const char *s)
+{
+	int t;
+
+	for (t = 0; t < KEY_TYPE_MAX; t++)
+		if (strcmp(s, key_types[t].name) == 0)
+			return t;
+	return -1;
+}
+
+/* Wipe a key; accepts NULL and an all-zero struct. */
+static void
+key_free(struct key *k)
+{
+	if (k != NULL)
+		wipe(k, sizeof(*k));
+}
+
+static int
+key_is_ec(const struct key *k)
+{
+	return key_types[k->type].curve != 0;
+}
+
+/* The EC key k holds; the scalar is checked against the curve order. */
+static int
+key_set_ec(struct key *k, int curve, const unsigned char *x, size_t xlen)
+{
+	const br_ec_impl *ec = br_ec_get_default();
+	struct key_ec *e = &k->u.ec;
+	const unsigned char *order;
+	size_t olen;
+	int t;
+
+	for (t = 0; t < KEY_TYPE_MAX && key_types[t].curve != curve; t++)
+		continue;
+	if (curve == 0 || t == KEY_TYPE_MAX)
+		return err_set(ACME_ERR_CRYPTO, "EC curve %d is not "
+		    "supported (P-256 and P-384 are)", curve);
+	order = ec->order(curve, &olen);
+	bn_strip(&x, &xlen);
+	if (xlen == 0 || xlen > olen || (xlen == olen &&
+	    memcmp(x, order, olen) >= 0))
+		return err_set(ACME_ERR_CRYPTO, "EC private key out of range");
+	memset(e->priv, 0, olen - xlen);
+	memcpy(e->priv + olen - xlen, x, xlen);
+	e->sk.curve = curve;
+	e->sk.x = e->priv;
+	e->sk.xlen = olen;
+	if (br_ec_compute_pub(ec, &e->pk, e->pub, &e->sk) == 0)
+		return err_set(ACME_ERR_CRYPTO, "EC public key computation");
+	k->type = (enum key_type)t;
+	k->set = 1;
+	return 0;
+}
+
+static int
+key_gen_ec(struct key *k, enum key_type t)
+{
+	unsigned char x[BR_EC_KBUF_PRIV_MAX_SIZE];
+	size_t n;
+	int rc;
+
+	n = br_ec_keygen(rng_ctx(), br_ec_get_default(), NULL, x,
+	    key_types[t].curve);
+	rc = n == 0 ? err_set(ACME_ERR_CRYPTO, "%s key generation failed",
+	    key_types[t].name) : key_set_ec(k, key_types[t].curve, x, n);
+	wipe(x, sizeof(x));
+	return rc;
+}
+
+static int
+key_gen_rsa(struct key *k, enum key_type t)
+{
+	br_rsa_keygen gen = br_rsa_keygen_get_default();
+	br_rsa_compute_privexp privexp = br_rsa_compute_privexp_get_default();
+	struct key_rsa *r = &k->u.rsa;
+
+	if (gen(rng_ctx(), &r->sk, r->priv, &r->pk, r->pub, key_types[t].bits,
+	    RSA_PUBEXP) == 0 ||
+	    (r->dlen = privexp(r->d, &r->sk, RSA_PUBEXP)) == 0)
+		return err_set(ACME_ERR_CRYPTO, "%s key generation failed",
+		    key_types[t].name);
+	k->type = t;
+	k->set = 1;
+	return 0;
+}
+
+/*
+ * Generate a fresh key of type t into k (whatever k held is wiped), with
+ * new kernel entropy mixed into the DRBG first. RSA keys use e = 65537.
+ */
+static int
+key_generate(struct key *k, enum key_type t)
+{
+	int rc;
+
+	key_free(k);
+	if ((unsigned)t >= KEY_TYPE_MAX)
+		return err_set(ACME_ERR_USAGE, "unknown key type %d", (int)t);
+	if ((rc = rng_init()) < 0)
+		return rc;
+	rc = key_types[t].curve != 0 ? key_gen_ec(k, t) : key_gen_rsa(k, t);
+	if (rc < 0)
+		key_free(k);
+	return rc;
+}
+
+/* PKCS#8 DER of k into dst (NULL: length query); 0 when it cannot. */
+static size_t
+key_pkcs8(void *dst, const struct key *k)
+{
+	const struct key_rsa *r = &k->u.rsa;
+
+	if (key_is_ec(k))
+		return br_encode_ec_pkcs8_der(dst, &k->u.ec.sk, &k->u.ec.pk);
+	return br_encode_rsa_pkcs8_der(dst, &r->sk, &r->pk, r->d, r->dlen);
+}
+
+/* Drop what was appended to b after length len, wiping it. */
+static void
+buf_rewind(struct buf *b, size_t len)
+{
+	if (b->data == NULL || b->len <= len)
+		return;
+	wipe(b->data + len, b->len - len);
+	b->len = len;
+}
+
+/*
+ * Append k as an unencrypted PKCS#8 "PRIVATE KEY" PEM block (RFC 5958,
+ * RFC 7468) to out. On failure out is as it was.
+ */
+static int
+key_to_pem(const struct key *k, struct buf *out)
+{
+	unsigned char der[KEY_DER_MAX];
+	size_t len, start = out->len;
+	int rc;
+
+	if (!k->set)
+		return err_set(ACME_ERR_USAGE, "no key to encode");
+	len = key_pkcs8(NULL, k);
+	if (len == 0 || len > sizeof(der))
+		return err_set(ACME_ERR_CRYPTO, "cannot encode the %s key",
+		    key_types[k->type].name);
+	key_pkcs8(der, k);
+	if ((rc = pem_encode(out, BR_ENCODE_PEM_PKCS8, der, len)) < 0)
+		buf_rewind(out, start);
+	wipe(der, sizeof(der));
+	return rc;
+}
+
+/*
+ * The public and private exponents of an RSA key in DER, which
+ * br_skey_decoder does not return (RFC 8017 A.1.2, RFC 5958 2):
+ *   RSAPrivateKey ::= SEQUENCE { version Version, modulus INTEGER,
+ *       publicExponent INTEGER, privateExponent INTEGER, prime1 ... }
+ *   OneAsymmetricKey ::= SEQUENCE { version Version,
+ *       privateKeyAlgorithm AlgorithmIdentifier, privateKey OCTET STRING,
+ *       ... }  -- privateKey holds an RSAPrivateKey
+ */
+static int
+key_rsa_exps(struct der_cur c, struct der_cur *e, struct der_cur *d)
+{
+	struct der_cur seq, inner;
+
+	if (der_expect(&c, DER_SEQUENCE, &seq) < 0 ||
+	    der_expect(&seq, DER_INTEGER, NULL) < 0)
+		return -1;
+	if (der_peek(&seq) == DER_SEQUENCE) {
+		if (der_next(&seq, NULL, NULL) < 0 ||
+		    der_expect(&seq, DER_OCTET_STRING, &inner) < 0 ||
+		    der_peek(&inner) != DER_SEQUENCE)
+			return -1;
+		return key_rsa_exps(inner, e, d);
+	}
+	if (der_expect(&seq, DER_INTEGER, NULL) < 0 ||
+	    der_expect(&seq, DER_INTEGER, e) < 0 ||
+	    der_expect(&seq, DER_INTEGER, d) < 0)
+		return -1;
+	return 0;
+}
+
+/* Copy one RSA private element into priv at *off; NULL when it is full. */
+static unsigned char *
+key_rsa_put(struct key_rsa *r, size_t *off, const unsigned char *v,
+    size_t len)
+{
+	unsigned char *p = r->priv + *off;
+
+	if (len > sizeof(r->priv) - *off)
+		return NULL;
+	memcpy(p, v, len);
+	*off += len;
+	return p;
+}
+
+/* Copy the CRT private key sk into r (sizes are checked). */
+static int
+key_rsa_copy(struct key_rsa *r, const br_rsa_private_key *sk)
+{
+	size_t off = 0;
+
+	r->sk = *sk;
+	if ((r->sk.p = key_rsa_put(r, &off, sk->p, sk->plen)) == NULL ||
+	    (r->sk.q = key_rsa_put(r, &off, sk->q, sk->qlen)) == NULL ||
+	    (r->sk.dp = key_rsa_put(r, &off, sk->dp, sk->dplen)) == NULL ||
+	    (r->sk.dq = key_rsa_put(r, &off, sk->dq, sk->dqlen)) == NULL ||
+	    (r->sk.iq = key_rsa_put(r, &off, sk->iq, sk->iqlen)) == NULL)
+		return err_set(ACME_ERR_CRYPTO, "RSA key too large");
+	return 0;
+}
+
+/* Pairwise check: a signature made with k verifies with its public key. */
+static int
+key_rsa_check(const struct key_rsa *r)
+{
+	unsigned char h[32], h2[32], sig[KEY_SIG_MAX];
+	size_t slen = (r->sk.n_bitlen + 7) / 8;
+	int ok;
+
+	key_sha256("acme key check", 14, h);
+	ok = br_rsa_pkcs1_sign_get_default()(BR_HASH_OID_SHA256, h,
+	    sizeof(h), &r->sk, sig) == 1 &&
+	    br_rsa_pkcs1_vrfy_get_default()(sig, slen, BR_HASH_OID_SHA256,
+	    sizeof(h2), &r->pk, h2) == 1 && memcmp(h, h2, sizeof(h)) == 0;
+	wipe(sig, sizeof(sig));
+	return ok ? 0 : err_set(ACME_ERR_CRYPTO, "RSA key is inconsistent");
+}
+
+/*
+ * n from p and q. BearSSL 0.6's i31 code refuses 4096-bit keys (its
+ * scratch array is two words short for two 2048-bit factors and their
+ * product); the i15 code takes them.
+ */
+static size_t
+key_rsa_modulus(void *n, const br_rsa_private_key *sk)
+{
+	size_t len = br_rsa_compute_modulus_get_default()(n, sk);
+
+	return len != 0 ? len : br_rsa_i15_compute_modulus(n, sk);
+}
+
+/*
+ * The RSA key k holds: the CRT elements from BearSSL's decoder, n
+ * recomputed from p and q, e and d as found in the DER (BearSSL can only
+ * recompute them when p and q are 3 mod 4, which OpenSSL's keys are
+ * not). The modulus must be exactly 2048, 3072 or 4096 bits.
+ */
+static int
+key_set_rsa(struct key *k, const br_rsa_private_key *sk,
+    const struct der_cur *e, const struct der_cur *d)
+{
+	struct key_rsa *r = &k->u.rsa;
+	const unsigned char *ep = e->p, *dp = d->p;
+	size_t elen = der_size(e), dlen = der_size(d), nlen;
+	int t, rc;
+
+	for (t = 0; t < KEY_TYPE_MAX && (key_types[t].curve != 0 ||
+	    key_types[t].bits != sk->n_bitlen); t++)
+		continue;
+	if (t == KEY_TYPE_MAX)
+		return err_set(ACME_ERR_CRYPTO, "RSA-%u keys are not "
+		    "supported (2048, 3072 and 4096 bits are)", sk->n_bitlen);
+	if ((rc = key_rsa_copy(r, sk)) < 0)
+		return rc;
+	bn_strip(&ep, &elen);
+	bn_strip(&dp, &dlen);
+	nlen = key_rsa_modulus(NULL, &r->sk);
+	if (nlen == 0 || elen == 0 || elen > 4 || dlen == 0 ||
+	    dlen > sizeof(r->d) || nlen + elen > sizeof(r->pub))
+		return err_set(ACME_ERR_CRYPTO, "malformed RSA key");
+	key_rsa_modulus(r->pub, &r->sk);
+	memcpy(r->pub + nlen, ep, elen);
+	r->pk = (br_rsa_public_key){ .n = r->pub, .nlen = nlen,
+	    .e = r->pub + nlen, .elen = elen };
+	memcpy(r->d, dp, dlen);
+	r->dlen = dlen;
+	k->type = (enum key_type)t;
+	k->set = 1;
+	return key_rsa_check(r);
+}
+
+static int
+key_from_rsa_der(struct key *k, const br_rsa_private_key *sk,
+    const unsigned char *der, size_t len)
+{
+	struct der_cur c = { der, der + len }, e, d;
+
+	if (key_rsa_exps(c, &e, &d) < 0)
+		return err_set(ACME_ERR_CRYPTO, "malformed RSA private key");
+	return key_set_rsa(k, sk, &e, &d);
+}
+
+/* A DER private key: PKCS#8, SEC1 (RFC 5915) or PKCS#1, told apart by
+ * BearSSL's decoder. */
+static int
+key_from_der(struct key *k, const unsigned char *der, size_t len)
+{
+	br_skey_decoder_context dc;
+	const br_ec_private_key *ec;
+	int rc, err;
+
+	br_skey_decoder_init(&dc);
+	br_skey_decoder_push(&dc, der, len);
+	if ((err = br_skey_decoder_last_error(&dc)) != 0)
+		rc = err_set(ACME_ERR_CRYPTO, "private key: unsupported "
+		    "type or malformed (BearSSL error %d)", err);
+	else if ((ec = br_skey_decoder_get_ec(&dc)) != NULL)
+		rc = key_set_ec(k, ec->curve, ec->x, ec->xlen);
+	else
+		rc = key_from_rsa_der(k, br_skey_decoder_get_rsa(&dc), der,
+		    len);
+	wipe(&dc, sizeof(dc));
+	return rc;
+}
+
+/*
+ * Read a private key from PEM text: the first "PRIVATE KEY" (PKCS#8),
+ * "EC PRIVATE KEY" (SEC1) or "RSA PRIVATE KEY" (PKCS#1) block; other
+ * blocks (EC PARAMETERS, certificates) are skipped. The public key is
+ * recomputed; type follows from the curve or modulus size. Whatever k
+ * held is wiped; on failure k is empty.
+ */
+static int
+key_from_pem(struct key *k, const char *pem, size_t len)
+{
+	static const char *const labels[] = { BR_ENCODE_PEM_PKCS8,
+	    BR_ENCODE_PEM_EC_RAW, BR_ENCODE_PEM_RSA_RAW };
+	struct pem_obj objs[KEY_PEM_OBJS];
+	const struct pem_obj *o = NULL;
+	size_t n = 0, i, j;
+	int rc;
+
+	key_free(k);
+	if ((rc = pem_decode(pem, len, objs, KEY_PEM_OBJS, &n)) < 0)
+		return rc;
+	for (i = 0; i < n && o == NULL; i++)
+		for (j = 0; j < sizeof(labels) / sizeof(labels[0]); j++)
+			if (strcmp(objs[i].label, labels[j]) == 0)
+				o = &objs[i];
+	if (o == NULL)
+		rc = err_set(ACME_ERR_CRYPTO, "no unencrypted private key in "
+		    "PEM data");
+	else
+		rc = key_from_der(k, o->der, o->len);
+	for (i = 0; i < n; i++)
+		wipe(objs[i].der, objs[i].len);
+	pem_objs_free(objs, n);
+	if (rc < 0)
+		key_free(k);
+	return rc;
+}
+
+/* RFC 7518 3.1 "alg" for k: ES256, ES384 or RS256; NULL for no key. */
+static const char *
+key_jws_alg(const struct key *k)
+{
+	return k->set ? key_types[k->type].jws_alg : NULL;
+}
+
+/* Hash msg with k's digest into h (64 bytes); returns the length. */
+static size_t
+key_hash(const struct key *k, const void *msg, size_t len, unsigned char *h)
+{
+	const br_hash_class *hc = key_types[k->type].hash;
+	br_hash_compat_context ctx;
+
+	hc->init(&ctx.vtable);
+	hc->update(&ctx.vtable, msg, len);
+	hc->out(&ctx.vtable, h);
+	return (hc->desc >> BR_HASHDESC_OUT_OFF) & BR_HASHDESC_OUT_MASK;
+}
+
+/*
+ * Sign msg with k into sig (cap bytes); returns the signature length.
+ * ECDSA (RFC 6979 deterministic in BearSSL) as raw r||s when asn1 is 0
+ * (RFC 7518 3.4) or as an Ecdsa-Sig-Value SEQUENCE (RFC 5480); RSA is
+ * PKCS#1 v1.5 with SHA-256 either way.
+ */
+static int
+key_sign(const struct key *k, const void *msg, size_t len,
+    unsigned char *sig, size_t cap, int asn1)
+{
+	unsigned char h[64];
+	size_t hlen, need, n;
+
+	if (!k->set)
+		return err_set(ACME_ERR_USAGE, "no key to sign with");
+	need = key_is_ec(k) ? key_types[k->type].bits / 4 + (asn1 ? 8 : 0) :
+	    (k->u.rsa.sk.n_bitlen + 7) / 8;
+	if (cap < need)
+		return err_set(ACME_ERR_USAGE, "signature buffer too small");
+	hlen = key_hash(k, msg, len, h);
+	if (!key_is_ec(k))
+		n = br_rsa_pkcs1_sign_get_default()(BR_HASH_OID_SHA256, h,
+		    hlen, &k->u.rsa.sk, sig) == 1 ? need : 0;
+	else if (asn1)
+		n = br_ecdsa_i31_sign_asn1(br_ec_get_default(),
+		    key_types[k->type].hash, h, &k->u.ec.sk, sig);
+	else
+		n = br_ecdsa_i31_sign_raw(br_ec_get_default(),
+		    key_types[k->type].hash, h, &k->u.ec.sk, sig);
+	if (n == 0)
+		return err_set(ACME_ERR_CRYPTO, "signing failed");
+	return (int)n;
+}
+
+/* A JWS signature (RFC 7518 3.3, 3.4): r||s for ECDSA, PKCS#1 for RSA. */
+static int
+key_sign_jws(const struct key *k, const void *msg, size_t len,
+    unsigned char *sig, size_t cap)
+{
+	return key_sign(k, msg, len, sig, cap, 0);
+}
+
+/* An X.509/PKCS#10 signature value (RFC 5758 3.2, RFC 4055 5). */
+static int
+key_sign_der(const struct key *k, const void *msg, size_t len,
+    unsigned char *sig, size_t cap)
+{
+	return key_sign(k, msg, len, sig, cap, 1);
+}
+/* ==== 7. JOSE ==== */
+
+/*
+ * JSON Web Keys (RFC 7517, 7518 6), thumbprints (RFC 7638) and the
+ * flattened JWS requests of RFC 8555 6.2, including the external account
+ * binding of RFC 8555 7.3.4. JSON always goes through the writer of
+ * section 5, so every string is escaped and there is no whitespace.
+ */
+
+#define JOSE_B64_CAP(n)	(((n) + 2) / 3 * 4 + 1)	/* base64url + NUL */
+#define JWK_JSON_MAX	2048	/* an RSA-4096 JWK is about 730 bytes */
+#define THUMBPRINT_LEN	43	/* base64url of a SHA-256 digest */
+
+/*
+ * Write k's public JWK as member key of w (key NULL: a bare value), with
+ * only the required members in lexicographic order, as RFC 7638 3.2
+ * wants for the thumbprint input:
+ *   {"crv":"P-256","kty":"EC","x":..,"y":..}  fixed-length coordinates
+ *   {"e":..,"kty":"RSA","n":..}               no leading zero octets
+ * An empty k fails the writer (ACME_ERR_USAGE at jw_finish()).
+ */
+static void
+jwk_write(struct jw *w, const char *key, const struct key *k)
+{
+	char a[JOSE_B64_CAP(RSA_BITS_MAX / 8)], b[sizeof(a)];
+	const unsigned char *n, *e;
+	size_t clen, nlen, elen;
+
+	jw_obj_open(w, key);
+	if (!k->set) {
+		jw_fail(w, ACME_ERR_USAGE, "no key for the JWK");
+	} else if (key_is_ec(k)) {
+		clen = (k->u.ec.pk.qlen - 1) / 2;
+		b64u_encode(a, k->u.ec.pk.q + 1, clen);
+		b64u_encode(b, k->u.ec.pk.q + 1 + clen, clen);
+		jw_str(w, "crv", key_types[k->type].jwk_crv);
+		jw_str(w, "kty", "EC");
+		jw_str(w, "x", a);
+		jw_str(w, "y", b);
+	} else {
+		n = k->u.rsa.pk.n, nlen = k->u.rsa.pk.nlen;
+		e = k->u.rsa.pk.e, elen = k->u.rsa.pk.elen;
+		bn_strip(&n, &nlen);
+		bn_strip(&e, &elen);
+		b64u_encode(a, e, elen);
+		b64u_encode(b, n, nlen);
+		jw_str(w, "e", a);
+		jw_str(w, "kty", "RSA");
+		jw_str(w, "n", b);
+	}
+	jw_obj_close(w);
+}
+
+/* k's public JWK as JSON text appended to out. */
+static int
+jwk_json(struct buf *out, const struct key *k)
+{
+	struct jw w;
+
+	if (!k->set)
+		return err_set(ACME_ERR_USAGE, "no key for the JWK");
+	jw_init(&w, out);
+	jwk_write(&w, NULL, k);
+	return jw_finish(&w);
+}
+
+/*
+ * RFC 7638 3: base64url(SHA-256(the JWK of jwk_write())), 43 characters
+ * and a NUL into out (cap at least 44).
+ */
+static int
+jwk_thumbprint(const struct key *k, char *out, size_t cap)
+{
+	struct buf b = { .max = JWK_JSON_MAX };
+	unsigned char h[32];
+	int rc;
+
+	if (cap < THUMBPRINT_LEN + 1)
+		return err_set(ACME_ERR_USAGE, "thumbprint buffer too small");
+	if ((rc = jwk_json(&b, k)) == 0) {
+		key_sha256(b.data, b.len, h);
+		b64u_encode(out, h, sizeof(h));
+	}
+	buf_free(&b);
+	return rc;
+}
+
+/*
+ * RFC 8555 8.1: keyAuthorization = token || '.' || thumbprint(account
+ * key). The token must be non-empty base64url (RFC 8555 8.3, 8.4).
+ */
+static int
+key_authorization(const struct key *acct, const char *token, char *out,
+    size_t cap)
+{
+	char tp[THUMBPRINT_LEN + 1];
+	size_t tlen = strlen(token);
+	int rc;
+
+	if (!b64u_is_token(token))
+		return err_set(ACME_ERR_PROTO, "malformed challenge token");
+	if (tlen + 1 + THUMBPRINT_LEN >= cap)
+		return err_set(ACME_ERR_LIMIT, "key authorization too long");
+	if ((rc = jwk_thumbprint(acct, tp, sizeof(tp))) < 0)
+		return rc;
+	memcpy(out, token, tlen);
+	out[tlen] = '.';
+	memcpy(out + tlen + 1, tp, THUMBPRINT_LEN + 1);
+	return 0;
+}
+
+/* Append base64url(src) to b. */
+static int
+jose_b64_append(struct buf *b, const void *src, size_t len)
+{
+	char *s;
+	int rc;
+
+	if ((s = b64u_encode_alloc(src, len)) == NULL)
+		return err_set(ACME_ERR_NOMEM, "out of memory");
+	rc = buf_puts(b, s);
+	free(s);
+	return rc;
+}
+
+/*
+ * RFC 7515 5.1: the JWS Signing Input, ASCII(BASE64URL(header) || '.' ||
+ * BASE64URL(payload)), appended to sin; *hlen gets the length of the
+ * encoded header. An empty payload encodes as "" (RFC 8555 6.3).
+ */
+static int
+jws_signing_input(struct buf *sin, const void *hdr, size_t len,
+    const void *payload, size_t plen, size_t *hlen)
+{
+	size_t start = sin->len;
+	int rc;
+
+	if ((rc = jose_b64_append(sin, hdr, len)) < 0)
+		return rc;
+	*hlen = sin->len - start;
+	if ((rc = buf_append(sin, ".", 1)) < 0 ||
+	    (plen > 0 && (rc = jose_b64_append(sin, payload, plen)) < 0))
+		return rc;
+	return 0;
+}
+
+/*
+ * RFC 7515 7.2.2: the flattened JSON serialization of a signed signing
+ * input: {"protected":..,"payload":..,"signature":..} appended to out.
+ */
+static int
+jws_flatten(struct buf *out, const struct buf *sin, size_t hlen,
+    const unsigned char *sig, size_t siglen)
+{
+	const char *s = (const char *)sin->data;
+	char sig64[JOSE_B64_CAP(KEY_SIG_MAX)];
+	struct jw w;
+
+	b64u_encode(sig64, sig, siglen);
+	jw_init(&w, out);
+	jw_obj_open(&w, NULL);
+	jw_strn(&w, "protected", s, hlen);
+	jw_strn(&w, "payload", s + hlen + 1, sin->len - hlen - 1);
+	jw_str(&w, "signature", sig64);
+	jw_obj_close(&w);
+	return jw_finish(&w);
+}
+
+/* Sign header (JSON text) and payload with k; the JWS goes to out. */
+static int
+jws_sign(struct buf *out, const struct key *k, const struct buf *hdr,
+    const void *payload, size_t plen)
+{
+	struct buf sin = { .max = BODY_MAX };
+	unsigned char sig[KEY_SIG_MAX];
+	size_t hlen = 0;
+	int rc, n;
+
+	if ((rc = jws_signing_input(&sin, hdr->data, hdr->len, payload, plen,
+	    &hlen)) < 0)
+		goto out;
+	if ((n = key_sign_jws(k, sin.data, sin.len, sig, sizeof(sig))) < 0) {
+		rc = n;
+		goto out;
+	}
+	rc = jws_flatten(out, &sin, hlen, sig, (size_t)n);
+out:
+	buf_free(&sin);
+	return rc;
+}
+
+/*
+ * RFC 8555 6.2: an ACME request body signed with k, appended to out.
+ * Protected header members in order: alg, then jwk (kid NULL: newAccount,
+ * revocation by certificate key) or kid (the account URL), nonce (NULL
+ * omits it: the inner JWS of a key change, RFC 8555 7.3.5), url.
+ * payload NULL is POST-as-GET: "payload":"" (RFC 8555 6.3). On failure
+ * out is as it was.
+ */
+static int
+jws_build(struct buf *out, const struct key *k, const char *kid,
+    const char *nonce, const char *url, const char *payload,
+    size_t payload_len)
+{
+	struct buf hdr = { .max = BODY_MAX };
+	size_t start = out->len;
+	struct jw w;
+	int rc;
+
+	if (!k->set || url == NULL)
+		return err_set(ACME_ERR_USAGE, "jws: no key or URL");
+	jw_init(&w, &hdr);
+	jw_obj_open(&w, NULL);
+	jw_str(&w, "alg", key_jws_alg(k));
+	if (kid != NULL)
+		jw_str(&w, "kid", kid);
+	else
+		jwk_write(&w, "jwk", k);
+	if (nonce != NULL)
+		jw_str(&w, "nonce", nonce);
+	jw_str(&w, "url", url);
+	jw_obj_close(&w);
+	if ((rc = jw_finish(&w)) == 0)
+		rc = jws_sign(out, k, &hdr, payload,
+		    payload != NULL ? payload_len : 0);
+	if (rc < 0)
+		buf_rewind(out, start);
+	buf_free(&hdr);
+	return rc;
+}
+
+/*
+ * RFC 8555 7.3.4: the "externalAccountBinding" value of a newAccount
+ * request, appended to out: a flattened JWS whose payload is the account
+ * key's JWK, protected {"alg":"HS256","kid":eab_kid,"url":url} (url: the
+ * newAccount URL), MACed with the CA-issued key mac (raw bytes, already
+ * base64url-decoded). On failure out is as it was.
+ */
+static int
+jws_eab(struct buf *out, const struct key *acct, const char *eab_kid,
+    const void *mac, size_t mac_len, const char *url)
+{
+	struct buf hdr = { .max = URL_MAX * 2 }, jwk = { .max = JWK_JSON_MAX };
+	struct buf sin = { .max = BODY_MAX };
+	unsigned char tag[32];
+	size_t start = out->len, hlen = 0;
+	struct jw w;
+	int rc;
+
+	jw_init(&w, &hdr);
+	jw_obj_open(&w, NULL);
+	jw_str(&w, "alg", "HS256");
+	jw_str(&w, "kid", eab_kid);
+	jw_str(&w, "url", url);
+	jw_obj_close(&w);
+	if ((rc = jw_finish(&w)) < 0 || (rc = jwk_json(&jwk, acct)) < 0 ||
+	    (rc = jws_signing_input(&sin, hdr.data, hdr.len, jwk.data,
+	    jwk.len, &hlen)) < 0)
+		goto out;
+	hmac_sha256(mac, mac_len, sin.data, sin.len, tag);
+	rc = jws_flatten(out, &sin, hlen, tag, sizeof(tag));
+out:
+	if (rc < 0)
+		buf_rewind(out, start);
+	wipe(tag, sizeof(tag));
+	buf_free(&hdr);
+	buf_free(&jwk);
+	buf_free(&sin);
+	return rc;
+}
+/* ==== 8. DER and CSR ==== */
+
+/*
+ * DER is written length-first, in BearSSL's style: every encoder takes a
+ * destination that may be NULL, writes there when it is not, and returns
+ * the number of bytes the encoding takes either way. An outer encoder
+ * first asks its parts for their sizes, then writes its own header, then
+ * the parts. Nothing here allocates except csr_build().
+ */
+
+/* dst + off, or NULL in query mode (no arithmetic on NULL). */
+static unsigned char *
+der_at(unsigned char *dst, size_t off)
+{
+	return dst == NULL ? NULL : dst + off;
+}
+
+/* Bytes taken by the length octets of a len-byte value (X.690 8.1.3). */
+static size_t
+der_len_size(size_t len)
+{
+	size_t n = 1;
+
+	if (len >= 0x80)
+		for (; len > 0; len >>= 8)
+			n++;
+	return n;
+}
+
+/* Tag and length octets for a len-byte value; returns their size. */
+static size_t
+der_header(unsigned char *dst, unsigned tag, size_t len)
+{
+	size_t n = der_len_size(len), i;
+
+	if (dst != NULL) {
+		dst[0] = (unsigned char)tag;
+		if (n == 1)
+			dst[1] = (unsigned char)len;
+		else
+			dst[1] = (unsigned char)(0x80 | (n - 1));
+		for (i = n; i > 1; i--, len >>= 8)
+			dst[i] = (unsigned char)len;
+	}
+	return 1 + n;
+}
+
+/* A whole element: header, then len bytes of src. */
+static size_t
+der_put(unsigned char *dst, unsigned tag, const void *src, size_t len)
+{
+	size_t h = der_header(dst, tag, len);
+
+	if (dst != NULL)
+		memcpy(dst + h, src, len);
+	return h + len;
+}
+
+/* Raw bytes (a prebuilt encoding such as an AlgorithmIdentifier). */
+static size_t
+der_raw(unsigned char *dst, const void *src, size_t len)
+{
+	if (dst != NULL)
+		memcpy(dst, src, len);
+	return len;
+}
+
+/* INTEGER from unsigned big-endian v: no extra leading zeros, and one
+ * 0x00 when the high bit is set (X.690 8.3). */
+static size_t
+der_uint(unsigned char *dst, const unsigned char *v, size_t len)
+{
+	size_t pad, h;
+
+	bn_strip(&v, &len);
+	pad = len == 0 || (v[0] & 0x80) != 0;
+	h = der_header(dst, DER_INTEGER, pad + len);
+	if (dst != NULL) {
+		if (pad)
+			dst[h] = 0;
+		memcpy(dst + h + pad, v, len);
+	}
+	return h + pad + len;
+}
+
+/* BIT STRING with no unused bits wrapping len bytes of src. */
+static size_t
+der_bits(unsigned char *dst, const void *src, size_t len)
+{
+	size_t h = der_header(dst, DER_BIT_STRING, len + 1);
+
+	if (dst != NULL) {
+		dst[h] = 0;
+		memcpy(dst + h + 1, src, len);
+	}
+	return h + 1 + len;
+}
+
+/* OIDs and AlgorithmIdentifiers, complete DER elements. */
+static const unsigned char der_oid_cn[] = {	/* 2.5.4.3 */
+	0x06, 0x03, 0x55, 0x04, 0x03 };
+static const unsigned char der_oid_san[] = {	/* 2.5.29.17 */
+	0x06, 0x03, 0x55, 0x1d, 0x11 };
+static const unsigned char der_oid_ext_req[] = { /* 1.2.840.113549.1.9.14 */
+	0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x0e };
+
+/* RFC 5480 2.1.1: id-ecPublicKey with namedCurve secp256r1. */
+static const unsigned char der_alg_p256[] = { 0x30, 0x13,
+	0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01,
+	0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07 };
+/* RFC 5480 2.1.1: id-ecPublicKey with namedCurve secp384r1. */
+static const unsigned char der_alg_p384[] = { 0x30, 0x10,
+	0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01,
+	0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22 };
+/* RFC 3279 2.3.1: rsaEncryption, parameters NULL. */
+static const unsigned char der_alg_rsa[] = { 0x30, 0x0d,
+	0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01,
+	0x05, 0x00 };
+/* RFC 5758 3.2: ecdsa-with-SHA256, parameters absent. */
+static const unsigned char der_sig_es256[] = { 0x30, 0x0a,
+	0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02 };
+/* RFC 5758 3.2: ecdsa-with-SHA384, parameters absent. */
+static const unsigned char der_sig_es384[] = { 0x30, 0x0a,
+	0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x03 };
+/* RFC 4055 5: sha256WithRSAEncryption, parameters NULL. */
+static const unsigned char der_sig_rs256[] = { 0x30, 0x0d,
+	0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0b,
+	0x05, 0x00 };
+
+/* Per key type: SubjectPublicKeyInfo algorithm and signature algorithm. */
+static const struct der_key_algs {
+	const unsigned char	*spki;
+	size_t			 spki_len;
+	const unsigned char	*sig;
+	size_t			 sig_len;
+} der_key_algs[KEY_TYPE_MAX] = {
+	[KEY_EC256] = { der_alg_p256, sizeof(der_alg_p256),
+	    der_sig_es256, sizeof(der_sig_es256) },
+	[KEY_EC384] = { der_alg_p384, sizeof(der_alg_p384),
+	    der_sig_es384, sizeof(der_sig_es384) },
+	[KEY_RSA2048] = { der_alg_rsa, sizeof(der_alg_rsa),
+	    der_sig_rs256, sizeof(der_sig_rs256) },
+	[KEY_RSA3072] = { der_alg_rsa, sizeof(der_alg_rsa),
+	    der_sig_rs256, sizeof(der_sig_rs256) },
+	[KEY_RSA4096] = { der_alg_rsa, sizeof(der_alg_rsa),
+	    der_sig_rs256, sizeof(der_sig_rs256) },
+};
+
+/*
+ * RFC 3279 2.3.1:
+ *   RSAPublicKey ::= SEQUENCE {
+ *       modulus            INTEGER,    -- n
+ *       publicExponent     INTEGER  }  -- e
+ */
+static size_t
+der_rsa_pub(unsigned char *dst, const br_rsa_public_key *pk)
+{
+	size_t body, h;
+
+	body = der_uint(NULL, pk->n, pk->nlen) + der_uint(NULL, pk->e,
+	    pk->elen);
+	h = der_header(dst, DER_SEQUENCE, body);
+	h += der_uint(der_at(dst, h), pk->n, pk->nlen);
+	h += der_uint(der_at(dst, h), pk->e, pk->elen);
+	return h;
+}
+
+/* The subjectPublicKey BIT STRING: an ECPoint (RFC 5480 2.2, the
+ * uncompressed 04 || X || Y) or an RSAPublicKey. */
+static size_t
+der_spki_key(unsigned char *dst, const struct key *k)
+{
+	size_t inner, h;
+
+	if (key_is_ec(k))
+		return der_bits(dst, k->u.ec.pk.q, k->u.ec.pk.qlen);
+	inner = der_rsa_pub(NULL, &k->u.rsa.pk);
+	h = der_header(dst, DER_BIT_STRING, inner + 1);
+	if (dst != NULL)
+		dst[h] = 0;
+	h++;
+	return h + der_rsa_pub(der_at(dst, h), &k->u.rsa.pk);
+}
+
+/*
+ * RFC 5280 4.1:
+ *   SubjectPublicKeyInfo ::= SEQUENCE {
+ *       algorithm            AlgorithmIdentifier,
+ *       subjectPublicKey     BIT STRING  }
+ */
+static size_t
+der_spki(unsigned char *dst, const struct key *k)
+{
+	const struct der_key_algs *a = &der_key_algs[k->type];
+	size_t h;
+
+	h = der_header(dst, DER_SEQUENCE, a->spki_len + der_spki_key(NULL, k));
+	h += der_raw(der_at(dst, h), a->spki, a->spki_len);
+	return h + der_spki_key(der_at(dst, h), k);
+}
+
+/*
+ * RFC 5280 4.1.2.4 with the commonName of RFC 5280 A.1:
+ *   Name ::= CHOICE { rdnSequence  RDNSequence }
+ *   RDNSequence ::= SEQUENCE OF RelativeDistinguishedName
+ *   RelativeDistinguishedName ::= SET SIZE (1..MAX) OF
+ *       AttributeTypeAndValue
+ *   AttributeTypeAndValue ::= SEQUENCE {
+ *       type     AttributeType,     -- id-at-commonName (2.5.4.3)
+ *       value    AttributeValue }   -- UTF8String (SIZE (1..64))
+ * cn NULL: the empty sequence (the identifiers are all in the SAN).
+ */
+static size_t
+der_name_cn(unsigned char *dst, const char *cn)
+{
+	size_t atv, set, h;
+
+	if (cn == NULL)
+		return der_header(dst, DER_SEQUENCE, 0);
+	atv = sizeof(der_oid_cn) + der_put(NULL, DER_UTF8_STRING, cn,
+	    strlen(cn));
+	set = der_header(NULL, DER_SEQUENCE, atv) + atv;
+	h = der_header(dst, DER_SEQUENCE, der_header(NULL, DER_SET, set) +
+	    set);
+	h += der_header(der_at(dst, h), DER_SET, set);
+	h += der_header(der_at(dst, h), DER_SEQUENCE, atv);
+	h += der_raw(der_at(dst, h), der_oid_cn, sizeof(der_oid_cn));
+	return h + der_put(der_at(dst, h), DER_UTF8_STRING, cn, strlen(cn));
+}
+
+/*
+ * RFC 5280 4.2.1.6:
+ *   SubjectAltName ::= GeneralNames
+ *   GeneralNames ::= SEQUENCE SIZE (1..MAX) OF GeneralName
+ *   GeneralName ::= CHOICE {
+ *       ...
+ *       dNSName                         [2]     IA5String,
+ *       ...
+ *       iPAddress                       [7]     OCTET STRING,
+ *       ... }
+ * (implicit tags: dNSName is 0x82, iPAddress 0x87 with 4 or 16 octets)
+ */
+static size_t
+der_general_names(unsigned char *dst, const struct ident *ids, size_t n)
+{
+	size_t body = 0, h, i;
+
+	for (i = 0; i < n; i++)
+		body += ids[i].type == IDENT_IP ?
+		    der_put(NULL, DER_CTX(7), ids[i].ip, ids[i].iplen) :
+		    der_put(NULL, DER_CTX(2), ids[i].value,
+		    strlen(ids[i].value));
+	h = der_header(dst, DER_SEQUENCE, body);
+	for (i = 0; i < n; i++)
+		h += ids[i].type == IDENT_IP ?
+		    der_put(der_at(dst, h), DER_CTX(7), ids[i].ip,
+		    ids[i].iplen) :
+		    der_put(der_at(dst, h), DER_CTX(2), ids[i].value,
+		    strlen(ids[i].value));
+	return h;
+}
+
+/*
+ * RFC 5280 4.1:
+ *   Extension ::= SEQUENCE {
+ *       extnID      OBJECT IDENTIFIER,   -- id-ce-subjectAltName
+ *       critical    BOOLEAN DEFAULT FALSE,  -- absent: non-critical
+ *       extnValue   OCTET STRING }       -- DER of SubjectAltName
+ */
+static size_t
+der_san_ext(unsigned char *dst, const struct ident *ids, size_t n)
+{
+	size_t names = der_general_names(NULL, ids, n), body, h;
+
+	body = sizeof(der_oid_san) + der_header(NULL, DER_OCTET_STRING,
+	    names) + names;
+	h = der_header(dst, DER_SEQUENCE, body);
+	h += der_raw(der_at(dst, h), der_oid_san, sizeof(der_oid_san));
+	h += der_header(der_at(dst, h), DER_OCTET_STRING, names);
+	return h + der_general_names(der_at(dst, h), ids, n);
+}
+
+/*
+ * RFC 2986 4.1 and RFC 2985 5.4.2:
+ *   attributes [0] Attributes{{ CRIAttributes }}
+ *   Attributes { ATTRIBUTE:IOSet } ::= SET OF Attribute{{ IOSet }}
+ *   Attribute { ATTRIBUTE:IOSet } ::= SEQUENCE {
+ *       type   ATTRIBUTE.&id({IOSet}),   -- pkcs-9-at-extensionRequest
+ *       values SET SIZE(1..MAX) OF ATTRIBUTE.&Type({IOSet}{@type}) }
+ *   extensionRequest ATTRIBUTE ::= {
+ *       WITH SYNTAX ExtensionRequest
+ *       SINGLE VALUE TRUE
+ *       ID pkcs-9-at-extensionRequest }
+ *   ExtensionRequest ::= Extensions
+ *   Extensions ::= SEQUENCE SIZE (1..MAX) OF Extension   (RFC 5280)
+ */
+static size_t
+der_csr_attrs(unsigned char *dst, const struct ident *ids, size_t n)
+{
+	size_t ext = der_san_ext(NULL, ids, n), exts, values, attr, h;
+
+	exts = der_header(NULL, DER_SEQUENCE, ext) + ext;
+	values = der_header(NULL, DER_SET, exts) + exts;
+	attr = sizeof(der_oid_ext_req) + values;
+	h = der_header(dst, DER_CTX_CONS(0), der_header(NULL, DER_SEQUENCE,
+	    attr) + attr);
+	h += der_header(der_at(dst, h), DER_SEQUENCE, attr);
+	h += der_raw(der_at(dst, h), der_oid_ext_req,
+	    sizeof(der_oid_ext_req));
+	h += der_header(der_at(dst, h), DER_SET, exts);
+	h += der_header(der_at(dst, h), DER_SEQUENCE, ext);
+	return h + der_san_ext(der_at(dst, h), ids, n);
+}
+
+/* The subject CN: the first DNS identifier of at most 64 characters
+ * (ub-common-name, RFC 5280 A.1), else none. */
+static const char *
+csr_cn(const struct ident *ids, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (ids[i].type == IDENT_DNS)
+			return strlen(ids[i].value) <= 64 ? ids[i].value :
+			    NULL;
+	return NULL;
+}
+
+/*
+ * RFC 2986 4.1:
+ *   CertificationRequestInfo ::= SEQUENCE {
+ *       version       INTEGER { v1(0) } (v1,...),
+ *       subject       Name,
+ *       subjectPKInfo SubjectPublicKeyInfo{{ PKInfoAlgorithms }},
+ *       attributes    [0] Attributes{{ CRIAttributes }} }
+ */
+static size_t
+der_csr_info(unsigned char *dst, const struct key *k,
+    const struct ident *ids, size_t n)
+{
+	static const unsigned char v1[] = { DER_INTEGER, 0x01, 0x00 };
+	const char *cn = csr_cn(ids, n);
+	size_t body, h;
+
+	body = sizeof(v1) + der_name_cn(NULL, cn) + der_spki(NULL, k) +
+	    der_csr_attrs(NULL, ids, n);
+	h = der_header(dst, DER_SEQUENCE, body);
+	h += der_raw(der_at(dst, h), v1, sizeof(v1));
+	h += der_name_cn(der_at(dst, h), cn);
+	h += der_spki(der_at(dst, h), k);
+	return h + der_csr_attrs(der_at(dst, h), ids, n);
+}
+
+/*
+ * Append a PKCS#10 request for identifiers ids[0..n) signed by k to der
+ * (RFC 2986 4.2):
+ *   CertificationRequest ::= SEQUENCE {
+ *       certificationRequestInfo CertificationRequestInfo,
+ *       signatureAlgorithm AlgorithmIdentifier{{ SignatureAlgorithms }},
+ *       signature          BIT STRING }
+ * Every identifier goes into the subjectAltName (RFC 8555 7.4, RFC 8738
+ * 4); the subject is CN = first DNS name when it fits, else empty. On
+ * failure der is as it was.
+ */
+static int
+csr_build(struct buf *der, const struct key *k, const struct ident *ids,
+    size_t n)
+{
+	const struct der_key_algs *a;
+	unsigned char *info = NULL, sig[KEY_SIG_MAX], hdr[16];
+	size_t ilen, bits, start = der->len, h;
+	int rc, slen;
+
+	if (!k->set || n == 0 || n > IDENT_MAX)
+		return err_set(ACME_ERR_USAGE, "csr: no key or identifiers");
+	a = &der_key_algs[k->type];
+	ilen = der_csr_info(NULL, k, ids, n);
+	if ((info = malloc(ilen)) == NULL)
+		return err_set(ACME_ERR_NOMEM, "out of memory");
+	der_csr_info(info, k, ids, n);
+	if ((rc = slen = key_sign_der(k, info, ilen, sig, sizeof(sig))) < 0)
+		goto out;
+	bits = der_bits(NULL, sig, (size_t)slen);
+	h = der_header(hdr, DER_SEQUENCE, ilen + a->sig_len + bits);
+	if ((rc = buf_append(der, hdr, h)) < 0 ||
+	    (rc = buf_append(der, info, ilen)) < 0 ||
+	    (rc = buf_append(der, a->sig, a->sig_len)) < 0)
+		goto out;
+	h = der_header(hdr, DER_BIT_STRING, (size_t)slen + 1);
+	hdr[h++] = 0;
+	if ((rc = buf_append(der, hdr, h)) < 0 ||
+	    (rc = buf_append(der, sig, (size_t)slen)) < 0)
+		goto out;
+out:
+	if (rc < 0)
+		buf_rewind(der, start);
+	free(info);
+	return rc < 0 ? rc : 0;
+}
+/* ==== 9. X.509 reading ==== */
+
+/*
+ * What acme needs to know about a certificate it holds: validity and
+ * public key from BearSSL's decoder (BUILD-FACTS 10), the rest from a
+ * small DER walk over the TBSCertificate. Certificates come from the CA
+ * or from disk: both are untrusted input, checked for structure only.
+ */
+
+#define X509_SERIAL_MAX	32	/* RFC 5280 4.1.2.2: 20 octets; slack */
+#define X509_AKI_MAX	64	/* keyIdentifier: 20 octets in practice */
+#define X509_CN_MAX	256	/* ub-common-name is 64 characters */
+#define X509_EPOCH_DAYS	719528	/* 1970-01-01 in days since year 0 */
+
+struct x509_info {
+	int64_t		 not_before;	/* unix seconds */
+	int64_t		 not_after;
+	unsigned char	 serial[X509_SERIAL_MAX]; /* INTEGER contents */
+	size_t		 serial_len;	/* with any leading 0x00 octet */
+	unsigned char	 aki[X509_AKI_MAX]; /* authority keyIdentifier */
+	size_t		 aki_len;	/* 0: no AKI extension */
+	char		 issuer_cn[X509_CN_MAX]; /* "" when absent */
+	char		 subject_cn[X509_CN_MAX];
+	unsigned char	 sha256[32];	/* fingerprint of the DER */
+	struct ident	 san[IDENT_MAX];	/* DNS names and IPs, in order */
+	size_t		 nsan;
+};
+
+static const unsigned char x509_oid_aki[] = { 0x55, 0x1d, 0x23 };
+
+static int
+x509_bad(const char *what)
+{
+	return err_set(ACME_ERR_PROTO, "certificate: malformed %s", what);
+}
+
+/* Decode der with BearSSL; 0 or an error recorded. */
+static int
+x509_decode(br_x509_decoder_context *dc, const unsigned char *der,
+    size_t len)
+{
+	int err;
+
+	br_x509_decoder_init(dc, NULL, NULL);
+	br_x509_decoder_push(dc, der, len);
+	if ((err = br_x509_decoder_last_error(dc)) != 0)
+		return err_set(ACME_ERR_PROTO, "certificate: unsupported or "
+		    "malformed (BearSSL error %d)", err);
+	return 0;
+}
+
+/* BUILD-FACTS 10: days since 1 January of year 0 and seconds in the day
+ * to unix seconds (the proleptic Gregorian calendar, as openssl). */
+static int64_t
+x509_time(uint32_t days, uint32_t seconds)
+{
+	return ((int64_t)days - X509_EPOCH_DAYS) * 86400 + seconds;
+}
+
+/* Directory string types a CN may use (RFC 5280 4.1.2.4). */
+static int
+x509_is_string(unsigned tag)
+{
+	return tag == DER_UTF8_STRING || tag == DER_PRINTABLE_STRING ||
+	    tag == DER_T61_STRING || tag == DER_IA5_STRING || tag == 0x1e ||
+	    tag == 0x1c;
+}
+
+/*
+ * The first commonName of a Name, printable ASCII (other bytes '?'):
+ *   RDNSequence ::= SEQUENCE OF RelativeDistinguishedName
+ *   RelativeDistinguishedName ::= SET SIZE (1..MAX) OF
+ *       AttributeTypeAndValue
+ *   AttributeTypeAndValue ::= SEQUENCE { type AttributeType,
+ *       value AttributeValue }
+ * name is the contents of the outer SEQUENCE.
+ */
+static int
+x509_cn(struct der_cur name, char *out, size_t cap)
+{
+	struct der_cur rdn, atv, type, val;
+	unsigned tag;
+
+	out[0] = '\0';
+	while (der_size(&name) > 0) {
+		if (der_expect(&name, DER_SET, &rdn) < 0 || der_size(&rdn) == 0)
+			return x509_bad("name");
+		while (der_size(&rdn) > 0) {
+			if (der_expect(&rdn, DER_SEQUENCE, &atv) < 0 ||
+			    der_expect(&atv, DER_OID, &type) < 0 ||
+			    der_next(&atv, &tag, &val) < 0 ||
+			    der_size(&atv) != 0)
+				return x509_bad("name");
+			if (out[0] == '\0' && x509_is_string(tag) &&
+			    der_eq(&type, der_oid_cn + 2,
+			    sizeof(der_oid_cn) - 2))
+				str_sanitize(out, cap, (const char *)val.p,
+				    der_size(&val));
+		}
+	}
+	return 0;
+}
+
+/* A dNSName (IA5String) as an identifier: LDH, '*' and '_' allowed,
+ * lowercased. Anything else is refused rather than passed on. */
+static int
+x509_san_dns(const struct der_cur *v, struct ident *id)
+{
+	size_t i, n = der_size(v);
+	unsigned char c;
+
+	if (n == 0 || n > IDENT_LEN_MAX)
+		return x509_bad("dNSName");
+	for (i = 0; i < n; i++) {
+		c = v->p[i];
+		if (!isalnum(c) && c != '-' && c != '.' && c != '*' &&
+		    c != '_')
+			return x509_bad("dNSName");
+		id->value[i] = (char)tolower(c);
+	}
+	id->value[n] = '\0';
+	id->type = IDENT_DNS;
+	return 0;
+}
+
+/* An iPAddress: 4 or 16 octets, in the RFC 5952 text form. */
+static int
+x509_san_ip(const struct der_cur *v, struct ident *id)
+{
+	size_t n = der_size(v);
+
+	if (n != 4 && n != 16)
+		return x509_bad("iPAddress");
+	id->type = IDENT_IP;
+	id->iplen = n;
+	memcpy(id->ip, v->p, n);
+	if (inet_ntop(n == 4 ? AF_INET : AF_INET6, id->ip, id->value,
+	    sizeof(id->value)) == NULL)
+		return x509_bad("iPAddress");
+	return 0;
+}
+
+/*
+ * RFC 5280 4.2.1.6 (implicit tags):
+ *   SubjectAltName ::= GeneralNames
+ *   GeneralNames ::= SEQUENCE SIZE (1..MAX) OF GeneralName
+ *   GeneralName ::= CHOICE { ..., dNSName [2] IA5String, ...,
+ *       iPAddress [7] OCTET STRING, ... }
+ * Other kinds of name are skipped.
+ */
+static int
+x509_san(struct der_cur val, struct x509_info *out)
+{
+	struct der_cur names, gn;
+	unsigned tag;
+	int rc;
+
+	if (der_expect(&val, DER_SEQUENCE, &names) < 0 || der_size(&val) != 0)
+		return x509_bad("subjectAltName");
+	while (der_size(&names) > 0) {
+		if (der_next(&names, &tag, &gn) < 0)
+			return x509_bad("subjectAltName");
+		if (tag != DER_CTX(2) && tag != DER_CTX(7))
+			continue;
+		if (out->nsan == IDENT_MAX)
+			return err_set(ACME_ERR_LIMIT, "certificate: more "
+			    "than %d names", IDENT_MAX);
+		rc = tag == DER_CTX(2) ? x509_san_dns(&gn,
+		    &out->san[out->nsan]) : x509_san_ip(&gn,
+		    &out->san[out->nsan]);
+		if (rc < 0)
+			return rc;
+		out->nsan++;
+	}
+	return 0;
+}
+
+/*
+ * RFC 5280 4.2.1.1 (implicit tags):
+ *   AuthorityKeyIdentifier ::= SEQUENCE {
+ *       keyIdentifier             [0] KeyIdentifier           OPTIONAL,
+ *       authorityCertIssuer       [1] GeneralNames            OPTIONAL,
+ *       authorityCertSerialNumber [2] CertificateSerialNumber OPTIONAL }
+ *   KeyIdentifier ::= OCTET STRING
+ */
+static int
+x509_aki(struct der_cur val, struct x509_info *out)
+{
+	struct der_cur seq, id;
+
+	if (der_expect(&val, DER_SEQUENCE, &seq) < 0 || der_size(&val) != 0)
+		return x509_bad("authorityKeyIdentifier");
+	if (der_expect(&seq, DER_CTX(0), &id) < 0)
+		return 0;
+	if (der_size(&id) > sizeof(out->aki))
+		return x509_bad("authorityKeyIdentifier");
+	memcpy(out->aki, id.p, der_size(&id));
+	out->aki_len = der_size(&id);
+	return 0;
+}
+
+/*
+ * RFC 5280 4.1:
+ *   extensions [3] EXPLICIT Extensions OPTIONAL
+ *   Extensions ::= SEQUENCE SIZE (1..MAX) OF Extension
+ *   Extension ::= SEQUENCE {
+ *       extnID      OBJECT IDENTIFIER,
+ *       critical    BOOLEAN DEFAULT FALSE,
+ *       extnValue   OCTET STRING }
+ * A certificate must not repeat an extension (RFC 5280 4.2).
+ */
+static int
+x509_extensions(struct der_cur exts, struct x509_info *out)
+{
+	struct der_cur seq, ext, oid, val;
+	int rc = 0, san = 0, aki = 0;
+
+	if (der_expect(&exts, DER_SEQUENCE, &seq) < 0 || der_size(&exts) != 0)
+		return x509_bad("extensions");
+	while (der_size(&seq) > 0 && rc == 0) {
+		if (der_expect(&seq, DER_SEQUENCE, &ext) < 0 ||
+		    der_expect(&ext, DER_OID, &oid) < 0 ||
+		    (der_peek(&ext) == DER_BOOLEAN &&
+		    der_next(&ext, NULL, NULL) < 0) ||
+		    der_expect(&ext, DER_OCTET_STRING, &val) < 0 ||
+		    der_size(&ext) != 0)
+			return x509_bad("extension");
+		if (der_eq(&oid, der_oid_san + 2, sizeof(der_oid_san) - 2))
+			rc = san++ ? x509_bad("subjectAltName (repeated)") :
+			    x509_san(val, out);
+		else if (der_eq(&oid, x509_oid_aki, sizeof(x509_oid_aki)))
+			rc = aki++ ? x509_bad("authorityKeyIdentifier "
+			    "(repeated)") : x509_aki(val, out);
+	}
+	return rc;
+}
+
+/* serialNumber: CertificateSerialNumber ::= INTEGER (RFC 5280 4.1.2.2),
+ * kept as its content octets. */
+static int
+x509_serial(struct der_cur *tbs, struct x509_info *out)
+{
+	struct der_cur v;
+
+	if (der_expect(tbs, DER_INTEGER, &v) < 0 || der_size(&v) == 0 ||
+	    der_size(&v) > sizeof(out->serial))
+		return x509_bad("serial number");
+	memcpy(out->serial, v.p, der_size(&v));
+	out->serial_len = der_size(&v);
+	return 0;
+}
+
+/*
+ * RFC 5280 4.1:
+ *   Certificate ::= SEQUENCE {
+ *       tbsCertificate       TBSCertificate,
+ *       signatureAlgorithm   AlgorithmIdentifier,
+ *       signatureValue       BIT STRING }
+ *   TBSCertificate ::= SEQUENCE {
+ *       version         [0]  EXPLICIT Version DEFAULT v1,
+ *       serialNumber         CertificateSerialNumber,
+ *       signature            AlgorithmIdentifier,
+ *       issuer               Name,
+ *       validity             Validity,
+ *       subject              Name,
+ *       subjectPublicKeyInfo SubjectPublicKeyInfo,
+ *       issuerUniqueID  [1]  IMPLICIT UniqueIdentifier OPTIONAL,
+ *       subjectUniqueID [2]  IMPLICIT UniqueIdentifier OPTIONAL,
+ *       extensions      [3]  EXPLICIT Extensions OPTIONAL }
+ * The whole input must be exactly one Certificate.
+ */
+static int
+x509_walk(const unsigned char *der, size_t len, struct x509_info *out)
+{
+	struct der_cur c = { der, der + len }, cert, tbs, name, v;
+	int rc;
+
+	if (der_expect(&c, DER_SEQUENCE, &cert) < 0 || der_size(&c) != 0 ||
+	    der_expect(&cert, DER_SEQUENCE, &tbs) < 0)
+		return x509_bad("structure");
+	if (der_peek(&tbs) == DER_CTX_CONS(0) && der_next(&tbs, NULL, NULL) < 0)
+		return x509_bad("version");
+	if ((rc = x509_serial(&tbs, out)) < 0)
+		return rc;
+	if (der_expect(&tbs, DER_SEQUENCE, NULL) < 0 ||
+	    der_expect(&tbs, DER_SEQUENCE, &name) < 0 ||
+	    (rc = x509_cn(name, out->issuer_cn, sizeof(out->issuer_cn))) < 0 ||
+	    der_expect(&tbs, DER_SEQUENCE, NULL) < 0 ||
+	    der_expect(&tbs, DER_SEQUENCE, &name) < 0 ||
+	    (rc = x509_cn(name, out->subject_cn, sizeof(out->subject_cn))) < 0 ||
+	    der_expect(&tbs, DER_SEQUENCE, NULL) < 0)
+		return rc < 0 ? rc : x509_bad("TBSCertificate");
+	while (der_peek(&tbs) == DER_CTX(1) || der_peek(&tbs) == DER_CTX(2))
+		if (der_next(&tbs, NULL, NULL) < 0)
+			return x509_bad("unique identifier");
+	if (der_peek(&tbs) == DER_CTX_CONS(3) && (der_next(&tbs, NULL, &v) < 0 ||
+	    (rc = x509_extensions(v, out)) < 0))
+		return rc < 0 ? rc : x509_bad("extensions");
+	if (der_size(&tbs) != 0)
+		return x509_bad("TBSCertificate (trailing data)");
+	return 0;
+}
+
+/*
+ * Parse one DER certificate into out: validity (unix seconds), serial,
+ * issuer and subject CN, the DNS and IP names of its subjectAltName, the
+ * authority key identifier and the SHA-256 fingerprint. Malformed input
+ * is ACME_ERR_PROTO, more than IDENT_MAX names ACME_ERR_LIMIT; out is
+ * then all zero.
+ */
+static int
+x509_parse(const unsigned char *der, size_t len, struct x509_info *out)
+{
+	br_x509_decoder_context dc;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = x509_decode(&dc, der, len)) < 0 ||
+	    (rc = x509_walk(der, len, out)) < 0) {
+		memset(out, 0, sizeof(*out));
+		return rc;
+	}
+	out->not_before = x509_time(dc.notbefore_days, dc.notbefore_seconds);
+	out->not_after = x509_time(dc.notafter_days, dc.notafter_seconds);
+	key_sha256(der, len, out->sha256);
+	return 0;
+}
+
+/*
+ * 1 when the certificate's public key is k's public key, 0 when it is
+ * another key, negative when der cannot be decoded or k is empty.
+ */
+static int
+x509_key_matches(const unsigned char *der, size_t len, const struct key *k)
+{
+	br_x509_decoder_context dc;
+	const br_x509_pkey *pk;
+	int rc;
+
+	if (!k->set)
+		return err_set(ACME_ERR_USAGE, "no key to compare");
+	if ((rc = x509_decode(&dc, der, len)) < 0)
+		return rc;
+	pk = br_x509_decoder_get_pkey(&dc);
+	if (key_is_ec(k))
+		return pk->key_type == BR_KEYTYPE_EC &&
+		    pk->key.ec.curve == k->u.ec.pk.curve &&
+		    bn_eq(pk->key.ec.q, pk->key.ec.qlen, k->u.ec.pk.q,
+		    k->u.ec.pk.qlen);
+	return pk->key_type == BR_KEYTYPE_RSA &&
+	    bn_eq(pk->key.rsa.n, pk->key.rsa.nlen, k->u.rsa.pk.n,
+	    k->u.rsa.pk.nlen) &&
+	    bn_eq(pk->key.rsa.e, pk->key.rsa.elen, k->u.rsa.pk.e,
+	    k->u.rsa.pk.elen);
+}
+/* ==== 10. Storage ==== */
+
+/*
+ * Layout under DIR (see README and acme.1):
+ *   accounts/HOST/{key.pem,account.txt}  live/NAME/{cert,chain,fullchain,
+ *   privkey}.pem  conf/NAME.conf
+ * Every path below DIR is opened relative to a directory descriptor with
+ * O_NOFOLLOW, so a symlink planted inside DIR is never followed; DIR itself
+ * may be a symlink to persistent storage. Names starting with '.' are ours
+ * (staging); NAME can never start with one.
+ */
+
+#define STORE_DIR_MODE	0700
+#define STORE_KEY_MODE	0600
+#define STORE_FILE_MODE	0644
+#define STORE_STAGE_FMT	".%s.new"	/* staged or swapped-out set */
+#define STORE_OLD_FMT	".%s.old"	/* live set moved aside (fallback) */
+
+/* RENAME_EXCHANGE from <linux/fs.h>; musl 1.2.3 has no renameat2(). */
+#ifndef RENAME_EXCHANGE
+#define RENAME_EXCHANGE	(1 << 1)
+#endif
+
+/*
+ * A certificate NAME becomes a directory name: 1..NAME_LEN_MAX bytes of
+ * [A-Za-z0-9._:*-], not starting with '.' or '-'. So it can never be "..",
+ * contain '/', or collide with our dot-named staging directories.
+ */
+static int
+store_name_ok(const char *name)
+{
+	size_t i, n = strlen(name);
+
+	if (n == 0 || n > NAME_LEN_MAX || name[0] == '.' || name[0] == '-')
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!isalnum((unsigned char)name[i]) &&
+		    strchr("._:*-", name[i]) == NULL)
+			return 0;
+	return 1;
+}
+
+/* Open (and with create, make) directory name below parent, no symlinks. */
+static int
+store_subdir(int parent, const char *name, int create)
+{
+	int fd;
+
+	if (create && mkdirat(parent, name, STORE_DIR_MODE) < 0 &&
+	    errno != EEXIST)
+		return err_set(ACME_ERR_IO, "mkdir %s: %s", name,
+		    strerror(errno));
+	fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT && !create)
+			return ACME_ERR_IO;
+		return err_set(ACME_ERR_IO, "open %s: %s", name,
+		    strerror(errno));
+	}
+	return fd;
+}
+
+static int
+store_write_all(int fd, const void *data, size_t len)
+{
+	const unsigned char *p = data;
+	ssize_t n;
+
+	while (len > 0) {
+		if ((n = write(fd, p, len)) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Create name (which must not exist) with data, fsync it; no rename. */
+static int
+store_create(int dirfd, const char *name, const void *data, size_t len,
+    mode_t mode)
+{
+	int fd, rc = 0;
+
+	fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, mode);
+	if (fd < 0)
+		return err_set(ACME_ERR_IO, "create %s: %s", name,
+		    strerror(errno));
+	if (fchmod(fd, mode) < 0 || store_write_all(fd, data, len) < 0 ||
+	    fsync(fd) < 0)
+		rc = err_set(ACME_ERR_IO, "write %s: %s", name,
+		    strerror(errno));
+	if (close(fd) < 0 && rc == 0)
+		rc = err_set(ACME_ERR_IO, "close %s: %s", name,
+		    strerror(errno));
+	if (rc < 0)
+		unlinkat(dirfd, name, 0);
+	return rc;
+}
+
+/*
+ * The one atomic write path: a temporary file in the same directory,
+ * written and fsynced, renamed over name, then the directory fsynced.
+ * A crash leaves either the old or the new content, never a mix.
+ */
+static int
+store_write(int dirfd, const char *name, const void *data, size_t len,
+    mode_t mode)
+{
+	char tmp[NAME_LEN_MAX + 32];
+	int rc;
+
+	snprintf(tmp, sizeof(tmp), ".%s.%ld.tmp", name, (long)getpid());
+	unlinkat(dirfd, tmp, 0);
+	if ((rc = store_create(dirfd, tmp, data, len, mode)) < 0)
+		return rc;
+	if (renameat(dirfd, tmp, dirfd, name) < 0) {
+		rc = err_set(ACME_ERR_IO, "rename %s: %s", name,
+		    strerror(errno));
+		unlinkat(dirfd, tmp, 0);
+		return rc;
+	}
+	if (fsync(dirfd) < 0)
+		return err_set(ACME_ERR_IO, "fsync: %s", strerror(errno));
+	return 0;
+}
+
+/* Read a regular file (no symlink) of at most max bytes into out. */
+static int
+store_read(int dirfd, const char *name, struct buf *out, size_t max)
+{
+	unsigned char tmp[4096];
+	ssize_t n;
+	int fd, rc = 0;
+
+	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return ACME_ERR_IO;	/* absent: caller decides */
+		return err_set(ACME_ERR_IO, "open %s: %s", name,
+		    strerror(errno));
+	}
+	out->max = max;
+	while ((n = read(fd, tmp, sizeof(tmp))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = err_set(ACME_ERR_IO, "read %s: %s", name,
+			    strerror(errno));
+			break;
+		}
+		if ((rc = buf_append(out, tmp, (size_t)n)) < 0)
+			break;
+	}
+	wipe(tmp, sizeof(tmp));
+	close(fd);
+	return rc;
+}
+
+/* Does name exist below dirfd (without following a symlink)? */
+static int
+store_exists(int dirfd, const char *name)
+{
+	struct stat st;
+
+	return fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+/*
+ * Remove directory name below dirfd and the plain files in it (sets are
+ * one level deep). Symlinks in it are unlinked, never followed.
+ */
+static int
+store_rmset(int dirfd, const char *name)
+{
+	static const char *const files[] = {
+		"cert.pem", "chain.pem", "fullchain.pem", "privkey.pem",
+		"meta.txt",
+	};
+	size_t i;
+	int fd;
+
+	if ((fd = store_subdir(dirfd, name, 0)) < 0)
+		return errno == ENOENT ? 0 : fd;
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+		unlinkat(fd, files[i], 0);
+	fsync(fd);
+	close(fd);
+	if (unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+		return err_set(ACME_ERR_IO, "remove %s: %s", name,
+		    strerror(errno));
+	return 0;
+}
+
+/* The PEM texts of one certificate set, all owned. */
+struct cert_set {
+	struct buf	cert;
+	struct buf	chain;
+	struct buf	fullchain;
+	struct buf	privkey;
+};
+
+static void
+cert_set_free(struct cert_set *cs)
+{
+	buf_free(&cs->cert);
+	buf_free(&cs->chain);
+	buf_free(&cs->fullchain);
+	buf_free(&cs->privkey);
+}
+
+/* Write the set's files into the new, empty directory stagefd. */
+static int
+store_stage_files(int stagefd, const struct cert_set *cs)
+{
+	int rc;
+
+	/* privkey first: a staged cert never exists without its key. */
+	if ((rc = store_create(stagefd, "privkey.pem", cs->privkey.data,
+	    cs->privkey.len, STORE_KEY_MODE)) < 0 ||
+	    (rc = store_create(stagefd, "cert.pem", cs->cert.data,
+	    cs->cert.len, STORE_FILE_MODE)) < 0 ||
+	    (rc = store_create(stagefd, "chain.pem", cs->chain.data,
+	    cs->chain.len, STORE_FILE_MODE)) < 0 ||
+	    (rc = store_create(stagefd, "fullchain.pem", cs->fullchain.data,
+	    cs->fullchain.len, STORE_FILE_MODE)) < 0)
+		return rc;
+	if (fsync(stagefd) < 0)
+		return err_set(ACME_ERR_IO, "fsync: %s", strerror(errno));
+	return 0;
+}
+
+/*
+ * Finish or roll back an interrupted swap of live/NAME (see
+ * store_live_install): a ".NAME.old" without NAME is the previous live set
+ * moved aside by the fallback path, so it goes back; every other staged or
+ * swapped-out directory is removed, since live/NAME is complete.
+ */
+static int
+store_recover_name(int livefd, const char *name)
+{
+	char stage[NAME_LEN_MAX + 8], old[NAME_LEN_MAX + 8];
+	int rc;
+
+	snprintf(stage, sizeof(stage), STORE_STAGE_FMT, name);
+	snprintf(old, sizeof(old), STORE_OLD_FMT, name);
+	if (store_exists(livefd, old)) {
+		if (!store_exists(livefd, name)) {
+			if (renameat(livefd, old, livefd, name) < 0)
+				return err_set(ACME_ERR_IO, "restore %s: %s",
+				    name, strerror(errno));
+			fsync(livefd);
+			log_msg(LOG_LEVEL_ERROR, "recovered: interrupted "
+			    "update of %s rolled back", name);
+		} else if ((rc = store_rmset(livefd, old)) < 0)
+			return rc;
+	}
+	if (store_exists(livefd, stage)) {
+		if ((rc = store_rmset(livefd, stage)) < 0)
+			return rc;
+		log_msg(LOG_LEVEL_INFO, "removed stale staging for %s", name);
+	}
+	return 0;
+}
+
+/*
+ * Replace live/NAME by the set cs as one step: stage it in the sibling
+ * ".NAME.new", then exchange the two directories with renameat2
+ * RENAME_EXCHANGE; where the file system lacks it, move live/NAME aside
+ * to ".NAME.old" and rename the stage in (recovery undoes a crash between
+ * the two). live/NAME is always a complete set, the old one or the new.
+ */
+static int
+store_live_install(int livefd, const char *name, const struct cert_set *cs)
+{
+	char stage[NAME_LEN_MAX + 8], old[NAME_LEN_MAX + 8];
+	int stagefd = -1, rc;
+
+	snprintf(stage, sizeof(stage), STORE_STAGE_FMT, name);
+	snprintf(old, sizeof(old), STORE_OLD_FMT, name);
+	if ((rc = store_recover_name(livefd, name)) < 0)
+		return rc;
+	if ((stagefd = store_subdir(livefd, stage, 1)) < 0)
+		return stagefd;
+	rc = store_stage_files(stagefd, cs);
+	close(stagefd);
+	if (rc < 0)
+		goto fail;
+	if (!store_exists(livefd, name)) {
+		if (renameat(livefd, stage, livefd, name) < 0)
+			goto io;
+	} else if (syscall(SYS_renameat2, livefd, stage, livefd, name,
+	    RENAME_EXCHANGE) == 0) {
+		fsync(livefd);
+		return store_rmset(livefd, stage);
+	} else if (errno == EINVAL || errno == ENOSYS) {
+		if (renameat(livefd, name, livefd, old) < 0)
+			goto io;
+		fsync(livefd);
+		if (renameat(livefd, stage, livefd, name) < 0)
+			goto io;
+		fsync(livefd);
+		return store_rmset(livefd, old);
+	} else
+		goto io;
+	if (fsync(livefd) < 0)
+		goto io;
+	return 0;
+io:
+	rc = err_set(ACME_ERR_IO, "install %s: %s", name, strerror(errno));
+fail:
+	store_rmset(livefd, stage);
+	store_recover_name(livefd, name);
+	return rc;
+}
+
+/* ==== 11. Trusted time ==== */
+
+/*
+ * The only place the system clock is read. ACME_TEST_NOW (seconds since
+ * the epoch) makes the device clock read something else; it exists for
+ * tests, since a static musl binary cannot be faked with LD_PRELOAD.
+ */
+static int64_t
+clock_now(void)
+{
+	const char *fake = getenv("ACME_TEST_NOW");
+	char *end;
+	long long v;
+
+	if (fake != NULL && *fake != '\0') {
+		errno = 0;
+		v = strtoll(fake, &end, 10);
+		if (errno == 0 && *end == '\0')
+			return (int64_t)v;
+	}
+	return (int64_t)time(NULL);
+}
+
+/* Seconds on the monotonic clock: for deadlines, never for dates. */
+static int64_t
+clock_mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec;
+}
+
+/* ==== 12. HTTP ==== */
+
+/* System CA bundles tried, in order, when --ca-file is not given. */
+static const char *const http_ca_bundles[] = {
+	"/etc/ssl/certs/ca-certificates.crt",	/* Debian, OpenWrt, Alpine */
+	"/etc/pki/tls/certs/ca-bundle.crt",	/* Fedora, RHEL */
+	"/etc/ssl/cert.pem",			/* OpenWrt ca-bundle, BSD */
+};
+
+/* One response; body and the headers ACME needs. */
+struct http_resp {
+	long		status;
+	struct buf	body;			/* owned */
+	char		nonce[NONCE_MAX];	/* Replay-Nonce */
+	char		location[URL_MAX];
+	char		content_type[128];
+	char		link_up[URL_MAX];	/* Link: rel="up" */
+	char		date[64];		/* Date */
+	long		retry_after;		/* seconds, -1 when absent */
+};
+
+/* One libcurl handle for the whole run: one TLS connection, reused. */
+struct http {
+	CURL		*curl;			/* owned */
+	const char	*ca_file;		/* borrowed */
+	char		 errbuf[CURL_ERROR_SIZE];
+};
+
+static void
+http_resp_free(struct http_resp *r)
+{
+	buf_free(&r->body);
+}
+
+static void
+http_resp_reset(struct http_resp *r)
+{
+	buf_free(&r->body);
+	memset(r, 0, sizeof(*r));
+	r->retry_after = -1;
+	r->body.max = BODY_MAX;
+}
+
+static size_t
+http_body_cb(char *p, size_t size, size_t n, void *arg)
+{
+	struct http_resp *r = arg;
+
+	if (buf_append(&r->body, p, size * n) < 0)
+		return 0;		/* aborts the transfer */
+	return size * n;
+}
+
+/* Copy header value v (len n, trimmed) into dst if it fits, else skip. */
+static void
+http_hdr_copy(char *dst, size_t cap, const char *v, size_t n)
+{
+	while (n > 0 && (*v == ' ' || *v == '\t'))
+		v++, n--;
+	while (n > 0 && (v[n - 1] == '\r' || v[n - 1] == '\n' ||
+	    v[n - 1] == ' '))
+		n--;
+	if (n >= cap)
+		return;
+	memcpy(dst, v, n);
+	dst[n] = '\0';
+}
+
+/* RFC 8288: Link: <url>;rel="up" (one link per header line is enough). */
+static void
+http_hdr_link(struct http_resp *r, const char *v, size_t n)
+{
+	const char *lt = memchr(v, '<', n), *gt;
+
+	if (lt == NULL || (gt = memchr(lt, '>', n - (size_t)(lt - v))) == NULL)
+		return;
+	if (memmem(gt, n - (size_t)(gt - v), "rel=\"up\"", 8) == NULL)
+		return;
+	http_hdr_copy(r->link_up, sizeof(r->link_up), lt + 1,
+	    (size_t)(gt - lt - 1));
+}
+
+/* RFC 9110 10.2.3: Retry-After in delay-seconds (an HTTP-date is ignored). */
+static void
+http_hdr_retry(struct http_resp *r, const char *v, size_t n)
+{
+	char tmp[32];
+	char *end;
+	long s;
+
+	tmp[0] = '\0';
+	http_hdr_copy(tmp, sizeof(tmp), v, n);
+	s = strtol(tmp, &end, 10);
+	if (end != tmp && *end == '\0' && s >= 0)
+		r->retry_after = s;
+}
+
+static size_t
+http_header_cb(char *p, size_t size, size_t n, void *arg)
+{
+	static const struct {
+		const char	*name;
+		size_t		 off;
+		size_t		 cap;
+	} copies[] = {
+		{ "replay-nonce:", offsetof(struct http_resp, nonce), NONCE_MAX },
+		{ "location:", offsetof(struct http_resp, location), URL_MAX },
+		{ "content-type:", offsetof(struct http_resp, content_type),
+		    128 },
+		{ "date:", offsetof(struct http_resp, date), 64 },
+	};
+	struct http_resp *r = arg;
+	size_t len = size * n, i, k;
+
+	if (len > HEADER_MAX)
+		return len;		/* ignore oversized header lines */
+	if (len >= 5 && strncmp(p, "HTTP/", 5) == 0) {
+		http_resp_reset(r);	/* a new response (e.g. after 100) */
+		return len;
+	}
+	for (i = 0; i < sizeof(copies) / sizeof(copies[0]); i++) {
+		k = strlen(copies[i].name);
+		if (len > k && strncasecmp(p, copies[i].name, k) == 0)
+			http_hdr_copy((char *)r + copies[i].off,
+			    copies[i].cap, p + k, len - k);
+	}
+	if (len > 5 && strncasecmp(p, "link:", 5) == 0)
+		http_hdr_link(r, p + 5, len - 5);
+	if (len > 12 && strncasecmp(p, "retry-after:", 12) == 0)
+		http_hdr_retry(r, p + 12, len - 12);
+	return len;
+}
+
+/* The CA file: --ca-file, else the first system bundle present. */
+static const char *
+http_pick_ca(const char *ca_file)
+{
+	size_t i;
+
+	if (ca_file != NULL)
+		return ca_file;
+	for (i = 0; i < sizeof(http_ca_bundles) / sizeof(http_ca_bundles[0]);
+	    i++)
+		if (access(http_ca_bundles[i], R_OK) == 0)
+			return http_ca_bundles[i];
+	return NULL;
+}
+
+static int
+http_init(struct http *h, const char *ca_file)
+{
+	memset(h, 0, sizeof(*h));
+	if ((h->ca_file = http_pick_ca(ca_file)) == NULL)
+		return err_set(ACME_ERR_USAGE, "no CA bundle found for TLS to "
+		    "the ACME server: use --ca-file FILE");
+	if (ca_file != NULL && access(ca_file, R_OK) < 0)
+		return err_set(ACME_ERR_USAGE, "--ca-file %s: %s", ca_file,
+		    strerror(errno));
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||
+	    (h->curl = curl_easy_init()) == NULL)
+		return err_set(ACME_ERR_NOMEM, "cannot initialise libcurl");
+	return 0;
+}
+
+static void
+http_cleanup(struct http *h)
+{
+	if (h->curl != NULL) {
+		curl_easy_cleanup(h->curl);
+		curl_global_cleanup();
+	}
+	h->curl = NULL;
+}
+
+/* Options that hold for every request of the run. */
+static int
+http_setopts(struct http *h, const char *url, struct http_resp *r)
+{
+	CURL *c = h->curl;
+	CURLcode e = CURLE_OK;
+
+	curl_easy_reset(c);
+	h->errbuf[0] = '\0';
+	if ((e = curl_easy_setopt(c, CURLOPT_URL, url)) != CURLE_OK ||
+	    (e = curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https")) ||
+	    (e = curl_easy_setopt(c, CURLOPT_USERAGENT, ACME_USER_AGENT)) ||
+	    (e = curl_easy_setopt(c, CURLOPT_CAINFO, h->ca_file)) ||
+	    (e = curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L)) ||
+	    (e = curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L)) ||
+	    (e = curl_easy_setopt(c, CURLOPT_ERRORBUFFER, h->errbuf)) ||
+	    (e = curl_easy_setopt(c, CURLOPT_TIMEOUT, (long)HTTP_TIMEOUT)) ||
+	    (e = curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT,
+	    (long)HTTP_CONNECT_TIMEOUT)) ||
+	    (e = curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE,
+	    (curl_off_t)BODY_MAX)) ||
+	    (e = curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, http_body_cb)) ||
+	    (e = curl_easy_setopt(c, CURLOPT_WRITEDATA, r)) ||
+	    (e = curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, http_header_cb)) ||
+	    (e = curl_easy_setopt(c, CURLOPT_HEADERDATA, r)))
+		return err_set(ACME_ERR_USAGE, "libcurl: %s",
+		    curl_easy_strerror(e));
+	return 0;
+}
+
+/* Map a failed transfer to one line naming the URL. */
+static int
+http_fail(struct http *h, const char *url, CURLcode e)
+{
+	char safe[URL_MAX];
+
+	str_sanitize(safe, sizeof(safe), url, strlen(url));
+	if (e == CURLE_WRITE_ERROR || e == CURLE_FILESIZE_EXCEEDED)
+		return err_set(ACME_ERR_LIMIT, "%s: response larger than "
+		    "%d bytes", safe, BODY_MAX);
+	if (e == CURLE_OPERATION_TIMEDOUT)
+		return err_set(ACME_ERR_NET, "%s: timed out after %d s", safe,
+		    HTTP_TIMEOUT);
+	return err_set(ACME_ERR_NET, "%s: %s", safe,
+	    h->errbuf[0] != '\0' ? h->errbuf : curl_easy_strerror(e));
+}
+
+/* Request headers: Accept, no Expect: 100-continue, JOSE body type. */
+static struct curl_slist *
+http_headers(const char *accept, int post)
+{
+	struct curl_slist *l = NULL, *t;
+	const char *v[3];
+	char acc[96];
+	size_t i, n = 0;
+
+	snprintf(acc, sizeof(acc), "Accept: %s",
+	    accept != NULL ? accept : "application/json");
+	v[n++] = acc;
+	v[n++] = "Expect:";
+	if (post)
+		v[n++] = "Content-Type: application/jose+json";
+	for (i = 0; i < n; i++) {
+		if ((t = curl_slist_append(l, v[i])) == NULL) {
+			curl_slist_free_all(l);
+			err_set(ACME_ERR_NOMEM, "out of memory");
+			return NULL;
+		}
+		l = t;
+	}
+	return l;
+}
+
+/*
+ * One exchange. body NULL: GET (or HEAD when head is set); else POST of a
+ * JWS. r is reset first and owns the body afterwards.
+ */
+static int
+http_request(struct http *h, const char *url, const char *body, size_t len,
+    int head, const char *accept, struct http_resp *r)
+{
+	struct curl_slist *hdrs;
+	CURLcode e = CURLE_OK;
+	int rc;
+
+	http_resp_reset(r);
+	if ((rc = http_setopts(h, url, r)) < 0)
+		return rc;
+	if ((hdrs = http_headers(accept, body != NULL)) == NULL)
+		return ACME_ERR_NOMEM;
+	if (body != NULL)
+		e = curl_easy_setopt(h->curl, CURLOPT_POSTFIELDSIZE, (long)len);
+	if (e == CURLE_OK && body != NULL)
+		e = curl_easy_setopt(h->curl, CURLOPT_POSTFIELDS, body);
+	if (e == CURLE_OK && head)
+		e = curl_easy_setopt(h->curl, CURLOPT_NOBODY, 1L);
+	if (e == CURLE_OK)
+		e = curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, hdrs);
+	if (e == CURLE_OK)
+		e = curl_easy_perform(h->curl);
+	if (e != CURLE_OK)
+		rc = http_fail(h, url, e);
+	else {
+		curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &r->status);
+		log_msg(LOG_LEVEL_DEBUG, "%s %s: HTTP %ld", body ? "POST" :
+		    head ? "HEAD" : "GET", url, r->status);
+	}
+	curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, NULL);
+	curl_slist_free_all(hdrs);
+	return rc;
+}
+
+/* ==== 13. Challenges ==== */
+
+#define CHAL_WK_DIR	".well-known"
+#define CHAL_AC_DIR	"acme-challenge"
+#define CHAL_HTTP_PREFIX "/.well-known/acme-challenge/"
+#define CHAL_IO_TIMEOUT	5	/* seconds one validation request may take */
+#define KEYAUTH_MAX	(TOKEN_MAX + 64)
+
+enum chal_type {
+	CHAL_HTTP01,
+	CHAL_DNS01,
+	CHAL_TLSALPN01,
+	CHAL_TYPE_MAX
+};
+
+static const char *const chal_type_names[CHAL_TYPE_MAX] = {
+	[CHAL_HTTP01] = "http-01",
+	[CHAL_DNS01] = "dns-01",
+	[CHAL_TLSALPN01] = "tls-alpn-01",
+};
+
+/* A challenge we answer: token and key authorization (RFC 8555 8.1). */
+struct chal_answer {
+	char	token[TOKEN_MAX + 1];
+	char	keyauth[KEYAUTH_MAX];
+};
+
+/* How http-01 challenges are answered for one order. */
+struct chal_ctx {
+	const char	*webroot;	/* borrowed; NULL unless --webroot */
+	int		 standalone;
+	const char	*bind;		/* borrowed; NULL = every address */
+	int		 http_port;
+	struct chal_answer answers[IDENT_MAX];
+	size_t		 nanswers;
+	pid_t		 responder;	/* standalone child, or -1 */
+	int		 ctl;		/* closing it stops the child */
+	int		 made_wk;	/* we created .well-known */
+	int		 made_ac;	/* we created acme-challenge */
+};
+
+static void
+chal_init(struct chal_ctx *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->responder = -1;
+	c->ctl = -1;
+}
+
+/* Open WEBROOT/.well-known/acme-challenge, creating what is missing. */
+static int
+chal_webroot_dir(struct chal_ctx *c)
+{
+	int root, wk = -1, ac = -1;
+
+	root = open(c->webroot, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0)
+		return err_set(ACME_ERR_CHALLENGE, "--webroot %s: %s",
+		    c->webroot, strerror(errno));
+	if (mkdirat(root, CHAL_WK_DIR, 0755) == 0)
+		c->made_wk = 1;
+	wk = openat(root, CHAL_WK_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (wk >= 0 && mkdirat(wk, CHAL_AC_DIR, 0755) == 0)
+		c->made_ac = 1;
+	if (wk >= 0)
+		ac = openat(wk, CHAL_AC_DIR, O_RDONLY | O_DIRECTORY |
+		    O_CLOEXEC);
+	if (ac < 0)
+		err_set(ACME_ERR_CHALLENGE, "%s/" CHAL_WK_DIR "/" CHAL_AC_DIR
+		    ": %s", c->webroot, strerror(errno));
+	if (wk >= 0)
+		close(wk);
+	close(root);
+	return ac < 0 ? ACME_ERR_CHALLENGE : ac;
+}
+
+static int
+chal_webroot_put(struct chal_ctx *c)
+{
+	size_t i;
+	int ac, rc = 0;
+
+	if ((ac = chal_webroot_dir(c)) < 0)
+		return ac;
+	for (i = 0; i < c->nanswers && rc == 0; i++) {
+		rc = store_write(ac, c->answers[i].token, c->answers[i].keyauth,
+		    strlen(c->answers[i].keyauth), 0644);
+		if (rc < 0)
+			rc = err_wrap(ACME_ERR_CHALLENGE, "--webroot %s",
+			    c->webroot);
+	}
+	close(ac);
+	return rc;
+}
+
+/* Remove our token files, and the directories if we created them. */
+static void
+chal_webroot_clean(struct chal_ctx *c)
+{
+	char path[PATH_LEN_MAX];
+	size_t i;
+
+	for (i = 0; i < c->nanswers; i++) {
+		snprintf(path, sizeof(path), "%s/" CHAL_WK_DIR "/" CHAL_AC_DIR
+		    "/%s", c->webroot, c->answers[i].token);
+		unlink(path);
+	}
+	snprintf(path, sizeof(path), "%s/" CHAL_WK_DIR "/" CHAL_AC_DIR,
+	    c->webroot);
+	if (c->made_ac)
+		rmdir(path);
+	snprintf(path, sizeof(path), "%s/" CHAL_WK_DIR, c->webroot);
+	if (c->made_wk)
+		rmdir(path);
+}
+
+/* Listen on --bind (default: every IPv6 and IPv4 address) --http-port. */
+static int
+chal_listen(const char *bind_addr, int port)
+{
+	struct sockaddr_in6 s6;
+	struct sockaddr_in s4;
+	struct sockaddr *sa;
+	socklen_t salen;
+	int fd, one = 1, zero = 0;
+
+	memset(&s6, 0, sizeof(s6));
+	memset(&s4, 0, sizeof(s4));
+	s6.sin6_family = AF_INET6;
+	s6.sin6_port = htons((uint16_t)port);
+	s4.sin_family = AF_INET;
+	s4.sin_port = htons((uint16_t)port);
+	if (bind_addr == NULL || inet_pton(AF_INET6, bind_addr,
+	    &s6.sin6_addr) == 1) {
+		sa = (struct sockaddr *)&s6;
+		salen = sizeof(s6);
+	} else if (inet_pton(AF_INET, bind_addr, &s4.sin_addr) == 1) {
+		sa = (struct sockaddr *)&s4;
+		salen = sizeof(s4);
+	} else
+		return err_set(ACME_ERR_USAGE, "--bind %s: not an IP address",
+		    bind_addr);
+	if ((fd = socket(sa->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return err_set(ACME_ERR_CHALLENGE, "socket: %s",
+		    strerror(errno));
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (sa->sa_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+	if (bind(fd, sa, salen) < 0 || listen(fd, 16) < 0) {
+		err_set(ACME_ERR_CHALLENGE, "--standalone: cannot listen on "
+		    "%s port %d: %s", bind_addr ? bind_addr : "*", port,
+		    strerror(errno));
+		close(fd);
+		return ACME_ERR_CHALLENGE;
+	}
+	return fd;
+}
+
+/* The key authorization for an http-01 request line, or NULL. */
+static const char *
+chal_lookup(const struct chal_ctx *c, const char *req)
+{
+	const char *p, *end;
+	size_t i, n;
+
+	if (strncmp(req, "GET " CHAL_HTTP_PREFIX, 4 + strlen(
+	    CHAL_HTTP_PREFIX)) != 0)
+		return NULL;
+	p = req + 4 + strlen(CHAL_HTTP_PREFIX);
+	if ((end = strchr(p, ' ')) == NULL)
+		return NULL;
+	n = (size_t)(end - p);
+	for (i = 0; i < c->nanswers; i++)
+		if (strlen(c->answers[i].token) == n &&
+		    memcmp(c->answers[i].token, p, n) == 0)
+			return c->answers[i].keyauth;
+	return NULL;
+}
+
+/* Answer one connection: the expected tokens get 200, all else 404. */
+static void
+chal_serve_one(const struct chal_ctx *c, int fd)
+{
+	struct timeval tv = { CHAL_IO_TIMEOUT, 0 };
+	char req[STANDALONE_REQ_MAX + 1], resp[KEYAUTH_MAX + 256];
+	const char *ka;
+	size_t len = 0;
+	ssize_t n;
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	while (len < STANDALONE_REQ_MAX) {
+		n = recv(fd, req + len, STANDALONE_REQ_MAX - len, 0);
+		if (n <= 0)
+			return;
+		len += (size_t)n;
+		req[len] = '\0';
+		if (strstr(req, "\r\n\r\n") != NULL)
+			break;
+	}
+	if ((ka = chal_lookup(c, req)) != NULL)
+		n = snprintf(resp, sizeof(resp), "HTTP/1.1 200 OK\r\n"
+		    "Content-Type: text/plain\r\nContent-Length: %zu\r\n"
+		    "Connection: close\r\n\r\n%s", strlen(ka), ka);
+	else
+		n = snprintf(resp, sizeof(resp), "HTTP/1.1 404 Not Found\r\n"
+		    "Content-Length: 0\r\nConnection: close\r\n\r\n");
+	send(fd, resp, (size_t)n, MSG_NOSIGNAL);
+}
+
+/* The responder child: serve until the control pipe closes. */
+static void
+chal_responder(const struct chal_ctx *c, int lfd, int ctl)
+{
+	struct pollfd p[2];
+	int fd;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	p[0].fd = lfd;
+	p[0].events = POLLIN;
+	p[1].fd = ctl;
+	p[1].events = POLLIN;
+	for (;;) {
+		if (poll(p, 2, -1) < 0 && errno != EINTR)
+			break;
+		if (p[1].revents != 0)
+			break;
+		if ((p[0].revents & POLLIN) == 0)
+			continue;
+		if ((fd = accept(lfd, NULL, NULL)) < 0)
+			continue;
+		chal_serve_one(c, fd);
+		close(fd);
+	}
+	_exit(0);
+}
+
+static int
+chal_standalone_start(struct chal_ctx *c)
+{
+	int lfd, pfd[2];
+
+	if ((lfd = chal_listen(c->bind, c->http_port)) < 0)
+		return lfd;
+	if (pipe2(pfd, O_CLOEXEC) < 0) {
+		close(lfd);
+		return err_set(ACME_ERR_CHALLENGE, "pipe: %s",
+		    strerror(errno));
+	}
+	fflush(NULL);
+	if ((c->responder = fork()) < 0) {
+		close(lfd);
+		close(pfd[0]);
+		close(pfd[1]);
+		return err_set(ACME_ERR_CHALLENGE, "fork: %s",
+		    strerror(errno));
+	}
+	if (c->responder == 0) {
+		close(pfd[1]);
+		chal_responder(c, lfd, pfd[0]);
+	}
+	close(lfd);
+	close(pfd[0]);
+	c->ctl = pfd[1];
+	return 0;
+}
+
+/* Put every answer in place (files or the responder). */
+static int
+chal_setup(struct chal_ctx *c)
+{
+	if (c->nanswers == 0)
+		return 0;
+	if (c->webroot != NULL)
+		return chal_webroot_put(c);
+	if (c->standalone)
+		return chal_standalone_start(c);
+	return err_set(ACME_ERR_USAGE, "http-01 needs --webroot DIR or "
+	    "--standalone");
+}
+
+/* Undo chal_setup, success or failure; safe to call more than once. */
+static void
+chal_cleanup(struct chal_ctx *c)
+{
+	if (c->webroot != NULL && c->nanswers > 0)
+		chal_webroot_clean(c);
+	if (c->responder > 0) {
+		close(c->ctl);
+		kill(c->responder, SIGTERM);
+		while (waitpid(c->responder, NULL, 0) < 0 && errno == EINTR)
+			;
+	}
+	c->responder = -1;
+	c->ctl = -1;
+	c->nanswers = 0;
+}
+
+/* ==== 14. ACME requests ==== */
+
+/* RFC 8555 7.1.1: the directory. URLs are validated https URLs. */
+struct acme_dir {
+	char	new_nonce[URL_MAX];
+	char	new_account[URL_MAX];
+	char	new_order[URL_MAX];
+	char	revoke_cert[URL_MAX];
+	char	key_change[URL_MAX];
+	char	renewal_info[URL_MAX];	/* RFC 9773; empty when absent */
+	char	terms[URL_MAX];		/* meta.termsOfService */
+	int	eab_required;		/* meta.externalAccountRequired */
+};
+
+/* One conversation with one ACME server. */
+struct acme {
+	struct http	 http;
+	struct acme_dir	 dir;
+	struct key	 key;			/* account key, owned */
+	char		 kid[URL_MAX];		/* account URL, "" before */
+	char		 nonce[NONCE_MAX];	/* next Replay-Nonce */
+	char		 server[URL_MAX];	/* directory URL */
+	unsigned	 requests;		/* HTTP exchanges made */
+};
+
+/* RFC 8555 7.1.6 status values, one table per object type. */
+enum order_status {
+	ORDER_PENDING, ORDER_READY, ORDER_PROCESSING, ORDER_VALID,
+	ORDER_INVALID, ORDER_STATUS_MAX
+};
+static const char *const order_status_names[ORDER_STATUS_MAX] = {
+	[ORDER_PENDING] = "pending", [ORDER_READY] = "ready",
+	[ORDER_PROCESSING] = "processing", [ORDER_VALID] = "valid",
+	[ORDER_INVALID] = "invalid",
+};
+
+enum authz_status {
+	AUTHZ_PENDING, AUTHZ_VALID, AUTHZ_INVALID, AUTHZ_DEACTIVATED,
+	AUTHZ_EXPIRED, AUTHZ_REVOKED, AUTHZ_STATUS_MAX
+};
+static const char *const authz_status_names[AUTHZ_STATUS_MAX] = {
+	[AUTHZ_PENDING] = "pending", [AUTHZ_VALID] = "valid",
+	[AUTHZ_INVALID] = "invalid", [AUTHZ_DEACTIVATED] = "deactivated",
+	[AUTHZ_EXPIRED] = "expired", [AUTHZ_REVOKED] = "revoked",
+};
+
+#define ACME_ERR_NS	"urn:ietf:params:acme:error:"
+
+/* An https URL we accept from the user or the server. */
+static int
+req_url_ok(const char *url)
+{
+	size_t i, n = strlen(url);
+
+	if (n >= URL_MAX || strncmp(url, "https://", 8) != 0 || n == 8)
+		return 0;
+	for (i = 0; i < n; i++)
+		if ((unsigned char)url[i] <= 0x20 ||
+		    (unsigned char)url[i] >= 0x7f)
+			return 0;
+	return 1;
+}
+
+/* A member that must be an https URL. required: absent is an error. */
+static int
+req_get_url(const struct json *j, int obj, const char *key, char *dst,
+    const char *what, int required)
+{
+	int t = json_get(j, obj, key);
+
+	dst[0] = '\0';
+	if (t < 0 && !required)
+		return 0;
+	if (t < 0 || json_str(j, t, dst, URL_MAX) < 0 || !req_url_ok(dst)) {
+		dst[0] = '\0';
+		return err_set(ACME_ERR_PROTO, "%s: missing or bad \"%s\" URL",
+		    what, key);
+	}
+	return 0;
+}
+
+/* A status member mapped through names[]; unknown is an error. */
+static int
+req_status(const struct json *j, int obj, const char *const *names, int n,
+    const char *what)
+{
+	char s[32];
+	int i;
+
+	if (json_get_str(j, obj, "status", s, sizeof(s)) < 0)
+		return err_set(ACME_ERR_PROTO, "%s: missing status", what);
+	for (i = 0; i < n; i++)
+		if (strcmp(s, names[i]) == 0)
+			return i;
+	return err_set(ACME_ERR_PROTO, "%s: unknown status \"%.31s\"", what, s);
+}
+
+/* Append one escaped member of a problem document to line. */
+static void
+req_problem_part(struct buf *line, const struct json *j, int obj,
+    const char *key)
+{
+	char raw[512], safe[512];
+	int n = json_get_str(j, obj, key, raw, sizeof(raw));
+
+	if (n < 0)
+		return;
+	if (strcmp(key, "type") == 0 && strncmp(raw, ACME_ERR_NS,
+	    strlen(ACME_ERR_NS)) == 0)
+		memmove(raw, raw + strlen(ACME_ERR_NS),
+		    strlen(raw + strlen(ACME_ERR_NS)) + 1);
+	str_sanitize(safe, sizeof(safe), raw, strlen(raw));
+	buf_printf(line, "%s%s", line->len > 0 ? ": " : "", safe);
+}
+
+/* RFC 8555 6.7.1: subproblems, each with its identifier. */
+static void
+req_subproblems(struct buf *line, const struct json *j, int obj)
+{
+	char ident[IDENT_LEN_MAX + 1], safe[IDENT_LEN_MAX + 1];
+	int arr = json_get(j, obj, "subproblems"), i, n, sub, id;
+
+	if ((n = json_array_len(j, arr)) <= 0)
+		return;
+	for (i = 0; i < n && i < PROBLEM_SUB_MAX; i++) {
+		sub = json_array_at(j, arr, i);
+		id = json_get(j, sub, "identifier");
+		if (id >= 0 && json_get_str(j, id, "value", ident,
+		    sizeof(ident)) >= 0) {
+			str_sanitize(safe, sizeof(safe), ident, strlen(ident));
+			buf_printf(line, "; %s", safe);
+		} else
+			buf_puts(line, ";");
+		req_problem_part(line, j, sub, "type");
+		req_problem_part(line, j, sub, "detail");
+	}
+	if (n > PROBLEM_SUB_MAX)
+		buf_printf(line, "; and %d more", n - PROBLEM_SUB_MAX);
+}
+
+/*
+ * Turn the problem document at token obj (RFC 7807, RFC 8555 6.7) into
+ * the one error line "what: HTTP 403: type: detail; ident: type: detail"
+ * (no "HTTP n" when status is 0). Returns ACME_ERR_SERVER; *type receives
+ * the problem type for callers that act on it (badNonce).
+ */
+static int
+req_problem_json(const char *what, long status, const struct json *j,
+    int obj, char *type, size_t cap)
+{
+	struct buf line = { .max = ERR_MSG_MAX };
+	char http[32] = "";
+	int rc;
+
+	if (type != NULL && json_get_str(j, obj, "type", type, cap) < 0)
+		type[0] = '\0';
+	req_problem_part(&line, j, obj, "type");
+	req_problem_part(&line, j, obj, "detail");
+	req_subproblems(&line, j, obj);
+	if (status > 0)
+		snprintf(http, sizeof(http), "HTTP %ld: ", status);
+	rc = err_set(ACME_ERR_SERVER, "%s: %s%s", what, http,
+	    line.data != NULL ? (char *)line.data : "(no detail)");
+	buf_free(&line);
+	return rc;
+}
+
+/* An HTTP error answer: a problem document, or garbage. */
+static int
+req_problem(const char *url, const struct http_resp *r, char *type,
+    size_t cap)
+{
+	struct json *j;
+	char safe[URL_MAX];
+	int rc;
+
+	str_sanitize(safe, sizeof(safe), url, strlen(url));
+	if (type != NULL)
+		type[0] = '\0';
+	if ((j = malloc(sizeof(*j))) == NULL)
+		return err_set(ACME_ERR_NOMEM, "out of memory");
+	if (r->body.len > 0 && json_parse(j, (const char *)r->body.data,
+	    r->body.len) == 0) {
+		rc = req_problem_json(safe, r->status, j, 0, type, cap);
+	} else {
+		err_clear();
+		rc = err_set(r->status >= 500 ? ACME_ERR_SERVER :
+		    ACME_ERR_PROTO, "%s: HTTP %ld from the server, without an "
+		    "ACME problem document", safe, r->status);
+	}
+	free(j);
+	return rc;
+}
+
+/* Parse a 2xx JSON answer; anything else becomes an error line. */
+static int
+req_json(const char *url, const struct http_resp *r, struct json *j)
+{
+	char safe[URL_MAX];
+
+	if (r->status < 200 || r->status > 299)
+		return req_problem(url, r, NULL, 0);
+	if (json_parse(j, (const char *)r->body.data, r->body.len) < 0) {
+		str_sanitize(safe, sizeof(safe), url, strlen(url));
+		return err_wrap(ACME_ERR_PROTO, "%s: HTTP %ld: bad answer",
+		    safe, r->status);
+	}
+	return 0;
+}
+
+/* RFC 8555 7.1.1: GET the directory and check the URLs we need. */
+static int
+req_directory(struct acme *a)
+{
+	struct http_resp r = { 0 };
+	struct json *j;
+	int rc, meta;
+
+	if ((j = malloc(sizeof(*j))) == NULL)
+		return err_set(ACME_ERR_NOMEM, "out of memory");
+	a->requests++;
+	if ((rc = http_request(&a->http, a->server, NULL, 0, 0, NULL, &r)) < 0 ||
+	    (rc = req_json(a->server, &r, j)) < 0)
+		goto out;
+	if ((rc = req_get_url(j, 0, "newNonce", a->dir.new_nonce,
+	    "directory", 1)) < 0 ||
+	    (rc = req_get_url(j, 0, "newAccount", a->dir.new_account,
+	    "directory", 1)) < 0 ||
+	    (rc = req_get_url(j, 0, "newOrder", a->dir.new_order,
+	    "directory", 1)) < 0 ||
+	    (rc = req_get_url(j, 0, "revokeCert", a->dir.revoke_cert,
+	    "directory", 0)) < 0 ||
+	    (rc = req_get_url(j, 0, "keyChange", a->dir.key_change,
+	    "directory", 0)) < 0 ||
+	    (rc = req_get_url(j, 0, "renewalInfo", a->dir.renewal_info,
+	    "directory", 0)) < 0)
+		goto out;
+	if ((meta = json_get(j, 0, "meta")) >= 0) {
+		req_get_url(j, meta, "termsOfService", a->dir.terms, "meta", 0);
+		a->dir.eab_required = json_bool(j, json_get(j, meta,
+		    "externalAccountRequired")) == 1;
+	}
+out:
+	if (rc < 0 && rc != ACME_ERR_NET && rc != ACME_ERR_SERVER)
+		err_wrap(rc, "%s is not an ACME directory", a->server);
+	http_resp_free(&r);
+	free(j);
+	return rc;
+}
+
+/* Keep the server's fresh nonce (RFC 8555 7.2), if it looks sane. */
+static void
+req_keep_nonce(struct acme *a, const struct http_resp *r)
+{
+	if (r->nonce[0] != '\0' && b64u_is_token(r->nonce))
+		memcpy(a->nonce, r->nonce, sizeof(a->nonce));
+}
+
+/* RFC 8555 7.2: HEAD newNonce. */
+static int
+req_new_nonce(struct acme *a)
+{
+	struct http_resp r = { 0 };
+	int rc;
+
+	a->requests++;
+	rc = http_request(&a->http, a->dir.new_nonce, NULL, 0, 1, NULL, &r);
+	if (rc == 0) {
+		req_keep_nonce(a, &r);
+		if (a->nonce[0] == '\0')
+			rc = err_set(ACME_ERR_PROTO, "%s: no Replay-Nonce",
+			    a->dir.new_nonce);
+	}
+	http_resp_free(&r);
+	return rc;
+}
+
+/*
+ * RFC 8555 6.2/6.3: POST a JWS (payload NULL: POST-as-GET) signed with the
+ * account key, by jwk before the account exists, by kid after. A badNonce
+ * answer is retried with the nonce it carries, at most NONCE_RETRIES
+ * times. An HTTP error becomes the error line; r holds the answer.
+ */
+static int
+req_post(struct acme *a, const char *url, const char *payload,
+    const char *accept, struct http_resp *r)
+{
+	struct buf jws = { .max = BODY_MAX };
+	char type[128];
+	int rc = 0, tries;
+
+	for (tries = 0; tries <= NONCE_RETRIES; tries++) {
+		if (a->nonce[0] == '\0' && (rc = req_new_nonce(a)) < 0)
+			break;
+		jws.len = 0;
+		rc = jws_build(&jws, &a->key, a->kid[0] ? a->kid : NULL,
+		    a->nonce, url, payload, payload ? strlen(payload) : 0);
+		a->nonce[0] = '\0';
+		if (rc < 0)
+			break;
+		a->requests++;
+		if ((rc = http_request(&a->http, url, (const char *)jws.data,
+		    jws.len, 0, accept, r)) < 0)
+			break;
+		req_keep_nonce(a, r);
+		if (r->status >= 200 && r->status <= 299)
+			break;
+		rc = req_problem(url, r, type, sizeof(type));
+		if (strcmp(type, ACME_ERR_NS "badNonce") != 0 ||
+		    tries == NONCE_RETRIES)
+			break;
+		log_msg(LOG_LEVEL_DEBUG, "badNonce, retrying");
+		err_clear();
+	}
+	buf_free(&jws);
+	return rc;
+}
+
+/* POST and parse the JSON answer into j. */
+static int
+req_post_json(struct acme *a, const char *url, const char *payload,
+    struct http_resp *r, struct json *j)
+{
+	int rc;
+
+	if ((rc = req_post(a, url, payload, NULL, r)) < 0)
+		return rc;
+	return req_json(url, r, j);
+}
+
+/*
+ * Seconds to wait before polling again: the server's Retry-After within
+ * [POLL_MIN, RETRY_AFTER_MAX], else back-off 1, 2, 4, 8, 8...
+ */
+static int
+req_poll_delay(const struct http_resp *r, int round)
+{
+	int d;
+
+	if (r->retry_after >= 0)
+		d = r->retry_after > RETRY_AFTER_MAX ? RETRY_AFTER_MAX :
+		    (int)r->retry_after;
+	else
+		d = round < 3 ? 1 << round : 8;
+	return d < POLL_MIN ? POLL_MIN : d;
+}
+
+/*
+ * The one poller: POST-as-GET url until done(j) says the object settled,
+ * honouring Retry-After, until POLL_DEADLINE seconds after *start.
+ */
+static int
+req_poll(struct acme *a, const char *url, int64_t start,
+    int (*done)(const struct json *), struct http_resp *r, struct json *j)
+{
+	int rc, round, d;
+
+	for (round = 0;; round++) {
+		if ((rc = req_post_json(a, url, NULL, r, j)) < 0)
+			return rc;
+		if ((rc = done(j)) != 0)
+			return rc < 0 ? rc : 0;
+		d = req_poll_delay(r, round);
+		if (clock_mono() + d - start > POLL_DEADLINE)
+			return err_set(ACME_ERR_TIMEOUT, "%s: still not done "
+			    "after %d s", url, POLL_DEADLINE);
+		log_msg(LOG_LEVEL_DEBUG, "waiting %d s", d);
+		sleep((unsigned)d);
+	}
+}
+
+/* ==== 15. ACME flows ==== */
+
+/* Everything one `issue` needs; see acme_issue() for who fills what. */
+struct issue {
+	struct acme	*a;			/* borrowed */
+	const char	*name;			/* borrowed */
+	const struct ident *ids;		/* borrowed */
+	size_t		 nids;
+	enum key_type	 key_type;
+	struct chal_ctx	 chal;
+	char		 order_url[URL_MAX];
+	char		 finalize[URL_MAX];
+	char		 cert_url[URL_MAX];
+	char		*authz[IDENT_MAX];	/* owned URLs */
+	char		*chal_url[IDENT_MAX];	/* owned; NULL when valid */
+	size_t		 nauthz;
+	int64_t		 start;			/* monotonic, for deadlines */
+	struct key	 cert_key;		/* owned */
+	struct buf	 chain_pem;		/* owned: the download */
+	struct http_resp r;			/* owned: last answer */
+	struct json	 j;			/* last parsed answer */
+};
+
+enum issue_state {
+	ST_NEW_ORDER, ST_AUTHORIZE, ST_CHALLENGE, ST_POLL_AUTHZ, ST_FINALIZE,
+	ST_POLL_ORDER, ST_DOWNLOAD, ST_DONE, ST_STATE_MAX
+};
+
+/* ---- account ---- */
+
+/* DIR/accounts/HOST: HOST[:PORT] of the server URL, checked as a name. */
+static int
+acct_host(const char *url, char *host, size_t cap)
+{
+	const char *p = url + strlen("https://");
+	size_t n = strcspn(p, "/?#"), i;
+
+	if (n == 0 || n >= cap || p[0] == '.')
+		return err_set(ACME_ERR_USAGE, "bad server URL %.200s", url);
+	for (i = 0; i < n; i++)	/* no '@', '/', '..' tricks: plain host */
+		if (!isalnum((unsigned char)p[i]) &&
+		    strchr(".-:[]", p[i]) == NULL)
+			return err_set(ACME_ERR_USAGE, "bad server URL %.200s",
+			    url);
+	memcpy(host, p, n);
+	host[n] = '\0';
+	return 0;
+}
+
+/* account.txt: "url: KID" and "server: URL" lines. */
+static int
+acct_parse_txt(const struct buf *b, char *kid)
+{
+	const char *p = b->data ? (const char *)b->data : "";
+	const char *line = strstr(p, "url: ");
+	size_t n;
+
+	if (line == NULL || (line != p && line[-1] != '\n'))
+		return -1;
+	line += 5;
+	n = strcspn(line, "\n");
+	if (n >= URL_MAX)
+		return -1;
+	memcpy(kid, line, n);
+	kid[n] = '\0';
+	return req_url_ok(kid) ? 0 : -1;
+}
+
+/*
+ * RFC 8555 7.3: newAccount. existing: only look up the account of this
+ * key (onlyReturnExisting, 7.3.1); else create it, agreeing to the terms.
+ */
+static int
+acct_new(struct acme *a, const struct acme_options *o, int existing)
+{
+	struct buf payload = { .max = 4096 };
+	struct http_resp r = { 0 };
+	char mailto[512];
+	struct jw w;
+	int rc;
+
+	jw_init(&w, &payload);
+	jw_obj_open(&w, NULL);
+	if (existing)
+		jw_bool(&w, "onlyReturnExisting", 1);
+	else {
+		jw_bool(&w, "termsOfServiceAgreed", 1);
+		if (o->email != NULL) {
+			snprintf(mailto, sizeof(mailto), "mailto:%s", o->email);
+			jw_arr_open(&w, "contact");
+			jw_str(&w, NULL, mailto);
+			jw_arr_close(&w);
+		}
+	}
+	jw_obj_close(&w);
+	if ((rc = jw_finish(&w)) < 0)
+		goto out;
+	a->kid[0] = '\0';
+	if ((rc = req_post(a, a->dir.new_account, (const char *)payload.data,
+	    NULL, &r)) < 0)
+		goto out;
+	if (!req_url_ok(r.location)) {
+		rc = err_set(ACME_ERR_PROTO, "%s: no account URL in Location",
+		    a->dir.new_account);
+		goto out;
+	}
+	memcpy(a->kid, r.location, sizeof(a->kid));
+out:
+	http_resp_free(&r);
+	buf_free(&payload);
+	return rc;
+}
+
+/* Save a new account: key first (0600), then account.txt. */
+static int
+acct_save(struct acme *a, int storefd, const char *host)
+{
+	struct buf pem = { .max = PEM_MAX }, txt = { .max = 8192 };
+	int accfd = -1, hostfd = -1, rc;
+
+	if ((rc = key_to_pem(&a->key, &pem)) < 0 ||
+	    (rc = buf_printf(&txt, "url: %s\n", a->kid)) < 0 ||
+	    (rc = buf_printf(&txt, "server: %s\n", a->server)) < 0)
+		goto out;
+	if ((accfd = store_subdir(storefd, "accounts", 1)) < 0 ||
+	    (hostfd = store_subdir(accfd, host, 1)) < 0) {
+		rc = accfd < 0 ? accfd : hostfd;
+		goto out;
+	}
+	if ((rc = store_write(hostfd, "key.pem", pem.data, pem.len,
+	    STORE_KEY_MODE)) < 0 ||
+	    (rc = store_write(hostfd, "account.txt", txt.data, txt.len,
+	    STORE_FILE_MODE)) < 0)
+		goto out;
+out:
+	if (hostfd >= 0)
+		close(hostfd);
+	if (accfd >= 0)
+		close(accfd);
+	buf_free(&pem);
+	buf_free(&txt);
+	return rc;
+}
+
+/* Read DIR/accounts/HOST/{key.pem,account.txt}; 1 found, 0 absent. */
+static int
+acct_load(struct acme *a, int storefd, const char *host)
+{
+	struct buf pem = { 0 }, txt = { 0 };
+	int accfd = -1, hostfd = -1, rc = 0;
+
+	if ((accfd = store_subdir(storefd, "accounts", 0)) < 0 ||
+	    (hostfd = store_subdir(accfd, host, 0)) < 0) {
+		rc = errno == ENOENT ? 0 : (accfd < 0 ? accfd : hostfd);
+		goto out;
+	}
+	if ((rc = store_read(hostfd, "key.pem", &pem, PEM_MAX)) < 0) {
+		rc = errno == ENOENT ? 0 : rc;
+		goto out;
+	}
+	if ((rc = key_from_pem(&a->key, (const char *)pem.data, pem.len)) < 0)
+		goto out;
+	if (store_read(hostfd, "account.txt", &txt, 8192) < 0 ||
+	    acct_parse_txt(&txt, a->kid) < 0)
+		a->kid[0] = '\0';
+	rc = 1;
+out:
+	if (rc < 0)
+		err_wrap(rc, "account for %s", host);
+	if (hostfd >= 0)
+		close(hostfd);
+	if (accfd >= 0)
+		close(accfd);
+	buf_free(&pem);
+	buf_free(&txt);
+	return rc;
+}
+
+/*
+ * Have an account: the stored one (looked up by key when its URL is not
+ * recorded), else a new one, which needs --agree-tos.
+ */
+static int
+acct_ensure(struct acme *a, int storefd, const struct acme_options *o)
+{
+	char host[256];
+	int rc;
+
+	if ((rc = acct_host(a->server, host, sizeof(host))) < 0)
+		return rc;
+	if ((rc = acct_load(a, storefd, host)) < 0)
+		return rc;
+	if (rc == 1 && a->kid[0] != '\0')
+		return 0;
+	if (rc == 1)
+		return acct_new(a, o, 1);
+	if (!o->agree_tos)
+		return err_set(ACME_ERR_USAGE, "no account at %s yet: read its "
+		    "terms of service%s%s and pass --agree-tos", host,
+		    a->dir.terms[0] ? " at " : "", a->dir.terms);
+	log_msg(LOG_LEVEL_INFO, "creating an account at %s", host);
+	if ((rc = key_generate(&a->key, KEY_EC256)) < 0 ||
+	    (rc = acct_new(a, o, 0)) < 0)
+		return rc;
+	return acct_save(a, storefd, host);
+}
+
+/* ---- order state machine (RFC 8555 7.4) ---- */
+
+static int
+order_parse(struct issue *is, const char *what)
+{
+	int st, arr, i, n;
+
+	if ((st = req_status(&is->j, 0, order_status_names, ORDER_STATUS_MAX,
+	    what)) < 0)
+		return st;
+	if (st == ORDER_INVALID && json_get(&is->j, 0, "error") >= 0)
+		return req_problem_json("order is invalid", 0, &is->j,
+		    json_get(&is->j, 0, "error"), NULL, 0);
+	if (st == ORDER_INVALID)
+		return err_set(ACME_ERR_SERVER, "%s: order is invalid", what);
+	if (req_get_url(&is->j, 0, "finalize", is->finalize, what, 1) < 0 ||
+	    req_get_url(&is->j, 0, "certificate", is->cert_url, what,
+	    st == ORDER_VALID) < 0)
+		return ACME_ERR_PROTO;
+	if (is->nauthz > 0)
+		return st;
+	arr = json_get(&is->j, 0, "authorizations");
+	if ((n = json_array_len(&is->j, arr)) < 0 || (size_t)n > IDENT_MAX)
+		return err_set(ACME_ERR_PROTO, "%s: bad authorizations", what);
+	for (i = 0; i < n; i++) {
+		if ((is->authz[i] = json_strdup(&is->j,
+		    json_array_at(&is->j, arr, i))) == NULL ||
+		    !req_url_ok(is->authz[i]))
+			return err_set(ACME_ERR_PROTO, "%s: bad authorization "
+			    "URL", what);
+		is->nauthz++;
+	}
+	return st;
+}
+
+/* The state that follows an order status. */
+static int
+order_next(int st)
+{
+	static const int next[ORDER_STATUS_MAX] = {
+		[ORDER_PENDING] = ST_AUTHORIZE, [ORDER_READY] = ST_FINALIZE,
+		[ORDER_PROCESSING] = ST_POLL_ORDER,
+		[ORDER_VALID] = ST_DOWNLOAD, [ORDER_INVALID] = -1,
+	};
+
+	return st < 0 ? st : next[st];
+}
+
+static int
+st_new_order(struct issue *is)
+{
+	struct buf payload = { .max = 64 * 1024 };
+	struct jw w;
+	size_t i;
+	int rc;
+
+	jw_init(&w, &payload);
+	jw_obj_open(&w, NULL);
+	jw_arr_open(&w, "identifiers");
+	for (i = 0; i < is->nids; i++) {
+		jw_obj_open(&w, NULL);
+		jw_str(&w, "type", ident_type_names[is->ids[i].type]);
+		jw_str(&w, "value", is->ids[i].value);
+		jw_obj_close(&w);
+	}
+	jw_arr_close(&w);
+	jw_obj_close(&w);
+	if ((rc = jw_finish(&w)) == 0)
+		rc = req_post_json(is->a, is->a->dir.new_order,
+		    (const char *)payload.data, &is->r, &is->j);
+	buf_free(&payload);
+	if (rc < 0)
+		return rc;
+	if (is->r.status != 201 || !req_url_ok(is->r.location))
+		return err_set(ACME_ERR_PROTO, "newOrder: HTTP %ld without an "
+		    "order URL", is->r.status);
+	memcpy(is->order_url, is->r.location, URL_MAX);
+	if ((rc = order_parse(is, "newOrder")) < 0)
+		return rc;
+	if ((size_t)is->nauthz != is->nids && rc == ORDER_PENDING)
+		return err_set(ACME_ERR_PROTO, "newOrder: %zu authorizations "
+		    "for %zu identifiers", is->nauthz, is->nids);
+	return order_next(rc);
+}
+
+/* Find the http-01 challenge of authorization object j; 0 if none. */
+static int
+authz_http01(struct issue *is, size_t k, const char *ident)
+{
+	struct chal_answer *ans;
+	int arr = json_get(&is->j, 0, "challenges"), i, n, c;
+
+	n = json_array_len(&is->j, arr);
+	for (i = 0; i < n; i++) {
+		c = json_array_at(&is->j, arr, i);
+		if (!json_eq(&is->j, json_get(&is->j, c, "type"),
+		    chal_type_names[CHAL_HTTP01]))
+			continue;
+		ans = &is->chal.answers[is->chal.nanswers];
+		if (json_get_str(&is->j, c, "token", ans->token,
+		    sizeof(ans->token)) < 0 || !b64u_is_token(ans->token))
+			return err_set(ACME_ERR_PROTO, "%s: bad challenge "
+			    "token", ident);
+		if ((is->chal_url[k] = json_strdup(&is->j, json_get(&is->j, c,
+		    "url"))) == NULL || !req_url_ok(is->chal_url[k]))
+			return err_set(ACME_ERR_PROTO, "%s: bad challenge URL",
+			    ident);
+		if (key_authorization(&is->a->key, ans->token, ans->keyauth,
+		    sizeof(ans->keyauth)) < 0)
+			return ACME_ERR_CRYPTO;
+		is->chal.nanswers++;
+		return 1;
+	}
+	return err_set(ACME_ERR_CHALLENGE, "%s: the server offers no http-01 "
+	    "challenge", ident);
+}
+
+/* Fetch authorization k; prepare its challenge when it is pending. */
+static int
+authz_fetch(struct issue *is, size_t k)
+{
+	char ident[IDENT_LEN_MAX + 1] = "?", safe[IDENT_LEN_MAX + 1];
+	int rc, id;
+
+	if ((rc = req_post_json(is->a, is->authz[k], NULL, &is->r,
+	    &is->j)) < 0)
+		return rc;
+	if ((id = json_get(&is->j, 0, "identifier")) >= 0)
+		json_get_str(&is->j, id, "value", ident, sizeof(ident));
+	str_sanitize(safe, sizeof(safe), ident, strlen(ident));
+	if ((rc = req_status(&is->j, 0, authz_status_names, AUTHZ_STATUS_MAX,
+	    safe)) < 0)
+		return rc;
+	if (rc == AUTHZ_VALID)
+		return 0;
+	if (rc != AUTHZ_PENDING)
+		return err_set(ACME_ERR_SERVER, "authorization for %s is %s",
+		    safe, authz_status_names[rc]);
+	return authz_http01(is, k, safe);
+}
+
+static int
+st_authorize(struct issue *is)
+{
+	size_t k;
+	int rc;
+
+	for (k = 0; k < is->nauthz; k++)
+		if ((rc = authz_fetch(is, k)) < 0)
+			return rc;
+	if (is->chal.nanswers == 0)
+		return ST_FINALIZE;
+	if ((rc = chal_setup(&is->chal)) < 0)
+		return rc;
+	return ST_CHALLENGE;
+}
+
+/* RFC 8555 7.5.1: tell the server each challenge is ready. */
+static int
+st_challenge(struct issue *is)
+{
+	size_t k;
+	int rc;
+
+	for (k = 0; k < is->nauthz; k++) {
+		if (is->chal_url[k] == NULL)
+			continue;
+		if ((rc = req_post_json(is->a, is->chal_url[k], "{}", &is->r,
+		    &is->j)) < 0)
+			return rc;
+	}
+	return ST_POLL_AUTHZ;
+}
+
+static int
+authz_settled(const struct json *j)
+{
+	int st = req_status(j, 0, authz_status_names, AUTHZ_STATUS_MAX,
+	    "authorization");
+
+	return st < 0 ? st : st != AUTHZ_PENDING;
+}
+
+/* The error of the failed challenge in authorization object j. */
+static int
+authz_failure(struct issue *is)
+{
+	char ident[IDENT_LEN_MAX + 1] = "?", what[IDENT_LEN_MAX + 64];
+	int arr = json_get(&is->j, 0, "challenges"), i, n, c, e, id;
+	struct json *j = &is->j;
+
+	if ((id = json_get(j, 0, "identifier")) >= 0)
+		json_get_str(j, id, "value", ident, sizeof(ident));
+	str_sanitize(what, sizeof(what), ident, strlen(ident));
+	strcat(what, ": challenge failed");
+	n = json_array_len(j, arr);
+	for (i = 0; i < n; i++) {
+		c = json_array_at(j, arr, i);
+		if ((e = json_get(j, c, "error")) >= 0) {
+			req_problem_json(what, 0, j, e, NULL, 0);
+			return ACME_ERR_CHALLENGE;
+		}
+	}
+	return err_set(ACME_ERR_CHALLENGE, "%s", what);
+}
+
+static int
+st_poll_authz(struct issue *is)
+{
+	size_t k;
+	int rc;
+
+	for (k = 0; k < is->nauthz; k++) {
+		if (is->chal_url[k] == NULL)
+			continue;
+		if ((rc = req_poll(is->a, is->authz[k], is->start,
+		    authz_settled, &is->r, &is->j)) < 0)
+			return rc;
+		if (req_status(&is->j, 0, authz_status_names,
+		    AUTHZ_STATUS_MAX, "authorization") != AUTHZ_VALID)
+			return authz_failure(is);
+	}
+	chal_cleanup(&is->chal);
+	return ST_FINALIZE;
+}
+
+/* RFC 8555 7.4: finalize with a CSR for a fresh key. */
+static int
+st_finalize(struct issue *is)
+{
+	struct buf der = { .max = 64 * 1024 }, payload = { .max = 128 * 1024 };
+	struct jw w;
+	char *csr = NULL;
+	int rc;
+
+	log_msg(LOG_LEVEL_INFO, "generating a %s key",
+	    key_types[is->key_type].name);
+	if ((rc = key_generate(&is->cert_key, is->key_type)) < 0 ||
+	    (rc = csr_build(&der, &is->cert_key, is->ids, is->nids)) < 0)
+		goto out;
+	if ((csr = b64u_encode_alloc(der.data, der.len)) == NULL) {
+		rc = ACME_ERR_NOMEM;
+		goto out;
+	}
+	jw_init(&w, &payload);
+	jw_obj_open(&w, NULL);
+	jw_str(&w, "csr", csr);
+	jw_obj_close(&w);
+	if ((rc = jw_finish(&w)) < 0 ||
+	    (rc = req_post_json(is->a, is->finalize,
+	    (const char *)payload.data, &is->r, &is->j)) < 0)
+		goto out;
+	if ((rc = order_parse(is, "finalize")) >= 0)
+		rc = rc == ORDER_READY ? ST_POLL_ORDER : order_next(rc);
+out:
+	free(csr);
+	buf_free(&der);
+	buf_free(&payload);
+	return rc;
+}
+
+static int
+order_settled(const struct json *j)
+{
+	int st = req_status(j, 0, order_status_names, ORDER_STATUS_MAX,
+	    "order");
+
+	return st < 0 ? st : st != ORDER_PROCESSING && st != ORDER_READY;
+}
+
+static int
+st_poll_order(struct issue *is)
+{
+	int rc;
+
+	if ((rc = req_poll(is->a, is->order_url, is->start, order_settled,
+	    &is->r, &is->j)) < 0 ||
+	    (rc = order_parse(is, "order")) < 0)
+		return rc;
+	if (rc != ORDER_VALID)
+		return err_set(ACME_ERR_PROTO, "order: %s after finalize",
+		    order_status_names[rc]);
+	return ST_DOWNLOAD;
+}
+
+/* RFC 8555 7.4.2: download the certificate chain as PEM. */
+static int
+st_download(struct issue *is)
+{
+	int rc;
+
+	if ((rc = req_post(is->a, is->cert_url, NULL,
+	    "application/pem-certificate-chain", &is->r)) < 0)
+		return rc;
+	if (is->r.body.len == 0)
+		return err_set(ACME_ERR_PROTO, "%s: empty certificate",
+		    is->cert_url);
+	buf_free(&is->chain_pem);
+	is->chain_pem = is->r.body;
+	memset(&is->r.body, 0, sizeof(is->r.body));
+	return ST_DONE;
+}
+
+static int (*const issue_steps[ST_STATE_MAX])(struct issue *) = {
+	[ST_NEW_ORDER] = st_new_order,
+	[ST_AUTHORIZE] = st_authorize,
+	[ST_CHALLENGE] = st_challenge,
+	[ST_POLL_AUTHZ] = st_poll_authz,
+	[ST_FINALIZE] = st_finalize,
+	[ST_POLL_ORDER] = st_poll_order,
+	[ST_DOWNLOAD] = st_download,
+};
+
+/* Drive the order from newOrder to the downloaded chain. */
+static int
+issue_run(struct issue *is)
+{
+	int st = ST_NEW_ORDER, steps = 0;
+
+	is->start = clock_mono();
+	while (st >= 0 && st != ST_DONE) {
+		if (++steps > 2 * ST_STATE_MAX)
+			st = err_set(ACME_ERR_PROTO, "order does not progress");
+		else
+			st = issue_steps[st](is);
+	}
+	chal_cleanup(&is->chal);
+	return st < 0 ? st : 0;
+}
+
+static void
+issue_free(struct issue *is)
+{
+	size_t i;
+
+	chal_cleanup(&is->chal);
+	for (i = 0; i < IDENT_MAX; i++) {
+		free(is->authz[i]);
+		free(is->chal_url[i]);
+	}
+	key_free(&is->cert_key);
+	buf_free(&is->chain_pem);
+	http_resp_free(&is->r);
+}
+
+/* The certificate names exactly the identifiers we asked for. */
+static int
+issue_check_sans(const struct issue *is, const struct x509_info *xi)
+{
+	size_t i, k;
+
+	for (i = 0; i < is->nids; i++) {
+		for (k = 0; k < xi->nsan; k++)
+			if (xi->san[k].type == is->ids[i].type &&
+			    strcmp(xi->san[k].value, is->ids[i].value) == 0)
+				break;
+		if (k == xi->nsan)
+			return err_set(ACME_ERR_PROTO, "the certificate does "
+			    "not name %s", is->ids[i].value);
+	}
+	if (xi->nsan != is->nids)
+		return err_set(ACME_ERR_PROTO, "the certificate names %zu "
+		    "identifiers, not %zu", xi->nsan, is->nids);
+	return 0;
+}
+
+/*
+ * Check the download (leaf for our key and our identifiers, only
+ * certificates) and re-encode it as cert, chain and fullchain.
+ */
+static int
+issue_make_set(struct issue *is, struct x509_info *xi, struct cert_set *cs)
+{
+	struct pem_obj objs[CHAIN_MAX];
+	size_t n = 0, i;
+	int rc;
+
+	memset(objs, 0, sizeof(objs));
+	if ((rc = pem_decode((const char *)is->chain_pem.data,
+	    is->chain_pem.len, objs, CHAIN_MAX, &n)) < 0)
+		goto out;
+	rc = ACME_ERR_PROTO;
+	if (n == 0) {
+		err_set(rc, "%s: no certificate in the download", is->cert_url);
+		goto out;
+	}
+	for (i = 0; i < n; i++)
+		if (strcmp(objs[i].label, "CERTIFICATE") != 0) {
+			err_set(rc, "%s: unexpected PEM %.40s", is->cert_url,
+			    objs[i].label);
+			goto out;
+		}
+	if ((rc = x509_parse(objs[0].der, objs[0].len, xi)) < 0 ||
+	    (rc = issue_check_sans(is, xi)) < 0)
+		goto out;
+	if ((rc = x509_key_matches(objs[0].der, objs[0].len,
+	    &is->cert_key)) != 1) {
+		rc = err_set(ACME_ERR_PROTO, "the certificate is not for the "
+		    "key we sent");
+		goto out;
+	}
+	cs->cert.max = cs->chain.max = cs->fullchain.max = BODY_MAX;
+	cs->privkey.max = PEM_MAX;
+	if ((rc = pem_encode(&cs->cert, "CERTIFICATE", objs[0].der,
+	    objs[0].len)) < 0 ||
+	    (rc = key_to_pem(&is->cert_key, &cs->privkey)) < 0)
+		goto out;
+	for (i = 0; i < n; i++) {
+		if ((rc = pem_encode(&cs->fullchain, "CERTIFICATE",
+		    objs[i].der, objs[i].len)) < 0 ||
+		    (i > 0 && (rc = pem_encode(&cs->chain, "CERTIFICATE",
+		    objs[i].der, objs[i].len)) < 0))
+			goto out;
+	}
+	if (cs->chain.data == NULL)
+		rc = buf_append(&cs->chain, "", 0);
+out:
+	pem_objs_free(objs, n);
+	return rc;
+}
+
+/* conf/NAME.conf: how NAME was issued, "key = value" lines. */
+static int
+issue_write_conf(const struct issue *is, int storefd,
+    const struct acme_options *o)
+{
+	struct buf b = { .max = CONF_MAX };
+	char file[NAME_LEN_MAX + 8];
+	size_t i;
+	int fd, rc;
+
+	buf_printf(&b, "# acme: how %s is issued and renewed\n", is->name);
+	buf_printf(&b, "name = %s\nidentifiers =", is->name);
+	for (i = 0; i < is->nids; i++)
+		buf_printf(&b, " %s", is->ids[i].value);
+	buf_printf(&b, "\nserver = %s\nkey-type = %s\nchallenge = http-01\n",
+	    is->a->server, key_types[is->key_type].name);
+	if (o->webroot != NULL)
+		buf_printf(&b, "webroot = %s\n", o->webroot);
+	if (o->standalone)
+		buf_printf(&b, "standalone = yes\nhttp-port = %d\n",
+		    o->http_port > 0 ? o->http_port : 80);
+	if (o->standalone && o->bind != NULL)
+		buf_printf(&b, "bind = %s\n", o->bind);
+	if (o->email != NULL)
+		buf_printf(&b, "email = %s\n", o->email);
+	if ((rc = buf_printf(&b, "ca-file = %s\n", o->ca_file ? o->ca_file :
+	    "")) < 0)
+		goto out;
+	if ((fd = store_subdir(storefd, "conf", 1)) < 0) {
+		rc = fd;
+		goto out;
+	}
+	snprintf(file, sizeof(file), "%s.conf", is->name);
+	rc = store_write(fd, file, b.data, b.len, STORE_FILE_MODE);
+	close(fd);
+out:
+	buf_free(&b);
+	return rc;
+}
+
+/* ==== 16. Public API ==== */
+
+/* CA aliases for --server. */
+static const struct {
+	const char	*alias;
+	const char	*url;
+} api_servers[] = {
+	{ "letsencrypt", "https://acme-v02.api.letsencrypt.org/directory" },
+	{ "letsencrypt-staging",
+	    "https://acme-staging-v02.api.letsencrypt.org/directory" },
+};
+
+#define API_DEFAULT_DIR	"/etc/acme"
+
+const char *
+acme_last_error(void)
+{
+	return err_msg;
+}
+
+/* The directory URL for --server (alias or https URL). */
+static const char *
+api_server_url(const char *server)
+{
+	size_t i;
+
+	if (server == NULL)
+		server = api_servers[0].alias;
+	for (i = 0; i < sizeof(api_servers) / sizeof(api_servers[0]); i++)
+		if (strcmp(server, api_servers[i].alias) == 0)
+			return api_servers[i].url;
+	if (!req_url_ok(server)) {
+		err_set(ACME_ERR_USAGE, "--server %.200s: not an https URL or "
+		    "a known alias", server);
+		return NULL;
+	}
+	return server;
+}
+
+/* Text that goes into conf lines must be one printable line. */
+static int
+api_text_ok(const char *what, const char *s)
+{
+	if (s == NULL)
+		return 0;
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return err_set(ACME_ERR_USAGE, "%s: control character",
+			    what);
+	return 0;
+}
+
+/* Parse and de-duplicate the identifiers; NAME leads when it is one. */
+static int
+api_idents(const char *name, const char *const *idents, size_t n,
+    struct ident *ids, size_t *nids)
+{
+	struct ident id;
+	size_t i, k;
+	int rc;
+
+	*nids = 0;
+	if (ident_parse(name, &id) == 0)
+		ids[(*nids)++] = id;
+	err_clear();
+	for (i = 0; i < n; i++) {
+		if ((rc = ident_parse(idents[i], &id)) < 0)
+			return rc;
+		for (k = 0; k < *nids; k++)
+			if (strcmp(ids[k].value, id.value) == 0)
+				break;
+		if (k < *nids)
+			continue;
+		if (*nids == IDENT_MAX)
+			return err_set(ACME_ERR_USAGE, "more than %d "
+			    "identifiers", IDENT_MAX);
+		ids[(*nids)++] = id;
+	}
+	if (*nids == 0)
+		return err_set(ACME_ERR_USAGE, "'%.80s' is not a DNS name or "
+		    "IP address: name at least one identifier", name);
+	return 0;
+}
+
+/* Everything checkable before touching the disk or the network. */
+static int
+api_check(const struct acme_options *o, const char *name, int *key_type)
+{
+	int rc;
+
+	if (!store_name_ok(name))
+		return err_set(ACME_ERR_USAGE, "bad certificate name '%.80s': "
+		    "use letters, digits and . _ : * - only, not starting "
+		    "with . or -", name);
+	if ((*key_type = key_type_parse(o->key_type ? o->key_type :
+	    "ec256")) < 0)
+		return err_set(ACME_ERR_USAGE, "unknown key type '%.40s'",
+		    o->key_type);
+	if (o->webroot == NULL && !o->standalone)
+		return err_set(ACME_ERR_USAGE, "http-01 needs --webroot DIR or "
+		    "--standalone");
+	if (o->webroot != NULL && o->standalone)
+		return err_set(ACME_ERR_USAGE, "use --webroot or --standalone, "
+		    "not both");
+	if (o->http_port < 0 || o->http_port > 65535)
+		return err_set(ACME_ERR_USAGE, "bad --http-port");
+	if ((rc = api_text_ok("--email", o->email)) < 0 ||
+	    (rc = api_text_ok("--webroot", o->webroot)) < 0 ||
+	    (rc = api_text_ok("--ca-file", o->ca_file)) < 0)
+		return rc;
+	return 0;
+}
+
+/*
+ * Open DIR (creating it 0700 when missing) and take the state lock, an
+ * flock on DIR itself so no lock file is ever written.
+ */
+static int
+api_open_dir(const char *dir)
+{
+	int fd;
+
+	if (mkdir(dir, STORE_DIR_MODE) < 0 && errno != EEXIST)
+		return err_set(ACME_ERR_IO, "%s: %s", dir, strerror(errno));
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return err_set(ACME_ERR_IO, "%s: %s", dir, strerror(errno));
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		close(fd);
+		return err_set(ACME_ERR_BUSY, "%s is busy: another acme is "
+		    "running", dir);
+	}
+	return fd;
+}
+
+/* Run the order, then install the set and conf/NAME.conf. */
+static int
+api_issue_order(struct issue *is, int storefd, const struct acme_options *o)
+{
+	struct cert_set cs;
+	struct x509_info *xi;
+	char until[32];
+	struct tm tm;
+	time_t t;
+	int livefd = -1, rc;
+
+	memset(&cs, 0, sizeof(cs));
+	if ((xi = calloc(1, sizeof(*xi))) == NULL)
+		return err_set(ACME_ERR_NOMEM, "out of memory");
+	if ((rc = issue_run(is)) < 0 || (rc = issue_make_set(is, xi, &cs)) < 0)
+		goto out;
+	if ((livefd = store_subdir(storefd, "live", 1)) < 0) {
+		rc = livefd;
+		goto out;
+	}
+	if ((rc = store_live_install(livefd, is->name, &cs)) < 0 ||
+	    (rc = issue_write_conf(is, storefd, o)) < 0)
+		goto out;
+	t = (time_t)xi->not_after;
+	gmtime_r(&t, &tm);
+	strftime(until, sizeof(until), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (o->verbosity >= 0)
+		printf("%s: issued, valid until %s, in %s/live/%s\n", is->name,
+		    until, o->dir ? o->dir : API_DEFAULT_DIR, is->name);
+out:
+	if (livefd >= 0)
+		close(livefd);
+	cert_set_free(&cs);
+	free(xi);
+	return rc;
+}
+
+int
+acme_issue(const struct acme_options *o, const char *name,
+    const char *const *idents, size_t nidents)
+{
+	static struct ident ids[IDENT_MAX];
+	struct acme *a = NULL;
+	struct issue *is = NULL;
+	const char *url;
+	size_t nids;
+	int storefd = -1, key_type = KEY_EC256, rc;
+
+	err_clear();
+	log_verbosity = o->verbosity + LOG_LEVEL_ERROR;
+	if ((rc = api_check(o, name, &key_type)) < 0 ||
+	    (rc = api_idents(name, idents, nidents, ids, &nids)) < 0)
+		return rc;
+	if ((url = api_server_url(o->server)) == NULL)
+		return ACME_ERR_USAGE;
+	a = calloc(1, sizeof(*a));
+	is = calloc(1, sizeof(*is));
+	if (a == NULL || is == NULL) {
+		rc = err_set(ACME_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	snprintf(a->server, sizeof(a->server), "%s", url);
+	/* Nothing in DIR changes before the server has answered. */
+	if ((rc = http_init(&a->http, o->ca_file)) < 0 ||
+	    (rc = rng_init()) < 0 ||
+	    (rc = req_directory(a)) < 0 ||
+	    (rc = storefd = api_open_dir(o->dir ? o->dir :
+	    API_DEFAULT_DIR)) < 0 ||
+	    (rc = acct_ensure(a, storefd, o)) < 0)
+		goto out;
+	is->a = a;
+	is->name = name;
+	is->ids = ids;
+	is->nids = nids;
+	is->key_type = (enum key_type)key_type;
+	chal_init(&is->chal);
+	is->chal.webroot = o->webroot;
+	is->chal.standalone = o->standalone;
+	is->chal.bind = o->bind;
+	is->chal.http_port = o->http_port > 0 ? o->http_port : 80;
+	rc = api_issue_order(is, storefd, o);
+	log_msg(LOG_LEVEL_INFO, "%u requests", a->requests);
+out:
+	if (is != NULL)
+		issue_free(is);
+	if (a != NULL) {
+		key_free(&a->key);
+		http_cleanup(&a->http);
+	}
+	free(a);
+	free(is);
+	if (storefd >= 0)
+		close(storefd);
+	return rc;
+}
+
+/* ==== 17. CLI ==== */
+
+#ifndef ACME_NO_MAIN
+
+#define CLI_EXIT_OK	0
+#define CLI_EXIT_FAIL	1	/* a certificate operation failed */
+#define CLI_EXIT_USAGE	2	/* usage or configuration error */
+
+static const char cli_usage[] =
+"usage: acme [options] issue NAME [IDENTIFIER...]\n"
+"\n"
+"Get or replace certificate NAME in DIR/live/NAME. NAME is itself the\n"
+"first identifier when it is a DNS name or IP address.\n"
+"\n"
+"options:\n"
+"  --dir DIR           state directory (default /etc/acme, or $ACME_DIR)\n"
+"  --server URL|ALIAS  ACME directory URL (https) or letsencrypt,\n"
+"                      letsencrypt-staging (default letsencrypt)\n"
+"  --ca-file FILE      trust for the server's TLS (default: system bundle)\n"
+"  --email ADDR        contact for a new account\n"
+"  --agree-tos         agree to the CA's terms of service\n"
+"  --webroot DIR       http-01: write DIR/.well-known/acme-challenge/TOKEN\n"
+"  --standalone        http-01: answer with a built-in HTTP responder\n"
+"  --http-port N       port of the responder (default 80)\n"
+"  --bind ADDR         address of the responder (default all)\n"
+"  --key-type TYPE     ec256 (default), ec384, rsa2048, rsa3072, rsa4096\n"
+"  -v, --verbose       more detail (twice for protocol detail)\n"
+"  -q, --quiet         only errors\n"
+"  -h, --help          this text\n"
+"  -V, --version       the version\n"
+"\n"
+"exit status: 0 success, 1 a certificate operation failed,\n"
+"2 usage or configuration error\n";
+
+enum cli_opt_kind {
+	CLI_STR,		/* sets a const char * */
+	CLI_FLAG,		/* sets an int to 1 */
+	CLI_PORT,		/* sets an int port */
+	CLI_VERBOSE,
+	CLI_QUIET,
+	CLI_HELP,
+	CLI_VERSION,
+	CLI_KIND_MAX
+};
+
+static const struct cli_opt {
+	const char	*name;		/* long name without "--" */
+	char		 letter;	/* short name, or 0 */
+	enum cli_opt_kind kind;
+	size_t		 off;		/* field in struct acme_options */
+} cli_opts[] = {
+	{ "dir", 0, CLI_STR, offsetof(struct acme_options, dir) },
+	{ "server", 0, CLI_STR, offsetof(struct acme_options, server) },
+	{ "ca-file", 0, CLI_STR, offsetof(struct acme_options, ca_file) },
+	{ "email", 0, CLI_STR, offsetof(struct acme_options, email) },
+	{ "agree-tos", 0, CLI_FLAG, offsetof(struct acme_options, agree_tos) },
+	{ "webroot", 0, CLI_STR, offsetof(struct acme_options, webroot) },
+	{ "standalone", 0, CLI_FLAG,
+	    offsetof(struct acme_options, standalone) },
+	{ "http-port", 0, CLI_PORT, offsetof(struct acme_options, http_port) },
+	{ "bind", 0, CLI_STR, offsetof(struct acme_options, bind) },
+	{ "key-type", 0, CLI_STR, offsetof(struct acme_options, key_type) },
+	{ "verbose", 'v', CLI_VERBOSE, 0 },
+	{ "quiet", 'q', CLI_QUIET, 0 },
+	{ "help", 'h', CLI_HELP, 0 },
+	{ "version", 'V', CLI_VERSION, 0 },
+};
+
+#define CLI_NOPTS	(sizeof(cli_opts) / sizeof(cli_opts[0]))
+
+static const struct cli_opt *
+cli_find(const char *arg)
+{
+	size_t i;
+
+	for (i = 0; i < CLI_NOPTS; i++)
+		if ((arg[1] == '-' && strcmp(arg + 2, cli_opts[i].name) == 0) ||
+		    (arg[1] != '-' && arg[1] == cli_opts[i].letter &&
+		    arg[2] == '\0'))
+			return &cli_opts[i];
+	return NULL;
+}
+
+/* A port number 1..65535. */
+static int
+cli_port(const char *s)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v < 1 || v > 65535)
+		return -1;
+	return (int)v;
+}
+
+/*
+ * Apply one option; *i advances past its argument. Returns 0, or
+ * CLI_EXIT_USAGE after printing why, or -1 for --help/--version done.
+ */
+static int
+cli_apply(const struct cli_opt *op, char **argv, int argc, int *i,
+    struct acme_options *o)
+{
+	const char *val = NULL;
+
+	if (op->kind == CLI_STR || op->kind == CLI_PORT) {
+		if (*i + 1 >= argc) {
+			fprintf(stderr, "acme: --%s needs a value\n", op->name);
+			return CLI_EXIT_USAGE;
+		}
+		val = argv[++*i];
+	}
+	switch (op->kind) {
+	case CLI_STR:
+		*(const char **)(void *)((char *)o + op->off) = val;
+		return 0;
+	case CLI_FLAG:
+		*(int *)(void *)((char *)o + op->off) = 1;
+		return 0;
+	case CLI_PORT:
+		if ((*(int *)(void *)((char *)o + op->off) = cli_port(val)) < 0) {
+			fprintf(stderr, "acme: --%s: bad port '%.20s'\n",
+			    op->name, val);
+			return CLI_EXIT_USAGE;
+		}
+		return 0;
+	case CLI_VERBOSE:
+		o->verbosity++;
+		return 0;
+	case CLI_QUIET:
+		o->verbosity = -1;
+		return 0;
+	case CLI_HELP:
+		fputs(cli_usage, stdout);
+		return -1;
+	default:
+		printf("acme %s\n", ACME_VERSION);
+		return -1;
+	}
+}
+
+/*
+ * Options may stand before or after the command word; "--" ends them.
+ * Positional words are collected in order into pos[]. Returns 0, -1 when
+ * --help/--version was handled, or CLI_EXIT_USAGE.
+ */
+static int
+cli_parse(int argc, char **argv, struct acme_options *o, char **pos,
+    int *npos)
+{
+	const struct cli_opt *op;
+	int i, rc, dashdash = 0;
+	char safe[64];
+
+	*npos = 0;
+	for (i = 1; i < argc; i++) {
+		if (dashdash || argv[i][0] != '-' || argv[i][1] == '\0') {
+			pos[(*npos)++] = argv[i];
+			continue;
+		}
+		if (strcmp(argv[i], "--") == 0) {
+			dashdash = 1;
+			continue;
+		}
+		if ((op = cli_find(argv[i])) == NULL) {
+			str_sanitize(safe, sizeof(safe), argv[i],
+			    strlen(argv[i]));
+			fprintf(stderr, "acme: unknown option '%s' (see acme "
+			    "--help)\n", safe);
+			return CLI_EXIT_USAGE;
+		}
+		if ((rc = cli_apply(op, argv, argc, &i, o)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int
+cli_issue(const struct acme_options *o, char **pos, int npos)
+{
+	int rc;
+
+	if (npos < 2) {
+		fprintf(stderr, "acme: issue needs a NAME (see acme --help)\n");
+		return CLI_EXIT_USAGE;
+	}
+	rc = acme_issue(o, pos[1], (const char *const *)pos + 2,
+	    (size_t)(npos - 2));
+	if (rc == 0)
+		return CLI_EXIT_OK;
+	fprintf(stderr, "acme: %s\n", acme_last_error());
+	return rc == ACME_ERR_USAGE ? CLI_EXIT_USAGE : CLI_EXIT_FAIL;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct acme_options o;
+	char **pos;
+	int npos, rc;
+
+	memset(&o, 0, sizeof(o));
+	o.dir = getenv("ACME_DIR");
+	if ((pos = calloc((size_t)argc + 1, sizeof(*pos))) == NULL)
+		return CLI_EXIT_FAIL;
+	if ((rc = cli_parse(argc, argv, &o, pos, &npos)) != 0) {
+		free(pos);
+		return rc < 0 ? CLI_EXIT_OK : rc;
+	}
+	if (npos == 0) {
+		fprintf(stderr, "acme: no command given (see acme --help)\n");
+		rc = CLI_EXIT_USAGE;
+	}
+	else if (strcmp(pos[0], "issue") == 0)
+		rc = cli_issue(&o, pos, npos);
+	else {
+		fprintf(stderr, "acme: unknown command '%.40s' (see acme "
+		    "--help)\n", pos[0]);
+		rc = CLI_EXIT_USAGE;
+	}
+	free(pos);
+	return rc;
+}
+
+#endif /* ACME_NO_MAIN */

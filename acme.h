@@ -1,0 +1,70 @@
+/*
+ * acme.h - embedding API of acme, a small ACME (RFC 8555) client.
+ *
+ * Every function returns 0 (or a count) on success and a negative
+ * enum acme_error on failure; acme_last_error() then gives one readable
+ * line. Strings passed in are borrowed for the duration of the call only.
+ * The library is not thread-safe: one call at a time per process.
+ */
+#ifndef ACME_H
+#define ACME_H
+
+#include <stddef.h>
+
+enum acme_error {
+	ACME_OK = 0,
+	ACME_ERR_USAGE = -1,	/* bad argument or configuration */
+	ACME_ERR_NOMEM = -2,	/* allocation failed */
+	ACME_ERR_LIMIT = -3,	/* input larger than a documented limit */
+	ACME_ERR_IO = -4,	/* file system error */
+	ACME_ERR_NET = -5,	/* DNS, connect, TLS or timeout */
+	ACME_ERR_PROTO = -6,	/* the server sent something malformed */
+	ACME_ERR_SERVER = -7,	/* the server answered with an ACME problem */
+	ACME_ERR_CRYPTO = -8,	/* key generation, signing or parsing keys */
+	ACME_ERR_CHALLENGE = -9, /* a challenge could not be set up or failed */
+	ACME_ERR_TIMEOUT = -10,	/* an order did not settle in time */
+	ACME_ERR_BUSY = -11,	/* another process holds the state lock */
+	ACME_ERR_MAX = -12
+};
+
+/*
+ * How to reach the CA and answer its challenges. Every pointer is borrowed
+ * for the duration of one call; NULL or 0 selects the default.
+ */
+struct acme_options {
+	const char	*dir;		/* state directory; default /etc/acme */
+	const char	*server;	/* directory URL (https) or an alias:
+					   letsencrypt (default),
+					   letsencrypt-staging */
+	const char	*ca_file;	/* TLS trust for the server; default:
+					   the system CA bundle */
+	const char	*email;		/* account contact, new accounts only */
+	int		 agree_tos;	/* agree to the CA's terms (needed to
+					   create an account) */
+	const char	*webroot;	/* http-01: write tokens below it */
+	int		 standalone;	/* http-01: built-in responder */
+	const char	*bind;		/* responder address; default all */
+	int		 http_port;	/* responder port; default 80 */
+	const char	*key_type;	/* ec256 (default), ec384, rsa2048,
+					   rsa3072, rsa4096 */
+	int		 verbosity;	/* -1 quiet, 0 errors and results,
+					   1 progress, 2 protocol detail */
+};
+
+/*
+ * Get a certificate for the identifiers (DNS names, IPv4 or IPv6 literals)
+ * and store it as DIR/live/NAME, replacing whatever NAME held, as one
+ * atomic step. name must be a valid NAME (see acme(1)). Returns 0, or a
+ * negative enum acme_error with acme_last_error() set; on failure DIR/live
+ * is as it was.
+ */
+int acme_issue(const struct acme_options *opt, const char *name,
+    const char *const *idents, size_t nidents);
+
+/*
+ * The line describing the last failure (without "acme: " and newline), or
+ * "" when none. The string is static, valid until the next call.
+ */
+const char *acme_last_error(void);
+
+#endif /* ACME_H */

@@ -1,0 +1,492 @@
+# test/lib.sh - helpers for acme's end-to-end tests and demo (bash).
+#
+# Sourced by test/run.sh and test/demo.sh. Everything listens on 127.0.0.1
+# only; the ACME directory URL uses the host name `localhost' because
+# BearSSL cannot verify a certificate for an IP-address host.
+#
+#   lib_init                    temp dir, exit trap, listener certificate
+#   pebble_start NAME [VAR=VAL...]
+#                               pebble + pebble-challtestsrv, env VAR=VAL
+#                               for pebble; sets the PB_* variables below
+#   fakeca_start MODE           test/fakeca.py; sets FAKE_URL
+#   webroot_start DIR           python3 http.server on PB_HTTP_PORT
+#   run_acme ARGS...            run $ACME; sets RC, files $T/stdout $T/stderr
+#   expect_rc / expect_one_error_line / expect_quiet / snapshot / expect_same
+#   check_live DIR NAME SAN...  the whole live set (see below)
+#   check_account DIR           exactly one account, modes
+#
+# Variables after pebble_start:
+#   PB_URL        https://localhost:PORT/dir      (ACME directory)
+#   PB_MGMT       https://localhost:PORT          (Pebble management API)
+#   PB_HTTP_PORT  port Pebble's VA uses for http-01 (our responders bind it)
+#   PB_CA         PEM file to pass as --ca-file (CA of the listener cert)
+#   PB_ROOT       Pebble's issuing root (/roots/0), to verify issued certs
+#   PB_DNS        challtestsrv DNS address, PB_CMGMT its management URL
+#   ACME_PB       array: --server URL --ca-file FILE --agree-tos --email ...
+#   ACME_SA       array: --standalone --http-port PORT --bind 127.0.0.1
+#
+# Processes we start are recorded as "pid starttime" in a pids file; only
+# those exact processes are ever signalled.
+
+LIB_HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+LIB_REPO=$(cd "$LIB_HERE/.." && pwd)
+LIB_WAIT_STEPS=${LIB_WAIT_STEPS:-100}	# readiness polls, 0.1 s apart
+ACME_TIMEOUT=${ACME_TIMEOUT:-120}	# seconds one acme run may take
+
+lib_log() { printf '%s\n' "$*" >&2; }
+
+# lib_init: create the run's temp dir and listener certificate, set the
+# exit trap. Idempotent.
+lib_init()
+{
+	[ -n "${LIB_TMP:-}" ] && return 0
+	LIB_TMP=$(mktemp -d "${TMPDIR:-/tmp}/acme-test.XXXXXX") || return 1
+	LIB_PIDFILE=$LIB_TMP/pids
+	: >"$LIB_PIDFILE"
+	trap 'lib_cleanup' EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+	listener_cert "$LIB_TMP/tls"
+}
+
+lib_cleanup()
+{
+	local f
+	[ -n "${LIB_TMP:-}" ] || return 0
+	while IFS= read -r f; do
+		lib_stop_pids "$f"
+	done < <(find "$LIB_TMP" -name pids -type f 2>/dev/null)
+	if [ -n "${KEEP_TMP:-}" ]; then
+		lib_log "kept $LIB_TMP"
+	else
+		rm -rf "$LIB_TMP"
+	fi
+	LIB_TMP=
+}
+
+# ---- processes -------------------------------------------------------
+
+lib_starttime() { awk '{ print $22 }' "/proc/$1/stat" 2>/dev/null; }
+
+# lib_spawn LOG CMD...: start CMD in the background, output to LOG; sets
+# LIB_PID and records it in $LIB_PIDFILE.
+lib_spawn()
+{
+	local log=$1
+	shift
+	"$@" </dev/null >"$log" 2>&1 &
+	LIB_PID=$!
+	echo "$LIB_PID $(lib_starttime "$LIB_PID")" >>"$LIB_PIDFILE"
+}
+
+lib_alive()
+{
+	[ -n "$2" ] && [ "$(lib_starttime "$1")" = "$2" ] &&
+	    ! grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null
+}
+
+# lib_stop_pids FILE: TERM each still-running process listed in FILE, wait
+# up to 5 s, then KILL. Empties FILE.
+lib_stop_pids()
+{
+	local pid st i left
+	[ -s "$1" ] || return 0
+	while read -r pid st; do
+		lib_alive "$pid" "$st" && kill -TERM "$pid" 2>/dev/null
+	done <"$1"
+	for i in $(seq 50); do
+		left=0
+		while read -r pid st; do
+			lib_alive "$pid" "$st" && left=1
+		done <"$1"
+		[ "$left" = 0 ] && break
+		sleep 0.1
+	done
+	while read -r pid st; do
+		lib_alive "$pid" "$st" && kill -KILL "$pid" 2>/dev/null
+	done <"$1"
+	# reap our own children so no zombie outlives the run
+	while read -r pid st; do
+		wait "$pid" 2>/dev/null
+	done <"$1"
+	: >"$1"
+}
+
+# free_ports N: print N distinct TCP ports that are free on 127.0.0.1 now,
+# taken at random below the kernel's ephemeral range when there is room, so
+# that no outgoing connection of the run can be holding one of them when a
+# responder binds it later.
+free_ports()
+{
+	python3 - "$1" <<'EOF'
+import random, socket, sys
+n = int(sys.argv[1])
+try:
+    low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+except (OSError, ValueError, IndexError):
+    low = 0
+pool = list(range(10000, low)) if low > 12000 else []
+random.shuffle(pool)
+socks = []
+for p in pool + [0] * n:
+    if len(socks) == n:
+        break
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", p))
+    except OSError:
+        s.close()
+        continue
+    socks.append(s)
+print(" ".join(str(s.getsockname()[1]) for s in socks))
+EOF
+}
+
+# port_free PORT: true when PORT can be bound on 127.0.0.1 (SO_REUSEADDR,
+# as any server would).
+port_free()
+{
+	python3 - "$1" <<'EOF'
+import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+try:
+    s.bind(("127.0.0.1", int(sys.argv[1])))
+except OSError:
+    sys.exit(1)
+EOF
+}
+
+# wait_for PID STARTTIME WHAT CMD...: poll CMD until it succeeds, giving up
+# after LIB_WAIT_STEPS tries or as soon as the process died.
+wait_for()
+{
+	local pid=$1 st=$2 what=$3 i
+	shift 3
+	for i in $(seq "$LIB_WAIT_STEPS"); do
+		"$@" >/dev/null 2>&1 && return 0
+		if ! lib_alive "$pid" "$st"; then
+			lib_log "$what exited early"
+			return 1
+		fi
+		sleep 0.1
+	done
+	lib_log "$what not ready after $LIB_WAIT_STEPS tries"
+	return 1
+}
+
+# ---- certificates for our HTTPS listeners ----------------------------
+
+# listener_cert DIR: DIR/ca.pem (trust anchor, for --ca-file and curl) and
+# DIR/localhost.{pem,key} (leaf for DNS:localhost signed by ca.pem).
+listener_cert()
+{
+	local d=$1
+	mkdir -p "$d" || return 1
+	LISTENER_CA=$d/ca.pem
+	LISTENER_CERT=$d/localhost.pem
+	LISTENER_KEY=$d/localhost.key
+	[ -s "$LISTENER_CERT" ] && return 0
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	    -keyout "$d/ca.key" -out "$d/ca.pem" -days 3 \
+	    -subj "/CN=acme test listener CA" \
+	    -addext "basicConstraints=critical,CA:TRUE" \
+	    -addext "keyUsage=critical,keyCertSign,cRLSign" \
+	    >"$d/log" 2>&1 &&
+	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	    -keyout "$d/localhost.key" -out "$d/localhost.csr" \
+	    -subj "/CN=localhost" >>"$d/log" 2>&1 &&
+	printf '%s\n' "subjectAltName=DNS:localhost" \
+	    "basicConstraints=critical,CA:FALSE" \
+	    "keyUsage=critical,digitalSignature" \
+	    "extendedKeyUsage=serverAuth" >"$d/ext.cnf" &&
+	openssl x509 -req -in "$d/localhost.csr" -CA "$d/ca.pem" \
+	    -CAkey "$d/ca.key" -CAcreateserial -days 2 -extfile "$d/ext.cnf" \
+	    -out "$d/localhost.pem" >>"$d/log" 2>&1 || {
+		lib_log "listener certificate: openssl failed: $(tail -n 1 "$d/log")"
+		return 1
+	}
+}
+
+# ---- Pebble ----------------------------------------------------------
+
+lib_https_ok() { curl -fsS --max-time 2 --cacert "$LISTENER_CA" -o /dev/null "$1"; }
+lib_http_up() { curl -sS --max-time 2 -o /dev/null "$1"; }
+
+# pebble_start NAME [VAR=VALUE...]: start pebble-challtestsrv and pebble
+# (with the extra environment given) in $LIB_TMP/NAME; set PB_*.
+pebble_start()
+{
+	local name=$1 d ports p_acme p_mgmt p_http p_tls p_dns p_cmgmt st
+	shift
+	lib_init || return 1
+	command -v pebble >/dev/null && command -v pebble-challtestsrv >/dev/null || {
+		lib_log "pebble or pebble-challtestsrv not installed (Debian package pebble)"
+		return 1
+	}
+	d=$LIB_TMP/$name
+	mkdir -p "$d" || return 1
+	ports=$(free_ports 6) || return 1
+	read -r p_acme p_mgmt p_http p_tls p_dns p_cmgmt <<<"$ports"
+	cat >"$d/pebble.json" <<EOF
+{
+  "pebble": {
+    "listenAddress": "127.0.0.1:$p_acme",
+    "managementListenAddress": "127.0.0.1:$p_mgmt",
+    "certificate": "$LISTENER_CERT",
+    "privateKey": "$LISTENER_KEY",
+    "httpPort": $p_http,
+    "tlsPort": $p_tls,
+    "ocspResponderURL": "",
+    "externalAccountBindingRequired": false,
+    "certificateValidityPeriod": 7776000
+  }
+}
+EOF
+	lib_spawn "$d/challtestsrv.log" pebble-challtestsrv \
+	    -defaultIPv4 127.0.0.1 -defaultIPv6 "" \
+	    -dns01 "127.0.0.1:$p_dns" -management "127.0.0.1:$p_cmgmt" \
+	    -http01 "" -https01 "" -tlsalpn01 ""
+	st=$(lib_starttime "$LIB_PID")
+	wait_for "$LIB_PID" "$st" pebble-challtestsrv \
+	    lib_http_up "http://127.0.0.1:$p_cmgmt/" || {
+		lib_log "$(tail -n 3 "$d/challtestsrv.log")"
+		return 1
+	}
+	lib_spawn "$d/pebble.log" env PEBBLE_VA_NOSLEEP=1 "$@" \
+	    pebble -config "$d/pebble.json" -dnsserver "127.0.0.1:$p_dns"
+	st=$(lib_starttime "$LIB_PID")
+	wait_for "$LIB_PID" "$st" pebble \
+	    lib_https_ok "https://localhost:$p_acme/dir" || {
+		lib_log "$(tail -n 3 "$d/pebble.log")"
+		return 1
+	}
+	curl -fsS --max-time 5 --cacert "$LISTENER_CA" -o "$d/root.pem" \
+	    "https://localhost:$p_mgmt/roots/0" || {
+		lib_log "pebble: cannot fetch /roots/0"
+		return 1
+	}
+	PB_DIR=$d
+	PB_URL=https://localhost:$p_acme/dir
+	PB_MGMT=https://localhost:$p_mgmt
+	PB_HTTP_PORT=$p_http
+	PB_CA=$LISTENER_CA
+	PB_ROOT=$d/root.pem
+	PB_DNS=127.0.0.1:$p_dns
+	PB_CMGMT=http://127.0.0.1:$p_cmgmt
+	ACME_PB=(--server "$PB_URL" --ca-file "$PB_CA" --agree-tos
+	    --email test@example.com)
+	ACME_SA=(--standalone --http-port "$PB_HTTP_PORT" --bind 127.0.0.1)
+}
+
+# ---- misbehaving servers ---------------------------------------------
+
+# fakeca_start MODE: start test/fakeca.py in MODE; sets FAKE_URL, FAKE_LOG.
+fakeca_start()
+{
+	local d st
+	lib_init || return 1
+	d=$(mktemp -d "$LIB_TMP/fakeca.XXXXXX")
+	lib_spawn "$d/log" python3 "$LIB_HERE/fakeca.py" --mode "$1" \
+	    --cert "$LISTENER_CERT" --key "$LISTENER_KEY" \
+	    --port-file "$d/port" --lifetime "${FAKECA_LIFETIME:-120}"
+	st=$(lib_starttime "$LIB_PID")
+	wait_for "$LIB_PID" "$st" fakeca test -s "$d/port" || {
+		lib_log "$(tail -n 3 "$d/log")"
+		return 1
+	}
+	FAKE_URL=https://localhost:$(cat "$d/port")/dir
+	FAKE_LOG=$d/log
+}
+
+# webroot_start DIR: serve DIR over plain HTTP on 127.0.0.1:PB_HTTP_PORT,
+# the port Pebble validates http-01 on. Access log in WEBROOT_LOG.
+webroot_start()
+{
+	local st
+	WEBROOT_LOG=$(mktemp "$LIB_TMP/webroot.XXXXXX")
+	lib_spawn "$WEBROOT_LOG" python3 -u -m http.server "$PB_HTTP_PORT" \
+	    --bind 127.0.0.1 --directory "$1"
+	st=$(lib_starttime "$LIB_PID")
+	wait_for "$LIB_PID" "$st" webroot-server \
+	    lib_http_up "http://127.0.0.1:$PB_HTTP_PORT/"
+}
+
+# ---- inside one test (run in a subshell by run.sh) --------------------
+# T is the test's own directory; fail records the reason and ends the test.
+
+fail()
+{
+	printf '%s\n' "$*" >"$T/reason"
+	printf 'FAILED: %s\n' "$*"
+	exit 1
+}
+
+# newdir [NAME]: a fresh empty state directory (mode 0700) under $T.
+newdir()
+{
+	local d=$T/${1:-state}
+	mkdir -m 700 "$d" && printf '%s\n' "$d"
+}
+
+# run_acme ARGS...: run the binary under test with a time limit.
+run_acme()
+{
+	printf '+ acme %s\n' "$*"
+	timeout -k 5 "$ACME_TIMEOUT" "$ACME" "$@" >"$T/stdout" 2>"$T/stderr"
+	RC=$?
+	sed 's/^/  stdout: /' "$T/stdout"
+	sed 's/^/  stderr: /' "$T/stderr"
+	echo "  exit $RC"
+	[ "$RC" = 124 ] && fail "acme did not finish within ${ACME_TIMEOUT}s"
+	return 0
+}
+
+first_err() { head -n 1 "$T/stderr" | cut -c 1-200; }
+
+expect_rc()
+{
+	[ "$RC" = "$1" ] ||
+	    fail "exit status $RC, expected $1 (stderr: $(first_err))"
+}
+
+# expect_one_error_line: stderr is exactly one line starting "acme: ".
+expect_one_error_line()
+{
+	local n
+	n=$(wc -l <"$T/stderr")
+	[ -s "$T/stderr" ] || fail "stderr is empty, expected one 'acme: ' line"
+	[ "$n" = 1 ] && [ "$(tail -c 1 "$T/stderr" | od -An -c | tr -d ' ')" = '\n' ] ||
+	    fail "stderr has $n newline(s), expected exactly one line: $(first_err)"
+	case $(cat "$T/stderr") in
+	"acme: "*) ;;
+	*) fail "stderr does not start with 'acme: ': $(first_err)" ;;
+	esac
+}
+
+expect_quiet()
+{
+	[ ! -s "$T/stdout" ] || fail "$1 printed on stdout: $(head -n 1 "$T/stdout")"
+	[ ! -s "$T/stderr" ] || fail "$1 printed on stderr: $(first_err)"
+}
+
+# snapshot DIR: every path with type, mode, size, link target, and the
+# sha256 of every regular file; "absent" when DIR does not exist.
+snapshot()
+{
+	[ -e "$1" ] || { echo absent; return 0; }
+	(cd "$1" && find . -printf '%p %y %m %s %l\n' | LC_ALL=C sort &&
+	    find . -type f -print0 | LC_ALL=C sort -z | xargs -0r sha256sum)
+}
+
+# expect_same BEFORE-FILE DIR: DIR's snapshot equals the one saved before.
+expect_same()
+{
+	snapshot "$2" >"$1.after"
+	cmp -s "$1" "$1.after" ||
+	    fail "$2 changed: $(diff "$1" "$1.after" | grep '^[<>]' | head -n 3 | tr '\n' ' ')"
+}
+
+# mode PATH: octal permission bits.
+mode() { stat -c %a "$1"; }
+
+# san_of CERT: the subjectAltName entries, one per line, sorted.
+san_of()
+{
+	openssl x509 -in "$1" -noout -ext subjectAltName 2>/dev/null |
+	    sed 1d | tr ',' '\n' | sed 's/^ *//; /^$/d' | LC_ALL=C sort
+}
+
+# key_type KEYFILE: ec256 ec384 rsa2048 ... as acme names them.
+key_type()
+{
+	local t
+	t=$(openssl pkey -in "$1" -noout -text 2>/dev/null) || { echo unreadable; return; }
+	case $t in
+	*"NIST CURVE: P-256"* | *prime256v1*) echo ec256 ;;
+	*"NIST CURVE: P-384"* | *secp384r1*) echo ec384 ;;
+	*"Private-Key: ("[0-9]*" bit, 2 primes)"*)
+		echo "rsa$(printf '%s\n' "$t" | sed -n '1s/.*(\([0-9]*\) bit.*/\1/p')" ;;
+	*) echo unknown ;;
+	esac
+}
+
+# pem_certs FILE: the DER SHA-256 fingerprints of the certificates in a PEM
+# file, in order, one per line.
+pem_certs()
+{
+	python3 - "$1" <<'EOF'
+import base64, hashlib, re, sys
+data = open(sys.argv[1], "rb").read().decode("ascii", "replace")
+for b in re.findall(r"-----BEGIN CERTIFICATE-----(.*?)-----END CERTIFICATE-----", data, re.S):
+    print(hashlib.sha256(base64.b64decode("".join(b.split()))).hexdigest())
+EOF
+}
+
+# check_live DIR NAME SAN...: live/NAME holds the four files (plus meta.txt,
+# nothing else); privkey 0600; every directory under DIR 0700; cert.pem is
+# one certificate that verifies against Pebble's root with chain.pem;
+# fullchain.pem is cert.pem then chain.pem; the private key belongs to the
+# certificate; the subjectAltName entries are exactly SAN... (in openssl's
+# spelling: DNS:a.example.com, "IP Address:127.0.0.1"), in any order.
+check_live()
+{
+	local dir=$1 name=$2 l f out want got
+	shift 2
+	l=$dir/live/$name
+	[ -d "$l" ] || fail "live/$name is not a directory"
+	[ ! -L "$l" ] || fail "live/$name is a symlink"
+	for f in cert.pem chain.pem fullchain.pem privkey.pem; do
+		[ -f "$l/$f" ] && [ ! -L "$l/$f" ] ||
+		    fail "live/$name/$f missing or not a regular file"
+	done
+	for f in $(ls -A "$l"); do
+		case $f in
+		cert.pem | chain.pem | fullchain.pem | privkey.pem | meta.txt) ;;
+		*) fail "unexpected file live/$name/$f" ;;
+		esac
+	done
+	[ "$(mode "$l/privkey.pem")" = 600 ] ||
+	    fail "live/$name/privkey.pem mode $(mode "$l/privkey.pem"), expected 600"
+	while IFS= read -r f; do
+		[ "$(mode "$f")" = 700 ] || fail "directory ${f#"$dir"/} mode $(mode "$f"), expected 700"
+	done < <(find "$dir" -mindepth 1 -type d)
+	[ "$(pem_certs "$l/cert.pem" | wc -l)" = 1 ] ||
+	    fail "live/$name/cert.pem does not hold exactly one certificate"
+	[ "$(pem_certs "$l/chain.pem" | wc -l)" -ge 1 ] ||
+	    fail "live/$name/chain.pem holds no certificate"
+	cat "$l/cert.pem" "$l/chain.pem" >"$T/cert+chain.pem"
+	[ "$(pem_certs "$T/cert+chain.pem")" = \
+	    "$(pem_certs "$l/fullchain.pem")" ] ||
+	    fail "live/$name/fullchain.pem is not cert.pem followed by chain.pem"
+	out=$(openssl verify -CAfile "$PB_ROOT" -untrusted "$l/chain.pem" \
+	    "$l/cert.pem" 2>&1) || fail "openssl verify: $(echo "$out" | tr '\n' ' ')"
+	[ "$(openssl pkey -in "$l/privkey.pem" -pubout 2>/dev/null)" = \
+	    "$(openssl x509 -in "$l/cert.pem" -noout -pubkey 2>/dev/null)" ] ||
+	    fail "live/$name/privkey.pem does not match cert.pem"
+	want=$(printf '%s\n' "$@" | LC_ALL=C sort)
+	got=$(san_of "$l/cert.pem")
+	[ "$want" = "$got" ] ||
+	    fail "subjectAltName is [$(echo $got)], expected [$(echo $want)]"
+	[ -s "$dir/conf/$name.conf" ] || fail "conf/$name.conf missing or empty"
+}
+
+# check_account DIR: exactly one accounts/HOST holding key.pem (0600) and a
+# non-empty account.txt. Sets ACCOUNT to that directory.
+check_account()
+{
+	local n
+	n=$(find "$1/accounts" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l)
+	[ "$n" = 1 ] || fail "accounts/ holds $n entries, expected 1"
+	ACCOUNT=$(find "$1/accounts" -mindepth 1 -maxdepth 1)
+	[ -d "$ACCOUNT" ] || fail "${ACCOUNT#"$1"/} is not a directory"
+	[ -f "$ACCOUNT/key.pem" ] || fail "${ACCOUNT#"$1"/}/key.pem missing"
+	[ "$(mode "$ACCOUNT/key.pem")" = 600 ] ||
+	    fail "account key.pem mode $(mode "$ACCOUNT/key.pem"), expected 600"
+	openssl pkey -in "$ACCOUNT/key.pem" -noout 2>/dev/null ||
+	    fail "account key.pem is not a private key openssl can read"
+	[ -s "$ACCOUNT/account.txt" ] || fail "account.txt missing or empty"
+}
+
+# serial CERT: the certificate's serial number (hex).
+serial() { openssl x509 -in "$1" -noout -serial | sed 's/^serial=//'; }

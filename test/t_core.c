@@ -1,0 +1,378 @@
+/*
+ * t_core.c - unit tests of sections 3 and 10 to 16: identifiers, names,
+ * the atomic write path, live set installs and recovery, HTTP header
+ * parsing, problem documents, polling delays, challenge lookup.
+ */
+#include <dirent.h>
+
+static char core_tmp[] = "/tmp/acme-unit-XXXXXX";
+
+/* A fresh empty directory for one test, as a descriptor. */
+static int
+core_tmpdir(void)
+{
+	char cmd[128];
+
+	if (core_tmp[sizeof(core_tmp) - 2] != 'X') {
+		snprintf(cmd, sizeof(cmd), "rm -rf %s", core_tmp);
+		if (system(cmd) != 0)
+			return -1;
+		memcpy(core_tmp + sizeof(core_tmp) - 7, "XXXXXX", 6);
+	}
+	if (mkdtemp(core_tmp) == NULL)
+		return -1;
+	return open(core_tmp, O_RDONLY | O_DIRECTORY);
+}
+
+static void
+core_rmtmp(int fd)
+{
+	char cmd[128];
+
+	close(fd);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", core_tmp);
+	if (system(cmd) != 0)
+		fprintf(stderr, "cannot remove %s\n", core_tmp);
+	memcpy(core_tmp + sizeof(core_tmp) - 7, "XXXXXX", 6);
+}
+
+/* Number of entries in a directory, "." and ".." excluded. */
+static int
+core_count(int dirfd, const char *name)
+{
+	DIR *d;
+	struct dirent *e;
+	int fd, n = 0;
+
+	if ((fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY)) < 0)
+		return -1;
+	if ((d = fdopendir(fd)) == NULL)
+		return -1;
+	while ((e = readdir(d)) != NULL)
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+			n++;
+	closedir(d);
+	return n;
+}
+
+static void
+t_ident_parse(void)
+{
+	struct ident id;
+
+	CHECK_INT(ident_parse("WWW.Example.COM", &id), 0);
+	CHECK_INT(id.type, IDENT_DNS);
+	CHECK_STR(id.value, "www.example.com");
+	CHECK_INT(ident_parse("192.0.2.1", &id), 0);
+	CHECK_INT(id.type, IDENT_IP);
+	CHECK_INT(id.iplen, 4);
+	CHECK_STR(id.value, "192.0.2.1");
+	CHECK_INT(ident_parse("2001:DB8:0:0:0:0:0:1", &id), 0);
+	CHECK_INT(id.iplen, 16);
+	CHECK_STR(id.value, "2001:db8::1");
+	CHECK_INT(ident_parse("a-b.c", &id), 0);
+	CHECK_INT(ident_parse("exa mple.com", &id), ACME_ERR_USAGE);
+	CHECK_INT(ident_parse("a..b", &id), ACME_ERR_USAGE);
+	CHECK_INT(ident_parse("-a.b", &id), ACME_ERR_USAGE);
+	CHECK_INT(ident_parse("a-.b", &id), ACME_ERR_USAGE);
+	CHECK_INT(ident_parse("localhost", &id), ACME_ERR_USAGE);
+	CHECK_INT(ident_parse("a.b.", &id), ACME_ERR_USAGE);
+	CHECK_INT(ident_parse("256.1.1.1", &id), ACME_ERR_USAGE);
+	CHECK_INT(ident_parse("127.0.0.256", &id), ACME_ERR_USAGE);
+	CHECK_INT(ident_parse("1.2.3", &id), ACME_ERR_USAGE);
+	CHECK_INT(ident_parse("a/b.c", &id), ACME_ERR_USAGE);
+	CHECK_INT(ident_parse(
+	    "a234567890123456789012345678901234567890123456789012345678901234"
+	    ".com", &id), ACME_ERR_USAGE);	/* 64-byte label */
+}
+
+static void
+t_store_name(void)
+{
+	char longname[NAME_LEN_MAX + 2];
+
+	CHECK(store_name_ok("example.com"));
+	CHECK(store_name_ok("mysite"));
+	CHECK(store_name_ok("2001:db8::1"));
+	CHECK(store_name_ok("*.example.com"));
+	CHECK(!store_name_ok(""));
+	CHECK(!store_name_ok("."));
+	CHECK(!store_name_ok(".."));
+	CHECK(!store_name_ok(".hidden"));
+	CHECK(!store_name_ok("-rf"));
+	CHECK(!store_name_ok("a/b"));
+	CHECK(!store_name_ok("../etc"));
+	CHECK(!store_name_ok("a b"));
+	CHECK(!store_name_ok("a\nb"));
+	memset(longname, 'a', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	CHECK(!store_name_ok(longname));
+	longname[NAME_LEN_MAX] = '\0';
+	CHECK(store_name_ok(longname));
+}
+
+static void
+t_store_write(void)
+{
+	struct buf b = { 0 };
+	struct stat st;
+	char target[256];
+	int d = core_tmpdir(), fd;
+
+	CHECK(d >= 0);
+	CHECK_INT(store_write(d, "f", "one", 3, 0600), 0);
+	CHECK_INT(store_write(d, "f", "second", 6, 0600), 0);
+	CHECK_INT(store_read(d, "f", &b, 100), 0);
+	CHECK_MEM(b.data, b.len, "second", 6);
+	CHECK(fstatat(d, "f", &st, 0) == 0 && (st.st_mode & 0777) == 0600);
+	CHECK_INT(core_count(d, "."), 1);	/* no temporary file left */
+	/* A planted symlink is replaced, never written through. */
+	snprintf(target, sizeof(target), "%s/target", core_tmp);
+	fd = open(target, O_WRONLY | O_CREAT, 0644);
+	close(fd);
+	CHECK(symlinkat("target", d, "link") == 0);
+	buf_free(&b);
+	CHECK(store_read(d, "link", &b, 100) < 0);	/* O_NOFOLLOW */
+	CHECK_INT(store_write(d, "link", "x", 1, 0600), 0);
+	CHECK(stat(target, &st) == 0 && st.st_size == 0);
+	CHECK(fstatat(d, "link", &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISREG(st.st_mode));
+	/* Limits hold. */
+	buf_free(&b);
+	CHECK_INT(store_write(d, "big", "0123456789", 10, 0600), 0);
+	CHECK_INT(store_read(d, "big", &b, 5), ACME_ERR_LIMIT);
+	buf_free(&b);
+	core_rmtmp(d);
+}
+
+static void
+core_set(struct cert_set *cs, const char *tag)
+{
+	memset(cs, 0, sizeof(*cs));
+	buf_printf(&cs->cert, "cert %s\n", tag);
+	buf_printf(&cs->chain, "chain %s\n", tag);
+	buf_printf(&cs->fullchain, "full %s\n", tag);
+	buf_printf(&cs->privkey, "key %s\n", tag);
+}
+
+static void
+core_check_live(int live, const char *name, const char *tag)
+{
+	struct buf b = { 0 };
+	struct stat st;
+	char want[32];
+	int fd = store_subdir(live, name, 0);
+
+	CHECK(fd >= 0);
+	snprintf(want, sizeof(want), "key %s\n", tag);
+	CHECK_INT(store_read(fd, "privkey.pem", &b, 100), 0);
+	CHECK_STR((char *)b.data, want);
+	CHECK(fstatat(fd, "privkey.pem", &st, 0) == 0 &&
+	    (st.st_mode & 0777) == 0600);
+	buf_free(&b);
+	snprintf(want, sizeof(want), "cert %s\n", tag);
+	CHECK_INT(store_read(fd, "cert.pem", &b, 100), 0);
+	CHECK_STR((char *)b.data, want);
+	buf_free(&b);
+	close(fd);
+}
+
+static void
+t_store_live_install(void)
+{
+	struct cert_set a, b;
+	int d = core_tmpdir();
+
+	core_set(&a, "A");
+	core_set(&b, "B");
+	CHECK_INT(store_live_install(d, "n.example", &a), 0);
+	core_check_live(d, "n.example", "A");
+	CHECK_INT(store_live_install(d, "n.example", &b), 0);
+	core_check_live(d, "n.example", "B");
+	CHECK_INT(core_count(d, "."), 1);	/* no staging left */
+	CHECK_INT(core_count(d, "n.example"), 4);
+	cert_set_free(&a);
+	cert_set_free(&b);
+	core_rmtmp(d);
+}
+
+/* A crash between the two renames of the fallback path is rolled back. */
+static void
+t_store_recover(void)
+{
+	struct cert_set a;
+	int d = core_tmpdir();
+
+	core_set(&a, "A");
+	CHECK_INT(store_live_install(d, "n", &a), 0);
+	CHECK(renameat(d, "n", d, ".n.old") == 0);	/* crash here */
+	CHECK(mkdirat(d, ".n.new", 0700) == 0);		/* half-staged */
+	CHECK_INT(store_recover_name(d, "n"), 0);
+	core_check_live(d, "n", "A");
+	CHECK_INT(core_count(d, "."), 1);
+	cert_set_free(&a);
+	core_rmtmp(d);
+}
+
+static void
+core_header(struct http_resp *r, const char *line)
+{
+	http_header_cb((char *)line, 1, strlen(line), r);
+}
+
+static void
+t_http_headers(void)
+{
+	struct http_resp r = { 0 };
+
+	http_resp_reset(&r);
+	core_header(&r, "HTTP/1.1 201 Created\r\n");
+	core_header(&r, "Replay-Nonce: abc_DEF-123\r\n");
+	core_header(&r, "location:  https://ca.test/order/1 \r\n");
+	core_header(&r, "Retry-After: 7\r\n");
+	core_header(&r, "Link: <https://ca.test/dir>;rel=\"index\"\r\n");
+	core_header(&r, "Link: <https://ca.test/issuer>;rel=\"up\"\r\n");
+	core_header(&r, "Date: Sun, 22 Nov 2026 10:00:00 GMT\r\n");
+	CHECK_STR(r.nonce, "abc_DEF-123");
+	CHECK_STR(r.location, "https://ca.test/order/1");
+	CHECK_INT(r.retry_after, 7);
+	CHECK_STR(r.link_up, "https://ca.test/issuer");
+	CHECK_STR(r.date, "Sun, 22 Nov 2026 10:00:00 GMT");
+	core_header(&r, "Retry-After: Sun, 22 Nov 2026 10:00:00 GMT\r\n");
+	CHECK_INT(r.retry_after, 7);
+	/* A new status line (after 100 Continue) starts afresh. */
+	core_header(&r, "HTTP/1.1 200 OK\r\n");
+	CHECK_STR(r.nonce, "");
+	CHECK_INT(r.retry_after, -1);
+	http_resp_free(&r);
+}
+
+static void
+t_problem_line(void)
+{
+	static const char doc[] = "{\"type\":\"urn:ietf:params:acme:error:"
+	    "rejectedIdentifier\",\"detail\":\"bad\\nnames\",\"subproblems\":"
+	    "[{\"type\":\"urn:ietf:params:acme:error:caa\",\"detail\":\"CAA "
+	    "forbids\",\"identifier\":{\"type\":\"dns\",\"value\":\"a.test\"}}]}";
+	struct json *j = malloc(sizeof(*j));
+	char type[128];
+
+	CHECK(j != NULL);
+	CHECK_INT(json_parse(j, doc, strlen(doc)), 0);
+	CHECK_INT(req_problem_json("https://ca.test/new", 400, j, 0, type,
+	    sizeof(type)), ACME_ERR_SERVER);
+	CHECK_STR(type, "urn:ietf:params:acme:error:rejectedIdentifier");
+	CHECK_STR(err_msg, "https://ca.test/new: HTTP 400: rejectedIdentifier: "
+	    "bad?names; a.test: caa: CAA forbids");
+	free(j);
+}
+
+static void
+t_problem_garbage(void)
+{
+	struct http_resp r = { 0 };
+
+	http_resp_reset(&r);
+	r.status = 500;
+	buf_puts(&r.body, "<html>oops</html>");
+	CHECK_INT(req_problem("https://ca.test/x", &r, NULL, 0),
+	    ACME_ERR_SERVER);
+	CHECK_STR(err_msg, "https://ca.test/x: HTTP 500 from the server, "
+	    "without an ACME problem document");
+	http_resp_free(&r);
+}
+
+static void
+t_poll_delay(void)
+{
+	struct http_resp r = { 0 };
+
+	r.retry_after = -1;
+	CHECK_INT(req_poll_delay(&r, 0), 1);
+	CHECK_INT(req_poll_delay(&r, 2), 4);
+	CHECK_INT(req_poll_delay(&r, 9), 8);
+	r.retry_after = 0;
+	CHECK_INT(req_poll_delay(&r, 0), POLL_MIN);
+	r.retry_after = 5;
+	CHECK_INT(req_poll_delay(&r, 0), 5);
+	r.retry_after = 86400;
+	CHECK_INT(req_poll_delay(&r, 0), RETRY_AFTER_MAX);
+}
+
+static void
+t_url_and_host(void)
+{
+	char host[256];
+
+	CHECK(req_url_ok("https://localhost:14000/dir"));
+	CHECK(!req_url_ok("http://localhost/dir"));
+	CHECK(!req_url_ok("https://"));
+	CHECK(!req_url_ok("https://a b/"));
+	CHECK_INT(acct_host("https://localhost:14000/dir", host,
+	    sizeof(host)), 0);
+	CHECK_STR(host, "localhost:14000");
+	CHECK_INT(acct_host("https://acme-v02.api.letsencrypt.org/directory",
+	    host, sizeof(host)), 0);
+	CHECK_STR(host, "acme-v02.api.letsencrypt.org");
+	CHECK_INT(acct_host("https://u@evil/dir", host, sizeof(host)),
+	    ACME_ERR_USAGE);
+	CHECK_INT(acct_host("https://../dir", host, sizeof(host)),
+	    ACME_ERR_USAGE);
+	CHECK_STR(api_server_url("letsencrypt-staging"),
+	    "https://acme-staging-v02.api.letsencrypt.org/directory");
+	CHECK(api_server_url("http://x/dir") == NULL);
+}
+
+static void
+t_chal_lookup(void)
+{
+	struct chal_ctx c;
+
+	chal_init(&c);
+	strcpy(c.answers[0].token, "tok_1");
+	strcpy(c.answers[0].keyauth, "tok_1.thumb");
+	c.nanswers = 1;
+	CHECK_STR(chal_lookup(&c, "GET /.well-known/acme-challenge/tok_1 "
+	    "HTTP/1.1\r\n"), "tok_1.thumb");
+	CHECK(chal_lookup(&c, "GET /.well-known/acme-challenge/tok_ "
+	    "HTTP/1.1\r\n") == NULL);
+	CHECK(chal_lookup(&c, "GET /.well-known/acme-challenge/tok_12 "
+	    "HTTP/1.1\r\n") == NULL);
+	CHECK(chal_lookup(&c, "POST /.well-known/acme-challenge/tok_1 "
+	    "HTTP/1.1\r\n") == NULL);
+	CHECK(chal_lookup(&c, "GET /tok_1 HTTP/1.1\r\n") == NULL);
+}
+
+static void
+t_api_idents(void)
+{
+	static struct ident ids[IDENT_MAX];
+	const char *two[] = { "www.example.com", "EXAMPLE.com" };
+	size_t n;
+
+	CHECK_INT(api_idents("example.com", two, 2, ids, &n), 0);
+	CHECK_INT(n, 2);
+	CHECK_STR(ids[0].value, "example.com");
+	CHECK_STR(ids[1].value, "www.example.com");
+	CHECK_INT(api_idents("mysite", two, 1, ids, &n), 0);
+	CHECK_INT(n, 1);
+	CHECK_STR(ids[0].value, "www.example.com");
+	err_clear();
+	CHECK_INT(api_idents("mysite", two, 0, ids, &n), ACME_ERR_USAGE);
+}
+
+static const struct unit_test tests_core[] = {
+	{ "ident_parse", t_ident_parse },
+	{ "store_name", t_store_name },
+	{ "store_write", t_store_write },
+	{ "store_live_install", t_store_live_install },
+	{ "store_recover", t_store_recover },
+	{ "http_headers", t_http_headers },
+	{ "problem_line", t_problem_line },
+	{ "problem_garbage", t_problem_garbage },
+	{ "poll_delay", t_poll_delay },
+	{ "url_and_host", t_url_and_host },
+	{ "chal_lookup", t_chal_lookup },
+	{ "api_idents", t_api_idents },
+	{ NULL, NULL },
+};
