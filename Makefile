@@ -4,7 +4,9 @@
 #   make test            ./acme and test/unit, then sh test/run.sh
 #   make asan            ./acme-asan and test/unit-asan (gcc, glibc, ASan+UBSan)
 #   make test-asan       test/run.sh with the sanitizer builds
-#   make demo            sh test/demo.sh
+#   make demo            sh test/demo.sh (a certificate from a local Pebble)
+#   make bench           sh test/bench.sh (size, peak RSS, requests)
+#   sudo make deps       Debian packages for building and testing, deb-src
 #   make install         $(DESTDIR)$(PREFIX)/bin/acme and man1/acme.1
 #   make uninstall | clean | distclean (clean + vendor/out)
 #
@@ -16,9 +18,9 @@
 
 CC		= musl-gcc
 CFLAGS		= -Os -ffunction-sections -fdata-sections \
-		  -fno-asynchronous-unwind-tables -fno-unwind-tables -flto
+		  -fno-asynchronous-unwind-tables -fno-unwind-tables -flto=auto
 CPPFLAGS	=
-LDFLAGS		= -Wl,--gc-sections -flto -s
+LDFLAGS		= -Wl,--gc-sections -flto=auto -s
 STATIC		= -static
 PREFIX		= /usr/local
 DESTDIR		=
@@ -60,12 +62,12 @@ acme: $(SRCS) $(MUSL)/.done
 	$(CC) $(WARNINGS) $(CFLAGS) $(CPPFLAGS) -isystem $(MUSL)/include \
 	    $(STATIC) $(LDFLAGS) -o $@ acme.c -L$(MUSL)/lib $(LIBS)
 
-# Unit tests: test/unit.c includes ../acme.c with ACME_NO_MAIN; same flags
-# as the product, plus debug information, not stripped.
+# Unit tests: test/unit.c defines ACME_NO_MAIN and includes ../acme.c; same
+# flags as the product, plus debug information, not stripped.
 test/unit: $(TEST_SRCS) $(SRCS) $(MUSL)/.done
 	$(CC) $(WARNINGS) $(CFLAGS) -g $(CPPFLAGS) -isystem $(MUSL)/include \
-	    -DACME_NO_MAIN $(STATIC) $(filter-out -s,$(LDFLAGS)) \
-	    -o $@ test/unit.c -L$(MUSL)/lib $(LIBS)
+	    $(STATIC) $(filter-out -s,$(LDFLAGS)) -o $@ test/unit.c \
+	    -L$(MUSL)/lib $(LIBS)
 
 acme-asan: $(SRCS) $(GLIBC)/.done
 	$(ASAN_CC) $(WARNINGS) $(ASAN_CFLAGS) $(CPPFLAGS) \
@@ -73,7 +75,7 @@ acme-asan: $(SRCS) $(GLIBC)/.done
 
 test/unit-asan: $(TEST_SRCS) $(SRCS) $(GLIBC)/.done
 	$(ASAN_CC) $(WARNINGS) $(ASAN_CFLAGS) $(CPPFLAGS) \
-	    -isystem $(GLIBC)/include -DACME_NO_MAIN -o $@ test/unit.c \
+	    -isystem $(GLIBC)/include -o $@ test/unit.c \
 	    -L$(GLIBC)/lib $(LIBS)
 
 asan: acme-asan test/unit-asan
@@ -91,6 +93,12 @@ test-asan: acme-asan test/unit-asan
 demo: acme
 	ACME='$(CURDIR)/acme' sh test/demo.sh
 
+bench: acme
+	ACME='$(CURDIR)/acme' sh test/bench.sh
+
+deps:
+	bash vendor/deps.sh
+
 install: acme acme.1
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
 	install -m 755 acme $(DESTDIR)$(BINDIR)/acme
@@ -101,10 +109,10 @@ uninstall:
 
 clean:
 	rm -f acme acme-asan test/unit test/unit-asan *.o test/*.o
-	rm -rf test/out test/tmp
+	if [ -f demo/.made-by-make-demo ]; then rm -rf demo; fi
 
 distclean: clean
 	$(MAKE) -C vendor distclean
 
-.PHONY: all vendor vendor-sources asan test test-asan demo install \
-	uninstall clean distclean
+.PHONY: all vendor vendor-sources asan test test-asan demo bench deps \
+	install uninstall clean distclean

@@ -67,6 +67,9 @@
 #define ACME_VERSION		"0.1.0"
 #define ACME_USER_AGENT		"acme/" ACME_VERSION
 
+/* Marks a tested helper that only a later command calls (EAB, ARI...). */
+#define ACME_UNUSED	__attribute__((unused))
+
 /* Every size, count, depth, retry and wait a peer can influence. */
 #define BODY_MAX	(256 * 1024)	/* a chain of a few certs fits easily */
 #define HEADER_MAX	(8 * 1024)	/* one response header line */
@@ -84,6 +87,11 @@
 #define POLL_MIN	1		/* seconds between polls, at least */
 #define RETRY_AFTER_MAX	60		/* seconds honoured from Retry-After */
 #define PEM_MAX		(128 * 1024)	/* one PEM file we read */
+#define PEM_LABEL_MAX	64		/* "BEGIN label": CERTIFICATE etc. */
+#define KEY_PEM_OBJS	8		/* PEM blocks in one key file */
+#define X509_SERIAL_MAX	32		/* RFC 5280 4.1.2.2: 20 octets; slack */
+#define X509_AKI_MAX	64		/* keyIdentifier: 20 octets in use */
+#define X509_CN_MAX	256		/* a CN kept from a certificate */
 #define HTTP_TIMEOUT	30		/* seconds for one HTTP exchange */
 #define HTTP_CONNECT_TIMEOUT 15		/* seconds to connect */
 #define ERR_MSG_MAX	1024		/* one recorded error line */
@@ -163,7 +171,7 @@ err_wrap(int code, const char *fmt, ...)
 	vsnprintf(prefix, sizeof(prefix), fmt, ap);
 	va_end(ap);
 	memcpy(old, err_msg, sizeof(old));
-	snprintf(err_msg, sizeof(err_msg), "%s: %s", prefix,
+	snprintf(err_msg, sizeof(err_msg), "%.255s: %.760s", prefix,
 	    old[0] != '\0' ? old : "failed");
 	return code;
 }
@@ -261,6 +269,16 @@ buf_printf(struct buf *b, const char *fmt, ...)
 	return buf_append(b, tmp, (size_t)n);
 }
 
+/* Drop what was appended to b after length len, wiping it. */
+static void
+buf_rewind(struct buf *b, size_t len)
+{
+	if (b->data == NULL || b->len <= len)
+		return;
+	wipe(b->data + len, b->len - len);
+	b->len = len;
+}
+
 /* Wipe (the buffer may hold a key) and release; accepts NULL. */
 static void
 buf_free(struct buf *b)
@@ -342,10 +360,6 @@ ident_parse(const char *s, struct ident *id)
 	    sizeof(id->value));
 	return 0;
 }
-
-/* LIMITS for section 1: move next to PEM_MAX. */
-#define PEM_LABEL_MAX	64		/* "BEGIN label": CERTIFICATE etc. */
-/* end of LIMITS for section 1 */
 
 /* ==== 4. Encodings ==== */
 
@@ -518,7 +532,7 @@ b64u_encode_alloc(const void *src, size_t len)
  * of 1 mod 4 or non-zero unused bits; ACME_ERR_LIMIT when cap is too
  * small. dst NULL: only validate and return the length (cap ignored).
  */
-static int
+static ACME_UNUSED int
 b64u_decode(void *dst, size_t cap, const char *src, size_t len)
 {
 	return b64_decode_with(dst, cap, src, len, 1);
@@ -786,7 +800,7 @@ pem_body(const char *body, size_t n, const char *label, struct pem_obj *obj)
 		rc = err_set(ACME_ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	b64_decode_padded(der, (size_t)dlen, b64, k);
+	b64_decode_padded(der, (size_t)dlen, b64, k);	/* checked above */
 	obj->der = der;
 	obj->len = (size_t)dlen;
 	der = NULL;
@@ -1426,7 +1440,7 @@ json_bool(const struct json *j, int t)
  * An integer primitive (no fraction, no exponent) that fits a long long
  * into *out. Returns 0 or ACME_ERR_PROTO; records nothing.
  */
-static int
+static ACME_UNUSED int
 json_int(const struct json *j, int t, long long *out)
 {
 	const jsmntok_t *tk;
@@ -1629,7 +1643,7 @@ jw_bool(struct jw *w, const char *key, int v)
 		jw_put(w, v ? "true" : "false", v ? 4 : 5);
 }
 
-static void
+static ACME_UNUSED void
 jw_int(struct jw *w, const char *key, long long v)
 {
 	char tmp[32];
@@ -1644,7 +1658,7 @@ jw_int(struct jw *w, const char *key, long long v)
  * A pre-built JSON value, copied as is: the caller vouches that it is
  * one compact JSON value (made by another struct jw, say).
  */
-static void
+static ACME_UNUSED void
 jw_raw(struct jw *w, const char *key, const char *json)
 {
 	if (json == NULL || json[0] == '\0')
@@ -1673,23 +1687,26 @@ jw_finish(struct jw *w)
 /*
  * Randomness, keys, hashes and signatures, all from BearSSL 0.6, plus the
  * DER reader that key import (here) and X.509 reading (section 9) share.
- * Nothing in this section allocates: a key lives in fixed buffers inside
- * struct key, and every secret on the stack is wiped before returning.
+ * A key lives in fixed buffers inside struct key; the only allocation is
+ * pem_decode()'s in key_from_pem(). Every secret copied to the stack is
+ * wiped before returning.
  */
 
-#define RNG_SEED_LEN	48		/* 384 bits: SHA-256 DRBG, NIST 800-90A */
-#define RSA_PUBEXP	65537		/* CAs refuse other exponents (e.g. 3) */
+#define RNG_SEED_LEN	48		/* 384 bits (SP 800-90A, SHA-256) */
+#define RSA_PUBEXP	65537		/* Let's Encrypt takes no other e */
 #define RSA_BITS_MAX	4096		/* BearSSL's default keygen ceiling */
 #define KEY_DER_MAX	3072		/* PKCS#8 of RSA-4096 is about 2.4 KB */
 #define KEY_SIG_MAX	(RSA_BITS_MAX / 8) /* any signature we produce */
-#define KEY_PEM_OBJS	8		/* PEM blocks looked at in a key file */
 
 /* ---- random numbers ---- */
 
 static br_hmac_drbg_context rng_drbg;
 static int rng_seeded;
 
-/* Fill dst from the kernel, retrying EINTR and short reads. */
+/*
+ * Fill dst from the kernel, retrying EINTR and short reads. Blocks until
+ * the kernel's pool is initialized (early boot), as a key must.
+ */
 static int
 rng_sys(void *dst, size_t n)
 {
@@ -1734,7 +1751,7 @@ rng_init(void)
 }
 
 /* n random bytes into dst; seeds the DRBG on first use. */
-static int
+static ACME_UNUSED int
 rng_bytes(void *dst, size_t n)
 {
 	int rc;
@@ -1913,7 +1930,7 @@ static const struct key_type_info {
 	int			 curve;		/* BR_EC_* or 0 for RSA */
 	unsigned		 bits;		/* curve or modulus size */
 	const char		*jws_alg;	/* RFC 7518 3.1 */
-	const char		*jwk_crv;	/* RFC 7518 6.2.1.1; NULL: RSA */
+	const char		*jwk_crv;	/* RFC 7518 6.2.1.1, or NULL */
 	const br_hash_class	*hash;
 } key_types[KEY_TYPE_MAX] = {
 	[KEY_EC256] = { "ec256", BR_EC_secp256r1, 256, "ES256", "P-256",
@@ -2077,16 +2094,6 @@ key_pkcs8(void *dst, const struct key *k)
 	if (key_is_ec(k))
 		return br_encode_ec_pkcs8_der(dst, &k->u.ec.sk, &k->u.ec.pk);
 	return br_encode_rsa_pkcs8_der(dst, &r->sk, &r->pk, r->d, r->dlen);
-}
-
-/* Drop what was appended to b after length len, wiping it. */
-static void
-buf_rewind(struct buf *b, size_t len)
-{
-	if (b->data == NULL || b->len <= len)
-		return;
-	wipe(b->data + len, b->len - len);
-	b->len = len;
 }
 
 /*
@@ -2406,34 +2413,46 @@ key_sign_der(const struct key *k, const void *msg, size_t len,
  * An empty k fails the writer (ACME_ERR_USAGE at jw_finish()).
  */
 static void
+jwk_write_ec(struct jw *w, const struct key *k)
+{
+	char x[JOSE_B64_CAP(BR_EC_KBUF_PUB_MAX_SIZE / 2)], y[sizeof(x)];
+	const br_ec_public_key *pk = &k->u.ec.pk;
+	size_t clen = (pk->qlen - 1) / 2;	/* q = 04 || X || Y */
+
+	b64u_encode(x, pk->q + 1, clen);
+	b64u_encode(y, pk->q + 1 + clen, clen);
+	jw_str(w, "crv", key_types[k->type].jwk_crv);
+	jw_str(w, "kty", "EC");
+	jw_str(w, "x", x);
+	jw_str(w, "y", y);
+}
+
+static void
+jwk_write_rsa(struct jw *w, const struct key *k)
+{
+	char n64[JOSE_B64_CAP(RSA_BITS_MAX / 8)], e64[JOSE_B64_CAP(4)];
+	const unsigned char *n = k->u.rsa.pk.n, *e = k->u.rsa.pk.e;
+	size_t nlen = k->u.rsa.pk.nlen, elen = k->u.rsa.pk.elen;
+
+	bn_strip(&n, &nlen);
+	bn_strip(&e, &elen);
+	b64u_encode(e64, e, elen);
+	b64u_encode(n64, n, nlen);
+	jw_str(w, "e", e64);
+	jw_str(w, "kty", "RSA");
+	jw_str(w, "n", n64);
+}
+
+static void
 jwk_write(struct jw *w, const char *key, const struct key *k)
 {
-	char a[JOSE_B64_CAP(RSA_BITS_MAX / 8)], b[sizeof(a)];
-	const unsigned char *n, *e;
-	size_t clen, nlen, elen;
-
 	jw_obj_open(w, key);
-	if (!k->set) {
+	if (!k->set)
 		jw_fail(w, ACME_ERR_USAGE, "no key for the JWK");
-	} else if (key_is_ec(k)) {
-		clen = (k->u.ec.pk.qlen - 1) / 2;
-		b64u_encode(a, k->u.ec.pk.q + 1, clen);
-		b64u_encode(b, k->u.ec.pk.q + 1 + clen, clen);
-		jw_str(w, "crv", key_types[k->type].jwk_crv);
-		jw_str(w, "kty", "EC");
-		jw_str(w, "x", a);
-		jw_str(w, "y", b);
-	} else {
-		n = k->u.rsa.pk.n, nlen = k->u.rsa.pk.nlen;
-		e = k->u.rsa.pk.e, elen = k->u.rsa.pk.elen;
-		bn_strip(&n, &nlen);
-		bn_strip(&e, &elen);
-		b64u_encode(a, e, elen);
-		b64u_encode(b, n, nlen);
-		jw_str(w, "e", a);
-		jw_str(w, "kty", "RSA");
-		jw_str(w, "n", b);
-	}
+	else if (key_is_ec(k))
+		jwk_write_ec(w, k);
+	else
+		jwk_write_rsa(w, k);
 	jw_obj_close(w);
 }
 
@@ -2622,7 +2641,7 @@ jws_build(struct buf *out, const struct key *k, const char *kid,
  * newAccount URL), MACed with the CA-issued key mac (raw bytes, already
  * base64url-decoded). On failure out is as it was.
  */
-static int
+static ACME_UNUSED int
 jws_eab(struct buf *out, const struct key *acct, const char *eab_kid,
     const void *mac, size_t mac_len, const char *url)
 {
@@ -3008,6 +3027,31 @@ der_csr_info(unsigned char *dst, const struct key *k,
 }
 
 /*
+ * Append CertificationRequest ::= SEQUENCE { info, alg, BIT STRING sig }
+ * to der from its three parts.
+ */
+static int
+csr_assemble(struct buf *der, const unsigned char *info, size_t ilen,
+    const struct der_key_algs *a, const unsigned char *sig, size_t slen)
+{
+	unsigned char hdr[16];
+	size_t h;
+	int rc;
+
+	h = der_header(hdr, DER_SEQUENCE, ilen + a->sig_len +
+	    der_bits(NULL, sig, slen));
+	if ((rc = buf_append(der, hdr, h)) < 0 ||
+	    (rc = buf_append(der, info, ilen)) < 0 ||
+	    (rc = buf_append(der, a->sig, a->sig_len)) < 0)
+		return rc;
+	h = der_header(hdr, DER_BIT_STRING, slen + 1);
+	hdr[h++] = 0;			/* no unused bits */
+	if ((rc = buf_append(der, hdr, h)) < 0)
+		return rc;
+	return buf_append(der, sig, slen);
+}
+
+/*
  * Append a PKCS#10 request for identifiers ids[0..n) signed by k to der
  * (RFC 2986 4.2):
  *   CertificationRequest ::= SEQUENCE {
@@ -3022,36 +3066,23 @@ static int
 csr_build(struct buf *der, const struct key *k, const struct ident *ids,
     size_t n)
 {
-	const struct der_key_algs *a;
-	unsigned char *info = NULL, sig[KEY_SIG_MAX], hdr[16];
-	size_t ilen, bits, start = der->len, h;
-	int rc, slen;
+	unsigned char *info, sig[KEY_SIG_MAX];
+	size_t ilen, start = der->len;
+	int rc;
 
 	if (!k->set || n == 0 || n > IDENT_MAX)
 		return err_set(ACME_ERR_USAGE, "csr: no key or identifiers");
-	a = &der_key_algs[k->type];
 	ilen = der_csr_info(NULL, k, ids, n);
 	if ((info = malloc(ilen)) == NULL)
 		return err_set(ACME_ERR_NOMEM, "out of memory");
 	der_csr_info(info, k, ids, n);
-	if ((rc = slen = key_sign_der(k, info, ilen, sig, sizeof(sig))) < 0)
-		goto out;
-	bits = der_bits(NULL, sig, (size_t)slen);
-	h = der_header(hdr, DER_SEQUENCE, ilen + a->sig_len + bits);
-	if ((rc = buf_append(der, hdr, h)) < 0 ||
-	    (rc = buf_append(der, info, ilen)) < 0 ||
-	    (rc = buf_append(der, a->sig, a->sig_len)) < 0)
-		goto out;
-	h = der_header(hdr, DER_BIT_STRING, (size_t)slen + 1);
-	hdr[h++] = 0;
-	if ((rc = buf_append(der, hdr, h)) < 0 ||
-	    (rc = buf_append(der, sig, (size_t)slen)) < 0)
-		goto out;
-out:
+	if ((rc = key_sign_der(k, info, ilen, sig, sizeof(sig))) >= 0)
+		rc = csr_assemble(der, info, ilen, &der_key_algs[k->type], sig,
+		    (size_t)rc);
 	if (rc < 0)
 		buf_rewind(der, start);
 	free(info);
-	return rc < 0 ? rc : 0;
+	return rc;
 }
 /* ==== 9. X.509 reading ==== */
 
@@ -3062,9 +3093,6 @@ out:
  * or from disk: both are untrusted input, checked for structure only.
  */
 
-#define X509_SERIAL_MAX	32	/* RFC 5280 4.1.2.2: 20 octets; slack */
-#define X509_AKI_MAX	64	/* keyIdentifier: 20 octets in practice */
-#define X509_CN_MAX	256	/* ub-common-name is 64 characters */
 #define X509_EPOCH_DAYS	719528	/* 1970-01-01 in days since year 0 */
 
 struct x509_info {
@@ -3077,7 +3105,7 @@ struct x509_info {
 	char		 issuer_cn[X509_CN_MAX]; /* "" when absent */
 	char		 subject_cn[X509_CN_MAX];
 	unsigned char	 sha256[32];	/* fingerprint of the DER */
-	struct ident	 san[IDENT_MAX];	/* DNS names and IPs, in order */
+	struct ident	 san[IDENT_MAX];	/* DNS names and IPs in order */
 	size_t		 nsan;
 };
 
@@ -3342,13 +3370,15 @@ x509_walk(const unsigned char *der, size_t len, struct x509_info *out)
 	    (rc = x509_cn(name, out->issuer_cn, sizeof(out->issuer_cn))) < 0 ||
 	    der_expect(&tbs, DER_SEQUENCE, NULL) < 0 ||
 	    der_expect(&tbs, DER_SEQUENCE, &name) < 0 ||
-	    (rc = x509_cn(name, out->subject_cn, sizeof(out->subject_cn))) < 0 ||
+	    (rc = x509_cn(name, out->subject_cn,
+	    sizeof(out->subject_cn))) < 0 ||
 	    der_expect(&tbs, DER_SEQUENCE, NULL) < 0)
 		return rc < 0 ? rc : x509_bad("TBSCertificate");
 	while (der_peek(&tbs) == DER_CTX(1) || der_peek(&tbs) == DER_CTX(2))
 		if (der_next(&tbs, NULL, NULL) < 0)
 			return x509_bad("unique identifier");
-	if (der_peek(&tbs) == DER_CTX_CONS(3) && (der_next(&tbs, NULL, &v) < 0 ||
+	if (der_peek(&tbs) == DER_CTX_CONS(3) &&
+	    (der_next(&tbs, NULL, &v) < 0 ||
 	    (rc = x509_extensions(v, out)) < 0))
 		return rc < 0 ? rc : x509_bad("extensions");
 	if (der_size(&tbs) != 0)
@@ -3736,7 +3766,7 @@ fail:
  * the epoch) makes the device clock read something else; it exists for
  * tests, since a static musl binary cannot be faked with LD_PRELOAD.
  */
-static int64_t
+static ACME_UNUSED int64_t
 clock_now(void)
 {
 	const char *fake = getenv("ACME_TEST_NOW");
@@ -4443,22 +4473,24 @@ req_status(const struct json *j, int obj, const char *const *names, int n,
 	return err_set(ACME_ERR_PROTO, "%s: unknown status \"%.31s\"", what, s);
 }
 
-/* Append one escaped member of a problem document to line. */
+/* Append one member of a problem document to line, made printable. */
 static void
 req_problem_part(struct buf *line, const struct json *j, int obj,
     const char *key)
 {
-	char raw[512], safe[512];
-	int n = json_get_str(j, obj, key, raw, sizeof(raw));
+	char safe[512], *raw;
+	const char *p;
+	int t = json_get(j, obj, key);
 
-	if (n < 0)
+	if (t < 0 || (raw = json_strdup(j, t)) == NULL)
 		return;
-	if (strcmp(key, "type") == 0 && strncmp(raw, ACME_ERR_NS,
+	p = raw;
+	if (strcmp(key, "type") == 0 && strncmp(p, ACME_ERR_NS,
 	    strlen(ACME_ERR_NS)) == 0)
-		memmove(raw, raw + strlen(ACME_ERR_NS),
-		    strlen(raw + strlen(ACME_ERR_NS)) + 1);
-	str_sanitize(safe, sizeof(safe), raw, strlen(raw));
+		p += strlen(ACME_ERR_NS);
+	str_sanitize(safe, sizeof(safe), p, strlen(p));	/* truncates */
 	buf_printf(line, "%s%s", line->len > 0 ? ": " : "", safe);
+	free(raw);
 }
 
 /* RFC 8555 6.7.1: subproblems, each with its identifier. */
@@ -5525,7 +5557,7 @@ api_issue_order(struct issue *is, int storefd, const struct acme_options *o)
 {
 	struct cert_set cs;
 	struct x509_info *xi;
-	char until[32];
+	char until[32], fp[2 * 32 + 1];
 	struct tm tm;
 	time_t t;
 	int livefd = -1, rc;
@@ -5542,6 +5574,8 @@ api_issue_order(struct issue *is, int storefd, const struct acme_options *o)
 	if ((rc = store_live_install(livefd, is->name, &cs)) < 0 ||
 	    (rc = issue_write_conf(is, storefd, o)) < 0)
 		goto out;
+	hex_encode(fp, xi->sha256, sizeof(xi->sha256));
+	log_msg(LOG_LEVEL_INFO, "%s: SHA-256 fingerprint %s", is->name, fp);
 	t = (time_t)xi->not_after;
 	gmtime_r(&t, &tm);
 	strftime(until, sizeof(until), "%Y-%m-%dT%H:%M:%SZ", &tm);

@@ -32,7 +32,9 @@ printf 'Starting Pebble, a test ACME CA, on 127.0.0.1 ...\n'
 pebble_start pebble || die "Pebble did not start (Debian package pebble)"
 printf 'Pebble is at %s\n\n' "$PB_URL"
 
-mkdir -m 700 -p "$DEMO_DIR" && : >"$DEMO_DIR/$MARK" || die "cannot create $DEMO_DIR"
+if ! mkdir -m 700 "$DEMO_DIR" || ! : >"$DEMO_DIR/$MARK"; then
+	die "cannot create $DEMO_DIR"
+fi
 args=(--server "$PB_URL" --ca-file "$PB_CA" --agree-tos
     --email demo@example.com --standalone --http-port "$PB_HTTP_PORT"
     --bind 127.0.0.1 --dir "$DEMO_DIR" issue "$DEMO_NAME")

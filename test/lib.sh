@@ -32,6 +32,9 @@ LIB_HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 LIB_REPO=$(cd "$LIB_HERE/.." && pwd)
 LIB_WAIT_STEPS=${LIB_WAIT_STEPS:-100}	# readiness polls, 0.1 s apart
 ACME_TIMEOUT=${ACME_TIMEOUT:-120}	# seconds one acme run may take
+# the interpreter itself, not a version manager's shim (saves ~0.2 s a call)
+PYTHON=${PYTHON:-$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null)}
+PYTHON=${PYTHON:-python3}
 
 lib_log() { printf '%s\n' "$*" >&2; }
 
@@ -118,7 +121,7 @@ lib_stop_pids()
 # responder binds it later.
 free_ports()
 {
-	python3 - "$1" <<'EOF'
+	"$PYTHON" - "$1" <<'EOF'
 import random, socket, sys
 n = int(sys.argv[1])
 try:
@@ -146,7 +149,7 @@ EOF
 # as any server would).
 port_free()
 {
-	python3 - "$1" <<'EOF'
+	"$PYTHON" - "$1" <<'EOF'
 import socket, sys
 s = socket.socket()
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -281,13 +284,13 @@ EOF
 
 # ---- misbehaving servers ---------------------------------------------
 
-# fakeca_start MODE: start test/fakeca.py in MODE; sets FAKE_URL, FAKE_LOG.
+# fakeca_start MODE: start test/fakeca.py in MODE; sets FAKE_URL.
 fakeca_start()
 {
 	local d st
 	lib_init || return 1
 	d=$(mktemp -d "$LIB_TMP/fakeca.XXXXXX")
-	lib_spawn "$d/log" python3 "$LIB_HERE/fakeca.py" --mode "$1" \
+	lib_spawn "$d/log" "$PYTHON" "$LIB_HERE/fakeca.py" --mode "$1" \
 	    --cert "$LISTENER_CERT" --key "$LISTENER_KEY" \
 	    --port-file "$d/port" --lifetime "${FAKECA_LIFETIME:-120}"
 	st=$(lib_starttime "$LIB_PID")
@@ -296,7 +299,6 @@ fakeca_start()
 		return 1
 	}
 	FAKE_URL=https://localhost:$(cat "$d/port")/dir
-	FAKE_LOG=$d/log
 }
 
 # webroot_start DIR: serve DIR over plain HTTP on 127.0.0.1:PB_HTTP_PORT,
@@ -305,7 +307,7 @@ webroot_start()
 {
 	local st
 	WEBROOT_LOG=$(mktemp "$LIB_TMP/webroot.XXXXXX")
-	lib_spawn "$WEBROOT_LOG" python3 -u -m http.server "$PB_HTTP_PORT" \
+	lib_spawn "$WEBROOT_LOG" "$PYTHON" -u -m http.server "$PB_HTTP_PORT" \
 	    --bind 127.0.0.1 --directory "$1"
 	st=$(lib_starttime "$LIB_PID")
 	wait_for "$LIB_PID" "$st" webroot-server \
@@ -411,15 +413,25 @@ key_type()
 	esac
 }
 
-# pem_certs FILE: the DER SHA-256 fingerprints of the certificates in a PEM
-# file, in order, one per line.
-pem_certs()
+# pem_layout DIR: check the PEM files of a live set with one interpreter
+# start: cert.pem one certificate, chain.pem at least one, fullchain.pem
+# exactly cert.pem's then chain.pem's certificates (compared as DER).
+# Prints what is wrong, nothing when all is well.
+pem_layout()
 {
-	python3 - "$1" <<'EOF'
-import base64, hashlib, re, sys
-data = open(sys.argv[1], "rb").read().decode("ascii", "replace")
-for b in re.findall(r"-----BEGIN CERTIFICATE-----(.*?)-----END CERTIFICATE-----", data, re.S):
-    print(hashlib.sha256(base64.b64decode("".join(b.split()))).hexdigest())
+	"$PYTHON" - "$1" <<'EOF'
+import base64, os, re, sys
+def certs(name):
+    data = open(os.path.join(sys.argv[1], name), "rb").read().decode("ascii", "replace")
+    return [base64.b64decode("".join(b.split())) for b in re.findall(
+        r"-----BEGIN CERTIFICATE-----(.*?)-----END CERTIFICATE-----", data, re.S)]
+c, ch, full = certs("cert.pem"), certs("chain.pem"), certs("fullchain.pem")
+if len(c) != 1:
+    print("cert.pem holds %d certificates, expected 1" % len(c))
+elif not ch:
+    print("chain.pem holds no certificate")
+elif full != c + ch:
+    print("fullchain.pem is not cert.pem followed by chain.pem")
 EOF
 }
 
@@ -440,10 +452,11 @@ check_live()
 		[ -f "$l/$f" ] && [ ! -L "$l/$f" ] ||
 		    fail "live/$name/$f missing or not a regular file"
 	done
-	for f in $(ls -A "$l"); do
-		case $f in
+	for f in "$l"/* "$l"/.[!.]* "$l"/..?*; do
+		[ -e "$f" ] || [ -L "$f" ] || continue
+		case ${f##*/} in
 		cert.pem | chain.pem | fullchain.pem | privkey.pem | meta.txt) ;;
-		*) fail "unexpected file live/$name/$f" ;;
+		*) fail "unexpected file live/$name/${f##*/}" ;;
 		esac
 	done
 	[ "$(mode "$l/privkey.pem")" = 600 ] ||
@@ -451,14 +464,8 @@ check_live()
 	while IFS= read -r f; do
 		[ "$(mode "$f")" = 700 ] || fail "directory ${f#"$dir"/} mode $(mode "$f"), expected 700"
 	done < <(find "$dir" -mindepth 1 -type d)
-	[ "$(pem_certs "$l/cert.pem" | wc -l)" = 1 ] ||
-	    fail "live/$name/cert.pem does not hold exactly one certificate"
-	[ "$(pem_certs "$l/chain.pem" | wc -l)" -ge 1 ] ||
-	    fail "live/$name/chain.pem holds no certificate"
-	cat "$l/cert.pem" "$l/chain.pem" >"$T/cert+chain.pem"
-	[ "$(pem_certs "$T/cert+chain.pem")" = \
-	    "$(pem_certs "$l/fullchain.pem")" ] ||
-	    fail "live/$name/fullchain.pem is not cert.pem followed by chain.pem"
+	out=$(pem_layout "$l")
+	[ -z "$out" ] || fail "live/$name: $out"
 	out=$(openssl verify -CAfile "$PB_ROOT" -untrusted "$l/chain.pem" \
 	    "$l/cert.pem" 2>&1) || fail "openssl verify: $(echo "$out" | tr '\n' ' ')"
 	[ "$(openssl pkey -in "$l/privkey.pem" -pubout 2>/dev/null)" = \
@@ -467,7 +474,7 @@ check_live()
 	want=$(printf '%s\n' "$@" | LC_ALL=C sort)
 	got=$(san_of "$l/cert.pem")
 	[ "$want" = "$got" ] ||
-	    fail "subjectAltName is [$(echo $got)], expected [$(echo $want)]"
+	    fail "subjectAltName is [$(echo "$got" | paste -sd ' ')], expected [$(echo "$want" | paste -sd ' ')]"
 	[ -s "$dir/conf/$name.conf" ] || fail "conf/$name.conf missing or empty"
 }
 

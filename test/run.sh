@@ -10,7 +10,8 @@
 # Environment: ACME (binary under test, default ./acme beside test/),
 # UNIT (unit test binary; not run when unset), CI=true (a test that cannot
 # run counts as failed instead of skipped), E2E_SLOW=1 (also run slow
-# tests), KEEP_TMP=1 (keep the temp dir), ACME_TIMEOUT (seconds per run).
+# tests), KEEP_TMP=1 (keep the temp dir), ACME_TIMEOUT (seconds per run),
+# E2E_TIMES=1 (show each e2e test's duration).
 #
 # Prints `ok NAME`, `FAIL NAME: reason` or `skip NAME: reason` per test
 # (details of a failure go to stderr), then one line `N passed, N failed`
@@ -32,7 +33,8 @@ PASSED=0 FAILED=0 SKIPPED=0
 E2E_NAMES=()
 declare -A E2E_NEEDS
 
-# e2e NAME [pebble] [slow]: register test function t_NAME.
+# e2e NAME [pebble] [slow] [noacme]: register test function t_NAME, which
+# needs the shared Pebble / is slow (not run by default) / runs without acme.
 e2e()
 {
 	E2E_NAMES+=("$1")
@@ -40,6 +42,7 @@ e2e()
 }
 
 for f in "$HERE"/e2e/*.sh; do
+	# shellcheck source=/dev/null
 	. "$f"
 done
 
@@ -96,11 +99,16 @@ SHARED_PEBBLE=	# "" not tried, ok, or the reason it failed
 # run_e2e NAME: run t_NAME in a subshell with its own directory T.
 run_e2e()
 {
-	local name=$1 needs=${E2E_NEEDS[$1]} t rc reason
-	if [ ! -x "$ACME" ]; then
-		cannot_run "$name" "no executable $ACME"
-		return
-	fi
+	local name=$1 needs=${E2E_NEEDS[$1]} t t0 took rc reason
+	case " $needs " in
+	*" noacme "*) ;;
+	*)
+		if [ ! -x "$ACME" ]; then
+			cannot_run "$name" "no executable $ACME"
+			return
+		fi
+		;;
+	esac
 	case " $needs " in
 	*" pebble "*)
 		if [ -z "$SHARED_PEBBLE" ]; then
@@ -118,6 +126,7 @@ run_e2e()
 	esac
 	t=$LIB_TMP/t/$name
 	mkdir -p "$t"
+	t0=$(date +%s%N)
 	(
 		T=$t
 		LIB_PIDFILE=$T/pids
@@ -127,8 +136,11 @@ run_e2e()
 		"t_$name"
 	) >"$t/log" 2>&1 </dev/null
 	rc=$?
+	t0=$((($(date +%s%N) - t0) / 10000000))
+	took=$(printf '%d.%02ds' $((t0 / 100)) $((t0 % 100)))
+	echo "took $took" >>"$t/log"
 	if [ "$rc" = 0 ] && [ ! -e "$t/reason" ]; then
-		report_ok "$name"
+		report_ok "$name${E2E_TIMES:+ ($took)}"
 		return
 	fi
 	reason=$(cat "$t/reason" 2>/dev/null)

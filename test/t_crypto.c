@@ -185,7 +185,7 @@ tc_now(void)
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 /* ---- vectors ---- */
@@ -323,7 +323,8 @@ static const char tc_rsa2048_p1[] =
     "8YVm3O3czO8C5773kAuvi0DYzWZpTAXYwLYHMHtMgPUyK0sOy+943KskXdynNoU0\n"
     "lpAGmrxAgc9r6D+plMtd3YbFtE8PWDpj5dugZV8LyCkbSZ87Ug==\n"
     "-----END RSA PRIVATE KEY-----\n";
-static const char tc_rsa2048_tp[] = "IujIQ3X1KInfjvNzc4VWU2ZAuwYFIgiOjnNAv9HQRMM";
+static const char tc_rsa2048_tp[] =
+    "IujIQ3X1KInfjvNzc4VWU2ZAuwYFIgiOjnNAv9HQRMM";
 
 /* Keys BearSSL decodes but acme refuses: P-521, RSA-1024; and Ed25519,
  * which BearSSL does not decode. */
@@ -522,7 +523,8 @@ t_jws_rfc7515_a3(void)
 static void
 t_jwk_rfc7638(void)
 {
-	static const char want_head[] = "{\"e\":\"AQAB\",\"kty\":\"RSA\",\"n\":\"";
+	static const char want_head[] =
+	    "{\"e\":\"AQAB\",\"kty\":\"RSA\",\"n\":\"";
 	struct key k = { 0 };
 	struct buf b = { 0 };
 	char tp[THUMBPRINT_LEN + 1];
@@ -553,7 +555,8 @@ t_jwk_rfc7638(void)
 static void
 t_key_authorization(void)
 {
-	static const char token[] = "evaGxfADs6pSRb2LAv9IZf17Dt3juxGJ-PCt92wr-oA";
+	static const char token[] =
+	    "evaGxfADs6pSRb2LAv9IZf17Dt3juxGJ-PCt92wr-oA";
 	char ka[TOKEN_MAX + THUMBPRINT_LEN + 2], tp[THUMBPRINT_LEN + 1];
 	char want[sizeof(ka)];
 	struct key k = { 0 };
@@ -630,21 +633,22 @@ t_jws_build(void)
 	CHECK_INT(jws_build(&jws, &k, "https://ca/acct/1", "n1",
 	    "https://ca/order/7", NULL, 0), 0);
 	CHECK(strstr((const char *)jws.data, "\"payload\":\"\"") != NULL);
-	tc_jws_check(&jws, &k, "{\"alg\":\"ES256\",\"kid\":\"https://ca/acct/1\","
-	    "\"nonce\":\"n1\",\"url\":\"https://ca/order/7\"}", "");
+	tc_jws_check(&jws, &k, "{\"alg\":\"ES256\","
+	    "\"kid\":\"https://ca/acct/1\",\"nonce\":\"n1\","
+	    "\"url\":\"https://ca/order/7\"}", "");
 	/* The inner JWS of a key change has no nonce. */
 	jws.len = 0;
-	CHECK_INT(jws_build(&jws, &k, "https://ca/acct/1", NULL, "https://ca/kc",
-	    "{}", 2), 0);
-	tc_jws_check(&jws, &k, "{\"alg\":\"ES256\",\"kid\":\"https://ca/acct/1\","
-	    "\"url\":\"https://ca/kc\"}", "{}");
+	CHECK_INT(jws_build(&jws, &k, "https://ca/acct/1", NULL,
+	    "https://ca/kc", "{}", 2), 0);
+	tc_jws_check(&jws, &k, "{\"alg\":\"ES256\","
+	    "\"kid\":\"https://ca/acct/1\",\"url\":\"https://ca/kc\"}", "{}");
 	/* RS256 with an RSA key. */
 	CHECK_INT(tc_key_pem(&r, tc_rsa2048_p8), 0);
 	jws.len = 0;
 	CHECK_INT(jws_build(&jws, &r, "k", "n", "u", payload, strlen(payload)),
 	    0);
-	tc_jws_check(&jws, &r, "{\"alg\":\"RS256\",\"kid\":\"k\",\"nonce\":\"n\","
-	    "\"url\":\"u\"}", payload);
+	tc_jws_check(&jws, &r, "{\"alg\":\"RS256\",\"kid\":\"k\","
+	    "\"nonce\":\"n\",\"url\":\"u\"}", payload);
 	/* Misuse leaves out untouched. */
 	jws.len = 0;
 	key_free(&r);
@@ -810,7 +814,7 @@ t_key_from_pem_openssl(void)
 	tc_rmdir();
 }
 
-/* pem re-encoded with its first object's DER changed by fn. */
+/* key_from_pem() of pem with one octet of its first object XORed. */
 static int
 tc_key_tampered(const char *pem, size_t off, unsigned char xor)
 {

@@ -1,4 +1,4 @@
-# test/e2e/issue.sh - issuance against Pebble (sourced by test/run.sh).
+# test/e2e/20-issue.sh - issuance against Pebble (sourced by test/run.sh).
 # Each t_NAME runs in its own subshell, in its own directory $T.
 
 e2e issue_one pebble
@@ -193,9 +193,12 @@ t_account_reuse()
 e2e env_dir_and_option_order pebble
 t_env_dir_and_option_order()
 {
-	local d
+	local d etc
 	d=$(newdir)
+	etc=$(snapshot /etc/acme)
 	ACME_DIR=$d run_acme issue env.example.com "${ACME_PB[@]}" "${ACME_SA[@]}"
+	[ "$etc" = "$(snapshot /etc/acme)" ] ||
+	    fail "acme ignored ACME_DIR and changed /etc/acme (left for you to inspect)"
 	expect_rc 0
 	check_live "$d" env.example.com DNS:env.example.com
 }

@@ -1,4 +1,4 @@
-# test/e2e/bad.sh - bad input and misbehaving servers (sourced by run.sh).
+# test/e2e/10-bad.sh - bad input and misbehaving servers (sourced by run.sh).
 #
 # Every case: exit status 1 or 2 as the contract says, exactly one stderr
 # line starting "acme: ", and the state directory exactly as it was.

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# vendor/deps.sh - install what building and testing acme needs on Debian
+# (bookworm), as root: `sudo make deps`, also run by .ci/run.
+#
+# Enables deb-src when it is not (vendor/ fetches BearSSL and curl as Debian
+# source packages): a copy of the deb entries of /etc/apt/sources.list.d/
+# debian.sources (or of /etc/apt/sources.list) with type deb-src. Then
+# installs: musl-tools, gcc, make, dpkg-dev (dpkg-source, patch, xz) and
+# libjsmn-dev to build; pebble (with pebble-challtestsrv), openssl, python3,
+# curl, file and time for the tests, the demo and the benchmark.
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+
+as_root=()
+if [ "$(id -u)" -ne 0 ]; then
+	as_root=(sudo)
+fi
+
+has_deb_src() {
+	apt-cache showsrc bearssl 2>/dev/null | grep -q '^Version:'
+}
+
+enable_deb_src() {
+	local d=/etc/apt/sources.list.d
+	if [ -f "$d/debian.sources" ]; then
+		echo "deps: enabling deb-src in $d/debian-src.sources"
+		sed 's/^Types:.*/Types: deb-src/' "$d/debian.sources" |
+		    "${as_root[@]}" tee "$d/debian-src.sources" >/dev/null
+	elif [ -f /etc/apt/sources.list ]; then
+		echo "deps: enabling deb-src in $d/debian-src.list"
+		sed -n 's/^deb\([[:space:]]\)/deb-src\1/p' /etc/apt/sources.list |
+		    "${as_root[@]}" tee "$d/debian-src.list" >/dev/null
+	else
+		echo "deps: found neither /etc/apt/sources.list nor" \
+		    "$d/debian.sources; enable deb-src by hand" >&2
+		exit 1
+	fi
+}
+
+"${as_root[@]}" apt-get update -q
+if ! has_deb_src; then
+	enable_deb_src
+	"${as_root[@]}" apt-get update -q
+fi
+"${as_root[@]}" apt-get install -y -q --no-install-recommends \
+    musl-tools gcc libc6-dev make dpkg-dev patch xz-utils libjsmn-dev \
+    ca-certificates pebble openssl python3 curl file time
