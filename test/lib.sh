@@ -11,6 +11,7 @@
 #   fakeca_start MODE           test/fakeca.py; sets FAKE_URL
 #   webroot_start DIR           python3 http.server on PB_HTTP_PORT
 #   run_acme ARGS...            run $ACME; sets RC, files $T/stdout $T/stderr
+#   fail REASON / skip REASON   end the test (skip: cannot run here)
 #   expect_rc / expect_one_error_line / expect_quiet / snapshot / expect_same
 #   check_live DIR NAME SAN...  the whole live set (see below)
 #   check_account DIR           exactly one account, modes
@@ -322,6 +323,14 @@ fail()
 	printf '%s\n' "$*" >"$T/reason"
 	printf 'FAILED: %s\n' "$*"
 	exit 1
+}
+
+# skip REASON: the test cannot run here (counted as failed under CI=true).
+skip()
+{
+	printf '%s\n' "$*" >"$T/skip"
+	printf 'SKIPPED: %s\n' "$*"
+	exit 0
 }
 
 # newdir [NAME]: a fresh empty state directory (mode 0700) under $T.

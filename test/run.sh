@@ -139,6 +139,10 @@ run_e2e()
 	t0=$((($(date +%s%N) - t0) / 10000000))
 	took=$(printf '%d.%02ds' $((t0 / 100)) $((t0 % 100)))
 	echo "took $took" >>"$t/log"
+	if [ "$rc" = 0 ] && [ -e "$t/skip" ]; then
+		cannot_run "$name" "$(cat "$t/skip")"
+		return
+	fi
 	if [ "$rc" = 0 ] && [ ! -e "$t/reason" ]; then
 		report_ok "$name${E2E_TIMES:+ ($took)}"
 		return

@@ -217,7 +217,10 @@ t_store_recover(void)
 static void
 core_header(struct http_resp *r, const char *line)
 {
-	http_header_cb((char *)line, 1, strlen(line), r);
+	char copy[HEADER_MAX];
+
+	snprintf(copy, sizeof(copy), "%s", line);	/* curl hands char * */
+	http_header_cb(copy, 1, strlen(copy), r);
 }
 
 static void

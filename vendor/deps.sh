@@ -20,18 +20,23 @@ has_deb_src() {
 	apt-cache showsrc bearssl 2>/dev/null | grep -q '^Version:'
 }
 
+# apt's own idea of where sources live (/etc/apt/sources.list.d/ and
+# /etc/apt/sources.list unless APT_CONFIG says otherwise).
 enable_deb_src() {
-	local d=/etc/apt/sources.list.d
+	local d='' l=''
+	eval "$(apt-config shell d Dir::Etc::sourceparts/d \
+	    l Dir::Etc::sourcelist/f)"
+	d=${d%/}
 	if [ -f "$d/debian.sources" ]; then
 		echo "deps: enabling deb-src in $d/debian-src.sources"
 		sed 's/^Types:.*/Types: deb-src/' "$d/debian.sources" |
 		    "${as_root[@]}" tee "$d/debian-src.sources" >/dev/null
-	elif [ -f /etc/apt/sources.list ]; then
+	elif [ -f "$l" ] && grep -q '^deb[[:space:]]' "$l"; then
 		echo "deps: enabling deb-src in $d/debian-src.list"
-		sed -n 's/^deb\([[:space:]]\)/deb-src\1/p' /etc/apt/sources.list |
+		sed -n 's/^deb\([[:space:]]\)/deb-src\1/p' "$l" |
 		    "${as_root[@]}" tee "$d/debian-src.list" >/dev/null
 	else
-		echo "deps: found neither /etc/apt/sources.list nor" \
+		echo "deps: found neither deb lines in $l nor" \
 		    "$d/debian.sources; enable deb-src by hand" >&2
 		exit 1
 	fi

@@ -51,6 +51,20 @@ t_issue_ipv4()
 	check_live "$d" 127.0.0.1 "IP Address:127.0.0.1"
 }
 
+# IPv6 too: Pebble connects to [::1]:PB_HTTP_PORT, acme binds ::1.
+e2e issue_ipv6 pebble
+t_issue_ipv6()
+{
+	local d
+	"$PYTHON" -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' \
+	    2>/dev/null || skip "no IPv6 loopback address ::1"
+	d=$(newdir)
+	run_acme "${ACME_PB[@]}" --standalone --http-port "$PB_HTTP_PORT" \
+	    --bind ::1 --dir "$d" issue ::1
+	expect_rc 0
+	check_live "$d" ::1 "IP Address:0:0:0:0:0:0:0:1"
+}
+
 e2e issue_dns_and_ip pebble
 t_issue_dns_and_ip()
 {
