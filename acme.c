@@ -3792,6 +3792,123 @@ clock_mono(void)
 	return (int64_t)ts.tv_sec;
 }
 
+/*
+ * Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar,
+ * counting in 400-year eras that start on 1 March so leap days fall last.
+ */
+static int64_t
+clock_days(int64_t y, int m, int d)
+{
+	int64_t era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+/* Read exactly n digits at *p into *v; advance *p. */
+static int
+clock_digits(const char **p, int n, int *v)
+{
+	*v = 0;
+	while (n-- > 0) {
+		if (!isdigit((unsigned char)**p))
+			return -1;
+		*v = *v * 10 + (*(*p)++ - '0');
+	}
+	return 0;
+}
+
+static int
+clock_valid(int y, int mo, int d, int h, int mi, int s)
+{
+	static const int mdays[12] = {
+		31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31
+	};
+
+	if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 ||
+	    mi > 59 || s > 60)
+		return 0;
+	return mo != 2 || d < 29 || (y % 4 == 0 && (y % 100 != 0 ||
+	    y % 400 == 0));
+}
+
+/*
+ * RFC 3339 5.6 date-time: 2026-11-22T10:00:00Z, with optional fraction
+ * (dropped) and a Z or +hh:mm/-hh:mm offset. A leap second counts as :59.
+ */
+static ACME_UNUSED int
+clock_parse_rfc3339(const char *s, int64_t *out)
+{
+	int y, mo, d, h, mi, sec, oh = 0, om = 0, sign = 0;
+
+	if (clock_digits(&s, 4, &y) < 0 || *s++ != '-' ||
+	    clock_digits(&s, 2, &mo) < 0 || *s++ != '-' ||
+	    clock_digits(&s, 2, &d) < 0 || (*s != 'T' && *s != 't') ||
+	    (s++, clock_digits(&s, 2, &h)) < 0 || *s++ != ':' ||
+	    clock_digits(&s, 2, &mi) < 0 || *s++ != ':' ||
+	    clock_digits(&s, 2, &sec) < 0)
+		return -1;
+	if (*s == '.' && isdigit((unsigned char)s[1]))
+		for (s++; isdigit((unsigned char)*s); s++)
+			;
+	if (*s == 'Z' || *s == 'z')
+		s++;
+	else if (*s == '+' || *s == '-') {
+		sign = *s++ == '+' ? 1 : -1;
+		if (clock_digits(&s, 2, &oh) < 0 || *s++ != ':' ||
+		    clock_digits(&s, 2, &om) < 0 || oh > 23 || om > 59)
+			return -1;
+	} else
+		return -1;
+	if (*s != '\0' || !clock_valid(y, mo, d, h, mi, sec))
+		return -1;
+	*out = clock_days(y, mo, d) * 86400 + h * 3600 + mi * 60 +
+	    (sec == 60 ? 59 : sec) - sign * (oh * 3600 + om * 60);
+	return 0;
+}
+
+/* RFC 9110 5.6.7 IMF-fixdate: "Sun, 06 Nov 1994 08:49:37 GMT". */
+static ACME_UNUSED int
+clock_parse_http_date(const char *s, int64_t *out)
+{
+	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+	const char *m;
+	int y, mo, d, h, mi, sec;
+
+	if (strlen(s) != 29 || s[3] != ',' || s[4] != ' ' || s[7] != ' ' ||
+	    s[11] != ' ' || s[16] != ' ' || strcmp(s + 25, " GMT") != 0)
+		return -1;
+	if ((m = strstr(months, (char[4]){ s[8], s[9], s[10], '\0' })) ==
+	    NULL || (m - months) % 3 != 0)
+		return -1;
+	mo = (int)(m - months) / 3 + 1;
+	s += 5;
+	if (clock_digits(&s, 2, &d) < 0 || (s += 5, clock_digits(&s, 4,
+	    &y)) < 0 || *s++ != ' ' || clock_digits(&s, 2, &h) < 0 ||
+	    *s++ != ':' || clock_digits(&s, 2, &mi) < 0 || *s++ != ':' ||
+	    clock_digits(&s, 2, &sec) < 0 || !clock_valid(y, mo, d, h, mi, sec))
+		return -1;
+	*out = clock_days(y, mo, d) * 86400 + h * 3600 + mi * 60 +
+	    (sec == 60 ? 59 : sec);
+	return 0;
+}
+
+/* t as RFC 3339 UTC, "2026-11-22T10:00:00Z"; cap of 32 is plenty. */
+static void
+clock_format_rfc3339(int64_t t, char *out, size_t cap)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (gmtime_r(&tt, &tm) == NULL ||
+	    strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(out, cap, "@%lld", (long long)t);
+}
+
 /* ==== 12. HTTP ==== */
 
 /* System CA bundles tried, in order, when --ca-file is not given. */
@@ -4398,6 +4515,7 @@ struct acme {
 	char		 kid[URL_MAX];		/* account URL, "" before */
 	char		 nonce[NONCE_MAX];	/* next Replay-Nonce */
 	char		 server[URL_MAX];	/* directory URL */
+	char		 problem[128];		/* type of the last problem */
 	unsigned	 requests;		/* HTTP exchanges made */
 };
 
@@ -4666,9 +4784,9 @@ req_post(struct acme *a, const char *url, const char *payload,
     const char *accept, struct http_resp *r)
 {
 	struct buf jws = { .max = BODY_MAX };
-	char type[128];
 	int rc = 0, tries;
 
+	a->problem[0] = '\0';
 	for (tries = 0; tries <= NONCE_RETRIES; tries++) {
 		if (a->nonce[0] == '\0' && (rc = req_new_nonce(a)) < 0)
 			break;
@@ -4685,8 +4803,8 @@ req_post(struct acme *a, const char *url, const char *payload,
 		req_keep_nonce(a, r);
 		if (r->status >= 200 && r->status <= 299)
 			break;
-		rc = req_problem(url, r, type, sizeof(type));
-		if (strcmp(type, ACME_ERR_NS "badNonce") != 0 ||
+		rc = req_problem(url, r, a->problem, sizeof(a->problem));
+		if (strcmp(a->problem, ACME_ERR_NS "badNonce") != 0 ||
 		    tries == NONCE_RETRIES)
 			break;
 		log_msg(LOG_LEVEL_DEBUG, "badNonce, retrying");
@@ -4943,14 +5061,20 @@ acct_ensure(struct acme *a, int storefd, const struct acme_options *o)
 		return rc;
 	if (rc == 1 && a->kid[0] != '\0')
 		return 0;
-	if (rc == 1)
-		return acct_new(a, o, 1);
+	if (rc == 1) {
+		/* A key without its URL (a crash between the two writes). */
+		if ((rc = acct_new(a, o, 1)) == 0)
+			return acct_save(a, storefd, host);
+		if (strcmp(a->problem, ACME_ERR_NS "accountDoesNotExist") != 0)
+			return rc;
+		err_clear();
+	}
 	if (!o->agree_tos)
 		return err_set(ACME_ERR_USAGE, "no account at %s yet: read its "
 		    "terms of service%s%s and pass --agree-tos", host,
 		    a->dir.terms[0] ? " at " : "", a->dir.terms);
 	log_msg(LOG_LEVEL_INFO, "creating an account at %s", host);
-	if ((rc = key_generate(&a->key, KEY_EC256)) < 0 ||
+	if ((a->key.set == 0 && (rc = key_generate(&a->key, KEY_EC256)) < 0) ||
 	    (rc = acct_new(a, o, 0)) < 0)
 		return rc;
 	return acct_save(a, storefd, host);
@@ -5558,8 +5682,6 @@ api_issue_order(struct issue *is, int storefd, const struct acme_options *o)
 	struct cert_set cs;
 	struct x509_info *xi;
 	char until[32], fp[2 * 32 + 1];
-	struct tm tm;
-	time_t t;
 	int livefd = -1, rc;
 
 	memset(&cs, 0, sizeof(cs));
@@ -5576,9 +5698,7 @@ api_issue_order(struct issue *is, int storefd, const struct acme_options *o)
 		goto out;
 	hex_encode(fp, xi->sha256, sizeof(xi->sha256));
 	log_msg(LOG_LEVEL_INFO, "%s: SHA-256 fingerprint %s", is->name, fp);
-	t = (time_t)xi->not_after;
-	gmtime_r(&t, &tm);
-	strftime(until, sizeof(until), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	clock_format_rfc3339(xi->not_after, until, sizeof(until));
 	if (o->verbosity >= 0)
 		printf("%s: issued, valid until %s, in %s/live/%s\n", is->name,
 		    until, o->dir ? o->dir : API_DEFAULT_DIR, is->name);
@@ -5828,26 +5948,51 @@ cli_parse(int argc, char **argv, struct acme_options *o, char **pos,
 	return 0;
 }
 
+/* The exit status for an API result, printing its error line. */
 static int
-cli_issue(const struct acme_options *o, char **pos, int npos)
+cli_result(int rc)
 {
-	int rc;
-
-	if (npos < 2) {
-		fprintf(stderr, "acme: issue needs a NAME (see acme --help)\n");
-		return CLI_EXIT_USAGE;
-	}
-	rc = acme_issue(o, pos[1], (const char *const *)pos + 2,
-	    (size_t)(npos - 2));
 	if (rc == 0)
 		return CLI_EXIT_OK;
 	fprintf(stderr, "acme: %s\n", acme_last_error());
 	return rc == ACME_ERR_USAGE ? CLI_EXIT_USAGE : CLI_EXIT_FAIL;
 }
 
+/* issue NAME [IDENTIFIER...] */
+static int
+cli_issue(const struct acme_options *o, char **args, int nargs)
+{
+	if (nargs < 1) {
+		fprintf(stderr, "acme: issue needs a NAME (see acme --help)\n");
+		return CLI_EXIT_USAGE;
+	}
+	return cli_result(acme_issue(o, args[0], (const char *const *)args + 1,
+	    (size_t)(nargs - 1)));
+}
+
+/* Commands: the words after the command are handed on as args. */
+static const struct cli_cmd {
+	const char	*name;
+	int		(*run)(const struct acme_options *, char **, int);
+} cli_cmds[] = {
+	{ "issue", cli_issue },
+};
+
+static const struct cli_cmd *
+cli_find_cmd(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(cli_cmds) / sizeof(cli_cmds[0]); i++)
+		if (strcmp(name, cli_cmds[i].name) == 0)
+			return &cli_cmds[i];
+	return NULL;
+}
+
 int
 main(int argc, char **argv)
 {
+	const struct cli_cmd *cmd = NULL;
 	struct acme_options o;
 	char **pos;
 	int npos, rc;
@@ -5860,17 +6005,12 @@ main(int argc, char **argv)
 		free(pos);
 		return rc < 0 ? CLI_EXIT_OK : rc;
 	}
-	if (npos == 0) {
+	if (npos == 0)
 		fprintf(stderr, "acme: no command given (see acme --help)\n");
-		rc = CLI_EXIT_USAGE;
-	}
-	else if (strcmp(pos[0], "issue") == 0)
-		rc = cli_issue(&o, pos, npos);
-	else {
+	else if ((cmd = cli_find_cmd(pos[0])) == NULL)
 		fprintf(stderr, "acme: unknown command '%.40s' (see acme "
 		    "--help)\n", pos[0]);
-		rc = CLI_EXIT_USAGE;
-	}
+	rc = cmd != NULL ? cmd->run(&o, pos + 1, npos - 1) : CLI_EXIT_USAGE;
 	free(pos);
 	return rc;
 }

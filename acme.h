@@ -54,9 +54,10 @@ struct acme_options {
 /*
  * Get a certificate for the identifiers (DNS names, IPv4 or IPv6 literals)
  * and store it as DIR/live/NAME, replacing whatever NAME held, as one
- * atomic step. name must be a valid NAME (see acme(1)). Returns 0, or a
- * negative enum acme_error with acme_last_error() set; on failure DIR/live
- * is as it was.
+ * atomic step. name must be a valid NAME (see acme(1)). Unless
+ * verbosity < 0, one result line goes to stdout; progress goes to stderr.
+ * Returns 0, or a negative enum acme_error with acme_last_error() set; on
+ * failure DIR/live is as it was.
  */
 int acme_issue(const struct acme_options *opt, const char *name,
     const char *const *idents, size_t nidents);

@@ -364,7 +364,50 @@ t_api_idents(void)
 	CHECK_INT(api_idents("mysite", two, 0, ids, &n), ACME_ERR_USAGE);
 }
 
+static void
+t_clock_dates(void)
+{
+	int64_t t = 0;
+	char buf[32];
+
+	CHECK_INT(clock_days(1970, 1, 1), 0);
+	CHECK_INT(clock_days(2000, 3, 1), 11017);
+	CHECK_INT(clock_days(1969, 12, 31), -1);
+	CHECK_INT(clock_parse_rfc3339("2026-11-22T10:00:00Z", &t), 0);
+	CHECK_INT(t, 1795341600);
+	CHECK_INT(clock_parse_rfc3339("2026-11-22T11:30:00.123+01:30", &t), 0);
+	CHECK_INT(t, 1795341600);
+	CHECK_INT(clock_parse_rfc3339("2024-02-29t00:00:00z", &t), 0);
+	CHECK_INT(t, 1709164800);
+	CHECK_INT(clock_parse_rfc3339("2023-02-29T00:00:00Z", &t), -1);
+	CHECK_INT(clock_parse_rfc3339("2026-11-22T10:00:00", &t), -1);
+	CHECK_INT(clock_parse_rfc3339("2026-11-22 10:00:00Z", &t), -1);
+	CHECK_INT(clock_parse_rfc3339("2026-13-01T00:00:00Z", &t), -1);
+	CHECK_INT(clock_parse_rfc3339("2026-11-22T10:00:00Zjunk", &t), -1);
+	CHECK_INT(clock_parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT", &t),
+	    0);
+	CHECK_INT(t, 784111777);
+	CHECK_INT(clock_parse_http_date("Sun, 22 Nov 2026 10:00:00 GMT", &t),
+	    0);
+	CHECK_INT(t, 1795341600);
+	CHECK_INT(clock_parse_http_date("Sun, 06 Xyz 1994 08:49:37 GMT", &t),
+	    -1);
+	CHECK_INT(clock_parse_http_date("Sun, 06 Nov 1994 08:49:37 UTC", &t),
+	    -1);
+	CHECK_INT(clock_parse_http_date("Sunday, 06-Nov-94 08:49:37 GMT", &t),
+	    -1);
+	CHECK_INT(clock_parse_http_date("Sun, 31 Nov 1994 08:49:37 GMT", &t),
+	    -1);
+	clock_format_rfc3339(1795341600, buf, sizeof(buf));
+	CHECK_STR(buf, "2026-11-22T10:00:00Z");
+	clock_format_rfc3339(0, buf, sizeof(buf));
+	CHECK_STR(buf, "1970-01-01T00:00:00Z");
+	clock_format_rfc3339(4102444800LL, buf, sizeof(buf));
+	CHECK_STR(buf, "2100-01-01T00:00:00Z");
+}
+
 static const struct unit_test tests_core[] = {
+	{ "clock_dates", t_clock_dates },
 	{ "ident_parse", t_ident_parse },
 	{ "store_name", t_store_name },
 	{ "store_write", t_store_write },

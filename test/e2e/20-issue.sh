@@ -203,6 +203,46 @@ t_account_reuse()
 	check_live "$d" acct1.example.com DNS:acct1.example.com
 }
 
+# A key without account.txt (a crash between the two writes) finds its
+# account again (onlyReturnExisting); a key the server does not know gets a
+# new account, with that same key.
+e2e account_lookup_by_key pebble
+t_account_lookup_by_key()
+{
+	local d url key
+	d=$(newdir)
+	run_acme "${ACME_PB[@]}" "${ACME_SA[@]}" --dir "$d" issue look1.example.com
+	expect_rc 0
+	check_account "$d"
+	url=$(cat "$ACCOUNT/account.txt")
+	key=$(sha256sum <"$ACCOUNT/key.pem")
+	rm "$ACCOUNT/account.txt"
+	run_acme "${ACME_PB[@]}" "${ACME_SA[@]}" --dir "$d" issue look2.example.com
+	expect_rc 0
+	check_account "$d"
+	[ "$url" = "$(cat "$ACCOUNT/account.txt")" ] ||
+	    fail "account.txt after the lookup differs: $(cat "$ACCOUNT/account.txt")"
+	[ "$key" = "$(sha256sum <"$ACCOUNT/key.pem")" ] ||
+	    fail "the account key changed"
+	# A fresh key the server has never seen: without --agree-tos, no.
+	rm "$ACCOUNT/account.txt"
+	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 \
+	    -out "$ACCOUNT/key.pem" 2>/dev/null || fail "openssl genpkey"
+	key=$(sha256sum <"$ACCOUNT/key.pem")
+	run_acme --server "$PB_URL" --ca-file "$PB_CA" "${ACME_SA[@]}" \
+	    --dir "$d" issue look3.example.com
+	expect_rc 2
+	expect_one_error_line
+	grep -q -- --agree-tos "$T/stderr" || fail "error does not name --agree-tos"
+	run_acme "${ACME_PB[@]}" "${ACME_SA[@]}" --dir "$d" issue look3.example.com
+	expect_rc 0
+	check_live "$d" look3.example.com DNS:look3.example.com
+	[ "$key" = "$(sha256sum <"$ACCOUNT/key.pem")" ] ||
+	    fail "the account key was replaced instead of registered"
+	[ "$url" != "$(cat "$ACCOUNT/account.txt")" ] ||
+	    fail "the new key reused the old account URL"
+}
+
 # ACME_DIR replaces --dir; options may also follow the command word.
 e2e env_dir_and_option_order pebble
 t_env_dir_and_option_order()
