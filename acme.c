@@ -39,6 +39,7 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -101,6 +102,10 @@
 #define NAME_LEN_MAX	255		/* certificate NAME (a file name) */
 #define CHAIN_MAX	8		/* certificates in one download */
 #define CONF_MAX	(16 * 1024)	/* one conf/NAME.conf */
+/* storage */
+#define BACKUP_DEPTH	3		/* sets kept in backup/NAME (DESIGN) */
+#define BACKDATE_MAX	(7 * 86400)	/* --backdate: CAs backdate by hours */
+#define META_MAX	(64 * 1024)	/* one meta.txt: IDENT_MAX names fit */
 
 /* ==== 2. Types and tables ==== */
 
@@ -3443,7 +3448,8 @@ x509_key_matches(const unsigned char *der, size_t len, const struct key *k)
 /*
  * Layout under DIR (see README and acme.1):
  *   accounts/HOST/{key.pem,account.txt}  live/NAME/{cert,chain,fullchain,
- *   privkey}.pem  conf/NAME.conf
+ *   privkey}.pem,meta.txt  backup/NAME/{1,2,3}/ (the same five files; 1
+ *   is the newest)  conf/NAME.conf
  * Every path below DIR is opened relative to a directory descriptor with
  * O_NOFOLLOW, so a symlink planted inside DIR is never followed; DIR itself
  * may be a symlink to persistent storage. Names starting with '.' are ours
@@ -3454,7 +3460,10 @@ x509_key_matches(const unsigned char *der, size_t len, const struct key *k)
 #define STORE_KEY_MODE	0600
 #define STORE_FILE_MODE	0644
 #define STORE_STAGE_FMT	".%s.new"	/* staged or swapped-out set */
-#define STORE_OLD_FMT	".%s.old"	/* live set moved aside (fallback) */
+#define STORE_OLD_FMT	".%s.old"	/* old live set, on its way to the ring */
+#define STORE_MARK	".staged"	/* in a set: staged complete, not settled */
+#define STORE_DEL	".del"		/* backup/NAME: a set being deleted */
+#define STORE_NEW	".new"		/* backup/NAME: a set being imported */
 
 /* RENAME_EXCHANGE from <linux/fs.h>; musl 1.2.3 has no renameat2(). */
 #ifndef RENAME_EXCHANGE
@@ -3480,14 +3489,45 @@ store_name_ok(const char *name)
 	return 1;
 }
 
+/* Does name exist below dirfd (without following a symlink)? */
+static int
+store_exists(int dirfd, const char *name)
+{
+	struct stat st;
+
+	return fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+/*
+ * ACME_TEST_CRASH_AT=K, for tests only: the K-th write step of this run
+ * (a mkdir, file creation, rename, exchange or unlink below DIR) is not
+ * done; the process is killed with SIGKILL instead, as a power cut would.
+ * The crash tests run a command with K = 1, 2, ... until it completes.
+ */
+static void
+store_step(void)
+{
+	static long at = -1, n;
+	const char *s;
+
+	if (at < 0) {
+		s = getenv("ACME_TEST_CRASH_AT");
+		at = s != NULL ? strtol(s, NULL, 10) : 0;
+		if (at < 0)
+			at = 0;
+	}
+	if (at > 0 && ++n == at)
+		kill(getpid(), SIGKILL);
+}
+
 /* Open (and with create, make) directory name below parent, no symlinks. */
 static int
 store_subdir(int parent, const char *name, int create)
 {
 	int fd;
 
-	if (create && mkdirat(parent, name, STORE_DIR_MODE) < 0 &&
-	    errno != EEXIST)
+	if (create && !store_exists(parent, name) && (store_step(),
+	    mkdirat(parent, name, STORE_DIR_MODE)) < 0 && errno != EEXIST)
 		return err_set(ACME_ERR_IO, "mkdir %s: %s", name,
 		    strerror(errno));
 	fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
@@ -3526,6 +3566,7 @@ store_create(int dirfd, const char *name, const void *data, size_t len,
 {
 	int fd, rc = 0;
 
+	store_step();
 	fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
 	    O_CLOEXEC, mode);
 	if (fd < 0)
@@ -3559,6 +3600,7 @@ store_write(int dirfd, const char *name, const void *data, size_t len,
 	unlinkat(dirfd, tmp, 0);
 	if ((rc = store_create(dirfd, tmp, data, len, mode)) < 0)
 		return rc;
+	store_step();
 	if (renameat(dirfd, tmp, dirfd, name) < 0) {
 		rc = err_set(ACME_ERR_IO, "rename %s: %s", name,
 		    strerror(errno));
@@ -3602,25 +3644,27 @@ store_read(int dirfd, const char *name, struct buf *out, size_t max)
 	return rc;
 }
 
-/* Does name exist below dirfd (without following a symlink)? */
-static int
-store_exists(int dirfd, const char *name)
+/* Remove one entry of a set directory (counted as a write step). */
+static void
+store_unlink(int dirfd, const char *name, int flags)
 {
-	struct stat st;
-
-	return fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0;
+	if (!store_exists(dirfd, name))
+		return;
+	store_step();
+	unlinkat(dirfd, name, flags);
 }
 
 /*
- * Remove directory name below dirfd and the plain files in it (sets are
- * one level deep). Symlinks in it are unlinked, never followed.
+ * Remove directory name below dirfd and the files of a set in it (sets
+ * are one level deep). Symlinks in it are unlinked, never followed. An
+ * unexpected file makes it fail (ENOTEMPTY): we delete only what we made.
  */
 static int
 store_rmset(int dirfd, const char *name)
 {
 	static const char *const files[] = {
 		"cert.pem", "chain.pem", "fullchain.pem", "privkey.pem",
-		"meta.txt",
+		"meta.txt", STORE_MARK,
 	};
 	size_t i;
 	int fd;
@@ -3628,21 +3672,57 @@ store_rmset(int dirfd, const char *name)
 	if ((fd = store_subdir(dirfd, name, 0)) < 0)
 		return errno == ENOENT ? 0 : fd;
 	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++)
-		unlinkat(fd, files[i], 0);
+		store_unlink(fd, files[i], 0);
 	fsync(fd);
 	close(fd);
+	store_step();
 	if (unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
 		return err_set(ACME_ERR_IO, "remove %s: %s", name,
 		    strerror(errno));
+	fsync(dirfd);
 	return 0;
 }
 
-/* The PEM texts of one certificate set, all owned. */
+/* renameat (one write step), then both directories synced. */
+static int
+store_rename(int fromfd, const char *from, int tofd, const char *to)
+{
+	store_step();
+	if (renameat(fromfd, from, tofd, to) < 0)
+		return err_set(ACME_ERR_IO, "rename %s to %s: %s", from, to,
+		    strerror(errno));
+	if (fsync(tofd) < 0 || (fromfd != tofd && fsync(fromfd) < 0))
+		return err_set(ACME_ERR_IO, "fsync: %s", strerror(errno));
+	return 0;
+}
+
+/*
+ * Swap two directories atomically with renameat2 RENAME_EXCHANGE.
+ * Returns 0, 1 when the kernel or file system cannot (EINVAL, ENOSYS:
+ * the caller takes its journaled fallback), or an error.
+ */
+static int
+store_exchange(int afd, const char *a, int bfd, const char *b)
+{
+	store_step();
+	if (syscall(SYS_renameat2, afd, a, bfd, b, RENAME_EXCHANGE) < 0) {
+		if (errno == EINVAL || errno == ENOSYS)
+			return 1;
+		return err_set(ACME_ERR_IO, "exchange %s and %s: %s", a, b,
+		    strerror(errno));
+	}
+	if (fsync(bfd) < 0 || (afd != bfd && fsync(afd) < 0))
+		return err_set(ACME_ERR_IO, "fsync: %s", strerror(errno));
+	return 0;
+}
+
+/* The PEM texts of one certificate set and its meta.txt, all owned. */
 struct cert_set {
 	struct buf	cert;
 	struct buf	chain;
 	struct buf	fullchain;
 	struct buf	privkey;
+	struct buf	meta;		/* meta.txt; not written when empty */
 };
 
 static void
@@ -3652,11 +3732,17 @@ cert_set_free(struct cert_set *cs)
 	buf_free(&cs->chain);
 	buf_free(&cs->fullchain);
 	buf_free(&cs->privkey);
+	buf_free(&cs->meta);
 }
 
-/* Write the set's files into the new, empty directory stagefd. */
+/*
+ * Write the set's files into the new, empty directory stagefd, then the
+ * empty STORE_MARK: it exists only once every file is complete and
+ * synced, and it travels with the new set through the exchange, so
+ * recovery can tell the new set from the old (see store_install).
+ */
 static int
-store_stage_files(int stagefd, const struct cert_set *cs)
+store_stage_files(int stagefd, const struct cert_set *cs, int mark)
 {
 	int rc;
 
@@ -3668,94 +3754,535 @@ store_stage_files(int stagefd, const struct cert_set *cs)
 	    (rc = store_create(stagefd, "chain.pem", cs->chain.data,
 	    cs->chain.len, STORE_FILE_MODE)) < 0 ||
 	    (rc = store_create(stagefd, "fullchain.pem", cs->fullchain.data,
-	    cs->fullchain.len, STORE_FILE_MODE)) < 0)
+	    cs->fullchain.len, STORE_FILE_MODE)) < 0 ||
+	    (cs->meta.len > 0 && (rc = store_create(stagefd, "meta.txt",
+	    cs->meta.data, cs->meta.len, STORE_FILE_MODE)) < 0))
+		return rc;
+	if (fsync(stagefd) < 0)
+		return err_set(ACME_ERR_IO, "fsync: %s", strerror(errno));
+	if (!mark)
+		return 0;
+	if ((rc = store_create(stagefd, STORE_MARK, "", 0,
+	    STORE_FILE_MODE)) < 0)
 		return rc;
 	if (fsync(stagefd) < 0)
 		return err_set(ACME_ERR_IO, "fsync: %s", strerror(errno));
 	return 0;
 }
 
+/* Does set directory name below dirfd hold STORE_MARK? */
+static int
+store_marked(int dirfd, const char *name)
+{
+	int fd = store_subdir(dirfd, name, 0), r;
+
+	if (fd < 0)
+		return 0;
+	r = store_exists(fd, STORE_MARK);
+	close(fd);
+	return r;
+}
+
+/* Stage cs as the new directory stage below dirfd (removed on failure). */
+static int
+store_stage(int dirfd, const char *stage, const struct cert_set *cs, int mark)
+{
+	int fd, rc;
+
+	store_step();
+	if (mkdirat(dirfd, stage, STORE_DIR_MODE) < 0)
+		return err_set(ACME_ERR_IO, "mkdir %s: %s", stage,
+		    strerror(errno));
+	if ((fd = store_subdir(dirfd, stage, 0)) < 0)
+		rc = fd;
+	else {
+		rc = store_stage_files(fd, cs, mark);
+		close(fd);
+	}
+	if (rc == 0 && fsync(dirfd) < 0)
+		rc = err_set(ACME_ERR_IO, "fsync: %s", strerror(errno));
+	if (rc < 0)
+		store_rmset(dirfd, stage);
+	return rc;
+}
+
+/* ---- backup ring: backup/NAME/1 (newest) .. BACKUP_DEPTH ---- */
+
+static void
+store_slot(char *out, size_t cap, int k)
+{
+	snprintf(out, cap, "%d", k);
+}
+
+/* The occupied slots of the ring, ascending, into slots[]; the count. */
+static int
+store_ring_slots(int ringfd, int *slots)
+{
+	char s[16];
+	int k, n = 0;
+
+	for (k = 1; k <= BACKUP_DEPTH; k++) {
+		store_slot(s, sizeof(s), k);
+		if (store_exists(ringfd, s))
+			slots[n++] = k;
+	}
+	return n;
+}
+
+/* Delete a set of the ring: renamed to STORE_DEL first, so a crash
+ * never leaves a half-deleted set under a slot number. */
+static int
+store_ring_drop(int fromfd, const char *from, int ringfd)
+{
+	int rc;
+
+	if ((rc = store_rmset(ringfd, STORE_DEL)) < 0 ||
+	    (rc = store_rename(fromfd, from, ringfd, STORE_DEL)) < 0)
+		return rc;
+	return store_rmset(ringfd, STORE_DEL);
+}
+
 /*
- * Finish or roll back an interrupted swap of live/NAME (see
- * store_live_install): a ".NAME.old" without NAME is the previous live set
- * moved aside by the fallback path, so it goes back; every other staged or
- * swapped-out directory is removed, since live/NAME is complete.
+ * Renumber the ring so its sets keep their order and occupy slots first,
+ * first + 1, ...; a set that would land beyond BACKUP_DEPTH is deleted.
+ * first 1 closes gaps; first 2 makes room for a new newest set. Each step
+ * is one rename, and running it again after a crash finishes the job.
  */
 static int
-store_recover_name(int livefd, const char *name)
+store_ring_shift(int ringfd, int first)
+{
+	char from[16], to[16];
+	int slots[BACKUP_DEPTH], n, i, j, want, rc = 0;
+
+	n = store_ring_slots(ringfd, slots);
+	for (j = 0; j < n && rc == 0; j++) {
+		i = first == 1 ? j : n - 1 - j;	/* never onto a used slot */
+		want = first + i;
+		store_slot(from, sizeof(from), slots[i]);
+		store_slot(to, sizeof(to), want);
+		if (want > BACKUP_DEPTH)
+			rc = store_ring_drop(ringfd, from, ringfd);
+		else if (want != slots[i])
+			rc = store_rename(ringfd, from, ringfd, to);
+	}
+	return rc;
+}
+
+/* The set dir/name (a directory below dirfd) enters the ring as 1. */
+static int
+store_ring_insert(int ringfd, int dirfd, const char *name)
+{
+	int rc;
+
+	if ((rc = store_ring_shift(ringfd, 2)) < 0)
+		return rc;
+	return store_rename(dirfd, name, ringfd, "1");
+}
+
+/* notAfter of set directory name below dirfd, from its cert.pem. */
+static int
+store_set_not_after(int dirfd, const char *name, int64_t *not_after)
+{
+	struct buf b = { 0 };
+	struct pem_obj obj[1];
+	struct x509_info *xi = NULL;
+	size_t n = 0;
+	int fd, rc;
+
+	memset(obj, 0, sizeof(obj));
+	if ((fd = store_subdir(dirfd, name, 0)) < 0)
+		return fd;
+	rc = store_read(fd, "cert.pem", &b, PEM_MAX);
+	close(fd);
+	if (rc < 0 || (rc = pem_decode((const char *)b.data, b.len, obj, 1,
+	    &n)) < 0)
+		goto out;
+	if (n != 1 || strcmp(obj[0].label, "CERTIFICATE") != 0) {
+		rc = err_set(ACME_ERR_PROTO, "%s/cert.pem: no certificate",
+		    name);
+		goto out;
+	}
+	if ((xi = malloc(sizeof(*xi))) == NULL) {
+		rc = err_set(ACME_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	if ((rc = x509_parse(obj[0].der, obj[0].len, xi)) == 0)
+		*not_after = xi->not_after;
+out:
+	free(xi);
+	pem_objs_free(obj, n);
+	buf_free(&b);
+	return rc;
+}
+
+/*
+ * Purge rule: a set whose notAfter is before at (the issuance time by
+ * the CA's clock, a lower bound of the true time) has expired for sure
+ * and is deleted. A set whose certificate cannot be read is kept: we
+ * never delete what we cannot judge. Returns the number deleted.
+ */
+static int
+store_purge_one(int dirfd, const char *name, int ringfd, int64_t at)
+{
+	int64_t na = 0;
+	int rc;
+
+	if (!store_exists(dirfd, name))
+		return 0;
+	if (store_set_not_after(dirfd, name, &na) < 0) {
+		err_clear();
+		return 0;
+	}
+	if (na >= at)
+		return 0;
+	if ((rc = store_ring_drop(dirfd, name, ringfd)) < 0)
+		return rc;
+	log_msg(LOG_LEVEL_INFO, "deleted an expired backup");
+	return 1;
+}
+
+/* Apply the purge rule to the ring and the set old (below dirfd). */
+static int
+store_purge(int ringfd, int dirfd, const char *old, int64_t at)
+{
+	char s[16];
+	int k, rc;
+
+	if ((rc = store_purge_one(dirfd, old, ringfd, at)) < 0)
+		return rc;
+	for (k = 1; k <= BACKUP_DEPTH; k++) {
+		store_slot(s, sizeof(s), k);
+		if ((rc = store_purge_one(ringfd, s, ringfd, at)) < 0)
+			return rc;
+	}
+	return store_ring_shift(ringfd, 1);
+}
+
+/*
+ * After the swap: the marker leaves live/NAME, the purge rule runs when
+ * at >= 0, and the previous live set (livefd/old, if any) enters the
+ * ring as 1, the ring rotating and keeping BACKUP_DEPTH sets.
+ */
+static int
+store_finish(int storefd, int livefd, const char *name, const char *old,
+    int64_t at)
+{
+	int livenamefd, bakfd = -1, ringfd = -1, rc = 0;
+
+	if ((livenamefd = store_subdir(livefd, name, 0)) >= 0) {
+		if (store_exists(livenamefd, STORE_MARK)) {
+			store_unlink(livenamefd, STORE_MARK, 0);
+			fsync(livenamefd);
+		}
+		close(livenamefd);
+	}
+	if (!store_exists(livefd, old)) {
+		/* nothing enters the ring: purge an existing one only */
+		if (at < 0 || (bakfd = store_subdir(storefd, "backup", 0)) < 0 ||
+		    (ringfd = store_subdir(bakfd, name, 0)) < 0) {
+			err_clear();
+			goto out;
+		}
+	} else if ((bakfd = store_subdir(storefd, "backup", 1)) < 0 ||
+	    (ringfd = store_subdir(bakfd, name, 1)) < 0) {
+		rc = bakfd < 0 ? bakfd : ringfd;
+		goto out;
+	}
+	if ((at < 0 || (rc = store_purge(ringfd, livefd, old, at)) >= 0) &&
+	    store_exists(livefd, old))
+		rc = store_ring_insert(ringfd, livefd, old);
+out:
+	if (ringfd >= 0)
+		close(ringfd);
+	if (bakfd >= 0)
+		close(bakfd);
+	return rc < 0 ? rc : 0;
+}
+
+/* Open live/ and backup/NAME below storefd, without creating them. */
+static void
+store_open_name(int storefd, const char *name, int *livefd, int *ringfd)
+{
+	int bakfd;
+
+	*livefd = store_subdir(storefd, "live", 0);
+	*ringfd = -1;
+	if ((bakfd = store_subdir(storefd, "backup", 0)) >= 0) {
+		*ringfd = store_subdir(bakfd, name, 0);
+		close(bakfd);
+	}
+	err_clear();
+}
+
+/*
+ * Undo or finish an interrupted step on the live side of NAME. The
+ * exchange (or the second rename of the fallback) is the commit point:
+ * before it the staged set is removed and the old live set stays; after
+ * it the new set stays and the old one goes on into the ring.
+ */
+static int
+store_recover_live(int storefd, int livefd, const char *name,
+    const char **did)
 {
 	char stage[NAME_LEN_MAX + 8], old[NAME_LEN_MAX + 8];
 	int rc;
 
 	snprintf(stage, sizeof(stage), STORE_STAGE_FMT, name);
 	snprintf(old, sizeof(old), STORE_OLD_FMT, name);
-	if (store_exists(livefd, old)) {
-		if (!store_exists(livefd, name)) {
-			if (renameat(livefd, old, livefd, name) < 0)
-				return err_set(ACME_ERR_IO, "restore %s: %s",
-				    name, strerror(errno));
-			fsync(livefd);
-			log_msg(LOG_LEVEL_ERROR, "recovered: interrupted "
-			    "update of %s rolled back", name);
-		} else if ((rc = store_rmset(livefd, old)) < 0)
+	if (store_exists(livefd, stage) && !store_marked(livefd, stage) &&
+	    store_marked(livefd, name)) {
+		/* exchanged: the stage holds the old live set */
+		*did = "finished";
+		if ((rc = store_rename(livefd, stage, livefd, old)) < 0)
 			return rc;
 	}
 	if (store_exists(livefd, stage)) {
+		*did = "rolled back";
+		if (!store_exists(livefd, name) && store_exists(livefd, old) &&
+		    (rc = store_rename(livefd, old, livefd, name)) < 0)
+			return rc;
 		if ((rc = store_rmset(livefd, stage)) < 0)
 			return rc;
-		log_msg(LOG_LEVEL_INFO, "removed stale staging for %s", name);
+	}
+	if (!store_exists(livefd, name) && store_exists(livefd, old)) {
+		*did = "rolled back";
+		if ((rc = store_rename(livefd, old, livefd, name)) < 0)
+			return rc;
+	}
+	if (store_marked(livefd, name) || store_exists(livefd, old)) {
+		if (*did == NULL)
+			*did = "finished";
+		return store_finish(storefd, livefd, name, old, -1);
 	}
 	return 0;
 }
 
+/* Remove ring leftovers (a half-deleted or half-imported set), close
+ * gaps in the numbering. */
+static int
+store_recover_ring(int ringfd, const char **did)
+{
+	int slots[BACKUP_DEPTH], n, i, rc;
+
+	if (store_exists(ringfd, STORE_DEL) || store_exists(ringfd,
+	    STORE_NEW)) {
+		if (*did == NULL)
+			*did = "finished";
+		if ((rc = store_rmset(ringfd, STORE_DEL)) < 0 ||
+		    (rc = store_rmset(ringfd, STORE_NEW)) < 0)
+			return rc;
+	}
+	n = store_ring_slots(ringfd, slots);
+	for (i = 0; i < n; i++)
+		if (slots[i] != i + 1) {
+			if (*did == NULL)
+				*did = "finished";
+			return store_ring_shift(ringfd, 1);
+		}
+	return 0;
+}
+
 /*
- * Replace live/NAME by the set cs as one step: stage it in the sibling
- * ".NAME.new", then exchange the two directories with renameat2
- * RENAME_EXCHANGE; where the file system lacks it, move live/NAME aside
- * to ".NAME.old" and rename the stage in (recovery undoes a crash between
- * the two). live/NAME is always a complete set, the old one or the new.
+ * Finish or roll back whatever a crash, power cut or full disk left of an
+ * update of NAME (see store_install, store_restore), saying so in one
+ * line. Writes nothing when there is nothing to do.
  */
 static int
-store_live_install(int livefd, const char *name, const struct cert_set *cs)
+store_recover_name(int storefd, const char *name)
+{
+	const char *did = NULL;
+	int livefd, ringfd, rc = 0;
+
+	store_open_name(storefd, name, &livefd, &ringfd);
+	if (livefd >= 0)
+		rc = store_recover_live(storefd, livefd, name, &did);
+	if (rc == 0 && ringfd >= 0)
+		rc = store_recover_ring(ringfd, &did);
+	if (did != NULL)
+		log_msg(LOG_LEVEL_ERROR, "%s: %s an interrupted update%s", name,
+		    did, rc < 0 ? " (incomplete)" : "");
+	if (livefd >= 0)
+		close(livefd);
+	if (ringfd >= 0)
+		close(ringfd);
+	return rc < 0 ? err_wrap(rc, "recovering %s", name) : 0;
+}
+
+/* NAME from a live/ or backup/ entry ("NAME", ".NAME.new", ".NAME.old"). */
+static int
+store_entry_name(const char *ent, char *name, size_t cap)
+{
+	size_t n = strlen(ent);
+
+	if (ent[0] == '.' && n > 5 && (strcmp(ent + n - 4, ".new") == 0 ||
+	    strcmp(ent + n - 4, ".old") == 0)) {
+		ent++;
+		n -= 5;
+	}
+	if (n >= cap)
+		return -1;
+	memcpy(name, ent, n);
+	name[n] = '\0';
+	return store_name_ok(name) ? 0 : -1;
+}
+
+/* Recover every NAME found below DIR/sub. */
+static int
+store_recover_dir(int storefd, const char *sub)
+{
+	char name[NAME_LEN_MAX + 1];
+	struct dirent *de;
+	DIR *d;
+	int fd, rc = 0;
+
+	if ((fd = store_subdir(storefd, sub, 0)) < 0) {
+		err_clear();
+		return 0;
+	}
+	if ((d = fdopendir(fd)) == NULL) {
+		close(fd);
+		return err_set(ACME_ERR_IO, "%s: %s", sub, strerror(errno));
+	}
+	while (rc == 0 && (de = readdir(d)) != NULL)
+		if (store_entry_name(de->d_name, name, sizeof(name)) == 0)
+			rc = store_recover_name(storefd, name);
+	closedir(d);
+	return rc;
+}
+
+/* Recovery of the whole state directory, first thing after the lock. */
+static int
+store_recover_all(int storefd)
+{
+	int rc;
+
+	if ((rc = store_recover_dir(storefd, "live")) < 0)
+		return rc;
+	return store_recover_dir(storefd, "backup");
+}
+
+/*
+ * Install cs as live/NAME, the one path for issue, renew and import:
+ *  1. stage it in the sibling live/.NAME.new (every file synced, then
+ *     STORE_MARK);
+ *  2. swap: renameat2 RENAME_EXCHANGE of the stage and live/NAME, then
+ *     the stage (now the old set) is renamed .NAME.old; where the file
+ *     system lacks the exchange, live/NAME is renamed .NAME.old and the
+ *     stage into place (a crash between the two is rolled back);
+ *  3. the marker is removed; when at >= 0 (a new issuance, at its time
+ *     by the CA's clock) the purge rule deletes expired backups and an
+ *     expired old set; the old set enters backup/NAME as 1, the ring
+ *     keeping BACKUP_DEPTH sets.
+ * At no instant does live/NAME hold a certificate whose key is not the
+ * privkey.pem beside it; a crash at any step leaves the old or the new
+ * set there, and store_recover_name finishes or rolls back the rest.
+ */
+static int
+store_install(int storefd, const char *name, const struct cert_set *cs,
+    int64_t at)
 {
 	char stage[NAME_LEN_MAX + 8], old[NAME_LEN_MAX + 8];
-	int stagefd = -1, rc;
+	int livefd, rc;
 
 	snprintf(stage, sizeof(stage), STORE_STAGE_FMT, name);
 	snprintf(old, sizeof(old), STORE_OLD_FMT, name);
-	if ((rc = store_recover_name(livefd, name)) < 0)
+	if ((rc = store_recover_name(storefd, name)) < 0)
 		return rc;
-	if ((stagefd = store_subdir(livefd, stage, 1)) < 0)
-		return stagefd;
-	rc = store_stage_files(stagefd, cs);
-	close(stagefd);
-	if (rc < 0)
-		goto fail;
+	if ((livefd = store_subdir(storefd, "live", 1)) < 0)
+		return livefd;
+	if ((rc = store_stage(livefd, stage, cs, 1)) < 0)
+		goto out;
+	if (!store_exists(livefd, name))
+		rc = store_rename(livefd, stage, livefd, name);
+	else if ((rc = store_exchange(livefd, stage, livefd, name)) == 0)
+		rc = store_rename(livefd, stage, livefd, old);
+	else if (rc == 1 && (rc = store_rename(livefd, name, livefd,
+	    old)) == 0)
+		rc = store_rename(livefd, stage, livefd, name);
+	if (rc < 0) {
+		store_recover_live(storefd, livefd, name, &(const char *){ 0 });
+		goto out;
+	}
+	if ((rc = store_finish(storefd, livefd, name, old, at)) < 0)
+		err_wrap(rc, "%s is installed, but its backups", name);
+out:
+	close(livefd);
+	return rc < 0 ? err_wrap(rc, "live/%s", name) : 0;
+}
+
+/*
+ * Backup n of NAME becomes live; the live set enters the ring as 1 and
+ * backups 1..n-1 move down by one. With RENAME_EXCHANGE every step swaps
+ * two complete sets, so the ring is whole at every instant; else the
+ * live set goes to .NAME.old first (recovery rolls that back).
+ */
+static int
+store_restore(int storefd, const char *name, int n)
+{
+	char slot[16], prev[16], old[NAME_LEN_MAX + 8];
+	int livefd = -1, ringfd = -1, rc, k;
+
+	snprintf(old, sizeof(old), STORE_OLD_FMT, name);
+	store_slot(slot, sizeof(slot), n);
+	store_open_name(storefd, name, &livefd, &ringfd);
+	if (ringfd < 0 || n < 1 || n > BACKUP_DEPTH ||
+	    !store_exists(ringfd, slot)) {
+		rc = err_set(ACME_ERR_USAGE, "%s has no backup %d (see acme "
+		    "list)", name, n);
+		goto out;
+	}
+	if (livefd < 0 && (livefd = store_subdir(storefd, "live", 1)) < 0) {
+		rc = livefd;
+		goto out;
+	}
 	if (!store_exists(livefd, name)) {
-		if (renameat(livefd, stage, livefd, name) < 0)
-			goto io;
-	} else if (syscall(SYS_renameat2, livefd, stage, livefd, name,
-	    RENAME_EXCHANGE) == 0) {
-		fsync(livefd);
-		return store_rmset(livefd, stage);
-	} else if (errno == EINVAL || errno == ENOSYS) {
-		if (renameat(livefd, name, livefd, old) < 0)
-			goto io;
-		fsync(livefd);
-		if (renameat(livefd, stage, livefd, name) < 0)
-			goto io;
-		fsync(livefd);
-		return store_rmset(livefd, old);
-	} else
-		goto io;
-	if (fsync(livefd) < 0)
-		goto io;
-	return 0;
-io:
-	rc = err_set(ACME_ERR_IO, "install %s: %s", name, strerror(errno));
-fail:
-	store_rmset(livefd, stage);
-	store_recover_name(livefd, name);
+		if ((rc = store_rename(ringfd, slot, livefd, name)) == 0)
+			rc = store_ring_shift(ringfd, 1);
+		goto out;
+	}
+	if ((rc = store_exchange(ringfd, slot, livefd, name)) == 1) {
+		if ((rc = store_rename(livefd, name, livefd, old)) == 0 &&
+		    (rc = store_rename(ringfd, slot, livefd, name)) == 0 &&
+		    (rc = store_ring_shift(ringfd, 1)) == 0)
+			rc = store_ring_insert(ringfd, livefd, old);
+		goto out;
+	}
+	for (k = n; k > 1 && rc == 0; k--) {
+		store_slot(slot, sizeof(slot), k);
+		store_slot(prev, sizeof(prev), k - 1);
+		rc = store_exchange(ringfd, prev, ringfd, slot);
+	}
+out:
+	if (livefd >= 0)
+		close(livefd);
+	if (ringfd >= 0)
+		close(ringfd);
+	return rc < 0 ? err_wrap(rc, "restore %s", name) : 0;
+}
+
+/*
+ * Put cs into backup/NAME/k directly (import: staged as backup/NAME/.new,
+ * then renamed; the slot must be free).
+ */
+static int
+store_ring_put(int storefd, const char *name, int k, const struct cert_set *cs)
+{
+	char slot[16];
+	int bakfd = -1, ringfd = -1, rc;
+
+	store_slot(slot, sizeof(slot), k);
+	if ((bakfd = store_subdir(storefd, "backup", 1)) < 0 ||
+	    (ringfd = store_subdir(bakfd, name, 1)) < 0) {
+		rc = bakfd < 0 ? bakfd : ringfd;
+		goto out;
+	}
+	if ((rc = store_stage(ringfd, STORE_NEW, cs, 0)) == 0)
+		rc = store_rename(ringfd, STORE_NEW, ringfd, slot);
+out:
+	if (ringfd >= 0)
+		close(ringfd);
+	if (bakfd >= 0)
+		close(bakfd);
 	return rc;
 }
 
@@ -3840,7 +4367,7 @@ clock_valid(int y, int mo, int d, int h, int mi, int s)
  * RFC 3339 5.6 date-time: 2026-11-22T10:00:00Z, with optional fraction
  * (dropped) and a Z or +hh:mm/-hh:mm offset. A leap second counts as :59.
  */
-static ACME_UNUSED int
+static int
 clock_parse_rfc3339(const char *s, int64_t *out)
 {
 	int y, mo, d, h, mi, sec, oh = 0, om = 0, sign = 0;
@@ -3872,7 +4399,7 @@ clock_parse_rfc3339(const char *s, int64_t *out)
 }
 
 /* RFC 9110 5.6.7 IMF-fixdate: "Sun, 06 Nov 1994 08:49:37 GMT". */
-static ACME_UNUSED int
+static int
 clock_parse_http_date(const char *s, int64_t *out)
 {
 	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
@@ -3907,6 +4434,32 @@ clock_format_rfc3339(int64_t t, char *out, size_t cap)
 	if (gmtime_r(&tt, &tm) == NULL ||
 	    strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
 		snprintf(out, cap, "@%lld", (long long)t);
+}
+
+/*
+ * When a certificate was issued, by the CA's clock, as a lower bound of
+ * the true time at the end of the download (the purge rule relies on it,
+ * see acme(1)). Two sources, each a lower bound:
+ *  - date: the Date header of the certificate download, received over
+ *    verified TLS: the CA's clock when it answered, before we read it;
+ *  - not_before + backdate: the CA sets notBefore at or before the moment
+ *    of issuance, earlier by its backdate (Let's Encrypt: one hour); with
+ *    backdate no larger than the CA's, the sum is at most that moment.
+ * The later of the two that are valid wins; *source names it. The system
+ * clock is never used. Returns the time.
+ */
+static int64_t
+clock_issued_at(const char *date, int64_t not_before, int64_t backdate,
+    const char **source)
+{
+	int64_t d, nb = not_before + backdate;
+
+	*source = "notbefore+backdate";
+	if (date != NULL && clock_parse_http_date(date, &d) == 0 && d > nb) {
+		*source = "http-date";
+		return d;
+	}
+	return nb;
 }
 
 /* ==== 12. HTTP ==== */
@@ -5501,6 +6054,36 @@ out:
 	return rc;
 }
 
+/*
+ * meta.txt of a set: "key: value" lines a user can grep (acme(1) lists
+ * them). Identifiers are the certificate's own names; times RFC 3339 UTC.
+ */
+static int
+meta_build(struct buf *b, const char *name, const struct x509_info *xi,
+    const char *key_type, const char *server, int64_t at, const char *source)
+{
+	char t[32], hex[2 * X509_SERIAL_MAX + 1], fp[2 * 32 + 1];
+	size_t i;
+
+	b->max = META_MAX;
+	buf_printf(b, "format: 1\nname: %s\nidentifiers:", name);
+	for (i = 0; i < xi->nsan; i++)
+		buf_printf(b, " %s", xi->san[i].value);
+	hex_encode(hex, xi->serial, xi->serial_len);
+	buf_printf(b, "\nserial: %s\nissuer: %s\n", hex, xi->issuer_cn);
+	clock_format_rfc3339(xi->not_before, t, sizeof(t));
+	buf_printf(b, "not_before: %s\n", t);
+	clock_format_rfc3339(xi->not_after, t, sizeof(t));
+	buf_printf(b, "not_after: %s\nkey_type: %s\n", t, key_type);
+	hex_encode(fp, xi->sha256, sizeof(xi->sha256));
+	buf_printf(b, "sha256: %s\nserver: ", fp);
+	buf_puts(b, server);
+	buf_puts(b, "\n");
+	clock_format_rfc3339(at, t, sizeof(t));
+	return buf_printf(b, "issued_at: %s\nissued_at_source: %s\n", t,
+	    source);
+}
+
 /* conf/NAME.conf: how NAME was issued, "key = value" lines. */
 static int
 issue_write_conf(const struct issue *is, int storefd,
@@ -5529,6 +6112,10 @@ issue_write_conf(const struct issue *is, int storefd,
 	if ((rc = buf_printf(&b, "ca-file = %s\n", o->ca_file ? o->ca_file :
 	    "")) < 0)
 		goto out;
+	/* storage: an explicit --backdate (else the server's default) */
+	if (o->backdate != NULL &&
+	    (rc = buf_printf(&b, "backdate = %.20s\n", o->backdate)) < 0)
+		goto out;
 	if ((fd = store_subdir(storefd, "conf", 1)) < 0) {
 		rc = fd;
 		goto out;
@@ -5547,10 +6134,13 @@ out:
 static const struct {
 	const char	*alias;
 	const char	*url;
+	long		 backdate;	/* seconds the CA backdates notBefore;
+					   0 unless known (a lower bound) */
 } api_servers[] = {
-	{ "letsencrypt", "https://acme-v02.api.letsencrypt.org/directory" },
+	{ "letsencrypt", "https://acme-v02.api.letsencrypt.org/directory",
+	    3600 },
 	{ "letsencrypt-staging",
-	    "https://acme-staging-v02.api.letsencrypt.org/directory" },
+	    "https://acme-staging-v02.api.letsencrypt.org/directory", 3600 },
 };
 
 #define API_DEFAULT_DIR	"/etc/acme"
@@ -5578,6 +6168,38 @@ api_server_url(const char *server)
 		return NULL;
 	}
 	return server;
+}
+
+/*
+ * --backdate, else the value of the server alias (or its URL), else 0:
+ * an unknown CA counts as not backdating, so notBefore + backdate stays a
+ * lower bound of the issuance time.
+ */
+static int
+api_backdate(const struct acme_options *o, int64_t *out)
+{
+	const char *server = o->server ? o->server : api_servers[0].alias;
+	char *end;
+	size_t i;
+	long v;
+
+	*out = 0;
+	if (o->backdate == NULL) {
+		for (i = 0; i < sizeof(api_servers) / sizeof(api_servers[0]);
+		    i++)
+			if (strcmp(server, api_servers[i].alias) == 0 ||
+			    strcmp(server, api_servers[i].url) == 0)
+				*out = api_servers[i].backdate;
+		return 0;
+	}
+	errno = 0;
+	v = strtol(o->backdate, &end, 10);
+	if (errno != 0 || end == o->backdate || *end != '\0' || v < 0 ||
+	    v > BACKDATE_MAX)
+		return err_set(ACME_ERR_USAGE, "--backdate '%.20s': seconds "
+		    "from 0 to %d", o->backdate, BACKDATE_MAX);
+	*out = v;
+	return 0;
 }
 
 /* Text that goes into conf lines must be one printable line. */
@@ -5647,7 +6269,8 @@ api_check(const struct acme_options *o, const char *name, int *key_type)
 		    "not both");
 	if (o->http_port < 0 || o->http_port > 65535)
 		return err_set(ACME_ERR_USAGE, "bad --http-port");
-	if ((rc = api_text_ok("--email", o->email)) < 0 ||
+	if ((rc = api_backdate(o, &(int64_t){ 0 })) < 0 ||
+	    (rc = api_text_ok("--email", o->email)) < 0 ||
 	    (rc = api_text_ok("--webroot", o->webroot)) < 0 ||
 	    (rc = api_text_ok("--ca-file", o->ca_file)) < 0)
 		return rc;
@@ -5655,45 +6278,83 @@ api_check(const struct acme_options *o, const char *name, int *key_type)
 }
 
 /*
- * Open DIR (creating it 0700 when missing) and take the state lock, an
- * flock on DIR itself so no lock file is ever written.
+ * Open DIR (creating it 0700 when missing and create is set) and take the
+ * state lock, an flock on DIR itself so no lock file is ever written;
+ * with o->wait, wait for it. Then finish or roll back whatever a crash
+ * left (store_recover_all), before anything else.
  */
 static int
-api_open_dir(const char *dir)
+api_open(const struct acme_options *o, int create)
 {
-	int fd;
+	const char *dir = o->dir ? o->dir : API_DEFAULT_DIR;
+	int fd, rc;
 
-	if (mkdir(dir, STORE_DIR_MODE) < 0 && errno != EEXIST)
+	if (create && mkdir(dir, STORE_DIR_MODE) < 0 && errno != EEXIST)
 		return err_set(ACME_ERR_IO, "%s: %s", dir, strerror(errno));
 	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
 		return err_set(ACME_ERR_IO, "%s: %s", dir, strerror(errno));
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno != EWOULDBLOCK || !o->wait) {
+			close(fd);
+			return err_set(ACME_ERR_BUSY, "%s is busy: another "
+			    "acme is running (--wait waits for it)", dir);
+		}
+		log_msg(LOG_LEVEL_INFO, "waiting for another acme on %s", dir);
+		while ((rc = flock(fd, LOCK_EX)) < 0 && errno == EINTR)
+			;
+		if (rc < 0) {
+			close(fd);
+			return err_set(ACME_ERR_IO, "lock %s: %s", dir,
+			    strerror(errno));
+		}
+	}
+	if ((rc = store_recover_all(fd)) < 0) {
 		close(fd);
-		return err_set(ACME_ERR_BUSY, "%s is busy: another acme is "
-		    "running", dir);
+		return rc;
 	}
 	return fd;
 }
 
-/* Run the order, then install the set and conf/NAME.conf. */
+/*
+ * meta.txt of the new set: issued_at from the download's Date header and
+ * notBefore + backdate (clock_issued_at), never the system clock.
+ */
+static int
+api_issue_meta(const struct issue *is, const struct x509_info *xi,
+    const struct acme_options *o, struct cert_set *cs, int64_t *at)
+{
+	const char *source;
+	int64_t backdate;
+	int rc;
+
+	if ((rc = api_backdate(o, &backdate)) < 0)
+		return rc;
+	*at = clock_issued_at(is->r.date, xi->not_before, backdate, &source);
+	return meta_build(&cs->meta, is->name, xi,
+	    key_types[is->key_type].name, is->a->server, *at, source);
+}
+
+/*
+ * Run the order, then install the set (the ring rotates, expired backups
+ * are purged by the issuance time) and conf/NAME.conf.
+ */
 static int
 api_issue_order(struct issue *is, int storefd, const struct acme_options *o)
 {
 	struct cert_set cs;
 	struct x509_info *xi;
 	char until[32], fp[2 * 32 + 1];
-	int livefd = -1, rc;
+	int64_t at;
+	int rc;
 
 	memset(&cs, 0, sizeof(cs));
 	if ((xi = calloc(1, sizeof(*xi))) == NULL)
 		return err_set(ACME_ERR_NOMEM, "out of memory");
-	if ((rc = issue_run(is)) < 0 || (rc = issue_make_set(is, xi, &cs)) < 0)
+	if ((rc = issue_run(is)) < 0 ||
+	    (rc = issue_make_set(is, xi, &cs)) < 0 ||
+	    (rc = api_issue_meta(is, xi, o, &cs, &at)) < 0)
 		goto out;
-	if ((livefd = store_subdir(storefd, "live", 1)) < 0) {
-		rc = livefd;
-		goto out;
-	}
-	if ((rc = store_live_install(livefd, is->name, &cs)) < 0 ||
+	if ((rc = store_install(storefd, is->name, &cs, at)) < 0 ||
 	    (rc = issue_write_conf(is, storefd, o)) < 0)
 		goto out;
 	hex_encode(fp, xi->sha256, sizeof(xi->sha256));
@@ -5703,8 +6364,6 @@ api_issue_order(struct issue *is, int storefd, const struct acme_options *o)
 		printf("%s: issued, valid until %s, in %s/live/%s\n", is->name,
 		    until, o->dir ? o->dir : API_DEFAULT_DIR, is->name);
 out:
-	if (livefd >= 0)
-		close(livefd);
 	cert_set_free(&cs);
 	free(xi);
 	return rc;
@@ -5739,8 +6398,7 @@ acme_issue(const struct acme_options *o, const char *name,
 	if ((rc = http_init(&a->http, o->ca_file)) < 0 ||
 	    (rc = rng_init()) < 0 ||
 	    (rc = req_directory(a)) < 0 ||
-	    (rc = storefd = api_open_dir(o->dir ? o->dir :
-	    API_DEFAULT_DIR)) < 0 ||
+	    (rc = storefd = api_open(o, 1)) < 0 ||
 	    (rc = acct_ensure(a, storefd, o)) < 0)
 		goto out;
 	is->a = a;
@@ -5769,6 +6427,803 @@ out:
 	return rc;
 }
 
+/* ---- list, restore ---- */
+
+/* The value of "key: value" in meta.txt text into out; 0 or -1. */
+static int
+api_meta_get(const struct buf *b, const char *key, char *out, size_t cap)
+{
+	const char *p = b->data ? (const char *)b->data : "";
+	size_t kl = strlen(key), n;
+
+	for (; *p != '\0'; p += strcspn(p, "\n"), p += *p == '\n') {
+		if (strncmp(p, key, kl) != 0 || p[kl] != ':' || p[kl + 1] != ' ')
+			continue;
+		p += kl + 2;
+		if ((n = strcspn(p, "\n")) >= cap)
+			return -1;
+		memcpy(out, p, n);
+		out[n] = '\0';
+		return 0;
+	}
+	return -1;
+}
+
+/* What list shows of one set directory. */
+struct api_set {
+	int64_t		 not_after;
+	int64_t		 issued_at;	/* -1 when meta.txt has none */
+	char		 key_type[16];	/* "?" when unknown */
+	struct x509_info xi;
+};
+
+/* Read set directory name below dirfd: cert.pem, then meta.txt. */
+static int
+api_set_read(int dirfd, const char *name, struct api_set *s)
+{
+	struct buf meta = { 0 };
+	char t[64];
+	int fd, rc;
+
+	memset(s, 0, sizeof(*s));
+	s->issued_at = -1;
+	snprintf(s->key_type, sizeof(s->key_type), "?");
+	if ((rc = store_set_not_after(dirfd, name, &s->not_after)) < 0)
+		return rc;
+	if ((fd = store_subdir(dirfd, name, 0)) < 0)
+		return fd;
+	if (store_read(fd, "meta.txt", &meta, META_MAX) == 0) {
+		api_meta_get(&meta, "key_type", s->key_type,
+		    sizeof(s->key_type));
+		if (api_meta_get(&meta, "issued_at", t, sizeof(t)) == 0 &&
+		    clock_parse_rfc3339(t, &s->issued_at) < 0)
+			s->issued_at = -1;
+	}
+	err_clear();
+	buf_free(&meta);
+	close(fd);
+	return 0;
+}
+
+/* The identifiers of live/NAME's certificate (list's first line). */
+static void
+api_list_idents(int livefd, const char *name, struct x509_info *xi)
+{
+	struct buf b = { 0 };
+	struct pem_obj obj[1];
+	size_t n = 0, i;
+	int fd;
+
+	memset(obj, 0, sizeof(obj));
+	printf("%s:", name);
+	if ((fd = store_subdir(livefd, name, 0)) >= 0 &&
+	    store_read(fd, "cert.pem", &b, PEM_MAX) == 0 &&
+	    pem_decode((const char *)b.data, b.len, obj, 1, &n) == 0 &&
+	    n == 1 && x509_parse(obj[0].der, obj[0].len, xi) == 0)
+		for (i = 0; i < xi->nsan; i++)
+			printf(" %s", xi->san[i].value);
+	printf("\n");
+	err_clear();
+	if (fd >= 0)
+		close(fd);
+	pem_objs_free(obj, n);
+	buf_free(&b);
+}
+
+/* One line of list: label, not after, days left by trusted, key type. */
+static void
+api_list_set(int dirfd, const char *dir, const char *label, int64_t trusted,
+    struct api_set *s)
+{
+	char t[32], left[48];
+
+	if (api_set_read(dirfd, dir, s) < 0) {
+		printf("  %-9s unreadable: %s\n", label, acme_last_error());
+		err_clear();
+		return;
+	}
+	clock_format_rfc3339(s->not_after, t, sizeof(t));
+	if (trusted < 0)
+		snprintf(left, sizeof(left), "days left unknown");
+	else if (s->not_after < trusted)
+		snprintf(left, sizeof(left), "expired");
+	else
+		snprintf(left, sizeof(left), "%lld days left",
+		    (long long)((s->not_after - trusted) / 86400));
+	printf("  %-9s not after %s  %-15s %s\n", label, t, left, s->key_type);
+}
+
+/* Print NAME's live set and backups. */
+static void
+api_list_name(int livefd, int storefd, const char *name, int64_t trusted,
+    struct api_set *s)
+{
+	char slot[16], label[16];
+	int ringfd, k;
+
+	api_list_idents(livefd, name, &s->xi);
+	api_list_set(livefd, name, "live", trusted, s);
+	store_open_name(storefd, name, &k, &ringfd);
+	if (k >= 0)
+		close(k);
+	for (k = 1; ringfd >= 0 && k <= BACKUP_DEPTH; k++) {
+		store_slot(slot, sizeof(slot), k);
+		snprintf(label, sizeof(label), "backup %d", k);
+		if (store_exists(ringfd, slot))
+			api_list_set(ringfd, slot, label, trusted, s);
+	}
+	if (ringfd >= 0)
+		close(ringfd);
+}
+
+/*
+ * The last trusted time: the latest of DIR/time (the floor kept by
+ * renew) and the issued_at of every set. -1 when there is none.
+ */
+static int64_t
+api_trusted_time(int storefd, char *const *names, size_t n,
+    struct api_set *s)
+{
+	struct buf b = { 0 };
+	char slot[16], line[64];
+	int64_t best = -1, t;
+	int livefd, ringfd, k;
+	size_t i;
+
+	if (store_read(storefd, "time", &b, 64) == 0 && b.len > 0) {
+		snprintf(line, sizeof(line), "%.*s", (int)strcspn((char *)
+		    b.data, "\n"), (char *)b.data);
+		if (clock_parse_rfc3339(line, &t) == 0)
+			best = t;
+	}
+	buf_free(&b);
+	for (i = 0; i < n; i++) {
+		store_open_name(storefd, names[i], &livefd, &ringfd);
+		if (livefd >= 0 && api_set_read(livefd, names[i], s) == 0 &&
+		    s->issued_at > best)
+			best = s->issued_at;
+		for (k = 1; ringfd >= 0 && k <= BACKUP_DEPTH; k++) {
+			store_slot(slot, sizeof(slot), k);
+			if (store_exists(ringfd, slot) &&
+			    api_set_read(ringfd, slot, s) == 0 &&
+			    s->issued_at > best)
+				best = s->issued_at;
+		}
+		if (livefd >= 0)
+			close(livefd);
+		if (ringfd >= 0)
+			close(ringfd);
+	}
+	err_clear();
+	return best;
+}
+
+static int
+api_name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The NAMEs in live/, sorted; *names owned by the caller (free each). */
+static int
+api_live_names(int storefd, char ***names, size_t *n)
+{
+	struct dirent *de;
+	char **v = NULL, **nv;
+	DIR *d;
+	int fd;
+
+	*names = NULL;
+	*n = 0;
+	if ((fd = store_subdir(storefd, "live", 0)) < 0) {
+		err_clear();
+		return 0;
+	}
+	if ((d = fdopendir(fd)) == NULL) {
+		close(fd);
+		return err_set(ACME_ERR_IO, "live: %s", strerror(errno));
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (!store_name_ok(de->d_name))
+			continue;
+		if ((nv = realloc(v, (*n + 1) * sizeof(*v))) == NULL ||
+		    (nv[*n] = strdup(de->d_name)) == NULL) {
+			v = nv != NULL ? nv : v;
+			closedir(d);
+			*names = v;
+			return err_set(ACME_ERR_NOMEM, "out of memory");
+		}
+		v = nv;
+		(*n)++;
+	}
+	closedir(d);
+	if (*n > 1)
+		qsort(v, *n, sizeof(*v), api_name_cmp);
+	*names = v;
+	return 0;
+}
+
+static void
+api_names_free(char **names, size_t n)
+{
+	size_t i;
+
+	for (i = 0; names != NULL && i < n; i++)
+		free(names[i]);
+	free(names);
+}
+
+int
+acme_list(const struct acme_options *o)
+{
+	struct api_set *s = NULL;
+	char **names = NULL, t[32];
+	size_t n = 0, i;
+	int64_t trusted;
+	int storefd = -1, livefd = -1, rc;
+
+	err_clear();
+	log_verbosity = o->verbosity + LOG_LEVEL_ERROR;
+	if ((rc = storefd = api_open(o, 0)) < 0 ||
+	    (rc = api_live_names(storefd, &names, &n)) < 0)
+		goto out;
+	if (n == 0) {
+		printf("no certificates in %s\n", o->dir ? o->dir :
+		    API_DEFAULT_DIR);
+		goto out;
+	}
+	if ((s = malloc(sizeof(*s))) == NULL) {
+		rc = err_set(ACME_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	trusted = api_trusted_time(storefd, names, n, s);
+	livefd = store_subdir(storefd, "live", 0);
+	for (i = 0; livefd >= 0 && i < n; i++)
+		api_list_name(livefd, storefd, names[i], trusted, s);
+	if (trusted >= 0) {
+		clock_format_rfc3339(trusted, t, sizeof(t));
+		printf("days left by %s, the last time the CA vouched for\n",
+		    t);
+	}
+	rc = 0;
+out:
+	if (livefd >= 0)
+		close(livefd);
+	if (storefd >= 0)
+		close(storefd);
+	api_names_free(names, n);
+	free(s);
+	return rc;
+}
+
+int
+acme_restore(const struct acme_options *o, const char *name, int n)
+{
+	int storefd, rc;
+
+	err_clear();
+	log_verbosity = o->verbosity + LOG_LEVEL_ERROR;
+	if (!store_name_ok(name))
+		return err_set(ACME_ERR_USAGE, "bad certificate name '%.80s'",
+		    name);
+	if ((storefd = api_open(o, 0)) < 0)
+		return storefd;
+	if ((rc = store_restore(storefd, name, n)) == 0 && o->verbosity >= 0)
+		printf("%s: backup %d is live now; the previous live set is "
+		    "backup 1\n", name, n);
+	close(storefd);
+	return rc;
+}
+
+/* ---- import-certbot ---- */
+
+#define IMP_DEFAULT_DIR	"/etc/letsencrypt"
+
+/* What acme understands of a certbot renewal/NAME.conf. */
+struct imp_conf {
+	char		 server[URL_MAX];
+	char		 authenticator[64];
+	char		 webroot[PATH_LEN_MAX];
+	char		 http_port[16];
+	struct buf	 skipped;	/* settings not carried over */
+};
+
+/* renewalparams keys acme reads; the key type comes from the key. */
+static const char *const imp_known[] = {
+	"server", "authenticator", "webroot_path", "http01_port",
+	"key_type", "elliptic_curve", "rsa_key_size", "account",
+	"config_dir", "work_dir", "logs_dir",
+};
+
+/* Bookkeeping lines of certbot's own layout, outside renewalparams. */
+static const char *const imp_layout[] = {
+	"version", "archive_dir", "cert", "privkey", "chain", "fullchain",
+};
+
+static int
+imp_in(const char *key, const char *const *tab, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(key, tab[i]) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+imp_copy(char *dst, size_t cap, const char *v)
+{
+	snprintf(dst, cap, "%.*s", (int)strcspn(v, ","), v);
+}
+
+/* One "key = value" line of section sec. */
+static void
+imp_conf_line(struct imp_conf *c, const char *sec, char *key, char *val)
+{
+	char safe[160];
+
+	if (strcmp(sec, "renewalparams") == 0) {
+		if (strcmp(key, "server") == 0)
+			imp_copy(c->server, sizeof(c->server), val);
+		else if (strcmp(key, "authenticator") == 0)
+			imp_copy(c->authenticator, sizeof(c->authenticator),
+			    val);
+		else if (strcmp(key, "webroot_path") == 0)
+			imp_copy(c->webroot, sizeof(c->webroot), val);
+		else if (strcmp(key, "http01_port") == 0)
+			imp_copy(c->http_port, sizeof(c->http_port), val);
+		if (imp_in(key, imp_known, sizeof(imp_known) /
+		    sizeof(imp_known[0])) || (strcmp(key, "installer") == 0 &&
+		    strcmp(val, "None") == 0))
+			return;
+	} else if (strcmp(sec, "webroot_map") == 0 ||
+	    (sec[0] == '\0' && imp_in(key, imp_layout, sizeof(imp_layout) /
+	    sizeof(imp_layout[0]))))
+		return;
+	str_sanitize(safe, sizeof(safe), key, strlen(key));
+	buf_printf(&c->skipped, "%s%s", c->skipped.len ? ", " : "", safe);
+}
+
+/* Parse renewal/NAME.conf (an INI file) below renfd. */
+static int
+imp_conf_read(int renfd, const char *file, struct imp_conf *c)
+{
+	struct buf b = { 0 };
+	char sec[32] = "", *p, *line, *eq, *k, *v, *e;
+	int rc;
+
+	c->skipped.max = 4096;
+	if ((rc = store_read(renfd, file, &b, CONF_MAX)) < 0 || b.len == 0)
+		goto out;
+	for (p = (char *)b.data; p != NULL && *p != '\0'; p = line) {
+		line = strchr(p, '\n');
+		if (line != NULL)
+			*line++ = '\0';
+		p += strspn(p, " \t\r");
+		for (e = p + strlen(p); e > p && strchr(" \t\r", e[-1]); e--)
+			*--e = '\0';
+		if (*p == '[') {
+			p += strspn(p, "[");
+			snprintf(sec, sizeof(sec), "%.*s", (int)strcspn(p, "]"),
+			    p);
+			continue;
+		}
+		if (*p == '#' || *p == '\0' || (eq = strchr(p, '=')) == NULL)
+			continue;
+		*eq = '\0';
+		k = p;
+		for (e = eq; e > k && e[-1] == ' '; e--)
+			*--e = '\0';
+		v = eq + 1 + strspn(eq + 1, " ");
+		imp_conf_line(c, sec, k, v);
+	}
+out:
+	buf_free(&b);
+	return rc;
+}
+
+/* Version numbers K of archive/NAME/certK.pem, newest first. */
+static int
+imp_versions(int archfd, int *v, int max)
+{
+	struct dirent *de;
+	DIR *d;
+	int fd, n = 0, i, j, k;
+	char tail[8];
+
+	if ((fd = dup(archfd)) < 0 || (d = fdopendir(fd)) == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return err_set(ACME_ERR_IO, "archive: %s", strerror(errno));
+	}
+	rewinddir(d);
+	while ((de = readdir(d)) != NULL && n < max)
+		if (sscanf(de->d_name, "cert%d%7s", &k, tail) == 2 &&
+		    strcmp(tail, ".pem") == 0 && k > 0)
+			v[n++] = k;
+	closedir(d);
+	for (i = 1; i < n; i++)		/* insertion sort, descending */
+		for (j = i; j > 0 && v[j - 1] < v[j]; j--) {
+			k = v[j];
+			v[j] = v[j - 1];
+			v[j - 1] = k;
+		}
+	return n;
+}
+
+/* Read archive/NAME/{cert,chain,fullchain,privkey}K.pem. */
+static int
+imp_read_files(int archfd, int k, struct cert_set *cs)
+{
+	static const char *const stems[] = {
+		"cert", "chain", "fullchain", "privkey",
+	};
+	struct buf *bufs[] = { &cs->cert, &cs->chain, &cs->fullchain,
+	    &cs->privkey };
+	char file[64];
+	size_t i;
+	int rc;
+
+	for (i = 0; i < 4; i++) {
+		snprintf(file, sizeof(file), "%s%d.pem", stems[i], k);
+		if ((rc = store_read(archfd, file, bufs[i], PEM_MAX)) < 0)
+			return err_set(rc, "%s: cannot read", file);
+	}
+	return 0;
+}
+
+/*
+ * Version K as a set: files read, the certificate parsed, its key
+ * matching, the key re-encoded as PKCS#8, meta.txt with issued_at its
+ * notBefore (the only time the CA vouched for; no backdate assumed).
+ */
+static int
+imp_load(int archfd, int k, const char *name, const char *server,
+    struct cert_set *cs, struct x509_info *xi, const char **key_type)
+{
+	struct pem_obj obj[1];
+	struct key key;
+	struct buf pem = { .max = PEM_MAX };
+	size_t n = 0;
+	int rc;
+
+	memset(obj, 0, sizeof(obj));
+	memset(&key, 0, sizeof(key));
+	if ((rc = imp_read_files(archfd, k, cs)) < 0 ||
+	    (rc = pem_decode((const char *)cs->cert.data, cs->cert.len, obj,
+	    1, &n)) < 0 || (rc = n == 1 ? x509_parse(obj[0].der, obj[0].len,
+	    xi) : err_set(ACME_ERR_PROTO, "cert%d.pem: no certificate",
+	    k)) < 0 ||
+	    (rc = key_from_pem(&key, (const char *)cs->privkey.data,
+	    cs->privkey.len)) < 0)
+		goto out;
+	if (x509_key_matches(obj[0].der, obj[0].len, &key) != 1) {
+		rc = err_set(ACME_ERR_CRYPTO, "privkey%d.pem does not match "
+		    "cert%d.pem", k, k);
+		goto out;
+	}
+	if ((rc = key_to_pem(&key, &pem)) < 0)
+		goto out;
+	buf_free(&cs->privkey);
+	cs->privkey = pem;
+	memset(&pem, 0, sizeof(pem));
+	rc = meta_build(&cs->meta, name, xi, key_types[key.type].name, server,
+	    xi->not_before, "notbefore");
+	*key_type = key_types[key.type].name;
+out:
+	key_free(&key);
+	buf_free(&pem);
+	pem_objs_free(obj, n);
+	return rc;
+}
+
+/* The version live/NAME/cert.pem links to ("../../archive/NAME/certK.pem"),
+ * else the newest; 0 when there is none. */
+static int
+imp_current(int cbfd, const char *name, const int *v, int n)
+{
+	char path[PATH_LEN_MAX], target[PATH_LEN_MAX], tail[8];
+	const char *base;
+	ssize_t len;
+	int k;
+
+	snprintf(path, sizeof(path), "live/%s/cert.pem", name);
+	len = readlinkat(cbfd, path, target, sizeof(target) - 1);
+	if (len > 0) {
+		target[len] = '\0';
+		base = strrchr(target, '/') ? strrchr(target, '/') + 1 : target;
+		if (sscanf(base, "cert%d%7s", &k, tail) == 2 &&
+		    strcmp(tail, ".pem") == 0 && k > 0)
+			return k;
+	}
+	return n > 0 ? v[0] : 0;
+}
+
+/* conf/NAME.conf from the renewal settings (issue_write_conf's keys). */
+static int
+imp_write_conf(int storefd, const char *name, const struct x509_info *xi,
+    const struct imp_conf *c, const char *key_type)
+{
+	struct buf b = { .max = CONF_MAX };
+	char file[NAME_LEN_MAX + 8];
+	size_t i;
+	int fd, rc;
+
+	buf_printf(&b, "# acme: imported from certbot\nname = %s\n"
+	    "identifiers =", name);
+	for (i = 0; i < xi->nsan; i++)
+		buf_printf(&b, " %s", xi->san[i].value);
+	buf_puts(&b, "\nserver = ");
+	buf_puts(&b, c->server[0] ? c->server : api_servers[0].url);
+	buf_printf(&b, "\nkey-type = %s\n", key_type);
+	if (strcmp(c->authenticator, "webroot") == 0 && c->webroot[0])
+		buf_printf(&b, "challenge = http-01\nwebroot = %s\n",
+		    c->webroot);
+	else if (strcmp(c->authenticator, "standalone") == 0)
+		buf_printf(&b, "challenge = http-01\nstandalone = yes\n"
+		    "http-port = %s\n", c->http_port[0] ? c->http_port : "80");
+	if ((rc = buf_puts(&b, "")) < 0 || (rc = api_text_ok("conf",
+	    (const char *)b.data + strlen("# a"))) < 0)
+		goto out;
+	if ((fd = store_subdir(storefd, "conf", 1)) < 0) {
+		rc = fd;
+		goto out;
+	}
+	snprintf(file, sizeof(file), "%s.conf", name);
+	rc = store_write(fd, file, b.data, b.len, STORE_FILE_MODE);
+	close(fd);
+out:
+	buf_free(&b);
+	return rc;
+}
+
+/* The older versions kept as backups, newest first. */
+struct imp_old {
+	struct cert_set	 cs[BACKUP_DEPTH];
+	int		 k[BACKUP_DEPTH];
+	int		 n;
+	struct buf	 report;	/* "version 2 (expired), ..." */
+};
+
+/* Choose up to BACKUP_DEPTH older unexpired versions of v[] (after cur). */
+static void
+imp_pick_old(int archfd, const char *name, const char *server,
+    const int *v, int nv, int cur, int64_t trusted, struct imp_old *old,
+    struct x509_info *xi)
+{
+	const char *kt, *why;
+	int i;
+
+	old->report.max = 8192;
+	for (i = 0; i < nv; i++) {
+		if (v[i] >= cur)
+			continue;
+		why = NULL;
+		if (old->n == BACKUP_DEPTH)
+			why = "beyond three backups";
+		else if (imp_load(archfd, v[i], name, server,
+		    &old->cs[old->n], xi, &kt) < 0)
+			why = acme_last_error();
+		else if (xi->not_after < trusted)
+			why = "expired";
+		if (why == NULL) {
+			old->k[old->n++] = v[i];
+			continue;
+		}
+		if (old->n < BACKUP_DEPTH)
+			cert_set_free(&old->cs[old->n]);
+		buf_printf(&old->report, ", version %d (%.200s)", v[i], why);
+		err_clear();
+	}
+}
+
+/* Is NAME already in DIR (live set or backups)? */
+static int
+imp_exists(int storefd, const char *name)
+{
+	int livefd, ringfd, r = 0, slots[BACKUP_DEPTH];
+
+	store_open_name(storefd, name, &livefd, &ringfd);
+	if (livefd >= 0) {
+		r = store_exists(livefd, name);
+		close(livefd);
+	}
+	if (ringfd >= 0) {
+		r |= store_ring_slots(ringfd, slots) > 0;
+		close(ringfd);
+	}
+	return r;
+}
+
+/* Install the current version as live and the older ones as backups. */
+static int
+imp_install(int storefd, const char *name, struct cert_set *cur,
+    struct imp_old *old)
+{
+	int i, rc;
+
+	if ((rc = store_install(storefd, name, cur, -1)) < 0)
+		return rc;
+	for (i = 0; i < old->n; i++)
+		if ((rc = store_ring_put(storefd, name, i + 1,
+		    &old->cs[i])) < 0)
+			return err_wrap(rc, "backup %d of %s", i + 1, name);
+	return 0;
+}
+
+/* Print the one line that reports NAME's import. */
+static void
+imp_report(const char *name, int cur, const struct imp_old *old,
+    const struct imp_conf *c)
+{
+	int i;
+
+	printf("%s: version %d is live", name, cur);
+	for (i = 0; i < old->n; i++)
+		printf("%s %d", i == 0 ? ", backups: version" : ",", old->k[i]);
+	if (old->report.len > 0)
+		printf("; skipped%s", (const char *)old->report.data + 1);
+	if (c->skipped.len > 0)
+		printf("; settings not carried over: %s",
+		    (const char *)c->skipped.data);
+	if (strcmp(c->authenticator, "webroot") != 0 &&
+	    strcmp(c->authenticator, "standalone") != 0)
+		printf("; authenticator '%.40s' unknown: set webroot or "
+		    "standalone in conf/%s.conf", c->authenticator, name);
+	printf("\n");
+}
+
+/* Import certbot's NAME (renewal/NAME.conf below cbfd). */
+static int
+imp_name(int storefd, int cbfd, const char *name, int64_t floor)
+{
+	struct imp_conf c;
+	struct imp_old old;
+	struct cert_set cur;
+	struct x509_info *xi = NULL, *oxi = NULL;
+	char path[PATH_LEN_MAX];
+	const char *kt = "ec256";
+	int v[1024], nv, k, archfd = -1, renfd = -1, rc, i;
+
+	memset(&c, 0, sizeof(c));
+	memset(&old, 0, sizeof(old));
+	memset(&cur, 0, sizeof(cur));
+	if (imp_exists(storefd, name)) {
+		printf("%s: skipped, already in DIR\n", name);
+		return 0;
+	}
+	snprintf(path, sizeof(path), "archive/%s", name);
+	if ((xi = calloc(1, sizeof(*xi))) == NULL ||
+	    (oxi = calloc(1, sizeof(*oxi))) == NULL) {
+		rc = err_set(ACME_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	if ((renfd = store_subdir(cbfd, "renewal", 0)) < 0 ||
+	    (archfd = openat(cbfd, path, O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) < 0) {
+		rc = err_set(ACME_ERR_IO, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	snprintf(path, sizeof(path), "%s.conf", name);
+	if ((rc = imp_conf_read(renfd, path, &c)) < 0 ||
+	    (rc = nv = imp_versions(archfd, v, 1024)) < 0)
+		goto out;
+	if ((k = imp_current(cbfd, name, v, nv)) == 0) {
+		rc = err_set(ACME_ERR_IO, "archive/%s: no certificate", name);
+		goto out;
+	}
+	if ((rc = imp_load(archfd, k, name, c.server, &cur, xi, &kt)) < 0)
+		goto out;
+	imp_pick_old(archfd, name, c.server, v, nv, k, floor > xi->not_before ?
+	    floor : xi->not_before, &old, oxi);
+	if ((rc = imp_install(storefd, name, &cur, &old)) == 0 &&
+	    (rc = imp_write_conf(storefd, name, xi, &c, kt)) == 0)
+		imp_report(name, k, &old, &c);
+out:
+	if (rc < 0)
+		err_wrap(rc, "%s", name);
+	for (i = 0; i < BACKUP_DEPTH; i++)
+		cert_set_free(&old.cs[i]);
+	cert_set_free(&cur);
+	buf_free(&old.report);
+	buf_free(&c.skipped);
+	free(xi);
+	free(oxi);
+	if (archfd >= 0)
+		close(archfd);
+	if (renfd >= 0)
+		close(renfd);
+	return rc;
+}
+
+/* Every renewal/NAME.conf of the certbot tree, sorted by NAME. */
+static int
+imp_names(int cbfd, char ***names, size_t *n)
+{
+	struct dirent *de;
+	char **v = NULL, **nv, name[NAME_LEN_MAX + 1];
+	size_t len;
+	DIR *d;
+	int fd;
+
+	*names = NULL;
+	*n = 0;
+	if ((fd = openat(cbfd, "renewal", O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) < 0 || (d = fdopendir(fd)) == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return err_set(ACME_ERR_IO, "renewal: %s", strerror(errno));
+	}
+	while ((de = readdir(d)) != NULL) {
+		len = strlen(de->d_name);
+		if (len <= 5 || len - 5 > NAME_LEN_MAX ||
+		    strcmp(de->d_name + len - 5, ".conf") != 0)
+			continue;
+		snprintf(name, sizeof(name), "%.*s", (int)(len - 5),
+		    de->d_name);
+		if (!store_name_ok(name))
+			continue;
+		if ((nv = realloc(v, (*n + 1) * sizeof(*v))) == NULL ||
+		    (nv[*n] = strdup(name)) == NULL) {
+			*names = nv != NULL ? nv : v;
+			closedir(d);
+			return err_set(ACME_ERR_NOMEM, "out of memory");
+		}
+		v = nv;
+		(*n)++;
+	}
+	closedir(d);
+	if (*n > 1)
+		qsort(v, *n, sizeof(*v), api_name_cmp);
+	*names = v;
+	return 0;
+}
+
+int
+acme_import_certbot(const struct acme_options *o, const char *certbot_dir)
+{
+	const char *cb = certbot_dir ? certbot_dir : IMP_DEFAULT_DIR;
+	struct api_set *s = NULL;
+	char **names = NULL, err[ERR_MSG_MAX] = "";
+	size_t n = 0, i;
+	int64_t floor;
+	int storefd = -1, cbfd = -1, rc, failed = 0;
+
+	err_clear();
+	log_verbosity = o->verbosity + LOG_LEVEL_ERROR;
+	if ((cbfd = open(cb, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return err_set(ACME_ERR_USAGE, "%.200s: %s", cb,
+		    strerror(errno));
+	if ((rc = imp_names(cbfd, &names, &n)) < 0 ||
+	    (rc = storefd = api_open(o, 1)) < 0)
+		goto out;
+	if ((s = malloc(sizeof(*s))) == NULL) {
+		rc = err_set(ACME_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	floor = api_trusted_time(storefd, NULL, 0, s);
+	for (i = 0; i < n; i++)
+		if ((rc = imp_name(storefd, cbfd, names[i], floor)) < 0) {
+			/* report each, fail at the end with the first */
+			if (failed++ == 0)
+				snprintf(err, sizeof(err), "%s", err_msg);
+			else
+				log_msg(LOG_LEVEL_ERROR, "%s", err_msg);
+			err_clear();
+		}
+	if (n == 0 && o->verbosity >= 0)
+		printf("no renewal/*.conf in %s\n", cb);
+	rc = failed ? err_set(ACME_ERR_IO, "%s", err) : 0;
+out:
+	api_names_free(names, n);
+	free(s);
+	if (storefd >= 0)
+		close(storefd);
+	close(cbfd);
+	return rc;
+}
+
 /* ==== 17. CLI ==== */
 
 #ifndef ACME_NO_MAIN
@@ -5779,6 +7234,9 @@ out:
 
 static const char cli_usage[] =
 "usage: acme [options] issue NAME [IDENTIFIER...]\n"
+"       acme [options] list\n"
+"       acme [options] restore NAME [N]\n"
+"       acme [options] import-certbot [CERTBOT-DIR]\n"
 "\n"
 "Get or replace certificate NAME in DIR/live/NAME. NAME is itself the\n"
 "first identifier when it is a DNS name or IP address.\n"
@@ -5795,6 +7253,9 @@ static const char cli_usage[] =
 "  --http-port N       port of the responder (default 80)\n"
 "  --bind ADDR         address of the responder (default all)\n"
 "  --key-type TYPE     ec256 (default), ec384, rsa2048, rsa3072, rsa4096\n"
+"  --backdate SECONDS  how far the CA backdates notBefore (default 0;\n"
+"                      3600 for the letsencrypt aliases)\n"
+"  --wait              wait for another acme on DIR instead of failing\n"
 "  -v, --verbose       more detail (twice for protocol detail)\n"
 "  -q, --quiet         only errors\n"
 "  -h, --help          this text\n"
@@ -5831,6 +7292,9 @@ static const struct cli_opt {
 	{ "http-port", 0, CLI_PORT, offsetof(struct acme_options, http_port) },
 	{ "bind", 0, CLI_STR, offsetof(struct acme_options, bind) },
 	{ "key-type", 0, CLI_STR, offsetof(struct acme_options, key_type) },
+	/* storage */
+	{ "backdate", 0, CLI_STR, offsetof(struct acme_options, backdate) },
+	{ "wait", 0, CLI_FLAG, offsetof(struct acme_options, wait) },
 	{ "verbose", 'v', CLI_VERBOSE, 0 },
 	{ "quiet", 'q', CLI_QUIET, 0 },
 	{ "help", 'h', CLI_HELP, 0 },
@@ -5970,12 +7434,62 @@ cli_issue(const struct acme_options *o, char **args, int nargs)
 	    (size_t)(nargs - 1)));
 }
 
+/* list */
+static int
+cli_list(const struct acme_options *o, char **args, int nargs)
+{
+	(void)args;
+	if (nargs != 0) {
+		fprintf(stderr, "acme: list takes no arguments\n");
+		return CLI_EXIT_USAGE;
+	}
+	return cli_result(acme_list(o));
+}
+
+/* restore NAME [N] */
+static int
+cli_restore(const struct acme_options *o, char **args, int nargs)
+{
+	char *end;
+	long n = 1;
+
+	if (nargs >= 2) {
+		errno = 0;
+		n = strtol(args[1], &end, 10);
+		if (errno != 0 || end == args[1] || *end != '\0' || n < 1 ||
+		    n > BACKUP_DEPTH)
+			n = 0;
+	}
+	if (nargs < 1 || nargs > 2 || n == 0) {
+		fprintf(stderr, "acme: restore needs NAME and optionally a "
+		    "backup number 1 to %d (see acme list)\n", BACKUP_DEPTH);
+		return CLI_EXIT_USAGE;
+	}
+	return cli_result(acme_restore(o, args[0], (int)n));
+}
+
+/* import-certbot [DIR] */
+static int
+cli_import_certbot(const struct acme_options *o, char **args, int nargs)
+{
+	if (nargs > 1) {
+		fprintf(stderr, "acme: import-certbot takes at most one "
+		    "directory\n");
+		return CLI_EXIT_USAGE;
+	}
+	return cli_result(acme_import_certbot(o, nargs ? args[0] : NULL));
+}
+
 /* Commands: the words after the command are handed on as args. */
 static const struct cli_cmd {
 	const char	*name;
 	int		(*run)(const struct acme_options *, char **, int);
 } cli_cmds[] = {
 	{ "issue", cli_issue },
+	/* storage */
+	{ "list", cli_list },
+	{ "restore", cli_restore },
+	{ "import-certbot", cli_import_certbot },
 };
 
 static const struct cli_cmd *

@@ -49,6 +49,12 @@ struct acme_options {
 					   rsa3072, rsa4096 */
 	int		 verbosity;	/* -1 quiet, 0 errors and results,
 					   1 progress, 2 protocol detail */
+	/* storage */
+	const char	*backdate;	/* seconds the CA backdates notBefore
+					   (decimal); NULL: the alias's value
+					   (letsencrypt: 3600), else 0 */
+	int		 wait;		/* wait for the state lock instead of
+					   failing with ACME_ERR_BUSY */
 };
 
 /*
@@ -61,6 +67,33 @@ struct acme_options {
  */
 int acme_issue(const struct acme_options *opt, const char *name,
     const char *const *idents, size_t nidents);
+
+/*
+ * Print every certificate in DIR/live with its identifiers, not after,
+ * days left by the last trusted time (never the system clock), key type
+ * and backups, to stdout. Writes nothing (except to finish an update a
+ * crash interrupted). Returns 0 or a negative enum acme_error.
+ */
+int acme_list(const struct acme_options *opt);
+
+/*
+ * Make backup n (1..3, 1 the newest) of name the live set; the live set
+ * becomes backup 1 and the newer backups move down one, as one atomic
+ * step per swap. Returns 0, ACME_ERR_USAGE when there is no such backup,
+ * or another negative enum acme_error.
+ */
+int acme_restore(const struct acme_options *opt, const char *name, int n);
+
+/*
+ * Adopt a certbot tree (certbot_dir, NULL for /etc/letsencrypt): for
+ * every renewal/NAME.conf not yet in DIR, the current version becomes
+ * live/NAME, up to three newer-first unexpired older versions its
+ * backups, and conf/NAME.conf what the renewal settings say. Reports on
+ * stdout, never writes below certbot_dir. Returns 0, or a negative enum
+ * acme_error when a certificate could not be imported.
+ */
+int acme_import_certbot(const struct acme_options *opt,
+    const char *certbot_dir);
 
 /*
  * The line describing the last failure (without "acme: " and newline), or

@@ -177,41 +177,168 @@ core_check_live(int live, const char *name, const char *tag)
 	close(fd);
 }
 
+/* live/NAME of storefd d holds the set tagged tag. */
 static void
-t_store_live_install(void)
+core_check_name(int d, const char *name, const char *tag)
+{
+	int live = store_subdir(d, "live", 0);
+
+	CHECK(live >= 0);
+	core_check_live(live, name, tag);
+	close(live);
+}
+
+/* backup/NAME/slot of storefd d holds the set tagged tag. */
+static void
+core_check_slot(int d, const char *name, const char *slot, const char *tag)
+{
+	char path[64];
+	int fd;
+
+	snprintf(path, sizeof(path), "backup/%s", name);
+	fd = openat(d, path, O_RDONLY | O_DIRECTORY);
+	CHECK(fd >= 0);
+	core_check_live(fd, slot, tag);
+	close(fd);
+}
+
+static void
+t_store_install(void)
+{
+	struct cert_set s[6];
+	static const char *const tags[] = { "A", "B", "C", "D", "E", "F" };
+	int d = core_tmpdir(), i;
+
+	for (i = 0; i < 6; i++) {
+		core_set(&s[i], tags[i]);
+		CHECK_INT(store_install(d, "n.example", &s[i], -1), 0);
+	}
+	core_check_name(d, "n.example", "F");
+	core_check_slot(d, "n.example", "1", "E");
+	core_check_slot(d, "n.example", "2", "D");
+	core_check_slot(d, "n.example", "3", "C");
+	CHECK_INT(core_count(d, "live"), 1);		/* no staging left */
+	CHECK_INT(core_count(d, "live/n.example"), 4);	/* no marker */
+	CHECK_INT(core_count(d, "backup/n.example"), 3);
+	/* restore 3: C live, F becomes 1, E and D move down */
+	CHECK_INT(store_restore(d, "n.example", 3), 0);
+	core_check_name(d, "n.example", "C");
+	core_check_slot(d, "n.example", "1", "F");
+	core_check_slot(d, "n.example", "2", "E");
+	core_check_slot(d, "n.example", "3", "D");
+	CHECK_INT(store_restore(d, "n.example", 1), 0);
+	core_check_name(d, "n.example", "F");
+	core_check_slot(d, "n.example", "1", "C");
+	CHECK_INT(store_restore(d, "n.example", 3) == 0, 1);
+	CHECK_INT(store_restore(d, "other", 1), ACME_ERR_USAGE);
+	for (i = 0; i < 6; i++)
+		cert_set_free(&s[i]);
+	core_rmtmp(d);
+}
+
+/* Each recovery state, named by what a crash left. */
+static void
+t_store_recover_states(void)
 {
 	struct cert_set a, b;
-	int d = core_tmpdir();
+	int d, l;
 
+	/* half-staged (no marker): removed, A stays */
+	d = core_tmpdir();
 	core_set(&a, "A");
 	core_set(&b, "B");
-	CHECK_INT(store_live_install(d, "n.example", &a), 0);
-	core_check_live(d, "n.example", "A");
-	CHECK_INT(store_live_install(d, "n.example", &b), 0);
-	core_check_live(d, "n.example", "B");
-	CHECK_INT(core_count(d, "."), 1);	/* no staging left */
-	CHECK_INT(core_count(d, "n.example"), 4);
+	CHECK_INT(store_install(d, "n", &a, -1), 0);
+	l = store_subdir(d, "live", 0);
+	CHECK_INT(store_stage(l, ".n.new", &b, 0), 0);
+	CHECK_INT(store_recover_all(d), 0);
+	core_check_name(d, "n", "A");
+	CHECK_INT(core_count(d, "live"), 1);
+	/* staged complete, not swapped: rolled back too */
+	CHECK_INT(store_stage(l, ".n.new", &b, 1), 0);
+	CHECK_INT(store_recover_all(d), 0);
+	core_check_name(d, "n", "A");
+	CHECK_INT(core_count(d, "live"), 1);
+	/* fallback: live moved aside, stage not yet in: rolled back */
+	CHECK_INT(store_stage(l, ".n.new", &b, 1), 0);
+	CHECK(renameat(l, "n", l, ".n.old") == 0);
+	CHECK_INT(store_recover_all(d), 0);
+	core_check_name(d, "n", "A");
+	CHECK_INT(core_count(d, "live"), 1);
+	/* exchanged, nothing after: finished, A becomes backup 1 */
+	CHECK_INT(store_stage(l, ".n.new", &b, 1), 0);
+	CHECK(syscall(SYS_renameat2, l, ".n.new", l, "n", RENAME_EXCHANGE) ==
+	    0);
+	CHECK_INT(store_recover_all(d), 0);
+	core_check_name(d, "n", "B");
+	core_check_slot(d, "n", "1", "A");
+	CHECK_INT(core_count(d, "live"), 1);
+	CHECK_INT(core_count(d, "live/n"), 4);
+	/* a ring with a gap and a half-deleted set: closed, removed */
+	CHECK(mkdirat(d, "backup/n/.del", 0700) == 0);
+	CHECK(renameat(d, "backup/n/1", d, "backup/n/3") == 0);
+	CHECK_INT(store_recover_all(d), 0);
+	core_check_slot(d, "n", "1", "A");
+	CHECK_INT(core_count(d, "backup/n"), 1);
+	/* nothing to do: nothing written (the directory is read-only) */
+	CHECK(fchmod(l, 0500) == 0);
+	CHECK_INT(store_recover_all(d), 0);
+	CHECK(fchmod(l, 0700) == 0);
+	close(l);
 	cert_set_free(&a);
 	cert_set_free(&b);
 	core_rmtmp(d);
 }
 
-/* A crash between the two renames of the fallback path is rolled back. */
+/* issued_at: the later valid lower bound, never the system clock. */
 static void
-t_store_recover(void)
+t_clock_issued_at(void)
 {
-	struct cert_set a;
-	int d = core_tmpdir();
+	const char *src;
 
-	core_set(&a, "A");
-	CHECK_INT(store_live_install(d, "n", &a), 0);
-	CHECK(renameat(d, "n", d, ".n.old") == 0);	/* crash here */
-	CHECK(mkdirat(d, ".n.new", 0700) == 0);		/* half-staged */
-	CHECK_INT(store_recover_name(d, "n"), 0);
-	core_check_live(d, "n", "A");
-	CHECK_INT(core_count(d, "."), 1);
-	cert_set_free(&a);
-	core_rmtmp(d);
+	/* 2026-11-22T10:00:00Z = 1795341600 */
+	CHECK_INT(clock_issued_at("Sun, 22 Nov 2026 10:00:00 GMT",
+	    1795341600 - 7200, 3600, &src), 1795341600);
+	CHECK_STR(src, "http-date");
+	CHECK_INT(clock_issued_at("Sun, 22 Nov 2026 10:00:00 GMT",
+	    1795341600, 3600, &src), 1795341600 + 3600);
+	CHECK_STR(src, "notbefore+backdate");
+	CHECK_INT(clock_issued_at("garbage", 1000, 0, &src), 1000);
+	CHECK_STR(src, "notbefore+backdate");
+	CHECK_INT(clock_issued_at(NULL, 1000, 5, &src), 1005);
+}
+
+static void
+t_store_entry_name(void)
+{
+	char n[NAME_LEN_MAX + 1];
+
+	CHECK_INT(store_entry_name("a.example", n, sizeof(n)), 0);
+	CHECK_STR(n, "a.example");
+	CHECK_INT(store_entry_name(".a.example.new", n, sizeof(n)), 0);
+	CHECK_STR(n, "a.example");
+	CHECK_INT(store_entry_name(".a.old", n, sizeof(n)), 0);
+	CHECK_STR(n, "a");
+	CHECK_INT(store_entry_name(".new", n, sizeof(n)), -1);
+	CHECK_INT(store_entry_name("..new", n, sizeof(n)), -1);
+	CHECK_INT(store_entry_name(".x.tmp", n, sizeof(n)), -1);
+}
+
+static void
+t_api_meta_get(void)
+{
+	struct buf b = { 0 };
+	char v[64];
+
+	buf_puts(&b, "format: 1\nname: x\nissued_at: 2026-11-22T10:00:00Z\n"
+	    "not_after:2026\n");
+	CHECK_INT(api_meta_get(&b, "issued_at", v, sizeof(v)), 0);
+	CHECK_STR(v, "2026-11-22T10:00:00Z");
+	CHECK_INT(api_meta_get(&b, "name", v, sizeof(v)), 0);
+	CHECK_STR(v, "x");
+	CHECK_INT(api_meta_get(&b, "not_after", v, sizeof(v)), -1);
+	CHECK_INT(api_meta_get(&b, "issued", v, sizeof(v)), -1);
+	CHECK_INT(api_meta_get(&b, "format", v, 1), -1);
+	buf_free(&b);
 }
 
 static void
@@ -411,8 +538,11 @@ static const struct unit_test tests_core[] = {
 	{ "ident_parse", t_ident_parse },
 	{ "store_name", t_store_name },
 	{ "store_write", t_store_write },
-	{ "store_live_install", t_store_live_install },
-	{ "store_recover", t_store_recover },
+	{ "store_install", t_store_install },
+	{ "store_recover_states", t_store_recover_states },
+	{ "clock_issued_at", t_clock_issued_at },
+	{ "store_entry_name", t_store_entry_name },
+	{ "api_meta_get", t_api_meta_get },
 	{ "http_headers", t_http_headers },
 	{ "problem_line", t_problem_line },
 	{ "problem_garbage", t_problem_garbage },
