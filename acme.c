@@ -4150,6 +4150,35 @@ store_recover_dir(int storefd, const char *sub)
 	return rc;
 }
 
+/* Remove the temporary files of store_write a crash left in DIR/sub. */
+static void
+store_sweep_tmp(int storefd, const char *sub)
+{
+	struct dirent *de;
+	size_t n;
+	DIR *d;
+	int fd;
+
+	if ((fd = store_subdir(storefd, sub, 0)) < 0) {
+		err_clear();
+		return;
+	}
+	if ((d = fdopendir(fd)) == NULL) {
+		close(fd);
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		n = strlen(de->d_name);
+		if (de->d_name[0] == '.' && n > 5 &&
+		    strcmp(de->d_name + n - 4, ".tmp") == 0) {
+			store_unlink(fd, de->d_name, 0);
+			log_msg(LOG_LEVEL_INFO, "removed %s/%s, left by a crash",
+			    sub, de->d_name);
+		}
+	}
+	closedir(d);
+}
+
 /* Recovery of the whole state directory, first thing after the lock. */
 static int
 store_recover_all(int storefd)
@@ -4158,6 +4187,7 @@ store_recover_all(int storefd)
 
 	if ((rc = store_recover_dir(storefd, "live")) < 0)
 		return rc;
+	store_sweep_tmp(storefd, "conf");
 	return store_recover_dir(storefd, "backup");
 }
 
@@ -6664,6 +6694,12 @@ acme_list(const struct acme_options *o)
 
 	err_clear();
 	log_verbosity = o->verbosity + LOG_LEVEL_ERROR;
+	if (access(o->dir ? o->dir : API_DEFAULT_DIR, F_OK) < 0 &&
+	    errno == ENOENT) {
+		printf("no certificates: %s does not exist\n", o->dir ? o->dir :
+		    API_DEFAULT_DIR);
+		return 0;
+	}
 	if ((rc = storefd = api_open(o, 0)) < 0 ||
 	    (rc = api_live_names(storefd, &names, &n)) < 0)
 		goto out;
@@ -6963,8 +6999,10 @@ imp_write_conf(int storefd, const char *name, const struct x509_info *xi,
 	else if (strcmp(c->authenticator, "standalone") == 0)
 		buf_printf(&b, "challenge = http-01\nstandalone = yes\n"
 		    "http-port = %s\n", c->http_port[0] ? c->http_port : "80");
-	if ((rc = buf_puts(&b, "")) < 0 || (rc = api_text_ok("conf",
-	    (const char *)b.data + strlen("# a"))) < 0)
+	if ((rc = buf_puts(&b, "")) < 0 ||
+	    (rc = api_text_ok("server", c->server)) < 0 ||
+	    (rc = api_text_ok("webroot_path", c->webroot)) < 0 ||
+	    (rc = api_text_ok("http01_port", c->http_port)) < 0)
 		goto out;
 	if ((fd = store_subdir(storefd, "conf", 1)) < 0) {
 		rc = fd;
@@ -7205,11 +7243,10 @@ acme_import_certbot(const struct acme_options *o, const char *certbot_dir)
 	floor = api_trusted_time(storefd, NULL, 0, s);
 	for (i = 0; i < n; i++)
 		if ((rc = imp_name(storefd, cbfd, names[i], floor)) < 0) {
-			/* report each, fail at the end with the first */
-			if (failed++ == 0)
-				snprintf(err, sizeof(err), "%s", err_msg);
-			else
-				log_msg(LOG_LEVEL_ERROR, "%s", err_msg);
+			/* the last failure is the run's error line */
+			if (failed++ > 0)
+				log_msg(LOG_LEVEL_ERROR, "%s", err);
+			snprintf(err, sizeof(err), "%s", err_msg);
 			err_clear();
 		}
 	if (n == 0 && o->verbosity >= 0)

@@ -5,7 +5,7 @@
 # BearSSL cannot verify a certificate for an IP-address host.
 #
 #   lib_init                    temp dir, exit trap, listener certificate
-#   pebble_start NAME [VAR=VAL...]
+#   pebble_start NAME [VAR=VAL...]  (PEBBLE_VALIDITY: certificate seconds)
 #                               pebble + pebble-challtestsrv, env VAR=VAL
 #                               for pebble; sets the PB_* variables below
 #   fakeca_start MODE           test/fakeca.py; sets FAKE_URL
@@ -243,7 +243,7 @@ pebble_start()
     "tlsPort": $p_tls,
     "ocspResponderURL": "",
     "externalAccountBindingRequired": false,
-    "certificateValidityPeriod": 7776000
+    "certificateValidityPeriod": ${PEBBLE_VALIDITY:-7776000}
   }
 }
 EOF
