@@ -3704,6 +3704,9 @@ store_rename(int fromfd, const char *from, int tofd, const char *to)
 static int
 store_exchange(int afd, const char *a, int bfd, const char *b)
 {
+	/* For tests only: take the fallback as on a file system without. */
+	if (getenv("ACME_TEST_NO_EXCHANGE") != NULL)
+		return 1;
 	store_step();
 	if (syscall(SYS_renameat2, afd, a, bfd, b, RENAME_EXCHANGE) < 0) {
 		if (errno == EINVAL || errno == ENOSYS)

@@ -236,6 +236,15 @@ t_store_install(void)
 	core_rmtmp(d);
 }
 
+/* The same without RENAME_EXCHANGE: the two-rename fallback. */
+static void
+t_store_install_fallback(void)
+{
+	setenv("ACME_TEST_NO_EXCHANGE", "1", 1);
+	t_store_install();
+	unsetenv("ACME_TEST_NO_EXCHANGE");
+}
+
 /* Each recovery state, named by what a crash left. */
 static void
 t_store_recover_states(void)
@@ -539,6 +548,7 @@ static const struct unit_test tests_core[] = {
 	{ "store_name", t_store_name },
 	{ "store_write", t_store_write },
 	{ "store_install", t_store_install },
+	{ "store_install_fallback", t_store_install_fallback },
 	{ "store_recover_states", t_store_recover_states },
 	{ "clock_issued_at", t_clock_issued_at },
 	{ "store_entry_name", t_store_entry_name },

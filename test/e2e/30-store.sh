@@ -216,6 +216,29 @@ t_store_crash()
 	done
 	[ "$crc" = 0 ] || fail "restore still crashing at K=$k"
 	echo "restore: $((k - 1)) write steps"
+	# and restore without RENAME_EXCHANGE (the two-rename fallback)
+	before=$after
+	for k in $(seq 1 100); do
+		ACME_TEST_NO_EXCHANGE=1 ACME_TEST_CRASH_AT=$k run_acme --dir "$d" restore $n 2
+		crc=$RC
+		[ "$RC" = 0 ] || [ "$RC" = 137 ] || fail "fallback restore K=$k: exit $RC"
+		p=$(set_ok "$d/live/$n") || [ -d "$d/live/.$n.old" ] ||
+		    fail "fallback restore K=$k: no live set and none aside: $p"
+		run_acme --dir "$d" list
+		expect_rc 0
+		after=$(ring "$d" $n)
+		[ "$(echo "$after" | tr ' ' '\n' | sort)" = "$(echo "$before" | tr ' ' '\n' | sort)" ] ||
+		    fail "fallback restore K=$k: [$before] -> [$after]: sets lost or added"
+		if [ "$crc" = 0 ]; then
+			set -- $before
+			[ "$after" = "$3 $1 $2 $4" ] ||
+			    fail "fallback restore 2: [$before] -> [$after], expected [$3 $1 $2 $4]"
+			break
+		fi
+		before=$after
+	done
+	[ "$crc" = 0 ] || fail "fallback restore still crashing at K=$k"
+	echo "fallback restore: $((k - 1)) write steps"
 }
 
 # store_mount MNT SIZE: a tmpfs at MNT (root only); skips otherwise.
