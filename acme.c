@@ -6994,7 +6994,7 @@ imp_write_conf(int storefd, const char *name, const struct x509_info *xi,
 	for (i = 0; i < xi->nsan; i++)
 		buf_printf(&b, " %s", xi->san[i].value);
 	buf_puts(&b, "\nserver = ");
-	buf_puts(&b, c->server[0] ? c->server : api_servers[0].url);
+	buf_puts(&b, c->server);
 	buf_printf(&b, "\nkey-type = %s\n", key_type);
 	if (strcmp(c->authenticator, "webroot") == 0 && c->webroot[0])
 		buf_printf(&b, "challenge = http-01\nwebroot = %s\n",
@@ -7002,10 +7002,7 @@ imp_write_conf(int storefd, const char *name, const struct x509_info *xi,
 	else if (strcmp(c->authenticator, "standalone") == 0)
 		buf_printf(&b, "challenge = http-01\nstandalone = yes\n"
 		    "http-port = %s\n", c->http_port[0] ? c->http_port : "80");
-	if ((rc = buf_puts(&b, "")) < 0 ||
-	    (rc = api_text_ok("server", c->server)) < 0 ||
-	    (rc = api_text_ok("webroot_path", c->webroot)) < 0 ||
-	    (rc = api_text_ok("http01_port", c->http_port)) < 0)
+	if ((rc = buf_puts(&b, "")) < 0)
 		goto out;
 	if ((fd = store_subdir(storefd, "conf", 1)) < 0) {
 		rc = fd;
@@ -7115,7 +7112,28 @@ imp_report(const char *name, int cur, const struct imp_old *old,
 	printf("\n");
 }
 
-/* Import certbot's NAME (renewal/NAME.conf below cbfd). */
+/* renewal/NAME.conf below cbfd, its values checked as one-line text. */
+static int
+imp_conf_load(int cbfd, const char *name, struct imp_conf *c)
+{
+	char file[NAME_LEN_MAX + 8];
+	int renfd, rc;
+
+	if ((renfd = store_subdir(cbfd, "renewal", 0)) < 0)
+		return err_set(ACME_ERR_IO, "renewal: %s", strerror(errno));
+	snprintf(file, sizeof(file), "%s.conf", name);
+	if ((rc = imp_conf_read(renfd, file, c)) == 0 &&
+	    (rc = api_text_ok("server", c->server)) == 0 &&
+	    (rc = api_text_ok("webroot_path", c->webroot)) == 0)
+		rc = api_text_ok("http01_port", c->http_port);
+	if (c->server[0] == '\0')	/* certbot's default */
+		snprintf(c->server, sizeof(c->server), "%s",
+		    api_servers[0].url);
+	close(renfd);
+	return rc;
+}
+
+/* Import certbot's NAME: archive/NAME below cbfd, at most 1024 versions. */
 static int
 imp_name(int storefd, int cbfd, const char *name, int64_t floor)
 {
@@ -7125,33 +7143,27 @@ imp_name(int storefd, int cbfd, const char *name, int64_t floor)
 	struct x509_info *xi = NULL, *oxi = NULL;
 	char path[PATH_LEN_MAX];
 	const char *kt = "ec256";
-	int v[1024], nv, k, archfd = -1, renfd = -1, rc, i;
+	int v[1024], nv, k, archfd = -1, rc, i;
 
 	memset(&c, 0, sizeof(c));
 	memset(&old, 0, sizeof(old));
 	memset(&cur, 0, sizeof(cur));
-	if (imp_exists(storefd, name)) {
-		printf("%s: skipped, already in DIR\n", name);
-		return 0;
-	}
 	snprintf(path, sizeof(path), "archive/%s", name);
 	if ((xi = calloc(1, sizeof(*xi))) == NULL ||
 	    (oxi = calloc(1, sizeof(*oxi))) == NULL) {
 		rc = err_set(ACME_ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	if ((renfd = store_subdir(cbfd, "renewal", 0)) < 0 ||
-	    (archfd = openat(cbfd, path, O_RDONLY | O_DIRECTORY |
+	if ((archfd = openat(cbfd, path, O_RDONLY | O_DIRECTORY |
 	    O_CLOEXEC)) < 0) {
 		rc = err_set(ACME_ERR_IO, "%s: %s", path, strerror(errno));
 		goto out;
 	}
-	snprintf(path, sizeof(path), "%s.conf", name);
-	if ((rc = imp_conf_read(renfd, path, &c)) < 0 ||
+	if ((rc = imp_conf_load(cbfd, name, &c)) < 0 ||
 	    (rc = nv = imp_versions(archfd, v, 1024)) < 0)
 		goto out;
 	if ((k = imp_current(cbfd, name, v, nv)) == 0) {
-		rc = err_set(ACME_ERR_IO, "archive/%s: no certificate", name);
+		rc = err_set(ACME_ERR_IO, "%s: no certificate", path);
 		goto out;
 	}
 	if ((rc = imp_load(archfd, k, name, c.server, &cur, xi, &kt)) < 0)
@@ -7173,8 +7185,6 @@ out:
 	free(oxi);
 	if (archfd >= 0)
 		close(archfd);
-	if (renfd >= 0)
-		close(renfd);
 	return rc;
 }
 
@@ -7245,7 +7255,9 @@ acme_import_certbot(const struct acme_options *o, const char *certbot_dir)
 	}
 	floor = api_trusted_time(storefd, NULL, 0, s);
 	for (i = 0; i < n; i++)
-		if ((rc = imp_name(storefd, cbfd, names[i], floor)) < 0) {
+		if (imp_exists(storefd, names[i]))
+			printf("%s: skipped, already in DIR\n", names[i]);
+		else if ((rc = imp_name(storefd, cbfd, names[i], floor)) < 0) {
 			/* the last failure is the run's error line */
 			if (failed++ > 0)
 				log_msg(LOG_LEVEL_ERROR, "%s", err);

@@ -331,6 +331,9 @@ t_store_list()
 	run_acme --dir "$d" restore ../etc 1
 	expect_rc 2
 	expect_one_error_line
+	run_acme --dir "$d" restore $n 4
+	expect_rc 2
+	expect_one_error_line
 	expect_same "$T/before" "$d"
 	run_acme --dir "$d" restore $n
 	expect_rc 0
@@ -495,5 +498,9 @@ t_store_import_certbot()
 	run_acme --dir "$d" import-certbot "$c"
 	expect_rc 0
 	grep -q "^$n: skipped, already in DIR" "$T/stdout" || fail "second import did not skip"
+	expect_same "$T/before" "$d"
+	run_acme --dir "$d" import-certbot "$T/no-such-dir"
+	expect_rc 2
+	expect_one_error_line
 	expect_same "$T/before" "$d"
 }
