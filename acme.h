@@ -49,6 +49,20 @@ struct acme_options {
 					   rsa3072, rsa4096 */
 	int		 verbosity;	/* -1 quiet, 0 errors and results,
 					   1 progress, 2 protocol detail */
+	/* challenges (see acme(1), CHALLENGES) */
+	const char	*challenge;	/* http-01, dns-01 or tls-alpn-01;
+					   NULL: http-01 with --webroot or
+					   --standalone, else the hook's
+					   choice in the order dns-01,
+					   http-01, tls-alpn-01 */
+	const char	*hook;		/* challenge hook program, uacme's
+					   contract: PROG begin|done|failed
+					   TYPE IDENT TOKEN AUTH */
+	int		 hook_timeout;	/* seconds per hook run; default 300 */
+	int		 tls_port;	/* tls-alpn-01 responder port;
+					   default 443 */
+	int		 dns_wait;	/* seconds to wait after dns-01
+					   hooks for propagation; default 0 */
 };
 
 /*
