@@ -254,3 +254,19 @@ issue x.example.com
 EOF2
 	[ "$i" = 12 ] || fail "ran $i cases"
 }
+
+# Every challenge option is in --help and in the man page.
+e2e chal_docs
+t_chal_docs()
+{
+	local o
+	run_acme --help
+	expect_rc 0
+	for o in challenge hook hook-timeout dns-wait tls-port; do
+		grep -q -- "--$o " "$T/stdout" || fail "--help lacks --$o"
+		grep -qF -- ".BI $(printf '%s' "--$o" | sed 's/-/\\-/g') " \
+		    "$LIB_REPO/acme.1" || fail "acme.1 lacks --$o"
+	done
+	grep -q '^\.SH CHALLENGES' "$LIB_REPO/acme.1" || fail "acme.1 lacks CHALLENGES"
+	grep -q '^| challenges' "$LIB_REPO/README.md" || fail "README lacks the challenges row"
+}
