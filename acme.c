@@ -104,7 +104,7 @@
 #define HOOK_TIMEOUT	300		/* seconds a challenge hook may run by
 					   default: DNS APIs can be slow */
 #define HOOK_TIMEOUT_MAX 3600		/* the most --hook-timeout may ask */
-#define HOOK_KILL_GRACE	2		/* seconds between SIGTERM and SIGKILL */
+#define HOOK_KILL_GRACE	2		/* seconds from SIGTERM to SIGKILL */
 #define DNS_WAIT_MAX	3600		/* the most --dns-wait may ask */
 
 /* ==== 2. Types and tables ==== */
@@ -4605,6 +4605,7 @@ chal_serve_one(const struct chal_ctx *c, int fd)
 
 #define CHAL_ALPN_PROTO	"acme-tls/1"	/* RFC 8737 6.2 */
 #define CHAL_REVERSE_MAX 80		/* 32 nibbles "x." + "ip6.arpa" */
+#define CHAL_CERT_MAX	(16 * 1024)	/* one validation certificate: ~500 B */
 
 /* A socket with a deadline for one whole TLS exchange. */
 struct chal_sock {
@@ -4816,7 +4817,7 @@ chal_tls_certs(struct chal_ctx *c)
 		    c->answers[i].how != CHAL_BY_STANDALONE ||
 		    c->tls_certs[i].len > 0)
 			continue;
-		c->tls_certs[i].max = 16 * 1024;
+		c->tls_certs[i].max = CHAL_CERT_MAX;
 		if ((rc = der_alpn_cert(&c->tls_certs[i], &c->tls_key,
 		    &c->answers[i].id, c->answers[i].sha)) < 0)
 			return rc;
@@ -4905,6 +4906,8 @@ chal_standalone_stop(struct chal_ctx *c)
 
 /* ---- hooks ---- */
 
+#define HOOK_FDS_CLOSED	1024	/* fds above 2 the hook never inherits */
+
 /* The child side of hook_run(): never returns. */
 static void
 hook_child(const char *const *argv, const char *const *env, int ep)
@@ -4919,7 +4922,7 @@ hook_child(const char *const *argv, const char *const *env, int ep)
 		close(fd);
 	}
 	dup2(2, 1);		/* stdout is for our result lines */
-	for (fd = 3; fd < 1024; fd++)
+	for (fd = 3; fd < HOOK_FDS_CLOSED; fd++)
 		if (fd != ep)
 			close(fd);
 	memcpy(&av, &argv, sizeof(av));	/* execve's historic prototype */
@@ -6867,7 +6870,8 @@ cli_apply(const struct cli_opt *op, char **argv, int argc, int *i,
 		}
 		return 0;
 	case CLI_SECS:
-		if ((*(int *)(void *)((char *)o + op->off) = cli_secs(val)) < 0) {
+		if ((*(int *)(void *)((char *)o + op->off) =
+		    cli_secs(val)) < 0) {
 			fprintf(stderr, "acme: --%s: bad number of seconds "
 			    "'%.20s'\n", op->name, val);
 			return CLI_EXIT_USAGE;

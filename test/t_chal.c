@@ -96,8 +96,9 @@ chal_ways(const struct chal_ctx *c)
 
 	out[0] = '\0';
 	for (i = 0; i < n; i++)
-		snprintf(out + strlen(out), sizeof(out) - strlen(out), "%s%s/%d",
-		    i ? " " : "", chal_type_names[w[i].type], (int)w[i].how);
+		snprintf(out + strlen(out), sizeof(out) - strlen(out),
+		    "%s%s/%d", i ? " " : "", chal_type_names[w[i].type],
+		    (int)w[i].how);
 	return out;
 }
 
@@ -131,7 +132,8 @@ t_chal_candidates(void)
 	CHECK(!chal_fits(CHAL_HTTP01, &dns, 1));
 	CHECK(!chal_fits(CHAL_TLSALPN01, &dns, 1));
 	CHECK(!chal_fits(CHAL_DNS01, &ip, 0));
-	CHECK(chal_fits(CHAL_HTTP01, &ip, 0) && chal_fits(CHAL_TLSALPN01, &ip, 0));
+	CHECK(chal_fits(CHAL_HTTP01, &ip, 0));
+	CHECK(chal_fits(CHAL_TLSALPN01, &ip, 0));
 	CHECK_INT(chal_type_parse("tls-alpn-01"), CHAL_TLSALPN01);
 	CHECK_INT(chal_type_parse("dns"), -1);
 	free(c);
@@ -170,7 +172,8 @@ t_hook_run(void)
 			line[0] = '\0';
 		fclose(f);
 	}
-	CHECK_STR(line, "5|begin|dns-01|a b|tok|$AUTH;|PATH=/usr/bin:/bin X=1 ");
+	CHECK_STR(line,
+	    "5|begin|dns-01|a b|tok|$AUTH;|PATH=/usr/bin:/bin X=1 ");
 	/* not executable, missing */
 	chmod(prog, 0644);
 	CHECK_INT(hook_run(argv, env, 10), ACME_ERR_CHALLENGE);

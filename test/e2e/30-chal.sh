@@ -270,3 +270,26 @@ t_chal_docs()
 	grep -q '^\.SH CHALLENGES' "$LIB_REPO/acme.1" || fail "acme.1 lacks CHALLENGES"
 	grep -q '^| challenges' "$LIB_REPO/README.md" || fail "README lacks the challenges row"
 }
+
+# --standalone and --hook together: the responder answers what it can
+# (http-01), the hook only what needs it (the wildcard's dns-01), which
+# waits for a second round because its name is the base name's too.
+e2e chal_mixed pebble
+t_chal_mixed()
+{
+	local d h
+	d=$(newdir)
+	h=$(mkhook)
+	run_acme "${ACME_PB[@]}" "${ACME_SA[@]}" --hook "$h" --dns-wait 1 \
+	    --dir "$d" issue mix.example.com '*.mix.example.com' www.mix.example.com
+	expect_rc 0
+	check_live "$d" mix.example.com DNS:mix.example.com \
+	    'DNS:*.mix.example.com' DNS:www.mix.example.com
+	[ "$(calls | awk '{ print $2, $3, $4 }' | paste -sd ';')" = \
+	    "begin dns-01 mix.example.com;done dns-01 mix.example.com" ] ||
+	    fail "hook calls: $(calls | paste -sd ';')"
+	grep -qx 'dns-wait = 1' "$d/conf/mix.example.com.conf" ||
+	    fail "conf lacks dns-wait"
+	! grep -q '^challenge' "$d/conf/mix.example.com.conf" ||
+	    fail "conf names a challenge that was not asked for"
+}
