@@ -5124,7 +5124,7 @@ chal_candidates(const struct chal_ctx *c, struct chal_cand *out)
 		out[n].type = CHAL_HTTP01;
 		out[n++].how = CHAL_BY_WEBROOT;
 	}
-	if (c->standalone) {
+	if (c->standalone && (c->want < 0 || c->want == (int)chal_sa_type(c))) {
 		out[n].type = chal_sa_type(c);
 		out[n++].how = CHAL_BY_STANDALONE;
 	}

@@ -120,9 +120,10 @@ t_chal_candidates(void)
 	CHECK_STR(chal_ways(c), "tls-alpn-01/1 tls-alpn-01/2");
 	c->want = -1;
 	CHECK_STR(chal_ways(c), "http-01/1 dns-01/2 http-01/2 tls-alpn-01/2");
+	c->want = CHAL_DNS01;
+	CHECK_STR(chal_ways(c), "dns-01/2");
 	c->standalone = 0;
 	c->webroot = "/var/www";
-	c->want = CHAL_DNS01;
 	CHECK_STR(chal_ways(c), "dns-01/2");
 	c->want = CHAL_HTTP01;
 	CHECK_STR(chal_ways(c), "http-01/0 http-01/2");
