@@ -257,6 +257,33 @@ chal_has(const struct buf *der, const void *b, size_t n)
 	return 0;
 }
 
+/* openssl reads the certificate as a validator would, and its
+ * self-signature verifies. */
+static void
+chal_openssl_check(const struct buf *der)
+{
+	struct buf pem = { .max = 64 * 1024 };
+	char cmd[512], out[8192];
+
+	if (!tc_have_openssl() || tc_mkdir() < 0)
+		return;
+	CHECK_INT(pem_encode(&pem, "CERTIFICATE", der->data, der->len), 0);
+	CHECK_INT(tc_write(tc_path(0, "c.pem"), pem.data, pem.len), 0);
+	snprintf(cmd, sizeof(cmd), "openssl x509 -in %s -noout -text",
+	    tc_path(0, "c.pem"));
+	CHECK_INT(tc_run(cmd, out, sizeof(out)), 0);
+	CHECK(strstr(out, "1.3.6.1.5.5.7.1.31: critical") != NULL);
+	CHECK(strstr(out, "DNS:probe.example.com") != NULL);
+	CHECK(strstr(out, "Not After : Dec 31 23:59:59 9999 GMT") != NULL);
+	snprintf(cmd, sizeof(cmd), "openssl verify -ignore_critical "
+	    "-CAfile %s %s", tc_path(0, "c.pem"), tc_path(1, "c.pem"));
+	CHECK_INT(tc_run(cmd, out, sizeof(out)), 0);
+	if (unit_failed)
+		fprintf(stderr, "    %s\n", out);
+	buf_free(&pem);
+	tc_rmdir();
+}
+
 static void
 t_alpn_cert(void)
 {
@@ -285,6 +312,7 @@ t_alpn_cert(void)
 	CHECK_STR(xi->san[0].value, "probe.example.com");
 	CHECK_INT(x509_key_matches(der.data, der.len, &k), 1);
 	CHECK(chal_has(&der, ext, sizeof(ext)));	/* critical, digest */
+	chal_openssl_check(&der);
 	buf_free(&der);
 	der.max = 16 * 1024;
 	CHECK_INT(ident_parse("::1", &id), 0);
