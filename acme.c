@@ -5462,7 +5462,9 @@ req_directory(struct acme *a)
 	    "directory", 0)) < 0)
 		goto out;
 	if ((meta = json_get(j, 0, "meta")) >= 0) {
-		req_get_url(j, meta, "termsOfService", a->dir.terms, "meta", 0);
+		if (req_get_url(j, meta, "termsOfService", a->dir.terms,
+		    "meta", 0) < 0)
+			err_clear();	/* optional (Pebble's is data:) */
 		a->dir.eab_required = json_bool(j, json_get(j, meta,
 		    "externalAccountRequired")) == 1;
 	}

@@ -293,3 +293,39 @@ t_chal_mixed()
 	! grep -q '^challenge' "$d/conf/mix.example.com.conf" ||
 	    fail "conf names a challenge that was not asked for"
 }
+
+# A hook that says yes but puts nothing in place: the server's problem
+# is the one error line, and 'failed' is called.
+e2e chal_hook_lies pebble
+t_chal_hook_lies()
+{
+	local d h
+	d=$(newdir)
+	h=$(mkhook HOOK_LIE=1)
+	run_acme "${ACME_PB[@]}" --hook "$h" --challenge dns-01 --dir "$d" \
+	    issue lies.example.com
+	expect_rc 1
+	expect_one_error_line
+	grep -q 'lies.example.com: challenge failed' "$T/stderr" ||
+	    fail "error does not name the failed challenge: $(first_err)"
+	[ "$(calls | awk '{ print $2, $3 }' | paste -sd ';')" = \
+	    "begin dns-01;failed dns-01" ] ||
+	    fail "hook calls: $(calls | paste -sd ';')"
+	[ ! -e "$d/live/lies.example.com" ] || fail "live/lies.example.com exists"
+}
+
+# A built-in responder Pebble cannot reach (wrong port): the one error
+# line is the server's verdict on the challenge, not some earlier,
+# harmless note (Pebble's data: termsOfService once leaked through).
+e2e chal_standalone_unreachable pebble
+t_chal_standalone_unreachable()
+{
+	local d
+	d=$(newdir)
+	run_acme "${ACME_PB[@]}" --standalone --http-port "$(free_ports 1)" \
+	    --bind 127.0.0.1 --dir "$d" issue unreach.example.com
+	expect_rc 1
+	expect_one_error_line
+	grep -q 'unreach.example.com: challenge failed' "$T/stderr" ||
+	    fail "error does not name the failed challenge: $(first_err)"
+}

@@ -16,6 +16,7 @@
 #   HOOK_DECLINE   types to decline on begin ("dns-01 http-01")
 #   HOOK_SLEEP     seconds to sleep on begin (timeout tests); HOOK_PIDS
 #                  gets this shell's and the sleep's pid
+#   HOOK_LIE       1: say yes to begin and do nothing
 
 METHOD=$1 TYPE=$2 IDENT=$3 TOKEN=$4 AUTH=$5
 
@@ -35,6 +36,7 @@ txt() # PATH JSON
 case $METHOD in
 begin)
 	case " ${HOOK_DECLINE:-} " in *" $TYPE "*) exit 1 ;; esac
+	[ "${HOOK_LIE:-}" = 1 ] && exit 0
 	if [ -n "${HOOK_SLEEP:-}" ]; then
 		sleep "$HOOK_SLEEP" &
 		echo "$$ $!" >"${HOOK_PIDS:-/dev/null}"
