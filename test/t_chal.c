@@ -144,7 +144,7 @@ static void
 t_hook_run(void)
 {
 	static const char *const env[] = { "PATH=/usr/bin:/bin", "X=1", NULL };
-	char prog[256], out[256], line[512];
+	char prog[256], out[256], line[1024];
 	const char *argv[7];
 	const char *dir = chal_tmpdir();
 	FILE *f;
