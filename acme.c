@@ -4404,7 +4404,6 @@ struct chal_ctx {
 	char		 hook[PATH_LEN_MAX]; /* absolute path; "" = none */
 	int		 hook_timeout;	/* seconds */
 	int		 dns_wait;	/* seconds after dns-01 begins */
-	struct chal_answer answers[IDENT_MAX];
 	size_t		 nanswers;
 	size_t		 round;		/* answers[round..] are this round's */
 	pid_t		 responder;	/* standalone child, or -1 */
@@ -4413,12 +4412,18 @@ struct chal_ctx {
 	int		 made_ac;	/* we created acme-challenge */
 	struct key	 tls_key;	/* owned: tls-alpn-01 certificates */
 	struct buf	 tls_certs[IDENT_MAX]; /* owned DER, by answer */
+	struct chal_answer answers[IDENT_MAX]; /* last: see chal_init */
 };
 
+/*
+ * Everything but answers[] is cleared: an entry is written whole before
+ * nanswers counts it, and leaving the 100 KB alone keeps the pages of a
+ * fresh calloc() untouched (peak RSS).
+ */
 static void
 chal_init(struct chal_ctx *c)
 {
-	memset(c, 0, sizeof(*c));
+	memset(c, 0, offsetof(struct chal_ctx, answers));
 	c->responder = -1;
 	c->ctl = -1;
 	c->want = -1;
@@ -4563,8 +4568,7 @@ chal_lookup(const struct chal_ctx *c, const char *req)
 		return NULL;
 	n = (size_t)(end - p);
 	for (i = 0; i < c->nanswers; i++)
-		if (c->answers[i].type == CHAL_HTTP01 &&
-		    strlen(c->answers[i].token) == n &&
+		if (strlen(c->answers[i].token) == n &&
 		    memcmp(c->answers[i].token, p, n) == 0)
 			return c->answers[i].keyauth;
 	return NULL;
