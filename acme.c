@@ -106,6 +106,11 @@
 #define BACKUP_DEPTH	3		/* sets kept in backup/NAME (DESIGN) */
 #define BACKDATE_MAX	(7 * 86400)	/* --backdate: CAs backdate by hours */
 #define META_MAX	(64 * 1024)	/* one meta.txt: IDENT_MAX names fit */
+#define HOOK_TIMEOUT	300		/* seconds a challenge hook may run by
+					   default: DNS APIs can be slow */
+#define HOOK_TIMEOUT_MAX 3600		/* the most --hook-timeout may ask */
+#define HOOK_KILL_GRACE	2		/* seconds from SIGTERM to SIGKILL */
+#define DNS_WAIT_MAX	3600		/* the most --dns-wait may ask */
 
 /* ==== 2. Types and tables ==== */
 
@@ -342,7 +347,28 @@ ident_dns_check(const char *s, char *dst, size_t cap)
 	return 0;
 }
 
-/* Parse an identifier: an IPv4 or IPv6 literal, else a DNS name. */
+/*
+ * RFC 8555 7.1.3: a wildcard is "*." and a DNS name, the '*' alone as
+ * the leftmost label ("*.example.com"). Lowercases into dst.
+ */
+static int
+ident_wildcard_check(const char *s, char *dst, size_t cap)
+{
+	if (strncmp(s, "*.", 2) != 0 || strlen(s) > IDENT_LEN_MAX || cap < 3)
+		return -1;
+	memcpy(dst, "*.", 2);
+	return ident_dns_check(s + 2, dst + 2, cap - 2);
+}
+
+/* A wildcard identifier, which only dns-01 can validate. */
+static int
+ident_is_wildcard(const struct ident *id)
+{
+	return id->type == IDENT_DNS && id->value[0] == '*';
+}
+
+/* Parse an identifier: an IPv4 or IPv6 literal, else a DNS name, which
+ * may be a wildcard. */
 static int
 ident_parse(const char *s, struct ident *id)
 {
@@ -355,7 +381,8 @@ ident_parse(const char *s, struct ident *id)
 		id->iplen = 16;
 	} else {
 		id->type = IDENT_DNS;
-		if (ident_dns_check(s, id->value, sizeof(id->value)) < 0)
+		if (ident_wildcard_check(s, id->value, sizeof(id->value)) < 0 &&
+		    ident_dns_check(s, id->value, sizeof(id->value)) < 0)
 			return err_set(ACME_ERR_USAGE,
 			    "'%.80s' is not a DNS name or IP address", s);
 		return 0;
@@ -1756,7 +1783,7 @@ rng_init(void)
 }
 
 /* n random bytes into dst; seeds the DRBG on first use. */
-static ACME_UNUSED int
+static int
 rng_bytes(void *dst, size_t n)
 {
 	int rc;
@@ -3089,6 +3116,132 @@ csr_build(struct buf *der, const struct key *k, const struct ident *ids,
 	free(info);
 	return rc;
 }
+
+/* ---- tls-alpn-01 validation certificate (RFC 8737 3) ---- */
+
+/* RFC 8737 6.1: id-pe-acmeIdentifier (1.3.6.1.5.5.7.1.31). */
+static const unsigned char der_oid_acme_id[] = { 0x06, 0x08,
+	0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x01, 0x1f };
+/* RFC 5280 4.1.2.5: UTCTime 1970-01-01 to GeneralizedTime 9999-12-31
+ * ("no well-defined expiration"): the device clock is never read. */
+static const unsigned char der_validity_always[] = { 0x30, 0x20,
+	0x17, 0x0d, '7', '0', '0', '1', '0', '1', '0', '0', '0', '0', '0', '0',
+	'Z',
+	0x18, 0x0f, '9', '9', '9', '9', '1', '2', '3', '1', '2', '3', '5', '9',
+	'5', '9', 'Z' };
+/* RFC 5280 4.1.2.1: [0] EXPLICIT Version v3(2). */
+static const unsigned char der_version_v3[] = { 0xa0, 0x03, 0x02, 0x01, 0x02 };
+#define DER_ALPN_CN	"acme tls-alpn-01 challenge"
+
+/*
+ * RFC 8737 3:
+ *   Extension ::= SEQUENCE {
+ *       extnID      id-pe-acmeIdentifier,
+ *       critical    TRUE,
+ *       extnValue   OCTET STRING }  -- DER of Authorization
+ *   Authorization ::= OCTET STRING (SIZE (32))  -- SHA-256(keyAuthorization)
+ */
+static size_t
+der_acme_id_ext(unsigned char *dst, const unsigned char digest[32])
+{
+	static const unsigned char critical[] = { DER_BOOLEAN, 0x01, 0xff };
+	size_t inner = der_put(NULL, DER_OCTET_STRING, digest, 32), body, h;
+
+	body = sizeof(der_oid_acme_id) + sizeof(critical) +
+	    der_header(NULL, DER_OCTET_STRING, inner) + inner;
+	h = der_header(dst, DER_SEQUENCE, body);
+	h += der_raw(der_at(dst, h), der_oid_acme_id, sizeof(der_oid_acme_id));
+	h += der_raw(der_at(dst, h), critical, sizeof(critical));
+	h += der_header(der_at(dst, h), DER_OCTET_STRING, inner);
+	return h + der_put(der_at(dst, h), DER_OCTET_STRING, digest, 32);
+}
+
+/* extensions [3] EXPLICIT Extensions: the SAN (the one identifier, as
+ * RFC 8737 3 and RFC 8738 6 ask) and the critical acmeIdentifier. */
+static size_t
+der_alpn_exts(unsigned char *dst, const struct ident *id,
+    const unsigned char digest[32])
+{
+	size_t body, h;
+
+	body = der_san_ext(NULL, id, 1) + der_acme_id_ext(NULL, digest);
+	h = der_header(dst, DER_CTX_CONS(3), der_header(NULL, DER_SEQUENCE,
+	    body) + body);
+	h += der_header(der_at(dst, h), DER_SEQUENCE, body);
+	h += der_san_ext(der_at(dst, h), id, 1);
+	return h + der_acme_id_ext(der_at(dst, h), digest);
+}
+
+/*
+ * RFC 5280 4.1:
+ *   TBSCertificate ::= SEQUENCE {
+ *       version         [0]  EXPLICIT Version DEFAULT v1,
+ *       serialNumber         CertificateSerialNumber,
+ *       signature            AlgorithmIdentifier,
+ *       issuer               Name,
+ *       validity             Validity,
+ *       subject              Name,
+ *       subjectPublicKeyInfo SubjectPublicKeyInfo,
+ *       extensions      [3]  EXPLICIT Extensions OPTIONAL }
+ * Self-signed: issuer = subject = CN DER_ALPN_CN.
+ */
+static size_t
+der_alpn_tbs(unsigned char *dst, const struct key *k, const struct ident *id,
+    const unsigned char digest[32], const unsigned char serial[16])
+{
+	const struct der_key_algs *a = &der_key_algs[k->type];
+	size_t body, h;
+
+	body = sizeof(der_version_v3) + der_uint(NULL, serial, 16) +
+	    a->sig_len + 2 * der_name_cn(NULL, DER_ALPN_CN) +
+	    sizeof(der_validity_always) + der_spki(NULL, k) +
+	    der_alpn_exts(NULL, id, digest);
+	h = der_header(dst, DER_SEQUENCE, body);
+	h += der_raw(der_at(dst, h), der_version_v3, sizeof(der_version_v3));
+	h += der_uint(der_at(dst, h), serial, 16);
+	h += der_raw(der_at(dst, h), a->sig, a->sig_len);
+	h += der_name_cn(der_at(dst, h), DER_ALPN_CN);
+	h += der_raw(der_at(dst, h), der_validity_always,
+	    sizeof(der_validity_always));
+	h += der_name_cn(der_at(dst, h), DER_ALPN_CN);
+	h += der_spki(der_at(dst, h), k);
+	return h + der_alpn_exts(der_at(dst, h), id, digest);
+}
+
+/*
+ * Append to der the self-signed certificate a tls-alpn-01 responder
+ * shows for identifier id (a DNS name or an IP address, never a
+ * wildcard): Certificate ::= SEQUENCE { tbsCertificate,
+ * signatureAlgorithm, signatureValue BIT STRING }, the same shape as a
+ * CSR, so csr_assemble() writes it. digest = SHA-256(keyAuthorization).
+ */
+static int
+der_alpn_cert(struct buf *der, const struct key *k, const struct ident *id,
+    const unsigned char digest[32])
+{
+	unsigned char *tbs, sig[KEY_SIG_MAX], serial[16];
+	size_t tlen, start = der->len;
+	int rc;
+
+	if (!k->set || ident_is_wildcard(id))
+		return err_set(ACME_ERR_USAGE, "tls-alpn-01: no key or a "
+		    "wildcard");
+	if ((rc = rng_bytes(serial, sizeof(serial))) < 0)
+		return rc;
+	serial[0] = (serial[0] & 0x7f) | 0x01;	/* positive, 16 octets */
+	tlen = der_alpn_tbs(NULL, k, id, digest, serial);
+	if ((tbs = malloc(tlen)) == NULL)
+		return err_set(ACME_ERR_NOMEM, "out of memory");
+	der_alpn_tbs(tbs, k, id, digest, serial);
+	if ((rc = key_sign_der(k, tbs, tlen, sig, sizeof(sig))) >= 0)
+		rc = csr_assemble(der, tbs, tlen, &der_key_algs[k->type], sig,
+		    (size_t)rc);
+	if (rc < 0)
+		buf_rewind(der, start);
+	free(tbs);
+	return rc < 0 ? rc : 0;
+}
+
 /* ==== 9. X.509 reading ==== */
 
 /*
@@ -4802,32 +4955,72 @@ static const char *const chal_type_names[CHAL_TYPE_MAX] = {
 	[CHAL_TLSALPN01] = "tls-alpn-01",
 };
 
-/* A challenge we answer: token and key authorization (RFC 8555 8.1). */
-struct chal_answer {
-	char	token[TOKEN_MAX + 1];
-	char	keyauth[KEYAUTH_MAX];
+/* Who puts an answer in place. */
+enum chal_how {
+	CHAL_BY_WEBROOT,	/* a file below --webroot (http-01) */
+	CHAL_BY_STANDALONE,	/* our responder child (http-01, tls-alpn-01) */
+	CHAL_BY_HOOK,		/* the --hook program (any type) */
+	CHAL_HOW_MAX
 };
 
-/* How http-01 challenges are answered for one order. */
+/* A challenge we answer (RFC 8555 8.1): token and key authorization. */
+struct chal_answer {
+	enum chal_type	 type;
+	enum chal_how	 how;
+	struct ident	 id;		/* the authorization's identifier:
+					   no "*." (RFC 8555 7.1.4) */
+	char		 token[TOKEN_MAX + 1];
+	char		 keyauth[KEYAUTH_MAX];	/* token.thumbprint */
+	char		 digest[THUMBPRINT_LEN + 1]; /* base64url(SHA-256(
+					   keyauth)): dns-01 TXT value */
+	unsigned char	 sha[32];	/* SHA-256(keyauth): tls-alpn-01 */
+	int		 placed;	/* webroot file written */
+	int		 begun;		/* hook said yes: done/failed owed */
+	int		 valid;		/* its authorization became valid */
+};
+
+/* How the challenges of one order are answered. */
 struct chal_ctx {
 	const char	*webroot;	/* borrowed; NULL unless --webroot */
 	int		 standalone;
 	const char	*bind;		/* borrowed; NULL = every address */
 	int		 http_port;
-	struct chal_answer answers[IDENT_MAX];
+	int		 tls_port;
+	int		 want;		/* --challenge: enum chal_type or -1 */
+	char		 hook[PATH_LEN_MAX]; /* absolute path; "" = none */
+	int		 hook_timeout;	/* seconds */
+	int		 dns_wait;	/* seconds after dns-01 begins */
 	size_t		 nanswers;
+	size_t		 round;		/* answers[round..] are this round's */
 	pid_t		 responder;	/* standalone child, or -1 */
 	int		 ctl;		/* closing it stops the child */
 	int		 made_wk;	/* we created .well-known */
 	int		 made_ac;	/* we created acme-challenge */
+	struct key	 tls_key;	/* owned: tls-alpn-01 certificates */
+	struct buf	 tls_certs[IDENT_MAX]; /* owned DER, by answer */
+	struct chal_answer answers[IDENT_MAX]; /* last: see chal_init */
 };
 
+/*
+ * Everything but answers[] is cleared: an entry is written whole before
+ * nanswers counts it, and leaving the 100 KB alone keeps the pages of a
+ * fresh calloc() untouched (peak RSS).
+ */
 static void
 chal_init(struct chal_ctx *c)
 {
-	memset(c, 0, sizeof(*c));
+	memset(c, 0, offsetof(struct chal_ctx, answers));
 	c->responder = -1;
 	c->ctl = -1;
+	c->want = -1;
+	c->hook_timeout = HOOK_TIMEOUT;
+}
+
+/* The type the standalone responder answers: tls-alpn-01 on request. */
+static enum chal_type
+chal_sa_type(const struct chal_ctx *c)
+{
+	return c->want == CHAL_TLSALPN01 ? CHAL_TLSALPN01 : CHAL_HTTP01;
 }
 
 /* Open WEBROOT/.well-known/acme-challenge, creating what is missing. */
@@ -4866,11 +5059,15 @@ chal_webroot_put(struct chal_ctx *c)
 	if ((ac = chal_webroot_dir(c)) < 0)
 		return ac;
 	for (i = 0; i < c->nanswers && rc == 0; i++) {
+		if (c->answers[i].how != CHAL_BY_WEBROOT ||
+		    c->answers[i].placed)
+			continue;
 		rc = store_write(ac, c->answers[i].token, c->answers[i].keyauth,
 		    strlen(c->answers[i].keyauth), 0644);
 		if (rc < 0)
 			rc = err_wrap(ACME_ERR_CHALLENGE, "--webroot %s",
 			    c->webroot);
+		c->answers[i].placed = rc == 0;
 	}
 	close(ac);
 	return rc;
@@ -4884,9 +5081,12 @@ chal_webroot_clean(struct chal_ctx *c)
 	size_t i;
 
 	for (i = 0; i < c->nanswers; i++) {
+		if (!c->answers[i].placed)
+			continue;
 		snprintf(path, sizeof(path), "%s/" CHAL_WK_DIR "/" CHAL_AC_DIR
 		    "/%s", c->webroot, c->answers[i].token);
 		unlink(path);
+		c->answers[i].placed = 0;
 	}
 	snprintf(path, sizeof(path), "%s/" CHAL_WK_DIR "/" CHAL_AC_DIR,
 	    c->webroot);
@@ -4991,9 +5191,238 @@ chal_serve_one(const struct chal_ctx *c, int fd)
 	send(fd, resp, (size_t)n, MSG_NOSIGNAL);
 }
 
+/* ---- tls-alpn-01 responder (RFC 8737, RFC 8738 6) ---- */
+
+#define CHAL_ALPN_PROTO	"acme-tls/1"	/* RFC 8737 6.2 */
+#define CHAL_REVERSE_MAX 80		/* 32 nibbles "x." + "ip6.arpa" */
+#define CHAL_CERT_MAX	(16 * 1024)	/* one validation certificate: ~500 B */
+
+/* A socket with a deadline for one whole TLS exchange. */
+struct chal_sock {
+	int	fd;
+	int64_t	deadline;		/* clock_mono() */
+};
+
+static int
+chal_sock_read(void *ctx, unsigned char *buf, size_t len)
+{
+	struct chal_sock *s = ctx;
+	ssize_t n;
+
+	do {
+		if (clock_mono() > s->deadline)
+			return -1;
+		n = recv(s->fd, buf, len, 0);
+	} while (n < 0 && errno == EINTR);
+	return n <= 0 ? -1 : (int)n;
+}
+
+static int
+chal_sock_write(void *ctx, const unsigned char *buf, size_t len)
+{
+	struct chal_sock *s = ctx;
+	ssize_t n;
+
+	do {
+		if (clock_mono() > s->deadline)
+			return -1;
+		n = send(s->fd, buf, len, MSG_NOSIGNAL);
+	} while (n < 0 && errno == EINTR);
+	return n <= 0 ? -1 : (int)n;
+}
+
+/* RFC 8738 6: the SNI of an IP identifier is its reverse-mapping name
+ * (RFC 1035 3.5 in-addr.arpa, RFC 3596 2.5 ip6.arpa). */
+static void
+chal_reverse_name(const struct ident *id, char *out, size_t cap)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i, n = 0;
+
+	if (id->iplen == 4) {
+		snprintf(out, cap, "%u.%u.%u.%u.in-addr.arpa", id->ip[3],
+		    id->ip[2], id->ip[1], id->ip[0]);
+		return;
+	}
+	for (i = id->iplen; i-- > 0 && n + 5 < cap; ) {
+		out[n++] = hex[id->ip[i] & 0x0f];
+		out[n++] = '.';
+		out[n++] = hex[id->ip[i] >> 4];
+		out[n++] = '.';
+	}
+	snprintf(out + n, cap - n, "ip6.arpa");
+}
+
+/* The tls-alpn-01 answer for an SNI name (a trailing dot allowed), or -1. */
+static int
+chal_tls_match(const struct chal_ctx *c, const char *sni)
+{
+	char rev[CHAL_REVERSE_MAX];
+	const char *want;
+	size_t i, n = strlen(sni);
+
+	if (n > 0 && sni[n - 1] == '.')
+		n--;
+	for (i = 0; i < c->nanswers && n > 0; i++) {
+		if (c->answers[i].type != CHAL_TLSALPN01 ||
+		    c->answers[i].how != CHAL_BY_STANDALONE ||
+		    c->tls_certs[i].len == 0)
+			continue;
+		want = c->answers[i].id.value;
+		if (c->answers[i].id.type == IDENT_IP) {
+			chal_reverse_name(&c->answers[i].id, rev, sizeof(rev));
+			want = rev;
+		}
+		if (strlen(want) == n && strncasecmp(want, sni, n) == 0)
+			return (int)i;
+	}
+	return -1;
+}
+
+/*
+ * A server policy that picks the certificate by SNI, then lets BearSSL's
+ * single-EC policy (a copy of the one br_ssl_server_init_minf2g set up)
+ * choose the suite and sign. vtable must stay the first member.
+ */
+struct chal_tls_policy {
+	const br_ssl_server_policy_class *vtable;
+	br_ssl_server_policy_ec_context	 inner;
+	const struct chal_ctx		*c;	/* borrowed */
+	br_x509_certificate		 cert;	/* points into c */
+};
+
+static int
+chal_tls_choose(const br_ssl_server_policy_class **pctx,
+    const br_ssl_server_context *cc, br_ssl_server_choices *choices)
+{
+	struct chal_tls_policy *p = (struct chal_tls_policy *)(void *)pctx;
+	const char *sni = br_ssl_engine_get_server_name(&cc->eng);
+	int i = chal_tls_match(p->c, sni);
+
+	if (i < 0)
+		return 0;
+	p->cert.data = p->c->tls_certs[i].data;
+	p->cert.data_len = p->c->tls_certs[i].len;
+	p->inner.chain = &p->cert;
+	p->inner.chain_len = 1;
+	return p->inner.vtable->choose(&p->inner.vtable, cc, choices);
+}
+
+static uint32_t
+chal_tls_keyx(const br_ssl_server_policy_class **pctx, unsigned char *data,
+    size_t *len)
+{
+	struct chal_tls_policy *p = (struct chal_tls_policy *)(void *)pctx;
+
+	return p->inner.vtable->do_keyx(&p->inner.vtable, data, len);
+}
+
+static size_t
+chal_tls_sign(const br_ssl_server_policy_class **pctx, unsigned algo_id,
+    unsigned char *data, size_t hv_len, size_t len)
+{
+	struct chal_tls_policy *p = (struct chal_tls_policy *)(void *)pctx;
+
+	return p->inner.vtable->do_sign(&p->inner.vtable, algo_id, data,
+	    hv_len, len);
+}
+
+static const br_ssl_server_policy_class chal_tls_policy_class = {
+	sizeof(struct chal_tls_policy), chal_tls_choose, chal_tls_keyx,
+	chal_tls_sign
+};
+
+/*
+ * br_ssl_server_init_minf2g() with the EC code the client side already
+ * links (br_ec_get_default) instead of br_ec_all_m15: TLS 1.2,
+ * ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, which every validator offers.
+ */
+static void
+chal_tls_init(br_ssl_server_context *sc, const br_ec_private_key *sk)
+{
+	static const uint16_t suites[] = {
+		BR_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256
+	};
+
+	br_ssl_server_zero(sc);
+	br_ssl_engine_set_versions(&sc->eng, BR_TLS12, BR_TLS12);
+	br_ssl_engine_set_suites(&sc->eng, suites, 1);
+	br_ssl_engine_set_ec(&sc->eng, br_ec_get_default());
+	br_ssl_server_set_single_ec(sc, NULL, 0, sk, BR_KEYTYPE_SIGN, 0,
+	    br_ec_get_default(), br_ecdsa_i31_sign_asn1);
+	br_ssl_engine_set_hash(&sc->eng, br_sha256_ID, &br_sha256_vtable);
+	br_ssl_engine_set_prf_sha256(&sc->eng, &br_tls12_sha256_prf);
+	br_ssl_engine_set_default_aes_gcm(&sc->eng);
+}
+
+/*
+ * Answer one tls-alpn-01 connection (RFC 8737 3): TLS 1.2, ECDHE-ECDSA,
+ * ALPN acme-tls/1 required, the certificate for the SNI name. The
+ * validator closes after the handshake; nothing else is sent.
+ */
+static void
+chal_tls_serve_one(const struct chal_ctx *c, int fd)
+{
+	static br_ssl_server_context sc;
+	static unsigned char iobuf[BR_SSL_BUFSIZE_BIDI];
+	static const char *protos[] = { CHAL_ALPN_PROTO };
+	struct timeval tv = { CHAL_IO_TIMEOUT, 0 };
+	struct chal_sock sk = { fd, clock_mono() + CHAL_IO_TIMEOUT };
+	struct chal_tls_policy pol;
+	br_sslio_context io;
+	unsigned char seed[32], b;
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (rng_sys(seed, sizeof(seed)) < 0)
+		return;
+	chal_tls_init(&sc, &c->tls_key.u.ec.sk);
+	memset(&pol, 0, sizeof(pol));
+	pol.vtable = &chal_tls_policy_class;
+	pol.inner = sc.chain_handler.single_ec;
+	pol.c = c;
+	sc.policy_vtable = &pol.vtable;
+	br_ssl_engine_set_protocol_names(&sc.eng, protos, 1);
+	br_ssl_engine_add_flags(&sc.eng, BR_OPT_FAIL_ON_ALPN_MISMATCH);
+	br_ssl_engine_inject_entropy(&sc.eng, seed, sizeof(seed));
+	wipe(seed, sizeof(seed));
+	br_ssl_engine_set_buffer(&sc.eng, iobuf, sizeof(iobuf), 1);
+	if (br_ssl_server_reset(&sc) == 0)
+		return;
+	br_sslio_init(&io, &sc.eng, chal_sock_read, &sk, chal_sock_write, &sk);
+	br_sslio_read(&io, &b, 1);	/* the handshake, then the close */
+}
+
+/* Certificates for the tls-alpn-01 answers, all under one fresh key. */
+static int
+chal_tls_certs(struct chal_ctx *c)
+{
+	size_t i;
+	int rc;
+
+	if (!c->tls_key.set && (rc = key_generate(&c->tls_key, KEY_EC256)) < 0)
+		return rc;
+	for (i = 0; i < c->nanswers; i++) {
+		if (c->answers[i].type != CHAL_TLSALPN01 ||
+		    c->answers[i].how != CHAL_BY_STANDALONE ||
+		    c->tls_certs[i].len > 0)
+			continue;
+		c->tls_certs[i].max = CHAL_CERT_MAX;
+		if ((rc = der_alpn_cert(&c->tls_certs[i], &c->tls_key,
+		    &c->answers[i].id, c->answers[i].sha)) < 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* ---- standalone responders ---- */
+
+typedef void chal_serve_fn(const struct chal_ctx *, int);
+
 /* The responder child: serve until the control pipe closes. */
 static void
-chal_responder(const struct chal_ctx *c, int lfd, int ctl)
+chal_responder(const struct chal_ctx *c, int lfd, int ctl,
+    chal_serve_fn *serve)
 {
 	struct pollfd p[2];
 	int fd;
@@ -5012,18 +5441,21 @@ chal_responder(const struct chal_ctx *c, int lfd, int ctl)
 			continue;
 		if ((fd = accept(lfd, NULL, NULL)) < 0)
 			continue;
-		chal_serve_one(c, fd);
+		serve(c, fd);
 		close(fd);
 	}
 	_exit(0);
 }
 
+/* Start the responder for chal_sa_type() with every answer so far. */
 static int
 chal_standalone_start(struct chal_ctx *c)
 {
-	int lfd, pfd[2];
+	int tls = chal_sa_type(c) == CHAL_TLSALPN01, lfd, pfd[2], rc;
 
-	if ((lfd = chal_listen(c->bind, c->http_port)) < 0)
+	if (tls && (rc = chal_tls_certs(c)) < 0)
+		return rc;
+	if ((lfd = chal_listen(c->bind, tls ? c->tls_port : c->http_port)) < 0)
 		return lfd;
 	if (pipe2(pfd, O_CLOEXEC) < 0) {
 		close(lfd);
@@ -5040,7 +5472,8 @@ chal_standalone_start(struct chal_ctx *c)
 	}
 	if (c->responder == 0) {
 		close(pfd[1]);
-		chal_responder(c, lfd, pfd[0]);
+		chal_responder(c, lfd, pfd[0], tls ? chal_tls_serve_one :
+		    chal_serve_one);
 	}
 	close(lfd);
 	close(pfd[0]);
@@ -5048,26 +5481,9 @@ chal_standalone_start(struct chal_ctx *c)
 	return 0;
 }
 
-/* Put every answer in place (files or the responder). */
-static int
-chal_setup(struct chal_ctx *c)
-{
-	if (c->nanswers == 0)
-		return 0;
-	if (c->webroot != NULL)
-		return chal_webroot_put(c);
-	if (c->standalone)
-		return chal_standalone_start(c);
-	return err_set(ACME_ERR_USAGE, "http-01 needs --webroot DIR or "
-	    "--standalone");
-}
-
-/* Undo chal_setup, success or failure; safe to call more than once. */
 static void
-chal_cleanup(struct chal_ctx *c)
+chal_standalone_stop(struct chal_ctx *c)
 {
-	if (c->webroot != NULL && c->nanswers > 0)
-		chal_webroot_clean(c);
 	if (c->responder > 0) {
 		close(c->ctl);
 		kill(c->responder, SIGTERM);
@@ -5076,7 +5492,323 @@ chal_cleanup(struct chal_ctx *c)
 	}
 	c->responder = -1;
 	c->ctl = -1;
+}
+
+/* ---- hooks ---- */
+
+#define HOOK_FDS_CLOSED	1024	/* fds above 2 the hook never inherits */
+
+/* The child side of hook_run(): never returns. */
+static void
+hook_child(const char *const *argv, const char *const *env, int ep)
+{
+	char *const *av, *const *ev;
+	int fd, e;
+
+	setpgid(0, 0);
+	signal(SIGPIPE, SIG_DFL);
+	if ((fd = open("/dev/null", O_RDONLY)) >= 0 && fd != 0) {
+		dup2(fd, 0);
+		close(fd);
+	}
+	dup2(2, 1);		/* stdout is for our result lines */
+	for (fd = 3; fd < HOOK_FDS_CLOSED; fd++)
+		if (fd != ep)
+			close(fd);
+	memcpy(&av, &argv, sizeof(av));	/* execve's historic prototype */
+	memcpy(&ev, &env, sizeof(ev));
+	execve(argv[0], av, ev);
+	e = errno;
+	if (write(ep, &e, sizeof(e)) < 0)
+		_exit(126);
+	_exit(127);
+}
+
+#define HOOK_TICKS	50		/* waitpid polls per second */
+
+/* Stop a hook that ran out of time: its whole process group. */
+static void
+hook_kill(pid_t pid)
+{
+	struct timespec ts = { 0, 1000 * 1000 * 1000 / HOOK_TICKS };
+	long ticks = 0;
+
+	kill(-pid, SIGTERM);
+	while (waitpid(pid, NULL, WNOHANG) == 0 &&
+	    ticks++ < HOOK_KILL_GRACE * HOOK_TICKS)
+		nanosleep(&ts, NULL);
+	kill(-pid, SIGKILL);
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+}
+
+/* Wait for pid for up to timeout seconds; its exit status or < 0. */
+static int
+hook_wait(const char *prog, pid_t pid, int timeout)
+{
+	struct timespec ts = { 0, 1000 * 1000 * 1000 / HOOK_TICKS };
+	long ticks = 0;
+	pid_t r;
+	int st;
+
+	while ((r = waitpid(pid, &st, WNOHANG)) != pid) {
+		if (r < 0 && errno != EINTR)
+			return err_set(ACME_ERR_CHALLENGE, "%s: %s", prog,
+			    strerror(errno));
+		if (ticks++ >= (long)timeout * HOOK_TICKS) {
+			hook_kill(pid);
+			return err_set(ACME_ERR_CHALLENGE, "%s did not finish "
+			    "within %d s and was stopped", prog, timeout);
+		}
+		nanosleep(&ts, NULL);
+	}
+	if (WIFEXITED(st))
+		return WEXITSTATUS(st);
+	return err_set(ACME_ERR_CHALLENGE, "%s was killed by signal %d", prog,
+	    WTERMSIG(st));
+}
+
+/*
+ * Run argv[0] (a path: execve, no shell, no PATH search) with exactly
+ * the environment env, stdin /dev/null, its stdout on our stderr, in a
+ * process group of its own, for at most timeout seconds; then the group
+ * gets SIGTERM, and SIGKILL HOOK_KILL_GRACE seconds later. Returns the
+ * exit status (0..255), or a negative acme_error when it could not be
+ * started, ran out of time or died of a signal.
+ */
+static int
+hook_run(const char *const *argv, const char *const *env, int timeout)
+{
+	int ep[2], e = 0;
+	ssize_t n;
+	pid_t pid;
+
+	if (pipe2(ep, O_CLOEXEC) < 0)
+		return err_set(ACME_ERR_CHALLENGE, "pipe: %s", strerror(errno));
+	fflush(NULL);
+	if ((pid = fork()) < 0) {
+		close(ep[0]);
+		close(ep[1]);
+		return err_set(ACME_ERR_CHALLENGE, "fork: %s", strerror(errno));
+	}
+	if (pid == 0)
+		hook_child(argv, env, ep[1]);
+	close(ep[1]);
+	setpgid(pid, pid);	/* also done by the child: no race */
+	while ((n = read(ep[0], &e, sizeof(e))) < 0 && errno == EINTR)
+		;
+	close(ep[0]);
+	if (n == (ssize_t)sizeof(e)) {
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		return err_set(ACME_ERR_CHALLENGE, "%s: cannot execute: %s",
+		    argv[0], strerror(e));
+	}
+	return hook_wait(argv[0], pid, timeout);
+}
+
+/* The environment of a challenge hook: nothing secret, nothing of ours. */
+static const char *const chal_hook_env[] = {
+	"PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL
+};
+
+/*
+ * uacme's contract: PROG METHOD TYPE IDENT TOKEN AUTH, AUTH being the key
+ * authorization for http-01 and base64url(SHA-256(key authorization))
+ * for dns-01 (the TXT value, RFC 8555 8.4) and tls-alpn-01.
+ */
+static int
+chal_hook(const struct chal_ctx *c, const char *method,
+    const struct chal_answer *a)
+{
+	const char *argv[7];
+	int rc;
+
+	argv[0] = c->hook;
+	argv[1] = method;
+	argv[2] = chal_type_names[a->type];
+	argv[3] = a->id.value;
+	argv[4] = a->token;
+	argv[5] = a->type == CHAL_HTTP01 ? a->keyauth : a->digest;
+	argv[6] = NULL;
+	log_msg(LOG_LEVEL_INFO, "hook %s %s %s", method, argv[2], argv[3]);
+	if ((rc = hook_run(argv, chal_hook_env, c->hook_timeout)) < 0)
+		err_wrap(rc, "challenge hook %s %s %s", method, argv[2],
+		    argv[3]);
+	return rc;
+}
+
+/* begin: 0 the challenge is in place, 1 declined, < 0 failed (then
+ * a->begun is set: the hook still gets its 'failed' call). */
+static int
+chal_hook_begin(const struct chal_ctx *c, struct chal_answer *a)
+{
+	int rc;
+
+	err_clear();	/* no error is pending here; drop any stale one */
+	rc = chal_hook(c, "begin", a);
+
+	if (rc > 0)
+		log_msg(LOG_LEVEL_INFO, "the hook declined %s for %s (exit "
+		    "%d)", chal_type_names[a->type], a->id.value, rc);
+	a->begun = rc <= 0;
+	return rc > 0 ? 1 : rc;
+}
+
+/* done or failed for every begun challenge; keeps the recorded error. */
+static void
+chal_hook_finish(struct chal_ctx *c)
+{
+	char saved[ERR_MSG_MAX];
+	size_t i;
+
+	memcpy(saved, err_msg, sizeof(saved));
+	for (i = 0; i < c->nanswers; i++) {
+		if (!c->answers[i].begun)
+			continue;
+		c->answers[i].begun = 0;
+		err_clear();
+		if (chal_hook(c, c->answers[i].valid ? "done" : "failed",
+		    &c->answers[i]) < 0)
+			log_msg(LOG_LEVEL_INFO, "%s", err_msg);
+	}
+	memcpy(err_msg, saved, sizeof(err_msg));
+}
+
+/* ---- choosing and placing answers ---- */
+
+/* "http-01"... to enum chal_type, or -1. */
+static int
+chal_type_parse(const char *s)
+{
+	int i;
+
+	for (i = 0; i < CHAL_TYPE_MAX; i++)
+		if (strcmp(s, chal_type_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+/* One way to answer: a challenge type and who answers it. */
+struct chal_cand {
+	enum chal_type	type;
+	enum chal_how	how;
+};
+#define CHAL_CANDS_MAX	5
+
+/*
+ * The ways to try for every authorization, in order: the built-in one
+ * (--webroot: http-01; --standalone: http-01, or tls-alpn-01 when asked
+ * for), then the hook with the --challenge type, or with dns-01, http-01
+ * and tls-alpn-01 in turn. Returns how many (at most CHAL_CANDS_MAX).
+ */
+static size_t
+chal_candidates(const struct chal_ctx *c, struct chal_cand *out)
+{
+	static const enum chal_type hook_order[] = {
+		CHAL_DNS01, CHAL_HTTP01, CHAL_TLSALPN01
+	};
+	size_t n = 0, i;
+
+	if (c->webroot != NULL && (c->want < 0 || c->want == CHAL_HTTP01)) {
+		out[n].type = CHAL_HTTP01;
+		out[n++].how = CHAL_BY_WEBROOT;
+	}
+	if (c->standalone && (c->want < 0 || c->want == (int)chal_sa_type(c))) {
+		out[n].type = chal_sa_type(c);
+		out[n++].how = CHAL_BY_STANDALONE;
+	}
+	for (i = 0; c->hook[0] != '\0' && i < 3; i++)
+		if (c->want < 0 || c->want == (int)hook_order[i]) {
+			out[n].type = hook_order[i];
+			out[n++].how = CHAL_BY_HOOK;
+		}
+	return n;
+}
+
+/* RFC 8555 7.1.3: a wildcard needs dns-01; RFC 8738 7: an IP address
+ * cannot use dns-01. */
+static int
+chal_fits(enum chal_type t, const struct ident *id, int wildcard)
+{
+	if (wildcard)
+		return t == CHAL_DNS01;
+	return !(id->type == IDENT_IP && t == CHAL_DNS01);
+}
+
+/* keyauth (RFC 8555 8.1), its SHA-256 and the dns-01 digest (8.4). */
+static int
+chal_answer_keys(struct chal_answer *a, const struct key *acct)
+{
+	int rc;
+
+	if ((rc = key_authorization(acct, a->token, a->keyauth,
+	    sizeof(a->keyauth))) < 0 ||
+	    (rc = key_sha256(a->keyauth, strlen(a->keyauth), a->sha)) < 0)
+		return rc;
+	b64u_encode(a->digest, a->sha, sizeof(a->sha));
+	a->digest[THUMBPRINT_LEN] = '\0';
+	return 0;
+}
+
+/* Sleep --dns-wait seconds when this round began dns-01 challenges. */
+static void
+chal_dns_wait(const struct chal_ctx *c)
+{
+	struct timespec ts = { 0, 0 };
+	size_t i;
+
+	for (i = c->round; i < c->nanswers; i++)
+		if (c->answers[i].type == CHAL_DNS01)
+			break;
+	if (c->dns_wait <= 0 || i == c->nanswers)
+		return;
+	log_msg(LOG_LEVEL_INFO, "waiting %d s for DNS to propagate",
+	    c->dns_wait);
+	ts.tv_sec = c->dns_wait;
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+/* Put this round's built-in answers in place (the hook placed its own),
+ * then wait for DNS when asked to. */
+static int
+chal_setup(struct chal_ctx *c)
+{
+	int web = 0, sa = 0, rc = 0;
+	size_t i;
+
+	for (i = c->round; i < c->nanswers; i++) {
+		web |= c->answers[i].how == CHAL_BY_WEBROOT;
+		sa |= c->answers[i].how == CHAL_BY_STANDALONE;
+	}
+	if (web)
+		rc = chal_webroot_put(c);
+	if (rc == 0 && sa) {
+		chal_standalone_stop(c);	/* restart with every answer */
+		rc = chal_standalone_start(c);
+	}
+	if (rc == 0)
+		chal_dns_wait(c);
+	return rc;
+}
+
+/* Undo chal_setup and end every begun hook challenge, success or
+ * failure; safe to call more than once. */
+static void
+chal_cleanup(struct chal_ctx *c)
+{
+	size_t i;
+
+	chal_hook_finish(c);
+	if (c->webroot != NULL && c->nanswers > 0)
+		chal_webroot_clean(c);
+	chal_standalone_stop(c);
+	for (i = 0; i < IDENT_MAX; i++)
+		buf_free(&c->tls_certs[i]);
+	key_free(&c->tls_key);
 	c->nanswers = 0;
+	c->round = 0;
 }
 
 /* ==== 14. ACME requests ==== */
@@ -5320,7 +6052,9 @@ req_directory(struct acme *a)
 	    "directory", 0)) < 0)
 		goto out;
 	if ((meta = json_get(j, 0, "meta")) >= 0) {
-		req_get_url(j, meta, "termsOfService", a->dir.terms, "meta", 0);
+		if (req_get_url(j, meta, "termsOfService", a->dir.terms,
+		    "meta", 0) < 0)
+			err_clear();	/* optional (Pebble's is data:) */
 		a->dir.eab_required = json_bool(j, json_get(j, meta,
 		    "externalAccountRequired")) == 1;
 	}
@@ -5474,6 +6208,10 @@ struct issue {
 	struct buf	 chain_pem;		/* owned: the download */
 	struct http_resp r;			/* owned: last answer */
 	struct json	 j;			/* last parsed answer */
+	/* challenge rounds (st_authorize) */
+	unsigned char	 authz_done[IDENT_MAX];	/* valid, nothing to do */
+	size_t		 ans_of[IDENT_MAX];	/* chal.answers index of k
+						   while chal_url[k] is set */
 };
 
 enum issue_state {
@@ -5751,72 +6489,171 @@ st_new_order(struct issue *is)
 	return order_next(rc);
 }
 
-/* Find the http-01 challenge of authorization object j; 0 if none. */
+/*
+ * The authorization's identifier (RFC 8555 7.1.4), which must be one we
+ * asked for; a wildcard comes back as the base name with "wildcard":
+ * true. out gets our identifier without "*.".
+ */
 static int
-authz_http01(struct issue *is, size_t k, const char *ident)
+authz_ident(struct issue *is, struct ident *out, int *wild)
 {
-	struct chal_answer *ans;
-	int arr = json_get(&is->j, 0, "challenges"), i, n, c;
+	char type[8], value[IDENT_LEN_MAX + 1], safe[IDENT_LEN_MAX + 1];
+	int id = json_get(&is->j, 0, "identifier");
+	const struct ident *m;
+	size_t i;
 
-	n = json_array_len(&is->j, arr);
-	for (i = 0; i < n; i++) {
-		c = json_array_at(&is->j, arr, i);
-		if (!json_eq(&is->j, json_get(&is->j, c, "type"),
-		    chal_type_names[CHAL_HTTP01]))
+	json_get_str(&is->j, id, "type", type, sizeof(type));
+	json_get_str(&is->j, id, "value", value, sizeof(value));
+	*wild = json_bool(&is->j, json_get(&is->j, 0, "wildcard")) == 1;
+	for (i = 0; i < is->nids; i++) {
+		m = &is->ids[i];
+		if (strcmp(ident_type_names[m->type], type) != 0 ||
+		    ident_is_wildcard(m) != *wild ||
+		    strcmp(m->value + (*wild ? 2 : 0), value) != 0)
 			continue;
-		ans = &is->chal.answers[is->chal.nanswers];
-		if (json_get_str(&is->j, c, "token", ans->token,
-		    sizeof(ans->token)) < 0 || !b64u_is_token(ans->token))
-			return err_set(ACME_ERR_PROTO, "%s: bad challenge "
-			    "token", ident);
-		if ((is->chal_url[k] = json_strdup(&is->j, json_get(&is->j, c,
-		    "url"))) == NULL || !req_url_ok(is->chal_url[k]))
-			return err_set(ACME_ERR_PROTO, "%s: bad challenge URL",
-			    ident);
-		if (key_authorization(&is->a->key, ans->token, ans->keyauth,
-		    sizeof(ans->keyauth)) < 0)
-			return ACME_ERR_CRYPTO;
-		is->chal.nanswers++;
-		return 1;
+		*out = *m;
+		if (*wild)
+			memmove(out->value, out->value + 2, strlen(value) + 1);
+		return 0;
 	}
-	return err_set(ACME_ERR_CHALLENGE, "%s: the server offers no http-01 "
-	    "challenge", ident);
+	str_sanitize(safe, sizeof(safe), value, strlen(value));
+	return err_set(ACME_ERR_PROTO, "an authorization for '%s', which we "
+	    "did not ask for", safe);
 }
 
-/* Fetch authorization k; prepare its challenge when it is pending. */
+/* The challenge object of type t in authorization j, or -1. */
+static int
+authz_offer(const struct json *j, enum chal_type t)
+{
+	int arr = json_get(j, 0, "challenges"), i, n, c;
+
+	n = json_array_len(j, arr);
+	for (i = 0; i < n; i++) {
+		c = json_array_at(j, arr, i);
+		if (json_eq(j, json_get(j, c, "type"), chal_type_names[t]))
+			return c;
+	}
+	return -1;
+}
+
+/* Another answer of this round is for the same name: a hook may keep
+ * one TXT record per name (uacme answers one at a time), so wait. */
+static int
+authz_busy(const struct issue *is, const struct ident *id)
+{
+	size_t i;
+
+	for (i = is->chal.round; i < is->chal.nanswers; i++)
+		if (strcmp(is->chal.answers[i].id.value, id->value) == 0)
+			return 1;
+	return 0;
+}
+
+/* Try way w for authorization k with challenge object c: 0 taken,
+ * 1 the hook declined, < 0 error. */
+static int
+authz_take(struct issue *is, size_t k, const struct ident *id, int c,
+    const struct chal_cand *w)
+{
+	struct chal_answer *a = &is->chal.answers[is->chal.nanswers];
+	int rc;
+
+	memset(a, 0, sizeof(*a));
+	a->type = w->type;
+	a->how = w->how;
+	a->id = *id;
+	if (json_get_str(&is->j, c, "token", a->token, sizeof(a->token)) < 0 ||
+	    !b64u_is_token(a->token))
+		return err_set(ACME_ERR_PROTO, "%s: bad challenge token",
+		    id->value);
+	free(is->chal_url[k]);
+	if ((is->chal_url[k] = json_strdup(&is->j, json_get(&is->j, c,
+	    "url"))) == NULL || !req_url_ok(is->chal_url[k]))
+		return err_set(ACME_ERR_PROTO, "%s: bad challenge URL",
+		    id->value);
+	if ((rc = chal_answer_keys(a, &is->a->key)) < 0)
+		return rc;
+	if (w->how == CHAL_BY_HOOK && (rc = chal_hook_begin(&is->chal, a))
+	    != 0) {
+		if (a->begun)		/* 'failed' is owed */
+			is->chal.nanswers++;
+		free(is->chal_url[k]);
+		is->chal_url[k] = NULL;
+		return rc;
+	}
+	is->ans_of[k] = is->chal.nanswers++;
+	log_msg(LOG_LEVEL_INFO, "%s: answering %s %s", id->value,
+	    chal_type_names[w->type], w->how == CHAL_BY_HOOK ? "by the hook" :
+	    w->how == CHAL_BY_WEBROOT ? "in the webroot" : "ourselves");
+	return 0;
+}
+
+/* The first way that fits authorization k and its offers. */
+static int
+authz_choose(struct issue *is, size_t k, const struct ident *id, int wild)
+{
+	struct chal_cand w[CHAL_CANDS_MAX];
+	size_t n = chal_candidates(&is->chal, w), i;
+	char offers[64] = "";
+	int c, rc;
+
+	for (i = 0; i < n; i++) {
+		if (!chal_fits(w[i].type, id, wild) ||
+		    (c = authz_offer(&is->j, w[i].type)) < 0)
+			continue;
+		if ((rc = authz_take(is, k, id, c, &w[i])) <= 0)
+			return rc;
+	}
+	for (i = 0; i < CHAL_TYPE_MAX; i++)
+		if (authz_offer(&is->j, (enum chal_type)i) >= 0)
+			snprintf(offers + strlen(offers), sizeof(offers) -
+			    strlen(offers), " %s", chal_type_names[i]);
+	return err_set(ACME_ERR_CHALLENGE, "%s%s: no challenge we can answer "
+	    "(the server offers%s%s)", wild ? "*." : "", id->value,
+	    offers[0] ? offers : " none", is->chal.hook[0] ? "; the hook "
+	    "declined" : "");
+}
+
+/* Fetch authorization k; choose its challenge when it is pending. */
 static int
 authz_fetch(struct issue *is, size_t k)
 {
-	char ident[IDENT_LEN_MAX + 1] = "?", safe[IDENT_LEN_MAX + 1];
-	int rc, id;
+	struct ident id;
+	int rc, wild;
 
 	if ((rc = req_post_json(is->a, is->authz[k], NULL, &is->r,
-	    &is->j)) < 0)
+	    &is->j)) < 0 ||
+	    (rc = authz_ident(is, &id, &wild)) < 0 ||
+	    (rc = req_status(&is->j, 0, authz_status_names, AUTHZ_STATUS_MAX,
+	    id.value)) < 0)
 		return rc;
-	if ((id = json_get(&is->j, 0, "identifier")) >= 0)
-		json_get_str(&is->j, id, "value", ident, sizeof(ident));
-	str_sanitize(safe, sizeof(safe), ident, strlen(ident));
-	if ((rc = req_status(&is->j, 0, authz_status_names, AUTHZ_STATUS_MAX,
-	    safe)) < 0)
-		return rc;
-	if (rc == AUTHZ_VALID)
+	if (rc == AUTHZ_VALID) {
+		is->authz_done[k] = 1;
 		return 0;
+	}
 	if (rc != AUTHZ_PENDING)
-		return err_set(ACME_ERR_SERVER, "authorization for %s is %s",
-		    safe, authz_status_names[rc]);
-	return authz_http01(is, k, safe);
+		return err_set(ACME_ERR_SERVER, "authorization for %s%s is %s",
+		    wild ? "*." : "", id.value, authz_status_names[rc]);
+	if (authz_busy(is, &id))
+		return 0;		/* the next round */
+	return authz_choose(is, k, &id, wild);
 }
 
+/*
+ * One round: choose and place a challenge for every pending
+ * authorization (at most one per name, see authz_busy), wait for DNS.
+ */
 static int
 st_authorize(struct issue *is)
 {
 	size_t k;
 	int rc;
 
+	is->chal.round = is->chal.nanswers;
 	for (k = 0; k < is->nauthz; k++)
-		if ((rc = authz_fetch(is, k)) < 0)
+		if (!is->authz_done[k] && (rc = authz_fetch(is, k)) < 0)
 			return rc;
-	if (is->chal.nanswers == 0)
+	if (is->chal.nanswers == is->chal.round)
 		return ST_FINALIZE;
 	if ((rc = chal_setup(&is->chal)) < 0)
 		return rc;
@@ -5830,6 +6667,7 @@ st_challenge(struct issue *is)
 	size_t k;
 	int rc;
 
+	is->start = clock_mono();	/* hooks and --dns-wait took theirs */
 	for (k = 0; k < is->nauthz; k++) {
 		if (is->chal_url[k] == NULL)
 			continue;
@@ -5887,7 +6725,15 @@ st_poll_authz(struct issue *is)
 		if (req_status(&is->j, 0, authz_status_names,
 		    AUTHZ_STATUS_MAX, "authorization") != AUTHZ_VALID)
 			return authz_failure(is);
+		is->chal.answers[is->ans_of[k]].valid = 1;
+		is->authz_done[k] = 1;
+		free(is->chal_url[k]);
+		is->chal_url[k] = NULL;
 	}
+	chal_hook_finish(&is->chal);	/* before a next round begins */
+	for (k = 0; k < is->nauthz; k++)
+		if (!is->authz_done[k])
+			return ST_AUTHORIZE;
 	chal_cleanup(&is->chal);
 	return ST_FINALIZE;
 }
@@ -6131,8 +6977,18 @@ issue_write_conf(const struct issue *is, int storefd,
 	buf_printf(&b, "name = %s\nidentifiers =", is->name);
 	for (i = 0; i < is->nids; i++)
 		buf_printf(&b, " %s", is->ids[i].value);
-	buf_printf(&b, "\nserver = %s\nkey-type = %s\nchallenge = http-01\n",
+	buf_printf(&b, "\nserver = %s\nkey-type = %s\n",
 	    is->a->server, key_types[is->key_type].name);
+	/* challenges: only what was asked for, so renewal chooses alike */
+	if (o->challenge != NULL)
+		buf_printf(&b, "challenge = %s\n", o->challenge);
+	if (is->chal.hook[0] != '\0')
+		buf_printf(&b, "hook = %s\nhook-timeout = %d\n", is->chal.hook,
+		    is->chal.hook_timeout);
+	if (o->standalone)
+		buf_printf(&b, "tls-port = %d\n", is->chal.tls_port);
+	if (o->dns_wait > 0)
+		buf_printf(&b, "dns-wait = %d\n", o->dns_wait);
 	if (o->webroot != NULL)
 		buf_printf(&b, "webroot = %s\n", o->webroot);
 	if (o->standalone)
@@ -6294,9 +7150,6 @@ api_check(const struct acme_options *o, const char *name, int *key_type)
 	    "ec256")) < 0)
 		return err_set(ACME_ERR_USAGE, "unknown key type '%.40s'",
 		    o->key_type);
-	if (o->webroot == NULL && !o->standalone)
-		return err_set(ACME_ERR_USAGE, "http-01 needs --webroot DIR or "
-		    "--standalone");
 	if (o->webroot != NULL && o->standalone)
 		return err_set(ACME_ERR_USAGE, "use --webroot or --standalone, "
 		    "not both");
@@ -6308,6 +7161,100 @@ api_check(const struct acme_options *o, const char *name, int *key_type)
 	    (rc = api_text_ok("--ca-file", o->ca_file)) < 0)
 		return rc;
 	return 0;
+}
+
+/* Who can answer each challenge type (see chal_candidates). */
+static int
+api_can_answer(const struct acme_options *o, int t)
+{
+	static const char *const needs[CHAL_TYPE_MAX] = {
+		[CHAL_HTTP01] = "--webroot DIR, --standalone or --hook PROG",
+		[CHAL_DNS01] = "--hook PROG",
+		[CHAL_TLSALPN01] = "--standalone or --hook PROG",
+	};
+
+	if (o->hook != NULL || (t == CHAL_HTTP01 && (o->webroot != NULL ||
+	    o->standalone)) || (t == CHAL_TLSALPN01 && o->standalone))
+		return 0;
+	return err_set(ACME_ERR_USAGE, "--challenge %s needs %s",
+	    chal_type_names[t], needs[t]);
+}
+
+/* The numbers of the challenge options, each within its limit. */
+static int
+api_chal_numbers(const struct acme_options *o)
+{
+	if (o->tls_port < 0 || o->tls_port > 65535)
+		return err_set(ACME_ERR_USAGE, "bad --tls-port");
+	if (o->hook_timeout < 0 || o->hook_timeout > HOOK_TIMEOUT_MAX)
+		return err_set(ACME_ERR_USAGE, "--hook-timeout: 1 to %d "
+		    "seconds", HOOK_TIMEOUT_MAX);
+	if (o->dns_wait < 0 || o->dns_wait > DNS_WAIT_MAX)
+		return err_set(ACME_ERR_USAGE, "--dns-wait: 0 to %d seconds",
+		    DNS_WAIT_MAX);
+	return api_text_ok("--hook", o->hook);
+}
+
+/* Some way to answer every identifier's challenge, before any request. */
+static int
+api_check_chal(const struct acme_options *o, const struct ident *ids,
+    size_t n)
+{
+	int want = -1, rc;
+	size_t i;
+
+	if (o->challenge != NULL && (want = chal_type_parse(o->challenge)) < 0)
+		return err_set(ACME_ERR_USAGE, "--challenge %.40s: use "
+		    "http-01, dns-01 or tls-alpn-01", o->challenge);
+	if (o->webroot == NULL && !o->standalone && o->hook == NULL)
+		return err_set(ACME_ERR_USAGE, "no way to answer challenges: "
+		    "use --webroot DIR, --standalone or --hook PROG");
+	if ((want >= 0 && (rc = api_can_answer(o, want)) < 0) ||
+	    (rc = api_chal_numbers(o)) < 0)
+		return rc;
+	for (i = 0; i < n; i++) {
+		if (ident_is_wildcard(&ids[i]) && (o->hook == NULL ||
+		    (want >= 0 && want != CHAL_DNS01)))
+			return err_set(ACME_ERR_USAGE, "%s: a wildcard needs "
+			    "dns-01, answered by --hook PROG", ids[i].value);
+		if (ids[i].type == IDENT_IP && want == CHAL_DNS01)
+			return err_set(ACME_ERR_USAGE, "%s: dns-01 cannot "
+			    "validate an IP address (RFC 8738)", ids[i].value);
+	}
+	if (o->hook != NULL && access(o->hook, X_OK) < 0)
+		return err_set(ACME_ERR_USAGE, "--hook %.200s: %s", o->hook,
+		    strerror(errno));
+	return 0;
+}
+
+/* The challenge settings of the order; the hook as an absolute path, so
+ * that conf/NAME.conf works from any directory. */
+static int
+api_chal_init(struct chal_ctx *c, const struct acme_options *o)
+{
+	char cwd[PATH_LEN_MAX];
+	int n = 0;
+
+	chal_init(c);
+	c->webroot = o->webroot;
+	c->standalone = o->standalone;
+	c->bind = o->bind;
+	c->http_port = o->http_port > 0 ? o->http_port : 80;
+	c->tls_port = o->tls_port > 0 ? o->tls_port : 443;
+	c->want = o->challenge != NULL ? chal_type_parse(o->challenge) : -1;
+	c->hook_timeout = o->hook_timeout > 0 ? o->hook_timeout : HOOK_TIMEOUT;
+	c->dns_wait = o->dns_wait;
+	if (o->hook == NULL)
+		return 0;
+	if (o->hook[0] == '/')
+		n = snprintf(c->hook, sizeof(c->hook), "%s", o->hook);
+	else if (getcwd(cwd, sizeof(cwd)) != NULL)
+		n = snprintf(c->hook, sizeof(c->hook), "%s/%s", cwd, o->hook);
+	else
+		return err_set(ACME_ERR_IO, "getcwd: %s", strerror(errno));
+	if (n < 0 || (size_t)n >= sizeof(c->hook))
+		return err_set(ACME_ERR_USAGE, "--hook: path too long");
+	return api_text_ok("--hook", c->hook);
 }
 
 /*
@@ -6416,7 +7363,8 @@ acme_issue(const struct acme_options *o, const char *name,
 	err_clear();
 	log_verbosity = o->verbosity + LOG_LEVEL_ERROR;
 	if ((rc = api_check(o, name, &key_type)) < 0 ||
-	    (rc = api_idents(name, idents, nidents, ids, &nids)) < 0)
+	    (rc = api_idents(name, idents, nidents, ids, &nids)) < 0 ||
+	    (rc = api_check_chal(o, ids, nids)) < 0)
 		return rc;
 	if ((url = api_server_url(o->server)) == NULL)
 		return ACME_ERR_USAGE;
@@ -6439,11 +7387,8 @@ acme_issue(const struct acme_options *o, const char *name,
 	is->ids = ids;
 	is->nids = nids;
 	is->key_type = (enum key_type)key_type;
-	chal_init(&is->chal);
-	is->chal.webroot = o->webroot;
-	is->chal.standalone = o->standalone;
-	is->chal.bind = o->bind;
-	is->chal.http_port = o->http_port > 0 ? o->http_port : 80;
+	if ((rc = api_chal_init(&is->chal, o)) < 0)
+		goto out;
 	rc = api_issue_order(is, storefd, o);
 	log_msg(LOG_LEVEL_INFO, "%u requests", a->requests);
 out:
@@ -7304,13 +8249,23 @@ static const char cli_usage[] =
 "  --email ADDR        contact for a new account\n"
 "  --agree-tos         agree to the CA's terms of service\n"
 "  --webroot DIR       http-01: write DIR/.well-known/acme-challenge/TOKEN\n"
-"  --standalone        http-01: answer with a built-in HTTP responder\n"
+"  --standalone        answer with a built-in responder (http-01, or\n"
+"                      tls-alpn-01 with --challenge tls-alpn-01)\n"
 "  --http-port N       port of the responder (default 80)\n"
 "  --bind ADDR         address of the responder (default all)\n"
 "  --key-type TYPE     ec256 (default), ec384, rsa2048, rsa3072, rsa4096\n"
 "  --backdate SECONDS  how far the CA backdates notBefore (default 0;\n"
 "                      3600 for the letsencrypt aliases)\n"
 "  --wait              wait for another acme on DIR instead of failing\n"
+"\n"
+"challenges:\n"
+"  --challenge TYPE    http-01, dns-01 or tls-alpn-01 (default: http-01 with\n"
+"                      --webroot/--standalone, else the hook's choice)\n"
+"  --hook PROG         run PROG begin|done|failed TYPE IDENT TOKEN AUTH\n"
+"                      (uacme's contract; non-zero on begin declines)\n"
+"  --hook-timeout N    seconds PROG may take (default 300)\n"
+"  --dns-wait N        seconds to wait for DNS after dns-01 begins\n"
+"  --tls-port N        tls-alpn-01 responder port (default 443)\n"
 "  -v, --verbose       more detail (twice for protocol detail)\n"
 "  -q, --quiet         only errors\n"
 "  -h, --help          this text\n"
@@ -7323,6 +8278,7 @@ enum cli_opt_kind {
 	CLI_STR,		/* sets a const char * */
 	CLI_FLAG,		/* sets an int to 1 */
 	CLI_PORT,		/* sets an int port */
+	CLI_SECS,		/* sets an int number of seconds */
 	CLI_VERBOSE,
 	CLI_QUIET,
 	CLI_HELP,
@@ -7350,6 +8306,13 @@ static const struct cli_opt {
 	/* storage */
 	{ "backdate", 0, CLI_STR, offsetof(struct acme_options, backdate) },
 	{ "wait", 0, CLI_FLAG, offsetof(struct acme_options, wait) },
+	/* challenges */
+	{ "challenge", 0, CLI_STR, offsetof(struct acme_options, challenge) },
+	{ "hook", 0, CLI_STR, offsetof(struct acme_options, hook) },
+	{ "hook-timeout", 0, CLI_SECS,
+	    offsetof(struct acme_options, hook_timeout) },
+	{ "dns-wait", 0, CLI_SECS, offsetof(struct acme_options, dns_wait) },
+	{ "tls-port", 0, CLI_PORT, offsetof(struct acme_options, tls_port) },
 	{ "verbose", 'v', CLI_VERBOSE, 0 },
 	{ "quiet", 'q', CLI_QUIET, 0 },
 	{ "help", 'h', CLI_HELP, 0 },
@@ -7385,6 +8348,20 @@ cli_port(const char *s)
 	return (int)v;
 }
 
+/* A number of seconds 0..86400 (the API checks the tighter limits). */
+static int
+cli_secs(const char *s)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v < 0 || v > 86400)
+		return -1;
+	return (int)v;
+}
+
 /*
  * Apply one option; *i advances past its argument. Returns 0, or
  * CLI_EXIT_USAGE after printing why, or -1 for --help/--version done.
@@ -7395,7 +8372,8 @@ cli_apply(const struct cli_opt *op, char **argv, int argc, int *i,
 {
 	const char *val = NULL;
 
-	if (op->kind == CLI_STR || op->kind == CLI_PORT) {
+	if (op->kind == CLI_STR || op->kind == CLI_PORT ||
+	    op->kind == CLI_SECS) {
 		if (*i + 1 >= argc) {
 			fprintf(stderr, "acme: --%s needs a value\n", op->name);
 			return CLI_EXIT_USAGE;
@@ -7413,6 +8391,14 @@ cli_apply(const struct cli_opt *op, char **argv, int argc, int *i,
 		if ((*(int *)(void *)((char *)o + op->off) = cli_port(val)) < 0) {
 			fprintf(stderr, "acme: --%s: bad port '%.20s'\n",
 			    op->name, val);
+			return CLI_EXIT_USAGE;
+		}
+		return 0;
+	case CLI_SECS:
+		if ((*(int *)(void *)((char *)o + op->off) =
+		    cli_secs(val)) < 0) {
+			fprintf(stderr, "acme: --%s: bad number of seconds "
+			    "'%.20s'\n", op->name, val);
 			return CLI_EXIT_USAGE;
 		}
 		return 0;

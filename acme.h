@@ -55,6 +55,20 @@ struct acme_options {
 					   (letsencrypt: 3600), else 0 */
 	int		 wait;		/* wait for the state lock instead of
 					   failing with ACME_ERR_BUSY */
+	/* challenges (see acme(1), CHALLENGES) */
+	const char	*challenge;	/* http-01, dns-01 or tls-alpn-01;
+					   NULL: http-01 with --webroot or
+					   --standalone, else the hook's
+					   choice in the order dns-01,
+					   http-01, tls-alpn-01 */
+	const char	*hook;		/* challenge hook program, uacme's
+					   contract: PROG begin|done|failed
+					   TYPE IDENT TOKEN AUTH */
+	int		 hook_timeout;	/* seconds per hook run; default 300 */
+	int		 tls_port;	/* tls-alpn-01 responder port;
+					   default 443 */
+	int		 dns_wait;	/* seconds to wait after dns-01
+					   hooks for propagation; default 0 */
 };
 
 /*

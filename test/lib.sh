@@ -20,6 +20,7 @@
 #   PB_URL        https://localhost:PORT/dir      (ACME directory)
 #   PB_MGMT       https://localhost:PORT          (Pebble management API)
 #   PB_HTTP_PORT  port Pebble's VA uses for http-01 (our responders bind it)
+#   PB_TLS_PORT   port Pebble's VA uses for tls-alpn-01
 #   PB_CA         PEM file to pass as --ca-file (CA of the listener cert)
 #   PB_ROOT       Pebble's issuing root (/roots/0), to verify issued certs
 #   PB_DNS        challtestsrv DNS address, PB_CMGMT its management URL
@@ -274,6 +275,7 @@ EOF
 	PB_URL=https://localhost:$p_acme/dir
 	PB_MGMT=https://localhost:$p_mgmt
 	PB_HTTP_PORT=$p_http
+	PB_TLS_PORT=$p_tls
 	PB_CA=$LISTENER_CA
 	PB_ROOT=$d/root.pem
 	PB_DNS=127.0.0.1:$p_dns

@@ -1,0 +1,435 @@
+/*
+ * t_chal.c - unit tests of the challenge code: wildcard identifiers, the
+ * choice of challenge, the challenge hook runner, the tls-alpn-01
+ * certificate and a real handshake with the tls-alpn-01 responder.
+ */
+
+static char chal_tmp[] = "/tmp/acme-unit-chal.XXXXXX";
+
+/* Remove the temp directory and the files the tests put there. */
+static void
+chal_rmtmp(void)
+{
+	static const char *const files[] = { "hook", "out", "slow", "pids" };
+	char path[128];
+	size_t i;
+
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", chal_tmp, files[i]);
+		unlink(path);
+	}
+	rmdir(chal_tmp);
+}
+
+/* A fresh temp directory per run, removed at exit; its path, or NULL. */
+static const char *
+chal_tmpdir(void)
+{
+	static int made;
+
+	if (!made && mkdtemp(chal_tmp) == NULL)
+		return NULL;
+	if (!made)
+		atexit(chal_rmtmp);
+	made = 1;
+	return chal_tmp;
+}
+
+/* Write an executable script path with body (after "#!/bin/sh\n"). */
+static void
+chal_script(const char *path, const char *body)
+{
+	FILE *f = fopen(path, "w");
+
+	CHECK(f != NULL);
+	if (f == NULL)
+		return;
+	fprintf(f, "#!/bin/sh\n%s", body);
+	fclose(f);
+	CHECK(chmod(path, 0755) == 0);
+}
+
+static void
+t_ident_wildcard(void)
+{
+	struct ident id;
+
+	CHECK_INT(ident_parse("*.Example.COM", &id), 0);
+	CHECK_STR(id.value, "*.example.com");
+	CHECK(ident_is_wildcard(&id));
+	CHECK_INT(ident_parse("example.com", &id), 0);
+	CHECK(!ident_is_wildcard(&id));
+	CHECK_INT(ident_parse("*.com", &id), ACME_ERR_USAGE);
+	CHECK_INT(ident_parse("*", &id), ACME_ERR_USAGE);
+	CHECK_INT(ident_parse("*.", &id), ACME_ERR_USAGE);
+	CHECK_INT(ident_parse("**.example.com", &id), ACME_ERR_USAGE);
+	CHECK_INT(ident_parse("*.*.example.com", &id), ACME_ERR_USAGE);
+	CHECK_INT(ident_parse("a.*.example.com", &id), ACME_ERR_USAGE);
+	CHECK_INT(ident_parse("*a.example.com", &id), ACME_ERR_USAGE);
+	CHECK_INT(ident_parse("*.1.2.3.4", &id), ACME_ERR_USAGE);
+	err_clear();
+}
+
+static void
+t_chal_reverse(void)
+{
+	char out[CHAL_REVERSE_MAX];
+	struct ident id;
+
+	CHECK_INT(ident_parse("192.0.2.10", &id), 0);
+	chal_reverse_name(&id, out, sizeof(out));
+	CHECK_STR(out, "10.2.0.192.in-addr.arpa");
+	/* RFC 3596 2.5's example address */
+	CHECK_INT(ident_parse("4321:0:1:2:3:4:567:89ab", &id), 0);
+	chal_reverse_name(&id, out, sizeof(out));
+	CHECK_STR(out, "b.a.9.8.7.6.5.0.4.0.0.0.3.0.0.0.2.0.0.0.1.0.0.0.0.0."
+	    "0.0.1.2.3.4.ip6.arpa");
+}
+
+/* The ways tried, as text: "http-01/0 dns-01/2" (type/how). */
+static const char *
+chal_ways(const struct chal_ctx *c)
+{
+	static char out[128];
+	struct chal_cand w[CHAL_CANDS_MAX];
+	size_t n = chal_candidates(c, w), i;
+
+	out[0] = '\0';
+	for (i = 0; i < n; i++)
+		snprintf(out + strlen(out), sizeof(out) - strlen(out),
+		    "%s%s/%d", i ? " " : "", chal_type_names[w[i].type],
+		    (int)w[i].how);
+	return out;
+}
+
+static void
+t_chal_candidates(void)
+{
+	struct chal_ctx *c = calloc(1, sizeof(*c));
+	struct ident dns, ip;
+
+	CHECK(c != NULL);
+	if (c == NULL)
+		return;
+	chal_init(c);
+	c->standalone = 1;
+	CHECK_STR(chal_ways(c), "http-01/1");
+	c->want = CHAL_TLSALPN01;
+	CHECK_STR(chal_ways(c), "tls-alpn-01/1");
+	strcpy(c->hook, "/bin/true");
+	CHECK_STR(chal_ways(c), "tls-alpn-01/1 tls-alpn-01/2");
+	c->want = -1;
+	CHECK_STR(chal_ways(c), "http-01/1 dns-01/2 http-01/2 tls-alpn-01/2");
+	c->want = CHAL_DNS01;
+	CHECK_STR(chal_ways(c), "dns-01/2");
+	c->standalone = 0;
+	c->webroot = "/var/www";
+	CHECK_STR(chal_ways(c), "dns-01/2");
+	c->want = CHAL_HTTP01;
+	CHECK_STR(chal_ways(c), "http-01/0 http-01/2");
+	CHECK_INT(ident_parse("example.com", &dns), 0);
+	CHECK_INT(ident_parse("::1", &ip), 0);
+	CHECK(chal_fits(CHAL_DNS01, &dns, 0) && chal_fits(CHAL_DNS01, &dns, 1));
+	CHECK(!chal_fits(CHAL_HTTP01, &dns, 1));
+	CHECK(!chal_fits(CHAL_TLSALPN01, &dns, 1));
+	CHECK(!chal_fits(CHAL_DNS01, &ip, 0));
+	CHECK(chal_fits(CHAL_HTTP01, &ip, 0));
+	CHECK(chal_fits(CHAL_TLSALPN01, &ip, 0));
+	CHECK_INT(chal_type_parse("tls-alpn-01"), CHAL_TLSALPN01);
+	CHECK_INT(chal_type_parse("dns"), -1);
+	free(c);
+}
+
+static void
+t_hook_run(void)
+{
+	static const char *const env[] = { "PATH=/usr/bin:/bin", "X=1", NULL };
+	char prog[256], out[256], line[1024];
+	const char *argv[7];
+	const char *dir = chal_tmpdir();
+	FILE *f;
+
+	CHECK(dir != NULL);
+	if (dir == NULL)
+		return;
+	snprintf(prog, sizeof(prog), "%s/hook", dir);
+	snprintf(out, sizeof(out), "%s/out", dir);
+	snprintf(line, sizeof(line), "printf '%%s|' \"$#\" \"$@\" >%s\n"
+	    "env | grep -v -e '^PWD=' -e '^SHLVL=' -e '^_=' | sort | "
+	    "tr '\\n' ' ' >>%s\nread x && echo stdin >>%s\nexit 3\n", out,
+	    out, out);
+	chal_script(prog, line);
+	argv[0] = prog;
+	argv[1] = "begin";
+	argv[2] = "dns-01";
+	argv[3] = "a b";	/* no shell between us and the hook */
+	argv[4] = "tok";
+	argv[5] = "$AUTH;";
+	argv[6] = NULL;
+	CHECK_INT(hook_run(argv, env, 10), 3);
+	line[0] = '\0';
+	if ((f = fopen(out, "r")) != NULL) {
+		if (fgets(line, sizeof(line), f) == NULL)
+			line[0] = '\0';
+		fclose(f);
+	}
+	CHECK_STR(line,
+	    "5|begin|dns-01|a b|tok|$AUTH;|PATH=/usr/bin:/bin X=1 ");
+	/* not executable, missing */
+	chmod(prog, 0644);
+	CHECK_INT(hook_run(argv, env, 10), ACME_ERR_CHALLENGE);
+	CHECK(strstr(err_msg, "cannot execute") != NULL);
+	err_clear();
+	argv[0] = "/nonexistent/hook";
+	CHECK_INT(hook_run(argv, env, 10), ACME_ERR_CHALLENGE);
+	err_clear();
+}
+
+/* Is process pid running (not gone, not a zombie)? */
+static int
+chal_alive(long pid)
+{
+	char path[64], line[128];
+	int alive = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%ld/status", pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strncmp(line, "State:", 6) == 0)
+			alive = strchr(line, 'Z') == NULL;
+	fclose(f);
+	return alive;
+}
+
+static void
+t_hook_timeout(void)
+{
+	static const char *const env[] = { "PATH=/usr/bin:/bin", NULL };
+	char prog[256], pids[256], body[512];
+	const char *argv[2];
+	const char *dir = chal_tmpdir();
+	struct timespec t0, t1;
+	long p1 = 0, p2 = 0;
+	FILE *f;
+
+	CHECK(dir != NULL);
+	if (dir == NULL)
+		return;
+	snprintf(prog, sizeof(prog), "%s/slow", dir);
+	snprintf(pids, sizeof(pids), "%s/pids", dir);
+	/* the shell ignores SIGTERM: the group's SIGKILL must end it */
+	snprintf(body, sizeof(body), "trap '' TERM\nsleep 30 &\n"
+	    "echo $$ $! >%s\nwait\nwait\n", pids);
+	chal_script(prog, body);
+	argv[0] = prog;
+	argv[1] = NULL;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	CHECK_INT(hook_run(argv, env, 1), ACME_ERR_CHALLENGE);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	CHECK(strstr(err_msg, "did not finish within 1 s") != NULL);
+	err_clear();
+	CHECK(t1.tv_sec - t0.tv_sec < 1 + HOOK_KILL_GRACE + 2);
+	if ((f = fopen(pids, "r")) != NULL) {
+		CHECK(fscanf(f, "%ld %ld", &p1, &p2) == 2);
+		fclose(f);
+	}
+	CHECK(p1 > 0 && p2 > 0);
+	CHECK(p1 <= 0 || !chal_alive(p1));
+	CHECK(p2 <= 0 || !chal_alive(p2));	/* an orphan: init reaps */
+	/* a signal is reported as such */
+	chal_script(prog, "kill -9 $$\n");
+	CHECK_INT(hook_run(argv, env, 5), ACME_ERR_CHALLENGE);
+	CHECK(strstr(err_msg, "signal 9") != NULL);
+	err_clear();
+}
+
+/* Is der's content (anywhere) equal to the bytes b? */
+static int
+chal_has(const struct buf *der, const void *b, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i + n <= der->len; i++)
+		if (memcmp(der->data + i, b, n) == 0)
+			return 1;
+	return 0;
+}
+
+/* openssl reads the certificate as a validator would, and its
+ * self-signature verifies. */
+static void
+chal_openssl_check(const struct buf *der)
+{
+	struct buf pem = { .max = 64 * 1024 };
+	char cmd[512], out[8192];
+
+	if (!tc_have_openssl() || tc_mkdir() < 0)
+		return;
+	CHECK_INT(pem_encode(&pem, "CERTIFICATE", der->data, der->len), 0);
+	CHECK_INT(tc_write(tc_path(0, "c.pem"), pem.data, pem.len), 0);
+	snprintf(cmd, sizeof(cmd), "openssl x509 -in %s -noout -text",
+	    tc_path(0, "c.pem"));
+	CHECK_INT(tc_run(cmd, out, sizeof(out)), 0);
+	CHECK(strstr(out, "1.3.6.1.5.5.7.1.31: critical") != NULL);
+	CHECK(strstr(out, "DNS:probe.example.com") != NULL);
+	CHECK(strstr(out, "Not After : Dec 31 23:59:59 9999 GMT") != NULL);
+	snprintf(cmd, sizeof(cmd), "openssl verify -ignore_critical "
+	    "-CAfile %s %s", tc_path(0, "c.pem"), tc_path(1, "c.pem"));
+	CHECK_INT(tc_run(cmd, out, sizeof(out)), 0);
+	if (unit_failed)
+		fprintf(stderr, "    %s\n", out);
+	buf_free(&pem);
+	tc_rmdir();
+}
+
+static void
+t_alpn_cert(void)
+{
+	static const unsigned char crit[] = { 0x01, 0x01, 0xff, 0x04, 0x22,
+	    0x04, 0x20 };
+	struct buf der = { .max = 16 * 1024 };
+	unsigned char digest[32], ext[sizeof(der_oid_acme_id) + sizeof(crit) +
+	    32];
+	struct x509_info *xi = calloc(1, sizeof(*xi));
+	struct key k;
+	struct ident id;
+
+	memset(&k, 0, sizeof(k));
+	CHECK(xi != NULL);
+	if (xi == NULL)
+		return;
+	memset(digest, 0xa5, sizeof(digest));
+	memcpy(ext, der_oid_acme_id, sizeof(der_oid_acme_id));
+	memcpy(ext + sizeof(der_oid_acme_id), crit, sizeof(crit));
+	memcpy(ext + sizeof(der_oid_acme_id) + sizeof(crit), digest, 32);
+	CHECK_INT(key_generate(&k, KEY_EC256), 0);
+	CHECK_INT(ident_parse("probe.example.com", &id), 0);
+	CHECK_INT(der_alpn_cert(&der, &k, &id, digest), 0);
+	CHECK_INT(x509_parse(der.data, der.len, xi), 0);
+	CHECK_INT(xi->nsan, 1);
+	CHECK_STR(xi->san[0].value, "probe.example.com");
+	CHECK_INT(x509_key_matches(der.data, der.len, &k), 1);
+	CHECK(chal_has(&der, ext, sizeof(ext)));	/* critical, digest */
+	chal_openssl_check(&der);
+	buf_free(&der);
+	der.max = 16 * 1024;
+	CHECK_INT(ident_parse("::1", &id), 0);
+	CHECK_INT(der_alpn_cert(&der, &k, &id, digest), 0);
+	CHECK_INT(x509_parse(der.data, der.len, xi), 0);
+	CHECK_INT(xi->nsan, 1);
+	CHECK_INT(xi->san[0].type, IDENT_IP);
+	CHECK_STR(xi->san[0].value, "::1");
+	buf_free(&der);
+	CHECK_INT(ident_parse("*.example.com", &id), 0);
+	CHECK(der_alpn_cert(&der, &k, &id, digest) < 0);
+	err_clear();
+	key_free(&k);
+	free(xi);
+}
+
+static int
+chal_t_read(void *ctx, unsigned char *buf, size_t len)
+{
+	ssize_t n = recv(*(int *)ctx, buf, len, 0);
+
+	return n <= 0 ? -1 : (int)n;
+}
+
+static int
+chal_t_write(void *ctx, const unsigned char *buf, size_t len)
+{
+	ssize_t n = send(*(int *)ctx, buf, len, MSG_NOSIGNAL);
+
+	return n <= 0 ? -1 : (int)n;
+}
+
+/*
+ * Handshake with chal_tls_serve_one() in a child over a socketpair, as a
+ * validator would: SNI sni, ALPN alpn, the responder's key pinned.
+ * 1 when it completed with acme-tls/1 selected, else 0.
+ */
+static int
+chal_t_handshake(const struct chal_ctx *c, const char *sni, const char *alpn)
+{
+	static br_ssl_client_context cc;
+	static br_x509_minimal_context xm;
+	static unsigned char iobuf[BR_SSL_BUFSIZE_BIDI];
+	br_x509_knownkey_context xk;
+	const char *protos[1];
+	br_sslio_context io;
+	unsigned char seed[32];
+	const char *sel;
+	int sv[2], ok = 0, st;
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0)
+		return -1;
+	fflush(NULL);
+	if ((pid = fork()) == 0) {
+		close(sv[0]);
+		chal_tls_serve_one(c, sv[1]);
+		_exit(0);
+	}
+	close(sv[1]);
+	protos[0] = alpn;
+	br_ssl_client_init_full(&cc, &xm, NULL, 0);
+	br_x509_knownkey_init_ec(&xk, &c->tls_key.u.ec.pk,
+	    BR_KEYTYPE_EC | BR_KEYTYPE_SIGN);
+	br_ssl_engine_set_x509(&cc.eng, &xk.vtable);
+	br_ssl_engine_set_protocol_names(&cc.eng, protos, 1);
+	rng_sys(seed, sizeof(seed));
+	br_ssl_engine_inject_entropy(&cc.eng, seed, sizeof(seed));
+	br_ssl_engine_set_buffer(&cc.eng, iobuf, sizeof(iobuf), 1);
+	br_ssl_client_reset(&cc, sni, 0);
+	br_sslio_init(&io, &cc.eng, chal_t_read, &sv[0], chal_t_write, &sv[0]);
+	if (br_sslio_write_all(&io, "x", 1) == 0 && br_sslio_flush(&io) == 0) {
+		sel = br_ssl_engine_get_selected_protocol(&cc.eng);
+		ok = sel != NULL && strcmp(sel, "acme-tls/1") == 0;
+	}
+	close(sv[0]);
+	waitpid(pid, &st, 0);
+	return ok;
+}
+
+static void
+t_tlsalpn_responder(void)
+{
+	struct chal_ctx *c = calloc(1, sizeof(*c));
+
+	CHECK(c != NULL);
+	if (c == NULL)
+		return;
+	chal_init(c);
+	c->standalone = 1;
+	c->want = CHAL_TLSALPN01;
+	CHECK_INT(ident_parse("probe.example.com", &c->answers[0].id), 0);
+	CHECK_INT(ident_parse("127.0.0.1", &c->answers[1].id), 0);
+	c->answers[0].type = c->answers[1].type = CHAL_TLSALPN01;
+	c->answers[0].how = c->answers[1].how = CHAL_BY_STANDALONE;
+	c->nanswers = 2;
+	CHECK_INT(chal_tls_certs(c), 0);
+	CHECK_INT(chal_tls_match(c, "PROBE.example.com."), 0);
+	CHECK_INT(chal_tls_match(c, "1.0.0.127.in-addr.arpa"), 1);
+	CHECK_INT(chal_tls_match(c, "127.0.0.1"), -1);
+	CHECK_INT(chal_tls_match(c, ""), -1);
+	CHECK_INT(chal_t_handshake(c, "probe.example.com", "acme-tls/1"), 1);
+	CHECK_INT(chal_t_handshake(c, "1.0.0.127.in-addr.arpa", "acme-tls/1"),
+	    1);
+	CHECK_INT(chal_t_handshake(c, "other.example.com", "acme-tls/1"), 0);
+	CHECK_INT(chal_t_handshake(c, "probe.example.com", "http/1.1"), 0);
+	chal_cleanup(c);
+	free(c);
+}
+
+static const struct unit_test tests_chal[] = {
+	{ "ident_wildcard", t_ident_wildcard },
+	{ "chal_reverse", t_chal_reverse },
+	{ "chal_candidates", t_chal_candidates },
+	{ "hook_run", t_hook_run },
+	{ "hook_timeout", t_hook_timeout },
+	{ "alpn_cert", t_alpn_cert },
+	{ "tlsalpn_responder", t_tlsalpn_responder },
+	{ NULL, NULL },
+};
