@@ -17,7 +17,8 @@ that file changes; the file's options replace the command line's, and the
                           renewalInfo/CERTID answers a suggestedWindow
   --ari-window START,END  the window; each an RFC 3339 time or seconds
                           relative to the proxy's real time (+N, -N)
-                          (default +86400,+172800)
+                          (default +86400,+172800; write
+                          --ari-window=-N,-M when it starts with '-')
   --ari-retry-after N     Retry-After on renewalInfo answers (default 21600)
   --profiles              meta.profiles {"classic", "shortlived"}
   --fail KIND:ANSWER[:COUNT]
@@ -124,10 +125,13 @@ class State:
         key = (st.st_mtime_ns, st.st_size, st.st_ino)
         if key == self.control_mtime:
             return
-        with open(self.control) as f:
-            argv = [a for line in f for a in shlex.split(line)]
-        self.apply(argv)
         self.control_mtime = key
+        try:
+            with open(self.control) as f:
+                argv = [a for line in f for a in shlex.split(line)]
+            self.apply(argv)
+        except (OSError, ValueError, SystemExit) as e:
+            sys.stderr.write("caproxy: control file ignored: %s\n" % e)
 
     def take_fail(self, kind):
         """The injected answer for this request, or None."""

@@ -221,6 +221,7 @@ lib_http_up() { curl -sS --max-time 2 -o /dev/null "$1"; }
 
 # pebble_start NAME [VAR=VALUE...]: start pebble-challtestsrv and pebble
 # (with the extra environment given) in $LIB_TMP/NAME; set PB_*.
+# PB_VALIDITY: certificate lifetime in seconds (default 90 days).
 pebble_start()
 {
 	local name=$1 d ports p_acme p_mgmt p_http p_tls p_dns p_cmgmt st
@@ -245,7 +246,7 @@ pebble_start()
     "tlsPort": $p_tls,
     "ocspResponderURL": "",
     "externalAccountBindingRequired": false,
-    "certificateValidityPeriod": 7776000
+    "certificateValidityPeriod": ${PB_VALIDITY:-7776000}
   }
 }
 EOF
@@ -341,7 +342,7 @@ caproxy_start()
 # its next request on (the --fail counters start again).
 caproxy_set()
 {
-	{ printf '%q ' "$@"; printf '\n'; } >"$PX_CTL.tmp" &&
+	{ [ $# = 0 ] || printf '%q ' "$@"; printf '\n'; } >"$PX_CTL.tmp" &&
 	    mv -f "$PX_CTL.tmp" "$PX_CTL"
 }
 
