@@ -17,9 +17,11 @@
 #include "t_enc.c"
 #include "t_crypto.c"
 #include "t_core.c"
+#include "t_renew.c"
 
 static const struct unit_test *const unit_tables[] = {
 	tests_enc, tests_crypto, tests_core,
+	tests_renew,
 };
 
 static int
