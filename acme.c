@@ -6453,6 +6453,7 @@ struct conf {
 	struct acme_options o;			/* merged with the CLI's */
 	const char	*idents[IDENT_MAX];	/* into text */
 	size_t		 nidents;
+	char		 file[NAME_LEN_MAX + 8];	/* "NAME.conf" */
 };
 
 static int
@@ -6471,50 +6472,63 @@ conf_idents(struct conf *c, char *v)
 	return 0;
 }
 
-/* Apply "key = value" (both trimmed, v NUL-terminated in the text). */
-static int
-conf_apply(struct conf *c, const struct acme_options *cli, const char *k,
-    char *v, int line)
+static const struct conf_key *
+conf_find(const char *k)
 {
-	const struct conf_key *ck = NULL;
-	char *end, *field;
 	size_t i;
-	long n;
 
 	for (i = 0; i < sizeof(conf_keys) / sizeof(conf_keys[0]); i++)
 		if (strcmp(k, conf_keys[i].key) == 0)
-			ck = &conf_keys[i];
-	if (ck == NULL) {
-		log_msg(LOG_LEVEL_ERROR, "warning: line %d: unknown key "
-		    "'%.40s' ignored", line, k);
-		return 0;
-	}
-	field = (char *)&c->o + ck->off;
-	if (ck->kind == CONF_IDENTS)
-		return conf_idents(c, v);
-	if (ck->kind == CONF_SKIP || (ck->chal && (cli->webroot != NULL ||
-	    cli->standalone)) || *v == '\0')
-		return 0;
+			return &conf_keys[i];
+	return NULL;
+}
+
+/* Set the field from v unless it is already set (by the CLI). */
+static int
+conf_set(const struct conf_key *ck, char *field, char *v, int line)
+{
+	char *end;
+	long n;
+
 	if (ck->kind == CONF_STR) {
 		if (*(const char **)(void *)field == NULL)
 			*(const char **)(void *)field = v;
 		return 0;
 	}
 	if (ck->kind == CONF_FLAG && (strcmp(v, "yes") == 0 ||
-	    strcmp(v, "no") == 0)) {
-		if (*(int *)(void *)field == 0)
-			*(int *)(void *)field = strcmp(v, "yes") == 0;
-		return 0;
+	    strcmp(v, "no") == 0))
+		n = strcmp(v, "yes") == 0;
+	else {
+		errno = 0;
+		n = strtol(v, &end, 10);
+		if (ck->kind != CONF_INT || errno != 0 || *end != '\0' ||
+		    n < 0 || n > INT_MAX)
+			return err_set(ACME_ERR_USAGE, "line %d: bad value "
+			    "for %s", line, ck->key);
 	}
-	errno = 0;
-	n = strtol(v, &end, 10);
-	if (ck->kind != CONF_INT || errno != 0 || *end != '\0' || n < 0 ||
-	    n > INT_MAX)
-		return err_set(ACME_ERR_USAGE, "line %d: bad value for %s",
-		    line, k);
 	if (*(int *)(void *)field == 0)
 		*(int *)(void *)field = (int)n;
 	return 0;
+}
+
+/* Apply "key = value" (both trimmed, v NUL-terminated in the text). */
+static int
+conf_apply(struct conf *c, const struct acme_options *cli, const char *k,
+    char *v, int line)
+{
+	const struct conf_key *ck;
+
+	if ((ck = conf_find(k)) == NULL) {
+		log_msg(LOG_LEVEL_ERROR, "warning: conf/%s line %d: unknown "
+		    "key '%.40s' ignored", c->file, line, k);
+		return 0;
+	}
+	if (ck->kind == CONF_IDENTS)
+		return conf_idents(c, v);
+	if (ck->kind == CONF_SKIP || (ck->chal && (cli->webroot != NULL ||
+	    cli->standalone)) || *v == '\0')
+		return 0;
+	return conf_set(ck, (char *)&c->o + ck->off, v, line);
 }
 
 static char *
@@ -6564,11 +6578,11 @@ static int
 conf_load(int conffd, const char *name, const struct acme_options *cli,
     struct conf *c)
 {
-	char file[NAME_LEN_MAX + 8];
+	char *file = c->file;
 	int rc;
 
 	memset(c, 0, sizeof(*c));
-	snprintf(file, sizeof(file), "%s.conf", name);
+	snprintf(c->file, sizeof(c->file), "%s.conf", name);
 	if ((rc = store_read(conffd, file, &c->text, CONF_MAX)) < 0 ||
 	    (rc = buf_append(&c->text, "", 0)) < 0) {
 		if (rc == ACME_ERR_IO && err_msg[0] == '\0')
@@ -7221,7 +7235,7 @@ cli_port(const char *s)
 	return (int)v;
 }
 
-/* A count 1..INT_MAX for --days, --random-delay. */
+/* A count 0..INT_MAX for --days, --random-delay (0: the default). */
 static int
 cli_int(const struct cli_opt *op, const char *s, int *out)
 {
@@ -7230,7 +7244,7 @@ cli_int(const struct cli_opt *op, const char *s, int *out)
 
 	errno = 0;
 	v = strtol(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || v < 1 || v > INT_MAX) {
+	if (errno != 0 || end == s || *end != '\0' || v < 0 || v > INT_MAX) {
 		fprintf(stderr, "acme: --%s: bad number '%.20s'\n", op->name,
 		    s);
 		return CLI_EXIT_USAGE;

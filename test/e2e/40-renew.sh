@@ -62,6 +62,14 @@ t_renew_not_due()
 	run_acme -q --dir "$d" renew nd.example.com
 	expect_rc 0
 	expect_quiet "renew -q with nothing due"
+	run_acme -q --syslog --random-delay 1 --dir "$d" renew
+	expect_rc 0
+	expect_quiet "renew -q --syslog --random-delay 1 with nothing due"
+	mtimes "$d" >"$T/mt2"
+	cmp -s "$T/mt" "$T/mt2" || fail "a no-op renew -q --syslog changed DIR"
+	run_acme --random-delay 86401 --dir "$d" renew
+	expect_rc 2
+	expect_one_error_line
 	# an unknown conf key (from a newer acme) is a warning, not an error
 	echo "future-key = 1" >>"$d/conf/nd.example.com.conf"
 	run_acme --dir "$d" renew nd.example.com
