@@ -6371,7 +6371,7 @@ acme_issue(const struct acme_options *o, const char *name,
 	const char *url;
 	int64_t floor;
 	size_t nids;
-	int storefd = -1, key_type = KEY_EC256, rc;
+	int storefd = -1, key_type = KEY_EC256, rc, rc2;
 
 	err_clear();
 	log_verbosity = o->verbosity + LOG_LEVEL_ERROR;
@@ -6387,13 +6387,16 @@ acme_issue(const struct acme_options *o, const char *name,
 		rc = err_set(ACME_ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	/* Nothing in DIR changes before the server has answered. */
+	/* Nothing in DIR changes before the server has answered; DIR/time
+	 * only once the certificate is in (a failed run changes nothing). */
 	floor = clock_floor_read(dir);
 	if ((rc = api_connect(a, o, url, floor)) < 0 ||
-	    (rc = storefd = api_open_dir(dir)) < 0 ||
-	    (rc = clock_floor_update(storefd, floor, a->http.date)) < 0)
+	    (rc = storefd = api_open_dir(dir)) < 0)
 		goto out;
 	rc = api_issue_with(is, a, storefd, o, name, ids, nids, key_type);
+	if ((rc == 0 || rc == ACME_ERR_HOOK) && (rc2 = clock_floor_update(
+	    storefd, floor, a->http.date)) < 0 && rc == 0)
+		rc = rc2;
 out:
 	if (is != NULL)
 		issue_free(is);

@@ -233,7 +233,7 @@ EOF
 	px_reset
 	run_acme --dir "$d" --force renew
 	expect_rc 0
-	[ "$(px_count newOrder)" = 1 ] || fail "no newOrder"
+	[ "$(px_count newOrder)" = 1 ] || fail "$(px_count newOrder) newOrder requests, expected 1: $(cut -c 1-150 "$PX_LOG" | tr "\n" " ")"
 	[ "$(px_count newOrder replaces)" = 0 ] || fail "replaces sent without renewalInfo"
 	[ "$(px_count renewalInfo)" = 0 ] || fail "renewalInfo asked without the directory offering it"
 }
