@@ -1802,7 +1802,7 @@ rng_init(void)
 }
 
 /* n random bytes into dst; seeds the DRBG on first use. */
-static ACME_UNUSED int
+static int
 rng_bytes(void *dst, size_t n)
 {
 	int rc;
@@ -4922,8 +4922,7 @@ hook_exec(const char *prog, struct hook_env *e)
 			close(fd);
 	}
 	execve(prog, argv, envp);
-	fprintf(stderr, "acme: deploy hook %s: %s\n", prog, strerror(errno));
-	_exit(127);
+	_exit(127);		/* reported by the parent: one error line */
 }
 
 /* Wait for pid up to HOOK_TIMEOUT s; kill its group after. */
@@ -4954,8 +4953,9 @@ hook_wait(pid_t pid, const char *prog)
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		return 0;
 	if (WIFEXITED(status))
-		return err_set(ACME_ERR_HOOK, "deploy hook %s: exit status %d",
-		    prog, WEXITSTATUS(status));
+		return err_set(ACME_ERR_HOOK, "deploy hook %s: exit status %d%s",
+		    prog, WEXITSTATUS(status), WEXITSTATUS(status) == 127 ?
+		    " (not found or not executable?)" : "");
 	return err_set(ACME_ERR_HOOK, "deploy hook %s: killed by signal %d",
 	    prog, WTERMSIG(status));
 }
@@ -6218,9 +6218,15 @@ api_check(const struct acme_options *o, const char *name, int *key_type)
 		    "not both");
 	if (o->http_port < 0 || o->http_port > 65535)
 		return err_set(ACME_ERR_USAGE, "bad --http-port");
+	if (o->deploy_hook != NULL && (o->deploy_hook[0] != '/' ||
+	    access(o->deploy_hook, X_OK) < 0))
+		return err_set(ACME_ERR_USAGE, "--deploy-hook %.200s: not an "
+		    "executable file given by its absolute path",
+		    o->deploy_hook);
 	if ((rc = api_text_ok("--email", o->email)) < 0 ||
 	    (rc = api_text_ok("--webroot", o->webroot)) < 0 ||
-	    (rc = api_text_ok("--ca-file", o->ca_file)) < 0)
+	    (rc = api_text_ok("--ca-file", o->ca_file)) < 0 ||
+	    (rc = api_text_ok("--deploy-hook", o->deploy_hook)) < 0)
 		return rc;
 	return 0;
 }
@@ -6760,7 +6766,7 @@ renew_session(struct renew_run *run, const struct acme_options *o,
 	if ((rc = clock_floor_update(run->storefd, run->floor,
 	    run->ca_time)) < 0)
 		goto fail;
-	if (run->ca_time > run->floor + TIME_FLOOR_STEP || run->floor == 0)
+	if (run->ca_time >= run->floor + TIME_FLOOR_STEP || run->floor == 0)
 		run->floor = run->ca_time;
 	return 0;
 fail:
@@ -7104,6 +7110,9 @@ acme_renew(const struct acme_options *o, const char *const *names,
 	if (o->random_delay < 0 || o->random_delay > RANDOM_DELAY_MAX)
 		rc = err_set(ACME_ERR_USAGE, "--random-delay: 0 to %d seconds",
 		    RANDOM_DELAY_MAX);
+	else if (access(run.dir, F_OK) < 0)	/* renew never creates DIR */
+		rc = err_set(ACME_ERR_USAGE, "%s: %s", run.dir,
+		    strerror(errno));
 	else if ((rc = run.storefd = api_open_dir(run.dir)) >= 0 &&
 	    (rc = run.conffd = store_subdir(run.storefd, "conf", 0)) < 0 &&
 	    err_msg[0] == '\0')

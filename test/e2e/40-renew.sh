@@ -78,6 +78,10 @@ t_renew_not_due()
 	run_acme --dir "$d" renew nosuch.example.com
 	expect_rc 2
 	expect_one_error_line
+	run_acme --dir "$T/nonexistent" renew
+	expect_rc 2
+	expect_one_error_line
+	[ ! -e "$T/nonexistent" ] || fail "renew created a missing DIR"
 }
 
 e2e renew_force_hook pebble
@@ -108,6 +112,11 @@ t_renew_force_hook()
 	done
 	grep -q '^deploy-hook' "$d/conf/fh.example.com.conf" &&
 	    fail "renew rewrote the conf with its one-run options"
+	run_acme --dir "$d" --force --deploy-hook hook renew
+	expect_rc 2
+	expect_one_error_line
+	[ "$(serial "$d/live/fh.example.com/cert.pem")" = "$s2" ] ||
+	    fail "renewed with a relative --deploy-hook"
 	# a failing hook: reported, exit 1, the new set stays
 	printf '#!/bin/sh\nexit 3\n' >"$T/bad"
 	chmod 755 "$T/bad"
