@@ -4925,11 +4925,11 @@ hook_exec(const char *prog, struct hook_env *e)
 	_exit(127);		/* reported by the parent: one error line */
 }
 
-/* Wait for pid up to HOOK_TIMEOUT s; kill its group after. */
+/* Wait for pid up to timeout seconds; kill its group after. */
 static int
-hook_wait(pid_t pid, const char *prog)
+hook_wait(pid_t pid, const char *prog, int timeout)
 {
-	int64_t end = clock_mono() + HOOK_TIMEOUT;
+	int64_t end = clock_mono() + timeout;
 	int status;
 	pid_t r;
 
@@ -4946,7 +4946,7 @@ hook_wait(pid_t pid, const char *prog)
 			while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 				;
 			return err_set(ACME_ERR_HOOK, "deploy hook %s: killed "
-			    "after %d s", prog, HOOK_TIMEOUT);
+			    "after %d s", prog, timeout);
 		}
 		poll(NULL, 0, 50);
 	}
@@ -4978,7 +4978,7 @@ hook_deploy(const char *prog, const char *name, const char *live,
 	else if (pid == 0)
 		hook_exec(prog, &e);
 	else
-		rc = hook_wait(pid, prog);
+		rc = hook_wait(pid, prog, HOOK_TIMEOUT);
 	hook_env_free(&e);
 	return rc;
 }

@@ -244,6 +244,39 @@ t_hook_deploy(void)
 	core_rmtmp(fd);
 }
 
+/* A hook that outlives its timeout is killed, with its process group:
+ * the background child that would touch a file a second later never does. */
+static void
+t_hook_timeout(void)
+{
+	char cmd[160], mark[64];
+	int64_t t0 = clock_mono();
+	struct stat st;
+	int fd = core_tmpdir();
+	pid_t pid;
+
+	CHECK(fd >= 0);
+	snprintf(mark, sizeof(mark), "%s/mark", core_tmp);
+	snprintf(cmd, sizeof(cmd), "(sleep 2; touch %s) & sleep 30", mark);
+	fflush(stdout);
+	fflush(stderr);
+	if ((pid = fork()) == 0) {
+		setpgid(0, 0);
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	CHECK(pid > 0);
+	if (pid > 0) {
+		CHECK_INT(hook_wait(pid, "slow", 1), ACME_ERR_HOOK);
+		CHECK(strstr(err_msg, "killed after 1 s") != NULL);
+		CHECK(clock_mono() - t0 < 5);
+		sleep(3);
+		CHECK(stat(mark, &st) < 0);
+	}
+	err_clear();
+	core_rmtmp(fd);
+}
+
 static const struct unit_test tests_renew[] = {
 	{ "renew_conf", t_renew_conf },
 	{ "renew_state", t_renew_state },
@@ -252,5 +285,6 @@ static const struct unit_test tests_renew[] = {
 	{ "clock_tls_time", t_clock_tls_time },
 	{ "renew_point", t_renew_point },
 	{ "hook_deploy", t_hook_deploy },
+	{ "hook_timeout", t_hook_timeout },
 	{ NULL, NULL },
 };

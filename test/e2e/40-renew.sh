@@ -291,3 +291,51 @@ t_renew_rate_limit()
 	[ ! -e "$d/conf/rl.example.com.state" ] || fail "a server error was kept as a rate limit"
 	[ "$(serial "$d/live/rl.example.com/cert.pem")" = "$s1" ] || fail "live set changed"
 }
+
+# Our X.509 engine (installed for the validation time) still checks the
+# host name: a certificate from the trusted CA for another name fails, the
+# right one gets past TLS (to fakeca's problem answer), at a 1970 clock.
+e2e tls_time_hostname
+t_tls_time_hostname()
+{
+	local d st name
+	lib_init || fail "lib_init"
+	printf '%s\n' "subjectAltName=DNS:other.example" \
+	    "basicConstraints=critical,CA:FALSE" \
+	    "extendedKeyUsage=serverAuth" >"$T/ext.cnf"
+	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	    -keyout "$T/other.key" -out "$T/other.csr" -subj "/CN=other.example" \
+	    >/dev/null 2>&1 &&
+	openssl x509 -req -in "$T/other.csr" -CA "$LISTENER_CA" \
+	    -CAkey "${LISTENER_CA%/ca.pem}/ca.key" -CAcreateserial -days 2 \
+	    -extfile "$T/ext.cnf" -out "$T/other.pem" >/dev/null 2>&1 ||
+	    fail "openssl could not make the certificate"
+	for name in other listener; do
+		if [ $name = other ]; then
+			set -- --cert "$T/other.pem" --key "$T/other.key"
+		else
+			set -- --cert "$LISTENER_CERT" --key "$LISTENER_KEY"
+		fi
+		rm -f "$T/port"
+		lib_spawn "$T/fakeca-$name.log" "$PYTHON" "$LIB_HERE/fakeca.py" \
+		    --mode problem "$@" --port-file "$T/port" --lifetime 60
+		st=$(lib_starttime "$LIB_PID")
+		wait_for "$LIB_PID" "$st" fakeca test -s "$T/port" ||
+		    fail "fakeca did not start"
+		d=$(newdir "state-$name")
+		date -u +%Y-%m-%dT%H:%M:%SZ >"$d/time"
+		ACME_TEST_NOW=0 run_acme --server "https://localhost:$(cat "$T/port")/dir" \
+		    --ca-file "$LISTENER_CA" --agree-tos --standalone \
+		    --http-port "$(free_ports 1)" --bind 127.0.0.1 \
+		    --dir "$d" issue host.example.com
+		expect_rc 1
+		expect_one_error_line
+		if [ $name = other ]; then
+			grep -q 'server name' "$T/stderr" ||
+			    fail "a certificate for another name was not refused: $(first_err)"
+		else
+			grep -q 'fakeca refuses' "$T/stderr" ||
+			    fail "the right certificate did not pass TLS at 1970 with DIR/time: $(first_err)"
+		fi
+	done
+}
