@@ -225,6 +225,7 @@ EOF
 	line2=$(cat "$T/stdout")
 	[ "$line1" = "$line2" ] || fail "the point was drawn again: $line1 / $line2"
 	[ "$(px_count renewalInfo)" = 0 ] || fail "renewalInfo asked again before its Retry-After"
+	[ "$(px_count any)" = 1 ] || fail "a no-op renew made $(px_count any) requests, expected 1 (the directory)"
 	expect_same "$T/snap" "$d"
 	# a window in the past: due now; newOrder replaces the old certificate
 	caproxy_set --ari --ari-window=-7200,-3600
