@@ -7093,12 +7093,27 @@ renew_run_all(struct renew_run *run, const char *const *names,
 	return run->failed;
 }
 
+/* Open and lock DIR and DIR/conf for a renew run (never creating DIR). */
+static int
+renew_open(struct renew_run *run)
+{
+	int rc;
+
+	if ((rc = run->storefd = api_open_dir(run->dir)) < 0)
+		return rc;
+	if ((rc = run->conffd = store_subdir(run->storefd, "conf", 0)) < 0 &&
+	    err_msg[0] == '\0')
+		rc = err_set(ACME_ERR_USAGE, "%s/conf: no certificate was "
+		    "issued here yet", run->dir);
+	return rc < 0 ? rc : 0;
+}
+
 int
 acme_renew(const struct acme_options *o, const char *const *names,
     size_t nnames)
 {
 	struct renew_run run;
-	int rc;
+	int rc = 0;
 
 	err_clear();
 	memset(&run, 0, sizeof(run));
@@ -7113,13 +7128,10 @@ acme_renew(const struct acme_options *o, const char *const *names,
 	else if (access(run.dir, F_OK) < 0)	/* renew never creates DIR */
 		rc = err_set(ACME_ERR_USAGE, "%s: %s", run.dir,
 		    strerror(errno));
-	else if ((rc = run.storefd = api_open_dir(run.dir)) >= 0 &&
-	    (rc = run.conffd = store_subdir(run.storefd, "conf", 0)) < 0 &&
-	    err_msg[0] == '\0')
-		rc = err_set(ACME_ERR_USAGE, "%s/conf: no certificate was "
-		    "issued here yet", run.dir);
-	if (rc >= 0) {
+	/* The delay comes before the lock: a manual run is not kept out. */
+	if (rc == 0)
 		renew_sleep(o->random_delay);
+	if (rc == 0 && (rc = renew_open(&run)) == 0) {
 		run.floor = clock_floor_read(run.dir);
 		rc = renew_run_all(&run, names, nnames);
 	} else
