@@ -6955,6 +6955,8 @@ renew_decide(struct renew_run *run, const char *name, struct conf *c,
 	}
 	if (!absent && !c->o.force)
 		point = renew_point(run, &c->o, xi, certid, st);
+	if (point > xi->not_after)	/* whatever a window says */
+		point = xi->not_after;
 	if (!absent && !c->o.force && run->ca_time < point) {
 		clock_format_rfc3339(point, t, sizeof(t));
 		log_result("%s: not due until %s", name, t);
