@@ -340,3 +340,23 @@ t_tls_time_hostname()
 		fi
 	done
 }
+
+# --days saved at issue decides; --days given to renew overrides it.
+e2e renew_days pebble
+t_renew_days()
+{
+	local d
+	d=$(newdir)
+	run_acme "${ACME_PB[@]}" "${ACME_SA[@]}" --dir "$d" --days 95 \
+	    issue days.example.com
+	expect_rc 0
+	grep -q '^days = 95$' "$d/conf/days.example.com.conf" || fail "days not saved"
+	run_acme --dir "$d" --days 10 renew
+	expect_rc 0
+	grep -q 'days.example.com: not due until' "$T/stdout" ||
+	    fail "--days 10 on renew did not override the saved 95: $(head -n 1 "$T/stdout")"
+	run_acme --dir "$d" renew
+	expect_rc 0
+	grep -q 'days.example.com: renewed' "$T/stdout" ||
+	    fail "saved --days 95 on a 90-day certificate: not renewed: $(first_err)"
+}
