@@ -38,6 +38,12 @@ MUSL		= vendor/out/musl
 GLIBC		= vendor/out/glibc
 LIBS		= -lcurl -lbearssl
 
+# The build date is a lower bound of the true time for checking the CA's
+# TLS certificate on a device whose clock reads 1970 (acme(1), TIME).
+# Reproducible builds set SOURCE_DATE_EPOCH.
+BUILD_TIME	= $(or $(SOURCE_DATE_EPOCH),$(shell date +%s))
+BUILD_DEFS	= -DACME_BUILD_TIME=$(BUILD_TIME)
+
 SRCS		= acme.c acme.h
 TEST_SRCS	= $(wildcard test/*.c test/*.h)
 
@@ -59,7 +65,8 @@ $(GLIBC)/.done: vendor-sources
 vendor: $(MUSL)/.done
 
 acme: $(SRCS) $(MUSL)/.done
-	$(CC) $(WARNINGS) $(CFLAGS) $(CPPFLAGS) -isystem $(MUSL)/include \
+	$(CC) $(WARNINGS) $(CFLAGS) $(CPPFLAGS) $(BUILD_DEFS) \
+	    -isystem $(MUSL)/include \
 	    $(STATIC) $(LDFLAGS) -o $@ acme.c -L$(MUSL)/lib $(LIBS)
 
 # Unit tests: test/unit.c defines ACME_NO_MAIN and includes ../acme.c; same
@@ -70,7 +77,7 @@ test/unit: $(TEST_SRCS) $(SRCS) $(MUSL)/.done
 	    -L$(MUSL)/lib $(LIBS)
 
 acme-asan: $(SRCS) $(GLIBC)/.done
-	$(ASAN_CC) $(WARNINGS) $(ASAN_CFLAGS) $(CPPFLAGS) \
+	$(ASAN_CC) $(WARNINGS) $(ASAN_CFLAGS) $(CPPFLAGS) $(BUILD_DEFS) \
 	    -isystem $(GLIBC)/include -o $@ acme.c -L$(GLIBC)/lib $(LIBS)
 
 test/unit-asan: $(TEST_SRCS) $(SRCS) $(GLIBC)/.done

@@ -50,6 +50,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -106,11 +107,32 @@
 #define BACKUP_DEPTH	3		/* sets kept in backup/NAME (DESIGN) */
 #define BACKDATE_MAX	(7 * 86400)	/* --backdate: CAs backdate by hours */
 #define META_MAX	(64 * 1024)	/* one meta.txt: IDENT_MAX names fit */
-#define HOOK_TIMEOUT	300		/* seconds a challenge hook may run by
-					   default: DNS APIs can be slow */
+/* challenges and hooks */
+#define HOOK_TIMEOUT	300		/* seconds a challenge or deploy hook
+					   may run by default: DNS APIs can
+					   be slow */
 #define HOOK_TIMEOUT_MAX 3600		/* the most --hook-timeout may ask */
 #define HOOK_KILL_GRACE	2		/* seconds from SIGTERM to SIGKILL */
 #define DNS_WAIT_MAX	3600		/* the most --dns-wait may ask */
+
+/* Renewal, trusted time, deploy hook (renew). */
+#define CA_FILE_MAX	(2 * 1024 * 1024) /* a system bundle is ~220 KB */
+#define CA_ANCHORS_MAX	512		/* trust anchors in one CA file */
+#define CA_DN_MAX	1024		/* one anchor's subject DN, DER */
+#define TIME_FLOOR_STEP	86400		/* DIR/time rewritten at most daily */
+#define ARI_RETRY_MIN	60		/* renewalInfo Retry-After honoured, */
+#define ARI_RETRY_MAX	(7 * 86400)	/* clamped to a minute .. a week */
+#define ARI_RETRY_DEFAULT 21600		/* RFC 9773 4.3.3: six hours */
+#define RATE_WAIT_DEFAULT 3600		/* a rate limit without a time */
+#define RATE_WAIT_MAX	(30 * 86400)	/* longest rate-limit wait kept */
+#define RANDOM_DELAY_MAX 86400		/* --random-delay ceiling, seconds */
+#define STATE_MAX	4096		/* one conf/NAME.state */
+#define RENEW_NAMES_MAX	1024		/* conf/ entries one run looks at */
+/* Unix time of the build (Makefile: SOURCE_DATE_EPOCH or now): a lower
+ * bound for the TLS validation time (see acme(1) TIME). */
+#ifndef ACME_BUILD_TIME
+#define ACME_BUILD_TIME	0
+#endif
 
 /* ==== 2. Types and tables ==== */
 
@@ -152,6 +174,7 @@ struct ident {
 
 static char err_msg[ERR_MSG_MAX];
 static int log_verbosity = LOG_LEVEL_INFO;
+static int log_syslog;		/* --syslog: also to syslog(3) */
 
 /*
  * Record the error of this run (the first one wins until err_clear()) and
@@ -199,11 +222,39 @@ log_msg(enum log_level level, const char *fmt, ...)
 
 	if ((int)level > log_verbosity)
 		return;
+	if (log_syslog) {
+		va_start(ap, fmt);
+		vsyslog(level == LOG_LEVEL_ERROR ? LOG_ERR : LOG_INFO, fmt, ap);
+		va_end(ap);
+	}
 	va_start(ap, fmt);
 	fputs("acme: ", stderr);
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
 	va_end(ap);
+}
+
+/*
+ * One result line ("NAME: renewed ..."): on stdout unless quiet, and to
+ * syslog with --syslog whatever the verbosity, so cron stays silent.
+ */
+static void
+log_result(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (log_syslog) {
+		va_start(ap, fmt);
+		vsyslog(LOG_NOTICE, fmt, ap);
+		va_end(ap);
+	}
+	if (log_verbosity < LOG_LEVEL_ERROR)
+		return;
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	fflush(stdout);
 }
 
 /* Wipe secrets; the compiler may not drop this memset. */
@@ -4479,7 +4530,7 @@ out:
  * the epoch) makes the device clock read something else; it exists for
  * tests, since a static musl binary cannot be faked with LD_PRELOAD.
  */
-static ACME_UNUSED int64_t
+static int64_t
 clock_now(void)
 {
 	const char *fake = getenv("ACME_TEST_NOW");
@@ -4648,6 +4699,69 @@ clock_issued_at(const char *date, int64_t not_before, int64_t backdate,
 	return nb;
 }
 
+/*
+ * DIR/time, the trusted-time floor: one line, an RFC 3339 UTC time, the
+ * highest CA time (Date header over verified TLS) ever seen. It never goes
+ * back and is rewritten at most once per TIME_FLOOR_STEP, so a run that
+ * changes nothing else writes nothing (flash wear). Returns the floor, 0
+ * when DIR or the file is absent or unreadable (no floor: not an error).
+ */
+static int64_t
+clock_floor_read(const char *dir)
+{
+	struct buf b = { 0 };
+	char line[64];
+	int64_t t = 0;
+	int fd;
+
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return 0;
+	if (store_read(fd, "time", &b, 64) == 0 && b.len > 0 &&
+	    b.len < sizeof(line)) {
+		memcpy(line, b.data, b.len);
+		line[b.len] = '\0';
+		line[strcspn(line, "\n")] = '\0';
+		if (clock_parse_rfc3339(line, &t) < 0 || t < 0)
+			t = 0;
+	}
+	err_clear();
+	buf_free(&b);
+	close(fd);
+	return t;
+}
+
+/* Raise DIR/time to ca_time when that is a day past the floor. */
+static int
+clock_floor_update(int storefd, int64_t floor, int64_t ca_time)
+{
+	char line[40];
+
+	if (ca_time <= 0 || (floor > 0 && ca_time < floor + TIME_FLOOR_STEP))
+		return 0;
+	clock_format_rfc3339(ca_time, line, sizeof(line) - 1);
+	strcat(line, "\n");
+	log_msg(LOG_LEVEL_DEBUG, "time floor raised to %s", line);
+	return store_write(storefd, "time", line, strlen(line),
+	    STORE_FILE_MODE);
+}
+
+/*
+ * The time TLS certificates of the CA are checked against: the highest of
+ * three lower bounds of the true time, the device clock, the DIR/time
+ * floor and the build date. See acme(1) TIME for why this is safe.
+ */
+static int64_t
+clock_tls_time(int64_t floor)
+{
+	int64_t t = clock_now();
+
+	if (t < floor)
+		t = floor;
+	if (t < (int64_t)ACME_BUILD_TIME)
+		t = (int64_t)ACME_BUILD_TIME;
+	return t < 0 ? 0 : t;
+}
+
 /* ==== 12. HTTP ==== */
 
 /* System CA bundles tried, in order, when --ca-file is not given. */
@@ -4667,6 +4781,8 @@ struct http_resp {
 	char		link_up[URL_MAX];	/* Link: rel="up" */
 	char		date[64];		/* Date */
 	long		retry_after;		/* seconds, -1 when absent */
+	int64_t		retry_at;		/* Retry-After as an HTTP-date,
+						   unix seconds; 0 absent */
 };
 
 /* One libcurl handle for the whole run: one TLS connection, reused. */
@@ -4674,6 +4790,13 @@ struct http {
 	CURL		*curl;			/* owned */
 	const char	*ca_file;		/* borrowed */
 	char		 errbuf[CURL_ERROR_SIZE];
+	int64_t		 tls_time;		/* X.509 validation time; 0:
+						   libcurl's own engine */
+	int64_t		 date;			/* Date of the run's first
+						   answer (CA time); 0 none */
+	br_x509_minimal_context *x509;		/* owned, our X.509 engine */
+	br_x509_trust_anchor *tas;		/* owned anchors of ca_file */
+	size_t		 ntas;
 };
 
 static void
@@ -4730,7 +4853,7 @@ http_hdr_link(struct http_resp *r, const char *v, size_t n)
 	    (size_t)(gt - lt - 1));
 }
 
-/* RFC 9110 10.2.3: Retry-After in delay-seconds (an HTTP-date is ignored). */
+/* RFC 9110 10.2.3: Retry-After in delay-seconds or as an HTTP-date. */
 static void
 http_hdr_retry(struct http_resp *r, const char *v, size_t n)
 {
@@ -4743,6 +4866,8 @@ http_hdr_retry(struct http_resp *r, const char *v, size_t n)
 	s = strtol(tmp, &end, 10);
 	if (end != tmp && *end == '\0' && s >= 0)
 		r->retry_after = s;
+	else if (clock_parse_http_date(tmp, &r->retry_at) < 0)
+		r->retry_at = 0;
 }
 
 static size_t
@@ -4796,6 +4921,220 @@ http_pick_ca(const char *ca_file)
 	return NULL;
 }
 
+/*
+ * Our own X.509 engine (BUILD-FACTS 8): libcurl's BearSSL backend lets
+ * BearSSL check certificate dates against time(NULL), which on a device
+ * without a real-time clock reads 1970. So the trust anchors of the CA
+ * file are loaded here, and a br_x509_minimal_context with the validation
+ * time clock_tls_time() replaces libcurl's engine in the SSL_CTX
+ * callback. Chain, signature, key usage and host name checks are
+ * BearSSL's, unchanged: only the time differs.
+ */
+static void
+http_anchors_free(struct http *h)
+{
+	size_t i;
+
+	for (i = 0; i < h->ntas; i++) {
+		free(h->tas[i].dn.data);
+		if (h->tas[i].pkey.key_type == BR_KEYTYPE_RSA) {
+			free(h->tas[i].pkey.key.rsa.n);
+			free(h->tas[i].pkey.key.rsa.e);
+		} else
+			free(h->tas[i].pkey.key.ec.q);
+	}
+	free(h->tas);
+	free(h->x509);
+	h->tas = NULL;
+	h->x509 = NULL;
+	h->ntas = 0;
+}
+
+static void
+http_dn_append(void *ctx, const void *data, size_t len)
+{
+	struct buf *b = ctx;
+
+	buf_append(b, data, len);	/* a failure leaves b short: checked */
+}
+
+static unsigned char *
+http_dup(const void *p, size_t n)
+{
+	unsigned char *d = malloc(n ? n : 1);
+
+	if (d != NULL)
+		memcpy(d, p, n);
+	return d;
+}
+
+/* One certificate of the CA file as a trust anchor (like BearSSL's
+ * brssl tool: CA flag from basicConstraints). */
+static int
+http_anchor(br_x509_trust_anchor *ta, const unsigned char *der, size_t len)
+{
+	br_x509_decoder_context dc;
+	struct buf dn = { .max = CA_DN_MAX };
+	const br_x509_pkey *pk;
+	int ok = 0;
+
+	memset(ta, 0, sizeof(*ta));
+	br_x509_decoder_init(&dc, http_dn_append, &dn);
+	br_x509_decoder_push(&dc, der, len);
+	if (br_x509_decoder_last_error(&dc) != 0 ||
+	    (pk = br_x509_decoder_get_pkey(&dc)) == NULL || dn.len == 0)
+		goto out;
+	ta->flags = br_x509_decoder_isCA(&dc) ? BR_X509_TA_CA : 0;
+	ta->pkey.key_type = pk->key_type;
+	if (pk->key_type == BR_KEYTYPE_RSA) {
+		ta->pkey.key.rsa.n = http_dup(pk->key.rsa.n, pk->key.rsa.nlen);
+		ta->pkey.key.rsa.nlen = pk->key.rsa.nlen;
+		ta->pkey.key.rsa.e = http_dup(pk->key.rsa.e, pk->key.rsa.elen);
+		ta->pkey.key.rsa.elen = pk->key.rsa.elen;
+		ok = ta->pkey.key.rsa.n != NULL && ta->pkey.key.rsa.e != NULL;
+	} else {
+		ta->pkey.key.ec.curve = pk->key.ec.curve;
+		ta->pkey.key.ec.q = http_dup(pk->key.ec.q, pk->key.ec.qlen);
+		ta->pkey.key.ec.qlen = pk->key.ec.qlen;
+		ok = ta->pkey.key.ec.q != NULL;
+	}
+	ta->dn.data = dn.data;
+	ta->dn.len = dn.len;
+	dn.data = NULL;
+out:
+	buf_free(&dn);
+	return ok ? 0 : -1;
+}
+
+/* Decode the PEM certificate starting at p (one BEGIN..END block). */
+static int
+http_anchor_pem(struct http *h, const char *p, size_t len)
+{
+	struct pem_obj obj;
+	size_t n = 0;
+
+	memset(&obj, 0, sizeof(obj));
+	if (pem_decode(p, len, &obj, 1, &n) < 0 || n != 1 ||
+	    strcmp(obj.label, "CERTIFICATE") != 0) {
+		pem_objs_free(&obj, n);
+		err_clear();
+		return 0;		/* not a certificate: skipped */
+	}
+	if (http_anchor(&h->tas[h->ntas], obj.der, obj.len) == 0)
+		h->ntas++;
+	pem_objs_free(&obj, n);
+	return 0;
+}
+
+/* Read all of fd (at most CA_FILE_MAX bytes) into b. */
+static int
+http_read_fd(int fd, struct buf *b)
+{
+	char tmp[4096];
+	ssize_t n;
+	int rc;
+
+	b->max = CA_FILE_MAX;
+	while ((n = read(fd, tmp, sizeof(tmp))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return err_set(ACME_ERR_IO, "read: %s",
+			    strerror(errno));
+		if ((rc = buf_append(b, tmp, (size_t)n)) < 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* Load every certificate of h->ca_file as a trust anchor. */
+static int
+http_anchors_load(struct http *h)
+{
+	static const char end_line[] = "-----END CERTIFICATE-----";
+	struct buf b = { 0 };
+	const char *p, *q, *e;
+	int rc, fd;
+
+	/* The CA file may be a symlink (OpenWrt's /etc/ssl/cert.pem). */
+	if ((fd = open(h->ca_file, O_RDONLY | O_CLOEXEC)) < 0)
+		return err_set(ACME_ERR_USAGE, "%s: %s", h->ca_file,
+		    strerror(errno));
+	rc = http_read_fd(fd, &b);
+	close(fd);
+	if (rc < 0 || b.data == NULL) {
+		buf_free(&b);
+		return rc < 0 ? err_wrap(rc, "%s", h->ca_file) :
+		    err_set(ACME_ERR_USAGE, "%s: empty", h->ca_file);
+	}
+	h->tas = calloc(CA_ANCHORS_MAX, sizeof(*h->tas));
+	h->x509 = calloc(1, sizeof(*h->x509));
+	if (h->tas == NULL || h->x509 == NULL) {
+		rc = err_set(ACME_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	p = (const char *)b.data;
+	e = p + b.len;
+	while ((q = memmem(p, (size_t)(e - p), "-----BEGIN CERTIFICATE-----",
+	    27)) != NULL && h->ntas < CA_ANCHORS_MAX) {
+		if ((p = memmem(q, (size_t)(e - q), end_line,
+		    sizeof(end_line) - 1)) == NULL)
+			break;
+		p += sizeof(end_line) - 1;
+		http_anchor_pem(h, q, (size_t)(p - q));
+	}
+	if (h->ntas == 0)
+		rc = err_set(ACME_ERR_USAGE, "%s: no usable CA certificate",
+		    h->ca_file);
+out:
+	buf_free(&b);
+	return rc;
+}
+
+/* CURLOPT_SSL_CTX_FUNCTION: install our engine, validation time set. */
+static CURLcode
+http_ssl_ctx_cb(CURL *curl, void *sslctx, void *arg)
+{
+	br_ssl_client_context *cc = sslctx;
+	struct http *h = arg;
+	int64_t t = h->tls_time;
+
+	(void)curl;
+	br_x509_minimal_init_full(h->x509, h->tas, h->ntas);
+	br_x509_minimal_set_time(h->x509, (uint32_t)(t / 86400 +
+	    X509_EPOCH_DAYS), (uint32_t)(t % 86400));
+	br_ssl_engine_set_x509(&cc->eng, &h->x509->vtable);
+	return CURLE_OK;
+}
+
+/*
+ * Check TLS dates against t (see clock_tls_time) with our own engine.
+ * Without this call libcurl's engine and time(NULL) are used.
+ */
+static int
+http_set_tls_time(struct http *h, int64_t t)
+{
+	int rc;
+
+	if (h->x509 == NULL && (rc = http_anchors_load(h)) < 0)
+		return rc;
+	h->tls_time = t;
+	return 0;
+}
+
+/* A date failure of the CA's TLS certificate, with the time used. */
+static int
+http_fail_time(const struct http *h, const char *url)
+{
+	char t[32];
+
+	clock_format_rfc3339(h->tls_time, t, sizeof(t));
+	return err_set(ACME_ERR_NET, "%s: the server's TLS certificate is "
+	    "expired or not yet valid at %s (the later of the device clock, "
+	    "DIR/time and the build date): if the device clock is ahead, set "
+	    "it right (see acme(1), TIME)", url, t);
+}
+
 static int
 http_init(struct http *h, const char *ca_file)
 {
@@ -4820,6 +5159,7 @@ http_cleanup(struct http *h)
 		curl_global_cleanup();
 	}
 	h->curl = NULL;
+	http_anchors_free(h);
 }
 
 /* Options that hold for every request of the run. */
@@ -4849,6 +5189,12 @@ http_setopts(struct http *h, const char *url, struct http_resp *r)
 	    (e = curl_easy_setopt(c, CURLOPT_HEADERDATA, r)))
 		return err_set(ACME_ERR_USAGE, "libcurl: %s",
 		    curl_easy_strerror(e));
+	if (h->x509 != NULL &&
+	    ((e = curl_easy_setopt(c, CURLOPT_SSL_CTX_FUNCTION,
+	    http_ssl_ctx_cb)) != CURLE_OK ||
+	    (e = curl_easy_setopt(c, CURLOPT_SSL_CTX_DATA, h)) != CURLE_OK))
+		return err_set(ACME_ERR_USAGE, "libcurl: TLS time: %s",
+		    curl_easy_strerror(e));
 	return 0;
 }
 
@@ -4865,6 +5211,8 @@ http_fail(struct http *h, const char *url, CURLcode e)
 	if (e == CURLE_OPERATION_TIMEDOUT)
 		return err_set(ACME_ERR_NET, "%s: timed out after %d s", safe,
 		    HTTP_TIMEOUT);
+	if (h->x509 != NULL && strstr(h->errbuf, "expired or not yet") != NULL)
+		return http_fail_time(h, safe);
 	return err_set(ACME_ERR_NET, "%s: %s", safe,
 	    h->errbuf[0] != '\0' ? h->errbuf : curl_easy_strerror(e));
 }
@@ -4926,6 +5274,8 @@ http_request(struct http *h, const char *url, const char *body, size_t len,
 		rc = http_fail(h, url, e);
 	else {
 		curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &r->status);
+		if (h->date == 0 && clock_parse_http_date(r->date, &h->date) < 0)
+			h->date = 0;
 		log_msg(LOG_LEVEL_DEBUG, "%s %s: HTTP %ld", body ? "POST" :
 		    head ? "HEAD" : "GET", url, r->status);
 	}
@@ -5811,6 +6161,93 @@ chal_cleanup(struct chal_ctx *c)
 	c->round = 0;
 }
 
+/*
+ * The deploy hook (--deploy-hook PROG), run once after a new set is in
+ * live/NAME: execve(2) without a shell, stdin /dev/null, its own process
+ * group, a minimal environment carrying the set (acme's names and
+ * certbot's, so certbot deploy hooks keep working), killed after
+ * HOOK_TIMEOUT seconds. Its failure never undoes the certificate.
+ */
+struct hook_env {
+	char	name[NAME_LEN_MAX + 16];
+	char	live[PATH_LEN_MAX + 32];
+	char	lineage[PATH_LEN_MAX + 32];
+	char	*domains;		/* owned "ACME_DOMAINS=a b" */
+	char	*renewed;		/* owned "RENEWED_DOMAINS=a b" */
+};
+
+static void
+hook_env_free(struct hook_env *e)
+{
+	free(e->domains);
+	free(e->renewed);
+}
+
+/* "KEY=id1 id2 ..." in a malloc'd string. */
+static char *
+hook_list(const char *key, const struct ident *ids, size_t n)
+{
+	struct buf b = { .max = 64 * 1024 };
+	size_t i;
+
+	buf_printf(&b, "%s=", key);
+	for (i = 0; i < n; i++)
+		buf_printf(&b, "%s%s", i ? " " : "", ids[i].value);
+	if (b.data == NULL || buf_append(&b, "", 0) < 0) {
+		buf_free(&b);
+		return NULL;
+	}
+	return (char *)b.data;
+}
+
+static int
+hook_env_make(struct hook_env *e, const char *name, const char *live,
+    const struct ident *ids, size_t n)
+{
+	memset(e, 0, sizeof(*e));
+	snprintf(e->name, sizeof(e->name), "ACME_NAME=%s", name);
+	snprintf(e->live, sizeof(e->live), "ACME_LIVE_DIR=%s", live);
+	snprintf(e->lineage, sizeof(e->lineage), "RENEWED_LINEAGE=%s", live);
+	e->domains = hook_list("ACME_DOMAINS", ids, n);
+	e->renewed = hook_list("RENEWED_DOMAINS", ids, n);
+	if (e->domains == NULL || e->renewed == NULL) {
+		hook_env_free(e);
+		return err_set(ACME_ERR_NOMEM, "out of memory");
+	}
+	return 0;
+}
+
+static int
+hook_deploy(const char *prog, const char *name, const char *live,
+    const struct ident *ids, size_t n)
+{
+	static const char path[] = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";
+	const char *argv[2], *envp[7];
+	struct hook_env e;
+	int rc;
+
+	if ((rc = hook_env_make(&e, name, live, ids, n)) < 0)
+		return rc;
+	argv[0] = prog;
+	argv[1] = NULL;
+	envp[0] = path;
+	envp[1] = e.name;
+	envp[2] = e.domains;
+	envp[3] = e.live;
+	envp[4] = e.lineage;
+	envp[5] = e.renewed;
+	envp[6] = NULL;
+	rc = hook_run(argv, envp, HOOK_TIMEOUT);
+	hook_env_free(&e);
+	if (rc < 0)
+		return err_wrap(ACME_ERR_HOOK, "deploy hook");
+	if (rc > 0)
+		return err_set(ACME_ERR_HOOK, "deploy hook %s: exit status %d%s",
+		    prog, rc, rc == 127 ? " (not found or not executable?)" :
+		    "");
+	return 0;
+}
+
 /* ==== 14. ACME requests ==== */
 
 /* RFC 8555 7.1.1: the directory. URLs are validated https URLs. */
@@ -6187,6 +6624,51 @@ req_poll(struct acme *a, const char *url, int64_t start,
 	}
 }
 
+/* An ARI suggested window (RFC 9773 4.2), with its Retry-After. */
+struct ari_window {
+	int64_t	start;
+	int64_t	end;
+	long	retry_after;		/* seconds; -1 when absent */
+};
+
+/*
+ * RFC 9773 4.1/4.2: GET renewalInfo/CERTID (no JWS) and parse
+ * {"suggestedWindow": {"start": RFC 3339, "end": RFC 3339}}; end must
+ * be after start.
+ */
+static int
+req_renewal_info(struct acme *a, const char *certid, struct ari_window *w)
+{
+	struct http_resp r = { 0 };
+	struct json *j = NULL;
+	char url[URL_MAX], t1[40], t2[40];
+	int rc, win;
+
+	if ((size_t)snprintf(url, sizeof(url), "%s/%s", a->dir.renewal_info,
+	    certid) >= sizeof(url))
+		return err_set(ACME_ERR_LIMIT, "renewalInfo URL too long");
+	if ((j = malloc(sizeof(*j))) == NULL)
+		return err_set(ACME_ERR_NOMEM, "out of memory");
+	a->requests++;
+	if ((rc = http_request(&a->http, url, NULL, 0, 0, NULL, &r)) < 0 ||
+	    (rc = req_json(url, &r, j)) < 0)
+		goto out;
+	rc = err_set(ACME_ERR_PROTO, "%s: bad suggestedWindow", url);
+	if ((win = json_get(j, 0, "suggestedWindow")) < 0 ||
+	    json_get_str(j, win, "start", t1, sizeof(t1)) < 0 ||
+	    json_get_str(j, win, "end", t2, sizeof(t2)) < 0 ||
+	    clock_parse_rfc3339(t1, &w->start) < 0 ||
+	    clock_parse_rfc3339(t2, &w->end) < 0 || w->end <= w->start)
+		goto out;
+	err_clear();
+	rc = 0;
+	w->retry_after = r.retry_after;
+out:
+	http_resp_free(&r);
+	free(j);
+	return rc;
+}
+
 /* ==== 15. ACME flows ==== */
 
 /* Everything one `issue` needs; see acme_issue() for who fills what. */
@@ -6212,6 +6694,12 @@ struct issue {
 	unsigned char	 authz_done[IDENT_MAX];	/* valid, nothing to do */
 	size_t		 ans_of[IDENT_MAX];	/* chal.answers index of k
 						   while chal_url[k] is set */
+	/* renew */
+	char		 replaces[2 * (X509_AKI_MAX + X509_SERIAL_MAX) + 4];
+						/* RFC 9773 5 certID; "" none */
+	const char	*verb;			/* "issued" (NULL), "renewed" */
+	int		 keep_conf;		/* renew: conf/NAME.conf is the
+						   input, not rewritten */
 };
 
 enum issue_state {
@@ -6470,6 +6958,9 @@ st_new_order(struct issue *is)
 		jw_obj_close(&w);
 	}
 	jw_arr_close(&w);
+	/* RFC 9773 5: only to a server that offers renewalInfo. */
+	if (is->replaces[0] != '\0' && is->a->dir.renewal_info[0] != '\0')
+		jw_str(&w, "replaces", is->replaces);
 	jw_obj_close(&w);
 	if ((rc = jw_finish(&w)) == 0)
 		rc = req_post_json(is->a, is->a->dir.new_order,
@@ -6998,6 +7489,11 @@ issue_write_conf(const struct issue *is, int storefd,
 		buf_printf(&b, "bind = %s\n", o->bind);
 	if (o->email != NULL)
 		buf_printf(&b, "email = %s\n", o->email);
+	/* renew */
+	if (o->days > 0)
+		buf_printf(&b, "days = %d\n", o->days);
+	if (o->deploy_hook != NULL)
+		buf_printf(&b, "deploy-hook = %s\n", o->deploy_hook);
 	if ((rc = buf_printf(&b, "ca-file = %s\n", o->ca_file ? o->ca_file :
 	    "")) < 0)
 		goto out;
@@ -7015,6 +7511,28 @@ issue_write_conf(const struct issue *is, int storefd,
 out:
 	buf_free(&b);
 	return rc;
+}
+
+/*
+ * RFC 9773 4.1: the certificate's ARI identifier,
+ * base64url(authorityKeyIdentifier keyIdentifier) "." base64url(serial
+ * INTEGER contents). cap >= sizeof(struct issue.replaces).
+ */
+static int
+ari_certid(const struct x509_info *xi, char *out, size_t cap)
+{
+	size_t n;
+
+	if (xi->aki_len == 0)
+		return err_set(ACME_ERR_PROTO, "certificate: no authority key "
+		    "identifier, so no ARI");
+	if (b64u_encode(NULL, xi->aki, xi->aki_len) +
+	    b64u_encode(NULL, xi->serial, xi->serial_len) + 2 > cap)
+		return err_set(ACME_ERR_LIMIT, "certID too long");
+	n = b64u_encode(out, xi->aki, xi->aki_len);
+	out[n++] = '.';
+	b64u_encode(out + n, xi->serial, xi->serial_len);
+	return 0;
 }
 
 /* ==== 16. Public API ==== */
@@ -7155,10 +7673,16 @@ api_check(const struct acme_options *o, const char *name, int *key_type)
 		    "not both");
 	if (o->http_port < 0 || o->http_port > 65535)
 		return err_set(ACME_ERR_USAGE, "bad --http-port");
+	if (o->deploy_hook != NULL && (o->deploy_hook[0] != '/' ||
+	    access(o->deploy_hook, X_OK) < 0))
+		return err_set(ACME_ERR_USAGE, "--deploy-hook %.200s: not an "
+		    "executable file given by its absolute path",
+		    o->deploy_hook);
 	if ((rc = api_backdate(o, &(int64_t){ 0 })) < 0 ||
 	    (rc = api_text_ok("--email", o->email)) < 0 ||
 	    (rc = api_text_ok("--webroot", o->webroot)) < 0 ||
-	    (rc = api_text_ok("--ca-file", o->ca_file)) < 0)
+	    (rc = api_text_ok("--ca-file", o->ca_file)) < 0 ||
+	    (rc = api_text_ok("--deploy-hook", o->deploy_hook)) < 0)
 		return rc;
 	return 0;
 }
@@ -7335,17 +7859,93 @@ api_issue_order(struct issue *is, int storefd, const struct acme_options *o)
 	    (rc = api_issue_meta(is, xi, o, &cs, &at)) < 0)
 		goto out;
 	if ((rc = store_install(storefd, is->name, &cs, at)) < 0 ||
-	    (rc = issue_write_conf(is, storefd, o)) < 0)
+	    (!is->keep_conf && (rc = issue_write_conf(is, storefd, o)) < 0))
 		goto out;
 	hex_encode(fp, xi->sha256, sizeof(xi->sha256));
 	log_msg(LOG_LEVEL_INFO, "%s: SHA-256 fingerprint %s", is->name, fp);
 	clock_format_rfc3339(xi->not_after, until, sizeof(until));
-	if (o->verbosity >= 0)
-		printf("%s: issued, valid until %s, in %s/live/%s\n", is->name,
-		    until, o->dir ? o->dir : API_DEFAULT_DIR, is->name);
+	log_result("%s: %s, valid until %s, in %s/live/%s", is->name,
+	    is->verb ? is->verb : "issued", until, o->dir ? o->dir :
+	    API_DEFAULT_DIR, is->name);
 out:
 	cert_set_free(&cs);
 	free(xi);
+	return rc;
+}
+
+/*
+ * Start a conversation with the server at url: TLS dates checked at
+ * clock_tls_time(floor), then GET the directory, whose Date is the CA
+ * time of this run (a->http.date).
+ */
+static int
+api_connect(struct acme *a, const struct acme_options *o, const char *url,
+    int64_t floor)
+{
+	int rc;
+
+	snprintf(a->server, sizeof(a->server), "%s", url);
+	if ((rc = http_init(&a->http, o->ca_file)) < 0 ||
+	    (rc = http_set_tls_time(&a->http, clock_tls_time(floor))) < 0 ||
+	    (rc = rng_init()) < 0)
+		return rc;
+	return req_directory(a);
+}
+
+static void
+api_disconnect(struct acme *a)
+{
+	if (a == NULL)
+		return;
+	key_free(&a->key);
+	http_cleanup(&a->http);
+	free(a);
+}
+
+/* Run the deploy hook for live/NAME (DIR made absolute when possible). */
+static int
+api_deploy(const struct acme_options *o, const char *name,
+    const struct ident *ids, size_t nids)
+{
+	char live[PATH_LEN_MAX], *abs;
+	const char *dir = o->dir ? o->dir : API_DEFAULT_DIR;
+	int rc;
+
+	abs = realpath(dir, NULL);
+	snprintf(live, sizeof(live), "%s/live/%s", abs ? abs : dir, name);
+	free(abs);
+	if ((rc = hook_deploy(o->deploy_hook, name, live, ids, nids)) < 0)
+		return rc;
+	log_msg(LOG_LEVEL_INFO, "%s: deploy hook %s done", name,
+	    o->deploy_hook);
+	return 0;
+}
+
+/*
+ * The one issuance path of issue and renew: the account, the order, the
+ * new set in live/NAME, then the deploy hook. is is zeroed by the caller,
+ * who may set replaces, verb and keep_conf, and frees it.
+ */
+static int
+api_issue_with(struct issue *is, struct acme *a, int storefd,
+    const struct acme_options *o, const char *name, const struct ident *ids,
+    size_t nids, int key_type)
+{
+	int rc;
+
+	if (a->kid[0] == '\0' && (rc = acct_ensure(a, storefd, o)) < 0)
+		return rc;
+	is->a = a;
+	is->name = name;
+	is->ids = ids;
+	is->nids = nids;
+	is->key_type = (enum key_type)key_type;
+	if ((rc = api_chal_init(&is->chal, o)) < 0)
+		return rc;
+	rc = api_issue_order(is, storefd, o);
+	log_msg(LOG_LEVEL_INFO, "%u requests", a->requests);
+	if (rc == 0 && o->deploy_hook != NULL)
+		rc = api_deploy(o, name, ids, nids);
 	return rc;
 }
 
@@ -7354,14 +7954,17 @@ acme_issue(const struct acme_options *o, const char *name,
     const char *const *idents, size_t nidents)
 {
 	static struct ident ids[IDENT_MAX];
+	const char *dir = o->dir ? o->dir : API_DEFAULT_DIR;
 	struct acme *a = NULL;
 	struct issue *is = NULL;
 	const char *url;
+	int64_t floor;
 	size_t nids;
-	int storefd = -1, key_type = KEY_EC256, rc;
+	int storefd = -1, key_type = KEY_EC256, rc, rc2;
 
 	err_clear();
 	log_verbosity = o->verbosity + LOG_LEVEL_ERROR;
+	log_syslog = o->syslog;
 	if ((rc = api_check(o, name, &key_type)) < 0 ||
 	    (rc = api_idents(name, idents, nidents, ids, &nids)) < 0 ||
 	    (rc = api_check_chal(o, ids, nids)) < 0)
@@ -7374,31 +7977,20 @@ acme_issue(const struct acme_options *o, const char *name,
 		rc = err_set(ACME_ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	snprintf(a->server, sizeof(a->server), "%s", url);
-	/* Nothing in DIR changes before the server has answered. */
-	if ((rc = http_init(&a->http, o->ca_file)) < 0 ||
-	    (rc = rng_init()) < 0 ||
-	    (rc = req_directory(a)) < 0 ||
-	    (rc = storefd = api_open(o, 1)) < 0 ||
-	    (rc = acct_ensure(a, storefd, o)) < 0)
+	/* Nothing in DIR changes before the server has answered; DIR/time
+	 * only once the certificate is in (a failed run changes nothing). */
+	floor = clock_floor_read(dir);
+	if ((rc = api_connect(a, o, url, floor)) < 0 ||
+	    (rc = storefd = api_open(o, 1)) < 0)
 		goto out;
-	is->a = a;
-	is->name = name;
-	is->ids = ids;
-	is->nids = nids;
-	is->key_type = (enum key_type)key_type;
-	if ((rc = api_chal_init(&is->chal, o)) < 0)
-		goto out;
-	rc = api_issue_order(is, storefd, o);
-	log_msg(LOG_LEVEL_INFO, "%u requests", a->requests);
+	rc = api_issue_with(is, a, storefd, o, name, ids, nids, key_type);
+	if ((rc == 0 || rc == ACME_ERR_HOOK) && (rc2 = clock_floor_update(
+	    storefd, floor, a->http.date)) < 0 && rc == 0)
+		rc = rc2;
 out:
 	if (is != NULL)
 		issue_free(is);
-	if (a != NULL) {
-		key_free(&a->key);
-		http_cleanup(&a->http);
-	}
-	free(a);
+	api_disconnect(a);
 	free(is);
 	if (storefd >= 0)
 		close(storefd);
@@ -8221,6 +8813,748 @@ out:
 	return rc;
 }
 
+/* ---- renew: conf/NAME.conf ---- */
+
+/*
+ * conf/NAME.conf is "key = value" lines written by issue_write_conf().
+ * The reader is this table: a key sets its acme_options field unless the
+ * command line already set it (options given to renew win for that run).
+ * Unknown keys are a warning, so a conf written by a newer acme still
+ * renews. chal: one of the http-01 settings, all skipped when the command
+ * line chose --webroot or --standalone itself.
+ */
+enum conf_kind {
+	CONF_STR,		/* const char * into the conf text */
+	CONF_FLAG,		/* int: yes / no */
+	CONF_INT,		/* int >= 0 */
+	CONF_IDENTS,		/* the identifier list */
+	CONF_SKIP,		/* known, nothing to set */
+	CONF_KIND_MAX
+};
+
+#define CONF_OPT(f)	offsetof(struct acme_options, f)
+
+static const struct conf_key {
+	const char	*key;
+	enum conf_kind	 kind;
+	size_t		 off;
+	int		 chal;
+} conf_keys[] = {
+	{ "name", CONF_SKIP, 0, 0 },
+	{ "identifiers", CONF_IDENTS, 0, 0 },
+	{ "server", CONF_STR, CONF_OPT(server), 0 },
+	{ "ca-file", CONF_STR, CONF_OPT(ca_file), 0 },
+	{ "email", CONF_STR, CONF_OPT(email), 0 },
+	{ "key-type", CONF_STR, CONF_OPT(key_type), 0 },
+	{ "challenge", CONF_STR, CONF_OPT(challenge), 1 },
+	{ "webroot", CONF_STR, CONF_OPT(webroot), 1 },
+	{ "standalone", CONF_FLAG, CONF_OPT(standalone), 1 },
+	{ "http-port", CONF_INT, CONF_OPT(http_port), 1 },
+	{ "bind", CONF_STR, CONF_OPT(bind), 1 },
+	/* storage */
+	{ "backdate", CONF_STR, CONF_OPT(backdate), 0 },
+	/* challenges */
+	{ "hook", CONF_STR, CONF_OPT(hook), 1 },
+	{ "hook-timeout", CONF_INT, CONF_OPT(hook_timeout), 0 },
+	{ "tls-port", CONF_INT, CONF_OPT(tls_port), 1 },
+	{ "dns-wait", CONF_INT, CONF_OPT(dns_wait), 0 },
+	/* renew */
+	{ "days", CONF_INT, CONF_OPT(days), 0 },
+	{ "deploy-hook", CONF_STR, CONF_OPT(deploy_hook), 0 },
+};
+
+/* One NAME's saved settings; strings point into text. */
+struct conf {
+	struct buf	 text;			/* owned */
+	struct acme_options o;			/* merged with the CLI's */
+	const char	*idents[IDENT_MAX];	/* into text */
+	size_t		 nidents;
+	char		 file[NAME_LEN_MAX + 8];	/* "NAME.conf" */
+};
+
+static int
+conf_idents(struct conf *c, char *v)
+{
+	char *save = NULL, *w;
+
+	c->nidents = 0;
+	for (w = strtok_r(v, " \t", &save); w != NULL;
+	    w = strtok_r(NULL, " \t", &save)) {
+		if (c->nidents == IDENT_MAX)
+			return err_set(ACME_ERR_LIMIT, "more than %d "
+			    "identifiers", IDENT_MAX);
+		c->idents[c->nidents++] = w;
+	}
+	return 0;
+}
+
+static const struct conf_key *
+conf_find(const char *k)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(conf_keys) / sizeof(conf_keys[0]); i++)
+		if (strcmp(k, conf_keys[i].key) == 0)
+			return &conf_keys[i];
+	return NULL;
+}
+
+/* Set the field from v unless it is already set (by the CLI). */
+static int
+conf_set(const struct conf_key *ck, char *field, char *v, int line)
+{
+	char *end;
+	long n;
+
+	if (ck->kind == CONF_STR) {
+		if (*(const char **)(void *)field == NULL)
+			*(const char **)(void *)field = v;
+		return 0;
+	}
+	if (ck->kind == CONF_FLAG && (strcmp(v, "yes") == 0 ||
+	    strcmp(v, "no") == 0))
+		n = strcmp(v, "yes") == 0;
+	else {
+		errno = 0;
+		n = strtol(v, &end, 10);
+		if (ck->kind != CONF_INT || errno != 0 || *end != '\0' ||
+		    n < 0 || n > INT_MAX)
+			return err_set(ACME_ERR_USAGE, "line %d: bad value "
+			    "for %s", line, ck->key);
+	}
+	if (*(int *)(void *)field == 0)
+		*(int *)(void *)field = (int)n;
+	return 0;
+}
+
+/* Apply "key = value" (both trimmed, v NUL-terminated in the text). */
+static int
+conf_apply(struct conf *c, const struct acme_options *cli, const char *k,
+    char *v, int line)
+{
+	const struct conf_key *ck;
+
+	if ((ck = conf_find(k)) == NULL) {
+		log_msg(LOG_LEVEL_ERROR, "warning: conf/%s line %d: unknown "
+		    "key '%.40s' ignored", c->file, line, k);
+		return 0;
+	}
+	if (ck->kind == CONF_IDENTS)
+		return conf_idents(c, v);
+	if (ck->kind == CONF_SKIP || (ck->chal && (cli->webroot != NULL ||
+	    cli->standalone || cli->hook != NULL || cli->challenge != NULL)) ||
+	    *v == '\0')
+		return 0;
+	return conf_set(ck, (char *)&c->o + ck->off, v, line);
+}
+
+static char *
+conf_trim(char *p)
+{
+	char *e;
+
+	while (*p == ' ' || *p == '\t')
+		p++;
+	e = p + strlen(p);
+	while (e > p && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
+		*--e = '\0';
+	return p;
+}
+
+/* Parse the conf text in c->text (NUL-terminated, edited in place). */
+static int
+conf_parse(struct conf *c, const struct acme_options *cli)
+{
+	char *p = (char *)c->text.data, *nl, *eq;
+	int line = 0, rc;
+
+	c->o = *cli;
+	while (p != NULL && *p != '\0') {
+		line++;
+		if ((nl = strchr(p, '\n')) != NULL)
+			*nl++ = '\0';
+		p = conf_trim(p);
+		if (*p != '\0' && *p != '#') {
+			if ((eq = strchr(p, '=')) == NULL)
+				return err_set(ACME_ERR_USAGE, "line %d: no "
+				    "'='", line);
+			*eq = '\0';
+			if ((rc = conf_apply(c, cli, conf_trim(p),
+			    conf_trim(eq + 1), line)) < 0)
+				return rc;
+		}
+		p = nl;
+	}
+	if (c->nidents == 0)
+		return err_set(ACME_ERR_USAGE, "no identifiers");
+	return 0;
+}
+
+/* Read conf/NAME.conf below conffd into c, merged with cli. */
+static int
+conf_load(int conffd, const char *name, const struct acme_options *cli,
+    struct conf *c)
+{
+	char *file = c->file;
+	int rc;
+
+	memset(c, 0, sizeof(*c));
+	snprintf(c->file, sizeof(c->file), "%s.conf", name);
+	if ((rc = store_read(conffd, file, &c->text, CONF_MAX)) < 0 ||
+	    (rc = buf_append(&c->text, "", 0)) < 0) {
+		if (rc == ACME_ERR_IO && err_msg[0] == '\0')
+			return err_set(ACME_ERR_USAGE, "no conf/%s: issue it "
+			    "first", file);
+		return rc;
+	}
+	if ((rc = conf_parse(c, cli)) < 0)
+		return err_wrap(rc, "conf/%s", file);
+	return 0;
+}
+
+/* ---- renew: conf/NAME.state ---- */
+
+/*
+ * conf/NAME.state: what renew must remember between runs, "key = value"
+ * lines (times RFC 3339 UTC). Written with store_write only when it
+ * changes; removed once a renewal succeeded. ari-* belong to the
+ * certificate whose serial (hex) is ari-serial.
+ */
+struct renew_state {
+	char	 serial[2 * X509_SERIAL_MAX + 1];
+	int64_t	 ari_start;		/* window last seen */
+	int64_t	 ari_end;
+	int64_t	 ari_time;		/* the point drawn in it */
+	int64_t	 ari_next;		/* no renewalInfo request before */
+	int64_t	 retry_until;		/* rate limited: no order before */
+};
+
+#define STATE_F(f)	offsetof(struct renew_state, f)
+
+static const struct {
+	const char	*key;
+	size_t		 off;
+} state_times[] = {
+	{ "ari-window-start", STATE_F(ari_start) },
+	{ "ari-window-end", STATE_F(ari_end) },
+	{ "ari-renew-at", STATE_F(ari_time) },
+	{ "ari-next-check", STATE_F(ari_next) },
+	{ "rate-limited-until", STATE_F(retry_until) },
+};
+
+#define STATE_NTIMES	(sizeof(state_times) / sizeof(state_times[0]))
+
+static int64_t *
+state_field(struct renew_state *st, size_t i)
+{
+	return (int64_t *)(void *)((char *)st + state_times[i].off);
+}
+
+/* One line of the state file; unknown or bad lines are dropped. */
+static void
+state_line(struct renew_state *st, char *k, char *v)
+{
+	size_t i;
+
+	if (strcmp(k, "ari-serial") == 0 && strlen(v) < sizeof(st->serial)) {
+		memcpy(st->serial, v, strlen(v) + 1);
+		return;
+	}
+	for (i = 0; i < STATE_NTIMES; i++)
+		if (strcmp(k, state_times[i].key) == 0 &&
+		    clock_parse_rfc3339(v, state_field(st, i)) < 0)
+			*state_field(st, i) = 0;
+}
+
+static void
+state_read(int conffd, const char *name, struct renew_state *st)
+{
+	struct buf b = { 0 };
+	char file[NAME_LEN_MAX + 8], *p, *nl, *eq;
+
+	memset(st, 0, sizeof(*st));
+	snprintf(file, sizeof(file), "%s.state", name);
+	if (store_read(conffd, file, &b, STATE_MAX) == 0 &&
+	    buf_append(&b, "", 0) == 0)
+		for (p = (char *)b.data; p != NULL && *p != '\0'; p = nl) {
+			if ((nl = strchr(p, '\n')) != NULL)
+				*nl++ = '\0';
+			if ((eq = strchr(p, '=')) == NULL)
+				continue;
+			*eq = '\0';
+			state_line(st, conf_trim(p), conf_trim(eq + 1));
+		}
+	err_clear();
+	buf_free(&b);
+}
+
+/* Write st when it differs from old (remove the file when st is empty). */
+static int
+state_write(int conffd, const char *name, const struct renew_state *old,
+    struct renew_state *st)
+{
+	static const struct renew_state empty;
+	struct buf b = { .max = STATE_MAX };
+	char file[NAME_LEN_MAX + 8], t[40];
+	size_t i;
+	int rc;
+
+	if (memcmp(old, st, sizeof(*st)) == 0)
+		return 0;
+	snprintf(file, sizeof(file), "%s.state", name);
+	if (memcmp(st, &empty, sizeof(*st)) == 0) {
+		if (unlinkat(conffd, file, 0) < 0 && errno != ENOENT)
+			return err_set(ACME_ERR_IO, "remove conf/%s: %s",
+			    file, strerror(errno));
+		return 0;
+	}
+	buf_printf(&b, "# acme: renewal state of %s (see acme(1))\n", name);
+	if (st->serial[0] != '\0')
+		buf_printf(&b, "ari-serial = %s\n", st->serial);
+	for (i = 0; i < STATE_NTIMES; i++)
+		if (*state_field(st, i) != 0) {
+			clock_format_rfc3339(*state_field(st, i), t,
+			    sizeof(t));
+			buf_printf(&b, "%s = %s\n", state_times[i].key, t);
+		}
+	if (b.data == NULL)
+		return err_set(ACME_ERR_NOMEM, "out of memory");
+	rc = store_write(conffd, file, b.data, b.len, STORE_FILE_MODE);
+	buf_free(&b);
+	return rc;
+}
+
+/* ---- renew: one run ---- */
+
+/* What one `acme renew` shares between its NAMEs. */
+struct renew_run {
+	const struct acme_options *cli;		/* borrowed */
+	const char	*dir;			/* borrowed */
+	int		 storefd;
+	int		 conffd;
+	int64_t		 floor;			/* DIR/time at start */
+	struct acme	*a;			/* owned; NULL before */
+	char		 ca_file[PATH_LEN_MAX];	/* of the session a */
+	int64_t		 ca_time;		/* Date of a's first answer */
+	int64_t		 ca_mono;		/* clock_mono() then */
+	int		 failed;		/* last failure code, 0 */
+};
+
+/* The CA time now: its Date plus the monotonic time since. */
+static int64_t
+renew_ca_now(const struct renew_run *run)
+{
+	return run->ca_time + (clock_mono() - run->ca_mono);
+}
+
+/* A session with url (reused when the server and CA file are the same). */
+static int
+renew_session(struct renew_run *run, const struct acme_options *o,
+    const char *url)
+{
+	const char *ca = o->ca_file ? o->ca_file : "";
+	int rc;
+
+	if (run->a != NULL && strcmp(run->a->server, url) == 0 &&
+	    strcmp(run->ca_file, ca) == 0)
+		return 0;
+	api_disconnect(run->a);
+	if ((run->a = calloc(1, sizeof(*run->a))) == NULL)
+		return err_set(ACME_ERR_NOMEM, "out of memory");
+	snprintf(run->ca_file, sizeof(run->ca_file), "%s", ca);
+	if ((rc = api_connect(run->a, o, url, run->floor)) < 0)
+		goto fail;
+	if (run->a->http.date <= 0) {
+		rc = err_set(ACME_ERR_PROTO, "%s sent no Date header: no "
+		    "trusted time, so no renewal decision", url);
+		goto fail;
+	}
+	run->ca_time = run->a->http.date;
+	run->ca_mono = clock_mono();
+	if ((rc = clock_floor_update(run->storefd, run->floor,
+	    run->ca_time)) < 0)
+		goto fail;
+	if (run->ca_time >= run->floor + TIME_FLOOR_STEP || run->floor == 0)
+		run->floor = run->ca_time;
+	return 0;
+fail:
+	api_disconnect(run->a);
+	run->a = NULL;
+	return rc;
+}
+
+/* live/NAME/cert.pem parsed into xi; 1 when absent. */
+static int
+renew_live_cert(struct renew_run *run, const char *name,
+    struct x509_info *xi)
+{
+	struct pem_obj objs[1];
+	struct buf b = { 0 };
+	size_t n = 0;
+	int livefd, setfd, rc;
+
+	memset(objs, 0, sizeof(objs));
+	if ((livefd = store_subdir(run->storefd, "live", 0)) < 0)
+		return livefd == ACME_ERR_IO && err_msg[0] == '\0' ? 1 : livefd;
+	setfd = store_subdir(livefd, name, 0);
+	close(livefd);
+	if (setfd < 0)
+		return setfd == ACME_ERR_IO && err_msg[0] == '\0' ? 1 : setfd;
+	rc = store_read(setfd, "cert.pem", &b, PEM_MAX);
+	close(setfd);
+	if (rc == ACME_ERR_IO && err_msg[0] == '\0')
+		rc = 1;
+	else if (rc == 0 && (rc = pem_decode((const char *)b.data, b.len,
+	    objs, 1, &n)) == 0)
+		rc = n == 1 ? x509_parse(objs[0].der, objs[0].len, xi) :
+		    err_set(ACME_ERR_PROTO, "live/%s/cert.pem: no "
+		    "certificate", name);
+	pem_objs_free(objs, n);
+	buf_free(&b);
+	return rc;
+}
+
+/* A point drawn uniformly in [w->start, w->end) (RFC 9773 4.2). */
+static int64_t
+renew_ari_draw(const struct ari_window *w)
+{
+	uint64_t r = 0;
+
+	rng_bytes(&r, sizeof(r));
+	return w->start + (int64_t)(r % (uint64_t)(w->end - w->start));
+}
+
+/*
+ * The ARI renewal point of xi: the one kept in st while its Retry-After
+ * runs, else fetched; a new point is drawn only when the window changed.
+ * Returns 0 and *point, or negative (the caller falls back).
+ */
+static int
+renew_ari_point(struct renew_run *run, const char *certid,
+    const char *serial, struct renew_state *st, int64_t *point)
+{
+	struct ari_window w;
+	long ra;
+	int rc;
+
+	if (strcmp(st->serial, serial) == 0 && st->ari_time != 0 &&
+	    st->ari_next > run->ca_time) {
+		*point = st->ari_time;
+		return 0;
+	}
+	if ((rc = req_renewal_info(run->a, certid, &w)) < 0)
+		return rc;
+	if (strcmp(st->serial, serial) != 0 || st->ari_start != w.start ||
+	    st->ari_end != w.end || st->ari_time == 0) {
+		memcpy(st->serial, serial, strlen(serial) + 1);
+		st->ari_start = w.start;
+		st->ari_end = w.end;
+		st->ari_time = renew_ari_draw(&w);
+	}
+	ra = w.retry_after < 0 ? ARI_RETRY_DEFAULT : w.retry_after;
+	ra = ra < ARI_RETRY_MIN ? ARI_RETRY_MIN : ra > ARI_RETRY_MAX ?
+	    ARI_RETRY_MAX : ra;
+	st->ari_next = run->ca_time + ra;
+	*point = st->ari_time;
+	return 0;
+}
+
+/*
+ * When xi is due: --days N before notAfter; else inside the ARI window
+ * when the server offers renewalInfo (unless rate limited, when no
+ * request is made); else a third of its lifetime before notAfter.
+ */
+static int64_t
+renew_point(struct renew_run *run, const struct acme_options *o,
+    const struct x509_info *xi, const char *certid, struct renew_state *st)
+{
+	char serial[2 * X509_SERIAL_MAX + 1];
+	int64_t p;
+
+	if (o->days > 0)
+		return xi->not_after - (int64_t)o->days * 86400;
+	hex_encode(serial, xi->serial, xi->serial_len);
+	if (run->a->dir.renewal_info[0] != '\0' && certid[0] != '\0') {
+		if (st->retry_until > run->ca_time)
+			return strcmp(st->serial, serial) == 0 &&
+			    st->ari_time != 0 ? st->ari_time :
+			    xi->not_after - (xi->not_after -
+			    xi->not_before) / 3;
+		if (renew_ari_point(run, certid, serial, st, &p) == 0)
+			return p;
+		log_msg(LOG_LEVEL_INFO, "renewalInfo: %s; using a third of "
+		    "the lifetime", err_msg);
+		err_clear();
+	}
+	return xi->not_after - (xi->not_after - xi->not_before) / 3;
+}
+
+/* After a failed order: a rate limit (RFC 8555 6.6) is kept in st. */
+static void
+renew_rate_limit(struct renew_run *run, const struct issue *is,
+    struct renew_state *st)
+{
+	const struct http_resp *r = &is->r;
+	int64_t now = renew_ca_now(run), until;
+	char t[40];
+
+	if (strcmp(run->a->problem, ACME_ERR_NS "rateLimited") != 0 &&
+	    r->status != 429 && !(r->status == 503 && (r->retry_after >= 0 ||
+	    r->retry_at != 0)))
+		return;
+	until = r->retry_at != 0 ? r->retry_at : now + (r->retry_after >= 0 ?
+	    r->retry_after : RATE_WAIT_DEFAULT);
+	if (until > now + RATE_WAIT_MAX)
+		until = now + RATE_WAIT_MAX;
+	if (until <= now)
+		return;
+	st->retry_until = until;
+	clock_format_rfc3339(until, t, sizeof(t));
+	err_wrap(ACME_ERR_SERVER, "rate limited until %s", t);
+}
+
+/* Issue NAME again (due); the live set is untouched on failure. */
+static int
+renew_issue(struct renew_run *run, const char *name, struct conf *c,
+    const char *certid, struct renew_state *st)
+{
+	static struct ident ids[IDENT_MAX];
+	struct issue *is;
+	size_t nids;
+	int key_type, rc;
+
+	if ((rc = api_check(&c->o, name, &key_type)) < 0 ||
+	    (rc = api_idents(name, c->idents, c->nidents, ids, &nids)) < 0 ||
+	    (rc = api_check_chal(&c->o, ids, nids)) < 0)
+		return rc;
+	if ((is = calloc(1, sizeof(*is))) == NULL)
+		return err_set(ACME_ERR_NOMEM, "out of memory");
+	snprintf(is->replaces, sizeof(is->replaces), "%s", certid);
+	is->verb = "renewed";
+	is->keep_conf = 1;
+	rc = api_issue_with(is, run->a, run->storefd, &c->o, name, ids, nids,
+	    key_type);
+	if (rc < 0 && rc != ACME_ERR_HOOK)
+		renew_rate_limit(run, is, st);
+	else
+		memset(st, 0, sizeof(*st));	/* a new certificate */
+	issue_free(is);
+	free(is);
+	return rc;
+}
+
+/* Decide for NAME and renew it when due. */
+static int
+renew_decide(struct renew_run *run, const char *name, struct conf *c,
+    struct renew_state *st)
+{
+	struct x509_info *xi;
+	char certid[sizeof(((struct issue *)0)->replaces)] = "", t[40];
+	int64_t point = 0;
+	int rc, absent;
+
+	if ((xi = calloc(1, sizeof(*xi))) == NULL)
+		return err_set(ACME_ERR_NOMEM, "out of memory");
+	if ((rc = absent = renew_live_cert(run, name, xi)) < 0)
+		goto out;
+	if (!absent && run->a->dir.renewal_info[0] != '\0' &&
+	    ari_certid(xi, certid, sizeof(certid)) < 0) {
+		certid[0] = '\0';
+		err_clear();
+	}
+	if (!absent && !c->o.force)
+		point = renew_point(run, &c->o, xi, certid, st);
+	if (point > xi->not_after)	/* whatever a window says */
+		point = xi->not_after;
+	if (!absent && !c->o.force && run->ca_time < point) {
+		clock_format_rfc3339(point, t, sizeof(t));
+		log_result("%s: not due until %s", name, t);
+		goto out;
+	}
+	if (st->retry_until > run->ca_time) {
+		clock_format_rfc3339(st->retry_until, t, sizeof(t));
+		rc = err_set(ACME_ERR_SERVER, "due, but rate limited by the CA "
+		    "until %s", t);
+		goto out;
+	}
+	rc = renew_issue(run, name, c, certid, st);
+out:
+	free(xi);
+	return rc;
+}
+
+/* renew NAME: load its conf and state, talk to its server, decide. */
+static int
+renew_one(struct renew_run *run, const char *name)
+{
+	struct renew_state st, old;
+	struct conf *c;
+	const char *url;
+	int rc, rc2;
+
+	err_clear();
+	if (!store_name_ok(name))
+		return err_set(ACME_ERR_USAGE, "bad certificate name");
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return err_set(ACME_ERR_NOMEM, "out of memory");
+	state_read(run->conffd, name, &st);
+	old = st;
+	if ((rc = conf_load(run->conffd, name, run->cli, c)) < 0)
+		goto out;
+	if ((url = api_server_url(c->o.server)) == NULL) {
+		rc = ACME_ERR_USAGE;
+		goto out;
+	}
+	if ((rc = renew_session(run, &c->o, url)) < 0)
+		goto out;
+	rc = renew_decide(run, name, c, &st);
+	if ((rc2 = state_write(run->conffd, name, &old, &st)) < 0 && rc == 0)
+		rc = rc2;
+out:
+	buf_free(&c->text);
+	free(c);
+	return rc;
+}
+
+static int
+renew_cmp(const void *x, const void *y)
+{
+	return strcmp(*(char *const *)x, *(char *const *)y);
+}
+
+/* Every NAME with a conf/NAME.conf, sorted; *names owned. */
+static int
+renew_list(int conffd, char ***names, size_t *n)
+{
+	struct dirent *de;
+	DIR *d;
+	size_t len;
+	int fd;
+
+	*names = calloc(RENEW_NAMES_MAX, sizeof(**names));
+	*n = 0;
+	if (*names == NULL || (fd = dup(conffd)) < 0 ||
+	    (d = fdopendir(fd)) == NULL)
+		return err_set(ACME_ERR_IO, "conf: %s", strerror(errno));
+	while ((de = readdir(d)) != NULL && *n < RENEW_NAMES_MAX) {
+		len = strlen(de->d_name);
+		if (len <= 5 || strcmp(de->d_name + len - 5, ".conf") != 0)
+			continue;
+		de->d_name[len - 5] = '\0';
+		if (store_name_ok(de->d_name) &&
+		    ((*names)[*n] = strdup(de->d_name)) != NULL)
+			(*n)++;
+	}
+	closedir(d);
+	qsort(*names, *n, sizeof(**names), renew_cmp);
+	return 0;
+}
+
+/* Record and print one NAME's failure; keep going with the next. */
+static void
+renew_failed(struct renew_run *run, const char *name, int rc)
+{
+	if (name != NULL)
+		err_wrap(rc, "%s: failed", name);
+	fprintf(stderr, "acme: %s\n", err_msg);
+	if (log_syslog)
+		syslog(LOG_ERR, "%s", err_msg);
+	run->failed = rc;
+}
+
+/* --random-delay: spread a fleet started by the same cron minute. */
+static void
+renew_sleep(int max)
+{
+	uint32_t r = 0;
+
+	if (max <= 0 || rng_bytes(&r, sizeof(r)) < 0)
+		return;
+	r %= (uint32_t)max + 1;
+	log_msg(LOG_LEVEL_INFO, "waiting %u s (--random-delay)", r);
+	sleep(r);
+}
+
+static int
+renew_run_all(struct renew_run *run, const char *const *names,
+    size_t nnames)
+{
+	char **all = NULL;
+	size_t i, n = 0;
+	int rc;
+
+	if (nnames == 0) {
+		if ((rc = renew_list(run->conffd, &all, &n)) < 0) {
+			free(all);
+			return rc;
+		}
+		if (n == 0)
+			log_msg(LOG_LEVEL_INFO, "nothing to renew in %s/conf",
+			    run->dir);
+	}
+	for (i = 0; i < (nnames ? nnames : n); i++) {
+		const char *name = nnames ? names[i] : all[i];
+
+		if ((rc = renew_one(run, name)) < 0)
+			renew_failed(run, name, rc);
+	}
+	for (i = 0; i < n; i++)
+		free(all[i]);
+	free(all);
+	return run->failed;
+}
+
+/* Open and lock DIR and DIR/conf for a renew run (never creating DIR). */
+static int
+renew_open(struct renew_run *run)
+{
+	int rc;
+
+	if ((rc = run->storefd = api_open(run->cli, 0)) < 0)
+		return rc;
+	if ((rc = run->conffd = store_subdir(run->storefd, "conf", 0)) < 0 &&
+	    err_msg[0] == '\0')
+		rc = err_set(ACME_ERR_USAGE, "%s/conf: no certificate was "
+		    "issued here yet", run->dir);
+	return rc < 0 ? rc : 0;
+}
+
+int
+acme_renew(const struct acme_options *o, const char *const *names,
+    size_t nnames)
+{
+	struct renew_run run;
+	int rc = 0;
+
+	err_clear();
+	memset(&run, 0, sizeof(run));
+	run.cli = o;
+	run.dir = o->dir ? o->dir : API_DEFAULT_DIR;
+	run.storefd = run.conffd = -1;
+	log_verbosity = o->verbosity + LOG_LEVEL_ERROR;
+	log_syslog = o->syslog;
+	if (o->random_delay < 0 || o->random_delay > RANDOM_DELAY_MAX)
+		rc = err_set(ACME_ERR_USAGE, "--random-delay: 0 to %d seconds",
+		    RANDOM_DELAY_MAX);
+	else if (access(run.dir, F_OK) < 0)	/* renew never creates DIR */
+		rc = err_set(ACME_ERR_USAGE, "%s: %s", run.dir,
+		    strerror(errno));
+	/* The delay comes before the lock: a manual run is not kept out. */
+	if (rc == 0)
+		renew_sleep(o->random_delay);
+	if (rc == 0 && (rc = renew_open(&run)) == 0) {
+		run.floor = clock_floor_read(run.dir);
+		rc = renew_run_all(&run, names, nnames);
+	} else
+		renew_failed(&run, NULL, rc);
+	api_disconnect(run.a);
+	if (run.conffd >= 0)
+		close(run.conffd);
+	if (run.storefd >= 0)
+		close(run.storefd);
+	return rc < 0 ? rc : run.failed;
+}
+
 /* ==== 17. CLI ==== */
 
 #ifndef ACME_NO_MAIN
@@ -8240,6 +9574,12 @@ static const char cli_usage[] =
 "\n""list: each certificate with its expiry, key type and backups.\n"
 "restore: backup N (1-3, default 1) of NAME becomes live again.\n"
 "import-certbot: adopt a certbot tree (default /etc/letsencrypt).\n"
+"       acme [options] renew [NAME...]\n"
+"\n"
+"Get or replace certificate NAME in DIR/live/NAME. NAME is itself the\n"
+"first identifier when it is a DNS name or IP address.\n"
+"renew: renew every NAME (or those given) that is due by the CA's time,\n"
+"with the settings saved in DIR/conf/NAME.conf; options override them.\n"
 "\n"
 "options:\n"
 "  --dir DIR           state directory (default /etc/acme, or $ACME_DIR)\n"
@@ -8266,6 +9606,12 @@ static const char cli_usage[] =
 "  --hook-timeout N    seconds PROG may take (default 300)\n"
 "  --dns-wait N        seconds to wait for DNS after dns-01 begins\n"
 "  --tls-port N        tls-alpn-01 responder port (default 443)\n"
+"  --days N            renew N days before expiry (default: the CA's ARI\n"
+"                      window, else a third of the lifetime before)\n"
+"  --force             renew even when not due\n"
+"  --deploy-hook PROG  run PROG (no shell) after a new set is live\n"
+"  --syslog            also log to syslog (logread on OpenWrt)\n"
+"  --random-delay N    renew: first wait a random 0..N seconds\n"
 "  -v, --verbose       more detail (twice for protocol detail)\n"
 "  -q, --quiet         only errors\n"
 "  -h, --help          this text\n"
@@ -8283,6 +9629,7 @@ enum cli_opt_kind {
 	CLI_QUIET,
 	CLI_HELP,
 	CLI_VERSION,
+	CLI_INT,		/* sets an int >= 0 */
 	CLI_KIND_MAX
 };
 
@@ -8317,6 +9664,14 @@ static const struct cli_opt {
 	{ "quiet", 'q', CLI_QUIET, 0 },
 	{ "help", 'h', CLI_HELP, 0 },
 	{ "version", 'V', CLI_VERSION, 0 },
+	/* renew */
+	{ "days", 0, CLI_INT, offsetof(struct acme_options, days) },
+	{ "force", 0, CLI_FLAG, offsetof(struct acme_options, force) },
+	{ "deploy-hook", 0, CLI_STR,
+	    offsetof(struct acme_options, deploy_hook) },
+	{ "syslog", 0, CLI_FLAG, offsetof(struct acme_options, syslog) },
+	{ "random-delay", 0, CLI_INT,
+	    offsetof(struct acme_options, random_delay) },
 };
 
 #define CLI_NOPTS	(sizeof(cli_opts) / sizeof(cli_opts[0]))
@@ -8362,6 +9717,24 @@ cli_secs(const char *s)
 	return (int)v;
 }
 
+/* A count 0..INT_MAX for --days, --random-delay (0: the default). */
+static int
+cli_int(const struct cli_opt *op, const char *s, int *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v < 0 || v > INT_MAX) {
+		fprintf(stderr, "acme: --%s: bad number '%.20s'\n", op->name,
+		    s);
+		return CLI_EXIT_USAGE;
+	}
+	*out = (int)v;
+	return 0;
+}
+
 /*
  * Apply one option; *i advances past its argument. Returns 0, or
  * CLI_EXIT_USAGE after printing why, or -1 for --help/--version done.
@@ -8373,7 +9746,7 @@ cli_apply(const struct cli_opt *op, char **argv, int argc, int *i,
 	const char *val = NULL;
 
 	if (op->kind == CLI_STR || op->kind == CLI_PORT ||
-	    op->kind == CLI_SECS) {
+	    op->kind == CLI_SECS || op->kind == CLI_INT) {
 		if (*i + 1 >= argc) {
 			fprintf(stderr, "acme: --%s needs a value\n", op->name);
 			return CLI_EXIT_USAGE;
@@ -8402,6 +9775,8 @@ cli_apply(const struct cli_opt *op, char **argv, int argc, int *i,
 			return CLI_EXIT_USAGE;
 		}
 		return 0;
+	case CLI_INT:
+		return cli_int(op, val, (int *)(void *)((char *)o + op->off));
 	case CLI_VERBOSE:
 		o->verbosity++;
 		return 0;
@@ -8460,6 +9835,22 @@ cli_result(int rc)
 	if (rc == 0)
 		return CLI_EXIT_OK;
 	fprintf(stderr, "acme: %s\n", acme_last_error());
+	if (log_syslog)
+		syslog(LOG_ERR, "%s", acme_last_error());
+	return rc == ACME_ERR_USAGE ? CLI_EXIT_USAGE : CLI_EXIT_FAIL;
+}
+
+/* renew [NAME...]: acme_renew prints each failure itself. */
+static int
+cli_renew(const struct acme_options *o, char **args, int nargs)
+{
+	int rc;
+
+	if (o->syslog)
+		openlog("acme", LOG_PID, LOG_DAEMON);
+	rc = acme_renew(o, (const char *const *)args, (size_t)nargs);
+	if (rc == 0)
+		return CLI_EXIT_OK;
 	return rc == ACME_ERR_USAGE ? CLI_EXIT_USAGE : CLI_EXIT_FAIL;
 }
 
@@ -8471,6 +9862,8 @@ cli_issue(const struct acme_options *o, char **args, int nargs)
 		fprintf(stderr, "acme: issue needs a NAME (see acme --help)\n");
 		return CLI_EXIT_USAGE;
 	}
+	if (o->syslog)
+		openlog("acme", LOG_PID, LOG_DAEMON);
 	return cli_result(acme_issue(o, args[0], (const char *const *)args + 1,
 	    (size_t)(nargs - 1)));
 }
@@ -8531,6 +9924,7 @@ static const struct cli_cmd {
 	{ "list", cli_list },
 	{ "restore", cli_restore },
 	{ "import-certbot", cli_import_certbot },
+	{ "renew", cli_renew },
 };
 
 static const struct cli_cmd *

@@ -24,7 +24,8 @@ enum acme_error {
 	ACME_ERR_CHALLENGE = -9, /* a challenge could not be set up or failed */
 	ACME_ERR_TIMEOUT = -10,	/* an order did not settle in time */
 	ACME_ERR_BUSY = -11,	/* another process holds the state lock */
-	ACME_ERR_MAX = -12
+	ACME_ERR_HOOK = -12,	/* the deploy hook failed (the new set stays) */
+	ACME_ERR_MAX = -13
 };
 
 /*
@@ -69,6 +70,14 @@ struct acme_options {
 					   default 443 */
 	int		 dns_wait;	/* seconds to wait after dns-01
 					   hooks for propagation; default 0 */
+	/* renewal (acme_renew; saved in conf/NAME.conf by acme_issue) */
+	int		 days;		/* renew N days before notAfter;
+					   0: ARI window, else a third of the
+					   lifetime before notAfter */
+	int		 force;		/* renew even when not due */
+	const char	*deploy_hook;	/* PROG run after a new set is live */
+	int		 syslog;	/* also log to syslog(3) */
+	int		 random_delay;	/* renew: wait 0..N s first */
 };
 
 /*
@@ -108,6 +117,18 @@ int acme_restore(const struct acme_options *opt, const char *name, int n);
  */
 int acme_import_certbot(const struct acme_options *opt,
     const char *certbot_dir);
+
+/*
+ * Renew the certificates named (all of DIR/conf/NAME.conf when nnames is
+ * 0) that are due by the CA's time (the Date of its first answer, never
+ * the device clock alone), each with the settings saved by acme_issue,
+ * options set in opt overriding them for this run. One result line per
+ * NAME goes to stdout unless verbosity < 0. Returns 0 when every NAME was
+ * renewed or not due, else the error of the last NAME that failed (each
+ * failure is also printed as "acme: NAME: failed: ..." on stderr).
+ */
+int acme_renew(const struct acme_options *opt, const char *const *names,
+    size_t nnames);
 
 /*
  * The line describing the last failure (without "acme: " and newline), or

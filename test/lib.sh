@@ -5,10 +5,12 @@
 # BearSSL cannot verify a certificate for an IP-address host.
 #
 #   lib_init                    temp dir, exit trap, listener certificate
-#   pebble_start NAME [VAR=VAL...]  (PEBBLE_VALIDITY: certificate seconds)
+#   pebble_start NAME [VAR=VAL...]  (PB_VALIDITY: certificate seconds)
 #                               pebble + pebble-challtestsrv, env VAR=VAL
 #                               for pebble; sets the PB_* variables below
 #   fakeca_start MODE           test/fakeca.py; sets FAKE_URL
+#   caproxy_start [OPTS...]     test/caproxy.py before Pebble; sets PX_URL,
+#                               PX_LOG, ACME_PX (caproxy_set, px_count)
 #   webroot_start DIR           python3 http.server on PB_HTTP_PORT
 #   run_acme ARGS...            run $ACME; sets RC, files $T/stdout $T/stderr
 #   fail REASON / skip REASON   end the test (skip: cannot run here)
@@ -186,28 +188,43 @@ wait_for()
 # DIR/localhost.{pem,key} (leaf for DNS:localhost signed by ca.pem).
 listener_cert()
 {
-	local d=$1
-	mkdir -p "$d" || return 1
+	local d=$1 from=20000101000000Z to=21500101000000Z
+	mkdir -p "$d/new" || return 1
 	LISTENER_CA=$d/ca.pem
 	LISTENER_CERT=$d/localhost.pem
 	LISTENER_KEY=$d/localhost.key
 	[ -s "$LISTENER_CERT" ] && return 0
-	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-	    -keyout "$d/ca.key" -out "$d/ca.pem" -days 3 \
-	    -subj "/CN=acme test listener CA" \
-	    -addext "basicConstraints=critical,CA:TRUE" \
-	    -addext "keyUsage=critical,keyCertSign,cRLSign" \
-	    >"$d/log" 2>&1 &&
-	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-	    -keyout "$d/localhost.key" -out "$d/localhost.csr" \
-	    -subj "/CN=localhost" >>"$d/log" 2>&1 &&
+	# Valid from 2000 to 2150, so that TLS to Pebble verifies whatever
+	# time the tests make the device clock read (1970 means "the build
+	# date", see acme(1) TIME) up to 2100; `openssl ca` because it can
+	# set both dates. A clock after 2150 shows the expired case.
+	: >"$d/index.txt"
+	echo 01 >"$d/serial"
+	printf '%s\n' "[ca]" "default_ca = ca" "[ca]" "dir = $d" \
+	    "database = $d/index.txt" "new_certs_dir = $d/new" \
+	    "serial = $d/serial" "default_md = sha256" "policy = pol" \
+	    "unique_subject = no" "[pol]" "commonName = supplied" \
+	    >"$d/ca.cnf"
+	printf '%s\n' "basicConstraints=critical,CA:TRUE" \
+	    "keyUsage=critical,keyCertSign,cRLSign" >"$d/ca-ext.cnf"
 	printf '%s\n' "subjectAltName=DNS:localhost" \
 	    "basicConstraints=critical,CA:FALSE" \
 	    "keyUsage=critical,digitalSignature" \
-	    "extendedKeyUsage=serverAuth" >"$d/ext.cnf" &&
-	openssl x509 -req -in "$d/localhost.csr" -CA "$d/ca.pem" \
-	    -CAkey "$d/ca.key" -CAcreateserial -days 2 -extfile "$d/ext.cnf" \
-	    -out "$d/localhost.pem" >>"$d/log" 2>&1 || {
+	    "extendedKeyUsage=serverAuth" >"$d/ext.cnf"
+	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	    -keyout "$d/ca.key" -out "$d/ca.csr" \
+	    -subj "/CN=acme test listener CA" >"$d/log" 2>&1 &&
+	openssl ca -batch -notext -config "$d/ca.cnf" -selfsign \
+	    -keyfile "$d/ca.key" -in "$d/ca.csr" -out "$d/ca.pem" \
+	    -startdate $from -enddate $to -extfile "$d/ca-ext.cnf" \
+	    >>"$d/log" 2>&1 &&
+	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	    -keyout "$d/localhost.key" -out "$d/localhost.csr" \
+	    -subj "/CN=localhost" >>"$d/log" 2>&1 &&
+	openssl ca -batch -notext -config "$d/ca.cnf" -cert "$d/ca.pem" \
+	    -keyfile "$d/ca.key" -in "$d/localhost.csr" \
+	    -out "$d/localhost.pem" -startdate $from -enddate $to \
+	    -extfile "$d/ext.cnf" >>"$d/log" 2>&1 || {
 		lib_log "listener certificate: openssl failed: $(tail -n 1 "$d/log")"
 		return 1
 	}
@@ -220,6 +237,7 @@ lib_http_up() { curl -sS --max-time 2 -o /dev/null "$1"; }
 
 # pebble_start NAME [VAR=VALUE...]: start pebble-challtestsrv and pebble
 # (with the extra environment given) in $LIB_TMP/NAME; set PB_*.
+# PB_VALIDITY: certificate lifetime in seconds (default 90 days).
 pebble_start()
 {
 	local name=$1 d ports p_acme p_mgmt p_http p_tls p_dns p_cmgmt st
@@ -244,7 +262,7 @@ pebble_start()
     "tlsPort": $p_tls,
     "ocspResponderURL": "",
     "externalAccountBindingRequired": false,
-    "certificateValidityPeriod": ${PEBBLE_VALIDITY:-7776000}
+    "certificateValidityPeriod": ${PB_VALIDITY:-7776000}
   }
 }
 EOF
@@ -303,6 +321,69 @@ fakeca_start()
 	}
 	FAKE_URL=https://localhost:$(cat "$d/port")/dir
 }
+
+# ---- caproxy: ARI, profiles, Retry-After, rate limits -----------------
+
+# caproxy_start [BEHAVIOUR...]: start test/caproxy.py in front of the
+# running Pebble (pebble_start first) with the behaviour options given
+# (see caproxy.py: --ari, --ari-window, --profiles, --fail, ...). Sets
+# PX_URL (directory URL through the proxy), PX_LOG (JSON lines, one per
+# request), PX_CTL (control file read by caproxy_set) and ACME_PX (like
+# ACME_PB, with --server PX_URL).
+caproxy_start()
+{
+	local d st
+	lib_init || return 1
+	[ -n "${PB_URL:-}" ] || { lib_log "caproxy_start: no Pebble"; return 1; }
+	d=$(mktemp -d "$LIB_TMP/caproxy.XXXXXX")
+	PX_LOG=$d/requests.log
+	PX_CTL=$d/control
+	: >"$PX_LOG"
+	lib_spawn "$d/log" "$PYTHON" "$LIB_HERE/caproxy.py" \
+	    --upstream "$PB_URL" --upstream-ca "$PB_CA" \
+	    --cert "$LISTENER_CERT" --key "$LISTENER_KEY" \
+	    --port-file "$d/port" --log "$PX_LOG" --control "$PX_CTL" \
+	    --lifetime "${CAPROXY_LIFETIME:-300}" "$@"
+	st=$(lib_starttime "$LIB_PID")
+	wait_for "$LIB_PID" "$st" caproxy test -s "$d/port" || {
+		lib_log "$(tail -n 3 "$d/log")"
+		return 1
+	}
+	PX_DIR=$d
+	PX_URL=https://localhost:$(cat "$d/port")/dir
+	ACME_PX=(--server "$PX_URL" --ca-file "$PB_CA" --agree-tos
+	    --email test@example.com)
+}
+
+# caproxy_set [BEHAVIOUR...]: replace the proxy's behaviour options from
+# its next request on (the --fail counters start again).
+caproxy_set()
+{
+	{ [ $# = 0 ] || printf '%q ' "$@"; printf '\n'; } >"$PX_CTL.tmp" &&
+	    mv -f "$PX_CTL.tmp" "$PX_CTL"
+}
+
+# px_count KIND [KEY]: how many logged requests of KIND (caproxy.py's
+# kinds; "any" for all) there were; only those whose JWS payload has the
+# member KEY when given. px_reset empties the log.
+px_count()
+{
+	"$PYTHON" - "$PX_LOG" "$1" "${2:-}" <<'EOF'
+import json, sys
+log, kind, key = sys.argv[1:4]
+n = 0
+for line in open(log):
+    e = json.loads(line)
+    if kind not in ("any", e["kind"]):
+        continue
+    if key and not (isinstance(e["payload"], dict) and key in e["payload"]):
+        continue
+    n += 1
+print(n)
+EOF
+}
+
+px_reset() { : >"$PX_LOG"; }
 
 # webroot_start DIR: serve DIR over plain HTTP on 127.0.0.1:PB_HTTP_PORT,
 # the port Pebble validates http-01 on. Access log in WEBROOT_LOG.

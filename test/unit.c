@@ -18,10 +18,12 @@
 #include "t_crypto.c"
 #include "t_core.c"
 #include "t_chal.c"
+#include "t_renew.c"
 
 static const struct unit_test *const unit_tables[] = {
 	tests_enc, tests_crypto, tests_core,
 	tests_chal,
+	tests_renew,
 };
 
 static int

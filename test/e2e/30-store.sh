@@ -125,7 +125,7 @@ t_store_purge()
 {
 	local L_PB=("${ACME_PB[@]}") L_SA=("${ACME_SA[@]}") S_PB S_SA
 	local now d0 d1 d2 l0 l1 l2 got end n=purge.example.com
-	PEBBLE_VALIDITY=6 pebble_start pebble-short || fail "short-lived pebble did not start"
+	PB_VALIDITY=6 pebble_start pebble-short || fail "short-lived pebble did not start"
 	S_PB=("${ACME_PB[@]}") S_SA=("${ACME_SA[@]}")
 	d0=$(newdir real) d1=$(newdir at1970) d2=$(newdir at2100)
 	purge_first "$d0" "$T/l0"

@@ -1,0 +1,256 @@
+/*
+ * t_renew.c - unit tests of the renewal pieces: conf/NAME.conf reading,
+ * conf/NAME.state, the ARI certID, the DIR/time floor, the TLS validation
+ * time, the renewal point without ARI, the deploy hook.
+ */
+
+static void
+t_renew_conf(void)
+{
+	static const char text[] =
+	    "# acme: how x is issued and renewed\n"
+	    "name = x\n"
+	    "identifiers = a.example.com b.example.com\n"
+	    "server = https://ca.example/dir\n"
+	    "  key-type =  ec384  \n"
+	    "webroot = /srv/www\n"
+	    "http-port = 8080\n"
+	    "days = 20\n"
+	    "deploy-hook = /usr/local/bin/reload nginx\n"
+	    "future-key = whatever\n"
+	    "ca-file = \n";
+	struct acme_options cli;
+	struct conf c;
+	int saved = log_verbosity;
+
+	log_verbosity = -1;		/* the unknown-key warning */
+	memset(&cli, 0, sizeof(cli));
+	cli.standalone = 1;		/* the CLI's challenge wins */
+	cli.days = 5;
+	memset(&c, 0, sizeof(c));
+	CHECK_INT(buf_append(&c.text, text, sizeof(text)), 0);
+	CHECK_INT(conf_parse(&c, &cli), 0);
+	CHECK_INT(c.nidents, 2);
+	CHECK_STR(c.idents[1], "b.example.com");
+	CHECK_STR(c.o.server, "https://ca.example/dir");
+	CHECK_STR(c.o.key_type, "ec384");
+	CHECK(c.o.webroot == NULL);
+	CHECK_INT(c.o.http_port, 0);
+	CHECK_INT(c.o.standalone, 1);
+	CHECK_INT(c.o.days, 5);
+	CHECK_STR(c.o.deploy_hook, "/usr/local/bin/reload nginx");
+	CHECK(c.o.ca_file == NULL);
+	buf_free(&c.text);
+
+	memset(&c, 0, sizeof(c));
+	memset(&cli, 0, sizeof(cli));
+	buf_append(&c.text, "identifiers = a\ndays = -1\n", 27);
+	CHECK_INT(conf_parse(&c, &cli), ACME_ERR_USAGE);
+	buf_free(&c.text);
+	err_clear();
+	memset(&c, 0, sizeof(c));
+	buf_append(&c.text, "name = a\n", 10);
+	CHECK_INT(conf_parse(&c, &cli), ACME_ERR_USAGE);
+	buf_free(&c.text);
+	err_clear();
+	memset(&c, 0, sizeof(c));
+	buf_append(&c.text, "identifiers a\n", 15);
+	CHECK_INT(conf_parse(&c, &cli), ACME_ERR_USAGE);
+	buf_free(&c.text);
+	err_clear();
+	log_verbosity = saved;
+}
+
+static void
+t_renew_state(void)
+{
+	struct renew_state st, old, back;
+	struct stat s1, s2;
+	int fd = core_tmpdir();
+
+	CHECK(fd >= 0);
+	memset(&old, 0, sizeof(old));
+	state_read(fd, "x", &st);
+	CHECK(memcmp(&st, &old, sizeof(st)) == 0);
+	snprintf(st.serial, sizeof(st.serial), "00ab");
+	st.ari_start = 1795341600;
+	st.ari_end = 1795345200;
+	st.ari_time = 1795342000;
+	st.ari_next = 1795363200;
+	st.retry_until = 1795400000;
+	CHECK_INT(state_write(fd, "x", &old, &st), 0);
+	state_read(fd, "x", &back);
+	CHECK(memcmp(&st, &back, sizeof(st)) == 0);
+	CHECK_STR(back.serial, "00ab");
+	CHECK_INT(back.retry_until, 1795400000);
+	/* unchanged: not rewritten */
+	CHECK_INT(fstatat(fd, "x.state", &s1, 0), 0);
+	CHECK_INT(state_write(fd, "x", &back, &st), 0);
+	CHECK_INT(fstatat(fd, "x.state", &s2, 0), 0);
+	CHECK_INT(s1.st_ino, s2.st_ino);
+	/* empty: removed */
+	memset(&st, 0, sizeof(st));
+	CHECK_INT(state_write(fd, "x", &back, &st), 0);
+	CHECK(!store_exists(fd, "x.state"));
+	core_rmtmp(fd);
+}
+
+/* RFC 9773 4.1's example: keyIdentifier 69:88:5B:...:C8:D4, serial
+ * 00:87:65:43:21 give aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE */
+static void
+t_ari_certid(void)
+{
+	static const unsigned char aki[] = {
+		0x69, 0x88, 0x5b, 0x6b, 0x87, 0x46, 0x40, 0x41, 0xe1, 0xb3,
+		0x7b, 0x84, 0x7b, 0xa0, 0xae, 0x2c, 0xde, 0x01, 0xc8, 0xd4,
+	};
+	static const unsigned char serial[] = { 0x00, 0x87, 0x65, 0x43, 0x21 };
+	struct x509_info *xi = calloc(1, sizeof(*xi));
+	char id[sizeof(((struct issue *)0)->replaces)];
+
+	CHECK(xi != NULL);
+	if (xi == NULL)
+		return;
+	memcpy(xi->aki, aki, sizeof(aki));
+	xi->aki_len = sizeof(aki);
+	memcpy(xi->serial, serial, sizeof(serial));
+	xi->serial_len = sizeof(serial);
+	CHECK_INT(ari_certid(xi, id, sizeof(id)), 0);
+	CHECK_STR(id, "aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE");
+	CHECK_INT(ari_certid(xi, id, 10), ACME_ERR_LIMIT);
+	err_clear();
+	xi->aki_len = 0;
+	CHECK_INT(ari_certid(xi, id, sizeof(id)), ACME_ERR_PROTO);
+	err_clear();
+	free(xi);
+}
+
+/* DIR/time: absent is 0; raised only a day past the floor; never back. */
+static void
+t_clock_floor(void)
+{
+	struct stat s1, s2;
+	int fd = core_tmpdir();
+
+	CHECK(fd >= 0);
+	CHECK_INT(clock_floor_read(core_tmp), 0);
+	CHECK_INT(clock_floor_update(fd, 0, 1795341600), 0);
+	CHECK_INT(clock_floor_read(core_tmp), 1795341600);
+	CHECK_INT(fstatat(fd, "time", &s1, 0), 0);
+	CHECK_INT(s1.st_size, 21);
+	CHECK_INT(clock_floor_update(fd, 1795341600, 1795341600 + 86399), 0);
+	CHECK_INT(clock_floor_update(fd, 1795341600, 1000), 0);
+	CHECK_INT(fstatat(fd, "time", &s2, 0), 0);
+	CHECK_INT(s1.st_ino, s2.st_ino);
+	CHECK_INT(clock_floor_read(core_tmp), 1795341600);
+	CHECK_INT(clock_floor_update(fd, 1795341600, 1795341600 + 86400), 0);
+	CHECK_INT(clock_floor_read(core_tmp), 1795341600 + 86400);
+	CHECK_INT(store_write(fd, "time", "garbage\n", 8, 0644), 0);
+	CHECK_INT(clock_floor_read(core_tmp), 0);
+	core_rmtmp(fd);
+}
+
+/* The TLS time is the latest of device clock, floor and build date. */
+static void
+t_clock_tls_time(void)
+{
+	const char *saved = getenv("ACME_TEST_NOW");
+	char *keep = saved ? strdup(saved) : NULL;
+
+	setenv("ACME_TEST_NOW", "0", 1);
+	CHECK_INT(clock_tls_time(1795341600), 1795341600);
+	CHECK_INT(clock_tls_time(0), (int64_t)ACME_BUILD_TIME);
+	setenv("ACME_TEST_NOW", "4102444800", 1);
+	CHECK_INT(clock_tls_time(1795341600), 4102444800LL);
+	setenv("ACME_TEST_NOW", "-5", 1);
+	CHECK(clock_tls_time(0) >= 0);
+	if (keep != NULL)
+		setenv("ACME_TEST_NOW", keep, 1);
+	else
+		unsetenv("ACME_TEST_NOW");
+	free(keep);
+}
+
+/* Without ARI: a third of the lifetime before notAfter, or --days. */
+static void
+t_renew_point(void)
+{
+	struct acme *a = calloc(1, sizeof(*a));
+	struct x509_info *xi = calloc(1, sizeof(*xi));
+	struct renew_run run;
+	struct renew_state st;
+	struct acme_options o;
+
+	CHECK(a != NULL && xi != NULL);
+	if (a == NULL || xi == NULL)
+		goto out;
+	memset(&run, 0, sizeof(run));
+	memset(&st, 0, sizeof(st));
+	memset(&o, 0, sizeof(o));
+	run.a = a;
+	xi->not_before = 1000000;
+	xi->not_after = 1000000 + 90 * 86400;
+	CHECK_INT(renew_point(&run, &o, xi, "", &st),
+	    1000000 + 60 * 86400);
+	o.days = 30;
+	CHECK_INT(renew_point(&run, &o, xi, "id", &st), 1000000 + 60 * 86400);
+	o.days = 10;
+	CHECK_INT(renew_point(&run, &o, xi, "id", &st), 1000000 + 80 * 86400);
+	/* ARI kept in the state while its Retry-After runs: no request */
+	o.days = 0;
+	snprintf(a->dir.renewal_info, sizeof(a->dir.renewal_info),
+	    "https://localhost:1/ri");
+	xi->serial[0] = 0x0a;
+	xi->serial_len = 1;
+	snprintf(st.serial, sizeof(st.serial), "0a");
+	st.ari_time = 1000000 + 70 * 86400;
+	st.ari_next = 1000000 + 86400;
+	run.ca_time = 1000000;
+	CHECK_INT(renew_point(&run, &o, xi, "id", &st), 1000000 + 70 * 86400);
+out:
+	free(a);
+	free(xi);
+}
+
+static void
+t_hook_deploy(void)
+{
+	static const struct ident ids[2] = {
+		{ .type = IDENT_DNS, .value = "a.example.com" },
+		{ .type = IDENT_DNS, .value = "b.example.com" },
+	};
+	char script[64], out[64], cmd[256];
+	struct buf b = { 0 };
+	int fd = core_tmpdir();
+
+	CHECK(fd >= 0);
+	snprintf(script, sizeof(script), "%s/hook", core_tmp);
+	snprintf(out, sizeof(out), "%s/env", core_tmp);
+	snprintf(cmd, sizeof(cmd), "#!/bin/sh\nenv > %s\nexit 0\n", out);
+	CHECK_INT(store_write(fd, "hook", cmd, strlen(cmd), 0755), 0);
+	CHECK_INT(hook_deploy(script, "x", "/d/live/x", ids, 2), 0);
+	CHECK_INT(store_read(fd, "env", &b, 4096), 0);
+	CHECK_INT(buf_append(&b, "", 0), 0);
+	CHECK(b.data && strstr((char *)b.data, "ACME_NAME=x\n"));
+	CHECK(b.data && strstr((char *)b.data,
+	    "RENEWED_DOMAINS=a.example.com b.example.com\n"));
+	CHECK(b.data && strstr((char *)b.data, "RENEWED_LINEAGE=/d/live/x\n"));
+	buf_free(&b);
+	snprintf(cmd, sizeof(cmd), "#!/bin/sh\nexit 4\n");
+	CHECK_INT(store_write(fd, "hook", cmd, strlen(cmd), 0755), 0);
+	CHECK_INT(hook_deploy(script, "x", "/d/live/x", ids, 2), ACME_ERR_HOOK);
+	CHECK(strstr(err_msg, "exit status 4") != NULL);
+	err_clear();
+	core_rmtmp(fd);
+}
+
+static const struct unit_test tests_renew[] = {
+	{ "renew_conf", t_renew_conf },
+	{ "renew_state", t_renew_state },
+	{ "ari_certid", t_ari_certid },
+	{ "clock_floor", t_clock_floor },
+	{ "clock_tls_time", t_clock_tls_time },
+	{ "renew_point", t_renew_point },
+	{ "hook_deploy", t_hook_deploy },
+	{ NULL, NULL },
+};
