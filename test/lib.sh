@@ -8,6 +8,8 @@
 #   pebble_start NAME [VAR=VAL...]
 #                               pebble + pebble-challtestsrv, env VAR=VAL
 #                               for pebble; sets the PB_* variables below
+#                               (PEBBLE_JSON_EXTRA: more members for the
+#                               "pebble" object of its config, e.g. EAB)
 #   fakeca_start MODE           test/fakeca.py; sets FAKE_URL
 #   webroot_start DIR           python3 http.server on PB_HTTP_PORT
 #   run_acme ARGS...            run $ACME; sets RC, files $T/stdout $T/stderr
@@ -242,7 +244,8 @@ pebble_start()
     "httpPort": $p_http,
     "tlsPort": $p_tls,
     "ocspResponderURL": "",
-    "externalAccountBindingRequired": false,
+    "externalAccountBindingRequired": false,${PEBBLE_JSON_EXTRA:+
+    $PEBBLE_JSON_EXTRA,}
     "certificateValidityPeriod": 7776000
   }
 }
