@@ -8,9 +8,9 @@
 #   pebble_start NAME [VAR=VAL...]
 #                               pebble + pebble-challtestsrv, env VAR=VAL
 #                               for pebble; sets the PB_* variables below
-#                               (PEBBLE_JSON_EXTRA: more members for the
-#                               "pebble" object of its config, e.g. EAB)
 #   fakeca_start MODE           test/fakeca.py; sets FAKE_URL
+#   caproxy_start [OPTS...]     test/caproxy.py before Pebble; sets PX_URL,
+#                               PX_LOG, ACME_PX (caproxy_set, px_count)
 #   webroot_start DIR           python3 http.server on PB_HTTP_PORT
 #   run_acme ARGS...            run $ACME; sets RC, files $T/stdout $T/stderr
 #   fail REASON / skip REASON   end the test (skip: cannot run here)
@@ -244,12 +244,19 @@ pebble_start()
     "httpPort": $p_http,
     "tlsPort": $p_tls,
     "ocspResponderURL": "",
-    "externalAccountBindingRequired": false,${PEBBLE_JSON_EXTRA:+
-    $PEBBLE_JSON_EXTRA,}
+    "externalAccountBindingRequired": false,
     "certificateValidityPeriod": 7776000
   }
 }
 EOF
+	# PEBBLE_JSON_EXTRA: more members of "pebble" (EAB keys, say); they
+	# follow externalAccountBindingRequired, so they may override it.
+	if [ -n "${PEBBLE_JSON_EXTRA:-}" ]; then
+		awk -v x="$PEBBLE_JSON_EXTRA" '{ print }
+		    /"externalAccountBindingRequired"/ { print "    " x "," }' \
+		    "$d/pebble.json" >"$d/pebble.json.new" &&
+		    mv "$d/pebble.json.new" "$d/pebble.json" || return 1
+	fi
 	lib_spawn "$d/challtestsrv.log" pebble-challtestsrv \
 	    -defaultIPv4 127.0.0.1 -defaultIPv6 "" \
 	    -dns01 "127.0.0.1:$p_dns" -management "127.0.0.1:$p_cmgmt" \
@@ -304,6 +311,69 @@ fakeca_start()
 	}
 	FAKE_URL=https://localhost:$(cat "$d/port")/dir
 }
+
+# ---- caproxy: ARI, profiles, Retry-After, rate limits -----------------
+
+# caproxy_start [BEHAVIOUR...]: start test/caproxy.py in front of the
+# running Pebble (pebble_start first) with the behaviour options given
+# (see caproxy.py: --ari, --ari-window, --profiles, --fail, ...). Sets
+# PX_URL (directory URL through the proxy), PX_LOG (JSON lines, one per
+# request), PX_CTL (control file read by caproxy_set) and ACME_PX (like
+# ACME_PB, with --server PX_URL).
+caproxy_start()
+{
+	local d st
+	lib_init || return 1
+	[ -n "${PB_URL:-}" ] || { lib_log "caproxy_start: no Pebble"; return 1; }
+	d=$(mktemp -d "$LIB_TMP/caproxy.XXXXXX")
+	PX_LOG=$d/requests.log
+	PX_CTL=$d/control
+	: >"$PX_LOG"
+	lib_spawn "$d/log" "$PYTHON" "$LIB_HERE/caproxy.py" \
+	    --upstream "$PB_URL" --upstream-ca "$PB_CA" \
+	    --cert "$LISTENER_CERT" --key "$LISTENER_KEY" \
+	    --port-file "$d/port" --log "$PX_LOG" --control "$PX_CTL" \
+	    --lifetime "${CAPROXY_LIFETIME:-300}" "$@"
+	st=$(lib_starttime "$LIB_PID")
+	wait_for "$LIB_PID" "$st" caproxy test -s "$d/port" || {
+		lib_log "$(tail -n 3 "$d/log")"
+		return 1
+	}
+	PX_DIR=$d
+	PX_URL=https://localhost:$(cat "$d/port")/dir
+	ACME_PX=(--server "$PX_URL" --ca-file "$PB_CA" --agree-tos
+	    --email test@example.com)
+}
+
+# caproxy_set [BEHAVIOUR...]: replace the proxy's behaviour options from
+# its next request on (the --fail counters start again).
+caproxy_set()
+{
+	{ [ $# = 0 ] || printf '%q ' "$@"; printf '\n'; } >"$PX_CTL.tmp" &&
+	    mv -f "$PX_CTL.tmp" "$PX_CTL"
+}
+
+# px_count KIND [KEY]: how many logged requests of KIND (caproxy.py's
+# kinds; "any" for all) there were; only those whose JWS payload has the
+# member KEY when given. px_reset empties the log.
+px_count()
+{
+	"$PYTHON" - "$PX_LOG" "$1" "${2:-}" <<'EOF'
+import json, sys
+log, kind, key = sys.argv[1:4]
+n = 0
+for line in open(log):
+    e = json.loads(line)
+    if kind not in ("any", e["kind"]):
+        continue
+    if key and not (isinstance(e["payload"], dict) and key in e["payload"]):
+        continue
+    n += 1
+print(n)
+EOF
+}
+
+px_reset() { : >"$PX_LOG"; }
 
 # webroot_start DIR: serve DIR over plain HTTP on 127.0.0.1:PB_HTTP_PORT,
 # the port Pebble validates http-01 on. Access log in WEBROOT_LOG.

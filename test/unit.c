@@ -17,9 +17,10 @@
 #include "t_enc.c"
 #include "t_crypto.c"
 #include "t_core.c"
+#include "t_proto.c"
 
 static const struct unit_test *const unit_tables[] = {
-	tests_enc, tests_crypto, tests_core,
+	tests_enc, tests_crypto, tests_core, tests_proto,
 };
 
 static int

@@ -368,3 +368,47 @@ t_challenge_message()
 	    fail "no identifier/URL: $(first_err)"
 	grep -q ' -- ' "$T/stderr" || fail "no hint: $(first_err)"
 }
+
+# Profiles through test/caproxy.py, which adds meta.profiles to Pebble's
+# directory and logs every request's payload.
+e2e profile pebble
+t_profile()
+{
+	local d
+	caproxy_start --profiles >"$T/px.log" 2>&1 || fail "caproxy: $(tail -n 1 "$T/px.log")"
+	d=$(newdir)
+	run_acme "${ACME_PX[@]}" "${ACME_SA[@]}" --dir "$d" --profile long \
+	    issue prof.example.com
+	expect_rc 2
+	expect_one_error_line
+	grep -q 'offers only classic, shortlived' "$T/stderr" || fail "$(first_err)"
+	[ "$(px_count newOrder)" = 0 ] || fail "an order was made for an unknown profile"
+	run_acme "${ACME_PX[@]}" "${ACME_SA[@]}" --dir "$d" --profile shortlived \
+	    issue prof.example.com
+	expect_rc 0
+	[ "$(px_count newOrder profile)" = 1 ] || fail "newOrder without \"profile\""
+	grep '"kind": "newOrder"' "$PX_LOG" | grep -q '"profile": "shortlived"' ||
+	    fail "newOrder profile is not shortlived"
+	grep -qx 'profile = shortlived' "$d/conf/prof.example.com.conf" || fail "conf lacks profile"
+	px_reset
+	run_acme "${ACME_PX[@]}" "${ACME_SA[@]}" --dir "$d" issue prof2.example.com
+	expect_rc 0
+	[ "$(px_count newOrder)" = 1 ] && [ "$(px_count newOrder profile)" = 0 ] ||
+	    fail "newOrder without --profile sent a profile"
+}
+
+# rateLimited says when to try again: the Date of the answer plus its
+# Retry-After.
+e2e message_rate_limited pebble
+t_message_rate_limited()
+{
+	local d
+	caproxy_start --fail newOrder:429 --retry-after 120 >"$T/px.log" 2>&1 ||
+	    fail "caproxy: $(tail -n 1 "$T/px.log")"
+	d=$(newdir)
+	run_acme "${ACME_PX[@]}" "${ACME_SA[@]}" --dir "$d" issue rl.example.com
+	expect_rc 1
+	expect_one_error_line
+	grep -Eq 'rateLimited.* -- the CA limits how often you may ask: try again later after 20[0-9]{2}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z' "$T/stderr" ||
+	    fail "no retry time: $(first_err)"
+}
