@@ -5573,10 +5573,10 @@ static const struct {
 	{ "serverInternal", "the CA had an internal error: try again later" },
 	{ "tls", "the TLS connection to the name failed: check the server "
 	    "on port 443" },
-	{ "unauthorized", "the CA refused: check that the challenge answer "
-	    "reaches it (webroot served at /.well-known/acme-challenge/, TXT "
-	    "record in place) and that the account may act on these names "
-	    "or this certificate" },
+	{ "unauthorized", "the CA refused: check that challenge answers "
+	    "reach it (webroot served at /.well-known/acme-challenge/, TXT "
+	    "record in place), the --eab-kid/--eab-hmac pair, and that the "
+	    "account may act on these names or this certificate" },
 	{ "unsupportedContact", "use an e-mail address (--email)" },
 	{ "unsupportedIdentifier", "the CA does not issue for this kind of "
 	    "identifier (an IP address or a wildcard, say)" },
