@@ -61,7 +61,8 @@ block()
 	for r in $ROOTS; do
 		id=$(echo "$r" | tr 'A-Z-' 'a-z_')
 		echo "	{ \"$r\","
-		echo "	    anchor_$id, sizeof(anchor_$id) },"
+		echo "	    anchor_$id,"
+		echo "	    sizeof(anchor_$id) },"
 	done
 	echo "};"
 	echo "$END"
