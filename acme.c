@@ -4725,19 +4725,19 @@ struct http_resp {
 	char		location[URL_MAX];
 	char		content_type[128];
 	char		link_up[URL_MAX];	/* Link: rel="up" */
-	char		date[64];		/* Date */
-	long		retry_after;		/* seconds, -1 when absent */
 	char		link_alt[LINK_ALT_MAX][URL_MAX]; /* rel="alternate" */
 	size_t		nlink_alt;
+	char		date[64];		/* Date */
+	long		retry_after;		/* seconds, -1 when absent */
 };
 
 /* One libcurl handle for the whole run: one TLS connection, reused. */
 struct http {
 	CURL		*curl;			/* owned */
 	const char	*ca_file;		/* borrowed */
-	char		 errbuf[CURL_ERROR_SIZE];
 	struct buf	 anchors;		/* owned: PEM of the built-in
 						   anchors when ca_file is NULL */
+	char		 errbuf[CURL_ERROR_SIZE];
 };
 
 static void
@@ -6964,10 +6964,21 @@ out:
 	return rc;
 }
 
+/* A path we may write into a conf line: no control character. */
+static int
+issue_conf_path_ok(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return 0;
+	return 1;
+}
+
 /*
  * The protocol keys of conf/NAME.conf: server-alias (when --server was
  * an alias), preferred-chain, profile, reuse-key = yes, csr and csr-key
- * (absolute or as given). EAB credentials are never written.
+ * (made absolute, for a renewal from another directory). EAB credentials
+ * are never written.
  */
 static int
 issue_write_conf_proto(struct buf *b, const struct acme_options *o)
@@ -6975,13 +6986,15 @@ issue_write_conf_proto(struct buf *b, const struct acme_options *o)
 	static const struct {
 		const char	*key;
 		size_t		 off;
+		int		 path;
 	} strs[] = {
 		{ "preferred-chain", offsetof(struct acme_options,
-		    preferred_chain) },
-		{ "profile", offsetof(struct acme_options, profile) },
-		{ "csr", offsetof(struct acme_options, csr_file) },
-		{ "csr-key", offsetof(struct acme_options, csr_key) },
+		    preferred_chain), 0 },
+		{ "profile", offsetof(struct acme_options, profile), 0 },
+		{ "csr", offsetof(struct acme_options, csr_file), 1 },
+		{ "csr-key", offsetof(struct acme_options, csr_key), 1 },
 	};
+	char abs[PATH_MAX];
 	const char *v;
 	size_t i;
 	int rc = 0;
@@ -6991,7 +7004,9 @@ issue_write_conf_proto(struct buf *b, const struct acme_options *o)
 	for (i = 0; i < sizeof(strs) / sizeof(strs[0]) && rc == 0; i++)
 		if ((v = *(const char *const *)(const void *)((const char *)o +
 		    strs[i].off)) != NULL)
-			rc = buf_printf(b, "%s = %s\n", strs[i].key, v);
+			rc = buf_printf(b, "%s = %s\n", strs[i].key,
+			    strs[i].path && realpath(v, abs) != NULL &&
+			    issue_conf_path_ok(abs) ? abs : v);
 	if (rc == 0 && o->reuse_key)
 		rc = buf_printf(b, "reuse-key = yes\n");
 	return rc;
@@ -7523,10 +7538,10 @@ out:
 
 /*
  * One conversation for account and revoke: the directory fetched first,
- * then DIR opened and locked. *ap is owned by the caller (api_close).
+ * then DIR opened and locked. *ap is owned by the caller (api_session_end).
  */
 static int
-api_connect(const struct acme_options *o, struct acme **ap, int *storefd)
+api_session(const struct acme_options *o, struct acme **ap, int *storefd)
 {
 	const char *url;
 	struct acme *a;
@@ -7549,7 +7564,7 @@ api_connect(const struct acme_options *o, struct acme **ap, int *storefd)
 }
 
 static void
-api_close(struct acme *a, int storefd)
+api_session_end(struct acme *a, int storefd)
 {
 	if (a != NULL) {
 		key_free(&a->key);
@@ -7592,7 +7607,7 @@ acme_account(const struct acme_options *o, enum acme_account_op op)
 
 	err_clear();
 	if ((rc = api_account_check(o, op, &kt)) < 0 ||
-	    (rc = api_connect(o, &a, &storefd)) < 0 ||
+	    (rc = api_session(o, &a, &storefd)) < 0 ||
 	    (rc = acct_open(a, storefd, o, host, sizeof(host), &hostfd)) < 0)
 		goto out;
 	if (op == ACME_ACCOUNT_SHOW)
@@ -7608,7 +7623,7 @@ acme_account(const struct acme_options *o, enum acme_account_op op)
 out:
 	if (hostfd >= 0)
 		close(hostfd);
-	api_close(a, storefd);
+	api_session_end(a, storefd);
 	return rc;
 }
 
@@ -7677,7 +7692,7 @@ acme_revoke(const struct acme_options *o, const char *target)
 		    o->reason);
 	if ((xi = calloc(1, sizeof(*xi))) == NULL)
 		return err_set(ACME_ERR_NOMEM, "out of memory");
-	if ((rc = api_connect(o, &a, &storefd)) < 0 ||
+	if ((rc = api_session(o, &a, &storefd)) < 0 ||
 	    (rc = api_revoke_target(storefd, target, &der)) < 0 ||
 	    (rc = x509_parse(der.data, der.len, xi)) < 0)
 		goto out;
@@ -7695,7 +7710,7 @@ acme_revoke(const struct acme_options *o, const char *target)
 out:
 	if (hostfd >= 0)
 		close(hostfd);
-	api_close(a, storefd);
+	api_session_end(a, storefd);
 	buf_free(&der);
 	free(xi);
 	return rc;

@@ -200,6 +200,9 @@ t_eab()
 	run_acme "${ACME_PB[@]}" "${ACME_SA[@]}" --dir "$d" --eab-kid kid-1 \
 	    --eab-hmac "$key" --eab-alg HS999 issue eab3.example.com
 	expect_rc 2
+	run_acme "${ACME_PB[@]}" "${ACME_SA[@]}" --dir "$d" --eab-kid kid-1 \
+	    --eab-hmac "$key" --eab-alg HS512 issue eab3.example.com
+	expect_rc 0
 }
 
 # Alternate chains: Pebble offers one chain per root; --preferred-chain
@@ -292,13 +295,14 @@ t_csr()
 	run_acme "${ACME_PB[@]}" "${ACME_SA[@]}" --dir "$d" --csr "$T/req.pem" issue
 	expect_rc 2
 	grep -q -- '--csr-key' "$T/stderr" || fail "no --csr-key hint: $(first_err)"
-	run_acme "${ACME_PB[@]}" "${ACME_SA[@]}" --dir "$d" --csr "$T/req.pem" \
-	    --csr-key "$T/csr.key" issue
+	run_acme "${ACME_PB[@]}" "${ACME_SA[@]}" --dir "$d" --csr req.pem \
+	    --csr-key csr.key issue
 	expect_rc 0
 	check_live "$d" csr.example.com DNS:csr.example.com DNS:www.csr.example.com
 	[ "$(openssl pkey -in "$d/live/csr.example.com/privkey.pem" -pubout)" = \
 	    "$(openssl pkey -in "$T/csr.key" -pubout)" ] || fail "privkey is not the CSR's key"
-	grep -q '^csr = ' "$d/conf/csr.example.com.conf" || fail "conf lacks csr"
+	grep -qx "csr = $T/req.pem" "$d/conf/csr.example.com.conf" ||
+	    fail "conf lacks the absolute csr path"
 	# DER CSR, NAME as a label, a key that is not the CSR's
 	openssl req -in "$T/req.pem" -outform DER -out "$T/req.der"
 	run_acme "${ACME_PB[@]}" "${ACME_SA[@]}" --dir "$d" --csr "$T/req.der" \
@@ -411,4 +415,30 @@ t_message_rate_limited()
 	expect_one_error_line
 	grep -Eq 'rateLimited.* -- the CA limits how often you may ask: try again later after 20[0-9]{2}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z' "$T/stderr" ||
 	    fail "no retry time: $(first_err)"
+}
+
+# The CA failing the key change (an outage, not a refusal) leaves key.pem
+# as it was and no staged key behind.
+e2e account_rollover_fails pebble
+t_account_rollover_fails()
+{
+	local d
+	d=$(newdir)
+	caproxy_start >"$T/px.log" 2>&1 || fail "caproxy: $(tail -n 1 "$T/px.log")"
+	run_acme "${ACME_PX[@]}" "${ACME_SA[@]}" --dir "$d" issue rf.example.com
+	expect_rc 0
+	check_account "$d"
+	cp "$ACCOUNT/key.pem" "$T/key.before"
+	caproxy_set --fail keyChange:503
+	run_acme "${ACME_PX[@]}" --dir "$d" account rollover
+	expect_rc 1
+	expect_one_error_line
+	grep -q 'serverInternal' "$T/stderr" || fail "$(first_err)"
+	cmp -s "$ACCOUNT/key.pem" "$T/key.before" || fail "key.pem changed"
+	[ "$(ls "$ACCOUNT")" = "account.txt
+key.pem" ] || fail "account dir holds [$(ls "$ACCOUNT" | tr '\n' ' ')]"
+	caproxy_set
+	run_acme "${ACME_PX[@]}" --dir "$d" account rollover
+	expect_rc 0
+	! cmp -s "$ACCOUNT/key.pem" "$T/key.before" || fail "key.pem not replaced"
 }
