@@ -195,6 +195,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def send(self, code, body, ctype="application/json", headers=()):
         if isinstance(body, str):
             body = body.encode()
+        # log before answering, so a test reading the log after the
+        # client finished sees every request
+        entry = getattr(self, "entry", None)
+        if entry is not None and entry.get("status") is None:
+            entry["status"] = code
+            self.server.state.record(entry)
         self.send_response(code)
         for k, v in headers:
             self.send_header(k, v)
@@ -315,6 +321,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         entry = {"method": self.command, "path": path, "kind": kind,
                  "injected": injected, "payload": None, "certid": None,
                  "status": None}
+        self.entry = entry
         if body:
             try:
                 jws = json.loads(body)
@@ -327,16 +334,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
             entry["certid"] = path[len("/renewal-info/"):]
         try:
             if injected:
-                entry["status"] = self.inject(injected)
+                self.inject(injected)
             elif kind == "renewalInfo":
-                entry["status"] = self.renewal_info()
+                self.renewal_info()
             else:
-                entry["status"] = self.forward(body)
+                self.forward(body)
         except (OSError, http.client.HTTPException) as e:
             entry["error"] = str(e)
             self.send(502, "caproxy: upstream: %s\n" % e, "text/plain")
-            entry["status"] = 502
-        st.record(entry)
+        self.entry = None
 
     do_GET = do_HEAD = do_POST = handle_any
 
