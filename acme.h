@@ -78,6 +78,24 @@ struct acme_options {
 	const char	*deploy_hook;	/* PROG run after a new set is live */
 	int		 syslog;	/* also log to syslog(3) */
 	int		 random_delay;	/* renew: wait 0..N s first */
+	/* ---- protocol: accounts, EAB, revocation, chains, CSR ----
+	 * server also takes the aliases zerossl, buypass and google; with
+	 * no ca_file and no system CA bundle, TLS trusts the CA roots built
+	 * into acme (acme(1), BUILT-IN TRUST ANCHORS). */
+	const char	*eab_kid;	/* RFC 8555 7.3.4 key identifier from
+					   the CA (new accounts only) */
+	const char	*eab_hmac;	/* its MAC key, base64url; a secret */
+	const char	*eab_alg;	/* HS256 (default), HS384, HS512 */
+	const char	*preferred_chain; /* issuer CN of the topmost
+					   certificate of the wanted chain */
+	const char	*profile;	/* newOrder "profile" (meta.profiles) */
+	const char	*csr_file;	/* issue: bring your own CSR (PEM/DER) */
+	const char	*csr_key;	/* its private key, for live/NAME */
+	int		 reuse_key;	/* issue: keep live/NAME/privkey.pem */
+	const char	*reason;	/* revoke: RFC 5280 reason name or code */
+	const char	*cert_key;	/* revoke: sign with this certificate
+					   key instead of the account key */
+	int		 yes_deactivate; /* account deactivate: confirmed */
 };
 
 /*
@@ -90,6 +108,37 @@ struct acme_options {
  */
 int acme_issue(const struct acme_options *opt, const char *name,
     const char *const *idents, size_t nidents);
+
+/* What acme_account() does. */
+enum acme_account_op {
+	ACME_ACCOUNT_SHOW,	/* print URL, status, contact, key, server */
+	ACME_ACCOUNT_UPDATE,	/* set the contact to opt->email */
+	ACME_ACCOUNT_ROLLOVER,	/* RFC 8555 7.3.5: new key of opt->key_type */
+	ACME_ACCOUNT_DEACTIVATE, /* RFC 8555 7.3.6: needs yes_deactivate */
+	ACME_ACCOUNT_OP_MAX
+};
+
+/*
+ * Operate on the existing account of DIR for opt->server (an account is
+ * never created here). SHOW prints "key: value" lines on stdout; the
+ * others print one result line unless verbosity < 0. ROLLOVER replaces
+ * DIR/accounts/HOST/key.pem only after the server accepted the new key,
+ * with one atomic rename. DEACTIVATE, once the server agreed, moves
+ * DIR/accounts/HOST aside to HOST@deactivated-UNIXTIME so that a later
+ * issue creates a new account. Returns 0 or a negative enum acme_error.
+ */
+int acme_account(const struct acme_options *opt, enum acme_account_op op);
+
+/*
+ * RFC 8555 7.6: revoke a certificate: target is a NAME (DIR/live/NAME/
+ * cert.pem) or a path to a PEM or DER certificate file (it contains a
+ * '/'). Signed with the account key of DIR for opt->server, or, when
+ * opt->cert_key names a file, with that private key of the certificate
+ * (no account needed). opt->reason: an RFC 5280 CRLReason name
+ * (keyCompromise...) or number; NULL sends none. Nothing on disk
+ * changes. Returns 0 or a negative enum acme_error.
+ */
+int acme_revoke(const struct acme_options *opt, const char *target);
 
 /*
  * Print every certificate in DIR/live with its identifiers, not after,

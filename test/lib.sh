@@ -266,6 +266,14 @@ pebble_start()
   }
 }
 EOF
+	# PEBBLE_JSON_EXTRA: more members of "pebble" (EAB keys, say); they
+	# follow externalAccountBindingRequired, so they may override it.
+	if [ -n "${PEBBLE_JSON_EXTRA:-}" ]; then
+		awk -v x="$PEBBLE_JSON_EXTRA" '{ print }
+		    /"externalAccountBindingRequired"/ { print "    " x "," }' \
+		    "$d/pebble.json" >"$d/pebble.json.new" &&
+		    mv "$d/pebble.json.new" "$d/pebble.json" || return 1
+	fi
 	lib_spawn "$d/challtestsrv.log" pebble-challtestsrv \
 	    -defaultIPv4 127.0.0.1 -defaultIPv6 "" \
 	    -dns01 "127.0.0.1:$p_dns" -management "127.0.0.1:$p_cmgmt" \

@@ -19,11 +19,13 @@
 #include "t_core.c"
 #include "t_chal.c"
 #include "t_renew.c"
+#include "t_proto.c"
 
 static const struct unit_test *const unit_tables[] = {
 	tests_enc, tests_crypto, tests_core,
 	tests_chal,
 	tests_renew,
+	tests_proto,
 };
 
 static int

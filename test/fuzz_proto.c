@@ -1,0 +1,72 @@
+/*
+ * fuzz_proto.c - libFuzzer entry point for the protocol parsers that read
+ * untrusted bytes: csr_parse() (a --csr file), the Link rel="alternate"
+ * header reader (a CA's answer) and meta.profiles (a CA's directory).
+ * The first input byte picks the parser; the rest is its input.
+ *
+ *   clang -g -O1 -fsanitize=fuzzer,address,undefined -I. \
+ *       -isystem vendor/out/glibc/include -o fuzz_proto test/fuzz_proto.c \
+ *       -Lvendor/out/glibc/lib -lcurl -lbearssl
+ *   ./fuzz_proto -max_len=4096 -max_total_time=60
+ *
+ * A crash, a sanitizer report or a failed invariant (abort) is a bug.
+ */
+#define ACME_NO_MAIN
+#include "../acme.c"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void
+fuzz_csr(const uint8_t *p, size_t n)
+{
+	static struct x509_info xi;
+	struct der_cur spki;
+
+	if (csr_parse(p, n, &xi, &spki) == 0 && (xi.nsan > IDENT_MAX ||
+	    spki.p < p || spki.end > p + n || spki.end < spki.p))
+		abort();
+}
+
+static void
+fuzz_link(const uint8_t *p, size_t n)
+{
+	static struct http_resp r;
+	size_t i;
+
+	http_resp_reset(&r);
+	http_hdr_link_alt(&r, (const char *)p, n);
+	if (r.nlink_alt > LINK_ALT_MAX)
+		abort();
+	for (i = 0; i < r.nlink_alt; i++)
+		if (memchr(r.link_alt[i], '\0', URL_MAX) == NULL)
+			abort();
+	http_resp_free(&r);
+}
+
+static void
+fuzz_profiles(const uint8_t *p, size_t n)
+{
+	static struct json j;
+	static struct acme_dir d;
+
+	if (json_parse(&j, (const char *)p, n) < 0)
+		return;
+	req_profiles(&d, &j, 0);
+	if (d.nprofiles > PROFILE_MAX)
+		abort();
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	if (size < 1)
+		return 0;
+	err_clear();
+	if (data[0] % 3 == 0)
+		fuzz_csr(data + 1, size - 1);
+	else if (data[0] % 3 == 1)
+		fuzz_link(data + 1, size - 1);
+	else
+		fuzz_profiles(data + 1, size - 1);
+	return 0;
+}
