@@ -11617,7 +11617,6 @@ enum cli_opt_kind {
 	CLI_STR,		/* sets a const char * */
 	CLI_FLAG,		/* sets an int to 1 */
 	CLI_PORT,		/* sets an int port */
-	CLI_SECS,		/* sets an int number of seconds */
 	CLI_VERBOSE,
 	CLI_QUIET,
 	CLI_HELP,
@@ -11649,9 +11648,9 @@ static const struct cli_opt {
 	/* challenges */
 	{ "challenge", 0, CLI_STR, offsetof(struct acme_options, challenge) },
 	{ "hook", 0, CLI_STR, offsetof(struct acme_options, hook) },
-	{ "hook-timeout", 0, CLI_SECS,
+	{ "hook-timeout", 0, CLI_INT,
 	    offsetof(struct acme_options, hook_timeout) },
-	{ "dns-wait", 0, CLI_SECS, offsetof(struct acme_options, dns_wait) },
+	{ "dns-wait", 0, CLI_INT, offsetof(struct acme_options, dns_wait) },
 	{ "tls-port", 0, CLI_PORT, offsetof(struct acme_options, tls_port) },
 	/* protocol: accounts, EAB, chains, profiles, CSR, revocation */
 	{ "eab-kid", 0, CLI_STR, offsetof(struct acme_options, eab_kid) },
@@ -11710,21 +11709,7 @@ cli_port(const char *s)
 	return (int)v;
 }
 
-/* A number of seconds 0..86400 (the API checks the tighter limits). */
-static int
-cli_secs(const char *s)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || v < 0 || v > 86400)
-		return -1;
-	return (int)v;
-}
-
-/* A count 0..INT_MAX for --days, --random-delay (0: the default). */
+/* A count 0..INT_MAX (--days, --hook-timeout...; the API checks limits). */
 static int
 cli_int(const struct cli_opt *op, const char *s, int *out)
 {
@@ -11753,7 +11738,7 @@ cli_apply(const struct cli_opt *op, char **argv, int argc, int *i,
 	const char *val = NULL;
 
 	if (op->kind == CLI_STR || op->kind == CLI_PORT ||
-	    op->kind == CLI_SECS || op->kind == CLI_INT) {
+	    op->kind == CLI_INT) {
 		if (*i + 1 >= argc) {
 			fprintf(stderr, "acme: --%s needs a value\n", op->name);
 			return CLI_EXIT_USAGE;
@@ -11771,14 +11756,6 @@ cli_apply(const struct cli_opt *op, char **argv, int argc, int *i,
 		if ((*(int *)(void *)((char *)o + op->off) = cli_port(val)) < 0) {
 			fprintf(stderr, "acme: --%s: bad port '%.20s'\n",
 			    op->name, val);
-			return CLI_EXIT_USAGE;
-		}
-		return 0;
-	case CLI_SECS:
-		if ((*(int *)(void *)((char *)o + op->off) =
-		    cli_secs(val)) < 0) {
-			fprintf(stderr, "acme: --%s: bad number of seconds "
-			    "'%.20s'\n", op->name, val);
 			return CLI_EXIT_USAGE;
 		}
 		return 0;
