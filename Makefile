@@ -20,7 +20,9 @@ CC		= musl-gcc
 CFLAGS		= -Os -ffunction-sections -fdata-sections \
 		  -fno-asynchronous-unwind-tables -fno-unwind-tables -flto=auto
 CPPFLAGS	=
-LDFLAGS		= -Wl,--gc-sections -flto=auto -s
+# noseparate-code and no build id: 4 KB of page padding and a note less.
+LDFLAGS		= -Wl,--gc-sections -flto=auto -s -Wl,-z,noseparate-code \
+		  -Wl,--build-id=none
 STATIC		= -static
 PREFIX		= /usr/local
 DESTDIR		=
