@@ -971,6 +971,16 @@ str_sanitize(char *dst, size_t cap, const char *src, size_t len)
 	return dst;
 }
 
+/* 1 when s has no control character: it fits one line of a conf file. */
+static int
+str_one_line(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return 0;
+	return 1;
+}
+
 /* Append n bytes, growing up to b->max; keeps a NUL after the data. */
 static int
 buf_append(struct buf *b, const void *p, size_t n)
@@ -4615,13 +4625,34 @@ store_write(int dirfd, const char *name, const void *data, size_t len,
 	return 0;
 }
 
+/* Read all of fd, at most max bytes, into out: every file load's loop. */
+static int
+store_read_fd(int fd, struct buf *out, size_t max)
+{
+	unsigned char tmp[4096];
+	ssize_t n;
+	int rc = 0;
+
+	out->max = max;
+	while ((n = read(fd, tmp, sizeof(tmp))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = err_set(ACME_ERR_IO, "read: %s", strerror(errno));
+			break;
+		}
+		if ((rc = buf_append(out, tmp, (size_t)n)) < 0)
+			break;
+	}
+	wipe(tmp, sizeof(tmp));
+	return rc;
+}
+
 /* Read a regular file (no symlink) of at most max bytes into out. */
 static int
 store_read(int dirfd, const char *name, struct buf *out, size_t max)
 {
-	unsigned char tmp[4096];
-	ssize_t n;
-	int fd, rc = 0;
+	int fd, rc;
 
 	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0) {
@@ -4630,19 +4661,8 @@ store_read(int dirfd, const char *name, struct buf *out, size_t max)
 		return err_set(ACME_ERR_IO, "open %s: %s", name,
 		    strerror(errno));
 	}
-	out->max = max;
-	while ((n = read(fd, tmp, sizeof(tmp))) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			rc = err_set(ACME_ERR_IO, "read %s: %s", name,
-			    strerror(errno));
-			break;
-		}
-		if ((rc = buf_append(out, tmp, (size_t)n)) < 0)
-			break;
-	}
-	wipe(tmp, sizeof(tmp));
+	if ((rc = store_read_fd(fd, out, max)) < 0)
+		err_wrap(rc, "%s", name);
 	close(fd);
 	return rc;
 }
@@ -5112,6 +5132,74 @@ store_recover_name(int storefd, const char *name)
 	if (ringfd >= 0)
 		close(ringfd);
 	return rc < 0 ? err_wrap(rc, "recovering %s", name) : 0;
+}
+
+static int
+store_name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void
+store_names_free(char **names, size_t n)
+{
+	size_t i;
+
+	for (i = 0; names != NULL && i < n; i++)
+		free(names[i]);
+	free(names);
+}
+
+/*
+ * The NAMEs in the directory dirfd (left open, read from its start):
+ * entries that are a valid NAME followed by suffix ("" for none), at most
+ * max, sorted. *names and its strings are owned by the caller
+ * (store_names_free); on failure there are none.
+ */
+static int
+store_names(int dirfd, const char *what, const char *suffix, size_t max,
+    char ***names, size_t *n)
+{
+	char **v = NULL, **nv, name[NAME_LEN_MAX + 1];
+	size_t len, sl = strlen(suffix);
+	struct dirent *de;
+	DIR *d;
+	int fd, rc = 0;
+
+	*names = NULL;
+	*n = 0;
+	if ((fd = dup(dirfd)) < 0 || (d = fdopendir(fd)) == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return err_set(ACME_ERR_IO, "%s: %s", what, strerror(errno));
+	}
+	rewinddir(d);
+	while (rc == 0 && *n < max && (de = readdir(d)) != NULL) {
+		len = strlen(de->d_name);
+		if (len <= sl || len - sl > NAME_LEN_MAX ||
+		    strcmp(de->d_name + len - sl, suffix) != 0)
+			continue;
+		snprintf(name, sizeof(name), "%.*s", (int)(len - sl),
+		    de->d_name);
+		if (!store_name_ok(name))
+			continue;
+		if ((nv = realloc(v, (*n + 1) * sizeof(*v))) != NULL)
+			v = nv;
+		if (nv == NULL || (v[*n] = strdup(name)) == NULL)
+			rc = err_set(ACME_ERR_NOMEM, "out of memory");
+		else
+			(*n)++;
+	}
+	closedir(d);
+	if (rc < 0) {
+		store_names_free(v, *n);
+		*n = 0;
+		return rc;
+	}
+	if (*n > 1)
+		qsort(v, *n, sizeof(*v), store_name_cmp);
+	*names = v;
+	return 0;
 }
 
 /* NAME from a live/ or backup/ entry ("NAME", ".NAME.new", ".NAME.old"). */
@@ -5883,27 +5971,6 @@ http_anchor_pem(struct http *h, const char *p, size_t len)
 	return 0;
 }
 
-/* Read all of fd (at most CA_FILE_MAX bytes) into b. */
-static int
-http_read_fd(int fd, struct buf *b)
-{
-	char tmp[4096];
-	ssize_t n;
-	int rc;
-
-	b->max = CA_FILE_MAX;
-	while ((n = read(fd, tmp, sizeof(tmp))) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return err_set(ACME_ERR_IO, "read: %s",
-			    strerror(errno));
-		if ((rc = buf_append(b, tmp, (size_t)n)) < 0)
-			return rc;
-	}
-	return 0;
-}
-
 /* Without a CA file: the built-in anchors (section 2). */
 static int
 http_anchors_builtin(struct http *h)
@@ -5935,7 +6002,7 @@ http_anchors_load(struct http *h)
 	if ((fd = open(h->ca_file, O_RDONLY | O_CLOEXEC)) < 0)
 		return err_set(ACME_ERR_USAGE, "%s: %s", h->ca_file,
 		    strerror(errno));
-	rc = http_read_fd(fd, &b);
+	rc = store_read_fd(fd, &b, CA_FILE_MAX);
 	close(fd);
 	if (rc < 0 || b.data == NULL) {
 		buf_free(&b);
@@ -8934,16 +9001,6 @@ meta_build(struct buf *b, const char *name, const struct x509_info *xi,
 	    source);
 }
 
-/* A path we may write into a conf line: no control character. */
-static int
-issue_conf_path_ok(const char *s)
-{
-	for (; *s != '\0'; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			return 0;
-	return 1;
-}
-
 /*
  * The protocol keys of conf/NAME.conf: server-alias (when --server was
  * an alias), preferred-chain, profile, reuse-key = yes, csr and csr-key
@@ -8976,7 +9033,7 @@ issue_write_conf_proto(struct buf *b, const struct acme_options *o)
 		    strs[i].off)) != NULL)
 			rc = buf_printf(b, "%s = %s\n", strs[i].key,
 			    strs[i].path && realpath(v, abs) != NULL &&
-			    issue_conf_path_ok(abs) ? abs : v);
+			    str_one_line(abs) ? abs : v);
 	if (rc == 0 && o->reuse_key)
 		rc = buf_printf(b, "reuse-key = yes\n");
 	return rc;
@@ -9147,12 +9204,8 @@ api_backdate(const struct acme_options *o, int64_t *out)
 static int
 api_text_ok(const char *what, const char *s)
 {
-	if (s == NULL)
-		return 0;
-	for (; *s != '\0'; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			return err_set(ACME_ERR_USAGE, "%s: control character",
-			    what);
+	if (s != NULL && !str_one_line(s))
+		return err_set(ACME_ERR_USAGE, "%s: control character", what);
 	return 0;
 }
 
@@ -9952,20 +10005,11 @@ api_trusted_time(int storefd, char *const *names, size_t n,
 	return best;
 }
 
-static int
-api_name_cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* The NAMEs in live/, sorted; *names owned by the caller (free each). */
+/* The NAMEs in live/, sorted; *names owned by the caller. */
 static int
 api_live_names(int storefd, char ***names, size_t *n)
 {
-	struct dirent *de;
-	char **v = NULL, **nv;
-	DIR *d;
-	int fd;
+	int fd, rc;
 
 	*names = NULL;
 	*n = 0;
@@ -9973,38 +10017,9 @@ api_live_names(int storefd, char ***names, size_t *n)
 		err_clear();
 		return 0;
 	}
-	if ((d = fdopendir(fd)) == NULL) {
-		close(fd);
-		return err_set(ACME_ERR_IO, "live: %s", strerror(errno));
-	}
-	while ((de = readdir(d)) != NULL) {
-		if (!store_name_ok(de->d_name))
-			continue;
-		if ((nv = realloc(v, (*n + 1) * sizeof(*v))) == NULL ||
-		    (nv[*n] = strdup(de->d_name)) == NULL) {
-			v = nv != NULL ? nv : v;
-			closedir(d);
-			*names = v;
-			return err_set(ACME_ERR_NOMEM, "out of memory");
-		}
-		v = nv;
-		(*n)++;
-	}
-	closedir(d);
-	if (*n > 1)
-		qsort(v, *n, sizeof(*v), api_name_cmp);
-	*names = v;
-	return 0;
-}
-
-static void
-api_names_free(char **names, size_t n)
-{
-	size_t i;
-
-	for (i = 0; names != NULL && i < n; i++)
-		free(names[i]);
-	free(names);
+	rc = store_names(fd, "live", "", SIZE_MAX, names, n);
+	close(fd);
+	return rc;
 }
 
 int
@@ -10051,7 +10066,7 @@ out:
 		close(livefd);
 	if (storefd >= 0)
 		close(storefd);
-	api_names_free(names, n);
+	store_names_free(names, n);
 	free(s);
 	return rc;
 }
@@ -10513,43 +10528,16 @@ out:
 static int
 imp_names(int cbfd, char ***names, size_t *n)
 {
-	struct dirent *de;
-	char **v = NULL, **nv, name[NAME_LEN_MAX + 1];
-	size_t len;
-	DIR *d;
-	int fd;
+	int fd, rc;
 
 	*names = NULL;
 	*n = 0;
 	if ((fd = openat(cbfd, "renewal", O_RDONLY | O_DIRECTORY |
-	    O_CLOEXEC)) < 0 || (d = fdopendir(fd)) == NULL) {
-		if (fd >= 0)
-			close(fd);
+	    O_CLOEXEC)) < 0)
 		return err_set(ACME_ERR_IO, "renewal: %s", strerror(errno));
-	}
-	while ((de = readdir(d)) != NULL) {
-		len = strlen(de->d_name);
-		if (len <= 5 || len - 5 > NAME_LEN_MAX ||
-		    strcmp(de->d_name + len - 5, ".conf") != 0)
-			continue;
-		snprintf(name, sizeof(name), "%.*s", (int)(len - 5),
-		    de->d_name);
-		if (!store_name_ok(name))
-			continue;
-		if ((nv = realloc(v, (*n + 1) * sizeof(*v))) == NULL ||
-		    (nv[*n] = strdup(name)) == NULL) {
-			*names = nv != NULL ? nv : v;
-			closedir(d);
-			return err_set(ACME_ERR_NOMEM, "out of memory");
-		}
-		v = nv;
-		(*n)++;
-	}
-	closedir(d);
-	if (*n > 1)
-		qsort(v, *n, sizeof(*v), api_name_cmp);
-	*names = v;
-	return 0;
+	rc = store_names(fd, "renewal", ".conf", SIZE_MAX, names, n);
+	close(fd);
+	return rc;
 }
 
 int
@@ -10589,7 +10577,7 @@ acme_import_certbot(const struct acme_options *o, const char *certbot_dir)
 		printf("no renewal/*.conf in %s\n", cb);
 	rc = failed ? err_set(ACME_ERR_IO, "%s", err) : 0;
 out:
-	api_names_free(names, n);
+	store_names_free(names, n);
 	free(s);
 	if (storefd >= 0)
 		close(storefd);
@@ -11215,40 +11203,6 @@ out:
 	return rc;
 }
 
-static int
-renew_cmp(const void *x, const void *y)
-{
-	return strcmp(*(char *const *)x, *(char *const *)y);
-}
-
-/* Every NAME with a conf/NAME.conf, sorted; *names owned. */
-static int
-renew_list(int conffd, char ***names, size_t *n)
-{
-	struct dirent *de;
-	DIR *d;
-	size_t len;
-	int fd;
-
-	*names = calloc(RENEW_NAMES_MAX, sizeof(**names));
-	*n = 0;
-	if (*names == NULL || (fd = dup(conffd)) < 0 ||
-	    (d = fdopendir(fd)) == NULL)
-		return err_set(ACME_ERR_IO, "conf: %s", strerror(errno));
-	while ((de = readdir(d)) != NULL && *n < RENEW_NAMES_MAX) {
-		len = strlen(de->d_name);
-		if (len <= 5 || strcmp(de->d_name + len - 5, ".conf") != 0)
-			continue;
-		de->d_name[len - 5] = '\0';
-		if (store_name_ok(de->d_name) &&
-		    ((*names)[*n] = strdup(de->d_name)) != NULL)
-			(*n)++;
-	}
-	closedir(d);
-	qsort(*names, *n, sizeof(**names), renew_cmp);
-	return 0;
-}
-
 /* Record and print one NAME's failure; keep going with the next. */
 static void
 renew_failed(struct renew_run *run, const char *name, int rc)
@@ -11283,10 +11237,9 @@ renew_run_all(struct renew_run *run, const char *const *names,
 	int rc;
 
 	if (nnames == 0) {
-		if ((rc = renew_list(run->conffd, &all, &n)) < 0) {
-			free(all);
+		if ((rc = store_names(run->conffd, "conf", ".conf",
+		    RENEW_NAMES_MAX, &all, &n)) < 0)
 			return rc;
-		}
 		if (n == 0)
 			log_msg(LOG_LEVEL_INFO, "nothing to renew in %s/conf",
 			    run->dir);
@@ -11297,9 +11250,7 @@ renew_run_all(struct renew_run *run, const char *const *names,
 		if ((rc = renew_one(run, name)) < 0)
 			renew_failed(run, name, rc);
 	}
-	for (i = 0; i < n; i++)
-		free(all[i]);
-	free(all);
+	store_names_free(all, n);
 	return run->failed;
 }
 
