@@ -32,12 +32,19 @@ that file changes; the file's options replace the command line's, and the
                           or any. Repeatable.
   --retry-after VALUE     Retry-After sent with --fail answers: N seconds,
                           or date+N for an HTTP-date N seconds from now
+  --swallow KIND[:COUNT]  forward the next COUNT (default: every) request
+                          of KIND to the server, then never answer: the
+                          connection stays open until the client gives up
+  --drop KIND[:COUNT]     forward them, then close the connection without
+                          an answer (the server acted, the answer is lost)
   --date-offset N         shift every Date header by N seconds
 
 Every request is logged to --log as one JSON object per line:
   {"n": 1, "method": "POST", "path": "/order-plz", "kind": "newOrder",
    "status": 201, "injected": null, "payload": {...}, "certid": null}
-payload is the decoded JWS payload (null for GET and POST-as-GET).
+payload is the decoded JWS payload (null for GET and POST-as-GET);
+"answer" is the "status" member of a JSON answer, or the problem type of
+a problem document, or null; "injected" names a --fail, swallow or drop.
 """
 import argparse
 import base64
@@ -77,6 +84,8 @@ def behaviour_parser():
     ap.add_argument("--fail", action="append", default=[])
     ap.add_argument("--retry-after", default=None)
     ap.add_argument("--date-offset", type=int, default=0)
+    ap.add_argument("--swallow", action="append", default=[])
+    ap.add_argument("--drop", action="append", default=[])
     return ap
 
 
@@ -86,6 +95,14 @@ def parse_fail(spec):
         raise ValueError("bad --fail %r" % spec)
     return {"kind": parts[0], "answer": parts[1],
             "left": int(parts[2]) if len(parts) == 3 else -1}
+
+
+def parse_lose(spec, how):
+    parts = spec.split(":")
+    if len(parts) not in (1, 2):
+        raise ValueError("bad --%s %r" % (how, spec))
+    return {"kind": parts[0], "answer": how,
+            "left": int(parts[1]) if len(parts) == 2 else -1}
 
 
 def rfc3339(t):
@@ -114,6 +131,8 @@ class State:
         b = behaviour_parser().parse_args(argv)
         self.b = b
         self.fails = [parse_fail(f) for f in b.fail]
+        self.loses = ([parse_lose(f, "swallow") for f in b.swallow] +
+                      [parse_lose(f, "drop") for f in b.drop])
 
     def refresh(self):
         if not self.control:
@@ -133,9 +152,9 @@ class State:
         except (OSError, ValueError, SystemExit) as e:
             sys.stderr.write("caproxy: control file ignored: %s\n" % e)
 
-    def take_fail(self, kind):
+    def take_fail(self, kind, fails=None):
         """The injected answer for this request, or None."""
-        for f in self.fails:
+        for f in self.fails if fails is None else fails:
             if f["kind"] in (kind, "any") and f["left"] != 0:
                 if f["left"] > 0:
                     f["left"] -= 1
@@ -149,6 +168,20 @@ class State:
             if self.log:
                 with open(self.log, "a") as f:
                     f.write(json.dumps(entry, sort_keys=True) + "\n")
+
+
+def answer_of(data):
+    """The status member of a JSON answer, or a problem's type."""
+    try:
+        d = json.loads(data)
+    except (ValueError, TypeError):
+        return None
+    if not isinstance(d, dict):
+        return None
+    if isinstance(d.get("status"), str):
+        return d["status"]
+    t = d.get("type")
+    return t.rsplit(":", 1)[-1] if isinstance(t, str) else None
 
 
 def b64url_json(s):
@@ -238,8 +271,25 @@ class Handler(http.server.BaseHTTPRequestHandler):
         finally:
             c.close()
 
+    def lose(self, body, how):
+        """Forward, then lose the answer: swallow (never answer, keep the
+        connection until the client closes it) or drop (close now)."""
+        status, _, data = self.upstream(self.command, self.path, body)
+        self.entry["status"] = status
+        self.entry["answer"] = answer_of(data)
+        self.server.state.record(self.entry)
+        if how == "swallow":
+            try:
+                self.connection.settimeout(None)
+                while self.connection.recv(4096):
+                    pass
+            except OSError:
+                pass
+        self.close_connection = True
+
     def forward(self, body):
         status, headers, data = self.upstream(self.command, self.path, body)
+        self.entry["answer"] = answer_of(data)
         out = []
         ctype = "application/octet-stream"
         for k, v in headers:
@@ -318,9 +368,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
             st.refresh()
             kind = self.kind_of(path)
             injected = st.take_fail(kind)
+            lose = None if injected else st.take_fail(kind, st.loses)
         entry = {"method": self.command, "path": path, "kind": kind,
-                 "injected": injected, "payload": None, "certid": None,
-                 "status": None}
+                 "injected": injected or lose, "payload": None,
+                 "certid": None, "status": None, "answer": None}
         self.entry = entry
         if body:
             try:
@@ -337,6 +388,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 self.inject(injected)
             elif kind == "renewalInfo":
                 self.renewal_info()
+            elif lose:
+                self.lose(body, lose)
             else:
                 self.forward(body)
         except (OSError, http.client.HTTPException) as e:
@@ -377,6 +430,10 @@ def main():
     behaviour = [x for x in sys.argv[1:]]
     for f in a.fail:
         parse_fail(f)
+    for f in a.swallow:
+        parse_lose(f, "swallow")
+    for f in a.drop:
+        parse_lose(f, "drop")
 
     # Whatever happens, go away after the lifetime.
     t = threading.Timer(a.lifetime, lambda: os._exit(0))
