@@ -6383,7 +6383,6 @@ struct chal_ctx {
 	int		 http_port;
 	int		 tls_port;
 	int		 want;		/* --challenge: enum chal_type or -1 */
-	char		 hook[PATH_LEN_MAX]; /* absolute path; "" = none */
 	int		 hook_timeout;	/* seconds */
 	int		 dns_wait;	/* seconds after dns-01 begins */
 	size_t		 nanswers;
@@ -6391,19 +6390,23 @@ struct chal_ctx {
 	int		 made_wk;	/* we created .well-known */
 	int		 made_ac;	/* we created acme-challenge */
 	struct key	 tls_key;	/* owned: tls-alpn-01 certificates */
-	struct buf	 tls_certs[IDENT_MAX]; /* owned DER, by answer */
+	struct buf	*tls_certs;	/* owned DER, IDENT_MAX by answer;
+					   NULL without tls-alpn-01 */
+	char		 hook[PATH_LEN_MAX]; /* absolute path; "" = none */
 	struct chal_answer answers[IDENT_MAX]; /* last: see chal_init */
 };
 
 /*
- * Everything but answers[] is cleared: an entry is written whole before
- * nanswers counts it, and leaving the 100 KB alone keeps the pages of a
- * fresh calloc() untouched (peak RSS).
+ * Everything before hook is cleared, hook made "": an answer is written
+ * whole before nanswers counts it, and leaving the rest alone keeps the
+ * pages of a fresh calloc() untouched (peak RSS: a renew run holds up to
+ * ORDERS_MAX of these).
  */
 static void
 chal_init(struct chal_ctx *c)
 {
-	memset(c, 0, offsetof(struct chal_ctx, answers));
+	memset(c, 0, offsetof(struct chal_ctx, hook));
+	c->hook[0] = '\0';
 	c->want = -1;
 	c->hook_timeout = HOOK_TIMEOUT;
 }
@@ -6573,7 +6576,7 @@ chal_tls_match(const struct chal_ctx *c, const char *sni)
 	for (i = 0; i < c->nanswers && n > 0; i++) {
 		if (c->answers[i].type != CHAL_TLSALPN01 ||
 		    c->answers[i].how != CHAL_BY_STANDALONE ||
-		    c->tls_certs[i].len == 0)
+		    c->tls_certs == NULL || c->tls_certs[i].len == 0)
 			continue;
 		want = c->answers[i].id.value;
 		if (c->answers[i].id.type == IDENT_IP) {
@@ -6595,6 +6598,9 @@ chal_tls_certs(struct chal_ctx *c)
 
 	if (!c->tls_key.set && (rc = key_generate(&c->tls_key, KEY_EC256)) < 0)
 		return rc;
+	if (c->tls_certs == NULL &&
+	    (c->tls_certs = calloc(IDENT_MAX, sizeof(*c->tls_certs))) == NULL)
+		return err_set(ACME_ERR_NOMEM, "out of memory");
 	for (i = 0; i < c->nanswers; i++) {
 		if (c->answers[i].type != CHAL_TLSALPN01 ||
 		    c->answers[i].how != CHAL_BY_STANDALONE ||
@@ -7470,8 +7476,10 @@ chal_cleanup(struct chal_ctx *c)
 	chal_hook_finish(c);
 	if (c->webroot != NULL && c->nanswers > 0)
 		chal_webroot_clean(c);
-	for (i = 0; i < IDENT_MAX; i++)
+	for (i = 0; i < IDENT_MAX && c->tls_certs != NULL; i++)
 		buf_free(&c->tls_certs[i]);
+	free(c->tls_certs);
+	c->tls_certs = NULL;
 	key_free(&c->tls_key);
 	c->nanswers = 0;
 	c->round = 0;
@@ -8300,7 +8308,6 @@ struct issue {
 	struct buf	 chain_pem;		/* owned: the download */
 	struct http_resp *r;			/* borrowed: b's last answer */
 	struct json	*j;			/* borrowed: b's parsed answer */
-	struct chal_ctx	 chal;
 	/* challenge rounds (st_authorize) */
 	unsigned char	 authz_done[IDENT_MAX];	/* valid, nothing to do */
 	size_t		 ans_of[IDENT_MAX];	/* chal.answers index of k
@@ -8313,6 +8320,8 @@ struct issue {
 						   input, not rewritten */
 	const struct acme_options *o;		/* borrowed; NULL: defaults */
 	struct buf	 csr;			/* owned: --csr DER, or empty */
+	struct chal_ctx	 chal;			/* last: its answers[] stay
+						   untouched until used */
 };
 
 /* The states of an order, in their usual sequence; ST_SETUP waits for
@@ -12516,7 +12525,8 @@ renew_decide(struct renew_run *run, struct renew_item *it)
 		    "until %s", t);
 		goto out;
 	}
-	rc = renew_queue(run, it, certid);
+	free(xi);		/* before the order: a run holds many */
+	return renew_queue(run, it, certid);
 out:
 	free(xi);
 	return rc;

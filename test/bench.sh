@@ -33,6 +33,6 @@ for run in new-account stored-account; do
 	}
 	rss=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$LIB_TMP/time.txt")
 	wall=$(awk -F': ' '/Elapsed \(wall clock\)/ { print $2 }' "$LIB_TMP/time.txt")
-	req=$(sed -n 's/^acme: \([0-9]*\) requests$/\1/p' "$LIB_TMP/err.txt")
+	req=$(sed -n 's/^acme: \([0-9]*\) requests (.*/\1/p' "$LIB_TMP/err.txt")
 	echo "issue ec256 ($run): peak RSS ${rss} KB, ${req:-?} requests, wall ${wall}"
 done

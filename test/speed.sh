@@ -36,7 +36,7 @@ timed()
 	    die "acme $*: $(grep -v '^acme: [a-z]' "$LIB_TMP/err" | tail -n 1)$(tail -n 1 "$LIB_TMP/err")"
 	MS=$(($(now) - t0))
 	REQ=$(sed -n 's/^acme: \([0-9]*\) requests.*/\1/p' "$LIB_TMP/err" | tail -n 1)
-	POLLS=$(sed -n 's/^acme: [0-9]* requests, \([0-9]*\) polls.*/\1/p' "$LIB_TMP/err" | tail -n 1)
+	POLLS=$(sed -n 's/^acme: [0-9]* requests (\([0-9]*\) polls)$/\1/p' "$LIB_TMP/err" | tail -n 1)
 }
 
 median() { printf '%s\n' "$@" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }

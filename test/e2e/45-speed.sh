@@ -33,8 +33,8 @@ print(total, polls, other)
 EOF
 }
 
-# summary: "N P" from acme's -v line "acme: N requests (P polls)".
-summary() { sed -n 's/^acme: \([0-9]*\) requests (\([0-9]*\) polls)$/\1 \2/p' "$T/stderr"; }
+# speed_summary: "N P" from acme's -v line "acme: N requests (P polls)".
+speed_summary() { sed -n 's/^acme: \([0-9]*\) requests (\([0-9]*\) polls)$/\1 \2/p' "$T/stderr"; }
 
 # expect_requests OTHER: the proxy saw OTHER requests besides polls and
 # badNonce retries, and acme's summary agrees with the proxy.
@@ -45,8 +45,8 @@ expect_requests()
 	read -r total polls other <<<"$out"
 	[ "$other" = "$1" ] ||
 	    fail "$other requests besides $polls polls, expected $1: $(cut -c 1-120 "$PX_LOG" | tr '\n' ' ')"
-	[ "$(summary)" = "$total $polls" ] ||
-	    fail "acme counted [$(summary)], the proxy saw $total requests, $polls polls"
+	[ "$(speed_summary)" = "$total $polls" ] ||
+	    fail "acme counted [$(speed_summary)], the proxy saw $total requests, $polls polls"
 	echo "requests: $total, of which $polls polls"
 }
 
@@ -146,8 +146,8 @@ t_speed_order_pickup()
 	[ ! -e "$rec" ] || fail "the stale record was kept"
 }
 
-# dns_a NAME ADDR: challtestsrv answers NAME with ADDR from now on.
-dns_a() { curl -fsS -o /dev/null -d "{\"host\":\"$1.\",\"addresses\":[\"$2\"]}" "$PB_CMGMT/add-a"; }
+# speed_set_a NAME ADDR: challtestsrv answers NAME with ADDR from now on.
+speed_set_a() { curl -fsS -o /dev/null -d "{\"host\":\"$1.\",\"addresses\":[\"$2\"]}" "$PB_CMGMT/add-a"; }
 
 # Five due certificates renewed in one run (a Pebble of its own that
 # reuses no authorization): every order opened before any authorization
@@ -165,7 +165,7 @@ t_speed_many()
 		run_acme "${ACME_PX[@]}" "${ACME_SA[@]}" --dir "$d" issue "many$i.example.com"
 		expect_rc 0
 	done
-	dns_a manysfail.example.com 127.0.0.2 || fail "challtestsrv add-a"
+	speed_set_a manysfail.example.com 127.0.0.2 || fail "challtestsrv add-a"
 	px_reset
 	run_acme --dir "$d" --force renew
 	expect_rc 1
@@ -213,12 +213,12 @@ t_speed_rate_limited()
 	[ "$(ls "$d/conf" | grep -c '\.state$')" = 1 ] || fail "conf/: $(ls "$d/conf" | tr '\n' ' ')"
 }
 
-# dribble PORT LOG: keep three connections to 127.0.0.1:PORT open, each
+# speed_dribble PORT LOG: keep three connections to 127.0.0.1:PORT open, each
 # sending one byte a second ('G', then more of a request line), opening
 # another whenever one is closed; log each connection and how it ended.
-dribble()
+speed_dribble()
 {
-	[ -s "$T/dribble.py" ] || cat >"$T/dribble.py" <<'EOF'
+	[ -s "$T/speed_dribble.py" ] || cat >"$T/speed_dribble.py" <<'EOF'
 import socket, sys, threading, time
 port = int(sys.argv[1])
 def one():
@@ -242,7 +242,7 @@ for i in range(3):
     threading.Thread(target=one, daemon=True).start()
 time.sleep(100)
 EOF
-	lib_spawn "$2" "$PYTHON" -u "$T/dribble.py" "$1"
+	lib_spawn "$2" "$PYTHON" -u "$T/speed_dribble.py" "$1"
 }
 
 # Clients dribbling a byte a second at the http-01 and then the
@@ -255,12 +255,12 @@ t_responder_slow_client()
 	pebble_start slowva PEBBLE_VA_NOSLEEP=0 PEBBLE_VA_SLEEPTIME=3 ||
 	    fail "pebble did not start"
 	d=$(newdir)
-	dribble "$PB_HTTP_PORT" "$T/http.log"
+	speed_dribble "$PB_HTTP_PORT" "$T/http.log"
 	run_acme "${ACME_PB[@]}" "${ACME_SA[@]}" --dir "$d" issue slow.example.com
 	expect_rc 0
 	check_live "$d" slow.example.com DNS:slow.example.com
 	grep -q connected "$T/http.log" || fail "the slow client never got in"
-	dribble "$PB_TLS_PORT" "$T/tls.log"
+	speed_dribble "$PB_TLS_PORT" "$T/tls.log"
 	run_acme "${ACME_PB[@]}" --standalone --challenge tls-alpn-01 \
 	    --tls-port "$PB_TLS_PORT" --bind 127.0.0.1 --dir "$d" issue slowtls.example.com
 	expect_rc 0
