@@ -42,7 +42,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -6535,6 +6534,27 @@ chal_listen(const char *bind_addr, int port)
 	return fd;
 }
 
+/* The key authorization for an http-01 request line, or NULL. */
+static const char *
+chal_lookup(const struct chal_ctx *c, const char *req)
+{
+	const char *p, *end;
+	size_t i, n;
+
+	if (strncmp(req, "GET " CHAL_HTTP_PREFIX, 4 + strlen(
+	    CHAL_HTTP_PREFIX)) != 0)
+		return NULL;
+	p = req + 4 + strlen(CHAL_HTTP_PREFIX);
+	if ((end = strchr(p, ' ')) == NULL)
+		return NULL;
+	n = (size_t)(end - p);
+	for (i = 0; i < c->nanswers; i++)
+		if (strlen(c->answers[i].token) == n &&
+		    memcmp(c->answers[i].token, p, n) == 0)
+			return c->answers[i].keyauth;
+	return NULL;
+}
+
 /* ---- tls-alpn-01 answers (RFC 8737, RFC 8738 6) ---- */
 
 #define CHAL_ALPN_PROTO	"acme-tls/1"	/* RFC 8737 6.2 */
@@ -6587,31 +6607,6 @@ chal_tls_match(const struct chal_ctx *c, const char *sni)
 			return (int)i;
 	}
 	return -1;
-}
-
-/* Certificates for the tls-alpn-01 answers, all under one fresh key. */
-static int
-chal_tls_certs(struct chal_ctx *c)
-{
-	size_t i;
-	int rc;
-
-	if (!c->tls_key.set && (rc = key_generate(&c->tls_key, KEY_EC256)) < 0)
-		return rc;
-	if (c->tls_certs == NULL &&
-	    (c->tls_certs = calloc(IDENT_MAX, sizeof(*c->tls_certs))) == NULL)
-		return err_set(ACME_ERR_NOMEM, "out of memory");
-	for (i = 0; i < c->nanswers; i++) {
-		if (c->answers[i].type != CHAL_TLSALPN01 ||
-		    c->answers[i].how != CHAL_BY_STANDALONE ||
-		    c->tls_certs[i].len > 0)
-			continue;
-		c->tls_certs[i].max = CHAL_CERT_MAX;
-		if ((rc = der_alpn_cert(&c->tls_certs[i], &c->tls_key,
-		    &c->answers[i].id, c->answers[i].sha)) < 0)
-			return rc;
-	}
-	return 0;
 }
 
 /* ---- the standalone responder: one process answers every order ---- */
@@ -6715,6 +6710,31 @@ chal_tls_init(br_ssl_server_context *sc)
 	br_ssl_engine_set_default_aes_gcm(&sc->eng);
 }
 
+/* Certificates for the tls-alpn-01 answers, all under one fresh key. */
+static int
+chal_tls_certs(struct chal_ctx *c)
+{
+	size_t i;
+	int rc;
+
+	if (!c->tls_key.set && (rc = key_generate(&c->tls_key, KEY_EC256)) < 0)
+		return rc;
+	if (c->tls_certs == NULL &&
+	    (c->tls_certs = calloc(IDENT_MAX, sizeof(*c->tls_certs))) == NULL)
+		return err_set(ACME_ERR_NOMEM, "out of memory");
+	for (i = 0; i < c->nanswers; i++) {
+		if (c->answers[i].type != CHAL_TLSALPN01 ||
+		    c->answers[i].how != CHAL_BY_STANDALONE ||
+		    c->tls_certs[i].len > 0)
+			continue;
+		c->tls_certs[i].max = CHAL_CERT_MAX;
+		if ((rc = der_alpn_cert(&c->tls_certs[i], &c->tls_key,
+		    &c->answers[i].id, c->answers[i].sha)) < 0)
+			return rc;
+	}
+	return 0;
+}
+
 /* One tls-alpn-01 connection's engine (half-duplex: a handshake only). */
 struct chal_tls {
 	br_ssl_server_context	 sc;
@@ -6764,27 +6784,6 @@ chal_again(ssize_t n)
 {
 	return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK ||
 	    errno == EINTR) ? 0 : 1;
-}
-
-/* The key authorization for an http-01 request line, or NULL. */
-static const char *
-chal_lookup(const struct chal_ctx *c, const char *req)
-{
-	const char *p, *end;
-	size_t i, n;
-
-	if (strncmp(req, "GET " CHAL_HTTP_PREFIX, 4 + strlen(
-	    CHAL_HTTP_PREFIX)) != 0)
-		return NULL;
-	p = req + 4 + strlen(CHAL_HTTP_PREFIX);
-	if ((end = strchr(p, ' ')) == NULL)
-		return NULL;
-	n = (size_t)(end - p);
-	for (i = 0; i < c->nanswers; i++)
-		if (strlen(c->answers[i].token) == n &&
-		    memcmp(c->answers[i].token, p, n) == 0)
-			return c->answers[i].keyauth;
-	return NULL;
 }
 
 /* The answer to a whole request: 200 and the key authorization of a
@@ -7038,8 +7037,11 @@ chal_child_init(const struct chal_lsock *ls, size_t nl, int ctl,
 	}
 	for (i = 0; i < nsecrets; i++)
 		key_free(secrets[i]);
-	if (geteuid() == 0 && setgroups(0, NULL) == 0 &&
-	    setgid(CHAL_NOBODY) == 0 && setuid(CHAL_NOBODY) == 0)
+	/* raw system calls: this process has one thread, and musl's
+	 * wrappers would pull in their all-threads machinery */
+	if (geteuid() == 0 && syscall(SYS_setgroups, 0, NULL) == 0 &&
+	    syscall(SYS_setgid, CHAL_NOBODY) == 0 &&
+	    syscall(SYS_setuid, CHAL_NOBODY) == 0)
 		log_msg(LOG_LEVEL_DEBUG, "responder: running as uid %d",
 		    CHAL_NOBODY);
 	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
