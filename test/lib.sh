@@ -373,7 +373,8 @@ caproxy_set()
 
 # px_count KIND [KEY]: how many logged requests of KIND (caproxy.py's
 # kinds; "any" for all) there were; only those whose JWS payload has the
-# member KEY when given. px_reset empties the log.
+# member KEY when given. Requests the server refused with badNonce (which
+# acme sends again) do not count. px_reset empties the log.
 px_count()
 {
 	"$PYTHON" - "$PX_LOG" "$1" "${2:-}" <<'EOF'
@@ -382,7 +383,7 @@ log, kind, key = sys.argv[1:4]
 n = 0
 for line in open(log):
     e = json.loads(line)
-    if kind not in ("any", e["kind"]):
+    if kind not in ("any", e["kind"]) or e.get("answer") == "badNonce":
         continue
     if key and not (isinstance(e["payload"], dict) and key in e["payload"]):
         continue
