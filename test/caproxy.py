@@ -37,6 +37,8 @@ that file changes; the file's options replace the command line's, and the
                           connection stays open until the client gives up
   --drop KIND[:COUNT]     forward them, then close the connection without
                           an answer (the server acted, the answer is lost)
+  --delay KIND:MS         wait MS milliseconds before forwarding a request
+                          of KIND (repeatable)
   --date-offset N         shift every Date header by N seconds
 
 Every request is logged to --log as one JSON object per line:
@@ -86,6 +88,7 @@ def behaviour_parser():
     ap.add_argument("--date-offset", type=int, default=0)
     ap.add_argument("--swallow", action="append", default=[])
     ap.add_argument("--drop", action="append", default=[])
+    ap.add_argument("--delay", action="append", default=[])
     return ap
 
 
@@ -133,6 +136,8 @@ class State:
         self.fails = [parse_fail(f) for f in b.fail]
         self.loses = ([parse_lose(f, "swallow") for f in b.swallow] +
                       [parse_lose(f, "drop") for f in b.drop])
+        self.delays = dict((k, int(v) / 1000.0) for k, v in
+                           (d.split(":") for d in b.delay))
 
     def refresh(self):
         if not self.control:
@@ -369,6 +374,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             kind = self.kind_of(path)
             injected = st.take_fail(kind)
             lose = None if injected else st.take_fail(kind, st.loses)
+            delay = st.delays.get(kind, 0)
         entry = {"method": self.command, "path": path, "kind": kind,
                  "injected": injected or lose, "payload": None,
                  "certid": None, "status": None, "answer": None}
@@ -383,6 +389,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 entry["payload"] = "<not json>"
         if kind == "renewalInfo":
             entry["certid"] = path[len("/renewal-info/"):]
+        time.sleep(delay)
         try:
             if injected:
                 self.inject(injected)

@@ -233,7 +233,7 @@ def one():
         try:
             s = socket.create_connection(("127.0.0.1", port), timeout=1)
         except OSError:
-            time.sleep(0.05)
+            time.sleep(0.01)
             continue
         print("connected", flush=True)
         t0 = time.time()
@@ -253,22 +253,25 @@ EOF
 }
 
 # Clients dribbling a byte a second at the http-01 and then the
-# tls-alpn-01 responder while Pebble takes its time (it waits up to 3 s
-# before validating): each issuance succeeds.
+# tls-alpn-01 responder while Pebble takes its time (it waits up to 2 s
+# before validating; the proxy holds each challenge request a second, so
+# the slow clients are in before validation starts): each issuance
+# succeeds.
 e2e responder_slow_client
 t_responder_slow_client()
 {
 	local d
 	pebble_start slowva PEBBLE_VA_NOSLEEP=0 PEBBLE_VA_SLEEPTIME=3 ||
 	    fail "pebble did not start"
+	caproxy_start --delay challenge:1000 || fail "caproxy did not start"
 	d=$(newdir)
 	speed_dribble "$PB_HTTP_PORT" "$T/http.log"
-	run_acme "${ACME_PB[@]}" "${ACME_SA[@]}" --dir "$d" issue slow.example.com
+	run_acme "${ACME_PX[@]}" "${ACME_SA[@]}" --dir "$d" issue slow.example.com
 	expect_rc 0
 	check_live "$d" slow.example.com DNS:slow.example.com
 	grep -q connected "$T/http.log" || fail "the slow client never got in"
 	speed_dribble "$PB_TLS_PORT" "$T/tls.log"
-	run_acme "${ACME_PB[@]}" --standalone --challenge tls-alpn-01 \
+	run_acme "${ACME_PX[@]}" --standalone --challenge tls-alpn-01 \
 	    --tls-port "$PB_TLS_PORT" --bind 127.0.0.1 --dir "$d" issue slowtls.example.com
 	expect_rc 0
 	check_live "$d" slowtls.example.com DNS:slowtls.example.com
