@@ -12186,6 +12186,8 @@ struct renew_run {
 	struct renew_item *items[ORDERS_MAX];	/* owned: theirs */
 	size_t		 nitems;
 	int		 rate_limited;		/* rateLimited: no new order */
+	struct x509_info *xi;			/* owned: renew_decide's, one
+						   for all NAMEs (peak RSS) */
 };
 
 /* One NAME of a renew run, from its conf to its result line. */
@@ -12503,10 +12505,10 @@ renew_decide(struct renew_run *run, struct renew_item *it)
 	int64_t point = 0;
 	int rc, absent;
 
-	if ((xi = calloc(1, sizeof(*xi))) == NULL)
+	if (run->xi == NULL && (run->xi = calloc(1, sizeof(*xi))) == NULL)
 		return err_set(ACME_ERR_NOMEM, "out of memory");
-	if ((rc = absent = renew_live_cert(run, name, xi)) < 0)
-		goto out;
+	if ((rc = absent = renew_live_cert(run, name, xi = run->xi)) < 0)
+		return rc;
 	if (!absent && run->a->dir.renewal_info[0] != '\0' &&
 	    ari_certid(xi, certid, sizeof(certid)) < 0) {
 		certid[0] = '\0';
@@ -12519,19 +12521,14 @@ renew_decide(struct renew_run *run, struct renew_item *it)
 	if (!absent && !c->o.force && run->ca_time < point) {
 		clock_format_rfc3339(point, t, sizeof(t));
 		log_result("%s: not due until %s", name, t);
-		goto out;
+		return 0;
 	}
 	if (st->retry_until > run->ca_time) {
 		clock_format_rfc3339(st->retry_until, t, sizeof(t));
-		rc = err_set(ACME_ERR_SERVER, "due, but rate limited by the CA "
-		    "until %s", t);
-		goto out;
+		return err_set(ACME_ERR_SERVER, "due, but rate limited by the "
+		    "CA until %s", t);
 	}
-	free(xi);		/* before the order: a run holds many */
 	return renew_queue(run, it, certid);
-out:
-	free(xi);
-	return rc;
 }
 
 /* renew NAME: load its conf and state, talk to its server, decide; 1
@@ -12653,6 +12650,7 @@ acme_renew(const struct acme_options *o, const char *const *names,
 	} else
 		renew_failed(&run, NULL, rc);
 	free(run.b);
+	free(run.xi);
 	api_disconnect(run.a);
 	if (run.conffd >= 0)
 		close(run.conffd);

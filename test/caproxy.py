@@ -166,6 +166,15 @@ class State:
                 return f["answer"]
         return None
 
+    def give_back(self, kind, how):
+        """Undo take_fail of a swallow or drop of kind."""
+        with self.lock:
+            for f in self.loses:
+                if f["kind"] in (kind, "any") and f["answer"] == how:
+                    if f["left"] >= 0:
+                        f["left"] += 1
+                    return
+
     def record(self, entry):
         with self.lock:
             self.n += 1
@@ -278,8 +287,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def lose(self, body, how):
         """Forward, then lose the answer: swallow (never answer, keep the
-        connection until the client closes it) or drop (close now)."""
-        status, _, data = self.upstream(self.command, self.path, body)
+        connection until the client closes it) or drop (close now). A
+        badNonce refusal is passed on instead (the server did not act),
+        and the loss saved for the client's next try."""
+        up = self.upstream(self.command, self.path, body)
+        status, data = up[0], up[2]
+        if answer_of(data) == "badNonce":
+            self.server.state.give_back(self.entry["kind"], how)
+            self.entry["injected"] = None
+            return self.forward(body, up)
         self.entry["status"] = status
         self.entry["answer"] = answer_of(data)
         self.server.state.record(self.entry)
@@ -292,8 +308,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 pass
         self.close_connection = True
 
-    def forward(self, body):
-        status, headers, data = self.upstream(self.command, self.path, body)
+    def forward(self, body, up=None):
+        status, headers, data = up or self.upstream(self.command, self.path,
+                                                    body)
         self.entry["answer"] = answer_of(data)
         out = []
         ctype = "application/octet-stream"
