@@ -9406,6 +9406,52 @@ api_open(const struct acme_options *o, int create)
 	return fd;
 }
 
+/*
+ * ---- the entry path ----
+ * Every public command runs as: api_enter() (errors reset, logging set,
+ * its own checks, then what it needs: a session with the CA, DIR locked),
+ * its work, api_leave() (DIR/time raised to what the CA vouched for in
+ * operations that succeeded, everything closed). A session is only ever
+ * opened by api_session(): TLS time, rng, directory, the CA's time.
+ */
+enum api_need {
+	API_CA = 1,		/* a session with o->server */
+	API_LOCK = 2,		/* DIR opened, locked and recovered */
+	API_CREATE = 4,		/* with API_LOCK: make DIR when missing */
+	API_NEED_MAX
+};
+
+/* One run of a public command. */
+struct api_run {
+	const struct acme_options *o;	/* borrowed: the command's options */
+	const char	*dir;		/* borrowed: o->dir or the default */
+	int		 storefd;	/* DIR, locked; -1 before */
+	int		 conffd;	/* renew: DIR/conf; else -1 */
+	int64_t		 floor;		/* DIR/time when the run began */
+	int64_t		 vouched;	/* CA time of the operations that
+					   succeeded; 0 none */
+	struct acme	*a;		/* owned: the session, NULL before */
+	char		 ca_file[PATH_LEN_MAX];	/* --ca-file of session a */
+	int64_t		 ca_time;	/* the CA's Date when a began; 0 none */
+	int64_t		 ca_mono;	/* clock_mono() then */
+	int		 failed;	/* renew: last failure code, 0 */
+};
+
+/* The CA time now: its Date plus the monotonic time since. */
+static int64_t
+api_ca_now(const struct api_run *run)
+{
+	return run->ca_time + (clock_mono() - run->ca_mono);
+}
+
+/* An operation succeeded at CA time t: api_leave raises DIR/time to it. */
+static void
+api_vouch(struct api_run *run, int64_t t)
+{
+	if (t > run->vouched)
+		run->vouched = t;
+}
+
 /* ---- protocol: CSR, key reuse, profiles, account, revoke ---- */
 
 /* Read a file of at most max bytes (path relative to the cwd). */
@@ -9672,7 +9718,8 @@ api_issue_meta(const struct issue *is, const struct x509_info *xi,
  * are purged by the issuance time) and conf/NAME.conf.
  */
 static int
-api_issue_order(struct issue *is, int storefd, const struct acme_options *o)
+api_issue_order(struct issue *is, struct api_run *run,
+    const struct acme_options *o)
 {
 	struct cert_set cs;
 	struct x509_info *xi;
@@ -9687,9 +9734,11 @@ api_issue_order(struct issue *is, int storefd, const struct acme_options *o)
 	    (rc = issue_make_set(is, xi, &cs)) < 0 ||
 	    (rc = api_issue_meta(is, xi, o, &cs, &at)) < 0)
 		goto out;
-	if ((rc = store_install(storefd, is->name, &cs, at)) < 0 ||
-	    (!is->keep_conf && (rc = issue_write_conf(is, storefd, o)) < 0))
+	if ((rc = store_install(run->storefd, is->name, &cs, at)) < 0 ||
+	    (!is->keep_conf && (rc = issue_write_conf(is, run->storefd,
+	    o)) < 0))
 		goto out;
+	api_vouch(run, run->ca_time);
 	hex_encode(fp, xi->sha256, sizeof(xi->sha256));
 	log_msg(LOG_LEVEL_INFO, "%s: SHA-256 fingerprint %s", is->name, fp);
 	clock_format_rfc3339(xi->not_after, until, sizeof(until));
@@ -9702,33 +9751,122 @@ out:
 	return rc;
 }
 
-/*
- * Start a conversation with the server at url: TLS dates checked at
- * clock_tls_time(floor), then GET the directory, whose Date is the CA
- * time of this run (a->http.date).
- */
-static int
-api_connect(struct acme *a, const struct acme_options *o, const char *url,
-    int64_t floor)
+/* Close the session of run, if any. */
+static void
+api_disconnect(struct api_run *run)
 {
-	int rc;
-
-	snprintf(a->server, sizeof(a->server), "%s", url);
-	if ((rc = http_init(&a->http, o->ca_file)) < 0 ||
-	    (rc = http_set_tls_time(&a->http, clock_tls_time(floor))) < 0 ||
-	    (rc = rng_init()) < 0)
-		return rc;
-	return req_directory(a);
+	if (run->a == NULL)
+		return;
+	key_free(&run->a->key);
+	http_cleanup(&run->a->http);
+	free(run->a);
+	run->a = NULL;
 }
 
-static void
-api_disconnect(struct acme *a)
+/*
+ * The one way a session with the CA at url begins: TLS dates checked at
+ * clock_tls_time(DIR/time), the rng seeded, then GET the directory, whose
+ * Date is the CA's time (run->ca_time). The open session is kept when
+ * url and o->ca_file are those of the last one (renew: NAMEs that share
+ * a server share one session).
+ */
+static int
+api_session(struct api_run *run, const struct acme_options *o,
+    const char *url)
 {
-	if (a == NULL)
-		return;
-	key_free(&a->key);
-	http_cleanup(&a->http);
-	free(a);
+	const char *ca = o->ca_file ? o->ca_file : "";
+	struct acme *a;
+	int rc;
+
+	if (run->a != NULL && strcmp(run->a->server, url) == 0 &&
+	    strcmp(run->ca_file, ca) == 0)
+		return 0;
+	api_disconnect(run);
+	if ((run->a = a = calloc(1, sizeof(*a))) == NULL)
+		return err_set(ACME_ERR_NOMEM, "out of memory");
+	snprintf(a->server, sizeof(a->server), "%s", url);
+	snprintf(run->ca_file, sizeof(run->ca_file), "%s", ca);
+	if ((rc = http_init(&a->http, o->ca_file)) < 0 ||
+	    (rc = http_set_tls_time(&a->http, clock_tls_time(run->floor))) <
+	    0 || (rc = rng_init()) < 0 || (rc = req_directory(a)) < 0) {
+		api_disconnect(run);
+		return rc;
+	}
+	run->ca_time = a->http.date;
+	run->ca_mono = clock_mono();
+	return 0;
+}
+
+/* Take DIR (api_open) for the run. */
+static int
+api_lock(struct api_run *run, int create)
+{
+	int fd;
+
+	if ((fd = api_open(run->o, create)) < 0)
+		return fd;
+	run->storefd = fd;
+	return 0;
+}
+
+/*
+ * The entry of every public command: errors reset, logging and defaults
+ * set from o, then check(run, arg) (the command's own checks, before any
+ * request or write; NULL: none), then what need asks for: a session with
+ * o->server (whose --profile must be on offer) and DIR locked. Returns 0,
+ * a negative enum acme_error, or check's positive "nothing more to do".
+ * api_leave() closes the run whatever this returned.
+ */
+static int
+api_enter(struct api_run *run, const struct acme_options *o, int need,
+    int (*check)(struct api_run *, void *), void *arg)
+{
+	const char *url;
+	int rc;
+
+	memset(run, 0, sizeof(*run));
+	run->o = o;
+	run->dir = o->dir ? o->dir : API_DEFAULT_DIR;
+	run->storefd = run->conffd = -1;
+	err_clear();
+	log_verbosity = o->verbosity + LOG_LEVEL_ERROR;
+	log_syslog = o->syslog;
+	if (check != NULL && (rc = check(run, arg)) != 0)
+		return rc;
+	run->floor = clock_floor_read(run->dir);
+	if (need & API_CA) {
+		if ((url = api_server_url(o->server)) == NULL)
+			return ACME_ERR_USAGE;
+		if ((rc = api_session(run, o, url)) < 0 ||
+		    (rc = api_check_profile(run->a, o->profile)) < 0)
+			return rc;
+	}
+	if (need & API_LOCK)
+		return api_lock(run, (need & API_CREATE) != 0);
+	return 0;
+}
+
+/*
+ * The end of every public command: DIR/time raised to the CA time the
+ * run's successful operations vouched for, then the session and DIR
+ * closed. Returns rc, or the error of writing DIR/time when rc is 0.
+ */
+static int
+api_leave(struct api_run *run, int rc)
+{
+	int rc2;
+
+	if (run->storefd >= 0 && run->vouched > 0 &&
+	    (rc2 = clock_floor_update(run->storefd, run->floor,
+	    run->vouched)) < 0 && rc == 0)
+		rc = rc2;
+	api_disconnect(run);
+	if (run->conffd >= 0)
+		close(run->conffd);
+	if (run->storefd >= 0)
+		close(run->storefd);
+	run->conffd = run->storefd = -1;
+	return rc;
 }
 
 /* Run the deploy hook for live/NAME (DIR made absolute when possible). */
@@ -9752,18 +9890,20 @@ api_deploy(const struct acme_options *o, const char *name,
 
 /*
  * The one issuance path of issue and renew: the account, the order, the
- * new set in live/NAME, then the deploy hook. is is zeroed by the caller,
- * who may set replaces, verb and keep_conf, and frees it.
+ * new set in live/NAME, then the deploy hook, in the session and DIR of
+ * run. is is zeroed by the caller, who may set replaces, verb and
+ * keep_conf, and frees it.
  */
 static int
-api_issue_with(struct issue *is, struct acme *a, int storefd,
+api_issue_with(struct issue *is, struct api_run *run,
     const struct acme_options *o, const char *name, const struct ident *ids,
     size_t nids, int key_type)
 {
+	struct acme *a = run->a;
 	int rc;
 
-	if ((a->kid[0] == '\0' && (rc = acct_ensure(a, storefd, o)) < 0) ||
-	    (rc = api_issue_key(is, storefd, name, o)) < 0)
+	if ((a->kid[0] == '\0' && (rc = acct_ensure(a, run->storefd, o)) < 0) ||
+	    (rc = api_issue_key(is, run->storefd, name, o)) < 0)
 		return rc;
 	is->a = a;
 	is->name = name;
@@ -9774,11 +9914,37 @@ api_issue_with(struct issue *is, struct acme *a, int storefd,
 	is->o = o;
 	if ((rc = api_chal_init(&is->chal, o)) < 0)
 		return rc;
-	rc = api_issue_order(is, storefd, o);
+	rc = api_issue_order(is, run, o);
 	log_msg(LOG_LEVEL_INFO, "%u requests", a->requests);
 	if (rc == 0 && o->deploy_hook != NULL)
 		rc = api_deploy(o, name, ids, nids);
 	return rc;
+}
+
+/* What issue checks before any request; filled by api_issue_check. */
+struct api_issue_req {
+	const char	*name;		/* borrowed; the CSR's with --csr */
+	const char *const *idents;	/* borrowed */
+	size_t		 nidents;
+	struct ident	*ids;		/* borrowed array of IDENT_MAX */
+	size_t		 nids;
+	int		 key_type;
+	struct buf	 csr;		/* owned: --csr DER, or empty */
+};
+
+static int
+api_issue_check(struct api_run *run, void *arg)
+{
+	struct api_issue_req *q = arg;
+	const struct acme_options *o = run->o;
+	int rc;
+
+	if ((rc = api_issue_names(o, &q->name, q->nidents, q->ids, &q->nids,
+	    &q->csr)) < 0 || (rc = api_check(o, q->name, &q->key_type)) < 0 ||
+	    (o->csr_file == NULL && (rc = api_idents(q->name, q->idents,
+	    q->nidents, q->ids, &q->nids)) < 0))
+		return rc;
+	return api_check_chal(o, q->ids, q->nids);
 }
 
 int
@@ -9786,52 +9952,29 @@ acme_issue(const struct acme_options *o, const char *name,
     const char *const *idents, size_t nidents)
 {
 	static struct ident ids[IDENT_MAX];
-	const char *dir = o->dir ? o->dir : API_DEFAULT_DIR;
-	struct acme *a = NULL;
+	struct api_issue_req q = { name, idents, nidents, ids, 0, KEY_EC256,
+	    { 0 } };
+	struct api_run run;
 	struct issue *is = NULL;
-	const char *url;
-	int64_t floor;
-	size_t nids;
-	int storefd = -1, key_type = KEY_EC256, rc, rc2;
+	int rc;
 
-	err_clear();
-	log_verbosity = o->verbosity + LOG_LEVEL_ERROR;
-	log_syslog = o->syslog;
-	a = calloc(1, sizeof(*a));
-	is = calloc(1, sizeof(*is));
-	if (a == NULL || is == NULL) {
-		rc = err_set(ACME_ERR_NOMEM, "out of memory");
-		goto out;
-	}
-	if ((rc = api_issue_names(o, &name, nidents, ids, &nids,
-	    &is->csr)) < 0 || (rc = api_check(o, name, &key_type)) < 0 ||
-	    (o->csr_file == NULL &&
-	    (rc = api_idents(name, idents, nidents, ids, &nids)) < 0) ||
-	    (rc = api_check_chal(o, ids, nids)) < 0)
-		goto out;
-	if ((url = api_server_url(o->server)) == NULL) {
-		rc = ACME_ERR_USAGE;
-		goto out;
-	}
 	/* Nothing in DIR changes before the server has answered; DIR/time
 	 * only once the certificate is in (a failed run changes nothing). */
-	floor = clock_floor_read(dir);
-	if ((rc = api_connect(a, o, url, floor)) < 0 ||
-	    (rc = api_check_profile(a, o->profile)) < 0 ||
-	    (rc = storefd = api_open(o, 1)) < 0)
-		goto out;
-	rc = api_issue_with(is, a, storefd, o, name, ids, nids, key_type);
-	if ((rc == 0 || rc == ACME_ERR_HOOK) && (rc2 = clock_floor_update(
-	    storefd, floor, a->http.date)) < 0 && rc == 0)
-		rc = rc2;
-out:
+	if ((rc = api_enter(&run, o, API_CA | API_LOCK | API_CREATE,
+	    api_issue_check, &q)) == 0 &&
+	    (is = calloc(1, sizeof(*is))) == NULL)
+		rc = err_set(ACME_ERR_NOMEM, "out of memory");
+	if (rc == 0) {
+		is->csr = q.csr;
+		memset(&q.csr, 0, sizeof(q.csr));
+		rc = api_issue_with(is, &run, o, q.name, ids, q.nids,
+		    q.key_type);
+	}
 	if (is != NULL)
 		issue_free(is);
-	api_disconnect(a);
 	free(is);
-	if (storefd >= 0)
-		close(storefd);
-	return rc;
+	buf_free(&q.csr);
+	return api_leave(&run, rc);
 }
 
 /* ---- list, restore ---- */
@@ -10022,72 +10165,81 @@ api_live_names(int storefd, char ***names, size_t *n)
 	return rc;
 }
 
+/* list without DIR: nothing to show, and nothing is created. */
+static int
+api_list_check(struct api_run *run, void *arg)
+{
+	(void)arg;
+	if (access(run->dir, F_OK) < 0 && errno == ENOENT) {
+		printf("no certificates: %s does not exist\n", run->dir);
+		return 1;
+	}
+	return 0;
+}
+
 int
 acme_list(const struct acme_options *o)
 {
+	struct api_run run;
 	struct api_set *s = NULL;
 	char **names = NULL, t[32];
 	size_t n = 0, i;
 	int64_t trusted;
-	int storefd = -1, livefd = -1, rc;
+	int livefd = -1, rc;
 
-	err_clear();
-	log_verbosity = o->verbosity + LOG_LEVEL_ERROR;
-	if (access(o->dir ? o->dir : API_DEFAULT_DIR, F_OK) < 0 &&
-	    errno == ENOENT) {
-		printf("no certificates: %s does not exist\n", o->dir ? o->dir :
-		    API_DEFAULT_DIR);
-		return 0;
-	}
-	if ((rc = storefd = api_open(o, 0)) < 0 ||
-	    (rc = api_live_names(storefd, &names, &n)) < 0)
+	if ((rc = api_enter(&run, o, API_LOCK, api_list_check, NULL)) != 0 ||
+	    (rc = api_live_names(run.storefd, &names, &n)) < 0)
 		goto out;
 	if (n == 0) {
-		printf("no certificates in %s\n", o->dir ? o->dir :
-		    API_DEFAULT_DIR);
+		printf("no certificates in %s\n", run.dir);
 		goto out;
 	}
 	if ((s = malloc(sizeof(*s))) == NULL) {
 		rc = err_set(ACME_ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	trusted = api_trusted_time(storefd, names, n, s);
-	livefd = store_subdir(storefd, "live", 0);
+	trusted = api_trusted_time(run.storefd, names, n, s);
+	livefd = store_subdir(run.storefd, "live", 0);
 	for (i = 0; livefd >= 0 && i < n; i++)
-		api_list_name(livefd, storefd, names[i], trusted, s);
+		api_list_name(livefd, run.storefd, names[i], trusted, s);
 	if (trusted >= 0) {
 		clock_format_rfc3339(trusted, t, sizeof(t));
 		printf("days left by %s, the last time the CA vouched for\n",
 		    t);
 	}
-	rc = 0;
 out:
 	if (livefd >= 0)
 		close(livefd);
-	if (storefd >= 0)
-		close(storefd);
 	store_names_free(names, n);
 	free(s);
-	return rc;
+	return api_leave(&run, rc > 0 ? 0 : rc);
+}
+
+static int
+api_restore_check(struct api_run *run, void *arg)
+{
+	const char *name = arg;
+
+	(void)run;
+	if (!store_name_ok(name))
+		return err_set(ACME_ERR_USAGE, "bad certificate name '%.80s'",
+		    name);
+	return 0;
 }
 
 int
 acme_restore(const struct acme_options *o, const char *name, int n)
 {
-	int storefd, rc;
+	struct api_run run;
+	int rc;
 
-	err_clear();
-	log_verbosity = o->verbosity + LOG_LEVEL_ERROR;
-	if (!store_name_ok(name))
-		return err_set(ACME_ERR_USAGE, "bad certificate name '%.80s'",
-		    name);
-	if ((storefd = api_open(o, 0)) < 0)
-		return storefd;
-	if ((rc = store_restore(storefd, name, n)) == 0 && o->verbosity >= 0)
+	if ((rc = api_enter(&run, o, API_LOCK, api_restore_check,
+	    (void *)(uintptr_t)name)) == 0 &&
+	    (rc = store_restore(run.storefd, name, n)) == 0 &&
+	    o->verbosity >= 0)
 		printf("%s: backup %d is live now; the previous live set is "
 		    "backup 1\n", name, n);
-	close(storefd);
-	return rc;
+	return api_leave(&run, rc);
 }
 
 /* ---- import-certbot ---- */
@@ -10540,49 +10692,66 @@ imp_names(int cbfd, char ***names, size_t *n)
 	return rc;
 }
 
+/* What import-certbot reads before taking DIR. */
+struct imp_req {
+	const char	*cb;		/* borrowed: the certbot directory */
+	int		 cbfd;		/* owned; -1 before */
+	char		**names;	/* owned: its renewal/NAME.conf */
+	size_t		 n;
+};
+
+static int
+imp_check(struct api_run *run, void *arg)
+{
+	struct imp_req *q = arg;
+
+	(void)run;
+	if ((q->cbfd = open(q->cb, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return err_set(ACME_ERR_USAGE, "%.200s: %s", q->cb,
+		    strerror(errno));
+	return imp_names(q->cbfd, &q->names, &q->n);
+}
+
 int
 acme_import_certbot(const struct acme_options *o, const char *certbot_dir)
 {
-	const char *cb = certbot_dir ? certbot_dir : IMP_DEFAULT_DIR;
+	struct imp_req q = { certbot_dir ? certbot_dir : IMP_DEFAULT_DIR, -1,
+	    NULL, 0 };
+	struct api_run run;
 	struct api_set *s = NULL;
-	char **names = NULL, err[ERR_MSG_MAX] = "";
-	size_t n = 0, i;
+	char err[ERR_MSG_MAX] = "";
+	size_t i;
 	int64_t floor;
-	int storefd = -1, cbfd = -1, rc, failed = 0;
+	int rc, failed = 0;
 
-	err_clear();
-	log_verbosity = o->verbosity + LOG_LEVEL_ERROR;
-	if ((cbfd = open(cb, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-		return err_set(ACME_ERR_USAGE, "%.200s: %s", cb,
-		    strerror(errno));
-	if ((rc = imp_names(cbfd, &names, &n)) < 0 ||
-	    (rc = storefd = api_open(o, 1)) < 0)
+	if ((rc = api_enter(&run, o, API_LOCK | API_CREATE, imp_check,
+	    &q)) < 0)
 		goto out;
 	if ((s = malloc(sizeof(*s))) == NULL) {
 		rc = err_set(ACME_ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	floor = api_trusted_time(storefd, NULL, 0, s);
-	for (i = 0; i < n; i++)
-		if (imp_exists(storefd, names[i]))
-			printf("%s: skipped, already in DIR\n", names[i]);
-		else if ((rc = imp_name(storefd, cbfd, names[i], floor)) < 0) {
+	floor = api_trusted_time(run.storefd, NULL, 0, s);
+	for (i = 0; i < q.n; i++)
+		if (imp_exists(run.storefd, q.names[i]))
+			printf("%s: skipped, already in DIR\n", q.names[i]);
+		else if ((rc = imp_name(run.storefd, q.cbfd, q.names[i],
+		    floor)) < 0) {
 			/* the last failure is the run's error line */
 			if (failed++ > 0)
 				log_msg(LOG_LEVEL_ERROR, "%s", err);
 			snprintf(err, sizeof(err), "%s", err_msg);
 			err_clear();
 		}
-	if (n == 0 && o->verbosity >= 0)
-		printf("no renewal/*.conf in %s\n", cb);
+	if (q.n == 0 && o->verbosity >= 0)
+		printf("no renewal/*.conf in %s\n", q.cb);
 	rc = failed ? err_set(ACME_ERR_IO, "%s", err) : 0;
 out:
-	store_names_free(names, n);
+	store_names_free(q.names, q.n);
 	free(s);
-	if (storefd >= 0)
-		close(storefd);
-	close(cbfd);
-	return rc;
+	if (q.cbfd >= 0)
+		close(q.cbfd);
+	return api_leave(&run, rc);
 }
 
 /* ---- renew: conf/NAME.conf ---- */
@@ -10905,66 +11074,30 @@ state_write(int conffd, const char *name, const struct renew_state *old,
 
 /* ---- renew: one run ---- */
 
-/* What one `acme renew` shares between its NAMEs. */
-struct renew_run {
-	const struct acme_options *cli;		/* borrowed */
-	const char	*dir;			/* borrowed */
-	int		 storefd;
-	int		 conffd;
-	int64_t		 floor;			/* DIR/time at start */
-	struct acme	*a;			/* owned; NULL before */
-	char		 ca_file[PATH_LEN_MAX];	/* of the session a */
-	int64_t		 ca_time;		/* Date of a's first answer */
-	int64_t		 ca_mono;		/* clock_mono() then */
-	int		 failed;		/* last failure code, 0 */
-};
-
-/* The CA time now: its Date plus the monotonic time since. */
-static int64_t
-renew_ca_now(const struct renew_run *run)
-{
-	return run->ca_time + (clock_mono() - run->ca_mono);
-}
-
-/* A session with url (reused when the server and CA file are the same). */
+/*
+ * The session for a NAME's server (api_session: NAMEs that share one
+ * share it), which must tell the CA's time: no Date, no decision.
+ */
 static int
-renew_session(struct renew_run *run, const struct acme_options *o,
+renew_session(struct api_run *run, const struct acme_options *o,
     const char *url)
 {
-	const char *ca = o->ca_file ? o->ca_file : "";
 	int rc;
 
-	if (run->a != NULL && strcmp(run->a->server, url) == 0 &&
-	    strcmp(run->ca_file, ca) == 0)
-		return 0;
-	api_disconnect(run->a);
-	if ((run->a = calloc(1, sizeof(*run->a))) == NULL)
-		return err_set(ACME_ERR_NOMEM, "out of memory");
-	snprintf(run->ca_file, sizeof(run->ca_file), "%s", ca);
-	if ((rc = api_connect(run->a, o, url, run->floor)) < 0)
-		goto fail;
-	if (run->a->http.date <= 0) {
-		rc = err_set(ACME_ERR_PROTO, "%s sent no Date header: no "
+	if ((rc = api_session(run, o, url)) < 0)
+		return rc;
+	if (run->ca_time <= 0) {
+		api_disconnect(run);
+		return err_set(ACME_ERR_PROTO, "%s sent no Date header: no "
 		    "trusted time, so no renewal decision", url);
-		goto fail;
 	}
-	run->ca_time = run->a->http.date;
-	run->ca_mono = clock_mono();
-	if ((rc = clock_floor_update(run->storefd, run->floor,
-	    run->ca_time)) < 0)
-		goto fail;
-	if (run->ca_time >= run->floor + TIME_FLOOR_STEP || run->floor == 0)
-		run->floor = run->ca_time;
+	api_vouch(run, run->ca_time);
 	return 0;
-fail:
-	api_disconnect(run->a);
-	run->a = NULL;
-	return rc;
 }
 
 /* live/NAME/cert.pem parsed into xi; 1 when absent. */
 static int
-renew_live_cert(struct renew_run *run, const char *name,
+renew_live_cert(struct api_run *run, const char *name,
     struct x509_info *xi)
 {
 	struct pem_obj objs[1];
@@ -11009,7 +11142,7 @@ renew_ari_draw(const struct ari_window *w)
  * Returns 0 and *point, or negative (the caller falls back).
  */
 static int
-renew_ari_point(struct renew_run *run, const char *certid,
+renew_ari_point(struct api_run *run, const char *certid,
     const char *serial, struct renew_state *st, int64_t *point)
 {
 	struct ari_window w;
@@ -11044,7 +11177,7 @@ renew_ari_point(struct renew_run *run, const char *certid,
  * request is made); else a third of its lifetime before notAfter.
  */
 static int64_t
-renew_point(struct renew_run *run, const struct acme_options *o,
+renew_point(struct api_run *run, const struct acme_options *o,
     const struct x509_info *xi, const char *certid, struct renew_state *st)
 {
 	char serial[2 * X509_SERIAL_MAX + 1];
@@ -11070,11 +11203,11 @@ renew_point(struct renew_run *run, const struct acme_options *o,
 
 /* After a failed order: a rate limit (RFC 8555 6.6) is kept in st. */
 static void
-renew_rate_limit(struct renew_run *run, const struct issue *is,
+renew_rate_limit(struct api_run *run, const struct issue *is,
     struct renew_state *st)
 {
 	const struct http_resp *r = &is->r;
-	int64_t now = renew_ca_now(run), until;
+	int64_t now = api_ca_now(run), until;
 	char t[40];
 
 	if (strcmp(run->a->problem, ACME_ERR_NS "rateLimited") != 0 &&
@@ -11094,7 +11227,7 @@ renew_rate_limit(struct renew_run *run, const struct issue *is,
 
 /* Issue NAME again (due); the live set is untouched on failure. */
 static int
-renew_issue(struct renew_run *run, const char *name, struct conf *c,
+renew_issue(struct api_run *run, const char *name, struct conf *c,
     const char *certid, struct renew_state *st)
 {
 	static struct ident ids[IDENT_MAX];
@@ -11119,7 +11252,7 @@ renew_issue(struct renew_run *run, const char *name, struct conf *c,
 	snprintf(is->replaces, sizeof(is->replaces), "%s", certid);
 	is->verb = "renewed";
 	is->keep_conf = 1;
-	rc = api_issue_with(is, run->a, run->storefd, &c->o, name, ids, nids,
+	rc = api_issue_with(is, run, &c->o, name, ids, nids,
 	    key_type);
 	if (rc < 0 && rc != ACME_ERR_HOOK)
 		renew_rate_limit(run, is, st);
@@ -11132,7 +11265,7 @@ renew_issue(struct renew_run *run, const char *name, struct conf *c,
 
 /* Decide for NAME and renew it when due. */
 static int
-renew_decide(struct renew_run *run, const char *name, struct conf *c,
+renew_decide(struct api_run *run, const char *name, struct conf *c,
     struct renew_state *st)
 {
 	struct x509_info *xi;
@@ -11172,7 +11305,7 @@ out:
 
 /* renew NAME: load its conf and state, talk to its server, decide. */
 static int
-renew_one(struct renew_run *run, const char *name)
+renew_one(struct api_run *run, const char *name)
 {
 	struct renew_state st, old;
 	struct conf *c;
@@ -11186,7 +11319,7 @@ renew_one(struct renew_run *run, const char *name)
 		return err_set(ACME_ERR_NOMEM, "out of memory");
 	state_read(run->conffd, name, &st);
 	old = st;
-	if ((rc = conf_load(run->conffd, name, run->cli, c)) < 0)
+	if ((rc = conf_load(run->conffd, name, run->o, c)) < 0)
 		goto out;
 	if ((url = api_server_url(c->o.server)) == NULL) {
 		rc = ACME_ERR_USAGE;
@@ -11205,7 +11338,7 @@ out:
 
 /* Record and print one NAME's failure; keep going with the next. */
 static void
-renew_failed(struct renew_run *run, const char *name, int rc)
+renew_failed(struct api_run *run, const char *name, int rc)
 {
 	if (name != NULL)
 		err_wrap(rc, "%s: failed", name);
@@ -11229,7 +11362,7 @@ renew_sleep(int max)
 }
 
 static int
-renew_run_all(struct renew_run *run, const char *const *names,
+renew_run_all(struct api_run *run, const char *const *names,
     size_t nnames)
 {
 	char **all = NULL;
@@ -11254,100 +11387,49 @@ renew_run_all(struct renew_run *run, const char *const *names,
 	return run->failed;
 }
 
-/* Open and lock DIR and DIR/conf for a renew run (never creating DIR). */
+/* Before the lock: the options, DIR present, then --random-delay. */
 static int
-renew_open(struct renew_run *run)
+renew_check(struct api_run *run, void *arg)
 {
-	int rc;
-
-	if ((rc = run->storefd = api_open(run->cli, 0)) < 0)
-		return rc;
-	if ((rc = run->conffd = store_subdir(run->storefd, "conf", 0)) < 0 &&
-	    err_msg[0] == '\0')
-		rc = err_set(ACME_ERR_USAGE, "%s/conf: no certificate was "
-		    "issued here yet", run->dir);
-	return rc < 0 ? rc : 0;
+	(void)arg;
+	if (run->o->random_delay < 0 || run->o->random_delay >
+	    RANDOM_DELAY_MAX)
+		return err_set(ACME_ERR_USAGE, "--random-delay: 0 to %d "
+		    "seconds", RANDOM_DELAY_MAX);
+	if (access(run->dir, F_OK) < 0)	/* renew never creates DIR */
+		return err_set(ACME_ERR_USAGE, "%s: %s", run->dir,
+		    strerror(errno));
+	/* The delay comes before the lock: a manual run is not kept out. */
+	renew_sleep(run->o->random_delay);
+	return 0;
 }
 
 int
 acme_renew(const struct acme_options *o, const char *const *names,
     size_t nnames)
 {
-	struct renew_run run;
-	int rc = 0;
-
-	err_clear();
-	memset(&run, 0, sizeof(run));
-	run.cli = o;
-	run.dir = o->dir ? o->dir : API_DEFAULT_DIR;
-	run.storefd = run.conffd = -1;
-	log_verbosity = o->verbosity + LOG_LEVEL_ERROR;
-	log_syslog = o->syslog;
-	if (o->random_delay < 0 || o->random_delay > RANDOM_DELAY_MAX)
-		rc = err_set(ACME_ERR_USAGE, "--random-delay: 0 to %d seconds",
-		    RANDOM_DELAY_MAX);
-	else if (access(run.dir, F_OK) < 0)	/* renew never creates DIR */
-		rc = err_set(ACME_ERR_USAGE, "%s: %s", run.dir,
-		    strerror(errno));
-	/* The delay comes before the lock: a manual run is not kept out. */
-	if (rc == 0)
-		renew_sleep(o->random_delay);
-	if (rc == 0 && (rc = renew_open(&run)) == 0) {
-		run.floor = clock_floor_read(run.dir);
-		rc = renew_run_all(&run, names, nnames);
-	} else
-		renew_failed(&run, NULL, rc);
-	api_disconnect(run.a);
-	if (run.conffd >= 0)
-		close(run.conffd);
-	if (run.storefd >= 0)
-		close(run.storefd);
-	return rc < 0 ? rc : run.failed;
-}
-
-/*
- * One conversation for account and revoke: the directory fetched first,
- * then DIR opened and locked. *ap is owned by the caller (api_session_end).
- */
-static int
-api_session(const struct acme_options *o, struct acme **ap, int *storefd)
-{
-	const char *url;
-	struct acme *a;
+	struct api_run run;
 	int rc;
 
-	*storefd = -1;
-	log_verbosity = o->verbosity + LOG_LEVEL_ERROR;
-	if ((url = api_server_url(o->server)) == NULL)
-		return ACME_ERR_USAGE;
-	if ((*ap = a = calloc(1, sizeof(*a))) == NULL)
-		return err_set(ACME_ERR_NOMEM, "out of memory");
-	snprintf(a->server, sizeof(a->server), "%s", url);
-	if ((rc = http_init(&a->http, o->ca_file)) < 0 ||
-	    (rc = rng_init()) < 0 ||
-	    (rc = req_directory(a)) < 0 ||
-	    (rc = *storefd = api_open(o, 1)) < 0)
-		return rc;
-	return 0;
-}
-
-static void
-api_session_end(struct acme *a, int storefd)
-{
-	if (a != NULL) {
-		key_free(&a->key);
-		http_cleanup(&a->http);
-		free(a);
-	}
-	if (storefd >= 0)
-		close(storefd);
+	if ((rc = api_enter(&run, o, API_LOCK, renew_check, NULL)) == 0 &&
+	    (rc = run.conffd = store_subdir(run.storefd, "conf", 0)) < 0 &&
+	    err_msg[0] == '\0')
+		rc = err_set(ACME_ERR_USAGE, "%s/conf: no certificate was "
+		    "issued here yet", run.dir);
+	if (rc >= 0)
+		rc = renew_run_all(&run, names, nnames);
+	else
+		renew_failed(&run, NULL, rc);
+	return api_leave(&run, rc);
 }
 
 /* What each account operation checks before any request. */
 static int
-api_account_check(const struct acme_options *o, enum acme_account_op op,
-    int *kt)
+api_account_check(struct api_run *run, void *arg)
 {
+	const struct acme_options *o = run->o;
+	enum acme_account_op op = *(enum acme_account_op *)arg;
+
 	if (op < 0 || op >= ACME_ACCOUNT_OP_MAX)
 		return err_set(ACME_ERR_USAGE, "unknown account operation");
 	if (op == ACME_ACCOUNT_UPDATE && o->email == NULL)
@@ -11355,10 +11437,35 @@ api_account_check(const struct acme_options *o, enum acme_account_op op,
 	if (op == ACME_ACCOUNT_DEACTIVATE && !o->yes_deactivate)
 		return err_set(ACME_ERR_USAGE, "account deactivate cannot be "
 		    "undone: confirm with --yes-deactivate");
-	if ((*kt = key_type_parse(o->key_type ? o->key_type : "ec256")) < 0)
+	if (key_type_parse(o->key_type ? o->key_type : "ec256") < 0)
 		return err_set(ACME_ERR_USAGE, "unknown key type '%.40s'",
 		    o->key_type);
 	return api_text_ok("--email", o->email);
+}
+
+/* The operation op on the stored account of run's session. */
+static int
+api_account_op(struct api_run *run, enum acme_account_op op)
+{
+	const struct acme_options *o = run->o;
+	struct acme *a = run->a;
+	char host[256];
+	int hostfd = -1, rc;
+
+	if ((rc = acct_open(a, run->storefd, o, host, sizeof(host),
+	    &hostfd)) < 0)
+		return rc;
+	if (op == ACME_ACCOUNT_SHOW)
+		rc = acct_show(a, host);
+	else if (op == ACME_ACCOUNT_UPDATE)
+		rc = acct_update(a, o);
+	else if (op == ACME_ACCOUNT_ROLLOVER)
+		rc = acct_rollover(a, hostfd, (enum key_type)key_type_parse(
+		    o->key_type ? o->key_type : "ec256"));
+	else
+		rc = acct_deactivate(a, run->storefd, host);
+	close(hostfd);
+	return rc;
 }
 
 int
@@ -11369,30 +11476,15 @@ acme_account(const struct acme_options *o, enum acme_account_op op)
 		[ACME_ACCOUNT_ROLLOVER] = "key rolled over",
 		[ACME_ACCOUNT_DEACTIVATE] = "deactivated",
 	};
-	struct acme *a = NULL;
-	char host[256];
-	int storefd = -1, hostfd = -1, kt = KEY_EC256, rc;
+	struct api_run run;
+	int rc;
 
-	err_clear();
-	if ((rc = api_account_check(o, op, &kt)) < 0 ||
-	    (rc = api_session(o, &a, &storefd)) < 0 ||
-	    (rc = acct_open(a, storefd, o, host, sizeof(host), &hostfd)) < 0)
-		goto out;
-	if (op == ACME_ACCOUNT_SHOW)
-		rc = acct_show(a, host);
-	else if (op == ACME_ACCOUNT_UPDATE)
-		rc = acct_update(a, o);
-	else if (op == ACME_ACCOUNT_ROLLOVER)
-		rc = acct_rollover(a, hostfd, (enum key_type)kt);
-	else
-		rc = acct_deactivate(a, storefd, host);
-	if (rc == 0 && done[op] != NULL && o->verbosity >= 0)
-		printf("account %s: %s\n", a->kid, done[op]);
-out:
-	if (hostfd >= 0)
-		close(hostfd);
-	api_session_end(a, storefd);
-	return rc;
+	if ((rc = api_enter(&run, o, API_CA | API_LOCK | API_CREATE,
+	    api_account_check, &op)) == 0 &&
+	    (rc = api_account_op(&run, op)) == 0 && done[op] != NULL &&
+	    o->verbosity >= 0)
+		printf("account %s: %s\n", run.a->kid, done[op]);
+	return api_leave(&run, rc);
 }
 
 /* The certificate to revoke: DIR/live/NAME/cert.pem or a file. */
@@ -11443,32 +11535,40 @@ api_revoke_key(struct acme *a, const char *file, const struct buf *der)
 	return rc;
 }
 
-int
-acme_revoke(const struct acme_options *o, const char *target)
+static int
+api_revoke_check(struct api_run *run, void *arg)
 {
-	struct buf der = { 0 };
-	struct x509_info *xi = NULL;
-	struct acme *a = NULL;
-	char host[256], serial[2 * X509_SERIAL_MAX + 1];
-	int storefd = -1, hostfd = -1, reason = -1, rc;
+	const char *r = run->o->reason;
 
-	err_clear();
-	if (o->reason != NULL && (reason = revoke_reason(o->reason)) < 0)
+	if (r != NULL && (*(int *)arg = revoke_reason(r)) < 0)
 		return err_set(ACME_ERR_USAGE, "--reason %.40s: use unspecified, "
 		    "keyCompromise, affiliationChanged, superseded, "
-		    "cessationOfOperation (or another RFC 5280 reason)",
-		    o->reason);
+		    "cessationOfOperation (or another RFC 5280 reason)", r);
+	return 0;
+}
+
+/* Revoke target in run's session: by --cert-key or the account. */
+static int
+api_revoke_op(struct api_run *run, const char *target, int reason)
+{
+	const struct acme_options *o = run->o;
+	struct buf der = { 0 };
+	struct x509_info *xi;
+	char host[256], serial[2 * X509_SERIAL_MAX + 1];
+	int hostfd = -1, rc;
+
 	if ((xi = calloc(1, sizeof(*xi))) == NULL)
 		return err_set(ACME_ERR_NOMEM, "out of memory");
-	if ((rc = api_session(o, &a, &storefd)) < 0 ||
-	    (rc = api_revoke_target(storefd, target, &der)) < 0 ||
+	if ((rc = api_revoke_target(run->storefd, target, &der)) < 0 ||
 	    (rc = x509_parse(der.data, der.len, xi)) < 0)
 		goto out;
 	if (o->cert_key != NULL)
-		rc = api_revoke_key(a, o->cert_key, &der);
+		rc = api_revoke_key(run->a, o->cert_key, &der);
 	else
-		rc = acct_open(a, storefd, o, host, sizeof(host), &hostfd);
-	if (rc < 0 || (rc = revoke_cert(a, der.data, der.len, reason)) < 0)
+		rc = acct_open(run->a, run->storefd, o, host, sizeof(host),
+		    &hostfd);
+	if (rc < 0 || (rc = revoke_cert(run->a, der.data, der.len,
+	    reason)) < 0)
 		goto out;
 	hex_encode(serial, xi->serial, xi->serial_len);
 	if (o->verbosity >= 0)
@@ -11478,10 +11578,21 @@ acme_revoke(const struct acme_options *o, const char *target)
 out:
 	if (hostfd >= 0)
 		close(hostfd);
-	api_session_end(a, storefd);
 	buf_free(&der);
 	free(xi);
 	return rc;
+}
+
+int
+acme_revoke(const struct acme_options *o, const char *target)
+{
+	struct api_run run;
+	int reason = -1, rc;
+
+	if ((rc = api_enter(&run, o, API_CA | API_LOCK | API_CREATE,
+	    api_revoke_check, &reason)) == 0)
+		rc = api_revoke_op(&run, target, reason);
+	return api_leave(&run, rc);
 }
 
 /* ==== 17. CLI ==== */

@@ -177,7 +177,7 @@ t_renew_point(void)
 {
 	struct acme *a = calloc(1, sizeof(*a));
 	struct x509_info *xi = calloc(1, sizeof(*xi));
-	struct renew_run run;
+	struct api_run run;
 	struct renew_state st;
 	struct acme_options o;
 
