@@ -1,7 +1,9 @@
 # Makefile - acme: one small static ACME client (acme.c + acme.h).
 #
-#   make                 vendor libraries (musl), then ./acme
-#   make test            ./acme and test/unit, then sh test/run.sh
+#   make                 vendor libraries (musl), then ./acme (the release)
+#   make test            ./acme-test (test build) and test/unit, then
+#                        sh test/run.sh; ./acme too, to check it ignores
+#                        the test switches
 #   make asan            ./acme-asan and test/unit-asan (gcc, glibc, ASan+UBSan)
 #   make test-asan       test/run.sh with the sanitizer builds
 #   make demo            sh test/demo.sh (a certificate from a local Pebble)
@@ -45,6 +47,9 @@ LIBS		= -lcurl -lbearssl
 # Reproducible builds set SOURCE_DATE_EPOCH.
 BUILD_TIME	= $(or $(SOURCE_DATE_EPOCH),$(shell date +%s))
 BUILD_DEFS	= -DACME_BUILD_TIME=$(BUILD_TIME)
+# Test builds read the ACME_TEST_* switches (acme(1), ENVIRONMENT); the
+# release ./acme is built without them and ignores that environment.
+TEST_DEFS	= -DACME_TEST
 
 SRCS		= acme.c acme.h
 TEST_SRCS	= $(wildcard test/*.c test/*.h)
@@ -71,31 +76,42 @@ acme: $(SRCS) $(MUSL)/.done
 	    -isystem $(MUSL)/include \
 	    $(STATIC) $(LDFLAGS) -o $@ acme.c -L$(MUSL)/lib $(LIBS)
 
+# The same static binary with the test switches, for the end-to-end tests.
+acme-test: $(SRCS) $(MUSL)/.done
+	$(CC) $(WARNINGS) $(CFLAGS) $(CPPFLAGS) $(BUILD_DEFS) $(TEST_DEFS) \
+	    -isystem $(MUSL)/include \
+	    $(STATIC) $(LDFLAGS) -o $@ acme.c -L$(MUSL)/lib $(LIBS)
+
 # Unit tests: test/unit.c defines ACME_NO_MAIN and includes ../acme.c; same
-# flags as the product, plus debug information, not stripped.
+# flags as the test build, plus debug information, not stripped.
 test/unit: $(TEST_SRCS) $(SRCS) $(MUSL)/.done
-	$(CC) $(WARNINGS) $(CFLAGS) -g $(CPPFLAGS) -isystem $(MUSL)/include \
+	$(CC) $(WARNINGS) $(CFLAGS) -g $(CPPFLAGS) $(TEST_DEFS) \
+	    -isystem $(MUSL)/include \
 	    $(STATIC) $(filter-out -s,$(LDFLAGS)) -o $@ test/unit.c \
 	    -L$(MUSL)/lib $(LIBS)
 
 acme-asan: $(SRCS) $(GLIBC)/.done
 	$(ASAN_CC) $(WARNINGS) $(ASAN_CFLAGS) $(CPPFLAGS) $(BUILD_DEFS) \
-	    -isystem $(GLIBC)/include -o $@ acme.c -L$(GLIBC)/lib $(LIBS)
+	    $(TEST_DEFS) -isystem $(GLIBC)/include -o $@ acme.c \
+	    -L$(GLIBC)/lib $(LIBS)
 
 test/unit-asan: $(TEST_SRCS) $(SRCS) $(GLIBC)/.done
-	$(ASAN_CC) $(WARNINGS) $(ASAN_CFLAGS) $(CPPFLAGS) \
+	$(ASAN_CC) $(WARNINGS) $(ASAN_CFLAGS) $(CPPFLAGS) $(TEST_DEFS) \
 	    -isystem $(GLIBC)/include -o $@ test/unit.c \
 	    -L$(GLIBC)/lib $(LIBS)
 
 asan: acme-asan test/unit-asan
 
 # test/run.sh runs the unit binary and the end-to-end tests and prints the
-# final `N passed, N failed` line; it gets absolute paths to both binaries.
-test: acme test/unit
-	ACME='$(CURDIR)/acme' UNIT='$(CURDIR)/test/unit' sh test/run.sh
+# final `N passed, N failed` line; it gets absolute paths to the binaries:
+# ACME the test build under test, ACME_RELEASE the release binary.
+test: acme acme-test test/unit
+	ACME='$(CURDIR)/acme-test' ACME_RELEASE='$(CURDIR)/acme' \
+	    UNIT='$(CURDIR)/test/unit' sh test/run.sh
 
-test-asan: acme-asan test/unit-asan
-	ACME='$(CURDIR)/acme-asan' UNIT='$(CURDIR)/test/unit-asan' \
+test-asan: acme acme-asan test/unit-asan
+	ACME='$(CURDIR)/acme-asan' ACME_RELEASE='$(CURDIR)/acme' \
+	    UNIT='$(CURDIR)/test/unit-asan' \
 	    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 sh test/run.sh
 
@@ -117,7 +133,7 @@ uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/acme $(DESTDIR)$(MANDIR)/man1/acme.1
 
 clean:
-	rm -f acme acme-asan test/unit test/unit-asan *.o test/*.o
+	rm -f acme acme-test acme-asan test/unit test/unit-asan *.o test/*.o
 	if [ -f demo/.made-by-make-demo ]; then rm -rf demo; fi
 
 distclean: clean

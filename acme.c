@@ -72,6 +72,18 @@
 /* Marks a tested helper that only a later command calls (EAB, ARI...). */
 #define ACME_UNUSED	__attribute__((unused))
 
+/*
+ * The test switches ACME_TEST_NOW, ACME_TEST_CRASH_AT, ACME_TEST_NO_EXCHANGE
+ * and ACME_TEST_CA_BUNDLES (acme(1), ENVIRONMENT) are read only by a test
+ * build (-DACME_TEST: the Makefile's acme-test and test/unit); the release
+ * binary does not even contain their names.
+ */
+#ifdef ACME_TEST
+#define TEST_GETENV(name)	getenv(name)
+#else
+#define TEST_GETENV(name)	((const char *)NULL)
+#endif
+
 /* Every size, count, depth, retry and wait a peer can influence. */
 #define BODY_MAX	(256 * 1024)	/* a chain of a few certs fits easily */
 #define HEADER_MAX	(8 * 1024)	/* one response header line */
@@ -4512,7 +4524,7 @@ store_exists(int dirfd, const char *name)
 }
 
 /*
- * ACME_TEST_CRASH_AT=K, for tests only: the K-th write step of this run
+ * ACME_TEST_CRASH_AT=K, test build only: the K-th write step of this run
  * (a mkdir, file creation, rename, exchange or unlink below DIR) is not
  * done; the process is killed with SIGKILL instead, as a power cut would.
  * The crash tests run a command with K = 1, 2, ... until it completes.
@@ -4524,7 +4536,7 @@ store_step(void)
 	const char *s;
 
 	if (at < 0) {
-		s = getenv("ACME_TEST_CRASH_AT");
+		s = TEST_GETENV("ACME_TEST_CRASH_AT");
 		at = s != NULL ? strtol(s, NULL, 10) : 0;
 		if (at < 0)
 			at = 0;
@@ -4727,8 +4739,8 @@ store_rename(int fromfd, const char *from, int tofd, const char *to)
 static int
 store_exchange(int afd, const char *a, int bfd, const char *b)
 {
-	/* For tests only: take the fallback as on a file system without. */
-	if (getenv("ACME_TEST_NO_EXCHANGE") != NULL)
+	/* Test build only: take the fallback as on a file system without. */
+	if (TEST_GETENV("ACME_TEST_NO_EXCHANGE") != NULL)
 		return 1;
 	store_step();
 	if (syscall(SYS_renameat2, afd, a, bfd, b, RENAME_EXCHANGE) < 0) {
@@ -5413,14 +5425,14 @@ out:
 /* ==== 11. Trusted time ==== */
 
 /*
- * The only place the system clock is read. ACME_TEST_NOW (seconds since
- * the epoch) makes the device clock read something else; it exists for
- * tests, since a static musl binary cannot be faked with LD_PRELOAD.
+ * The only place the system clock is read. In a test build, ACME_TEST_NOW
+ * (seconds since the epoch) makes the device clock read something else,
+ * since a static musl binary cannot be faked with LD_PRELOAD.
  */
 static int64_t
 clock_now(void)
 {
-	const char *fake = getenv("ACME_TEST_NOW");
+	const char *fake = TEST_GETENV("ACME_TEST_NOW");
 	char *end;
 	long long v;
 
@@ -5839,13 +5851,13 @@ http_bundle_ok(const char *path)
 /*
  * The CA file: --ca-file, else the first system bundle present and not
  * empty, else NULL (the built-in anchors). ACME_TEST_CA_BUNDLES, a
- * colon-separated list, replaces the system paths for tests (acme(1)).
+ * colon-separated list, replaces the system paths in a test build.
  */
 static const char *
 http_pick_ca(const char *ca_file)
 {
 	static char test_path[PATH_LEN_MAX];
-	const char *env = getenv("ACME_TEST_CA_BUNDLES"), *p;
+	const char *env = TEST_GETENV("ACME_TEST_CA_BUNDLES"), *p;
 	size_t i, n;
 
 	if (ca_file != NULL)
