@@ -132,6 +132,9 @@
 #define CA_ANCHORS_MAX	512		/* trust anchors in one CA file */
 #define CA_DN_MAX	1024		/* one anchor's subject DN, DER */
 #define TIME_FLOOR_STEP	86400		/* DIR/time rewritten at most daily */
+#define CA_SKEW_MAX	300		/* seconds a CA's Date may trail the
+					   notBefore it signs: front ends and
+					   signers keep separate clocks */
 #define ARI_RETRY_MIN	60		/* renewalInfo Retry-After honoured, */
 #define ARI_RETRY_MAX	(7 * 86400)	/* clamped to a minute .. a week */
 #define ARI_RETRY_DEFAULT 21600		/* RFC 9773 4.3.3: six hours */
@@ -5578,6 +5581,9 @@ clock_format_rfc3339(int64_t t, char *out, size_t cap)
  * see acme(1)). Two sources, each a lower bound:
  *  - date: the Date header of the certificate download, received over
  *    verified TLS: the CA's clock when it answered, before we read it;
+ *    used only when it agrees with the certificate, not_before - backdate
+ *    <= date <= not_after (a CA clock that disagrees with its own
+ *    certificate is not a time to purge backups by);
  *  - not_before + backdate: the CA sets notBefore at or before the moment
  *    of issuance, earlier by its backdate (Let's Encrypt: one hour); with
  *    backdate no larger than the CA's, the sum is at most that moment.
@@ -5585,17 +5591,23 @@ clock_format_rfc3339(int64_t t, char *out, size_t cap)
  * clock is never used. Returns the time.
  */
 static int64_t
-clock_issued_at(const char *date, int64_t not_before, int64_t backdate,
-    const char **source)
+clock_issued_at(const char *date, int64_t not_before, int64_t not_after,
+    int64_t backdate, const char **source)
 {
 	int64_t d, nb = not_before + backdate;
 
 	*source = "notbefore+backdate";
-	if (date != NULL && clock_parse_http_date(date, &d) == 0 && d > nb) {
-		*source = "http-date";
-		return d;
+	if (date == NULL || clock_parse_http_date(date, &d) < 0)
+		return nb;
+	if (d < not_before - backdate || d > not_after) {
+		log_msg(LOG_LEVEL_INFO, "the CA's Date %s disagrees with the "
+		    "certificate's validity: issuance time from its notBefore",
+		    date);
+		return nb;
 	}
-	return nb;
+	if (d > nb)
+		*source = "http-date";
+	return d > nb ? d : nb;
 }
 
 /*
@@ -5686,6 +5698,21 @@ struct http_resp {
 						   unix seconds; 0 absent */
 };
 
+/*
+ * Our X.509 engine (see http_ssl_ctx_cb): BearSSL's minimal engine, whose
+ * validation time we set, wrapped so that the server certificate (the
+ * first of the chain) is also decoded for its notAfter: once the chain
+ * verified, that bounds any honest Date of the CA (acme(1), TIME).
+ */
+struct http_x509 {
+	const br_x509_class *vtable;		/* first: BearSSL's objects */
+	br_x509_minimal_context minimal;
+	br_x509_decoder_context leaf;		/* the server certificate */
+	unsigned	 ncert;			/* certificates of the chain */
+	int64_t		*not_after;		/* borrowed: http's
+						   tls_not_after */
+};
+
 /* One libcurl handle for the whole run: one TLS connection, reused. */
 struct http {
 	CURL		*curl;			/* owned */
@@ -5695,9 +5722,14 @@ struct http {
 	char		 errbuf[CURL_ERROR_SIZE];
 	int64_t		 tls_time;		/* X.509 validation time; 0:
 						   libcurl's own engine */
+	const char	*floor_dir;		/* borrowed: DIR when tls_time
+						   is DIR/time's, else NULL */
+	int64_t		 tls_not_after;		/* earliest notAfter of the
+						   server certificates verified
+						   so far; 0 none */
 	int64_t		 date;			/* Date of the run's first
 						   answer (CA time); 0 none */
-	br_x509_minimal_context *x509;		/* owned, our X.509 engine */
+	struct http_x509 *x509;			/* owned, our X.509 engine */
 	br_x509_trust_anchor *tas;		/* owned anchors of ca_file */
 	size_t		 ntas;
 };
@@ -6045,6 +6077,83 @@ out:
 	return rc;
 }
 
+/* The br_x509_class methods of struct http_x509: minimal's, plus the
+ * server certificate decoded on the side. */
+static void
+http_x509_start_chain(const br_x509_class **ctx, const char *server_name)
+{
+	struct http_x509 *x = (struct http_x509 *)(void *)ctx;
+
+	x->ncert = 0;
+	x->minimal.vtable->start_chain(&x->minimal.vtable, server_name);
+}
+
+static void
+http_x509_start_cert(const br_x509_class **ctx, uint32_t length)
+{
+	struct http_x509 *x = (struct http_x509 *)(void *)ctx;
+
+	if (x->ncert == 0)
+		br_x509_decoder_init(&x->leaf, NULL, NULL);
+	x->minimal.vtable->start_cert(&x->minimal.vtable, length);
+}
+
+static void
+http_x509_append(const br_x509_class **ctx, const unsigned char *buf,
+    size_t len)
+{
+	struct http_x509 *x = (struct http_x509 *)(void *)ctx;
+
+	if (x->ncert == 0)
+		br_x509_decoder_push(&x->leaf, buf, len);
+	x->minimal.vtable->append(&x->minimal.vtable, buf, len);
+}
+
+static void
+http_x509_end_cert(const br_x509_class **ctx)
+{
+	struct http_x509 *x = (struct http_x509 *)(void *)ctx;
+
+	x->ncert++;
+	x->minimal.vtable->end_cert(&x->minimal.vtable);
+}
+
+/* A verified chain: keep the earliest notAfter of its server certificate. */
+static unsigned
+http_x509_end_chain(const br_x509_class **ctx)
+{
+	struct http_x509 *x = (struct http_x509 *)(void *)ctx;
+	unsigned err = x->minimal.vtable->end_chain(&x->minimal.vtable);
+	int64_t t;
+
+	if (err == 0 && x->ncert > 0 &&
+	    br_x509_decoder_last_error(&x->leaf) == 0) {
+		t = x509_time(x->leaf.notafter_days, x->leaf.notafter_seconds);
+		if (*x->not_after == 0 || t < *x->not_after)
+			*x->not_after = t;
+	}
+	return err;
+}
+
+static const br_x509_pkey *
+http_x509_get_pkey(const br_x509_class *const *ctx, unsigned *usages)
+{
+	const struct http_x509 *x = (const struct http_x509 *)(const void *)
+	    ctx;
+
+	return x->minimal.vtable->get_pkey(&x->minimal.vtable, usages);
+}
+
+static const br_x509_class http_x509_vtable = {
+	sizeof(struct http_x509),
+	http_x509_start_chain,
+	http_x509_start_cert,
+	http_x509_append,
+	http_x509_end_cert,
+	http_x509_end_chain,
+	http_x509_get_pkey,
+};
+
 /* CURLOPT_SSL_CTX_FUNCTION: install our engine, validation time set. */
 static CURLcode
 http_ssl_ctx_cb(CURL *curl, void *sslctx, void *arg)
@@ -6054,9 +6163,11 @@ http_ssl_ctx_cb(CURL *curl, void *sslctx, void *arg)
 	int64_t t = h->tls_time;
 
 	(void)curl;
-	br_x509_minimal_init_full(h->x509, h->tas, h->ntas);
-	br_x509_minimal_set_time(h->x509, (uint32_t)(t / 86400 +
+	br_x509_minimal_init_full(&h->x509->minimal, h->tas, h->ntas);
+	br_x509_minimal_set_time(&h->x509->minimal, (uint32_t)(t / 86400 +
 	    X509_EPOCH_DAYS), (uint32_t)(t % 86400));
+	h->x509->vtable = &http_x509_vtable;
+	h->x509->not_after = &h->tls_not_after;
 	br_ssl_engine_set_x509(&cc->eng, &h->x509->vtable);
 	return CURLE_OK;
 }
@@ -6084,6 +6195,12 @@ http_fail_time(const struct http *h, const char *url)
 	char t[32];
 
 	clock_format_rfc3339(h->tls_time, t, sizeof(t));
+	if (h->floor_dir != NULL)
+		return err_set(ACME_ERR_NET, "%s: the server's TLS certificate "
+		    "is expired or not yet valid at %s, the time in %s/time "
+		    "(the latest CA time seen, ahead of the device clock): if "
+		    "that time is wrong, remove %s/time; acme writes it again "
+		    "(see acme(1), TIME)", url, t, h->floor_dir, h->floor_dir);
 	return err_set(ACME_ERR_NET, "%s: the server's TLS certificate is "
 	    "expired or not yet valid at %s (the later of the device clock, "
 	    "DIR/time and the build date): if the device clock is ahead, set "
@@ -9456,10 +9573,30 @@ api_ca_now(const struct api_run *run)
 	return run->ca_time + (clock_mono() - run->ca_mono);
 }
 
-/* An operation succeeded at CA time t: api_leave raises DIR/time to it. */
+/*
+ * A time the CA gave (a Date), bounded by the notAfter of its verified
+ * TLS certificates: an honest CA's clock never passes it.
+ */
+static int64_t
+api_ca_bound(const struct api_run *run, int64_t t)
+{
+	int64_t na = run->a != NULL ? run->a->http.tls_not_after : 0;
+	char s[32];
+
+	if (na <= 0 || t <= na)
+		return t;
+	clock_format_rfc3339(t, s, sizeof(s));
+	log_msg(LOG_LEVEL_INFO, "the CA's time %s is past its own TLS "
+	    "certificate's notAfter: using that instead", s);
+	return na;
+}
+
+/* An operation succeeded at CA time t: api_leave raises DIR/time to it
+ * (bounded by the CA's TLS certificate). */
 static void
 api_vouch(struct api_run *run, int64_t t)
 {
+	t = api_ca_bound(run, t);
 	if (t > run->vouched)
 		run->vouched = t;
 }
@@ -9707,20 +9844,58 @@ api_issue_key(struct issue *is, int storefd, const char *name,
 }
 
 /*
+ * The new certificate must be valid by the CA's own clock (its time at
+ * the start of the session, bounded by its TLS certificate, plus the
+ * time since): one already expired, or not yet valid by more than
+ * CA_SKEW_MAX, is refused before anything is installed or purged.
+ */
+static int
+api_issue_in_time(const struct api_run *run, const struct x509_info *xi,
+    int64_t backdate)
+{
+	char now[32], edge[32];
+	int64_t t;
+
+	if (run->ca_time <= 0)
+		return 0;
+	t = api_ca_now(run);
+	clock_format_rfc3339(t, now, sizeof(now));
+	if (t > xi->not_after) {
+		clock_format_rfc3339(xi->not_after, edge, sizeof(edge));
+		return err_set(ACME_ERR_PROTO, "%s: the new certificate "
+		    "expired at %s, before the CA's own time %s: refused, "
+		    "nothing changed (a CA clock or certificate is wrong)",
+		    run->a->server, edge, now);
+	}
+	if (t + CA_SKEW_MAX < xi->not_before - backdate) {
+		clock_format_rfc3339(xi->not_before, edge, sizeof(edge));
+		return err_set(ACME_ERR_PROTO, "%s: the new certificate is "
+		    "valid only from %s, after the CA's own time %s: refused, "
+		    "nothing changed (a CA clock or certificate is wrong)",
+		    run->a->server, edge, now);
+	}
+	return 0;
+}
+
+/*
  * meta.txt of the new set: issued_at from the download's Date header and
- * notBefore + backdate (clock_issued_at), never the system clock.
+ * notBefore + backdate (clock_issued_at), never the system clock; the
+ * certificate must be valid by the CA's clock (api_issue_in_time).
  */
 static int
 api_issue_meta(const struct issue *is, const struct x509_info *xi,
-    const struct acme_options *o, struct cert_set *cs, int64_t *at)
+    const struct api_run *run, struct cert_set *cs, int64_t *at)
 {
 	const char *source;
 	int64_t backdate;
 	int rc;
 
-	if ((rc = api_backdate(o, &backdate)) < 0)
+	if ((rc = api_backdate(is->o, &backdate)) < 0 ||
+	    (rc = api_issue_in_time(run, xi, backdate)) < 0)
 		return rc;
-	*at = clock_issued_at(is->r.date, xi->not_before, backdate, &source);
+	*at = clock_issued_at(is->r.date, xi->not_before, xi->not_after,
+	    backdate, &source);
+	*at = api_ca_bound(run, *at);
 	return meta_build(&cs->meta, is->name, xi,
 	    key_types[is->key_type].name, is->a->server, *at, source);
 }
@@ -9744,13 +9919,13 @@ api_issue_order(struct issue *is, struct api_run *run,
 		return err_set(ACME_ERR_NOMEM, "out of memory");
 	if ((rc = issue_run(is)) < 0 ||
 	    (rc = issue_make_set(is, xi, &cs)) < 0 ||
-	    (rc = api_issue_meta(is, xi, o, &cs, &at)) < 0)
+	    (rc = api_issue_meta(is, xi, run, &cs, &at)) < 0)
 		goto out;
 	if ((rc = store_install(run->storefd, is->name, &cs, at)) < 0 ||
 	    (!is->keep_conf && (rc = issue_write_conf(is, run->storefd,
 	    o)) < 0))
 		goto out;
-	api_vouch(run, run->ca_time);
+	api_vouch(run, at);
 	hex_encode(fp, xi->sha256, sizeof(xi->sha256));
 	log_msg(LOG_LEVEL_INFO, "%s: SHA-256 fingerprint %s", is->name, fp);
 	clock_format_rfc3339(xi->not_after, until, sizeof(until));
@@ -9800,13 +9975,18 @@ api_session(struct api_run *run, const struct acme_options *o,
 	snprintf(run->ca_file, sizeof(run->ca_file), "%s", ca);
 	if ((rc = http_init(&a->http, o->ca_file)) < 0 ||
 	    (rc = http_set_tls_time(&a->http, clock_tls_time(run->floor))) <
-	    0 || (rc = rng_init()) < 0 || (rc = req_directory(a)) < 0) {
-		api_disconnect(run);
-		return rc;
-	}
-	run->ca_time = a->http.date;
+	    0 || (rc = rng_init()) < 0)
+		goto fail;
+	if (a->http.tls_time == run->floor && run->floor > clock_now())
+		a->http.floor_dir = run->dir;	/* for the error line */
+	if ((rc = req_directory(a)) < 0)
+		goto fail;
+	run->ca_time = a->http.date > 0 ? api_ca_bound(run, a->http.date) : 0;
 	run->ca_mono = clock_mono();
 	return 0;
+fail:
+	api_disconnect(run);
+	return rc;
 }
 
 /* Take DIR (api_open) for the run. */
@@ -11103,7 +11283,6 @@ renew_session(struct api_run *run, const struct acme_options *o,
 		return err_set(ACME_ERR_PROTO, "%s sent no Date header: no "
 		    "trusted time, so no renewal decision", url);
 	}
-	api_vouch(run, run->ca_time);
 	return 0;
 }
 
@@ -11301,6 +11480,7 @@ renew_decide(struct api_run *run, const char *name, struct conf *c,
 	if (!absent && !c->o.force && run->ca_time < point) {
 		clock_format_rfc3339(point, t, sizeof(t));
 		log_result("%s: not due until %s", name, t);
+		api_vouch(run, run->ca_time);
 		goto out;
 	}
 	if (st->retry_until > run->ca_time) {

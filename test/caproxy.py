@@ -25,7 +25,10 @@ that file changes; the file's options replace the command line's, and the
                           answer the next COUNT (default: every) request of
                           KIND with ANSWER: 429 (rateLimited problem), 503
                           (serverInternal problem), 500, ratelimited (HTTP
-                          403 + rateLimited problem), badnonce. KIND is a
+                          403 + rateLimited problem), badnonce, drop (the
+                          upstream gets and acts on the request, then the
+                          connection is closed without an answer, as a lost
+                          response would be). KIND is a
                           directory key (newNonce newAccount newOrder
                           revokeCert keyChange renewalInfo), directory,
                           authz, challenge, finalize, order, cert, account,
@@ -33,6 +36,10 @@ that file changes; the file's options replace the command line's, and the
   --retry-after VALUE     Retry-After sent with --fail answers: N seconds,
                           or date+N for an HTTP-date N seconds from now
   --date-offset N         shift every Date header by N seconds
+  --date KIND=SPEC        the Date header of answers to KIND (as --fail;
+                          "any" for all): SPEC is an HTTP-date ("Fri, 31 Dec
+                          9999 23:59:59 GMT") or +N / -N seconds from now.
+                          Repeatable; the first matching KIND wins.
 
 Every request is logged to --log as one JSON object per line:
   {"n": 1, "method": "POST", "path": "/order-plz", "kind": "newOrder",
@@ -47,6 +54,7 @@ import http.server
 import json
 import os
 import shlex
+import socket
 import socketserver
 import ssl
 import sys
@@ -63,7 +71,7 @@ KINDS_BY_PREFIX = [
     ("/my-account/", "account"),
     ("/renewal-info/", "renewalInfo"),
 ]
-ANSWERS = ("429", "503", "500", "ratelimited", "badnonce")
+ANSWERS = ("429", "503", "500", "ratelimited", "badnonce", "drop")
 HOP = {"connection", "keep-alive", "transfer-encoding", "content-length",
        "date", "server", "proxy-connection", "upgrade"}
 
@@ -77,6 +85,7 @@ def behaviour_parser():
     ap.add_argument("--fail", action="append", default=[])
     ap.add_argument("--retry-after", default=None)
     ap.add_argument("--date-offset", type=int, default=0)
+    ap.add_argument("--date", action="append", default=[])
     return ap
 
 
@@ -168,6 +177,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def date_time_string(self, timestamp=None):
         st = self.server.state
+        entry = getattr(self, "entry", None)
+        kind = entry["kind"] if entry else None
+        for spec in st.b.date:
+            k, _, v = spec.partition("=")
+            if k not in (kind, "any"):
+                continue
+            if v[:1] in "+-":
+                return email.utils.formatdate(time.time() + int(v),
+                                              usegmt=True)
+            return v
         return email.utils.formatdate(time.time() + st.b.date_offset,
                                       usegmt=True)
 
@@ -296,6 +315,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send(500, "caproxy: internal server error\n", "text/plain")
         return 500
 
+    def drop(self, body):
+        """Let the upstream act on the request, then lose its answer."""
+        status, _headers, _data = self.upstream(self.command, self.path,
+                                                body)
+        self.entry["status"] = status
+        self.entry["dropped"] = True
+        self.server.state.record(self.entry)
+        self.close_connection = True
+        self.connection.shutdown(socket.SHUT_RDWR)
+
     def renewal_info(self):
         b = self.server.state.b
         if not b.ari:
@@ -333,7 +362,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if kind == "renewalInfo":
             entry["certid"] = path[len("/renewal-info/"):]
         try:
-            if injected:
+            if injected == "drop":
+                self.drop(body)
+            elif injected:
                 self.inject(injected)
             elif kind == "renewalInfo":
                 self.renewal_info()

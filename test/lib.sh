@@ -5,12 +5,16 @@
 # BearSSL cannot verify a certificate for an IP-address host.
 #
 #   lib_init                    temp dir, exit trap, listener certificate
-#   pebble_start NAME [VAR=VAL...]  (PB_VALIDITY: certificate seconds)
+#   listener_leaf NAME FROM TO  another leaf for localhost, same CA, with
+#                               its own dates (openssl's YYYYMMDDHHMMSSZ)
+#   pebble_start NAME [VAR=VAL...]  (PB_VALIDITY: certificate seconds;
+#                               PB_CERT/PB_KEY: listener, see listener_leaf)
 #                               pebble + pebble-challtestsrv, env VAR=VAL
 #                               for pebble; sets the PB_* variables below
 #   fakeca_start MODE           test/fakeca.py; sets FAKE_URL
 #   caproxy_start [OPTS...]     test/caproxy.py before Pebble; sets PX_URL,
-#                               PX_LOG, ACME_PX (caproxy_set, px_count)
+#                               PX_LOG, ACME_PX (caproxy_set, px_count);
+#                               CAPROXY_CERT/CAPROXY_KEY: its listener
 #   webroot_start DIR           python3 http.server on PB_HTTP_PORT
 #   run_acme ARGS...            run $ACME; sets RC, files $T/stdout $T/stderr
 #   fail REASON / skip REASON   end the test (skip: cannot run here)
@@ -230,9 +234,30 @@ listener_cert()
 	}
 }
 
+# listener_leaf NAME FROM TO: $LIB_TMP/tls/NAME.{pem,key}, a leaf for
+# DNS:localhost signed by the listener CA (so PB_CA trusts it), valid from
+# FROM to TO (YYYYMMDDHHMMSSZ). Sets LEAF_CERT and LEAF_KEY.
+listener_leaf()
+{
+	local d=$LIB_TMP/tls name=$1
+	LEAF_CERT=$d/$name.pem
+	LEAF_KEY=$d/$name.key
+	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	    -keyout "$LEAF_KEY" -out "$d/$name.csr" -subj "/CN=localhost" \
+	    >>"$d/log" 2>&1 &&
+	openssl ca -batch -notext -config "$d/ca.cnf" -cert "$d/ca.pem" \
+	    -keyfile "$d/ca.key" -in "$d/$name.csr" -out "$LEAF_CERT" \
+	    -startdate "$2" -enddate "$3" -extfile "$d/ext.cnf" \
+	    >>"$d/log" 2>&1 || {
+		lib_log "listener_leaf $name: openssl failed: $(tail -n 1 "$d/log")"
+		return 1
+	}
+}
+
 # ---- Pebble ----------------------------------------------------------
 
-lib_https_ok() { curl -fsS --max-time 2 --cacert "$LISTENER_CA" -o /dev/null "$1"; }
+# (-k only with a listener of our own dates, which need not be valid now)
+lib_https_ok() { curl -fsS --max-time 2 --cacert "$LISTENER_CA" ${PB_CERT:+-k} -o /dev/null "$1"; }
 lib_http_up() { curl -sS --max-time 2 -o /dev/null "$1"; }
 
 # pebble_start NAME [VAR=VALUE...]: start pebble-challtestsrv and pebble
@@ -256,8 +281,8 @@ pebble_start()
   "pebble": {
     "listenAddress": "127.0.0.1:$p_acme",
     "managementListenAddress": "127.0.0.1:$p_mgmt",
-    "certificate": "$LISTENER_CERT",
-    "privateKey": "$LISTENER_KEY",
+    "certificate": "${PB_CERT:-$LISTENER_CERT}",
+    "privateKey": "${PB_KEY:-$LISTENER_KEY}",
     "httpPort": $p_http,
     "tlsPort": $p_tls,
     "ocspResponderURL": "",
@@ -295,8 +320,8 @@ EOF
 		lib_log "$(tail -n 3 "$d/pebble.log")"
 		return 1
 	}
-	curl -fsS --max-time 5 --cacert "$LISTENER_CA" -o "$d/root.pem" \
-	    "https://localhost:$p_mgmt/roots/0" || {
+	curl -fsS --max-time 5 --cacert "$LISTENER_CA" ${PB_CERT:+-k} \
+	    -o "$d/root.pem" "https://localhost:$p_mgmt/roots/0" || {
 		lib_log "pebble: cannot fetch /roots/0"
 		return 1
 	}
@@ -352,7 +377,8 @@ caproxy_start()
 	: >"$PX_LOG"
 	lib_spawn "$d/log" "$PYTHON" "$LIB_HERE/caproxy.py" \
 	    --upstream "$PB_URL" --upstream-ca "$PB_CA" \
-	    --cert "$LISTENER_CERT" --key "$LISTENER_KEY" \
+	    --cert "${CAPROXY_CERT:-$LISTENER_CERT}" \
+	    --key "${CAPROXY_KEY:-$LISTENER_KEY}" \
 	    --port-file "$d/port" --log "$PX_LOG" --control "$PX_CTL" \
 	    --lifetime "${CAPROXY_LIFETIME:-300}" "$@"
 	st=$(lib_starttime "$LIB_PID")

@@ -41,3 +41,170 @@ t_release_ignores_test_switches()
 	expect_rc 0
 	check_live "$d" crash.example.com DNS:crash.example.com
 }
+
+# utc FORMAT SECONDS-FROM-NOW: the time then, in date(1)'s FORMAT.
+utc() { date -u -d "@$(($(date +%s) + $2))" "+$1"; }
+
+# meta_get DIR NAME KEY: one value of live/NAME/meta.txt.
+meta_get() { sed -n "s/^$3: //p" "$1/live/$2/meta.txt"; }
+
+# time_le DIR SECONDS-FROM-NOW: DIR/time is at most that far ahead.
+time_le()
+{
+	local t
+	t=$(date -u -d "$(cat "$1/time")" +%s) || fail "DIR/time unreadable"
+	[ "$t" -le $(($(date +%s) + $2)) ] ||
+	    fail "DIR/time $(cat "$1/time") is ahead by more than $2 s"
+}
+
+# Every command on the trusted time: the CA's listener certificate starts
+# two hours from now, DIR/time is three hours ahead and the device clock a
+# day behind. Each command checks TLS at DIR/time, so all succeed; with
+# only the device clock (and the build date) TLS fails, as it should.
+e2e trust_clock_behind
+t_trust_clock_behind()
+{
+	local d ts
+	listener_leaf future "$(utc %Y%m%d%H%M%SZ 7200)" 21500101000000Z ||
+	    fail "no listener certificate"
+	PB_CERT=$LEAF_CERT PB_KEY=$LEAF_KEY pebble_start pebble-future ||
+	    fail "pebble did not start"
+	d=$(newdir)
+	ts=$(utc %Y-%m-%dT%H:%M:%SZ 10800)
+	printf '%s\n' "$ts" >"$d/time"
+	export ACME_TEST_NOW=$(($(date +%s) - 86400))
+	run_acme "${ACME_PB[@]}" "${ACME_SA[@]}" --dir "$d" issue \
+	    behind.example.com
+	expect_rc 0
+	run_acme "${ACME_PB[@]}" --dir "$d" account show
+	expect_rc 0
+	run_acme "${ACME_PB[@]}" --dir "$d" account update \
+	    --email other@example.org
+	expect_rc 0
+	run_acme "${ACME_PB[@]}" --dir "$d" account rollover
+	expect_rc 0
+	run_acme "${ACME_PB[@]}" --dir "$d" revoke behind.example.com
+	expect_rc 0
+	[ "$(cat "$d/time")" = "$ts" ] || fail "DIR/time changed: $(cat "$d/time")"
+	rm "$d/time"
+	run_acme "${ACME_PB[@]}" --dir "$d" account show
+	expect_rc 1
+	expect_one_error_line
+	grep -q 'expired or not yet valid' "$T/stderr" ||
+	    fail "without DIR/time: $(first_err)"
+}
+
+# A directory whose Date says 9999 during a forced renew: the CA's time,
+# bounded by its TLS certificate (2150), has the new certificate expired,
+# so it is refused and nothing changes, DIR/time included; the next
+# honest run renews and keeps every valid backup.
+e2e trust_ca_date_9999 pebble
+t_trust_ca_date_9999()
+{
+	local d n=nine.example.com
+	caproxy_start || fail "caproxy did not start"
+	d=$(newdir)
+	run_acme "${ACME_PX[@]}" "${ACME_SA[@]}" --dir "$d" issue $n
+	expect_rc 0
+	run_acme --dir "$d" renew --force $n
+	expect_rc 0
+	[ -d "$d/backup/$n/1" ] || fail "no backup 1"
+	snapshot "$d" >"$T/before"
+	caproxy_set --date "directory=Fri, 31 Dec 9999 23:59:59 GMT"
+	run_acme --dir "$d" renew --force $n
+	expect_rc 1
+	expect_one_error_line
+	grep -q 'expired at .*before the CA.s own time 2150-.*refused, nothing changed' \
+	    "$T/stderr" || fail "not refused: $(first_err)"
+	expect_same "$T/before" "$d"
+	caproxy_set
+	run_acme --dir "$d" renew --force $n
+	expect_rc 0
+	[ -d "$d/backup/$n/2" ] || fail "a valid backup was deleted"
+	time_le "$d" 120
+}
+
+# The Date of the certificate download must agree with the certificate:
+# in 9999 (after notAfter) or a day before notBefore it is not used, the
+# issuance time is notBefore + backdate, and no valid backup is purged by
+# it; one that agrees (a minute after notBefore) is used. All Dates a day behind: the CA's own clock
+# has the new certificate not yet valid, which is refused.
+e2e trust_download_date pebble
+t_trust_download_date()
+{
+	local d n=dl.example.com
+	caproxy_start --date "cert=Fri, 31 Dec 9999 23:59:59 GMT" ||
+	    fail "caproxy did not start"
+	d=$(newdir)
+	run_acme "${ACME_PX[@]}" "${ACME_SA[@]}" --dir "$d" issue $n
+	expect_rc 0
+	[ "$(meta_get "$d" $n issued_at_source)" = notbefore+backdate ] ||
+	    fail "a Date in 9999 was used: $(meta_get "$d" $n issued_at)"
+	time_le "$d" 120
+	caproxy_set --date cert=-86400
+	run_acme --dir "$d" renew --force $n
+	expect_rc 0
+	[ "$(meta_get "$d" $n issued_at_source)" = notbefore+backdate ] ||
+	    fail "a Date before notBefore was used: $(meta_get "$d" $n issued_at)"
+	[ -d "$d/backup/$n/1" ] || fail "the valid backup was purged"
+	caproxy_set --date cert=+60
+	run_acme --dir "$d" renew --force $n
+	expect_rc 0
+	[ "$(meta_get "$d" $n issued_at_source)" = http-date ] ||
+	    fail "a Date that agrees was not used"
+	snapshot "$d" >"$T/before"
+	caproxy_set --date any=-86400
+	run_acme --dir "$d" renew --force $n
+	expect_rc 1
+	expect_one_error_line
+	grep -q 'valid only from .*refused, nothing changed' "$T/stderr" ||
+	    fail "not refused: $(first_err)"
+	expect_same "$T/before" "$d"
+}
+
+# DIR/time never passes the notAfter of the CA's TLS certificate: a proxy
+# whose certificate ends in two hours answers with a Date in 9999, a
+# renew finds nothing due and raises DIR/time to that notAfter exactly;
+# the next run still verifies TLS.
+e2e trust_ca_time_bound pebble
+t_trust_ca_time_bound()
+{
+	local d n=bound.example.com na
+	listener_leaf short "$(utc %Y%m%d%H%M%SZ -3600)" \
+	    "$(utc %Y%m%d%H%M%SZ 7200)" || fail "no listener certificate"
+	CAPROXY_CERT=$LEAF_CERT CAPROXY_KEY=$LEAF_KEY caproxy_start ||
+	    fail "caproxy did not start"
+	na=$(date -u -d "$(openssl x509 -in "$LEAF_CERT" -noout -enddate |
+	    sed 's/^notAfter=//')" +%Y-%m-%dT%H:%M:%SZ)
+	d=$(newdir)
+	run_acme "${ACME_PX[@]}" "${ACME_SA[@]}" --dir "$d" issue $n
+	expect_rc 0
+	rm -f "$d/time"
+	caproxy_set --date "any=Fri, 31 Dec 9999 23:59:59 GMT"
+	run_acme --dir "$d" renew $n
+	expect_rc 0
+	grep -q 'not due' "$T/stdout" || fail "renew: $(cat "$T/stdout")"
+	[ "$(cat "$d/time")" = "$na" ] ||
+	    fail "DIR/time $(cat "$d/time"), expected the TLS notAfter $na"
+	caproxy_set
+	run_acme --dir "$d" renew $n
+	expect_rc 0
+}
+
+# A DIR/time past every certificate of the CA is reported as such, with
+# the file and how to reset it, not as a wrong device clock.
+e2e trust_floor_ahead pebble
+t_trust_floor_ahead()
+{
+	local d
+	d=$(newdir)
+	echo 2200-01-01T00:00:00Z >"$d/time"
+	run_acme "${ACME_PB[@]}" --dir "$d" account show
+	expect_rc 1
+	expect_one_error_line
+	grep -q "at 2200-01-01T00:00:00Z, the time in $d/time.*remove $d/time" \
+	    "$T/stderr" || fail "not named: $(first_err)"
+	rm "$d/time"
+	run_acme "${ACME_PB[@]}" --dir "$d" account show
+	expect_rc 2
+}
