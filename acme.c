@@ -6457,6 +6457,9 @@ struct chal_ctx {
 	int		 ctl;		/* closing it stops the child */
 	int		 made_wk;	/* we created .well-known */
 	int		 made_ac;	/* we created acme-challenge */
+	int		 webroot_symlinks; /* --webroot-symlinks */
+	int		 wr_fd[3];	/* owned: the webroot, .well-known and
+					   acme-challenge, open; -1 before */
 	struct key	 tls_key;	/* owned: tls-alpn-01 certificates */
 	struct buf	 tls_certs[IDENT_MAX]; /* owned DER, by answer */
 	struct chal_answer answers[IDENT_MAX]; /* last: see chal_init */
@@ -6473,6 +6476,7 @@ chal_init(struct chal_ctx *c)
 	memset(c, 0, offsetof(struct chal_ctx, answers));
 	c->responder = -1;
 	c->ctl = -1;
+	c->wr_fd[0] = c->wr_fd[1] = c->wr_fd[2] = -1;
 	c->want = -1;
 	c->hook_timeout = HOOK_TIMEOUT;
 }
@@ -6484,78 +6488,148 @@ chal_sa_type(const struct chal_ctx *c)
 	return c->want == CHAL_TLSALPN01 ? CHAL_TLSALPN01 : CHAL_HTTP01;
 }
 
-/* Open WEBROOT/.well-known/acme-challenge, creating what is missing. */
+/*
+ * --webroot: the web root is often writable by the web server's user,
+ * while acme runs as root, and the CA chooses the token file names. So
+ * WEBROOT/.well-known/acme-challenge is walked one component at a time
+ * from an fd of WEBROOT with O_NOFOLLOW | O_DIRECTORY (missing ones made
+ * 0755), every token is created below that fd with O_EXCL | O_NOFOLLOW
+ * and removed relative to the same fd: nothing is ever written or removed
+ * outside it. A symlink in the two components is refused unless
+ * --webroot-symlinks asks to follow it, once, when it is opened.
+ */
+static const char *const chal_wr_names[2] = { CHAL_WK_DIR, CHAL_AC_DIR };
+
+/* Component k (0 .well-known, 1 acme-challenge) below wr_fd[k]. */
+static int
+chal_webroot_sub(struct chal_ctx *c, int k)
+{
+	char shown[PATH_LEN_MAX], proc[32], to[PATH_LEN_MAX];
+	int *made = k == 0 ? &c->made_wk : &c->made_ac, parent = c->wr_fd[k];
+	ssize_t n;
+	int fd;
+
+	snprintf(shown, sizeof(shown), "%s/%s%s%s", c->webroot, k ? CHAL_WK_DIR
+	    : "", k ? "/" : "", chal_wr_names[k]);
+	if (mkdirat(parent, chal_wr_names[k], 0755) == 0)
+		*made = 1;
+	fd = openat(parent, chal_wr_names[k], O_RDONLY | O_DIRECTORY |
+	    O_NOFOLLOW | O_CLOEXEC);
+	if (fd >= 0) {
+		if (*made)	/* 0755 whatever the umask: the server reads */
+			fchmod(fd, 0755);
+		return fd;
+	}
+	if (errno != ENOTDIR && errno != ELOOP)
+		return err_set(ACME_ERR_CHALLENGE, "%s: %s", shown,
+		    strerror(errno));
+	if (!c->webroot_symlinks)
+		return err_set(ACME_ERR_CHALLENGE, "%s is a symbolic link (or "
+		    "not a directory): refused, acme would write where it "
+		    "points; use --webroot-symlinks if it is shared on "
+		    "purpose", shown);
+	if ((fd = openat(parent, chal_wr_names[k], O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) < 0)
+		return err_set(ACME_ERR_CHALLENGE, "%s: %s", shown,
+		    strerror(errno));
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	n = readlink(proc, to, sizeof(to) - 1);
+	to[n > 0 ? n : 0] = '\0';
+	log_msg(LOG_LEVEL_INFO, "--webroot-symlinks: %s is a symbolic link, "
+	    "followed once to %s", shown, n > 0 ? to : "its target");
+	return fd;
+}
+
+/* Open WEBROOT/.well-known/acme-challenge (once per order) into wr_fd. */
 static int
 chal_webroot_dir(struct chal_ctx *c)
 {
-	int root, wk = -1, ac = -1;
+	int k, fd;
 
-	root = open(c->webroot, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (root < 0)
+	if (c->wr_fd[2] >= 0)
+		return 0;
+	if (c->wr_fd[0] < 0 && (c->wr_fd[0] = open(c->webroot, O_RDONLY |
+	    O_DIRECTORY | O_CLOEXEC)) < 0)
 		return err_set(ACME_ERR_CHALLENGE, "--webroot %s: %s",
 		    c->webroot, strerror(errno));
-	if (mkdirat(root, CHAL_WK_DIR, 0755) == 0)
-		c->made_wk = 1;
-	wk = openat(root, CHAL_WK_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (wk >= 0 && mkdirat(wk, CHAL_AC_DIR, 0755) == 0)
-		c->made_ac = 1;
-	if (wk >= 0)
-		ac = openat(wk, CHAL_AC_DIR, O_RDONLY | O_DIRECTORY |
-		    O_CLOEXEC);
-	if (ac < 0)
-		err_set(ACME_ERR_CHALLENGE, "%s/" CHAL_WK_DIR "/" CHAL_AC_DIR
-		    ": %s", c->webroot, strerror(errno));
-	if (wk >= 0)
-		close(wk);
-	close(root);
-	return ac < 0 ? ACME_ERR_CHALLENGE : ac;
+	for (k = 0; k < 2; k++)
+		if (c->wr_fd[k + 1] < 0) {
+			if ((fd = chal_webroot_sub(c, k)) < 0)
+				return fd;
+			c->wr_fd[k + 1] = fd;
+		}
+	return 0;
+}
+
+/* One token file: created, never through a symlink, never replacing. */
+static int
+chal_webroot_token(struct chal_ctx *c, const struct chal_answer *a)
+{
+	size_t len = strlen(a->keyauth);
+	int fd, rc, tries;
+
+	for (tries = 0; tries < 2; tries++) {
+		fd = openat(c->wr_fd[2], a->token, O_WRONLY | O_CREAT |
+		    O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+		if (fd >= 0 || errno != EEXIST)
+			break;
+		/* the same token left by a run that was killed: ours */
+		unlinkat(c->wr_fd[2], a->token, 0);
+	}
+	if (fd < 0)
+		return err_set(ACME_ERR_CHALLENGE, "--webroot %s: token %s: %s",
+		    c->webroot, a->token, strerror(errno));
+	rc = fchmod(fd, 0644) < 0 ? -1 : store_write_all(fd, a->keyauth, len);
+	if (close(fd) < 0 || rc < 0) {
+		unlinkat(c->wr_fd[2], a->token, 0);
+		err_clear();
+		return err_set(ACME_ERR_CHALLENGE, "--webroot %s: token %s: %s",
+		    c->webroot, a->token, strerror(errno));
+	}
+	return 0;
 }
 
 static int
 chal_webroot_put(struct chal_ctx *c)
 {
 	size_t i;
-	int ac, rc = 0;
+	int rc;
 
-	if ((ac = chal_webroot_dir(c)) < 0)
-		return ac;
+	if ((rc = chal_webroot_dir(c)) < 0)
+		return rc;
 	for (i = 0; i < c->nanswers && rc == 0; i++) {
 		if (c->answers[i].how != CHAL_BY_WEBROOT ||
 		    c->answers[i].placed)
 			continue;
-		rc = store_write(ac, c->answers[i].token, c->answers[i].keyauth,
-		    strlen(c->answers[i].keyauth), 0644);
-		if (rc < 0)
-			rc = err_wrap(ACME_ERR_CHALLENGE, "--webroot %s",
-			    c->webroot);
+		rc = chal_webroot_token(c, &c->answers[i]);
 		c->answers[i].placed = rc == 0;
 	}
-	close(ac);
 	return rc;
 }
 
-/* Remove our token files, and the directories if we created them. */
+/* Remove our token files, and the directories if we created them, each
+ * relative to the fd it was made in; close them. */
 static void
 chal_webroot_clean(struct chal_ctx *c)
 {
-	char path[PATH_LEN_MAX];
 	size_t i;
+	int k;
 
-	for (i = 0; i < c->nanswers; i++) {
-		if (!c->answers[i].placed)
-			continue;
-		snprintf(path, sizeof(path), "%s/" CHAL_WK_DIR "/" CHAL_AC_DIR
-		    "/%s", c->webroot, c->answers[i].token);
-		unlink(path);
+	for (i = 0; i < c->nanswers && c->wr_fd[2] >= 0; i++)
+		if (c->answers[i].placed)
+			unlinkat(c->wr_fd[2], c->answers[i].token, 0);
+	for (i = 0; i < c->nanswers; i++)
 		c->answers[i].placed = 0;
+	if (c->made_ac && c->wr_fd[1] >= 0)
+		unlinkat(c->wr_fd[1], CHAL_AC_DIR, AT_REMOVEDIR);
+	if (c->made_wk && c->wr_fd[0] >= 0)
+		unlinkat(c->wr_fd[0], CHAL_WK_DIR, AT_REMOVEDIR);
+	for (k = 0; k < 3; k++) {
+		if (c->wr_fd[k] >= 0)
+			close(c->wr_fd[k]);
+		c->wr_fd[k] = -1;
 	}
-	snprintf(path, sizeof(path), "%s/" CHAL_WK_DIR "/" CHAL_AC_DIR,
-	    c->webroot);
-	if (c->made_ac)
-		rmdir(path);
-	snprintf(path, sizeof(path), "%s/" CHAL_WK_DIR, c->webroot);
-	if (c->made_wk)
-		rmdir(path);
+	c->made_ac = c->made_wk = 0;
 }
 
 /* Listen on --bind (default: every IPv6 and IPv4 address) --http-port. */
@@ -7262,7 +7336,7 @@ chal_cleanup(struct chal_ctx *c)
 	size_t i;
 
 	chal_hook_finish(c);
-	if (c->webroot != NULL && c->nanswers > 0)
+	if (c->webroot != NULL)
 		chal_webroot_clean(c);
 	chal_standalone_stop(c);
 	for (i = 0; i < IDENT_MAX; i++)
@@ -9196,6 +9270,8 @@ issue_write_conf(const struct issue *is, int storefd,
 		buf_printf(&b, "dns-wait = %d\n", o->dns_wait);
 	if (o->webroot != NULL)
 		buf_printf(&b, "webroot = %s\n", o->webroot);
+	if (o->webroot != NULL && o->webroot_symlinks)
+		buf_printf(&b, "webroot-symlinks = yes\n");
 	if (o->standalone)
 		buf_printf(&b, "standalone = yes\nhttp-port = %d\n",
 		    o->http_port > 0 ? o->http_port : 80);
@@ -9477,6 +9553,7 @@ api_chal_init(struct chal_ctx *c, const struct acme_options *o)
 
 	chal_init(c);
 	c->webroot = o->webroot;
+	c->webroot_symlinks = o->webroot_symlinks;
 	c->standalone = o->standalone;
 	c->bind = o->bind;
 	c->http_port = o->http_port > 0 ? o->http_port : 80;
@@ -10981,6 +11058,7 @@ static const struct conf_key {
 	{ "key-type", CONF_STR, CONF_OPT(key_type), 0 },
 	{ "challenge", CONF_STR, CONF_OPT(challenge), 1 },
 	{ "webroot", CONF_STR, CONF_OPT(webroot), 1 },
+	{ "webroot-symlinks", CONF_FLAG, CONF_OPT(webroot_symlinks), 1 },
 	{ "standalone", CONF_FLAG, CONF_OPT(standalone), 1 },
 	{ "http-port", CONF_INT, CONF_OPT(http_port), 1 },
 	{ "bind", CONF_STR, CONF_OPT(bind), 1 },
@@ -11834,6 +11912,8 @@ static const char cli_usage[] =
 "  --yes-deactivate    account deactivate: confirm (cannot be undone)\n"
 "challenges:\n"
 "  --webroot DIR       http-01: write DIR/.well-known/acme-challenge/TOKEN\n"
+"  --webroot-symlinks  follow a symlinked .well-known or acme-challenge\n"
+"                      below --webroot (refused otherwise)\n"
 "  --standalone        answer with a built-in responder (http-01, or\n"
 "                      tls-alpn-01 with --challenge tls-alpn-01)\n"
 "  --http-port N       port of the http-01 responder (default 80)\n"
@@ -11891,6 +11971,8 @@ static const struct cli_opt {
 	{ "email", 0, CLI_STR, offsetof(struct acme_options, email) },
 	{ "agree-tos", 0, CLI_FLAG, offsetof(struct acme_options, agree_tos) },
 	{ "webroot", 0, CLI_STR, offsetof(struct acme_options, webroot) },
+	{ "webroot-symlinks", 0, CLI_FLAG,
+	    offsetof(struct acme_options, webroot_symlinks) },
 	{ "standalone", 0, CLI_FLAG,
 	    offsetof(struct acme_options, standalone) },
 	{ "http-port", 0, CLI_PORT, offsetof(struct acme_options, http_port) },

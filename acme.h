@@ -43,6 +43,9 @@ struct acme_options {
 	int		 agree_tos;	/* agree to the CA's terms (needed to
 					   create an account) */
 	const char	*webroot;	/* http-01: write tokens below it */
+	int		 webroot_symlinks; /* follow a symlinked .well-known or
+					   acme-challenge below webroot (else
+					   refused) */
 	int		 standalone;	/* http-01: built-in responder */
 	const char	*bind;		/* responder address; default all */
 	int		 http_port;	/* responder port; default 80 */

@@ -208,3 +208,68 @@ t_trust_floor_ahead()
 	run_acme "${ACME_PB[@]}" --dir "$d" account show
 	expect_rc 2
 }
+
+# mtime_ns PATH: the modification time of PATH, in nanoseconds.
+mtime_ns() { stat -c %.9Y "$1"; }
+
+# A webroot whose .well-known/acme-challenge, or .well-known itself, is a
+# symlink out of it (whoever writes the web root could aim it anywhere):
+# refused with one line, nothing written or removed where it points.
+e2e webroot_symlink_refused pebble
+t_webroot_symlink_refused()
+{
+	local d w out m
+	d=$(newdir)
+	w=$T/www
+	out=$T/outside
+	mkdir -p "$w/.well-known" "$out"
+	echo keep >"$out/keep"
+	ln -s "$out" "$w/.well-known/acme-challenge"
+	snapshot "$out" >"$T/out.before"
+	m=$(mtime_ns "$out")
+	run_acme "${ACME_PB[@]}" --webroot "$w" --dir "$d" issue sym.example.com
+	expect_rc 1
+	expect_one_error_line
+	grep -q "$w/.well-known/acme-challenge is a symbolic link.*--webroot-symlinks" \
+	    "$T/stderr" || fail "not the symlink line: $(first_err)"
+	expect_same "$T/out.before" "$out"
+	[ "$(mtime_ns "$out")" = "$m" ] || fail "$out was written to"
+	[ -L "$w/.well-known/acme-challenge" ] || fail "the symlink was removed"
+	rm "$w/.well-known/acme-challenge"
+	rmdir "$w/.well-known"
+	ln -s "$out" "$w/.well-known"
+	m=$(mtime_ns "$out")
+	run_acme "${ACME_PB[@]}" --webroot "$w" --dir "$d" issue sym.example.com
+	expect_rc 1
+	expect_one_error_line
+	grep -q "$w/.well-known is a symbolic link" "$T/stderr" ||
+	    fail "not the symlink line: $(first_err)"
+	expect_same "$T/out.before" "$out"
+	[ "$(mtime_ns "$out")" = "$m" ] || fail "$out was written to"
+}
+
+# --webroot-symlinks: a challenge directory shared by symlink on purpose
+# is followed once (-v says where), the token is served and removed, and
+# the choice is saved for renew.
+e2e webroot_symlinks_optin pebble
+t_webroot_symlinks_optin()
+{
+	local d w shared
+	d=$(newdir)
+	w=$T/www
+	shared=$T/shared
+	mkdir -p "$w/.well-known" "$shared"
+	ln -s "$shared" "$w/.well-known/acme-challenge"
+	webroot_start "$w" || fail "webroot server did not start"
+	run_acme "${ACME_PB[@]}" -v --webroot "$w" --webroot-symlinks \
+	    --dir "$d" issue opt.example.com
+	expect_rc 0
+	check_live "$d" opt.example.com DNS:opt.example.com
+	grep -q "is a symbolic link, followed once to $shared" "$T/stderr" ||
+	    fail "-v does not say where the link leads"
+	[ -z "$(ls -A "$shared")" ] || fail "token left in $shared: $(ls "$shared")"
+	grep -qx 'webroot-symlinks = yes' "$d/conf/opt.example.com.conf" ||
+	    fail "webroot-symlinks not saved"
+	run_acme --dir "$d" renew --force opt.example.com
+	expect_rc 0
+}
