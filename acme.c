@@ -7875,14 +7875,15 @@ req_new_nonce(struct acme *a)
 }
 
 /*
- * RFC 8555 6.2/6.3: POST a JWS (payload NULL: POST-as-GET) signed with the
- * account key, by jwk before the account exists, by kid after. A badNonce
- * answer is retried with the nonce it carries, at most NONCE_RETRIES
- * times. An HTTP error becomes the error line; r holds the answer.
+ * RFC 8555 6.2/6.3: POST a JWS (payload NULL: POST-as-GET) signed with
+ * key k, by its jwk when kid is NULL, else by kid. A badNonce answer is
+ * retried with the nonce it carries, at most NONCE_RETRIES times. An
+ * HTTP error becomes the error line; r holds the answer.
  */
 static int
-req_post(struct acme *a, const char *url, const char *payload,
-    const char *accept, struct http_resp *r)
+req_post_as(struct acme *a, const struct key *k, const char *kid,
+    const char *url, const char *payload, const char *accept,
+    struct http_resp *r)
 {
 	struct buf jws = { .max = BODY_MAX };
 	int rc = 0, tries;
@@ -7892,8 +7893,8 @@ req_post(struct acme *a, const char *url, const char *payload,
 		if (a->nonce[0] == '\0' && (rc = req_new_nonce(a)) < 0)
 			break;
 		jws.len = 0;
-		rc = jws_build(&jws, &a->key, a->kid[0] ? a->kid : NULL,
-		    a->nonce, url, payload, payload ? strlen(payload) : 0);
+		rc = jws_build(&jws, k, kid, a->nonce, url, payload,
+		    payload ? strlen(payload) : 0);
 		a->nonce[0] = '\0';
 		if (rc < 0)
 			break;
@@ -7913,6 +7914,16 @@ req_post(struct acme *a, const char *url, const char *payload,
 	}
 	buf_free(&jws);
 	return rc;
+}
+
+/* req_post_as() with the account key: by jwk before the account exists,
+ * by kid after. */
+static int
+req_post(struct acme *a, const char *url, const char *payload,
+    const char *accept, struct http_resp *r)
+{
+	return req_post_as(a, &a->key, a->kid[0] ? a->kid : NULL, url,
+	    payload, accept, r);
 }
 
 /* POST and parse the JSON answer into j. */
@@ -8208,6 +8219,115 @@ out:
 	return rc;
 }
 
+/*
+ * RFC 8555 7.3.1: the account URL of key k, by onlyReturnExisting, into
+ * kid. Returns 1 when the CA knows k, 0 when it says accountDoesNotExist,
+ * negative when it did not tell.
+ */
+static int
+acct_lookup(struct acme *a, const struct key *k, char *kid)
+{
+	struct http_resp r = { 0 };
+	int rc;
+
+	kid[0] = '\0';
+	rc = req_post_as(a, k, NULL, a->dir.new_account,
+	    "{\"onlyReturnExisting\":true}", NULL, &r);
+	if (rc == 0 && req_url_ok(r.location))
+		memcpy(kid, r.location, URL_MAX);
+	else if (rc == 0)
+		rc = err_set(ACME_ERR_PROTO, "%s: no account URL in Location",
+		    a->dir.new_account);
+	else if (strcmp(a->problem, ACME_ERR_NS "accountDoesNotExist") == 0)
+		rc = 0;
+	http_resp_free(&r);
+	return rc < 0 ? rc : kid[0] != '\0';
+}
+
+#define ACCT_ROLLOVER_FILE	"key-rollover.pem"
+
+/*
+ * A keyChange to nk whose outcome is unknown (no answer, a server error,
+ * or key-rollover.pem left by a crash): ask the CA which key account
+ * a->kid has now. 1: nk; 0: still a->key; negative: it did not say.
+ */
+static int
+acct_which_key(struct acme *a, const struct key *nk)
+{
+	char kid[URL_MAX];
+	int rc;
+
+	if (acct_lookup(a, nk, kid) == 1 && strcmp(kid, a->kid) == 0)
+		return 1;
+	err_clear();
+	if ((rc = acct_lookup(a, &a->key, kid)) == 1 &&
+	    strcmp(kid, a->kid) == 0)
+		return 0;
+	err_clear();
+	return err_set(ACME_ERR_NET, "the CA did not say which key account "
+	    "%s has", a->kid);
+}
+
+/* The outcome of a rollover is known: key-rollover.pem below hostfd
+ * becomes key.pem (applied) or is removed. */
+static int
+acct_rollover_settle(int hostfd, int applied)
+{
+	if (!applied) {
+		if (unlinkat(hostfd, ACCT_ROLLOVER_FILE, 0) < 0 &&
+		    errno != ENOENT)
+			return err_set(ACME_ERR_IO, "remove %s: %s",
+			    ACCT_ROLLOVER_FILE, strerror(errno));
+		return 0;
+	}
+	if (renameat(hostfd, ACCT_ROLLOVER_FILE, hostfd, "key.pem") < 0 ||
+	    fsync(hostfd) < 0)
+		return err_set(ACME_ERR_IO, "the CA has the new key but "
+		    "key.pem was not replaced (%s): rename %s to key.pem by "
+		    "hand", strerror(errno), ACCT_ROLLOVER_FILE);
+	return 0;
+}
+
+/*
+ * key-rollover.pem left by an interrupted rollover (the CA may or may
+ * not have switched): settle it the way acct_rollover would have, and
+ * keep using whichever key the CA has. Nothing to do without the file.
+ */
+static int
+acct_rollover_resume(struct acme *a, int hostfd)
+{
+	struct buf pem = { 0 };
+	struct key nk;
+	int rc, applied;
+
+	memset(&nk, 0, sizeof(nk));
+	if (!store_exists(hostfd, ACCT_ROLLOVER_FILE) || a->kid[0] == '\0')
+		return 0;
+	if ((rc = store_read(hostfd, ACCT_ROLLOVER_FILE, &pem, PEM_MAX)) < 0 ||
+	    (rc = key_from_pem(&nk, (const char *)pem.data, pem.len)) < 0) {
+		err_wrap(rc, "%s", ACCT_ROLLOVER_FILE);
+		goto out;
+	}
+	if ((rc = applied = acct_which_key(a, &nk)) < 0) {
+		err_wrap(rc, "%s of an interrupted key rollover, kept",
+		    ACCT_ROLLOVER_FILE);
+		goto out;
+	}
+	if ((rc = acct_rollover_settle(hostfd, applied)) < 0)
+		goto out;
+	if (applied) {
+		key_free(&a->key);
+		rc = key_from_pem(&a->key, (const char *)pem.data, pem.len);
+	}
+	log_msg(LOG_LEVEL_ERROR, "account %s: finished an interrupted key "
+	    "rollover: the CA has the %s key", a->kid, applied ? "new" :
+	    "old");
+out:
+	key_free(&nk);
+	buf_free(&pem);
+	return rc;
+}
+
 /* Read DIR/accounts/HOST/{key.pem,account.txt}; 1 found, 0 absent. */
 static int
 acct_load(struct acme *a, int storefd, const char *host)
@@ -8229,7 +8349,8 @@ acct_load(struct acme *a, int storefd, const char *host)
 	if (store_read(hostfd, "account.txt", &txt, 8192) < 0 ||
 	    acct_parse_txt(&txt, a->kid) < 0)
 		a->kid[0] = '\0';
-	rc = 1;
+	if ((rc = acct_rollover_resume(a, hostfd)) == 0)
+		rc = 1;
 out:
 	if (rc < 0)
 		err_wrap(rc, "account for %s", host);
@@ -8407,21 +8528,22 @@ acct_keychange_body(struct acme *a, const struct key *nk, struct buf *out)
 	return rc;
 }
 
-#define ACCT_ROLLOVER_FILE	"key-rollover.pem"
-
 /*
  * Roll the account key over. The new key is staged as key-rollover.pem
- * (0600, fsynced) before the request, so a crash after the server
- * accepted it loses nothing; only after the server's yes does one
- * rename make it key.pem.
+ * (0600, fsynced) before the request, and kept until the outcome is
+ * known: a problem answer (4xx) means the CA did not switch; without an
+ * answer, or after a server error, the CA is asked which key it has
+ * (acct_which_key). Then one rename makes it key.pem, or it is removed;
+ * when even that is unknown it stays, and the next run asks again.
  */
 static int
 acct_rollover(struct acme *a, int hostfd, enum key_type kt)
 {
 	struct buf inner = { .max = BODY_MAX }, pem = { .max = PEM_MAX };
 	struct http_resp r = { 0 };
+	char why[ERR_MSG_MAX];
 	struct key nk;
-	int rc;
+	int rc, rc2, applied = 1;
 
 	memset(&nk, 0, sizeof(nk));
 	if (a->dir.key_change[0] == '\0') {
@@ -8437,14 +8559,24 @@ acct_rollover(struct acme *a, int hostfd, enum key_type kt)
 		goto out;
 	if ((rc = req_post(a, a->dir.key_change, (const char *)inner.data,
 	    NULL, &r)) < 0) {
-		unlinkat(hostfd, ACCT_ROLLOVER_FILE, 0);
-		goto out;
+		snprintf(why, sizeof(why), "%s", err_msg);
+		err_clear();
+		applied = r.status >= 400 && r.status < 500 &&
+		    a->problem[0] != '\0' ? 0 : acct_which_key(a, &nk);
+		if (applied < 0) {
+			err_clear();
+			rc = err_set(rc, "%s; the outcome is unknown: the new "
+			    "key stays in %s and the next run asks the CA "
+			    "again", why, ACCT_ROLLOVER_FILE);
+			goto out;
+		}
+		log_msg(LOG_LEVEL_INFO, "keyChange: %s; the CA has the %s "
+		    "key", why, applied ? "new" : "old");
 	}
-	if (renameat(hostfd, ACCT_ROLLOVER_FILE, hostfd, "key.pem") < 0 ||
-	    fsync(hostfd) < 0)
-		rc = err_set(ACME_ERR_IO, "the CA accepted the new key but "
-		    "key.pem was not replaced (%s): rename %s to key.pem by "
-		    "hand", strerror(errno), ACCT_ROLLOVER_FILE);
+	if ((rc2 = acct_rollover_settle(hostfd, applied)) < 0)
+		rc = rc2;
+	else
+		rc = applied ? 0 : err_set(rc, "%s", why);
 out:
 	key_free(&nk);
 	http_resp_free(&r);

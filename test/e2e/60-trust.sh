@@ -273,3 +273,58 @@ t_webroot_symlinks_optin()
 	run_acme --dir "$d" renew --force opt.example.com
 	expect_rc 0
 }
+
+# pubkey FILE: the public key of a private key file.
+pubkey() { openssl pkey -in "$1" -pubout 2>/dev/null; }
+
+# A keyChange the CA applied but whose answer was lost: acme asks the CA
+# which key it has and keeps the new one. When even that question finds
+# no answer, key-rollover.pem stays and the next run settles it the same
+# way. The account works after each.
+e2e rollover_answer_lost pebble
+t_rollover_answer_lost()
+{
+	local d acct old new
+	caproxy_start || fail "caproxy did not start"
+	d=$(newdir)
+	run_acme "${ACME_PX[@]}" "${ACME_SA[@]}" --dir "$d" issue lost.example.com
+	expect_rc 0
+	check_account "$d"
+	acct=$ACCOUNT
+	old=$(pubkey "$acct/key.pem")
+	caproxy_set --fail keyChange:drop:1
+	run_acme "${ACME_PX[@]}" --dir "$d" account rollover
+	expect_rc 0
+	grep -q '"dropped": true' "$PX_LOG" || fail "the proxy dropped nothing"
+	[ "$(pubkey "$acct/key.pem")" != "$old" ] || fail "the new key was lost"
+	[ ! -e "$acct/key-rollover.pem" ] || fail "key-rollover.pem left"
+	run_acme "${ACME_PX[@]}" --dir "$d" account show
+	expect_rc 0
+	# the answer and both questions lost: the new key waits on disk
+	old=$(pubkey "$acct/key.pem")
+	caproxy_set --fail keyChange:drop:1 --fail newAccount:503
+	run_acme "${ACME_PX[@]}" --dir "$d" account rollover
+	expect_rc 1
+	expect_one_error_line
+	grep -q 'outcome is unknown.*key-rollover.pem' "$T/stderr" ||
+	    fail "not the unknown-outcome line: $(first_err)"
+	[ -s "$acct/key-rollover.pem" ] || fail "key-rollover.pem not kept"
+	[ "$(mode "$acct/key-rollover.pem")" = 600 ] || fail "key-rollover.pem mode"
+	new=$(pubkey "$acct/key-rollover.pem")
+	[ "$(pubkey "$acct/key.pem")" = "$old" ] || fail "key.pem changed"
+	caproxy_set
+	run_acme "${ACME_PX[@]}" --dir "$d" account show
+	expect_rc 0
+	grep -q 'finished an interrupted key rollover: the CA has the new key' \
+	    "$T/stderr" || fail "no settle line: $(first_err)"
+	[ "$(pubkey "$acct/key.pem")" = "$new" ] || fail "key.pem is not the new key"
+	[ ! -e "$acct/key-rollover.pem" ] || fail "key-rollover.pem left"
+	run_acme "${ACME_PX[@]}" "${ACME_SA[@]}" --dir "$d" issue lost2.example.com
+	expect_rc 0
+	# a rollover the CA refused outright: the new key is dropped at once
+	caproxy_set --fail keyChange:ratelimited:1
+	run_acme "${ACME_PX[@]}" --dir "$d" account rollover
+	expect_rc 1
+	[ ! -e "$acct/key-rollover.pem" ] || fail "a refused key was kept"
+	[ "$(pubkey "$acct/key.pem")" = "$new" ] || fail "key.pem changed"
+}
