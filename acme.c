@@ -140,7 +140,11 @@
 #define ARI_RETRY_DEFAULT 21600		/* RFC 9773 4.3.3: six hours */
 #define RATE_WAIT_DEFAULT 3600		/* a rate limit without a time */
 #define RATE_WAIT_MAX	(30 * 86400)	/* longest rate-limit wait kept */
+#define RETRY_AFTER_CLAMP RATE_WAIT_MAX	/* Retry-After seconds as parsed:
+					   no use honours more */
 #define RANDOM_DELAY_MAX 86400		/* --random-delay ceiling, seconds */
+#define DAYS_MAX	3650		/* --days: no certificate lives ten
+					   years */
 #define STATE_MAX	4096		/* one conf/NAME.state */
 #define RENEW_NAMES_MAX	1024		/* conf/ entries one run looks at */
 /* Unix time of the build (Makefile: SOURCE_DATE_EPOCH or now): a lower
@@ -154,6 +158,8 @@
 #define PROFILE_MAX	16		/* meta.profiles entries kept */
 #define PROFILE_NAME_MAX 64		/* one profile name */
 #define EAB_KEY_MAX	128		/* EAB MAC key bytes (HS512 uses 64) */
+#define EAB_FILE_MAX	1024		/* --eab-hmac-file: the key and a
+					   newline, with room for spaces */
 #define CSR_MAX		(64 * 1024)	/* one --csr file */
 
 /* ==== 2. Types and tables ==== */
@@ -879,19 +885,63 @@ static int log_verbosity = LOG_LEVEL_INFO;
 static int log_syslog;		/* --syslog: also to syslog(3) */
 
 /*
+ * Copy untrusted text into dst for a log line (or a file of ours):
+ * printable ASCII as it is, every other byte escaped as \n, \r, \t or
+ * \xHH, so that no server can forge a line or send a terminal escape.
+ * Escaped text comes through again unchanged. Always NUL-terminates;
+ * truncates at cap - 1, never inside an escape.
+ */
+static char *
+str_sanitize(char *dst, size_t cap, const char *src, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i, j = 0, k;
+	unsigned char c;
+	char e[4];
+
+	for (i = 0; i < len; i++) {
+		c = (unsigned char)src[i];
+		k = 2;
+		e[0] = '\\';
+		if (c >= 0x20 && c < 0x7f) {
+			e[0] = (char)c;
+			k = 1;
+		} else if (c == '\n' || c == '\r' || c == '\t')
+			e[1] = c == '\n' ? 'n' : c == '\r' ? 'r' : 't';
+		else {
+			e[1] = 'x';
+			e[2] = hex[c >> 4];
+			e[3] = hex[c & 15];
+			k = 4;
+		}
+		if (j + k >= cap)
+			break;
+		memcpy(dst + j, e, k);
+		j += k;
+	}
+	if (cap > 0)
+		dst[j] = '\0';
+	return dst;
+}
+
+/*
  * Record the error of this run (the first one wins until err_clear()) and
- * return code, so callers can `return err_set(ACME_ERR_IO, ...)`.
+ * return code, so callers can `return err_set(ACME_ERR_IO, ...)`. The
+ * line is escaped (str_sanitize): whatever server text it quotes, it is
+ * one safe line for the terminal, syslog and acme_last_error().
  */
 static int
 err_set(int code, const char *fmt, ...)
 {
+	char raw[ERR_MSG_MAX];
 	va_list ap;
 
 	if (err_msg[0] != '\0')
 		return code;
 	va_start(ap, fmt);
-	vsnprintf(err_msg, sizeof(err_msg), fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
+	str_sanitize(err_msg, sizeof(err_msg), raw, strlen(raw));
 	return code;
 }
 
@@ -899,16 +949,27 @@ err_set(int code, const char *fmt, ...)
 static int
 err_wrap(int code, const char *fmt, ...)
 {
-	char prefix[256], old[ERR_MSG_MAX];
+	char prefix[256], safe[256], old[ERR_MSG_MAX];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(prefix, sizeof(prefix), fmt, ap);
 	va_end(ap);
+	str_sanitize(safe, sizeof(safe), prefix, strlen(prefix));
 	memcpy(old, err_msg, sizeof(old));
-	snprintf(err_msg, sizeof(err_msg), "%.255s: %.760s", prefix,
+	snprintf(err_msg, sizeof(err_msg), "%.255s: %.760s", safe,
 	    old[0] != '\0' ? old : "failed");
 	return code;
+}
+
+/* Format a log line into out, escaped (str_sanitize). */
+static void
+log_format(char *out, size_t cap, const char *fmt, va_list ap)
+{
+	char raw[2 * ERR_MSG_MAX];
+
+	vsnprintf(raw, sizeof(raw), fmt, ap);
+	str_sanitize(out, cap, raw, strlen(raw));
 }
 
 static void
@@ -917,45 +978,43 @@ err_clear(void)
 	err_msg[0] = '\0';
 }
 
+/* One progress or error line on stderr (and syslog), escaped. */
 static void
 log_msg(enum log_level level, const char *fmt, ...)
 {
+	char line[2 * ERR_MSG_MAX];
 	va_list ap;
 
 	if ((int)level > log_verbosity)
 		return;
-	if (log_syslog) {
-		va_start(ap, fmt);
-		vsyslog(level == LOG_LEVEL_ERROR ? LOG_ERR : LOG_INFO, fmt, ap);
-		va_end(ap);
-	}
 	va_start(ap, fmt);
-	fputs("acme: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	log_format(line, sizeof(line), fmt, ap);
 	va_end(ap);
+	if (log_syslog)
+		syslog(level == LOG_LEVEL_ERROR ? LOG_ERR : LOG_INFO, "%s",
+		    line);
+	fprintf(stderr, "acme: %s\n", line);
 }
 
 /*
  * One result line ("NAME: renewed ..."): on stdout unless quiet, and to
  * syslog with --syslog whatever the verbosity, so cron stays silent.
+ * Escaped like every line acme prints.
  */
 static void
 log_result(const char *fmt, ...)
 {
+	char line[2 * ERR_MSG_MAX];
 	va_list ap;
 
-	if (log_syslog) {
-		va_start(ap, fmt);
-		vsyslog(LOG_NOTICE, fmt, ap);
-		va_end(ap);
-	}
+	va_start(ap, fmt);
+	log_format(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (log_syslog)
+		syslog(LOG_NOTICE, "%s", line);
 	if (log_verbosity < LOG_LEVEL_ERROR)
 		return;
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
+	printf("%s\n", line);
 	fflush(stdout);
 }
 
@@ -969,23 +1028,6 @@ wipe(void *p, size_t n)
 		*v++ = 0;
 }
 
-/*
- * Copy printable ASCII from untrusted text into dst for a log line; every
- * other byte becomes '?'. Always NUL-terminates; truncates at cap - 1.
- */
-static char *
-str_sanitize(char *dst, size_t cap, const char *src, size_t len)
-{
-	size_t i, j = 0;
-
-	for (i = 0; i < len && j + 1 < cap; i++) {
-		unsigned char c = (unsigned char)src[i];
-		dst[j++] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
-	}
-	dst[j] = '\0';
-	return dst;
-}
-
 /* 1 when s has no control character: it fits one line of a conf file. */
 static int
 str_one_line(const char *s)
@@ -997,24 +1039,38 @@ str_one_line(const char *s)
 }
 
 /* Append n bytes, growing up to b->max; keeps a NUL after the data. */
+/* Grow b to hold need bytes; the old block (it may hold a key) is wiped
+ * before it is freed, so no copy of a secret is left in the heap. */
+static int
+buf_grow(struct buf *b, size_t need)
+{
+	size_t ncap = b->cap ? b->cap : 256;
+	unsigned char *nd;
+
+	while (ncap < need)
+		ncap *= 2;
+	if ((nd = malloc(ncap)) == NULL)
+		return err_set(ACME_ERR_NOMEM, "out of memory");
+	if (b->data != NULL) {
+		memcpy(nd, b->data, b->len);
+		wipe(b->data, b->cap);
+		free(b->data);
+	}
+	b->data = nd;
+	b->cap = ncap;
+	return 0;
+}
+
 static int
 buf_append(struct buf *b, const void *p, size_t n)
 {
 	size_t max = b->max ? b->max : BODY_MAX;
-	size_t ncap;
-	unsigned char *nd;
+	int rc;
 
 	if (n > max || b->len > max - n)
 		return err_set(ACME_ERR_LIMIT, "data exceeds %zu bytes", max);
-	if (b->len + n + 1 > b->cap) {
-		ncap = b->cap ? b->cap : 256;
-		while (ncap < b->len + n + 1)
-			ncap *= 2;
-		if ((nd = realloc(b->data, ncap)) == NULL)
-			return err_set(ACME_ERR_NOMEM, "out of memory");
-		b->data = nd;
-		b->cap = ncap;
-	}
+	if (b->len + n + 1 > b->cap && (rc = buf_grow(b, b->len + n + 1)) < 0)
+		return rc;
 	memcpy(b->data + b->len, p, n);
 	b->len += n;
 	b->data[b->len] = '\0';
@@ -4682,6 +4738,49 @@ store_read(int dirfd, const char *name, struct buf *out, size_t max)
 	return rc;
 }
 
+/*
+ * DIR, DIR/conf and the conf files name the programs renew runs, as root
+ * on most routers: each must belong to the user running acme and be
+ * writable by no one else. 0, or ACME_ERR_USAGE naming path and the fix.
+ */
+static int
+store_private_ok(int fd, const char *path)
+{
+	struct stat st;
+	unsigned me = (unsigned)geteuid();
+
+	if (fstat(fd, &st) < 0)
+		return err_set(ACME_ERR_IO, "%s: %s", path, strerror(errno));
+	if ((unsigned)st.st_uid != me)
+		return err_set(ACME_ERR_USAGE, "%s belongs to uid %u, not to "
+		    "the user running acme (uid %u): chown %u %s", path,
+		    (unsigned)st.st_uid, me, me, path);
+	if (st.st_mode & (S_IWGRP | S_IWOTH))
+		return err_set(ACME_ERR_USAGE, "%s is writable by group or "
+		    "others: chmod go-w %s", path, path);
+	return 0;
+}
+
+/* store_read() of a file that must pass store_private_ok() as path. */
+static int
+store_read_private(int dirfd, const char *name, const char *path,
+    struct buf *out, size_t max)
+{
+	int fd, rc;
+
+	if ((fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+		if (errno == ENOENT)
+			return ACME_ERR_IO;	/* absent: caller decides */
+		return err_set(ACME_ERR_IO, "open %s: %s", path,
+		    strerror(errno));
+	}
+	if ((rc = store_private_ok(fd, path)) == 0 &&
+	    (rc = store_read_fd(fd, out, max)) < 0)
+		err_wrap(rc, "%s", path);
+	close(fd);
+	return rc;
+}
+
 /* Remove one entry of a set directory (counted as a write step). */
 static void
 store_unlink(int dirfd, const char *name, int flags)
@@ -5788,7 +5887,11 @@ http_hdr_link(struct http_resp *r, const char *v, size_t n)
 	    (size_t)(gt - lt - 1));
 }
 
-/* RFC 9110 10.2.3: Retry-After in delay-seconds or as an HTTP-date. */
+/*
+ * RFC 9110 10.2.3: Retry-After in delay-seconds or as an HTTP-date. The
+ * seconds are clamped to RETRY_AFTER_CLAMP before anyone adds them to a
+ * time (99999999999999999999 is a valid delay-seconds).
+ */
 static void
 http_hdr_retry(struct http_resp *r, const char *v, size_t n)
 {
@@ -5798,9 +5901,11 @@ http_hdr_retry(struct http_resp *r, const char *v, size_t n)
 
 	tmp[0] = '\0';
 	http_hdr_copy(tmp, sizeof(tmp), v, n);
+	errno = 0;
 	s = strtol(tmp, &end, 10);
-	if (end != tmp && *end == '\0' && s >= 0)
-		r->retry_after = s;
+	if (end != tmp && *end == '\0' && isdigit((unsigned char)tmp[0]))
+		r->retry_after = errno == ERANGE || s > RETRY_AFTER_CLAMP ?
+		    RETRY_AFTER_CLAMP : s;
 	else if (clock_parse_http_date(tmp, &r->retry_at) < 0)
 		r->retry_at = 0;
 }
@@ -8105,6 +8210,50 @@ acct_parse_txt(const struct buf *b, char *kid)
 }
 
 /*
+ * The EAB MAC key of --eab-hmac, or of --eab-hmac-file (whitespace
+ * around it dropped), decoded into mac; its length, or an error. The
+ * caller wipes mac; buf_free wipes the file's copy.
+ */
+static int
+acct_eab_key(const struct acme_options *o, unsigned char *mac, size_t cap)
+{
+	struct buf file = { 0 };
+	const char *v = o->eab_hmac;
+	size_t len;
+	int n, fd;
+
+	if (o->eab_hmac != NULL && o->eab_hmac_file != NULL)
+		return err_set(ACME_ERR_USAGE, "use --eab-hmac or "
+		    "--eab-hmac-file, not both");
+	if (v == NULL) {
+		if ((fd = open(o->eab_hmac_file, O_RDONLY | O_CLOEXEC)) < 0)
+			return err_set(ACME_ERR_USAGE, "--eab-hmac-file "
+			    "%.200s: %s", o->eab_hmac_file, strerror(errno));
+		n = store_read_fd(fd, &file, EAB_FILE_MAX);
+		close(fd);
+		if (n < 0) {
+			buf_free(&file);
+			err_clear();
+			return err_set(ACME_ERR_USAGE, "--eab-hmac-file %.200s: "
+			    "unreadable or over %d bytes", o->eab_hmac_file,
+			    EAB_FILE_MAX);
+		}
+		v = file.data != NULL ? (const char *)file.data : "";
+		v += strspn(v, " \t");
+	}
+	len = strcspn(v, " \t\r\n");
+	if ((n = b64u_decode(mac, cap, v, len)) <= 0 || (v[len] != '\0' &&
+	    strspn(v + len, " \t\r\n") != strlen(v + len))) {
+		err_clear();
+		n = err_set(ACME_ERR_USAGE, "EAB MAC key (--eab-hmac, "
+		    "--eab-hmac-file or ACME_EAB_HMAC): not a base64url key of "
+		    "1 to %d bytes", EAB_KEY_MAX);
+	}
+	buf_free(&file);
+	return n;
+}
+
+/*
  * RFC 8555 7.3.4: the externalAccountBinding JWS for a new account into
  * out when --eab-kid is given (out stays empty otherwise); an error when
  * the directory requires one and none is given. The MAC key is wiped.
@@ -8118,21 +8267,20 @@ acct_eab(struct acme *a, const struct acme_options *o, struct buf *out)
 	if (o->eab_kid == NULL && a->dir.eab_required)
 		return err_set(ACME_ERR_USAGE, "this CA requires external "
 		    "account binding for a new account: pass --eab-kid and "
-		    "--eab-hmac from the CA's account page");
+		    "--eab-hmac (or --eab-hmac-file) from the CA's account "
+		    "page");
 	if (o->eab_kid == NULL)
 		return 0;
-	if (o->eab_hmac == NULL)
-		return err_set(ACME_ERR_USAGE, "--eab-kid needs --eab-hmac");
+	if (o->eab_hmac == NULL && o->eab_hmac_file == NULL)
+		return err_set(ACME_ERR_USAGE, "--eab-kid needs its MAC key: "
+		    "--eab-hmac, --eab-hmac-file or ACME_EAB_HMAC");
 	if (a->key.set == 0 && (rc = key_generate(&a->key, KEY_EC256)) < 0)
 		return rc;
-	n = b64u_decode(mac, sizeof(mac), o->eab_hmac, strlen(o->eab_hmac));
-	if (n <= 0) {
-		err_clear();
-		return err_set(ACME_ERR_USAGE, "--eab-hmac: not a base64url "
-		    "key of 1 to %d bytes", EAB_KEY_MAX);
-	}
-	rc = jws_eab_alg(out, &a->key, o->eab_alg, o->eab_kid, mac,
-	    (size_t)n, a->dir.new_account);
+	if ((n = acct_eab_key(o, mac, sizeof(mac))) < 0)
+		rc = n;
+	else
+		rc = jws_eab_alg(out, &a->key, o->eab_alg, o->eab_kid, mac,
+		    (size_t)n, a->dir.new_account);
 	wipe(mac, sizeof(mac));
 	return rc;
 }
@@ -8458,9 +8606,11 @@ acct_show(struct acme *a, const char *host)
 	if ((rc = acct_post(a, NULL, &r, j)) < 0 ||
 	    (rc = jwk_thumbprint(&a->key, tp, sizeof(tp))) < 0)
 		goto out;
-	json_get_str(j, 0, "status", v, sizeof(v));
+	if (json_get_str(j, 0, "status", v, sizeof(v)) < 0)
+		v[0] = '\0';
+	str_sanitize(safe, sizeof(safe), v, strlen(v));
 	printf("account: %s\nserver: %s\nhost: %s\nstatus: %s\n", a->kid,
-	    a->server, host, v);
+	    a->server, host, safe);
 	arr = json_get(j, 0, "contact");
 	n = json_array_len(j, arr);
 	for (i = 0; i < n; i++)
@@ -9597,6 +9747,8 @@ api_check(const struct acme_options *o, const char *name, int *key_type)
 		    "not both");
 	if (o->http_port < 0 || o->http_port > 65535)
 		return err_set(ACME_ERR_USAGE, "bad --http-port");
+	if (o->days < 0 || o->days > DAYS_MAX)
+		return err_set(ACME_ERR_USAGE, "--days: 0 to %d", DAYS_MAX);
 	if (o->deploy_hook != NULL && (o->deploy_hook[0] != '/' ||
 	    access(o->deploy_hook, X_OK) < 0))
 		return err_set(ACME_ERR_USAGE, "--deploy-hook %.200s: not an "
@@ -9605,6 +9757,7 @@ api_check(const struct acme_options *o, const char *name, int *key_type)
 	if ((rc = api_backdate(o, &(int64_t){ 0 })) < 0 ||
 	    (rc = api_text_ok("--email", o->email)) < 0 ||
 	    (rc = api_text_ok("--webroot", o->webroot)) < 0 ||
+	    (rc = api_text_ok("--bind", o->bind)) < 0 ||
 	    (rc = api_text_ok("--ca-file", o->ca_file)) < 0 ||
 	    (rc = api_text_ok("--deploy-hook", o->deploy_hook)) < 0)
 		return rc;
@@ -9722,6 +9875,10 @@ api_open(const struct acme_options *o, int create)
 		return err_set(ACME_ERR_IO, "%s: %s", dir, strerror(errno));
 	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
 		return err_set(ACME_ERR_IO, "%s: %s", dir, strerror(errno));
+	if ((rc = store_private_ok(fd, dir)) < 0) {
+		close(fd);
+		return rc;
+	}
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
 		if (errno != EWOULDBLOCK || !o->wait) {
 			close(fd);
@@ -10646,6 +10803,22 @@ acme_restore(const struct acme_options *o, const char *name, int n)
 /* ---- import-certbot ---- */
 
 #define IMP_DEFAULT_DIR	"/etc/letsencrypt"
+#define IMP_VERSION_MAX	1000000		/* K of archive/NAME/certK.pem */
+
+/* K of "certK.pem", 1 to IMP_VERSION_MAX (never overflowing), else 0. */
+static int
+imp_version(const char *base)
+{
+	const char *p;
+	long k = 0;
+
+	if (strncmp(base, "cert", 4) != 0)
+		return 0;
+	for (p = base + 4; isdigit((unsigned char)*p); p++)
+		if ((k = k * 10 + (*p - '0')) > IMP_VERSION_MAX)
+			return 0;
+	return p > base + 4 && strcmp(p, ".pem") == 0 ? (int)k : 0;
+}
 
 /* What acme understands of a certbot renewal/NAME.conf. */
 struct imp_conf {
@@ -10758,7 +10931,6 @@ imp_versions(int archfd, int *v, int max)
 	struct dirent *de;
 	DIR *d;
 	int fd, n = 0, i, j, k;
-	char tail[8];
 
 	if ((fd = dup(archfd)) < 0 || (d = fdopendir(fd)) == NULL) {
 		if (fd >= 0)
@@ -10767,8 +10939,7 @@ imp_versions(int archfd, int *v, int max)
 	}
 	rewinddir(d);
 	while ((de = readdir(d)) != NULL && n < max)
-		if (sscanf(de->d_name, "cert%d%7s", &k, tail) == 2 &&
-		    strcmp(tail, ".pem") == 0 && k > 0)
+		if ((k = imp_version(de->d_name)) > 0)
 			v[n++] = k;
 	closedir(d);
 	for (i = 1; i < n; i++)		/* insertion sort, descending */
@@ -10851,7 +11022,7 @@ out:
 static int
 imp_current(int cbfd, const char *name, const int *v, int n)
 {
-	char path[PATH_LEN_MAX], target[PATH_LEN_MAX], tail[8];
+	char path[PATH_LEN_MAX], target[PATH_LEN_MAX];
 	const char *base;
 	ssize_t len;
 	int k;
@@ -10861,8 +11032,7 @@ imp_current(int cbfd, const char *name, const int *v, int n)
 	if (len > 0) {
 		target[len] = '\0';
 		base = strrchr(target, '/') ? strrchr(target, '/') + 1 : target;
-		if (sscanf(base, "cert%d%7s", &k, tail) == 2 &&
-		    strcmp(tail, ".pem") == 0 && k > 0)
+		if ((k = imp_version(base)) > 0)
 			return k;
 	}
 	return n > 0 ? v[0] : 0;
@@ -10984,6 +11154,7 @@ static void
 imp_report(const char *name, int cur, const struct imp_old *old,
     const struct imp_conf *c)
 {
+	char safe[4 * 40 + 1];
 	int i;
 
 	printf("%s: version %d is live", name, cur);
@@ -10994,11 +11165,25 @@ imp_report(const char *name, int cur, const struct imp_old *old,
 	if (c->skipped.len > 0)
 		printf("; settings not carried over: %s",
 		    (const char *)c->skipped.data);
+	str_sanitize(safe, sizeof(safe), c->authenticator,
+	    strnlen(c->authenticator, 40));
 	if (strcmp(c->authenticator, "webroot") != 0 &&
 	    strcmp(c->authenticator, "standalone") != 0)
-		printf("; authenticator '%.40s' unknown: set webroot or "
-		    "standalone in conf/%s.conf", c->authenticator, name);
+		printf("; authenticator '%s' unknown: set webroot or "
+		    "standalone in conf/%s.conf", safe, name);
 	printf("\n");
+}
+
+/* certbot's http01_port: empty (port 80) or a port number. */
+static int
+imp_port_ok(const char *s)
+{
+	size_t n = strspn(s, "0123456789");
+
+	if (*s == '\0' || (s[n] == '\0' && n <= 5 && atoi(s) >= 1 &&
+	    atoi(s) <= 65535))
+		return 0;
+	return err_set(ACME_ERR_USAGE, "http01_port: not a port number");
 }
 
 /* renewal/NAME.conf below cbfd, its values checked as one-line text. */
@@ -11014,7 +11199,7 @@ imp_conf_load(int cbfd, const char *name, struct imp_conf *c)
 	if ((rc = imp_conf_read(renfd, file, c)) == 0 &&
 	    (rc = api_text_ok("server", c->server)) == 0 &&
 	    (rc = api_text_ok("webroot_path", c->webroot)) == 0)
-		rc = api_text_ok("http01_port", c->http_port);
+		rc = imp_port_ok(c->http_port);
 	if (c->server[0] == '\0')	/* certbot's default */
 		snprintf(c->server, sizeof(c->server), "%s",
 		    api_servers[0].url);
@@ -11340,17 +11525,21 @@ conf_parse(struct conf *c, const struct acme_options *cli)
 	return 0;
 }
 
-/* Read conf/NAME.conf below conffd into c, merged with cli. */
+/* Read conf/NAME.conf below conffd into c, merged with cli; it must be
+ * private to the user running acme (store_private_ok). */
 static int
 conf_load(int conffd, const char *name, const struct acme_options *cli,
     struct conf *c)
 {
-	char *file = c->file;
+	char *file = c->file, path[PATH_LEN_MAX];
 	int rc;
 
 	memset(c, 0, sizeof(*c));
 	snprintf(c->file, sizeof(c->file), "%s.conf", name);
-	if ((rc = store_read(conffd, file, &c->text, CONF_MAX)) < 0 ||
+	snprintf(path, sizeof(path), "%s/conf/%s", cli->dir ? cli->dir :
+	    API_DEFAULT_DIR, file);
+	if ((rc = store_read_private(conffd, file, path, &c->text,
+	    CONF_MAX)) < 0 ||
 	    (rc = buf_append(&c->text, "", 0)) < 0) {
 		if (rc == ACME_ERR_IO && err_msg[0] == '\0')
 			return err_set(ACME_ERR_USAGE, "no conf/%s: issue it "
@@ -11359,6 +11548,9 @@ conf_load(int conffd, const char *name, const struct acme_options *cli,
 	}
 	if ((rc = conf_parse(c, cli)) < 0)
 		return err_wrap(rc, "conf/%s", file);
+	if (c->o.days > DAYS_MAX)	/* before renew_point adds it */
+		return err_set(ACME_ERR_USAGE, "--days or days in conf/%s: 0 "
+		    "to %d", file, DAYS_MAX);
 	return 0;
 }
 
@@ -11811,6 +12003,7 @@ acme_renew(const struct acme_options *o, const char *const *names,
     size_t nnames)
 {
 	struct api_run run;
+	char conf[PATH_LEN_MAX];
 	int rc;
 
 	if ((rc = api_enter(&run, o, API_LOCK, renew_check, NULL)) == 0 &&
@@ -11818,6 +12011,10 @@ acme_renew(const struct acme_options *o, const char *const *names,
 	    err_msg[0] == '\0')
 		rc = err_set(ACME_ERR_USAGE, "%s/conf: no certificate was "
 		    "issued here yet", run.dir);
+	if (rc >= 0) {
+		snprintf(conf, sizeof(conf), "%s/conf", run.dir);
+		rc = store_private_ok(run.conffd, conf);
+	}
 	if (rc >= 0)
 		rc = renew_run_all(&run, names, nnames);
 	else
@@ -12039,7 +12236,8 @@ static const char cli_usage[] =
 "  --email ADDR        contact for a new account (or account update)\n"
 "  --agree-tos         agree to the CA's terms of service\n"
 "  --eab-kid ID        external account binding key id (new account)\n"
-"  --eab-hmac KEY      its base64url MAC key\n"
+"  --eab-hmac KEY      its base64url MAC key (or $ACME_EAB_HMAC)\n"
+"  --eab-hmac-file F   read the MAC key from file F instead\n"
 "  --eab-alg ALG       HS256 (default), HS384, HS512\n"
 "  --yes-deactivate    account deactivate: confirm (cannot be undone)\n"
 "challenges:\n"
@@ -12123,6 +12321,8 @@ static const struct cli_opt {
 	/* protocol: accounts, EAB, chains, profiles, CSR, revocation */
 	{ "eab-kid", 0, CLI_STR, offsetof(struct acme_options, eab_kid) },
 	{ "eab-hmac", 0, CLI_STR, offsetof(struct acme_options, eab_hmac) },
+	{ "eab-hmac-file", 0, CLI_STR,
+	    offsetof(struct acme_options, eab_hmac_file) },
 	{ "eab-alg", 0, CLI_STR, offsetof(struct acme_options, eab_alg) },
 	{ "preferred-chain", 0, CLI_STR,
 	    offsetof(struct acme_options, preferred_chain) },
@@ -12448,6 +12648,9 @@ main(int argc, char **argv)
 		free(pos);
 		return rc < 0 ? CLI_EXIT_OK : rc;
 	}
+	/* the EAB MAC key from the environment keeps it out of argv */
+	if (o.eab_hmac == NULL && o.eab_hmac_file == NULL)
+		o.eab_hmac = getenv("ACME_EAB_HMAC");
 	if (npos == 0)
 		fprintf(stderr, "acme: no command given (see acme --help)\n");
 	else if ((cmd = cli_find_cmd(pos[0])) == NULL)

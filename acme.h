@@ -88,6 +88,8 @@ struct acme_options {
 	const char	*eab_kid;	/* RFC 8555 7.3.4 key identifier from
 					   the CA (new accounts only) */
 	const char	*eab_hmac;	/* its MAC key, base64url; a secret */
+	const char	*eab_hmac_file;	/* or a file holding it (one line;
+					   not visible in /proc like argv) */
 	const char	*eab_alg;	/* HS256 (default), HS384, HS512 */
 	const char	*preferred_chain; /* issuer CN of the topmost
 					   certificate of the wanted chain */

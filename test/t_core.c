@@ -423,7 +423,7 @@ t_problem_line(void)
 	    sizeof(type)), ACME_ERR_SERVER);
 	CHECK_STR(type, "urn:ietf:params:acme:error:rejectedIdentifier");
 	CHECK_STR(err_msg, "https://ca.test/new: HTTP 400: rejectedIdentifier: "
-	    "bad?names; a.test: caa: CAA forbids -- the CA will not issue for "
+	    "bad\\nnames; a.test: caa: CAA forbids -- the CA will not issue for "
 	    "a name: remove it from the identifiers");
 	free(j);
 }

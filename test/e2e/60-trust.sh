@@ -328,3 +328,97 @@ t_rollover_answer_lost()
 	[ ! -e "$acct/key-rollover.pem" ] || fail "a refused key was kept"
 	[ "$(pubkey "$acct/key.pem")" = "$new" ] || fail "key.pem changed"
 }
+
+# DIR, DIR/conf and conf/NAME.conf name programs renew runs as root: one
+# that others can write, or that another user owns, is refused with one
+# line naming the path and the fix; fixed, everything works again.
+e2e private_dir_conf pebble
+t_private_dir_conf()
+{
+	local d n=priv.example.com
+	d=$(newdir)
+	run_acme "${ACME_PB[@]}" "${ACME_SA[@]}" --dir "$d" issue $n
+	expect_rc 0
+	chmod 770 "$d"
+	run_acme --dir "$d" list
+	expect_rc 2
+	expect_one_error_line
+	grep -qF "$d is writable by group or others: chmod go-w $d" \
+	    "$T/stderr" || fail "DIR g+w: $(first_err)"
+	chmod 700 "$d"
+	chmod 777 "$d/conf"
+	run_acme --dir "$d" renew
+	expect_rc 2
+	expect_one_error_line
+	grep -qF "$d/conf is writable by group or others: chmod go-w $d/conf" \
+	    "$T/stderr" || fail "conf/ o+w: $(first_err)"
+	chmod 700 "$d/conf"
+	chmod 664 "$d/conf/$n.conf"
+	run_acme --dir "$d" renew
+	expect_rc 2
+	expect_one_error_line
+	grep -qF "$n: failed: $d/conf/$n.conf is writable by group or others: chmod go-w $d/conf/$n.conf" \
+	    "$T/stderr" || fail "conf file g+w: $(first_err)"
+	chmod 644 "$d/conf/$n.conf"
+	if [ "$(id -u)" = 0 ]; then
+		chown 65534 "$d/conf/$n.conf"
+		run_acme --dir "$d" renew
+		expect_rc 2
+		grep -qF "$d/conf/$n.conf belongs to uid 65534, not to the user running acme (uid 0): chown 0 $d/conf/$n.conf" \
+		    "$T/stderr" || fail "conf file of another user: $(first_err)"
+		chown 0 "$d/conf/$n.conf"
+		chown 65534 "$d"
+		run_acme --dir "$d" list
+		expect_rc 2
+		grep -qF "$d belongs to uid 65534" "$T/stderr" ||
+		    fail "DIR of another user: $(first_err)"
+		chown 0 "$d"
+	fi
+	run_acme --dir "$d" renew
+	expect_rc 0
+	grep -q 'not due' "$T/stdout" || fail "renew: $(cat "$T/stdout")"
+	# --bind goes into conf: no control character there either
+	run_acme "${ACME_PB[@]}" "${ACME_SA[@]}" --bind "$(printf '127.0.0.1\nx')" \
+	    --dir "$d" issue $n
+	expect_rc 2
+	expect_one_error_line
+	grep -q -- '--bind: control character' "$T/stderr" ||
+	    fail "--bind: $(first_err)"
+}
+
+# The EAB MAC key from a file or the environment (not only argv, which
+# every user can read in /proc), never both flags; a wrong one fails.
+e2e eab_file_env
+t_eab_file_env()
+{
+	local d key
+	key=$(head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')
+	PEBBLE_JSON_EXTRA="\"externalAccountBindingRequired\": true, \"externalAccountMACKeys\": {\"kid-1\": \"$key\"}" \
+	    pebble_start eab-file >"$T/pebble.log" 2>&1 ||
+	    fail "pebble: $(tail -n 1 "$T/pebble.log")"
+	printf '  %s\n' "$key" >"$T/eab.key"
+	chmod 600 "$T/eab.key"
+	d=$(newdir)
+	run_acme "${ACME_PB[@]}" "${ACME_SA[@]}" --dir "$d" --eab-kid kid-1 \
+	    --eab-hmac "$key" --eab-hmac-file "$T/eab.key" issue ef.example.com
+	expect_rc 2
+	expect_one_error_line
+	run_acme "${ACME_PB[@]}" "${ACME_SA[@]}" --dir "$d" --eab-kid kid-1 \
+	    --eab-hmac-file "$T/missing" issue ef.example.com
+	expect_rc 2
+	grep -q -- "--eab-hmac-file $T/missing: No such file" "$T/stderr" ||
+	    fail "missing file: $(first_err)"
+	run_acme "${ACME_PB[@]}" "${ACME_SA[@]}" --dir "$d" --eab-kid kid-1 \
+	    --eab-hmac-file "$T/eab.key" issue ef.example.com
+	expect_rc 0
+	! grep -rq -- "$key" "$d" || fail "the EAB key was written to disk"
+	d=$(newdir s2)
+	ACME_EAB_HMAC=A${key#?}B run_acme "${ACME_PB[@]}" "${ACME_SA[@]}" \
+	    --dir "$d" --eab-kid kid-1 issue ee.example.com
+	expect_rc 1
+	[ ! -e "$d/accounts" ] || fail "an account was stored with a bad EAB"
+	ACME_EAB_HMAC=$key run_acme "${ACME_PB[@]}" "${ACME_SA[@]}" \
+	    --dir "$d" --eab-kid kid-1 issue ee.example.com
+	expect_rc 0
+	check_live "$d" ee.example.com DNS:ee.example.com
+}
