@@ -8636,6 +8636,16 @@ st_new_order(struct issue *is)
 		rc = req_post_json(is->a, is->a->dir.new_order,
 		    (const char *)payload.data, &is->r, &is->j);
 	buf_free(&payload);
+	if (rc < 0 && is->replaces[0] != '\0' &&
+	    strcmp(is->a->problem, ACME_ERR_NS "alreadyReplaced") == 0) {
+		/* RFC 9773 5: another order replaced that certificate (an
+		 * older set restored, say): order without replaces */
+		log_msg(LOG_LEVEL_INFO, "the CA has replaced that certificate "
+		    "already: ordering without \"replaces\"");
+		err_clear();
+		is->replaces[0] = '\0';
+		return ST_NEW_ORDER;
+	}
 	if (rc < 0)
 		return rc;
 	if (is->r.status != 201 || !req_url_ok(is->r.location))
