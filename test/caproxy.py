@@ -387,7 +387,7 @@ class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
 def upstream_directory(srv, path):
     c = http.client.HTTPSConnection(srv.up_host, srv.up_port,
                                     context=srv.up_ctx, timeout=10)
-    c.request("GET", path)
+    c.request("GET", path, headers={"User-Agent": "caproxy"})  # Pebble 2.10
     d = json.loads(c.getresponse().read())
     c.close()
     return {k: urllib.parse.urlsplit(v).path for k, v in d.items()
