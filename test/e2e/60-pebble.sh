@@ -208,6 +208,18 @@ account persist-record 'a b.example.com'
 --until yesterday account persist-record x.example.com
 EOF2
 	[ "$i" = 10 ] || fail "ran $i cases"
+	# documented: --help, the man page (the draft version), README
+	run_acme --help
+	for w in 'account persist-record' '--wildcard ' '--until TIME' \
+	    dns-persist-01; do
+		grep -qF -- "$w" "$T/stdout" || fail "--help lacks '$w'"
+	done
+	grep -q '^\.SS dns\\-persist\\-01' "$LIB_REPO/acme.1" &&
+	    grep -q 'draft\\-ietf\\-acme\\-dns\\-persist\\-01' "$LIB_REPO/acme.1" &&
+	    grep -qF '.BI "account persist\-record"' "$LIB_REPO/acme.1" ||
+	    fail "acme.1 lacks the command, the challenge or the draft"
+	grep -q '^## A router with no DNS API: dns-persist-01$' \
+	    "$LIB_REPO/README.md" || fail "README lacks the dns-persist-01 section"
 }
 
 # The issuers: meta.caaIdentities, else the challenge's
