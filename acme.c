@@ -7112,34 +7112,24 @@ chal_answer_keys(struct chal_answer *a, const struct key *acct)
 
 /*
  * An issuer domain name as the record carries it (draft 3.1): lowercase,
- * without a trailing dot, LDH labels of 1..63 bytes (RFC 8659 4.2
- * issuer-domain-name), 253 bytes in all. A-labels pass as they are; we
- * do no IDNA, so other non-ASCII names are refused. 0 or -1.
+ * without a trailing dot, a DNS name as ident_dns_check() has it (LDH
+ * labels, at least two; RFC 8659 4.2 issuer-domain-name). A-labels pass
+ * as they are; we do no IDNA, so other non-ASCII names are refused.
+ * 0 or -1.
  */
 static int
 chal_persist_issuer(const char *s, char *dst, size_t cap)
 {
-	size_t n = strlen(s), i, label = 0;
+	char tmp[IDENT_LEN_MAX + 1];
+	size_t n = strlen(s);
 
 	if (n > 0 && s[n - 1] == '.')
 		n--;
-	if (n == 0 || n > IDENT_LEN_MAX || n >= cap || s[n - 1] == '-')
+	if (n > IDENT_LEN_MAX)
 		return -1;
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c == '.') {
-			if (label == 0 || s[i - 1] == '-')
-				return -1;
-			label = 0;
-		} else if (isalnum(c) || (c == '-' && label > 0)) {
-			if (++label > 63)
-				return -1;
-		} else
-			return -1;
-		dst[i] = (char)tolower(c);
-	}
-	dst[n] = '\0';
-	return label == 0 ? -1 : 0;
+	memcpy(tmp, s, n);
+	tmp[n] = '\0';
+	return ident_dns_check(tmp, dst, cap);
 }
 
 /*

@@ -515,6 +515,26 @@ expect_same()
 	    fail "$2 changed: $(diff "$1" "$1.after" | grep '^[<>]' | head -n 3 | tr '\n' ' ')"
 }
 
+# expect_usage_errors N: each line of stdin is the rest of an acme
+# command line (shell words, after --dir DIR --server URL --agree-tos with
+# an unreachable URL): each exits 2 with one error line before any
+# request, leaving its fresh DIR as it was; there must be N lines.
+expect_usage_errors()
+{
+	local i=0 d line
+	while IFS= read -r line; do
+		i=$((i + 1))
+		d=$(newdir "s$i")
+		snapshot "$d" >"$T/before"
+		eval "run_acme --dir \"\$d\" --server https://localhost:1/dir \
+		    --agree-tos $line"
+		expect_rc 2
+		expect_one_error_line
+		expect_same "$T/before" "$d"
+	done
+	[ "$i" = "$1" ] || fail "ran $i cases, expected $1"
+}
+
 # mode PATH: octal permission bits.
 mode() { stat -c %a "$1"; }
 

@@ -172,8 +172,7 @@ t_persist_issuer(void)
 	CHECK_INT(chal_persist_issuer("XN--BCHER-KVA.example.", out,
 	    sizeof(out)), 0);
 	CHECK_STR(out, "xn--bcher-kva.example");
-	CHECK_INT(chal_persist_issuer("localhost", out, sizeof(out)), 0);
-	CHECK_STR(out, "localhost");
+	CHECK_INT(chal_persist_issuer("localhost.", out, sizeof(out)), -1);
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		if (chal_persist_issuer(bad[i], out, sizeof(out)) != -1) {
 			fprintf(stderr, "    accepted '%s'\n", bad[i]);
@@ -203,41 +202,48 @@ t_persist_issuer(void)
 static void
 t_persist_record(void)
 {
-	static const char acct[] = "https://ca.example/acct/123";
-	struct buf b = { .max = 64 * 1024 };
-
-	CHECK_INT(chal_persist_record(&b, "example.com", "authority.example",
-	    acct, 0, 0), 0);
-	CHECK_STR((char *)b.data, "_validation-persist.example.com. IN TXT "
-	    "\"authority.example; accounturi=https://ca.example/acct/123\"");
-	b.len = 0;
-	CHECK_INT(chal_persist_record(&b, "example.com", "authority.example",
-	    acct, 1, 0), 0);
-	CHECK_STR((char *)b.data, "_validation-persist.example.com. IN TXT "
-	    "\"authority.example; accounturi=https://ca.example/acct/123; "
-	    "policy=wildcard\"");
-	b.len = 0;
-	CHECK_INT(chal_persist_record(&b, "example.com", "authority.example",
-	    acct, 0, 1721952000), 0);
-	CHECK_STR((char *)b.data, "_validation-persist.example.com. IN TXT "
-	    "\"authority.example; accounturi=https://ca.example/acct/123; "
-	    "persistUntil=1721952000\"");
-	b.len = 0;
-	CHECK_INT(chal_persist_record(&b, "sub.example.org", "ca1.example",
-	    acct, 1, 1767225600), 0);
-	CHECK_STR((char *)b.data, "_validation-persist.sub.example.org. IN "
-	    "TXT \"ca1.example; accounturi=https://ca.example/acct/123; "
-	    "policy=wildcard; persistUntil=1767225600\"");
+	static const struct {
+		const char	*name, *issuer;
+		int		 wildcard;
+		int64_t		 until;
+		const char	*want;
+	} ok[] = {
+		{ "example.com", "authority.example", 0, 0,
+		    "_validation-persist.example.com. IN TXT \"authority."
+		    "example; accounturi=https://ca.example/acct/123\"" },
+		{ "example.com", "authority.example", 1, 0,
+		    "_validation-persist.example.com. IN TXT \"authority."
+		    "example; accounturi=https://ca.example/acct/123; "
+		    "policy=wildcard\"" },
+		{ "example.com", "authority.example", 0, 1721952000,
+		    "_validation-persist.example.com. IN TXT \"authority."
+		    "example; accounturi=https://ca.example/acct/123; "
+		    "persistUntil=1721952000\"" },
+		{ "sub.example.org", "ca1.example", 1, 1767225600,
+		    "_validation-persist.sub.example.org. IN TXT \"ca1.example; "
+		    "accounturi=https://ca.example/acct/123; policy=wildcard; "
+		    "persistUntil=1767225600\"" },
+	};
 	/* no space, ';' or control character in an RFC 8659 value */
-	b.len = 0;
-	CHECK_INT(chal_persist_record(&b, "example.com", "ca.example",
-	    "https://ca.example/a;b", 0, 0), ACME_ERR_PROTO);
-	err_clear();
-	CHECK_INT(chal_persist_record(&b, "example.com", "ca.example",
-	    "https://ca.example/a b", 0, 0), ACME_ERR_PROTO);
-	err_clear();
-	CHECK_INT(chal_persist_record(&b, "example.com", "ca.example", "", 0,
-	    0), ACME_ERR_PROTO);
+	static const char *const bad[] = {
+		"https://ca.example/a;b", "https://ca.example/a b",
+		"https://ca.example/a\tb", "",
+	};
+	struct buf b = { .max = 64 * 1024 };
+	size_t i;
+
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		b.len = 0;
+		CHECK_INT(chal_persist_record(&b, ok[i].name, ok[i].issuer,
+		    "https://ca.example/acct/123", ok[i].wildcard, ok[i].until),
+		    0);
+		CHECK_STR((char *)b.data, ok[i].want);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err_clear();
+		CHECK_INT(chal_persist_record(&b, "example.com", "ca.example",
+		    bad[i], 0, 0), ACME_ERR_PROTO);
+	}
 	err_clear();
 	buf_free(&b);
 }
