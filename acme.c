@@ -126,6 +126,9 @@
 #define HOOK_TIMEOUT_MAX 3600		/* the most --hook-timeout may ask */
 #define HOOK_KILL_GRACE	2		/* seconds from SIGTERM to SIGKILL */
 #define DNS_WAIT_MAX	3600		/* the most --dns-wait may ask */
+#define PERSIST_ISSUERS_MAX 10		/* dns-persist-01 issuer domain names:
+					   draft-ietf-acme-dns-persist 3.1 */
+#define PERSIST_VALUE_MAX (8 * 1024)	/* one dns-persist-01 TXT value */
 
 /* Renewal, trusted time, deploy hook (renew). */
 #define CA_FILE_MAX	(2 * 1024 * 1024) /* a system bundle is ~220 KB */
@@ -6512,6 +6515,7 @@ enum chal_type {
 	CHAL_HTTP01,
 	CHAL_DNS01,
 	CHAL_TLSALPN01,
+	CHAL_DNSPERSIST01,	/* draft-ietf-acme-dns-persist-01 */
 	CHAL_TYPE_MAX
 };
 
@@ -6519,6 +6523,7 @@ static const char *const chal_type_names[CHAL_TYPE_MAX] = {
 	[CHAL_HTTP01] = "http-01",
 	[CHAL_DNS01] = "dns-01",
 	[CHAL_TLSALPN01] = "tls-alpn-01",
+	[CHAL_DNSPERSIST01] = "dns-persist-01",
 };
 
 /* Who puts an answer in place. */
@@ -6526,7 +6531,17 @@ enum chal_how {
 	CHAL_BY_WEBROOT,	/* a file below --webroot (http-01) */
 	CHAL_BY_STANDALONE,	/* our responder child (http-01, tls-alpn-01) */
 	CHAL_BY_HOOK,		/* the --hook program (any type) */
+	CHAL_BY_RECORD,		/* the TXT record the user published once
+				   (dns-persist-01): nothing to place */
 	CHAL_HOW_MAX
+};
+
+/* How each way answers, for -v. */
+static const char *const chal_how_names[CHAL_HOW_MAX] = {
+	[CHAL_BY_WEBROOT] = "in the webroot",
+	[CHAL_BY_STANDALONE] = "ourselves",
+	[CHAL_BY_HOOK] = "by the hook",
+	[CHAL_BY_RECORD] = "with the published record",
 };
 
 /* A challenge we answer (RFC 8555 8.1): token and key authorization. */
@@ -7340,7 +7355,8 @@ struct chal_cand {
  * The ways to try for every authorization, in order: the built-in one
  * (--webroot: http-01; --standalone: http-01, or tls-alpn-01 when asked
  * for), then the hook with the --challenge type, or with dns-01, http-01
- * and tls-alpn-01 in turn. Returns how many (at most CHAL_CANDS_MAX).
+ * and tls-alpn-01 in turn. dns-persist-01 is the one way when asked for,
+ * and never chosen otherwise. Returns how many (at most CHAL_CANDS_MAX).
  */
 static size_t
 chal_candidates(const struct chal_ctx *c, struct chal_cand *out)
@@ -7350,6 +7366,11 @@ chal_candidates(const struct chal_ctx *c, struct chal_cand *out)
 	};
 	size_t n = 0, i;
 
+	if (c->want == CHAL_DNSPERSIST01) {
+		out[0].type = CHAL_DNSPERSIST01;
+		out[0].how = CHAL_BY_RECORD;
+		return 1;
+	}
 	if (c->webroot != NULL && (c->want < 0 || c->want == CHAL_HTTP01)) {
 		out[n].type = CHAL_HTTP01;
 		out[n++].how = CHAL_BY_WEBROOT;
@@ -7366,11 +7387,13 @@ chal_candidates(const struct chal_ctx *c, struct chal_cand *out)
 	return n;
 }
 
-/* RFC 8555 7.1.3: a wildcard needs dns-01; RFC 8738 7: an IP address
- * cannot use dns-01. */
+/* RFC 8555 7.1.3: a wildcard needs dns-01 (or dns-persist-01, draft 5);
+ * RFC 8738 7: an IP address cannot use either. */
 static int
 chal_fits(enum chal_type t, const struct ident *id, int wildcard)
 {
+	if (t == CHAL_DNSPERSIST01)
+		return id->type == IDENT_DNS;
 	if (wildcard)
 		return t == CHAL_DNS01;
 	return !(id->type == IDENT_IP && t == CHAL_DNS01);
@@ -7389,6 +7412,151 @@ chal_answer_keys(struct chal_answer *a, const struct key *acct)
 	b64u_encode(a->digest, a->sha, sizeof(a->sha));
 	a->digest[THUMBPRINT_LEN] = '\0';
 	return 0;
+}
+
+/* ---- dns-persist-01 (draft-ietf-acme-dns-persist-01) ---- */
+
+#define CHAL_PERSIST_LABEL "_validation-persist"	/* draft 4 */
+
+/*
+ * An issuer domain name as the record carries it (draft 3.1): lowercase,
+ * without a trailing dot, a DNS name as ident_dns_check() has it (LDH
+ * labels, at least two; RFC 8659 4.2 issuer-domain-name). A-labels pass
+ * as they are; we do no IDNA, so other non-ASCII names are refused.
+ * 0 or -1.
+ */
+static int
+chal_persist_issuer(const char *s, char *dst, size_t cap)
+{
+	char tmp[IDENT_LEN_MAX + 1];
+	size_t n = strlen(s);
+
+	if (n > 0 && s[n - 1] == '.')
+		n--;
+	if (n > IDENT_LEN_MAX)
+		return -1;
+	memcpy(tmp, s, n);
+	tmp[n] = '\0';
+	return ident_dns_check(tmp, dst, cap);
+}
+
+/*
+ * draft 3.1: the issuer domain names of a dns-persist-01 challenge
+ * object c, 1 to PERSIST_ISSUERS_MAX of them (else the challenge is
+ * malformed), normalised into out. Returns how many, or an error.
+ */
+static int
+chal_persist_issuers(const struct json *j, int c,
+    char (*out)[IDENT_LEN_MAX + 1])
+{
+	char raw[IDENT_LEN_MAX + 2], safe[IDENT_LEN_MAX + 2];
+	int arr = json_get(j, c, "issuer-domain-names"), n, i;
+
+	if ((n = json_array_len(j, arr)) < 1 || n > PERSIST_ISSUERS_MAX)
+		return err_set(ACME_ERR_PROTO, "a dns-persist-01 challenge "
+		    "with %d issuer-domain-names, not 1 to %d (acme speaks "
+		    "draft-ietf-acme-dns-persist-01)", n < 0 ? 0 : n,
+		    PERSIST_ISSUERS_MAX);
+	for (i = 0; i < n; i++)
+		if (json_str(j, json_array_at(j, arr, i), raw, sizeof(raw)) < 0
+		    || chal_persist_issuer(raw, out[i], IDENT_LEN_MAX + 1) < 0)
+			return err_set(ACME_ERR_PROTO, "a dns-persist-01 "
+			    "challenge with the bad issuer domain name '%s'",
+			    str_sanitize(safe, sizeof(safe), raw, strlen(raw)));
+	return n;
+}
+
+/* Challenge object c is a well-formed dns-persist-01 one (draft 3.1). */
+static int
+chal_persist_check(const struct json *j, int c)
+{
+	char names[PERSIST_ISSUERS_MAX][IDENT_LEN_MAX + 1];
+	int n = chal_persist_issuers(j, c, names);
+
+	return n < 0 ? n : 0;
+}
+
+/*
+ * The record's text (draft 4, an RFC 8659 4.2 issue-value): "ISSUER;
+ * accounturi=URL[; policy=wildcard][; persistUntil=UNIX-SECONDS]", one
+ * space after each ';' as in the draft's figures. until 0: none. The
+ * account URL must be an RFC 8659 value: printable, no space, no ';'.
+ */
+static int
+chal_persist_value(struct buf *out, const char *issuer, const char *acct,
+    int wildcard, int64_t until)
+{
+	const char *p;
+	int rc;
+
+	for (p = acct; *p != '\0'; p++)
+		if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f ||
+		    *p == ';')
+			break;
+	if (*acct == '\0' || *p != '\0')
+		return err_set(ACME_ERR_PROTO, "the account URL cannot be an "
+		    "accounturi value (RFC 8659 4.2)");
+	if ((rc = buf_puts(out, issuer)) < 0 ||
+	    (rc = buf_puts(out, "; accounturi=")) < 0 ||
+	    (rc = buf_puts(out, acct)) < 0)
+		return rc;
+	if (wildcard && (rc = buf_puts(out, "; policy=wildcard")) < 0)
+		return rc;
+	if (until > 0)
+		rc = buf_printf(out, "; persistUntil=%lld", (long long)until);
+	return rc;
+}
+
+/*
+ * RFC 1035 5.1 presentation of TXT text: quoted character-strings of at
+ * most 255 bytes each (draft 9.1: longer text is split, the strings
+ * concatenate), '"' and the backslash escaped by a backslash, any byte
+ * outside printable ASCII as \DDD.
+ */
+static int
+chal_txt_quote(struct buf *out, const char *s, size_t n)
+{
+	char esc[8];
+	size_t i;
+	int rc = buf_puts(out, "\"");
+
+	for (i = 0; i < n && rc == 0; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (i > 0 && i % 255 == 0 && (rc = buf_puts(out, "\" \"")) < 0)
+			break;
+		if (c == '"' || c == '\\')
+			snprintf(esc, sizeof(esc), "\\%c", c);
+		else if (c < 0x20 || c >= 0x7f)
+			snprintf(esc, sizeof(esc), "\\%03u", (unsigned)c);
+		else
+			snprintf(esc, sizeof(esc), "%c", c);
+		rc = buf_puts(out, esc);
+	}
+	return rc < 0 ? rc : buf_puts(out, "\"");
+}
+
+/*
+ * One zone-file line for the DNS name name (no "*.": the record of a
+ * wildcard is its base name's, with policy=wildcard):
+ *   _validation-persist.NAME. IN TXT "ISSUER; accounturi=URL..."
+ */
+static int
+chal_persist_record(struct buf *out, const char *name, const char *issuer,
+    const char *acct, int wildcard, int64_t until)
+{
+	struct buf v = { .max = PERSIST_VALUE_MAX };
+	int rc;
+
+	if (strlen(name) + sizeof(CHAL_PERSIST_LABEL) > IDENT_LEN_MAX)
+		return err_set(ACME_ERR_USAGE, "%s: too long for a "
+		    CHAL_PERSIST_LABEL " name (at most %zu bytes)", name,
+		    IDENT_LEN_MAX - sizeof(CHAL_PERSIST_LABEL));
+	if ((rc = chal_persist_value(&v, issuer, acct, wildcard, until)) ==
+	    0 && (rc = buf_printf(out, CHAL_PERSIST_LABEL ".%s. IN TXT ",
+	    name)) == 0)
+		rc = chal_txt_quote(out, (const char *)v.data, v.len);
+	buf_free(&v);
+	return rc;
 }
 
 /* Sleep --dns-wait seconds when this round began dns-01 challenges. */
@@ -7552,6 +7720,10 @@ struct acme_dir {
 	int	eab_required;		/* meta.externalAccountRequired */
 	char	profiles[PROFILE_MAX][PROFILE_NAME_MAX]; /* meta.profiles */
 	size_t	nprofiles;
+	char	caa[PERSIST_ISSUERS_MAX][IDENT_LEN_MAX + 1];
+				/* meta.caaIdentities, normalised as
+				   dns-persist-01 issuer domain names */
+	size_t	ncaa;
 };
 
 /* One conversation with one ACME server. */
@@ -7897,6 +8069,26 @@ req_profiles(struct acme_dir *d, const struct json *j, int obj)
 	}
 }
 
+/*
+ * RFC 8555 7.1.1 meta.caaIdentities: the issuer domain names a
+ * dns-persist-01 record may name (draft-ietf-acme-dns-persist-01 2),
+ * normalised; entries that are no domain names are skipped, at most
+ * PERSIST_ISSUERS_MAX are kept.
+ */
+static void
+req_caa_identities(struct acme_dir *d, const struct json *j, int arr)
+{
+	char raw[IDENT_LEN_MAX + 2];
+	int i, n = json_array_len(j, arr);
+
+	d->ncaa = 0;
+	for (i = 0; i < n && d->ncaa < PERSIST_ISSUERS_MAX; i++)
+		if (json_str(j, json_array_at(j, arr, i), raw, sizeof(raw)) >= 0
+		    && chal_persist_issuer(raw, d->caa[d->ncaa],
+		    sizeof(d->caa[0])) == 0)
+			d->ncaa++;
+}
+
 /* 1 when the directory offers profile name. */
 static int
 req_has_profile(const struct acme_dir *d, const char *name)
@@ -7943,6 +8135,8 @@ req_directory(struct acme *a)
 		a->dir.eab_required = json_bool(j, json_get(j, meta,
 		    "externalAccountRequired")) == 1;
 		req_profiles(&a->dir, j, json_get(j, meta, "profiles"));
+		req_caa_identities(&a->dir, j, json_get(j, meta,
+		    "caaIdentities"));
 	}
 out:
 	if (rc < 0 && rc != ACME_ERR_NET && rc != ACME_ERR_SERVER)
@@ -8045,16 +8239,25 @@ req_post_json(struct acme *a, const char *url, const char *payload,
 
 /*
  * Seconds to wait before polling again: the server's Retry-After within
- * [POLL_MIN, RETRY_AFTER_MAX], else back-off 1, 2, 4, 8, 8...
+ * [POLL_MIN, RETRY_AFTER_MAX], else back-off 1, 2, 4, 8, 8... An
+ * HTTP-date Retry-After (RFC 9110 10.2.3) counts from the answer's Date,
+ * both the CA's clock.
  */
 static int
 req_poll_delay(const struct http_resp *r, int round)
 {
+	long ra = r->retry_after;
+	int64_t now;
 	int d;
 
-	if (r->retry_after >= 0)
-		d = r->retry_after > RETRY_AFTER_MAX ? RETRY_AFTER_MAX :
-		    (int)r->retry_after;
+	if (ra < 0 && r->retry_at != 0 &&
+	    clock_parse_http_date(r->date, &now) == 0) {
+		now = r->retry_at - now;	/* the delay */
+		ra = now <= 0 ? 0 : (long)(now < RETRY_AFTER_MAX ? now :
+		    RETRY_AFTER_MAX);
+	}
+	if (ra >= 0)
+		d = ra > RETRY_AFTER_MAX ? RETRY_AFTER_MAX : (int)ra;
 	else
 		d = round < 3 ? 1 << round : 8;
 	return d < POLL_MIN ? POLL_MIN : d;
@@ -8908,6 +9111,16 @@ st_new_order(struct issue *is)
 		rc = req_post_json(is->a, is->a->dir.new_order,
 		    (const char *)payload.data, &is->r, &is->j);
 	buf_free(&payload);
+	if (rc < 0 && is->replaces[0] != '\0' &&
+	    strcmp(is->a->problem, ACME_ERR_NS "alreadyReplaced") == 0) {
+		/* RFC 9773 5: another order replaced that certificate (an
+		 * older set restored, say): order without replaces */
+		log_msg(LOG_LEVEL_INFO, "the CA has replaced that certificate "
+		    "already: ordering without \"replaces\"");
+		err_clear();
+		is->replaces[0] = '\0';
+		return ST_NEW_ORDER;
+	}
 	if (rc < 0)
 		return rc;
 	if (is->r.status != 201 || !req_url_ok(is->r.location))
@@ -8969,6 +9182,57 @@ authz_offer(const struct json *j, enum chal_type t)
 	return -1;
 }
 
+/*
+ * The issuer domain names of the dns-persist-01 challenge the CA offers
+ * for the DNS name name (draft 3.1), from the first authorization of a
+ * new order for it alone; the order is left pending, to expire. Returns
+ * how many, or an error.
+ */
+static int
+order_persist_issuers(struct acme *a, const char *name,
+    char (*out)[IDENT_LEN_MAX + 1])
+{
+	struct buf payload = { .max = 4096 };
+	struct http_resp r = { 0 };
+	struct json *j = malloc(sizeof(*j));
+	char url[URL_MAX];
+	struct jw w;
+	int rc, c;
+
+	if (j == NULL)
+		return err_set(ACME_ERR_NOMEM, "out of memory");
+	jw_init(&w, &payload);
+	jw_obj_open(&w, NULL);
+	jw_arr_open(&w, "identifiers");
+	jw_obj_open(&w, NULL);
+	jw_str(&w, "type", "dns");
+	jw_str(&w, "value", name);
+	jw_obj_close(&w);
+	jw_arr_close(&w);
+	jw_obj_close(&w);
+	if ((rc = jw_finish(&w)) < 0 || (rc = req_post_json(a,
+	    a->dir.new_order, (const char *)payload.data, &r, j)) < 0)
+		goto out;
+	if (json_str(j, json_array_at(j, json_get(j, 0, "authorizations"), 0),
+	    url, sizeof(url)) < 0 || !req_url_ok(url)) {
+		rc = err_set(ACME_ERR_PROTO, "newOrder: no authorization URL");
+		goto out;
+	}
+	if ((rc = req_post_json(a, url, NULL, &r, j)) < 0)
+		goto out;
+	if ((c = authz_offer(j, CHAL_DNSPERSIST01)) < 0)
+		rc = err_set(ACME_ERR_CHALLENGE, "%s: the CA does not offer "
+		    "dns-persist-01 (and its directory names no caaIdentities)",
+		    name);
+	else
+		rc = chal_persist_issuers(j, c, out);
+out:
+	http_resp_free(&r);
+	buf_free(&payload);
+	free(j);
+	return rc;
+}
+
 /* Another answer of this round is for the same name: a hook may keep
  * one TXT record per name (uacme answers one at a time), so wait. */
 static int
@@ -8995,8 +9259,8 @@ authz_take(struct issue *is, size_t k, const struct ident *id, int c,
 	a->type = w->type;
 	a->how = w->how;
 	a->id = *id;
-	if (json_get_str(&is->j, c, "token", a->token, sizeof(a->token)) < 0 ||
-	    !b64u_is_token(a->token))
+	if (w->type != CHAL_DNSPERSIST01 && (json_get_str(&is->j, c, "token",
+	    a->token, sizeof(a->token)) < 0 || !b64u_is_token(a->token)))
 		return err_set(ACME_ERR_PROTO, "%s: bad challenge token",
 		    id->value);
 	free(is->chal_url[k]);
@@ -9004,7 +9268,9 @@ authz_take(struct issue *is, size_t k, const struct ident *id, int c,
 	    "url"))) == NULL || !req_url_ok(is->chal_url[k]))
 		return err_set(ACME_ERR_PROTO, "%s: bad challenge URL",
 		    id->value);
-	if ((rc = chal_answer_keys(a, &is->a->key)) < 0)
+	/* dns-persist-01 has no token: the record names the account */
+	if ((rc = w->type == CHAL_DNSPERSIST01 ? chal_persist_check(&is->j,
+	    c) : chal_answer_keys(a, &is->a->key)) < 0)
 		return rc;
 	if (w->how == CHAL_BY_HOOK && (rc = chal_hook_begin(&is->chal, a))
 	    != 0) {
@@ -9016,8 +9282,7 @@ authz_take(struct issue *is, size_t k, const struct ident *id, int c,
 	}
 	is->ans_of[k] = is->chal.nanswers++;
 	log_msg(LOG_LEVEL_INFO, "%s: answering %s %s", id->value,
-	    chal_type_names[w->type], w->how == CHAL_BY_HOOK ? "by the hook" :
-	    w->how == CHAL_BY_WEBROOT ? "in the webroot" : "ourselves");
+	    chal_type_names[w->type], chal_how_names[w->how]);
 	return 0;
 }
 
@@ -9041,6 +9306,10 @@ authz_choose(struct issue *is, size_t k, const struct ident *id, int wild)
 		if (authz_offer(&is->j, (enum chal_type)i) >= 0)
 			snprintf(offers + strlen(offers), sizeof(offers) -
 			    strlen(offers), " %s", chal_type_names[i]);
+	if (is->chal.want == CHAL_DNSPERSIST01)
+		return err_set(ACME_ERR_CHALLENGE, "%s%s: the CA does not offer "
+		    "dns-persist-01 (it offers%s)", wild ? "*." : "", id->value,
+		    offers[0] ? offers : " none");
 	return err_set(ACME_ERR_CHALLENGE, "%s%s: no challenge we can answer "
 	    "(the server offers%s%s)", wild ? "*." : "", id->value,
 	    offers[0] ? offers : " none", is->chal.hook[0] ? "; the hook "
@@ -9146,6 +9415,44 @@ authz_tried(const struct json *j, int c, const char *ident, char *what,
 	snprintf(what + n, cap - n, " (the CA tried %s)", safe);
 }
 
+/*
+ * A failed dns-persist-01 challenge c: the error line ends with the
+ * record the CA expected (its first issuer domain name, our account),
+ * ready to paste, in place of the generic hint; a wildcard says it needs
+ * policy=wildcard. Nothing changes when the record cannot be made.
+ */
+static void
+authz_persist_hint(struct issue *is, int c)
+{
+	char names[PERSIST_ISSUERS_MAX][IDENT_LEN_MAX + 1], t[128];
+	char saved[ERR_MSG_MAX], tail[IDENT_LEN_MAX + 64], *cut;
+	struct buf rec = { .max = ERR_MSG_MAX };
+	const char *hint;
+	struct ident id;
+	int wild, room;
+
+	/* on failure err_msg stays as it is: the first error wins */
+	if (authz_ident(is, &id, &wild) < 0 ||
+	    chal_persist_issuers(&is->j, c, names) < 0 ||
+	    chal_persist_record(&rec, id.value, names[0], is->a->kid, wild,
+	    0) < 0)
+		goto out;
+	memcpy(saved, err_msg, sizeof(saved));
+	if (json_get_str(&is->j, json_get(&is->j, c, "error"), "type", t,
+	    sizeof(t)) >= 0 && (hint = req_hint(t)) != NULL &&
+	    (cut = strstr(saved, hint)) != NULL && cut - saved >= 4 &&
+	    memcmp(cut - 4, " -- ", 4) == 0)
+		cut[-4] = '\0';
+	snprintf(tail, sizeof(tail), " -- %s%s%s: ", wild ? "*." : "",
+	    wild ? id.value : "", wild ? " needs policy=wildcard; publish "
+	    "once" : "publish once");
+	room = ERR_MSG_MAX - 1 - (int)(strlen(tail) + rec.len);
+	snprintf(err_msg, sizeof(err_msg), "%.*s%s%s", room > 0 ? room : 0,
+	    saved, tail, (const char *)rec.data);
+out:
+	buf_free(&rec);
+}
+
 /* The error of the failed challenge in authorization object j. */
 static int
 authz_failure(struct issue *is)
@@ -9164,6 +9471,9 @@ authz_failure(struct issue *is)
 		if ((e = json_get(j, c, "error")) >= 0) {
 			authz_tried(j, c, ident, what, sizeof(what));
 			req_problem_json(what, 0, j, e, NULL, 0);
+			if (json_eq(j, json_get(j, c, "type"),
+			    chal_type_names[CHAL_DNSPERSIST01]))
+				authz_persist_hint(is, c);
 			return ACME_ERR_CHALLENGE;
 		}
 	}
@@ -9251,6 +9561,10 @@ st_poll_order(struct issue *is)
 {
 	int rc;
 
+	/* RFC 8555 7.4: the finalize answer's Retry-After ("processing")
+	 * is waited for before the first poll too */
+	if (is->r.retry_after >= 0 || is->r.retry_at != 0)
+		sleep((unsigned)req_poll_delay(&is->r, 0));
 	if ((rc = req_poll(is->a, is->order_url, is->start, order_settled,
 	    &is->r, &is->j)) < 0 ||
 	    (rc = order_parse(is, "order")) < 0)
@@ -9772,6 +10086,7 @@ api_can_answer(const struct acme_options *o, int t)
 		[CHAL_HTTP01] = "--webroot DIR, --standalone or --hook PROG",
 		[CHAL_DNS01] = "--hook PROG",
 		[CHAL_TLSALPN01] = "--standalone or --hook PROG",
+		[CHAL_DNSPERSIST01] = "nothing but the published record",
 	};
 
 	if (o->hook != NULL || (t == CHAL_HTTP01 && (o->webroot != NULL ||
@@ -9796,6 +10111,30 @@ api_chal_numbers(const struct acme_options *o)
 	return api_text_ok("--hook", o->hook);
 }
 
+/*
+ * --challenge dns-persist-01: the CA reads the record the user published
+ * once, so there is nothing to run, place or wait for; DNS names only.
+ */
+static int
+api_check_persist(const struct acme_options *o, const struct ident *ids,
+    size_t n)
+{
+	size_t i;
+
+	if (o->webroot != NULL || o->standalone || o->hook != NULL ||
+	    o->dns_wait > 0)
+		return err_set(ACME_ERR_USAGE, "--challenge dns-persist-01 "
+		    "answers with the record published once (acme account "
+		    "persist-record): leave out --webroot, --standalone, --hook "
+		    "and --dns-wait");
+	for (i = 0; i < n; i++)
+		if (ids[i].type == IDENT_IP)
+			return err_set(ACME_ERR_USAGE, "%s: dns-persist-01 "
+			    "validates DNS names, not IP addresses",
+			    ids[i].value);
+	return api_chal_numbers(o);
+}
+
 /* Some way to answer every identifier's challenge, before any request. */
 static int
 api_check_chal(const struct acme_options *o, const struct ident *ids,
@@ -9806,7 +10145,10 @@ api_check_chal(const struct acme_options *o, const struct ident *ids,
 
 	if (o->challenge != NULL && (want = chal_type_parse(o->challenge)) < 0)
 		return err_set(ACME_ERR_USAGE, "--challenge %.40s: use "
-		    "http-01, dns-01 or tls-alpn-01", o->challenge);
+		    "http-01, dns-01, tls-alpn-01 or dns-persist-01",
+		    o->challenge);
+	if (want == CHAL_DNSPERSIST01)
+		return api_check_persist(o, ids, n);
 	if (o->webroot == NULL && !o->standalone && o->hook == NULL)
 		return err_set(ACME_ERR_USAGE, "no way to answer challenges: "
 		    "use --webroot DIR, --standalone or --hook PROG");
@@ -12086,6 +12428,122 @@ acme_account(const struct acme_options *o, enum acme_account_op op)
 	return api_leave(&run, rc);
 }
 
+/* ---- account persist-record (dns-persist-01) ---- */
+
+/*
+ * The NAMEs of persist-record as DNS names ("*.NAME" stands for NAME
+ * with policy=wildcard, the record of a wildcard being its base name's)
+ * and --until as Unix seconds (RFC 3339 UTC, or digits); 0 when absent.
+ */
+static int
+api_persist_args(const struct acme_options *o, const char *const *names,
+    size_t n, struct ident *ids, int64_t *until)
+{
+	char *end;
+	size_t i;
+
+	*until = 0;
+	if (n == 0 || n > IDENT_MAX)
+		return err_set(ACME_ERR_USAGE, "account persist-record needs 1 "
+		    "to %d NAMEs", IDENT_MAX);
+	for (i = 0; i < n; i++) {
+		if (ident_parse(names[i], &ids[i]) < 0)
+			return ACME_ERR_USAGE;
+		if (ids[i].type == IDENT_IP)
+			return err_set(ACME_ERR_USAGE, "%s: dns-persist-01 "
+			    "validates DNS names, not IP addresses",
+			    ids[i].value);
+	}
+	if (o->persist_until == NULL)
+		return 0;
+	errno = 0;
+	*until = strtoll(o->persist_until, &end, 10);
+	if (o->persist_until[0] >= '0' && o->persist_until[0] <= '9' &&
+	    errno == 0 && *end == '\0' && *until > 0)
+		return 0;
+	if (clock_parse_rfc3339(o->persist_until, until) < 0 || *until <= 0)
+		return err_set(ACME_ERR_USAGE, "--until %.40s: give an RFC 3339 "
+		    "UTC time (2030-01-01T00:00:00Z) or Unix seconds",
+		    o->persist_until);
+	return 0;
+}
+
+/* Every record, one line per NAME and issuer, into out. */
+static int
+api_persist_lines(struct buf *out, const struct acme *a,
+    const struct ident *ids, size_t n, char (*issuers)[IDENT_LEN_MAX + 1],
+    int nissuers, const struct acme_options *o, int64_t until)
+{
+	const char *name;
+	size_t i;
+	int k, wild, rc = 0;
+
+	for (i = 0; i < n && rc == 0; i++) {
+		wild = o->persist_wildcard || ident_is_wildcard(&ids[i]);
+		name = ids[i].value + (ident_is_wildcard(&ids[i]) ? 2 : 0);
+		for (k = 0; k < nissuers && rc == 0; k++)
+			if ((rc = chal_persist_record(out, name, issuers[k],
+			    a->kid, wild, until)) == 0)
+				rc = buf_puts(out, "\n");
+	}
+	return rc;
+}
+
+/* What api_enter checks for persist-record, and what the check finds. */
+struct api_persist {
+	const char *const *names;	/* borrowed */
+	size_t		 n;
+	struct ident	*ids;		/* borrowed: n of them, filled */
+	int64_t		 until;		/* --until, Unix seconds; 0 none */
+};
+
+static int
+api_persist_check(struct api_run *run, void *arg)
+{
+	struct api_persist *p = arg;
+
+	return api_persist_args(run->o, p->names, p->n, p->ids, &p->until);
+}
+
+int
+acme_persist_record(const struct acme_options *o, const char *const *names,
+    size_t n)
+{
+	static struct ident ids[IDENT_MAX];
+	char issuers[PERSIST_ISSUERS_MAX][IDENT_LEN_MAX + 1], t[32];
+	struct buf out = { .max = IDENT_MAX * PERSIST_ISSUERS_MAX * 1024 };
+	struct api_persist p = { names, n, ids, 0 };
+	struct api_run run;
+	struct acme *a;
+	int ni, rc;
+
+	if ((rc = api_enter(&run, o, API_CA | API_LOCK | API_CREATE,
+	    api_persist_check, &p)) < 0 ||
+	    (rc = acct_ensure(run.a, run.storefd, o)) < 0)
+		goto out;
+	a = run.a;
+	/* meta.caaIdentities, else what the CA puts in a challenge */
+	ni = (int)a->dir.ncaa;
+	memcpy(issuers, a->dir.caa, sizeof(issuers));
+	if (ni == 0 && (rc = ni = order_persist_issuers(a, ids[0].value +
+	    (ident_is_wildcard(&ids[0]) ? 2 : 0), issuers)) < 0)
+		goto out;
+	if ((rc = api_persist_lines(&out, a, ids, n, issuers, ni, o,
+	    p.until)) < 0)
+		goto out;
+	/* draft 9.4: say so when the CA will refuse it already */
+	if (p.until > 0 && a->http.date > 0 && p.until <= a->http.date) {
+		clock_format_rfc3339(p.until, t, sizeof(t));
+		log_msg(LOG_LEVEL_ERROR, "warning: --until %s is past by the "
+		    "CA's clock: the CA will refuse these records", t);
+	}
+	fwrite(out.data, 1, out.len, stdout);
+	fflush(stdout);
+out:
+	buf_free(&out);
+	return api_leave(&run, rc);
+}
+
 /* The certificate to revoke: DIR/live/NAME/cert.pem or a file. */
 static int
 api_revoke_target(int storefd, const char *target, struct buf *der)
@@ -12210,6 +12668,8 @@ static const char cli_usage[] =
 "       acme [options] restore NAME [N]\n"
 "       acme [options] revoke NAME|CERTFILE   (a CERTFILE path has a '/')\n"
 "       acme [options] account [show|update|rollover|deactivate]\n"
+"       acme [options] account persist-record [--wildcard] [--until TIME]\n"
+"                      NAME...\n"
 "       acme [options] import-certbot [CERTBOT-DIR]\n"
 "\n"
 "issue: get or replace certificate NAME in DIR/live/NAME; NAME is itself\n"
@@ -12219,6 +12679,8 @@ static const char cli_usage[] =
 "list: each certificate with its expiry, key type and backups.\n"
 "restore: backup N (1-3, default 1) of NAME becomes live again.\n"
 "import-certbot: adopt a certbot tree (default /etc/letsencrypt).\n"
+"account persist-record: the dns-persist-01 TXT record of each NAME for\n"
+"  this account, to publish once (draft-ietf-acme-dns-persist-01).\n"
 "\n"
 "general:\n"
 "  --dir DIR           state directory (default /etc/acme, or $ACME_DIR)\n"
@@ -12240,6 +12702,9 @@ static const char cli_usage[] =
 "  --eab-hmac-file F   read the MAC key from file F instead\n"
 "  --eab-alg ALG       HS256 (default), HS384, HS512\n"
 "  --yes-deactivate    account deactivate: confirm (cannot be undone)\n"
+"  --wildcard          persist-record: policy=wildcard (subdomains too)\n"
+"  --until TIME        persist-record: persistUntil (RFC 3339 UTC or Unix\n"
+"                      seconds)\n"
 "challenges:\n"
 "  --webroot DIR       http-01: write DIR/.well-known/acme-challenge/TOKEN\n"
 "  --webroot-symlinks  follow a symlinked .well-known or acme-challenge\n"
@@ -12249,8 +12714,9 @@ static const char cli_usage[] =
 "  --http-port N       port of the http-01 responder (default 80)\n"
 "  --tls-port N        port of the tls-alpn-01 responder (default 443)\n"
 "  --bind ADDR         address of the responders (default all)\n"
-"  --challenge TYPE    http-01, dns-01 or tls-alpn-01 (default: http-01 with\n"
-"                      --webroot/--standalone, else the hook's choice)\n"
+"  --challenge TYPE    http-01, dns-01, tls-alpn-01 or dns-persist-01\n"
+"                      (default: http-01 with --webroot/--standalone,\n"
+"                      else the hook's choice)\n"
 "  --hook PROG         run PROG begin|done|failed TYPE IDENT TOKEN AUTH\n"
 "                      (uacme's contract; non-zero on begin declines)\n"
 "  --hook-timeout N    seconds PROG may take (default 300)\n"
@@ -12334,6 +12800,9 @@ static const struct cli_opt {
 	{ "cert-key", 0, CLI_STR, offsetof(struct acme_options, cert_key) },
 	{ "yes-deactivate", 0, CLI_FLAG,
 	    offsetof(struct acme_options, yes_deactivate) },
+	{ "wildcard", 0, CLI_FLAG,
+	    offsetof(struct acme_options, persist_wildcard) },
+	{ "until", 0, CLI_STR, offsetof(struct acme_options, persist_until) },
 	{ "verbose", 'v', CLI_VERBOSE, 0 },
 	{ "quiet", 'q', CLI_QUIET, 0 },
 	{ "help", 'h', CLI_HELP, 0 },
@@ -12568,7 +13037,20 @@ cli_import_certbot(const struct acme_options *o, char **args, int nargs)
 	return cli_result(acme_import_certbot(o, nargs ? args[0] : NULL));
 }
 
-/* account [show|update|rollover|deactivate] */
+/* account persist-record NAME... */
+static int
+cli_persist_record(const struct acme_options *o, char **args, int nargs)
+{
+	if (nargs < 1) {
+		fprintf(stderr, "acme: account persist-record needs at least "
+		    "one NAME (see acme --help)\n");
+		return CLI_EXIT_USAGE;
+	}
+	return cli_result(acme_persist_record(o, (const char *const *)args,
+	    (size_t)nargs));
+}
+
+/* account [show|update|rollover|deactivate|persist-record NAME...] */
 static int
 cli_account(const struct acme_options *o, char **args, int nargs)
 {
@@ -12580,6 +13062,8 @@ cli_account(const struct acme_options *o, char **args, int nargs)
 	};
 	int i;
 
+	if (nargs >= 1 && strcmp(args[0], "persist-record") == 0)
+		return cli_persist_record(o, args + 1, nargs - 1);
 	if (nargs > 1) {
 		fprintf(stderr, "acme: account takes one operation (see acme "
 		    "--help)\n");
@@ -12590,7 +13074,7 @@ cli_account(const struct acme_options *o, char **args, int nargs)
 			return cli_result(acme_account(o,
 			    (enum acme_account_op)i));
 	fprintf(stderr, "acme: unknown account operation '%.40s': show, "
-	    "update, rollover or deactivate\n", args[0]);
+	    "update, rollover, deactivate or persist-record\n", args[0]);
 	return CLI_EXIT_USAGE;
 }
 

@@ -60,7 +60,10 @@ struct acme_options {
 	int		 wait;		/* wait for the state lock instead of
 					   failing with ACME_ERR_BUSY */
 	/* challenges (see acme(1), CHALLENGES) */
-	const char	*challenge;	/* http-01, dns-01 or tls-alpn-01;
+	const char	*challenge;	/* http-01, dns-01, tls-alpn-01 or
+					   dns-persist-01 (the record is
+					   published once, see
+					   acme_persist_record; no hook);
 					   NULL: http-01 with --webroot or
 					   --standalone, else the hook's
 					   choice in the order dns-01,
@@ -73,6 +76,11 @@ struct acme_options {
 					   default 443 */
 	int		 dns_wait;	/* seconds to wait after dns-01
 					   hooks for propagation; default 0 */
+	int		 persist_wildcard; /* acme_persist_record: every
+					   record gets policy=wildcard */
+	const char	*persist_until;	/* acme_persist_record: persistUntil,
+					   RFC 3339 UTC or Unix seconds;
+					   NULL: none */
 	/* renewal (acme_renew; saved in conf/NAME.conf by acme_issue) */
 	int		 days;		/* renew N days before notAfter;
 					   0: ARI window, else a third of the
@@ -133,6 +141,22 @@ enum acme_account_op {
  * issue creates a new account. Returns 0 or a negative enum acme_error.
  */
 int acme_account(const struct acme_options *opt, enum acme_account_op op);
+
+/*
+ * draft-ietf-acme-dns-persist-01: print on stdout, for every DNS name in
+ * names (nnames >= 1; "*.NAME" stands for NAME with policy=wildcard), the
+ * zone-file line of its dns-persist-01 record, one line per name and
+ * issuer domain name:
+ *   _validation-persist.NAME. IN TXT "ISSUER; accounturi=ACCOUNT-URL..."
+ * The issuers are the directory's meta.caaIdentities, else those of the
+ * challenge of a new order for names[0] (left pending). ACCOUNT-URL is
+ * the account of DIR for opt->server, created (opt->agree_tos needed)
+ * when absent. opt->persist_wildcard adds policy=wildcard to every
+ * record, opt->persist_until persistUntil. Prints nothing on failure.
+ * Returns 0 or a negative enum acme_error.
+ */
+int acme_persist_record(const struct acme_options *opt,
+    const char *const *names, size_t nnames);
 
 /*
  * RFC 8555 7.6: revoke a certificate: target is a NAME (DIR/live/NAME/

@@ -40,11 +40,18 @@ that file changes; the file's options replace the command line's, and the
                           "any" for all): SPEC is an HTTP-date ("Fri, 31 Dec
                           9999 23:59:59 GMT") or +N / -N seconds from now.
                           Repeatable; the first matching KIND wins.
+  --no-caa-identities     drop meta.caaIdentities from the directory
 
 Every request is logged to --log as one JSON object per line:
   {"n": 1, "method": "POST", "path": "/order-plz", "kind": "newOrder",
-   "status": 201, "injected": null, "payload": {...}, "certid": null}
-payload is the decoded JWS payload (null for GET and POST-as-GET).
+   "status": 201, "injected": null, "payload": {...}, "certid": null,
+   "t": 1796035899.68, "date": "Mon, 30 Nov 2026 10:51:39 GMT",
+   "retry_after": "3", "problem": null}
+payload is the decoded JWS payload (null for GET and POST-as-GET); t the
+time the request arrived; date and retry_after the Date and Retry-After
+headers of the answer (null when absent); problem the type of an
+application/problem+json answer. A server's own renewalInfo (Pebble 2.10)
+is forwarded unless --ari replaces it.
 """
 import argparse
 import base64
@@ -86,6 +93,7 @@ def behaviour_parser():
     ap.add_argument("--retry-after", default=None)
     ap.add_argument("--date-offset", type=int, default=0)
     ap.add_argument("--date", action="append", default=[])
+    ap.add_argument("--no-caa-identities", action="store_true")
     return ap
 
 
@@ -175,7 +183,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def log_message(self, fmt, *args):
         sys.stderr.write("caproxy: %s\n" % (fmt % args))
 
-    def date_time_string(self, timestamp=None):
+    def now_date(self):
         st = self.server.state
         entry = getattr(self, "entry", None)
         kind = entry["kind"] if entry else None
@@ -189,6 +197,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return v
         return email.utils.formatdate(time.time() + st.b.date_offset,
                                       usegmt=True)
+
+    def date_time_string(self, timestamp=None):
+        # the Date send() logged for this answer, else now
+        d, self.date = getattr(self, "date", None), None
+        return d or self.now_date()
 
     # ---- helpers ---------------------------------------------------
     def mine(self):
@@ -209,7 +222,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
         for prefix, k in KINDS_BY_PREFIX:
             if path.startswith(prefix):
                 return k
+        if self.upstream_ari(path):
+            return "renewalInfo"
         return "other"
+
+    def upstream_ari(self, path):
+        ri = self.server.dir_paths.get("renewalInfo")
+        return ri is not None and path.startswith(ri + "/")
 
     def send(self, code, body, ctype="application/json", headers=()):
         if isinstance(body, str):
@@ -219,6 +238,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
         entry = getattr(self, "entry", None)
         if entry is not None and entry.get("status") is None:
             entry["status"] = code
+            for k, v in headers:
+                if k.lower() == "retry-after":
+                    entry["retry_after"] = v
+            if ctype.startswith("application/problem+json"):
+                try:
+                    entry["problem"] = json.loads(body).get("type")
+                except (ValueError, AttributeError):
+                    entry["problem"] = "<not json>"
+            # the Date this answer will carry, logged before answering
+            self.date = entry["date"] = self.now_date()
             self.server.state.record(entry)
         self.send_response(code)
         for k, v in headers:
@@ -280,6 +309,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         b = self.server.state.b
         if b.ari:
             d["renewalInfo"] = self.mine() + "/renewal-info"
+        if b.no_caa_identities:
+            d.get("meta", {}).pop("caaIdentities", None)
         if b.profiles:
             d.setdefault("meta", {})["profiles"] = {
                 "classic": "the usual 90-day certificate",
@@ -349,7 +380,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             injected = st.take_fail(kind)
         entry = {"method": self.command, "path": path, "kind": kind,
                  "injected": injected, "payload": None, "certid": None,
-                 "status": None}
+                 "status": None, "t": time.time(), "date": None,
+                 "retry_after": None, "problem": None}
         self.entry = entry
         if body:
             try:
@@ -360,13 +392,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
             except ValueError:
                 entry["payload"] = "<not json>"
         if kind == "renewalInfo":
-            entry["certid"] = path[len("/renewal-info/"):]
+            entry["certid"] = path.rsplit("/", 1)[1]
         try:
             if injected == "drop":
                 self.drop(body)
             elif injected:
                 self.inject(injected)
-            elif kind == "renewalInfo":
+            elif kind == "renewalInfo" and not self.upstream_ari(path):
                 self.renewal_info()
             else:
                 self.forward(body)
@@ -386,7 +418,7 @@ class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
 def upstream_directory(srv, path):
     c = http.client.HTTPSConnection(srv.up_host, srv.up_port,
                                     context=srv.up_ctx, timeout=10)
-    c.request("GET", path)
+    c.request("GET", path, headers={"User-Agent": "caproxy"})  # Pebble 2.10
     d = json.loads(c.getresponse().read())
     c.close()
     return {k: urllib.parse.urlsplit(v).path for k, v in d.items()

@@ -11,6 +11,10 @@
 #                               PB_CERT/PB_KEY: listener, see listener_leaf)
 #                               pebble + pebble-challtestsrv, env VAR=VAL
 #                               for pebble; sets the PB_* variables below
+#   pebble_sid_start NAME [VAR=VAL...]  the same with Debian sid's Pebble
+#                               (2.10 or newer: ARI replaces, profiles,
+#                               Retry-After, dns-persist-01), fetched once
+#                               by test/pebble-sid.sh
 #   fakeca_start MODE           test/fakeca.py; sets FAKE_URL
 #   caproxy_start [OPTS...]     test/caproxy.py before Pebble; sets PX_URL,
 #                               PX_LOG, ACME_PX (caproxy_set, px_count);
@@ -263,12 +267,18 @@ lib_http_up() { curl -sS --max-time 2 -o /dev/null "$1"; }
 # pebble_start NAME [VAR=VALUE...]: start pebble-challtestsrv and pebble
 # (with the extra environment given) in $LIB_TMP/NAME; set PB_*.
 # PB_VALIDITY: certificate lifetime in seconds (default 90 days).
+# PB_BIN: directory of the pebble binaries (default: those on PATH).
 pebble_start()
 {
 	local name=$1 d ports p_acme p_mgmt p_http p_tls p_dns p_cmgmt st
+	local pb=pebble cts=pebble-challtestsrv dns
 	shift
 	lib_init || return 1
-	command -v pebble >/dev/null && command -v pebble-challtestsrv >/dev/null || {
+	if [ -n "${PB_BIN:-}" ]; then
+		pb=$PB_BIN/pebble
+		cts=$PB_BIN/pebble-challtestsrv
+	fi
+	command -v "$pb" >/dev/null && command -v "$cts" >/dev/null || {
 		lib_log "pebble or pebble-challtestsrv not installed (Debian package pebble)"
 		return 1
 	}
@@ -299,9 +309,14 @@ EOF
 		    "$d/pebble.json" >"$d/pebble.json.new" &&
 		    mv "$d/pebble.json.new" "$d/pebble.json" || return 1
 	fi
-	lib_spawn "$d/challtestsrv.log" pebble-challtestsrv \
-	    -defaultIPv4 127.0.0.1 -defaultIPv6 "" \
-	    -dns01 "127.0.0.1:$p_dns" -management "127.0.0.1:$p_cmgmt" \
+	# the challtestsrv of Pebble 2.10 names its DNS listener -dnsserver
+	# and has a DoH listener too (off: it binds every address)
+	dns=(-dns01 "127.0.0.1:$p_dns")
+	"$cts" -h 2>&1 | grep -q -- -dnsserver &&
+	    dns=(-dnsserver "127.0.0.1:$p_dns" -doh "")
+	lib_spawn "$d/challtestsrv.log" "$cts" \
+	    -defaultIPv4 127.0.0.1 -defaultIPv6 "" "${dns[@]}" \
+	    -management "127.0.0.1:$p_cmgmt" \
 	    -http01 "" -https01 "" -tlsalpn01 ""
 	st=$(lib_starttime "$LIB_PID")
 	wait_for "$LIB_PID" "$st" pebble-challtestsrv \
@@ -313,7 +328,7 @@ EOF
 	# (renew_ari's one newOrder) would then fail at random.
 	lib_spawn "$d/pebble.log" env PEBBLE_VA_NOSLEEP=1 \
 	    PEBBLE_WFE_NONCEREJECT=0 "$@" \
-	    pebble -config "$d/pebble.json" -dnsserver "127.0.0.1:$p_dns"
+	    "$pb" -config "$d/pebble.json" -dnsserver "127.0.0.1:$p_dns"
 	st=$(lib_starttime "$LIB_PID")
 	wait_for "$LIB_PID" "$st" pebble \
 	    lib_https_ok "https://localhost:$p_acme/dir" || {
@@ -337,6 +352,17 @@ EOF
 	ACME_PB=(--server "$PB_URL" --ca-file "$PB_CA" --agree-tos
 	    --email test@example.com)
 	ACME_SA=(--standalone --http-port "$PB_HTTP_PORT" --bind 127.0.0.1)
+}
+
+# pebble_sid_start NAME [VAR=VALUE...]: pebble_start with the Pebble of
+# Debian's unstable suite, fetched into vendor/out/pebble-sid/ the first
+# time (test/pebble-sid.sh); PB_VERSION is its package version.
+pebble_sid_start()
+{
+	local bin
+	bin=$(bash "$LIB_HERE/pebble-sid.sh") || return 1
+	PB_VERSION=$(cat "$bin/../../VERSION" 2>/dev/null)
+	PB_BIN=$bin pebble_start "$@"
 }
 
 # ---- misbehaving servers ---------------------------------------------
@@ -516,6 +542,26 @@ expect_same()
 	snapshot "$2" >"$1.after"
 	cmp -s "$1" "$1.after" ||
 	    fail "$2 changed: $(diff "$1" "$1.after" | grep '^[<>]' | head -n 3 | tr '\n' ' ')"
+}
+
+# expect_usage_errors N: each line of stdin is the rest of an acme
+# command line (shell words, after --dir DIR --server URL --agree-tos with
+# an unreachable URL): each exits 2 with one error line before any
+# request, leaving its fresh DIR as it was; there must be N lines.
+expect_usage_errors()
+{
+	local i=0 d line
+	while IFS= read -r line; do
+		i=$((i + 1))
+		d=$(newdir "s$i")
+		snapshot "$d" >"$T/before"
+		eval "run_acme --dir \"\$d\" --server https://localhost:1/dir \
+		    --agree-tos $line"
+		expect_rc 2
+		expect_one_error_line
+		expect_same "$T/before" "$d"
+	done
+	[ "$i" = "$1" ] || fail "ran $i cases, expected $1"
 }
 
 # mode PATH: octal permission bits.

@@ -458,6 +458,19 @@ t_poll_delay(void)
 	CHECK_INT(req_poll_delay(&r, 0), 5);
 	r.retry_after = 86400;
 	CHECK_INT(req_poll_delay(&r, 0), RETRY_AFTER_MAX);
+	/* an HTTP-date counts from the answer's Date (Pebble 2.10 sends
+	 * either form) */
+	r.retry_after = -1;
+	snprintf(r.date, sizeof(r.date), "Mon, 30 Nov 2026 10:51:39 GMT");
+	CHECK_INT(clock_parse_http_date("Mon, 30 Nov 2026 10:51:42 GMT",
+	    &r.retry_at), 0);
+	CHECK_INT(req_poll_delay(&r, 0), 3);
+	r.retry_at -= 10;		/* in the past: at once, at the floor */
+	CHECK_INT(req_poll_delay(&r, 3), POLL_MIN);
+	r.retry_at += 86400;
+	CHECK_INT(req_poll_delay(&r, 0), RETRY_AFTER_MAX);
+	r.date[0] = '\0';		/* no Date: back-off */
+	CHECK_INT(req_poll_delay(&r, 2), 4);
 }
 
 static void

@@ -227,18 +227,10 @@ t_chal_tlsalpn_ip()
 e2e chal_bad_options
 t_chal_bad_options()
 {
-	local h=$T/hook.sh i=0 d
+	local h=$T/hook.sh
 	printf '#!/bin/sh\nexit 0\n' >"$h"
 	chmod 755 "$h"
-	while IFS= read -r line; do
-		i=$((i + 1))
-		d=$(newdir "s$i")
-		snapshot "$d" >"$T/before"
-		eval "run_acme --dir \"\$d\" --server $NOWHERE --agree-tos $line"
-		expect_rc 2
-		expect_one_error_line
-		expect_same "$T/before" "$d"
-	done <<EOF2
+	expect_usage_errors 12 <<EOF2
 --challenge dns-02 --hook "$h" issue x.example.com
 --challenge dns-01 --standalone issue x.example.com
 --challenge tls-alpn-01 --webroot "$T" issue x.example.com
@@ -252,7 +244,6 @@ issue x.example.com
 --hook "$h" --dns-wait -1 issue x.example.com
 --standalone --tls-port 0 issue x.example.com
 EOF2
-	[ "$i" = 12 ] || fail "ran $i cases"
 }
 
 # Every challenge option is in --help and in the man page.
