@@ -10176,7 +10176,7 @@ imp_conf_read(int renfd, const char *file, struct imp_conf *c)
 		if (line != NULL)
 			*line++ = '\0';
 		p += strspn(p, " \t\r");
-		for (e = p + strlen(p); e > p && strchr(" \t\r", e[-1]); e--)
+		for (e = p + strlen(p); e > p && strchr(" \t\r", e[-1]);)
 			*--e = '\0';
 		if (*p == '[') {
 			p += strspn(p, "[");
@@ -10188,7 +10188,7 @@ imp_conf_read(int renfd, const char *file, struct imp_conf *c)
 			continue;
 		*eq = '\0';
 		k = p;
-		for (e = eq; e > k && e[-1] == ' '; e--)
+		for (e = eq; e > k && e[-1] == ' ';)
 			*--e = '\0';
 		v = eq + 1 + strspn(eq + 1, " ");
 		imp_conf_line(c, sec, k, v);
@@ -10448,6 +10448,14 @@ imp_report(const char *name, int cur, const struct imp_old *old,
 	printf("\n");
 }
 
+/* http01_port: empty (certbot's default) or a port number. */
+static int
+imp_port_ok(const char *s)
+{
+	return s[0] == '\0' || (strspn(s, "0123456789") == strlen(s) &&
+	    strlen(s) <= 5 && atoi(s) >= 1 && atoi(s) <= 65535);
+}
+
 /* renewal/NAME.conf below cbfd, its values checked as one-line text. */
 static int
 imp_conf_load(int cbfd, const char *name, struct imp_conf *c)
@@ -10460,8 +10468,11 @@ imp_conf_load(int cbfd, const char *name, struct imp_conf *c)
 	snprintf(file, sizeof(file), "%s.conf", name);
 	if ((rc = imp_conf_read(renfd, file, c)) == 0 &&
 	    (rc = api_text_ok("server", c->server)) == 0 &&
-	    (rc = api_text_ok("webroot_path", c->webroot)) == 0)
-		rc = api_text_ok("http01_port", c->http_port);
+	    (rc = api_text_ok("webroot_path", c->webroot)) == 0 &&
+	    (rc = api_text_ok("http01_port", c->http_port)) == 0 &&
+	    !imp_port_ok(c->http_port))
+		rc = err_set(ACME_ERR_USAGE, "http01_port '%.16s': not a port "
+		    "number", c->http_port);
 	if (c->server[0] == '\0')	/* certbot's default */
 		snprintf(c->server, sizeof(c->server), "%s",
 		    api_servers[0].url);
