@@ -15,8 +15,9 @@
 # is 1 once every fuzzer ran.
 #
 # --merge adds to test/fuzz/NAME/ the scratch inputs of at most 2 KB that
-# reach code its current files do not (libFuzzer -merge=1), so the corpus
-# in git stays small; commit the new files.
+# reach an edge its current files do not (libFuzzer -merge=1, edges only:
+# -use_counters=0), so the corpus in git stays small (a few KB, a few
+# hundred files at most); commit the new files.
 
 FUZZ_TIMEOUT=${FUZZ_TIMEOUT:-30}
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -30,7 +31,7 @@ merge()
 	for f in "$@"; do
 		n=$(name_of "$f")
 		mkdir -p "$HERE/fuzz/$n" "$W/corpus/$n" || return 1
-		"$f" -merge=1 -max_len=2048 "$HERE/fuzz/$n" \
+		"$f" -merge=1 -use_counters=0 -max_len=2048 "$HERE/fuzz/$n" \
 		    "$W/corpus/$n" >"$W/$n.merge.log" 2>&1 || {
 			tail -n 5 "$W/$n.merge.log"
 			return 1
