@@ -12,6 +12,7 @@
 #   caproxy_start [OPTS...]     test/caproxy.py before Pebble; sets PX_URL,
 #                               PX_LOG, ACME_PX (caproxy_set, px_count)
 #   webroot_start DIR           python3 http.server on PB_HTTP_PORT
+#   free_ports N                N ports held for the test (test/ports.py)
 #   run_acme ARGS...            run $ACME; sets RC, files $T/stdout $T/stderr
 #   fail REASON / skip REASON   end the test (skip: cannot run here)
 #   expect_rc / expect_one_error_line / expect_quiet / snapshot / expect_same
