@@ -8,6 +8,8 @@
 #   make test-asan       test/run.sh with the sanitizer builds
 #   make demo            sh test/demo.sh (a certificate from a local Pebble)
 #   make bench           sh test/bench.sh (size, peak RSS, requests)
+#   make fuzz            fuzz/fuzz_* (clang libFuzzer + ASan + UBSan, glibc
+#                        libraries), each run FUZZ_SECONDS (60) on its corpus
 #   sudo make deps       Debian packages for building and testing, deb-src
 #   make install         $(DESTDIR)$(PREFIX)/bin/acme and man1/acme.1
 #   make uninstall | clean | distclean (clean + vendor/out)
@@ -34,6 +36,15 @@ MANDIR		= $(PREFIX)/share/man
 ASAN_CC		= gcc
 ASAN_CFLAGS	= -O1 -g -fno-omit-frame-pointer \
 		  -fsanitize=address,undefined -fno-sanitize-recover=all
+
+# Fuzzers: clang's libFuzzer against the glibc variant of vendor/ (built by
+# gcc without sanitizers: the libraries are not instrumented, acme.c is).
+FUZZ_CC		= clang
+FUZZ_CFLAGS	= -O1 -g -fno-omit-frame-pointer \
+		  -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+		  -Wno-format-nonliteral
+FUZZ_SECONDS	= 60
+FUZZERS		= $(patsubst test/%.c,fuzz/%,$(wildcard test/fuzz_*.c))
 
 WARNINGS	= -Wall -Wextra -Wmissing-prototypes -Wstrict-prototypes \
 		  -Wshadow -Wpointer-arith -Wcast-qual -Wwrite-strings \
@@ -102,6 +113,19 @@ test/unit-asan: $(TEST_SRCS) $(SRCS) $(GLIBC)/.done
 
 asan: acme-asan test/unit-asan
 
+# Each fuzzer includes acme.c (ACME_NO_MAIN) to reach the parser it names.
+fuzz/fuzz_%: test/fuzz_%.c test/fuzz.h $(SRCS) $(GLIBC)/.done
+	@mkdir -p fuzz
+	$(FUZZ_CC) $(WARNINGS) $(FUZZ_CFLAGS) $(CPPFLAGS) \
+	    -isystem $(GLIBC)/include -o $@ $< -L$(GLIBC)/lib $(LIBS)
+
+fuzzers: $(FUZZERS)
+
+# test/fuzz.sh runs each for FUZZ_SECONDS on a scratch copy of its corpus
+# test/fuzz/NAME/ and prints the executions; a finding stops it (exit 1).
+fuzz: fuzzers
+	sh test/fuzz.sh $(FUZZ_SECONDS) $(FUZZERS)
+
 # test/run.sh runs the unit binary and the end-to-end tests and prints the
 # final `N passed, N failed` line; it gets absolute paths to the binaries:
 # ACME the test build under test, ACME_RELEASE the release binary.
@@ -134,10 +158,11 @@ uninstall:
 
 clean:
 	rm -f acme acme-test acme-asan test/unit test/unit-asan *.o test/*.o
+	rm -rf fuzz
 	if [ -f demo/.made-by-make-demo ]; then rm -rf demo; fi
 
 distclean: clean
 	$(MAKE) -C vendor distclean
 
 .PHONY: all vendor vendor-sources asan test test-asan demo bench deps \
-	install uninstall clean distclean
+	install uninstall clean distclean fuzz fuzzers

@@ -11244,7 +11244,7 @@ imp_conf_read(int renfd, const char *file, struct imp_conf *c)
 		if (line != NULL)
 			*line++ = '\0';
 		p += strspn(p, " \t\r");
-		for (e = p + strlen(p); e > p && strchr(" \t\r", e[-1]); e--)
+		for (e = p + strlen(p); e > p && strchr(" \t\r", e[-1]);)
 			*--e = '\0';
 		if (*p == '[') {
 			p += strspn(p, "[");
@@ -11256,7 +11256,7 @@ imp_conf_read(int renfd, const char *file, struct imp_conf *c)
 			continue;
 		*eq = '\0';
 		k = p;
-		for (e = eq; e > k && e[-1] == ' '; e--)
+		for (e = eq; e > k && e[-1] == ' ';)
 			*--e = '\0';
 		v = eq + 1 + strspn(eq + 1, " ");
 		imp_conf_line(c, sec, k, v);

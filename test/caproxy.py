@@ -16,7 +16,7 @@ that file changes; the file's options replace the command line's, and the
   --ari                   the directory offers "renewalInfo"; GET
                           renewalInfo/CERTID answers a suggestedWindow
   --ari-window START,END  the window; each an RFC 3339 time or seconds
-                          relative to the proxy's real time (+N, -N)
+                          relative to the proxy's clock (+N, -N)
                           (default +86400,+172800; write
                           --ari-window=-N,-M when it starts with '-')
   --ari-retry-after N     Retry-After on renewalInfo answers (default 21600)
@@ -35,7 +35,13 @@ that file changes; the file's options replace the command line's, and the
                           or any. Repeatable.
   --retry-after VALUE     Retry-After sent with --fail answers: N seconds,
                           or date+N for an HTTP-date N seconds from now
-  --date-offset N         shift every Date header by N seconds
+  --date-offset N         the proxy's clock, the CA's clock as acme sees it,
+                          runs N seconds ahead of the real one: every Date
+                          header, ARI window and HTTP-date Retry-After.
+                          This is how tests move the CA's time (a
+                          certificate becomes due, a backup expires)
+                          instead of sleeping. Upstream Date headers are
+                          always replaced by the proxy's.
   --date KIND=SPEC        the Date header of answers to KIND (as --fail;
                           "any" for all): SPEC is an HTTP-date ("Fri, 31 Dec
                           9999 23:59:59 GMT") or +N / -N seconds from now.
@@ -127,6 +133,10 @@ class State:
         self.n = 0
         self.apply(args)
 
+    def now(self):
+        """The proxy's clock: real time plus --date-offset."""
+        return time.time() + self.b.date_offset
+
     def apply(self, argv):
         b = behaviour_parser().parse_args(argv)
         self.b = b
@@ -192,10 +202,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if k not in (kind, "any"):
                 continue
             if v[:1] in "+-":
-                return email.utils.formatdate(time.time() + int(v),
+                return email.utils.formatdate(st.now() + int(v),
                                               usegmt=True)
             return v
-        return email.utils.formatdate(time.time() + st.b.date_offset,
+        return email.utils.formatdate(st.now(),
                                       usegmt=True)
 
     def date_time_string(self, timestamp=None):
@@ -263,7 +273,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if v is None:
             return []
         if v.startswith("date+"):
-            t = time.time() + int(v[5:])
+            t = self.server.state.now() + int(v[5:])
             return [("Retry-After", email.utils.formatdate(t, usegmt=True))]
         return [("Retry-After", v)]
 
@@ -361,7 +371,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if not b.ari:
             self.problem(404, "malformed", "no renewalInfo here")
             return 404
-        now = time.time()
+        now = self.server.state.now()
         start, end = b.ari_window.split(",")
         self.send(200, json.dumps({"suggestedWindow": {
             "start": when(start, now), "end": when(end, now)}}),

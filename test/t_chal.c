@@ -441,9 +441,10 @@ chal_alive(long pid)
 }
 
 /*
- * pid is dead (or a zombie) within a second: SIGKILL to a process group
+ * pid is dead (or a zombie) within ten seconds: SIGKILL to a process group
  * is delivered to each member when the kernel next schedules it, so an
- * orphan may still show as sleeping right after hook_run() returned.
+ * orphan may still show as sleeping right after hook_run() returned, the
+ * longer the busier the machine; the orphan itself would sleep 30 s.
  */
 static int
 chal_gone(long pid)
@@ -451,7 +452,7 @@ chal_gone(long pid)
 	struct timespec ts = { 0, 20 * 1000 * 1000 };
 	int i;
 
-	for (i = 0; i < 50 && chal_alive(pid); i++)
+	for (i = 0; i < 500 && chal_alive(pid); i++)
 		nanosleep(&ts, NULL);
 	return !chal_alive(pid);
 }
@@ -483,7 +484,8 @@ t_hook_timeout(void)
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	CHECK(strstr(err_msg, "did not finish within 1 s") != NULL);
 	err_clear();
-	CHECK(t1.tv_sec - t0.tv_sec < 1 + HOOK_KILL_GRACE + 2);
+	/* not kept waiting by the orphan's 30 s (any load: a wide margin) */
+	CHECK(t1.tv_sec - t0.tv_sec < 1 + HOOK_KILL_GRACE + 15);
 	if ((f = fopen(pids, "r")) != NULL) {
 		CHECK(fscanf(f, "%ld %ld", &p1, &p2) == 2);
 		fclose(f);
