@@ -11525,7 +11525,8 @@ imp_port_ok(const char *s)
 	if (*s == '\0' || (s[n] == '\0' && n <= 5 && atoi(s) >= 1 &&
 	    atoi(s) <= 65535))
 		return 0;
-	return err_set(ACME_ERR_USAGE, "http01_port: not a port number");
+	return err_set(ACME_ERR_USAGE, "http01_port '%.16s': not a port "
+	    "number", s);
 }
 
 /* renewal/NAME.conf below cbfd, its values checked as one-line text. */

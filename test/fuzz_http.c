@@ -76,7 +76,8 @@ fuzz_values(const struct http_resp *r)
 	(void)req_url_ok(r->location);
 	(void)req_url_ok(r->link_up);
 	if (clock_parse_http_date(r->date, &t) == 0)
-		(void)clock_issued_at(r->date, t - 3600, 3600, &source);
+		(void)clock_issued_at(r->date, t - 3600, t + 86400, 3600,
+		    &source);
 }
 
 int

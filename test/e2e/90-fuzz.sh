@@ -24,7 +24,7 @@ t_fuzz()
 	local f n=0
 	fuzz_toolchain
 	make -C "$LIB_REPO" -j2 fuzzers >"$T/build.log" 2>&1 ||
-	    fail "make fuzzers: $(grep -m 1 -E 'error|Error' "$T/build.log")"
+	    fail "make fuzzers: $(grep -m 1 -E 'error:|Error [0-9]' "$T/build.log")"
 	set --
 	for f in "$LIB_REPO"/test/fuzz_*.c; do
 		f=${f##*/}
