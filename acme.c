@@ -12273,7 +12273,8 @@ out:
 /*
  * acme.sh's --install-cert and hooks as the deploy hook: the wrapper
  * copies the new set where acme.sh installed it (the CA chain appended
- * when it shares the certificate's file, a new key file made 0600), then
+ * when it shares the certificate's file, a new key file made 0600, an
+ * existing one keeping its mode), then
  * runs the reload command and the renew hook with /bin/sh in the set's
  * directory with CERT_PATH, CERT_KEY_PATH, CA_CERT_PATH,
  * CERT_FULLCHAIN_PATH and Le_Domain set, as acme.sh does.
@@ -12290,9 +12291,9 @@ imp_sh_hooks(struct imp_conf *c, const struct imp_sh *sh, const char *name)
 	for (i = 0; i < 4; i++) {
 		if (sh->install[i][0] == '\0')
 			continue;
-		buf_printf(&c->wrap, "(umask 077; cat \"$ACME_LIVE_DIR/%s.pem\" "
-		    "%s ", files[i], i == 1 && strcmp(sh->install[0],
-		    sh->install[1]) == 0 ? ">>" : ">");
+		buf_printf(&c->wrap, "(%scat \"$ACME_LIVE_DIR/%s.pem\" %s ",
+		    i == 2 ? "umask 077; " : "", files[i], i == 1 &&
+		    strcmp(sh->install[0], sh->install[1]) == 0 ? ">>" : ">");
 		imp_sh_quote(&c->wrap, sh->install[i]);
 		buf_puts(&c->wrap, ") || rc=$?\n");
 		imp_line_add(&c->said, "%s '%.100s' (a copy of %s.pem)",
@@ -12301,12 +12302,13 @@ imp_sh_hooks(struct imp_conf *c, const struct imp_sh *sh, const char *name)
 	}
 	if (sh->reload[0] == '\0' && sh->renew[0] == '\0')
 		return;
-	buf_printf(&c->wrap, "cd \"$ACME_LIVE_DIR\" || exit\nexport "
+	buf_puts(&c->wrap, "cd \"$ACME_LIVE_DIR\" || exit\nexport "
 	    "CERT_PATH=\"$ACME_LIVE_DIR/cert.pem\" "
 	    "CERT_KEY_PATH=\"$ACME_LIVE_DIR/privkey.pem\" "
 	    "CA_CERT_PATH=\"$ACME_LIVE_DIR/chain.pem\" "
-	    "CERT_FULLCHAIN_PATH=\"$ACME_LIVE_DIR/fullchain.pem\" "
-	    "Le_Domain=%s\n", name);
+	    "CERT_FULLCHAIN_PATH=\"$ACME_LIVE_DIR/fullchain.pem\" Le_Domain=");
+	imp_sh_quote(&c->wrap, name);
+	buf_puts(&c->wrap, "\n");
 	c->wrapped = 1;
 	if (sh->reload[0] != '\0')
 		imp_hook_add(c, "Le_ReloadCmd", sh->reload, 0);

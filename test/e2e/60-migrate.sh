@@ -203,3 +203,202 @@ t_migrate_certbot()
 	    fail "no import offered: $(first_err)"
 	expect_same "$T/E.before" "$T/E"
 }
+
+# ua_run DIR ARGS...: uacme (Debian's) on confdir DIR against $PB_URL.
+# uacme's libcurl trusts only the system bundle, so it runs in a mount
+# namespace of its own where Pebble's listener CA is that bundle; the
+# machine's own file is never touched.
+ua_run()
+{
+	local u=$1
+	shift
+	printf '+ uacme %s\n' "$*"
+	timeout -k 5 120 unshare -m --propagation private sh -c \
+	    'mount --bind "$1" /etc/ssl/certs/ca-certificates.crt && shift &&
+	    exec "$@"' sh "$PB_CA" uacme -v -c "$u" -a "$PB_URL" "$@" \
+	    >"$T/uacme.out" 2>&1 ||
+	    fail "uacme $1: $(tail -n 2 "$T/uacme.out" | tr '\n' ' ')"
+}
+
+# first_cert FILE: the first certificate of a PEM file, as PEM.
+first_cert() { openssl x509 -in "$1" 2>/dev/null; }
+
+e2e migrate_uacme
+t_migrate_uacme()
+{
+	local u=$T/uacme d url old ch host
+	command -v uacme >/dev/null || skip "uacme not installed (Debian package uacme)"
+	[ "$(id -u)" = 0 ] && unshare -m true 2>/dev/null &&
+	    [ -f /etc/ssl/certs/ca-certificates.crt ] ||
+	    skip "uacme needs root and a mount namespace to trust Pebble"
+	mig_pebble uacme
+	mkdir -p "$T/W/.well-known/acme-challenge" && webroot_start "$T/W" ||
+	    fail "webroot server"
+	export UACME_CHALLENGE_PATH=$T/W/.well-known/acme-challenge
+	# uacme's own account and hook; twice, so that cert.pem has a backup
+	ua_run "$u" -y new
+	url=$(sed -n 's/^uacme: account created at //p' "$T/uacme.out")
+	[ -n "$url" ] || fail "uacme printed no account URL"
+	ua_run "$u" -h /usr/share/uacme/uacme.sh issue u.example.com www.u.example.com
+	sleep 1		# cert-TIME.pem names the second
+	ua_run "$u" -f -h /usr/share/uacme/uacme.sh issue u.example.com www.u.example.com
+	old=$(find "$u/u.example.com" -name 'cert-*.pem')
+	[ "$(echo "$old" | wc -w)" = 1 ] || fail "uacme kept no backup: $old"
+	# import: the server and hook uacme records nowhere are given once
+	d=$(newdir)
+	snapshot "$u" >"$T/u.before"
+	run_acme --dir "$d" --server "$PB_URL" --hook /usr/share/uacme/uacme.sh \
+	    import-uacme "$u"
+	expect_rc 0
+	expect_same "$T/u.before" "$u"
+	host=${PB_URL#https://}
+	expect_line "account ${host%%/*}: uacme's private/key.pem imported (its URL is looked up at the next renewal)"
+	expect_line "u.example.com: cert.pem is live, backups: ${old##*/}"
+	grep -q "^u.example.com: not carried over: key reuse: uacme keeps the key" "$T/stdout" ||
+	    fail "key reuse not reported"
+	[ "$(first_cert "$d/live/u.example.com/cert.pem")" = "$(first_cert "$u/u.example.com/cert.pem")" ] &&
+	    [ "$(first_cert "$d/backup/u.example.com/1/cert.pem")" = "$(first_cert "$old")" ] ||
+	    fail "live or backup 1 is not uacme's"
+	ch=$(openssl crl2pkcs7 -nocrl -certfile "$u/u.example.com/cert.pem" | openssl pkcs7 -print_certs | grep -c BEGIN)
+	[ "$(grep -c BEGIN "$d/live/u.example.com/fullchain.pem")" = "$ch" ] &&
+	    [ "$(grep -c BEGIN "$d/live/u.example.com/chain.pem")" = $((ch - 1)) ] ||
+	    fail "cert.pem's chain was not split"
+	check_account "$d"
+	[ "$(pubkey "$ACCOUNT/key.pem")" = "$(pubkey "$u/private/key.pem")" ] ||
+	    fail "the account key is not uacme's"
+	expect_conf "$d" u.example.com "server = $PB_URL" \
+	    "hook = /usr/share/uacme/uacme.sh" "identifiers = u.example.com www.u.example.com"
+	# renew on uacme's account (no --agree-tos), uacme.sh as the hook
+	run_acme --dir "$d" --ca-file "$PB_CA" renew --force
+	expect_rc 0
+	check_live "$d" u.example.com DNS:u.example.com DNS:www.u.example.com
+	acct_is "$d" "$url"
+	# uacme.sh as --hook, UACME_CHALLENGE_PATH from the caller: issues
+	run_acme --dir "$d" --ca-file "$PB_CA" --server "$PB_URL" \
+	    --hook /usr/share/uacme/uacme.sh issue h.example.com
+	expect_rc 0
+	check_live "$d" h.example.com DNS:h.example.com
+	[ -z "$(ls -A "$UACME_CHALLENGE_PATH")" ] || fail "uacme.sh left tokens behind"
+	# one DIR, one owner
+	run_acme --dir "$u" list
+	expect_rc 2
+	expect_one_error_line
+	grep -q "holds uacme's files (private/key.pem): .*import-uacme $u\$" "$T/stderr" ||
+	    fail "no import offered: $(first_err)"
+	expect_same "$T/u.before" "$u"
+}
+
+# b64 TEXT: acme.sh's base64 wrapping of a saved hook.
+b64() { printf '__ACME_BASE64__START_%s__ACME_BASE64__END_' "$(printf '%s' "$1" | base64 -w 0)"; }
+
+# acmesh_tree A SRC NAME: an acme.sh home A as acme.sh documents and
+# writes it (ECC certificate folder NAME_ecc/, ca/HOST/PATH/ account,
+# Le_* settings with base64 hooks), from acme's own DIR SRC.
+acmesh_tree()
+{
+	local a=$1 s=$2 n=$3 h p c url
+	h=${PB_URL#https://}
+	p=${h#*/}
+	h=${h%%/*}
+	c=$a/ca/${h%%:*}/$p
+	url=$(sed -n 's/^url: //p' "$s"/accounts/*/account.txt)
+	mkdir -p "$c" "$a/${n}_ecc" || fail "mkdir"
+	printf "LOG_FILE='%s/acme.sh.log'\nAUTO_UPGRADE='1'\nDEFAULT_ACME_SERVER='%s'\n" \
+	    "$a" "$PB_URL" >"$a/account.conf"
+	openssl ec -in "$s"/accounts/*/key.pem -out "$c/account.key" 2>/dev/null &&
+	    openssl ec -in "$s/live/$n/privkey.pem" -out "$a/${n}_ecc/$n.key" 2>/dev/null ||
+	    fail "openssl ec"
+	printf "ACCOUNT_URL='%s'\nCA_KEY_HASH='x'\n" "$url" >"$c/ca.conf"
+	printf '{"key":{},"status":"valid","createdAt":"2026-01-02T03:04:05Z"}' \
+	    >"$c/account.json"
+	cp "$s/live/$n/cert.pem" "$a/${n}_ecc/$n.cer"
+	cp "$s/live/$n/chain.pem" "$a/${n}_ecc/ca.cer"
+	cp "$s/live/$n/fullchain.pem" "$a/${n}_ecc/fullchain.cer"
+	cat >"$a/${n}_ecc/$n.conf" <<CONF
+Le_Domain='$n'
+Le_Alt='www.$n'
+Le_Webroot='no'
+Le_PreHook=''
+Le_PostHook='$(b64 'echo post')'
+Le_RenewHook='$(b64 "echo \"renew \$Le_Domain\" >>'$T/reload.log'")'
+Le_API='$PB_URL'
+Le_Keylength='ec-256'
+Le_OrderFinalize='$PB_URL/finalize'
+Le_LinkOrder='$PB_URL/order'
+Le_LinkCert='$PB_URL/cert'
+Le_CertCreateTime='1796000000'
+Le_CertCreateTimeStr='2026-11-30T00:00:00Z'
+Le_NextRenewTimeStr='2027-01-28T00:00:00Z'
+Le_NextRenewTime='1801000000'
+Le_HTTPPort='$PB_HTTP_PORT'
+Le_LocalAddress='127.0.0.1'
+Le_RealCertPath='$T/inst/cert.pem'
+Le_RealCACertPath='$T/inst/ca.pem'
+Le_RealKeyPath='$T/inst/key.pem'
+Le_ReloadCmd='$(b64 "echo \"reload \$Le_Domain \$CERT_PATH \$CALLER_VAR \$(pwd)\" >>'$T/reload.log'")'
+Le_RealFullChainPath='$T/inst/fullchain.pem'
+Le_DeployHook='haproxy,'
+SAVED_DEPLOY_HAPROXY_PEM_PATH='/etc/haproxy'
+CONF
+}
+
+e2e migrate_acmesh pebble
+t_migrate_acmesh()
+{
+	local s a=$T/acmesh d n=sh.example.com url abs live
+	s=$(newdir src)
+	run_acme "${ACME_PB[@]}" "${ACME_SA[@]}" --dir "$s" issue $n www.$n
+	expect_rc 0
+	acmesh_tree "$a" "$s" $n
+	url=$(sed -n "s/^ACCOUNT_URL='\(.*\)'\$/\1/p" "$a"/ca/*/*/ca.conf)
+	rm -rf "$s"	# nothing of acme's is left: all comes from the tree
+	mkdir "$T/inst"
+	snapshot "$a" >"$T/a.before"
+	# one DIR, one owner: acme.sh's home is not written beside
+	run_acme --dir "$a" "${ACME_PB[@]}" "${ACME_SA[@]}" issue x.example.com
+	expect_rc 2
+	expect_one_error_line
+	grep -q "holds acme.sh's files (account.conf): .*import-acmesh $a\$" "$T/stderr" ||
+	    fail "no import offered: $(first_err)"
+	expect_same "$T/a.before" "$a"
+	d=$(newdir)
+	run_acme --dir "$d" import-acmesh "$a"
+	expect_rc 0
+	expect_same "$T/a.before" "$a"
+	abs=$(cd "$d" && pwd)
+	live=$abs/live/$n
+	expect_line "${n}: ${n}_ecc/$n.cer is live"
+	grep -q "^account [^ ]*: acme.sh's ca/localhost/${PB_URL##*/}/account.key imported ($url, created 2026-01-02T03:04:05Z)\$" "$T/stdout" ||
+	    fail "account not reported: $(grep '^account' "$T/stdout")"
+	for l in "not carried over: Le_PostHook 'echo post': acme runs no hook" \
+	    "not carried over: Le_DeployHook 'haproxy,': acme.sh's deploy plugins" \
+	    "not carried over: key reuse: acme.sh keeps the key" \
+	    "deploy hook: $abs/hooks/$n.deploy runs Le_RealCertPath '$T/inst/cert.pem' (a copy of cert.pem)" \
+	    "deploy hook: $abs/hooks/$n.deploy runs Le_ReloadCmd 'echo " \
+	    "deploy hook: $abs/hooks/$n.deploy runs Le_RenewHook 'echo "; do
+		grep -qF "$n: $l" "$T/stdout" || fail "report lacks '$l'"
+	done
+	[ "$(grep -c "^$n: " "$T/stdout")" = 10 ] || fail "report: $(grep -c "^$n: " "$T/stdout") lines for $n"
+	check_account "$d"
+	[ "$(pubkey "$ACCOUNT/key.pem")" = "$(pubkey "$a"/ca/*/*/account.key)" ] ||
+	    fail "the account key is not acme.sh's"
+	[ "$(mode "$d/live/$n/privkey.pem")" = 600 ] || fail "privkey mode"
+	expect_conf "$d" $n "server = $PB_URL" "key-type = ec256" "standalone = yes" \
+	    "http-port = $PB_HTTP_PORT" "bind = 127.0.0.1" \
+	    "deploy-hook = $abs/hooks/$n.deploy"
+	# renew on acme.sh's account; the set is installed where acme.sh
+	# put it, then the reload command and the renew hook run
+	CALLER_VAR=from-cron run_acme --dir "$d" --ca-file "$PB_CA" renew --force
+	expect_rc 0
+	check_live "$d" $n DNS:$n DNS:www.$n
+	acct_is "$d" "$url"
+	cmp -s "$T/inst/cert.pem" "$d/live/$n/cert.pem" &&
+	    cmp -s "$T/inst/ca.pem" "$d/live/$n/chain.pem" &&
+	    cmp -s "$T/inst/key.pem" "$d/live/$n/privkey.pem" &&
+	    cmp -s "$T/inst/fullchain.pem" "$d/live/$n/fullchain.pem" ||
+	    fail "the new set was not installed where acme.sh put it"
+	[ "$(mode "$T/inst/key.pem")" = 600 ] || fail "installed key mode $(mode "$T/inst/key.pem")"
+	[ "$(cat "$T/reload.log")" = "$(printf '%s\n' \
+	    "reload $n $live/cert.pem from-cron $live" "renew $n")" ] ||
+	    fail "hooks ran: $(paste -sd '|' "$T/reload.log")"
+}
