@@ -9460,8 +9460,8 @@ api_foreign(int fd, const char *dir)
 		if (fstatat(fd, api_marks[i].path, &st, AT_SYMLINK_NOFOLLOW) ==
 		    0)
 			return err_set(ACME_ERR_USAGE, "%.200s holds %s's "
-			    "files (%s): acme keeps a DIR of its own; take "
-			    "them over with: acme --dir NEWDIR %s %.200s", dir,
+			    "files (%s), not acme's: use another --dir, and "
+			    "take them over with 'acme %s %.200s'", dir,
 			    api_marks[i].client, api_marks[i].path,
 			    api_marks[i].import, dir);
 	return 0;
@@ -10600,9 +10600,10 @@ imp_is_program(const char *s)
 static void
 imp_hook_add(struct imp_conf *c, const char *key, const char *cmd, int exec)
 {
-	char v[160];
+	char k[160], v[160];
 	size_t start = c->wrap.len;
 
+	str_sanitize(k, sizeof(k), key, strlen(key));
 	str_sanitize(v, sizeof(v), cmd, strlen(cmd));
 	if (c->nhooks++ == 0 && imp_is_program(cmd) &&
 	    strlen(cmd) < sizeof(c->deploy_hook))
@@ -10618,7 +10619,7 @@ imp_hook_add(struct imp_conf *c, const char *key, const char *cmd, int exec)
 		imp_skip(c, key, cmd, "too long for a deploy hook");
 		return;
 	}
-	imp_line_add(&c->said, "%s '%s'%s", key, v, exec ? "" :
+	imp_line_add(&c->said, "%s '%s'%s", k, v, exec ? "" :
 	    " with /bin/sh");
 }
 
@@ -11427,7 +11428,7 @@ static void
 imp_cb_others(struct imp_run *r, const char *dir, const struct imp_conf *c,
     const char *name)
 {
-	char **ids = NULL, host[256], path[PATH_LEN_MAX];
+	char **ids = NULL, host[256], path[PATH_LEN_MAX], id[80];
 	size_t n = 0, i;
 
 	if (r->seen.data != NULL && strstr((char *)r->seen.data, dir) != NULL)
@@ -11439,11 +11440,12 @@ imp_cb_others(struct imp_run *r, const char *dir, const struct imp_conf *c,
 		err_clear();
 	for (i = 0; i < n && r->o->verbosity >= 0; i++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, ids[i]);
+		str_sanitize(id, sizeof(id), ids[i], strlen(ids[i]));
 		if (strcmp(ids[i], c->account) != 0 &&
 		    imp_is_dir(r->srcfd, path))
 			printf("account %s: not carried over: certbot account "
-			    "%.64s: renewal/%s.conf names %s, and DIR keeps "
-			    "one account per server\n", host, ids[i], name,
+			    "%s: renewal/%s.conf names %s, and DIR keeps one "
+			    "account per server\n", host, id, name,
 			    c->account);
 	}
 	store_names_free(ids, n);
@@ -11598,7 +11600,7 @@ imp_cb_name(struct imp_run *r, const char *name)
 	struct imp_cb_old co;
 	struct imp_older older;
 	struct cert_set cur;
-	struct x509_info *xi = NULL, *oxi = NULL;
+	struct x509_info *xi;	/* and the older versions' at xi + 1 */
 	char path[PATH_LEN_MAX], label[32];
 	const char *kt = "ec256";
 	int v[IMP_VERSIONS_MAX], nv, k, i, n = 0, rc;
@@ -11608,8 +11610,7 @@ imp_cb_name(struct imp_run *r, const char *name)
 	memset(&cur, 0, sizeof(cur));
 	snprintf(path, sizeof(path), "archive/%s", name);
 	co.archfd = openat(r->srcfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if ((xi = calloc(1, sizeof(*xi))) == NULL ||
-	    (oxi = calloc(1, sizeof(*oxi))) == NULL) {
+	if ((xi = calloc(2, sizeof(*xi))) == NULL) {
 		rc = err_set(ACME_ERR_NOMEM, "out of memory");
 		goto out;
 	}
@@ -11634,7 +11635,7 @@ imp_cb_name(struct imp_run *r, const char *name)
 	co.v = v;
 	older = (struct imp_older){ imp_cb_load, &co, n };
 	imp_pick_old(r, &older, name, c.server, r->floor > xi->not_before ?
-	    r->floor : xi->not_before, &old, oxi);
+	    r->floor : xi->not_before, &old, xi + 1);
 	imp_cb_key_type(&c);
 	imp_cb_hooks(r, &c);
 	imp_cb_account(r, &c, name);
@@ -11648,7 +11649,6 @@ out:
 	buf_free(&old.report);
 	imp_conf_free(&c);
 	free(xi);
-	free(oxi);
 	if (co.archfd >= 0)
 		close(co.archfd);
 	return rc;
@@ -11872,13 +11872,13 @@ imp_ua_load(struct imp_run *r, const void *ctx, int i, struct cert_set *cs,
 static long long
 imp_ua_time(const char *file)
 {
+	char again[64];
 	long long t;
-	char tail[8];
 
-	if (sscanf(file, "cert-%lld%7s", &t, tail) == 2 &&
-	    strcmp(tail, ".pem") == 0 && t >= 0)
-		return t;
-	return -1;
+	if (sscanf(file, "cert-%lld", &t) != 1 || t < 0)
+		return -1;
+	snprintf(again, sizeof(again), "cert-%lld.pem", t);
+	return strcmp(again, file) == 0 ? t : -1;
 }
 
 static int

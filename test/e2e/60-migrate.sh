@@ -199,7 +199,7 @@ t_migrate_certbot()
 	run_acme --dir "$T/E" "${ACME_PB[@]}" "${ACME_SA[@]}" issue x.example.com
 	expect_rc 2
 	expect_one_error_line
-	grep -q "holds certbot's files (renewal): .*import-certbot $T/E\$" "$T/stderr" ||
+	grep -qF "holds certbot's files (renewal), not acme's: use another --dir, and take them over with 'acme import-certbot $T/E'" "$T/stderr" ||
 	    fail "no import offered: $(first_err)"
 	expect_same "$T/E.before" "$T/E"
 }
@@ -283,7 +283,7 @@ t_migrate_uacme()
 	run_acme --dir "$u" list
 	expect_rc 2
 	expect_one_error_line
-	grep -q "holds uacme's files (private/key.pem): .*import-uacme $u\$" "$T/stderr" ||
+	grep -qF "holds uacme's files (private/key.pem), not acme's: use another --dir, and take them over with 'acme import-uacme $u'" "$T/stderr" ||
 	    fail "no import offered: $(first_err)"
 	expect_same "$T/u.before" "$u"
 }
@@ -358,7 +358,7 @@ t_migrate_acmesh()
 	run_acme --dir "$a" "${ACME_PB[@]}" "${ACME_SA[@]}" issue x.example.com
 	expect_rc 2
 	expect_one_error_line
-	grep -q "holds acme.sh's files (account.conf): .*import-acmesh $a\$" "$T/stderr" ||
+	grep -qF "holds acme.sh's files (account.conf), not acme's: use another --dir, and take them over with 'acme import-acmesh $a'" "$T/stderr" ||
 	    fail "no import offered: $(first_err)"
 	expect_same "$T/a.before" "$a"
 	d=$(newdir)
