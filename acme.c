@@ -8038,16 +8038,15 @@ out:
 	return rc;
 }
 
-/* Save a new account: key first (0600), then account.txt. */
+/* DIR/accounts/HOST: key.pem first (0600), then account.txt (txt). */
 static int
-acct_save(struct acme *a, int storefd, const char *host)
+acct_write(int storefd, const char *host, const struct key *k,
+    const struct buf *txt)
 {
-	struct buf pem = { .max = PEM_MAX }, txt = { .max = 8192 };
+	struct buf pem = { .max = PEM_MAX };
 	int accfd = -1, hostfd = -1, rc;
 
-	if ((rc = key_to_pem(&a->key, &pem)) < 0 ||
-	    (rc = buf_printf(&txt, "url: %s\n", a->kid)) < 0 ||
-	    (rc = buf_printf(&txt, "server: %s\n", a->server)) < 0)
+	if ((rc = key_to_pem(k, &pem)) < 0)
 		goto out;
 	if ((accfd = store_subdir(storefd, "accounts", 1)) < 0 ||
 	    (hostfd = store_subdir(accfd, host, 1)) < 0) {
@@ -8056,7 +8055,7 @@ acct_save(struct acme *a, int storefd, const char *host)
 	}
 	if ((rc = store_write(hostfd, "key.pem", pem.data, pem.len,
 	    STORE_KEY_MODE)) < 0 ||
-	    (rc = store_write(hostfd, "account.txt", txt.data, txt.len,
+	    (rc = store_write(hostfd, "account.txt", txt->data, txt->len,
 	    STORE_FILE_MODE)) < 0)
 		goto out;
 out:
@@ -8065,6 +8064,19 @@ out:
 	if (accfd >= 0)
 		close(accfd);
 	buf_free(&pem);
+	return rc;
+}
+
+/* Save a new account: its key, then its URL and server. */
+static int
+acct_save(struct acme *a, int storefd, const char *host)
+{
+	struct buf txt = { .max = 8192 };
+	int rc;
+
+	if ((rc = buf_printf(&txt, "url: %s\n", a->kid)) == 0 &&
+	    (rc = buf_printf(&txt, "server: %s\n", a->server)) == 0)
+		rc = acct_write(storefd, host, &a->key, &txt);
 	buf_free(&txt);
 	return rc;
 }
@@ -9103,15 +9115,29 @@ issue_write_conf_proto(struct buf *b, const struct acme_options *o)
 	return rc;
 }
 
+/* Write conf/NAME.conf (text b); issue and the imports. */
+static int
+issue_store_conf(int storefd, const char *name, const struct buf *b)
+{
+	char file[NAME_LEN_MAX + 8];
+	int fd, rc;
+
+	if ((fd = store_subdir(storefd, "conf", 1)) < 0)
+		return fd;
+	snprintf(file, sizeof(file), "%s.conf", name);
+	rc = store_write(fd, file, b->data, b->len, STORE_FILE_MODE);
+	close(fd);
+	return rc;
+}
+
 /* conf/NAME.conf: how NAME was issued, "key = value" lines. */
 static int
 issue_write_conf(const struct issue *is, int storefd,
     const struct acme_options *o)
 {
 	struct buf b = { .max = CONF_MAX };
-	char file[NAME_LEN_MAX + 8];
 	size_t i;
-	int fd, rc;
+	int rc;
 
 	buf_printf(&b, "# acme: how %s is issued and renewed\n", is->name);
 	buf_printf(&b, "name = %s\nidentifiers =", is->name);
@@ -9152,13 +9178,7 @@ issue_write_conf(const struct issue *is, int storefd,
 		goto out;
 	if ((rc = issue_write_conf_proto(&b, o)) < 0)
 		goto out;
-	if ((fd = store_subdir(storefd, "conf", 1)) < 0) {
-		rc = fd;
-		goto out;
-	}
-	snprintf(file, sizeof(file), "%s.conf", is->name);
-	rc = store_write(fd, file, b.data, b.len, STORE_FILE_MODE);
-	close(fd);
+	rc = issue_store_conf(storefd, is->name, &b);
 out:
 	buf_free(&b);
 	return rc;
@@ -10671,9 +10691,8 @@ imp_write_conf(struct imp_run *r, const char *name,
     const struct x509_info *xi, const struct imp_conf *c, const char *kt)
 {
 	struct buf b = { .max = CONF_MAX };
-	char file[NAME_LEN_MAX + 8];
 	size_t i;
-	int fd, rc;
+	int rc;
 
 	buf_printf(&b, "# acme: imported from %s\nname = %s\nidentifiers =",
 	    r->from, name);
@@ -10703,13 +10722,8 @@ imp_write_conf(struct imp_run *r, const char *name,
 		buf_printf(&b, "deploy-hook = %s\n", c->deploy_hook);
 	if (c->preferred_chain[0] != '\0')
 		buf_printf(&b, "preferred-chain = %s\n", c->preferred_chain);
-	if ((rc = buf_puts(&b, c->reuse_key ? "reuse-key = yes\n" : "")) < 0 ||
-	    (rc = fd = store_subdir(r->storefd, "conf", 1)) < 0)
-		goto out;
-	snprintf(file, sizeof(file), "%s.conf", name);
-	rc = store_write(fd, file, b.data, b.len, STORE_FILE_MODE);
-	close(fd);
-out:
+	if ((rc = buf_puts(&b, c->reuse_key ? "reuse-key = yes\n" : "")) == 0)
+		rc = issue_store_conf(r->storefd, name, &b);
 	buf_free(&b);
 	return rc;
 }
@@ -10820,34 +10834,21 @@ imp_acct_same(int storefd, const char *host, const struct key *k)
 	return same;
 }
 
-/* accounts/HOST/key.pem (0600) first, then account.txt: acct_save(). */
+/* An imported account: account.txt says where it came from. */
 static int
 imp_acct_write(int storefd, const char *host, const char *server,
     const struct imp_acct *ac)
 {
-	struct buf pem = { .max = PEM_MAX }, txt = { .max = 8192 };
-	int accfd = -1, hostfd = -1, rc;
+	struct buf txt = { .max = 8192 };
+	int rc;
 
 	if (ac->url[0] != '\0')
 		buf_printf(&txt, "url: %s\n", ac->url);
 	buf_printf(&txt, "server: %s\n", server);
 	if (ac->created[0] != '\0')
 		buf_printf(&txt, "created: %s\n", ac->created);
-	if ((rc = buf_printf(&txt, "imported: %s\n", ac->what)) < 0 ||
-	    (rc = key_to_pem(&ac->key, &pem)) < 0 ||
-	    (rc = accfd = store_subdir(storefd, "accounts", 1)) < 0 ||
-	    (rc = hostfd = store_subdir(accfd, host, 1)) < 0 ||
-	    (rc = store_write(hostfd, "key.pem", pem.data, pem.len,
-	    STORE_KEY_MODE)) < 0)
-		goto out;
-	rc = store_write(hostfd, "account.txt", txt.data, txt.len,
-	    STORE_FILE_MODE);
-out:
-	if (hostfd >= 0)
-		close(hostfd);
-	if (accfd >= 0)
-		close(accfd);
-	buf_free(&pem);
+	if ((rc = buf_printf(&txt, "imported: %s\n", ac->what)) == 0)
+		rc = acct_write(storefd, host, &ac->key, &txt);
 	buf_free(&txt);
 	return rc;
 }
