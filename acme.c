@@ -10370,6 +10370,17 @@ imp_set(struct imp_conf *c, char *dst, size_t cap, const char *key,
 		memcpy(dst, v, strlen(v) + 1);
 }
 
+/* The server the client named: an https URL, else NAME is not imported. */
+static int
+imp_server_ok(const struct imp_conf *c)
+{
+	char v[200];
+
+	str_sanitize(v, sizeof(v), c->server, strlen(c->server));
+	return req_url_ok(c->server) ? 0 : err_set(ACME_ERR_USAGE, "server "
+	    "'%s' is not an https URL", v);
+}
+
 /*
  * Read path below dirfd into out (at most max bytes): a regular file,
  * symlinks followed (the tree is the client's, and only read). When it
@@ -10671,8 +10682,11 @@ imp_hook_write(struct imp_run *r, const char *name, struct imp_conf *c)
 	close(fd);
 	if (rc < 0)
 		goto out;
-	snprintf(c->deploy_hook, sizeof(c->deploy_hook), "%s/%s/%s",
-	    r->dir, IMP_HOOKS, file);
+	if ((size_t)snprintf(c->deploy_hook, sizeof(c->deploy_hook),
+	    "%s/%s/%s", r->dir, IMP_HOOKS, file) >= sizeof(c->deploy_hook)) {
+		rc = err_set(ACME_ERR_LIMIT, "DIR's path is too long");
+		goto out;
+	}
 	for (p = (char *)c->said.data; p != NULL && *p != '\0'; p = nl + 1) {
 		nl = strchr(p, '\n');
 		imp_say(c, "deploy hook: %s runs %.*s", c->deploy_hook,
@@ -10685,12 +10699,33 @@ out:
 
 /* ---- imports: conf, report ---- */
 
+/* Is the challenge method a webroot (a path given)? */
+static int
+imp_webroot(const struct imp_conf *c)
+{
+	return strcmp(c->authenticator, "webroot") == 0 && c->webroot[0];
+}
+
+/* "key = value\n" when value is set; values may be long paths. */
+static void
+imp_kv(struct buf *b, const char *key, const char *value)
+{
+	if (value[0] == '\0')
+		return;
+	buf_puts(b, key);
+	buf_puts(b, " = ");
+	buf_puts(b, value);
+	buf_puts(b, "\n");
+}
+
 /* conf/NAME.conf from what was carried over (issue_write_conf's keys). */
 static int
 imp_write_conf(struct imp_run *r, const char *name,
     const struct x509_info *xi, const struct imp_conf *c, const char *kt)
 {
 	struct buf b = { .max = CONF_MAX };
+	int wr = imp_webroot(c), sa = strcmp(c->authenticator,
+	    "standalone") == 0;
 	size_t i;
 	int rc;
 
@@ -10698,30 +10733,22 @@ imp_write_conf(struct imp_run *r, const char *name,
 	    r->from, name);
 	for (i = 0; i < xi->nsan; i++)
 		buf_printf(&b, " %s", xi->san[i].value);
-	buf_printf(&b, "\nserver = %s\nkey-type = %s\n", c->server,
-	    c->key_type[0] ? c->key_type : kt);
-	if (c->challenge[0] != '\0')
-		buf_printf(&b, "challenge = %s\n", c->challenge);
-	else if (c->webroot[0] != '\0' || strcmp(c->authenticator,
-	    "standalone") == 0)
-		buf_puts(&b, "challenge = http-01\n");
-	if (c->hook[0] != '\0')
-		buf_printf(&b, "hook = %s\n", c->hook);
-	if (c->webroot[0] != '\0')
-		buf_printf(&b, "webroot = %s\n", c->webroot);
-	else if (strcmp(c->authenticator, "standalone") == 0)
-		buf_printf(&b, "standalone = yes\nhttp-port = %s\n",
-		    c->http_port[0] ? c->http_port : "80");
-	if (c->tls_port[0] != '\0')
-		buf_printf(&b, "tls-port = %s\n", c->tls_port);
-	if (c->bind[0] != '\0')
-		buf_printf(&b, "bind = %s\n", c->bind);
+	buf_puts(&b, "\n");
+	imp_kv(&b, "server", c->server);
+	imp_kv(&b, "key-type", c->key_type[0] ? c->key_type : kt);
+	imp_kv(&b, "challenge", c->challenge[0] ? c->challenge :
+	    wr || sa ? "http-01" : "");
+	imp_kv(&b, "hook", c->hook);
+	imp_kv(&b, "webroot", wr ? c->webroot : "");
+	imp_kv(&b, "standalone", sa ? "yes" : "");
+	imp_kv(&b, "http-port", !sa ? "" : c->http_port[0] ? c->http_port :
+	    "80");
+	imp_kv(&b, "tls-port", c->tls_port);
+	imp_kv(&b, "bind", c->bind);
 	if (c->days > 0)
 		buf_printf(&b, "days = %d\n", c->days);
-	if (c->deploy_hook[0] != '\0')
-		buf_printf(&b, "deploy-hook = %s\n", c->deploy_hook);
-	if (c->preferred_chain[0] != '\0')
-		buf_printf(&b, "preferred-chain = %s\n", c->preferred_chain);
+	imp_kv(&b, "deploy-hook", c->deploy_hook);
+	imp_kv(&b, "preferred-chain", c->preferred_chain);
 	if ((rc = buf_puts(&b, c->reuse_key ? "reuse-key = yes\n" : "")) == 0)
 		rc = issue_store_conf(r->storefd, name, &b);
 	buf_free(&b);
@@ -10751,25 +10778,34 @@ imp_report(struct imp_run *r, const char *name, const char *cur,
 	}
 }
 
-/* The challenge settings are checked as one-line text, a port a port. */
+/* A port setting that is no port number is reported and dropped. */
+static void
+imp_port(struct imp_conf *c, const char *key, char *port)
+{
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(port, &end, 10);
+	if (port[0] != '\0' && (errno != 0 || *end != '\0' || n < 1 ||
+	    n > 65535)) {
+		imp_skip(c, key, port, "not a port number");
+		port[0] = '\0';
+	}
+}
+
+/* The challenge settings: ports checked, a method there or reported. */
 static void
 imp_check_chal(struct imp_conf *c, const char *name)
 {
 	char why[320];
-	long port;
-	char *end;
 
 	if (strcmp(c->authenticator, "webroot") == 0 && c->webroot[0] == '\0')
 		imp_skip(c, "authenticator", "webroot", "no webroot path");
-	errno = 0;
-	port = strtol(c->http_port, &end, 10);
-	if (c->http_port[0] != '\0' && (errno != 0 || *end != '\0' ||
-	    port < 1 || port > 65535)) {
-		imp_skip(c, "http port", c->http_port, "not a port number");
-		c->http_port[0] = '\0';
-	}
-	if (c->webroot[0] != '\0' || strcmp(c->authenticator, "standalone") ==
-	    0 || c->hook[0] != '\0')
+	imp_port(c, "http port", c->http_port);
+	imp_port(c, "tls port", c->tls_port);
+	if (imp_webroot(c) || strcmp(c->authenticator, "standalone") == 0 ||
+	    c->hook[0] != '\0')
 		return;
 	snprintf(why, sizeof(why), "%s%sacme answers with a webroot, its own "
 	    "responder or a --hook: set one in conf/%.60s.conf",
@@ -11362,7 +11398,7 @@ imp_cb_hooks(struct imp_run *r, struct imp_conf *c)
 {
 	static const char *const dirs[] = { "renewal-hooks/deploy",
 	    "renewal-hooks/pre", "renewal-hooks/post" };
-	char **names = NULL, rel[PATH_LEN_MAX], abs[PATH_LEN_MAX + 64];
+	char **names = NULL, rel[PATH_LEN_MAX], abs[2 * PATH_LEN_MAX + 8];
 	size_t n = 0, i, d;
 	int dup = 0;
 
@@ -11429,7 +11465,7 @@ static void
 imp_cb_others(struct imp_run *r, const char *dir, const struct imp_conf *c,
     const char *name)
 {
-	char **ids = NULL, host[256], path[PATH_LEN_MAX], id[80];
+	char **ids = NULL, host[256], path[2 * PATH_LEN_MAX + 8], id[80];
 	size_t n = 0, i;
 
 	if (r->seen.data != NULL && strstr((char *)r->seen.data, dir) != NULL)
@@ -11458,7 +11494,7 @@ imp_cb_acct_load(struct imp_run *r, const char *dir, const char *id,
     struct imp_acct *ac)
 {
 	struct buf b = { 0 };
-	char path[PATH_LEN_MAX + 32], t[64];
+	char path[PATH_LEN_MAX + 128], t[64];
 	int rc;
 
 	snprintf(ac->what, sizeof(ac->what), "certbot account %s", id);
@@ -11592,6 +11628,27 @@ imp_cb_load(struct imp_run *r, const void *ctx, int i, struct cert_set *cs,
 	return cs == NULL ? 0 : imp_read_files(o->archfd, o->v[i], cs);
 }
 
+/*
+ * archive/NAME: its versions, the current one K (its files read into
+ * cur), the older ones left in v[0..*nold), newest first, for co.
+ */
+static int
+imp_cb_current(struct imp_run *r, const char *name, struct imp_cb_old *co,
+    int *v, int *k, int *nold, struct cert_set *cur)
+{
+	int nv, i;
+
+	if ((nv = imp_versions(co->archfd, v, IMP_VERSIONS_MAX)) < 0)
+		return nv;
+	if ((*k = imp_current(r->srcfd, name, v, nv)) == 0)
+		return err_set(ACME_ERR_IO, "archive/%s: no certificate", name);
+	for (*nold = 0, i = 0; i < nv; i++)
+		if (v[i] < *k)
+			v[(*nold)++] = v[i];
+	co->v = v;
+	return imp_read_files(co->archfd, *k, cur);
+}
+
 /* Import certbot's NAME: archive/NAME, renewal/NAME.conf, its account. */
 static int
 imp_cb_name(struct imp_run *r, const char *name)
@@ -11604,7 +11661,7 @@ imp_cb_name(struct imp_run *r, const char *name)
 	struct x509_info *xi;	/* and the older versions' at xi + 1 */
 	char path[PATH_LEN_MAX], label[32];
 	const char *kt = "ec256";
-	int v[IMP_VERSIONS_MAX], nv, k, i, n = 0, rc;
+	int v[IMP_VERSIONS_MAX], k, i, n = 0, rc;
 
 	imp_conf_init(&c);
 	memset(&old, 0, sizeof(old));
@@ -11620,20 +11677,11 @@ imp_cb_name(struct imp_run *r, const char *name)
 		goto out;
 	}
 	if ((rc = imp_cb_conf(r->srcfd, name, &c)) < 0 ||
-	    (rc = nv = imp_versions(co.archfd, v, IMP_VERSIONS_MAX)) < 0)
-		goto out;
-	if ((k = imp_current(r->srcfd, name, v, nv)) == 0) {
-		rc = err_set(ACME_ERR_IO, "%s: no certificate", path);
-		goto out;
-	}
-	snprintf(label, sizeof(label), "version %d", k);
-	if ((rc = imp_read_files(co.archfd, k, &cur)) < 0 ||
+	    (rc = imp_server_ok(&c)) < 0 ||
+	    (rc = imp_cb_current(r, name, &co, v, &k, &n, &cur)) < 0 ||
 	    (rc = imp_load_set(&cur, name, c.server, xi, &kt)) < 0)
 		goto out;
-	for (i = 0; i < nv; i++)	/* the older ones, newest first */
-		if (v[i] < k)
-			v[n++] = v[i];
-	co.v = v;
+	snprintf(label, sizeof(label), "version %d", k);
 	older = (struct imp_older){ imp_cb_load, &co, n };
 	imp_pick_old(r, &older, name, c.server, r->floor > xi->not_before ?
 	    r->floor : xi->not_before, &old, xi + 1);
@@ -12520,10 +12568,6 @@ imp_sh_settings(struct imp_run *r, struct imp_conf *c, const struct imp_sh *sh,
 	imp_sh_hooks(c, sh, name);
 	if (!sh->new_key)
 		imp_key_reuse(r, c, name);
-	if (c->server[0] != '\0')
-		return;
-	imp_skip(c, "Le_API", "", "missing: Let's Encrypt assumed");
-	snprintf(c->server, sizeof(c->server), "%s", api_servers[0].url);
 }
 
 /* Import acme.sh's NAME: its folder's files and DOMAIN.conf, its account. */
@@ -12536,7 +12580,7 @@ imp_sh_name(struct imp_run *r, const char *name)
 	struct imp_sh *sh = calloc(1, sizeof(*sh));
 	struct x509_info *xi = calloc(1, sizeof(*xi));
 	char dir[NAME_LEN_MAX + 8], base[NAME_LEN_MAX + 8];
-	char path[2 * NAME_LEN_MAX + 16], label[2 * NAME_LEN_MAX + 16];
+	char path[2 * NAME_LEN_MAX + 32], label[2 * NAME_LEN_MAX + 32];
 	const char *kt = "ec256";
 	int rc;
 
@@ -12549,9 +12593,15 @@ imp_sh_name(struct imp_run *r, const char *name)
 		snprintf(path, sizeof(path), "%s/%s.conf", dir, base);
 		snprintf(label, sizeof(label), "%s/%s.cer", dir, base);
 		if ((rc = imp_sh_read(r->srcfd, path, &c, sh)) == 0 &&
+		    c.server[0] == '\0') {
+			imp_skip(&c, "Le_API", "", "missing: Let's Encrypt "
+			    "assumed");
+			snprintf(c.server, sizeof(c.server), "%s",
+			    api_servers[0].url);
+		}
+		if (rc == 0 && (rc = imp_server_ok(&c)) == 0 &&
 		    (rc = imp_sh_files(r, dir, base, &cur)) == 0 &&
-		    (rc = imp_load_set(&cur, name, c.server[0] ? c.server :
-		    api_servers[0].url, xi, &kt)) == 0) {
+		    (rc = imp_load_set(&cur, name, c.server, xi, &kt)) == 0) {
 			imp_sh_settings(r, &c, sh, xi, name);
 			imp_sh_account(r, &c);
 			rc = imp_finish(r, name, label, &cur, &old, &c, xi, kt);
