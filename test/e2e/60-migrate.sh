@@ -102,15 +102,19 @@ certbot_trees()
 	printf '#!/bin/sh\necho "path $RENEWED_LINEAGE" >>"%s"\n' \
 	    "$T/deployed" >"$T/deploy.sh"
 	chmod 755 "$T/deploy.sh"
+	ln -s "$T/W" "$T/W2"	# a second webroot (in webroot_map)
 	cb_run "$T/R" certbot -- certonly --webroot -w "$T/W" \
-	    -d r.example.com --agree-tos --register-unsafely-without-email \
+	    -d r.example.com -w "$T/W2" -d www.r.example.com \
+	    --agree-tos --register-unsafely-without-email \
 	    --key-type rsa --rsa-key-size 2048 --reuse-key \
 	    --preferred-chain 'Pebble Root CA' --deploy-hook "$T/deploy.sh"
 	# a hook of renewal-hooks/deploy/, run before renew_hook
 	mkdir -p "$T/E/renewal-hooks/deploy"
 	printf '#!/bin/sh\necho "dir $RENEWED_DOMAINS" >>"%s"\n' \
 	    "$T/deployed" >"$T/E/renewal-hooks/deploy/01-log"
-	chmod 755 "$T/E/renewal-hooks/deploy/01-log"
+	mkdir -p "$T/E/renewal-hooks/post"
+	cp "$T/E/renewal-hooks/deploy/01-log" "$T/E/renewal-hooks/post/start"
+	chmod 755 "$T/E/renewal-hooks/deploy/01-log" "$T/E/renewal-hooks/post/start"
 	# R's account beside E's: two accounts for one server
 	SERVER_PATH=${PB_URL#https://}
 	cp -a "$T/R/accounts/$SERVER_PATH/." "$T/E/accounts/$SERVER_PATH/"
@@ -150,11 +154,12 @@ t_migrate_certbot()
 	expect_line "account $host: certbot account $ide imported ($(json_get "$a/regr.json" uri), created $(json_get "$a/meta.json" creation_dt))"
 	expect_line "account $host: not carried over: certbot account $idr: renewal/e.example.com.conf names $ide, and DIR keeps one account per server"
 	expect_line "e.example.com: version 3 is live, backups: version 2, version 1"
-	grep -q "^e.example.com: not carried over: pre_hook 'true': acme runs no hook before or after a renewal" "$T/stdout" ||
-	    fail "pre_hook not reported"
+	grep -q "^e.example.com: not carried over: pre_hook 'true': acme runs no hook before or after a renewal" "$T/stdout" &&
+	    grep -q "^e.example.com: not carried over: renewal-hooks/post/start: acme runs no hook before or after a renewal" "$T/stdout" ||
+	    fail "pre_hook or renewal-hooks/post/ not reported"
 	expect_line "e.example.com: deploy hook: $d/hooks/e.example.com.deploy runs renewal-hooks/deploy/01-log '$T/E/renewal-hooks/deploy/01-log'"
 	expect_line "e.example.com: deploy hook: $d/hooks/e.example.com.deploy runs renew_hook 'echo \"cmd \$RENEWED_LINEAGE \$CALLER_VAR\" >>$T/deployed' with /bin/sh"
-	[ "$(grep -c '^e.example.com: ' "$T/stdout")" = 4 ] || fail "more report lines than expected"
+	[ "$(grep -c '^e.example.com: ' "$T/stdout")" = 5 ] || fail "more report lines than expected"
 	expect_conf "$d" e.example.com "server = $PB_URL" "key-type = ec256" \
 	    "challenge = http-01" "standalone = yes" "http-port = $PB_HTTP_PORT" \
 	    "bind = 127.0.0.1" "deploy-hook = $d/hooks/e.example.com.deploy"
@@ -168,7 +173,8 @@ t_migrate_certbot()
 	check_account "$r"
 	[ "$(key_type "$ACCOUNT/key.pem")" = rsa2048 ] || fail "account key: $(key_type "$ACCOUNT/key.pem")"
 	expect_line "r.example.com: version 1 is live"
-	[ "$(grep -c '^r.example.com: ' "$T/stdout")" = 1 ] || fail "R: unexpected report lines"
+	expect_line "r.example.com: not carried over: www.r.example.com '$T/W2': acme uses one webroot for all the names of a certificate: $T/W"
+	[ "$(grep -c '^r.example.com: ' "$T/stdout")" = 2 ] || fail "R: unexpected report lines"
 	expect_conf "$r" r.example.com "webroot = $T/W" "challenge = http-01" \
 	    "key-type = rsa2048" "reuse-key = yes" "deploy-hook = $T/deploy.sh" \
 	    "preferred-chain = Pebble Root CA"
@@ -178,6 +184,7 @@ t_migrate_certbot()
 	CALLER_VAR=from-cron run_acme --dir "$r" --ca-file "$PB_CA" renew --force
 	expect_rc 0
 	grep -q '^r.example.com: renewed' "$T/stdout" || fail "R not renewed"
+	check_live "$r" r.example.com DNS:r.example.com DNS:www.r.example.com
 	[ "$(pubkey "$T/r.key")" = "$(pubkey "$r/live/r.example.com/privkey.pem")" ] ||
 	    fail "reuse_key: the key changed"
 	acct_is "$r" "$(json_get "$T/R/accounts/$SERVER_PATH/$idr/regr.json" uri)" \
@@ -340,6 +347,14 @@ Le_RealFullChainPath='$T/inst/fullchain.pem'
 Le_DeployHook='haproxy,'
 SAVED_DEPLOY_HAPROXY_PEM_PATH='/etc/haproxy'
 CONF
+	# the RSA certificate of the same domain, by a DNS API plugin
+	mkdir "$a/$n"
+	cp "$s/live/rsa/cert.pem" "$a/$n/$n.cer"
+	cp "$s/live/rsa/chain.pem" "$a/$n/ca.cer"
+	cp "$s/live/rsa/fullchain.pem" "$a/$n/fullchain.cer"
+	openssl rsa -in "$s/live/rsa/privkey.pem" -out "$a/$n/$n.key" 2>/dev/null
+	printf "Le_Domain='%s'\nLe_Webroot='dns_cf'\nLe_API='%s'\nLe_Keylength='2048'\n" \
+	    "$n" "$PB_URL" >"$a/$n/$n.conf"
 }
 
 e2e migrate_acmesh pebble
@@ -348,6 +363,9 @@ t_migrate_acmesh()
 	local s a=$T/acmesh d n=sh.example.com url abs live
 	s=$(newdir src)
 	run_acme "${ACME_PB[@]}" "${ACME_SA[@]}" --dir "$s" issue $n www.$n
+	expect_rc 0
+	run_acme "${ACME_PB[@]}" "${ACME_SA[@]}" --key-type rsa2048 --dir "$s" \
+	    issue rsa $n www.$n
 	expect_rc 0
 	acmesh_tree "$a" "$s" $n
 	url=$(sed -n "s/^ACCOUNT_URL='\(.*\)'\$/\1/p" "$a"/ca/*/*/ca.conf)
@@ -379,6 +397,13 @@ t_migrate_acmesh()
 		grep -qF "$n: $l" "$T/stdout" || fail "report lacks '$l'"
 	done
 	[ "$(grep -c "^$n: " "$T/stdout")" = 10 ] || fail "report: $(grep -c "^$n: " "$T/stdout") lines for $n"
+	# the RSA one beside: NAME-rsa, its DNS plugin reported
+	expect_line "$n-rsa: $n/$n.cer is live"
+	grep -q "^$n-rsa: not carried over: challenge method 'dns_cf': acme.sh's DNS modes run inside acme.sh; give a --hook" "$T/stdout" ||
+	    fail "dns_cf not reported: $(grep "^$n-rsa" "$T/stdout")"
+	expect_conf "$d" $n-rsa "key-type = rsa2048" "identifiers = $n www.$n"
+	grep -q '^challenge\|^webroot\|^standalone\|^hook' "$d/conf/$n-rsa.conf" &&
+	    fail "a challenge method came from nowhere"
 	check_account "$d"
 	[ "$(pubkey "$ACCOUNT/key.pem")" = "$(pubkey "$a"/ca/*/*/account.key)" ] ||
 	    fail "the account key is not acme.sh's"
@@ -388,7 +413,7 @@ t_migrate_acmesh()
 	    "deploy-hook = $abs/hooks/$n.deploy"
 	# renew on acme.sh's account; the set is installed where acme.sh
 	# put it, then the reload command and the renew hook run
-	CALLER_VAR=from-cron run_acme --dir "$d" --ca-file "$PB_CA" renew --force
+	CALLER_VAR=from-cron run_acme --dir "$d" --ca-file "$PB_CA" renew --force $n
 	expect_rc 0
 	check_live "$d" $n DNS:$n DNS:www.$n
 	acct_is "$d" "$url"
