@@ -6955,15 +6955,33 @@ hook_env_same(const char *e, const char *v)
 	return strncmp(e, v, n) == 0 && e[n] == '=';
 }
 
+/* Secrets of ours a caller may hand us in the environment: never passed
+ * on to a hook. */
+static const char *const hook_env_secret[] = {
+	"ACME_EAB_HMAC=",		/* the EAB MAC key, kept out of argv */
+	NULL
+};
+
 /*
  * The environment a hook runs with, as uacme and certbot give theirs: the
- * caller's (systemd Environment=, cron, a shell's exports), with ours
- * ("NAME=value" strings, NULL-terminated) on top, replacing any of the
- * same name, and HOOK_PATH when the caller has no PATH. acme puts nothing
- * secret into any environment: keys and the EAB MAC key live only in its
- * memory and files. Returns a malloc'd array of borrowed strings (free
- * the array only), or NULL when out of memory.
+ * caller's (systemd Environment=, cron, a shell's exports) less
+ * hook_env_secret[], with ours ("NAME=value" strings, NULL-terminated) on
+ * top, replacing any of the same name, and HOOK_PATH when the caller has
+ * no PATH. acme puts nothing secret into any environment: keys live only
+ * in its memory and files. Returns a malloc'd array of borrowed strings
+ * (free the array only), or NULL when out of memory.
  */
+static int
+hook_env_hidden(const char *e)
+{
+	size_t k;
+
+	for (k = 0; hook_env_secret[k] != NULL; k++)
+		if (hook_env_same(e, hook_env_secret[k]))
+			return 1;
+	return 0;
+}
+
 static const char **
 hook_env(const char *const *ours)
 {
@@ -6982,7 +7000,8 @@ hook_env(const char *const *ours)
 	for (i = 0; i < n; i++) {
 		for (j = 0; j < m && !hook_env_same(environ[i], ours[j]); j++)
 			continue;
-		if (j < m || strchr(environ[i], '=') == NULL)
+		if (j < m || strchr(environ[i], '=') == NULL ||
+		    hook_env_hidden(environ[i]))
 			continue;
 		path |= hook_env_same(environ[i], HOOK_PATH);
 		env[k++] = environ[i];

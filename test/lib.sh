@@ -595,9 +595,10 @@ check_account()
 	[ -s "$ACCOUNT/account.txt" ] || fail "account.txt missing or empty"
 }
 
-# env_diff HOOK CALLER [NAME=VALUE...]: the environment a hook saved with
-# `env -0` to file HOOK is the caller's (file CALLER, the same) with each
-# NAME=VALUE given on top, and nothing else; a shell between may set PWD,
+# env_diff HOOK CALLER [NAME=VALUE | -NAME...]: the environment a hook saved
+# with `env -0` to file HOOK is the caller's (file CALLER, the same) with
+# each NAME=VALUE given on top and each -NAME left out, and nothing else;
+# a shell between may set PWD,
 # SHLVL, _ and OLDPWD, the test hooks' wrappers HOOK_* and CHALLTESTSRV,
 # so those are left out. Prints the differences and fails when any.
 env_diff()
@@ -613,6 +614,9 @@ def load(f):
     return d
 hook, want = load(sys.argv[1]), load(sys.argv[2])
 for a in sys.argv[3:]:
+    if a.startswith("-"):
+        want.pop(a[1:], None)
+        continue
     k, v = a.split("=", 1)
     want[k] = v.encode()
 name = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")

@@ -198,9 +198,11 @@ t_hook_env(void)
 
 	setenv("IMP_T_CALLER", "from cron", 1);
 	setenv("ACME_NAME", "spoof", 1);
+	setenv("ACME_EAB_HMAC", "c2VjcmV0", 1);
 	env = hook_env(ours);
 	CHECK(env != NULL);
 	CHECK_INT(imp_t_env_has(env, "IMP_T_CALLER=from cron"), 1);
+	CHECK_INT(imp_t_env_has(env, "ACME_EAB_HMAC=c2VjcmV0"), 0);
 	CHECK_INT(imp_t_env_has(env, "ACME_NAME=x"), 1);
 	CHECK_INT(imp_t_env_has(env, "ACME_NAME=spoof"), 0);
 	if (path != NULL) {
@@ -215,6 +217,7 @@ t_hook_env(void)
 	free(path);
 	unsetenv("IMP_T_CALLER");
 	unsetenv("ACME_NAME");
+	unsetenv("ACME_EAB_HMAC");
 }
 
 static const struct unit_test tests_import[] = {

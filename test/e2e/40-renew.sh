@@ -98,8 +98,8 @@ t_renew_force_hook()
 	s1=$(serial "$d/live/fh.example.com/cert.pem")
 	# options given to renew win over the conf for that run only; the
 	# hook sees its caller's environment (cron's, systemd's), ours on top
-	CALLER_VAR='from cron' ACME_NAME=spoof run_acme --dir "$d" --force \
-	    --deploy-hook "$T/hook" renew
+	CALLER_VAR='from cron' ACME_NAME=spoof ACME_EAB_HMAC=c2VjcmV0 \
+	    run_acme --dir "$d" --force --deploy-hook "$T/hook" renew
 	expect_rc 0
 	grep -q '^fh.example.com: renewed, valid until' "$T/stdout" ||
 	    fail "no 'renewed' line: $(head -n 1 "$T/stdout")"
@@ -114,8 +114,9 @@ t_renew_force_hook()
 	    "RENEWED_DOMAINS=fh.example.com www.fh.example.com"; do
 		grep -qxF "$v" "$T/hook.log" || fail "hook environment lacks $v"
 	done
-	CALLER_VAR='from cron' ACME_NAME=spoof env -0 >"$T/caller.env0"
-	out=$(env_diff "$T/hook.log.env0" "$T/caller.env0" \
+	CALLER_VAR='from cron' ACME_NAME=spoof ACME_EAB_HMAC=c2VjcmV0 \
+	    env -0 >"$T/caller.env0"
+	out=$(env_diff "$T/hook.log.env0" "$T/caller.env0" -ACME_EAB_HMAC \
 	    "ACME_NAME=fh.example.com" \
 	    "ACME_DOMAINS=fh.example.com www.fh.example.com" \
 	    "ACME_LIVE_DIR=$live" "RENEWED_LINEAGE=$live" \
