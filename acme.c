@@ -119,6 +119,11 @@
 #define BACKUP_DEPTH	3		/* sets kept in backup/NAME (DESIGN) */
 #define BACKDATE_MAX	(7 * 86400)	/* --backdate: CAs backdate by hours */
 #define META_MAX	(64 * 1024)	/* one meta.txt: IDENT_MAX names fit */
+#define IMP_VERSIONS_MAX 1024		/* certbot versions or uacme backups of
+					   one NAME looked at by an import */
+#define IMP_JSON_MAX	(16 * 1024)	/* a certbot account file: the JWK of
+					   an RSA-4096 key is 3.3 KB */
+#define IMP_LINE_MAX	1024		/* one line of an import's report */
 /* challenges and hooks */
 #define HOOK_TIMEOUT	300		/* seconds a challenge or deploy hook
 					   may run by default: DNS APIs can
@@ -7262,10 +7267,88 @@ hook_run(const char *const *argv, const char *const *env, int timeout)
 	return hook_wait(argv[0], pid, timeout);
 }
 
-/* The environment of a challenge hook: nothing secret, nothing of ours. */
-static const char *const chal_hook_env[] = {
-	"PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL
+#define HOOK_PATH	"PATH=/usr/sbin:/usr/bin:/sbin:/bin"
+
+/* Does environment entry e set the variable that entry v sets? */
+static int
+hook_env_same(const char *e, const char *v)
+{
+	size_t n = strcspn(v, "=");
+
+	return strncmp(e, v, n) == 0 && e[n] == '=';
+}
+
+/* Secrets of ours a caller may hand us in the environment: never passed
+ * on to a hook. */
+static const char *const hook_env_secret[] = {
+	"ACME_EAB_HMAC=",		/* the EAB MAC key, kept out of argv */
+	NULL
 };
+
+/*
+ * The environment a hook runs with, as uacme and certbot give theirs: the
+ * caller's (systemd Environment=, cron, a shell's exports) less
+ * hook_env_secret[], with ours ("NAME=value" strings, NULL-terminated) on
+ * top, replacing any of the same name, and HOOK_PATH when the caller has
+ * no PATH. acme puts nothing secret into any environment: keys live only
+ * in its memory and files. Returns a malloc'd array of borrowed strings
+ * (free the array only), or NULL when out of memory.
+ */
+static int
+hook_env_hidden(const char *e)
+{
+	size_t k;
+
+	for (k = 0; hook_env_secret[k] != NULL; k++)
+		if (hook_env_same(e, hook_env_secret[k]))
+			return 1;
+	return 0;
+}
+
+static const char **
+hook_env(const char *const *ours)
+{
+	const char **env;
+	size_t n = 0, m = 0, k = 0, i, j;
+	int path = 0;
+
+	while (environ != NULL && environ[n] != NULL)
+		n++;
+	while (ours[m] != NULL)
+		m++;
+	if ((env = calloc(n + m + 2, sizeof(*env))) == NULL)
+		return NULL;
+	for (j = 0; j < m; j++)
+		env[k++] = ours[j];
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < m && !hook_env_same(environ[i], ours[j]); j++)
+			continue;
+		if (j < m || strchr(environ[i], '=') == NULL ||
+		    hook_env_hidden(environ[i]))
+			continue;
+		path |= hook_env_same(environ[i], HOOK_PATH);
+		env[k++] = environ[i];
+	}
+	for (j = 0; j < m; j++)
+		path |= hook_env_same(ours[j], HOOK_PATH);
+	if (!path)
+		env[k++] = HOOK_PATH;
+	return env;
+}
+
+/* hook_run() with the caller's environment and ours on top. */
+static int
+hook_run_env(const char *const *argv, const char *const *ours, int timeout)
+{
+	const char **env;
+	int rc;
+
+	if ((env = hook_env(ours)) == NULL)
+		return err_set(ACME_ERR_NOMEM, "out of memory");
+	rc = hook_run(argv, env, timeout);
+	free(env);
+	return rc;
+}
 
 /*
  * uacme's contract: PROG METHOD TYPE IDENT TOKEN AUTH, AUTH being the key
@@ -7276,6 +7359,7 @@ static int
 chal_hook(const struct chal_ctx *c, const char *method,
     const struct chal_answer *a)
 {
+	static const char *const none[] = { NULL };
 	const char *argv[7];
 	int rc;
 
@@ -7287,7 +7371,7 @@ chal_hook(const struct chal_ctx *c, const char *method,
 	argv[5] = a->type == CHAL_HTTP01 ? a->keyauth : a->digest;
 	argv[6] = NULL;
 	log_msg(LOG_LEVEL_INFO, "hook %s %s %s", method, argv[2], argv[3]);
-	if ((rc = hook_run(argv, chal_hook_env, c->hook_timeout)) < 0)
+	if ((rc = hook_run_env(argv, none, c->hook_timeout)) < 0)
 		err_wrap(rc, "challenge hook %s %s %s", method, argv[2],
 		    argv[3]);
 	return rc;
@@ -7622,9 +7706,10 @@ chal_cleanup(struct chal_ctx *c)
 /*
  * The deploy hook (--deploy-hook PROG), run once after a new set is in
  * live/NAME: execve(2) without a shell, stdin /dev/null, its own process
- * group, a minimal environment carrying the set (acme's names and
- * certbot's, so certbot deploy hooks keep working), killed after
- * HOOK_TIMEOUT seconds. Its failure never undoes the certificate.
+ * group, the caller's environment with the set's variables on top
+ * (acme's names and certbot's, so certbot deploy hooks keep working),
+ * killed after HOOK_TIMEOUT seconds. Its failure never undoes the
+ * certificate.
  */
 struct hook_env {
 	char	name[NAME_LEN_MAX + 16];
@@ -7679,8 +7764,7 @@ static int
 hook_deploy(const char *prog, const char *name, const char *live,
     const struct ident *ids, size_t n)
 {
-	static const char path[] = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";
-	const char *argv[2], *envp[7];
+	const char *argv[2], *ours[6];
 	struct hook_env e;
 	int rc;
 
@@ -7688,14 +7772,13 @@ hook_deploy(const char *prog, const char *name, const char *live,
 		return rc;
 	argv[0] = prog;
 	argv[1] = NULL;
-	envp[0] = path;
-	envp[1] = e.name;
-	envp[2] = e.domains;
-	envp[3] = e.live;
-	envp[4] = e.lineage;
-	envp[5] = e.renewed;
-	envp[6] = NULL;
-	rc = hook_run(argv, envp, HOOK_TIMEOUT);
+	ours[0] = e.name;
+	ours[1] = e.domains;
+	ours[2] = e.live;
+	ours[3] = e.lineage;
+	ours[4] = e.renewed;
+	ours[5] = NULL;
+	rc = hook_run_env(argv, ours, HOOK_TIMEOUT);
 	hook_env_free(&e);
 	if (rc < 0)
 		return err_wrap(ACME_ERR_HOOK, "deploy hook");
@@ -8539,16 +8622,15 @@ out:
 	return rc;
 }
 
-/* Save a new account: key first (0600), then account.txt. */
+/* DIR/accounts/HOST: key.pem first (0600), then account.txt (txt). */
 static int
-acct_save(struct acme *a, int storefd, const char *host)
+acct_write(int storefd, const char *host, const struct key *k,
+    const struct buf *txt)
 {
-	struct buf pem = { .max = PEM_MAX }, txt = { .max = 8192 };
+	struct buf pem = { .max = PEM_MAX };
 	int accfd = -1, hostfd = -1, rc;
 
-	if ((rc = key_to_pem(&a->key, &pem)) < 0 ||
-	    (rc = buf_printf(&txt, "url: %s\n", a->kid)) < 0 ||
-	    (rc = buf_printf(&txt, "server: %s\n", a->server)) < 0)
+	if ((rc = key_to_pem(k, &pem)) < 0)
 		goto out;
 	if ((accfd = store_subdir(storefd, "accounts", 1)) < 0 ||
 	    (hostfd = store_subdir(accfd, host, 1)) < 0) {
@@ -8557,7 +8639,7 @@ acct_save(struct acme *a, int storefd, const char *host)
 	}
 	if ((rc = store_write(hostfd, "key.pem", pem.data, pem.len,
 	    STORE_KEY_MODE)) < 0 ||
-	    (rc = store_write(hostfd, "account.txt", txt.data, txt.len,
+	    (rc = store_write(hostfd, "account.txt", txt->data, txt->len,
 	    STORE_FILE_MODE)) < 0)
 		goto out;
 out:
@@ -8566,6 +8648,19 @@ out:
 	if (accfd >= 0)
 		close(accfd);
 	buf_free(&pem);
+	return rc;
+}
+
+/* Save a new account: its key, then its URL and server. */
+static int
+acct_save(struct acme *a, int storefd, const char *host)
+{
+	struct buf txt = { .max = 8192 };
+	int rc;
+
+	if ((rc = buf_printf(&txt, "url: %s\n", a->kid)) == 0 &&
+	    (rc = buf_printf(&txt, "server: %s\n", a->server)) == 0)
+		rc = acct_write(storefd, host, &a->key, &txt);
 	buf_free(&txt);
 	return rc;
 }
@@ -9838,15 +9933,29 @@ issue_write_conf_proto(struct buf *b, const struct acme_options *o)
 	return rc;
 }
 
+/* Write conf/NAME.conf (text b); issue and the imports. */
+static int
+issue_store_conf(int storefd, const char *name, const struct buf *b)
+{
+	char file[NAME_LEN_MAX + 8];
+	int fd, rc;
+
+	if ((fd = store_subdir(storefd, "conf", 1)) < 0)
+		return fd;
+	snprintf(file, sizeof(file), "%s.conf", name);
+	rc = store_write(fd, file, b->data, b->len, STORE_FILE_MODE);
+	close(fd);
+	return rc;
+}
+
 /* conf/NAME.conf: how NAME was issued, "key = value" lines. */
 static int
 issue_write_conf(const struct issue *is, int storefd,
     const struct acme_options *o)
 {
 	struct buf b = { .max = CONF_MAX };
-	char file[NAME_LEN_MAX + 8];
 	size_t i;
-	int fd, rc;
+	int rc;
 
 	buf_printf(&b, "# acme: how %s is issued and renewed\n", is->name);
 	buf_printf(&b, "name = %s\nidentifiers =", is->name);
@@ -9889,13 +9998,7 @@ issue_write_conf(const struct issue *is, int storefd,
 		goto out;
 	if ((rc = issue_write_conf_proto(&b, o)) < 0)
 		goto out;
-	if ((fd = store_subdir(storefd, "conf", 1)) < 0) {
-		rc = fd;
-		goto out;
-	}
-	snprintf(file, sizeof(file), "%s.conf", is->name);
-	rc = store_write(fd, file, b.data, b.len, STORE_FILE_MODE);
-	close(fd);
+	rc = issue_store_conf(storefd, is->name, &b);
 out:
 	buf_free(&b);
 	return rc;
@@ -10201,6 +10304,41 @@ api_chal_init(struct chal_ctx *c, const struct acme_options *o)
 	return api_text_ok("--hook", c->hook);
 }
 
+/* What marks a DIR as another client's, and the import that takes it. */
+static const struct api_mark {
+	const char	*path;
+	const char	*client;
+	const char	*import;
+} api_marks[] = {
+	{ "renewal", "certbot", "import-certbot" },
+	{ "archive", "certbot", "import-certbot" },
+	{ "account.conf", "acme.sh", "import-acmesh" },
+	{ "ca", "acme.sh", "import-acmesh" },
+	{ "private/key.pem", "uacme", "import-uacme" },
+};
+
+/*
+ * One DIR, one owner: acme writes nothing beside another client's files
+ * (acme.sh keeps its state in /etc/acme on OpenWrt, acme's default DIR);
+ * it offers the import instead.
+ */
+static int
+api_foreign(int fd, const char *dir)
+{
+	struct stat st;
+	size_t i;
+
+	for (i = 0; i < sizeof(api_marks) / sizeof(api_marks[0]); i++)
+		if (fstatat(fd, api_marks[i].path, &st, AT_SYMLINK_NOFOLLOW) ==
+		    0)
+			return err_set(ACME_ERR_USAGE, "%.200s holds %s's "
+			    "files (%s), not acme's: use another --dir, and "
+			    "take them over with 'acme %s %.200s'", dir,
+			    api_marks[i].client, api_marks[i].path,
+			    api_marks[i].import, dir);
+	return 0;
+}
+
 /*
  * Open DIR (creating it 0700 when missing and create is set) and take the
  * state lock, an flock on DIR itself so no lock file is ever written;
@@ -10217,7 +10355,8 @@ api_open(const struct acme_options *o, int create)
 		return err_set(ACME_ERR_IO, "%s: %s", dir, strerror(errno));
 	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
 		return err_set(ACME_ERR_IO, "%s: %s", dir, strerror(errno));
-	if ((rc = store_private_ok(fd, dir)) < 0) {
+	if ((rc = store_private_ok(fd, dir)) < 0 ||
+	    (rc = api_foreign(fd, dir)) < 0) {
 		close(fd);
 		return rc;
 	}
@@ -11142,9 +11281,20 @@ acme_restore(const struct acme_options *o, const char *name, int n)
 	return api_leave(&run, rc);
 }
 
-/* ---- import-certbot ---- */
+/* Trim blanks (and a CR) at both ends of p, in place: conf lines. */
+static char *
+conf_trim(char *p)
+{
+	char *e;
 
-#define IMP_DEFAULT_DIR	"/etc/letsencrypt"
+	while (*p == ' ' || *p == '\t')
+		p++;
+	e = p + strlen(p);
+	while (e > p && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
+		*--e = '\0';
+	return p;
+}
+
 #define IMP_VERSION_MAX	1000000		/* K of archive/NAME/certK.pem */
 
 /* K of "certK.pem", 1 to IMP_VERSION_MAX (never overflowing), else 0. */
@@ -11162,90 +11312,1118 @@ imp_version(const char *base)
 	return p > base + 4 && strcmp(p, ".pem") == 0 ? (int)k : 0;
 }
 
-/* What acme understands of a certbot renewal/NAME.conf. */
+/* ---- imports: certbot, uacme, acme.sh ---- */
+
+/*
+ * import-certbot, import-uacme and import-acmesh read another client's
+ * tree, following its symlinks (certbot's live/ and accounts/ use them),
+ * and never write below it. Each certificate becomes live/NAME with up to
+ * three backups and conf/NAME.conf; the client's account becomes
+ * DIR/accounts/HOST (key, URL, creation date), so the next renew goes on
+ * with the same account and needs no --agree-tos. Hooks become the deploy
+ * hook: one executable named by its path as it is, anything else a
+ * wrapper DIR/hooks/NAME.deploy that runs each command with /bin/sh, as
+ * the client did. What cannot be carried over is reported on stdout, one
+ * "NAME: not carried over: KEY 'VALUE': why" line each.
+ */
+
+#define IMP_CERTBOT_DIR	"/etc/letsencrypt"
+#define IMP_UACME_DIR	"/etc/ssl/uacme"
+#define IMP_ACMESH_HOME	".acme.sh"	/* below $HOME */
+#define IMP_HOOKS	"hooks"		/* DIR/hooks/NAME.deploy */
+#define IMP_NOHOOK	"acme runs no hook before or after a renewal (stop " \
+			"or start a server in the job that runs acme renew)"
+
+/* One import run. */
+struct imp_run {
+	const struct acme_options *o;		/* borrowed */
+	const char	*from;			/* "certbot", "uacme", ... */
+	const char	*cmd;			/* "import-certbot" ... */
+	const void	*ctx;			/* borrowed: the import's own */
+	const char	*src;			/* borrowed: the client's tree */
+	const char	*mark;			/* a folder every such tree has */
+	char		 srcabs[PATH_LEN_MAX];	/* the same, absolute */
+	int		 srcfd;
+	struct api_run	 run;			/* api_enter's */
+	int		 storefd;		/* DIR, locked: run.storefd */
+	char		 dir[PATH_LEN_MAX];	/* DIR, absolute */
+	int64_t		 floor;			/* last trusted time or -1 */
+	struct buf	 seen;			/* certbot account folders
+						   already looked at */
+};
+
+/* What acme carries over of one NAME, from any client, and the report. */
 struct imp_conf {
 	char		 server[URL_MAX];
-	char		 authenticator[64];
+	char		 authenticator[64];	/* webroot, standalone, or the
+						   client's word for it */
 	char		 webroot[PATH_LEN_MAX];
 	char		 http_port[16];
-	struct buf	 skipped;	/* settings not carried over */
+	char		 tls_port[16];
+	char		 bind[64];
+	char		 challenge[16];		/* "" or a challenge type */
+	const char	*chal_why;		/* static: why the client's
+						   method is not carried over */
+	char		 key_type[16];		/* "" for the key's own */
+	char		 preferred_chain[256];
+	char		 deploy_hook[PATH_LEN_MAX]; /* the one executable */
+	char		 hook[PATH_LEN_MAX];	/* challenge hook, or "" */
+	char		 account[64];		/* certbot's account ID */
+	char		 cb_hook[PATH_LEN_MAX];	/* certbot's renew_hook */
+	char		 cb_key[16];		/* certbot's key_type, */
+	char		 cb_curve[32];		/* elliptic_curve and */
+	char		 cb_bits[16];		/* rsa_key_size */
+	int		 cb_dirhooks;		/* certbot's directory_hooks */
+	int		 reuse_key;
+	int		 days;
+	int		 nhooks;		/* deploy commands in wrap */
+	int		 wrapped;		/* wrap does more than run
+						   deploy_hook */
+	struct buf	 wrap;			/* wrapper lines */
+	struct buf	 said;			/* report lines for it */
+	struct buf	 report;		/* "NAME: " lines, without it */
 };
 
-/* renewalparams keys acme reads; the key type comes from the key. */
-static const char *const imp_known[] = {
-	"server", "authenticator", "webroot_path", "http01_port",
-	"key_type", "elliptic_curve", "rsa_key_size", "account",
-	"config_dir", "work_dir", "logs_dir",
-};
-
-/* Bookkeeping lines of certbot's own layout, outside renewalparams. */
-static const char *const imp_layout[] = {
-	"version", "archive_dir", "cert", "privkey", "chain", "fullchain",
-};
-
-static int
-imp_in(const char *key, const char *const *tab, size_t n)
+static void
+imp_conf_init(struct imp_conf *c)
 {
-	size_t i;
+	memset(c, 0, sizeof(*c));
+	c->wrap.max = c->said.max = c->report.max = CONF_MAX;
+	c->cb_dirhooks = 1;
+}
 
-	for (i = 0; i < n; i++)
-		if (strcmp(key, tab[i]) == 0)
-			return 1;
+static void
+imp_conf_free(struct imp_conf *c)
+{
+	buf_free(&c->wrap);
+	buf_free(&c->said);
+	buf_free(&c->report);
+}
+
+/* Append one line to b; a report that outgrew b loses lines, not the run. */
+static void
+imp_vline(struct buf *b, const char *fmt, va_list ap)
+{
+	char line[IMP_LINE_MAX];
+
+	vsnprintf(line, sizeof(line), fmt, ap);
+	if (b->len + strlen(line) + 2 < b->max) {
+		buf_puts(b, line);
+		buf_puts(b, "\n");
+	}
+}
+
+static void
+imp_line_add(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	imp_vline(b, fmt, ap);
+	va_end(ap);
+}
+
+static void
+imp_say(struct imp_conf *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	imp_vline(&c->report, fmt, ap);
+	va_end(ap);
+}
+
+/* "not carried over: KEY 'VALUE': WHY", the value made printable. */
+static void
+imp_skip(struct imp_conf *c, const char *key, const char *val,
+    const char *why)
+{
+	char k[64], v[160];
+
+	str_sanitize(k, sizeof(k), key, strlen(key));
+	str_sanitize(v, sizeof(v), val, strlen(val));
+	imp_say(c, "not carried over: %s%s%s%s: %s", k, v[0] ? " '" : "", v,
+	    v[0] ? "'" : "", why);
+}
+
+/* Copy v into dst (cap bytes); a value that does not fit is reported. */
+static void
+imp_set(struct imp_conf *c, char *dst, size_t cap, const char *key,
+    const char *v)
+{
+	if (strlen(v) >= cap || !str_one_line(v))
+		imp_skip(c, key, v, "too long or not one line of text");
+	else
+		memcpy(dst, v, strlen(v) + 1);
+}
+
+/* The server the client named: an https URL, else NAME is not imported. */
+static int
+imp_server_ok(const struct imp_conf *c)
+{
+	char v[200];
+
+	str_sanitize(v, sizeof(v), c->server, strlen(c->server));
+	return req_url_ok(c->server) ? 0 : err_set(ACME_ERR_USAGE, "server "
+	    "'%s' is not an https URL", v);
+}
+
+/*
+ * Read path below dirfd into out (at most max bytes): a regular file,
+ * symlinks followed (the tree is the client's, and only read). When it
+ * does not exist: ACME_ERR_IO with nothing recorded; the caller decides.
+ */
+static int
+imp_read(int dirfd, const char *path, struct buf *out, size_t max)
+{
+	struct stat st;
+	int fd, rc;
+
+	fd = openat(dirfd, path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0 && (errno == ENOENT || errno == ENOTDIR))
+		return ACME_ERR_IO;
+	if (fd < 0)
+		return err_set(ACME_ERR_IO, "%.200s: %s", path,
+		    strerror(errno));
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+		rc = err_set(ACME_ERR_IO, "%.200s: not a regular file", path);
+	else if ((rc = store_read_fd(fd, out, max)) < 0)
+		err_wrap(rc, "%.200s", path);
+	close(fd);
+	return rc;
+}
+
+/* Is path below dirfd an executable regular file (symlinks followed)? */
+static int
+imp_is_exec(int dirfd, const char *path)
+{
+	struct stat st;
+
+	return fstatat(dirfd, path, &st, 0) == 0 && S_ISREG(st.st_mode) &&
+	    faccessat(dirfd, path, X_OK, 0) == 0;
+}
+
+/* Is path below dirfd a directory (symlinks followed)? */
+static int
+imp_is_dir(int dirfd, const char *path)
+{
+	struct stat st;
+
+	return fstatat(dirfd, path, &st, 0) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* ---- imports: the set ---- */
+
+/*
+ * cs->cert holds a whole chain (uacme's cert.pem): split it into cert,
+ * chain and fullchain, each certificate re-encoded as strict PEM.
+ */
+static int
+imp_split(struct cert_set *cs)
+{
+	struct pem_obj objs[CHAIN_MAX];
+	size_t n = 0, i;
+	int rc;
+
+	if ((rc = pem_decode((const char *)cs->cert.data, cs->cert.len, objs,
+	    CHAIN_MAX, &n)) < 0)
+		return rc;
+	buf_free(&cs->cert);
+	buf_free(&cs->fullchain);
+	cs->cert.max = cs->chain.max = cs->fullchain.max = PEM_MAX;
+	for (i = 0; i < n && rc == 0; i++) {
+		if (strcmp(objs[i].label, "CERTIFICATE") != 0)
+			continue;
+		if ((rc = pem_encode(cs->cert.len ? &cs->chain : &cs->cert,
+		    "CERTIFICATE", objs[i].der, objs[i].len)) == 0)
+			rc = pem_encode(&cs->fullchain, "CERTIFICATE",
+			    objs[i].der, objs[i].len);
+	}
+	pem_objs_free(objs, n);
+	if (rc == 0 && cs->chain.len == 0)
+		rc = err_set(ACME_ERR_PROTO, "no chain after the certificate");
+	return rc;
+}
+
+/*
+ * Make cs (cert, chain, fullchain and privkey as read; chain empty when
+ * cert holds the whole chain) a set: the certificate parsed into xi, its
+ * key matching and re-encoded as PKCS#8, meta.txt with issued_at its
+ * notBefore (the only time the CA vouched for; no backdate assumed).
+ * *key_type: the key's type name.
+ */
+static int
+imp_load_set(struct cert_set *cs, const char *name, const char *server,
+    struct x509_info *xi, const char **key_type)
+{
+	struct pem_obj obj[1];
+	struct key key;
+	struct buf pem = { .max = PEM_MAX };
+	size_t n = 0;
+	int rc;
+
+	memset(obj, 0, sizeof(obj));
+	memset(&key, 0, sizeof(key));
+	if ((cs->chain.len == 0 && (rc = imp_split(cs)) < 0) ||
+	    (rc = pem_decode((const char *)cs->cert.data, cs->cert.len, obj,
+	    1, &n)) < 0 || (rc = n == 1 ? x509_parse(obj[0].der, obj[0].len,
+	    xi) : err_set(ACME_ERR_PROTO, "no certificate")) < 0 ||
+	    (rc = key_from_pem(&key, (const char *)cs->privkey.data,
+	    cs->privkey.len)) < 0)
+		goto out;
+	if (x509_key_matches(obj[0].der, obj[0].len, &key) != 1) {
+		rc = err_set(ACME_ERR_CRYPTO, "the key does not match the "
+		    "certificate");
+		goto out;
+	}
+	if ((rc = key_to_pem(&key, &pem)) < 0)
+		goto out;
+	buf_free(&cs->privkey);
+	cs->privkey = pem;
+	memset(&pem, 0, sizeof(pem));
+	*key_type = key_types[key.type].name;
+	rc = meta_build(&cs->meta, name, xi, *key_type, server,
+	    xi->not_before, "notbefore");
+out:
+	key_free(&key);
+	buf_free(&pem);
+	pem_objs_free(obj, n);
+	return rc;
+}
+
+/* The older sets kept as backups, newest first. */
+struct imp_old {
+	struct cert_set	 cs[BACKUP_DEPTH];
+	char		 label[BACKUP_DEPTH][64];	/* "version 2" */
+	int		 n;
+	struct buf	 report;	/* ", version 1 (expired)" ... */
+};
+
+/*
+ * The older sets of a NAME, as a loader: candidate i (0 newest) gets its
+ * label ("version 2") and, when cs is not NULL, its files as read into
+ * cs; 0, or < 0 with the error recorded.
+ */
+struct imp_older {
+	int	(*load)(struct imp_run *, const void *, int, struct cert_set *,
+		    char *, size_t);
+	const void *ctx;		/* borrowed, the loader's */
+	int	 n;			/* candidates 0..n-1, newest first */
+};
+
+/* Keep up to BACKUP_DEPTH unexpired older sets, newest first. */
+static void
+imp_pick_old(struct imp_run *r, const struct imp_older *src,
+    const char *name, const char *server, int64_t trusted,
+    struct imp_old *old, struct x509_info *xi)
+{
+	struct cert_set *cs;
+	const char *kt, *why;
+	char label[64];
+	int i;
+
+	old->report.max = 8192;
+	for (i = 0; i < src->n; i++) {
+		cs = old->n < BACKUP_DEPTH ? &old->cs[old->n] : NULL;
+		why = NULL;
+		if (src->load(r, src->ctx, i, cs, label, sizeof(label)) < 0 ||
+		    (cs != NULL && imp_load_set(cs, name, server, xi,
+		    &kt) < 0))
+			why = acme_last_error();
+		else if (cs == NULL)
+			why = "beyond three backups";
+		else if (why == NULL && xi->not_after < trusted)
+			why = "expired";
+		if (why == NULL) {
+			memcpy(old->label[old->n++], label, sizeof(label));
+			continue;
+		}
+		if (old->n < BACKUP_DEPTH)
+			cert_set_free(cs);
+		buf_printf(&old->report, ", %s (%.200s)", label, why);
+		err_clear();
+	}
+}
+
+/* Is NAME already in DIR (live set or backups)? */
+static int
+imp_exists(int storefd, const char *name)
+{
+	int livefd, ringfd, r = 0, slots[BACKUP_DEPTH];
+
+	store_open_name(storefd, name, &livefd, &ringfd);
+	if (livefd >= 0) {
+		r = store_exists(livefd, name);
+		close(livefd);
+	}
+	if (ringfd >= 0) {
+		r |= store_ring_slots(ringfd, slots) > 0;
+		close(ringfd);
+	}
+	return r;
+}
+
+/* Install the current set as live and the older ones as backups. */
+static int
+imp_install(int storefd, const char *name, struct cert_set *cur,
+    struct imp_old *old)
+{
+	int i, rc;
+
+	if ((rc = store_install(storefd, name, cur, -1)) < 0)
+		return rc;
+	for (i = 0; i < old->n; i++)
+		if ((rc = store_ring_put(storefd, name, i + 1,
+		    &old->cs[i])) < 0)
+			return err_wrap(rc, "backup %d of %s", i + 1, name);
 	return 0;
 }
 
+/* ---- imports: hooks ---- */
+
+/* Append s to b in single quotes for /bin/sh ('\'' for a quote). */
 static void
-imp_copy(char *dst, size_t cap, const char *v)
+imp_sh_quote(struct buf *b, const char *s)
 {
-	snprintf(dst, cap, "%.*s", (int)strcspn(v, ","), v);
+	buf_puts(b, "'");
+	for (; *s != '\0'; s++)
+		if (*s == '\'')
+			buf_puts(b, "'\\''");
+		else
+			buf_append(b, s, 1);
+	buf_puts(b, "'");
 }
 
-/* One "key = value" line of section sec. */
-static void
-imp_conf_line(struct imp_conf *c, const char *sec, char *key, char *val)
-{
-	char safe[160];
-
-	if (strcmp(sec, "renewalparams") == 0) {
-		if (strcmp(key, "server") == 0)
-			imp_copy(c->server, sizeof(c->server), val);
-		else if (strcmp(key, "authenticator") == 0)
-			imp_copy(c->authenticator, sizeof(c->authenticator),
-			    val);
-		else if (strcmp(key, "webroot_path") == 0)
-			imp_copy(c->webroot, sizeof(c->webroot), val);
-		else if (strcmp(key, "http01_port") == 0)
-			imp_copy(c->http_port, sizeof(c->http_port), val);
-		if (imp_in(key, imp_known, sizeof(imp_known) /
-		    sizeof(imp_known[0])) || (strcmp(key, "installer") == 0 &&
-		    strcmp(val, "None") == 0))
-			return;
-	} else if (strcmp(sec, "webroot_map") == 0 ||
-	    (sec[0] == '\0' && imp_in(key, imp_layout, sizeof(imp_layout) /
-	    sizeof(imp_layout[0]))))
-		return;
-	str_sanitize(safe, sizeof(safe), key, strlen(key));
-	buf_printf(&c->skipped, "%s%s", c->skipped.len ? ", " : "", safe);
-}
-
-/* Parse renewal/NAME.conf (an INI file) below renfd. */
+/* An absolute path of plain characters naming an executable file. */
 static int
-imp_conf_read(int renfd, const char *file, struct imp_conf *c)
+imp_is_program(const char *s)
 {
-	struct buf b = { 0 };
-	char sec[32] = "", *p, *line, *eq, *k, *v, *e;
+	struct stat st;
+	size_t i;
+
+	for (i = 0; s[i] != '\0'; i++)
+		if (!isalnum((unsigned char)s[i]) && strchr("/._+-", s[i]) ==
+		    NULL)
+			return 0;
+	return s[0] == '/' && stat(s, &st) == 0 && S_ISREG(st.st_mode) &&
+	    access(s, X_OK) == 0;
+}
+
+/*
+ * A deploy command of the client's, named key in the report: an
+ * executable path (exec set: run as it is) or a shell command line (run
+ * with /bin/sh -c, as certbot and acme.sh do). A lone executable becomes
+ * the deploy hook itself; anything more, the wrapper (imp_hook_write).
+ */
+static void
+imp_hook_add(struct imp_conf *c, const char *key, const char *cmd, int exec)
+{
+	char k[160], v[160];
+	size_t start = c->wrap.len;
+
+	str_sanitize(k, sizeof(k), key, strlen(key));
+	str_sanitize(v, sizeof(v), cmd, strlen(cmd));
+	if (c->nhooks++ == 0 && imp_is_program(cmd) &&
+	    strlen(cmd) < sizeof(c->deploy_hook))
+		memcpy(c->deploy_hook, cmd, strlen(cmd) + 1);
+	else
+		c->wrapped = 1;
+	if (!exec)
+		buf_puts(&c->wrap, "/bin/sh -c ");
+	imp_sh_quote(&c->wrap, cmd);
+	if (buf_puts(&c->wrap, " || rc=$?\n") < 0) {
+		buf_rewind(&c->wrap, start);
+		err_clear();
+		imp_skip(c, key, cmd, "too long for a deploy hook");
+		return;
+	}
+	imp_line_add(&c->said, "%s '%s'%s", k, v, exec ? "" :
+	    " with /bin/sh");
+}
+
+/*
+ * Write DIR/hooks/NAME.deploy (0700) when the deploy commands need a
+ * wrapper, and make it the deploy hook; say what it runs.
+ */
+static int
+imp_hook_write(struct imp_run *r, const char *name, struct imp_conf *c)
+{
+	struct buf b = { .max = CONF_MAX + 4096 };
+	char file[NAME_LEN_MAX + 16], src[300], *p, *nl;
+	int fd, rc;
+
+	if (!c->wrapped)
+		return 0;
+	snprintf(file, sizeof(file), "%s.deploy", name);
+	str_sanitize(src, sizeof(src), r->srcabs, strlen(r->srcabs));
+	buf_printf(&b, "#!/bin/sh\n# acme: the deploy hook of %s, made by "
+	    "%s from\n# %s, runs each of the client's commands as it "
+	    "did.\n# acme runs it after a new set is in $ACME_LIVE_DIR; "
+	    "edit it freely.\nrc=0\n", name, r->cmd, src);
+	if (c->wrap.len > 0)
+		buf_append(&b, c->wrap.data, c->wrap.len);
+	if ((rc = buf_puts(&b, "exit $rc\n")) < 0 ||
+	    (rc = fd = store_subdir(r->storefd, IMP_HOOKS, 1)) < 0)
+		goto out;
+	rc = store_write(fd, file, b.data, b.len, 0700);
+	close(fd);
+	if (rc < 0)
+		goto out;
+	if ((size_t)snprintf(c->deploy_hook, sizeof(c->deploy_hook),
+	    "%s/%s/%s", r->dir, IMP_HOOKS, file) >= sizeof(c->deploy_hook)) {
+		rc = err_set(ACME_ERR_LIMIT, "DIR's path is too long");
+		goto out;
+	}
+	for (p = (char *)c->said.data; p != NULL && *p != '\0'; p = nl + 1) {
+		nl = strchr(p, '\n');
+		imp_say(c, "deploy hook: %s runs %.*s", c->deploy_hook,
+		    (int)(nl - p), p);
+	}
+out:
+	buf_free(&b);
+	return rc;
+}
+
+/* ---- imports: conf, report ---- */
+
+/* Is the challenge method a webroot (a path given)? */
+static int
+imp_webroot(const struct imp_conf *c)
+{
+	return strcmp(c->authenticator, "webroot") == 0 && c->webroot[0];
+}
+
+/* "key = value\n" when value is set; values may be long paths. */
+static void
+imp_kv(struct buf *b, const char *key, const char *value)
+{
+	if (value[0] == '\0')
+		return;
+	buf_puts(b, key);
+	buf_puts(b, " = ");
+	buf_puts(b, value);
+	buf_puts(b, "\n");
+}
+
+/* conf/NAME.conf from what was carried over (issue_write_conf's keys). */
+static int
+imp_write_conf(struct imp_run *r, const char *name,
+    const struct x509_info *xi, const struct imp_conf *c, const char *kt)
+{
+	struct buf b = { .max = CONF_MAX };
+	int wr = imp_webroot(c), sa = strcmp(c->authenticator,
+	    "standalone") == 0;
+	size_t i;
 	int rc;
 
-	c->skipped.max = 4096;
-	if ((rc = store_read(renfd, file, &b, CONF_MAX)) < 0 || b.len == 0)
+	buf_printf(&b, "# acme: imported from %s\nname = %s\nidentifiers =",
+	    r->from, name);
+	for (i = 0; i < xi->nsan; i++)
+		buf_printf(&b, " %s", xi->san[i].value);
+	buf_puts(&b, "\n");
+	imp_kv(&b, "server", c->server);
+	imp_kv(&b, "key-type", c->key_type[0] ? c->key_type : kt);
+	imp_kv(&b, "challenge", c->challenge[0] ? c->challenge :
+	    wr || sa ? "http-01" : "");
+	imp_kv(&b, "hook", c->hook);
+	imp_kv(&b, "webroot", wr ? c->webroot : "");
+	imp_kv(&b, "standalone", sa ? "yes" : "");
+	imp_kv(&b, "http-port", !sa ? "" : c->http_port[0] ? c->http_port :
+	    "80");
+	imp_kv(&b, "tls-port", c->tls_port);
+	imp_kv(&b, "bind", c->bind);
+	if (c->days > 0)
+		buf_printf(&b, "days = %d\n", c->days);
+	imp_kv(&b, "deploy-hook", c->deploy_hook);
+	imp_kv(&b, "preferred-chain", c->preferred_chain);
+	if ((rc = buf_puts(&b, c->reuse_key ? "reuse-key = yes\n" : "")) == 0)
+		rc = issue_store_conf(r->storefd, name, &b);
+	buf_free(&b);
+	return rc;
+}
+
+/* Print NAME's report: what is live and backed up, then c's lines. */
+static void
+imp_report(struct imp_run *r, const char *name, const char *cur,
+    const struct imp_old *old, const struct imp_conf *c)
+{
+	const char *p, *nl;
+	int i;
+
+	if (r->o->verbosity < 0)
+		return;
+	printf("%s: %s is live", name, cur);
+	for (i = 0; i < old->n; i++)
+		printf("%s%s", i == 0 ? ", backups: " : ", ", old->label[i]);
+	if (old->report.len > 0)
+		printf("; skipped%s", (const char *)old->report.data + 1);
+	printf("\n");
+	for (p = (const char *)c->report.data; p != NULL && *p != '\0';
+	    p = nl + 1) {
+		nl = strchr(p, '\n');
+		printf("%s: %.*s\n", name, (int)(nl - p), p);
+	}
+}
+
+/* A port setting that is no port number is reported and dropped. */
+static void
+imp_port(struct imp_conf *c, const char *key, char *port)
+{
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(port, &end, 10);
+	if (port[0] != '\0' && (errno != 0 || *end != '\0' || n < 1 ||
+	    n > 65535)) {
+		imp_skip(c, key, port, "not a port number");
+		port[0] = '\0';
+	}
+}
+
+/* The challenge settings: ports checked, a method there or reported. */
+static void
+imp_check_chal(struct imp_conf *c, const char *name)
+{
+	char why[320];
+
+	if (strcmp(c->authenticator, "webroot") == 0 && c->webroot[0] == '\0')
+		imp_skip(c, "authenticator", "webroot", "no webroot path");
+	imp_port(c, "http port", c->http_port);
+	imp_port(c, "tls port", c->tls_port);
+	if (imp_webroot(c) || strcmp(c->authenticator, "standalone") == 0 ||
+	    c->hook[0] != '\0')
+		return;
+	snprintf(why, sizeof(why), "%s%sacme answers with a webroot, its own "
+	    "responder or a --hook: set one in conf/%.60s.conf",
+	    c->chal_why ? c->chal_why : "", c->chal_why ? "; " : "", name);
+	imp_skip(c, "challenge method", c->authenticator, why);
+}
+
+/*
+ * The end of every import of NAME: the hook wrapper, the sets (live and
+ * backups), conf/NAME.conf; then the report.
+ */
+static int
+imp_finish(struct imp_run *r, const char *name, const char *label,
+    struct cert_set *cur, struct imp_old *old, struct imp_conf *c,
+    const struct x509_info *xi, const char *kt)
+{
+	int rc;
+
+	imp_check_chal(c, name);
+	if ((rc = imp_hook_write(r, name, c)) < 0 ||
+	    (rc = imp_install(r->storefd, name, cur, old)) < 0 ||
+	    (rc = imp_write_conf(r, name, xi, c, kt)) < 0)
+		return rc;
+	imp_report(r, name, label, old, c);
+	return 0;
+}
+
+/* ---- imports: accounts ---- */
+
+/* An account found in a client's tree. */
+struct imp_acct {
+	struct key	 key;
+	char		 url[URL_MAX];		/* "" when not kept (uacme) */
+	char		 created[64];		/* RFC 3339, or "" */
+	char		 what[160];		/* "certbot account ID" */
+};
+
+/* 1: DIR's account for host has key k; -1: another; 0: DIR has none. */
+static int
+imp_acct_same(int storefd, const char *host, const struct key *k)
+{
+	char a[THUMBPRINT_LEN + 1], b[THUMBPRINT_LEN + 1];
+	struct buf pem = { 0 };
+	struct key have;
+	int accfd, hostfd = -1, same = 0;
+
+	memset(&have, 0, sizeof(have));
+	if ((accfd = store_subdir(storefd, "accounts", 0)) >= 0) {
+		hostfd = store_subdir(accfd, host, 0);
+		close(accfd);
+	}
+	if (hostfd >= 0 && store_read(hostfd, "key.pem", &pem, PEM_MAX) == 0)
+		same = key_from_pem(&have, (const char *)pem.data,
+		    pem.len) == 0 && jwk_thumbprint(&have, a, sizeof(a)) == 0 &&
+		    jwk_thumbprint(k, b, sizeof(b)) == 0 &&
+		    strcmp(a, b) == 0 ? 1 : -1;
+	if (hostfd >= 0)
+		close(hostfd);
+	err_clear();		/* nothing was pending: an import succeeds */
+	key_free(&have);
+	buf_free(&pem);
+	return same;
+}
+
+/* An imported account: account.txt says where it came from. */
+static int
+imp_acct_write(int storefd, const char *host, const char *server,
+    const struct imp_acct *ac)
+{
+	struct buf txt = { .max = 8192 };
+	int rc;
+
+	if (ac->url[0] != '\0')
+		buf_printf(&txt, "url: %s\n", ac->url);
+	buf_printf(&txt, "server: %s\n", server);
+	if (ac->created[0] != '\0')
+		buf_printf(&txt, "created: %s\n", ac->created);
+	if ((rc = buf_printf(&txt, "imported: %s\n", ac->what)) == 0)
+		rc = acct_write(storefd, host, &ac->key, &txt);
+	buf_free(&txt);
+	return rc;
+}
+
+/*
+ * Make ac DIR's account for server unless DIR has one: the same key is
+ * nothing to do, another is reported (DIR keeps one account per server).
+ */
+static int
+imp_acct_put(struct imp_run *r, const char *server, const struct imp_acct *ac)
+{
+	char host[256];
+	int rc, same;
+
+	if ((rc = acct_host(server, host, sizeof(host))) < 0)
+		return rc;
+	if ((same = imp_acct_same(r->storefd, host, &ac->key)) == 0 &&
+	    (rc = imp_acct_write(r->storefd, host, server, ac)) < 0)
+		return err_wrap(rc, "account %s", host);
+	if (r->o->verbosity < 0 || same > 0)
+		return 0;
+	if (same < 0)
+		printf("account %s: not carried over: %s: DIR already has "
+		    "another account for this server, and keeps one\n", host,
+		    ac->what);
+	else
+		printf("account %s: %s imported (%s%s%s)\n", host, ac->what,
+		    ac->url[0] ? ac->url : "its URL is looked up at the next "
+		    "renewal", ac->created[0] ? ", created " : "", ac->created);
+	return 0;
+}
+
+/* created: only RFC 3339 characters are kept. */
+static void
+imp_acct_created(struct imp_acct *ac, const char *t)
+{
+	size_t n = strspn(t, "0123456789-:.TZtz+");
+
+	if (n > 0 && n < sizeof(ac->created) && t[n] == '\0')
+		memcpy(ac->created, t, n + 1);
+}
+
+/* ---- imports: JWK private keys (certbot's accounts) ---- */
+
+/* RFC 7518 6.3: the RSA members certbot writes, n and e first. */
+static const char *const imp_jwk_rsa[] = {
+	"n", "e", "d", "p", "q", "dp", "dq", "qi",
+};
+
+#define IMP_JWK_RSA_N	(sizeof(imp_jwk_rsa) / sizeof(imp_jwk_rsa[0]))
+
+/* Base64url member key of the JWK into dst (cap): its length, or < 0. */
+static int
+imp_jwk_b64(const struct json *j, const char *key, unsigned char *dst,
+    size_t cap)
+{
+	char s[RSA_BITS_MAX / 6 + 8];
+	int n = -1;
+
+	if (json_get_str(j, 0, key, s, sizeof(s)) >= 0)
+		n = b64u_decode(dst, cap, s, strlen(s));
+	wipe(s, sizeof(s));
+	if (n > 0)
+		return n;
+	err_clear();
+	return err_set(ACME_ERR_CRYPTO, "member \"%s\" missing or malformed",
+	    key);
+}
+
+/* Bits of a big-endian number without leading zeros. */
+static uint32_t
+imp_bits(const unsigned char *x, size_t len)
+{
+	uint32_t b = 0;
+	unsigned c;
+
+	if (len == 0)
+		return 0;
+	for (c = x[0]; c != 0; c >>= 1)
+		b++;
+	return b + 8 * (uint32_t)(len - 1);
+}
+
+/* An RSA JWK: the CRT private key, n checked against p * q. */
+static int
+imp_jwk_rsa_key(const struct json *j, struct key *k)
+{
+	unsigned char v[IMP_JWK_RSA_N][RSA_BITS_MAX / 8];
+	const unsigned char *n = v[0], *m;
+	size_t nlen, mlen, i;
+	br_rsa_private_key sk;
+	struct der_cur e, d;
+	int len[IMP_JWK_RSA_N], rc = 0;
+
+	for (i = 0; i < IMP_JWK_RSA_N && rc >= 0; i++)
+		rc = len[i] = imp_jwk_b64(j, imp_jwk_rsa[i], v[i], sizeof(v[i]));
+	if (rc < 0)
 		goto out;
+	nlen = (size_t)len[0];
+	bn_strip(&n, &nlen);
+	sk = (br_rsa_private_key){ .n_bitlen = imp_bits(n, nlen),
+	    .p = v[3], .plen = (size_t)len[3], .q = v[4],
+	    .qlen = (size_t)len[4], .dp = v[5], .dplen = (size_t)len[5],
+	    .dq = v[6], .dqlen = (size_t)len[6], .iq = v[7],
+	    .iqlen = (size_t)len[7] };
+	e = (struct der_cur){ v[1], v[1] + len[1] };
+	d = (struct der_cur){ v[2], v[2] + len[2] };
+	if ((rc = key_set_rsa(k, &sk, &e, &d)) < 0)
+		goto out;
+	m = k->u.rsa.pk.n;
+	mlen = k->u.rsa.pk.nlen;
+	bn_strip(&m, &mlen);
+	if (mlen != nlen || memcmp(m, n, nlen) != 0)
+		rc = err_set(ACME_ERR_CRYPTO, "n is not p * q");
+out:
+	wipe(v, sizeof(v));
+	return rc;
+}
+
+/* An EC JWK (RFC 7518 6.2): d, with x and y checked against it. */
+static int
+imp_jwk_ec_key(const struct json *j, struct key *k)
+{
+	static const struct {
+		const char	*crv;
+		int		 curve;
+		int		 len;	/* field bytes */
+	} crvs[] = {
+		{ "P-256", BR_EC_secp256r1, 32 },
+		{ "P-384", BR_EC_secp384r1, 48 },
+	};
+	unsigned char d[66], xy[2][66];
+	const unsigned char *q;
+	char crv[16] = "";
+	size_t i;
+	int dl, rc, f;
+
+	json_get_str(j, 0, "crv", crv, sizeof(crv));
+	for (i = 0; i < 2 && strcmp(crv, crvs[i].crv) != 0; i++)
+		continue;
+	if (i == 2)
+		return err_set(ACME_ERR_CRYPTO, "EC curve '%.15s' is not "
+		    "supported (P-256 and P-384 are)", crv);
+	f = crvs[i].len;
+	if ((rc = dl = imp_jwk_b64(j, "d", d, sizeof(d))) < 0 ||
+	    (rc = imp_jwk_b64(j, "x", xy[0], sizeof(xy[0]))) < 0 ||
+	    (rc = rc != f ? err_set(ACME_ERR_CRYPTO, "x: not %d bytes", f) :
+	    imp_jwk_b64(j, "y", xy[1], sizeof(xy[1]))) < 0 ||
+	    (rc = rc != f ? err_set(ACME_ERR_CRYPTO, "y: not %d bytes", f) :
+	    key_set_ec(k, crvs[i].curve, d, (size_t)dl)) < 0)
+		goto out;
+	q = k->u.ec.pk.q;
+	if (k->u.ec.pk.qlen != (size_t)(2 * f + 1) ||
+	    memcmp(q + 1, xy[0], (size_t)f) != 0 ||
+	    memcmp(q + 1 + f, xy[1], (size_t)f) != 0)
+		rc = err_set(ACME_ERR_CRYPTO, "x and y are not the public "
+		    "key of d");
+out:
+	wipe(d, sizeof(d));
+	return rc;
+}
+
+/* A private JWK (RFC 7517), RSA or EC, as certbot keeps account keys. */
+static int
+imp_jwk_key(const struct buf *b, struct key *k)
+{
+	struct json *j = malloc(sizeof(*j));
+	char kty[8] = "";
+	int rc;
+
+	if (j == NULL)
+		return err_set(ACME_ERR_NOMEM, "out of memory");
+	if ((rc = json_parse(j, (const char *)b->data, b->len)) == 0) {
+		json_get_str(j, 0, "kty", kty, sizeof(kty));
+		if (strcmp(kty, "RSA") == 0)
+			rc = imp_jwk_rsa_key(j, k);
+		else if (strcmp(kty, "EC") == 0)
+			rc = imp_jwk_ec_key(j, k);
+		else
+			rc = err_set(ACME_ERR_CRYPTO, "key type \"%.7s\" is "
+			    "not supported (RSA and EC are)", kty);
+	}
+	free(j);
+	if (rc < 0)
+		key_free(k);
+	return rc;
+}
+
+/* ---- import-certbot ---- */
+
+/* A sorted list of the entries of path below dirfd ("." and ".." left
+ * out), at most max; *names owned by the caller (store_names_free). */
+static int
+imp_list(int dirfd, const char *path, size_t max, char ***names, size_t *n)
+{
+	char **v = NULL, **nv;
+	struct dirent *de;
+	DIR *d;
+	int fd, rc = 0;
+
+	*names = NULL;
+	*n = 0;
+	if ((fd = openat(dirfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0
+	    || (d = fdopendir(fd)) == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return errno == ENOENT ? ACME_ERR_IO : err_set(ACME_ERR_IO,
+		    "%.200s: %s", path, strerror(errno));
+	}
+	while (rc == 0 && *n < max && (de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if ((nv = realloc(v, (*n + 1) * sizeof(*v))) != NULL)
+			v = nv;
+		if (nv == NULL || (v[*n] = strdup(de->d_name)) == NULL)
+			rc = err_set(ACME_ERR_NOMEM, "out of memory");
+		else
+			(*n)++;
+	}
+	closedir(d);
+	if (rc == 0 && *n > 1)
+		qsort(v, *n, sizeof(*v), store_name_cmp);
+	*names = v;
+	return rc;
+}
+
+/*
+ * configobj's value syntax, in which certbot writes its files: '''...'''
+ * or """...""", else a comma-separated list of items, each '...', "..."
+ * or bare (up to ',' or '#'); a trailing ',' makes a list of one. v
+ * becomes its first item; returns the number of items, -1 if malformed.
+ */
+static int
+imp_cb_value(char *v)
+{
+	char *p = v, *item = v, *e;
+	size_t len = 0;
+	int n = 0;
+
+	if (strncmp(p, "'''", 3) == 0 || strncmp(p, "\"\"\"", 3) == 0) {
+		if ((e = strstr(p + 3, p[0] == '\'' ? "'''" : "\"\"\"")) == NULL)
+			return -1;
+		*e = '\0';
+		memmove(v, p + 3, strlen(p + 3) + 1);
+		return 1;
+	}
+	for (;;) {
+		p += strspn(p, " \t");
+		if (*p == '\0' || *p == '#')
+			break;
+		if (*p == '\'' || *p == '"') {
+			if ((e = strchr(p + 1, *p)) == NULL)
+				return -1;
+			if (n == 0) {
+				item = p + 1;
+				len = (size_t)(e - item);
+			}
+			p = e + 1;
+		} else {
+			e = p + strcspn(p, ",#");
+			if (n == 0) {
+				item = p;
+				for (len = (size_t)(e - p); len > 0 &&
+				    strchr(" \t", p[len - 1]); len--)
+					continue;
+			}
+			p = e;
+		}
+		n++;
+		p += strspn(p, " \t");
+		if (*p != ',')
+			break;
+		p++;
+	}
+	memmove(v, item, len);
+	v[len] = '\0';
+	return n;
+}
+
+/* What certbot's renewalparams keys become. */
+enum imp_cb_kind {
+	IMP_CB_STR,		/* copied into the field at off */
+	IMP_CB_FLAG,		/* True or False into the int at off */
+	IMP_CB_HOOK,		/* a deploy hook (shell command line) */
+	IMP_CB_QUIET,		/* certbot's bookkeeping: nothing to do */
+	IMP_CB_NO,		/* reported, unless its value is quiet */
+	IMP_CB_KIND_MAX
+};
+
+#define IMP_F(f)	offsetof(struct imp_conf, f), \
+			sizeof(((struct imp_conf *)0)->f)
+
+static const struct imp_cb_key {
+	const char	*key;
+	enum imp_cb_kind kind;
+	size_t		 off, cap;	/* IMP_CB_STR, IMP_CB_FLAG */
+	const char	*quiet;		/* IMP_CB_NO: the value meaning none */
+	const char	*why;		/* IMP_CB_NO: the reason reported */
+} imp_cb_keys[] = {
+	{ "server", IMP_CB_STR, IMP_F(server), NULL, NULL },
+	{ "authenticator", IMP_CB_STR, IMP_F(authenticator), NULL, NULL },
+	{ "webroot_path", IMP_CB_STR, IMP_F(webroot), NULL, NULL },
+	{ "http01_port", IMP_CB_STR, IMP_F(http_port), NULL, NULL },
+	{ "http01_address", IMP_CB_STR, IMP_F(bind), NULL, NULL },
+	{ "preferred_chain", IMP_CB_STR, IMP_F(preferred_chain), NULL, NULL },
+	{ "account", IMP_CB_STR, IMP_F(account), NULL, NULL },
+	{ "key_type", IMP_CB_STR, IMP_F(cb_key), NULL, NULL },
+	{ "elliptic_curve", IMP_CB_STR, IMP_F(cb_curve), NULL, NULL },
+	{ "rsa_key_size", IMP_CB_STR, IMP_F(cb_bits), NULL, NULL },
+	{ "reuse_key", IMP_CB_FLAG, IMP_F(reuse_key), NULL, NULL },
+	{ "directory_hooks", IMP_CB_FLAG, IMP_F(cb_dirhooks), NULL, NULL },
+	{ "renew_hook", IMP_CB_HOOK, 0, 0, NULL, NULL },
+	{ "deploy_hook", IMP_CB_HOOK, 0, 0, NULL, NULL },
+	{ "pre_hook", IMP_CB_NO, 0, 0, NULL, IMP_NOHOOK },
+	{ "post_hook", IMP_CB_NO, 0, 0, NULL, IMP_NOHOOK },
+	{ "installer", IMP_CB_NO, 0, 0, "None", "acme changes no server "
+	    "configuration: point the server at DIR/live/NAME and reload it "
+	    "from a deploy hook" },
+	{ "must_staple", IMP_CB_NO, 0, 0, "False", "acme does not ask for "
+	    "OCSP Must-Staple" },
+	{ "no_verify_ssl", IMP_CB_NO, 0, 0, "False", "acme always checks "
+	    "the CA's TLS certificate (give --ca-file)" },
+	{ "allow_subset_of_names", IMP_CB_NO, 0, 0, "False", "acme gets "
+	    "every name of a certificate or none" },
+	{ "manual_auth_hook", IMP_CB_NO, 0, 0, NULL, "certbot's manual "
+	    "hooks read CERTBOT_* variables; acme's --hook has uacme's "
+	    "contract" },
+	{ "manual_cleanup_hook", IMP_CB_NO, 0, 0, NULL, "certbot's manual "
+	    "hooks read CERTBOT_* variables; acme's --hook has uacme's "
+	    "contract" },
+	{ "pref_challs", IMP_CB_NO, 0, 0, "http-01", "the challenge type "
+	    "follows from the webroot or standalone setting" },
+	{ "config_dir", IMP_CB_QUIET, 0, 0, NULL, NULL },
+	{ "work_dir", IMP_CB_QUIET, 0, 0, NULL, NULL },
+	{ "logs_dir", IMP_CB_QUIET, 0, 0, NULL, NULL },
+	{ "strict_permissions", IMP_CB_QUIET, 0, 0, NULL, NULL },
+	{ "manual_public_ip_logging_ok", IMP_CB_QUIET, 0, 0, NULL, NULL },
+	{ "register_unsafely_without_email", IMP_CB_QUIET, 0, 0, NULL, NULL },
+};
+
+#define IMP_CB_NKEYS	(sizeof(imp_cb_keys) / sizeof(imp_cb_keys[0]))
+
+/* A [[webroot_map]] line: acme takes one webroot per certificate. */
+static void
+imp_cb_map(struct imp_conf *c, const char *name, const char *path)
+{
+	char why[160], w[100];
+
+	if (c->webroot[0] == '\0') {
+		imp_set(c, c->webroot, sizeof(c->webroot), "webroot_map", path);
+		return;
+	}
+	if (strcmp(c->webroot, path) == 0)
+		return;
+	str_sanitize(w, sizeof(w), c->webroot, strlen(c->webroot));
+	snprintf(why, sizeof(why), "acme uses one webroot for all the names "
+	    "of a certificate: %s", w);
+	imp_skip(c, name, path, why);
+}
+
+/* A line outside any section: certbot's layout, renew_before_expiry. */
+static void
+imp_cb_top(struct imp_conf *c, const char *key, const char *val)
+{
+	static const char *const layout[] = {
+		"version", "archive_dir", "cert", "privkey", "chain",
+		"fullchain",
+	};
+	char unit[16];
+	size_t i;
+	int n;
+
+	for (i = 0; i < sizeof(layout) / sizeof(layout[0]); i++)
+		if (strcmp(key, layout[i]) == 0)
+			return;
+	if (strcmp(key, "renew_before_expiry") != 0)
+		imp_skip(c, key, val, "unknown to acme");
+	else if (sscanf(val, "%d %15s", &n, unit) == 2 && n > 0 &&
+	    n < 1000 && (strncmp(unit, "day", 3) == 0 ||
+	    strncmp(unit, "week", 4) == 0))
+		c->days = unit[0] == 'w' ? 7 * n : n;
+	else
+		imp_skip(c, key, val, "acme takes a number of days "
+		    "(days = N in conf/NAME.conf)");
+}
+
+/* One renewalparams line, by imp_cb_keys. */
+static void
+imp_cb_param(struct imp_conf *c, const char *key, const char *val)
+{
+	const struct imp_cb_key *k;
+	size_t i;
+	int *flag;
+
+	for (i = 0; i < IMP_CB_NKEYS && strcmp(key, imp_cb_keys[i].key); i++)
+		continue;
+	if (i == IMP_CB_NKEYS) {
+		imp_skip(c, key, val, "unknown to acme");
+		return;
+	}
+	k = &imp_cb_keys[i];
+	flag = (int *)(void *)((char *)c + k->off);
+	if (k->kind == IMP_CB_STR)
+		imp_set(c, (char *)c + k->off, k->cap, key, val);
+	else if (k->kind == IMP_CB_FLAG && (strcmp(val, "True") == 0 ||
+	    strcmp(val, "False") == 0))
+		*flag = strcmp(val, "True") == 0;
+	else if (k->kind == IMP_CB_FLAG)
+		imp_skip(c, key, val, "neither True nor False");
+	else if (k->kind == IMP_CB_HOOK && c->cb_hook[0] == '\0')
+		imp_set(c, c->cb_hook, sizeof(c->cb_hook), key, val);
+	else if (k->kind == IMP_CB_HOOK)
+		imp_skip(c, key, val, "certbot runs one of renew_hook and "
+		    "deploy_hook");
+	else if (k->kind == IMP_CB_NO && (k->quiet == NULL ||
+	    strcmp(val, k->quiet) != 0))
+		imp_skip(c, key, val, k->why);
+}
+
+/* One "key = value" line of section sec of renewal/NAME.conf. */
+static void
+imp_cb_line(struct imp_conf *c, const char *sec, const char *key, char *val)
+{
+	if (imp_cb_value(val) < 0)
+		imp_skip(c, key, "", "a value certbot did not write");
+	else if (strcmp(sec, "webroot_map") == 0)
+		imp_cb_map(c, key, val);
+	else if (sec[0] == '\0')
+		imp_cb_top(c, key, val);
+	else if (strcmp(sec, "renewalparams") == 0)
+		imp_cb_param(c, key, val);
+	else
+		imp_skip(c, key, val, "unknown to acme");
+}
+
+/* Parse renewal/NAME.conf (configobj's INI dialect) below cbfd. */
+static int
+imp_cb_conf(int cbfd, const char *name, struct imp_conf *c)
+{
+	struct buf b = { 0 };
+	char file[NAME_LEN_MAX + 16], sec[32] = "", *p, *line, *eq, *e, *v;
+	int rc;
+
+	snprintf(file, sizeof(file), "renewal/%s.conf", name);
+	if ((rc = imp_read(cbfd, file, &b, CONF_MAX)) < 0 || b.len == 0) {
+		rc = rc < 0 ? err_set(rc, "%s: cannot read", file) : 0;
+		goto out;
+	}
 	for (p = (char *)b.data; p != NULL && *p != '\0'; p = line) {
-		line = strchr(p, '\n');
-		if (line != NULL)
+		if ((line = strchr(p, '\n')) != NULL)
 			*line++ = '\0';
-		p += strspn(p, " \t\r");
-		for (e = p + strlen(p); e > p && strchr(" \t\r", e[-1]);)
-			*--e = '\0';
+		p = conf_trim(p);
 		if (*p == '[') {
 			p += strspn(p, "[");
 			snprintf(sec, sizeof(sec), "%.*s", (int)strcspn(p, "]"),
@@ -11255,15 +12433,197 @@ imp_conf_read(int renfd, const char *file, struct imp_conf *c)
 		if (*p == '#' || *p == '\0' || (eq = strchr(p, '=')) == NULL)
 			continue;
 		*eq = '\0';
-		k = p;
-		for (e = eq; e > k && e[-1] == ' ';)
+		for (e = eq; e > p && strchr(" \t", e[-1]);)
 			*--e = '\0';
-		v = eq + 1 + strspn(eq + 1, " ");
-		imp_conf_line(c, sec, k, v);
+		v = eq + 1 + strspn(eq + 1, " \t");
+		imp_cb_line(c, sec, p, v);
 	}
+	if (c->server[0] == '\0')	/* certbot's default */
+		snprintf(c->server, sizeof(c->server), "%s",
+		    api_servers[0].url);
 out:
 	buf_free(&b);
 	return rc;
+}
+
+/* key_type, elliptic_curve and rsa_key_size as a --key-type; without
+ * key_type, the key's own type (certbot 2 keeps a lineage's type). */
+static void
+imp_cb_key_type(struct imp_conf *c)
+{
+	char want[48], v[48];
+
+	if (c->cb_key[0] == '\0')
+		return;
+	if (strcmp(c->cb_key, "ecdsa") == 0 && (c->cb_curve[0] == '\0' ||
+	    strcmp(c->cb_curve, "secp256r1") == 0))
+		snprintf(want, sizeof(want), "ec256");
+	else if (strcmp(c->cb_key, "ecdsa") == 0)
+		snprintf(want, sizeof(want), "%s",
+		    strcmp(c->cb_curve, "secp384r1") == 0 ? "ec384" : "");
+	else
+		snprintf(want, sizeof(want), "%s%s", c->cb_key,
+		    c->cb_bits[0] ? c->cb_bits : "2048");
+	if (key_type_parse(want) >= 0) {
+		memcpy(c->key_type, want, strlen(want) + 1);
+		return;
+	}
+	snprintf(v, sizeof(v), "%s %s", c->cb_key, strcmp(c->cb_key,
+	    "ecdsa") == 0 ? c->cb_curve : c->cb_bits);
+	imp_skip(c, "key_type", v, "acme makes ec256, ec384, rsa2048, "
+	    "rsa3072 and rsa4096 keys; the current key's type is kept");
+}
+
+/*
+ * certbot's deploy hooks in certbot's order: the executables of
+ * renewal-hooks/deploy/ (unless directory_hooks = False), then
+ * renew_hook unless it is one of those. Those of renewal-hooks/pre/ and
+ * post/ are reported.
+ */
+static void
+imp_cb_hooks(struct imp_run *r, struct imp_conf *c)
+{
+	static const char *const dirs[] = { "renewal-hooks/deploy",
+	    "renewal-hooks/pre", "renewal-hooks/post" };
+	char **names = NULL, rel[PATH_LEN_MAX], abs[2 * PATH_LEN_MAX + 8];
+	size_t n = 0, i, d;
+	int dup = 0;
+
+	for (d = 0; d < 3 && c->cb_dirhooks; d++) {
+		if (imp_list(r->srcfd, dirs[d], 256, &names, &n) < 0)
+			err_clear();
+		for (i = 0; i < n; i++) {
+			snprintf(rel, sizeof(rel), "%s/%s", dirs[d], names[i]);
+			snprintf(abs, sizeof(abs), "%s/%s", r->srcabs, rel);
+			if (names[i][strlen(names[i]) - 1] == '~' ||
+			    !imp_is_exec(r->srcfd, rel))
+				continue;
+			dup |= strcmp(abs, c->cb_hook) == 0;
+			if (d == 0)
+				imp_hook_add(c, rel, abs, 1);
+			else
+				imp_skip(c, rel, "", IMP_NOHOOK);
+		}
+		store_names_free(names, n);
+	}
+	if (c->cb_hook[0] != '\0' && !dup)
+		imp_hook_add(c, "renew_hook", c->cb_hook, 0);
+}
+
+/* A JSON file's string member key into dst; "" when there is none. */
+static void
+imp_json_member(int dirfd, const char *path, const char *key, char *dst,
+    size_t cap)
+{
+	struct json *j = malloc(sizeof(*j));
+	struct buf b = { 0 };
+
+	dst[0] = '\0';
+	if (j != NULL && imp_read(dirfd, path, &b, IMP_JSON_MAX) == 0 &&
+	    b.len > 0 && json_parse(j, (const char *)b.data, b.len) == 0 &&
+	    json_get_str(j, 0, key, dst, cap) < 0)
+		dst[0] = '\0';
+	err_clear();
+	free(j);
+	buf_free(&b);
+}
+
+/*
+ * certbot's accounts/SERVER/ID into dir: SERVER is the server URL's
+ * host[:port] and path, as certbot names it; ID is hexadecimal.
+ */
+static int
+imp_cb_acct_dir(const struct imp_conf *c, char *dir, size_t cap)
+{
+	const char *p = c->server + 8;
+	size_t i;
+
+	for (i = 0; c->account[i] != '\0'; i++)
+		if (!isalnum((unsigned char)c->account[i]))
+			return err_set(ACME_ERR_USAGE, "bad account ID");
+	if (!req_url_ok(c->server) || strstr(p, "..") != NULL)
+		return err_set(ACME_ERR_USAGE, "bad server URL");
+	snprintf(dir, cap, "accounts/%.*s", (int)strcspn(p, "?#"), p);
+	return 0;
+}
+
+/* Other certbot accounts for the server of dir (looked at once a run). */
+static void
+imp_cb_others(struct imp_run *r, const char *dir, const struct imp_conf *c,
+    const char *name)
+{
+	char **ids = NULL, host[256], path[2 * PATH_LEN_MAX + 8], id[80];
+	size_t n = 0, i;
+
+	if (r->seen.data != NULL && strstr((char *)r->seen.data, dir) != NULL)
+		return;
+	r->seen.max = 64 * 1024;
+	buf_printf(&r->seen, "%s\n", dir);
+	if (acct_host(c->server, host, sizeof(host)) < 0 ||
+	    imp_list(r->srcfd, dir, 64, &ids, &n) < 0)
+		err_clear();
+	for (i = 0; i < n && r->o->verbosity >= 0; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, ids[i]);
+		str_sanitize(id, sizeof(id), ids[i], strlen(ids[i]));
+		if (strcmp(ids[i], c->account) != 0 &&
+		    imp_is_dir(r->srcfd, path))
+			printf("account %s: not carried over: certbot account "
+			    "%s: renewal/%s.conf names %s, and DIR keeps one "
+			    "account per server\n", host, id, name,
+			    c->account);
+	}
+	store_names_free(ids, n);
+}
+
+/* The account renewal/NAME.conf names: key, URL, creation date. */
+static int
+imp_cb_acct_load(struct imp_run *r, const char *dir, const char *id,
+    struct imp_acct *ac)
+{
+	struct buf b = { 0 };
+	char path[PATH_LEN_MAX + 128], t[64];
+	int rc;
+
+	snprintf(ac->what, sizeof(ac->what), "certbot account %s", id);
+	snprintf(path, sizeof(path), "%s/%s/private_key.json", dir, id);
+	if ((rc = imp_read(r->srcfd, path, &b, IMP_JSON_MAX)) < 0 ||
+	    (rc = imp_jwk_key(&b, &ac->key)) < 0) {
+		rc = err_set(rc, "not found");
+		err_wrap(rc, "%.200s", path);
+		goto out;
+	}
+	snprintf(path, sizeof(path), "%s/%s/regr.json", dir, id);
+	imp_json_member(r->srcfd, path, "uri", ac->url, sizeof(ac->url));
+	if (!req_url_ok(ac->url))
+		ac->url[0] = '\0';
+	snprintf(path, sizeof(path), "%s/%s/meta.json", dir, id);
+	imp_json_member(r->srcfd, path, "creation_dt", t, sizeof(t));
+	imp_acct_created(ac, t);
+out:
+	buf_free(&b);
+	return rc;
+}
+
+/* Carry the account over; when that fails, say so and go on. */
+static void
+imp_cb_account(struct imp_run *r, struct imp_conf *c, const char *name)
+{
+	struct imp_acct *ac = calloc(1, sizeof(*ac));
+	char dir[PATH_LEN_MAX];
+
+	if (c->account[0] == '\0') {
+		imp_say(c, "no certbot account named: the next renewal "
+		    "makes a new one (--agree-tos)");
+	} else if (ac == NULL || imp_cb_acct_dir(c, dir, sizeof(dir)) < 0 ||
+	    imp_cb_acct_load(r, dir, c->account, ac) < 0 ||
+	    imp_acct_put(r, c->server, ac) < 0) {
+		imp_skip(c, "account", c->account, acme_last_error());
+		err_clear();
+	} else
+		imp_cb_others(r, dir, c, name);
+	if (ac != NULL)
+		key_free(&ac->key);
+	free(ac);
 }
 
 /* Version numbers K of archive/NAME/certK.pem, newest first. */
@@ -11314,51 +12674,6 @@ imp_read_files(int archfd, int k, struct cert_set *cs)
 	return 0;
 }
 
-/*
- * Version K as a set: files read, the certificate parsed, its key
- * matching, the key re-encoded as PKCS#8, meta.txt with issued_at its
- * notBefore (the only time the CA vouched for; no backdate assumed).
- */
-static int
-imp_load(int archfd, int k, const char *name, const char *server,
-    struct cert_set *cs, struct x509_info *xi, const char **key_type)
-{
-	struct pem_obj obj[1];
-	struct key key;
-	struct buf pem = { .max = PEM_MAX };
-	size_t n = 0;
-	int rc;
-
-	memset(obj, 0, sizeof(obj));
-	memset(&key, 0, sizeof(key));
-	if ((rc = imp_read_files(archfd, k, cs)) < 0 ||
-	    (rc = pem_decode((const char *)cs->cert.data, cs->cert.len, obj,
-	    1, &n)) < 0 || (rc = n == 1 ? x509_parse(obj[0].der, obj[0].len,
-	    xi) : err_set(ACME_ERR_PROTO, "cert%d.pem: no certificate",
-	    k)) < 0 ||
-	    (rc = key_from_pem(&key, (const char *)cs->privkey.data,
-	    cs->privkey.len)) < 0)
-		goto out;
-	if (x509_key_matches(obj[0].der, obj[0].len, &key) != 1) {
-		rc = err_set(ACME_ERR_CRYPTO, "privkey%d.pem does not match "
-		    "cert%d.pem", k, k);
-		goto out;
-	}
-	if ((rc = key_to_pem(&key, &pem)) < 0)
-		goto out;
-	buf_free(&cs->privkey);
-	cs->privkey = pem;
-	memset(&pem, 0, sizeof(pem));
-	rc = meta_build(&cs->meta, name, xi, key_types[key.type].name, server,
-	    xi->not_before, "notbefore");
-	*key_type = key_types[key.type].name;
-out:
-	key_free(&key);
-	buf_free(&pem);
-	pem_objs_free(obj, n);
-	return rc;
-}
-
 /* The version live/NAME/cert.pem links to ("../../archive/NAME/certK.pem"),
  * else the newest; 0 when there is none. */
 static int
@@ -11380,216 +12695,84 @@ imp_current(int cbfd, const char *name, const int *v, int n)
 	return n > 0 ? v[0] : 0;
 }
 
-/* conf/NAME.conf from the renewal settings (issue_write_conf's keys). */
-static int
-imp_write_conf(int storefd, const char *name, const struct x509_info *xi,
-    const struct imp_conf *c, const char *key_type)
-{
-	struct buf b = { .max = CONF_MAX };
-	char file[NAME_LEN_MAX + 8];
-	size_t i;
-	int fd, rc;
-
-	buf_printf(&b, "# acme: imported from certbot\nname = %s\n"
-	    "identifiers =", name);
-	for (i = 0; i < xi->nsan; i++)
-		buf_printf(&b, " %s", xi->san[i].value);
-	buf_puts(&b, "\nserver = ");
-	buf_puts(&b, c->server);
-	buf_printf(&b, "\nkey-type = %s\n", key_type);
-	if (strcmp(c->authenticator, "webroot") == 0 && c->webroot[0])
-		buf_printf(&b, "challenge = http-01\nwebroot = %s\n",
-		    c->webroot);
-	else if (strcmp(c->authenticator, "standalone") == 0)
-		buf_printf(&b, "challenge = http-01\nstandalone = yes\n"
-		    "http-port = %s\n", c->http_port[0] ? c->http_port : "80");
-	if ((rc = buf_puts(&b, "")) < 0)
-		goto out;
-	if ((fd = store_subdir(storefd, "conf", 1)) < 0) {
-		rc = fd;
-		goto out;
-	}
-	snprintf(file, sizeof(file), "%s.conf", name);
-	rc = store_write(fd, file, b.data, b.len, STORE_FILE_MODE);
-	close(fd);
-out:
-	buf_free(&b);
-	return rc;
-}
-
-/* The older versions kept as backups, newest first. */
-struct imp_old {
-	struct cert_set	 cs[BACKUP_DEPTH];
-	int		 k[BACKUP_DEPTH];
-	int		 n;
-	struct buf	 report;	/* "version 2 (expired), ..." */
+/* certbot's versions below the current one, as imp_older candidates. */
+struct imp_cb_old {
+	int		 archfd;
+	const int	*v;		/* borrowed, newest first */
 };
 
-/* Choose up to BACKUP_DEPTH older unexpired versions of v[] (after cur). */
-static void
-imp_pick_old(int archfd, const char *name, const char *server,
-    const int *v, int nv, int cur, int64_t trusted, struct imp_old *old,
-    struct x509_info *xi)
-{
-	const char *kt, *why;
-	int i;
-
-	old->report.max = 8192;
-	for (i = 0; i < nv; i++) {
-		if (v[i] >= cur)
-			continue;
-		why = NULL;
-		if (old->n == BACKUP_DEPTH)
-			why = "beyond three backups";
-		else if (imp_load(archfd, v[i], name, server,
-		    &old->cs[old->n], xi, &kt) < 0)
-			why = acme_last_error();
-		else if (xi->not_after < trusted)
-			why = "expired";
-		if (why == NULL) {
-			old->k[old->n++] = v[i];
-			continue;
-		}
-		if (old->n < BACKUP_DEPTH)
-			cert_set_free(&old->cs[old->n]);
-		buf_printf(&old->report, ", version %d (%.200s)", v[i], why);
-		err_clear();
-	}
-}
-
-/* Is NAME already in DIR (live set or backups)? */
 static int
-imp_exists(int storefd, const char *name)
+imp_cb_load(struct imp_run *r, const void *ctx, int i, struct cert_set *cs,
+    char *label, size_t cap)
 {
-	int livefd, ringfd, r = 0, slots[BACKUP_DEPTH];
+	const struct imp_cb_old *o = ctx;
 
-	store_open_name(storefd, name, &livefd, &ringfd);
-	if (livefd >= 0) {
-		r = store_exists(livefd, name);
-		close(livefd);
-	}
-	if (ringfd >= 0) {
-		r |= store_ring_slots(ringfd, slots) > 0;
-		close(ringfd);
-	}
-	return r;
+	(void)r;
+	snprintf(label, cap, "version %d", o->v[i]);
+	return cs == NULL ? 0 : imp_read_files(o->archfd, o->v[i], cs);
 }
 
-/* Install the current version as live and the older ones as backups. */
+/*
+ * archive/NAME: its versions, the current one K (its files read into
+ * cur), the older ones left in v[0..*nold), newest first, for co.
+ */
 static int
-imp_install(int storefd, const char *name, struct cert_set *cur,
-    struct imp_old *old)
+imp_cb_current(struct imp_run *r, const char *name, struct imp_cb_old *co,
+    int *v, int *k, int *nold, struct cert_set *cur)
 {
-	int i, rc;
+	int nv, i;
 
-	if ((rc = store_install(storefd, name, cur, -1)) < 0)
-		return rc;
-	for (i = 0; i < old->n; i++)
-		if ((rc = store_ring_put(storefd, name, i + 1,
-		    &old->cs[i])) < 0)
-			return err_wrap(rc, "backup %d of %s", i + 1, name);
-	return 0;
+	if ((nv = imp_versions(co->archfd, v, IMP_VERSIONS_MAX)) < 0)
+		return nv;
+	if ((*k = imp_current(r->srcfd, name, v, nv)) == 0)
+		return err_set(ACME_ERR_IO, "archive/%s: no certificate", name);
+	for (*nold = 0, i = 0; i < nv; i++)
+		if (v[i] < *k)
+			v[(*nold)++] = v[i];
+	co->v = v;
+	return imp_read_files(co->archfd, *k, cur);
 }
 
-/* Print the one line that reports NAME's import. */
-static void
-imp_report(const char *name, int cur, const struct imp_old *old,
-    const struct imp_conf *c)
-{
-	char safe[4 * 40 + 1];
-	int i;
-
-	printf("%s: version %d is live", name, cur);
-	for (i = 0; i < old->n; i++)
-		printf("%s %d", i == 0 ? ", backups: version" : ",", old->k[i]);
-	if (old->report.len > 0)
-		printf("; skipped%s", (const char *)old->report.data + 1);
-	if (c->skipped.len > 0)
-		printf("; settings not carried over: %s",
-		    (const char *)c->skipped.data);
-	str_sanitize(safe, sizeof(safe), c->authenticator,
-	    strnlen(c->authenticator, 40));
-	if (strcmp(c->authenticator, "webroot") != 0 &&
-	    strcmp(c->authenticator, "standalone") != 0)
-		printf("; authenticator '%s' unknown: set webroot or "
-		    "standalone in conf/%s.conf", safe, name);
-	printf("\n");
-}
-
-/* certbot's http01_port: empty (port 80) or a port number. */
+/* Import certbot's NAME: archive/NAME, renewal/NAME.conf, its account. */
 static int
-imp_port_ok(const char *s)
-{
-	size_t n = strspn(s, "0123456789");
-
-	if (*s == '\0' || (s[n] == '\0' && n <= 5 && atoi(s) >= 1 &&
-	    atoi(s) <= 65535))
-		return 0;
-	return err_set(ACME_ERR_USAGE, "http01_port '%.16s': not a port "
-	    "number", s);
-}
-
-/* renewal/NAME.conf below cbfd, its values checked as one-line text. */
-static int
-imp_conf_load(int cbfd, const char *name, struct imp_conf *c)
-{
-	char file[NAME_LEN_MAX + 8];
-	int renfd, rc;
-
-	if ((renfd = store_subdir(cbfd, "renewal", 0)) < 0)
-		return err_set(ACME_ERR_IO, "renewal: %s", strerror(errno));
-	snprintf(file, sizeof(file), "%s.conf", name);
-	if ((rc = imp_conf_read(renfd, file, c)) == 0 &&
-	    (rc = api_text_ok("server", c->server)) == 0 &&
-	    (rc = api_text_ok("webroot_path", c->webroot)) == 0)
-		rc = imp_port_ok(c->http_port);
-	if (c->server[0] == '\0')	/* certbot's default */
-		snprintf(c->server, sizeof(c->server), "%s",
-		    api_servers[0].url);
-	close(renfd);
-	return rc;
-}
-
-/* Import certbot's NAME: archive/NAME below cbfd, at most 1024 versions. */
-static int
-imp_name(int storefd, int cbfd, const char *name, int64_t floor)
+imp_cb_name(struct imp_run *r, const char *name)
 {
 	struct imp_conf c;
 	struct imp_old old;
+	struct imp_cb_old co;
+	struct imp_older older;
 	struct cert_set cur;
-	struct x509_info *xi = NULL, *oxi = NULL;
-	char path[PATH_LEN_MAX];
+	struct x509_info *xi;	/* and the older versions' at xi + 1 */
+	char path[PATH_LEN_MAX], label[32];
 	const char *kt = "ec256";
-	int v[1024], nv, k, archfd = -1, rc, i;
+	int v[IMP_VERSIONS_MAX], k, i, n = 0, rc;
 
-	memset(&c, 0, sizeof(c));
+	imp_conf_init(&c);
 	memset(&old, 0, sizeof(old));
 	memset(&cur, 0, sizeof(cur));
 	snprintf(path, sizeof(path), "archive/%s", name);
-	if ((xi = calloc(1, sizeof(*xi))) == NULL ||
-	    (oxi = calloc(1, sizeof(*oxi))) == NULL) {
+	co.archfd = openat(r->srcfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if ((xi = calloc(2, sizeof(*xi))) == NULL) {
 		rc = err_set(ACME_ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	if ((archfd = openat(cbfd, path, O_RDONLY | O_DIRECTORY |
-	    O_CLOEXEC)) < 0) {
+	if (co.archfd < 0) {
 		rc = err_set(ACME_ERR_IO, "%s: %s", path, strerror(errno));
 		goto out;
 	}
-	if ((rc = imp_conf_load(cbfd, name, &c)) < 0 ||
-	    (rc = nv = imp_versions(archfd, v, 1024)) < 0)
+	if ((rc = imp_cb_conf(r->srcfd, name, &c)) < 0 ||
+	    (rc = imp_server_ok(&c)) < 0 ||
+	    (rc = imp_cb_current(r, name, &co, v, &k, &n, &cur)) < 0 ||
+	    (rc = imp_load_set(&cur, name, c.server, xi, &kt)) < 0)
 		goto out;
-	if ((k = imp_current(cbfd, name, v, nv)) == 0) {
-		rc = err_set(ACME_ERR_IO, "%s: no certificate", path);
-		goto out;
-	}
-	if ((rc = imp_load(archfd, k, name, c.server, &cur, xi, &kt)) < 0)
-		goto out;
-	imp_pick_old(archfd, name, c.server, v, nv, k, floor > xi->not_before ?
-	    floor : xi->not_before, &old, oxi);
-	if ((rc = imp_install(storefd, name, &cur, &old)) == 0 &&
-	    (rc = imp_write_conf(storefd, name, xi, &c, kt)) == 0)
-		imp_report(name, k, &old, &c);
+	snprintf(label, sizeof(label), "version %d", k);
+	older = (struct imp_older){ imp_cb_load, &co, n };
+	imp_pick_old(r, &older, name, c.server, r->floor > xi->not_before ?
+	    r->floor : xi->not_before, &old, xi + 1);
+	imp_cb_key_type(&c);
+	imp_cb_hooks(r, &c);
+	imp_cb_account(r, &c, name);
+	rc = imp_finish(r, name, label, &cur, &old, &c, xi, kt);
 out:
 	if (rc < 0)
 		err_wrap(rc, "%s", name);
@@ -11597,90 +12780,955 @@ out:
 		cert_set_free(&old.cs[i]);
 	cert_set_free(&cur);
 	buf_free(&old.report);
-	buf_free(&c.skipped);
+	imp_conf_free(&c);
 	free(xi);
-	free(oxi);
-	if (archfd >= 0)
-		close(archfd);
+	if (co.archfd >= 0)
+		close(co.archfd);
 	return rc;
 }
 
-/* Every renewal/NAME.conf of the certbot tree, sorted by NAME. */
-static int
-imp_names(int cbfd, char ***names, size_t *n)
-{
-	int fd, rc;
+/* ---- imports: the run ---- */
 
-	*names = NULL;
-	*n = 0;
-	if ((fd = openat(cbfd, "renewal", O_RDONLY | O_DIRECTORY |
-	    O_CLOEXEC)) < 0)
-		return err_set(ACME_ERR_IO, "renewal: %s", strerror(errno));
-	rc = store_names(fd, "renewal", ".conf", SIZE_MAX, names, n);
-	close(fd);
-	return rc;
+/* Is dir (which may not exist yet) srcabs or below it? */
+static int
+imp_inside(const char *dir, const char *srcabs)
+{
+	char path[PATH_LEN_MAX], abs[PATH_MAX], *slash;
+	size_t n = strlen(srcabs);
+
+	snprintf(path, sizeof(path), "%s", dir);
+	while (realpath(path, abs) == NULL) {
+		if ((slash = strrchr(path, '/')) == NULL) {
+			if (getcwd(abs, sizeof(abs)) == NULL)
+				return 0;
+			break;
+		}
+		slash[slash == path] = '\0';	/* "/x" becomes "/" */
+	}
+	return strncmp(abs, srcabs, n) == 0 && (abs[n] == '/' ||
+	    abs[n] == '\0' || n == 1);
 }
 
-/* What import-certbot reads before taking DIR. */
-struct imp_req {
-	const char	*cb;		/* borrowed: the certbot directory */
-	int		 cbfd;		/* owned; -1 before */
-	char		**names;	/* owned: its renewal/NAME.conf */
-	size_t		 n;
-};
-
+/*
+ * What api_enter checks before it takes DIR for an import: the client's
+ * tree opens, looks like one, and DIR is not inside it (it is only read).
+ */
 static int
-imp_check(struct api_run *run, void *arg)
+imp_src_check(struct api_run *run, void *arg)
 {
-	struct imp_req *q = arg;
+	struct imp_run *r = arg;
 
-	(void)run;
-	if ((q->cbfd = open(q->cb, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-		return err_set(ACME_ERR_USAGE, "%.200s: %s", q->cb,
+	if ((r->srcfd = open(r->src, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
+	    realpath(r->src, r->srcabs) == NULL)
+		return err_set(ACME_ERR_USAGE, "%.200s: %s", r->src,
 		    strerror(errno));
-	return imp_names(q->cbfd, &q->names, &q->n);
+	if (!imp_is_dir(r->srcfd, r->mark))
+		return err_set(ACME_ERR_USAGE, "%.200s has no %s/: not a %s "
+		    "tree", r->src, r->mark, r->from);
+	if (imp_inside(run->dir, r->srcabs))
+		return err_set(ACME_ERR_USAGE, "%.200s is inside %.200s, "
+		    "which %s only reads: choose another --dir", run->dir,
+		    r->srcabs, r->cmd);
+	return 0;
 }
 
-int
-acme_import_certbot(const struct acme_options *o, const char *certbot_dir)
+/*
+ * Open the client's tree src and DIR (through api_enter: locked, checked
+ * to hold no other client's files). imp_close ends the run.
+ */
+static int
+imp_open(struct imp_run *r, const struct acme_options *o, const char *src,
+    const char *from, const char *cmd, const char *mark)
 {
-	struct imp_req q = { certbot_dir ? certbot_dir : IMP_DEFAULT_DIR, -1,
-	    NULL, 0 };
-	struct api_run run;
-	struct api_set *s = NULL;
+	struct api_set *s;
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	r->o = o;
+	r->from = from;
+	r->cmd = cmd;
+	r->src = src;
+	r->mark = mark;
+	r->srcfd = r->storefd = -1;
+	if ((rc = api_enter(&r->run, o, API_LOCK | API_CREATE, imp_src_check,
+	    r)) < 0)
+		return rc;
+	r->storefd = r->run.storefd;
+	if (realpath(r->run.dir, r->dir) == NULL)
+		return err_set(ACME_ERR_IO, "%.200s: %s", r->run.dir,
+		    strerror(errno));
+	if ((s = malloc(sizeof(*s))) == NULL)
+		return err_set(ACME_ERR_NOMEM, "out of memory");
+	r->floor = api_trusted_time(r->storefd, NULL, 0, s);
+	free(s);
+	return 0;
+}
+
+/* The end of an import run (api_leave); returns rc. */
+static int
+imp_close(struct imp_run *r, int rc)
+{
+	if (r->srcfd >= 0)
+		close(r->srcfd);
+	buf_free(&r->seen);
+	return api_leave(&r->run, rc);
+}
+
+/*
+ * Import each of names[] not yet in DIR with one(); the others are
+ * skipped. Every failure is printed; the last is the run's error.
+ */
+static int
+imp_all(struct imp_run *r, char **names, size_t n,
+    int (*one)(struct imp_run *, const char *))
+{
 	char err[ERR_MSG_MAX] = "";
 	size_t i;
-	int64_t floor;
-	int rc, failed = 0;
+	int failed = 0;
 
-	if ((rc = api_enter(&run, o, API_LOCK | API_CREATE, imp_check,
-	    &q)) < 0)
-		goto out;
-	if ((s = malloc(sizeof(*s))) == NULL) {
-		rc = err_set(ACME_ERR_NOMEM, "out of memory");
-		goto out;
-	}
-	floor = api_trusted_time(run.storefd, NULL, 0, s);
-	for (i = 0; i < q.n; i++)
-		if (imp_exists(run.storefd, q.names[i]))
-			printf("%s: skipped, already in DIR\n", q.names[i]);
-		else if ((rc = imp_name(run.storefd, q.cbfd, q.names[i],
-		    floor)) < 0) {
-			/* the last failure is the run's error line */
+	for (i = 0; i < n; i++)
+		if (imp_exists(r->storefd, names[i])) {
+			if (r->o->verbosity >= 0)
+				printf("%s: skipped, already in DIR\n",
+				    names[i]);
+		} else if (one(r, names[i]) < 0) {
 			if (failed++ > 0)
 				log_msg(LOG_LEVEL_ERROR, "%s", err);
 			snprintf(err, sizeof(err), "%s", err_msg);
 			err_clear();
 		}
-	if (q.n == 0 && o->verbosity >= 0)
-		printf("no renewal/*.conf in %s\n", q.cb);
-	rc = failed ? err_set(ACME_ERR_IO, "%s", err) : 0;
+	if (n == 0 && r->o->verbosity >= 0)
+		printf("no certificate found in %s\n", r->src);
+	return failed ? err_set(ACME_ERR_IO, "%s", err) : 0;
+}
+
+int
+acme_import_certbot(const struct acme_options *o, const char *certbot_dir)
+{
+	struct imp_run r;
+	char **names = NULL;
+	size_t n = 0;
+	int fd, rc;
+
+	if ((rc = imp_open(&r, o, certbot_dir ? certbot_dir : IMP_CERTBOT_DIR,
+	    "certbot", "import-certbot", "renewal")) < 0)
+		goto out;
+	if ((fd = openat(r.srcfd, "renewal", O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) < 0) {
+		rc = err_set(ACME_ERR_USAGE, "%.200s/renewal: %s", r.src,
+		    strerror(errno));
+		goto out;
+	}
+	rc = store_names(fd, "renewal", ".conf", SIZE_MAX, &names, &n);
+	close(fd);
+	if (rc == 0)
+		rc = imp_all(&r, names, n, imp_cb_name);
 out:
-	store_names_free(q.names, q.n);
-	free(s);
-	if (q.cbfd >= 0)
-		close(q.cbfd);
-	return api_leave(&run, rc);
+	store_names_free(names, n);
+	return imp_close(&r, rc);
+}
+
+/* ---- imports: settings given on the command line ---- */
+
+/*
+ * uacme records no server, challenge method or hook (they are given at
+ * each run): import-uacme takes them from its own command line, and so
+ * they are given once, to the import.
+ */
+static void
+imp_cli(struct imp_run *r, struct imp_conf *c, const char *server)
+{
+	const struct acme_options *o = r->o;
+	char abs[PATH_MAX];
+
+	snprintf(c->server, sizeof(c->server), "%s", server);
+	if (o->webroot != NULL && realpath(o->webroot, abs) != NULL) {
+		imp_set(c, c->webroot, sizeof(c->webroot), "--webroot", abs);
+		snprintf(c->authenticator, sizeof(c->authenticator), "webroot");
+	}
+	if (o->standalone)
+		snprintf(c->authenticator, sizeof(c->authenticator),
+		    "standalone");
+	if (o->hook != NULL && realpath(o->hook, abs) != NULL)
+		imp_set(c, c->hook, sizeof(c->hook), "--hook", abs);
+	if (o->deploy_hook != NULL && realpath(o->deploy_hook, abs) != NULL)
+		imp_set(c, c->deploy_hook, sizeof(c->deploy_hook),
+		    "--deploy-hook", abs);
+	if (o->http_port > 0)
+		snprintf(c->http_port, sizeof(c->http_port), "%d", o->http_port);
+	if (o->tls_port > 0)
+		snprintf(c->tls_port, sizeof(c->tls_port), "%d", o->tls_port);
+	if (o->bind != NULL)
+		imp_set(c, c->bind, sizeof(c->bind), "--bind", o->bind);
+	if (o->challenge != NULL)
+		imp_set(c, c->challenge, sizeof(c->challenge), "--challenge",
+		    o->challenge);
+	if (o->key_type != NULL && key_type_parse(o->key_type) >= 0)
+		imp_set(c, c->key_type, sizeof(c->key_type), "--key-type",
+		    o->key_type);
+	if (o->preferred_chain != NULL)
+		imp_set(c, c->preferred_chain, sizeof(c->preferred_chain),
+		    "--preferred-chain", o->preferred_chain);
+	c->days = o->days;
+	c->reuse_key = o->reuse_key;
+}
+
+/* uacme and acme.sh keep a certificate's key from one renewal to the
+ * next; acme makes a new one each time unless told. */
+static void
+imp_key_reuse(struct imp_run *r, struct imp_conf *c, const char *name)
+{
+	char why[200];
+
+	if (c->reuse_key)
+		return;
+	snprintf(why, sizeof(why), "%s keeps the key from one renewal to the "
+	    "next, acme makes a new one (reuse-key = yes in conf/%.60s.conf "
+	    "keeps it)", r->from, name);
+	imp_skip(c, "key reuse", "", why);
+}
+
+/* ---- import-uacme ---- */
+
+/* uacme's older certificates of NAME: NAME/cert-T.pem, newest T first. */
+struct imp_ua_old {
+	const char	*name;		/* borrowed */
+	char		**files;	/* borrowed */
+	const struct buf *key;		/* private/NAME/key.pem */
+};
+
+static int
+imp_ua_load(struct imp_run *r, const void *ctx, int i, struct cert_set *cs,
+    char *label, size_t cap)
+{
+	const struct imp_ua_old *o = ctx;
+	char path[PATH_LEN_MAX];
+	int rc;
+
+	snprintf(label, cap, "%.60s", o->files[i]);
+	if (cs == NULL)
+		return 0;
+	snprintf(path, sizeof(path), "%s/%s", o->name, o->files[i]);
+	if ((rc = imp_read(r->srcfd, path, &cs->cert, PEM_MAX)) < 0)
+		return err_set(rc, "cannot read");
+	return buf_append(&cs->privkey, o->key->data, o->key->len);
+}
+
+/* The time T of "cert-T.pem", or -1. */
+static long long
+imp_ua_time(const char *file)
+{
+	char again[64];
+	long long t;
+
+	if (sscanf(file, "cert-%lld", &t) != 1 || t < 0)
+		return -1;
+	snprintf(again, sizeof(again), "cert-%lld.pem", t);
+	return strcmp(again, file) == 0 ? t : -1;
+}
+
+static int
+imp_ua_cmp(const void *a, const void *b)
+{
+	long long x = imp_ua_time(*(char *const *)a);
+	long long y = imp_ua_time(*(char *const *)b);
+
+	return x < y ? 1 : x > y ? -1 : 0;
+}
+
+/* NAME/cert-T.pem, newest first, into *files (owned: store_names_free). */
+static int
+imp_ua_olds(struct imp_run *r, const char *name, char ***files, size_t *n)
+{
+	size_t i, k = 0;
+	int rc;
+
+	if ((rc = imp_list(r->srcfd, name, IMP_VERSIONS_MAX, files, n)) < 0)
+		return rc;
+	for (i = 0; i < *n; i++) {
+		if (imp_ua_time((*files)[i]) >= 0)
+			(*files)[k++] = (*files)[i];
+		else
+			free((*files)[i]);
+	}
+	*n = k;
+	qsort(*files, k, sizeof(**files), imp_ua_cmp);
+	return 0;
+}
+
+/* Read NAME/cert.pem (the whole chain) and private/NAME/key.pem. */
+static int
+imp_ua_read(struct imp_run *r, const char *name, struct cert_set *cs,
+    struct buf *key)
+{
+	char path[PATH_LEN_MAX];
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/cert.pem", name);
+	if ((rc = imp_read(r->srcfd, path, &cs->cert, PEM_MAX)) < 0)
+		return err_set(rc, "%s: cannot read", path);
+	snprintf(path, sizeof(path), "private/%s/key.pem", name);
+	if ((rc = imp_read(r->srcfd, path, key, PEM_MAX)) < 0)
+		return err_set(rc, "%s: cannot read", path);
+	return buf_append(&cs->privkey, key->data, key->len);
+}
+
+/* Import uacme's NAME: NAME/cert.pem and older NAME/cert-T.pem. */
+static int
+imp_ua_name(struct imp_run *r, const char *name)
+{
+	struct imp_conf c;
+	struct imp_old old;
+	struct imp_ua_old uo = { name, NULL, NULL };
+	struct imp_older older;
+	struct cert_set cur;
+	struct buf key = { 0 };
+	struct x509_info *xi = calloc(1, sizeof(*xi));
+	struct x509_info *oxi = calloc(1, sizeof(*oxi));
+	const char *kt = "ec256";
+	size_t n = 0;
+	int rc, i;
+
+	imp_conf_init(&c);
+	memset(&old, 0, sizeof(old));
+	memset(&cur, 0, sizeof(cur));
+	imp_cli(r, &c, (const char *)r->ctx);
+	if (xi == NULL || oxi == NULL)
+		rc = err_set(ACME_ERR_NOMEM, "out of memory");
+	else if ((rc = imp_ua_read(r, name, &cur, &key)) == 0 &&
+	    (rc = imp_load_set(&cur, name, c.server, xi, &kt)) == 0 &&
+	    (rc = imp_ua_olds(r, name, &uo.files, &n)) == 0) {
+		uo.key = &key;
+		older = (struct imp_older){ imp_ua_load, &uo, (int)n };
+		imp_pick_old(r, &older, name, c.server, r->floor >
+		    xi->not_before ? r->floor : xi->not_before, &old, oxi);
+		imp_key_reuse(r, &c, name);
+		rc = imp_finish(r, name, "cert.pem", &cur, &old, &c, xi, kt);
+	}
+	if (rc < 0)
+		err_wrap(rc, "%s", name);
+	for (i = 0; i < BACKUP_DEPTH; i++)
+		cert_set_free(&old.cs[i]);
+	cert_set_free(&cur);
+	store_names_free(uo.files, n);
+	buf_free(&old.report);
+	buf_free(&key);
+	imp_conf_free(&c);
+	free(xi);
+	free(oxi);
+	return rc;
+}
+
+/* uacme's account key, private/key.pem; it keeps no URL. */
+static void
+imp_ua_account(struct imp_run *r, const char *server)
+{
+	struct imp_acct *ac = calloc(1, sizeof(*ac));
+	struct buf pem = { 0 };
+	int rc = ACME_ERR_NOMEM;
+
+	if (ac != NULL) {
+		snprintf(ac->what, sizeof(ac->what), "uacme's private/key.pem");
+		if ((rc = imp_read(r->srcfd, "private/key.pem", &pem,
+		    PEM_MAX)) == 0 && (rc = key_from_pem(&ac->key,
+		    (const char *)pem.data, pem.len)) == 0)
+			rc = imp_acct_put(r, server, ac);
+	}
+	if (rc < 0 && r->o->verbosity >= 0)
+		printf("account: not carried over: uacme's private/key.pem: "
+		    "%s\n", err_msg[0] ? err_msg : "cannot read it");
+	err_clear();
+	if (ac != NULL)
+		key_free(&ac->key);
+	free(ac);
+	buf_free(&pem);
+}
+
+/* The certificates of a uacme tree: NAME/cert.pem beside private/. */
+static int
+imp_ua_names(struct imp_run *r, char ***names, size_t *n)
+{
+	char path[PATH_LEN_MAX];
+	size_t i, k = 0;
+	int rc;
+
+	if ((rc = store_names(r->srcfd, r->src, "", SIZE_MAX, names, n)) < 0)
+		return rc;
+	for (i = 0; i < *n; i++) {
+		snprintf(path, sizeof(path), "%s/cert.pem", (*names)[i]);
+		if (strcmp((*names)[i], "private") != 0 &&
+		    faccessat(r->srcfd, path, F_OK, 0) == 0)
+			(*names)[k++] = (*names)[i];
+		else
+			free((*names)[i]);
+	}
+	*n = k;
+	return 0;
+}
+
+int
+acme_import_uacme(const struct acme_options *o, const char *uacme_dir)
+{
+	struct imp_run r;
+	const char *server;
+	char **names = NULL;
+	size_t n = 0;
+	int rc;
+
+	if ((server = api_server_url(o->server)) == NULL)
+		return ACME_ERR_USAGE;
+	if ((rc = imp_open(&r, o, uacme_dir ? uacme_dir : IMP_UACME_DIR,
+	    "uacme", "import-uacme", "private")) == 0 &&
+	    (rc = imp_ua_names(&r, &names, &n)) == 0) {
+		r.ctx = server;
+		imp_ua_account(&r, server);
+		rc = imp_all(&r, names, n, imp_ua_name);
+	}
+	store_names_free(names, n);
+	return imp_close(&r, rc);
+}
+
+/* ---- import-acmesh ---- */
+
+#define IMP_SH_B64_START "__ACME_BASE64__START_"
+#define IMP_SH_B64_END	"__ACME_BASE64__END_"
+
+/*
+ * A value of acme.sh's KEY=value lines, which acme.sh reads back with the
+ * shell: 'single quoted', "double quoted" (\" \\ \$ \` escaped) or bare;
+ * hooks and the preferred chain wrapped in __ACME_BASE64__START_ and
+ * _END_ (base64). v becomes the value; 0, or -1 when malformed.
+ */
+static int
+imp_sh_value(char *v)
+{
+	char *o = v, *p = v + 1;
+	size_t n, a = strlen(IMP_SH_B64_START), z = strlen(IMP_SH_B64_END);
+	int len;
+
+	if (*v == '\'') {
+		if ((p = strchr(v + 1, '\'')) == NULL)
+			return -1;
+		*p = '\0';
+		memmove(v, v + 1, strlen(v + 1) + 1);
+	} else if (*v == '"') {
+		for (; *p != '\0' && *p != '"'; p++) {
+			if (*p == '\\' && p[1] != '\0' && strchr("\"\\$`", p[1]))
+				p++;
+			*o++ = *p;
+		}
+		if (*p != '"')
+			return -1;
+		*o = '\0';
+	}
+	n = strlen(v);
+	if (n < a + z || strncmp(v, IMP_SH_B64_START, a) != 0 ||
+	    strcmp(v + n - z, IMP_SH_B64_END) != 0)
+		return 0;
+	len = b64_decode_padded(v, n, v + a, n - a - z);
+	if (len < 0 || memchr(v, '\0', (size_t)len) != NULL) {
+		err_clear();
+		return -1;
+	}
+	v[len] = '\0';
+	return 0;
+}
+
+/* acme.sh's settings that acme takes or reports, besides imp_conf's. */
+struct imp_sh {
+	char	 install[4][PATH_LEN_MAX];	/* Le_Real*Path */
+	char	 reload[PATH_LEN_MAX];		/* Le_ReloadCmd */
+	char	 renew[PATH_LEN_MAX];		/* Le_RenewHook */
+	int	 days;				/* Le_RenewalDays */
+	int	 new_key;			/* Le_ForceNewDomainKey */
+};
+
+/* What the Le_* keys of DOMAIN.conf become. */
+enum imp_sh_kind {
+	IMP_SH_STR,		/* into the imp_conf field at off */
+	IMP_SH_OWN,		/* into the struct imp_sh field at off */
+	IMP_SH_WEBROOT,		/* the challenge method */
+	IMP_SH_KEY,		/* Le_Keylength */
+	IMP_SH_INT,		/* into the struct imp_sh int at off */
+	IMP_SH_QUIET,		/* acme.sh's bookkeeping */
+	IMP_SH_NO,		/* reported */
+	IMP_SH_KIND_MAX
+};
+
+#define IMP_SH_F(f)	offsetof(struct imp_sh, f), \
+			sizeof(((struct imp_sh *)0)->f)
+
+static const struct imp_sh_key {
+	const char	*key;
+	enum imp_sh_kind kind;
+	size_t		 off, cap;
+	const char	*why;		/* IMP_SH_NO */
+} imp_sh_keys[] = {
+	{ "Le_API", IMP_SH_STR, IMP_F(server), NULL },
+	{ "Le_Webroot", IMP_SH_WEBROOT, 0, 0, NULL },
+	{ "Le_HTTPPort", IMP_SH_STR, IMP_F(http_port), NULL },
+	{ "Le_TLSPort", IMP_SH_STR, IMP_F(tls_port), NULL },
+	{ "Le_LocalAddress", IMP_SH_STR, IMP_F(bind), NULL },
+	{ "Le_Preferred_Chain", IMP_SH_STR, IMP_F(preferred_chain), NULL },
+	{ "Le_Keylength", IMP_SH_KEY, 0, 0, NULL },
+	{ "Le_RealCertPath", IMP_SH_OWN, IMP_SH_F(install[0]), NULL },
+	{ "Le_RealCACertPath", IMP_SH_OWN, IMP_SH_F(install[1]), NULL },
+	{ "Le_RealKeyPath", IMP_SH_OWN, IMP_SH_F(install[2]), NULL },
+	{ "Le_RealFullChainPath", IMP_SH_OWN, IMP_SH_F(install[3]), NULL },
+	{ "Le_ReloadCmd", IMP_SH_OWN, IMP_SH_F(reload), NULL },
+	{ "Le_RenewHook", IMP_SH_OWN, IMP_SH_F(renew), NULL },
+	{ "Le_RenewalDays", IMP_SH_INT, IMP_SH_F(days), NULL },
+	{ "Le_ForceNewDomainKey", IMP_SH_INT, IMP_SH_F(new_key), NULL },
+	{ "Le_PreHook", IMP_SH_NO, 0, 0, IMP_NOHOOK },
+	{ "Le_PostHook", IMP_SH_NO, 0, 0, IMP_NOHOOK },
+	{ "Le_DeployHook", IMP_SH_NO, 0, 0, "acme.sh's deploy plugins run "
+	    "inside acme.sh; do the same from a deploy hook" },
+	{ "Le_ChallengeAlias", IMP_SH_NO, 0, 0, "DNS alias mode needs a "
+	    "--hook that sets the alias's TXT record" },
+	{ "Le_DomainAlias", IMP_SH_NO, 0, 0, "DNS alias mode needs a --hook "
+	    "that sets the alias's TXT record" },
+	{ "Le_DNSSleep", IMP_SH_NO, 0, 0, "acme waits --dns-wait seconds "
+	    "after a --hook's dns-01 begin" },
+	{ "Le_OCSP_Staple", IMP_SH_NO, 0, 0, "acme does not ask for OCSP "
+	    "Must-Staple" },
+	{ "Le_Listen_V4", IMP_SH_NO, 0, 0, "acme's responder listens on "
+	    "--bind, else on every address" },
+	{ "Le_Listen_V6", IMP_SH_NO, 0, 0, "acme's responder listens on "
+	    "--bind, else on every address" },
+	{ "Le_Valid_From", IMP_SH_NO, 0, 0, "acme takes the CA's validity" },
+	{ "Le_Valid_To", IMP_SH_NO, 0, 0, "acme takes the CA's validity" },
+	{ "Le_Domain", IMP_SH_QUIET, 0, 0, NULL },
+	{ "Le_Alt", IMP_SH_QUIET, 0, 0, NULL },
+	{ "Le_OrderFinalize", IMP_SH_QUIET, 0, 0, NULL },
+	{ "Le_LinkOrder", IMP_SH_QUIET, 0, 0, NULL },
+	{ "Le_LinkCert", IMP_SH_QUIET, 0, 0, NULL },
+	{ "Le_LinkIssuer", IMP_SH_QUIET, 0, 0, NULL },
+	{ "Le_CertCreateTime", IMP_SH_QUIET, 0, 0, NULL },
+	{ "Le_CertCreateTimeStr", IMP_SH_QUIET, 0, 0, NULL },
+	{ "Le_NextRenewTime", IMP_SH_QUIET, 0, 0, NULL },
+	{ "Le_NextRenewTimeStr", IMP_SH_QUIET, 0, 0, NULL },
+};
+
+#define IMP_SH_NKEYS	(sizeof(imp_sh_keys) / sizeof(imp_sh_keys[0]))
+
+/* Le_Webroot: "no" standalone http-01, "alpn" standalone tls-alpn-01, a
+ * path a webroot; DNS plugins and the apache/nginx modes are reported. */
+static void
+imp_sh_webroot(struct imp_conf *c, const char *v)
+{
+	char first[PATH_LEN_MAX];
+
+	snprintf(first, sizeof(first), "%.*s", (int)strcspn(v, ","), v);
+	if (strcmp(first, "no") == 0 || strcmp(first, "alpn") == 0) {
+		snprintf(c->authenticator, sizeof(c->authenticator),
+		    "standalone");
+		if (first[0] == 'a')
+			snprintf(c->challenge, sizeof(c->challenge),
+			    "tls-alpn-01");
+	} else if (first[0] == '/') {
+		imp_set(c, c->webroot, sizeof(c->webroot), "Le_Webroot", first);
+		snprintf(c->authenticator, sizeof(c->authenticator), "webroot");
+		if (strcmp(first, v) != 0)
+			imp_skip(c, "Le_Webroot", v, "acme uses one webroot "
+			    "for all the names of a certificate: the first");
+	} else {
+		imp_set(c, c->authenticator, sizeof(c->authenticator),
+		    "Le_Webroot", first);
+		c->chal_why = strncmp(first, "dns", 3) == 0 ? "acme.sh's DNS "
+		    "modes run inside acme.sh; give a --hook for your DNS "
+		    "provider" : "acme.sh's apache, nginx and stateless modes "
+		    "have no counterpart";
+	}
+}
+
+/* Le_Keylength: ec-256, ec-384, 2048, 3072, 4096. */
+static void
+imp_sh_keylen(struct imp_conf *c, const char *v)
+{
+	char want[32];
+
+	snprintf(want, sizeof(want), "%s%.20s", strncmp(v, "ec-", 3) == 0 ?
+	    "ec" : "rsa", strncmp(v, "ec-", 3) == 0 ? v + 3 : v);
+	if (key_type_parse(want) >= 0)
+		memcpy(c->key_type, want, strlen(want) + 1);
+	else
+		imp_skip(c, "Le_Keylength", v, "acme makes ec256, ec384, "
+		    "rsa2048, rsa3072 and rsa4096 keys; the current key's "
+		    "type is kept");
+}
+
+/* One KEY=value line of DOMAIN.conf. */
+static void
+imp_sh_line(struct imp_conf *c, struct imp_sh *sh, const char *key, char *v)
+{
+	const struct imp_sh_key *k;
+	size_t i;
+
+	for (i = 0; i < IMP_SH_NKEYS && strcmp(key, imp_sh_keys[i].key); i++)
+		continue;
+	k = i < IMP_SH_NKEYS ? &imp_sh_keys[i] : NULL;
+	if (imp_sh_value(v) < 0)
+		imp_skip(c, key, "", "a value acme.sh did not write");
+	else if (*v == '\0' || (k != NULL && k->kind == IMP_SH_QUIET) ||
+	    strncmp(key, "SAVED_", 6) == 0)
+		return;
+	else if (k == NULL)
+		imp_skip(c, key, v, "unknown to acme");
+	else if (k->kind == IMP_SH_STR)
+		imp_set(c, (char *)c + k->off, k->cap, key, v);
+	else if (k->kind == IMP_SH_OWN)
+		imp_set(c, (char *)sh + k->off, k->cap, key, v);
+	else if (k->kind == IMP_SH_INT)
+		*(int *)(void *)((char *)sh + k->off) = atoi(v);
+	else if (k->kind == IMP_SH_WEBROOT)
+		imp_sh_webroot(c, v);
+	else if (k->kind == IMP_SH_KEY)
+		imp_sh_keylen(c, v);
+	else
+		imp_skip(c, key, v, k->why);
+}
+
+/* Read path (KEY=value lines) below srcfd; each line to line(). */
+static int
+imp_sh_read(int srcfd, const char *path, struct imp_conf *c,
+    struct imp_sh *sh)
+{
+	struct buf b = { 0 };
+	char *p, *nl, *eq;
+	int rc;
+
+	if ((rc = imp_read(srcfd, path, &b, CONF_MAX)) < 0) {
+		rc = err_set(rc, "%s: cannot read", path);
+		goto out;
+	}
+	for (p = (char *)b.data; p != NULL && *p != '\0'; p = nl) {
+		if ((nl = strchr(p, '\n')) != NULL)
+			*nl++ = '\0';
+		p = conf_trim(p);
+		if (*p == '#' || (eq = strchr(p, '=')) == NULL)
+			continue;
+		*eq = '\0';
+		imp_sh_line(c, sh, conf_trim(p), eq + 1);
+	}
+out:
+	buf_free(&b);
+	return rc;
+}
+
+/*
+ * acme.sh's --install-cert and hooks as the deploy hook: the wrapper
+ * copies the new set where acme.sh installed it (the CA chain appended
+ * when it shares the certificate's file, a new key file made 0600, an
+ * existing one keeping its mode), then
+ * runs the reload command and the renew hook with /bin/sh in the set's
+ * directory with CERT_PATH, CERT_KEY_PATH, CA_CERT_PATH,
+ * CERT_FULLCHAIN_PATH and Le_Domain set, as acme.sh does.
+ */
+static void
+imp_sh_hooks(struct imp_conf *c, const struct imp_sh *sh, const char *name)
+{
+	static const char *const keys[] = { "Le_RealCertPath",
+	    "Le_RealCACertPath", "Le_RealKeyPath", "Le_RealFullChainPath" };
+	static const char *const files[] = { "cert", "chain", "privkey",
+	    "fullchain" };
+	size_t i;
+
+	for (i = 0; i < 4; i++) {
+		if (sh->install[i][0] == '\0')
+			continue;
+		buf_printf(&c->wrap, "(%scat \"$ACME_LIVE_DIR/%s.pem\" %s ",
+		    i == 2 ? "umask 077; " : "", files[i], i == 1 &&
+		    strcmp(sh->install[0], sh->install[1]) == 0 ? ">>" : ">");
+		imp_sh_quote(&c->wrap, sh->install[i]);
+		buf_puts(&c->wrap, ") || rc=$?\n");
+		imp_line_add(&c->said, "%s '%.100s' (a copy of %s.pem)",
+		    keys[i], sh->install[i], files[i]);
+		c->wrapped = 1;
+	}
+	if (sh->reload[0] == '\0' && sh->renew[0] == '\0')
+		return;
+	buf_puts(&c->wrap, "cd \"$ACME_LIVE_DIR\" || exit\nexport "
+	    "CERT_PATH=\"$ACME_LIVE_DIR/cert.pem\" "
+	    "CERT_KEY_PATH=\"$ACME_LIVE_DIR/privkey.pem\" "
+	    "CA_CERT_PATH=\"$ACME_LIVE_DIR/chain.pem\" "
+	    "CERT_FULLCHAIN_PATH=\"$ACME_LIVE_DIR/fullchain.pem\" Le_Domain=");
+	imp_sh_quote(&c->wrap, name);
+	buf_puts(&c->wrap, "\n");
+	c->wrapped = 1;
+	if (sh->reload[0] != '\0')
+		imp_hook_add(c, "Le_ReloadCmd", sh->reload, 0);
+	if (sh->renew[0] != '\0')
+		imp_hook_add(c, "Le_RenewHook", sh->renew, 0);
+}
+
+/* KEY of an acme.sh KEY=value file (ca.conf) into dst; "" if absent. */
+static void
+imp_sh_get(int srcfd, const char *path, const char *key, char *dst,
+    size_t cap)
+{
+	struct buf b = { 0 };
+	char *p, *nl, *eq;
+
+	dst[0] = '\0';
+	if (imp_read(srcfd, path, &b, CONF_MAX) < 0)
+		err_clear();
+	for (p = (char *)b.data; p != NULL && *p != '\0'; p = nl) {
+		if ((nl = strchr(p, '\n')) != NULL)
+			*nl++ = '\0';
+		if ((eq = strchr(p, '=')) == NULL)
+			continue;
+		*eq = '\0';
+		if (strcmp(conf_trim(p), key) == 0 && imp_sh_value(eq + 1) == 0)
+			snprintf(dst, cap, "%s", eq + 1);
+	}
+	buf_free(&b);
+}
+
+/*
+ * acme.sh's account for server: ca/HOST/PATH/ (HOST without its port,
+ * PATH the URL's path, as acme.sh cuts them), else ca/HOST/ (before
+ * acme.sh 2.8): account.key, ca.conf's ACCOUNT_URL, account.json's
+ * createdAt.
+ */
+static int
+imp_sh_acct_load(struct imp_run *r, const char *server, struct imp_acct *ac)
+{
+	const char *h = server + 8, *p = h + strcspn(h, "/?#");
+	char dir[PATH_LEN_MAX], path[PATH_LEN_MAX + 32], t[64];
+	struct buf pem = { 0 };
+	int rc, n;
+
+	p += *p == '/';
+	n = snprintf(dir, sizeof(dir), "ca/%.*s", (int)strcspn(h, ":/?#"), h);
+	snprintf(path, sizeof(path), "%s/%.*s/account.key", dir,
+	    (int)strcspn(p, "?#"), p);
+	if (strstr(path, "..") != NULL)
+		return err_set(ACME_ERR_USAGE, "bad server URL");
+	if (faccessat(r->srcfd, path, F_OK, 0) == 0)
+		snprintf(dir + n, sizeof(dir) - (size_t)n, "/%.*s",
+		    (int)strcspn(p, "?#"), p);
+	snprintf(ac->what, sizeof(ac->what), "acme.sh's %.100s/account.key",
+	    dir);
+	snprintf(path, sizeof(path), "%s/account.key", dir);
+	if ((rc = imp_read(r->srcfd, path, &pem, PEM_MAX)) < 0 ||
+	    (rc = key_from_pem(&ac->key, (const char *)pem.data,
+	    pem.len)) < 0) {
+		rc = err_set(rc, "%s: cannot read", path);
+		goto out;
+	}
+	snprintf(path, sizeof(path), "%s/ca.conf", dir);
+	imp_sh_get(r->srcfd, path, "ACCOUNT_URL", ac->url, sizeof(ac->url));
+	if (!req_url_ok(ac->url))
+		ac->url[0] = '\0';
+	snprintf(path, sizeof(path), "%s/account.json", dir);
+	imp_json_member(r->srcfd, path, "createdAt", t, sizeof(t));
+	imp_acct_created(ac, t);
+out:
+	buf_free(&pem);
+	return rc;
+}
+
+/* Carry the account over; when that fails, say so and go on. */
+static void
+imp_sh_account(struct imp_run *r, struct imp_conf *c)
+{
+	struct imp_acct *ac = calloc(1, sizeof(*ac));
+
+	if (ac == NULL || imp_sh_acct_load(r, c->server, ac) < 0 ||
+	    imp_acct_put(r, c->server, ac) < 0) {
+		imp_skip(c, "account", "", acme_last_error());
+		err_clear();
+	}
+	if (ac != NULL)
+		key_free(&ac->key);
+	free(ac);
+}
+
+/* Does acme.sh's dir/base.conf exist below srcfd? */
+static int
+imp_sh_has(int srcfd, const char *dir, const char *base)
+{
+	char path[2 * PATH_LEN_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s.conf", dir, base);
+	return faccessat(srcfd, path, F_OK, 0) == 0;
+}
+
+/*
+ * The acme.sh folder of NAME into dir and its domain into base:
+ * NAME_ecc/ (an ECDSA certificate), else NAME/ (RSA); NAME-rsa is the
+ * RSA one of a domain that has both.
+ */
+static int
+imp_sh_dir(struct imp_run *r, const char *name, char *dir, char *base,
+    size_t cap)
+{
+	size_t n = strlen(name);
+
+	snprintf(base, cap, "%s", name);
+	snprintf(dir, cap, "%s_ecc", name);
+	if (imp_sh_has(r->srcfd, dir, base))
+		return 0;
+	snprintf(dir, cap, "%s", name);
+	if (imp_sh_has(r->srcfd, dir, base))
+		return 0;
+	if (n > 4 && strcmp(name + n - 4, "-rsa") == 0) {
+		snprintf(base, cap, "%.*s", (int)(n - 4), name);
+		snprintf(dir, cap, "%s", base);
+		if (imp_sh_has(r->srcfd, dir, base))
+			return 0;
+	}
+	return err_set(ACME_ERR_IO, "no acme.sh folder");
+}
+
+/* The NAME of acme.sh folder ent into name ("" when it is none). */
+static void
+imp_sh_entry(struct imp_run *r, const char *ent, char *name, size_t cap)
+{
+	char ecc[PATH_LEN_MAX];
+	size_t n = strlen(ent);
+
+	name[0] = '\0';
+	if (n > 4 && strcmp(ent + n - 4, "_ecc") == 0) {
+		snprintf(name, cap, "%.*s", (int)(n - 4), ent);
+		if (!imp_sh_has(r->srcfd, ent, name))
+			name[0] = '\0';
+	} else if (imp_sh_has(r->srcfd, ent, ent)) {
+		snprintf(ecc, sizeof(ecc), "%s_ecc", ent);
+		snprintf(name, cap, "%s%s", ent, imp_sh_has(r->srcfd, ecc,
+		    ent) ? "-rsa" : "");
+	}
+	if (name[0] != '\0' && !store_name_ok(name))
+		name[0] = '\0';
+}
+
+/* The certificates of an acme.sh tree as NAMEs (owned), sorted. */
+static int
+imp_sh_names(struct imp_run *r, char ***names, size_t *n)
+{
+	char name[NAME_LEN_MAX + 1];
+	size_t i, k = 0;
+	int rc;
+
+	if ((rc = imp_list(r->srcfd, ".", RENEW_NAMES_MAX, names, n)) < 0)
+		return rc;
+	for (i = 0; i < *n; i++) {
+		imp_sh_entry(r, (*names)[i], name, sizeof(name));
+		free((*names)[i]);
+		if (name[0] != '\0' && ((*names)[k] = strdup(name)) != NULL)
+			k++;
+	}
+	*n = k;
+	if (k > 1)
+		qsort(*names, k, sizeof(**names), store_name_cmp);
+	return 0;
+}
+
+/* dir/base.cer, ca.cer, fullchain.cer and base.key, as acme.sh keeps them. */
+static int
+imp_sh_files(struct imp_run *r, const char *dir, const char *base,
+    struct cert_set *cs)
+{
+	char path[3][2 * PATH_LEN_MAX], key[2 * PATH_LEN_MAX];
+	int rc;
+
+	snprintf(path[0], sizeof(path[0]), "%s/%s.cer", dir, base);
+	snprintf(path[1], sizeof(path[1]), "%s/ca.cer", dir);
+	snprintf(path[2], sizeof(path[2]), "%s/fullchain.cer", dir);
+	snprintf(key, sizeof(key), "%s/%s.key", dir, base);
+	if ((rc = imp_read(r->srcfd, path[0], &cs->cert, PEM_MAX)) < 0 ||
+	    (rc = imp_read(r->srcfd, path[1], &cs->chain, PEM_MAX)) < 0 ||
+	    (rc = imp_read(r->srcfd, path[2], &cs->fullchain, PEM_MAX)) < 0)
+		return err_set(rc, "%s, ca.cer or fullchain.cer: cannot read",
+		    path[0]);
+	if ((rc = imp_read(r->srcfd, key, &cs->privkey, PEM_MAX)) < 0)
+		return err_set(rc, "%s: cannot read", key);
+	return 0;
+}
+
+/* What DOMAIN.conf says beyond imp_conf: renewal days, hooks, key. */
+static void
+imp_sh_settings(struct imp_run *r, struct imp_conf *c, const struct imp_sh *sh,
+    const struct x509_info *xi, const char *name)
+{
+	char v[16];
+	int life = (int)((xi->not_after - xi->not_before) / 86400);
+
+	if (sh->days > 0 && life - sh->days > 0)
+		c->days = life - sh->days;
+	else if (sh->days > 0) {
+		snprintf(v, sizeof(v), "%d", sh->days);
+		imp_skip(c, "Le_RenewalDays", v, "not within the certificate's "
+		    "lifetime");
+	}
+	imp_sh_hooks(c, sh, name);
+	if (!sh->new_key)
+		imp_key_reuse(r, c, name);
+}
+
+/* Import acme.sh's NAME: its folder's files and DOMAIN.conf, its account. */
+static int
+imp_sh_name(struct imp_run *r, const char *name)
+{
+	struct imp_conf c;
+	struct imp_old old;
+	struct cert_set cur;
+	struct imp_sh *sh = calloc(1, sizeof(*sh));
+	struct x509_info *xi = calloc(1, sizeof(*xi));
+	char dir[NAME_LEN_MAX + 8], base[NAME_LEN_MAX + 8];
+	char path[2 * NAME_LEN_MAX + 32], label[2 * NAME_LEN_MAX + 32];
+	const char *kt = "ec256";
+	int rc;
+
+	imp_conf_init(&c);
+	memset(&old, 0, sizeof(old));
+	memset(&cur, 0, sizeof(cur));
+	if (sh == NULL || xi == NULL)
+		rc = err_set(ACME_ERR_NOMEM, "out of memory");
+	else if ((rc = imp_sh_dir(r, name, dir, base, sizeof(dir))) == 0) {
+		snprintf(path, sizeof(path), "%s/%s.conf", dir, base);
+		snprintf(label, sizeof(label), "%s/%s.cer", dir, base);
+		if ((rc = imp_sh_read(r->srcfd, path, &c, sh)) == 0 &&
+		    c.server[0] == '\0') {
+			imp_skip(&c, "Le_API", "", "missing: Let's Encrypt "
+			    "assumed");
+			snprintf(c.server, sizeof(c.server), "%s",
+			    api_servers[0].url);
+		}
+		if (rc == 0 && (rc = imp_server_ok(&c)) == 0 &&
+		    (rc = imp_sh_files(r, dir, base, &cur)) == 0 &&
+		    (rc = imp_load_set(&cur, name, c.server, xi, &kt)) == 0) {
+			imp_sh_settings(r, &c, sh, xi, name);
+			imp_sh_account(r, &c);
+			rc = imp_finish(r, name, label, &cur, &old, &c, xi, kt);
+		}
+	}
+	if (rc < 0)
+		err_wrap(rc, "%s", name);
+	cert_set_free(&cur);
+	imp_conf_free(&c);
+	free(sh);
+	free(xi);
+	return rc;
+}
+
+int
+acme_import_acmesh(const struct acme_options *o, const char *acmesh_dir)
+{
+	struct imp_run r;
+	char **names = NULL, home[PATH_LEN_MAX];
+	const char *h = getenv("HOME");
+	size_t n = 0;
+	int rc;
+
+	snprintf(home, sizeof(home), "%s/%s", h != NULL && h[0] == '/' ? h :
+	    "/root", IMP_ACMESH_HOME);
+	if ((rc = imp_open(&r, o, acmesh_dir ? acmesh_dir : home, "acme.sh",
+	    "import-acmesh", "ca")) == 0 &&
+	    (rc = imp_sh_names(&r, &names, &n)) == 0)
+		rc = imp_all(&r, names, n, imp_sh_name);
+	store_names_free(names, n);
+	return imp_close(&r, rc);
 }
 
 /* ---- renew: conf/NAME.conf ---- */
@@ -11824,19 +13872,6 @@ conf_apply(struct conf *c, const struct acme_options *cli, const char *k,
 	    *v == '\0')
 		return 0;
 	return conf_set(ck, (char *)&c->o + ck->off, v, line);
-}
-
-static char *
-conf_trim(char *p)
-{
-	char *e;
-
-	while (*p == ' ' || *p == '\t')
-		p++;
-	e = p + strlen(p);
-	while (e > p && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
-		*--e = '\0';
-	return p;
 }
 
 /* Parse the conf text in c->text (NUL-terminated, edited in place). */
@@ -12672,6 +14707,8 @@ static const char cli_usage[] =
 "       acme [options] account persist-record [--wildcard] [--until TIME]\n"
 "                      NAME...\n"
 "       acme [options] import-certbot [CERTBOT-DIR]\n"
+"       acme [options] import-uacme [UACME-DIR]\n"
+"       acme [options] import-acmesh [ACMESH-DIR]\n"
 "\n"
 "issue: get or replace certificate NAME in DIR/live/NAME; NAME is itself\n"
 "  the first identifier when it is a DNS name or IP address.\n"
@@ -12679,7 +14716,9 @@ static const char cli_usage[] =
 "  with the settings saved in DIR/conf/NAME.conf; options override them.\n"
 "list: each certificate with its expiry, key type and backups.\n"
 "restore: backup N (1-3, default 1) of NAME becomes live again.\n"
-"import-certbot: adopt a certbot tree (default /etc/letsencrypt).\n"
+"import-certbot, import-uacme, import-acmesh: take over another client's\n"
+"  certificates, accounts and hooks (from /etc/letsencrypt, /etc/ssl/uacme,\n"
+"  ~/.acme.sh by default; its tree is only read).\n"
 "account persist-record: the dns-persist-01 TXT record of each NAME for\n"
 "  this account, to publish once (draft-ietf-acme-dns-persist-01).\n"
 "\n"
@@ -13026,16 +15065,35 @@ cli_restore(const struct acme_options *o, char **args, int nargs)
 	return cli_result(acme_restore(o, args[0], (int)n));
 }
 
-/* import-certbot [DIR] */
+/* import-certbot, import-uacme, import-acmesh [DIR] */
+static int
+cli_import(const char *cmd, int (*import)(const struct acme_options *,
+    const char *), const struct acme_options *o, char **args, int nargs)
+{
+	if (nargs > 1) {
+		fprintf(stderr, "acme: %s takes at most one directory\n", cmd);
+		return CLI_EXIT_USAGE;
+	}
+	return cli_result(import(o, nargs ? args[0] : NULL));
+}
+
 static int
 cli_import_certbot(const struct acme_options *o, char **args, int nargs)
 {
-	if (nargs > 1) {
-		fprintf(stderr, "acme: import-certbot takes at most one "
-		    "directory\n");
-		return CLI_EXIT_USAGE;
-	}
-	return cli_result(acme_import_certbot(o, nargs ? args[0] : NULL));
+	return cli_import("import-certbot", acme_import_certbot, o, args,
+	    nargs);
+}
+
+static int
+cli_import_uacme(const struct acme_options *o, char **args, int nargs)
+{
+	return cli_import("import-uacme", acme_import_uacme, o, args, nargs);
+}
+
+static int
+cli_import_acmesh(const struct acme_options *o, char **args, int nargs)
+{
+	return cli_import("import-acmesh", acme_import_acmesh, o, args, nargs);
 }
 
 /* account persist-record NAME... */
@@ -13101,6 +15159,8 @@ static const struct cli_cmd {
 	{ "list", cli_list },
 	{ "restore", cli_restore },
 	{ "import-certbot", cli_import_certbot },
+	{ "import-uacme", cli_import_uacme },
+	{ "import-acmesh", cli_import_acmesh },
 	{ "renew", cli_renew },
 	{ "account", cli_account },
 	{ "revoke", cli_revoke },

@@ -189,12 +189,34 @@ int acme_restore(const struct acme_options *opt, const char *name, int n);
  * Adopt a certbot tree (certbot_dir, NULL for /etc/letsencrypt): for
  * every renewal/NAME.conf not yet in DIR, the current version becomes
  * live/NAME, up to three newer-first unexpired older versions its
- * backups, and conf/NAME.conf what the renewal settings say. Reports on
- * stdout, never writes below certbot_dir. Returns 0, or a negative enum
- * acme_error when a certificate could not be imported.
+ * backups, and conf/NAME.conf what the renewal settings say; the account
+ * it names becomes DIR's account for its server, its deploy hooks the
+ * deploy hook (a shell command line through a wrapper in DIR/hooks/).
+ * Reports on stdout what was carried over and what was not; never writes
+ * below certbot_dir. Returns 0, or a negative enum acme_error when a
+ * certificate could not be imported.
  */
 int acme_import_certbot(const struct acme_options *opt,
     const char *certbot_dir);
+
+/*
+ * The same for a uacme tree (NULL: /etc/ssl/uacme): NAME/cert.pem with
+ * private/NAME/key.pem, older NAME/cert-T.pem as backups, private/key.pem
+ * as the account for opt->server. uacme records no server, challenge
+ * method or hook: opt's server, webroot, standalone, hook, deploy_hook...
+ * go into each conf/NAME.conf.
+ */
+int acme_import_uacme(const struct acme_options *opt, const char *uacme_dir);
+
+/*
+ * The same for an acme.sh tree (NULL: $HOME/.acme.sh): DOMAIN/ and
+ * DOMAIN_ecc/ with DOMAIN.cer, DOMAIN.key, ca.cer, fullchain.cer and the
+ * Le_* settings of DOMAIN.conf; ca/SERVER/account.key with ca.conf's
+ * ACCOUNT_URL as the account; --install-cert copies, the reload command
+ * and the renew hook as a deploy hook wrapper in DIR/hooks/.
+ */
+int acme_import_acmesh(const struct acme_options *opt,
+    const char *acmesh_dir);
 
 /*
  * Renew the certificates named (all of DIR/conf/NAME.conf when nnames is

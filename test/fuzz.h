@@ -18,6 +18,16 @@ fuzz_printable(const char *s)
 			abort();
 }
 
+/* s is lines of printable ASCII, each ended by a newline, else abort(). */
+static FUZZ_UNUSED void
+fuzz_printable_lines(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if (((unsigned char)*s < 0x20 && *s != '\n') ||
+		    (unsigned char)*s >= 0x7f)
+			abort();
+}
+
 /* s holds no newline (one error line), else abort(). */
 static FUZZ_UNUSED void
 fuzz_one_line(const char *s)

@@ -711,5 +711,42 @@ check_account()
 	[ -s "$ACCOUNT/account.txt" ] || fail "account.txt missing or empty"
 }
 
+# env_diff HOOK CALLER [NAME=VALUE | -NAME...]: the environment a hook saved
+# with `env -0` to file HOOK is the caller's (file CALLER, the same) with
+# each NAME=VALUE given on top and each -NAME left out, and nothing else;
+# a shell between may set PWD,
+# SHLVL, _ and OLDPWD, the test hooks' wrappers HOOK_* and CHALLTESTSRV,
+# so those are left out. Prints the differences and fails when any.
+env_diff()
+{
+	"$PYTHON" - "$@" <<'EOF'
+import re, sys
+def load(f):
+    d = {}
+    for e in open(f, "rb").read().split(b"\0"):
+        if b"=" in e:
+            k, v = e.split(b"=", 1)
+            d[k.decode("ascii", "replace")] = v
+    return d
+hook, want = load(sys.argv[1]), load(sys.argv[2])
+for a in sys.argv[3:]:
+    if a.startswith("-"):
+        want.pop(a[1:], None)
+        continue
+    k, v = a.split("=", 1)
+    want[k] = v.encode()
+name = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+shell = re.compile(r"^(PWD|SHLVL|_|OLDPWD|HOOK_.*|CHALLTESTSRV)$")
+def clean(d):
+    return {k: v for k, v in d.items() if name.match(k) and not shell.match(k)}
+hook, want = clean(hook), clean(want)
+out = ["extra %s" % k for k in sorted(hook) if k not in want]
+out += ["missing %s" % k for k in sorted(want) if k not in hook]
+out += ["%s differs" % k for k in sorted(want) if k in hook and hook[k] != want[k]]
+print("; ".join(out))
+sys.exit(1 if out else 0)
+EOF
+}
+
 # serial CERT: the certificate's serial number (hex).
 serial() { openssl x509 -in "$1" -noout -serial | sed 's/^serial=//'; }

@@ -267,18 +267,23 @@ t_imp_conf(void)
 	CHECK_INT(store_write(ren, "g.conf", good, strlen(good), 0600), 0);
 	CHECK_INT(store_write(ren, "b.conf", bad, strlen(bad), 0600), 0);
 	close(ren);
-	memset(&c, 0, sizeof(c));
-	CHECK_INT(imp_conf_load(fd, "g", &c), 0);
+	imp_conf_init(&c);
+	CHECK_INT(imp_cb_conf(fd, "g", &c), 0);
 	CHECK_STR(c.server, "https://ca.example/dir");
 	CHECK_STR(c.authenticator, "standalone");
 	CHECK_STR(c.http_port, "8080");
-	CHECK(c.skipped.len == 0);
-	buf_free(&c.skipped);
-	memset(&c, 0, sizeof(c));
-	CHECK_INT(imp_conf_load(fd, "b", &c), ACME_ERR_USAGE);
-	CHECK(strstr(err_msg, "http01_port '80nn': not a port number") != NULL);
-	err_clear();
-	buf_free(&c.skipped);
+	imp_port(&c, "http01_port", c.http_port);
+	CHECK_STR(c.http_port, "8080");
+	CHECK(c.report.len == 0);
+	imp_conf_free(&c);
+	/* a port that is no number is reported and dropped, never saved */
+	imp_conf_init(&c);
+	CHECK_INT(imp_cb_conf(fd, "b", &c), 0);
+	imp_port(&c, "http01_port", c.http_port);
+	CHECK_STR(c.http_port, "");
+	CHECK(c.report.data != NULL && strstr((const char *)c.report.data,
+	    "http01_port '80nn': not a port number") != NULL);
+	imp_conf_free(&c);
 	core_rmtmp(fd);
 }
 

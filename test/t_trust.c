@@ -283,13 +283,31 @@ t_imp_version_limits(void)
 	CHECK_INT(imp_version("cert-1.pem"), 0);
 	CHECK_INT(imp_version("cert1.pem~"), 0);
 	CHECK_INT(imp_version("chain1.pem"), 0);
-	CHECK_INT(imp_port_ok(""), 0);
-	CHECK_INT(imp_port_ok("1"), 0);
-	CHECK_INT(imp_port_ok("65535"), 0);
-	CHECK_INT(imp_port_ok("65536"), ACME_ERR_USAGE);
-	CHECK_INT(imp_port_ok("0"), ACME_ERR_USAGE);
-	CHECK_INT(imp_port_ok("99999999999999999999"), ACME_ERR_USAGE);
-	CHECK_INT(imp_port_ok("80 "), ACME_ERR_USAGE);
+	{
+		static const char *const ok[] = { "", "1", "65535" };
+		static const char *const bad[] = { "65536", "0",
+		    "99999999999999999999", "80 " };
+		struct imp_conf c;
+		char p[32];
+		size_t i;
+
+		for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+			imp_conf_init(&c);
+			snprintf(p, sizeof(p), "%s", ok[i]);
+			imp_port(&c, "http01_port", p);
+			CHECK_STR(p, ok[i]);
+			CHECK(c.report.len == 0);
+			imp_conf_free(&c);
+		}
+		for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			imp_conf_init(&c);
+			snprintf(p, sizeof(p), "%s", bad[i]);
+			imp_port(&c, "http01_port", p);
+			CHECK_STR(p, "");
+			CHECK(c.report.len > 0);
+			imp_conf_free(&c);
+		}
+	}
 	err_clear();
 }
 

@@ -21,6 +21,7 @@
 #include "t_renew.c"
 #include "t_proto.c"
 #include "t_trust.c"
+#include "t_import.c"
 
 static const struct unit_test *const unit_tables[] = {
 	tests_enc, tests_crypto, tests_core,
@@ -28,6 +29,7 @@ static const struct unit_test *const unit_tables[] = {
 	tests_renew,
 	tests_proto,
 	tests_trust,
+	tests_import,
 };
 
 static int

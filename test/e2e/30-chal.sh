@@ -6,8 +6,7 @@
 CHAL_HOOK=$LIB_HERE/hooks/challtestsrv-hook.sh
 
 # mkhook [VAR=VALUE...]: write $T/hook, a wrapper that gives the test hook
-# its settings (acme runs hooks with a minimal environment) and logs to
-# $T/hook.log. Prints the wrapper's path.
+# its settings and logs to $T/hook.log. Prints the wrapper's path.
 mkhook()
 {
 	local v
@@ -69,20 +68,21 @@ expect_auth()
 e2e chal_dns01 pebble
 t_chal_dns01()
 {
-	local d h
+	local d h out
 	d=$(newdir)
 	h=$(mkhook)
-	SECRET_CANARY=leak run_acme "${ACME_PB[@]}" --hook "$h" \
-	    --challenge dns-01 --dir "$d" issue dns1.example.com
+	SECRET_CANARY=leak HOOK_ENV0="$T/hook.env0" run_acme "${ACME_PB[@]}" \
+	    --hook "$h" --challenge dns-01 --dir "$d" issue dns1.example.com
 	expect_rc 0
 	check_live "$d" dns1.example.com DNS:dns1.example.com
 	[ "$(calls | awk '{ print $2, $3, $4 }' | paste -sd ' ')" = \
 	    "begin dns-01 dns1.example.com done dns-01 dns1.example.com" ] ||
 	    fail "hook calls: $(calls | paste -sd ';')"
 	expect_auth "$d"
-	# a minimal environment: PATH only (nothing of ours, no secrets)
-	grep -q 'env: PATH=/usr/sbin:/usr/bin:/sbin:/bin $' "$T/hook.log" ||
-	    fail "hook environment: $(sed -n '1s/.*env: //p' "$T/hook.log")"
+	# the caller's environment, nothing of ours added (no secret)
+	SECRET_CANARY=leak HOOK_ENV0="$T/hook.env0" env -0 >"$T/caller.env0"
+	out=$(env_diff "$T/hook.env0" "$T/caller.env0") ||
+	    fail "hook environment: $out"
 	grep -qx 'challenge = dns-01' "$d/conf/dns1.example.com.conf" &&
 	    grep -qx "hook = $h" "$d/conf/dns1.example.com.conf" ||
 	    fail "conf lacks challenge/hook: $(paste -sd ';' "$d/conf/dns1.example.com.conf")"

@@ -498,10 +498,17 @@ t_store_import_certbot()
 	    "server = https://acme-v02.api.letsencrypt.org/directory"; do
 		grep -qx "$want" "$d/conf/$n.conf" || fail "conf lacks '$want'"
 	done
-	grep -q "^$n: version 5 is live, backups: version 4, 2; skipped version 3 (expired), version 1 (expired); settings not carried over: pre_hook" \
+	grep -qx "$n: version 5 is live, backups: version 4, version 2; skipped version 3 (expired), version 1 (expired)" \
 	    "$T/stdout" || fail "report for $n: $(grep "^$n" "$T/stdout")"
-	grep -q "^ng.example.com: version 1 is live.*installer.*authenticator 'nginx' unknown" \
-	    "$T/stdout" || fail "report for ng.example.com: $(grep '^ng' "$T/stdout")"
+	grep -q "^$n: not carried over: pre_hook 'systemctl stop nginx': acme runs no hook" \
+	    "$T/stdout" || fail "pre_hook not reported: $(grep "^$n" "$T/stdout")"
+	grep -q "^$n: not carried over: account '0123456789abcdef': accounts/acme-v02.api.letsencrypt.org/directory/0123456789abcdef/private_key.json: not found" \
+	    "$T/stdout" || fail "missing account not reported: $(grep "^$n" "$T/stdout")"
+	grep -qx "ng.example.com: version 1 is live" "$T/stdout" &&
+	    grep -q "^ng.example.com: not carried over: installer 'nginx': " "$T/stdout" &&
+	    grep -q "^ng.example.com: not carried over: challenge method 'nginx': " "$T/stdout" ||
+	    fail "report for ng.example.com: $(grep '^ng' "$T/stdout")"
+	[ ! -e "$d/accounts" ] && [ ! -e "$d/hooks" ] || fail "an account or hook came from nowhere"
 	check_live_set=$(set_ok "$d/live/ng.example.com") || fail "ng: $check_live_set"
 	# list, then restore 2 three times: round trip
 	run_acme --dir "$d" list

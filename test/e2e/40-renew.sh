@@ -4,12 +4,14 @@
 # mtimes DIR: every path with its modification time (ns) and size.
 mtimes() { (cd "$1" && find . -printf '%p %T@ %s\n' | LC_ALL=C sort); }
 
-# hook_script FILE: a deploy hook that appends its environment to FILE.
+# hook_script FILE: a deploy hook that appends its environment to FILE
+# (and leaves it in FILE.env0 as `env -0` prints it).
 hook_script()
 {
 	cat >"$T/hook" <<EOF
 #!/bin/sh
 { echo "run"; env | LC_ALL=C sort; } >>"$1"
+env -0 >"$1.env0"
 EOF
 	chmod 755 "$T/hook"
 }
@@ -88,15 +90,17 @@ t_renew_not_due()
 e2e renew_force_hook pebble
 t_renew_force_hook()
 {
-	local d s1 s2 live
+	local d s1 s2 live out
 	d=$(newdir)
 	hook_script "$T/hook.log"
 	run_acme "${ACME_PB[@]}" "${ACME_SA[@]}" --dir "$d" \
 	    issue fh.example.com www.fh.example.com
 	expect_rc 0
 	s1=$(serial "$d/live/fh.example.com/cert.pem")
-	# options given to renew win over the conf for that run only
-	run_acme --dir "$d" --force --deploy-hook "$T/hook" renew
+	# options given to renew win over the conf for that run only; the
+	# hook sees its caller's environment (cron's, systemd's), ours on top
+	CALLER_VAR='from cron' ACME_NAME=spoof ACME_EAB_HMAC=c2VjcmV0 \
+	    run_acme --dir "$d" --force --deploy-hook "$T/hook" renew
 	expect_rc 0
 	grep -q '^fh.example.com: renewed, valid until' "$T/stdout" ||
 	    fail "no 'renewed' line: $(head -n 1 "$T/stdout")"
@@ -111,6 +115,14 @@ t_renew_force_hook()
 	    "RENEWED_DOMAINS=fh.example.com www.fh.example.com"; do
 		grep -qxF "$v" "$T/hook.log" || fail "hook environment lacks $v"
 	done
+	CALLER_VAR='from cron' ACME_NAME=spoof ACME_EAB_HMAC=c2VjcmV0 \
+	    env -0 >"$T/caller.env0"
+	out=$(env_diff "$T/hook.log.env0" "$T/caller.env0" -ACME_EAB_HMAC \
+	    "ACME_NAME=fh.example.com" \
+	    "ACME_DOMAINS=fh.example.com www.fh.example.com" \
+	    "ACME_LIVE_DIR=$live" "RENEWED_LINEAGE=$live" \
+	    "RENEWED_DOMAINS=fh.example.com www.fh.example.com") ||
+	    fail "deploy hook environment: $out"
 	grep -q '^deploy-hook' "$d/conf/fh.example.com.conf" &&
 	    fail "renew rewrote the conf with its one-run options"
 	run_acme --dir "$d" --force --deploy-hook hook renew
