@@ -1,11 +1,15 @@
 # Makefile - acme: one small static ACME client (acme.c + acme.h).
 #
-#   make                 vendor libraries (musl), then ./acme
-#   make test            ./acme and test/unit, then sh test/run.sh
+#   make                 vendor libraries (musl), then ./acme (the release)
+#   make test            ./acme-test (test build) and test/unit, then
+#                        sh test/run.sh; ./acme too, to check it ignores
+#                        the test switches
 #   make asan            ./acme-asan and test/unit-asan (gcc, glibc, ASan+UBSan)
 #   make test-asan       test/run.sh with the sanitizer builds
 #   make demo            sh test/demo.sh (a certificate from a local Pebble)
 #   make bench           sh test/bench.sh (size, peak RSS, requests)
+#   make fuzz            fuzz/fuzz_* (clang libFuzzer + ASan + UBSan, glibc
+#                        libraries), each run FUZZ_SECONDS (60) on its corpus
 #   sudo make deps       Debian packages for building and testing, deb-src
 #   make install         $(DESTDIR)$(PREFIX)/bin/acme and man1/acme.1
 #   make uninstall | clean | distclean (clean + vendor/out)
@@ -33,6 +37,15 @@ ASAN_CC		= gcc
 ASAN_CFLAGS	= -O1 -g -fno-omit-frame-pointer \
 		  -fsanitize=address,undefined -fno-sanitize-recover=all
 
+# Fuzzers: clang's libFuzzer against the glibc variant of vendor/ (built by
+# gcc without sanitizers: the libraries are not instrumented, acme.c is).
+FUZZ_CC		= clang
+FUZZ_CFLAGS	= -O1 -g -fno-omit-frame-pointer \
+		  -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+		  -Wno-format-nonliteral
+FUZZ_SECONDS	= 60
+FUZZERS		= $(patsubst test/%.c,fuzz/%,$(wildcard test/fuzz_*.c))
+
 WARNINGS	= -Wall -Wextra -Wmissing-prototypes -Wstrict-prototypes \
 		  -Wshadow -Wpointer-arith -Wcast-qual -Wwrite-strings \
 		  -Wformat=2 -Wundef
@@ -45,6 +58,9 @@ LIBS		= -lcurl -lbearssl
 # Reproducible builds set SOURCE_DATE_EPOCH.
 BUILD_TIME	= $(or $(SOURCE_DATE_EPOCH),$(shell date +%s))
 BUILD_DEFS	= -DACME_BUILD_TIME=$(BUILD_TIME)
+# Test builds read the ACME_TEST_* switches (acme(1), ENVIRONMENT); the
+# release ./acme is built without them and ignores that environment.
+TEST_DEFS	= -DACME_TEST
 
 SRCS		= acme.c acme.h
 TEST_SRCS	= $(wildcard test/*.c test/*.h)
@@ -71,31 +87,55 @@ acme: $(SRCS) $(MUSL)/.done
 	    -isystem $(MUSL)/include \
 	    $(STATIC) $(LDFLAGS) -o $@ acme.c -L$(MUSL)/lib $(LIBS)
 
+# The same static binary with the test switches, for the end-to-end tests.
+acme-test: $(SRCS) $(MUSL)/.done
+	$(CC) $(WARNINGS) $(CFLAGS) $(CPPFLAGS) $(BUILD_DEFS) $(TEST_DEFS) \
+	    -isystem $(MUSL)/include \
+	    $(STATIC) $(LDFLAGS) -o $@ acme.c -L$(MUSL)/lib $(LIBS)
+
 # Unit tests: test/unit.c defines ACME_NO_MAIN and includes ../acme.c; same
-# flags as the product, plus debug information, not stripped.
+# flags as the test build, plus debug information, not stripped.
 test/unit: $(TEST_SRCS) $(SRCS) $(MUSL)/.done
-	$(CC) $(WARNINGS) $(CFLAGS) -g $(CPPFLAGS) -isystem $(MUSL)/include \
+	$(CC) $(WARNINGS) $(CFLAGS) -g $(CPPFLAGS) $(TEST_DEFS) \
+	    -isystem $(MUSL)/include \
 	    $(STATIC) $(filter-out -s,$(LDFLAGS)) -o $@ test/unit.c \
 	    -L$(MUSL)/lib $(LIBS)
 
 acme-asan: $(SRCS) $(GLIBC)/.done
 	$(ASAN_CC) $(WARNINGS) $(ASAN_CFLAGS) $(CPPFLAGS) $(BUILD_DEFS) \
-	    -isystem $(GLIBC)/include -o $@ acme.c -L$(GLIBC)/lib $(LIBS)
+	    $(TEST_DEFS) -isystem $(GLIBC)/include -o $@ acme.c \
+	    -L$(GLIBC)/lib $(LIBS)
 
 test/unit-asan: $(TEST_SRCS) $(SRCS) $(GLIBC)/.done
-	$(ASAN_CC) $(WARNINGS) $(ASAN_CFLAGS) $(CPPFLAGS) \
+	$(ASAN_CC) $(WARNINGS) $(ASAN_CFLAGS) $(CPPFLAGS) $(TEST_DEFS) \
 	    -isystem $(GLIBC)/include -o $@ test/unit.c \
 	    -L$(GLIBC)/lib $(LIBS)
 
 asan: acme-asan test/unit-asan
 
-# test/run.sh runs the unit binary and the end-to-end tests and prints the
-# final `N passed, N failed` line; it gets absolute paths to both binaries.
-test: acme test/unit
-	ACME='$(CURDIR)/acme' UNIT='$(CURDIR)/test/unit' sh test/run.sh
+# Each fuzzer includes acme.c (ACME_NO_MAIN) to reach the parser it names.
+fuzz/fuzz_%: test/fuzz_%.c test/fuzz.h $(SRCS) $(GLIBC)/.done
+	@mkdir -p fuzz
+	$(FUZZ_CC) $(WARNINGS) $(FUZZ_CFLAGS) $(CPPFLAGS) \
+	    -isystem $(GLIBC)/include -o $@ $< -L$(GLIBC)/lib $(LIBS)
 
-test-asan: acme-asan test/unit-asan
-	ACME='$(CURDIR)/acme-asan' UNIT='$(CURDIR)/test/unit-asan' \
+fuzzers: $(FUZZERS)
+
+# test/fuzz.sh runs each for FUZZ_SECONDS on a scratch copy of its corpus
+# test/fuzz/NAME/ and prints the executions; a finding stops it (exit 1).
+fuzz: fuzzers
+	sh test/fuzz.sh $(FUZZ_SECONDS) $(FUZZERS)
+
+# test/run.sh runs the unit binary and the end-to-end tests and prints the
+# final `N passed, N failed` line; it gets absolute paths to the binaries:
+# ACME the test build under test, ACME_RELEASE the release binary.
+test: acme acme-test test/unit
+	ACME='$(CURDIR)/acme-test' ACME_RELEASE='$(CURDIR)/acme' \
+	    UNIT='$(CURDIR)/test/unit' sh test/run.sh
+
+test-asan: acme acme-asan test/unit-asan
+	ACME='$(CURDIR)/acme-asan' ACME_RELEASE='$(CURDIR)/acme' \
+	    UNIT='$(CURDIR)/test/unit-asan' \
 	    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 sh test/run.sh
 
@@ -117,11 +157,12 @@ uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/acme $(DESTDIR)$(MANDIR)/man1/acme.1
 
 clean:
-	rm -f acme acme-asan test/unit test/unit-asan *.o test/*.o
+	rm -f acme acme-test acme-asan test/unit test/unit-asan *.o test/*.o
+	rm -rf fuzz
 	if [ -f demo/.made-by-make-demo ]; then rm -rf demo; fi
 
 distclean: clean
 	$(MAKE) -C vendor distclean
 
 .PHONY: all vendor vendor-sources asan test test-asan demo bench deps \
-	install uninstall clean distclean
+	install uninstall clean distclean fuzz fuzzers

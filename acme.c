@@ -72,6 +72,18 @@
 /* Marks a tested helper that only a later command calls (EAB, ARI...). */
 #define ACME_UNUSED	__attribute__((unused))
 
+/*
+ * The test switches ACME_TEST_NOW, ACME_TEST_CRASH_AT, ACME_TEST_NO_EXCHANGE
+ * and ACME_TEST_CA_BUNDLES (acme(1), ENVIRONMENT) are read only by a test
+ * build (-DACME_TEST: the Makefile's acme-test and test/unit); the release
+ * binary does not even contain their names.
+ */
+#ifdef ACME_TEST
+#define TEST_GETENV(name)	getenv(name)
+#else
+#define TEST_GETENV(name)	((const char *)NULL)
+#endif
+
 /* Every size, count, depth, retry and wait a peer can influence. */
 #define BODY_MAX	(256 * 1024)	/* a chain of a few certs fits easily */
 #define HEADER_MAX	(8 * 1024)	/* one response header line */
@@ -117,6 +129,11 @@
 #define BACKUP_DEPTH	3		/* sets kept in backup/NAME (DESIGN) */
 #define BACKDATE_MAX	(7 * 86400)	/* --backdate: CAs backdate by hours */
 #define META_MAX	(64 * 1024)	/* one meta.txt: IDENT_MAX names fit */
+#define IMP_VERSIONS_MAX 1024		/* certbot versions or uacme backups of
+					   one NAME looked at by an import */
+#define IMP_JSON_MAX	(16 * 1024)	/* a certbot account file: the JWK of
+					   an RSA-4096 key is 3.3 KB */
+#define IMP_LINE_MAX	1024		/* one line of an import's report */
 /* challenges and hooks */
 #define HOOK_TIMEOUT	300		/* seconds a challenge or deploy hook
 					   may run by default: DNS APIs can
@@ -124,18 +141,28 @@
 #define HOOK_TIMEOUT_MAX 3600		/* the most --hook-timeout may ask */
 #define HOOK_KILL_GRACE	2		/* seconds from SIGTERM to SIGKILL */
 #define DNS_WAIT_MAX	3600		/* the most --dns-wait may ask */
+#define PERSIST_ISSUERS_MAX 10		/* dns-persist-01 issuer domain names:
+					   draft-ietf-acme-dns-persist 3.1 */
+#define PERSIST_VALUE_MAX (8 * 1024)	/* one dns-persist-01 TXT value */
 
 /* Renewal, trusted time, deploy hook (renew). */
 #define CA_FILE_MAX	(2 * 1024 * 1024) /* a system bundle is ~220 KB */
 #define CA_ANCHORS_MAX	512		/* trust anchors in one CA file */
 #define CA_DN_MAX	1024		/* one anchor's subject DN, DER */
 #define TIME_FLOOR_STEP	86400		/* DIR/time rewritten at most daily */
+#define CA_SKEW_MAX	300		/* seconds a CA's Date may trail the
+					   notBefore it signs: front ends and
+					   signers keep separate clocks */
 #define ARI_RETRY_MIN	60		/* renewalInfo Retry-After honoured, */
 #define ARI_RETRY_MAX	(7 * 86400)	/* clamped to a minute .. a week */
 #define ARI_RETRY_DEFAULT 21600		/* RFC 9773 4.3.3: six hours */
 #define RATE_WAIT_DEFAULT 3600		/* a rate limit without a time */
 #define RATE_WAIT_MAX	(30 * 86400)	/* longest rate-limit wait kept */
+#define RETRY_AFTER_CLAMP RATE_WAIT_MAX	/* Retry-After seconds as parsed:
+					   no use honours more */
 #define RANDOM_DELAY_MAX 86400		/* --random-delay ceiling, seconds */
+#define DAYS_MAX	3650		/* --days: no certificate lives ten
+					   years */
 #define STATE_MAX	4096		/* one conf/NAME.state */
 #define RENEW_NAMES_MAX	1024		/* conf/ entries one run looks at */
 /* Unix time of the build (Makefile: SOURCE_DATE_EPOCH or now): a lower
@@ -149,6 +176,8 @@
 #define PROFILE_MAX	16		/* meta.profiles entries kept */
 #define PROFILE_NAME_MAX 64		/* one profile name */
 #define EAB_KEY_MAX	128		/* EAB MAC key bytes (HS512 uses 64) */
+#define EAB_FILE_MAX	1024		/* --eab-hmac-file: the key and a
+					   newline, with room for spaces */
 #define CSR_MAX		(64 * 1024)	/* one --csr file */
 
 /* ==== 2. Types and tables ==== */
@@ -874,19 +903,63 @@ static int log_verbosity = LOG_LEVEL_INFO;
 static int log_syslog;		/* --syslog: also to syslog(3) */
 
 /*
+ * Copy untrusted text into dst for a log line (or a file of ours):
+ * printable ASCII as it is, every other byte escaped as \n, \r, \t or
+ * \xHH, so that no server can forge a line or send a terminal escape.
+ * Escaped text comes through again unchanged. Always NUL-terminates;
+ * truncates at cap - 1, never inside an escape.
+ */
+static char *
+str_sanitize(char *dst, size_t cap, const char *src, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i, j = 0, k;
+	unsigned char c;
+	char e[4];
+
+	for (i = 0; i < len; i++) {
+		c = (unsigned char)src[i];
+		k = 2;
+		e[0] = '\\';
+		if (c >= 0x20 && c < 0x7f) {
+			e[0] = (char)c;
+			k = 1;
+		} else if (c == '\n' || c == '\r' || c == '\t')
+			e[1] = c == '\n' ? 'n' : c == '\r' ? 'r' : 't';
+		else {
+			e[1] = 'x';
+			e[2] = hex[c >> 4];
+			e[3] = hex[c & 15];
+			k = 4;
+		}
+		if (j + k >= cap)
+			break;
+		memcpy(dst + j, e, k);
+		j += k;
+	}
+	if (cap > 0)
+		dst[j] = '\0';
+	return dst;
+}
+
+/*
  * Record the error of this run (the first one wins until err_clear()) and
- * return code, so callers can `return err_set(ACME_ERR_IO, ...)`.
+ * return code, so callers can `return err_set(ACME_ERR_IO, ...)`. The
+ * line is escaped (str_sanitize): whatever server text it quotes, it is
+ * one safe line for the terminal, syslog and acme_last_error().
  */
 static int
 err_set(int code, const char *fmt, ...)
 {
+	char raw[ERR_MSG_MAX];
 	va_list ap;
 
 	if (err_msg[0] != '\0')
 		return code;
 	va_start(ap, fmt);
-	vsnprintf(err_msg, sizeof(err_msg), fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
+	str_sanitize(err_msg, sizeof(err_msg), raw, strlen(raw));
 	return code;
 }
 
@@ -894,16 +967,27 @@ err_set(int code, const char *fmt, ...)
 static int
 err_wrap(int code, const char *fmt, ...)
 {
-	char prefix[256], old[ERR_MSG_MAX];
+	char prefix[256], safe[256], old[ERR_MSG_MAX];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(prefix, sizeof(prefix), fmt, ap);
 	va_end(ap);
+	str_sanitize(safe, sizeof(safe), prefix, strlen(prefix));
 	memcpy(old, err_msg, sizeof(old));
-	snprintf(err_msg, sizeof(err_msg), "%.255s: %.760s", prefix,
+	snprintf(err_msg, sizeof(err_msg), "%.255s: %.760s", safe,
 	    old[0] != '\0' ? old : "failed");
 	return code;
+}
+
+/* Format a log line into out, escaped (str_sanitize). */
+static void
+log_format(char *out, size_t cap, const char *fmt, va_list ap)
+{
+	char raw[2 * ERR_MSG_MAX];
+
+	vsnprintf(raw, sizeof(raw), fmt, ap);
+	str_sanitize(out, cap, raw, strlen(raw));
 }
 
 static void
@@ -912,45 +996,43 @@ err_clear(void)
 	err_msg[0] = '\0';
 }
 
+/* One progress or error line on stderr (and syslog), escaped. */
 static void
 log_msg(enum log_level level, const char *fmt, ...)
 {
+	char line[2 * ERR_MSG_MAX];
 	va_list ap;
 
 	if ((int)level > log_verbosity)
 		return;
-	if (log_syslog) {
-		va_start(ap, fmt);
-		vsyslog(level == LOG_LEVEL_ERROR ? LOG_ERR : LOG_INFO, fmt, ap);
-		va_end(ap);
-	}
 	va_start(ap, fmt);
-	fputs("acme: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	log_format(line, sizeof(line), fmt, ap);
 	va_end(ap);
+	if (log_syslog)
+		syslog(level == LOG_LEVEL_ERROR ? LOG_ERR : LOG_INFO, "%s",
+		    line);
+	fprintf(stderr, "acme: %s\n", line);
 }
 
 /*
  * One result line ("NAME: renewed ..."): on stdout unless quiet, and to
  * syslog with --syslog whatever the verbosity, so cron stays silent.
+ * Escaped like every line acme prints.
  */
 static void
 log_result(const char *fmt, ...)
 {
+	char line[2 * ERR_MSG_MAX];
 	va_list ap;
 
-	if (log_syslog) {
-		va_start(ap, fmt);
-		vsyslog(LOG_NOTICE, fmt, ap);
-		va_end(ap);
-	}
+	va_start(ap, fmt);
+	log_format(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (log_syslog)
+		syslog(LOG_NOTICE, "%s", line);
 	if (log_verbosity < LOG_LEVEL_ERROR)
 		return;
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
+	printf("%s\n", line);
 	fflush(stdout);
 }
 
@@ -964,23 +1046,6 @@ wipe(void *p, size_t n)
 		*v++ = 0;
 }
 
-/*
- * Copy printable ASCII from untrusted text into dst for a log line; every
- * other byte becomes '?'. Always NUL-terminates; truncates at cap - 1.
- */
-static char *
-str_sanitize(char *dst, size_t cap, const char *src, size_t len)
-{
-	size_t i, j = 0;
-
-	for (i = 0; i < len && j + 1 < cap; i++) {
-		unsigned char c = (unsigned char)src[i];
-		dst[j++] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
-	}
-	dst[j] = '\0';
-	return dst;
-}
-
 /* 1 when s has no control character: it fits one line of a conf file. */
 static int
 str_one_line(const char *s)
@@ -992,24 +1057,38 @@ str_one_line(const char *s)
 }
 
 /* Append n bytes, growing up to b->max; keeps a NUL after the data. */
+/* Grow b to hold need bytes; the old block (it may hold a key) is wiped
+ * before it is freed, so no copy of a secret is left in the heap. */
+static int
+buf_grow(struct buf *b, size_t need)
+{
+	size_t ncap = b->cap ? b->cap : 256;
+	unsigned char *nd;
+
+	while (ncap < need)
+		ncap *= 2;
+	if ((nd = malloc(ncap)) == NULL)
+		return err_set(ACME_ERR_NOMEM, "out of memory");
+	if (b->data != NULL) {
+		memcpy(nd, b->data, b->len);
+		wipe(b->data, b->cap);
+		free(b->data);
+	}
+	b->data = nd;
+	b->cap = ncap;
+	return 0;
+}
+
 static int
 buf_append(struct buf *b, const void *p, size_t n)
 {
 	size_t max = b->max ? b->max : BODY_MAX;
-	size_t ncap;
-	unsigned char *nd;
+	int rc;
 
 	if (n > max || b->len > max - n)
 		return err_set(ACME_ERR_LIMIT, "data exceeds %zu bytes", max);
-	if (b->len + n + 1 > b->cap) {
-		ncap = b->cap ? b->cap : 256;
-		while (ncap < b->len + n + 1)
-			ncap *= 2;
-		if ((nd = realloc(b->data, ncap)) == NULL)
-			return err_set(ACME_ERR_NOMEM, "out of memory");
-		b->data = nd;
-		b->cap = ncap;
-	}
+	if (b->len + n + 1 > b->cap && (rc = buf_grow(b, b->len + n + 1)) < 0)
+		return rc;
 	memcpy(b->data + b->len, p, n);
 	b->len += n;
 	b->data[b->len] = '\0';
@@ -4522,7 +4601,7 @@ store_exists(int dirfd, const char *name)
 }
 
 /*
- * ACME_TEST_CRASH_AT=K, for tests only: the K-th write step of this run
+ * ACME_TEST_CRASH_AT=K, test build only: the K-th write step of this run
  * (a mkdir, file creation, rename, exchange or unlink below DIR) is not
  * done; the process is killed with SIGKILL instead, as a power cut would.
  * The crash tests run a command with K = 1, 2, ... until it completes.
@@ -4534,7 +4613,7 @@ store_step(void)
 	const char *s;
 
 	if (at < 0) {
-		s = getenv("ACME_TEST_CRASH_AT");
+		s = TEST_GETENV("ACME_TEST_CRASH_AT");
 		at = s != NULL ? strtol(s, NULL, 10) : 0;
 		if (at < 0)
 			at = 0;
@@ -4677,6 +4756,49 @@ store_read(int dirfd, const char *name, struct buf *out, size_t max)
 	return rc;
 }
 
+/*
+ * DIR, DIR/conf and the conf files name the programs renew runs, as root
+ * on most routers: each must belong to the user running acme and be
+ * writable by no one else. 0, or ACME_ERR_USAGE naming path and the fix.
+ */
+static int
+store_private_ok(int fd, const char *path)
+{
+	struct stat st;
+	unsigned me = (unsigned)geteuid();
+
+	if (fstat(fd, &st) < 0)
+		return err_set(ACME_ERR_IO, "%s: %s", path, strerror(errno));
+	if ((unsigned)st.st_uid != me)
+		return err_set(ACME_ERR_USAGE, "%s belongs to uid %u, not to "
+		    "the user running acme (uid %u): chown %u %s", path,
+		    (unsigned)st.st_uid, me, me, path);
+	if (st.st_mode & (S_IWGRP | S_IWOTH))
+		return err_set(ACME_ERR_USAGE, "%s is writable by group or "
+		    "others: chmod go-w %s", path, path);
+	return 0;
+}
+
+/* store_read() of a file that must pass store_private_ok() as path. */
+static int
+store_read_private(int dirfd, const char *name, const char *path,
+    struct buf *out, size_t max)
+{
+	int fd, rc;
+
+	if ((fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+		if (errno == ENOENT)
+			return ACME_ERR_IO;	/* absent: caller decides */
+		return err_set(ACME_ERR_IO, "open %s: %s", path,
+		    strerror(errno));
+	}
+	if ((rc = store_private_ok(fd, path)) == 0 &&
+	    (rc = store_read_fd(fd, out, max)) < 0)
+		err_wrap(rc, "%s", path);
+	close(fd);
+	return rc;
+}
+
 /* Remove one entry of a set directory (counted as a write step). */
 static void
 store_unlink(int dirfd, const char *name, int flags)
@@ -4737,8 +4859,8 @@ store_rename(int fromfd, const char *from, int tofd, const char *to)
 static int
 store_exchange(int afd, const char *a, int bfd, const char *b)
 {
-	/* For tests only: take the fallback as on a file system without. */
-	if (getenv("ACME_TEST_NO_EXCHANGE") != NULL)
+	/* Test build only: take the fallback as on a file system without. */
+	if (TEST_GETENV("ACME_TEST_NO_EXCHANGE") != NULL)
 		return 1;
 	store_step();
 	if (syscall(SYS_renameat2, afd, a, bfd, b, RENAME_EXCHANGE) < 0) {
@@ -5423,14 +5545,14 @@ out:
 /* ==== 11. Trusted time ==== */
 
 /*
- * The only place the system clock is read. ACME_TEST_NOW (seconds since
- * the epoch) makes the device clock read something else; it exists for
- * tests, since a static musl binary cannot be faked with LD_PRELOAD.
+ * The only place the system clock is read. In a test build, ACME_TEST_NOW
+ * (seconds since the epoch) makes the device clock read something else,
+ * since a static musl binary cannot be faked with LD_PRELOAD.
  */
 static int64_t
 clock_now(void)
 {
-	const char *fake = getenv("ACME_TEST_NOW");
+	const char *fake = TEST_GETENV("ACME_TEST_NOW");
 	char *end;
 	long long v;
 
@@ -5586,6 +5708,9 @@ clock_format_rfc3339(int64_t t, char *out, size_t cap)
  * see acme(1)). Two sources, each a lower bound:
  *  - date: the Date header of the certificate download, received over
  *    verified TLS: the CA's clock when it answered, before we read it;
+ *    used only when it agrees with the certificate, not_before - backdate
+ *    <= date <= not_after (a CA clock that disagrees with its own
+ *    certificate is not a time to purge backups by);
  *  - not_before + backdate: the CA sets notBefore at or before the moment
  *    of issuance, earlier by its backdate (Let's Encrypt: one hour); with
  *    backdate no larger than the CA's, the sum is at most that moment.
@@ -5593,17 +5718,23 @@ clock_format_rfc3339(int64_t t, char *out, size_t cap)
  * clock is never used. Returns the time.
  */
 static int64_t
-clock_issued_at(const char *date, int64_t not_before, int64_t backdate,
-    const char **source)
+clock_issued_at(const char *date, int64_t not_before, int64_t not_after,
+    int64_t backdate, const char **source)
 {
 	int64_t d, nb = not_before + backdate;
 
 	*source = "notbefore+backdate";
-	if (date != NULL && clock_parse_http_date(date, &d) == 0 && d > nb) {
-		*source = "http-date";
-		return d;
+	if (date == NULL || clock_parse_http_date(date, &d) < 0)
+		return nb;
+	if (d < not_before - backdate || d > not_after) {
+		log_msg(LOG_LEVEL_INFO, "the CA's Date %s disagrees with the "
+		    "certificate's validity: issuance time from its notBefore",
+		    date);
+		return nb;
 	}
-	return nb;
+	if (d > nb)
+		*source = "http-date";
+	return d > nb ? d : nb;
 }
 
 /*
@@ -5694,6 +5825,21 @@ struct http_resp {
 						   unix seconds; 0 absent */
 };
 
+/*
+ * Our X.509 engine (see http_ssl_ctx_cb): BearSSL's minimal engine, whose
+ * validation time we set, wrapped so that the server certificate (the
+ * first of the chain) is also decoded for its notAfter: once the chain
+ * verified, that bounds any honest Date of the CA (acme(1), TIME).
+ */
+struct http_x509 {
+	const br_x509_class *vtable;		/* first: BearSSL's objects */
+	br_x509_minimal_context minimal;
+	br_x509_decoder_context leaf;		/* the server certificate */
+	unsigned	 ncert;			/* certificates of the chain */
+	int64_t		*not_after;		/* borrowed: http's
+						   tls_not_after */
+};
+
 /* One libcurl handle for the whole run: one TLS connection, reused. */
 struct http {
 	CURL		*curl;			/* owned */
@@ -5705,9 +5851,14 @@ struct http {
 	char		 errbuf[CURL_ERROR_SIZE];
 	int64_t		 tls_time;		/* X.509 validation time; 0:
 						   libcurl's own engine */
+	const char	*floor_dir;		/* borrowed: DIR when tls_time
+						   is DIR/time's, else NULL */
+	int64_t		 tls_not_after;		/* earliest notAfter of the
+						   server certificates verified
+						   so far; 0 none */
 	int64_t		 date;			/* Date of the run's first
 						   answer (CA time); 0 none */
-	br_x509_minimal_context *x509;		/* owned, our X.509 engine */
+	struct http_x509 *x509;			/* owned, our X.509 engine */
 	br_x509_trust_anchor *tas;		/* owned anchors of ca_file */
 	size_t		 ntas;
 	long		 timeout;		/* seconds for the next
@@ -5772,7 +5923,11 @@ http_hdr_link(struct http_resp *r, const char *v, size_t n)
 	    (size_t)(gt - lt - 1));
 }
 
-/* RFC 9110 10.2.3: Retry-After in delay-seconds or as an HTTP-date. */
+/*
+ * RFC 9110 10.2.3: Retry-After in delay-seconds or as an HTTP-date. The
+ * seconds are clamped to RETRY_AFTER_CLAMP before anyone adds them to a
+ * time (99999999999999999999 is a valid delay-seconds).
+ */
 static void
 http_hdr_retry(struct http_resp *r, const char *v, size_t n)
 {
@@ -5782,9 +5937,11 @@ http_hdr_retry(struct http_resp *r, const char *v, size_t n)
 
 	tmp[0] = '\0';
 	http_hdr_copy(tmp, sizeof(tmp), v, n);
+	errno = 0;
 	s = strtol(tmp, &end, 10);
-	if (end != tmp && *end == '\0' && s >= 0)
-		r->retry_after = s;
+	if (end != tmp && *end == '\0' && isdigit((unsigned char)tmp[0]))
+		r->retry_after = errno == ERANGE || s > RETRY_AFTER_CLAMP ?
+		    RETRY_AFTER_CLAMP : s;
 	else if (clock_parse_http_date(tmp, &r->retry_at) < 0)
 		r->retry_at = 0;
 }
@@ -5867,13 +6024,13 @@ http_bundle_ok(const char *path)
 /*
  * The CA file: --ca-file, else the first system bundle present and not
  * empty, else NULL (the built-in anchors). ACME_TEST_CA_BUNDLES, a
- * colon-separated list, replaces the system paths for tests (acme(1)).
+ * colon-separated list, replaces the system paths in a test build.
  */
 static const char *
 http_pick_ca(const char *ca_file)
 {
 	static char test_path[PATH_LEN_MAX];
-	const char *env = getenv("ACME_TEST_CA_BUNDLES"), *p;
+	const char *env = TEST_GETENV("ACME_TEST_CA_BUNDLES"), *p;
 	size_t i, n;
 
 	if (ca_file != NULL)
@@ -6061,6 +6218,83 @@ out:
 	return rc;
 }
 
+/* The br_x509_class methods of struct http_x509: minimal's, plus the
+ * server certificate decoded on the side. */
+static void
+http_x509_start_chain(const br_x509_class **ctx, const char *server_name)
+{
+	struct http_x509 *x = (struct http_x509 *)(void *)ctx;
+
+	x->ncert = 0;
+	x->minimal.vtable->start_chain(&x->minimal.vtable, server_name);
+}
+
+static void
+http_x509_start_cert(const br_x509_class **ctx, uint32_t length)
+{
+	struct http_x509 *x = (struct http_x509 *)(void *)ctx;
+
+	if (x->ncert == 0)
+		br_x509_decoder_init(&x->leaf, NULL, NULL);
+	x->minimal.vtable->start_cert(&x->minimal.vtable, length);
+}
+
+static void
+http_x509_append(const br_x509_class **ctx, const unsigned char *buf,
+    size_t len)
+{
+	struct http_x509 *x = (struct http_x509 *)(void *)ctx;
+
+	if (x->ncert == 0)
+		br_x509_decoder_push(&x->leaf, buf, len);
+	x->minimal.vtable->append(&x->minimal.vtable, buf, len);
+}
+
+static void
+http_x509_end_cert(const br_x509_class **ctx)
+{
+	struct http_x509 *x = (struct http_x509 *)(void *)ctx;
+
+	x->ncert++;
+	x->minimal.vtable->end_cert(&x->minimal.vtable);
+}
+
+/* A verified chain: keep the earliest notAfter of its server certificate. */
+static unsigned
+http_x509_end_chain(const br_x509_class **ctx)
+{
+	struct http_x509 *x = (struct http_x509 *)(void *)ctx;
+	unsigned err = x->minimal.vtable->end_chain(&x->minimal.vtable);
+	int64_t t;
+
+	if (err == 0 && x->ncert > 0 &&
+	    br_x509_decoder_last_error(&x->leaf) == 0) {
+		t = x509_time(x->leaf.notafter_days, x->leaf.notafter_seconds);
+		if (*x->not_after == 0 || t < *x->not_after)
+			*x->not_after = t;
+	}
+	return err;
+}
+
+static const br_x509_pkey *
+http_x509_get_pkey(const br_x509_class *const *ctx, unsigned *usages)
+{
+	const struct http_x509 *x = (const struct http_x509 *)(const void *)
+	    ctx;
+
+	return x->minimal.vtable->get_pkey(&x->minimal.vtable, usages);
+}
+
+static const br_x509_class http_x509_vtable = {
+	sizeof(struct http_x509),
+	http_x509_start_chain,
+	http_x509_start_cert,
+	http_x509_append,
+	http_x509_end_cert,
+	http_x509_end_chain,
+	http_x509_get_pkey,
+};
+
 /* CURLOPT_SSL_CTX_FUNCTION: install our engine, validation time set. */
 static CURLcode
 http_ssl_ctx_cb(CURL *curl, void *sslctx, void *arg)
@@ -6070,9 +6304,11 @@ http_ssl_ctx_cb(CURL *curl, void *sslctx, void *arg)
 	int64_t t = h->tls_time;
 
 	(void)curl;
-	br_x509_minimal_init_full(h->x509, h->tas, h->ntas);
-	br_x509_minimal_set_time(h->x509, (uint32_t)(t / 86400 +
+	br_x509_minimal_init_full(&h->x509->minimal, h->tas, h->ntas);
+	br_x509_minimal_set_time(&h->x509->minimal, (uint32_t)(t / 86400 +
 	    X509_EPOCH_DAYS), (uint32_t)(t % 86400));
+	h->x509->vtable = &http_x509_vtable;
+	h->x509->not_after = &h->tls_not_after;
 	br_ssl_engine_set_x509(&cc->eng, &h->x509->vtable);
 	return CURLE_OK;
 }
@@ -6100,6 +6336,12 @@ http_fail_time(const struct http *h, const char *url)
 	char t[32];
 
 	clock_format_rfc3339(h->tls_time, t, sizeof(t));
+	if (h->floor_dir != NULL)
+		return err_set(ACME_ERR_NET, "%s: the server's TLS certificate "
+		    "is expired or not yet valid at %s, the time in %s/time "
+		    "(the latest CA time seen, ahead of the device clock): if "
+		    "that time is wrong, remove %s/time; acme writes it again "
+		    "(see acme(1), TIME)", url, t, h->floor_dir, h->floor_dir);
 	return err_set(ACME_ERR_NET, "%s: the server's TLS certificate is "
 	    "expired or not yet valid at %s (the later of the device clock, "
 	    "DIR/time and the build date): if the device clock is ahead, set "
@@ -6341,6 +6583,7 @@ enum chal_type {
 	CHAL_HTTP01,
 	CHAL_DNS01,
 	CHAL_TLSALPN01,
+	CHAL_DNSPERSIST01,	/* draft-ietf-acme-dns-persist-01 */
 	CHAL_TYPE_MAX
 };
 
@@ -6348,6 +6591,7 @@ static const char *const chal_type_names[CHAL_TYPE_MAX] = {
 	[CHAL_HTTP01] = "http-01",
 	[CHAL_DNS01] = "dns-01",
 	[CHAL_TLSALPN01] = "tls-alpn-01",
+	[CHAL_DNSPERSIST01] = "dns-persist-01",
 };
 
 /* Who puts an answer in place. */
@@ -6355,7 +6599,17 @@ enum chal_how {
 	CHAL_BY_WEBROOT,	/* a file below --webroot (http-01) */
 	CHAL_BY_STANDALONE,	/* our responder child (http-01, tls-alpn-01) */
 	CHAL_BY_HOOK,		/* the --hook program (any type) */
+	CHAL_BY_RECORD,		/* the TXT record the user published once
+				   (dns-persist-01): nothing to place */
 	CHAL_HOW_MAX
+};
+
+/* How each way answers, for -v. */
+static const char *const chal_how_names[CHAL_HOW_MAX] = {
+	[CHAL_BY_WEBROOT] = "in the webroot",
+	[CHAL_BY_STANDALONE] = "ourselves",
+	[CHAL_BY_HOOK] = "by the hook",
+	[CHAL_BY_RECORD] = "with the published record",
 };
 
 /* A challenge we answer (RFC 8555 8.1): token and key authorization. */
@@ -6372,6 +6626,7 @@ struct chal_answer {
 	int		 placed;	/* webroot file written */
 	int		 begun;		/* hook said yes: done/failed owed */
 	int		 valid;		/* its authorization became valid */
+	int		 wild;		/* that authorization is for "*.id" */
 };
 
 /* How the challenges of one order are answered. */
@@ -6388,6 +6643,9 @@ struct chal_ctx {
 	size_t		 round;		/* answers[round..] are this round's */
 	int		 made_wk;	/* we created .well-known */
 	int		 made_ac;	/* we created acme-challenge */
+	int		 webroot_symlinks; /* --webroot-symlinks */
+	int		 wr_fd[3];	/* owned: the webroot, .well-known and
+					   acme-challenge, open; -1 before */
 	struct key	 tls_key;	/* owned: tls-alpn-01 certificates */
 	struct buf	*tls_certs;	/* owned DER, IDENT_MAX by answer;
 					   NULL without tls-alpn-01 */
@@ -6406,6 +6664,7 @@ chal_init(struct chal_ctx *c)
 {
 	memset(c, 0, offsetof(struct chal_ctx, hook));
 	c->hook[0] = '\0';
+	c->wr_fd[0] = c->wr_fd[1] = c->wr_fd[2] = -1;
 	c->want = -1;
 	c->hook_timeout = HOOK_TIMEOUT;
 }
@@ -6417,78 +6676,148 @@ chal_sa_type(const struct chal_ctx *c)
 	return c->want == CHAL_TLSALPN01 ? CHAL_TLSALPN01 : CHAL_HTTP01;
 }
 
-/* Open WEBROOT/.well-known/acme-challenge, creating what is missing. */
+/*
+ * --webroot: the web root is often writable by the web server's user,
+ * while acme runs as root, and the CA chooses the token file names. So
+ * WEBROOT/.well-known/acme-challenge is walked one component at a time
+ * from an fd of WEBROOT with O_NOFOLLOW | O_DIRECTORY (missing ones made
+ * 0755), every token is created below that fd with O_EXCL | O_NOFOLLOW
+ * and removed relative to the same fd: nothing is ever written or removed
+ * outside it. A symlink in the two components is refused unless
+ * --webroot-symlinks asks to follow it, once, when it is opened.
+ */
+static const char *const chal_wr_names[2] = { CHAL_WK_DIR, CHAL_AC_DIR };
+
+/* Component k (0 .well-known, 1 acme-challenge) below wr_fd[k]. */
+static int
+chal_webroot_sub(struct chal_ctx *c, int k)
+{
+	char shown[PATH_LEN_MAX], proc[32], to[PATH_LEN_MAX];
+	int *made = k == 0 ? &c->made_wk : &c->made_ac, parent = c->wr_fd[k];
+	ssize_t n;
+	int fd;
+
+	snprintf(shown, sizeof(shown), "%s/%s%s%s", c->webroot, k ? CHAL_WK_DIR
+	    : "", k ? "/" : "", chal_wr_names[k]);
+	if (mkdirat(parent, chal_wr_names[k], 0755) == 0)
+		*made = 1;
+	fd = openat(parent, chal_wr_names[k], O_RDONLY | O_DIRECTORY |
+	    O_NOFOLLOW | O_CLOEXEC);
+	if (fd >= 0) {
+		if (*made)	/* 0755 whatever the umask: the server reads */
+			fchmod(fd, 0755);
+		return fd;
+	}
+	if (errno != ENOTDIR && errno != ELOOP)
+		return err_set(ACME_ERR_CHALLENGE, "%s: %s", shown,
+		    strerror(errno));
+	if (!c->webroot_symlinks)
+		return err_set(ACME_ERR_CHALLENGE, "%s is a symbolic link (or "
+		    "not a directory): refused, acme would write where it "
+		    "points; use --webroot-symlinks if it is shared on "
+		    "purpose", shown);
+	if ((fd = openat(parent, chal_wr_names[k], O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) < 0)
+		return err_set(ACME_ERR_CHALLENGE, "%s: %s", shown,
+		    strerror(errno));
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	n = readlink(proc, to, sizeof(to) - 1);
+	to[n > 0 ? n : 0] = '\0';
+	log_msg(LOG_LEVEL_INFO, "--webroot-symlinks: %s is a symbolic link, "
+	    "followed once to %s", shown, n > 0 ? to : "its target");
+	return fd;
+}
+
+/* Open WEBROOT/.well-known/acme-challenge (once per order) into wr_fd. */
 static int
 chal_webroot_dir(struct chal_ctx *c)
 {
-	int root, wk = -1, ac = -1;
+	int k, fd;
 
-	root = open(c->webroot, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (root < 0)
+	if (c->wr_fd[2] >= 0)
+		return 0;
+	if (c->wr_fd[0] < 0 && (c->wr_fd[0] = open(c->webroot, O_RDONLY |
+	    O_DIRECTORY | O_CLOEXEC)) < 0)
 		return err_set(ACME_ERR_CHALLENGE, "--webroot %s: %s",
 		    c->webroot, strerror(errno));
-	if (mkdirat(root, CHAL_WK_DIR, 0755) == 0)
-		c->made_wk = 1;
-	wk = openat(root, CHAL_WK_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (wk >= 0 && mkdirat(wk, CHAL_AC_DIR, 0755) == 0)
-		c->made_ac = 1;
-	if (wk >= 0)
-		ac = openat(wk, CHAL_AC_DIR, O_RDONLY | O_DIRECTORY |
-		    O_CLOEXEC);
-	if (ac < 0)
-		err_set(ACME_ERR_CHALLENGE, "%s/" CHAL_WK_DIR "/" CHAL_AC_DIR
-		    ": %s", c->webroot, strerror(errno));
-	if (wk >= 0)
-		close(wk);
-	close(root);
-	return ac < 0 ? ACME_ERR_CHALLENGE : ac;
+	for (k = 0; k < 2; k++)
+		if (c->wr_fd[k + 1] < 0) {
+			if ((fd = chal_webroot_sub(c, k)) < 0)
+				return fd;
+			c->wr_fd[k + 1] = fd;
+		}
+	return 0;
+}
+
+/* One token file: created, never through a symlink, never replacing. */
+static int
+chal_webroot_token(struct chal_ctx *c, const struct chal_answer *a)
+{
+	size_t len = strlen(a->keyauth);
+	int fd, rc, tries;
+
+	for (tries = 0; tries < 2; tries++) {
+		fd = openat(c->wr_fd[2], a->token, O_WRONLY | O_CREAT |
+		    O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+		if (fd >= 0 || errno != EEXIST)
+			break;
+		/* the same token left by a run that was killed: ours */
+		unlinkat(c->wr_fd[2], a->token, 0);
+	}
+	if (fd < 0)
+		return err_set(ACME_ERR_CHALLENGE, "--webroot %s: token %s: %s",
+		    c->webroot, a->token, strerror(errno));
+	rc = fchmod(fd, 0644) < 0 ? -1 : store_write_all(fd, a->keyauth, len);
+	if (close(fd) < 0 || rc < 0) {
+		unlinkat(c->wr_fd[2], a->token, 0);
+		err_clear();
+		return err_set(ACME_ERR_CHALLENGE, "--webroot %s: token %s: %s",
+		    c->webroot, a->token, strerror(errno));
+	}
+	return 0;
 }
 
 static int
 chal_webroot_put(struct chal_ctx *c)
 {
 	size_t i;
-	int ac, rc = 0;
+	int rc;
 
-	if ((ac = chal_webroot_dir(c)) < 0)
-		return ac;
+	if ((rc = chal_webroot_dir(c)) < 0)
+		return rc;
 	for (i = 0; i < c->nanswers && rc == 0; i++) {
 		if (c->answers[i].how != CHAL_BY_WEBROOT ||
 		    c->answers[i].placed)
 			continue;
-		rc = store_write(ac, c->answers[i].token, c->answers[i].keyauth,
-		    strlen(c->answers[i].keyauth), 0644);
-		if (rc < 0)
-			rc = err_wrap(ACME_ERR_CHALLENGE, "--webroot %s",
-			    c->webroot);
+		rc = chal_webroot_token(c, &c->answers[i]);
 		c->answers[i].placed = rc == 0;
 	}
-	close(ac);
 	return rc;
 }
 
-/* Remove our token files, and the directories if we created them. */
+/* Remove our token files, and the directories if we created them, each
+ * relative to the fd it was made in; close them. */
 static void
 chal_webroot_clean(struct chal_ctx *c)
 {
-	char path[PATH_LEN_MAX];
 	size_t i;
+	int k;
 
-	for (i = 0; i < c->nanswers; i++) {
-		if (!c->answers[i].placed)
-			continue;
-		snprintf(path, sizeof(path), "%s/" CHAL_WK_DIR "/" CHAL_AC_DIR
-		    "/%s", c->webroot, c->answers[i].token);
-		unlink(path);
+	for (i = 0; i < c->nanswers && c->wr_fd[2] >= 0; i++)
+		if (c->answers[i].placed)
+			unlinkat(c->wr_fd[2], c->answers[i].token, 0);
+	for (i = 0; i < c->nanswers; i++)
 		c->answers[i].placed = 0;
+	if (c->made_ac && c->wr_fd[1] >= 0)
+		unlinkat(c->wr_fd[1], CHAL_AC_DIR, AT_REMOVEDIR);
+	if (c->made_wk && c->wr_fd[0] >= 0)
+		unlinkat(c->wr_fd[0], CHAL_WK_DIR, AT_REMOVEDIR);
+	for (k = 0; k < 3; k++) {
+		if (c->wr_fd[k] >= 0)
+			close(c->wr_fd[k]);
+		c->wr_fd[k] = -1;
 	}
-	snprintf(path, sizeof(path), "%s/" CHAL_WK_DIR "/" CHAL_AC_DIR,
-	    c->webroot);
-	if (c->made_ac)
-		rmdir(path);
-	snprintf(path, sizeof(path), "%s/" CHAL_WK_DIR, c->webroot);
-	if (c->made_wk)
-		rmdir(path);
+	c->made_ac = c->made_wk = 0;
 }
 
 /* Listen on --bind (default: every IPv6 and IPv4 address) --http-port. */
@@ -7274,10 +7603,88 @@ hook_run(const char *const *argv, const char *const *env, int timeout)
 	return hook_wait(argv[0], pid, timeout);
 }
 
-/* The environment of a challenge hook: nothing secret, nothing of ours. */
-static const char *const chal_hook_env[] = {
-	"PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL
+#define HOOK_PATH	"PATH=/usr/sbin:/usr/bin:/sbin:/bin"
+
+/* Does environment entry e set the variable that entry v sets? */
+static int
+hook_env_same(const char *e, const char *v)
+{
+	size_t n = strcspn(v, "=");
+
+	return strncmp(e, v, n) == 0 && e[n] == '=';
+}
+
+/* Secrets of ours a caller may hand us in the environment: never passed
+ * on to a hook. */
+static const char *const hook_env_secret[] = {
+	"ACME_EAB_HMAC=",		/* the EAB MAC key, kept out of argv */
+	NULL
 };
+
+/*
+ * The environment a hook runs with, as uacme and certbot give theirs: the
+ * caller's (systemd Environment=, cron, a shell's exports) less
+ * hook_env_secret[], with ours ("NAME=value" strings, NULL-terminated) on
+ * top, replacing any of the same name, and HOOK_PATH when the caller has
+ * no PATH. acme puts nothing secret into any environment: keys live only
+ * in its memory and files. Returns a malloc'd array of borrowed strings
+ * (free the array only), or NULL when out of memory.
+ */
+static int
+hook_env_hidden(const char *e)
+{
+	size_t k;
+
+	for (k = 0; hook_env_secret[k] != NULL; k++)
+		if (hook_env_same(e, hook_env_secret[k]))
+			return 1;
+	return 0;
+}
+
+static const char **
+hook_env(const char *const *ours)
+{
+	const char **env;
+	size_t n = 0, m = 0, k = 0, i, j;
+	int path = 0;
+
+	while (environ != NULL && environ[n] != NULL)
+		n++;
+	while (ours[m] != NULL)
+		m++;
+	if ((env = calloc(n + m + 2, sizeof(*env))) == NULL)
+		return NULL;
+	for (j = 0; j < m; j++)
+		env[k++] = ours[j];
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < m && !hook_env_same(environ[i], ours[j]); j++)
+			continue;
+		if (j < m || strchr(environ[i], '=') == NULL ||
+		    hook_env_hidden(environ[i]))
+			continue;
+		path |= hook_env_same(environ[i], HOOK_PATH);
+		env[k++] = environ[i];
+	}
+	for (j = 0; j < m; j++)
+		path |= hook_env_same(ours[j], HOOK_PATH);
+	if (!path)
+		env[k++] = HOOK_PATH;
+	return env;
+}
+
+/* hook_run() with the caller's environment and ours on top. */
+static int
+hook_run_env(const char *const *argv, const char *const *ours, int timeout)
+{
+	const char **env;
+	int rc;
+
+	if ((env = hook_env(ours)) == NULL)
+		return err_set(ACME_ERR_NOMEM, "out of memory");
+	rc = hook_run(argv, env, timeout);
+	free(env);
+	return rc;
+}
 
 /*
  * uacme's contract: PROG METHOD TYPE IDENT TOKEN AUTH, AUTH being the key
@@ -7288,6 +7695,7 @@ static int
 chal_hook(const struct chal_ctx *c, const char *method,
     const struct chal_answer *a)
 {
+	static const char *const none[] = { NULL };
 	const char *argv[7];
 	int rc;
 
@@ -7299,7 +7707,7 @@ chal_hook(const struct chal_ctx *c, const char *method,
 	argv[5] = a->type == CHAL_HTTP01 ? a->keyauth : a->digest;
 	argv[6] = NULL;
 	log_msg(LOG_LEVEL_INFO, "hook %s %s %s", method, argv[2], argv[3]);
-	if ((rc = hook_run(argv, chal_hook_env, c->hook_timeout)) < 0)
+	if ((rc = hook_run_env(argv, none, c->hook_timeout)) < 0)
 		err_wrap(rc, "challenge hook %s %s %s", method, argv[2],
 		    argv[3]);
 	return rc;
@@ -7374,7 +7782,8 @@ struct chal_cand {
  * The ways to try for every authorization, in order: the built-in one
  * (--webroot: http-01; --standalone: http-01, or tls-alpn-01 when asked
  * for), then the hook with the --challenge type, or with dns-01, http-01
- * and tls-alpn-01 in turn. Returns how many (at most CHAL_CANDS_MAX).
+ * and tls-alpn-01 in turn. dns-persist-01 is the one way when asked for,
+ * and never chosen otherwise. Returns how many (at most CHAL_CANDS_MAX).
  */
 static size_t
 chal_candidates(const struct chal_ctx *c, struct chal_cand *out)
@@ -7384,6 +7793,11 @@ chal_candidates(const struct chal_ctx *c, struct chal_cand *out)
 	};
 	size_t n = 0, i;
 
+	if (c->want == CHAL_DNSPERSIST01) {
+		out[0].type = CHAL_DNSPERSIST01;
+		out[0].how = CHAL_BY_RECORD;
+		return 1;
+	}
 	if (c->webroot != NULL && (c->want < 0 || c->want == CHAL_HTTP01)) {
 		out[n].type = CHAL_HTTP01;
 		out[n++].how = CHAL_BY_WEBROOT;
@@ -7400,11 +7814,13 @@ chal_candidates(const struct chal_ctx *c, struct chal_cand *out)
 	return n;
 }
 
-/* RFC 8555 7.1.3: a wildcard needs dns-01; RFC 8738 7: an IP address
- * cannot use dns-01. */
+/* RFC 8555 7.1.3: a wildcard needs dns-01 (or dns-persist-01, draft 5);
+ * RFC 8738 7: an IP address cannot use either. */
 static int
 chal_fits(enum chal_type t, const struct ident *id, int wildcard)
 {
+	if (t == CHAL_DNSPERSIST01)
+		return id->type == IDENT_DNS;
 	if (wildcard)
 		return t == CHAL_DNS01;
 	return !(id->type == IDENT_IP && t == CHAL_DNS01);
@@ -7423,6 +7839,151 @@ chal_answer_keys(struct chal_answer *a, const struct key *acct)
 	b64u_encode(a->digest, a->sha, sizeof(a->sha));
 	a->digest[THUMBPRINT_LEN] = '\0';
 	return 0;
+}
+
+/* ---- dns-persist-01 (draft-ietf-acme-dns-persist-01) ---- */
+
+#define CHAL_PERSIST_LABEL "_validation-persist"	/* draft 4 */
+
+/*
+ * An issuer domain name as the record carries it (draft 3.1): lowercase,
+ * without a trailing dot, a DNS name as ident_dns_check() has it (LDH
+ * labels, at least two; RFC 8659 4.2 issuer-domain-name). A-labels pass
+ * as they are; we do no IDNA, so other non-ASCII names are refused.
+ * 0 or -1.
+ */
+static int
+chal_persist_issuer(const char *s, char *dst, size_t cap)
+{
+	char tmp[IDENT_LEN_MAX + 1];
+	size_t n = strlen(s);
+
+	if (n > 0 && s[n - 1] == '.')
+		n--;
+	if (n > IDENT_LEN_MAX)
+		return -1;
+	memcpy(tmp, s, n);
+	tmp[n] = '\0';
+	return ident_dns_check(tmp, dst, cap);
+}
+
+/*
+ * draft 3.1: the issuer domain names of a dns-persist-01 challenge
+ * object c, 1 to PERSIST_ISSUERS_MAX of them (else the challenge is
+ * malformed), normalised into out. Returns how many, or an error.
+ */
+static int
+chal_persist_issuers(const struct json *j, int c,
+    char (*out)[IDENT_LEN_MAX + 1])
+{
+	char raw[IDENT_LEN_MAX + 2], safe[IDENT_LEN_MAX + 2];
+	int arr = json_get(j, c, "issuer-domain-names"), n, i;
+
+	if ((n = json_array_len(j, arr)) < 1 || n > PERSIST_ISSUERS_MAX)
+		return err_set(ACME_ERR_PROTO, "a dns-persist-01 challenge "
+		    "with %d issuer-domain-names, not 1 to %d (acme speaks "
+		    "draft-ietf-acme-dns-persist-01)", n < 0 ? 0 : n,
+		    PERSIST_ISSUERS_MAX);
+	for (i = 0; i < n; i++)
+		if (json_str(j, json_array_at(j, arr, i), raw, sizeof(raw)) < 0
+		    || chal_persist_issuer(raw, out[i], IDENT_LEN_MAX + 1) < 0)
+			return err_set(ACME_ERR_PROTO, "a dns-persist-01 "
+			    "challenge with the bad issuer domain name '%s'",
+			    str_sanitize(safe, sizeof(safe), raw, strlen(raw)));
+	return n;
+}
+
+/* Challenge object c is a well-formed dns-persist-01 one (draft 3.1). */
+static int
+chal_persist_check(const struct json *j, int c)
+{
+	char names[PERSIST_ISSUERS_MAX][IDENT_LEN_MAX + 1];
+	int n = chal_persist_issuers(j, c, names);
+
+	return n < 0 ? n : 0;
+}
+
+/*
+ * The record's text (draft 4, an RFC 8659 4.2 issue-value): "ISSUER;
+ * accounturi=URL[; policy=wildcard][; persistUntil=UNIX-SECONDS]", one
+ * space after each ';' as in the draft's figures. until 0: none. The
+ * account URL must be an RFC 8659 value: printable, no space, no ';'.
+ */
+static int
+chal_persist_value(struct buf *out, const char *issuer, const char *acct,
+    int wildcard, int64_t until)
+{
+	const char *p;
+	int rc;
+
+	for (p = acct; *p != '\0'; p++)
+		if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f ||
+		    *p == ';')
+			break;
+	if (*acct == '\0' || *p != '\0')
+		return err_set(ACME_ERR_PROTO, "the account URL cannot be an "
+		    "accounturi value (RFC 8659 4.2)");
+	if ((rc = buf_puts(out, issuer)) < 0 ||
+	    (rc = buf_puts(out, "; accounturi=")) < 0 ||
+	    (rc = buf_puts(out, acct)) < 0)
+		return rc;
+	if (wildcard && (rc = buf_puts(out, "; policy=wildcard")) < 0)
+		return rc;
+	if (until > 0)
+		rc = buf_printf(out, "; persistUntil=%lld", (long long)until);
+	return rc;
+}
+
+/*
+ * RFC 1035 5.1 presentation of TXT text: quoted character-strings of at
+ * most 255 bytes each (draft 9.1: longer text is split, the strings
+ * concatenate), '"' and the backslash escaped by a backslash, any byte
+ * outside printable ASCII as \DDD.
+ */
+static int
+chal_txt_quote(struct buf *out, const char *s, size_t n)
+{
+	char esc[8];
+	size_t i;
+	int rc = buf_puts(out, "\"");
+
+	for (i = 0; i < n && rc == 0; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (i > 0 && i % 255 == 0 && (rc = buf_puts(out, "\" \"")) < 0)
+			break;
+		if (c == '"' || c == '\\')
+			snprintf(esc, sizeof(esc), "\\%c", c);
+		else if (c < 0x20 || c >= 0x7f)
+			snprintf(esc, sizeof(esc), "\\%03u", (unsigned)c);
+		else
+			snprintf(esc, sizeof(esc), "%c", c);
+		rc = buf_puts(out, esc);
+	}
+	return rc < 0 ? rc : buf_puts(out, "\"");
+}
+
+/*
+ * One zone-file line for the DNS name name (no "*.": the record of a
+ * wildcard is its base name's, with policy=wildcard):
+ *   _validation-persist.NAME. IN TXT "ISSUER; accounturi=URL..."
+ */
+static int
+chal_persist_record(struct buf *out, const char *name, const char *issuer,
+    const char *acct, int wildcard, int64_t until)
+{
+	struct buf v = { .max = PERSIST_VALUE_MAX };
+	int rc;
+
+	if (strlen(name) + sizeof(CHAL_PERSIST_LABEL) > IDENT_LEN_MAX)
+		return err_set(ACME_ERR_USAGE, "%s: too long for a "
+		    CHAL_PERSIST_LABEL " name (at most %zu bytes)", name,
+		    IDENT_LEN_MAX - sizeof(CHAL_PERSIST_LABEL));
+	if ((rc = chal_persist_value(&v, issuer, acct, wildcard, until)) ==
+	    0 && (rc = buf_printf(out, CHAL_PERSIST_LABEL ".%s. IN TXT ",
+	    name)) == 0)
+		rc = chal_txt_quote(out, (const char *)v.data, v.len);
+	buf_free(&v);
+	return rc;
 }
 
 /* 1 when this round has an answer of type t, or answered by how. */
@@ -7476,7 +8037,7 @@ chal_cleanup(struct chal_ctx *c)
 	size_t i;
 
 	chal_hook_finish(c);
-	if (c->webroot != NULL && c->nanswers > 0)
+	if (c->webroot != NULL)
 		chal_webroot_clean(c);
 	for (i = 0; i < IDENT_MAX && c->tls_certs != NULL; i++)
 		buf_free(&c->tls_certs[i]);
@@ -7490,9 +8051,10 @@ chal_cleanup(struct chal_ctx *c)
 /*
  * The deploy hook (--deploy-hook PROG), run once after a new set is in
  * live/NAME: execve(2) without a shell, stdin /dev/null, its own process
- * group, a minimal environment carrying the set (acme's names and
- * certbot's, so certbot deploy hooks keep working), killed after
- * HOOK_TIMEOUT seconds. Its failure never undoes the certificate.
+ * group, the caller's environment with the set's variables on top
+ * (acme's names and certbot's, so certbot deploy hooks keep working),
+ * killed after HOOK_TIMEOUT seconds. Its failure never undoes the
+ * certificate.
  */
 struct hook_env {
 	char	name[NAME_LEN_MAX + 16];
@@ -7547,8 +8109,7 @@ static int
 hook_deploy(const char *prog, const char *name, const char *live,
     const struct ident *ids, size_t n)
 {
-	static const char path[] = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";
-	const char *argv[2], *envp[7];
+	const char *argv[2], *ours[6];
 	struct hook_env e;
 	int rc;
 
@@ -7556,14 +8117,13 @@ hook_deploy(const char *prog, const char *name, const char *live,
 		return rc;
 	argv[0] = prog;
 	argv[1] = NULL;
-	envp[0] = path;
-	envp[1] = e.name;
-	envp[2] = e.domains;
-	envp[3] = e.live;
-	envp[4] = e.lineage;
-	envp[5] = e.renewed;
-	envp[6] = NULL;
-	rc = hook_run(argv, envp, HOOK_TIMEOUT);
+	ours[0] = e.name;
+	ours[1] = e.domains;
+	ours[2] = e.live;
+	ours[3] = e.lineage;
+	ours[4] = e.renewed;
+	ours[5] = NULL;
+	rc = hook_run_env(argv, ours, HOOK_TIMEOUT);
 	hook_env_free(&e);
 	if (rc < 0)
 		return err_wrap(ACME_ERR_HOOK, "deploy hook");
@@ -7588,6 +8148,10 @@ struct acme_dir {
 	int	eab_required;		/* meta.externalAccountRequired */
 	char	profiles[PROFILE_MAX][PROFILE_NAME_MAX]; /* meta.profiles */
 	size_t	nprofiles;
+	char	caa[PERSIST_ISSUERS_MAX][IDENT_LEN_MAX + 1];
+				/* meta.caaIdentities, normalised as
+				   dns-persist-01 issuer domain names */
+	size_t	ncaa;
 };
 
 /* One conversation with one ACME server. */
@@ -7934,6 +8498,26 @@ req_profiles(struct acme_dir *d, const struct json *j, int obj)
 	}
 }
 
+/*
+ * RFC 8555 7.1.1 meta.caaIdentities: the issuer domain names a
+ * dns-persist-01 record may name (draft-ietf-acme-dns-persist-01 2),
+ * normalised; entries that are no domain names are skipped, at most
+ * PERSIST_ISSUERS_MAX are kept.
+ */
+static void
+req_caa_identities(struct acme_dir *d, const struct json *j, int arr)
+{
+	char raw[IDENT_LEN_MAX + 2];
+	int i, n = json_array_len(j, arr);
+
+	d->ncaa = 0;
+	for (i = 0; i < n && d->ncaa < PERSIST_ISSUERS_MAX; i++)
+		if (json_str(j, json_array_at(j, arr, i), raw, sizeof(raw)) >= 0
+		    && chal_persist_issuer(raw, d->caa[d->ncaa],
+		    sizeof(d->caa[0])) == 0)
+			d->ncaa++;
+}
+
 /* 1 when the directory offers profile name. */
 static int
 req_has_profile(const struct acme_dir *d, const char *name)
@@ -8013,6 +8597,8 @@ req_directory(struct acme *a)
 		a->dir.eab_required = json_bool(j, json_get(j, meta,
 		    "externalAccountRequired")) == 1;
 		req_profiles(&a->dir, j, json_get(j, meta, "profiles"));
+		req_caa_identities(&a->dir, j, json_get(j, meta,
+		    "caaIdentities"));
 	}
 out:
 	if (rc < 0 && rc != ACME_ERR_NET && rc != ACME_ERR_SERVER)
@@ -8050,14 +8636,15 @@ req_new_nonce(struct acme *a)
 }
 
 /*
- * RFC 8555 6.2/6.3: POST a JWS (payload NULL: POST-as-GET) signed with the
- * account key, by jwk before the account exists, by kid after. A badNonce
- * answer is retried with the nonce it carries, at most NONCE_RETRIES
- * times. An HTTP error becomes the error line; r holds the answer.
+ * RFC 8555 6.2/6.3: POST a JWS (payload NULL: POST-as-GET) signed with
+ * key k, by its jwk when kid is NULL, else by kid. A badNonce answer is
+ * retried with the nonce it carries, at most NONCE_RETRIES times. An
+ * HTTP error becomes the error line; r holds the answer.
  */
 static int
-req_post(struct acme *a, const char *url, const char *payload,
-    const char *accept, struct http_resp *r)
+req_post_as(struct acme *a, const struct key *k, const char *kid,
+    const char *url, const char *payload, const char *accept,
+    struct http_resp *r)
 {
 	struct buf jws = { .max = BODY_MAX };
 	int rc = 0, tries;
@@ -8067,8 +8654,8 @@ req_post(struct acme *a, const char *url, const char *payload,
 		if (a->nonce[0] == '\0' && (rc = req_new_nonce(a)) < 0)
 			break;
 		jws.len = 0;
-		rc = jws_build(&jws, &a->key, a->kid[0] ? a->kid : NULL,
-		    a->nonce, url, payload, payload ? strlen(payload) : 0);
+		rc = jws_build(&jws, k, kid, a->nonce, url, payload,
+		    payload ? strlen(payload) : 0);
 		a->nonce[0] = '\0';
 		if (rc < 0)
 			break;
@@ -8088,6 +8675,16 @@ req_post(struct acme *a, const char *url, const char *payload,
 	}
 	buf_free(&jws);
 	return rc;
+}
+
+/* req_post_as() with the account key: by jwk before the account exists,
+ * by kid after. */
+static int
+req_post(struct acme *a, const char *url, const char *payload,
+    const char *accept, struct http_resp *r)
+{
+	return req_post_as(a, &a->key, a->kid[0] ? a->kid : NULL, url,
+	    payload, accept, r);
 }
 
 /* POST and parse the JSON answer into j. */
@@ -8394,6 +8991,50 @@ acct_parse_txt(const struct buf *b, char *kid)
 }
 
 /*
+ * The EAB MAC key of --eab-hmac, or of --eab-hmac-file (whitespace
+ * around it dropped), decoded into mac; its length, or an error. The
+ * caller wipes mac; buf_free wipes the file's copy.
+ */
+static int
+acct_eab_key(const struct acme_options *o, unsigned char *mac, size_t cap)
+{
+	struct buf file = { 0 };
+	const char *v = o->eab_hmac;
+	size_t len;
+	int n, fd;
+
+	if (o->eab_hmac != NULL && o->eab_hmac_file != NULL)
+		return err_set(ACME_ERR_USAGE, "use --eab-hmac or "
+		    "--eab-hmac-file, not both");
+	if (v == NULL) {
+		if ((fd = open(o->eab_hmac_file, O_RDONLY | O_CLOEXEC)) < 0)
+			return err_set(ACME_ERR_USAGE, "--eab-hmac-file "
+			    "%.200s: %s", o->eab_hmac_file, strerror(errno));
+		n = store_read_fd(fd, &file, EAB_FILE_MAX);
+		close(fd);
+		if (n < 0) {
+			buf_free(&file);
+			err_clear();
+			return err_set(ACME_ERR_USAGE, "--eab-hmac-file %.200s: "
+			    "unreadable or over %d bytes", o->eab_hmac_file,
+			    EAB_FILE_MAX);
+		}
+		v = file.data != NULL ? (const char *)file.data : "";
+		v += strspn(v, " \t");
+	}
+	len = strcspn(v, " \t\r\n");
+	if ((n = b64u_decode(mac, cap, v, len)) <= 0 || (v[len] != '\0' &&
+	    strspn(v + len, " \t\r\n") != strlen(v + len))) {
+		err_clear();
+		n = err_set(ACME_ERR_USAGE, "EAB MAC key (--eab-hmac, "
+		    "--eab-hmac-file or ACME_EAB_HMAC): not a base64url key of "
+		    "1 to %d bytes", EAB_KEY_MAX);
+	}
+	buf_free(&file);
+	return n;
+}
+
+/*
  * RFC 8555 7.3.4: the externalAccountBinding JWS for a new account into
  * out when --eab-kid is given (out stays empty otherwise); an error when
  * the directory requires one and none is given. The MAC key is wiped.
@@ -8407,21 +9048,20 @@ acct_eab(struct acme *a, const struct acme_options *o, struct buf *out)
 	if (o->eab_kid == NULL && a->dir.eab_required)
 		return err_set(ACME_ERR_USAGE, "this CA requires external "
 		    "account binding for a new account: pass --eab-kid and "
-		    "--eab-hmac from the CA's account page");
+		    "--eab-hmac (or --eab-hmac-file) from the CA's account "
+		    "page");
 	if (o->eab_kid == NULL)
 		return 0;
-	if (o->eab_hmac == NULL)
-		return err_set(ACME_ERR_USAGE, "--eab-kid needs --eab-hmac");
+	if (o->eab_hmac == NULL && o->eab_hmac_file == NULL)
+		return err_set(ACME_ERR_USAGE, "--eab-kid needs its MAC key: "
+		    "--eab-hmac, --eab-hmac-file or ACME_EAB_HMAC");
 	if (a->key.set == 0 && (rc = key_generate(&a->key, KEY_EC256)) < 0)
 		return rc;
-	n = b64u_decode(mac, sizeof(mac), o->eab_hmac, strlen(o->eab_hmac));
-	if (n <= 0) {
-		err_clear();
-		return err_set(ACME_ERR_USAGE, "--eab-hmac: not a base64url "
-		    "key of 1 to %d bytes", EAB_KEY_MAX);
-	}
-	rc = jws_eab_alg(out, &a->key, o->eab_alg, o->eab_kid, mac,
-	    (size_t)n, a->dir.new_account);
+	if ((n = acct_eab_key(o, mac, sizeof(mac))) < 0)
+		rc = n;
+	else
+		rc = jws_eab_alg(out, &a->key, o->eab_alg, o->eab_kid, mac,
+		    (size_t)n, a->dir.new_account);
 	wipe(mac, sizeof(mac));
 	return rc;
 }
@@ -8477,16 +9117,15 @@ out:
 	return rc;
 }
 
-/* Save a new account: key first (0600), then account.txt. */
+/* DIR/accounts/HOST: key.pem first (0600), then account.txt (txt). */
 static int
-acct_save(struct acme *a, int storefd, const char *host)
+acct_write(int storefd, const char *host, const struct key *k,
+    const struct buf *txt)
 {
-	struct buf pem = { .max = PEM_MAX }, txt = { .max = 8192 };
+	struct buf pem = { .max = PEM_MAX };
 	int accfd = -1, hostfd = -1, rc;
 
-	if ((rc = key_to_pem(&a->key, &pem)) < 0 ||
-	    (rc = buf_printf(&txt, "url: %s\n", a->kid)) < 0 ||
-	    (rc = buf_printf(&txt, "server: %s\n", a->server)) < 0)
+	if ((rc = key_to_pem(k, &pem)) < 0)
 		goto out;
 	if ((accfd = store_subdir(storefd, "accounts", 1)) < 0 ||
 	    (hostfd = store_subdir(accfd, host, 1)) < 0) {
@@ -8495,7 +9134,7 @@ acct_save(struct acme *a, int storefd, const char *host)
 	}
 	if ((rc = store_write(hostfd, "key.pem", pem.data, pem.len,
 	    STORE_KEY_MODE)) < 0 ||
-	    (rc = store_write(hostfd, "account.txt", txt.data, txt.len,
+	    (rc = store_write(hostfd, "account.txt", txt->data, txt->len,
 	    STORE_FILE_MODE)) < 0)
 		goto out;
 out:
@@ -8504,7 +9143,129 @@ out:
 	if (accfd >= 0)
 		close(accfd);
 	buf_free(&pem);
+	return rc;
+}
+
+/* Save a new account: its key, then its URL and server. */
+static int
+acct_save(struct acme *a, int storefd, const char *host)
+{
+	struct buf txt = { .max = 8192 };
+	int rc;
+
+	if ((rc = buf_printf(&txt, "url: %s\n", a->kid)) == 0 &&
+	    (rc = buf_printf(&txt, "server: %s\n", a->server)) == 0)
+		rc = acct_write(storefd, host, &a->key, &txt);
 	buf_free(&txt);
+	return rc;
+}
+
+/*
+ * RFC 8555 7.3.1: the account URL of key k, by onlyReturnExisting, into
+ * kid. Returns 1 when the CA knows k, 0 when it says accountDoesNotExist,
+ * negative when it did not tell.
+ */
+static int
+acct_lookup(struct acme *a, const struct key *k, char *kid)
+{
+	struct http_resp r = { 0 };
+	int rc;
+
+	kid[0] = '\0';
+	rc = req_post_as(a, k, NULL, a->dir.new_account,
+	    "{\"onlyReturnExisting\":true}", NULL, &r);
+	if (rc == 0 && req_url_ok(r.location))
+		memcpy(kid, r.location, URL_MAX);
+	else if (rc == 0)
+		rc = err_set(ACME_ERR_PROTO, "%s: no account URL in Location",
+		    a->dir.new_account);
+	else if (strcmp(a->problem, ACME_ERR_NS "accountDoesNotExist") == 0)
+		rc = 0;
+	http_resp_free(&r);
+	return rc < 0 ? rc : kid[0] != '\0';
+}
+
+#define ACCT_ROLLOVER_FILE	"key-rollover.pem"
+
+/*
+ * A keyChange to nk whose outcome is unknown (no answer, a server error,
+ * or key-rollover.pem left by a crash): ask the CA which key account
+ * a->kid has now. 1: nk; 0: still a->key; negative: it did not say.
+ */
+static int
+acct_which_key(struct acme *a, const struct key *nk)
+{
+	char kid[URL_MAX];
+	int rc;
+
+	if (acct_lookup(a, nk, kid) == 1 && strcmp(kid, a->kid) == 0)
+		return 1;
+	err_clear();
+	if ((rc = acct_lookup(a, &a->key, kid)) == 1 &&
+	    strcmp(kid, a->kid) == 0)
+		return 0;
+	err_clear();
+	return err_set(ACME_ERR_NET, "the CA did not say which key account "
+	    "%s has", a->kid);
+}
+
+/* The outcome of a rollover is known: key-rollover.pem below hostfd
+ * becomes key.pem (applied) or is removed. */
+static int
+acct_rollover_settle(int hostfd, int applied)
+{
+	if (!applied) {
+		if (unlinkat(hostfd, ACCT_ROLLOVER_FILE, 0) < 0 &&
+		    errno != ENOENT)
+			return err_set(ACME_ERR_IO, "remove %s: %s",
+			    ACCT_ROLLOVER_FILE, strerror(errno));
+		return 0;
+	}
+	if (renameat(hostfd, ACCT_ROLLOVER_FILE, hostfd, "key.pem") < 0 ||
+	    fsync(hostfd) < 0)
+		return err_set(ACME_ERR_IO, "the CA has the new key but "
+		    "key.pem was not replaced (%s): rename %s to key.pem by "
+		    "hand", strerror(errno), ACCT_ROLLOVER_FILE);
+	return 0;
+}
+
+/*
+ * key-rollover.pem left by an interrupted rollover (the CA may or may
+ * not have switched): settle it the way acct_rollover would have, and
+ * keep using whichever key the CA has. Nothing to do without the file.
+ */
+static int
+acct_rollover_resume(struct acme *a, int hostfd)
+{
+	struct buf pem = { 0 };
+	struct key nk;
+	int rc, applied;
+
+	memset(&nk, 0, sizeof(nk));
+	if (!store_exists(hostfd, ACCT_ROLLOVER_FILE) || a->kid[0] == '\0')
+		return 0;
+	if ((rc = store_read(hostfd, ACCT_ROLLOVER_FILE, &pem, PEM_MAX)) < 0 ||
+	    (rc = key_from_pem(&nk, (const char *)pem.data, pem.len)) < 0) {
+		err_wrap(rc, "%s", ACCT_ROLLOVER_FILE);
+		goto out;
+	}
+	if ((rc = applied = acct_which_key(a, &nk)) < 0) {
+		err_wrap(rc, "%s of an interrupted key rollover, kept",
+		    ACCT_ROLLOVER_FILE);
+		goto out;
+	}
+	if ((rc = acct_rollover_settle(hostfd, applied)) < 0)
+		goto out;
+	if (applied) {
+		key_free(&a->key);
+		rc = key_from_pem(&a->key, (const char *)pem.data, pem.len);
+	}
+	log_msg(LOG_LEVEL_ERROR, "account %s: finished an interrupted key "
+	    "rollover: the CA has the %s key", a->kid, applied ? "new" :
+	    "old");
+out:
+	key_free(&nk);
+	buf_free(&pem);
 	return rc;
 }
 
@@ -8529,7 +9290,8 @@ acct_load(struct acme *a, int storefd, const char *host)
 	if (store_read(hostfd, "account.txt", &txt, 8192) < 0 ||
 	    acct_parse_txt(&txt, a->kid) < 0)
 		a->kid[0] = '\0';
-	rc = 1;
+	if ((rc = acct_rollover_resume(a, hostfd)) == 0)
+		rc = 1;
 out:
 	if (rc < 0)
 		err_wrap(rc, "account for %s", host);
@@ -8637,9 +9399,11 @@ acct_show(struct acme *a, const char *host)
 	if ((rc = acct_post(a, NULL, &r, j)) < 0 ||
 	    (rc = jwk_thumbprint(&a->key, tp, sizeof(tp))) < 0)
 		goto out;
-	json_get_str(j, 0, "status", v, sizeof(v));
+	if (json_get_str(j, 0, "status", v, sizeof(v)) < 0)
+		v[0] = '\0';
+	str_sanitize(safe, sizeof(safe), v, strlen(v));
 	printf("account: %s\nserver: %s\nhost: %s\nstatus: %s\n", a->kid,
-	    a->server, host, v);
+	    a->server, host, safe);
 	arr = json_get(j, 0, "contact");
 	n = json_array_len(j, arr);
 	for (i = 0; i < n; i++)
@@ -8707,21 +9471,22 @@ acct_keychange_body(struct acme *a, const struct key *nk, struct buf *out)
 	return rc;
 }
 
-#define ACCT_ROLLOVER_FILE	"key-rollover.pem"
-
 /*
  * Roll the account key over. The new key is staged as key-rollover.pem
- * (0600, fsynced) before the request, so a crash after the server
- * accepted it loses nothing; only after the server's yes does one
- * rename make it key.pem.
+ * (0600, fsynced) before the request, and kept until the outcome is
+ * known: a problem answer (4xx) means the CA did not switch; without an
+ * answer, or after a server error, the CA is asked which key it has
+ * (acct_which_key). Then one rename makes it key.pem, or it is removed;
+ * when even that is unknown it stays, and the next run asks again.
  */
 static int
 acct_rollover(struct acme *a, int hostfd, enum key_type kt)
 {
 	struct buf inner = { .max = BODY_MAX }, pem = { .max = PEM_MAX };
 	struct http_resp r = { 0 };
+	char why[ERR_MSG_MAX];
 	struct key nk;
-	int rc;
+	int rc, rc2, applied = 1;
 
 	memset(&nk, 0, sizeof(nk));
 	if (a->dir.key_change[0] == '\0') {
@@ -8737,14 +9502,24 @@ acct_rollover(struct acme *a, int hostfd, enum key_type kt)
 		goto out;
 	if ((rc = req_post(a, a->dir.key_change, (const char *)inner.data,
 	    NULL, &r)) < 0) {
-		unlinkat(hostfd, ACCT_ROLLOVER_FILE, 0);
-		goto out;
+		snprintf(why, sizeof(why), "%s", err_msg);
+		err_clear();
+		applied = r.status >= 400 && r.status < 500 &&
+		    a->problem[0] != '\0' ? 0 : acct_which_key(a, &nk);
+		if (applied < 0) {
+			err_clear();
+			rc = err_set(rc, "%s; the outcome is unknown: the new "
+			    "key stays in %s and the next run asks the CA "
+			    "again", why, ACCT_ROLLOVER_FILE);
+			goto out;
+		}
+		log_msg(LOG_LEVEL_INFO, "keyChange: %s; the CA has the %s "
+		    "key", why, applied ? "new" : "old");
 	}
-	if (renameat(hostfd, ACCT_ROLLOVER_FILE, hostfd, "key.pem") < 0 ||
-	    fsync(hostfd) < 0)
-		rc = err_set(ACME_ERR_IO, "the CA accepted the new key but "
-		    "key.pem was not replaced (%s): rename %s to key.pem by "
-		    "hand", strerror(errno), ACCT_ROLLOVER_FILE);
+	if ((rc2 = acct_rollover_settle(hostfd, applied)) < 0)
+		rc = rc2;
+	else
+		rc = applied ? 0 : err_set(rc, "%s", why);
 out:
 	key_free(&nk);
 	http_resp_free(&r);
@@ -8901,17 +9676,18 @@ out:
 	return rc;
 }
 
-/* Remove conf/NAME.order when there is one. */
+/* Remove conf/NAME.order when there is one; the recorded error stays. */
 static void
 order_forget(struct issue *is)
 {
-	char file[NAME_LEN_MAX + 8];
+	char file[NAME_LEN_MAX + 8], saved[ERR_MSG_MAX];
 	int fd;
 
 	is->recorded = 0;
+	memcpy(saved, err_msg, sizeof(saved));
 	if (is->storefd < 0 ||
 	    (fd = store_subdir(is->storefd, "conf", 0)) < 0) {
-		err_clear();
+		memcpy(err_msg, saved, sizeof(err_msg));
 		return;
 	}
 	snprintf(file, sizeof(file), ORDER_FILE_FMT, is->name);
@@ -8999,16 +9775,20 @@ static int
 order_load(struct issue *is)
 {
 	struct buf b = { 0 };
-	char file[NAME_LEN_MAX + 8], url[URL_MAX] = "";
-	int fd;
+	char file[NAME_LEN_MAX + 8], url[URL_MAX] = "", path[NAME_LEN_MAX + 16];
+	int fd, rc;
 
 	if ((fd = store_subdir(is->storefd, "conf", 0)) < 0) {
 		err_clear();
 		return 0;
 	}
 	snprintf(file, sizeof(file), ORDER_FILE_FMT, is->name);
-	if (store_read(fd, file, &b, ORDER_REC_MAX) == 0 &&
-	    buf_append(&b, "", 0) == 0) {
+	snprintf(path, sizeof(path), "conf/%s", file);
+	/* it holds a key to install: ours only (store_private_ok) */
+	if ((rc = store_read_private(fd, file, path, &b, ORDER_REC_MAX)) < 0 &&
+	    err_msg[0] != '\0')
+		log_msg(LOG_LEVEL_INFO, "%s: not used", err_msg);
+	if (rc == 0 && buf_append(&b, "", 0) == 0) {
 		order_match(is, (char *)b.data, url);
 		if (url[0] != '\0' && order_key(is, (char *)b.data, b.len) < 0)
 			url[0] = '\0';
@@ -9137,6 +9917,16 @@ st_new_order(struct issue *is)
 		rc = req_post_json(is->a, is->a->dir.new_order,
 		    (const char *)payload.data, is->r, is->j);
 	buf_free(&payload);
+	if (rc < 0 && is->replaces[0] != '\0' &&
+	    strcmp(is->a->problem, ACME_ERR_NS "alreadyReplaced") == 0) {
+		/* RFC 9773 5: another order replaced that certificate (an
+		 * older set restored, say): order without replaces */
+		log_msg(LOG_LEVEL_INFO, "the CA has replaced that certificate "
+		    "already: ordering without \"replaces\"");
+		err_clear();
+		is->replaces[0] = '\0';
+		return ST_NEW_ORDER;
+	}
 	if (rc < 0)
 		return rc;
 	if (is->r->status != 201 || !req_url_ok(is->r->location))
@@ -9243,6 +10033,57 @@ authz_offer(const struct json *j, enum chal_type t)
 }
 
 /*
+ * The issuer domain names of the dns-persist-01 challenge the CA offers
+ * for the DNS name name (draft 3.1), from the first authorization of a
+ * new order for it alone; the order is left pending, to expire. Returns
+ * how many, or an error.
+ */
+static int
+order_persist_issuers(struct acme *a, const char *name,
+    char (*out)[IDENT_LEN_MAX + 1])
+{
+	struct buf payload = { .max = 4096 };
+	struct http_resp r = { 0 };
+	struct json *j = malloc(sizeof(*j));
+	char url[URL_MAX];
+	struct jw w;
+	int rc, c;
+
+	if (j == NULL)
+		return err_set(ACME_ERR_NOMEM, "out of memory");
+	jw_init(&w, &payload);
+	jw_obj_open(&w, NULL);
+	jw_arr_open(&w, "identifiers");
+	jw_obj_open(&w, NULL);
+	jw_str(&w, "type", "dns");
+	jw_str(&w, "value", name);
+	jw_obj_close(&w);
+	jw_arr_close(&w);
+	jw_obj_close(&w);
+	if ((rc = jw_finish(&w)) < 0 || (rc = req_post_json(a,
+	    a->dir.new_order, (const char *)payload.data, &r, j)) < 0)
+		goto out;
+	if (json_str(j, json_array_at(j, json_get(j, 0, "authorizations"), 0),
+	    url, sizeof(url)) < 0 || !req_url_ok(url)) {
+		rc = err_set(ACME_ERR_PROTO, "newOrder: no authorization URL");
+		goto out;
+	}
+	if ((rc = req_post_json(a, url, NULL, &r, j)) < 0)
+		goto out;
+	if ((c = authz_offer(j, CHAL_DNSPERSIST01)) < 0)
+		rc = err_set(ACME_ERR_CHALLENGE, "%s: the CA does not offer "
+		    "dns-persist-01 (and its directory names no caaIdentities)",
+		    name);
+	else
+		rc = chal_persist_issuers(j, c, out);
+out:
+	http_resp_free(&r);
+	buf_free(&payload);
+	free(j);
+	return rc;
+}
+
+/*
  * Another answer for the same name is still open, in this order's round
  * or in an order of the batch still answering challenges: a hook may
  * keep one TXT record per name (uacme answers one at a time), so wait.
@@ -9281,8 +10122,8 @@ authz_take(struct issue *is, size_t k, const struct ident *id, int c,
 	a->type = w->type;
 	a->how = w->how;
 	a->id = *id;
-	if (json_get_str(is->j, c, "token", a->token, sizeof(a->token)) < 0 ||
-	    !b64u_is_token(a->token))
+	if (w->type != CHAL_DNSPERSIST01 && (json_get_str(is->j, c, "token",
+	    a->token, sizeof(a->token)) < 0 || !b64u_is_token(a->token)))
 		return err_set(ACME_ERR_PROTO, "%s: bad challenge token",
 		    id->value);
 	free(is->chal_url[k]);
@@ -9290,7 +10131,9 @@ authz_take(struct issue *is, size_t k, const struct ident *id, int c,
 	    "url"))) == NULL || !req_url_ok(is->chal_url[k]))
 		return err_set(ACME_ERR_PROTO, "%s: bad challenge URL",
 		    id->value);
-	if ((rc = chal_answer_keys(a, &is->a->key)) < 0)
+	/* dns-persist-01 has no token: the record names the account */
+	if ((rc = w->type == CHAL_DNSPERSIST01 ? chal_persist_check(is->j,
+	    c) : chal_answer_keys(a, &is->a->key)) < 0)
 		return rc;
 	if (w->how == CHAL_BY_HOOK && (rc = chal_hook_begin(&is->chal, a))
 	    != 0) {
@@ -9302,8 +10145,7 @@ authz_take(struct issue *is, size_t k, const struct ident *id, int c,
 	}
 	is->ans_of[k] = is->chal.nanswers++;
 	log_msg(LOG_LEVEL_INFO, "%s: answering %s %s", id->value,
-	    chal_type_names[w->type], w->how == CHAL_BY_HOOK ? "by the hook" :
-	    w->how == CHAL_BY_WEBROOT ? "in the webroot" : "ourselves");
+	    chal_type_names[w->type], chal_how_names[w->how]);
 	return 0;
 }
 
@@ -9320,13 +10162,19 @@ authz_choose(struct issue *is, size_t k, const struct ident *id, int wild)
 		if (!chal_fits(w[i].type, id, wild) ||
 		    (c = authz_offer(is->j, w[i].type)) < 0)
 			continue;
-		if ((rc = authz_take(is, k, id, c, &w[i])) <= 0)
+		if ((rc = authz_take(is, k, id, c, &w[i])) == 0)
+			is->chal.answers[is->ans_of[k]].wild = wild;
+		if (rc <= 0)
 			return rc;
 	}
 	for (i = 0; i < CHAL_TYPE_MAX; i++)
 		if (authz_offer(is->j, (enum chal_type)i) >= 0)
 			snprintf(offers + strlen(offers), sizeof(offers) -
 			    strlen(offers), " %s", chal_type_names[i]);
+	if (is->chal.want == CHAL_DNSPERSIST01)
+		return err_set(ACME_ERR_CHALLENGE, "%s%s: the CA does not offer "
+		    "dns-persist-01 (it offers%s)", wild ? "*." : "", id->value,
+		    offers[0] ? offers : " none");
 	return err_set(ACME_ERR_CHALLENGE, "%s%s: no challenge we can answer "
 	    "(the server offers%s%s)", wild ? "*." : "", id->value,
 	    offers[0] ? offers : " none", is->chal.hook[0] ? "; the hook "
@@ -9459,38 +10307,85 @@ authz_tried(const struct json *j, int c, const char *ident, char *what,
 	snprintf(what + n, cap - n, " (the CA tried %s)", safe);
 }
 
-/* The error of failed challenge object c of j, for identifier ident. */
+/*
+ * A failed dns-persist-01 challenge c: the error line ends with the
+ * record the CA expected (its first issuer domain name, our account),
+ * ready to paste, in place of the generic hint; a wildcard says it needs
+ * policy=wildcard. Nothing changes when the record cannot be made.
+ */
+static void
+authz_persist_hint(struct issue *is, int c, const struct ident *id, int wild)
+{
+	char names[PERSIST_ISSUERS_MAX][IDENT_LEN_MAX + 1], t[128];
+	char saved[ERR_MSG_MAX], tail[IDENT_LEN_MAX + 64], *cut;
+	struct buf rec = { .max = ERR_MSG_MAX };
+	const char *hint;
+	int room;
+
+	/* on failure err_msg stays as it is: the first error wins */
+	if (chal_persist_issuers(is->j, c, names) < 0 ||
+	    chal_persist_record(&rec, id->value, names[0], is->a->kid, wild,
+	    0) < 0)
+		goto out;
+	memcpy(saved, err_msg, sizeof(saved));
+	if (json_get_str(is->j, json_get(is->j, c, "error"), "type", t,
+	    sizeof(t)) >= 0 && (hint = req_hint(t)) != NULL &&
+	    (cut = strstr(saved, hint)) != NULL && cut - saved >= 4 &&
+	    memcmp(cut - 4, " -- ", 4) == 0)
+		cut[-4] = '\0';
+	snprintf(tail, sizeof(tail), " -- %s%s%s: ", wild ? "*." : "",
+	    wild ? id->value : "", wild ? " needs policy=wildcard; publish "
+	    "once" : "publish once");
+	room = ERR_MSG_MAX - 1 - (int)(strlen(tail) + rec.len);
+	snprintf(err_msg, sizeof(err_msg), "%.*s%s%s", room > 0 ? room : 0,
+	    saved, tail, (const char *)rec.data);
+out:
+	buf_free(&rec);
+}
+
+/*
+ * The error of failed challenge object c of is->j (-1: none says why),
+ * for identifier id (wild: its wildcard); a dns-persist-01 one ends with
+ * the record the CA expected (authz_persist_hint).
+ */
 static int
-chal_failure(const struct json *j, int c, const char *ident)
+chal_failure(struct issue *is, int c, const struct ident *id, int wild)
 {
 	char what[IDENT_LEN_MAX + URL_MAX];
-	int e = json_get(j, c, "error");
+	int e = json_get(is->j, c, "error");
 
-	str_sanitize(what, sizeof(what), ident, strlen(ident));
+	str_sanitize(what, sizeof(what), id->value, strlen(id->value));
 	strcat(what, ": challenge failed");
 	if (e < 0)
 		return err_set(ACME_ERR_CHALLENGE, "%s", what);
-	authz_tried(j, c, ident, what, sizeof(what));
-	req_problem_json(what, 0, j, e, NULL, 0);
+	authz_tried(is->j, c, id->value, what, sizeof(what));
+	req_problem_json(what, 0, is->j, e, NULL, 0);
+	if (json_eq(is->j, json_get(is->j, c, "type"),
+	    chal_type_names[CHAL_DNSPERSIST01]))
+		authz_persist_hint(is, c, id, wild);
 	return ACME_ERR_CHALLENGE;
 }
 
-/* The error of the failed challenge in authorization object j. */
+/* The error of the failed challenge in authorization object is->j. */
 static int
 authz_failure(struct issue *is)
 {
-	char ident[IDENT_LEN_MAX + 1] = "?";
-	int arr = json_get(is->j, 0, "challenges"), i, n, c, id;
+	struct ident id;
+	int arr = json_get(is->j, 0, "challenges"), i, n, c, wild;
 
-	if ((id = json_get(is->j, 0, "identifier")) >= 0)
-		json_get_str(is->j, id, "value", ident, sizeof(ident));
+	memset(&id, 0, sizeof(id));
+	if (authz_ident(is, &id, &wild) < 0) {
+		err_clear();
+		snprintf(id.value, sizeof(id.value), "?");
+		wild = 0;
+	}
 	n = json_array_len(is->j, arr);
 	for (i = 0; i < n; i++) {
 		c = json_array_at(is->j, arr, i);
 		if (json_get(is->j, c, "error") >= 0)
-			return chal_failure(is->j, c, ident);
+			return chal_failure(is, c, &id, wild);
 	}
-	return chal_failure(is->j, -1, ident);
+	return chal_failure(is, -1, &id, wild);
 }
 
 /*
@@ -9513,8 +10408,9 @@ st_challenge(struct issue *is)
 		    chal_status_names, CHST_MAX, "challenge")) < 0)
 			return rc;
 		if (rc == CHST_INVALID)
-			return chal_failure(is->j, 0,
-			    is->chal.answers[is->ans_of[k]].id.value);
+			return chal_failure(is, 0,
+			    &is->chal.answers[is->ans_of[k]].id,
+			    is->chal.answers[is->ans_of[k]].wild);
 		if (rc == CHST_VALID)
 			authz_settle(is, k);
 	}
@@ -10167,15 +11063,29 @@ issue_write_conf_proto(struct buf *b, const struct acme_options *o)
 	return rc;
 }
 
+/* Write conf/NAME.conf (text b); issue and the imports. */
+static int
+issue_store_conf(int storefd, const char *name, const struct buf *b)
+{
+	char file[NAME_LEN_MAX + 8];
+	int fd, rc;
+
+	if ((fd = store_subdir(storefd, "conf", 1)) < 0)
+		return fd;
+	snprintf(file, sizeof(file), "%s.conf", name);
+	rc = store_write(fd, file, b->data, b->len, STORE_FILE_MODE);
+	close(fd);
+	return rc;
+}
+
 /* conf/NAME.conf: how NAME was issued, "key = value" lines. */
 static int
 issue_write_conf(const struct issue *is, int storefd,
     const struct acme_options *o)
 {
 	struct buf b = { .max = CONF_MAX };
-	char file[NAME_LEN_MAX + 8];
 	size_t i;
-	int fd, rc;
+	int rc;
 
 	buf_printf(&b, "# acme: how %s is issued and renewed\n", is->name);
 	buf_printf(&b, "name = %s\nidentifiers =", is->name);
@@ -10195,6 +11105,8 @@ issue_write_conf(const struct issue *is, int storefd,
 		buf_printf(&b, "dns-wait = %d\n", o->dns_wait);
 	if (o->webroot != NULL)
 		buf_printf(&b, "webroot = %s\n", o->webroot);
+	if (o->webroot != NULL && o->webroot_symlinks)
+		buf_printf(&b, "webroot-symlinks = yes\n");
 	if (o->standalone)
 		buf_printf(&b, "standalone = yes\nhttp-port = %d\n",
 		    o->http_port > 0 ? o->http_port : 80);
@@ -10216,13 +11128,7 @@ issue_write_conf(const struct issue *is, int storefd,
 		goto out;
 	if ((rc = issue_write_conf_proto(&b, o)) < 0)
 		goto out;
-	if ((fd = store_subdir(storefd, "conf", 1)) < 0) {
-		rc = fd;
-		goto out;
-	}
-	snprintf(file, sizeof(file), "%s.conf", is->name);
-	rc = store_write(fd, file, b.data, b.len, STORE_FILE_MODE);
-	close(fd);
+	rc = issue_store_conf(storefd, is->name, &b);
 out:
 	buf_free(&b);
 	return rc;
@@ -10388,6 +11294,8 @@ api_check(const struct acme_options *o, const char *name, int *key_type)
 		    "not both");
 	if (o->http_port < 0 || o->http_port > 65535)
 		return err_set(ACME_ERR_USAGE, "bad --http-port");
+	if (o->days < 0 || o->days > DAYS_MAX)
+		return err_set(ACME_ERR_USAGE, "--days: 0 to %d", DAYS_MAX);
 	if (o->deploy_hook != NULL && (o->deploy_hook[0] != '/' ||
 	    access(o->deploy_hook, X_OK) < 0))
 		return err_set(ACME_ERR_USAGE, "--deploy-hook %.200s: not an "
@@ -10396,6 +11304,7 @@ api_check(const struct acme_options *o, const char *name, int *key_type)
 	if ((rc = api_backdate(o, &(int64_t){ 0 })) < 0 ||
 	    (rc = api_text_ok("--email", o->email)) < 0 ||
 	    (rc = api_text_ok("--webroot", o->webroot)) < 0 ||
+	    (rc = api_text_ok("--bind", o->bind)) < 0 ||
 	    (rc = api_text_ok("--ca-file", o->ca_file)) < 0 ||
 	    (rc = api_text_ok("--deploy-hook", o->deploy_hook)) < 0)
 		return rc;
@@ -10410,6 +11319,7 @@ api_can_answer(const struct acme_options *o, int t)
 		[CHAL_HTTP01] = "--webroot DIR, --standalone or --hook PROG",
 		[CHAL_DNS01] = "--hook PROG",
 		[CHAL_TLSALPN01] = "--standalone or --hook PROG",
+		[CHAL_DNSPERSIST01] = "nothing but the published record",
 	};
 
 	if (o->hook != NULL || (t == CHAL_HTTP01 && (o->webroot != NULL ||
@@ -10434,6 +11344,30 @@ api_chal_numbers(const struct acme_options *o)
 	return api_text_ok("--hook", o->hook);
 }
 
+/*
+ * --challenge dns-persist-01: the CA reads the record the user published
+ * once, so there is nothing to run, place or wait for; DNS names only.
+ */
+static int
+api_check_persist(const struct acme_options *o, const struct ident *ids,
+    size_t n)
+{
+	size_t i;
+
+	if (o->webroot != NULL || o->standalone || o->hook != NULL ||
+	    o->dns_wait > 0)
+		return err_set(ACME_ERR_USAGE, "--challenge dns-persist-01 "
+		    "answers with the record published once (acme account "
+		    "persist-record): leave out --webroot, --standalone, --hook "
+		    "and --dns-wait");
+	for (i = 0; i < n; i++)
+		if (ids[i].type == IDENT_IP)
+			return err_set(ACME_ERR_USAGE, "%s: dns-persist-01 "
+			    "validates DNS names, not IP addresses",
+			    ids[i].value);
+	return api_chal_numbers(o);
+}
+
 /* Some way to answer every identifier's challenge, before any request. */
 static int
 api_check_chal(const struct acme_options *o, const struct ident *ids,
@@ -10444,7 +11378,10 @@ api_check_chal(const struct acme_options *o, const struct ident *ids,
 
 	if (o->challenge != NULL && (want = chal_type_parse(o->challenge)) < 0)
 		return err_set(ACME_ERR_USAGE, "--challenge %.40s: use "
-		    "http-01, dns-01 or tls-alpn-01", o->challenge);
+		    "http-01, dns-01, tls-alpn-01 or dns-persist-01",
+		    o->challenge);
+	if (want == CHAL_DNSPERSIST01)
+		return api_check_persist(o, ids, n);
 	if (o->webroot == NULL && !o->standalone && o->hook == NULL)
 		return err_set(ACME_ERR_USAGE, "no way to answer challenges: "
 		    "use --webroot DIR, --standalone or --hook PROG");
@@ -10476,6 +11413,7 @@ api_chal_init(struct chal_ctx *c, const struct acme_options *o)
 
 	chal_init(c);
 	c->webroot = o->webroot;
+	c->webroot_symlinks = o->webroot_symlinks;
 	c->standalone = o->standalone;
 	c->bind = o->bind;
 	c->http_port = o->http_port > 0 ? o->http_port : 80;
@@ -10496,6 +11434,41 @@ api_chal_init(struct chal_ctx *c, const struct acme_options *o)
 	return api_text_ok("--hook", c->hook);
 }
 
+/* What marks a DIR as another client's, and the import that takes it. */
+static const struct api_mark {
+	const char	*path;
+	const char	*client;
+	const char	*import;
+} api_marks[] = {
+	{ "renewal", "certbot", "import-certbot" },
+	{ "archive", "certbot", "import-certbot" },
+	{ "account.conf", "acme.sh", "import-acmesh" },
+	{ "ca", "acme.sh", "import-acmesh" },
+	{ "private/key.pem", "uacme", "import-uacme" },
+};
+
+/*
+ * One DIR, one owner: acme writes nothing beside another client's files
+ * (acme.sh keeps its state in /etc/acme on OpenWrt, acme's default DIR);
+ * it offers the import instead.
+ */
+static int
+api_foreign(int fd, const char *dir)
+{
+	struct stat st;
+	size_t i;
+
+	for (i = 0; i < sizeof(api_marks) / sizeof(api_marks[0]); i++)
+		if (fstatat(fd, api_marks[i].path, &st, AT_SYMLINK_NOFOLLOW) ==
+		    0)
+			return err_set(ACME_ERR_USAGE, "%.200s holds %s's "
+			    "files (%s), not acme's: use another --dir, and "
+			    "take them over with 'acme %s %.200s'", dir,
+			    api_marks[i].client, api_marks[i].path,
+			    api_marks[i].import, dir);
+	return 0;
+}
+
 /*
  * Open DIR (creating it 0700 when missing and create is set) and take the
  * state lock, an flock on DIR itself so no lock file is ever written;
@@ -10512,6 +11485,11 @@ api_open(const struct acme_options *o, int create)
 		return err_set(ACME_ERR_IO, "%s: %s", dir, strerror(errno));
 	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
 		return err_set(ACME_ERR_IO, "%s: %s", dir, strerror(errno));
+	if ((rc = store_private_ok(fd, dir)) < 0 ||
+	    (rc = api_foreign(fd, dir)) < 0) {
+		close(fd);
+		return rc;
+	}
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
 		if (errno != EWOULDBLOCK || !o->wait) {
 			close(fd);
@@ -10532,6 +11510,79 @@ api_open(const struct acme_options *o, int create)
 		return rc;
 	}
 	return fd;
+}
+
+/*
+ * ---- the entry path ----
+ * Every public command runs as: api_enter() (errors reset, logging set,
+ * its own checks, then what it needs: a session with the CA, DIR locked),
+ * its work, api_leave() (DIR/time raised to what the CA vouched for in
+ * operations that succeeded, everything closed). A session is only ever
+ * opened by api_session(): TLS time, rng, directory, the CA's time.
+ */
+enum api_need {
+	API_CA = 1,		/* a session with o->server */
+	API_LOCK = 2,		/* DIR opened, locked and recovered */
+	API_CREATE = 4,		/* with API_LOCK: make DIR when missing */
+	API_NEED_MAX
+};
+
+/* One run of a public command. */
+struct api_run {
+	const struct acme_options *o;	/* borrowed: the command's options */
+	const char	*dir;		/* borrowed: o->dir or the default */
+	int		 storefd;	/* DIR, locked; -1 before */
+	int		 conffd;	/* renew: DIR/conf; else -1 */
+	int64_t		 floor;		/* DIR/time when the run began */
+	int64_t		 vouched;	/* CA time of the operations that
+					   succeeded; 0 none */
+	struct acme	*a;		/* owned: the session, NULL before */
+	char		 ca_file[PATH_LEN_MAX];	/* --ca-file of session a */
+	int64_t		 ca_time;	/* the CA's Date when a began; 0 none */
+	int64_t		 ca_mono;	/* clock_mono() then */
+	int		 failed;	/* renew: last failure code, 0 */
+	/* renew: the due orders, run together (renew_flush) */
+	struct batch	*b;		/* owned */
+	struct renew_item *items[ORDERS_MAX];	/* owned: theirs */
+	size_t		 nitems;
+	int		 rate_limited;	/* rateLimited: no new order */
+	struct x509_info *xi;		/* owned: renew_decide's, one for all
+					   NAMEs (peak RSS) */
+};
+
+/* The CA time now: its Date plus the monotonic time since. */
+static int64_t
+api_ca_now(const struct api_run *run)
+{
+	return run->ca_time + (clock_mono() - run->ca_mono);
+}
+
+/*
+ * A time the CA gave (a Date), bounded by the notAfter of its verified
+ * TLS certificates: an honest CA's clock never passes it.
+ */
+static int64_t
+api_ca_bound(const struct api_run *run, int64_t t)
+{
+	int64_t na = run->a != NULL ? run->a->http.tls_not_after : 0;
+	char s[32];
+
+	if (na <= 0 || t <= na)
+		return t;
+	clock_format_rfc3339(t, s, sizeof(s));
+	log_msg(LOG_LEVEL_INFO, "the CA's time %s is past its own TLS "
+	    "certificate's notAfter: using that instead", s);
+	return na;
+}
+
+/* An operation succeeded at CA time t: api_leave raises DIR/time to it
+ * (bounded by the CA's TLS certificate). */
+static void
+api_vouch(struct api_run *run, int64_t t)
+{
+	t = api_ca_bound(run, t);
+	if (t > run->vouched)
+		run->vouched = t;
 }
 
 /* ---- protocol: CSR, key reuse, profiles, account, revoke ---- */
@@ -10777,34 +11828,80 @@ api_issue_key(struct issue *is, int storefd, const char *name,
 }
 
 /*
+ * The new certificate must be valid by the CA's own clock (its time at
+ * the start of the session, bounded by its TLS certificate, plus the
+ * time since): one already expired, or not yet valid by more than
+ * CA_SKEW_MAX, is refused before anything is installed or purged.
+ */
+static int
+api_issue_in_time(const struct api_run *run, const struct x509_info *xi,
+    int64_t backdate)
+{
+	char now[32], edge[32];
+	int64_t t;
+
+	if (run->ca_time <= 0)
+		return 0;
+	t = api_ca_now(run);
+	clock_format_rfc3339(t, now, sizeof(now));
+	if (t > xi->not_after) {
+		clock_format_rfc3339(xi->not_after, edge, sizeof(edge));
+		return err_set(ACME_ERR_PROTO, "%s: the new certificate "
+		    "expired at %s, before the CA's own time %s: refused, "
+		    "nothing changed (a CA clock or certificate is wrong)",
+		    run->a->server, edge, now);
+	}
+	if (t + CA_SKEW_MAX < xi->not_before - backdate) {
+		clock_format_rfc3339(xi->not_before, edge, sizeof(edge));
+		return err_set(ACME_ERR_PROTO, "%s: the new certificate is "
+		    "valid only from %s, after the CA's own time %s: refused, "
+		    "nothing changed (a CA clock or certificate is wrong)",
+		    run->a->server, edge, now);
+	}
+	return 0;
+}
+
+/*
  * meta.txt of the new set: issued_at from the download's Date header and
- * notBefore + backdate (clock_issued_at), never the system clock.
+ * notBefore + backdate (clock_issued_at), never the system clock; the
+ * certificate must be valid by the CA's clock (api_issue_in_time).
  */
 static int
 api_issue_meta(const struct issue *is, const struct x509_info *xi,
-    const struct acme_options *o, struct cert_set *cs, int64_t *at)
+    const struct api_run *run, struct cert_set *cs, int64_t *at)
 {
 	const char *source;
 	int64_t backdate;
 	int rc;
 
-	if ((rc = api_backdate(o, &backdate)) < 0)
+	if ((rc = api_backdate(is->o, &backdate)) < 0 ||
+	    (rc = api_issue_in_time(run, xi, backdate)) < 0)
 		return rc;
-	*at = clock_issued_at(is->cert_date, xi->not_before, backdate,
-	    &source);
+	*at = clock_issued_at(is->cert_date, xi->not_before, xi->not_after,
+	    backdate, &source);
+	*at = api_ca_bound(run, *at);
 	return meta_build(&cs->meta, is->name, xi,
 	    key_types[is->key_type].name, is->a->server, *at, source);
 }
 
+/* What installing one order's set came to (api_install). */
+struct api_done {
+	int	 rc;
+	int64_t	 at;			/* its issuance time, which the
+					   CA vouched for (api_vouch) */
+	char	 line[ERR_MSG_MAX];	/* the result line, or the error */
+};
+
 /*
  * Install the set of a finished order (the ring rotates, expired backups
  * are purged by the issuance time) and conf/NAME.conf; its order record
- * is done with then. line gets the result line.
+ * is done with then. d gets the result line and the issuance time.
  */
 static int
-api_issue_order(struct issue *is, int storefd, const struct acme_options *o,
-    char *line, size_t cap)
+api_issue_order(struct issue *is, const struct api_run *run,
+    struct api_done *d)
 {
+	const struct acme_options *o = is->o;
 	struct cert_set cs;
 	struct x509_info *xi;
 	char until[32], fp[2 * 32 + 1];
@@ -10815,55 +11912,160 @@ api_issue_order(struct issue *is, int storefd, const struct acme_options *o,
 	if ((xi = calloc(1, sizeof(*xi))) == NULL)
 		return err_set(ACME_ERR_NOMEM, "out of memory");
 	if ((rc = issue_make_set(is, xi, &cs)) < 0 ||
-	    (rc = api_issue_meta(is, xi, o, &cs, &at)) < 0)
+	    (rc = api_issue_meta(is, xi, run, &cs, &at)) < 0) {
+		order_forget(is);	/* a refused certificate: order anew */
 		goto out;
-	if ((rc = store_install(storefd, is->name, &cs, at)) < 0 ||
-	    (!is->keep_conf && (rc = issue_write_conf(is, storefd, o)) < 0))
+	}
+	if ((rc = store_install(run->storefd, is->name, &cs, at)) < 0 ||
+	    (!is->keep_conf && (rc = issue_write_conf(is, run->storefd,
+	    o)) < 0))
 		goto out;
 	order_forget(is);
+	d->at = at;
 	hex_encode(fp, xi->sha256, sizeof(xi->sha256));
 	log_msg(LOG_LEVEL_INFO, "%s: SHA-256 fingerprint %s", is->name, fp);
 	clock_format_rfc3339(xi->not_after, until, sizeof(until));
-	snprintf(line, cap, "%s: %s, valid until %s, in %s/live/%s", is->name,
-	    is->verb ? is->verb : "issued", until, o->dir ? o->dir :
-	    API_DEFAULT_DIR, is->name);
+	snprintf(d->line, sizeof(d->line), "%s: %s, valid until %s, in "
+	    "%s/live/%s", is->name, is->verb ? is->verb : "issued", until,
+	    o->dir ? o->dir : API_DEFAULT_DIR, is->name);
 out:
 	cert_set_free(&cs);
 	free(xi);
 	return rc;
 }
 
-/*
- * Start a conversation with the server at url: TLS dates checked at
- * clock_tls_time(floor), then GET the directory, whose Date is the CA
- * time of this run (a->http.date).
- */
-static int
-api_connect(struct acme *a, const struct acme_options *o, const char *url,
-    int64_t floor)
+/* Close the session of run, if any; -v prints its request summary. */
+static void
+api_disconnect(struct api_run *run)
 {
-	int rc;
-
-	snprintf(a->server, sizeof(a->server), "%s", url);
-	if ((rc = http_init(&a->http, o->ca_file)) < 0 ||
-	    (rc = http_set_tls_time(&a->http, clock_tls_time(floor))) < 0 ||
-	    (rc = rng_init()) < 0)
-		return rc;
-	return req_directory(a);
+	if (run->a == NULL)
+		return;
+	if (run->a->requests > 0)
+		log_msg(LOG_LEVEL_INFO, "%u requests (%u polls)",
+		    run->a->requests, run->a->polls);
+	key_free(&run->a->key);
+	http_cleanup(&run->a->http);
+	free(run->a);
+	run->a = NULL;
 }
 
-/* End the conversation; -v prints its request summary. */
-static void
-api_disconnect(struct acme *a)
+/* 1 when the session of run is the one url and o's CA file need. */
+static int
+api_same_session(const struct api_run *run, const struct acme_options *o,
+    const char *url)
 {
-	if (a == NULL)
-		return;
-	if (a->requests > 0)
-		log_msg(LOG_LEVEL_INFO, "%u requests (%u polls)", a->requests,
-		    a->polls);
-	key_free(&a->key);
-	http_cleanup(&a->http);
-	free(a);
+	return run->a != NULL && strcmp(run->a->server, url) == 0 &&
+	    strcmp(run->ca_file, o->ca_file ? o->ca_file : "") == 0;
+}
+
+/*
+ * The one way a session with the CA at url begins: TLS dates checked at
+ * clock_tls_time(DIR/time), the rng seeded, then GET the directory, whose
+ * Date is the CA's time (run->ca_time). The open session is kept when
+ * url and o->ca_file are those of the last one (renew: NAMEs that share
+ * a server share one session).
+ */
+static int
+api_session(struct api_run *run, const struct acme_options *o,
+    const char *url)
+{
+	const char *ca = o->ca_file ? o->ca_file : "";
+	struct acme *a;
+	int rc;
+
+	if (api_same_session(run, o, url))
+		return 0;
+	api_disconnect(run);
+	if ((run->a = a = calloc(1, sizeof(*a))) == NULL)
+		return err_set(ACME_ERR_NOMEM, "out of memory");
+	snprintf(a->server, sizeof(a->server), "%s", url);
+	snprintf(run->ca_file, sizeof(run->ca_file), "%s", ca);
+	if ((rc = http_init(&a->http, o->ca_file)) < 0 ||
+	    (rc = http_set_tls_time(&a->http, clock_tls_time(run->floor))) <
+	    0 || (rc = rng_init()) < 0)
+		goto fail;
+	if (a->http.tls_time == run->floor && run->floor > clock_now())
+		a->http.floor_dir = run->dir;	/* for the error line */
+	if ((rc = req_directory(a)) < 0)
+		goto fail;
+	run->ca_time = a->http.date > 0 ? api_ca_bound(run, a->http.date) : 0;
+	run->ca_mono = clock_mono();
+	return 0;
+fail:
+	api_disconnect(run);
+	return rc;
+}
+
+/* Take DIR (api_open) for the run. */
+static int
+api_lock(struct api_run *run, int create)
+{
+	int fd;
+
+	if ((fd = api_open(run->o, create)) < 0)
+		return fd;
+	run->storefd = fd;
+	return 0;
+}
+
+/*
+ * The entry of every public command: errors reset, logging and defaults
+ * set from o, then check(run, arg) (the command's own checks, before any
+ * request or write; NULL: none), then what need asks for: a session with
+ * o->server (whose --profile must be on offer) and DIR locked. Returns 0,
+ * a negative enum acme_error, or check's positive "nothing more to do".
+ * api_leave() closes the run whatever this returned.
+ */
+static int
+api_enter(struct api_run *run, const struct acme_options *o, int need,
+    int (*check)(struct api_run *, void *), void *arg)
+{
+	const char *url;
+	int rc;
+
+	memset(run, 0, sizeof(*run));
+	run->o = o;
+	run->dir = o->dir ? o->dir : API_DEFAULT_DIR;
+	run->storefd = run->conffd = -1;
+	err_clear();
+	log_verbosity = o->verbosity + LOG_LEVEL_ERROR;
+	log_syslog = o->syslog;
+	if (check != NULL && (rc = check(run, arg)) != 0)
+		return rc;
+	run->floor = clock_floor_read(run->dir);
+	if (need & API_CA) {
+		if ((url = api_server_url(o->server)) == NULL)
+			return ACME_ERR_USAGE;
+		if ((rc = api_session(run, o, url)) < 0 ||
+		    (rc = api_check_profile(run->a, o->profile)) < 0)
+			return rc;
+	}
+	if (need & API_LOCK)
+		return api_lock(run, (need & API_CREATE) != 0);
+	return 0;
+}
+
+/*
+ * The end of every public command: DIR/time raised to the CA time the
+ * run's successful operations vouched for, then the session and DIR
+ * closed. Returns rc, or the error of writing DIR/time when rc is 0.
+ */
+static int
+api_leave(struct api_run *run, int rc)
+{
+	int rc2;
+
+	if (run->storefd >= 0 && run->vouched > 0 &&
+	    (rc2 = clock_floor_update(run->storefd, run->floor,
+	    run->vouched)) < 0 && rc == 0)
+		rc = rc2;
+	api_disconnect(run);
+	if (run->conffd >= 0)
+		close(run->conffd);
+	if (run->storefd >= 0)
+		close(run->storefd);
+	run->conffd = run->storefd = -1;
+	return rc;
 }
 
 /* Run the deploy hook for live/NAME (DIR made absolute when possible). */
@@ -10886,20 +12088,22 @@ api_deploy(const struct acme_options *o, const char *name,
 }
 
 /*
- * The one issuance path of issue and renew, first half: the account, the
- * key chosen before the order, the challenge settings, an order an
- * earlier run left for NAME. is is zeroed by the caller, who may set
- * replaces, verb and keep_conf, and frees it; then batch_add, batch_run.
+ * The one issuance path of issue and renew, first half, in the session
+ * and DIR of run: the account, the key chosen before the order, the
+ * challenge settings, an order an earlier run left for NAME. is is zeroed
+ * by the caller, who may set replaces, verb and keep_conf, and frees it;
+ * then batch_add, batch_run, api_install, api_issue_finish.
  */
 static int
-api_issue_prepare(struct issue *is, struct acme *a, int storefd,
+api_issue_prepare(struct issue *is, const struct api_run *run,
     const struct acme_options *o, const char *name, const struct ident *ids,
     size_t nids, int key_type)
 {
+	struct acme *a = run->a;
 	int rc;
 
-	if ((a->kid[0] == '\0' && (rc = acct_ensure(a, storefd, o)) < 0) ||
-	    (rc = api_issue_key(is, storefd, name, o)) < 0)
+	if ((a->kid[0] == '\0' && (rc = acct_ensure(a, run->storefd, o)) < 0) ||
+	    (rc = api_issue_key(is, run->storefd, name, o)) < 0)
 		return rc;
 	is->a = a;
 	is->name = name;
@@ -10909,40 +12113,32 @@ api_issue_prepare(struct issue *is, struct acme *a, int storefd,
 	is->key_type = is->cert_key.set ? is->cert_key.type :
 	    (enum key_type)key_type;
 	is->o = o;
-	is->storefd = storefd;
+	is->storefd = run->storefd;
 	if ((rc = api_chal_init(&is->chal, o)) < 0)
 		return rc;
 	return order_load(is);
 }
 
-/* What installing one order's set came to (api_install). */
-struct api_done {
-	int	rc;
-	char	line[ERR_MSG_MAX];	/* the result line, or the error */
-};
-
 /* Install the set of finished order is into d (or keep its error). */
 static void
-api_install(struct issue *is, int storefd, const struct acme_options *o,
-    struct api_done *d)
+api_install(struct issue *is, const struct api_run *run, struct api_done *d)
 {
 	err_clear();
+	d->at = 0;
 	if ((d->rc = is->rc) < 0)
 		snprintf(d->line, sizeof(d->line), "%s", is->err);
-	else if ((d->rc = api_issue_order(is, storefd, o, d->line,
-	    sizeof(d->line))) < 0)
+	else if ((d->rc = api_issue_order(is, run, d)) < 0)
 		snprintf(d->line, sizeof(d->line), "%s", err_msg);
 }
 
 /* In a child: install, report d through fd, exit. */
 static void
-api_install_child(struct issue *is, int storefd,
-    const struct acme_options *o, int fd)
+api_install_child(struct issue *is, const struct api_run *run, int fd)
 {
 	struct api_done d;
 
 	memset(&d, 0, sizeof(d));
-	api_install(is, storefd, o, &d);
+	api_install(is, run, &d);
 	if (write(fd, &d, sizeof(d)) != (ssize_t)sizeof(d))
 		_exit(1);
 	_exit(0);
@@ -10951,54 +12147,55 @@ api_install_child(struct issue *is, int storefd,
 /* Start installing is in a child *pid; its pipe, or -1 (then done
  * holds the outcome of installing it here). */
 static int
-api_install_start(struct issue *is, int storefd,
-    const struct acme_options *o, struct api_done *done, pid_t *pid)
+api_install_start(struct issue *is, const struct api_run *run,
+    struct api_done *done, pid_t *pid)
 {
 	int p[2];
 
 	if (is->rc < 0 || pipe2(p, O_CLOEXEC) < 0) {
-		api_install(is, storefd, o, done);
+		api_install(is, run, done);
 		return -1;
 	}
 	fflush(NULL);
 	if ((*pid = fork()) == 0) {
 		close(p[0]);
-		api_install_child(is, storefd, o, p[1]);
+		api_install_child(is, run, p[1]);
 	}
 	close(p[1]);
 	if (*pid < 0) {
 		close(p[0]);
-		api_install(is, storefd, o, done);
+		api_install(is, run, done);
 		return -1;
 	}
 	return p[0];
 }
 
 /*
- * Install the sets of the orders is[0..n) (their options o[]) at once,
- * each in a child process of its own: a set's own steps keep their
- * order (store_install), while the sets' fsyncs share the file system's
+ * Install the sets of the orders is[0..n) at once, each in a child
+ * process of its own: a set's own steps keep their order
+ * (store_install), while the sets' fsyncs share the file system's
  * journal commits, so ten sets take about the time of one. done[i] gets
- * each outcome; a lone set is installed here.
+ * each outcome (its issuance time too, for api_issue_finish to vouch
+ * for in this process); a lone set is installed here.
  */
 static void
-api_install_all(struct issue *const *is, size_t n, int storefd,
-    const struct acme_options *const *o, struct api_done *done)
+api_install_all(struct issue *const *is, size_t n, const struct api_run *run,
+    struct api_done *done)
 {
 	pid_t pid[ORDERS_MAX];
 	int fd[ORDERS_MAX];
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		fd[i] = n == 1 ? (api_install(is[i], storefd, o[i], &done[i]),
-		    -1) : api_install_start(is[i], storefd, o[i], &done[i],
-		    &pid[i]);
+		fd[i] = n == 1 ? (api_install(is[i], run, &done[i]), -1) :
+		    api_install_start(is[i], run, &done[i], &pid[i]);
 	for (i = 0; i < n; i++) {
 		if (fd[i] < 0)
 			continue;
 		if (read(fd[i], &done[i], sizeof(done[i])) !=
 		    (ssize_t)sizeof(done[i])) {
 			done[i].rc = ACME_ERR_IO;
+			done[i].at = 0;
 			snprintf(done[i].line, sizeof(done[i].line), "%s: the "
 			    "process installing it died", is[i]->name);
 		}
@@ -11008,23 +12205,28 @@ api_install_all(struct issue *const *is, size_t n, int storefd,
 	}
 }
 
-/* Second half, after api_install: the result line, then the deploy
- * hook; or the error of the order or of its installation. */
+/*
+ * Second half, after api_install: the set is in, so the CA vouched for
+ * its issuance time (api_vouch: DIR/time at api_leave), the result line,
+ * then the deploy hook; or the error of the order or of its
+ * installation.
+ */
 static int
-api_issue_finish(struct issue *is, const struct acme_options *o,
+api_issue_finish(struct api_run *run, struct issue *is,
     const struct api_done *d)
 {
 	if (d->rc < 0)
 		return err_set(d->rc, "%s", d->line);
+	api_vouch(run, d->at);
 	log_result("%s", d->line);
-	if (o->deploy_hook == NULL)
+	if (is->o->deploy_hook == NULL)
 		return 0;
-	return api_deploy(o, is->name, is->ids, is->nids);
+	return api_deploy(is->o, is->name, is->ids, is->nids);
 }
 
 /* prepare, one order alone, install, finish. */
 static int
-api_issue_one(struct issue *is, struct acme *a, int storefd,
+api_issue_one(struct issue *is, struct api_run *run,
     const struct acme_options *o, const char *name, const struct ident *ids,
     size_t nids, int key_type)
 {
@@ -11032,18 +12234,44 @@ api_issue_one(struct issue *is, struct acme *a, int storefd,
 	struct batch *b;
 	int rc;
 
-	if ((rc = api_issue_prepare(is, a, storefd, o, name, ids, nids,
+	if ((rc = api_issue_prepare(is, run, o, name, ids, nids,
 	    key_type)) < 0)
 		return rc;
 	if ((b = calloc(1, sizeof(*b))) == NULL)
 		return err_set(ACME_ERR_NOMEM, "out of memory");
-	batch_init(b, a);
+	batch_init(b, run->a);
 	batch_add(b, is);
 	batch_run(b);
 	batch_free(b);
 	free(b);
-	api_install(is, storefd, o, &d);
-	return api_issue_finish(is, o, &d);
+	api_install(is, run, &d);
+	return api_issue_finish(run, is, &d);
+}
+
+/* What issue checks before any request; filled by api_issue_check. */
+struct api_issue_req {
+	const char	*name;		/* borrowed; the CSR's with --csr */
+	const char *const *idents;	/* borrowed */
+	size_t		 nidents;
+	struct ident	*ids;		/* borrowed array of IDENT_MAX */
+	size_t		 nids;
+	int		 key_type;
+	struct buf	 csr;		/* owned: --csr DER, or empty */
+};
+
+static int
+api_issue_check(struct api_run *run, void *arg)
+{
+	struct api_issue_req *q = arg;
+	const struct acme_options *o = run->o;
+	int rc;
+
+	if ((rc = api_issue_names(o, &q->name, q->nidents, q->ids, &q->nids,
+	    &q->csr)) < 0 || (rc = api_check(o, q->name, &q->key_type)) < 0 ||
+	    (o->csr_file == NULL && (rc = api_idents(q->name, q->idents,
+	    q->nidents, q->ids, &q->nids)) < 0))
+		return rc;
+	return api_check_chal(o, q->ids, q->nids);
 }
 
 int
@@ -11051,52 +12279,29 @@ acme_issue(const struct acme_options *o, const char *name,
     const char *const *idents, size_t nidents)
 {
 	static struct ident ids[IDENT_MAX];
-	const char *dir = o->dir ? o->dir : API_DEFAULT_DIR;
-	struct acme *a = NULL;
+	struct api_issue_req q = { name, idents, nidents, ids, 0, KEY_EC256,
+	    { 0 } };
+	struct api_run run;
 	struct issue *is = NULL;
-	const char *url;
-	int64_t floor;
-	size_t nids;
-	int storefd = -1, key_type = KEY_EC256, rc, rc2;
+	int rc;
 
-	err_clear();
-	log_verbosity = o->verbosity + LOG_LEVEL_ERROR;
-	log_syslog = o->syslog;
-	a = calloc(1, sizeof(*a));
-	is = calloc(1, sizeof(*is));
-	if (a == NULL || is == NULL) {
-		rc = err_set(ACME_ERR_NOMEM, "out of memory");
-		goto out;
-	}
-	if ((rc = api_issue_names(o, &name, nidents, ids, &nids,
-	    &is->csr)) < 0 || (rc = api_check(o, name, &key_type)) < 0 ||
-	    (o->csr_file == NULL &&
-	    (rc = api_idents(name, idents, nidents, ids, &nids)) < 0) ||
-	    (rc = api_check_chal(o, ids, nids)) < 0)
-		goto out;
-	if ((url = api_server_url(o->server)) == NULL) {
-		rc = ACME_ERR_USAGE;
-		goto out;
-	}
 	/* Nothing in DIR changes before the server has answered; DIR/time
 	 * only once the certificate is in (a failed run changes nothing). */
-	floor = clock_floor_read(dir);
-	if ((rc = api_connect(a, o, url, floor)) < 0 ||
-	    (rc = api_check_profile(a, o->profile)) < 0 ||
-	    (rc = storefd = api_open(o, 1)) < 0)
-		goto out;
-	rc = api_issue_one(is, a, storefd, o, name, ids, nids, key_type);
-	if ((rc == 0 || rc == ACME_ERR_HOOK) && (rc2 = clock_floor_update(
-	    storefd, floor, a->http.date)) < 0 && rc == 0)
-		rc = rc2;
-out:
+	if ((rc = api_enter(&run, o, API_CA | API_LOCK | API_CREATE,
+	    api_issue_check, &q)) == 0 &&
+	    (is = calloc(1, sizeof(*is))) == NULL)
+		rc = err_set(ACME_ERR_NOMEM, "out of memory");
+	if (rc == 0) {
+		is->csr = q.csr;
+		memset(&q.csr, 0, sizeof(q.csr));
+		rc = api_issue_one(is, &run, o, q.name, ids, q.nids,
+		    q.key_type);
+	}
 	if (is != NULL)
 		issue_free(is);
-	api_disconnect(a);
 	free(is);
-	if (storefd >= 0)
-		close(storefd);
-	return rc;
+	buf_free(&q.csr);
+	return api_leave(&run, rc);
 }
 
 /* ---- list, restore ---- */
@@ -11287,162 +12492,1226 @@ api_live_names(int storefd, char ***names, size_t *n)
 	return rc;
 }
 
+/* list without DIR: nothing to show, and nothing is created. */
+static int
+api_list_check(struct api_run *run, void *arg)
+{
+	(void)arg;
+	if (access(run->dir, F_OK) < 0 && errno == ENOENT) {
+		printf("no certificates: %s does not exist\n", run->dir);
+		return 1;
+	}
+	return 0;
+}
+
 int
 acme_list(const struct acme_options *o)
 {
+	struct api_run run;
 	struct api_set *s = NULL;
 	char **names = NULL, t[32];
 	size_t n = 0, i;
 	int64_t trusted;
-	int storefd = -1, livefd = -1, rc;
+	int livefd = -1, rc;
 
-	err_clear();
-	log_verbosity = o->verbosity + LOG_LEVEL_ERROR;
-	if (access(o->dir ? o->dir : API_DEFAULT_DIR, F_OK) < 0 &&
-	    errno == ENOENT) {
-		printf("no certificates: %s does not exist\n", o->dir ? o->dir :
-		    API_DEFAULT_DIR);
-		return 0;
-	}
-	if ((rc = storefd = api_open(o, 0)) < 0 ||
-	    (rc = api_live_names(storefd, &names, &n)) < 0)
+	if ((rc = api_enter(&run, o, API_LOCK, api_list_check, NULL)) != 0 ||
+	    (rc = api_live_names(run.storefd, &names, &n)) < 0)
 		goto out;
 	if (n == 0) {
-		printf("no certificates in %s\n", o->dir ? o->dir :
-		    API_DEFAULT_DIR);
+		printf("no certificates in %s\n", run.dir);
 		goto out;
 	}
 	if ((s = malloc(sizeof(*s))) == NULL) {
 		rc = err_set(ACME_ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	trusted = api_trusted_time(storefd, names, n, s);
-	livefd = store_subdir(storefd, "live", 0);
+	trusted = api_trusted_time(run.storefd, names, n, s);
+	livefd = store_subdir(run.storefd, "live", 0);
 	for (i = 0; livefd >= 0 && i < n; i++)
-		api_list_name(livefd, storefd, names[i], trusted, s);
+		api_list_name(livefd, run.storefd, names[i], trusted, s);
 	if (trusted >= 0) {
 		clock_format_rfc3339(trusted, t, sizeof(t));
 		printf("days left by %s, the last time the CA vouched for\n",
 		    t);
 	}
-	rc = 0;
 out:
 	if (livefd >= 0)
 		close(livefd);
-	if (storefd >= 0)
-		close(storefd);
 	store_names_free(names, n);
 	free(s);
-	return rc;
+	return api_leave(&run, rc > 0 ? 0 : rc);
+}
+
+static int
+api_restore_check(struct api_run *run, void *arg)
+{
+	const char *name = arg;
+
+	(void)run;
+	if (!store_name_ok(name))
+		return err_set(ACME_ERR_USAGE, "bad certificate name '%.80s'",
+		    name);
+	return 0;
 }
 
 int
 acme_restore(const struct acme_options *o, const char *name, int n)
 {
-	int storefd, rc;
+	struct api_run run;
+	int rc;
 
-	err_clear();
-	log_verbosity = o->verbosity + LOG_LEVEL_ERROR;
-	if (!store_name_ok(name))
-		return err_set(ACME_ERR_USAGE, "bad certificate name '%.80s'",
-		    name);
-	if ((storefd = api_open(o, 0)) < 0)
-		return storefd;
-	if ((rc = store_restore(storefd, name, n)) == 0 && o->verbosity >= 0)
+	if ((rc = api_enter(&run, o, API_LOCK, api_restore_check,
+	    (void *)(uintptr_t)name)) == 0 &&
+	    (rc = store_restore(run.storefd, name, n)) == 0 &&
+	    o->verbosity >= 0)
 		printf("%s: backup %d is live now; the previous live set is "
 		    "backup 1\n", name, n);
-	close(storefd);
+	return api_leave(&run, rc);
+}
+
+/* Trim blanks (and a CR) at both ends of p, in place: conf lines. */
+static char *
+conf_trim(char *p)
+{
+	char *e;
+
+	while (*p == ' ' || *p == '\t')
+		p++;
+	e = p + strlen(p);
+	while (e > p && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
+		*--e = '\0';
+	return p;
+}
+
+#define IMP_VERSION_MAX	1000000		/* K of archive/NAME/certK.pem */
+
+/* K of "certK.pem", 1 to IMP_VERSION_MAX (never overflowing), else 0. */
+static int
+imp_version(const char *base)
+{
+	const char *p;
+	long k = 0;
+
+	if (strncmp(base, "cert", 4) != 0)
+		return 0;
+	for (p = base + 4; isdigit((unsigned char)*p); p++)
+		if ((k = k * 10 + (*p - '0')) > IMP_VERSION_MAX)
+			return 0;
+	return p > base + 4 && strcmp(p, ".pem") == 0 ? (int)k : 0;
+}
+
+/* ---- imports: certbot, uacme, acme.sh ---- */
+
+/*
+ * import-certbot, import-uacme and import-acmesh read another client's
+ * tree, following its symlinks (certbot's live/ and accounts/ use them),
+ * and never write below it. Each certificate becomes live/NAME with up to
+ * three backups and conf/NAME.conf; the client's account becomes
+ * DIR/accounts/HOST (key, URL, creation date), so the next renew goes on
+ * with the same account and needs no --agree-tos. Hooks become the deploy
+ * hook: one executable named by its path as it is, anything else a
+ * wrapper DIR/hooks/NAME.deploy that runs each command with /bin/sh, as
+ * the client did. What cannot be carried over is reported on stdout, one
+ * "NAME: not carried over: KEY 'VALUE': why" line each.
+ */
+
+#define IMP_CERTBOT_DIR	"/etc/letsencrypt"
+#define IMP_UACME_DIR	"/etc/ssl/uacme"
+#define IMP_ACMESH_HOME	".acme.sh"	/* below $HOME */
+#define IMP_HOOKS	"hooks"		/* DIR/hooks/NAME.deploy */
+#define IMP_NOHOOK	"acme runs no hook before or after a renewal (stop " \
+			"or start a server in the job that runs acme renew)"
+
+/* One import run. */
+struct imp_run {
+	const struct acme_options *o;		/* borrowed */
+	const char	*from;			/* "certbot", "uacme", ... */
+	const char	*cmd;			/* "import-certbot" ... */
+	const void	*ctx;			/* borrowed: the import's own */
+	const char	*src;			/* borrowed: the client's tree */
+	const char	*mark;			/* a folder every such tree has */
+	char		 srcabs[PATH_LEN_MAX];	/* the same, absolute */
+	int		 srcfd;
+	struct api_run	 run;			/* api_enter's */
+	int		 storefd;		/* DIR, locked: run.storefd */
+	char		 dir[PATH_LEN_MAX];	/* DIR, absolute */
+	int64_t		 floor;			/* last trusted time or -1 */
+	struct buf	 seen;			/* certbot account folders
+						   already looked at */
+};
+
+/* What acme carries over of one NAME, from any client, and the report. */
+struct imp_conf {
+	char		 server[URL_MAX];
+	char		 authenticator[64];	/* webroot, standalone, or the
+						   client's word for it */
+	char		 webroot[PATH_LEN_MAX];
+	char		 http_port[16];
+	char		 tls_port[16];
+	char		 bind[64];
+	char		 challenge[16];		/* "" or a challenge type */
+	const char	*chal_why;		/* static: why the client's
+						   method is not carried over */
+	char		 key_type[16];		/* "" for the key's own */
+	char		 preferred_chain[256];
+	char		 deploy_hook[PATH_LEN_MAX]; /* the one executable */
+	char		 hook[PATH_LEN_MAX];	/* challenge hook, or "" */
+	char		 account[64];		/* certbot's account ID */
+	char		 cb_hook[PATH_LEN_MAX];	/* certbot's renew_hook */
+	char		 cb_key[16];		/* certbot's key_type, */
+	char		 cb_curve[32];		/* elliptic_curve and */
+	char		 cb_bits[16];		/* rsa_key_size */
+	int		 cb_dirhooks;		/* certbot's directory_hooks */
+	int		 reuse_key;
+	int		 days;
+	int		 nhooks;		/* deploy commands in wrap */
+	int		 wrapped;		/* wrap does more than run
+						   deploy_hook */
+	struct buf	 wrap;			/* wrapper lines */
+	struct buf	 said;			/* report lines for it */
+	struct buf	 report;		/* "NAME: " lines, without it */
+};
+
+static void
+imp_conf_init(struct imp_conf *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->wrap.max = c->said.max = c->report.max = CONF_MAX;
+	c->cb_dirhooks = 1;
+}
+
+static void
+imp_conf_free(struct imp_conf *c)
+{
+	buf_free(&c->wrap);
+	buf_free(&c->said);
+	buf_free(&c->report);
+}
+
+/* Append one line to b; a report that outgrew b loses lines, not the run. */
+static void
+imp_vline(struct buf *b, const char *fmt, va_list ap)
+{
+	char line[IMP_LINE_MAX];
+
+	vsnprintf(line, sizeof(line), fmt, ap);
+	if (b->len + strlen(line) + 2 < b->max) {
+		buf_puts(b, line);
+		buf_puts(b, "\n");
+	}
+}
+
+static void
+imp_line_add(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	imp_vline(b, fmt, ap);
+	va_end(ap);
+}
+
+static void
+imp_say(struct imp_conf *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	imp_vline(&c->report, fmt, ap);
+	va_end(ap);
+}
+
+/* "not carried over: KEY 'VALUE': WHY", the value made printable. */
+static void
+imp_skip(struct imp_conf *c, const char *key, const char *val,
+    const char *why)
+{
+	char k[64], v[160];
+
+	str_sanitize(k, sizeof(k), key, strlen(key));
+	str_sanitize(v, sizeof(v), val, strlen(val));
+	imp_say(c, "not carried over: %s%s%s%s: %s", k, v[0] ? " '" : "", v,
+	    v[0] ? "'" : "", why);
+}
+
+/* Copy v into dst (cap bytes); a value that does not fit is reported. */
+static void
+imp_set(struct imp_conf *c, char *dst, size_t cap, const char *key,
+    const char *v)
+{
+	if (strlen(v) >= cap || !str_one_line(v))
+		imp_skip(c, key, v, "too long or not one line of text");
+	else
+		memcpy(dst, v, strlen(v) + 1);
+}
+
+/* The server the client named: an https URL, else NAME is not imported. */
+static int
+imp_server_ok(const struct imp_conf *c)
+{
+	char v[200];
+
+	str_sanitize(v, sizeof(v), c->server, strlen(c->server));
+	return req_url_ok(c->server) ? 0 : err_set(ACME_ERR_USAGE, "server "
+	    "'%s' is not an https URL", v);
+}
+
+/*
+ * Read path below dirfd into out (at most max bytes): a regular file,
+ * symlinks followed (the tree is the client's, and only read). When it
+ * does not exist: ACME_ERR_IO with nothing recorded; the caller decides.
+ */
+static int
+imp_read(int dirfd, const char *path, struct buf *out, size_t max)
+{
+	struct stat st;
+	int fd, rc;
+
+	fd = openat(dirfd, path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0 && (errno == ENOENT || errno == ENOTDIR))
+		return ACME_ERR_IO;
+	if (fd < 0)
+		return err_set(ACME_ERR_IO, "%.200s: %s", path,
+		    strerror(errno));
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+		rc = err_set(ACME_ERR_IO, "%.200s: not a regular file", path);
+	else if ((rc = store_read_fd(fd, out, max)) < 0)
+		err_wrap(rc, "%.200s", path);
+	close(fd);
+	return rc;
+}
+
+/* Is path below dirfd an executable regular file (symlinks followed)? */
+static int
+imp_is_exec(int dirfd, const char *path)
+{
+	struct stat st;
+
+	return fstatat(dirfd, path, &st, 0) == 0 && S_ISREG(st.st_mode) &&
+	    faccessat(dirfd, path, X_OK, 0) == 0;
+}
+
+/* Is path below dirfd a directory (symlinks followed)? */
+static int
+imp_is_dir(int dirfd, const char *path)
+{
+	struct stat st;
+
+	return fstatat(dirfd, path, &st, 0) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* ---- imports: the set ---- */
+
+/*
+ * cs->cert holds a whole chain (uacme's cert.pem): split it into cert,
+ * chain and fullchain, each certificate re-encoded as strict PEM.
+ */
+static int
+imp_split(struct cert_set *cs)
+{
+	struct pem_obj objs[CHAIN_MAX];
+	size_t n = 0, i;
+	int rc;
+
+	if ((rc = pem_decode((const char *)cs->cert.data, cs->cert.len, objs,
+	    CHAIN_MAX, &n)) < 0)
+		return rc;
+	buf_free(&cs->cert);
+	buf_free(&cs->fullchain);
+	cs->cert.max = cs->chain.max = cs->fullchain.max = PEM_MAX;
+	for (i = 0; i < n && rc == 0; i++) {
+		if (strcmp(objs[i].label, "CERTIFICATE") != 0)
+			continue;
+		if ((rc = pem_encode(cs->cert.len ? &cs->chain : &cs->cert,
+		    "CERTIFICATE", objs[i].der, objs[i].len)) == 0)
+			rc = pem_encode(&cs->fullchain, "CERTIFICATE",
+			    objs[i].der, objs[i].len);
+	}
+	pem_objs_free(objs, n);
+	if (rc == 0 && cs->chain.len == 0)
+		rc = err_set(ACME_ERR_PROTO, "no chain after the certificate");
+	return rc;
+}
+
+/*
+ * Make cs (cert, chain, fullchain and privkey as read; chain empty when
+ * cert holds the whole chain) a set: the certificate parsed into xi, its
+ * key matching and re-encoded as PKCS#8, meta.txt with issued_at its
+ * notBefore (the only time the CA vouched for; no backdate assumed).
+ * *key_type: the key's type name.
+ */
+static int
+imp_load_set(struct cert_set *cs, const char *name, const char *server,
+    struct x509_info *xi, const char **key_type)
+{
+	struct pem_obj obj[1];
+	struct key key;
+	struct buf pem = { .max = PEM_MAX };
+	size_t n = 0;
+	int rc;
+
+	memset(obj, 0, sizeof(obj));
+	memset(&key, 0, sizeof(key));
+	if ((cs->chain.len == 0 && (rc = imp_split(cs)) < 0) ||
+	    (rc = pem_decode((const char *)cs->cert.data, cs->cert.len, obj,
+	    1, &n)) < 0 || (rc = n == 1 ? x509_parse(obj[0].der, obj[0].len,
+	    xi) : err_set(ACME_ERR_PROTO, "no certificate")) < 0 ||
+	    (rc = key_from_pem(&key, (const char *)cs->privkey.data,
+	    cs->privkey.len)) < 0)
+		goto out;
+	if (x509_key_matches(obj[0].der, obj[0].len, &key) != 1) {
+		rc = err_set(ACME_ERR_CRYPTO, "the key does not match the "
+		    "certificate");
+		goto out;
+	}
+	if ((rc = key_to_pem(&key, &pem)) < 0)
+		goto out;
+	buf_free(&cs->privkey);
+	cs->privkey = pem;
+	memset(&pem, 0, sizeof(pem));
+	*key_type = key_types[key.type].name;
+	rc = meta_build(&cs->meta, name, xi, *key_type, server,
+	    xi->not_before, "notbefore");
+out:
+	key_free(&key);
+	buf_free(&pem);
+	pem_objs_free(obj, n);
+	return rc;
+}
+
+/* The older sets kept as backups, newest first. */
+struct imp_old {
+	struct cert_set	 cs[BACKUP_DEPTH];
+	char		 label[BACKUP_DEPTH][64];	/* "version 2" */
+	int		 n;
+	struct buf	 report;	/* ", version 1 (expired)" ... */
+};
+
+/*
+ * The older sets of a NAME, as a loader: candidate i (0 newest) gets its
+ * label ("version 2") and, when cs is not NULL, its files as read into
+ * cs; 0, or < 0 with the error recorded.
+ */
+struct imp_older {
+	int	(*load)(struct imp_run *, const void *, int, struct cert_set *,
+		    char *, size_t);
+	const void *ctx;		/* borrowed, the loader's */
+	int	 n;			/* candidates 0..n-1, newest first */
+};
+
+/* Keep up to BACKUP_DEPTH unexpired older sets, newest first. */
+static void
+imp_pick_old(struct imp_run *r, const struct imp_older *src,
+    const char *name, const char *server, int64_t trusted,
+    struct imp_old *old, struct x509_info *xi)
+{
+	struct cert_set *cs;
+	const char *kt, *why;
+	char label[64];
+	int i;
+
+	old->report.max = 8192;
+	for (i = 0; i < src->n; i++) {
+		cs = old->n < BACKUP_DEPTH ? &old->cs[old->n] : NULL;
+		why = NULL;
+		if (src->load(r, src->ctx, i, cs, label, sizeof(label)) < 0 ||
+		    (cs != NULL && imp_load_set(cs, name, server, xi,
+		    &kt) < 0))
+			why = acme_last_error();
+		else if (cs == NULL)
+			why = "beyond three backups";
+		else if (why == NULL && xi->not_after < trusted)
+			why = "expired";
+		if (why == NULL) {
+			memcpy(old->label[old->n++], label, sizeof(label));
+			continue;
+		}
+		if (old->n < BACKUP_DEPTH)
+			cert_set_free(cs);
+		buf_printf(&old->report, ", %s (%.200s)", label, why);
+		err_clear();
+	}
+}
+
+/* Is NAME already in DIR (live set or backups)? */
+static int
+imp_exists(int storefd, const char *name)
+{
+	int livefd, ringfd, r = 0, slots[BACKUP_DEPTH];
+
+	store_open_name(storefd, name, &livefd, &ringfd);
+	if (livefd >= 0) {
+		r = store_exists(livefd, name);
+		close(livefd);
+	}
+	if (ringfd >= 0) {
+		r |= store_ring_slots(ringfd, slots) > 0;
+		close(ringfd);
+	}
+	return r;
+}
+
+/* Install the current set as live and the older ones as backups. */
+static int
+imp_install(int storefd, const char *name, struct cert_set *cur,
+    struct imp_old *old)
+{
+	int i, rc;
+
+	if ((rc = store_install(storefd, name, cur, -1)) < 0)
+		return rc;
+	for (i = 0; i < old->n; i++)
+		if ((rc = store_ring_put(storefd, name, i + 1,
+		    &old->cs[i])) < 0)
+			return err_wrap(rc, "backup %d of %s", i + 1, name);
+	return 0;
+}
+
+/* ---- imports: hooks ---- */
+
+/* Append s to b in single quotes for /bin/sh ('\'' for a quote). */
+static void
+imp_sh_quote(struct buf *b, const char *s)
+{
+	buf_puts(b, "'");
+	for (; *s != '\0'; s++)
+		if (*s == '\'')
+			buf_puts(b, "'\\''");
+		else
+			buf_append(b, s, 1);
+	buf_puts(b, "'");
+}
+
+/* An absolute path of plain characters naming an executable file. */
+static int
+imp_is_program(const char *s)
+{
+	struct stat st;
+	size_t i;
+
+	for (i = 0; s[i] != '\0'; i++)
+		if (!isalnum((unsigned char)s[i]) && strchr("/._+-", s[i]) ==
+		    NULL)
+			return 0;
+	return s[0] == '/' && stat(s, &st) == 0 && S_ISREG(st.st_mode) &&
+	    access(s, X_OK) == 0;
+}
+
+/*
+ * A deploy command of the client's, named key in the report: an
+ * executable path (exec set: run as it is) or a shell command line (run
+ * with /bin/sh -c, as certbot and acme.sh do). A lone executable becomes
+ * the deploy hook itself; anything more, the wrapper (imp_hook_write).
+ */
+static void
+imp_hook_add(struct imp_conf *c, const char *key, const char *cmd, int exec)
+{
+	char k[160], v[160];
+	size_t start = c->wrap.len;
+
+	str_sanitize(k, sizeof(k), key, strlen(key));
+	str_sanitize(v, sizeof(v), cmd, strlen(cmd));
+	if (c->nhooks++ == 0 && imp_is_program(cmd) &&
+	    strlen(cmd) < sizeof(c->deploy_hook))
+		memcpy(c->deploy_hook, cmd, strlen(cmd) + 1);
+	else
+		c->wrapped = 1;
+	if (!exec)
+		buf_puts(&c->wrap, "/bin/sh -c ");
+	imp_sh_quote(&c->wrap, cmd);
+	if (buf_puts(&c->wrap, " || rc=$?\n") < 0) {
+		buf_rewind(&c->wrap, start);
+		err_clear();
+		imp_skip(c, key, cmd, "too long for a deploy hook");
+		return;
+	}
+	imp_line_add(&c->said, "%s '%s'%s", k, v, exec ? "" :
+	    " with /bin/sh");
+}
+
+/*
+ * Write DIR/hooks/NAME.deploy (0700) when the deploy commands need a
+ * wrapper, and make it the deploy hook; say what it runs.
+ */
+static int
+imp_hook_write(struct imp_run *r, const char *name, struct imp_conf *c)
+{
+	struct buf b = { .max = CONF_MAX + 4096 };
+	char file[NAME_LEN_MAX + 16], src[300], *p, *nl;
+	int fd, rc;
+
+	if (!c->wrapped)
+		return 0;
+	snprintf(file, sizeof(file), "%s.deploy", name);
+	str_sanitize(src, sizeof(src), r->srcabs, strlen(r->srcabs));
+	buf_printf(&b, "#!/bin/sh\n# acme: the deploy hook of %s, made by "
+	    "%s from\n# %s, runs each of the client's commands as it "
+	    "did.\n# acme runs it after a new set is in $ACME_LIVE_DIR; "
+	    "edit it freely.\nrc=0\n", name, r->cmd, src);
+	if (c->wrap.len > 0)
+		buf_append(&b, c->wrap.data, c->wrap.len);
+	if ((rc = buf_puts(&b, "exit $rc\n")) < 0 ||
+	    (rc = fd = store_subdir(r->storefd, IMP_HOOKS, 1)) < 0)
+		goto out;
+	rc = store_write(fd, file, b.data, b.len, 0700);
+	close(fd);
+	if (rc < 0)
+		goto out;
+	if ((size_t)snprintf(c->deploy_hook, sizeof(c->deploy_hook),
+	    "%s/%s/%s", r->dir, IMP_HOOKS, file) >= sizeof(c->deploy_hook)) {
+		rc = err_set(ACME_ERR_LIMIT, "DIR's path is too long");
+		goto out;
+	}
+	for (p = (char *)c->said.data; p != NULL && *p != '\0'; p = nl + 1) {
+		nl = strchr(p, '\n');
+		imp_say(c, "deploy hook: %s runs %.*s", c->deploy_hook,
+		    (int)(nl - p), p);
+	}
+out:
+	buf_free(&b);
+	return rc;
+}
+
+/* ---- imports: conf, report ---- */
+
+/* Is the challenge method a webroot (a path given)? */
+static int
+imp_webroot(const struct imp_conf *c)
+{
+	return strcmp(c->authenticator, "webroot") == 0 && c->webroot[0];
+}
+
+/* "key = value\n" when value is set; values may be long paths. */
+static void
+imp_kv(struct buf *b, const char *key, const char *value)
+{
+	if (value[0] == '\0')
+		return;
+	buf_puts(b, key);
+	buf_puts(b, " = ");
+	buf_puts(b, value);
+	buf_puts(b, "\n");
+}
+
+/* conf/NAME.conf from what was carried over (issue_write_conf's keys). */
+static int
+imp_write_conf(struct imp_run *r, const char *name,
+    const struct x509_info *xi, const struct imp_conf *c, const char *kt)
+{
+	struct buf b = { .max = CONF_MAX };
+	int wr = imp_webroot(c), sa = strcmp(c->authenticator,
+	    "standalone") == 0;
+	size_t i;
+	int rc;
+
+	buf_printf(&b, "# acme: imported from %s\nname = %s\nidentifiers =",
+	    r->from, name);
+	for (i = 0; i < xi->nsan; i++)
+		buf_printf(&b, " %s", xi->san[i].value);
+	buf_puts(&b, "\n");
+	imp_kv(&b, "server", c->server);
+	imp_kv(&b, "key-type", c->key_type[0] ? c->key_type : kt);
+	imp_kv(&b, "challenge", c->challenge[0] ? c->challenge :
+	    wr || sa ? "http-01" : "");
+	imp_kv(&b, "hook", c->hook);
+	imp_kv(&b, "webroot", wr ? c->webroot : "");
+	imp_kv(&b, "standalone", sa ? "yes" : "");
+	imp_kv(&b, "http-port", !sa ? "" : c->http_port[0] ? c->http_port :
+	    "80");
+	imp_kv(&b, "tls-port", c->tls_port);
+	imp_kv(&b, "bind", c->bind);
+	if (c->days > 0)
+		buf_printf(&b, "days = %d\n", c->days);
+	imp_kv(&b, "deploy-hook", c->deploy_hook);
+	imp_kv(&b, "preferred-chain", c->preferred_chain);
+	if ((rc = buf_puts(&b, c->reuse_key ? "reuse-key = yes\n" : "")) == 0)
+		rc = issue_store_conf(r->storefd, name, &b);
+	buf_free(&b);
+	return rc;
+}
+
+/* Print NAME's report: what is live and backed up, then c's lines. */
+static void
+imp_report(struct imp_run *r, const char *name, const char *cur,
+    const struct imp_old *old, const struct imp_conf *c)
+{
+	const char *p, *nl;
+	int i;
+
+	if (r->o->verbosity < 0)
+		return;
+	printf("%s: %s is live", name, cur);
+	for (i = 0; i < old->n; i++)
+		printf("%s%s", i == 0 ? ", backups: " : ", ", old->label[i]);
+	if (old->report.len > 0)
+		printf("; skipped%s", (const char *)old->report.data + 1);
+	printf("\n");
+	for (p = (const char *)c->report.data; p != NULL && *p != '\0';
+	    p = nl + 1) {
+		nl = strchr(p, '\n');
+		printf("%s: %.*s\n", name, (int)(nl - p), p);
+	}
+}
+
+/* A port setting that is no port number is reported and dropped. */
+static void
+imp_port(struct imp_conf *c, const char *key, char *port)
+{
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(port, &end, 10);
+	if (port[0] != '\0' && (errno != 0 || *end != '\0' || n < 1 ||
+	    n > 65535)) {
+		imp_skip(c, key, port, "not a port number");
+		port[0] = '\0';
+	}
+}
+
+/* The challenge settings: ports checked, a method there or reported. */
+static void
+imp_check_chal(struct imp_conf *c, const char *name)
+{
+	char why[320];
+
+	if (strcmp(c->authenticator, "webroot") == 0 && c->webroot[0] == '\0')
+		imp_skip(c, "authenticator", "webroot", "no webroot path");
+	imp_port(c, "http port", c->http_port);
+	imp_port(c, "tls port", c->tls_port);
+	if (imp_webroot(c) || strcmp(c->authenticator, "standalone") == 0 ||
+	    c->hook[0] != '\0')
+		return;
+	snprintf(why, sizeof(why), "%s%sacme answers with a webroot, its own "
+	    "responder or a --hook: set one in conf/%.60s.conf",
+	    c->chal_why ? c->chal_why : "", c->chal_why ? "; " : "", name);
+	imp_skip(c, "challenge method", c->authenticator, why);
+}
+
+/*
+ * The end of every import of NAME: the hook wrapper, the sets (live and
+ * backups), conf/NAME.conf; then the report.
+ */
+static int
+imp_finish(struct imp_run *r, const char *name, const char *label,
+    struct cert_set *cur, struct imp_old *old, struct imp_conf *c,
+    const struct x509_info *xi, const char *kt)
+{
+	int rc;
+
+	imp_check_chal(c, name);
+	if ((rc = imp_hook_write(r, name, c)) < 0 ||
+	    (rc = imp_install(r->storefd, name, cur, old)) < 0 ||
+	    (rc = imp_write_conf(r, name, xi, c, kt)) < 0)
+		return rc;
+	imp_report(r, name, label, old, c);
+	return 0;
+}
+
+/* ---- imports: accounts ---- */
+
+/* An account found in a client's tree. */
+struct imp_acct {
+	struct key	 key;
+	char		 url[URL_MAX];		/* "" when not kept (uacme) */
+	char		 created[64];		/* RFC 3339, or "" */
+	char		 what[160];		/* "certbot account ID" */
+};
+
+/* 1: DIR's account for host has key k; -1: another; 0: DIR has none. */
+static int
+imp_acct_same(int storefd, const char *host, const struct key *k)
+{
+	char a[THUMBPRINT_LEN + 1], b[THUMBPRINT_LEN + 1];
+	struct buf pem = { 0 };
+	struct key have;
+	int accfd, hostfd = -1, same = 0;
+
+	memset(&have, 0, sizeof(have));
+	if ((accfd = store_subdir(storefd, "accounts", 0)) >= 0) {
+		hostfd = store_subdir(accfd, host, 0);
+		close(accfd);
+	}
+	if (hostfd >= 0 && store_read(hostfd, "key.pem", &pem, PEM_MAX) == 0)
+		same = key_from_pem(&have, (const char *)pem.data,
+		    pem.len) == 0 && jwk_thumbprint(&have, a, sizeof(a)) == 0 &&
+		    jwk_thumbprint(k, b, sizeof(b)) == 0 &&
+		    strcmp(a, b) == 0 ? 1 : -1;
+	if (hostfd >= 0)
+		close(hostfd);
+	err_clear();		/* nothing was pending: an import succeeds */
+	key_free(&have);
+	buf_free(&pem);
+	return same;
+}
+
+/* An imported account: account.txt says where it came from. */
+static int
+imp_acct_write(int storefd, const char *host, const char *server,
+    const struct imp_acct *ac)
+{
+	struct buf txt = { .max = 8192 };
+	int rc;
+
+	if (ac->url[0] != '\0')
+		buf_printf(&txt, "url: %s\n", ac->url);
+	buf_printf(&txt, "server: %s\n", server);
+	if (ac->created[0] != '\0')
+		buf_printf(&txt, "created: %s\n", ac->created);
+	if ((rc = buf_printf(&txt, "imported: %s\n", ac->what)) == 0)
+		rc = acct_write(storefd, host, &ac->key, &txt);
+	buf_free(&txt);
+	return rc;
+}
+
+/*
+ * Make ac DIR's account for server unless DIR has one: the same key is
+ * nothing to do, another is reported (DIR keeps one account per server).
+ */
+static int
+imp_acct_put(struct imp_run *r, const char *server, const struct imp_acct *ac)
+{
+	char host[256];
+	int rc, same;
+
+	if ((rc = acct_host(server, host, sizeof(host))) < 0)
+		return rc;
+	if ((same = imp_acct_same(r->storefd, host, &ac->key)) == 0 &&
+	    (rc = imp_acct_write(r->storefd, host, server, ac)) < 0)
+		return err_wrap(rc, "account %s", host);
+	if (r->o->verbosity < 0 || same > 0)
+		return 0;
+	if (same < 0)
+		printf("account %s: not carried over: %s: DIR already has "
+		    "another account for this server, and keeps one\n", host,
+		    ac->what);
+	else
+		printf("account %s: %s imported (%s%s%s)\n", host, ac->what,
+		    ac->url[0] ? ac->url : "its URL is looked up at the next "
+		    "renewal", ac->created[0] ? ", created " : "", ac->created);
+	return 0;
+}
+
+/* created: only RFC 3339 characters are kept. */
+static void
+imp_acct_created(struct imp_acct *ac, const char *t)
+{
+	size_t n = strspn(t, "0123456789-:.TZtz+");
+
+	if (n > 0 && n < sizeof(ac->created) && t[n] == '\0')
+		memcpy(ac->created, t, n + 1);
+}
+
+/* ---- imports: JWK private keys (certbot's accounts) ---- */
+
+/* RFC 7518 6.3: the RSA members certbot writes, n and e first. */
+static const char *const imp_jwk_rsa[] = {
+	"n", "e", "d", "p", "q", "dp", "dq", "qi",
+};
+
+#define IMP_JWK_RSA_N	(sizeof(imp_jwk_rsa) / sizeof(imp_jwk_rsa[0]))
+
+/* Base64url member key of the JWK into dst (cap): its length, or < 0. */
+static int
+imp_jwk_b64(const struct json *j, const char *key, unsigned char *dst,
+    size_t cap)
+{
+	char s[RSA_BITS_MAX / 6 + 8];
+	int n = -1;
+
+	if (json_get_str(j, 0, key, s, sizeof(s)) >= 0)
+		n = b64u_decode(dst, cap, s, strlen(s));
+	wipe(s, sizeof(s));
+	if (n > 0)
+		return n;
+	err_clear();
+	return err_set(ACME_ERR_CRYPTO, "member \"%s\" missing or malformed",
+	    key);
+}
+
+/* Bits of a big-endian number without leading zeros. */
+static uint32_t
+imp_bits(const unsigned char *x, size_t len)
+{
+	uint32_t b = 0;
+	unsigned c;
+
+	if (len == 0)
+		return 0;
+	for (c = x[0]; c != 0; c >>= 1)
+		b++;
+	return b + 8 * (uint32_t)(len - 1);
+}
+
+/* An RSA JWK: the CRT private key, n checked against p * q. */
+static int
+imp_jwk_rsa_key(const struct json *j, struct key *k)
+{
+	unsigned char v[IMP_JWK_RSA_N][RSA_BITS_MAX / 8];
+	const unsigned char *n = v[0], *m;
+	size_t nlen, mlen, i;
+	br_rsa_private_key sk;
+	struct der_cur e, d;
+	int len[IMP_JWK_RSA_N], rc = 0;
+
+	for (i = 0; i < IMP_JWK_RSA_N && rc >= 0; i++)
+		rc = len[i] = imp_jwk_b64(j, imp_jwk_rsa[i], v[i], sizeof(v[i]));
+	if (rc < 0)
+		goto out;
+	nlen = (size_t)len[0];
+	bn_strip(&n, &nlen);
+	sk = (br_rsa_private_key){ .n_bitlen = imp_bits(n, nlen),
+	    .p = v[3], .plen = (size_t)len[3], .q = v[4],
+	    .qlen = (size_t)len[4], .dp = v[5], .dplen = (size_t)len[5],
+	    .dq = v[6], .dqlen = (size_t)len[6], .iq = v[7],
+	    .iqlen = (size_t)len[7] };
+	e = (struct der_cur){ v[1], v[1] + len[1] };
+	d = (struct der_cur){ v[2], v[2] + len[2] };
+	if ((rc = key_set_rsa(k, &sk, &e, &d)) < 0)
+		goto out;
+	m = k->u.rsa.pk.n;
+	mlen = k->u.rsa.pk.nlen;
+	bn_strip(&m, &mlen);
+	if (mlen != nlen || memcmp(m, n, nlen) != 0)
+		rc = err_set(ACME_ERR_CRYPTO, "n is not p * q");
+out:
+	wipe(v, sizeof(v));
+	return rc;
+}
+
+/* An EC JWK (RFC 7518 6.2): d, with x and y checked against it. */
+static int
+imp_jwk_ec_key(const struct json *j, struct key *k)
+{
+	static const struct {
+		const char	*crv;
+		int		 curve;
+		int		 len;	/* field bytes */
+	} crvs[] = {
+		{ "P-256", BR_EC_secp256r1, 32 },
+		{ "P-384", BR_EC_secp384r1, 48 },
+	};
+	unsigned char d[66], xy[2][66];
+	const unsigned char *q;
+	char crv[16] = "";
+	size_t i;
+	int dl, rc, f;
+
+	json_get_str(j, 0, "crv", crv, sizeof(crv));
+	for (i = 0; i < 2 && strcmp(crv, crvs[i].crv) != 0; i++)
+		continue;
+	if (i == 2)
+		return err_set(ACME_ERR_CRYPTO, "EC curve '%.15s' is not "
+		    "supported (P-256 and P-384 are)", crv);
+	f = crvs[i].len;
+	if ((rc = dl = imp_jwk_b64(j, "d", d, sizeof(d))) < 0 ||
+	    (rc = imp_jwk_b64(j, "x", xy[0], sizeof(xy[0]))) < 0 ||
+	    (rc = rc != f ? err_set(ACME_ERR_CRYPTO, "x: not %d bytes", f) :
+	    imp_jwk_b64(j, "y", xy[1], sizeof(xy[1]))) < 0 ||
+	    (rc = rc != f ? err_set(ACME_ERR_CRYPTO, "y: not %d bytes", f) :
+	    key_set_ec(k, crvs[i].curve, d, (size_t)dl)) < 0)
+		goto out;
+	q = k->u.ec.pk.q;
+	if (k->u.ec.pk.qlen != (size_t)(2 * f + 1) ||
+	    memcmp(q + 1, xy[0], (size_t)f) != 0 ||
+	    memcmp(q + 1 + f, xy[1], (size_t)f) != 0)
+		rc = err_set(ACME_ERR_CRYPTO, "x and y are not the public "
+		    "key of d");
+out:
+	wipe(d, sizeof(d));
+	return rc;
+}
+
+/* A private JWK (RFC 7517), RSA or EC, as certbot keeps account keys. */
+static int
+imp_jwk_key(const struct buf *b, struct key *k)
+{
+	struct json *j = malloc(sizeof(*j));
+	char kty[8] = "";
+	int rc;
+
+	if (j == NULL)
+		return err_set(ACME_ERR_NOMEM, "out of memory");
+	if ((rc = json_parse(j, (const char *)b->data, b->len)) == 0) {
+		json_get_str(j, 0, "kty", kty, sizeof(kty));
+		if (strcmp(kty, "RSA") == 0)
+			rc = imp_jwk_rsa_key(j, k);
+		else if (strcmp(kty, "EC") == 0)
+			rc = imp_jwk_ec_key(j, k);
+		else
+			rc = err_set(ACME_ERR_CRYPTO, "key type \"%.7s\" is "
+			    "not supported (RSA and EC are)", kty);
+	}
+	free(j);
+	if (rc < 0)
+		key_free(k);
 	return rc;
 }
 
 /* ---- import-certbot ---- */
 
-#define IMP_DEFAULT_DIR	"/etc/letsencrypt"
-
-/* What acme understands of a certbot renewal/NAME.conf. */
-struct imp_conf {
-	char		 server[URL_MAX];
-	char		 authenticator[64];
-	char		 webroot[PATH_LEN_MAX];
-	char		 http_port[16];
-	struct buf	 skipped;	/* settings not carried over */
-};
-
-/* renewalparams keys acme reads; the key type comes from the key. */
-static const char *const imp_known[] = {
-	"server", "authenticator", "webroot_path", "http01_port",
-	"key_type", "elliptic_curve", "rsa_key_size", "account",
-	"config_dir", "work_dir", "logs_dir",
-};
-
-/* Bookkeeping lines of certbot's own layout, outside renewalparams. */
-static const char *const imp_layout[] = {
-	"version", "archive_dir", "cert", "privkey", "chain", "fullchain",
-};
-
+/* A sorted list of the entries of path below dirfd ("." and ".." left
+ * out), at most max; *names owned by the caller (store_names_free). */
 static int
-imp_in(const char *key, const char *const *tab, size_t n)
+imp_list(int dirfd, const char *path, size_t max, char ***names, size_t *n)
 {
-	size_t i;
+	char **v = NULL, **nv;
+	struct dirent *de;
+	DIR *d;
+	int fd, rc = 0;
 
-	for (i = 0; i < n; i++)
-		if (strcmp(key, tab[i]) == 0)
-			return 1;
-	return 0;
+	*names = NULL;
+	*n = 0;
+	if ((fd = openat(dirfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0
+	    || (d = fdopendir(fd)) == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return errno == ENOENT ? ACME_ERR_IO : err_set(ACME_ERR_IO,
+		    "%.200s: %s", path, strerror(errno));
+	}
+	while (rc == 0 && *n < max && (de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if ((nv = realloc(v, (*n + 1) * sizeof(*v))) != NULL)
+			v = nv;
+		if (nv == NULL || (v[*n] = strdup(de->d_name)) == NULL)
+			rc = err_set(ACME_ERR_NOMEM, "out of memory");
+		else
+			(*n)++;
+	}
+	closedir(d);
+	if (rc == 0 && *n > 1)
+		qsort(v, *n, sizeof(*v), store_name_cmp);
+	*names = v;
+	return rc;
 }
 
-static void
-imp_copy(char *dst, size_t cap, const char *v)
+/*
+ * configobj's value syntax, in which certbot writes its files: '''...'''
+ * or """...""", else a comma-separated list of items, each '...', "..."
+ * or bare (up to ',' or '#'); a trailing ',' makes a list of one. v
+ * becomes its first item; returns the number of items, -1 if malformed.
+ */
+static int
+imp_cb_value(char *v)
 {
-	snprintf(dst, cap, "%.*s", (int)strcspn(v, ","), v);
+	char *p = v, *item = v, *e;
+	size_t len = 0;
+	int n = 0;
+
+	if (strncmp(p, "'''", 3) == 0 || strncmp(p, "\"\"\"", 3) == 0) {
+		if ((e = strstr(p + 3, p[0] == '\'' ? "'''" : "\"\"\"")) == NULL)
+			return -1;
+		*e = '\0';
+		memmove(v, p + 3, strlen(p + 3) + 1);
+		return 1;
+	}
+	for (;;) {
+		p += strspn(p, " \t");
+		if (*p == '\0' || *p == '#')
+			break;
+		if (*p == '\'' || *p == '"') {
+			if ((e = strchr(p + 1, *p)) == NULL)
+				return -1;
+			if (n == 0) {
+				item = p + 1;
+				len = (size_t)(e - item);
+			}
+			p = e + 1;
+		} else {
+			e = p + strcspn(p, ",#");
+			if (n == 0) {
+				item = p;
+				for (len = (size_t)(e - p); len > 0 &&
+				    strchr(" \t", p[len - 1]); len--)
+					continue;
+			}
+			p = e;
+		}
+		n++;
+		p += strspn(p, " \t");
+		if (*p != ',')
+			break;
+		p++;
+	}
+	memmove(v, item, len);
+	v[len] = '\0';
+	return n;
 }
 
-/* One "key = value" line of section sec. */
-static void
-imp_conf_line(struct imp_conf *c, const char *sec, char *key, char *val)
-{
-	char safe[160];
+/* What certbot's renewalparams keys become. */
+enum imp_cb_kind {
+	IMP_CB_STR,		/* copied into the field at off */
+	IMP_CB_FLAG,		/* True or False into the int at off */
+	IMP_CB_HOOK,		/* a deploy hook (shell command line) */
+	IMP_CB_QUIET,		/* certbot's bookkeeping: nothing to do */
+	IMP_CB_NO,		/* reported, unless its value is quiet */
+	IMP_CB_KIND_MAX
+};
 
-	if (strcmp(sec, "renewalparams") == 0) {
-		if (strcmp(key, "server") == 0)
-			imp_copy(c->server, sizeof(c->server), val);
-		else if (strcmp(key, "authenticator") == 0)
-			imp_copy(c->authenticator, sizeof(c->authenticator),
-			    val);
-		else if (strcmp(key, "webroot_path") == 0)
-			imp_copy(c->webroot, sizeof(c->webroot), val);
-		else if (strcmp(key, "http01_port") == 0)
-			imp_copy(c->http_port, sizeof(c->http_port), val);
-		if (imp_in(key, imp_known, sizeof(imp_known) /
-		    sizeof(imp_known[0])) || (strcmp(key, "installer") == 0 &&
-		    strcmp(val, "None") == 0))
-			return;
-	} else if (strcmp(sec, "webroot_map") == 0 ||
-	    (sec[0] == '\0' && imp_in(key, imp_layout, sizeof(imp_layout) /
-	    sizeof(imp_layout[0]))))
+#define IMP_F(f)	offsetof(struct imp_conf, f), \
+			sizeof(((struct imp_conf *)0)->f)
+
+static const struct imp_cb_key {
+	const char	*key;
+	enum imp_cb_kind kind;
+	size_t		 off, cap;	/* IMP_CB_STR, IMP_CB_FLAG */
+	const char	*quiet;		/* IMP_CB_NO: the value meaning none */
+	const char	*why;		/* IMP_CB_NO: the reason reported */
+} imp_cb_keys[] = {
+	{ "server", IMP_CB_STR, IMP_F(server), NULL, NULL },
+	{ "authenticator", IMP_CB_STR, IMP_F(authenticator), NULL, NULL },
+	{ "webroot_path", IMP_CB_STR, IMP_F(webroot), NULL, NULL },
+	{ "http01_port", IMP_CB_STR, IMP_F(http_port), NULL, NULL },
+	{ "http01_address", IMP_CB_STR, IMP_F(bind), NULL, NULL },
+	{ "preferred_chain", IMP_CB_STR, IMP_F(preferred_chain), NULL, NULL },
+	{ "account", IMP_CB_STR, IMP_F(account), NULL, NULL },
+	{ "key_type", IMP_CB_STR, IMP_F(cb_key), NULL, NULL },
+	{ "elliptic_curve", IMP_CB_STR, IMP_F(cb_curve), NULL, NULL },
+	{ "rsa_key_size", IMP_CB_STR, IMP_F(cb_bits), NULL, NULL },
+	{ "reuse_key", IMP_CB_FLAG, IMP_F(reuse_key), NULL, NULL },
+	{ "directory_hooks", IMP_CB_FLAG, IMP_F(cb_dirhooks), NULL, NULL },
+	{ "renew_hook", IMP_CB_HOOK, 0, 0, NULL, NULL },
+	{ "deploy_hook", IMP_CB_HOOK, 0, 0, NULL, NULL },
+	{ "pre_hook", IMP_CB_NO, 0, 0, NULL, IMP_NOHOOK },
+	{ "post_hook", IMP_CB_NO, 0, 0, NULL, IMP_NOHOOK },
+	{ "installer", IMP_CB_NO, 0, 0, "None", "acme changes no server "
+	    "configuration: point the server at DIR/live/NAME and reload it "
+	    "from a deploy hook" },
+	{ "must_staple", IMP_CB_NO, 0, 0, "False", "acme does not ask for "
+	    "OCSP Must-Staple" },
+	{ "no_verify_ssl", IMP_CB_NO, 0, 0, "False", "acme always checks "
+	    "the CA's TLS certificate (give --ca-file)" },
+	{ "allow_subset_of_names", IMP_CB_NO, 0, 0, "False", "acme gets "
+	    "every name of a certificate or none" },
+	{ "manual_auth_hook", IMP_CB_NO, 0, 0, NULL, "certbot's manual "
+	    "hooks read CERTBOT_* variables; acme's --hook has uacme's "
+	    "contract" },
+	{ "manual_cleanup_hook", IMP_CB_NO, 0, 0, NULL, "certbot's manual "
+	    "hooks read CERTBOT_* variables; acme's --hook has uacme's "
+	    "contract" },
+	{ "pref_challs", IMP_CB_NO, 0, 0, "http-01", "the challenge type "
+	    "follows from the webroot or standalone setting" },
+	{ "config_dir", IMP_CB_QUIET, 0, 0, NULL, NULL },
+	{ "work_dir", IMP_CB_QUIET, 0, 0, NULL, NULL },
+	{ "logs_dir", IMP_CB_QUIET, 0, 0, NULL, NULL },
+	{ "strict_permissions", IMP_CB_QUIET, 0, 0, NULL, NULL },
+	{ "manual_public_ip_logging_ok", IMP_CB_QUIET, 0, 0, NULL, NULL },
+	{ "register_unsafely_without_email", IMP_CB_QUIET, 0, 0, NULL, NULL },
+};
+
+#define IMP_CB_NKEYS	(sizeof(imp_cb_keys) / sizeof(imp_cb_keys[0]))
+
+/* A [[webroot_map]] line: acme takes one webroot per certificate. */
+static void
+imp_cb_map(struct imp_conf *c, const char *name, const char *path)
+{
+	char why[160], w[100];
+
+	if (c->webroot[0] == '\0') {
+		imp_set(c, c->webroot, sizeof(c->webroot), "webroot_map", path);
 		return;
-	str_sanitize(safe, sizeof(safe), key, strlen(key));
-	buf_printf(&c->skipped, "%s%s", c->skipped.len ? ", " : "", safe);
+	}
+	if (strcmp(c->webroot, path) == 0)
+		return;
+	str_sanitize(w, sizeof(w), c->webroot, strlen(c->webroot));
+	snprintf(why, sizeof(why), "acme uses one webroot for all the names "
+	    "of a certificate: %s", w);
+	imp_skip(c, name, path, why);
 }
 
-/* Parse renewal/NAME.conf (an INI file) below renfd. */
+/* A line outside any section: certbot's layout, renew_before_expiry. */
+static void
+imp_cb_top(struct imp_conf *c, const char *key, const char *val)
+{
+	static const char *const layout[] = {
+		"version", "archive_dir", "cert", "privkey", "chain",
+		"fullchain",
+	};
+	char unit[16];
+	size_t i;
+	int n;
+
+	for (i = 0; i < sizeof(layout) / sizeof(layout[0]); i++)
+		if (strcmp(key, layout[i]) == 0)
+			return;
+	if (strcmp(key, "renew_before_expiry") != 0)
+		imp_skip(c, key, val, "unknown to acme");
+	else if (sscanf(val, "%d %15s", &n, unit) == 2 && n > 0 &&
+	    n < 1000 && (strncmp(unit, "day", 3) == 0 ||
+	    strncmp(unit, "week", 4) == 0))
+		c->days = unit[0] == 'w' ? 7 * n : n;
+	else
+		imp_skip(c, key, val, "acme takes a number of days "
+		    "(days = N in conf/NAME.conf)");
+}
+
+/* One renewalparams line, by imp_cb_keys. */
+static void
+imp_cb_param(struct imp_conf *c, const char *key, const char *val)
+{
+	const struct imp_cb_key *k;
+	size_t i;
+	int *flag;
+
+	for (i = 0; i < IMP_CB_NKEYS && strcmp(key, imp_cb_keys[i].key); i++)
+		continue;
+	if (i == IMP_CB_NKEYS) {
+		imp_skip(c, key, val, "unknown to acme");
+		return;
+	}
+	k = &imp_cb_keys[i];
+	flag = (int *)(void *)((char *)c + k->off);
+	if (k->kind == IMP_CB_STR)
+		imp_set(c, (char *)c + k->off, k->cap, key, val);
+	else if (k->kind == IMP_CB_FLAG && (strcmp(val, "True") == 0 ||
+	    strcmp(val, "False") == 0))
+		*flag = strcmp(val, "True") == 0;
+	else if (k->kind == IMP_CB_FLAG)
+		imp_skip(c, key, val, "neither True nor False");
+	else if (k->kind == IMP_CB_HOOK && c->cb_hook[0] == '\0')
+		imp_set(c, c->cb_hook, sizeof(c->cb_hook), key, val);
+	else if (k->kind == IMP_CB_HOOK)
+		imp_skip(c, key, val, "certbot runs one of renew_hook and "
+		    "deploy_hook");
+	else if (k->kind == IMP_CB_NO && (k->quiet == NULL ||
+	    strcmp(val, k->quiet) != 0))
+		imp_skip(c, key, val, k->why);
+}
+
+/* One "key = value" line of section sec of renewal/NAME.conf. */
+static void
+imp_cb_line(struct imp_conf *c, const char *sec, const char *key, char *val)
+{
+	if (imp_cb_value(val) < 0)
+		imp_skip(c, key, "", "a value certbot did not write");
+	else if (strcmp(sec, "webroot_map") == 0)
+		imp_cb_map(c, key, val);
+	else if (sec[0] == '\0')
+		imp_cb_top(c, key, val);
+	else if (strcmp(sec, "renewalparams") == 0)
+		imp_cb_param(c, key, val);
+	else
+		imp_skip(c, key, val, "unknown to acme");
+}
+
+/* Parse renewal/NAME.conf (configobj's INI dialect) below cbfd. */
 static int
-imp_conf_read(int renfd, const char *file, struct imp_conf *c)
+imp_cb_conf(int cbfd, const char *name, struct imp_conf *c)
 {
 	struct buf b = { 0 };
-	char sec[32] = "", *p, *line, *eq, *k, *v, *e;
+	char file[NAME_LEN_MAX + 16], sec[32] = "", *p, *line, *eq, *e, *v;
 	int rc;
 
-	c->skipped.max = 4096;
-	if ((rc = store_read(renfd, file, &b, CONF_MAX)) < 0 || b.len == 0)
+	snprintf(file, sizeof(file), "renewal/%s.conf", name);
+	if ((rc = imp_read(cbfd, file, &b, CONF_MAX)) < 0 || b.len == 0) {
+		rc = rc < 0 ? err_set(rc, "%s: cannot read", file) : 0;
 		goto out;
+	}
 	for (p = (char *)b.data; p != NULL && *p != '\0'; p = line) {
-		line = strchr(p, '\n');
-		if (line != NULL)
+		if ((line = strchr(p, '\n')) != NULL)
 			*line++ = '\0';
-		p += strspn(p, " \t\r");
-		for (e = p + strlen(p); e > p && strchr(" \t\r", e[-1]); e--)
-			*--e = '\0';
+		p = conf_trim(p);
 		if (*p == '[') {
 			p += strspn(p, "[");
 			snprintf(sec, sizeof(sec), "%.*s", (int)strcspn(p, "]"),
@@ -11452,15 +13721,197 @@ imp_conf_read(int renfd, const char *file, struct imp_conf *c)
 		if (*p == '#' || *p == '\0' || (eq = strchr(p, '=')) == NULL)
 			continue;
 		*eq = '\0';
-		k = p;
-		for (e = eq; e > k && e[-1] == ' '; e--)
+		for (e = eq; e > p && strchr(" \t", e[-1]);)
 			*--e = '\0';
-		v = eq + 1 + strspn(eq + 1, " ");
-		imp_conf_line(c, sec, k, v);
+		v = eq + 1 + strspn(eq + 1, " \t");
+		imp_cb_line(c, sec, p, v);
 	}
+	if (c->server[0] == '\0')	/* certbot's default */
+		snprintf(c->server, sizeof(c->server), "%s",
+		    api_servers[0].url);
 out:
 	buf_free(&b);
 	return rc;
+}
+
+/* key_type, elliptic_curve and rsa_key_size as a --key-type; without
+ * key_type, the key's own type (certbot 2 keeps a lineage's type). */
+static void
+imp_cb_key_type(struct imp_conf *c)
+{
+	char want[48], v[48];
+
+	if (c->cb_key[0] == '\0')
+		return;
+	if (strcmp(c->cb_key, "ecdsa") == 0 && (c->cb_curve[0] == '\0' ||
+	    strcmp(c->cb_curve, "secp256r1") == 0))
+		snprintf(want, sizeof(want), "ec256");
+	else if (strcmp(c->cb_key, "ecdsa") == 0)
+		snprintf(want, sizeof(want), "%s",
+		    strcmp(c->cb_curve, "secp384r1") == 0 ? "ec384" : "");
+	else
+		snprintf(want, sizeof(want), "%s%s", c->cb_key,
+		    c->cb_bits[0] ? c->cb_bits : "2048");
+	if (key_type_parse(want) >= 0) {
+		memcpy(c->key_type, want, strlen(want) + 1);
+		return;
+	}
+	snprintf(v, sizeof(v), "%s %s", c->cb_key, strcmp(c->cb_key,
+	    "ecdsa") == 0 ? c->cb_curve : c->cb_bits);
+	imp_skip(c, "key_type", v, "acme makes ec256, ec384, rsa2048, "
+	    "rsa3072 and rsa4096 keys; the current key's type is kept");
+}
+
+/*
+ * certbot's deploy hooks in certbot's order: the executables of
+ * renewal-hooks/deploy/ (unless directory_hooks = False), then
+ * renew_hook unless it is one of those. Those of renewal-hooks/pre/ and
+ * post/ are reported.
+ */
+static void
+imp_cb_hooks(struct imp_run *r, struct imp_conf *c)
+{
+	static const char *const dirs[] = { "renewal-hooks/deploy",
+	    "renewal-hooks/pre", "renewal-hooks/post" };
+	char **names = NULL, rel[PATH_LEN_MAX], abs[2 * PATH_LEN_MAX + 8];
+	size_t n = 0, i, d;
+	int dup = 0;
+
+	for (d = 0; d < 3 && c->cb_dirhooks; d++) {
+		if (imp_list(r->srcfd, dirs[d], 256, &names, &n) < 0)
+			err_clear();
+		for (i = 0; i < n; i++) {
+			snprintf(rel, sizeof(rel), "%s/%s", dirs[d], names[i]);
+			snprintf(abs, sizeof(abs), "%s/%s", r->srcabs, rel);
+			if (names[i][strlen(names[i]) - 1] == '~' ||
+			    !imp_is_exec(r->srcfd, rel))
+				continue;
+			dup |= strcmp(abs, c->cb_hook) == 0;
+			if (d == 0)
+				imp_hook_add(c, rel, abs, 1);
+			else
+				imp_skip(c, rel, "", IMP_NOHOOK);
+		}
+		store_names_free(names, n);
+	}
+	if (c->cb_hook[0] != '\0' && !dup)
+		imp_hook_add(c, "renew_hook", c->cb_hook, 0);
+}
+
+/* A JSON file's string member key into dst; "" when there is none. */
+static void
+imp_json_member(int dirfd, const char *path, const char *key, char *dst,
+    size_t cap)
+{
+	struct json *j = malloc(sizeof(*j));
+	struct buf b = { 0 };
+
+	dst[0] = '\0';
+	if (j != NULL && imp_read(dirfd, path, &b, IMP_JSON_MAX) == 0 &&
+	    b.len > 0 && json_parse(j, (const char *)b.data, b.len) == 0 &&
+	    json_get_str(j, 0, key, dst, cap) < 0)
+		dst[0] = '\0';
+	err_clear();
+	free(j);
+	buf_free(&b);
+}
+
+/*
+ * certbot's accounts/SERVER/ID into dir: SERVER is the server URL's
+ * host[:port] and path, as certbot names it; ID is hexadecimal.
+ */
+static int
+imp_cb_acct_dir(const struct imp_conf *c, char *dir, size_t cap)
+{
+	const char *p = c->server + 8;
+	size_t i;
+
+	for (i = 0; c->account[i] != '\0'; i++)
+		if (!isalnum((unsigned char)c->account[i]))
+			return err_set(ACME_ERR_USAGE, "bad account ID");
+	if (!req_url_ok(c->server) || strstr(p, "..") != NULL)
+		return err_set(ACME_ERR_USAGE, "bad server URL");
+	snprintf(dir, cap, "accounts/%.*s", (int)strcspn(p, "?#"), p);
+	return 0;
+}
+
+/* Other certbot accounts for the server of dir (looked at once a run). */
+static void
+imp_cb_others(struct imp_run *r, const char *dir, const struct imp_conf *c,
+    const char *name)
+{
+	char **ids = NULL, host[256], path[2 * PATH_LEN_MAX + 8], id[80];
+	size_t n = 0, i;
+
+	if (r->seen.data != NULL && strstr((char *)r->seen.data, dir) != NULL)
+		return;
+	r->seen.max = 64 * 1024;
+	buf_printf(&r->seen, "%s\n", dir);
+	if (acct_host(c->server, host, sizeof(host)) < 0 ||
+	    imp_list(r->srcfd, dir, 64, &ids, &n) < 0)
+		err_clear();
+	for (i = 0; i < n && r->o->verbosity >= 0; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, ids[i]);
+		str_sanitize(id, sizeof(id), ids[i], strlen(ids[i]));
+		if (strcmp(ids[i], c->account) != 0 &&
+		    imp_is_dir(r->srcfd, path))
+			printf("account %s: not carried over: certbot account "
+			    "%s: renewal/%s.conf names %s, and DIR keeps one "
+			    "account per server\n", host, id, name,
+			    c->account);
+	}
+	store_names_free(ids, n);
+}
+
+/* The account renewal/NAME.conf names: key, URL, creation date. */
+static int
+imp_cb_acct_load(struct imp_run *r, const char *dir, const char *id,
+    struct imp_acct *ac)
+{
+	struct buf b = { 0 };
+	char path[PATH_LEN_MAX + 128], t[64];
+	int rc;
+
+	snprintf(ac->what, sizeof(ac->what), "certbot account %s", id);
+	snprintf(path, sizeof(path), "%s/%s/private_key.json", dir, id);
+	if ((rc = imp_read(r->srcfd, path, &b, IMP_JSON_MAX)) < 0 ||
+	    (rc = imp_jwk_key(&b, &ac->key)) < 0) {
+		rc = err_set(rc, "not found");
+		err_wrap(rc, "%.200s", path);
+		goto out;
+	}
+	snprintf(path, sizeof(path), "%s/%s/regr.json", dir, id);
+	imp_json_member(r->srcfd, path, "uri", ac->url, sizeof(ac->url));
+	if (!req_url_ok(ac->url))
+		ac->url[0] = '\0';
+	snprintf(path, sizeof(path), "%s/%s/meta.json", dir, id);
+	imp_json_member(r->srcfd, path, "creation_dt", t, sizeof(t));
+	imp_acct_created(ac, t);
+out:
+	buf_free(&b);
+	return rc;
+}
+
+/* Carry the account over; when that fails, say so and go on. */
+static void
+imp_cb_account(struct imp_run *r, struct imp_conf *c, const char *name)
+{
+	struct imp_acct *ac = calloc(1, sizeof(*ac));
+	char dir[PATH_LEN_MAX];
+
+	if (c->account[0] == '\0') {
+		imp_say(c, "no certbot account named: the next renewal "
+		    "makes a new one (--agree-tos)");
+	} else if (ac == NULL || imp_cb_acct_dir(c, dir, sizeof(dir)) < 0 ||
+	    imp_cb_acct_load(r, dir, c->account, ac) < 0 ||
+	    imp_acct_put(r, c->server, ac) < 0) {
+		imp_skip(c, "account", c->account, acme_last_error());
+		err_clear();
+	} else
+		imp_cb_others(r, dir, c, name);
+	if (ac != NULL)
+		key_free(&ac->key);
+	free(ac);
 }
 
 /* Version numbers K of archive/NAME/certK.pem, newest first. */
@@ -11470,7 +13921,6 @@ imp_versions(int archfd, int *v, int max)
 	struct dirent *de;
 	DIR *d;
 	int fd, n = 0, i, j, k;
-	char tail[8];
 
 	if ((fd = dup(archfd)) < 0 || (d = fdopendir(fd)) == NULL) {
 		if (fd >= 0)
@@ -11479,8 +13929,7 @@ imp_versions(int archfd, int *v, int max)
 	}
 	rewinddir(d);
 	while ((de = readdir(d)) != NULL && n < max)
-		if (sscanf(de->d_name, "cert%d%7s", &k, tail) == 2 &&
-		    strcmp(tail, ".pem") == 0 && k > 0)
+		if ((k = imp_version(de->d_name)) > 0)
 			v[n++] = k;
 	closedir(d);
 	for (i = 1; i < n; i++)		/* insertion sort, descending */
@@ -11513,57 +13962,12 @@ imp_read_files(int archfd, int k, struct cert_set *cs)
 	return 0;
 }
 
-/*
- * Version K as a set: files read, the certificate parsed, its key
- * matching, the key re-encoded as PKCS#8, meta.txt with issued_at its
- * notBefore (the only time the CA vouched for; no backdate assumed).
- */
-static int
-imp_load(int archfd, int k, const char *name, const char *server,
-    struct cert_set *cs, struct x509_info *xi, const char **key_type)
-{
-	struct pem_obj obj[1];
-	struct key key;
-	struct buf pem = { .max = PEM_MAX };
-	size_t n = 0;
-	int rc;
-
-	memset(obj, 0, sizeof(obj));
-	memset(&key, 0, sizeof(key));
-	if ((rc = imp_read_files(archfd, k, cs)) < 0 ||
-	    (rc = pem_decode((const char *)cs->cert.data, cs->cert.len, obj,
-	    1, &n)) < 0 || (rc = n == 1 ? x509_parse(obj[0].der, obj[0].len,
-	    xi) : err_set(ACME_ERR_PROTO, "cert%d.pem: no certificate",
-	    k)) < 0 ||
-	    (rc = key_from_pem(&key, (const char *)cs->privkey.data,
-	    cs->privkey.len)) < 0)
-		goto out;
-	if (x509_key_matches(obj[0].der, obj[0].len, &key) != 1) {
-		rc = err_set(ACME_ERR_CRYPTO, "privkey%d.pem does not match "
-		    "cert%d.pem", k, k);
-		goto out;
-	}
-	if ((rc = key_to_pem(&key, &pem)) < 0)
-		goto out;
-	buf_free(&cs->privkey);
-	cs->privkey = pem;
-	memset(&pem, 0, sizeof(pem));
-	rc = meta_build(&cs->meta, name, xi, key_types[key.type].name, server,
-	    xi->not_before, "notbefore");
-	*key_type = key_types[key.type].name;
-out:
-	key_free(&key);
-	buf_free(&pem);
-	pem_objs_free(obj, n);
-	return rc;
-}
-
 /* The version live/NAME/cert.pem links to ("../../archive/NAME/certK.pem"),
  * else the newest; 0 when there is none. */
 static int
 imp_current(int cbfd, const char *name, const int *v, int n)
 {
-	char path[PATH_LEN_MAX], target[PATH_LEN_MAX], tail[8];
+	char path[PATH_LEN_MAX], target[PATH_LEN_MAX];
 	const char *base;
 	ssize_t len;
 	int k;
@@ -11573,207 +13977,90 @@ imp_current(int cbfd, const char *name, const int *v, int n)
 	if (len > 0) {
 		target[len] = '\0';
 		base = strrchr(target, '/') ? strrchr(target, '/') + 1 : target;
-		if (sscanf(base, "cert%d%7s", &k, tail) == 2 &&
-		    strcmp(tail, ".pem") == 0 && k > 0)
+		if ((k = imp_version(base)) > 0)
 			return k;
 	}
 	return n > 0 ? v[0] : 0;
 }
 
-/* conf/NAME.conf from the renewal settings (issue_write_conf's keys). */
-static int
-imp_write_conf(int storefd, const char *name, const struct x509_info *xi,
-    const struct imp_conf *c, const char *key_type)
-{
-	struct buf b = { .max = CONF_MAX };
-	char file[NAME_LEN_MAX + 8];
-	size_t i;
-	int fd, rc;
-
-	buf_printf(&b, "# acme: imported from certbot\nname = %s\n"
-	    "identifiers =", name);
-	for (i = 0; i < xi->nsan; i++)
-		buf_printf(&b, " %s", xi->san[i].value);
-	buf_puts(&b, "\nserver = ");
-	buf_puts(&b, c->server);
-	buf_printf(&b, "\nkey-type = %s\n", key_type);
-	if (strcmp(c->authenticator, "webroot") == 0 && c->webroot[0])
-		buf_printf(&b, "challenge = http-01\nwebroot = %s\n",
-		    c->webroot);
-	else if (strcmp(c->authenticator, "standalone") == 0)
-		buf_printf(&b, "challenge = http-01\nstandalone = yes\n"
-		    "http-port = %s\n", c->http_port[0] ? c->http_port : "80");
-	if ((rc = buf_puts(&b, "")) < 0)
-		goto out;
-	if ((fd = store_subdir(storefd, "conf", 1)) < 0) {
-		rc = fd;
-		goto out;
-	}
-	snprintf(file, sizeof(file), "%s.conf", name);
-	rc = store_write(fd, file, b.data, b.len, STORE_FILE_MODE);
-	close(fd);
-out:
-	buf_free(&b);
-	return rc;
-}
-
-/* The older versions kept as backups, newest first. */
-struct imp_old {
-	struct cert_set	 cs[BACKUP_DEPTH];
-	int		 k[BACKUP_DEPTH];
-	int		 n;
-	struct buf	 report;	/* "version 2 (expired), ..." */
+/* certbot's versions below the current one, as imp_older candidates. */
+struct imp_cb_old {
+	int		 archfd;
+	const int	*v;		/* borrowed, newest first */
 };
 
-/* Choose up to BACKUP_DEPTH older unexpired versions of v[] (after cur). */
-static void
-imp_pick_old(int archfd, const char *name, const char *server,
-    const int *v, int nv, int cur, int64_t trusted, struct imp_old *old,
-    struct x509_info *xi)
-{
-	const char *kt, *why;
-	int i;
-
-	old->report.max = 8192;
-	for (i = 0; i < nv; i++) {
-		if (v[i] >= cur)
-			continue;
-		why = NULL;
-		if (old->n == BACKUP_DEPTH)
-			why = "beyond three backups";
-		else if (imp_load(archfd, v[i], name, server,
-		    &old->cs[old->n], xi, &kt) < 0)
-			why = acme_last_error();
-		else if (xi->not_after < trusted)
-			why = "expired";
-		if (why == NULL) {
-			old->k[old->n++] = v[i];
-			continue;
-		}
-		if (old->n < BACKUP_DEPTH)
-			cert_set_free(&old->cs[old->n]);
-		buf_printf(&old->report, ", version %d (%.200s)", v[i], why);
-		err_clear();
-	}
-}
-
-/* Is NAME already in DIR (live set or backups)? */
 static int
-imp_exists(int storefd, const char *name)
+imp_cb_load(struct imp_run *r, const void *ctx, int i, struct cert_set *cs,
+    char *label, size_t cap)
 {
-	int livefd, ringfd, r = 0, slots[BACKUP_DEPTH];
+	const struct imp_cb_old *o = ctx;
 
-	store_open_name(storefd, name, &livefd, &ringfd);
-	if (livefd >= 0) {
-		r = store_exists(livefd, name);
-		close(livefd);
-	}
-	if (ringfd >= 0) {
-		r |= store_ring_slots(ringfd, slots) > 0;
-		close(ringfd);
-	}
-	return r;
+	(void)r;
+	snprintf(label, cap, "version %d", o->v[i]);
+	return cs == NULL ? 0 : imp_read_files(o->archfd, o->v[i], cs);
 }
 
-/* Install the current version as live and the older ones as backups. */
+/*
+ * archive/NAME: its versions, the current one K (its files read into
+ * cur), the older ones left in v[0..*nold), newest first, for co.
+ */
 static int
-imp_install(int storefd, const char *name, struct cert_set *cur,
-    struct imp_old *old)
+imp_cb_current(struct imp_run *r, const char *name, struct imp_cb_old *co,
+    int *v, int *k, int *nold, struct cert_set *cur)
 {
-	int i, rc;
+	int nv, i;
 
-	if ((rc = store_install(storefd, name, cur, -1)) < 0)
-		return rc;
-	for (i = 0; i < old->n; i++)
-		if ((rc = store_ring_put(storefd, name, i + 1,
-		    &old->cs[i])) < 0)
-			return err_wrap(rc, "backup %d of %s", i + 1, name);
-	return 0;
+	if ((nv = imp_versions(co->archfd, v, IMP_VERSIONS_MAX)) < 0)
+		return nv;
+	if ((*k = imp_current(r->srcfd, name, v, nv)) == 0)
+		return err_set(ACME_ERR_IO, "archive/%s: no certificate", name);
+	for (*nold = 0, i = 0; i < nv; i++)
+		if (v[i] < *k)
+			v[(*nold)++] = v[i];
+	co->v = v;
+	return imp_read_files(co->archfd, *k, cur);
 }
 
-/* Print the one line that reports NAME's import. */
-static void
-imp_report(const char *name, int cur, const struct imp_old *old,
-    const struct imp_conf *c)
-{
-	int i;
-
-	printf("%s: version %d is live", name, cur);
-	for (i = 0; i < old->n; i++)
-		printf("%s %d", i == 0 ? ", backups: version" : ",", old->k[i]);
-	if (old->report.len > 0)
-		printf("; skipped%s", (const char *)old->report.data + 1);
-	if (c->skipped.len > 0)
-		printf("; settings not carried over: %s",
-		    (const char *)c->skipped.data);
-	if (strcmp(c->authenticator, "webroot") != 0 &&
-	    strcmp(c->authenticator, "standalone") != 0)
-		printf("; authenticator '%.40s' unknown: set webroot or "
-		    "standalone in conf/%s.conf", c->authenticator, name);
-	printf("\n");
-}
-
-/* renewal/NAME.conf below cbfd, its values checked as one-line text. */
+/* Import certbot's NAME: archive/NAME, renewal/NAME.conf, its account. */
 static int
-imp_conf_load(int cbfd, const char *name, struct imp_conf *c)
-{
-	char file[NAME_LEN_MAX + 8];
-	int renfd, rc;
-
-	if ((renfd = store_subdir(cbfd, "renewal", 0)) < 0)
-		return err_set(ACME_ERR_IO, "renewal: %s", strerror(errno));
-	snprintf(file, sizeof(file), "%s.conf", name);
-	if ((rc = imp_conf_read(renfd, file, c)) == 0 &&
-	    (rc = api_text_ok("server", c->server)) == 0 &&
-	    (rc = api_text_ok("webroot_path", c->webroot)) == 0)
-		rc = api_text_ok("http01_port", c->http_port);
-	if (c->server[0] == '\0')	/* certbot's default */
-		snprintf(c->server, sizeof(c->server), "%s",
-		    api_servers[0].url);
-	close(renfd);
-	return rc;
-}
-
-/* Import certbot's NAME: archive/NAME below cbfd, at most 1024 versions. */
-static int
-imp_name(int storefd, int cbfd, const char *name, int64_t floor)
+imp_cb_name(struct imp_run *r, const char *name)
 {
 	struct imp_conf c;
 	struct imp_old old;
+	struct imp_cb_old co;
+	struct imp_older older;
 	struct cert_set cur;
-	struct x509_info *xi = NULL, *oxi = NULL;
-	char path[PATH_LEN_MAX];
+	struct x509_info *xi;	/* and the older versions' at xi + 1 */
+	char path[PATH_LEN_MAX], label[32];
 	const char *kt = "ec256";
-	int v[1024], nv, k, archfd = -1, rc, i;
+	int v[IMP_VERSIONS_MAX], k, i, n = 0, rc;
 
-	memset(&c, 0, sizeof(c));
+	imp_conf_init(&c);
 	memset(&old, 0, sizeof(old));
 	memset(&cur, 0, sizeof(cur));
 	snprintf(path, sizeof(path), "archive/%s", name);
-	if ((xi = calloc(1, sizeof(*xi))) == NULL ||
-	    (oxi = calloc(1, sizeof(*oxi))) == NULL) {
+	co.archfd = openat(r->srcfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if ((xi = calloc(2, sizeof(*xi))) == NULL) {
 		rc = err_set(ACME_ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	if ((archfd = openat(cbfd, path, O_RDONLY | O_DIRECTORY |
-	    O_CLOEXEC)) < 0) {
+	if (co.archfd < 0) {
 		rc = err_set(ACME_ERR_IO, "%s: %s", path, strerror(errno));
 		goto out;
 	}
-	if ((rc = imp_conf_load(cbfd, name, &c)) < 0 ||
-	    (rc = nv = imp_versions(archfd, v, 1024)) < 0)
+	if ((rc = imp_cb_conf(r->srcfd, name, &c)) < 0 ||
+	    (rc = imp_server_ok(&c)) < 0 ||
+	    (rc = imp_cb_current(r, name, &co, v, &k, &n, &cur)) < 0 ||
+	    (rc = imp_load_set(&cur, name, c.server, xi, &kt)) < 0)
 		goto out;
-	if ((k = imp_current(cbfd, name, v, nv)) == 0) {
-		rc = err_set(ACME_ERR_IO, "%s: no certificate", path);
-		goto out;
-	}
-	if ((rc = imp_load(archfd, k, name, c.server, &cur, xi, &kt)) < 0)
-		goto out;
-	imp_pick_old(archfd, name, c.server, v, nv, k, floor > xi->not_before ?
-	    floor : xi->not_before, &old, oxi);
-	if ((rc = imp_install(storefd, name, &cur, &old)) == 0 &&
-	    (rc = imp_write_conf(storefd, name, xi, &c, kt)) == 0)
-		imp_report(name, k, &old, &c);
+	snprintf(label, sizeof(label), "version %d", k);
+	older = (struct imp_older){ imp_cb_load, &co, n };
+	imp_pick_old(r, &older, name, c.server, r->floor > xi->not_before ?
+	    r->floor : xi->not_before, &old, xi + 1);
+	imp_cb_key_type(&c);
+	imp_cb_hooks(r, &c);
+	imp_cb_account(r, &c, name);
+	rc = imp_finish(r, name, label, &cur, &old, &c, xi, kt);
 out:
 	if (rc < 0)
 		err_wrap(rc, "%s", name);
@@ -11781,73 +14068,955 @@ out:
 		cert_set_free(&old.cs[i]);
 	cert_set_free(&cur);
 	buf_free(&old.report);
-	buf_free(&c.skipped);
+	imp_conf_free(&c);
 	free(xi);
-	free(oxi);
-	if (archfd >= 0)
-		close(archfd);
+	if (co.archfd >= 0)
+		close(co.archfd);
 	return rc;
 }
 
-/* Every renewal/NAME.conf of the certbot tree, sorted by NAME. */
+/* ---- imports: the run ---- */
+
+/* Is dir (which may not exist yet) srcabs or below it? */
 static int
-imp_names(int cbfd, char ***names, size_t *n)
+imp_inside(const char *dir, const char *srcabs)
 {
-	int fd, rc;
+	char path[PATH_LEN_MAX], abs[PATH_MAX], *slash;
+	size_t n = strlen(srcabs);
 
-	*names = NULL;
-	*n = 0;
-	if ((fd = openat(cbfd, "renewal", O_RDONLY | O_DIRECTORY |
-	    O_CLOEXEC)) < 0)
-		return err_set(ACME_ERR_IO, "renewal: %s", strerror(errno));
-	rc = store_names(fd, "renewal", ".conf", SIZE_MAX, names, n);
-	close(fd);
-	return rc;
+	snprintf(path, sizeof(path), "%s", dir);
+	while (realpath(path, abs) == NULL) {
+		if ((slash = strrchr(path, '/')) == NULL) {
+			if (getcwd(abs, sizeof(abs)) == NULL)
+				return 0;
+			break;
+		}
+		slash[slash == path] = '\0';	/* "/x" becomes "/" */
+	}
+	return strncmp(abs, srcabs, n) == 0 && (abs[n] == '/' ||
+	    abs[n] == '\0' || n == 1);
 }
 
-int
-acme_import_certbot(const struct acme_options *o, const char *certbot_dir)
+/*
+ * What api_enter checks before it takes DIR for an import: the client's
+ * tree opens, looks like one, and DIR is not inside it (it is only read).
+ */
+static int
+imp_src_check(struct api_run *run, void *arg)
 {
-	const char *cb = certbot_dir ? certbot_dir : IMP_DEFAULT_DIR;
-	struct api_set *s = NULL;
-	char **names = NULL, err[ERR_MSG_MAX] = "";
-	size_t n = 0, i;
-	int64_t floor;
-	int storefd = -1, cbfd = -1, rc, failed = 0;
+	struct imp_run *r = arg;
 
-	err_clear();
-	log_verbosity = o->verbosity + LOG_LEVEL_ERROR;
-	if ((cbfd = open(cb, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-		return err_set(ACME_ERR_USAGE, "%.200s: %s", cb,
+	if ((r->srcfd = open(r->src, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
+	    realpath(r->src, r->srcabs) == NULL)
+		return err_set(ACME_ERR_USAGE, "%.200s: %s", r->src,
 		    strerror(errno));
-	if ((rc = imp_names(cbfd, &names, &n)) < 0 ||
-	    (rc = storefd = api_open(o, 1)) < 0)
-		goto out;
-	if ((s = malloc(sizeof(*s))) == NULL) {
-		rc = err_set(ACME_ERR_NOMEM, "out of memory");
-		goto out;
-	}
-	floor = api_trusted_time(storefd, NULL, 0, s);
+	if (!imp_is_dir(r->srcfd, r->mark))
+		return err_set(ACME_ERR_USAGE, "%.200s has no %s/: not a %s "
+		    "tree", r->src, r->mark, r->from);
+	if (imp_inside(run->dir, r->srcabs))
+		return err_set(ACME_ERR_USAGE, "%.200s is inside %.200s, "
+		    "which %s only reads: choose another --dir", run->dir,
+		    r->srcabs, r->cmd);
+	return 0;
+}
+
+/*
+ * Open the client's tree src and DIR (through api_enter: locked, checked
+ * to hold no other client's files). imp_close ends the run.
+ */
+static int
+imp_open(struct imp_run *r, const struct acme_options *o, const char *src,
+    const char *from, const char *cmd, const char *mark)
+{
+	struct api_set *s;
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	r->o = o;
+	r->from = from;
+	r->cmd = cmd;
+	r->src = src;
+	r->mark = mark;
+	r->srcfd = r->storefd = -1;
+	if ((rc = api_enter(&r->run, o, API_LOCK | API_CREATE, imp_src_check,
+	    r)) < 0)
+		return rc;
+	r->storefd = r->run.storefd;
+	if (realpath(r->run.dir, r->dir) == NULL)
+		return err_set(ACME_ERR_IO, "%.200s: %s", r->run.dir,
+		    strerror(errno));
+	if ((s = malloc(sizeof(*s))) == NULL)
+		return err_set(ACME_ERR_NOMEM, "out of memory");
+	r->floor = api_trusted_time(r->storefd, NULL, 0, s);
+	free(s);
+	return 0;
+}
+
+/* The end of an import run (api_leave); returns rc. */
+static int
+imp_close(struct imp_run *r, int rc)
+{
+	if (r->srcfd >= 0)
+		close(r->srcfd);
+	buf_free(&r->seen);
+	return api_leave(&r->run, rc);
+}
+
+/*
+ * Import each of names[] not yet in DIR with one(); the others are
+ * skipped. Every failure is printed; the last is the run's error.
+ */
+static int
+imp_all(struct imp_run *r, char **names, size_t n,
+    int (*one)(struct imp_run *, const char *))
+{
+	char err[ERR_MSG_MAX] = "";
+	size_t i;
+	int failed = 0;
+
 	for (i = 0; i < n; i++)
-		if (imp_exists(storefd, names[i]))
-			printf("%s: skipped, already in DIR\n", names[i]);
-		else if ((rc = imp_name(storefd, cbfd, names[i], floor)) < 0) {
-			/* the last failure is the run's error line */
+		if (imp_exists(r->storefd, names[i])) {
+			if (r->o->verbosity >= 0)
+				printf("%s: skipped, already in DIR\n",
+				    names[i]);
+		} else if (one(r, names[i]) < 0) {
 			if (failed++ > 0)
 				log_msg(LOG_LEVEL_ERROR, "%s", err);
 			snprintf(err, sizeof(err), "%s", err_msg);
 			err_clear();
 		}
-	if (n == 0 && o->verbosity >= 0)
-		printf("no renewal/*.conf in %s\n", cb);
-	rc = failed ? err_set(ACME_ERR_IO, "%s", err) : 0;
+	if (n == 0 && r->o->verbosity >= 0)
+		printf("no certificate found in %s\n", r->src);
+	return failed ? err_set(ACME_ERR_IO, "%s", err) : 0;
+}
+
+int
+acme_import_certbot(const struct acme_options *o, const char *certbot_dir)
+{
+	struct imp_run r;
+	char **names = NULL;
+	size_t n = 0;
+	int fd, rc;
+
+	if ((rc = imp_open(&r, o, certbot_dir ? certbot_dir : IMP_CERTBOT_DIR,
+	    "certbot", "import-certbot", "renewal")) < 0)
+		goto out;
+	if ((fd = openat(r.srcfd, "renewal", O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) < 0) {
+		rc = err_set(ACME_ERR_USAGE, "%.200s/renewal: %s", r.src,
+		    strerror(errno));
+		goto out;
+	}
+	rc = store_names(fd, "renewal", ".conf", SIZE_MAX, &names, &n);
+	close(fd);
+	if (rc == 0)
+		rc = imp_all(&r, names, n, imp_cb_name);
 out:
 	store_names_free(names, n);
-	free(s);
-	if (storefd >= 0)
-		close(storefd);
-	close(cbfd);
+	return imp_close(&r, rc);
+}
+
+/* ---- imports: settings given on the command line ---- */
+
+/*
+ * uacme records no server, challenge method or hook (they are given at
+ * each run): import-uacme takes them from its own command line, and so
+ * they are given once, to the import.
+ */
+static void
+imp_cli(struct imp_run *r, struct imp_conf *c, const char *server)
+{
+	const struct acme_options *o = r->o;
+	char abs[PATH_MAX];
+
+	snprintf(c->server, sizeof(c->server), "%s", server);
+	if (o->webroot != NULL && realpath(o->webroot, abs) != NULL) {
+		imp_set(c, c->webroot, sizeof(c->webroot), "--webroot", abs);
+		snprintf(c->authenticator, sizeof(c->authenticator), "webroot");
+	}
+	if (o->standalone)
+		snprintf(c->authenticator, sizeof(c->authenticator),
+		    "standalone");
+	if (o->hook != NULL && realpath(o->hook, abs) != NULL)
+		imp_set(c, c->hook, sizeof(c->hook), "--hook", abs);
+	if (o->deploy_hook != NULL && realpath(o->deploy_hook, abs) != NULL)
+		imp_set(c, c->deploy_hook, sizeof(c->deploy_hook),
+		    "--deploy-hook", abs);
+	if (o->http_port > 0)
+		snprintf(c->http_port, sizeof(c->http_port), "%d", o->http_port);
+	if (o->tls_port > 0)
+		snprintf(c->tls_port, sizeof(c->tls_port), "%d", o->tls_port);
+	if (o->bind != NULL)
+		imp_set(c, c->bind, sizeof(c->bind), "--bind", o->bind);
+	if (o->challenge != NULL)
+		imp_set(c, c->challenge, sizeof(c->challenge), "--challenge",
+		    o->challenge);
+	if (o->key_type != NULL && key_type_parse(o->key_type) >= 0)
+		imp_set(c, c->key_type, sizeof(c->key_type), "--key-type",
+		    o->key_type);
+	if (o->preferred_chain != NULL)
+		imp_set(c, c->preferred_chain, sizeof(c->preferred_chain),
+		    "--preferred-chain", o->preferred_chain);
+	c->days = o->days;
+	c->reuse_key = o->reuse_key;
+}
+
+/* uacme and acme.sh keep a certificate's key from one renewal to the
+ * next; acme makes a new one each time unless told. */
+static void
+imp_key_reuse(struct imp_run *r, struct imp_conf *c, const char *name)
+{
+	char why[200];
+
+	if (c->reuse_key)
+		return;
+	snprintf(why, sizeof(why), "%s keeps the key from one renewal to the "
+	    "next, acme makes a new one (reuse-key = yes in conf/%.60s.conf "
+	    "keeps it)", r->from, name);
+	imp_skip(c, "key reuse", "", why);
+}
+
+/* ---- import-uacme ---- */
+
+/* uacme's older certificates of NAME: NAME/cert-T.pem, newest T first. */
+struct imp_ua_old {
+	const char	*name;		/* borrowed */
+	char		**files;	/* borrowed */
+	const struct buf *key;		/* private/NAME/key.pem */
+};
+
+static int
+imp_ua_load(struct imp_run *r, const void *ctx, int i, struct cert_set *cs,
+    char *label, size_t cap)
+{
+	const struct imp_ua_old *o = ctx;
+	char path[PATH_LEN_MAX];
+	int rc;
+
+	snprintf(label, cap, "%.60s", o->files[i]);
+	if (cs == NULL)
+		return 0;
+	snprintf(path, sizeof(path), "%s/%s", o->name, o->files[i]);
+	if ((rc = imp_read(r->srcfd, path, &cs->cert, PEM_MAX)) < 0)
+		return err_set(rc, "cannot read");
+	return buf_append(&cs->privkey, o->key->data, o->key->len);
+}
+
+/* The time T of "cert-T.pem", or -1. */
+static long long
+imp_ua_time(const char *file)
+{
+	char again[64];
+	long long t;
+
+	if (sscanf(file, "cert-%lld", &t) != 1 || t < 0)
+		return -1;
+	snprintf(again, sizeof(again), "cert-%lld.pem", t);
+	return strcmp(again, file) == 0 ? t : -1;
+}
+
+static int
+imp_ua_cmp(const void *a, const void *b)
+{
+	long long x = imp_ua_time(*(char *const *)a);
+	long long y = imp_ua_time(*(char *const *)b);
+
+	return x < y ? 1 : x > y ? -1 : 0;
+}
+
+/* NAME/cert-T.pem, newest first, into *files (owned: store_names_free). */
+static int
+imp_ua_olds(struct imp_run *r, const char *name, char ***files, size_t *n)
+{
+	size_t i, k = 0;
+	int rc;
+
+	if ((rc = imp_list(r->srcfd, name, IMP_VERSIONS_MAX, files, n)) < 0)
+		return rc;
+	for (i = 0; i < *n; i++) {
+		if (imp_ua_time((*files)[i]) >= 0)
+			(*files)[k++] = (*files)[i];
+		else
+			free((*files)[i]);
+	}
+	*n = k;
+	qsort(*files, k, sizeof(**files), imp_ua_cmp);
+	return 0;
+}
+
+/* Read NAME/cert.pem (the whole chain) and private/NAME/key.pem. */
+static int
+imp_ua_read(struct imp_run *r, const char *name, struct cert_set *cs,
+    struct buf *key)
+{
+	char path[PATH_LEN_MAX];
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/cert.pem", name);
+	if ((rc = imp_read(r->srcfd, path, &cs->cert, PEM_MAX)) < 0)
+		return err_set(rc, "%s: cannot read", path);
+	snprintf(path, sizeof(path), "private/%s/key.pem", name);
+	if ((rc = imp_read(r->srcfd, path, key, PEM_MAX)) < 0)
+		return err_set(rc, "%s: cannot read", path);
+	return buf_append(&cs->privkey, key->data, key->len);
+}
+
+/* Import uacme's NAME: NAME/cert.pem and older NAME/cert-T.pem. */
+static int
+imp_ua_name(struct imp_run *r, const char *name)
+{
+	struct imp_conf c;
+	struct imp_old old;
+	struct imp_ua_old uo = { name, NULL, NULL };
+	struct imp_older older;
+	struct cert_set cur;
+	struct buf key = { 0 };
+	struct x509_info *xi = calloc(1, sizeof(*xi));
+	struct x509_info *oxi = calloc(1, sizeof(*oxi));
+	const char *kt = "ec256";
+	size_t n = 0;
+	int rc, i;
+
+	imp_conf_init(&c);
+	memset(&old, 0, sizeof(old));
+	memset(&cur, 0, sizeof(cur));
+	imp_cli(r, &c, (const char *)r->ctx);
+	if (xi == NULL || oxi == NULL)
+		rc = err_set(ACME_ERR_NOMEM, "out of memory");
+	else if ((rc = imp_ua_read(r, name, &cur, &key)) == 0 &&
+	    (rc = imp_load_set(&cur, name, c.server, xi, &kt)) == 0 &&
+	    (rc = imp_ua_olds(r, name, &uo.files, &n)) == 0) {
+		uo.key = &key;
+		older = (struct imp_older){ imp_ua_load, &uo, (int)n };
+		imp_pick_old(r, &older, name, c.server, r->floor >
+		    xi->not_before ? r->floor : xi->not_before, &old, oxi);
+		imp_key_reuse(r, &c, name);
+		rc = imp_finish(r, name, "cert.pem", &cur, &old, &c, xi, kt);
+	}
+	if (rc < 0)
+		err_wrap(rc, "%s", name);
+	for (i = 0; i < BACKUP_DEPTH; i++)
+		cert_set_free(&old.cs[i]);
+	cert_set_free(&cur);
+	store_names_free(uo.files, n);
+	buf_free(&old.report);
+	buf_free(&key);
+	imp_conf_free(&c);
+	free(xi);
+	free(oxi);
 	return rc;
+}
+
+/* uacme's account key, private/key.pem; it keeps no URL. */
+static void
+imp_ua_account(struct imp_run *r, const char *server)
+{
+	struct imp_acct *ac = calloc(1, sizeof(*ac));
+	struct buf pem = { 0 };
+	int rc = ACME_ERR_NOMEM;
+
+	if (ac != NULL) {
+		snprintf(ac->what, sizeof(ac->what), "uacme's private/key.pem");
+		if ((rc = imp_read(r->srcfd, "private/key.pem", &pem,
+		    PEM_MAX)) == 0 && (rc = key_from_pem(&ac->key,
+		    (const char *)pem.data, pem.len)) == 0)
+			rc = imp_acct_put(r, server, ac);
+	}
+	if (rc < 0 && r->o->verbosity >= 0)
+		printf("account: not carried over: uacme's private/key.pem: "
+		    "%s\n", err_msg[0] ? err_msg : "cannot read it");
+	err_clear();
+	if (ac != NULL)
+		key_free(&ac->key);
+	free(ac);
+	buf_free(&pem);
+}
+
+/* The certificates of a uacme tree: NAME/cert.pem beside private/. */
+static int
+imp_ua_names(struct imp_run *r, char ***names, size_t *n)
+{
+	char path[PATH_LEN_MAX];
+	size_t i, k = 0;
+	int rc;
+
+	if ((rc = store_names(r->srcfd, r->src, "", SIZE_MAX, names, n)) < 0)
+		return rc;
+	for (i = 0; i < *n; i++) {
+		snprintf(path, sizeof(path), "%s/cert.pem", (*names)[i]);
+		if (strcmp((*names)[i], "private") != 0 &&
+		    faccessat(r->srcfd, path, F_OK, 0) == 0)
+			(*names)[k++] = (*names)[i];
+		else
+			free((*names)[i]);
+	}
+	*n = k;
+	return 0;
+}
+
+int
+acme_import_uacme(const struct acme_options *o, const char *uacme_dir)
+{
+	struct imp_run r;
+	const char *server;
+	char **names = NULL;
+	size_t n = 0;
+	int rc;
+
+	if ((server = api_server_url(o->server)) == NULL)
+		return ACME_ERR_USAGE;
+	if ((rc = imp_open(&r, o, uacme_dir ? uacme_dir : IMP_UACME_DIR,
+	    "uacme", "import-uacme", "private")) == 0 &&
+	    (rc = imp_ua_names(&r, &names, &n)) == 0) {
+		r.ctx = server;
+		imp_ua_account(&r, server);
+		rc = imp_all(&r, names, n, imp_ua_name);
+	}
+	store_names_free(names, n);
+	return imp_close(&r, rc);
+}
+
+/* ---- import-acmesh ---- */
+
+#define IMP_SH_B64_START "__ACME_BASE64__START_"
+#define IMP_SH_B64_END	"__ACME_BASE64__END_"
+
+/*
+ * A value of acme.sh's KEY=value lines, which acme.sh reads back with the
+ * shell: 'single quoted', "double quoted" (\" \\ \$ \` escaped) or bare;
+ * hooks and the preferred chain wrapped in __ACME_BASE64__START_ and
+ * _END_ (base64). v becomes the value; 0, or -1 when malformed.
+ */
+static int
+imp_sh_value(char *v)
+{
+	char *o = v, *p = v + 1;
+	size_t n, a = strlen(IMP_SH_B64_START), z = strlen(IMP_SH_B64_END);
+	int len;
+
+	if (*v == '\'') {
+		if ((p = strchr(v + 1, '\'')) == NULL)
+			return -1;
+		*p = '\0';
+		memmove(v, v + 1, strlen(v + 1) + 1);
+	} else if (*v == '"') {
+		for (; *p != '\0' && *p != '"'; p++) {
+			if (*p == '\\' && p[1] != '\0' && strchr("\"\\$`", p[1]))
+				p++;
+			*o++ = *p;
+		}
+		if (*p != '"')
+			return -1;
+		*o = '\0';
+	}
+	n = strlen(v);
+	if (n < a + z || strncmp(v, IMP_SH_B64_START, a) != 0 ||
+	    strcmp(v + n - z, IMP_SH_B64_END) != 0)
+		return 0;
+	len = b64_decode_padded(v, n, v + a, n - a - z);
+	if (len < 0 || memchr(v, '\0', (size_t)len) != NULL) {
+		err_clear();
+		return -1;
+	}
+	v[len] = '\0';
+	return 0;
+}
+
+/* acme.sh's settings that acme takes or reports, besides imp_conf's. */
+struct imp_sh {
+	char	 install[4][PATH_LEN_MAX];	/* Le_Real*Path */
+	char	 reload[PATH_LEN_MAX];		/* Le_ReloadCmd */
+	char	 renew[PATH_LEN_MAX];		/* Le_RenewHook */
+	int	 days;				/* Le_RenewalDays */
+	int	 new_key;			/* Le_ForceNewDomainKey */
+};
+
+/* What the Le_* keys of DOMAIN.conf become. */
+enum imp_sh_kind {
+	IMP_SH_STR,		/* into the imp_conf field at off */
+	IMP_SH_OWN,		/* into the struct imp_sh field at off */
+	IMP_SH_WEBROOT,		/* the challenge method */
+	IMP_SH_KEY,		/* Le_Keylength */
+	IMP_SH_INT,		/* into the struct imp_sh int at off */
+	IMP_SH_QUIET,		/* acme.sh's bookkeeping */
+	IMP_SH_NO,		/* reported */
+	IMP_SH_KIND_MAX
+};
+
+#define IMP_SH_F(f)	offsetof(struct imp_sh, f), \
+			sizeof(((struct imp_sh *)0)->f)
+
+static const struct imp_sh_key {
+	const char	*key;
+	enum imp_sh_kind kind;
+	size_t		 off, cap;
+	const char	*why;		/* IMP_SH_NO */
+} imp_sh_keys[] = {
+	{ "Le_API", IMP_SH_STR, IMP_F(server), NULL },
+	{ "Le_Webroot", IMP_SH_WEBROOT, 0, 0, NULL },
+	{ "Le_HTTPPort", IMP_SH_STR, IMP_F(http_port), NULL },
+	{ "Le_TLSPort", IMP_SH_STR, IMP_F(tls_port), NULL },
+	{ "Le_LocalAddress", IMP_SH_STR, IMP_F(bind), NULL },
+	{ "Le_Preferred_Chain", IMP_SH_STR, IMP_F(preferred_chain), NULL },
+	{ "Le_Keylength", IMP_SH_KEY, 0, 0, NULL },
+	{ "Le_RealCertPath", IMP_SH_OWN, IMP_SH_F(install[0]), NULL },
+	{ "Le_RealCACertPath", IMP_SH_OWN, IMP_SH_F(install[1]), NULL },
+	{ "Le_RealKeyPath", IMP_SH_OWN, IMP_SH_F(install[2]), NULL },
+	{ "Le_RealFullChainPath", IMP_SH_OWN, IMP_SH_F(install[3]), NULL },
+	{ "Le_ReloadCmd", IMP_SH_OWN, IMP_SH_F(reload), NULL },
+	{ "Le_RenewHook", IMP_SH_OWN, IMP_SH_F(renew), NULL },
+	{ "Le_RenewalDays", IMP_SH_INT, IMP_SH_F(days), NULL },
+	{ "Le_ForceNewDomainKey", IMP_SH_INT, IMP_SH_F(new_key), NULL },
+	{ "Le_PreHook", IMP_SH_NO, 0, 0, IMP_NOHOOK },
+	{ "Le_PostHook", IMP_SH_NO, 0, 0, IMP_NOHOOK },
+	{ "Le_DeployHook", IMP_SH_NO, 0, 0, "acme.sh's deploy plugins run "
+	    "inside acme.sh; do the same from a deploy hook" },
+	{ "Le_ChallengeAlias", IMP_SH_NO, 0, 0, "DNS alias mode needs a "
+	    "--hook that sets the alias's TXT record" },
+	{ "Le_DomainAlias", IMP_SH_NO, 0, 0, "DNS alias mode needs a --hook "
+	    "that sets the alias's TXT record" },
+	{ "Le_DNSSleep", IMP_SH_NO, 0, 0, "acme waits --dns-wait seconds "
+	    "after a --hook's dns-01 begin" },
+	{ "Le_OCSP_Staple", IMP_SH_NO, 0, 0, "acme does not ask for OCSP "
+	    "Must-Staple" },
+	{ "Le_Listen_V4", IMP_SH_NO, 0, 0, "acme's responder listens on "
+	    "--bind, else on every address" },
+	{ "Le_Listen_V6", IMP_SH_NO, 0, 0, "acme's responder listens on "
+	    "--bind, else on every address" },
+	{ "Le_Valid_From", IMP_SH_NO, 0, 0, "acme takes the CA's validity" },
+	{ "Le_Valid_To", IMP_SH_NO, 0, 0, "acme takes the CA's validity" },
+	{ "Le_Domain", IMP_SH_QUIET, 0, 0, NULL },
+	{ "Le_Alt", IMP_SH_QUIET, 0, 0, NULL },
+	{ "Le_OrderFinalize", IMP_SH_QUIET, 0, 0, NULL },
+	{ "Le_LinkOrder", IMP_SH_QUIET, 0, 0, NULL },
+	{ "Le_LinkCert", IMP_SH_QUIET, 0, 0, NULL },
+	{ "Le_LinkIssuer", IMP_SH_QUIET, 0, 0, NULL },
+	{ "Le_CertCreateTime", IMP_SH_QUIET, 0, 0, NULL },
+	{ "Le_CertCreateTimeStr", IMP_SH_QUIET, 0, 0, NULL },
+	{ "Le_NextRenewTime", IMP_SH_QUIET, 0, 0, NULL },
+	{ "Le_NextRenewTimeStr", IMP_SH_QUIET, 0, 0, NULL },
+};
+
+#define IMP_SH_NKEYS	(sizeof(imp_sh_keys) / sizeof(imp_sh_keys[0]))
+
+/* Le_Webroot: "no" standalone http-01, "alpn" standalone tls-alpn-01, a
+ * path a webroot; DNS plugins and the apache/nginx modes are reported. */
+static void
+imp_sh_webroot(struct imp_conf *c, const char *v)
+{
+	char first[PATH_LEN_MAX];
+
+	snprintf(first, sizeof(first), "%.*s", (int)strcspn(v, ","), v);
+	if (strcmp(first, "no") == 0 || strcmp(first, "alpn") == 0) {
+		snprintf(c->authenticator, sizeof(c->authenticator),
+		    "standalone");
+		if (first[0] == 'a')
+			snprintf(c->challenge, sizeof(c->challenge),
+			    "tls-alpn-01");
+	} else if (first[0] == '/') {
+		imp_set(c, c->webroot, sizeof(c->webroot), "Le_Webroot", first);
+		snprintf(c->authenticator, sizeof(c->authenticator), "webroot");
+		if (strcmp(first, v) != 0)
+			imp_skip(c, "Le_Webroot", v, "acme uses one webroot "
+			    "for all the names of a certificate: the first");
+	} else {
+		imp_set(c, c->authenticator, sizeof(c->authenticator),
+		    "Le_Webroot", first);
+		c->chal_why = strncmp(first, "dns", 3) == 0 ? "acme.sh's DNS "
+		    "modes run inside acme.sh; give a --hook for your DNS "
+		    "provider" : "acme.sh's apache, nginx and stateless modes "
+		    "have no counterpart";
+	}
+}
+
+/* Le_Keylength: ec-256, ec-384, 2048, 3072, 4096. */
+static void
+imp_sh_keylen(struct imp_conf *c, const char *v)
+{
+	char want[32];
+
+	snprintf(want, sizeof(want), "%s%.20s", strncmp(v, "ec-", 3) == 0 ?
+	    "ec" : "rsa", strncmp(v, "ec-", 3) == 0 ? v + 3 : v);
+	if (key_type_parse(want) >= 0)
+		memcpy(c->key_type, want, strlen(want) + 1);
+	else
+		imp_skip(c, "Le_Keylength", v, "acme makes ec256, ec384, "
+		    "rsa2048, rsa3072 and rsa4096 keys; the current key's "
+		    "type is kept");
+}
+
+/* One KEY=value line of DOMAIN.conf. */
+static void
+imp_sh_line(struct imp_conf *c, struct imp_sh *sh, const char *key, char *v)
+{
+	const struct imp_sh_key *k;
+	size_t i;
+
+	for (i = 0; i < IMP_SH_NKEYS && strcmp(key, imp_sh_keys[i].key); i++)
+		continue;
+	k = i < IMP_SH_NKEYS ? &imp_sh_keys[i] : NULL;
+	if (imp_sh_value(v) < 0)
+		imp_skip(c, key, "", "a value acme.sh did not write");
+	else if (*v == '\0' || (k != NULL && k->kind == IMP_SH_QUIET) ||
+	    strncmp(key, "SAVED_", 6) == 0)
+		return;
+	else if (k == NULL)
+		imp_skip(c, key, v, "unknown to acme");
+	else if (k->kind == IMP_SH_STR)
+		imp_set(c, (char *)c + k->off, k->cap, key, v);
+	else if (k->kind == IMP_SH_OWN)
+		imp_set(c, (char *)sh + k->off, k->cap, key, v);
+	else if (k->kind == IMP_SH_INT)
+		*(int *)(void *)((char *)sh + k->off) = atoi(v);
+	else if (k->kind == IMP_SH_WEBROOT)
+		imp_sh_webroot(c, v);
+	else if (k->kind == IMP_SH_KEY)
+		imp_sh_keylen(c, v);
+	else
+		imp_skip(c, key, v, k->why);
+}
+
+/* Read path (KEY=value lines) below srcfd; each line to line(). */
+static int
+imp_sh_read(int srcfd, const char *path, struct imp_conf *c,
+    struct imp_sh *sh)
+{
+	struct buf b = { 0 };
+	char *p, *nl, *eq;
+	int rc;
+
+	if ((rc = imp_read(srcfd, path, &b, CONF_MAX)) < 0) {
+		rc = err_set(rc, "%s: cannot read", path);
+		goto out;
+	}
+	for (p = (char *)b.data; p != NULL && *p != '\0'; p = nl) {
+		if ((nl = strchr(p, '\n')) != NULL)
+			*nl++ = '\0';
+		p = conf_trim(p);
+		if (*p == '#' || (eq = strchr(p, '=')) == NULL)
+			continue;
+		*eq = '\0';
+		imp_sh_line(c, sh, conf_trim(p), eq + 1);
+	}
+out:
+	buf_free(&b);
+	return rc;
+}
+
+/*
+ * acme.sh's --install-cert and hooks as the deploy hook: the wrapper
+ * copies the new set where acme.sh installed it (the CA chain appended
+ * when it shares the certificate's file, a new key file made 0600, an
+ * existing one keeping its mode), then
+ * runs the reload command and the renew hook with /bin/sh in the set's
+ * directory with CERT_PATH, CERT_KEY_PATH, CA_CERT_PATH,
+ * CERT_FULLCHAIN_PATH and Le_Domain set, as acme.sh does.
+ */
+static void
+imp_sh_hooks(struct imp_conf *c, const struct imp_sh *sh, const char *name)
+{
+	static const char *const keys[] = { "Le_RealCertPath",
+	    "Le_RealCACertPath", "Le_RealKeyPath", "Le_RealFullChainPath" };
+	static const char *const files[] = { "cert", "chain", "privkey",
+	    "fullchain" };
+	size_t i;
+
+	for (i = 0; i < 4; i++) {
+		if (sh->install[i][0] == '\0')
+			continue;
+		buf_printf(&c->wrap, "(%scat \"$ACME_LIVE_DIR/%s.pem\" %s ",
+		    i == 2 ? "umask 077; " : "", files[i], i == 1 &&
+		    strcmp(sh->install[0], sh->install[1]) == 0 ? ">>" : ">");
+		imp_sh_quote(&c->wrap, sh->install[i]);
+		buf_puts(&c->wrap, ") || rc=$?\n");
+		imp_line_add(&c->said, "%s '%.100s' (a copy of %s.pem)",
+		    keys[i], sh->install[i], files[i]);
+		c->wrapped = 1;
+	}
+	if (sh->reload[0] == '\0' && sh->renew[0] == '\0')
+		return;
+	buf_puts(&c->wrap, "cd \"$ACME_LIVE_DIR\" || exit\nexport "
+	    "CERT_PATH=\"$ACME_LIVE_DIR/cert.pem\" "
+	    "CERT_KEY_PATH=\"$ACME_LIVE_DIR/privkey.pem\" "
+	    "CA_CERT_PATH=\"$ACME_LIVE_DIR/chain.pem\" "
+	    "CERT_FULLCHAIN_PATH=\"$ACME_LIVE_DIR/fullchain.pem\" Le_Domain=");
+	imp_sh_quote(&c->wrap, name);
+	buf_puts(&c->wrap, "\n");
+	c->wrapped = 1;
+	if (sh->reload[0] != '\0')
+		imp_hook_add(c, "Le_ReloadCmd", sh->reload, 0);
+	if (sh->renew[0] != '\0')
+		imp_hook_add(c, "Le_RenewHook", sh->renew, 0);
+}
+
+/* KEY of an acme.sh KEY=value file (ca.conf) into dst; "" if absent. */
+static void
+imp_sh_get(int srcfd, const char *path, const char *key, char *dst,
+    size_t cap)
+{
+	struct buf b = { 0 };
+	char *p, *nl, *eq;
+
+	dst[0] = '\0';
+	if (imp_read(srcfd, path, &b, CONF_MAX) < 0)
+		err_clear();
+	for (p = (char *)b.data; p != NULL && *p != '\0'; p = nl) {
+		if ((nl = strchr(p, '\n')) != NULL)
+			*nl++ = '\0';
+		if ((eq = strchr(p, '=')) == NULL)
+			continue;
+		*eq = '\0';
+		if (strcmp(conf_trim(p), key) == 0 && imp_sh_value(eq + 1) == 0)
+			snprintf(dst, cap, "%s", eq + 1);
+	}
+	buf_free(&b);
+}
+
+/*
+ * acme.sh's account for server: ca/HOST/PATH/ (HOST without its port,
+ * PATH the URL's path, as acme.sh cuts them), else ca/HOST/ (before
+ * acme.sh 2.8): account.key, ca.conf's ACCOUNT_URL, account.json's
+ * createdAt.
+ */
+static int
+imp_sh_acct_load(struct imp_run *r, const char *server, struct imp_acct *ac)
+{
+	const char *h = server + 8, *p = h + strcspn(h, "/?#");
+	char dir[PATH_LEN_MAX], path[PATH_LEN_MAX + 32], t[64];
+	struct buf pem = { 0 };
+	int rc, n;
+
+	p += *p == '/';
+	n = snprintf(dir, sizeof(dir), "ca/%.*s", (int)strcspn(h, ":/?#"), h);
+	snprintf(path, sizeof(path), "%s/%.*s/account.key", dir,
+	    (int)strcspn(p, "?#"), p);
+	if (strstr(path, "..") != NULL)
+		return err_set(ACME_ERR_USAGE, "bad server URL");
+	if (faccessat(r->srcfd, path, F_OK, 0) == 0)
+		snprintf(dir + n, sizeof(dir) - (size_t)n, "/%.*s",
+		    (int)strcspn(p, "?#"), p);
+	snprintf(ac->what, sizeof(ac->what), "acme.sh's %.100s/account.key",
+	    dir);
+	snprintf(path, sizeof(path), "%s/account.key", dir);
+	if ((rc = imp_read(r->srcfd, path, &pem, PEM_MAX)) < 0 ||
+	    (rc = key_from_pem(&ac->key, (const char *)pem.data,
+	    pem.len)) < 0) {
+		rc = err_set(rc, "%s: cannot read", path);
+		goto out;
+	}
+	snprintf(path, sizeof(path), "%s/ca.conf", dir);
+	imp_sh_get(r->srcfd, path, "ACCOUNT_URL", ac->url, sizeof(ac->url));
+	if (!req_url_ok(ac->url))
+		ac->url[0] = '\0';
+	snprintf(path, sizeof(path), "%s/account.json", dir);
+	imp_json_member(r->srcfd, path, "createdAt", t, sizeof(t));
+	imp_acct_created(ac, t);
+out:
+	buf_free(&pem);
+	return rc;
+}
+
+/* Carry the account over; when that fails, say so and go on. */
+static void
+imp_sh_account(struct imp_run *r, struct imp_conf *c)
+{
+	struct imp_acct *ac = calloc(1, sizeof(*ac));
+
+	if (ac == NULL || imp_sh_acct_load(r, c->server, ac) < 0 ||
+	    imp_acct_put(r, c->server, ac) < 0) {
+		imp_skip(c, "account", "", acme_last_error());
+		err_clear();
+	}
+	if (ac != NULL)
+		key_free(&ac->key);
+	free(ac);
+}
+
+/* Does acme.sh's dir/base.conf exist below srcfd? */
+static int
+imp_sh_has(int srcfd, const char *dir, const char *base)
+{
+	char path[2 * PATH_LEN_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s.conf", dir, base);
+	return faccessat(srcfd, path, F_OK, 0) == 0;
+}
+
+/*
+ * The acme.sh folder of NAME into dir and its domain into base:
+ * NAME_ecc/ (an ECDSA certificate), else NAME/ (RSA); NAME-rsa is the
+ * RSA one of a domain that has both.
+ */
+static int
+imp_sh_dir(struct imp_run *r, const char *name, char *dir, char *base,
+    size_t cap)
+{
+	size_t n = strlen(name);
+
+	snprintf(base, cap, "%s", name);
+	snprintf(dir, cap, "%s_ecc", name);
+	if (imp_sh_has(r->srcfd, dir, base))
+		return 0;
+	snprintf(dir, cap, "%s", name);
+	if (imp_sh_has(r->srcfd, dir, base))
+		return 0;
+	if (n > 4 && strcmp(name + n - 4, "-rsa") == 0) {
+		snprintf(base, cap, "%.*s", (int)(n - 4), name);
+		snprintf(dir, cap, "%s", base);
+		if (imp_sh_has(r->srcfd, dir, base))
+			return 0;
+	}
+	return err_set(ACME_ERR_IO, "no acme.sh folder");
+}
+
+/* The NAME of acme.sh folder ent into name ("" when it is none). */
+static void
+imp_sh_entry(struct imp_run *r, const char *ent, char *name, size_t cap)
+{
+	char ecc[PATH_LEN_MAX];
+	size_t n = strlen(ent);
+
+	name[0] = '\0';
+	if (n > 4 && strcmp(ent + n - 4, "_ecc") == 0) {
+		snprintf(name, cap, "%.*s", (int)(n - 4), ent);
+		if (!imp_sh_has(r->srcfd, ent, name))
+			name[0] = '\0';
+	} else if (imp_sh_has(r->srcfd, ent, ent)) {
+		snprintf(ecc, sizeof(ecc), "%s_ecc", ent);
+		snprintf(name, cap, "%s%s", ent, imp_sh_has(r->srcfd, ecc,
+		    ent) ? "-rsa" : "");
+	}
+	if (name[0] != '\0' && !store_name_ok(name))
+		name[0] = '\0';
+}
+
+/* The certificates of an acme.sh tree as NAMEs (owned), sorted. */
+static int
+imp_sh_names(struct imp_run *r, char ***names, size_t *n)
+{
+	char name[NAME_LEN_MAX + 1];
+	size_t i, k = 0;
+	int rc;
+
+	if ((rc = imp_list(r->srcfd, ".", RENEW_NAMES_MAX, names, n)) < 0)
+		return rc;
+	for (i = 0; i < *n; i++) {
+		imp_sh_entry(r, (*names)[i], name, sizeof(name));
+		free((*names)[i]);
+		if (name[0] != '\0' && ((*names)[k] = strdup(name)) != NULL)
+			k++;
+	}
+	*n = k;
+	if (k > 1)
+		qsort(*names, k, sizeof(**names), store_name_cmp);
+	return 0;
+}
+
+/* dir/base.cer, ca.cer, fullchain.cer and base.key, as acme.sh keeps them. */
+static int
+imp_sh_files(struct imp_run *r, const char *dir, const char *base,
+    struct cert_set *cs)
+{
+	char path[3][2 * PATH_LEN_MAX], key[2 * PATH_LEN_MAX];
+	int rc;
+
+	snprintf(path[0], sizeof(path[0]), "%s/%s.cer", dir, base);
+	snprintf(path[1], sizeof(path[1]), "%s/ca.cer", dir);
+	snprintf(path[2], sizeof(path[2]), "%s/fullchain.cer", dir);
+	snprintf(key, sizeof(key), "%s/%s.key", dir, base);
+	if ((rc = imp_read(r->srcfd, path[0], &cs->cert, PEM_MAX)) < 0 ||
+	    (rc = imp_read(r->srcfd, path[1], &cs->chain, PEM_MAX)) < 0 ||
+	    (rc = imp_read(r->srcfd, path[2], &cs->fullchain, PEM_MAX)) < 0)
+		return err_set(rc, "%s, ca.cer or fullchain.cer: cannot read",
+		    path[0]);
+	if ((rc = imp_read(r->srcfd, key, &cs->privkey, PEM_MAX)) < 0)
+		return err_set(rc, "%s: cannot read", key);
+	return 0;
+}
+
+/* What DOMAIN.conf says beyond imp_conf: renewal days, hooks, key. */
+static void
+imp_sh_settings(struct imp_run *r, struct imp_conf *c, const struct imp_sh *sh,
+    const struct x509_info *xi, const char *name)
+{
+	char v[16];
+	int life = (int)((xi->not_after - xi->not_before) / 86400);
+
+	if (sh->days > 0 && life - sh->days > 0)
+		c->days = life - sh->days;
+	else if (sh->days > 0) {
+		snprintf(v, sizeof(v), "%d", sh->days);
+		imp_skip(c, "Le_RenewalDays", v, "not within the certificate's "
+		    "lifetime");
+	}
+	imp_sh_hooks(c, sh, name);
+	if (!sh->new_key)
+		imp_key_reuse(r, c, name);
+}
+
+/* Import acme.sh's NAME: its folder's files and DOMAIN.conf, its account. */
+static int
+imp_sh_name(struct imp_run *r, const char *name)
+{
+	struct imp_conf c;
+	struct imp_old old;
+	struct cert_set cur;
+	struct imp_sh *sh = calloc(1, sizeof(*sh));
+	struct x509_info *xi = calloc(1, sizeof(*xi));
+	char dir[NAME_LEN_MAX + 8], base[NAME_LEN_MAX + 8];
+	char path[2 * NAME_LEN_MAX + 32], label[2 * NAME_LEN_MAX + 32];
+	const char *kt = "ec256";
+	int rc;
+
+	imp_conf_init(&c);
+	memset(&old, 0, sizeof(old));
+	memset(&cur, 0, sizeof(cur));
+	if (sh == NULL || xi == NULL)
+		rc = err_set(ACME_ERR_NOMEM, "out of memory");
+	else if ((rc = imp_sh_dir(r, name, dir, base, sizeof(dir))) == 0) {
+		snprintf(path, sizeof(path), "%s/%s.conf", dir, base);
+		snprintf(label, sizeof(label), "%s/%s.cer", dir, base);
+		if ((rc = imp_sh_read(r->srcfd, path, &c, sh)) == 0 &&
+		    c.server[0] == '\0') {
+			imp_skip(&c, "Le_API", "", "missing: Let's Encrypt "
+			    "assumed");
+			snprintf(c.server, sizeof(c.server), "%s",
+			    api_servers[0].url);
+		}
+		if (rc == 0 && (rc = imp_server_ok(&c)) == 0 &&
+		    (rc = imp_sh_files(r, dir, base, &cur)) == 0 &&
+		    (rc = imp_load_set(&cur, name, c.server, xi, &kt)) == 0) {
+			imp_sh_settings(r, &c, sh, xi, name);
+			imp_sh_account(r, &c);
+			rc = imp_finish(r, name, label, &cur, &old, &c, xi, kt);
+		}
+	}
+	if (rc < 0)
+		err_wrap(rc, "%s", name);
+	cert_set_free(&cur);
+	imp_conf_free(&c);
+	free(sh);
+	free(xi);
+	return rc;
+}
+
+int
+acme_import_acmesh(const struct acme_options *o, const char *acmesh_dir)
+{
+	struct imp_run r;
+	char **names = NULL, home[PATH_LEN_MAX];
+	const char *h = getenv("HOME");
+	size_t n = 0;
+	int rc;
+
+	snprintf(home, sizeof(home), "%s/%s", h != NULL && h[0] == '/' ? h :
+	    "/root", IMP_ACMESH_HOME);
+	if ((rc = imp_open(&r, o, acmesh_dir ? acmesh_dir : home, "acme.sh",
+	    "import-acmesh", "ca")) == 0 &&
+	    (rc = imp_sh_names(&r, &names, &n)) == 0)
+		rc = imp_all(&r, names, n, imp_sh_name);
+	store_names_free(names, n);
+	return imp_close(&r, rc);
 }
 
 /* ---- renew: conf/NAME.conf ---- */
@@ -11885,6 +15054,7 @@ static const struct conf_key {
 	{ "key-type", CONF_STR, CONF_OPT(key_type), 0 },
 	{ "challenge", CONF_STR, CONF_OPT(challenge), 1 },
 	{ "webroot", CONF_STR, CONF_OPT(webroot), 1 },
+	{ "webroot-symlinks", CONF_FLAG, CONF_OPT(webroot_symlinks), 1 },
 	{ "standalone", CONF_FLAG, CONF_OPT(standalone), 1 },
 	{ "http-port", CONF_INT, CONF_OPT(http_port), 1 },
 	{ "bind", CONF_STR, CONF_OPT(bind), 1 },
@@ -11992,19 +15162,6 @@ conf_apply(struct conf *c, const struct acme_options *cli, const char *k,
 	return conf_set(ck, (char *)&c->o + ck->off, v, line);
 }
 
-static char *
-conf_trim(char *p)
-{
-	char *e;
-
-	while (*p == ' ' || *p == '\t')
-		p++;
-	e = p + strlen(p);
-	while (e > p && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
-		*--e = '\0';
-	return p;
-}
-
 /* Parse the conf text in c->text (NUL-terminated, edited in place). */
 static int
 conf_parse(struct conf *c, const struct acme_options *cli)
@@ -12034,17 +15191,21 @@ conf_parse(struct conf *c, const struct acme_options *cli)
 	return 0;
 }
 
-/* Read conf/NAME.conf below conffd into c, merged with cli. */
+/* Read conf/NAME.conf below conffd into c, merged with cli; it must be
+ * private to the user running acme (store_private_ok). */
 static int
 conf_load(int conffd, const char *name, const struct acme_options *cli,
     struct conf *c)
 {
-	char *file = c->file;
+	char *file = c->file, path[PATH_LEN_MAX];
 	int rc;
 
 	memset(c, 0, sizeof(*c));
 	snprintf(c->file, sizeof(c->file), "%s.conf", name);
-	if ((rc = store_read(conffd, file, &c->text, CONF_MAX)) < 0 ||
+	snprintf(path, sizeof(path), "%s/conf/%s", cli->dir ? cli->dir :
+	    API_DEFAULT_DIR, file);
+	if ((rc = store_read_private(conffd, file, path, &c->text,
+	    CONF_MAX)) < 0 ||
 	    (rc = buf_append(&c->text, "", 0)) < 0) {
 		if (rc == ACME_ERR_IO && err_msg[0] == '\0')
 			return err_set(ACME_ERR_USAGE, "no conf/%s: issue it "
@@ -12053,6 +15214,9 @@ conf_load(int conffd, const char *name, const struct acme_options *cli,
 	}
 	if ((rc = conf_parse(c, cli)) < 0)
 		return err_wrap(rc, "conf/%s", file);
+	if (c->o.days > DAYS_MAX)	/* before renew_point adds it */
+		return err_set(ACME_ERR_USAGE, "--days or days in conf/%s: 0 "
+		    "to %d", file, DAYS_MAX);
 	return 0;
 }
 
@@ -12170,26 +15334,6 @@ state_write(int conffd, const char *name, const struct renew_state *old,
 
 /* ---- renew: one run ---- */
 
-/* What one `acme renew` shares between its NAMEs. */
-struct renew_run {
-	const struct acme_options *cli;		/* borrowed */
-	const char	*dir;			/* borrowed */
-	int		 storefd;
-	int		 conffd;
-	int64_t		 floor;			/* DIR/time at start */
-	struct acme	*a;			/* owned; NULL before */
-	char		 ca_file[PATH_LEN_MAX];	/* of the session a */
-	int64_t		 ca_time;		/* Date of a's first answer */
-	int64_t		 ca_mono;		/* clock_mono() then */
-	int		 failed;		/* last failure code, 0 */
-	struct batch	*b;			/* owned: the due orders */
-	struct renew_item *items[ORDERS_MAX];	/* owned: theirs */
-	size_t		 nitems;
-	int		 rate_limited;		/* rateLimited: no new order */
-	struct x509_info *xi;			/* owned: renew_decide's, one
-						   for all NAMEs (peak RSS) */
-};
-
 /* One NAME of a renew run, from its conf to its result line. */
 struct renew_item {
 	const char	*name;			/* borrowed */
@@ -12199,60 +15343,29 @@ struct renew_item {
 	struct ident	 ids[IDENT_MAX];
 };
 
-/* The CA time now: its Date plus the monotonic time since. */
-static int64_t
-renew_ca_now(const struct renew_run *run)
-{
-	return run->ca_time + (clock_mono() - run->ca_mono);
-}
-
-/* 1 when the session of the run is the one url and o's CA file need. */
+/*
+ * The session for a NAME's server (api_session: NAMEs that share one
+ * share it), which must tell the CA's time: no Date, no decision.
+ */
 static int
-renew_same_session(const struct renew_run *run, const struct acme_options *o,
+renew_session(struct api_run *run, const struct acme_options *o,
     const char *url)
 {
-	return run->a != NULL && strcmp(run->a->server, url) == 0 &&
-	    strcmp(run->ca_file, o->ca_file ? o->ca_file : "") == 0;
-}
-
-/* A session with url (reused when the server and CA file are the same). */
-static int
-renew_session(struct renew_run *run, const struct acme_options *o,
-    const char *url)
-{
-	const char *ca = o->ca_file ? o->ca_file : "";
 	int rc;
 
-	if (renew_same_session(run, o, url))
-		return 0;
-	api_disconnect(run->a);
-	if ((run->a = calloc(1, sizeof(*run->a))) == NULL)
-		return err_set(ACME_ERR_NOMEM, "out of memory");
-	snprintf(run->ca_file, sizeof(run->ca_file), "%s", ca);
-	if ((rc = api_connect(run->a, o, url, run->floor)) < 0)
-		goto fail;
-	if (run->a->http.date <= 0) {
-		rc = err_set(ACME_ERR_PROTO, "%s sent no Date header: no "
+	if ((rc = api_session(run, o, url)) < 0)
+		return rc;
+	if (run->ca_time <= 0) {
+		api_disconnect(run);
+		return err_set(ACME_ERR_PROTO, "%s sent no Date header: no "
 		    "trusted time, so no renewal decision", url);
-		goto fail;
 	}
-	run->ca_time = run->a->http.date;
-	run->ca_mono = clock_mono();
-	if ((rc = clock_floor_update(run->storefd, run->floor,
-	    run->ca_time)) < 0)
-		goto fail;
-	if (run->ca_time >= run->floor + TIME_FLOOR_STEP || run->floor == 0)
-		run->floor = run->ca_time;
 	return 0;
-fail:
-	api_disconnect(run->a);
-	run->a = NULL;
-	return rc;
 }
 
 /* live/NAME/cert.pem parsed into xi; 1 when absent. */
 static int
-renew_live_cert(struct renew_run *run, const char *name,
+renew_live_cert(struct api_run *run, const char *name,
     struct x509_info *xi)
 {
 	struct pem_obj objs[1];
@@ -12297,7 +15410,7 @@ renew_ari_draw(const struct ari_window *w)
  * Returns 0 and *point, or negative (the caller falls back).
  */
 static int
-renew_ari_point(struct renew_run *run, const char *certid,
+renew_ari_point(struct api_run *run, const char *certid,
     const char *serial, struct renew_state *st, int64_t *point)
 {
 	struct ari_window w;
@@ -12332,7 +15445,7 @@ renew_ari_point(struct renew_run *run, const char *certid,
  * request is made); else a third of its lifetime before notAfter.
  */
 static int64_t
-renew_point(struct renew_run *run, const struct acme_options *o,
+renew_point(struct api_run *run, const struct acme_options *o,
     const struct x509_info *xi, const char *certid, struct renew_state *st)
 {
 	char serial[2 * X509_SERIAL_MAX + 1];
@@ -12358,11 +15471,11 @@ renew_point(struct renew_run *run, const struct acme_options *o,
 
 /* After a failed order: a rate limit (RFC 8555 6.6) is kept in st. */
 static void
-renew_rate_limit(struct renew_run *run, const struct issue *is,
+renew_rate_limit(struct api_run *run, const struct issue *is,
     struct renew_state *st)
 {
 	const struct issue_fail *r = &is->fail;
-	int64_t now = renew_ca_now(run), until;
+	int64_t now = api_ca_now(run), until;
 	char t[40];
 
 	if (strcmp(r->problem, ACME_ERR_NS "rateLimited") != 0 &&
@@ -12395,7 +15508,7 @@ renew_item_free(struct renew_item *it)
 
 /* Record and print one NAME's failure; keep going with the next. */
 static void
-renew_failed(struct renew_run *run, const char *name, int rc)
+renew_failed(struct api_run *run, const char *name, int rc)
 {
 	if (name != NULL)
 		err_wrap(rc, "%s: failed", name);
@@ -12408,7 +15521,7 @@ renew_failed(struct renew_run *run, const char *name, int rc)
 /* NAME is decided (rc: 0, or its failure; for a queued NAME the outcome
  * of its order): keep a rate limit, write its state, report a failure. */
 static void
-renew_finish(struct renew_run *run, struct renew_item *it, int rc)
+renew_finish(struct api_run *run, struct renew_item *it, int rc)
 {
 	int rc2;
 
@@ -12427,10 +15540,9 @@ renew_finish(struct renew_run *run, struct renew_item *it, int rc)
 /* Run the queued orders together, install their sets at once, then
  * finish each NAME in turn. */
 static void
-renew_flush(struct renew_run *run)
+renew_flush(struct api_run *run)
 {
 	static struct api_done done[ORDERS_MAX];
-	const struct acme_options *o[ORDERS_MAX];
 	struct issue *is[ORDERS_MAX];
 	size_t i;
 
@@ -12438,14 +15550,12 @@ renew_flush(struct renew_run *run)
 		return;
 	batch_run(run->b);
 	run->rate_limited |= run->b->rate_limited;
-	for (i = 0; i < run->nitems; i++) {
+	for (i = 0; i < run->nitems; i++)
 		is[i] = run->items[i]->is;
-		o[i] = &run->items[i]->c->o;
-	}
-	api_install_all(is, run->nitems, run->storefd, o, done);
+	api_install_all(is, run->nitems, run, done);
 	for (i = 0; i < run->nitems; i++) {
 		err_clear();
-		renew_finish(run, run->items[i], api_issue_finish(is[i], o[i],
+		renew_finish(run, run->items[i], api_issue_finish(run, is[i],
 		    &done[i]));
 	}
 	run->nitems = 0;
@@ -12459,7 +15569,7 @@ renew_flush(struct renew_run *run)
  * touched on failure.
  */
 static int
-renew_queue(struct renew_run *run, struct renew_item *it, const char *certid)
+renew_queue(struct api_run *run, struct renew_item *it, const char *certid)
 {
 	const char *name = it->name;
 	struct conf *c = it->c;
@@ -12483,8 +15593,8 @@ renew_queue(struct renew_run *run, struct renew_item *it, const char *certid)
 	snprintf(it->is->replaces, sizeof(it->is->replaces), "%s", certid);
 	it->is->verb = "renewed";
 	it->is->keep_conf = 1;
-	if ((rc = api_issue_prepare(it->is, run->a, run->storefd, &c->o,
-	    it->name, it->ids, nids, key_type)) < 0)
+	if ((rc = api_issue_prepare(it->is, run, &c->o, it->name, it->ids,
+	    nids, key_type)) < 0)
 		return rc;
 	if (!batch_fits(run->b, it->is))
 		renew_flush(run);
@@ -12495,7 +15605,7 @@ renew_queue(struct renew_run *run, struct renew_item *it, const char *certid)
 
 /* Decide for NAME and queue it when due (1). */
 static int
-renew_decide(struct renew_run *run, struct renew_item *it)
+renew_decide(struct api_run *run, struct renew_item *it)
 {
 	const char *name = it->name;
 	struct conf *c = it->c;
@@ -12521,6 +15631,7 @@ renew_decide(struct renew_run *run, struct renew_item *it)
 	if (!absent && !c->o.force && run->ca_time < point) {
 		clock_format_rfc3339(point, t, sizeof(t));
 		log_result("%s: not due until %s", name, t);
+		api_vouch(run, run->ca_time);
 		return 0;
 	}
 	if (st->retry_until > run->ca_time) {
@@ -12534,7 +15645,7 @@ renew_decide(struct renew_run *run, struct renew_item *it)
 /* renew NAME: load its conf and state, talk to its server, decide; 1
  * when it was queued (renew_flush finishes it). */
 static int
-renew_one(struct renew_run *run, struct renew_item *it)
+renew_one(struct api_run *run, struct renew_item *it)
 {
 	const char *url;
 	int rc;
@@ -12546,11 +15657,11 @@ renew_one(struct renew_run *run, struct renew_item *it)
 		return err_set(ACME_ERR_NOMEM, "out of memory");
 	state_read(run->conffd, it->name, &it->st);
 	it->old = it->st;
-	if ((rc = conf_load(run->conffd, it->name, run->cli, it->c)) < 0)
+	if ((rc = conf_load(run->conffd, it->name, run->o, it->c)) < 0)
 		return rc;
 	if ((url = api_server_url(it->c->o.server)) == NULL)
 		return ACME_ERR_USAGE;
-	if (!renew_same_session(run, &it->c->o, url))
+	if (!api_same_session(run, &it->c->o, url))
 		renew_flush(run);	/* its orders need their session */
 	if ((rc = renew_session(run, &it->c->o, url)) < 0)
 		return rc;
@@ -12570,23 +15681,25 @@ renew_sleep(int max)
 	sleep(r);
 }
 
+/* Every NAME (all of conf/ when none is given), the due ones renewed
+ * together in batches (renew_flush); the last failure, or 0. */
 static int
-renew_run_all(struct renew_run *run, const char *const *names,
+renew_run_all(struct api_run *run, const char *const *names,
     size_t nnames)
 {
 	struct renew_item *it;
 	char **all = NULL;
 	size_t i, n = 0;
-	int rc;
+	int rc = 0;
 
-	if (nnames == 0) {
-		if ((rc = store_names(run->conffd, "conf", ".conf",
-		    RENEW_NAMES_MAX, &all, &n)) < 0)
-			return rc;
-		if (n == 0)
-			log_msg(LOG_LEVEL_INFO, "nothing to renew in %s/conf",
-			    run->dir);
-	}
+	if ((run->b = calloc(1, sizeof(*run->b))) == NULL)
+		return err_set(ACME_ERR_NOMEM, "out of memory");
+	batch_init(run->b, NULL);
+	if (nnames == 0 && (rc = store_names(run->conffd, "conf", ".conf",
+	    RENEW_NAMES_MAX, &all, &n)) < 0)
+		goto out;
+	if (nnames == 0 && n == 0)
+		log_msg(LOG_LEVEL_INFO, "nothing to renew in %s/conf", run->dir);
 	for (i = 0; i < (nnames ? nnames : n); i++) {
 		if ((it = calloc(1, sizeof(*it))) == NULL) {
 			renew_failed(run, NULL, err_set(ACME_ERR_NOMEM,
@@ -12598,110 +15711,65 @@ renew_run_all(struct renew_run *run, const char *const *names,
 			renew_finish(run, it, rc);
 	}
 	renew_flush(run);
+	rc = run->failed;
+out:
+	batch_free(run->b);
+	free(run->b);
+	free(run->xi);
+	run->b = NULL;
+	run->xi = NULL;
 	store_names_free(all, n);
-	return run->failed;
+	return rc;
 }
 
-/* Open and lock DIR and DIR/conf for a renew run (never creating DIR). */
+/* Before the lock: the options, DIR present, then --random-delay. */
 static int
-renew_open(struct renew_run *run)
+renew_check(struct api_run *run, void *arg)
 {
-	int rc;
-
-	if ((rc = run->storefd = api_open(run->cli, 0)) < 0)
-		return rc;
-	if ((rc = run->conffd = store_subdir(run->storefd, "conf", 0)) < 0 &&
-	    err_msg[0] == '\0')
-		rc = err_set(ACME_ERR_USAGE, "%s/conf: no certificate was "
-		    "issued here yet", run->dir);
-	return rc < 0 ? rc : 0;
+	(void)arg;
+	if (run->o->random_delay < 0 || run->o->random_delay >
+	    RANDOM_DELAY_MAX)
+		return err_set(ACME_ERR_USAGE, "--random-delay: 0 to %d "
+		    "seconds", RANDOM_DELAY_MAX);
+	if (access(run->dir, F_OK) < 0)	/* renew never creates DIR */
+		return err_set(ACME_ERR_USAGE, "%s: %s", run->dir,
+		    strerror(errno));
+	/* The delay comes before the lock: a manual run is not kept out. */
+	renew_sleep(run->o->random_delay);
+	return 0;
 }
 
 int
 acme_renew(const struct acme_options *o, const char *const *names,
     size_t nnames)
 {
-	struct renew_run run;
-	int rc = 0;
-
-	err_clear();
-	memset(&run, 0, sizeof(run));
-	run.cli = o;
-	run.dir = o->dir ? o->dir : API_DEFAULT_DIR;
-	run.storefd = run.conffd = -1;
-	log_verbosity = o->verbosity + LOG_LEVEL_ERROR;
-	log_syslog = o->syslog;
-	if (o->random_delay < 0 || o->random_delay > RANDOM_DELAY_MAX)
-		rc = err_set(ACME_ERR_USAGE, "--random-delay: 0 to %d seconds",
-		    RANDOM_DELAY_MAX);
-	else if (access(run.dir, F_OK) < 0)	/* renew never creates DIR */
-		rc = err_set(ACME_ERR_USAGE, "%s: %s", run.dir,
-		    strerror(errno));
-	/* The delay comes before the lock: a manual run is not kept out. */
-	if (rc == 0)
-		renew_sleep(o->random_delay);
-	if (rc == 0 && (run.b = calloc(1, sizeof(*run.b))) == NULL)
-		rc = err_set(ACME_ERR_NOMEM, "out of memory");
-	if (rc == 0 && (rc = renew_open(&run)) == 0) {
-		batch_init(run.b, NULL);
-		run.floor = clock_floor_read(run.dir);
-		rc = renew_run_all(&run, names, nnames);
-		batch_free(run.b);
-	} else
-		renew_failed(&run, NULL, rc);
-	free(run.b);
-	free(run.xi);
-	api_disconnect(run.a);
-	if (run.conffd >= 0)
-		close(run.conffd);
-	if (run.storefd >= 0)
-		close(run.storefd);
-	return rc < 0 ? rc : run.failed;
-}
-
-/*
- * One conversation for account and revoke: the directory fetched first,
- * then DIR opened and locked. *ap is owned by the caller (api_session_end).
- */
-static int
-api_session(const struct acme_options *o, struct acme **ap, int *storefd)
-{
-	const char *url;
-	struct acme *a;
+	struct api_run run;
+	char conf[PATH_LEN_MAX];
 	int rc;
 
-	*storefd = -1;
-	log_verbosity = o->verbosity + LOG_LEVEL_ERROR;
-	if ((url = api_server_url(o->server)) == NULL)
-		return ACME_ERR_USAGE;
-	if ((*ap = a = calloc(1, sizeof(*a))) == NULL)
-		return err_set(ACME_ERR_NOMEM, "out of memory");
-	snprintf(a->server, sizeof(a->server), "%s", url);
-	if ((rc = http_init(&a->http, o->ca_file)) < 0 ||
-	    (rc = rng_init()) < 0 ||
-	    (rc = req_directory(a)) < 0 ||
-	    (rc = *storefd = api_open(o, 1)) < 0)
-		return rc;
-	return 0;
-}
-
-static void
-api_session_end(struct acme *a, int storefd)
-{
-	if (a != NULL) {
-		key_free(&a->key);
-		http_cleanup(&a->http);
-		free(a);
+	if ((rc = api_enter(&run, o, API_LOCK, renew_check, NULL)) == 0 &&
+	    (rc = run.conffd = store_subdir(run.storefd, "conf", 0)) < 0 &&
+	    err_msg[0] == '\0')
+		rc = err_set(ACME_ERR_USAGE, "%s/conf: no certificate was "
+		    "issued here yet", run.dir);
+	if (rc >= 0) {
+		snprintf(conf, sizeof(conf), "%s/conf", run.dir);
+		rc = store_private_ok(run.conffd, conf);
 	}
-	if (storefd >= 0)
-		close(storefd);
+	if (rc >= 0)
+		rc = renew_run_all(&run, names, nnames);
+	else
+		renew_failed(&run, NULL, rc);
+	return api_leave(&run, rc);
 }
 
 /* What each account operation checks before any request. */
 static int
-api_account_check(const struct acme_options *o, enum acme_account_op op,
-    int *kt)
+api_account_check(struct api_run *run, void *arg)
 {
+	const struct acme_options *o = run->o;
+	enum acme_account_op op = *(enum acme_account_op *)arg;
+
 	if (op < 0 || op >= ACME_ACCOUNT_OP_MAX)
 		return err_set(ACME_ERR_USAGE, "unknown account operation");
 	if (op == ACME_ACCOUNT_UPDATE && o->email == NULL)
@@ -12709,10 +15777,35 @@ api_account_check(const struct acme_options *o, enum acme_account_op op,
 	if (op == ACME_ACCOUNT_DEACTIVATE && !o->yes_deactivate)
 		return err_set(ACME_ERR_USAGE, "account deactivate cannot be "
 		    "undone: confirm with --yes-deactivate");
-	if ((*kt = key_type_parse(o->key_type ? o->key_type : "ec256")) < 0)
+	if (key_type_parse(o->key_type ? o->key_type : "ec256") < 0)
 		return err_set(ACME_ERR_USAGE, "unknown key type '%.40s'",
 		    o->key_type);
 	return api_text_ok("--email", o->email);
+}
+
+/* The operation op on the stored account of run's session. */
+static int
+api_account_op(struct api_run *run, enum acme_account_op op)
+{
+	const struct acme_options *o = run->o;
+	struct acme *a = run->a;
+	char host[256];
+	int hostfd = -1, rc;
+
+	if ((rc = acct_open(a, run->storefd, o, host, sizeof(host),
+	    &hostfd)) < 0)
+		return rc;
+	if (op == ACME_ACCOUNT_SHOW)
+		rc = acct_show(a, host);
+	else if (op == ACME_ACCOUNT_UPDATE)
+		rc = acct_update(a, o);
+	else if (op == ACME_ACCOUNT_ROLLOVER)
+		rc = acct_rollover(a, hostfd, (enum key_type)key_type_parse(
+		    o->key_type ? o->key_type : "ec256"));
+	else
+		rc = acct_deactivate(a, run->storefd, host);
+	close(hostfd);
+	return rc;
 }
 
 int
@@ -12723,30 +15816,131 @@ acme_account(const struct acme_options *o, enum acme_account_op op)
 		[ACME_ACCOUNT_ROLLOVER] = "key rolled over",
 		[ACME_ACCOUNT_DEACTIVATE] = "deactivated",
 	};
-	struct acme *a = NULL;
-	char host[256];
-	int storefd = -1, hostfd = -1, kt = KEY_EC256, rc;
+	struct api_run run;
+	int rc;
 
-	err_clear();
-	if ((rc = api_account_check(o, op, &kt)) < 0 ||
-	    (rc = api_session(o, &a, &storefd)) < 0 ||
-	    (rc = acct_open(a, storefd, o, host, sizeof(host), &hostfd)) < 0)
-		goto out;
-	if (op == ACME_ACCOUNT_SHOW)
-		rc = acct_show(a, host);
-	else if (op == ACME_ACCOUNT_UPDATE)
-		rc = acct_update(a, o);
-	else if (op == ACME_ACCOUNT_ROLLOVER)
-		rc = acct_rollover(a, hostfd, (enum key_type)kt);
-	else
-		rc = acct_deactivate(a, storefd, host);
-	if (rc == 0 && done[op] != NULL && o->verbosity >= 0)
-		printf("account %s: %s\n", a->kid, done[op]);
-out:
-	if (hostfd >= 0)
-		close(hostfd);
-	api_session_end(a, storefd);
+	if ((rc = api_enter(&run, o, API_CA | API_LOCK | API_CREATE,
+	    api_account_check, &op)) == 0 &&
+	    (rc = api_account_op(&run, op)) == 0 && done[op] != NULL &&
+	    o->verbosity >= 0)
+		printf("account %s: %s\n", run.a->kid, done[op]);
+	return api_leave(&run, rc);
+}
+
+/* ---- account persist-record (dns-persist-01) ---- */
+
+/*
+ * The NAMEs of persist-record as DNS names ("*.NAME" stands for NAME
+ * with policy=wildcard, the record of a wildcard being its base name's)
+ * and --until as Unix seconds (RFC 3339 UTC, or digits); 0 when absent.
+ */
+static int
+api_persist_args(const struct acme_options *o, const char *const *names,
+    size_t n, struct ident *ids, int64_t *until)
+{
+	char *end;
+	size_t i;
+
+	*until = 0;
+	if (n == 0 || n > IDENT_MAX)
+		return err_set(ACME_ERR_USAGE, "account persist-record needs 1 "
+		    "to %d NAMEs", IDENT_MAX);
+	for (i = 0; i < n; i++) {
+		if (ident_parse(names[i], &ids[i]) < 0)
+			return ACME_ERR_USAGE;
+		if (ids[i].type == IDENT_IP)
+			return err_set(ACME_ERR_USAGE, "%s: dns-persist-01 "
+			    "validates DNS names, not IP addresses",
+			    ids[i].value);
+	}
+	if (o->persist_until == NULL)
+		return 0;
+	errno = 0;
+	*until = strtoll(o->persist_until, &end, 10);
+	if (o->persist_until[0] >= '0' && o->persist_until[0] <= '9' &&
+	    errno == 0 && *end == '\0' && *until > 0)
+		return 0;
+	if (clock_parse_rfc3339(o->persist_until, until) < 0 || *until <= 0)
+		return err_set(ACME_ERR_USAGE, "--until %.40s: give an RFC 3339 "
+		    "UTC time (2030-01-01T00:00:00Z) or Unix seconds",
+		    o->persist_until);
+	return 0;
+}
+
+/* Every record, one line per NAME and issuer, into out. */
+static int
+api_persist_lines(struct buf *out, const struct acme *a,
+    const struct ident *ids, size_t n, char (*issuers)[IDENT_LEN_MAX + 1],
+    int nissuers, const struct acme_options *o, int64_t until)
+{
+	const char *name;
+	size_t i;
+	int k, wild, rc = 0;
+
+	for (i = 0; i < n && rc == 0; i++) {
+		wild = o->persist_wildcard || ident_is_wildcard(&ids[i]);
+		name = ids[i].value + (ident_is_wildcard(&ids[i]) ? 2 : 0);
+		for (k = 0; k < nissuers && rc == 0; k++)
+			if ((rc = chal_persist_record(out, name, issuers[k],
+			    a->kid, wild, until)) == 0)
+				rc = buf_puts(out, "\n");
+	}
 	return rc;
+}
+
+/* What api_enter checks for persist-record, and what the check finds. */
+struct api_persist {
+	const char *const *names;	/* borrowed */
+	size_t		 n;
+	struct ident	*ids;		/* borrowed: n of them, filled */
+	int64_t		 until;		/* --until, Unix seconds; 0 none */
+};
+
+static int
+api_persist_check(struct api_run *run, void *arg)
+{
+	struct api_persist *p = arg;
+
+	return api_persist_args(run->o, p->names, p->n, p->ids, &p->until);
+}
+
+int
+acme_persist_record(const struct acme_options *o, const char *const *names,
+    size_t n)
+{
+	static struct ident ids[IDENT_MAX];
+	char issuers[PERSIST_ISSUERS_MAX][IDENT_LEN_MAX + 1], t[32];
+	struct buf out = { .max = IDENT_MAX * PERSIST_ISSUERS_MAX * 1024 };
+	struct api_persist p = { names, n, ids, 0 };
+	struct api_run run;
+	struct acme *a;
+	int ni, rc;
+
+	if ((rc = api_enter(&run, o, API_CA | API_LOCK | API_CREATE,
+	    api_persist_check, &p)) < 0 ||
+	    (rc = acct_ensure(run.a, run.storefd, o)) < 0)
+		goto out;
+	a = run.a;
+	/* meta.caaIdentities, else what the CA puts in a challenge */
+	ni = (int)a->dir.ncaa;
+	memcpy(issuers, a->dir.caa, sizeof(issuers));
+	if (ni == 0 && (rc = ni = order_persist_issuers(a, ids[0].value +
+	    (ident_is_wildcard(&ids[0]) ? 2 : 0), issuers)) < 0)
+		goto out;
+	if ((rc = api_persist_lines(&out, a, ids, n, issuers, ni, o,
+	    p.until)) < 0)
+		goto out;
+	/* draft 9.4: say so when the CA will refuse it already */
+	if (p.until > 0 && a->http.date > 0 && p.until <= a->http.date) {
+		clock_format_rfc3339(p.until, t, sizeof(t));
+		log_msg(LOG_LEVEL_ERROR, "warning: --until %s is past by the "
+		    "CA's clock: the CA will refuse these records", t);
+	}
+	fwrite(out.data, 1, out.len, stdout);
+	fflush(stdout);
+out:
+	buf_free(&out);
+	return api_leave(&run, rc);
 }
 
 /* The certificate to revoke: DIR/live/NAME/cert.pem or a file. */
@@ -12797,32 +15991,40 @@ api_revoke_key(struct acme *a, const char *file, const struct buf *der)
 	return rc;
 }
 
-int
-acme_revoke(const struct acme_options *o, const char *target)
+static int
+api_revoke_check(struct api_run *run, void *arg)
 {
-	struct buf der = { 0 };
-	struct x509_info *xi = NULL;
-	struct acme *a = NULL;
-	char host[256], serial[2 * X509_SERIAL_MAX + 1];
-	int storefd = -1, hostfd = -1, reason = -1, rc;
+	const char *r = run->o->reason;
 
-	err_clear();
-	if (o->reason != NULL && (reason = revoke_reason(o->reason)) < 0)
+	if (r != NULL && (*(int *)arg = revoke_reason(r)) < 0)
 		return err_set(ACME_ERR_USAGE, "--reason %.40s: use unspecified, "
 		    "keyCompromise, affiliationChanged, superseded, "
-		    "cessationOfOperation (or another RFC 5280 reason)",
-		    o->reason);
+		    "cessationOfOperation (or another RFC 5280 reason)", r);
+	return 0;
+}
+
+/* Revoke target in run's session: by --cert-key or the account. */
+static int
+api_revoke_op(struct api_run *run, const char *target, int reason)
+{
+	const struct acme_options *o = run->o;
+	struct buf der = { 0 };
+	struct x509_info *xi;
+	char host[256], serial[2 * X509_SERIAL_MAX + 1];
+	int hostfd = -1, rc;
+
 	if ((xi = calloc(1, sizeof(*xi))) == NULL)
 		return err_set(ACME_ERR_NOMEM, "out of memory");
-	if ((rc = api_session(o, &a, &storefd)) < 0 ||
-	    (rc = api_revoke_target(storefd, target, &der)) < 0 ||
+	if ((rc = api_revoke_target(run->storefd, target, &der)) < 0 ||
 	    (rc = x509_parse(der.data, der.len, xi)) < 0)
 		goto out;
 	if (o->cert_key != NULL)
-		rc = api_revoke_key(a, o->cert_key, &der);
+		rc = api_revoke_key(run->a, o->cert_key, &der);
 	else
-		rc = acct_open(a, storefd, o, host, sizeof(host), &hostfd);
-	if (rc < 0 || (rc = revoke_cert(a, der.data, der.len, reason)) < 0)
+		rc = acct_open(run->a, run->storefd, o, host, sizeof(host),
+		    &hostfd);
+	if (rc < 0 || (rc = revoke_cert(run->a, der.data, der.len,
+	    reason)) < 0)
 		goto out;
 	hex_encode(serial, xi->serial, xi->serial_len);
 	if (o->verbosity >= 0)
@@ -12832,10 +16034,21 @@ acme_revoke(const struct acme_options *o, const char *target)
 out:
 	if (hostfd >= 0)
 		close(hostfd);
-	api_session_end(a, storefd);
 	buf_free(&der);
 	free(xi);
 	return rc;
+}
+
+int
+acme_revoke(const struct acme_options *o, const char *target)
+{
+	struct api_run run;
+	int reason = -1, rc;
+
+	if ((rc = api_enter(&run, o, API_CA | API_LOCK | API_CREATE,
+	    api_revoke_check, &reason)) == 0)
+		rc = api_revoke_op(&run, target, reason);
+	return api_leave(&run, rc);
 }
 
 /* ==== 17. CLI ==== */
@@ -12854,7 +16067,11 @@ static const char cli_usage[] =
 "       acme [options] restore NAME [N]\n"
 "       acme [options] revoke NAME|CERTFILE   (a CERTFILE path has a '/')\n"
 "       acme [options] account [show|update|rollover|deactivate]\n"
+"       acme [options] account persist-record [--wildcard] [--until TIME]\n"
+"                      NAME...\n"
 "       acme [options] import-certbot [CERTBOT-DIR]\n"
+"       acme [options] import-uacme [UACME-DIR]\n"
+"       acme [options] import-acmesh [ACMESH-DIR]\n"
 "\n"
 "issue: get or replace certificate NAME in DIR/live/NAME; NAME is itself\n"
 "  the first identifier when it is a DNS name or IP address.\n"
@@ -12862,7 +16079,11 @@ static const char cli_usage[] =
 "  with the settings saved in DIR/conf/NAME.conf; options override them.\n"
 "list: each certificate with its expiry, key type and backups.\n"
 "restore: backup N (1-3, default 1) of NAME becomes live again.\n"
-"import-certbot: adopt a certbot tree (default /etc/letsencrypt).\n"
+"import-certbot, import-uacme, import-acmesh: take over another client's\n"
+"  certificates, accounts and hooks (from /etc/letsencrypt, /etc/ssl/uacme,\n"
+"  ~/.acme.sh by default; its tree is only read).\n"
+"account persist-record: the dns-persist-01 TXT record of each NAME for\n"
+"  this account, to publish once (draft-ietf-acme-dns-persist-01).\n"
 "\n"
 "general:\n"
 "  --dir DIR           state directory (default /etc/acme, or $ACME_DIR)\n"
@@ -12880,18 +16101,25 @@ static const char cli_usage[] =
 "  --email ADDR        contact for a new account (or account update)\n"
 "  --agree-tos         agree to the CA's terms of service\n"
 "  --eab-kid ID        external account binding key id (new account)\n"
-"  --eab-hmac KEY      its base64url MAC key\n"
+"  --eab-hmac KEY      its base64url MAC key (or $ACME_EAB_HMAC)\n"
+"  --eab-hmac-file F   read the MAC key from file F instead\n"
 "  --eab-alg ALG       HS256 (default), HS384, HS512\n"
 "  --yes-deactivate    account deactivate: confirm (cannot be undone)\n"
+"  --wildcard          persist-record: policy=wildcard (subdomains too)\n"
+"  --until TIME        persist-record: persistUntil (RFC 3339 UTC or Unix\n"
+"                      seconds)\n"
 "challenges:\n"
 "  --webroot DIR       http-01: write DIR/.well-known/acme-challenge/TOKEN\n"
+"  --webroot-symlinks  follow a symlinked .well-known or acme-challenge\n"
+"                      below --webroot (refused otherwise)\n"
 "  --standalone        answer with a built-in responder (http-01, or\n"
 "                      tls-alpn-01 with --challenge tls-alpn-01)\n"
 "  --http-port N       port of the http-01 responder (default 80)\n"
 "  --tls-port N        port of the tls-alpn-01 responder (default 443)\n"
 "  --bind ADDR         address of the responders (default all)\n"
-"  --challenge TYPE    http-01, dns-01 or tls-alpn-01 (default: http-01 with\n"
-"                      --webroot/--standalone, else the hook's choice)\n"
+"  --challenge TYPE    http-01, dns-01, tls-alpn-01 or dns-persist-01\n"
+"                      (default: http-01 with --webroot/--standalone,\n"
+"                      else the hook's choice)\n"
 "  --hook PROG         run PROG begin|done|failed TYPE IDENT TOKEN AUTH\n"
 "                      (uacme's contract; non-zero on begin declines)\n"
 "  --hook-timeout N    seconds PROG may take (default 300)\n"
@@ -12942,6 +16170,8 @@ static const struct cli_opt {
 	{ "email", 0, CLI_STR, offsetof(struct acme_options, email) },
 	{ "agree-tos", 0, CLI_FLAG, offsetof(struct acme_options, agree_tos) },
 	{ "webroot", 0, CLI_STR, offsetof(struct acme_options, webroot) },
+	{ "webroot-symlinks", 0, CLI_FLAG,
+	    offsetof(struct acme_options, webroot_symlinks) },
 	{ "standalone", 0, CLI_FLAG,
 	    offsetof(struct acme_options, standalone) },
 	{ "http-port", 0, CLI_PORT, offsetof(struct acme_options, http_port) },
@@ -12960,6 +16190,8 @@ static const struct cli_opt {
 	/* protocol: accounts, EAB, chains, profiles, CSR, revocation */
 	{ "eab-kid", 0, CLI_STR, offsetof(struct acme_options, eab_kid) },
 	{ "eab-hmac", 0, CLI_STR, offsetof(struct acme_options, eab_hmac) },
+	{ "eab-hmac-file", 0, CLI_STR,
+	    offsetof(struct acme_options, eab_hmac_file) },
 	{ "eab-alg", 0, CLI_STR, offsetof(struct acme_options, eab_alg) },
 	{ "preferred-chain", 0, CLI_STR,
 	    offsetof(struct acme_options, preferred_chain) },
@@ -12971,6 +16203,9 @@ static const struct cli_opt {
 	{ "cert-key", 0, CLI_STR, offsetof(struct acme_options, cert_key) },
 	{ "yes-deactivate", 0, CLI_FLAG,
 	    offsetof(struct acme_options, yes_deactivate) },
+	{ "wildcard", 0, CLI_FLAG,
+	    offsetof(struct acme_options, persist_wildcard) },
+	{ "until", 0, CLI_STR, offsetof(struct acme_options, persist_until) },
 	{ "verbose", 'v', CLI_VERBOSE, 0 },
 	{ "quiet", 'q', CLI_QUIET, 0 },
 	{ "help", 'h', CLI_HELP, 0 },
@@ -13193,19 +16428,51 @@ cli_restore(const struct acme_options *o, char **args, int nargs)
 	return cli_result(acme_restore(o, args[0], (int)n));
 }
 
-/* import-certbot [DIR] */
+/* import-certbot, import-uacme, import-acmesh [DIR] */
+static int
+cli_import(const char *cmd, int (*import)(const struct acme_options *,
+    const char *), const struct acme_options *o, char **args, int nargs)
+{
+	if (nargs > 1) {
+		fprintf(stderr, "acme: %s takes at most one directory\n", cmd);
+		return CLI_EXIT_USAGE;
+	}
+	return cli_result(import(o, nargs ? args[0] : NULL));
+}
+
 static int
 cli_import_certbot(const struct acme_options *o, char **args, int nargs)
 {
-	if (nargs > 1) {
-		fprintf(stderr, "acme: import-certbot takes at most one "
-		    "directory\n");
-		return CLI_EXIT_USAGE;
-	}
-	return cli_result(acme_import_certbot(o, nargs ? args[0] : NULL));
+	return cli_import("import-certbot", acme_import_certbot, o, args,
+	    nargs);
 }
 
-/* account [show|update|rollover|deactivate] */
+static int
+cli_import_uacme(const struct acme_options *o, char **args, int nargs)
+{
+	return cli_import("import-uacme", acme_import_uacme, o, args, nargs);
+}
+
+static int
+cli_import_acmesh(const struct acme_options *o, char **args, int nargs)
+{
+	return cli_import("import-acmesh", acme_import_acmesh, o, args, nargs);
+}
+
+/* account persist-record NAME... */
+static int
+cli_persist_record(const struct acme_options *o, char **args, int nargs)
+{
+	if (nargs < 1) {
+		fprintf(stderr, "acme: account persist-record needs at least "
+		    "one NAME (see acme --help)\n");
+		return CLI_EXIT_USAGE;
+	}
+	return cli_result(acme_persist_record(o, (const char *const *)args,
+	    (size_t)nargs));
+}
+
+/* account [show|update|rollover|deactivate|persist-record NAME...] */
 static int
 cli_account(const struct acme_options *o, char **args, int nargs)
 {
@@ -13217,6 +16484,8 @@ cli_account(const struct acme_options *o, char **args, int nargs)
 	};
 	int i;
 
+	if (nargs >= 1 && strcmp(args[0], "persist-record") == 0)
+		return cli_persist_record(o, args + 1, nargs - 1);
 	if (nargs > 1) {
 		fprintf(stderr, "acme: account takes one operation (see acme "
 		    "--help)\n");
@@ -13227,7 +16496,7 @@ cli_account(const struct acme_options *o, char **args, int nargs)
 			return cli_result(acme_account(o,
 			    (enum acme_account_op)i));
 	fprintf(stderr, "acme: unknown account operation '%.40s': show, "
-	    "update, rollover or deactivate\n", args[0]);
+	    "update, rollover, deactivate or persist-record\n", args[0]);
 	return CLI_EXIT_USAGE;
 }
 
@@ -13253,6 +16522,8 @@ static const struct cli_cmd {
 	{ "list", cli_list },
 	{ "restore", cli_restore },
 	{ "import-certbot", cli_import_certbot },
+	{ "import-uacme", cli_import_uacme },
+	{ "import-acmesh", cli_import_acmesh },
 	{ "renew", cli_renew },
 	{ "account", cli_account },
 	{ "revoke", cli_revoke },
@@ -13285,6 +16556,9 @@ main(int argc, char **argv)
 		free(pos);
 		return rc < 0 ? CLI_EXIT_OK : rc;
 	}
+	/* the EAB MAC key from the environment keeps it out of argv */
+	if (o.eab_hmac == NULL && o.eab_hmac_file == NULL)
+		o.eab_hmac = getenv("ACME_EAB_HMAC");
 	if (npos == 0)
 		fprintf(stderr, "acme: no command given (see acme --help)\n");
 	else if ((cmd = cli_find_cmd(pos[0])) == NULL)

@@ -43,6 +43,9 @@ struct acme_options {
 	int		 agree_tos;	/* agree to the CA's terms (needed to
 					   create an account) */
 	const char	*webroot;	/* http-01: write tokens below it */
+	int		 webroot_symlinks; /* follow a symlinked .well-known or
+					   acme-challenge below webroot (else
+					   refused) */
 	int		 standalone;	/* http-01: built-in responder */
 	const char	*bind;		/* responder address; default all */
 	int		 http_port;	/* responder port; default 80 */
@@ -57,7 +60,10 @@ struct acme_options {
 	int		 wait;		/* wait for the state lock instead of
 					   failing with ACME_ERR_BUSY */
 	/* challenges (see acme(1), CHALLENGES) */
-	const char	*challenge;	/* http-01, dns-01 or tls-alpn-01;
+	const char	*challenge;	/* http-01, dns-01, tls-alpn-01 or
+					   dns-persist-01 (the record is
+					   published once, see
+					   acme_persist_record; no hook);
 					   NULL: http-01 with --webroot or
 					   --standalone, else the hook's
 					   choice in the order dns-01,
@@ -70,6 +76,11 @@ struct acme_options {
 					   default 443 */
 	int		 dns_wait;	/* seconds to wait after dns-01
 					   hooks for propagation; default 0 */
+	int		 persist_wildcard; /* acme_persist_record: every
+					   record gets policy=wildcard */
+	const char	*persist_until;	/* acme_persist_record: persistUntil,
+					   RFC 3339 UTC or Unix seconds;
+					   NULL: none */
 	/* renewal (acme_renew; saved in conf/NAME.conf by acme_issue) */
 	int		 days;		/* renew N days before notAfter;
 					   0: ARI window, else a third of the
@@ -85,6 +96,8 @@ struct acme_options {
 	const char	*eab_kid;	/* RFC 8555 7.3.4 key identifier from
 					   the CA (new accounts only) */
 	const char	*eab_hmac;	/* its MAC key, base64url; a secret */
+	const char	*eab_hmac_file;	/* or a file holding it (one line;
+					   not visible in /proc like argv) */
 	const char	*eab_alg;	/* HS256 (default), HS384, HS512 */
 	const char	*preferred_chain; /* issuer CN of the topmost
 					   certificate of the wanted chain */
@@ -130,6 +143,22 @@ enum acme_account_op {
 int acme_account(const struct acme_options *opt, enum acme_account_op op);
 
 /*
+ * draft-ietf-acme-dns-persist-01: print on stdout, for every DNS name in
+ * names (nnames >= 1; "*.NAME" stands for NAME with policy=wildcard), the
+ * zone-file line of its dns-persist-01 record, one line per name and
+ * issuer domain name:
+ *   _validation-persist.NAME. IN TXT "ISSUER; accounturi=ACCOUNT-URL..."
+ * The issuers are the directory's meta.caaIdentities, else those of the
+ * challenge of a new order for names[0] (left pending). ACCOUNT-URL is
+ * the account of DIR for opt->server, created (opt->agree_tos needed)
+ * when absent. opt->persist_wildcard adds policy=wildcard to every
+ * record, opt->persist_until persistUntil. Prints nothing on failure.
+ * Returns 0 or a negative enum acme_error.
+ */
+int acme_persist_record(const struct acme_options *opt,
+    const char *const *names, size_t nnames);
+
+/*
  * RFC 8555 7.6: revoke a certificate: target is a NAME (DIR/live/NAME/
  * cert.pem) or a path to a PEM or DER certificate file (it contains a
  * '/'). Signed with the account key of DIR for opt->server, or, when
@@ -160,12 +189,34 @@ int acme_restore(const struct acme_options *opt, const char *name, int n);
  * Adopt a certbot tree (certbot_dir, NULL for /etc/letsencrypt): for
  * every renewal/NAME.conf not yet in DIR, the current version becomes
  * live/NAME, up to three newer-first unexpired older versions its
- * backups, and conf/NAME.conf what the renewal settings say. Reports on
- * stdout, never writes below certbot_dir. Returns 0, or a negative enum
- * acme_error when a certificate could not be imported.
+ * backups, and conf/NAME.conf what the renewal settings say; the account
+ * it names becomes DIR's account for its server, its deploy hooks the
+ * deploy hook (a shell command line through a wrapper in DIR/hooks/).
+ * Reports on stdout what was carried over and what was not; never writes
+ * below certbot_dir. Returns 0, or a negative enum acme_error when a
+ * certificate could not be imported.
  */
 int acme_import_certbot(const struct acme_options *opt,
     const char *certbot_dir);
+
+/*
+ * The same for a uacme tree (NULL: /etc/ssl/uacme): NAME/cert.pem with
+ * private/NAME/key.pem, older NAME/cert-T.pem as backups, private/key.pem
+ * as the account for opt->server. uacme records no server, challenge
+ * method or hook: opt's server, webroot, standalone, hook, deploy_hook...
+ * go into each conf/NAME.conf.
+ */
+int acme_import_uacme(const struct acme_options *opt, const char *uacme_dir);
+
+/*
+ * The same for an acme.sh tree (NULL: $HOME/.acme.sh): DOMAIN/ and
+ * DOMAIN_ecc/ with DOMAIN.cer, DOMAIN.key, ca.cer, fullchain.cer and the
+ * Le_* settings of DOMAIN.conf; ca/SERVER/account.key with ca.conf's
+ * ACCOUNT_URL as the account; --install-cert copies, the reload command
+ * and the renew hook as a deploy hook wrapper in DIR/hooks/.
+ */
+int acme_import_acmesh(const struct acme_options *opt,
+    const char *acmesh_dir);
 
 /*
  * Renew the certificates named (all of DIR/conf/NAME.conf when nnames is

@@ -16,7 +16,7 @@ that file changes; the file's options replace the command line's, and the
   --ari                   the directory offers "renewalInfo"; GET
                           renewalInfo/CERTID answers a suggestedWindow
   --ari-window START,END  the window; each an RFC 3339 time or seconds
-                          relative to the proxy's real time (+N, -N)
+                          relative to the proxy's clock (+N, -N)
                           (default +86400,+172800; write
                           --ari-window=-N,-M when it starts with '-')
   --ari-retry-after N     Retry-After on renewalInfo answers (default 21600)
@@ -25,7 +25,10 @@ that file changes; the file's options replace the command line's, and the
                           answer the next COUNT (default: every) request of
                           KIND with ANSWER: 429 (rateLimited problem), 503
                           (serverInternal problem), 500, ratelimited (HTTP
-                          403 + rateLimited problem), badnonce. KIND is a
+                          403 + rateLimited problem), badnonce, drop (the
+                          upstream gets and acts on the request, then the
+                          connection is closed without an answer, as a lost
+                          response would be). KIND is a
                           directory key (newNonce newAccount newOrder
                           revokeCert keyChange renewalInfo), directory,
                           authz, challenge, finalize, order, cert, account,
@@ -39,14 +42,32 @@ that file changes; the file's options replace the command line's, and the
                           an answer (the server acted, the answer is lost)
   --delay KIND:MS         wait MS milliseconds before forwarding a request
                           of KIND (repeatable)
-  --date-offset N         shift every Date header by N seconds
+  --date-offset N         the proxy's clock, the CA's clock as acme sees it,
+                          runs N seconds ahead of the real one: every Date
+                          header, ARI window and HTTP-date Retry-After.
+                          This is how tests move the CA's time (a
+                          certificate becomes due, a backup expires)
+                          instead of sleeping. Upstream Date headers are
+                          always replaced by the proxy's.
+  --date KIND=SPEC        the Date header of answers to KIND (as --fail;
+                          "any" for all): SPEC is an HTTP-date ("Fri, 31 Dec
+                          9999 23:59:59 GMT") or +N / -N seconds from now.
+                          Repeatable; the first matching KIND wins.
+  --no-caa-identities     drop meta.caaIdentities from the directory
 
 Every request is logged to --log as one JSON object per line:
   {"n": 1, "method": "POST", "path": "/order-plz", "kind": "newOrder",
-   "status": 201, "injected": null, "payload": {...}, "certid": null}
-payload is the decoded JWS payload (null for GET and POST-as-GET);
-"answer" is the "status" member of a JSON answer, or the problem type of
-a problem document, or null; "injected" names a --fail, swallow or drop.
+   "status": 201, "injected": null, "payload": {...}, "certid": null,
+   "answer": "valid", "t": 1796035899.68,
+   "date": "Mon, 30 Nov 2026 10:51:39 GMT", "retry_after": "3",
+   "problem": null}
+payload is the decoded JWS payload (null for GET and POST-as-GET); t the
+time the request arrived; date and retry_after the Date and Retry-After
+headers of the answer (null when absent); problem the type of an
+application/problem+json answer; "answer" is the "status" member of a
+JSON answer, or the problem type of a problem document, or null;
+"injected" names a --fail, swallow or drop. A server's own renewalInfo
+(Pebble 2.10) is forwarded unless --ari replaces it.
 """
 import argparse
 import base64
@@ -56,6 +77,7 @@ import http.server
 import json
 import os
 import shlex
+import socket
 import socketserver
 import ssl
 import sys
@@ -72,7 +94,7 @@ KINDS_BY_PREFIX = [
     ("/my-account/", "account"),
     ("/renewal-info/", "renewalInfo"),
 ]
-ANSWERS = ("429", "503", "500", "ratelimited", "badnonce")
+ANSWERS = ("429", "503", "500", "ratelimited", "badnonce", "drop")
 HOP = {"connection", "keep-alive", "transfer-encoding", "content-length",
        "date", "server", "proxy-connection", "upgrade"}
 
@@ -89,6 +111,8 @@ def behaviour_parser():
     ap.add_argument("--swallow", action="append", default=[])
     ap.add_argument("--drop", action="append", default=[])
     ap.add_argument("--delay", action="append", default=[])
+    ap.add_argument("--date", action="append", default=[])
+    ap.add_argument("--no-caa-identities", action="store_true")
     return ap
 
 
@@ -129,6 +153,10 @@ class State:
         self.log = log
         self.n = 0
         self.apply(args)
+
+    def now(self):
+        """The proxy's clock: real time plus --date-offset."""
+        return time.time() + self.b.date_offset
 
     def apply(self, argv):
         b = behaviour_parser().parse_args(argv)
@@ -213,10 +241,25 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def log_message(self, fmt, *args):
         sys.stderr.write("caproxy: %s\n" % (fmt % args))
 
-    def date_time_string(self, timestamp=None):
+    def now_date(self):
         st = self.server.state
-        return email.utils.formatdate(time.time() + st.b.date_offset,
+        entry = getattr(self, "entry", None)
+        kind = entry["kind"] if entry else None
+        for spec in st.b.date:
+            k, _, v = spec.partition("=")
+            if k not in (kind, "any"):
+                continue
+            if v[:1] in "+-":
+                return email.utils.formatdate(st.now() + int(v),
+                                              usegmt=True)
+            return v
+        return email.utils.formatdate(st.now(),
                                       usegmt=True)
+
+    def date_time_string(self, timestamp=None):
+        # the Date send() logged for this answer, else now
+        d, self.date = getattr(self, "date", None), None
+        return d or self.now_date()
 
     # ---- helpers ---------------------------------------------------
     def mine(self):
@@ -237,7 +280,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
         for prefix, k in KINDS_BY_PREFIX:
             if path.startswith(prefix):
                 return k
+        if self.upstream_ari(path):
+            return "renewalInfo"
         return "other"
+
+    def upstream_ari(self, path):
+        ri = self.server.dir_paths.get("renewalInfo")
+        return ri is not None and path.startswith(ri + "/")
 
     def send(self, code, body, ctype="application/json", headers=()):
         if isinstance(body, str):
@@ -247,6 +296,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
         entry = getattr(self, "entry", None)
         if entry is not None and entry.get("status") is None:
             entry["status"] = code
+            for k, v in headers:
+                if k.lower() == "retry-after":
+                    entry["retry_after"] = v
+            if ctype.startswith("application/problem+json"):
+                try:
+                    entry["problem"] = json.loads(body).get("type")
+                except (ValueError, AttributeError):
+                    entry["problem"] = "<not json>"
+            # the Date this answer will carry, logged before answering
+            self.date = entry["date"] = self.now_date()
             self.server.state.record(entry)
         self.send_response(code)
         for k, v in headers:
@@ -262,7 +321,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if v is None:
             return []
         if v.startswith("date+"):
-            t = time.time() + int(v[5:])
+            t = self.server.state.now() + int(v[5:])
             return [("Retry-After", email.utils.formatdate(t, usegmt=True))]
         return [("Retry-After", v)]
 
@@ -333,6 +392,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         b = self.server.state.b
         if b.ari:
             d["renewalInfo"] = self.mine() + "/renewal-info"
+        if b.no_caa_identities:
+            d.get("meta", {}).pop("caaIdentities", None)
         if b.profiles:
             d.setdefault("meta", {})["profiles"] = {
                 "classic": "the usual 90-day certificate",
@@ -368,12 +429,22 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send(500, "caproxy: internal server error\n", "text/plain")
         return 500
 
+    def drop(self, body):
+        """Let the upstream act on the request, then lose its answer."""
+        status, _headers, _data = self.upstream(self.command, self.path,
+                                                body)
+        self.entry["status"] = status
+        self.entry["dropped"] = True
+        self.server.state.record(self.entry)
+        self.close_connection = True
+        self.connection.shutdown(socket.SHUT_RDWR)
+
     def renewal_info(self):
         b = self.server.state.b
         if not b.ari:
             self.problem(404, "malformed", "no renewalInfo here")
             return 404
-        now = time.time()
+        now = self.server.state.now()
         start, end = b.ari_window.split(",")
         self.send(200, json.dumps({"suggestedWindow": {
             "start": when(start, now), "end": when(end, now)}}),
@@ -394,7 +465,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             delay = st.delays.get(kind, 0)
         entry = {"method": self.command, "path": path, "kind": kind,
                  "injected": injected or lose, "payload": None,
-                 "certid": None, "status": None, "answer": None}
+                 "certid": None, "status": None, "answer": None,
+                 "t": time.time(), "date": None, "retry_after": None,
+                 "problem": None}
         self.entry = entry
         if body:
             try:
@@ -405,12 +478,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
             except ValueError:
                 entry["payload"] = "<not json>"
         if kind == "renewalInfo":
-            entry["certid"] = path[len("/renewal-info/"):]
+            entry["certid"] = path.rsplit("/", 1)[1]
         time.sleep(delay)
         try:
-            if injected:
+            if injected == "drop":
+                self.drop(body)
+            elif injected:
                 self.inject(injected)
-            elif kind == "renewalInfo":
+            elif kind == "renewalInfo" and not self.upstream_ari(path):
                 self.renewal_info()
             elif lose:
                 self.lose(body, lose)
@@ -432,7 +507,7 @@ class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
 def upstream_directory(srv, path):
     c = http.client.HTTPSConnection(srv.up_host, srv.up_port,
                                     context=srv.up_ctx, timeout=10)
-    c.request("GET", path)
+    c.request("GET", path, headers={"User-Agent": "caproxy"})  # Pebble 2.10
     d = json.loads(c.getresponse().read())
     c.close()
     return {k: urllib.parse.urlsplit(v).path for k, v in d.items()

@@ -4,15 +4,10 @@
  * a writer/reader round trip of every string that unescapes, and
  * pem_decode() on the same bytes. A broken invariant calls abort().
  *
- * Build (clang's libFuzzer; from the top of the tree once acme.c is
- * assembled) and run:
+ * A crash, a sanitizer report or a failed invariant (abort) is a bug.
  *
- *	clang -g -O1 -fsanitize=fuzzer,address,undefined -Wno-unused-function \
- *	    -I. -o fuzz_json test/fuzz_json.c -lbearssl -lcurl
- *	mkdir -p fuzz-corpus && ./fuzz_json -max_len=65536 fuzz-corpus
- *
- * Link the vendor static libraries instead of -lbearssl -lcurl when the
- * system has none.
+ *   make fuzz FUZZ_SECONDS=60      (builds fuzz/fuzz_json and runs it on
+ *                                   test/fuzz/json/, see test/fuzz.sh)
  */
 #define ACME_NO_MAIN
 #include "../acme.c"

@@ -4,12 +4,10 @@
  * header reader (a CA's answer) and meta.profiles (a CA's directory).
  * The first input byte picks the parser; the rest is its input.
  *
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -I. \
- *       -isystem vendor/out/glibc/include -o fuzz_proto test/fuzz_proto.c \
- *       -Lvendor/out/glibc/lib -lcurl -lbearssl
- *   ./fuzz_proto -max_len=4096 -max_total_time=60
- *
  * A crash, a sanitizer report or a failed invariant (abort) is a bug.
+ *
+ *   make fuzz FUZZ_SECONDS=60      (builds fuzz/fuzz_proto and runs it on
+ *                                   test/fuzz/proto/, see test/fuzz.sh)
  */
 #define ACME_NO_MAIN
 #include "../acme.c"

@@ -2,19 +2,10 @@
  * fuzz_x509.c - libFuzzer entry point for the X.509 reader (section 9):
  * x509_parse() and x509_key_matches() on untrusted DER.
  *
- * Build from the top of the tree once acme.c is assembled (clang 14 in
- * Debian bookworm has libFuzzer built in):
- *
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -I. \
- *       -o fuzz_x509 test/fuzz_x509.c -lbearssl -lcurl
- *
- * Run with a few DER certificates as seeds, e.g.
- *
- *   mkdir -p corpus
- *   openssl x509 -in live/NAME/cert.pem -outform DER -out corpus/cert1
- *   ./fuzz_x509 -max_len=8192 -max_total_time=600 corpus
- *
  * A crash, a sanitizer report or a failed invariant (abort) is a bug.
+ *
+ *   make fuzz FUZZ_SECONDS=60      (builds fuzz/fuzz_x509 and runs it on
+ *                                   test/fuzz/x509/, see test/fuzz.sh)
  */
 #define ACME_NO_MAIN
 #include "../acme.c"

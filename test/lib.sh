@@ -5,13 +5,22 @@
 # BearSSL cannot verify a certificate for an IP-address host.
 #
 #   lib_init                    temp dir, exit trap, listener certificate
-#   pebble_start NAME [VAR=VAL...]  (PB_VALIDITY: certificate seconds)
+#   listener_leaf NAME FROM TO  another leaf for localhost, same CA, with
+#                               its own dates (openssl's YYYYMMDDHHMMSSZ)
+#   pebble_start NAME [VAR=VAL...]  (PB_VALIDITY: certificate seconds;
+#                               PB_CERT/PB_KEY: listener, see listener_leaf)
 #                               pebble + pebble-challtestsrv, env VAR=VAL
 #                               for pebble; sets the PB_* variables below
+#   pebble_sid_start NAME [VAR=VAL...]  the same with Debian sid's Pebble
+#                               (2.10 or newer: ARI replaces, profiles,
+#                               Retry-After, dns-persist-01), fetched once
+#                               by test/pebble-sid.sh
 #   fakeca_start MODE           test/fakeca.py; sets FAKE_URL
 #   caproxy_start [OPTS...]     test/caproxy.py before Pebble; sets PX_URL,
-#                               PX_LOG, ACME_PX (caproxy_set, px_count)
+#                               PX_LOG, ACME_PX (caproxy_set, px_count);
+#                               CAPROXY_CERT/CAPROXY_KEY: its listener
 #   webroot_start DIR           python3 http.server on PB_HTTP_PORT
+#   free_ports N                N ports held for the test (test/ports.py)
 #   run_acme ARGS...            run $ACME; sets RC, files $T/stdout $T/stderr
 #   fail REASON / skip REASON   end the test (skip: cannot run here)
 #   expect_rc / expect_one_error_line / expect_quiet / snapshot / expect_same
@@ -34,7 +43,7 @@
 
 LIB_HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 LIB_REPO=$(cd "$LIB_HERE/.." && pwd)
-LIB_WAIT_STEPS=${LIB_WAIT_STEPS:-100}	# readiness polls, 0.1 s apart
+LIB_WAIT_STEPS=${LIB_WAIT_STEPS:-600}	# readiness polls, 0.1 s apart (a loaded machine)
 ACME_TIMEOUT=${ACME_TIMEOUT:-120}	# seconds one acme run may take
 # the interpreter itself, not a version manager's shim (saves ~0.2 s a call)
 PYTHON=${PYTHON:-$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null)}
@@ -119,34 +128,22 @@ lib_stop_pids()
 	: >"$1"
 }
 
-# free_ports N: print N distinct TCP ports that are free on 127.0.0.1 now,
-# taken at random below the kernel's ephemeral range when there is room, so
-# that no outgoing connection of the run can be holding one of them when a
-# responder binds it later.
+# free_ports N: print N distinct TCP ports on the loopback, reserved for
+# the rest of the test (or of the run, outside a test) by a test/ports.py
+# process that holds them: no other run can pick them, while our own
+# servers (which all set SO_REUSEADDR) bind them at will, as often as
+# they like. A held port that nothing listens on refuses connections.
 free_ports()
 {
-	"$PYTHON" - "$1" <<'EOF'
-import random, socket, sys
-n = int(sys.argv[1])
-try:
-    low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
-except (OSError, ValueError, IndexError):
-    low = 0
-pool = list(range(10000, low)) if low > 12000 else []
-random.shuffle(pool)
-socks = []
-for p in pool + [0] * n:
-    if len(socks) == n:
-        break
-    s = socket.socket()
-    try:
-        s.bind(("127.0.0.1", p))
-    except OSError:
-        s.close()
-        continue
-    socks.append(s)
-print(" ".join(str(s.getsockname()[1]) for s in socks))
-EOF
+	local f st
+	f=$(mktemp "$LIB_TMP/ports.XXXXXX") && rm -f "$f" || return 1
+	lib_spawn "$f.log" "$PYTHON" "$LIB_HERE/ports.py" "$1" "$f" --watch $$
+	st=$(lib_starttime "$LIB_PID")
+	wait_for "$LIB_PID" "$st" ports.py test -s "$f" >&2 || {
+		lib_log "$(tail -n 3 "$f.log")"
+		return 1
+	}
+	cat "$f"
 }
 
 # port_free PORT: true when PORT can be bound on 127.0.0.1 (SO_REUSEADDR,
@@ -230,70 +227,118 @@ listener_cert()
 	}
 }
 
+# listener_leaf NAME FROM TO: $LIB_TMP/tls/NAME.{pem,key}, a leaf for
+# DNS:localhost signed by the listener CA (so PB_CA trusts it), valid from
+# FROM to TO (YYYYMMDDHHMMSSZ). Sets LEAF_CERT and LEAF_KEY.
+listener_leaf()
+{
+	local d=$LIB_TMP/tls name=$1
+	LEAF_CERT=$d/$name.pem
+	LEAF_KEY=$d/$name.key
+	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	    -keyout "$LEAF_KEY" -out "$d/$name.csr" -subj "/CN=localhost" \
+	    >>"$d/log" 2>&1 &&
+	openssl ca -batch -notext -config "$d/ca.cnf" -cert "$d/ca.pem" \
+	    -keyfile "$d/ca.key" -in "$d/$name.csr" -out "$LEAF_CERT" \
+	    -startdate "$2" -enddate "$3" -extfile "$d/ext.cnf" \
+	    >>"$d/log" 2>&1 || {
+		lib_log "listener_leaf $name: openssl failed: $(tail -n 1 "$d/log")"
+		return 1
+	}
+}
+
 # ---- Pebble ----------------------------------------------------------
 
-lib_https_ok() { curl -fsS --max-time 2 --cacert "$LISTENER_CA" -o /dev/null "$1"; }
+# (-k only with a listener of our own dates, which need not be valid now)
+lib_https_ok() { curl -fsS --max-time 2 --cacert "$LISTENER_CA" ${PB_CERT:+-k} -o /dev/null "$1"; }
 lib_http_up() { curl -sS --max-time 2 -o /dev/null "$1"; }
 
 # pebble_start NAME [VAR=VALUE...]: start pebble-challtestsrv and pebble
 # (with the extra environment given) in $LIB_TMP/NAME; set PB_*.
 # PB_VALIDITY: certificate lifetime in seconds (default 90 days).
+#
+# Pebble is deterministic here unless a test asks otherwise: by default it
+# rejects 5% of good nonces and reuses a valid authorization half of the
+# time, at random, which made request counts fail now and then (renew_ari:
+# "newOrder without replaces" when Pebble's badNonce made acme send
+# newOrder twice). Both are off here (PEBBLE_WFE_NONCEREJECT=0,
+# PEBBLE_AUTHZREUSE=0); the tests of those paths turn them on.
+#
+# The six ports are held by test/ports.py for Pebble's lifetime (see
+# free_ports). Should one be taken anyway (a foreign program binding with
+# SO_REUSEADDR), the server that could not bind says "address already in
+# use" and exits: the start is tried again on new ports.
+# PB_BIN: directory of the pebble binaries (default: those on PATH).
 pebble_start()
 {
-	local name=$1 d ports p_acme p_mgmt p_http p_tls p_dns p_cmgmt st
+	local name=$1 try rc pb=pebble cts=pebble-challtestsrv
 	shift
 	lib_init || return 1
-	command -v pebble >/dev/null && command -v pebble-challtestsrv >/dev/null || {
+	if [ -n "${PB_BIN:-}" ]; then
+		pb=$PB_BIN/pebble
+		cts=$PB_BIN/pebble-challtestsrv
+	fi
+	command -v "$pb" >/dev/null && command -v "$cts" >/dev/null || {
 		lib_log "pebble or pebble-challtestsrv not installed (Debian package pebble)"
 		return 1
 	}
-	d=$LIB_TMP/$name
-	mkdir -p "$d" || return 1
+	mkdir -p "$LIB_TMP/$name" || return 1
+	for try in 1 2 3; do
+		pebble_try "$LIB_TMP/$name" "$@"
+		rc=$?
+		[ "$rc" = 2 ] || return "$rc"
+		lib_log "pebble_start: a port was taken, new ports (try $try)"
+	done
+	return 1
+}
+
+# pebble_try DIR [VAR=VALUE...]: one start, its processes recorded in
+# DIR/try/pids until it succeeded; 0 up, 2 a port was taken, else 1.
+pebble_try()
+{
+	local d=$1 outer=$LIB_PIDFILE LIB_PIDFILE=$1/try/pids rc
+	shift
+	mkdir -p "$d/try" && : >"$LIB_PIDFILE" || return 1
+	pebble_spawn "$d" "$@"
+	rc=$?
+	if [ "$rc" = 0 ]; then
+		cat "$LIB_PIDFILE" >>"$outer"
+	else
+		lib_stop_pids "$LIB_PIDFILE"
+	fi
+	rm -f "$LIB_PIDFILE"
+	return "$rc"
+}
+
+pebble_spawn()
+{
+	local d=$1 ports p_acme p_mgmt p_http p_tls p_dns p_cmgmt st dns
+	shift
 	ports=$(free_ports 6) || return 1
 	read -r p_acme p_mgmt p_http p_tls p_dns p_cmgmt <<<"$ports"
-	cat >"$d/pebble.json" <<EOF
-{
-  "pebble": {
-    "listenAddress": "127.0.0.1:$p_acme",
-    "managementListenAddress": "127.0.0.1:$p_mgmt",
-    "certificate": "$LISTENER_CERT",
-    "privateKey": "$LISTENER_KEY",
-    "httpPort": $p_http,
-    "tlsPort": $p_tls,
-    "ocspResponderURL": "",
-    "externalAccountBindingRequired": false,
-    "certificateValidityPeriod": ${PB_VALIDITY:-7776000}
-  }
-}
-EOF
-	# PEBBLE_JSON_EXTRA: more members of "pebble" (EAB keys, say); they
-	# follow externalAccountBindingRequired, so they may override it.
-	if [ -n "${PEBBLE_JSON_EXTRA:-}" ]; then
-		awk -v x="$PEBBLE_JSON_EXTRA" '{ print }
-		    /"externalAccountBindingRequired"/ { print "    " x "," }' \
-		    "$d/pebble.json" >"$d/pebble.json.new" &&
-		    mv "$d/pebble.json.new" "$d/pebble.json" || return 1
-	fi
-	lib_spawn "$d/challtestsrv.log" pebble-challtestsrv \
-	    -defaultIPv4 127.0.0.1 -defaultIPv6 "" \
-	    -dns01 "127.0.0.1:$p_dns" -management "127.0.0.1:$p_cmgmt" \
+	pebble_config "$d" "$p_acme" "$p_mgmt" "$p_http" "$p_tls" || return 1
+	# the challtestsrv of Pebble 2.10 names its DNS listener -dnsserver
+	# and has a DoH listener too (off: it binds every address)
+	dns=(-dns01 "127.0.0.1:$p_dns")
+	"$cts" -h 2>&1 | grep -q -- -dnsserver &&
+	    dns=(-dnsserver "127.0.0.1:$p_dns" -doh "")
+	lib_spawn "$d/challtestsrv.log" "$cts" \
+	    -defaultIPv4 127.0.0.1 -defaultIPv6 "" "${dns[@]}" \
+	    -management "127.0.0.1:$p_cmgmt" \
 	    -http01 "" -https01 "" -tlsalpn01 ""
 	st=$(lib_starttime "$LIB_PID")
 	wait_for "$LIB_PID" "$st" pebble-challtestsrv \
-	    lib_http_up "http://127.0.0.1:$p_cmgmt/" || {
-		lib_log "$(tail -n 3 "$d/challtestsrv.log")"
-		return 1
-	}
-	lib_spawn "$d/pebble.log" env PEBBLE_VA_NOSLEEP=1 "$@" \
-	    pebble -config "$d/pebble.json" -dnsserver "127.0.0.1:$p_dns"
+	    lib_http_up "http://127.0.0.1:$p_cmgmt/" ||
+	    { pebble_failed "$d/challtestsrv.log"; return; }
+	lib_spawn "$d/pebble.log" env PEBBLE_VA_NOSLEEP=1 \
+	    PEBBLE_WFE_NONCEREJECT=0 PEBBLE_AUTHZREUSE=0 "$@" \
+	    "$pb" -config "$d/pebble.json" -dnsserver "127.0.0.1:$p_dns"
 	st=$(lib_starttime "$LIB_PID")
 	wait_for "$LIB_PID" "$st" pebble \
-	    lib_https_ok "https://localhost:$p_acme/dir" || {
-		lib_log "$(tail -n 3 "$d/pebble.log")"
-		return 1
-	}
-	curl -fsS --max-time 5 --cacert "$LISTENER_CA" -o "$d/root.pem" \
-	    "https://localhost:$p_mgmt/roots/0" || {
+	    lib_https_ok "https://localhost:$p_acme/dir" ||
+	    { pebble_failed "$d/pebble.log"; return; }
+	curl -fsS --max-time 30 --cacert "$LISTENER_CA" ${PB_CERT:+-k} \
+	    -o "$d/root.pem" "https://localhost:$p_mgmt/roots/0" || {
 		lib_log "pebble: cannot fetch /roots/0"
 		return 1
 	}
@@ -309,6 +354,53 @@ EOF
 	ACME_PB=(--server "$PB_URL" --ca-file "$PB_CA" --agree-tos
 	    --email test@example.com)
 	ACME_SA=(--standalone --http-port "$PB_HTTP_PORT" --bind 127.0.0.1)
+}
+
+# pebble_sid_start NAME [VAR=VALUE...]: pebble_start with the Pebble of
+# Debian's unstable suite, fetched into vendor/out/pebble-sid/ the first
+# time (test/pebble-sid.sh); PB_VERSION is its package version.
+pebble_sid_start()
+{
+	local bin
+	bin=$(bash "$LIB_HERE/pebble-sid.sh") || return 1
+	PB_VERSION=$(cat "$bin/../../VERSION" 2>/dev/null)
+	PB_BIN=$bin pebble_start "$@"
+}
+
+# pebble_failed LOG: 2 when LOG says a port was taken, else 1 (with the
+# log's last lines).
+pebble_failed()
+{
+	grep -q 'address already in use' "$1" && return 2
+	lib_log "$(tail -n 3 "$1")"
+	return 1
+}
+
+# pebble_config DIR ACME MGMT HTTP TLS: DIR/pebble.json.
+pebble_config()
+{
+	cat >"$1/pebble.json" <<EOF
+{
+  "pebble": {
+    "listenAddress": "127.0.0.1:$2",
+    "managementListenAddress": "127.0.0.1:$3",
+    "certificate": "${PB_CERT:-$LISTENER_CERT}",
+    "privateKey": "${PB_KEY:-$LISTENER_KEY}",
+    "httpPort": $4,
+    "tlsPort": $5,
+    "ocspResponderURL": "",
+    "externalAccountBindingRequired": false,
+    "certificateValidityPeriod": ${PB_VALIDITY:-7776000}
+  }
+}
+EOF
+	# PEBBLE_JSON_EXTRA: more members of "pebble" (EAB keys, say); they
+	# follow externalAccountBindingRequired, so they may override it.
+	[ -z "${PEBBLE_JSON_EXTRA:-}" ] && return 0
+	awk -v x="$PEBBLE_JSON_EXTRA" '{ print }
+	    /"externalAccountBindingRequired"/ { print "    " x "," }' \
+	    "$1/pebble.json" >"$1/pebble.json.new" &&
+	    mv "$1/pebble.json.new" "$1/pebble.json"
 }
 
 # ---- misbehaving servers ---------------------------------------------
@@ -349,9 +441,10 @@ caproxy_start()
 	: >"$PX_LOG"
 	lib_spawn "$d/log" "$PYTHON" "$LIB_HERE/caproxy.py" \
 	    --upstream "$PB_URL" --upstream-ca "$PB_CA" \
-	    --cert "$LISTENER_CERT" --key "$LISTENER_KEY" \
+	    --cert "${CAPROXY_CERT:-$LISTENER_CERT}" \
+	    --key "${CAPROXY_KEY:-$LISTENER_KEY}" \
 	    --port-file "$d/port" --log "$PX_LOG" --control "$PX_CTL" \
-	    --lifetime "${CAPROXY_LIFETIME:-300}" "$@"
+	    --lifetime "${CAPROXY_LIFETIME:-1800}" "$@"
 	st=$(lib_starttime "$LIB_PID")
 	wait_for "$LIB_PID" "$st" caproxy test -s "$d/port" || {
 		lib_log "$(tail -n 3 "$d/log")"
@@ -371,21 +464,24 @@ caproxy_set()
 	    mv -f "$PX_CTL.tmp" "$PX_CTL"
 }
 
-# px_count KIND [KEY]: how many logged requests of KIND (caproxy.py's
-# kinds; "any" for all) there were; only those whose JWS payload has the
-# member KEY when given. Requests the server refused with badNonce (which
-# acme sends again) do not count. px_reset empties the log.
+# px_count KIND [KEY [STATUS]]: how many logged requests of KIND
+# (caproxy.py's kinds; "any" for all) there were; only those whose JWS
+# payload has the member KEY when KEY is given (not empty), only those
+# answered with HTTP STATUS when given. Requests the server refused with
+# badNonce (which acme sends again) do not count. px_reset empties the log.
 px_count()
 {
-	"$PYTHON" - "$PX_LOG" "$1" "${2:-}" <<'EOF'
+	"$PYTHON" - "$PX_LOG" "$1" "${2:-}" "${3:-}" <<'EOF'
 import json, sys
-log, kind, key = sys.argv[1:4]
+log, kind, key, status = sys.argv[1:5]
 n = 0
 for line in open(log):
     e = json.loads(line)
     if kind not in ("any", e["kind"]) or e.get("answer") == "badNonce":
         continue
     if key and not (isinstance(e["payload"], dict) and key in e["payload"]):
+        continue
+    if status and str(e["status"]) != status:
         continue
     n += 1
 print(n)
@@ -488,6 +584,26 @@ expect_same()
 	snapshot "$2" >"$1.after"
 	cmp -s "$1" "$1.after" ||
 	    fail "$2 changed: $(diff "$1" "$1.after" | grep '^[<>]' | head -n 3 | tr '\n' ' ')"
+}
+
+# expect_usage_errors N: each line of stdin is the rest of an acme
+# command line (shell words, after --dir DIR --server URL --agree-tos with
+# an unreachable URL): each exits 2 with one error line before any
+# request, leaving its fresh DIR as it was; there must be N lines.
+expect_usage_errors()
+{
+	local i=0 d line
+	while IFS= read -r line; do
+		i=$((i + 1))
+		d=$(newdir "s$i")
+		snapshot "$d" >"$T/before"
+		eval "run_acme --dir \"\$d\" --server https://localhost:1/dir \
+		    --agree-tos $line"
+		expect_rc 2
+		expect_one_error_line
+		expect_same "$T/before" "$d"
+	done
+	[ "$i" = "$1" ] || fail "ran $i cases, expected $1"
 }
 
 # mode PATH: octal permission bits.
@@ -594,6 +710,43 @@ check_account()
 	openssl pkey -in "$ACCOUNT/key.pem" -noout 2>/dev/null ||
 	    fail "account key.pem is not a private key openssl can read"
 	[ -s "$ACCOUNT/account.txt" ] || fail "account.txt missing or empty"
+}
+
+# env_diff HOOK CALLER [NAME=VALUE | -NAME...]: the environment a hook saved
+# with `env -0` to file HOOK is the caller's (file CALLER, the same) with
+# each NAME=VALUE given on top and each -NAME left out, and nothing else;
+# a shell between may set PWD,
+# SHLVL, _ and OLDPWD, the test hooks' wrappers HOOK_* and CHALLTESTSRV,
+# so those are left out. Prints the differences and fails when any.
+env_diff()
+{
+	"$PYTHON" - "$@" <<'EOF'
+import re, sys
+def load(f):
+    d = {}
+    for e in open(f, "rb").read().split(b"\0"):
+        if b"=" in e:
+            k, v = e.split(b"=", 1)
+            d[k.decode("ascii", "replace")] = v
+    return d
+hook, want = load(sys.argv[1]), load(sys.argv[2])
+for a in sys.argv[3:]:
+    if a.startswith("-"):
+        want.pop(a[1:], None)
+        continue
+    k, v = a.split("=", 1)
+    want[k] = v.encode()
+name = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+shell = re.compile(r"^(PWD|SHLVL|_|OLDPWD|HOOK_.*|CHALLTESTSRV)$")
+def clean(d):
+    return {k: v for k, v in d.items() if name.match(k) and not shell.match(k)}
+hook, want = clean(hook), clean(want)
+out = ["extra %s" % k for k in sorted(hook) if k not in want]
+out += ["missing %s" % k for k in sorted(want) if k not in hook]
+out += ["%s differs" % k for k in sorted(want) if k in hook and hook[k] != want[k]]
+print("; ".join(out))
+sys.exit(1 if out else 0)
+EOF
 }
 
 # serial CERT: the certificate's serial number (hex).

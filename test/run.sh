@@ -7,7 +7,9 @@
 #   bash test/run.sh unit | e2e      one suite only
 #   bash test/run.sh --list          list e2e test names
 #
-# Environment: ACME (binary under test, default ./acme beside test/),
+# Environment: ACME (binary under test, default ./acme-test beside test/:
+# a test build, see acme(1) ENVIRONMENT), ACME_RELEASE (the release binary,
+# default ./acme, for the test that it ignores the test switches),
 # UNIT (unit test binary; not run when unset), CI=true (a test that cannot
 # run counts as failed instead of skipped), E2E_SLOW=1 (also run slow
 # tests), KEEP_TMP=1 (keep the temp dir), ACME_TIMEOUT (seconds per run),
@@ -24,8 +26,10 @@ umask 022
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
 
-ACME=${ACME:-$LIB_REPO/acme}
+ACME=${ACME:-$LIB_REPO/acme-test}
 case $ACME in /*) ;; *) ACME=$PWD/$ACME ;; esac
+ACME_RELEASE=${ACME_RELEASE:-$LIB_REPO/acme}
+case $ACME_RELEASE in /*) ;; *) ACME_RELEASE=$PWD/$ACME_RELEASE ;; esac
 UNIT=${UNIT:-}
 unset ACME_DIR
 

@@ -304,16 +304,37 @@ t_clock_issued_at(void)
 {
 	const char *src;
 
+	int64_t na = 1795341600 + 90 * 86400;
+
 	/* 2026-11-22T10:00:00Z = 1795341600 */
 	CHECK_INT(clock_issued_at("Sun, 22 Nov 2026 10:00:00 GMT",
-	    1795341600 - 7200, 3600, &src), 1795341600);
+	    1795341600 - 7200, na, 3600, &src), 1795341600);
 	CHECK_STR(src, "http-date");
 	CHECK_INT(clock_issued_at("Sun, 22 Nov 2026 10:00:00 GMT",
-	    1795341600, 3600, &src), 1795341600 + 3600);
+	    1795341600, na, 3600, &src), 1795341600 + 3600);
 	CHECK_STR(src, "notbefore+backdate");
-	CHECK_INT(clock_issued_at("garbage", 1000, 0, &src), 1000);
+	CHECK_INT(clock_issued_at("garbage", 1000, na, 0, &src), 1000);
 	CHECK_STR(src, "notbefore+backdate");
-	CHECK_INT(clock_issued_at(NULL, 1000, 5, &src), 1005);
+	CHECK_INT(clock_issued_at(NULL, 1000, na, 5, &src), 1005);
+	/* a Date that disagrees with the certificate is not used: after
+	 * notAfter (9999), before notBefore - backdate, at both edges */
+	CHECK_INT(clock_issued_at("Fri, 31 Dec 9999 23:59:59 GMT",
+	    1795341600, na, 3600, &src), 1795341600 + 3600);
+	CHECK_STR(src, "notbefore+backdate");
+	CHECK_INT(clock_issued_at("Sun, 22 Nov 2026 10:00:00 GMT",
+	    1795341600 - 7200, 1795341600 - 1, 0, &src), 1795341600 - 7200);
+	CHECK_STR(src, "notbefore+backdate");
+	CHECK_INT(clock_issued_at("Sun, 22 Nov 2026 10:00:00 GMT",
+	    1795341600 - 7200, 1795341600, 0, &src), 1795341600);
+	CHECK_STR(src, "http-date");
+	CHECK_INT(clock_issued_at("Sun, 22 Nov 2026 10:00:00 GMT",
+	    1795341600 + 3601, na, 3600, &src), 1795341600 + 7201);
+	CHECK_STR(src, "notbefore+backdate");
+	CHECK_INT(clock_issued_at("Sun, 22 Nov 2026 10:00:00 GMT",
+	    1795341600 + 3600, na, 3600, &src), 1795341600 + 7200);
+	CHECK_STR(src, "notbefore+backdate");
+	CHECK_INT(clock_issued_at("Thu, 01 Jan 1970 00:00:00 GMT",
+	    1795341600, na, 3600, &src), 1795341600 + 3600);
 }
 
 static void
@@ -402,7 +423,7 @@ t_problem_line(void)
 	    sizeof(type)), ACME_ERR_SERVER);
 	CHECK_STR(type, "urn:ietf:params:acme:error:rejectedIdentifier");
 	CHECK_STR(err_msg, "https://ca.test/new: HTTP 400: rejectedIdentifier: "
-	    "bad?names; a.test: caa: CAA forbids -- the CA will not issue for "
+	    "bad\\nnames; a.test: caa: CAA forbids -- the CA will not issue for "
 	    "a name: remove it from the identifiers");
 	free(j);
 }
@@ -451,6 +472,9 @@ t_poll_delay(void)
 	CHECK_INT(req_poll_delay(&r, 3), POLL_FIRST_MS);
 	r.retry_at = t + 7 * 86400;
 	CHECK_INT(req_poll_delay(&r, 3), RETRY_AFTER_MAX * 1000);
+	/* Pebble 2.10 sends either form; no Date: the back-off */
+	r.date[0] = '\0';
+	CHECK_INT(req_poll_delay(&r, 2), 4 * POLL_FIRST_MS);
 }
 
 /* The poll schedule: the deadline ends it with one error line. */

@@ -177,7 +177,7 @@ t_renew_point(void)
 {
 	struct acme *a = calloc(1, sizeof(*a));
 	struct x509_info *xi = calloc(1, sizeof(*xi));
-	struct renew_run run;
+	struct api_run run;
 	struct renew_state st;
 	struct acme_options o;
 
@@ -244,6 +244,49 @@ t_hook_deploy(void)
 	core_rmtmp(fd);
 }
 
+/*
+ * certbot's renewal/NAME.conf: "key  =  value  " trims every space (one
+ * of two was left), and an http01_port that is no port number is refused
+ * rather than written to a conf renew cannot load (found by
+ * test/fuzz_certbot.c).
+ */
+static void
+t_imp_conf(void)
+{
+	static const char good[] = "[renewalparams]\n"
+	    "server  =  https://ca.example/dir  \t \n"
+	    "authenticator   = standalone\n"
+	    "http01_port = 8080\n";
+	static const char bad[] = "[renewalparams]\nhttp01_port = 80nn\n";
+	struct imp_conf c;
+	int fd = core_tmpdir(), ren;
+
+	CHECK(fd >= 0);
+	CHECK_INT(mkdirat(fd, "renewal", 0700), 0);
+	ren = openat(fd, "renewal", O_RDONLY | O_DIRECTORY);
+	CHECK_INT(store_write(ren, "g.conf", good, strlen(good), 0600), 0);
+	CHECK_INT(store_write(ren, "b.conf", bad, strlen(bad), 0600), 0);
+	close(ren);
+	imp_conf_init(&c);
+	CHECK_INT(imp_cb_conf(fd, "g", &c), 0);
+	CHECK_STR(c.server, "https://ca.example/dir");
+	CHECK_STR(c.authenticator, "standalone");
+	CHECK_STR(c.http_port, "8080");
+	imp_port(&c, "http01_port", c.http_port);
+	CHECK_STR(c.http_port, "8080");
+	CHECK(c.report.len == 0);
+	imp_conf_free(&c);
+	/* a port that is no number is reported and dropped, never saved */
+	imp_conf_init(&c);
+	CHECK_INT(imp_cb_conf(fd, "b", &c), 0);
+	imp_port(&c, "http01_port", c.http_port);
+	CHECK_STR(c.http_port, "");
+	CHECK(c.report.data != NULL && strstr((const char *)c.report.data,
+	    "http01_port '80nn': not a port number") != NULL);
+	imp_conf_free(&c);
+	core_rmtmp(fd);
+}
+
 static const struct unit_test tests_renew[] = {
 	{ "renew_conf", t_renew_conf },
 	{ "renew_state", t_renew_state },
@@ -252,5 +295,6 @@ static const struct unit_test tests_renew[] = {
 	{ "clock_tls_time", t_clock_tls_time },
 	{ "renew_point", t_renew_point },
 	{ "hook_deploy", t_hook_deploy },
+	{ "imp_conf", t_imp_conf },
 	{ NULL, NULL },
 };

@@ -20,12 +20,16 @@
 #include "t_chal.c"
 #include "t_renew.c"
 #include "t_proto.c"
+#include "t_trust.c"
+#include "t_import.c"
 
 static const struct unit_test *const unit_tables[] = {
 	tests_enc, tests_crypto, tests_core,
 	tests_chal,
 	tests_renew,
 	tests_proto,
+	tests_trust,
+	tests_import,
 };
 
 static int

@@ -7,7 +7,12 @@
 # debian.sources (or of /etc/apt/sources.list) with type deb-src. Then
 # installs: musl-tools, gcc, make, dpkg-dev (dpkg-source, patch, xz) and
 # libjsmn-dev to build; pebble (with pebble-challtestsrv), openssl, python3,
-# curl, file and time for the tests, the demo and the benchmark.
+# curl, file and time for the tests, the demo and the benchmark; clang and
+# libclang-rt-14-dev (libFuzzer, the sanitizer runtimes) for the fuzzers,
+# which the suite builds and runs briefly (test/e2e/90-fuzz.sh); certbot and
+# uacme, the real clients the migration tests import from (test/e2e/
+# 60-migrate.sh; uacme runs in a mount namespace made with util-linux's
+# unshare, which every Debian system has).
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 
@@ -49,4 +54,5 @@ if ! has_deb_src; then
 fi
 "${as_root[@]}" apt-get install -y -q --no-install-recommends \
     musl-tools gcc libc6-dev make dpkg-dev patch xz-utils libjsmn-dev \
-    ca-certificates pebble openssl python3 curl file time
+    ca-certificates pebble openssl python3 curl file time \
+    clang libclang-rt-14-dev certbot uacme

@@ -49,9 +49,9 @@ t_harness()
 	grep -q '"newAccount"' "$T/body" || fail "fakeca problem: no directory"
 	FAKECA_LIFETIME=1 fakeca_start hang || fail "fakeca hang did not start"
 	st=$(lib_starttime "$LIB_PID")
-	for i in $(seq 30); do
+	for i in $(seq 300); do
 		lib_alive "$LIB_PID" "$st" || return 0
 		sleep 0.1
 	done
-	fail "fakeca outlived its --lifetime of 1 s by 2 s"
+	fail "fakeca outlived its --lifetime of 1 s by 30 s"
 }

@@ -133,6 +133,8 @@ t_server_problem_escaped()
 	    fail "stderr does not carry the server's problem detail"
 	! head -c -1 "$T/stderr" | LC_ALL=C grep -q '[[:cntrl:]]' ||
 	    fail "stderr holds raw control characters from the server"
+	grep -qF 'fakeca refuses\nsecond line \x1b[31mred\x1b[0m \x07bell' \
+	    "$T/stderr" || fail "the server's text is not escaped: $(first_err)"
 }
 
 # badNonce forever: acme retries a bounded number of times, then fails.

@@ -275,6 +275,27 @@ t_nonce_reject()
 	    echo "note: pebble logged no badNonce this time"
 }
 
+# A Pebble that always reuses a valid authorization (the shared one never
+# does): the second order for the same name comes with its authorization
+# already valid, so acme must not ask for a challenge at all; a hook
+# that declines everything proves it.
+e2e authz_reuse pebble
+t_authz_reuse()
+{
+	local d
+	pebble_start pebble-reuse PEBBLE_AUTHZREUSE=100 ||
+	    fail "second pebble (AUTHZREUSE=100) did not start"
+	d=$(newdir)
+	run_acme "${ACME_PB[@]}" "${ACME_SA[@]}" --dir "$d" issue reuse.example.com
+	expect_rc 0
+	printf '#!/bin/sh\necho "$*" >>"%s"\nexit 1\n' "$T/hook.log" >"$T/decline"
+	chmod 755 "$T/decline"
+	run_acme "${ACME_PB[@]}" --hook "$T/decline" --dir "$d" issue reuse.example.com
+	expect_rc 0
+	[ ! -e "$T/hook.log" ] || fail "hook called for a valid authorization: $(head -n 1 "$T/hook.log")"
+	check_live "$d" reuse.example.com DNS:reuse.example.com
+}
+
 # The ACME server's certificate is checked: with an unrelated CA as
 # --ca-file acme refuses Pebble and writes nothing.
 e2e tls_untrusted pebble

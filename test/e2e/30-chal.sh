@@ -6,8 +6,7 @@
 CHAL_HOOK=$LIB_HERE/hooks/challtestsrv-hook.sh
 
 # mkhook [VAR=VALUE...]: write $T/hook, a wrapper that gives the test hook
-# its settings (acme runs hooks with a minimal environment) and logs to
-# $T/hook.log. Prints the wrapper's path.
+# its settings and logs to $T/hook.log. Prints the wrapper's path.
 mkhook()
 {
 	local v
@@ -69,20 +68,21 @@ expect_auth()
 e2e chal_dns01 pebble
 t_chal_dns01()
 {
-	local d h
+	local d h out
 	d=$(newdir)
 	h=$(mkhook)
-	SECRET_CANARY=leak run_acme "${ACME_PB[@]}" --hook "$h" \
-	    --challenge dns-01 --dir "$d" issue dns1.example.com
+	SECRET_CANARY=leak HOOK_ENV0="$T/hook.env0" run_acme "${ACME_PB[@]}" \
+	    --hook "$h" --challenge dns-01 --dir "$d" issue dns1.example.com
 	expect_rc 0
 	check_live "$d" dns1.example.com DNS:dns1.example.com
 	[ "$(calls | awk '{ print $2, $3, $4 }' | paste -sd ' ')" = \
 	    "begin dns-01 dns1.example.com done dns-01 dns1.example.com" ] ||
 	    fail "hook calls: $(calls | paste -sd ';')"
 	expect_auth "$d"
-	# a minimal environment: PATH only (nothing of ours, no secrets)
-	grep -q 'env: PATH=/usr/sbin:/usr/bin:/sbin:/bin $' "$T/hook.log" ||
-	    fail "hook environment: $(sed -n '1s/.*env: //p' "$T/hook.log")"
+	# the caller's environment, nothing of ours added (no secret)
+	SECRET_CANARY=leak HOOK_ENV0="$T/hook.env0" env -0 >"$T/caller.env0"
+	out=$(env_diff "$T/hook.env0" "$T/caller.env0") ||
+	    fail "hook environment: $out"
 	grep -qx 'challenge = dns-01' "$d/conf/dns1.example.com.conf" &&
 	    grep -qx "hook = $h" "$d/conf/dns1.example.com.conf" ||
 	    fail "conf lacks challenge/hook: $(paste -sd ';' "$d/conf/dns1.example.com.conf")"
@@ -164,7 +164,7 @@ t_chal_http01_hook()
 e2e chal_hook_timeout pebble
 t_chal_hook_timeout()
 {
-	local d h pids p
+	local d h pids p i
 	d=$(newdir)
 	h=$(mkhook HOOK_SLEEP=60 HOOK_PIDS="$T/pids.hook")
 	run_acme "${ACME_PB[@]}" --hook "$h" --hook-timeout 2 --dir "$d" \
@@ -178,9 +178,16 @@ t_chal_hook_timeout()
 	    fail "hook calls: $(calls | paste -sd ';')"
 	pids=$(cat "$T/pids.hook" 2>/dev/null)
 	[ -n "$pids" ] || fail "the hook did not record its pids"
+	# SIGKILL reaches each member of the group when the kernel next
+	# schedules it: gone within seconds, far below the hook's 60
 	for p in $pids; do
+		for i in $(seq 100); do
+			[ -d "/proc/$p" ] && ! grep -q '^State:.*Z' "/proc/$p/status" ||
+			    break
+			sleep 0.1
+		done
 		[ -d "/proc/$p" ] && ! grep -q '^State:.*Z' "/proc/$p/status" &&
-		    fail "hook process $p still runs after the timeout"
+		    fail "hook process $p still runs 10 s after the timeout"
 	done
 	[ ! -e "$d/live/slow.example.com" ] || fail "live/slow.example.com exists"
 }
@@ -227,18 +234,10 @@ t_chal_tlsalpn_ip()
 e2e chal_bad_options
 t_chal_bad_options()
 {
-	local h=$T/hook.sh i=0 d
+	local h=$T/hook.sh
 	printf '#!/bin/sh\nexit 0\n' >"$h"
 	chmod 755 "$h"
-	while IFS= read -r line; do
-		i=$((i + 1))
-		d=$(newdir "s$i")
-		snapshot "$d" >"$T/before"
-		eval "run_acme --dir \"\$d\" --server $NOWHERE --agree-tos $line"
-		expect_rc 2
-		expect_one_error_line
-		expect_same "$T/before" "$d"
-	done <<EOF2
+	expect_usage_errors 12 <<EOF2
 --challenge dns-02 --hook "$h" issue x.example.com
 --challenge dns-01 --standalone issue x.example.com
 --challenge tls-alpn-01 --webroot "$T" issue x.example.com
@@ -252,7 +251,6 @@ issue x.example.com
 --hook "$h" --dns-wait -1 issue x.example.com
 --standalone --tls-port 0 issue x.example.com
 EOF2
-	[ "$i" = 12 ] || fail "ran $i cases"
 }
 
 # Every challenge option is in --help and in the man page.

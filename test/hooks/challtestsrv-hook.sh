@@ -8,8 +8,8 @@
 # $HOOK_WEBROOT/.well-known/acme-challenge/TOKEN. Any other type is
 # declined (exit 1), as uacme's own example hooks do.
 #
-# acme runs hooks with a minimal environment, so the tests wrap this
-# script in a generated one that sets (only CHALLTESTSRV is required):
+# The tests wrap this script in a generated one that sets (only
+# CHALLTESTSRV is required):
 #   CHALLTESTSRV   management URL, http://127.0.0.1:PORT
 #   HOOK_LOG       file: one line per call, "$# $*" and the env size
 #   HOOK_WEBROOT   directory for http-01
@@ -17,9 +17,12 @@
 #   HOOK_SLEEP     seconds to sleep on begin (timeout tests); HOOK_PIDS
 #                  gets this shell's and the sleep's pid
 #   HOOK_LIE       1: say yes to begin and do nothing
+# and HOOK_ENV0, a file for the hook's environment (env -0), may come
+# from acme's caller: hooks see their caller's environment.
 
 METHOD=$1 TYPE=$2 IDENT=$3 TOKEN=$4 AUTH=$5
 
+[ -n "${HOOK_ENV0:-}" ] && env -0 >"$HOOK_ENV0"
 if [ -n "${HOOK_LOG:-}" ]; then
 	# the wrapper's own exports (HOOK_*, CHALLTESTSRV) are not acme's
 	n=$(env | grep -v -e '^HOOK_' -e '^CHALLTESTSRV=' -e '^PWD=' \

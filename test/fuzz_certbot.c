@@ -1,0 +1,87 @@
+/*
+ * fuzz_certbot.c - libFuzzer entry point for a certbot renewal
+ * configuration (renewal/NAME.conf, an INI file import-certbot reads):
+ * imp_cb_conf() with the checks imp_cb_name() applies (imp_server_ok,
+ * imp_cb_key_type, imp_check_chal), and when it accepts the file, the
+ * round trip acme relies on: the conf/NAME.conf that imp_write_conf()
+ * makes from it must load again (conf_load) with the same server, webroot
+ * and port, so an imported certificate can always be renewed.
+ *
+ * Invariants (abort): the report of what was not carried over is
+ * printable, the
+ * written conf loads and says what the renewal file said.
+ *
+ *   make fuzz FUZZ_SECONDS=60      (builds fuzz/fuzz_certbot and runs it)
+ */
+#define ACME_NO_MAIN
+#include "../acme.c"
+#include "fuzz.h"
+
+#define FUZZ_NAME	"fz.example.com"
+
+/* conf/FUZZ_NAME.conf as written from c: loads, and agrees with c. */
+static void
+fuzz_round_trip(const struct imp_conf *c)
+{
+	static struct x509_info xi;
+	static struct conf back;
+	static const struct acme_options cli;
+	struct imp_run r;
+	int conffd;
+
+	xi.nsan = 1;
+	xi.san[0].type = IDENT_DNS;
+	snprintf(xi.san[0].value, sizeof(xi.san[0].value), FUZZ_NAME);
+	memset(&r, 0, sizeof(r));
+	r.from = "certbot";
+	r.storefd = fuzz_dir();
+	if (imp_write_conf(&r, FUZZ_NAME, &xi, c, "ec256") < 0)
+		abort();
+	if ((conffd = openat(fuzz_dir(), "conf", O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) < 0)
+		abort();
+	if (conf_load(conffd, FUZZ_NAME, &cli, &back) < 0)
+		abort();
+	close(conffd);
+	if (back.o.server == NULL || strcmp(back.o.server, c->server) != 0)
+		abort();
+	if (strcmp(c->authenticator, "webroot") == 0 && c->webroot[0] != '\0' &&
+	    (back.o.webroot == NULL || strcmp(back.o.webroot, c->webroot) != 0))
+		abort();
+	if (strcmp(c->authenticator, "standalone") == 0 && (!back.o.standalone ||
+	    back.o.http_port != (c->http_port[0] ? atoi(c->http_port) : 80)))
+		abort();
+	buf_free(&back.text);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static struct imp_conf c;
+
+	log_verbosity = -1;
+	if (fuzz_subdirs[0] == NULL) {
+		if (mkdirat(fuzz_dir(), "renewal", 0700) < 0 ||
+		    mkdirat(fuzz_dir(), "conf", 0700) < 0)
+			abort();
+		fuzz_names[0] = "renewal/" FUZZ_NAME ".conf";
+		fuzz_names[1] = "conf/" FUZZ_NAME ".conf";
+		fuzz_subdirs[0] = "renewal";
+		fuzz_subdirs[1] = "conf";
+	}
+	fuzz_file("renewal/" FUZZ_NAME ".conf", data, size);
+	imp_conf_free(&c);
+	imp_conf_init(&c);
+	err_clear();
+	if (imp_cb_conf(fuzz_dir(), FUZZ_NAME, &c) == 0 &&
+	    imp_server_ok(&c) == 0) {
+		imp_cb_key_type(&c);
+		imp_check_chal(&c, FUZZ_NAME);
+		if (c.report.data != NULL)
+			fuzz_printable_lines((const char *)c.report.data);
+		fuzz_round_trip(&c);
+	} else
+		fuzz_one_line(err_msg);
+	err_clear();
+	return 0;
+}

@@ -1,0 +1,96 @@
+/*
+ * fuzz_store.c - libFuzzer entry point for the text files of the state
+ * directory that acme reads back (a user may edit them; a crash or a bad
+ * disk may leave anything in them):
+ *   0  conf/NAME.conf: conf_parse(), then the checks renew runs on the
+ *      result (api_check, api_idents);
+ *   1  conf/NAME.state: state_read() (ARI window, point, rate limit);
+ *   2  meta.txt: api_meta_get() of every key list/restore read, and the
+ *      issued_at time.
+ * The first input byte picks the file (modulo 3); the rest is its text.
+ *
+ * Invariants (abort): results inside their limits (identifiers, serial),
+ * errors are one line.
+ *
+ *   make fuzz FUZZ_SECONDS=60      (builds fuzz/fuzz_store and runs it)
+ */
+#define ACME_NO_MAIN
+#include "../acme.c"
+#include "fuzz.h"
+
+static void
+fuzz_conf(const uint8_t *p, size_t n)
+{
+	static struct conf c;
+	static struct ident ids[IDENT_MAX];
+	static const struct acme_options cli;
+	size_t nids;
+	int kt;
+
+	buf_free(&c.text);
+	memset(&c, 0, sizeof(c));
+	c.text.max = CONF_MAX;
+	snprintf(c.file, sizeof(c.file), "fz.example.com.conf");
+	if (buf_append(&c.text, p, n) < 0 || buf_append(&c.text, "", 0) < 0)
+		return;
+	if (conf_parse(&c, &cli) < 0) {
+		fuzz_one_line(err_msg);
+		return;
+	}
+	if (c.nidents == 0 || c.nidents > IDENT_MAX)
+		abort();
+	if (api_check(&c.o, "fz.example.com", &kt) < 0 ||
+	    api_idents("fz.example.com", c.idents, c.nidents, ids, &nids) < 0)
+		fuzz_one_line(err_msg);
+	else if (nids == 0 || nids > IDENT_MAX)
+		abort();
+}
+
+static void
+fuzz_state(const uint8_t *p, size_t n)
+{
+	struct renew_state st;
+
+	fuzz_file("fz.example.com.state", p, n);
+	state_read(fuzz_dir(), "fz.example.com", &st);
+	if (memchr(st.serial, '\0', sizeof(st.serial)) == NULL)
+		abort();
+}
+
+static void
+fuzz_meta(const uint8_t *p, size_t n)
+{
+	static const char *const keys[] = {
+		"key_type", "issued_at", "not_after", "server", "name",
+	};
+	struct buf b = { .max = META_MAX };
+	char v[64];
+	int64_t t;
+	size_t i;
+
+	if (buf_append(&b, p, n) < 0 || buf_append(&b, "", 0) < 0)
+		return;
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (api_meta_get(&b, keys[i], v, sizeof(v)) == 0) {
+			if (strlen(v) >= sizeof(v))
+				abort();
+			(void)clock_parse_rfc3339(v, &t);
+		}
+	buf_free(&b);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	if (size < 1)
+		return 0;
+	err_clear();
+	if (data[0] % 3 == 0)
+		fuzz_conf(data + 1, size - 1);
+	else if (data[0] % 3 == 1)
+		fuzz_state(data + 1, size - 1);
+	else
+		fuzz_meta(data + 1, size - 1);
+	err_clear();
+	return 0;
+}

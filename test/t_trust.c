@@ -1,0 +1,395 @@
+/*
+ * t_trust.c - unit tests of the trust hardening (issue 8): server text
+ * escaped on every output path, numbers from servers and files clamped
+ * at and beyond their limits, DIR and conf files private to their owner.
+ * Uses core_tmpdir() and core_header() of t_core.c.
+ */
+
+/* Every byte outside printable ASCII escaped; truncation never splits an
+ * escape; escaped text passes through unchanged. */
+static void
+t_str_escape(void)
+{
+	static const char raw[] = "a\x1b[2J\n\r\tb\x7f\x80\xff\\c";
+	char out[64], again[64], small[8];
+
+	str_sanitize(out, sizeof(out), raw, sizeof(raw) - 1);
+	CHECK_STR(out, "a\\x1b[2J\\n\\r\\tb\\x7f\\x80\\xff\\c");
+	str_sanitize(again, sizeof(again), out, strlen(out));
+	CHECK_STR(again, out);
+	str_sanitize(small, sizeof(small), "ab\x1b" "cdef", 7);
+	CHECK_STR(small, "ab\\x1bc");
+	str_sanitize(small, sizeof(small), "abcd\x1b", 5);
+	CHECK_STR(small, "abcd");	/* no half escape */
+	str_sanitize(small, 1, "abc", 3);
+	CHECK_STR(small, "");
+}
+
+/* err_set and err_wrap store one escaped line whatever they quote. */
+static void
+t_err_escaped(void)
+{
+	err_clear();
+	err_set(ACME_ERR_SERVER, "detail: %s", "x\n\x1b]0;owned\x07y");
+	CHECK_STR(err_msg, "detail: x\\n\\x1b]0;owned\\x07y");
+	err_wrap(ACME_ERR_SERVER, "%s", "N\ra");
+	CHECK_STR(err_msg, "N\\ra: detail: x\\n\\x1b]0;owned\\x07y");
+	err_clear();
+}
+
+/* Run fn with stdout and stderr going to one temp file; its text. */
+static void
+trust_capture(void (*fn)(void), char *out, size_t cap)
+{
+	char path[] = "/tmp/acme-unit-log-XXXXXX";
+	int fd = mkstemp(path), o1 = dup(1), o2 = dup(2);
+	ssize_t n;
+
+	out[0] = '\0';
+	if (fd < 0 || o1 < 0 || o2 < 0)
+		return;
+	fflush(stdout);
+	fflush(stderr);
+	dup2(fd, 1);
+	dup2(fd, 2);
+	fn();
+	fflush(stdout);
+	fflush(stderr);
+	dup2(o1, 1);
+	dup2(o2, 2);
+	close(o1);
+	close(o2);
+	n = pread(fd, out, cap - 1, 0);
+	out[n > 0 ? n : 0] = '\0';
+	close(fd);
+	unlink(path);
+}
+
+static void
+trust_log_lines(void)
+{
+	int v = log_verbosity;
+
+	log_verbosity = LOG_LEVEL_INFO;
+	log_msg(LOG_LEVEL_INFO, "status \"%s\"", "valid\nacme: x: renewed");
+	log_result("%s: %s", "n", "\x1b[2Jcleared");
+	log_verbosity = v;
+}
+
+/* The terminal gets the escaped text, never a forged second line. */
+static void
+t_log_escaped(void)
+{
+	char out[512];
+
+	trust_capture(trust_log_lines, out, sizeof(out));
+	CHECK_STR(out, "acme: status \"valid\\nacme: x: renewed\"\n"
+	    "n: \\x1b[2Jcleared\n");
+}
+
+/* A problem document with ESC, CR LF, BEL in its type, detail and a
+ * subproblem's identifier: one line, all of it escaped. */
+static void
+t_problem_escaped(void)
+{
+	static const char doc[] = "{\"type\":\"urn:ietf:params:acme:error:"
+	    "malformed\\u001b[31m\",\"detail\":\"bad\\r\\nacme: ok\\u0007\","
+	    "\"subproblems\":[{\"type\":\"urn:ietf:params:acme:error:dns\","
+	    "\"detail\":\"\\u001b[2J\",\"identifier\":{\"type\":\"dns\","
+	    "\"value\":\"a\\nb.test\"}}]}";
+	struct json *j = malloc(sizeof(*j));
+	const char *p;
+
+	CHECK(j != NULL);
+	if (j == NULL)
+		return;
+	CHECK_INT(json_parse(j, doc, strlen(doc)), 0);
+	CHECK_INT(req_problem_json("https://ca.test/x", 400, j, 0, NULL, 0),
+	    ACME_ERR_SERVER);
+	CHECK_STR(err_msg, "https://ca.test/x: HTTP 400: malformed\\x1b[31m: "
+	    "bad\\r\\nacme: ok\\x07; a\\nb.test: dns: \\x1b[2J");
+	for (p = err_msg; *p != '\0'; p++)
+		CHECK((unsigned char)*p >= 0x20 && (unsigned char)*p < 0x7f);
+	err_clear();
+	free(j);
+}
+
+/* Retry-After: delay-seconds clamped to RETRY_AFTER_CLAMP, at the limit,
+ * one beyond, far beyond (the overflow of the issue); junk ignored. */
+static void
+t_retry_after_limits(void)
+{
+	static const struct {
+		const char	*v;
+		long		 want;
+	} cases[] = {
+		{ "0", 0 }, { "60", 60 },
+		{ "2592000", RETRY_AFTER_CLAMP },
+		{ "2592001", RETRY_AFTER_CLAMP },
+		{ "99999999999999999999", RETRY_AFTER_CLAMP },
+		{ "9223372036854775807", RETRY_AFTER_CLAMP },
+		{ "-1", -1 }, { "+5", -1 }, { "1.5", -1 }, { "5x", -1 },
+		{ "", -1 },
+		{ "999999999999999999999999999999999999", -1 },	/* too long */
+	};
+	struct http_resp r = { 0 };
+	char line[128];
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		http_resp_reset(&r);
+		snprintf(line, sizeof(line), "Retry-After: %s\r\n", cases[i].v);
+		core_header(&r, line);
+		if (r.retry_after != cases[i].want)
+			fprintf(stderr, "    Retry-After: %s\n", cases[i].v);
+		CHECK_INT(r.retry_after, cases[i].want);
+	}
+	http_resp_reset(&r);
+	core_header(&r, "Retry-After: Fri, 31 Dec 9999 23:59:59 GMT\r\n");
+	CHECK_INT(r.retry_at, 253402300799LL);
+	CHECK_INT(r.retry_after, -1);
+	http_resp_free(&r);
+}
+
+/* The rate limit of a failed order (struct issue_fail) from header h. */
+static void
+trust_fail_from(struct issue *is, const char *h)
+{
+	struct http_resp r;
+
+	memset(&r, 0, sizeof(r));
+	http_resp_reset(&r);
+	core_header(&r, h);
+	is->fail.status = 429;
+	is->fail.retry_after = r.retry_after;
+	is->fail.retry_at = r.retry_at;
+	snprintf(is->fail.problem, sizeof(is->fail.problem), "%s",
+	    ACME_ERR_NS "rateLimited");
+	http_resp_free(&r);
+}
+
+/* A rate limit's end: now plus Retry-After (or its date), never past
+ * RATE_WAIT_MAX, computed without overflow (UBSan checks the sums). */
+static void
+t_rate_limit_limits(void)
+{
+	struct api_run run;
+	struct issue *is = calloc(1, sizeof(*is));
+	struct renew_state st;
+	int64_t now;
+
+	memset(&run, 0, sizeof(run));
+	run.a = calloc(1, sizeof(*run.a));
+	CHECK(is != NULL && run.a != NULL);
+	if (is == NULL || run.a == NULL)
+		goto out;
+	run.ca_time = 4102444800LL;	/* 2100 */
+	run.ca_mono = clock_mono();
+	trust_fail_from(is, "Retry-After: 99999999999999999999\r\n");
+	memset(&st, 0, sizeof(st));
+	now = api_ca_now(&run);
+	renew_rate_limit(&run, is, &st);
+	CHECK(st.retry_until >= now + RATE_WAIT_MAX - 2 &&
+	    st.retry_until <= now + RATE_WAIT_MAX + 2);
+	trust_fail_from(is, "Retry-After: Fri, 31 Dec 9999 23:59:59 GMT\r\n");
+	memset(&st, 0, sizeof(st));
+	renew_rate_limit(&run, is, &st);
+	CHECK(st.retry_until <= now + RATE_WAIT_MAX + 2);
+	trust_fail_from(is, "Retry-After: 120\r\n");
+	memset(&st, 0, sizeof(st));
+	renew_rate_limit(&run, is, &st);
+	CHECK(st.retry_until >= now + 120 && st.retry_until <= now + 122);
+	err_clear();
+out:
+	free(is);
+	free(run.a);
+}
+
+/* Numbers of conf/NAME.conf: at the limit, beyond it, beyond int. */
+static void
+t_conf_number_limits(void)
+{
+	static const struct {
+		const char	*text;
+		int		 rc;
+	} cases[] = {
+		{ "identifiers = a\ndays = 3650\n", 0 },
+		{ "identifiers = a\ndays = 2147483647\n", 0 },	/* conf_load */
+		{ "identifiers = a\ndays = 2147483648\n", ACME_ERR_USAGE },
+		{ "identifiers = a\ndays = 99999999999999999999\n",
+		    ACME_ERR_USAGE },
+		{ "identifiers = a\nhttp-port = -1\n", ACME_ERR_USAGE },
+		{ "identifiers = a\nhook-timeout = 1e9\n", ACME_ERR_USAGE },
+	};
+	struct acme_options cli;
+	struct conf c;
+	size_t i;
+
+	memset(&cli, 0, sizeof(cli));
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		memset(&c, 0, sizeof(c));
+		CHECK_INT(buf_append(&c.text, cases[i].text,
+		    strlen(cases[i].text) + 1), 0);
+		CHECK_INT(conf_parse(&c, &cli), cases[i].rc);
+		buf_free(&c.text);
+		err_clear();
+	}
+	/* the options' own limits, checked before any use */
+	cli.days = DAYS_MAX + 1;
+	CHECK_INT(api_check(&cli, "x", &(int){ 0 }), ACME_ERR_USAGE);
+	cli.days = DAYS_MAX;
+	CHECK_INT(api_check(&cli, "x", &(int){ 0 }), 0);
+	cli.http_port = 65536;
+	CHECK_INT(api_check(&cli, "x", &(int){ 0 }), ACME_ERR_USAGE);
+	cli.http_port = 0;
+	cli.hook_timeout = HOOK_TIMEOUT_MAX + 1;
+	CHECK_INT(api_chal_numbers(&cli), ACME_ERR_USAGE);
+	cli.hook_timeout = HOOK_TIMEOUT_MAX;
+	cli.dns_wait = DNS_WAIT_MAX + 1;
+	CHECK_INT(api_chal_numbers(&cli), ACME_ERR_USAGE);
+	cli.dns_wait = DNS_WAIT_MAX;
+	CHECK_INT(api_chal_numbers(&cli), 0);
+	err_clear();
+}
+
+/* Days in a conf file beyond DAYS_MAX stop conf_load before renew_point
+ * multiplies them. */
+static void
+t_conf_days_limit(void)
+{
+	static const char ok[] = "identifiers = a.example\ndays = 3650\n";
+	static const char big[] = "identifiers = a.example\ndays = 3651\n";
+	struct acme_options cli;
+	struct conf c;
+	int fd = core_tmpdir();
+
+	CHECK(fd >= 0);
+	memset(&cli, 0, sizeof(cli));
+	cli.dir = core_tmp;
+	CHECK_INT(store_write(fd, "a.conf", ok, sizeof(ok) - 1, 0644), 0);
+	CHECK_INT(store_write(fd, "b.conf", big, sizeof(big) - 1, 0644), 0);
+	CHECK_INT(conf_load(fd, "a", &cli, &c), 0);
+	CHECK_INT(c.o.days, 3650);
+	buf_free(&c.text);
+	CHECK_INT(conf_load(fd, "b", &cli, &c), ACME_ERR_USAGE);
+	CHECK(strstr(err_msg, "0 to 3650") != NULL);
+	buf_free(&c.text);
+	err_clear();
+	core_rmtmp(fd);
+}
+
+/* certbot's archive/NAME/certK.pem: K within 1..IMP_VERSION_MAX only. */
+static void
+t_imp_version_limits(void)
+{
+	CHECK_INT(imp_version("cert1.pem"), 1);
+	CHECK_INT(imp_version("cert01.pem"), 1);
+	CHECK_INT(imp_version("cert1000000.pem"), 1000000);
+	CHECK_INT(imp_version("cert1000001.pem"), 0);
+	CHECK_INT(imp_version("cert2147483648.pem"), 0);
+	CHECK_INT(imp_version("cert99999999999999999999.pem"), 0);
+	CHECK_INT(imp_version("cert0.pem"), 0);
+	CHECK_INT(imp_version("cert.pem"), 0);
+	CHECK_INT(imp_version("cert-1.pem"), 0);
+	CHECK_INT(imp_version("cert1.pem~"), 0);
+	CHECK_INT(imp_version("chain1.pem"), 0);
+	{
+		static const char *const ok[] = { "", "1", "65535" };
+		static const char *const bad[] = { "65536", "0",
+		    "99999999999999999999", "80 " };
+		struct imp_conf c;
+		char p[32];
+		size_t i;
+
+		for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+			imp_conf_init(&c);
+			snprintf(p, sizeof(p), "%s", ok[i]);
+			imp_port(&c, "http01_port", p);
+			CHECK_STR(p, ok[i]);
+			CHECK(c.report.len == 0);
+			imp_conf_free(&c);
+		}
+		for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			imp_conf_init(&c);
+			snprintf(p, sizeof(p), "%s", bad[i]);
+			imp_port(&c, "http01_port", p);
+			CHECK_STR(p, "");
+			CHECK(c.report.len > 0);
+			imp_conf_free(&c);
+		}
+	}
+	err_clear();
+}
+
+/* Times from servers and files: the largest years parse, beyond fail. */
+static void
+t_time_limits(void)
+{
+	int64_t t;
+
+	CHECK_INT(clock_parse_http_date("Fri, 31 Dec 9999 23:59:59 GMT", &t),
+	    0);
+	CHECK_INT(t, 253402300799LL);
+	CHECK_INT(clock_parse_http_date("Sat, 01 Jan 10000 00:00:00 GMT",
+	    &t), -1);
+	CHECK_INT(clock_parse_rfc3339("9999-12-31T23:59:59Z", &t), 0);
+	CHECK_INT(t, 253402300799LL);
+	CHECK_INT(clock_parse_rfc3339("9999-12-31T23:59:59-23:59", &t), 0);
+	CHECK_INT(clock_parse_rfc3339("10000-01-01T00:00:00Z", &t), -1);
+	CHECK_INT(clock_parse_rfc3339("0000-01-01T00:00:00+23:59", &t), 0);
+	CHECK(t < 0);
+}
+
+/* DIR, conf/ and conf files: the running user's, writable by no one
+ * else; anything else is refused with the path and the fix. */
+static void
+t_private_files(void)
+{
+	char path[128];
+	int fd = core_tmpdir(), f;
+
+	CHECK(fd >= 0);
+	CHECK_INT(store_private_ok(fd, core_tmp), 0);
+	fchmod(fd, 0770);
+	CHECK_INT(store_private_ok(fd, core_tmp), ACME_ERR_USAGE);
+	snprintf(path, sizeof(path), "chmod go-w %s", core_tmp);
+	CHECK(strstr(err_msg, path) != NULL);
+	err_clear();
+	fchmod(fd, 0702);
+	CHECK_INT(store_private_ok(fd, core_tmp), ACME_ERR_USAGE);
+	err_clear();
+	fchmod(fd, 0755);
+	CHECK_INT(store_write(fd, "n.conf", "identifiers = a\n", 16, 0644), 0);
+	snprintf(path, sizeof(path), "%s/n.conf", core_tmp);
+	CHECK_INT(chmod(path, 0646), 0);
+	f = openat(fd, "n.conf", O_RDONLY);
+	CHECK_INT(store_private_ok(f, path), ACME_ERR_USAGE);
+	close(f);
+	err_clear();
+	if (geteuid() == 0) {	/* another owner: only root can make one */
+		CHECK_INT(chmod(path, 0644), 0);
+		CHECK_INT(chown(path, 65534, 65534), 0);
+		f = openat(fd, "n.conf", O_RDONLY);
+		CHECK_INT(store_private_ok(f, path), ACME_ERR_USAGE);
+		CHECK(strstr(err_msg, "belongs to uid 65534") != NULL);
+		CHECK(strstr(err_msg, "chown 0 ") != NULL);
+		close(f);
+		err_clear();
+	}
+	core_rmtmp(fd);
+}
+
+static const struct unit_test tests_trust[] = {
+	{ "str_escape", t_str_escape },
+	{ "err_escaped", t_err_escaped },
+	{ "log_escaped", t_log_escaped },
+	{ "problem_escaped", t_problem_escaped },
+	{ "retry_after_limits", t_retry_after_limits },
+	{ "rate_limit_limits", t_rate_limit_limits },
+	{ "conf_number_limits", t_conf_number_limits },
+	{ "conf_days_limit", t_conf_days_limit },
+	{ "imp_version_limits", t_imp_version_limits },
+	{ "time_limits", t_time_limits },
+	{ "private_files", t_private_files },
+	{ NULL, NULL },
+};
