@@ -314,13 +314,17 @@ EOF
 # ---- misbehaving servers ---------------------------------------------
 
 # fakeca_start MODE: start test/fakeca.py in MODE; sets FAKE_URL.
+# FAKECA_CERT/FAKECA_KEY: another listener certificate; FAKECA_CIPHERS:
+# only these TLS 1.2 suites (OpenSSL names).
 fakeca_start()
 {
 	local d st
 	lib_init || return 1
 	d=$(mktemp -d "$LIB_TMP/fakeca.XXXXXX")
 	lib_spawn "$d/log" "$PYTHON" "$LIB_HERE/fakeca.py" --mode "$1" \
-	    --cert "$LISTENER_CERT" --key "$LISTENER_KEY" \
+	    --cert "${FAKECA_CERT:-$LISTENER_CERT}" \
+	    --key "${FAKECA_KEY:-$LISTENER_KEY}" \
+	    ${FAKECA_CIPHERS:+--ciphers "$FAKECA_CIPHERS"} \
 	    --port-file "$d/port" --lifetime "${FAKECA_LIFETIME:-120}"
 	st=$(lib_starttime "$LIB_PID")
 	wait_for "$LIB_PID" "$st" fakeca test -s "$d/port" || {
