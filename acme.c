@@ -10198,6 +10198,20 @@ out:
 	return rc;
 }
 
+/* K of a file name "certK.pem" (K decimal, > 0); 0 for any other name.
+ * Hand-parsed: sscanf would link the C library's scanf (8 KB). */
+static int
+imp_cert_num(const char *s)
+{
+	int k = 0;
+
+	if (strncmp(s, "cert", 4) != 0)
+		return 0;
+	for (s += 4; isdigit((unsigned char)*s) && k < 100000000; s++)
+		k = k * 10 + (*s - '0');
+	return strcmp(s, ".pem") == 0 ? k : 0;
+}
+
 /* Version numbers K of archive/NAME/certK.pem, newest first. */
 static int
 imp_versions(int archfd, int *v, int max)
@@ -10205,7 +10219,6 @@ imp_versions(int archfd, int *v, int max)
 	struct dirent *de;
 	DIR *d;
 	int fd, n = 0, i, j, k;
-	char tail[8];
 
 	if ((fd = dup(archfd)) < 0 || (d = fdopendir(fd)) == NULL) {
 		if (fd >= 0)
@@ -10214,8 +10227,7 @@ imp_versions(int archfd, int *v, int max)
 	}
 	rewinddir(d);
 	while ((de = readdir(d)) != NULL && n < max)
-		if (sscanf(de->d_name, "cert%d%7s", &k, tail) == 2 &&
-		    strcmp(tail, ".pem") == 0 && k > 0)
+		if ((k = imp_cert_num(de->d_name)) > 0)
 			v[n++] = k;
 	closedir(d);
 	for (i = 1; i < n; i++)		/* insertion sort, descending */
@@ -10298,7 +10310,7 @@ out:
 static int
 imp_current(int cbfd, const char *name, const int *v, int n)
 {
-	char path[PATH_LEN_MAX], target[PATH_LEN_MAX], tail[8];
+	char path[PATH_LEN_MAX], target[PATH_LEN_MAX];
 	const char *base;
 	ssize_t len;
 	int k;
@@ -10308,8 +10320,7 @@ imp_current(int cbfd, const char *name, const int *v, int n)
 	if (len > 0) {
 		target[len] = '\0';
 		base = strrchr(target, '/') ? strrchr(target, '/') + 1 : target;
-		if (sscanf(base, "cert%d%7s", &k, tail) == 2 &&
-		    strcmp(tail, ".pem") == 0 && k > 0)
+		if ((k = imp_cert_num(base)) > 0)
 			return k;
 	}
 	return n > 0 ? v[0] : 0;
