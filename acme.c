@@ -6033,16 +6033,27 @@ out:
 	return rc;
 }
 
-/* CURLOPT_SSL_CTX_FUNCTION: install our engine, validation time set. */
+/*
+ * CURLOPT_SSL_CTX_FUNCTION: install our engine, validation time set. It
+ * takes its hash, RSA and ECDSA code from the TLS engine libcurl set up
+ * (br_x509_minimal_init_full would link MD5 and a second RSA verifier).
+ */
 static CURLcode
 http_ssl_ctx_cb(CURL *curl, void *sslctx, void *arg)
 {
 	br_ssl_client_context *cc = sslctx;
 	struct http *h = arg;
 	int64_t t = h->tls_time;
+	int id;
 
 	(void)curl;
-	br_x509_minimal_init_full(h->x509, h->tas, h->ntas);
+	br_x509_minimal_init(h->x509, &br_sha256_vtable, h->tas, h->ntas);
+	br_x509_minimal_set_rsa(h->x509, br_ssl_engine_get_rsavrfy(&cc->eng));
+	br_x509_minimal_set_ecdsa(h->x509, br_ssl_engine_get_ec(&cc->eng),
+	    br_ssl_engine_get_ecdsa(&cc->eng));
+	for (id = br_sha1_ID; id <= br_sha512_ID; id++)
+		br_x509_minimal_set_hash(h->x509, id,
+		    br_ssl_engine_get_hash(&cc->eng, id));
 	br_x509_minimal_set_time(h->x509, (uint32_t)(t / 86400 +
 	    X509_EPOCH_DAYS), (uint32_t)(t % 86400));
 	br_ssl_engine_set_x509(&cc->eng, &h->x509->vtable);

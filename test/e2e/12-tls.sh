@@ -4,22 +4,29 @@
 # to TLS 1.2, ECDHE with AES-GCM or ChaCha20-Poly1305, RSA or ECDSA server
 # keys. Each suite is checked alone against test/fakeca.py (mode problem:
 # reaching its problem detail means the handshake worked), with the usual
-# ECDSA listener certificate and with an RSA one; a server that offers only
+# ECDSA listener certificate (P-256 CA, SHA-256) and with an RSA one (RSA
+# CA, SHA-384), so that both signature verifiers of the X.509 engine acme
+# installs are used; a server that offers only
 # suites we dropped (CBC, static RSA key exchange) is refused at the
 # handshake.
 
-# tls_rsa_cert: an RSA-2048 certificate for localhost from the listener CA,
-# in $T (FAKECA_CERT/FAKECA_KEY).
+# tls_rsa_cert: an RSA-2048 certificate for localhost signed (SHA-384) by
+# an RSA CA of its own, in $T: FAKECA_CERT, FAKECA_KEY, TLS_CA.
 tls_rsa_cert()
 {
 	local d=$LIB_TMP/tls
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/rsa-ca.key" \
+	    -out "$T/rsa-ca.pem" -subj "/CN=acme test RSA CA" -days 3650 \
+	    -addext basicConstraints=critical,CA:TRUE \
+	    -addext keyUsage=critical,keyCertSign >"$T/openssl.log" 2>&1 &&
 	openssl req -new -newkey rsa:2048 -nodes -keyout "$T/rsa.key" \
-	    -out "$T/rsa.csr" -subj /CN=localhost >"$T/openssl.log" 2>&1 &&
-	openssl x509 -req -in "$T/rsa.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" \
-	    -set_serial "0x$(openssl rand -hex 8)" -days 3650 \
-	    -extfile "$d/ext.cnf" -out "$T/rsa.pem" >>"$T/openssl.log" 2>&1 ||
+	    -out "$T/rsa.csr" -subj /CN=localhost >>"$T/openssl.log" 2>&1 &&
+	openssl x509 -req -in "$T/rsa.csr" -CA "$T/rsa-ca.pem" \
+	    -CAkey "$T/rsa-ca.key" -set_serial "0x$(openssl rand -hex 8)" \
+	    -days 3650 -sha384 -extfile "$d/ext.cnf" -out "$T/rsa.pem" \
+	    >>"$T/openssl.log" 2>&1 ||
 	    fail "RSA listener certificate: $(tail -n 1 "$T/openssl.log")"
-	FAKECA_CERT=$T/rsa.pem FAKECA_KEY=$T/rsa.key
+	FAKECA_CERT=$T/rsa.pem FAKECA_KEY=$T/rsa.key TLS_CA=$T/rsa-ca.pem
 }
 
 # tls_try SUITE: acme against fakeca offering only SUITE; sets RC.
@@ -29,8 +36,9 @@ tls_try()
 	FAKECA_CIPHERS=$1 fakeca_start problem || fail "fakeca ($1) did not start"
 	d=$(newdir "state-$1")
 	mkdir -p "$T/www"
-	run_acme --dir "$d" --server "$FAKE_URL" --ca-file "$LISTENER_CA" \
-	    --agree-tos --email test@example.com --webroot "$T/www" \
+	run_acme --dir "$d" --server "$FAKE_URL" \
+	    --ca-file "${TLS_CA:-$LISTENER_CA}" --agree-tos \
+	    --email test@example.com --webroot "$T/www" \
 	    issue x.example.com
 }
 
