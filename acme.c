@@ -11014,6 +11014,7 @@ renew_session(struct renew_run *run, const struct acme_options *o,
     const char *url)
 {
 	const char *ca = o->ca_file ? o->ca_file : "";
+	struct acme_options so = *o;
 	int rc;
 
 	if (run->a != NULL && strcmp(run->a->server, url) == 0 &&
@@ -11023,7 +11024,9 @@ renew_session(struct renew_run *run, const struct acme_options *o,
 	if ((run->a = calloc(1, sizeof(*run->a))) == NULL)
 		return err_set(ACME_ERR_NOMEM, "out of memory");
 	snprintf(run->ca_file, sizeof(run->ca_file), "%s", ca);
-	if ((rc = api_connect(run->a, o, url, run->floor)) < 0)
+	/* the session outlives NAME's conf, which o->ca_file points into */
+	so.ca_file = o->ca_file != NULL ? run->ca_file : NULL;
+	if ((rc = api_connect(run->a, &so, url, run->floor)) < 0)
 		goto fail;
 	if (run->a->http.date <= 0) {
 		rc = err_set(ACME_ERR_PROTO, "%s sent no Date header: no "
