@@ -36,8 +36,10 @@ that file changes; the file's options replace the command line's, and the
 
 Every request is logged to --log as one JSON object per line:
   {"n": 1, "method": "POST", "path": "/order-plz", "kind": "newOrder",
-   "status": 201, "injected": null, "payload": {...}, "certid": null}
-payload is the decoded JWS payload (null for GET and POST-as-GET).
+   "status": 201, "injected": null, "payload": {...}, "certid": null,
+   "conn": 1}
+payload is the decoded JWS payload (null for GET and POST-as-GET); conn
+numbers the client's TCP connections in the order the proxy accepted them.
 """
 import argparse
 import base64
@@ -108,6 +110,7 @@ class State:
         self.control_mtime = None
         self.log = log
         self.n = 0
+        self.conns = 0
         self.apply(args)
 
     def apply(self, argv):
@@ -142,6 +145,11 @@ class State:
                 return f["answer"]
         return None
 
+    def new_conn(self):
+        with self.lock:
+            self.conns += 1
+            return self.conns
+
     def record(self, entry):
         with self.lock:
             self.n += 1
@@ -165,6 +173,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def log_message(self, fmt, *args):
         sys.stderr.write("caproxy: %s\n" % (fmt % args))
+
+    def setup(self):
+        super().setup()
+        self.conn = self.server.state.new_conn()
 
     def date_time_string(self, timestamp=None):
         st = self.server.state
@@ -320,7 +332,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             injected = st.take_fail(kind)
         entry = {"method": self.command, "path": path, "kind": kind,
                  "injected": injected, "payload": None, "certid": None,
-                 "status": None}
+                 "status": None, "conn": self.conn}
         self.entry = entry
         if body:
             try:

@@ -10,7 +10,8 @@
 #                               for pebble; sets the PB_* variables below
 #   fakeca_start MODE           test/fakeca.py; sets FAKE_URL
 #   caproxy_start [OPTS...]     test/caproxy.py before Pebble; sets PX_URL,
-#                               PX_LOG, ACME_PX (caproxy_set, px_count)
+#                               PX_LOG, ACME_PX (caproxy_set, px_count,
+#                               px_conns)
 #   webroot_start DIR           python3 http.server on PB_HTTP_PORT
 #   run_acme ARGS...            run $ACME; sets RC, files $T/stdout $T/stderr
 #   fail REASON / skip REASON   end the test (skip: cannot run here)
@@ -396,6 +397,13 @@ EOF
 }
 
 px_reset() { : >"$PX_LOG"; }
+
+# px_conns: how many client TCP connections the logged requests came over.
+px_conns()
+{
+	"$PYTHON" -c 'import json, sys
+print(len({json.loads(l).get("conn") for l in open(sys.argv[1])}))' "$PX_LOG"
+}
 
 # webroot_start DIR: serve DIR over plain HTTP on 127.0.0.1:PB_HTTP_PORT,
 # the port Pebble validates http-01 on. Access log in WEBROOT_LOG.

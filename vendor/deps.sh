@@ -7,7 +7,8 @@
 # debian.sources (or of /etc/apt/sources.list) with type deb-src. Then
 # installs: musl-tools, gcc, make, dpkg-dev (dpkg-source, patch, xz) and
 # libjsmn-dev to build; pebble (with pebble-challtestsrv), openssl, python3,
-# curl, file and time for the tests, the demo and the benchmark.
+# curl, file and time for the tests, the demo and the benchmark; uacme and
+# lego, the clients `make bench` compares acme with (nothing else uses them).
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 
@@ -49,4 +50,4 @@ if ! has_deb_src; then
 fi
 "${as_root[@]}" apt-get install -y -q --no-install-recommends \
     musl-tools gcc libc6-dev make dpkg-dev patch xz-utils libjsmn-dev \
-    ca-certificates pebble openssl python3 curl file time
+    ca-certificates pebble openssl python3 curl file time uacme lego

@@ -85,3 +85,19 @@ t_tls_suites_dropped()
 		    fail "$s: the error does not name the TLS alert: $(first_err)"
 	done
 }
+
+# One issuance, one TLS connection (libcurl re-reads the CA file and
+# repeats the handshake for every new one): counted at test/caproxy.py.
+e2e tls_one_connection pebble
+t_tls_one_connection()
+{
+	local d n
+	caproxy_start || fail "caproxy did not start"
+	d=$(newdir)
+	run_acme "${ACME_PX[@]}" "${ACME_SA[@]}" --dir "$d" issue one.example.com
+	expect_rc 0
+	n=$(px_count any)
+	[ "$n" -gt 5 ] || fail "only $n requests logged"
+	n=$(px_conns)
+	[ "$n" = 1 ] || fail "$n TCP connections, expected 1"
+}
