@@ -115,27 +115,16 @@ net_walls()
 # new directory DIR against URL, measuring every step into DIR/steps.
 # CLIENT_wrap prints nothing; it sets WRAP to the prefix the steps run with.
 
+# acme_issue DIR URL NAME [STEPS]: STEPS (default DIR/steps) gets the
+# figures; DIR/state keeps the account, so a second call reuses it.
 acme_issue()
 {
-	local d=$1 url=$2 name=$3
+	local d=$1 url=$2 name=$3 f=${4:-$1/steps}
 	mkdir -m 700 -p "$d/state"
-	measure "$d/steps" timeout -k 5 300 -- "$ACME" -v --server "$url" \
+	measure "$f" timeout -k 5 300 -- "$ACME" -v --server "$url" \
 	    --ca-file "$PB_CA" --agree-tos --email bench@example.com \
 	    "${ACME_SA[@]}" --dir "$d/state" issue "$name" || {
-		bench_err "acme issue $name: $(tail -n 1 "$d/steps.err")"
-		return 1
-	}
-	cp "$d/steps.err" "$d/acme.err"
-}
-
-# acme_again DIR URL NAME: a second issuance with DIR's stored account.
-acme_again()
-{
-	local d=$1 url=$2 name=$3
-	measure "$d/steps2" timeout -k 5 300 -- "$ACME" -v --server "$url" \
-	    --ca-file "$PB_CA" --agree-tos --email bench@example.com \
-	    "${ACME_SA[@]}" --dir "$d/state" issue "$name" || {
-		bench_err "acme issue $name (stored account): $(tail -n 1 "$d/steps2.err")"
+		bench_err "acme issue $name: $(tail -n 1 "$f.err")"
 		return 1
 	}
 }
@@ -159,6 +148,7 @@ uacme_issue()
 lego_issue()
 {
 	local d=$1 url=$2 name=$3
+	mkdir -p "$d"
 	measure "$d/steps" timeout -k 5 300 -- lego --server "$url" \
 	    --email bench@example.com --accept-tos --key-type ec256 \
 	    --path "$d/lego" --http --http.port "127.0.0.1:$PB_HTTP_PORT" \
@@ -228,8 +218,9 @@ bench_client()
 		"${c}_issue" "$d" "$PB_URL" "run$r.$c.example.com" || { ok=0; break; }
 		[ "$r" = 0 ] && continue	# the warm-up
 		sum_steps "$d/steps" "${!base}" >>"$BT/$c.runs"
-		if [ "$c" = acme ]; then
-			acme_again "$d" "$PB_URL" "again$r.acme.example.com" || { ok=0; break; }
+		if [ "$c" = acme ]; then	# again, with the stored account
+			acme_issue "$d" "$PB_URL" "again$r.acme.example.com" \
+			    "$d/steps2" || { ok=0; break; }
 			sum_steps "$d/steps2" "${!base}" >>"$BT/$c.runs2"
 		fi
 	done
@@ -260,7 +251,7 @@ bench_client()
 		    "$(cut -d' ' -f2 "$BT/$c.runs2" | median)" \
 		    "$(cut -d' ' -f3 "$BT/$c.runs2" | median)"
 		req=$(sed -n 's/^acme: \([0-9][0-9]*\) requests.*/\1/p' \
-		    "$BT"/acme-[1-9]*/acme.err | median)
+		    "$BT"/acme-[1-9]*/steps.err | median)
 		printf '%s\n' "$req" >"$BT/acme.vreq"
 	fi
 }
@@ -353,7 +344,7 @@ lego_renew()
 	timeout -k 5 300 lego --server "$PB_URL" --email bench@example.com \
 	    --accept-tos --key-type ec256 --path "$1/lego" --http \
 	    --http.port "127.0.0.1:$PB_HTTP_PORT" --domains "$2" renew \
-	    --days 365 >"$1/renew.out" 2>"$1/renew.err" || {
+	    --days 365 --no-random-sleep >"$1/renew.out" 2>"$1/renew.err" || {
 		bench_err "lego renew $2: $(tail -n 1 "$1/renew.err")"
 		return 1
 	}
