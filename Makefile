@@ -5,7 +5,7 @@
 #   make asan            ./acme-asan and test/unit-asan (gcc, glibc, ASan+UBSan)
 #   make test-asan       test/run.sh with the sanitizer builds
 #   make demo            sh test/demo.sh (a certificate from a local Pebble)
-#   make bench           sh test/bench.sh (size, peak RSS, requests)
+#   make bench           sh test/bench.sh (figures beside uacme and lego)
 #   sudo make deps       Debian packages for building and testing, deb-src
 #   make install         $(DESTDIR)$(PREFIX)/bin/acme and man1/acme.1
 #   make uninstall | clean | distclean (clean + vendor/out)

@@ -456,6 +456,9 @@ if [ -n "$AW" ]; then
 	else
 		echo "  CPU <= lego's: no lego figure"
 	fi
+	# the larger of the proxy's count and acme -v's (direct to Pebble)
+	VREQ=$(cat "$BT/acme.vreq" 2>/dev/null)
+	[ -n "$VREQ" ] && [ "$(cmp_le "$AREQ" "$VREQ")" = 1 ] && AREQ=$VREQ
 	verdict "$(cmp_le "$AREQ" 10)" "requests ${AREQ} <= 10"
 fi
 if [ -s "$BT/acme.renew" ]; then
