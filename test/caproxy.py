@@ -37,9 +37,10 @@ that file changes; the file's options replace the command line's, and the
 Every request is logged to --log as one JSON object per line:
   {"n": 1, "method": "POST", "path": "/order-plz", "kind": "newOrder",
    "status": 201, "injected": null, "payload": {...}, "certid": null,
-   "conn": 1}
+   "conn": 1, "problem": null}
 payload is the decoded JWS payload (null for GET and POST-as-GET); conn
-numbers the client's TCP connections in the order the proxy accepted them.
+numbers the client's TCP connections in the order the proxy accepted them;
+problem is the type of an upstream problem document.
 """
 import argparse
 import base64
@@ -263,6 +264,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 continue
             out.append((k, self.rewrite(v.encode()).decode()))
         data = self.rewrite(data)
+        if "problem" in ctype and self.entry is not None:
+            try:
+                self.entry["problem"] = json.loads(data).get("type")
+            except (ValueError, AttributeError):
+                self.entry["problem"] = "<not json>"
         if self.kind_of(self.path) == "directory" and status == 200:
             data = self.edit_directory(data)
         self.send(status, data, ctype, out)
@@ -332,7 +338,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             injected = st.take_fail(kind)
         entry = {"method": self.command, "path": path, "kind": kind,
                  "injected": injected, "payload": None, "certid": None,
-                 "status": None, "conn": self.conn}
+                 "status": None, "conn": self.conn, "problem": None}
         self.entry = entry
         if body:
             try:

@@ -378,7 +378,9 @@ caproxy_set()
 
 # px_count KIND [KEY]: how many logged requests of KIND (caproxy.py's
 # kinds; "any" for all) there were; only those whose JWS payload has the
-# member KEY when given. px_reset empties the log.
+# member KEY when given. Requests Pebble refused with badNonce (it rejects
+# 5 % of good nonces at random) are not counted: the client had to send
+# them again. px_reset empties the log.
 px_count()
 {
 	"$PYTHON" - "$PX_LOG" "$1" "${2:-}" <<'EOF'
@@ -388,6 +390,8 @@ n = 0
 for line in open(log):
     e = json.loads(line)
     if kind not in ("any", e["kind"]):
+        continue
+    if (e.get("problem") or "").endswith(":badNonce") and not e["injected"]:
         continue
     if key and not (isinstance(e["payload"], dict) and key in e["payload"]):
         continue
