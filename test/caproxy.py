@@ -52,10 +52,11 @@ Every request is logged to --log as one JSON object per line:
   {"n": 1, "method": "POST", "path": "/order-plz", "kind": "newOrder",
    "status": 201, "injected": null, "payload": {...}, "certid": null,
    "t": 1796035899.68, "date": "Mon, 30 Nov 2026 10:51:39 GMT",
-   "retry_after": "3", "problem": null}
+   "retry_after": "3", "conn": 1, "problem": null}
 payload is the decoded JWS payload (null for GET and POST-as-GET); t the
 time the request arrived; date and retry_after the Date and Retry-After
-headers of the answer (null when absent); problem the type of an
+headers of the answer (null when absent); conn numbers the client's TCP
+connections in the order the proxy accepted them; problem the type of an
 application/problem+json answer. A server's own renewalInfo (Pebble 2.10)
 is forwarded unless --ari replaces it.
 """
@@ -131,6 +132,7 @@ class State:
         self.control_mtime = None
         self.log = log
         self.n = 0
+        self.conns = 0
         self.apply(args)
 
     def now(self):
@@ -169,6 +171,11 @@ class State:
                 return f["answer"]
         return None
 
+    def new_conn(self):
+        with self.lock:
+            self.conns += 1
+            return self.conns
+
     def record(self, entry):
         with self.lock:
             self.n += 1
@@ -192,6 +199,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def log_message(self, fmt, *args):
         sys.stderr.write("caproxy: %s\n" % (fmt % args))
+
+    def setup(self):
+        super().setup()
+        self.conn = self.server.state.new_conn()
 
     def now_date(self):
         st = self.server.state
@@ -309,6 +320,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 continue
             out.append((k, self.rewrite(v.encode()).decode()))
         data = self.rewrite(data)
+        if "problem" in ctype and self.entry is not None:
+            try:
+                self.entry["problem"] = json.loads(data).get("type")
+            except (ValueError, AttributeError):
+                self.entry["problem"] = "<not json>"
         if self.kind_of(self.path) == "directory" and status == 200:
             data = self.edit_directory(data)
         self.send(status, data, ctype, out)
@@ -391,7 +407,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         entry = {"method": self.command, "path": path, "kind": kind,
                  "injected": injected, "payload": None, "certid": None,
                  "status": None, "t": time.time(), "date": None,
-                 "retry_after": None, "problem": None}
+                 "retry_after": None, "conn": self.conn, "problem": None}
         self.entry = entry
         if body:
             try:

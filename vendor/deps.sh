@@ -12,7 +12,8 @@
 # which the suite builds and runs briefly (test/e2e/90-fuzz.sh); certbot and
 # uacme, the real clients the migration tests import from (test/e2e/
 # 60-migrate.sh; uacme runs in a mount namespace made with util-linux's
-# unshare, which every Debian system has).
+# unshare, which every Debian system has); uacme and lego are also what
+# `make bench` compares acme with.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 
@@ -55,4 +56,4 @@ fi
 "${as_root[@]}" apt-get install -y -q --no-install-recommends \
     musl-tools gcc libc6-dev make dpkg-dev patch xz-utils libjsmn-dev \
     ca-certificates pebble openssl python3 curl file time \
-    clang libclang-rt-14-dev certbot uacme
+    clang libclang-rt-14-dev certbot uacme lego
