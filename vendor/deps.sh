@@ -1,14 +1,25 @@
 #!/usr/bin/env bash
-# vendor/deps.sh - install what building and testing acme needs on Debian
-# (bookworm), as root: `sudo make deps`, also run by .ci/run.
+# vendor/deps.sh [--cross] - install what building and testing acme needs
+# on Debian (bookworm), as root: `sudo make deps`; `sudo make cross-deps`
+# and .ci/run add --cross for the device targets.
 #
 # Enables deb-src when it is not (vendor/ fetches BearSSL and curl as Debian
 # source packages): a copy of the deb entries of /etc/apt/sources.list.d/
 # debian.sources (or of /etc/apt/sources.list) with type deb-src. Then
 # installs: musl-tools, gcc, make, dpkg-dev (dpkg-source, patch, xz) and
 # libjsmn-dev to build; pebble (with pebble-challtestsrv), openssl, python3,
-# curl, file and time for the tests, the demo and the benchmark.
+# curl, file and time for the tests, the demo and the benchmark, and
+# busybox-static for the OpenWrt hook test. --cross adds the Debian cross
+# compilers of vendor/targets.mk (musl is built from source for them, so no
+# foreign dpkg architecture is needed) and qemu-user-static.
 set -euo pipefail
+
+cross=()
+if [ "${1:-}" = --cross ]; then
+	cross=(gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf
+	    gcc-arm-linux-gnueabi gcc-mipsel-linux-gnu gcc-mips-linux-gnu
+	    qemu-user-static)
+fi
 export DEBIAN_FRONTEND=noninteractive
 
 as_root=()
@@ -49,4 +60,5 @@ if ! has_deb_src; then
 fi
 "${as_root[@]}" apt-get install -y -q --no-install-recommends \
     musl-tools gcc libc6-dev make dpkg-dev patch xz-utils libjsmn-dev \
-    ca-certificates pebble openssl python3 curl file time
+    ca-certificates pebble openssl python3 curl file time busybox-static \
+    "${cross[@]}"

@@ -51,10 +51,13 @@ armv6_CPU	= arm1176
 
 # OpenWrt mipsel_24kc (ramips mt76x8, mt7621's 1004Kc runs it too) and
 # mips_24kc (ath79: 24Kc/74Kc): MIPS32r2, soft-float, since these routers
-# have no FPU and their kernels often no FPU emulator. -mno-abicalls: plain
-# non-PIC code without $gp and GOT loads in every function, 48 KB smaller.
+# have no FPU and their kernels often no FPU emulator. -mplt: non-PIC code
+# that calls with jal and addresses data with %hi/%lo instead of $gp, t9 and
+# the GOT in every function (the linker puts a stub before each call into
+# musl's PIC assembly), about 48 KB smaller. Not -mno-abicalls: musl's MIPS
+# assembly needs abicalls.
 mipsel-sf_CROSS	= mipsel-linux-gnu-
-mipsel-sf_FLAGS	= -fno-pie -mno-abicalls -march=mips32r2 -mtune=24kc \
+mipsel-sf_FLAGS	= -fno-pie -mplt -march=mips32r2 -mtune=24kc \
 		  -msoft-float
 mipsel-sf_LDFLAGS =
 mipsel-sf_RT	= compiler-rt
@@ -62,7 +65,7 @@ mipsel-sf_QEMU	= qemu-mipsel-static
 mipsel-sf_CPU	= 24Kc
 
 mips-sf_CROSS	= mips-linux-gnu-
-mips-sf_FLAGS	= -fno-pie -mno-abicalls -march=mips32r2 -mtune=24kc \
+mips-sf_FLAGS	= -fno-pie -mplt -march=mips32r2 -mtune=24kc \
 		  -msoft-float
 mips-sf_LDFLAGS	=
 mips-sf_RT	= compiler-rt

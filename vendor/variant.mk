@@ -53,8 +53,8 @@ $(OUT)/config.txt: FORCE
 # musl as Debian's musl package builds it, but with the target's flags
 # (-msoft-float makes musl's soft-float "sf" subarch) and only what a static
 # binary needs: the PIE start files Scrt1.o and rcrt1.o are left out (they
-# must be PIC, which -mno-abicalls on MIPS rules out). musl's libm, libpthread
-# and friends are empty archives; libc.a has it all.
+# must be PIC, and our binaries are not PIE). musl's libm, libpthread and
+# friends are empty archives; libc.a has it all.
 MUSL_GOALS = lib/libc.a lib/crt1.o lib/crti.o lib/crtn.o lib/libm.a \
 	lib/libpthread.a lib/librt.a lib/libdl.a lib/libcrypt.a lib/libutil.a \
 	lib/libresolv.a lib/libxnet.a

@@ -171,6 +171,7 @@ renew() {
 	if out=$("$ACME" --dir "$dir" --syslog "$@" renew "$main"); then
 		case $out in
 		*": renewed"*)
+			log info "$out"
 			link_certs new
 			"$NOTIFY" renewed
 			;;
