@@ -5,6 +5,7 @@
 #   _FLAGS  added to every compile of the target: musl, the soft-float
 #           runtime, BearSSL, libcurl and acme itself
 #   _LDFLAGS added when acme is linked
+#   _MUSL_FLAGS added when musl is built
 #   _RT     the runtime for the compiler's helper calls: gcc (the cross
 #           compiler's own libgcc.a) or compiler-rt (built here soft-float,
 #           because Debian's MIPS libgcc.a is hard-float)
@@ -23,6 +24,7 @@ aarch64_CROSS	= aarch64-linux-gnu-
 aarch64_FLAGS	= -fno-pie -march=armv8-a -mtune=cortex-a53
 aarch64_LDFLAGS	= -Wl,-z,max-page-size=16384
 aarch64_RT	= gcc
+aarch64_MUSL_FLAGS =
 aarch64_QEMU	= qemu-aarch64-static
 aarch64_CPU	= cortex-a53
 
@@ -34,6 +36,7 @@ armv7_FLAGS	= -fno-pie -march=armv7-a+fp -mfpu=vfpv3-d16 -mfloat-abi=hard \
 		  -mthumb -mtune=cortex-a7
 armv7_LDFLAGS	=
 armv7_RT	= gcc
+armv7_MUSL_FLAGS =
 armv7_QEMU	= qemu-arm-static
 armv7_CPU	= cortex-a7
 
@@ -46,6 +49,7 @@ armv6_FLAGS	= -fno-pie -march=armv5te -mfloat-abi=soft -mthumb \
 		  -mtune=arm1176jzf-s
 armv6_LDFLAGS	=
 armv6_RT	= gcc
+armv6_MUSL_FLAGS =
 armv6_QEMU	= qemu-arm-static
 armv6_CPU	= arm1176
 
@@ -53,14 +57,17 @@ armv6_CPU	= arm1176
 # mips_24kc (ath79: 24Kc/74Kc): MIPS32r2, soft-float, since these routers
 # have no FPU and their kernels often no FPU emulator. -mplt: non-PIC code
 # that calls with jal and addresses data with %hi/%lo instead of $gp, t9 and
-# the GOT in every function (the linker puts a stub before each call into
-# musl's PIC assembly), about 48 KB smaller. Not -mno-abicalls: musl's MIPS
-# assembly needs abicalls.
+# the GOT in every function, about 48 KB smaller. musl's MIPS assembly
+# (sigsetjmp, pipe) is PIC and needs t9 set by its caller: -Wa,-KPIC marks
+# musl's objects PIC, so the linker puts a stub that sets t9 before each jal
+# into them (without it, sigsetjmp crashes). Not -mno-abicalls: that
+# assembly also changes $gp.
 mipsel-sf_CROSS	= mipsel-linux-gnu-
 mipsel-sf_FLAGS	= -fno-pie -mplt -march=mips32r2 -mtune=24kc \
 		  -msoft-float
 mipsel-sf_LDFLAGS =
 mipsel-sf_RT	= compiler-rt
+mipsel-sf_MUSL_FLAGS = -Wa,-KPIC
 mipsel-sf_QEMU	= qemu-mipsel-static
 mipsel-sf_CPU	= 24Kc
 
@@ -69,5 +76,6 @@ mips-sf_FLAGS	= -fno-pie -mplt -march=mips32r2 -mtune=24kc \
 		  -msoft-float
 mips-sf_LDFLAGS	=
 mips-sf_RT	= compiler-rt
+mips-sf_MUSL_FLAGS = -Wa,-KPIC
 mips-sf_QEMU	= qemu-mips-static
 mips-sf_CPU	= 24Kc

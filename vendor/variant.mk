@@ -12,6 +12,7 @@
 # and for a device target (vendor/targets.mk) instead of VCC:
 #   CROSS    the Debian cross compiler prefix (aarch64-linux-gnu-)
 #   TFLAGS   the target's flags, for every file compiled
+#   MFLAGS   more flags for musl only
 #   RT       gcc, or compiler-rt: build the compiler's helper routines
 #            (soft-float arithmetic, 64-bit division...) here
 #   MUSL_VERSION LLVM_VERSION  recorded, so that a new version rebuilds
@@ -43,7 +44,8 @@ all: $(OUT)/.done
 # The flags this variant was built with; rewritten only when they change.
 $(OUT)/config.txt: FORCE
 	@mkdir -p $(@D)
-	@printf '%s\n' '$(VCC)' '$(VCFLAGS)' '$(AR)' '$(CROSS)' '$(TFLAGS)' \
+	@printf '%s\n' '$(VCC)' '$(VCFLAGS)' '$(AR)' '$(CROSS)' \
+	    '$(strip $(TFLAGS) $(MFLAGS))' \
 	    '$(RT)' '$(BEARSSL_VERSION)' '$(CURL_VERSION)' '$(MUSL_VERSION)' \
 	    '$(LLVM_VERSION)' '$(CURL_CONFIG)' > $@.new
 	@if cmp -s $@ $@.new; then rm $@.new; else mv $@.new $@; fi
@@ -64,7 +66,7 @@ $(OUT)/lib/libc.a: $(TREE)/musl/.unpacked $(OUT)/config.txt
 	mkdir -p $(B)/musl $(OUT)/lib
 	cd $(B)/musl && $(TREE)/musl/configure --prefix=$(OUT) \
 	    --target=$(CROSS:%-=%) --disable-shared --disable-wrapper \
-	    CROSS_COMPILE=$(CROSS) CC='$(CROSS)gcc' CFLAGS='$(TFLAGS) -Os' \
+	    CROSS_COMPILE=$(CROSS) CC='$(CROSS)gcc' CFLAGS='$(TFLAGS) $(MFLAGS) -Os' \
 	    > configure.log
 	$(MAKE) -s -C $(B)/musl $(MUSL_GOALS) install-headers
 	cp $(MUSL_GOALS:%=$(B)/musl/%) $(OUT)/lib/
