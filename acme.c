@@ -6033,15 +6033,24 @@ out:
 	return rc;
 }
 
-/* CURLOPT_SSL_CTX_FUNCTION: install our engine, validation time set. */
+/*
+ * CURLOPT_SSL_CTX_FUNCTION: install our engine, validation time set, and
+ * seed the TLS engine from our DRBG: BearSSL's own seeder reads
+ * /dev/urandom on ARM and MIPS, which an initramfs or chroot may lack.
+ */
 static CURLcode
 http_ssl_ctx_cb(CURL *curl, void *sslctx, void *arg)
 {
 	br_ssl_client_context *cc = sslctx;
 	struct http *h = arg;
 	int64_t t = h->tls_time;
+	unsigned char seed[RNG_SEED_LEN];
 
 	(void)curl;
+	if (rng_bytes(seed, sizeof(seed)) < 0)
+		return CURLE_FAILED_INIT;
+	br_ssl_engine_inject_entropy(&cc->eng, seed, sizeof(seed));
+	wipe(seed, sizeof(seed));
 	br_x509_minimal_init_full(h->x509, h->tas, h->ntas);
 	br_x509_minimal_set_time(h->x509, (uint32_t)(t / 86400 +
 	    X509_EPOCH_DAYS), (uint32_t)(t % 86400));
