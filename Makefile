@@ -189,6 +189,8 @@ $(TARGETS:%=$(QEMU_DIR)/%/unit): $(QEMU_DIR)/%/unit: $(QEMU_DIR)/%/unit.bin
 	printf '#!/bin/sh\nexec %s -cpu %s %s "$$@"\n' '$($*_QEMU)' \
 	    '$($*_CPU)' '$(CURDIR)/$<' > $@.new && chmod 755 $@.new && mv $@.new $@
 
+# Emulated, an RSA-4096 key takes minutes (armv6: ARMv5TE Thumb code), so
+# one acme run may take up to 15 minutes here.
 TARGET		=
 test-qemu:
 	@case ' $(TARGETS) ' in *' $(TARGET) '*) ;; *) \
@@ -196,7 +198,8 @@ test-qemu:
 	    exit 2 ;; esac
 	$(MAKE) $(QEMU_DIR)/$(TARGET)/acme $(QEMU_DIR)/$(TARGET)/unit
 	ACME='$(CURDIR)/$(QEMU_DIR)/$(TARGET)/acme' \
-	    UNIT='$(CURDIR)/$(QEMU_DIR)/$(TARGET)/unit' sh test/run.sh
+	    UNIT='$(CURDIR)/$(QEMU_DIR)/$(TARGET)/unit' \
+	    ACME_TIMEOUT=$${ACME_TIMEOUT:-900} sh test/run.sh
 
 # Every target plus x86_64 (./acme), the man page and SHA256SUMS.
 release: acme $(TARGETS:%=acme-%) acme.1
