@@ -6326,9 +6326,11 @@ static const br_x509_class http_x509_vtable = {
 };
 
 /*
- * CURLOPT_SSL_CTX_FUNCTION: install our engine, validation time set. It
- * takes its hash, RSA and ECDSA code from the TLS engine libcurl set up
- * (br_x509_minimal_init_full would link MD5 and a second RSA verifier);
+ * CURLOPT_SSL_CTX_FUNCTION: install our engine, validation time set, and
+ * seed the TLS engine from our DRBG: BearSSL's own seeder reads
+ * /dev/urandom on ARM and MIPS, which an initramfs or chroot may lack. Our
+ * engine takes its hash, RSA and ECDSA code from the TLS engine libcurl set
+ * up (br_x509_minimal_init_full would link MD5 and a second RSA verifier);
  * both get ec_impl (libcurl's own choice is the slower generic code).
  */
 static CURLcode
@@ -6337,9 +6339,14 @@ http_ssl_ctx_cb(CURL *curl, void *sslctx, void *arg)
 	br_ssl_client_context *cc = sslctx;
 	struct http *h = arg;
 	int64_t t = h->tls_time;
+	unsigned char seed[RNG_SEED_LEN];
 	int id;
 
 	(void)curl;
+	if (rng_bytes(seed, sizeof(seed)) < 0)
+		return CURLE_FAILED_INIT;
+	br_ssl_engine_inject_entropy(&cc->eng, seed, sizeof(seed));
+	wipe(seed, sizeof(seed));
 	br_ssl_engine_set_ec(&cc->eng, &ec_impl);
 	br_x509_minimal_init(&h->x509->minimal, &br_sha256_vtable, h->tas,
 	    h->ntas);
