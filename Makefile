@@ -7,10 +7,15 @@
 #   make asan            ./acme-asan and test/unit-asan (gcc, glibc, ASan+UBSan)
 #   make test-asan       test/run.sh with the sanitizer builds
 #   make demo            sh test/demo.sh (a certificate from a local Pebble)
-#   make bench           sh test/bench.sh (size, peak RSS, requests)
+#   make bench           sh test/bench.sh (figures beside uacme and lego)
 #   make fuzz            fuzz/fuzz_* (clang libFuzzer + ASan + UBSan, glibc
 #                        libraries), each run FUZZ_SECONDS (60) on its corpus
 #   sudo make deps       Debian packages for building and testing, deb-src
+#   sudo make cross-deps the same plus the cross compilers and qemu-user
+#   make acme-TARGET     a static binary for a device (TARGET: aarch64 armv7
+#                        armv6 mipsel-sf mips-sf; README.md, Devices)
+#   make test-qemu TARGET=T  the whole suite with T's binaries under qemu-user
+#   make release         every target and x86_64 in release/, SHA256SUMS
 #   make install         $(DESTDIR)$(PREFIX)/bin/acme and man1/acme.1
 #   make uninstall | clean | distclean (clean + vendor/out)
 #
@@ -19,14 +24,23 @@
 # path and libraries are added whatever CFLAGS says. CC is also the compiler
 # vendor/ builds BearSSL and libcurl with (see vendor/README.md).
 # Never -march=native: the binary must run on any CPU of its architecture.
+# The device targets add their own flags (vendor/targets.mk) and use the
+# cross compilers, whatever CC says.
 
 CC		= musl-gcc
-CFLAGS		= -Os -ffunction-sections -fdata-sections \
-		  -fno-asynchronous-unwind-tables -fno-unwind-tables -flto=auto
+# -Oz for acme.c only: LTO keeps the -Os of BearSSL and libcurl (their
+# functions come out byte for byte the same), so no crypto gets slower.
+# -fno-pie: the static binary is not position-independent anyway, so tables
+# of pointers need no relocation and addresses fit in instructions.
+CFLAGS		= -Oz -ffunction-sections -fdata-sections \
+		  -fno-asynchronous-unwind-tables -fno-unwind-tables -flto=auto \
+		  -fno-pie
 CPPFLAGS	=
 # noseparate-code and no build id: 4 KB of page padding and a note less.
+# norelro: musl never write-protects the RELRO part of a static binary, so
+# the segment only cost page padding (measured: /proc/PID/maps keeps it rw).
 LDFLAGS		= -Wl,--gc-sections -flto=auto -s -Wl,-z,noseparate-code \
-		  -Wl,--build-id=none
+		  -Wl,--build-id=none -no-pie -Wl,-z,norelro
 STATIC		= -static
 PREFIX		= /usr/local
 DESTDIR		=
@@ -64,6 +78,16 @@ TEST_DEFS	= -DACME_TEST
 
 SRCS		= acme.c acme.h
 TEST_SRCS	= $(wildcard test/*.c test/*.h)
+
+include vendor/targets.mk
+
+QEMU_DIR	= test/qemu
+RELEASE_DIR	= release
+# The targets whose cross compiler and qemu are installed (make cross-deps):
+# `make test` builds them, and test/e2e/60-devices.sh runs each under qemu.
+CROSS_READY	= $(foreach t,$(TARGETS),$(if $(shell command -v \
+		  $($(t)_CROSS)gcc >/dev/null && command -v $($(t)_QEMU)),$(t)))
+CROSS_TESTED	= $(foreach t,$(CROSS_READY),acme-$(t) $(QEMU_DIR)/$(t)/acme)
 
 all: acme
 
@@ -157,12 +181,80 @@ uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/acme $(DESTDIR)$(MANDIR)/man1/acme.1
 
 clean:
-	rm -f acme acme-test acme-asan test/unit test/unit-asan *.o test/*.o
-	rm -rf fuzz
+	rm -f acme acme-test acme-asan test/unit test/unit-asan *.o test/*.o \
+	    $(TARGETS:%=acme-%)
+	rm -rf fuzz $(QEMU_DIR) $(RELEASE_DIR)
 	if [ -f demo/.made-by-make-demo ]; then rm -rf demo; fi
 
 distclean: clean
 	$(MAKE) -C vendor distclean
 
-.PHONY: all vendor vendor-sources asan test test-asan demo bench deps \
-	install uninstall clean distclean fuzz fuzzers
+# ---- device targets ---------------------------------------------------
+# acme-TARGET: the release binary, linked like ./acme but by the target's
+# cross gcc with vendor/out/TARGET/musl.specs (musl, libraries and runtime
+# of that target). test/qemu/TARGET/ holds the test build (acme.bin, with
+# TEST_DEFS), the unit tests (unit.bin) and two wrappers, acme and unit,
+# that run them under qemu-user with the CPU pinned (binfmt is not needed).
+
+vendor-cross-sources:
+	@$(MAKE) --no-print-directory -C vendor cross-sources
+
+$(TARGETS:%=vendor/out/%/.done): vendor-sources vendor-cross-sources
+	@$(MAKE) --no-print-directory -C vendor $(@:vendor/out/%/.done=%)
+
+# $(call cross_cc,TARGET): the target's compiler with its specs and flags.
+cross_cc	= $($(1)_CROSS)gcc -specs=vendor/out/$(1)/musl.specs $($(1)_FLAGS)
+
+$(TARGETS:%=acme-%): acme-%: $(SRCS) vendor/out/%/.done
+	$(call cross_cc,$*) $(WARNINGS) $(CFLAGS) $(CPPFLAGS) $(BUILD_DEFS) \
+	    $(STATIC) $(LDFLAGS) $($*_LDFLAGS) -o $@ acme.c \
+	    -Lvendor/out/$*/lib $(LIBS)
+
+$(TARGETS:%=$(QEMU_DIR)/%/acme.bin): $(QEMU_DIR)/%/acme.bin: $(SRCS) \
+    vendor/out/%/.done
+	@mkdir -p $(@D)
+	$(call cross_cc,$*) $(WARNINGS) $(CFLAGS) $(CPPFLAGS) $(BUILD_DEFS) \
+	    $(TEST_DEFS) $(STATIC) $(LDFLAGS) $($*_LDFLAGS) -o $@ acme.c \
+	    -Lvendor/out/$*/lib $(LIBS)
+
+$(TARGETS:%=$(QEMU_DIR)/%/unit.bin): $(QEMU_DIR)/%/unit.bin: $(TEST_SRCS) \
+    $(SRCS) vendor/out/%/.done
+	@mkdir -p $(@D)
+	$(call cross_cc,$*) $(WARNINGS) $(CFLAGS) -g $(CPPFLAGS) $(STATIC) \
+	    $(filter-out -s,$(LDFLAGS)) $($*_LDFLAGS) -o $@ test/unit.c \
+	    -Lvendor/out/$*/lib $(LIBS)
+
+# The wrappers: what test/run.sh gets as ACME and UNIT.
+$(TARGETS:%=$(QEMU_DIR)/%/acme): $(QEMU_DIR)/%/acme: $(QEMU_DIR)/%/acme.bin
+	printf '#!/bin/sh\nexec %s -cpu %s %s "$$@"\n' '$($*_QEMU)' \
+	    '$($*_CPU)' '$(CURDIR)/$<' > $@.new && chmod 755 $@.new && mv $@.new $@
+
+$(TARGETS:%=$(QEMU_DIR)/%/unit): $(QEMU_DIR)/%/unit: $(QEMU_DIR)/%/unit.bin
+	printf '#!/bin/sh\nexec %s -cpu %s %s "$$@"\n' '$($*_QEMU)' \
+	    '$($*_CPU)' '$(CURDIR)/$<' > $@.new && chmod 755 $@.new && mv $@.new $@
+
+# Emulated, an RSA-4096 key takes minutes (armv6: ARMv5TE Thumb code), so
+# one acme run may take up to 15 minutes here.
+TARGET		=
+test-qemu:
+	@case ' $(TARGETS) ' in *' $(TARGET) '*) ;; *) \
+	    echo "usage: make test-qemu TARGET=T, T one of: $(TARGETS)" >&2; \
+	    exit 2 ;; esac
+	$(MAKE) $(QEMU_DIR)/$(TARGET)/acme $(QEMU_DIR)/$(TARGET)/unit
+	ACME='$(CURDIR)/$(QEMU_DIR)/$(TARGET)/acme' \
+	    UNIT='$(CURDIR)/$(QEMU_DIR)/$(TARGET)/unit' \
+	    ACME_TIMEOUT=$${ACME_TIMEOUT:-900} sh test/run.sh
+
+# Every target plus x86_64 (./acme), the man page and SHA256SUMS.
+release: acme $(TARGETS:%=acme-%) acme.1
+	rm -rf $(RELEASE_DIR) && mkdir -p $(RELEASE_DIR)
+	cp acme $(RELEASE_DIR)/acme-x86_64
+	cp $(TARGETS:%=acme-%) acme.1 $(RELEASE_DIR)/
+	cd $(RELEASE_DIR) && sha256sum acme-* acme.1 > SHA256SUMS
+
+cross-deps:
+	bash vendor/deps.sh --cross
+
+.PHONY: all vendor vendor-sources vendor-cross-sources asan test test-asan \
+	test-qemu release demo bench deps cross-deps install uninstall clean \
+	distclean fuzz fuzzers

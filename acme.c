@@ -2708,6 +2708,64 @@ hmac_sha2(const br_hash_class *h, const void *key, size_t klen,
 	wipe(&hc, sizeof(hc));
 }
 
+/*
+ * Elliptic curves: BearSSL's default (br_ec_all_m31) less Curve25519,
+ * which no ACME CA needs and which would cost 3.7 KB: P-256 by the fast
+ * br_ec_p256_m31, P-384 and P-521 by br_ec_prime_i31. Keys, signatures,
+ * the tls-alpn-01 responder and libcurl's TLS engine (http_ssl_ctx_cb)
+ * use ec_impl.
+ */
+static const br_ec_impl *
+ec_pick(int curve)
+{
+	return curve == BR_EC_secp256r1 ? &br_ec_p256_m31 : &br_ec_prime_i31;
+}
+
+static const unsigned char *
+ec_generator(int curve, size_t *len)
+{
+	return ec_pick(curve)->generator(curve, len);
+}
+
+static const unsigned char *
+ec_order(int curve, size_t *len)
+{
+	return ec_pick(curve)->order(curve, len);
+}
+
+static size_t
+ec_xoff(int curve, size_t *len)
+{
+	return ec_pick(curve)->xoff(curve, len);
+}
+
+static uint32_t
+ec_mul(unsigned char *g, size_t glen, const unsigned char *x, size_t xlen,
+    int curve)
+{
+	return ec_pick(curve)->mul(g, glen, x, xlen, curve);
+}
+
+static size_t
+ec_mulgen(unsigned char *r, const unsigned char *x, size_t xlen, int curve)
+{
+	return ec_pick(curve)->mulgen(r, x, xlen, curve);
+}
+
+static uint32_t
+ec_muladd(unsigned char *a, const unsigned char *b, size_t len,
+    const unsigned char *x, size_t xlen, const unsigned char *y, size_t ylen,
+    int curve)
+{
+	return ec_pick(curve)->muladd(a, b, len, x, xlen, y, ylen, curve);
+}
+
+static const br_ec_impl ec_impl = {
+	(uint32_t)1 << BR_EC_secp256r1 | (uint32_t)1 << BR_EC_secp384r1 |
+	    (uint32_t)1 << BR_EC_secp521r1,
+	ec_generator, ec_order, ec_xoff, ec_mul, ec_mulgen, ec_muladd,
+};
+
 /* Skip the leading zero bytes of an unsigned big-endian integer. */
 static void
 bn_strip(const unsigned char **p, size_t *len)
@@ -2915,7 +2973,7 @@ key_is_ec(const struct key *k)
 static int
 key_set_ec(struct key *k, int curve, const unsigned char *x, size_t xlen)
 {
-	const br_ec_impl *ec = br_ec_get_default();
+	const br_ec_impl *ec = &ec_impl;
 	struct key_ec *e = &k->u.ec;
 	const unsigned char *order;
 	size_t olen;
@@ -2950,7 +3008,7 @@ key_gen_ec(struct key *k, enum key_type t)
 	size_t n;
 	int rc;
 
-	n = br_ec_keygen(rng_ctx(), br_ec_get_default(), NULL, x,
+	n = br_ec_keygen(rng_ctx(), &ec_impl, NULL, x,
 	    key_types[t].curve);
 	rc = n == 0 ? err_set(ACME_ERR_CRYPTO, "%s key generation failed",
 	    key_types[t].name) : key_set_ec(k, key_types[t].curve, x, n);
@@ -3276,10 +3334,10 @@ key_sign(const struct key *k, const void *msg, size_t len,
 		n = br_rsa_pkcs1_sign_get_default()(BR_HASH_OID_SHA256, h,
 		    hlen, &k->u.rsa.sk, sig) == 1 ? need : 0;
 	else if (asn1)
-		n = br_ecdsa_i31_sign_asn1(br_ec_get_default(),
+		n = br_ecdsa_i31_sign_asn1(&ec_impl,
 		    key_types[k->type].hash, h, &k->u.ec.sk, sig);
 	else
-		n = br_ecdsa_i31_sign_raw(br_ec_get_default(),
+		n = br_ecdsa_i31_sign_raw(&ec_impl,
 		    key_types[k->type].hash, h, &k->u.ec.sk, sig);
 	if (n == 0)
 		return err_set(ACME_ERR_CRYPTO, "signing failed");
@@ -6295,16 +6353,38 @@ static const br_x509_class http_x509_vtable = {
 	http_x509_get_pkey,
 };
 
-/* CURLOPT_SSL_CTX_FUNCTION: install our engine, validation time set. */
+/*
+ * CURLOPT_SSL_CTX_FUNCTION: install our engine, validation time set, and
+ * seed the TLS engine from our DRBG: BearSSL's own seeder reads
+ * /dev/urandom on ARM and MIPS, which an initramfs or chroot may lack. Our
+ * engine takes its hash, RSA and ECDSA code from the TLS engine libcurl set
+ * up (br_x509_minimal_init_full would link MD5 and a second RSA verifier);
+ * both get ec_impl (libcurl's own choice is the slower generic code).
+ */
 static CURLcode
 http_ssl_ctx_cb(CURL *curl, void *sslctx, void *arg)
 {
 	br_ssl_client_context *cc = sslctx;
 	struct http *h = arg;
 	int64_t t = h->tls_time;
+	unsigned char seed[RNG_SEED_LEN];
+	int id;
 
 	(void)curl;
-	br_x509_minimal_init_full(&h->x509->minimal, h->tas, h->ntas);
+	if (rng_bytes(seed, sizeof(seed)) < 0)
+		return CURLE_FAILED_INIT;
+	br_ssl_engine_inject_entropy(&cc->eng, seed, sizeof(seed));
+	wipe(seed, sizeof(seed));
+	br_ssl_engine_set_ec(&cc->eng, &ec_impl);
+	br_x509_minimal_init(&h->x509->minimal, &br_sha256_vtable, h->tas,
+	    h->ntas);
+	br_x509_minimal_set_rsa(&h->x509->minimal,
+	    br_ssl_engine_get_rsavrfy(&cc->eng));
+	br_x509_minimal_set_ecdsa(&h->x509->minimal, &ec_impl,
+	    br_ssl_engine_get_ecdsa(&cc->eng));
+	for (id = br_sha1_ID; id <= br_sha512_ID; id++)
+		br_x509_minimal_set_hash(&h->x509->minimal, id,
+		    br_ssl_engine_get_hash(&cc->eng, id));
 	br_x509_minimal_set_time(&h->x509->minimal, (uint32_t)(t / 86400 +
 	    X509_EPOCH_DAYS), (uint32_t)(t % 86400));
 	h->x509->vtable = &http_x509_vtable;
@@ -7017,7 +7097,7 @@ static const br_ssl_server_policy_class chal_tls_policy_class = {
 
 /*
  * br_ssl_server_init_minf2g() with the EC code the client side already
- * links (br_ec_get_default) instead of br_ec_all_m15: TLS 1.2,
+ * links (ec_impl) instead of br_ec_all_m15: TLS 1.2,
  * ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, which every validator offers.
  * The key is chosen by chal_tls_choose.
  */
@@ -7031,9 +7111,9 @@ chal_tls_init(br_ssl_server_context *sc)
 	br_ssl_server_zero(sc);
 	br_ssl_engine_set_versions(&sc->eng, BR_TLS12, BR_TLS12);
 	br_ssl_engine_set_suites(&sc->eng, suites, 1);
-	br_ssl_engine_set_ec(&sc->eng, br_ec_get_default());
+	br_ssl_engine_set_ec(&sc->eng, &ec_impl);
 	br_ssl_server_set_single_ec(sc, NULL, 0, NULL, BR_KEYTYPE_SIGN, 0,
-	    br_ec_get_default(), br_ecdsa_i31_sign_asn1);
+	    &ec_impl, br_ecdsa_i31_sign_asn1);
 	br_ssl_engine_set_hash(&sc->eng, br_sha256_ID, &br_sha256_vtable);
 	br_ssl_engine_set_prf_sha256(&sc->eng, &br_tls12_sha256_prf);
 	br_ssl_engine_set_default_aes_gcm(&sc->eng);
@@ -11980,7 +12060,9 @@ api_session(struct api_run *run, const struct acme_options *o,
 		return err_set(ACME_ERR_NOMEM, "out of memory");
 	snprintf(a->server, sizeof(a->server), "%s", url);
 	snprintf(run->ca_file, sizeof(run->ca_file), "%s", ca);
-	if ((rc = http_init(&a->http, o->ca_file)) < 0 ||
+	/* the session outlives a NAME's conf, which o->ca_file may point
+	 * into (renew): it keeps run's copy */
+	if ((rc = http_init(&a->http, o->ca_file ? run->ca_file : NULL)) < 0 ||
 	    (rc = http_set_tls_time(&a->http, clock_tls_time(run->floor))) <
 	    0 || (rc = rng_init()) < 0)
 		goto fail;
@@ -13628,19 +13710,23 @@ imp_cb_top(struct imp_conf *c, const char *key, const char *val)
 		"version", "archive_dir", "cert", "privkey", "chain",
 		"fullchain",
 	};
-	char unit[16];
+	const char *unit;
+	char *end;
 	size_t i;
-	int n;
+	long n;
 
 	for (i = 0; i < sizeof(layout) / sizeof(layout[0]); i++)
 		if (strcmp(key, layout[i]) == 0)
 			return;
+	errno = 0;
+	n = strtol(val, &end, 10);	/* "N days" or "N weeks" */
+	unit = end + strspn(end, " \t");
 	if (strcmp(key, "renew_before_expiry") != 0)
 		imp_skip(c, key, val, "unknown to acme");
-	else if (sscanf(val, "%d %15s", &n, unit) == 2 && n > 0 &&
+	else if (errno == 0 && end != val && unit != end && n > 0 &&
 	    n < 1000 && (strncmp(unit, "day", 3) == 0 ||
 	    strncmp(unit, "week", 4) == 0))
-		c->days = unit[0] == 'w' ? 7 * n : n;
+		c->days = (int)(unit[0] == 'w' ? 7 * n : n);
 	else
 		imp_skip(c, key, val, "acme takes a number of days "
 		    "(days = N in conf/NAME.conf)");
@@ -14306,10 +14392,15 @@ imp_ua_load(struct imp_run *r, const void *ctx, int i, struct cert_set *cs,
 static long long
 imp_ua_time(const char *file)
 {
-	char again[64];
+	char again[64], *end;
 	long long t;
 
-	if (sscanf(file, "cert-%lld", &t) != 1 || t < 0)
+	if (strncmp(file, "cert-", 5) != 0 || !isdigit((unsigned char)
+	    file[5]))
+		return -1;
+	errno = 0;
+	t = strtoll(file + 5, &end, 10);
+	if (errno != 0 || t < 0)
 		return -1;
 	snprintf(again, sizeof(again), "cert-%lld.pem", t);
 	return strcmp(again, file) == 0 ? t : -1;

@@ -60,10 +60,11 @@ Every request is logged to --log as one JSON object per line:
    "status": 201, "injected": null, "payload": {...}, "certid": null,
    "answer": "valid", "t": 1796035899.68,
    "date": "Mon, 30 Nov 2026 10:51:39 GMT", "retry_after": "3",
-   "problem": null}
+   "conn": 1, "problem": null}
 payload is the decoded JWS payload (null for GET and POST-as-GET); t the
 time the request arrived; date and retry_after the Date and Retry-After
-headers of the answer (null when absent); problem the type of an
+headers of the answer (null when absent); conn numbers the client's TCP
+connections in the order the proxy accepted them; problem the type of an
 application/problem+json answer; "answer" is the "status" member of a
 JSON answer, or the problem type of a problem document, or null;
 "injected" names a --fail, swallow or drop. A server's own renewalInfo
@@ -152,6 +153,7 @@ class State:
         self.control_mtime = None
         self.log = log
         self.n = 0
+        self.conns = 0
         self.apply(args)
 
     def now(self):
@@ -203,6 +205,11 @@ class State:
                         f["left"] += 1
                     return
 
+    def new_conn(self):
+        with self.lock:
+            self.conns += 1
+            return self.conns
+
     def record(self, entry):
         with self.lock:
             self.n += 1
@@ -240,6 +247,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def log_message(self, fmt, *args):
         sys.stderr.write("caproxy: %s\n" % (fmt % args))
+
+    def setup(self):
+        super().setup()
+        self.conn = self.server.state.new_conn()
 
     def now_date(self):
         st = self.server.state
@@ -382,6 +393,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 continue
             out.append((k, self.rewrite(v.encode()).decode()))
         data = self.rewrite(data)
+        if "problem" in ctype and self.entry is not None:
+            try:
+                self.entry["problem"] = json.loads(data).get("type")
+            except (ValueError, AttributeError):
+                self.entry["problem"] = "<not json>"
         if self.kind_of(self.path) == "directory" and status == 200:
             data = self.edit_directory(data)
         self.send(status, data, ctype, out)
@@ -467,7 +483,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                  "injected": injected or lose, "payload": None,
                  "certid": None, "status": None, "answer": None,
                  "t": time.time(), "date": None, "retry_after": None,
-                 "problem": None}
+                 "conn": self.conn, "problem": None}
         self.entry = entry
         if body:
             try:

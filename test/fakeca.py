@@ -2,7 +2,7 @@
 """fakeca.py - a tiny HTTPS server on 127.0.0.1 that misbehaves as an ACME CA.
 
 Usage: fakeca.py --mode MODE --cert PEM --key PEM [--port N] [--port-file F]
-                 [--lifetime SECONDS]
+                 [--lifetime SECONDS] [--ciphers LIST]
 
 Modes:
   500           every request gets HTTP 500 with a text body
@@ -17,7 +17,8 @@ Modes:
   hang          accepts connections and never answers
 
 The port (0 = any free one) is written to --port-file once listening. The
-server exits by itself after --lifetime seconds whatever happens.
+server exits by itself after --lifetime seconds whatever happens. --ciphers
+(an OpenSSL cipher list) limits the server to those TLS 1.2 suites.
 """
 import argparse
 import http.server
@@ -123,6 +124,7 @@ def main():
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--port-file")
     ap.add_argument("--lifetime", type=float, default=120)
+    ap.add_argument("--ciphers")
     a = ap.parse_args()
 
     # Whatever happens, go away after the lifetime.
@@ -132,6 +134,9 @@ def main():
 
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    if a.ciphers:
+        ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+        ctx.set_ciphers(a.ciphers)
     ctx.load_cert_chain(a.cert, a.key)
     srv = Server(("127.0.0.1", a.port), Handler)
     srv.mode = a.mode

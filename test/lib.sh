@@ -17,8 +17,9 @@
 #                               by test/pebble-sid.sh
 #   fakeca_start MODE           test/fakeca.py; sets FAKE_URL
 #   caproxy_start [OPTS...]     test/caproxy.py before Pebble; sets PX_URL,
-#                               PX_LOG, ACME_PX (caproxy_set, px_count);
-#                               CAPROXY_CERT/CAPROXY_KEY: its listener
+#                               PX_LOG, ACME_PX (caproxy_set, px_count,
+#                               px_conns); CAPROXY_CERT/CAPROXY_KEY: its
+#                               listener
 #   webroot_start DIR           python3 http.server on PB_HTTP_PORT
 #   free_ports N                N ports held for the test (test/ports.py)
 #   run_acme ARGS...            run $ACME; sets RC, files $T/stdout $T/stderr
@@ -406,13 +407,17 @@ EOF
 # ---- misbehaving servers ---------------------------------------------
 
 # fakeca_start MODE: start test/fakeca.py in MODE; sets FAKE_URL.
+# FAKECA_CERT/FAKECA_KEY: another listener certificate; FAKECA_CIPHERS:
+# only these TLS 1.2 suites (OpenSSL names).
 fakeca_start()
 {
 	local d st
 	lib_init || return 1
 	d=$(mktemp -d "$LIB_TMP/fakeca.XXXXXX")
 	lib_spawn "$d/log" "$PYTHON" "$LIB_HERE/fakeca.py" --mode "$1" \
-	    --cert "$LISTENER_CERT" --key "$LISTENER_KEY" \
+	    --cert "${FAKECA_CERT:-$LISTENER_CERT}" \
+	    --key "${FAKECA_KEY:-$LISTENER_KEY}" \
+	    ${FAKECA_CIPHERS:+--ciphers "$FAKECA_CIPHERS"} \
 	    --port-file "$d/port" --lifetime "${FAKECA_LIFETIME:-120}"
 	st=$(lib_starttime "$LIB_PID")
 	wait_for "$LIB_PID" "$st" fakeca test -s "$d/port" || {
@@ -467,8 +472,9 @@ caproxy_set()
 # px_count KIND [KEY [STATUS]]: how many logged requests of KIND
 # (caproxy.py's kinds; "any" for all) there were; only those whose JWS
 # payload has the member KEY when KEY is given (not empty), only those
-# answered with HTTP STATUS when given. Requests the server refused with
-# badNonce (which acme sends again) do not count. px_reset empties the log.
+# answered with HTTP STATUS when given. Requests Pebble refused with
+# badNonce (it may reject good nonces at random) are not counted: the
+# client had to send them again. px_reset empties the log.
 px_count()
 {
 	"$PYTHON" - "$PX_LOG" "$1" "${2:-}" "${3:-}" <<'EOF'
@@ -477,7 +483,9 @@ log, kind, key, status = sys.argv[1:5]
 n = 0
 for line in open(log):
     e = json.loads(line)
-    if kind not in ("any", e["kind"]) or e.get("answer") == "badNonce":
+    if kind not in ("any", e["kind"]):
+        continue
+    if (e.get("problem") or "").endswith(":badNonce") and not e["injected"]:
         continue
     if key and not (isinstance(e["payload"], dict) and key in e["payload"]):
         continue
@@ -489,6 +497,13 @@ EOF
 }
 
 px_reset() { : >"$PX_LOG"; }
+
+# px_conns: how many client TCP connections the logged requests came over.
+px_conns()
+{
+	"$PYTHON" -c 'import json, sys
+print(len({json.loads(l).get("conn") for l in open(sys.argv[1])}))' "$PX_LOG"
+}
 
 # webroot_start DIR: serve DIR over plain HTTP on 127.0.0.1:PB_HTTP_PORT,
 # the port Pebble validates http-01 on. Access log in WEBROOT_LOG.

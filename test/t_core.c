@@ -601,6 +601,24 @@ t_clock_dates(void)
 	CHECK_STR(buf, "2100-01-01T00:00:00Z");
 }
 
+/* import-certbot's archive names: exactly certK.pem, K > 0. */
+static void
+t_imp_version(void)
+{
+	CHECK_INT(imp_version("cert1.pem"), 1);
+	CHECK_INT(imp_version("cert27.pem"), 27);
+	CHECK_INT(imp_version("cert007.pem"), 7);
+	CHECK_INT(imp_version("cert0.pem"), 0);
+	CHECK_INT(imp_version("cert.pem"), 0);
+	CHECK_INT(imp_version("cert3.pem~"), 0);
+	CHECK_INT(imp_version("cert3.pe"), 0);
+	CHECK_INT(imp_version("cert-3.pem"), 0);
+	CHECK_INT(imp_version("chain3.pem"), 0);
+	CHECK_INT(imp_version("privkey3.pem"), 0);
+	CHECK_INT(imp_version("cert99999999999.pem"), 0);
+	CHECK_INT(imp_version(""), 0);
+}
+
 static const struct unit_test tests_core[] = {
 	{ "clock_dates", t_clock_dates },
 	{ "ident_parse", t_ident_parse },
@@ -620,5 +638,6 @@ static const struct unit_test tests_core[] = {
 	{ "url_and_host", t_url_and_host },
 	{ "chal_lookup", t_chal_lookup },
 	{ "api_idents", t_api_idents },
+	{ "imp_version", t_imp_version },
 	{ NULL, NULL },
 };

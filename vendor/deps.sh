@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# vendor/deps.sh - install what building and testing acme needs on Debian
-# (bookworm), as root: `sudo make deps`, also run by .ci/run.
+# vendor/deps.sh [--cross] - install what building and testing acme needs
+# on Debian (bookworm), as root: `sudo make deps`; `sudo make cross-deps`
+# and .ci/run add --cross for the device targets.
 #
 # Enables deb-src when it is not (vendor/ fetches BearSSL and curl as Debian
 # source packages): a copy of the deb entries of /etc/apt/sources.list.d/
@@ -12,8 +13,19 @@
 # which the suite builds and runs briefly (test/e2e/90-fuzz.sh); certbot and
 # uacme, the real clients the migration tests import from (test/e2e/
 # 60-migrate.sh; uacme runs in a mount namespace made with util-linux's
-# unshare, which every Debian system has).
+# unshare, which every Debian system has); uacme and lego are also what
+# `make bench` compares acme with; busybox-static for the OpenWrt hook
+# test. --cross adds the Debian cross compilers of vendor/targets.mk (musl
+# is built from source for them, so no foreign dpkg architecture is needed)
+# and qemu-user-static.
 set -euo pipefail
+
+cross=()
+if [ "${1:-}" = --cross ]; then
+	cross=(gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf
+	    gcc-arm-linux-gnueabi gcc-mipsel-linux-gnu gcc-mips-linux-gnu
+	    qemu-user-static)
+fi
 export DEBIAN_FRONTEND=noninteractive
 
 as_root=()
@@ -55,4 +67,5 @@ fi
 "${as_root[@]}" apt-get install -y -q --no-install-recommends \
     musl-tools gcc libc6-dev make dpkg-dev patch xz-utils libjsmn-dev \
     ca-certificates pebble openssl python3 curl file time \
-    clang libclang-rt-14-dev certbot uacme
+    clang libclang-rt-14-dev certbot uacme lego busybox-static \
+    "${cross[@]}"

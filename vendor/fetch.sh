@@ -1,15 +1,18 @@
 #!/bin/sh
-# fetch.sh SRCDIR SUMS BEARSSL_VERSION CURL_VERSION JSMN_VERSION
+# fetch.sh SRCDIR SUMS PACKAGE=VERSION...
 #
-# Puts the pinned Debian source packages of BearSSL and curl, and jsmn.h from
-# the installed libjsmn-dev, into SRCDIR, then checks every file against SUMS
-# (vendor/SHA256SUMS). Nothing is downloaded when SRCDIR already holds files
-# that match. Exits non-zero, with one message saying what to do, when deb-src
-# is not enabled, a pinned version is gone from the archive, libjsmn-dev is
-# missing or has another version, or a checksum does not match.
+# Puts the pinned Debian source packages named (bearssl=0.6+dfsg.1-3, say)
+# into SRCDIR, and for jsmn=VERSION the jsmn.h of the installed libjsmn-dev,
+# then checks every file against SUMS (vendor/SHA256SUMS for the native
+# build, vendor/SHA256SUMS-cross for the device targets). Nothing is
+# downloaded when SRCDIR already holds files that match. Exits non-zero, with
+# one message saying what to do, when deb-src is not enabled, a pinned
+# version is gone from the archive, libjsmn-dev is missing or has another
+# version, or a checksum does not match.
 set -eu
 
-src=$1 sums=$2 bearssl_v=$3 curl_v=$4 jsmn_v=$5
+src=$1 sums=$2
+shift 2
 
 die() {
 	printf 'vendor/fetch.sh: %s\n' "$*" >&2
@@ -24,13 +27,23 @@ fi
 mkdir -p "$src"
 
 # jsmn 1.1.0: one header, taken from Debian's libjsmn-dev.
-have=$(dpkg-query -W -f='${Version}' libjsmn-dev 2>/dev/null || true)
-[ "$have" = "$jsmn_v" ] ||
-	die "need libjsmn-dev $jsmn_v (found '${have:-none}'):" \
-	    "apt-get install libjsmn-dev=$jsmn_v"
-cp /usr/include/jsmn.h "$src/jsmn.h"
+pins=
+for pv in "$@"; do
+	case $pv in
+	jsmn=*)
+		jsmn_v=${pv#jsmn=}
+		have=$(dpkg-query -W -f='${Version}' libjsmn-dev 2>/dev/null ||
+		    true)
+		[ "$have" = "$jsmn_v" ] ||
+			die "need libjsmn-dev $jsmn_v (found '${have:-none}'):" \
+			    "apt-get install libjsmn-dev=$jsmn_v"
+		cp /usr/include/jsmn.h "$src/jsmn.h"
+		;;
+	*) pins="$pins $pv" ;;
+	esac
+done
 
-# BearSSL and curl: Debian source packages, pinned .dsc versions.
+# The source packages, pinned .dsc versions.
 if ! apt-cache showsrc bearssl 2>/dev/null | grep -q '^Version:'; then
 	cat >&2 <<'EOF'
 vendor/fetch.sh: cannot download Debian source packages: deb-src is not
@@ -60,17 +73,17 @@ which writes, for bookworm:
 EOF
 	exit 1
 fi
-for pv in "bearssl=$bearssl_v" "curl=$curl_v"; do
+for pv in $pins; do
 	p=${pv%%=*} v=${pv#*=}
 	apt-cache showsrc "$p" | grep -qx "Version: $v" ||
 		die "source package $p $v is no longer in the archive" \
 		    "(it has: $(apt-cache showsrc "$p" |
 		    sed -n 's/^Version: //p' | tr '\n' ' '));" \
 		    "update the version in vendor/Makefile and the checksums" \
-		    "in vendor/SHA256SUMS"
+		    "in $sums"
 done
-(cd "$src" && apt-get -q source --download-only \
-    "bearssl=$bearssl_v" "curl=$curl_v")
+# shellcheck disable=SC2086
+(cd "$src" && apt-get -q source --download-only $pins)
 
 # Verify before anything is unpacked.
 (cd "$src" && sha256sum --strict -c "$sums") ||

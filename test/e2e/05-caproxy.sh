@@ -51,6 +51,8 @@ assert sorted(d["meta"]["profiles"]) == ["classic", "shortlived"]' \
 	[ "$(px_count newOrder profile)" = 0 ] || fail "px_count sees a profile"
 	n=$(px_count any)
 	[ "$n" = 6 ] || fail "logged $n requests, expected 6"
+	n=$(px_conns)
+	[ "$n" = 6 ] || fail "6 curl runs counted as $n connections"
 	caproxy_set --fail 'any:503'
 	code=$(px_get /dir)
 	[ "$code" = 503 ] || fail "any:503 answered $code"

@@ -387,3 +387,24 @@ t_renew_days()
 	grep -q 'days.example.com: renewed' "$T/stdout" ||
 	    fail "saved --days 95 on a 90-day certificate: not renewed: $(first_err)"
 }
+
+# Several certificates saved with --ca-file, renewed in one run over one
+# session: each renewed (the session once kept a pointer into the first
+# name's conf, freed before the second name).
+e2e renew_several pebble
+t_renew_several()
+{
+	local d i
+	d=$(newdir)
+	for i in 1 2 3; do
+		run_acme "${ACME_PB[@]}" "${ACME_SA[@]}" --dir "$d" \
+		    issue "s$i.example.com"
+		expect_rc 0
+	done
+	run_acme --dir "$d" --force renew
+	expect_rc 0
+	for i in 1 2 3; do
+		grep -q "^s$i.example.com: renewed" "$T/stdout" ||
+		    fail "s$i.example.com not renewed: $(first_err)"
+	done
+}
