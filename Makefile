@@ -153,7 +153,7 @@ fuzz: fuzzers
 # test/run.sh runs the unit binary and the end-to-end tests and prints the
 # final `N passed, N failed` line; it gets absolute paths to the binaries:
 # ACME the test build under test, ACME_RELEASE the release binary.
-test: acme acme-test test/unit
+test: acme acme-test test/unit $(CROSS_TESTED)
 	ACME='$(CURDIR)/acme-test' ACME_RELEASE='$(CURDIR)/acme' \
 	    UNIT='$(CURDIR)/test/unit' sh test/run.sh
 
