@@ -98,8 +98,13 @@
 #define NONCE_RETRIES	16		/* badNonce retries of one request: Pebble
 					   rejects up to 50% in tests; 2^-17 */
 #define POLL_DEADLINE	300		/* seconds for one order to settle */
-#define POLL_MIN	1		/* seconds between polls, at least */
+#define POLL_FIRST_MS	50		/* first poll after a challenge or
+					   finalize answer: a fast CA is done */
+#define POLL_MAX_MS	2000		/* back-off doubles up to this */
 #define RETRY_AFTER_MAX	60		/* seconds honoured from Retry-After */
+#define ORDERS_MAX	20		/* orders in flight in one run */
+#define ORDERS_IDENTS_MAX IDENT_MAX	/* and their identifiers: pending
+					   authorizations stay few */
 #define PEM_MAX		(128 * 1024)	/* one PEM file we read */
 #define PEM_LABEL_MAX	64		/* "BEGIN label": CERTIFICATE etc. */
 #define KEY_PEM_OBJS	8		/* PEM blocks in one key file */
@@ -107,10 +112,15 @@
 #define X509_AKI_MAX	64		/* keyIdentifier: 20 octets in use */
 #define X509_CN_MAX	256		/* a CN kept from a certificate */
 #define HTTP_TIMEOUT	30		/* seconds for one HTTP exchange */
+#define HTTP_IDEM_TIMEOUT 10		/* seconds for an idempotent one (a
+					   GET or POST-as-GET), then retried */
+#define REQ_RETRIES	2		/* new connections tried for one */
 #define HTTP_CONNECT_TIMEOUT 15		/* seconds to connect */
 #define ERR_MSG_MAX	1024		/* one recorded error line */
 #define PROBLEM_SUB_MAX	10		/* subproblems reported */
 #define STANDALONE_REQ_MAX 4096		/* one request to the responder */
+#define STANDALONE_CONN_MAX 16		/* connections it serves at once */
+#define STANDALONE_CONN_MS 5000		/* one connection's whole life */
 #define PATH_LEN_MAX	4096		/* any path we build */
 #define NAME_LEN_MAX	255		/* certificate NAME (a file name) */
 #define CHAIN_MAX	8		/* certificates in one download */
@@ -5623,6 +5633,16 @@ clock_mono(void)
 	return (int64_t)ts.tv_sec;
 }
 
+/* Milliseconds on the monotonic clock (polls, connection deadlines). */
+static int64_t
+clock_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /*
  * Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar,
  * counting in 400-year eras that start on 1 March so leap days fall last.
@@ -5881,7 +5901,9 @@ struct http_x509 {
 /* One libcurl handle for the whole run: one TLS connection, reused. */
 struct http {
 	CURL		*curl;			/* owned */
-	const char	*ca_file;		/* borrowed */
+	const char	*ca_file;		/* NULL, or ca_path */
+	char		 ca_path[PATH_LEN_MAX];	/* the CA file, a copy: the
+						   caller's string may go */
 	struct buf	 anchors;		/* owned: PEM of the built-in
 						   anchors when ca_file is NULL */
 	char		 errbuf[CURL_ERROR_SIZE];
@@ -5897,6 +5919,12 @@ struct http {
 	struct http_x509 *x509;			/* owned, our X.509 engine */
 	br_x509_trust_anchor *tas;		/* owned anchors of ca_file */
 	size_t		 ntas;
+	long		 timeout;		/* seconds for the next
+						   exchanges; 0: HTTP_TIMEOUT */
+	int		 fresh;			/* the next one on a new
+						   connection */
+	int		 transient;		/* the last failure was the
+						   network's: a retry may pass */
 };
 
 static void
@@ -6418,12 +6446,17 @@ http_anchors_pem(struct buf *out)
 static int
 http_init(struct http *h, const char *ca_file)
 {
+	const char *ca;
 	int rc;
 
 	memset(h, 0, sizeof(*h));
-	if ((h->ca_file = http_pick_ca(ca_file)) == NULL &&
+	if ((ca = http_pick_ca(ca_file)) == NULL &&
 	    (rc = http_anchors_pem(&h->anchors)) < 0)
 		return rc;
+	if (ca != NULL && (size_t)snprintf(h->ca_path, sizeof(h->ca_path),
+	    "%s", ca) >= sizeof(h->ca_path))
+		return err_set(ACME_ERR_USAGE, "--ca-file: path too long");
+	h->ca_file = ca != NULL ? h->ca_path : NULL;
 	if (ca_file != NULL && access(ca_file, R_OK) < 0)
 		return err_set(ACME_ERR_USAGE, "--ca-file %s: %s", ca_file,
 		    strerror(errno));
@@ -6459,6 +6492,12 @@ http_setopt_anchors(struct http *h)
 	return curl_easy_setopt(h->curl, CURLOPT_CAINFO_BLOB, &blob);
 }
 
+static long
+http_timeout(const struct http *h)
+{
+	return h->timeout > 0 ? h->timeout : HTTP_TIMEOUT;
+}
+
 /* Options that hold for every request of the run. */
 static int
 http_setopts(struct http *h, const char *url, struct http_resp *r)
@@ -6475,7 +6514,8 @@ http_setopts(struct http *h, const char *url, struct http_resp *r)
 	    (e = curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L)) ||
 	    (e = curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L)) ||
 	    (e = curl_easy_setopt(c, CURLOPT_ERRORBUFFER, h->errbuf)) ||
-	    (e = curl_easy_setopt(c, CURLOPT_TIMEOUT, (long)HTTP_TIMEOUT)) ||
+	    (e = curl_easy_setopt(c, CURLOPT_TIMEOUT, http_timeout(h))) ||
+	    (e = curl_easy_setopt(c, CURLOPT_FRESH_CONNECT, (long)h->fresh)) ||
 	    (e = curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT,
 	    (long)HTTP_CONNECT_TIMEOUT)) ||
 	    (e = curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE,
@@ -6496,6 +6536,24 @@ http_setopts(struct http *h, const char *url, struct http_resp *r)
 	return 0;
 }
 
+/* A failure of the network or of the peer's connection, not an
+ * answer: the same request on a new connection may pass. */
+static int
+http_transient(CURLcode e)
+{
+	static const CURLcode codes[] = {
+		CURLE_OPERATION_TIMEDOUT, CURLE_GOT_NOTHING, CURLE_RECV_ERROR,
+		CURLE_SEND_ERROR, CURLE_PARTIAL_FILE, CURLE_COULDNT_CONNECT,
+		CURLE_READ_ERROR,	/* BearSSL: EOF without close_notify */
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
+		if (e == codes[i])
+			return 1;
+	return 0;
+}
+
 /* Map a failed transfer to one line naming the URL. */
 static int
 http_fail(struct http *h, const char *url, CURLcode e)
@@ -6503,12 +6561,13 @@ http_fail(struct http *h, const char *url, CURLcode e)
 	char safe[URL_MAX];
 
 	str_sanitize(safe, sizeof(safe), url, strlen(url));
+	h->transient = http_transient(e);
 	if (e == CURLE_WRITE_ERROR || e == CURLE_FILESIZE_EXCEEDED)
 		return err_set(ACME_ERR_LIMIT, "%s: response larger than "
 		    "%d bytes", safe, BODY_MAX);
 	if (e == CURLE_OPERATION_TIMEDOUT)
-		return err_set(ACME_ERR_NET, "%s: timed out after %d s", safe,
-		    HTTP_TIMEOUT);
+		return err_set(ACME_ERR_NET, "%s: timed out after %ld s", safe,
+		    http_timeout(h));
 	if (h->x509 != NULL && strstr(h->errbuf, "expired or not yet") != NULL)
 		return http_fail_time(h, safe);
 	if (h->ca_file == NULL && (e == CURLE_PEER_FAILED_VERIFICATION ||
@@ -6560,7 +6619,10 @@ http_request(struct http *h, const char *url, const char *body, size_t len,
 	int rc;
 
 	http_resp_reset(r);
-	if ((rc = http_setopts(h, url, r)) < 0)
+	h->transient = 0;
+	rc = http_setopts(h, url, r);
+	h->fresh = 0;
+	if (rc < 0)
 		return rc;
 	if ((hdrs = http_headers(accept, body != NULL)) == NULL)
 		return ACME_ERR_NOMEM;
@@ -6593,7 +6655,8 @@ http_request(struct http *h, const char *url, const char *body, size_t len,
 #define CHAL_WK_DIR	".well-known"
 #define CHAL_AC_DIR	"acme-challenge"
 #define CHAL_HTTP_PREFIX "/.well-known/acme-challenge/"
-#define CHAL_IO_TIMEOUT	5	/* seconds one validation request may take */
+#define HOOK_FDS_CLOSED	1024	/* fds above 2 a hook or the responder never
+				   inherits */
 #define KEYAUTH_MAX	(TOKEN_MAX + 64)
 
 enum chal_type {
@@ -6643,6 +6706,7 @@ struct chal_answer {
 	int		 placed;	/* webroot file written */
 	int		 begun;		/* hook said yes: done/failed owed */
 	int		 valid;		/* its authorization became valid */
+	int		 wild;		/* that authorization is for "*.id" */
 };
 
 /* How the challenges of one order are answered. */
@@ -6653,34 +6717,33 @@ struct chal_ctx {
 	int		 http_port;
 	int		 tls_port;
 	int		 want;		/* --challenge: enum chal_type or -1 */
-	char		 hook[PATH_LEN_MAX]; /* absolute path; "" = none */
 	int		 hook_timeout;	/* seconds */
 	int		 dns_wait;	/* seconds after dns-01 begins */
 	size_t		 nanswers;
 	size_t		 round;		/* answers[round..] are this round's */
-	pid_t		 responder;	/* standalone child, or -1 */
-	int		 ctl;		/* closing it stops the child */
 	int		 made_wk;	/* we created .well-known */
 	int		 made_ac;	/* we created acme-challenge */
 	int		 webroot_symlinks; /* --webroot-symlinks */
 	int		 wr_fd[3];	/* owned: the webroot, .well-known and
 					   acme-challenge, open; -1 before */
 	struct key	 tls_key;	/* owned: tls-alpn-01 certificates */
-	struct buf	 tls_certs[IDENT_MAX]; /* owned DER, by answer */
+	struct buf	*tls_certs;	/* owned DER, IDENT_MAX by answer;
+					   NULL without tls-alpn-01 */
+	char		 hook[PATH_LEN_MAX]; /* absolute path; "" = none */
 	struct chal_answer answers[IDENT_MAX]; /* last: see chal_init */
 };
 
 /*
- * Everything but answers[] is cleared: an entry is written whole before
- * nanswers counts it, and leaving the 100 KB alone keeps the pages of a
- * fresh calloc() untouched (peak RSS).
+ * Everything before hook is cleared, hook made "": an answer is written
+ * whole before nanswers counts it, and leaving the rest alone keeps the
+ * pages of a fresh calloc() untouched (peak RSS: a renew run holds up to
+ * ORDERS_MAX of these).
  */
 static void
 chal_init(struct chal_ctx *c)
 {
-	memset(c, 0, offsetof(struct chal_ctx, answers));
-	c->responder = -1;
-	c->ctl = -1;
+	memset(c, 0, offsetof(struct chal_ctx, hook));
+	c->hook[0] = '\0';
 	c->wr_fd[0] = c->wr_fd[1] = c->wr_fd[2] = -1;
 	c->want = -1;
 	c->hook_timeout = HOOK_TIMEOUT;
@@ -6863,13 +6926,14 @@ chal_listen(const char *bind_addr, int port)
 	} else
 		return err_set(ACME_ERR_USAGE, "--bind %s: not an IP address",
 		    bind_addr);
-	if ((fd = socket(sa->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+	if ((fd = socket(sa->sa_family, SOCK_STREAM | SOCK_CLOEXEC |
+	    SOCK_NONBLOCK, 0)) < 0)
 		return err_set(ACME_ERR_CHALLENGE, "socket: %s",
 		    strerror(errno));
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (sa->sa_family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
-	if (bind(fd, sa, salen) < 0 || listen(fd, 16) < 0) {
+	if (bind(fd, sa, salen) < 0 || listen(fd, 64) < 0) {
 		err_set(ACME_ERR_CHALLENGE, "--standalone: cannot listen on "
 		    "%s port %d: %s", bind_addr ? bind_addr : "*", port,
 		    strerror(errno));
@@ -6900,76 +6964,11 @@ chal_lookup(const struct chal_ctx *c, const char *req)
 	return NULL;
 }
 
-/* Answer one connection: the expected tokens get 200, all else 404. */
-static void
-chal_serve_one(const struct chal_ctx *c, int fd)
-{
-	struct timeval tv = { CHAL_IO_TIMEOUT, 0 };
-	char req[STANDALONE_REQ_MAX + 1], resp[KEYAUTH_MAX + 256];
-	const char *ka;
-	size_t len = 0;
-	ssize_t n;
-
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	while (len < STANDALONE_REQ_MAX) {
-		n = recv(fd, req + len, STANDALONE_REQ_MAX - len, 0);
-		if (n <= 0)
-			return;
-		len += (size_t)n;
-		req[len] = '\0';
-		if (strstr(req, "\r\n\r\n") != NULL)
-			break;
-	}
-	if ((ka = chal_lookup(c, req)) != NULL)
-		n = snprintf(resp, sizeof(resp), "HTTP/1.1 200 OK\r\n"
-		    "Content-Type: text/plain\r\nContent-Length: %zu\r\n"
-		    "Connection: close\r\n\r\n%s", strlen(ka), ka);
-	else
-		n = snprintf(resp, sizeof(resp), "HTTP/1.1 404 Not Found\r\n"
-		    "Content-Length: 0\r\nConnection: close\r\n\r\n");
-	send(fd, resp, (size_t)n, MSG_NOSIGNAL);
-}
-
-/* ---- tls-alpn-01 responder (RFC 8737, RFC 8738 6) ---- */
+/* ---- tls-alpn-01 answers (RFC 8737, RFC 8738 6) ---- */
 
 #define CHAL_ALPN_PROTO	"acme-tls/1"	/* RFC 8737 6.2 */
 #define CHAL_REVERSE_MAX 80		/* 32 nibbles "x." + "ip6.arpa" */
 #define CHAL_CERT_MAX	(16 * 1024)	/* one validation certificate: ~500 B */
-
-/* A socket with a deadline for one whole TLS exchange. */
-struct chal_sock {
-	int	fd;
-	int64_t	deadline;		/* clock_mono() */
-};
-
-static int
-chal_sock_read(void *ctx, unsigned char *buf, size_t len)
-{
-	struct chal_sock *s = ctx;
-	ssize_t n;
-
-	do {
-		if (clock_mono() > s->deadline)
-			return -1;
-		n = recv(s->fd, buf, len, 0);
-	} while (n < 0 && errno == EINTR);
-	return n <= 0 ? -1 : (int)n;
-}
-
-static int
-chal_sock_write(void *ctx, const unsigned char *buf, size_t len)
-{
-	struct chal_sock *s = ctx;
-	ssize_t n;
-
-	do {
-		if (clock_mono() > s->deadline)
-			return -1;
-		n = send(s->fd, buf, len, MSG_NOSIGNAL);
-	} while (n < 0 && errno == EINTR);
-	return n <= 0 ? -1 : (int)n;
-}
 
 /* RFC 8738 6: the SNI of an IP identifier is its reverse-mapping name
  * (RFC 1035 3.5 in-addr.arpa, RFC 3596 2.5 ip6.arpa). */
@@ -7006,7 +7005,7 @@ chal_tls_match(const struct chal_ctx *c, const char *sni)
 	for (i = 0; i < c->nanswers && n > 0; i++) {
 		if (c->answers[i].type != CHAL_TLSALPN01 ||
 		    c->answers[i].how != CHAL_BY_STANDALONE ||
-		    c->tls_certs[i].len == 0)
+		    c->tls_certs == NULL || c->tls_certs[i].len == 0)
 			continue;
 		want = c->answers[i].id.value;
 		if (c->answers[i].id.type == IDENT_IP) {
@@ -7019,16 +7018,35 @@ chal_tls_match(const struct chal_ctx *c, const char *sni)
 	return -1;
 }
 
+/* ---- the standalone responder: one process answers every order ---- */
+
+#define CHAL_LISTEN_MAX	2	/* one http-01 and one tls-alpn-01 port */
+#define CHAL_NOBODY	65534	/* uid and gid of nobody and nogroup on
+				   Debian, OpenWrt and Alpine */
+
+/* What the responder answers: the standalone answers of n contexts. */
+struct chal_srv {
+	struct chal_ctx	*const *cs;	/* borrowed */
+	size_t		 n;
+};
+
+/* A listening socket and the challenge type it answers. */
+struct chal_lsock {
+	int	fd;
+	int	tls;			/* tls-alpn-01, else http-01 */
+};
+
 /*
- * A server policy that picks the certificate by SNI, then lets BearSSL's
- * single-EC policy (a copy of the one br_ssl_server_init_minf2g set up)
- * choose the suite and sign. vtable must stay the first member.
+ * A server policy that picks the certificate (and the key it is under)
+ * by SNI among every context, then lets BearSSL's single-EC policy (a
+ * copy of the one chal_tls_init set up) choose the suite and sign.
+ * vtable must stay the first member.
  */
 struct chal_tls_policy {
 	const br_ssl_server_policy_class *vtable;
 	br_ssl_server_policy_ec_context	 inner;
-	const struct chal_ctx		*c;	/* borrowed */
-	br_x509_certificate		 cert;	/* points into c */
+	const struct chal_srv		*srv;	/* borrowed */
+	br_x509_certificate		 cert;	/* points into srv */
 };
 
 static int
@@ -7037,14 +7055,19 @@ chal_tls_choose(const br_ssl_server_policy_class **pctx,
 {
 	struct chal_tls_policy *p = (struct chal_tls_policy *)(void *)pctx;
 	const char *sni = br_ssl_engine_get_server_name(&cc->eng);
-	int i = chal_tls_match(p->c, sni);
+	const struct chal_ctx *c = NULL;
+	size_t k;
+	int i = -1;
 
+	for (k = 0; k < p->srv->n && i < 0; k++)
+		i = chal_tls_match(c = p->srv->cs[k], sni);
 	if (i < 0)
 		return 0;
-	p->cert.data = p->c->tls_certs[i].data;
-	p->cert.data_len = p->c->tls_certs[i].len;
+	p->cert.data = c->tls_certs[i].data;
+	p->cert.data_len = c->tls_certs[i].len;
 	p->inner.chain = &p->cert;
 	p->inner.chain_len = 1;
+	p->inner.sk = &c->tls_key.u.ec.sk;
 	return p->inner.vtable->choose(&p->inner.vtable, cc, choices);
 }
 
@@ -7076,9 +7099,10 @@ static const br_ssl_server_policy_class chal_tls_policy_class = {
  * br_ssl_server_init_minf2g() with the EC code the client side already
  * links (ec_impl) instead of br_ec_all_m15: TLS 1.2,
  * ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, which every validator offers.
+ * The key is chosen by chal_tls_choose.
  */
 static void
-chal_tls_init(br_ssl_server_context *sc, const br_ec_private_key *sk)
+chal_tls_init(br_ssl_server_context *sc)
 {
 	static const uint16_t suites[] = {
 		BR_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256
@@ -7088,49 +7112,11 @@ chal_tls_init(br_ssl_server_context *sc, const br_ec_private_key *sk)
 	br_ssl_engine_set_versions(&sc->eng, BR_TLS12, BR_TLS12);
 	br_ssl_engine_set_suites(&sc->eng, suites, 1);
 	br_ssl_engine_set_ec(&sc->eng, &ec_impl);
-	br_ssl_server_set_single_ec(sc, NULL, 0, sk, BR_KEYTYPE_SIGN, 0,
+	br_ssl_server_set_single_ec(sc, NULL, 0, NULL, BR_KEYTYPE_SIGN, 0,
 	    &ec_impl, br_ecdsa_i31_sign_asn1);
 	br_ssl_engine_set_hash(&sc->eng, br_sha256_ID, &br_sha256_vtable);
 	br_ssl_engine_set_prf_sha256(&sc->eng, &br_tls12_sha256_prf);
 	br_ssl_engine_set_default_aes_gcm(&sc->eng);
-}
-
-/*
- * Answer one tls-alpn-01 connection (RFC 8737 3): TLS 1.2, ECDHE-ECDSA,
- * ALPN acme-tls/1 required, the certificate for the SNI name. The
- * validator closes after the handshake; nothing else is sent.
- */
-static void
-chal_tls_serve_one(const struct chal_ctx *c, int fd)
-{
-	static br_ssl_server_context sc;
-	static unsigned char iobuf[BR_SSL_BUFSIZE_BIDI];
-	static const char *protos[] = { CHAL_ALPN_PROTO };
-	struct timeval tv = { CHAL_IO_TIMEOUT, 0 };
-	struct chal_sock sk = { fd, clock_mono() + CHAL_IO_TIMEOUT };
-	struct chal_tls_policy pol;
-	br_sslio_context io;
-	unsigned char seed[32], b;
-
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	if (rng_sys(seed, sizeof(seed)) < 0)
-		return;
-	chal_tls_init(&sc, &c->tls_key.u.ec.sk);
-	memset(&pol, 0, sizeof(pol));
-	pol.vtable = &chal_tls_policy_class;
-	pol.inner = sc.chain_handler.single_ec;
-	pol.c = c;
-	sc.policy_vtable = &pol.vtable;
-	br_ssl_engine_set_protocol_names(&sc.eng, protos, 1);
-	br_ssl_engine_add_flags(&sc.eng, BR_OPT_FAIL_ON_ALPN_MISMATCH);
-	br_ssl_engine_inject_entropy(&sc.eng, seed, sizeof(seed));
-	wipe(seed, sizeof(seed));
-	br_ssl_engine_set_buffer(&sc.eng, iobuf, sizeof(iobuf), 1);
-	if (br_ssl_server_reset(&sc) == 0)
-		return;
-	br_sslio_init(&io, &sc.eng, chal_sock_read, &sk, chal_sock_write, &sk);
-	br_sslio_read(&io, &b, 1);	/* the handshake, then the close */
 }
 
 /* Certificates for the tls-alpn-01 answers, all under one fresh key. */
@@ -7142,6 +7128,9 @@ chal_tls_certs(struct chal_ctx *c)
 
 	if (!c->tls_key.set && (rc = key_generate(&c->tls_key, KEY_EC256)) < 0)
 		return rc;
+	if (c->tls_certs == NULL &&
+	    (c->tls_certs = calloc(IDENT_MAX, sizeof(*c->tls_certs))) == NULL)
+		return err_set(ACME_ERR_NOMEM, "out of memory");
 	for (i = 0; i < c->nanswers; i++) {
 		if (c->answers[i].type != CHAL_TLSALPN01 ||
 		    c->answers[i].how != CHAL_BY_STANDALONE ||
@@ -7155,88 +7144,435 @@ chal_tls_certs(struct chal_ctx *c)
 	return 0;
 }
 
-/* ---- standalone responders ---- */
+/* One tls-alpn-01 connection's engine (half-duplex: a handshake only). */
+struct chal_tls {
+	br_ssl_server_context	 sc;
+	struct chal_tls_policy	 pol;
+	unsigned char		 buf[BR_SSL_BUFSIZE_MONO];
+};
 
-typedef void chal_serve_fn(const struct chal_ctx *, int);
-
-/* The responder child: serve until the control pipe closes. */
-static void
-chal_responder(const struct chal_ctx *c, int lfd, int ctl,
-    chal_serve_fn *serve)
+/* RFC 8737 3: TLS 1.2, ALPN acme-tls/1 required, the certificate for
+ * the SNI name. */
+static int
+chal_tls_start(const struct chal_srv *s, struct chal_tls *t)
 {
-	struct pollfd p[2];
-	int fd;
+	static const char *protos[] = { CHAL_ALPN_PROTO };
+	unsigned char seed[32];
 
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	p[0].fd = lfd;
-	p[0].events = POLLIN;
-	p[1].fd = ctl;
-	p[1].events = POLLIN;
-	for (;;) {
-		if (poll(p, 2, -1) < 0 && errno != EINTR)
-			break;
-		if (p[1].revents != 0)
-			break;
-		if ((p[0].revents & POLLIN) == 0)
-			continue;
-		if ((fd = accept(lfd, NULL, NULL)) < 0)
-			continue;
-		serve(c, fd);
-		close(fd);
-	}
-	_exit(0);
+	if (rng_sys(seed, sizeof(seed)) < 0)
+		return -1;
+	chal_tls_init(&t->sc);
+	memset(&t->pol, 0, sizeof(t->pol));
+	t->pol.vtable = &chal_tls_policy_class;
+	t->pol.inner = t->sc.chain_handler.single_ec;
+	t->pol.srv = s;
+	t->sc.policy_vtable = &t->pol.vtable;
+	br_ssl_engine_set_protocol_names(&t->sc.eng, protos, 1);
+	br_ssl_engine_add_flags(&t->sc.eng, BR_OPT_FAIL_ON_ALPN_MISMATCH);
+	br_ssl_engine_inject_entropy(&t->sc.eng, seed, sizeof(seed));
+	wipe(seed, sizeof(seed));
+	br_ssl_engine_set_buffer(&t->sc.eng, t->buf, sizeof(t->buf), 0);
+	return br_ssl_server_reset(&t->sc) ? 0 : -1;
 }
 
-/* Start the responder for chal_sa_type() with every answer so far. */
-static int
-chal_standalone_start(struct chal_ctx *c)
-{
-	int tls = chal_sa_type(c) == CHAL_TLSALPN01, lfd, pfd[2], rc;
+/* One client of the responder, served a step at a time (non-blocking). */
+struct chal_conn {
+	int		 fd;		/* -1: a free slot */
+	int64_t		 deadline;	/* clock_mono_ms(): closed then */
+	struct chal_tls	*tls;		/* owned; NULL for http-01 */
+	char		*req;		/* owned, http-01: the request */
+	size_t		 len;		/* bytes of req read */
+	char		 resp[KEYAUTH_MAX + 256];
+	size_t		 rlen;		/* 0 until the answer is made */
+	size_t		 sent;
+};
 
-	if (tls && (rc = chal_tls_certs(c)) < 0)
-		return rc;
-	if ((lfd = chal_listen(c->bind, tls ? c->tls_port : c->http_port)) < 0)
-		return lfd;
-	if (pipe2(pfd, O_CLOEXEC) < 0) {
-		close(lfd);
-		return err_set(ACME_ERR_CHALLENGE, "pipe: %s",
-		    strerror(errno));
+/* After send or recv gave n: 0 to wait for the socket, 1 to close. */
+static int
+chal_again(ssize_t n)
+{
+	return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+	    errno == EINTR) ? 0 : 1;
+}
+
+/* The answer to a whole request: 200 and the key authorization of a
+ * token we hold, else 404. */
+static void
+chal_http_answer(const struct chal_srv *s, struct chal_conn *k)
+{
+	const char *ka = NULL;
+	size_t i;
+	int n;
+
+	for (i = 0; i < s->n && ka == NULL; i++)
+		ka = chal_lookup(s->cs[i], k->req);
+	if (ka != NULL)
+		n = snprintf(k->resp, sizeof(k->resp), "HTTP/1.1 200 OK\r\n"
+		    "Content-Type: text/plain\r\nContent-Length: %zu\r\n"
+		    "Connection: close\r\n\r\n%s", strlen(ka), ka);
+	else
+		n = snprintf(k->resp, sizeof(k->resp), "HTTP/1.1 404 Not "
+		    "Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+	k->rlen = n > 0 && (size_t)n < sizeof(k->resp) ? (size_t)n : 0;
+}
+
+/* http-01: read the request header, then send the answer; 1 when done. */
+static int
+chal_http_io(const struct chal_srv *s, struct chal_conn *k)
+{
+	ssize_t n;
+
+	if (k->rlen == 0) {
+		n = recv(k->fd, k->req + k->len, STANDALONE_REQ_MAX - k->len,
+		    0);
+		if (n <= 0)
+			return chal_again(n);
+		k->len += (size_t)n;
+		k->req[k->len] = '\0';
+		if (strstr(k->req, "\r\n\r\n") == NULL &&
+		    k->len < STANDALONE_REQ_MAX)
+			return 0;
+		chal_http_answer(s, k);
+		if (k->rlen == 0)
+			return 1;
 	}
-	fflush(NULL);
-	if ((c->responder = fork()) < 0) {
-		close(lfd);
-		close(pfd[0]);
-		close(pfd[1]);
-		return err_set(ACME_ERR_CHALLENGE, "fork: %s",
-		    strerror(errno));
+	n = send(k->fd, k->resp + k->sent, k->rlen - k->sent, MSG_NOSIGNAL);
+	if (n <= 0)
+		return chal_again(n);
+	k->sent += (size_t)n;
+	return k->sent == k->rlen;
+}
+
+/*
+ * tls-alpn-01: run the engine as far as the socket allows; 1 when done.
+ * The validator closes after the handshake (RFC 8737 3); so do we.
+ */
+static int
+chal_tls_io(struct chal_conn *k)
+{
+	br_ssl_engine_context *e = &k->tls->sc.eng;
+	unsigned char *buf;
+	unsigned st;
+	size_t len;
+	ssize_t n;
+
+	for (;;) {
+		st = br_ssl_engine_current_state(e);
+		if (st & BR_SSL_CLOSED)
+			return 1;
+		if (st & BR_SSL_SENDREC) {
+			buf = br_ssl_engine_sendrec_buf(e, &len);
+			if ((n = send(k->fd, buf, len, MSG_NOSIGNAL)) <= 0)
+				return chal_again(n);
+			br_ssl_engine_sendrec_ack(e, (size_t)n);
+		} else if (st & BR_SSL_RECVAPP) {
+			br_ssl_engine_recvapp_buf(e, &len);
+			br_ssl_engine_recvapp_ack(e, len);
+		} else if (st & BR_SSL_SENDAPP)
+			br_ssl_engine_close(e);
+		else if (st & BR_SSL_RECVREC) {
+			buf = br_ssl_engine_recvrec_buf(e, &len);
+			if ((n = recv(k->fd, buf, len, 0)) <= 0)
+				return chal_again(n);
+			br_ssl_engine_recvrec_ack(e, (size_t)n);
+		} else
+			return 1;
 	}
-	if (c->responder == 0) {
-		close(pfd[1]);
-		chal_responder(c, lfd, pfd[0], tls ? chal_tls_serve_one :
-		    chal_serve_one);
+}
+
+static void
+chal_conn_close(struct chal_conn *k)
+{
+	if (k->fd >= 0)
+		close(k->fd);
+	free(k->req);
+	if (k->tls != NULL)
+		wipe(k->tls, sizeof(*k->tls));
+	free(k->tls);
+	memset(k, 0, sizeof(*k));
+	k->fd = -1;
+}
+
+/* Take accepted socket fd into the free slot k. */
+static void
+chal_conn_open(const struct chal_srv *s, struct chal_conn *k, int fd,
+    int tls)
+{
+	k->fd = fd;
+	k->deadline = clock_mono_ms() + STANDALONE_CONN_MS;
+	if (!tls)
+		k->req = malloc(STANDALONE_REQ_MAX + 1);
+	else if ((k->tls = malloc(sizeof(*k->tls))) != NULL &&
+	    chal_tls_start(s, k->tls) < 0) {
+		free(k->tls);
+		k->tls = NULL;
 	}
-	close(lfd);
-	close(pfd[0]);
-	c->ctl = pfd[1];
+	if (k->req == NULL && k->tls == NULL)
+		chal_conn_close(k);
+}
+
+/* What k waits for: its answer to send, or more from the client. */
+static short
+chal_conn_events(const struct chal_conn *k)
+{
+	if (k->tls != NULL)
+		return (br_ssl_engine_current_state(&k->tls->sc.eng) &
+		    BR_SSL_SENDREC) ? POLLOUT : POLLIN;
+	return k->rlen > 0 ? POLLOUT : POLLIN;
+}
+
+/* p[0]: control pipe, p[1..nl]: listeners (only while a slot is free),
+ * p[1 + nl + i]: connection i. Returns the poll timeout (ms). */
+static int
+chal_poll_set(const struct chal_conn *k, const struct chal_lsock *ls,
+    size_t nl, struct pollfd *p)
+{
+	int64_t now = clock_mono_ms(), wait = -1;
+	size_t i;
+	int room = 0;
+
+	for (i = 0; i < STANDALONE_CONN_MAX; i++) {
+		p[1 + nl + i].fd = k[i].fd;
+		p[1 + nl + i].events = k[i].fd >= 0 ? chal_conn_events(&k[i]) :
+		    0;
+		room |= k[i].fd < 0;
+		if (k[i].fd >= 0 && (wait < 0 || k[i].deadline - now < wait))
+			wait = k[i].deadline > now ? k[i].deadline - now : 0;
+	}
+	for (i = 0; i < nl; i++) {
+		p[1 + i].fd = ls[i].fd;
+		p[1 + i].events = room ? POLLIN : 0;
+	}
+	return (int)wait;
+}
+
+/* Serve the connections that are ready; close those past deadline. */
+static void
+chal_conns_io(const struct chal_srv *s, struct chal_conn *k,
+    const struct pollfd *p)
+{
+	int64_t now = clock_mono_ms();
+	size_t i;
+
+	for (i = 0; i < STANDALONE_CONN_MAX; i++) {
+		if (k[i].fd < 0)
+			continue;
+		if (now >= k[i].deadline)
+			chal_conn_close(&k[i]);
+		else if (p[i].revents != 0 && (k[i].tls != NULL ?
+		    chal_tls_io(&k[i]) : chal_http_io(s, &k[i])))
+			chal_conn_close(&k[i]);
+	}
+}
+
+/* Accept one new client per ready listener, into a free slot. */
+static void
+chal_accept(const struct chal_srv *s, struct chal_conn *k,
+    const struct chal_lsock *ls, size_t nl, const struct pollfd *p)
+{
+	size_t i, j;
+	int fd;
+
+	for (j = 0; j < nl; j++) {
+		if ((p[j].revents & POLLIN) == 0)
+			continue;
+		for (i = 0; i < STANDALONE_CONN_MAX && k[i].fd >= 0; i++)
+			;
+		if (i == STANDALONE_CONN_MAX)
+			return;
+		fd = accept4(ls[j].fd, NULL, NULL, SOCK_NONBLOCK |
+		    SOCK_CLOEXEC);
+		if (fd >= 0)
+			chal_conn_open(s, &k[i], fd, ls[j].tls);
+	}
+}
+
+/*
+ * Serve every client at once until the control pipe closes: each
+ * connection is a non-blocking socket polled with the others, gets
+ * STANDALONE_CONN_MS in all, and at most STANDALONE_CONN_MAX are open
+ * (more wait in the listen backlog), so a client sending a byte a second
+ * delays no validator.
+ */
+static void
+chal_serve(const struct chal_srv *s, const struct chal_lsock *ls, size_t nl,
+    int ctl)
+{
+	struct chal_conn k[STANDALONE_CONN_MAX];
+	struct pollfd p[1 + CHAL_LISTEN_MAX + STANDALONE_CONN_MAX];
+	size_t i;
+	int wait;
+
+	memset(k, 0, sizeof(k));
+	for (i = 0; i < STANDALONE_CONN_MAX; i++)
+		k[i].fd = -1;
+	memset(p, 0, sizeof(p));
+	p[0].fd = ctl;
+	p[0].events = POLLIN;
+	for (;;) {
+		wait = chal_poll_set(k, ls, nl, p);
+		if (poll(p, 1 + nl + STANDALONE_CONN_MAX, wait) < 0 &&
+		    errno != EINTR)
+			break;
+		if (p[0].revents != 0)
+			break;
+		chal_conns_io(s, k, p + 1 + nl);
+		chal_accept(s, k, ls, nl, p + 1);
+	}
+	for (i = 0; i < STANDALONE_CONN_MAX; i++)
+		chal_conn_close(&k[i]);
+}
+
+/*
+ * The responder child gives up what it does not need: every file
+ * descriptor but its sockets and the control pipe (the DIR lock, the
+ * connection to the CA), the private keys in secrets (its copy of the
+ * parent's memory: the account key, certificate keys; tls-alpn-01 needs
+ * only its own throwaway key), and, started as root, root itself:
+ * nobody (CHAL_NOBODY) where setuid allows, no new privileges.
+ */
+static void
+chal_child_init(const struct chal_lsock *ls, size_t nl, int ctl,
+    struct key *const *secrets, size_t nsecrets)
+{
+	size_t i;
+	int fd, keep;
+
+	for (fd = 3; fd < HOOK_FDS_CLOSED; fd++) {
+		for (i = 0, keep = fd == ctl; i < nl; i++)
+			keep |= fd == ls[i].fd;
+		if (!keep)
+			close(fd);
+	}
+	for (i = 0; i < nsecrets; i++)
+		key_free(secrets[i]);
+	/* raw system calls: this process has one thread, and musl's
+	 * wrappers would pull in their all-threads machinery */
+	if (geteuid() == 0 && syscall(SYS_setgroups, 0, NULL) == 0 &&
+	    syscall(SYS_setgid, CHAL_NOBODY) == 0 &&
+	    syscall(SYS_setuid, CHAL_NOBODY) == 0)
+		log_msg(LOG_LEVEL_DEBUG, "responder: running as uid %d",
+		    CHAL_NOBODY);
+	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+}
+
+/* The responder process (see chal_resp_start). */
+struct chal_resp {
+	pid_t	pid;			/* -1: none */
+	int	ctl;			/* closing it stops the child */
+};
+
+static void
+chal_resp_init(struct chal_resp *r)
+{
+	r->pid = -1;
+	r->ctl = -1;
+}
+
+/* Whether c has standalone answers, and on which port. */
+static int
+chal_sa_port(const struct chal_ctx *c, int *tls)
+{
+	size_t i;
+
+	for (i = 0; i < c->nanswers; i++)
+		if (c->answers[i].how == CHAL_BY_STANDALONE)
+			break;
+	if (i == c->nanswers)
+		return 0;
+	*tls = chal_sa_type(c) == CHAL_TLSALPN01;
+	return *tls ? c->tls_port : c->http_port;
+}
+
+/* Listen on every port the standalone answers of cs need (the first
+ * context's --bind for each); make the tls-alpn-01 certificates. */
+static int
+chal_resp_listen(struct chal_ctx *const *cs, size_t n,
+    struct chal_lsock *ls, size_t *nl)
+{
+	size_t i, j;
+	int port, tls, rc;
+
+	for (i = 0; i < n; i++) {
+		if ((port = chal_sa_port(cs[i], &tls)) == 0)
+			continue;
+		if (tls && (rc = chal_tls_certs(cs[i])) < 0)
+			return rc;
+		for (j = 0; j < *nl && ls[j].tls != tls; j++)
+			;
+		if (j < *nl)
+			continue;
+		if (*nl == CHAL_LISTEN_MAX)
+			return err_set(ACME_ERR_CHALLENGE, "--standalone: "
+			    "too many ports");
+		if ((rc = chal_listen(cs[i]->bind, port)) < 0)
+			return rc;
+		ls[*nl].fd = rc;
+		ls[(*nl)++].tls = tls;
+	}
 	return 0;
 }
 
-static void
-chal_standalone_stop(struct chal_ctx *c)
+/*
+ * Start one responder for the standalone answers of every context in
+ * cs[0..n): it listens on each port they need and answers every token
+ * and SNI name of all of them. The child first forgets secrets (see
+ * chal_child_init). No standalone answer: nothing is started.
+ */
+static int
+chal_resp_start(struct chal_resp *r, struct chal_ctx *const *cs, size_t n,
+    struct key *const *secrets, size_t nsecrets)
 {
-	if (c->responder > 0) {
-		close(c->ctl);
-		kill(c->responder, SIGTERM);
-		while (waitpid(c->responder, NULL, 0) < 0 && errno == EINTR)
+	struct chal_lsock ls[CHAL_LISTEN_MAX];
+	struct chal_srv srv = { cs, n };
+	pid_t parent = getpid();
+	size_t nl = 0, i;
+	int pfd[2] = { -1, -1 }, rc;
+
+	if ((rc = chal_resp_listen(cs, n, ls, &nl)) < 0 || nl == 0)
+		goto out;
+	if (pipe2(pfd, O_CLOEXEC) < 0) {
+		rc = err_set(ACME_ERR_CHALLENGE, "pipe: %s", strerror(errno));
+		goto out;
+	}
+	fflush(NULL);
+	if ((r->pid = fork()) < 0)
+		rc = err_set(ACME_ERR_CHALLENGE, "fork: %s", strerror(errno));
+	if (r->pid == 0) {
+		close(pfd[1]);
+		chal_child_init(ls, nl, pfd[0], secrets, nsecrets);
+		/* a credential change clears the death signal: set it now */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() == parent)
+			chal_serve(&srv, ls, nl, pfd[0]);
+		_exit(0);
+	}
+	r->ctl = r->pid > 0 ? pfd[1] : -1;
+	pfd[1] = r->pid > 0 ? -1 : pfd[1];
+out:
+	for (i = 0; i < nl; i++)
+		close(ls[i].fd);
+	if (pfd[0] >= 0)
+		close(pfd[0]);
+	if (pfd[1] >= 0)
+		close(pfd[1]);
+	return rc;
+}
+
+static void
+chal_resp_stop(struct chal_resp *r)
+{
+	if (r->pid > 0) {
+		close(r->ctl);
+		kill(r->pid, SIGTERM);
+		while (waitpid(r->pid, NULL, 0) < 0 && errno == EINTR)
 			;
 	}
-	c->responder = -1;
-	c->ctl = -1;
+	chal_resp_init(r);
 }
 
 /* ---- hooks ---- */
 
-#define HOOK_FDS_CLOSED	1024	/* fds above 2 the hook never inherits */
 
 /* The child side of hook_run(): never returns. */
 static void
@@ -7474,24 +7810,31 @@ chal_hook_begin(const struct chal_ctx *c, struct chal_answer *a)
 	return rc > 0 ? 1 : rc;
 }
 
-/* done or failed for every begun challenge; keeps the recorded error. */
+/* done or failed for answer a when it was begun; keeps the recorded
+ * error. */
+static void
+chal_hook_end(const struct chal_ctx *c, struct chal_answer *a)
+{
+	char saved[ERR_MSG_MAX];
+
+	if (!a->begun)
+		return;
+	a->begun = 0;
+	memcpy(saved, err_msg, sizeof(saved));
+	err_clear();
+	if (chal_hook(c, a->valid ? "done" : "failed", a) < 0)
+		log_msg(LOG_LEVEL_INFO, "%s", err_msg);
+	memcpy(err_msg, saved, sizeof(err_msg));
+}
+
+/* done or failed for every begun challenge. */
 static void
 chal_hook_finish(struct chal_ctx *c)
 {
-	char saved[ERR_MSG_MAX];
 	size_t i;
 
-	memcpy(saved, err_msg, sizeof(saved));
-	for (i = 0; i < c->nanswers; i++) {
-		if (!c->answers[i].begun)
-			continue;
-		c->answers[i].begun = 0;
-		err_clear();
-		if (chal_hook(c, c->answers[i].valid ? "done" : "failed",
-		    &c->answers[i]) < 0)
-			log_msg(LOG_LEVEL_INFO, "%s", err_msg);
-	}
-	memcpy(err_msg, saved, sizeof(err_msg));
+	for (i = 0; i < c->nanswers; i++)
+		chal_hook_end(c, &c->answers[i]);
 }
 
 /* ---- choosing and placing answers ---- */
@@ -7723,46 +8066,47 @@ chal_persist_record(struct buf *out, const char *name, const char *issuer,
 	return rc;
 }
 
-/* Sleep --dns-wait seconds when this round began dns-01 challenges. */
-static void
-chal_dns_wait(const struct chal_ctx *c)
+/* 1 when this round has an answer of type t, or answered by how. */
+static int
+chal_round_has(const struct chal_ctx *c, int t, int how)
 {
-	struct timespec ts = { 0, 0 };
 	size_t i;
 
 	for (i = c->round; i < c->nanswers; i++)
-		if (c->answers[i].type == CHAL_DNS01)
-			break;
-	if (c->dns_wait <= 0 || i == c->nanswers)
+		if ((int)c->answers[i].type == t || (int)c->answers[i].how == how)
+			return 1;
+	return 0;
+}
+
+/* Seconds to wait for DNS after this round began: --dns-wait when it
+ * has dns-01 answers, else 0. */
+static int
+chal_dns_need(const struct chal_ctx *c)
+{
+	return chal_round_has(c, CHAL_DNS01, -1) ? c->dns_wait : 0;
+}
+
+/* Sleep s seconds for DNS to propagate. */
+static void
+chal_dns_sleep(int s)
+{
+	struct timespec ts = { 0, 0 };
+
+	if (s <= 0)
 		return;
-	log_msg(LOG_LEVEL_INFO, "waiting %d s for DNS to propagate",
-	    c->dns_wait);
-	ts.tv_sec = c->dns_wait;
+	log_msg(LOG_LEVEL_INFO, "waiting %d s for DNS to propagate", s);
+	ts.tv_sec = s;
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;
 }
 
-/* Put this round's built-in answers in place (the hook placed its own),
- * then wait for DNS when asked to. */
+/* Put this round's webroot answers in place (the hook placed its own;
+ * the standalone ones are the responder's, chal_resp_start). */
 static int
 chal_setup(struct chal_ctx *c)
 {
-	int web = 0, sa = 0, rc = 0;
-	size_t i;
-
-	for (i = c->round; i < c->nanswers; i++) {
-		web |= c->answers[i].how == CHAL_BY_WEBROOT;
-		sa |= c->answers[i].how == CHAL_BY_STANDALONE;
-	}
-	if (web)
-		rc = chal_webroot_put(c);
-	if (rc == 0 && sa) {
-		chal_standalone_stop(c);	/* restart with every answer */
-		rc = chal_standalone_start(c);
-	}
-	if (rc == 0)
-		chal_dns_wait(c);
-	return rc;
+	return chal_round_has(c, -1, CHAL_BY_WEBROOT) ? chal_webroot_put(c) :
+	    0;
 }
 
 /* Undo chal_setup and end every begun hook challenge, success or
@@ -7775,9 +8119,10 @@ chal_cleanup(struct chal_ctx *c)
 	chal_hook_finish(c);
 	if (c->webroot != NULL)
 		chal_webroot_clean(c);
-	chal_standalone_stop(c);
-	for (i = 0; i < IDENT_MAX; i++)
+	for (i = 0; i < IDENT_MAX && c->tls_certs != NULL; i++)
 		buf_free(&c->tls_certs[i]);
+	free(c->tls_certs);
+	c->tls_certs = NULL;
 	key_free(&c->tls_key);
 	c->nanswers = 0;
 	c->round = 0;
@@ -7899,6 +8244,7 @@ struct acme {
 	char		 server[URL_MAX];	/* directory URL */
 	char		 problem[128];		/* type of the last problem */
 	unsigned	 requests;		/* HTTP exchanges made */
+	unsigned	 polls;			/* of which polls */
 };
 
 /* RFC 8555 7.1.6 status values, one table per object type. */
@@ -8264,6 +8610,40 @@ req_has_profile(const struct acme_dir *d, const char *name)
 	return 0;
 }
 
+/*
+ * After a failed idempotent request (tries made so far): 1 when it is
+ * worth another try on a new connection, at most REQ_RETRIES more and
+ * while deadline (clock_mono_ms(); 0: none) leaves room for one.
+ */
+static int
+req_retry(struct acme *a, int tries, int64_t deadline)
+{
+	if (!a->http.transient || tries >= REQ_RETRIES || (deadline > 0 &&
+	    clock_mono_ms() + HTTP_IDEM_TIMEOUT * 1000 > deadline))
+		return 0;
+	log_msg(LOG_LEVEL_INFO, "%s; trying again on a new connection",
+	    err_msg);
+	err_clear();
+	a->http.fresh = 1;
+	return 1;
+}
+
+/* A GET (directory, renewalInfo): idempotent, so retried (req_retry). */
+static int
+req_get(struct acme *a, const char *url, struct http_resp *r)
+{
+	int rc, tries;
+
+	for (tries = 0;; tries++) {
+		a->requests++;
+		a->http.timeout = HTTP_IDEM_TIMEOUT;
+		rc = http_request(&a->http, url, NULL, 0, 0, NULL, r);
+		a->http.timeout = 0;
+		if (rc == 0 || !req_retry(a, tries, 0))
+			return rc;
+	}
+}
+
 /* RFC 8555 7.1.1: GET the directory and check the URLs we need. */
 static int
 req_directory(struct acme *a)
@@ -8274,8 +8654,7 @@ req_directory(struct acme *a)
 
 	if ((j = malloc(sizeof(*j))) == NULL)
 		return err_set(ACME_ERR_NOMEM, "out of memory");
-	a->requests++;
-	if ((rc = http_request(&a->http, a->server, NULL, 0, 0, NULL, &r)) < 0 ||
+	if ((rc = req_get(a, a->server, &r)) < 0 ||
 	    (rc = req_json(a->server, &r, j)) < 0)
 		goto out;
 	if ((rc = req_get_url(j, 0, "newNonce", a->dir.new_nonce,
@@ -8401,52 +8780,120 @@ req_post_json(struct acme *a, const char *url, const char *payload,
 }
 
 /*
- * Seconds to wait before polling again: the server's Retry-After within
- * [POLL_MIN, RETRY_AFTER_MAX], else back-off 1, 2, 4, 8, 8... An
- * HTTP-date Retry-After (RFC 9110 10.2.3) counts from the answer's Date,
- * both the CA's clock.
+ * An idempotent POST-as-GET (RFC 8555 6.3) of an order, authorization or
+ * certificate: HTTP_IDEM_TIMEOUT seconds, then on a new connection again
+ * (req_retry) until deadline. A lost answer costs a retry, not the order.
  */
 static int
-req_poll_delay(const struct http_resp *r, int round)
+req_fetch(struct acme *a, const char *url, const char *accept,
+    int64_t deadline, struct http_resp *r)
 {
-	long ra = r->retry_after;
-	int64_t now;
-	int d;
+	int rc, tries;
 
-	if (ra < 0 && r->retry_at != 0 &&
-	    clock_parse_http_date(r->date, &now) == 0) {
-		now = r->retry_at - now;	/* the delay */
-		ra = now <= 0 ? 0 : (long)(now < RETRY_AFTER_MAX ? now :
-		    RETRY_AFTER_MAX);
+	for (tries = 0;; tries++) {
+		a->http.timeout = HTTP_IDEM_TIMEOUT;
+		rc = req_post(a, url, NULL, accept, r);
+		a->http.timeout = 0;
+		if (rc == 0 || !req_retry(a, tries, deadline))
+			return rc;
 	}
-	if (ra >= 0)
-		d = ra > RETRY_AFTER_MAX ? RETRY_AFTER_MAX : (int)ra;
-	else
-		d = round < 3 ? 1 << round : 8;
-	return d < POLL_MIN ? POLL_MIN : d;
+}
+
+/* req_fetch() of a JSON object into j. */
+static int
+req_fetch_json(struct acme *a, const char *url, int64_t deadline,
+    struct http_resp *r, struct json *j)
+{
+	int rc;
+
+	if ((rc = req_fetch(a, url, NULL, deadline, r)) < 0)
+		return rc;
+	return req_json(url, r, j);
 }
 
 /*
- * The one poller: POST-as-GET url until done(j) says the object settled,
- * honouring Retry-After, until POLL_DEADLINE seconds after *start.
+ * The poll schedule of one order, the one poller of the order flow
+ * (RFC 8555 7.5.1, 7.4): the next poll is due at next; the order fails at
+ * deadline. Orders poll side by side: the caller sleeps until the
+ * earliest next of them (req_poll_sleep).
  */
-static int
-req_poll(struct acme *a, const char *url, int64_t start,
-    int (*done)(const struct json *), struct http_resp *r, struct json *j)
-{
-	int rc, round, d;
+struct req_poll {
+	int64_t	next;			/* clock_mono_ms() */
+	int64_t	deadline;		/* clock_mono_ms() */
+	int	round;			/* polls so far */
+};
 
-	for (round = 0;; round++) {
-		if ((rc = req_post_json(a, url, NULL, r, j)) < 0)
-			return rc;
-		if ((rc = done(j)) != 0)
-			return rc < 0 ? rc : 0;
-		d = req_poll_delay(r, round);
-		if (clock_mono() + d - start > POLL_DEADLINE)
-			return err_set(ACME_ERR_TIMEOUT, "%s: still not done "
-			    "after %d s", url, POLL_DEADLINE);
-		log_msg(LOG_LEVEL_DEBUG, "waiting %d s", d);
-		sleep((unsigned)d);
+/*
+ * Milliseconds until the next poll: Retry-After of the last answer
+ * (seconds, or an HTTP-date against its Date) within [POLL_FIRST_MS,
+ * RETRY_AFTER_MAX s]; without one, POLL_FIRST_MS doubled each round up
+ * to POLL_MAX_MS: 50, 100, 200, 400, 800, 1600, 2000, 2000... ms.
+ */
+static int64_t
+req_poll_delay(const struct http_resp *r, int round)
+{
+	int64_t d = 0, date;
+	int have = 0;
+
+	if ((have = r->retry_after >= 0))
+		d = r->retry_after;
+	else if ((have = r->retry_at != 0 && clock_parse_http_date(r->date,
+	    &date) == 0))
+		d = r->retry_at - date;
+	if (have)
+		return d > RETRY_AFTER_MAX ? RETRY_AFTER_MAX * 1000 :
+		    d * 1000 < POLL_FIRST_MS ? POLL_FIRST_MS : d * 1000;
+	d = (int64_t)POLL_FIRST_MS << (round < 8 ? round : 8);
+	return d < POLL_MAX_MS ? d : POLL_MAX_MS;
+}
+
+/* Begin waiting after answer r (a challenge or finalize answer). */
+static void
+req_poll_begin(struct req_poll *p, const struct http_resp *r,
+    int64_t deadline)
+{
+	p->round = 0;
+	p->deadline = deadline;
+	p->next = clock_mono_ms() + req_poll_delay(r, 0);
+}
+
+/* POST-as-GET url as a poll (counted), parsed into j. */
+static int
+req_poll_fetch(struct acme *a, const char *url, const struct req_poll *p,
+    struct http_resp *r, struct json *j)
+{
+	a->polls++;
+	return req_fetch_json(a, url, p->deadline, r, j);
+}
+
+/* The object at url is not settled after answer r: schedule the next
+ * poll, or fail when it would come after the deadline. */
+static int
+req_poll_again(struct req_poll *p, const struct http_resp *r,
+    const char *url)
+{
+	char safe[URL_MAX];
+
+	p->round++;
+	p->next = clock_mono_ms() + req_poll_delay(r, p->round);
+	if (p->next <= p->deadline)
+		return 0;
+	str_sanitize(safe, sizeof(safe), url, strlen(url));
+	return err_set(ACME_ERR_TIMEOUT, "%s: still not done after %d s", safe,
+	    POLL_DEADLINE);
+}
+
+/* Sleep until clock_mono_ms() reaches at. */
+static void
+req_poll_sleep(int64_t at)
+{
+	struct timespec ts;
+	int64_t left;
+
+	while ((left = at - clock_mono_ms()) > 0) {
+		ts.tv_sec = (time_t)(left / 1000);
+		ts.tv_nsec = (long)(left % 1000) * 1000000;
+		nanosleep(&ts, NULL);
 	}
 }
 
@@ -8475,9 +8922,7 @@ req_renewal_info(struct acme *a, const char *certid, struct ari_window *w)
 		return err_set(ACME_ERR_LIMIT, "renewalInfo URL too long");
 	if ((j = malloc(sizeof(*j))) == NULL)
 		return err_set(ACME_ERR_NOMEM, "out of memory");
-	a->requests++;
-	if ((rc = http_request(&a->http, url, NULL, 0, 0, NULL, &r)) < 0 ||
-	    (rc = req_json(url, &r, j)) < 0)
+	if ((rc = req_get(a, url, &r)) < 0 || (rc = req_json(url, &r, j)) < 0)
 		goto out;
 	rc = err_set(ACME_ERR_PROTO, "%s: bad suggestedWindow", url);
 	if ((win = json_get(j, 0, "suggestedWindow")) < 0 ||
@@ -8497,25 +8942,51 @@ out:
 
 /* ==== 15. ACME flows ==== */
 
-/* Everything one `issue` needs; see acme_issue() for who fills what. */
+/* How an order failed: what renew keeps of a rate limit (RFC 8555 6.6). */
+struct issue_fail {
+	long		 status;		/* HTTP status of the answer */
+	long		 retry_after;		/* its Retry-After, -1 none */
+	int64_t		 retry_at;		/* as an HTTP-date; 0 none */
+	char		 problem[128];		/* its problem type */
+};
+
+/*
+ * Everything one order needs; api_issue_prepare() fills it, batch_add()
+ * puts it beside the other orders of the run, batch_run() drives it.
+ */
 struct issue {
 	struct acme	*a;			/* borrowed */
+	struct batch	*b;			/* borrowed: its batch */
 	const char	*name;			/* borrowed */
 	const struct ident *ids;		/* borrowed */
 	size_t		 nids;
 	enum key_type	 key_type;
-	struct chal_ctx	 chal;
+	int		 storefd;		/* borrowed: DIR (the order
+						   record), or -1 */
+	int		 state;			/* enum issue_state */
+	struct req_poll	 poll;			/* in ST_POLL_* */
+	int64_t		 deadline;		/* clock_mono_ms(): polls end */
+	int		 rc;			/* 0, or how it failed */
+	char		 err[ERR_MSG_MAX];	/* then its error line */
+	struct issue_fail fail;
 	char		 order_url[URL_MAX];
 	char		 finalize[URL_MAX];
 	char		 cert_url[URL_MAX];
+	char		 cert_date[64];		/* Date of the download */
 	char		*authz[IDENT_MAX];	/* owned URLs */
 	char		*chal_url[IDENT_MAX];	/* owned; NULL when valid */
 	size_t		 nauthz;
-	int64_t		 start;			/* monotonic, for deadlines */
+	int		 rounds;		/* challenge rounds begun */
+	int		 restarts;		/* new orders after a resume */
+	int		 finalizing;		/* finalize requests sent */
+	int		 lost;			/* a finalize answer was lost */
+	int		 resumed;		/* from conf/NAME.order */
+	int		 recorded;		/* conf/NAME.order written */
+	int		 key_given;		/* cert_key set before the order */
 	struct key	 cert_key;		/* owned */
 	struct buf	 chain_pem;		/* owned: the download */
-	struct http_resp r;			/* owned: last answer */
-	struct json	 j;			/* last parsed answer */
+	struct http_resp *r;			/* borrowed: b's last answer */
+	struct json	*j;			/* borrowed: b's parsed answer */
 	/* challenge rounds (st_authorize) */
 	unsigned char	 authz_done[IDENT_MAX];	/* valid, nothing to do */
 	size_t		 ans_of[IDENT_MAX];	/* chal.answers index of k
@@ -8528,11 +8999,35 @@ struct issue {
 						   input, not rewritten */
 	const struct acme_options *o;		/* borrowed; NULL: defaults */
 	struct buf	 csr;			/* owned: --csr DER, or empty */
+	struct chal_ctx	 chal;			/* last: its answers[] stay
+						   untouched until used */
 };
 
+/* The states of an order, in their usual sequence; ST_SETUP waits for
+ * the batch to put every order's answers in place at once. */
 enum issue_state {
-	ST_NEW_ORDER, ST_AUTHORIZE, ST_CHALLENGE, ST_POLL_AUTHZ, ST_FINALIZE,
-	ST_POLL_ORDER, ST_DOWNLOAD, ST_DONE, ST_STATE_MAX
+	ST_NEW_ORDER, ST_RESUME, ST_AUTHORIZE, ST_SETUP, ST_CHALLENGE,
+	ST_POLL_AUTHZ, ST_FINALIZE, ST_POLL_ORDER, ST_DOWNLOAD, ST_DONE,
+	ST_FAILED, ST_STATE_MAX
+};
+
+/*
+ * The orders of one run, driven side by side over the one connection
+ * of a (at most ORDERS_MAX orders and ORDERS_IDENTS_MAX identifiers):
+ * all orders opened, all challenges placed and answered at once by one
+ * responder, polled together, finalized and downloaded. A failure ends
+ * its own order only.
+ */
+struct batch {
+	struct acme	*a;			/* borrowed */
+	struct issue	*is[ORDERS_MAX];	/* borrowed */
+	size_t		 n;
+	size_t		 nids;			/* their identifiers */
+	struct chal_resp resp;			/* the standalone responder */
+	int		 rate_limited;		/* a rateLimited answer: no
+						   new order */
+	struct http_resp r;			/* owned: the last answer */
+	struct json	 j;			/* the last parsed answer */
 };
 
 /* ---- account ---- */
@@ -9210,6 +9705,217 @@ revoke_cert(struct acme *a, const unsigned char *der, size_t len,
 	return rc;
 }
 
+/* ---- the order record: conf/NAME.order ---- */
+
+/*
+ * Before finalize, the order and the key its CSR is for are recorded in
+ * conf/NAME.order (0600): a run that dies or loses the answer after that
+ * leaves the certificate the CA may already have issued to the next run
+ * for NAME, which goes on with the order (ST_RESUME) instead of starting
+ * over. Removed once the set is installed, or when unusable.
+ */
+#define ORDER_FILE_FMT	"%s.order"
+#define ORDER_REC_MAX	META_MAX	/* IDENT_MAX names and a key fit */
+
+/* "identifiers: a b c" of is, the line a record must match. */
+static int
+order_ids_line(const struct issue *is, struct buf *b)
+{
+	size_t i;
+
+	buf_puts(b, "identifiers:");
+	for (i = 0; i < is->nids; i++)
+		buf_printf(b, " %s", is->ids[i].value);
+	return buf_printf(b, "\nkey-type: %s\n", key_types[is->key_type].name);
+}
+
+/* Write conf/NAME.order for is (once per order). */
+static int
+order_record(struct issue *is)
+{
+	struct buf b = { .max = ORDER_REC_MAX };
+	char file[NAME_LEN_MAX + 8];
+	int fd, rc;
+
+	if (is->storefd < 0 || is->recorded)
+		return 0;
+	buf_printf(&b, "# acme: an order of %s in flight (see acme(1))\n"
+	    "server: %s\norder: %s\n", is->name, is->a->server,
+	    is->order_url);
+	if ((rc = order_ids_line(is, &b)) < 0 ||
+	    (rc = key_to_pem(&is->cert_key, &b)) < 0)
+		goto out;
+	if ((fd = rc = store_subdir(is->storefd, "conf", 1)) < 0)
+		goto out;
+	snprintf(file, sizeof(file), ORDER_FILE_FMT, is->name);
+	rc = store_write(fd, file, b.data, b.len, STORE_KEY_MODE);
+	close(fd);
+	is->recorded = rc == 0;
+out:
+	buf_free(&b);
+	return rc;
+}
+
+/* Remove conf/NAME.order when there is one; the recorded error stays. */
+static void
+order_forget(struct issue *is)
+{
+	char file[NAME_LEN_MAX + 8], saved[ERR_MSG_MAX];
+	int fd;
+
+	is->recorded = 0;
+	memcpy(saved, err_msg, sizeof(saved));
+	if (is->storefd < 0 ||
+	    (fd = store_subdir(is->storefd, "conf", 0)) < 0) {
+		memcpy(err_msg, saved, sizeof(err_msg));
+		return;
+	}
+	snprintf(file, sizeof(file), ORDER_FILE_FMT, is->name);
+	if (store_exists(fd, file)) {
+		store_unlink(fd, file, 0);
+		fsync(fd);
+	}
+	close(fd);
+}
+
+/* The order URL of record text t when it is for is (same server,
+ * identifiers and key type), else "". */
+static void
+order_match(const struct issue *is, const char *t, char *url)
+{
+	struct buf want = { .max = ORDER_REC_MAX };
+	const char *p;
+	size_t n;
+
+	url[0] = '\0';
+	buf_printf(&want, "\nserver: %s\norder: ", is->a->server);
+	if (want.data == NULL || (p = strstr(t, (char *)want.data)) == NULL)
+		goto out;
+	p += want.len;
+	if ((n = strcspn(p, "\n")) >= URL_MAX || p[n] != '\n')
+		goto out;
+	want.len = 0;
+	if (order_ids_line(is, &want) < 0 ||
+	    strncmp(p + n + 1, (char *)want.data, want.len) != 0)
+		goto out;
+	memcpy(url, p, n);
+	url[n] = '\0';
+	if (!req_url_ok(url))
+		url[0] = '\0';
+out:
+	buf_free(&want);
+}
+
+/* 1 when keys a and b are the same key. */
+static int
+order_same_key(const struct key *a, const struct key *b)
+{
+	struct buf pa = { .max = PEM_MAX }, pb = { .max = PEM_MAX };
+	int same;
+
+	same = key_to_pem(a, &pa) == 0 && key_to_pem(b, &pb) == 0 &&
+	    pa.len == pb.len && memcmp(pa.data, pb.data, pa.len) == 0;
+	buf_free(&pa);
+	buf_free(&pb);
+	return same;
+}
+
+/*
+ * The key of record text t, for is: into is->cert_key, or, when a key
+ * was given (--reuse-key, --csr-key), only checked to be that key.
+ * 0 when it fits.
+ */
+static int
+order_key(struct issue *is, const char *t, size_t len)
+{
+	struct key k;
+	int rc;
+
+	if (!is->key_given) {
+		if ((rc = key_from_pem(&is->cert_key, t, len)) == 0 &&
+		    is->cert_key.type != is->key_type)
+			rc = ACME_ERR_CRYPTO;
+		if (rc < 0)
+			key_free(&is->cert_key);
+		return rc;
+	}
+	memset(&k, 0, sizeof(k));
+	rc = key_from_pem(&k, t, len) == 0 && order_same_key(&k,
+	    &is->cert_key) ? 0 : ACME_ERR_CRYPTO;
+	key_free(&k);
+	return rc;
+}
+
+/*
+ * Go on with the order an earlier run recorded for NAME when it matches
+ * (same server, identifiers and key): is starts at ST_RESUME. Any other
+ * record is removed.
+ */
+static int
+order_load(struct issue *is)
+{
+	struct buf b = { 0 };
+	char file[NAME_LEN_MAX + 8], url[URL_MAX] = "", path[NAME_LEN_MAX + 16];
+	int fd, rc;
+
+	if ((fd = store_subdir(is->storefd, "conf", 0)) < 0) {
+		err_clear();
+		return 0;
+	}
+	snprintf(file, sizeof(file), ORDER_FILE_FMT, is->name);
+	snprintf(path, sizeof(path), "conf/%s", file);
+	/* it holds a key to install: ours only (store_private_ok) */
+	if ((rc = store_read_private(fd, file, path, &b, ORDER_REC_MAX)) < 0 &&
+	    err_msg[0] != '\0')
+		log_msg(LOG_LEVEL_INFO, "%s: not used", err_msg);
+	if (rc == 0 && buf_append(&b, "", 0) == 0) {
+		order_match(is, (char *)b.data, url);
+		if (url[0] != '\0' && order_key(is, (char *)b.data, b.len) < 0)
+			url[0] = '\0';
+		if (url[0] == '\0')
+			order_forget(is);
+	}
+	err_clear();
+	close(fd);
+	buf_free(&b);
+	if (url[0] == '\0')
+		return 0;
+	log_msg(LOG_LEVEL_INFO, "%s: going on with the order an earlier run "
+	    "left (conf/%s)", is->name, file);
+	memcpy(is->order_url, url, sizeof(is->order_url));
+	is->resumed = is->recorded = 1;
+	return 0;
+}
+
+/* 1 when the first certificate of the download is live/NAME/cert.pem
+ * (the run that recorded the order installed it, then died). */
+static int
+order_cert_live(const struct issue *is)
+{
+	struct pem_obj got[CHAIN_MAX], live[1];
+	struct buf b = { 0 };
+	size_t ng = 0, nl = 0;
+	int livefd, setfd = -1, same = 0;
+
+	if ((livefd = store_subdir(is->storefd, "live", 0)) >= 0) {
+		setfd = store_subdir(livefd, is->name, 0);
+		close(livefd);
+	}
+	if (setfd >= 0 && store_read(setfd, "cert.pem", &b, PEM_MAX) == 0 &&
+	    pem_decode((char *)b.data, b.len, live, 1, &nl) == 0 &&
+	    pem_decode((char *)is->chain_pem.data, is->chain_pem.len, got,
+	    CHAIN_MAX, &ng) == 0 && nl == 1 && ng > 0)
+		same = got[0].len == live[0].len && memcmp(got[0].der,
+		    live[0].der, got[0].len) == 0;
+	if (setfd >= 0)
+		close(setfd);
+	pem_objs_free(got, ng);
+	pem_objs_free(live, nl);
+	buf_free(&b);
+	err_clear();
+	return same;
+}
+
 /* ---- order state machine (RFC 8555 7.4) ---- */
 
 static int
@@ -9217,26 +9923,26 @@ order_parse(struct issue *is, const char *what)
 {
 	int st, arr, i, n;
 
-	if ((st = req_status(&is->j, 0, order_status_names, ORDER_STATUS_MAX,
+	if ((st = req_status(is->j, 0, order_status_names, ORDER_STATUS_MAX,
 	    what)) < 0)
 		return st;
-	if (st == ORDER_INVALID && json_get(&is->j, 0, "error") >= 0)
-		return req_problem_json("order is invalid", 0, &is->j,
-		    json_get(&is->j, 0, "error"), NULL, 0);
+	if (st == ORDER_INVALID && json_get(is->j, 0, "error") >= 0)
+		return req_problem_json("order is invalid", 0, is->j,
+		    json_get(is->j, 0, "error"), NULL, 0);
 	if (st == ORDER_INVALID)
 		return err_set(ACME_ERR_SERVER, "%s: order is invalid", what);
-	if (req_get_url(&is->j, 0, "finalize", is->finalize, what, 1) < 0 ||
-	    req_get_url(&is->j, 0, "certificate", is->cert_url, what,
+	if (req_get_url(is->j, 0, "finalize", is->finalize, what, 1) < 0 ||
+	    req_get_url(is->j, 0, "certificate", is->cert_url, what,
 	    st == ORDER_VALID) < 0)
 		return ACME_ERR_PROTO;
 	if (is->nauthz > 0)
 		return st;
-	arr = json_get(&is->j, 0, "authorizations");
-	if ((n = json_array_len(&is->j, arr)) < 0 || (size_t)n > IDENT_MAX)
+	arr = json_get(is->j, 0, "authorizations");
+	if ((n = json_array_len(is->j, arr)) < 0 || (size_t)n > IDENT_MAX)
 		return err_set(ACME_ERR_PROTO, "%s: bad authorizations", what);
 	for (i = 0; i < n; i++) {
-		if ((is->authz[i] = json_strdup(&is->j,
-		    json_array_at(&is->j, arr, i))) == NULL ||
+		if ((is->authz[i] = json_strdup(is->j,
+		    json_array_at(is->j, arr, i))) == NULL ||
 		    !req_url_ok(is->authz[i]))
 			return err_set(ACME_ERR_PROTO, "%s: bad authorization "
 			    "URL", what);
@@ -9245,9 +9951,10 @@ order_parse(struct issue *is, const char *what)
 	return st;
 }
 
-/* The state that follows an order status. */
+/* The state that follows order status st (of the answer in is->r); a
+ * wait begins its poll schedule there. */
 static int
-order_next(int st)
+order_next(struct issue *is, int st)
 {
 	static const int next[ORDER_STATUS_MAX] = {
 		[ORDER_PENDING] = ST_AUTHORIZE, [ORDER_READY] = ST_FINALIZE,
@@ -9255,7 +9962,11 @@ order_next(int st)
 		[ORDER_VALID] = ST_DOWNLOAD, [ORDER_INVALID] = -1,
 	};
 
-	return st < 0 ? st : next[st];
+	if (st < 0)
+		return st;
+	if (next[st] == ST_POLL_ORDER)
+		req_poll_begin(&is->poll, is->r, is->deadline);
+	return next[st];
 }
 
 static int
@@ -9284,7 +9995,7 @@ st_new_order(struct issue *is)
 	jw_obj_close(&w);
 	if ((rc = jw_finish(&w)) == 0)
 		rc = req_post_json(is->a, is->a->dir.new_order,
-		    (const char *)payload.data, &is->r, &is->j);
+		    (const char *)payload.data, is->r, is->j);
 	buf_free(&payload);
 	if (rc < 0 && is->replaces[0] != '\0' &&
 	    strcmp(is->a->problem, ACME_ERR_NS "alreadyReplaced") == 0) {
@@ -9298,16 +10009,60 @@ st_new_order(struct issue *is)
 	}
 	if (rc < 0)
 		return rc;
-	if (is->r.status != 201 || !req_url_ok(is->r.location))
+	if (is->r->status != 201 || !req_url_ok(is->r->location))
 		return err_set(ACME_ERR_PROTO, "newOrder: HTTP %ld without an "
-		    "order URL", is->r.status);
-	memcpy(is->order_url, is->r.location, URL_MAX);
+		    "order URL", is->r->status);
+	memcpy(is->order_url, is->r->location, URL_MAX);
 	if ((rc = order_parse(is, "newOrder")) < 0)
 		return rc;
 	if ((size_t)is->nauthz != is->nids && rc == ORDER_PENDING)
 		return err_set(ACME_ERR_PROTO, "newOrder: %zu authorizations "
 		    "for %zu identifiers", is->nauthz, is->nids);
-	return order_next(rc);
+	return order_next(is, rc);
+}
+
+/* Drop the order (its record too) and start a new one, once. */
+static int
+issue_restart(struct issue *is)
+{
+	size_t k;
+
+	order_forget(is);
+	for (k = 0; k < is->nauthz; k++) {
+		free(is->authz[k]);
+		free(is->chal_url[k]);
+		is->authz[k] = is->chal_url[k] = NULL;
+		is->authz_done[k] = 0;
+	}
+	is->nauthz = 0;
+	is->order_url[0] = is->finalize[0] = is->cert_url[0] = '\0';
+	buf_free(&is->chain_pem);
+	if (!is->key_given)
+		key_free(&is->cert_key);
+	is->resumed = is->finalizing = is->lost = 0;
+	if (is->restarts++ > 0)
+		return err_set(ACME_ERR_PROTO, "%s: order does not progress",
+		    is->name);
+	return ST_NEW_ORDER;
+}
+
+/* RFC 8555 7.1.3: the order an earlier run recorded, from its status on;
+ * one that is gone or failed gives way to a new order. */
+static int
+st_resume(struct issue *is)
+{
+	int rc;
+
+	if ((rc = req_fetch_json(is->a, is->order_url, is->deadline, is->r,
+	    is->j)) < 0 || (rc = order_parse(is, "order")) < 0) {
+		if (is->a->http.transient)
+			return rc;	/* the record waits for a later run */
+		log_msg(LOG_LEVEL_INFO, "%s: %s; starting a new order",
+		    is->name, err_msg);
+		err_clear();
+		return issue_restart(is);
+	}
+	return order_next(is, rc);
 }
 
 /*
@@ -9319,13 +10074,13 @@ static int
 authz_ident(struct issue *is, struct ident *out, int *wild)
 {
 	char type[8], value[IDENT_LEN_MAX + 1], safe[IDENT_LEN_MAX + 1];
-	int id = json_get(&is->j, 0, "identifier");
+	int id = json_get(is->j, 0, "identifier");
 	const struct ident *m;
 	size_t i;
 
-	json_get_str(&is->j, id, "type", type, sizeof(type));
-	json_get_str(&is->j, id, "value", value, sizeof(value));
-	*wild = json_bool(&is->j, json_get(&is->j, 0, "wildcard")) == 1;
+	json_get_str(is->j, id, "type", type, sizeof(type));
+	json_get_str(is->j, id, "value", value, sizeof(value));
+	*wild = json_bool(is->j, json_get(is->j, 0, "wildcard")) == 1;
 	for (i = 0; i < is->nids; i++) {
 		m = &is->ids[i];
 		if (strcmp(ident_type_names[m->type], type) != 0 ||
@@ -9408,16 +10163,26 @@ out:
 	return rc;
 }
 
-/* Another answer of this round is for the same name: a hook may keep
- * one TXT record per name (uacme answers one at a time), so wait. */
+/*
+ * Another answer for the same name is still open, in this order's round
+ * or in an order of the batch still answering challenges: a hook may
+ * keep one TXT record per name (uacme answers one at a time), so wait.
+ */
 static int
 authz_busy(const struct issue *is, const struct ident *id)
 {
-	size_t i;
+	const struct chal_ctx *c;
+	size_t i, k;
 
-	for (i = is->chal.round; i < is->chal.nanswers; i++)
-		if (strcmp(is->chal.answers[i].id.value, id->value) == 0)
-			return 1;
+	for (k = 0; k < is->b->n; k++) {
+		if (is->b->is[k]->state > ST_POLL_AUTHZ && is->b->is[k] != is)
+			continue;
+		c = &is->b->is[k]->chal;
+		for (i = c->round; i < c->nanswers; i++)
+			if (!c->answers[i].valid &&
+			    strcmp(c->answers[i].id.value, id->value) == 0)
+				return 1;
+	}
 	return 0;
 }
 
@@ -9430,21 +10195,24 @@ authz_take(struct issue *is, size_t k, const struct ident *id, int c,
 	struct chal_answer *a = &is->chal.answers[is->chal.nanswers];
 	int rc;
 
+	if (is->chal.nanswers == IDENT_MAX)
+		return err_set(ACME_ERR_LIMIT, "%s: more than %d challenge "
+		    "answers", is->name, IDENT_MAX);
 	memset(a, 0, sizeof(*a));
 	a->type = w->type;
 	a->how = w->how;
 	a->id = *id;
-	if (w->type != CHAL_DNSPERSIST01 && (json_get_str(&is->j, c, "token",
+	if (w->type != CHAL_DNSPERSIST01 && (json_get_str(is->j, c, "token",
 	    a->token, sizeof(a->token)) < 0 || !b64u_is_token(a->token)))
 		return err_set(ACME_ERR_PROTO, "%s: bad challenge token",
 		    id->value);
 	free(is->chal_url[k]);
-	if ((is->chal_url[k] = json_strdup(&is->j, json_get(&is->j, c,
+	if ((is->chal_url[k] = json_strdup(is->j, json_get(is->j, c,
 	    "url"))) == NULL || !req_url_ok(is->chal_url[k]))
 		return err_set(ACME_ERR_PROTO, "%s: bad challenge URL",
 		    id->value);
 	/* dns-persist-01 has no token: the record names the account */
-	if ((rc = w->type == CHAL_DNSPERSIST01 ? chal_persist_check(&is->j,
+	if ((rc = w->type == CHAL_DNSPERSIST01 ? chal_persist_check(is->j,
 	    c) : chal_answer_keys(a, &is->a->key)) < 0)
 		return rc;
 	if (w->how == CHAL_BY_HOOK && (rc = chal_hook_begin(&is->chal, a))
@@ -9472,13 +10240,15 @@ authz_choose(struct issue *is, size_t k, const struct ident *id, int wild)
 
 	for (i = 0; i < n; i++) {
 		if (!chal_fits(w[i].type, id, wild) ||
-		    (c = authz_offer(&is->j, w[i].type)) < 0)
+		    (c = authz_offer(is->j, w[i].type)) < 0)
 			continue;
-		if ((rc = authz_take(is, k, id, c, &w[i])) <= 0)
+		if ((rc = authz_take(is, k, id, c, &w[i])) == 0)
+			is->chal.answers[is->ans_of[k]].wild = wild;
+		if (rc <= 0)
 			return rc;
 	}
 	for (i = 0; i < CHAL_TYPE_MAX; i++)
-		if (authz_offer(&is->j, (enum chal_type)i) >= 0)
+		if (authz_offer(is->j, (enum chal_type)i) >= 0)
 			snprintf(offers + strlen(offers), sizeof(offers) -
 			    strlen(offers), " %s", chal_type_names[i]);
 	if (is->chal.want == CHAL_DNSPERSIST01)
@@ -9498,10 +10268,10 @@ authz_fetch(struct issue *is, size_t k)
 	struct ident id;
 	int rc, wild;
 
-	if ((rc = req_post_json(is->a, is->authz[k], NULL, &is->r,
-	    &is->j)) < 0 ||
+	if ((rc = req_fetch_json(is->a, is->authz[k], is->deadline, is->r,
+	    is->j)) < 0 ||
 	    (rc = authz_ident(is, &id, &wild)) < 0 ||
-	    (rc = req_status(&is->j, 0, authz_status_names, AUTHZ_STATUS_MAX,
+	    (rc = req_status(is->j, 0, authz_status_names, AUTHZ_STATUS_MAX,
 	    id.value)) < 0)
 		return rc;
 	if (rc == AUTHZ_VALID) {
@@ -9516,9 +10286,53 @@ authz_fetch(struct issue *is, size_t k)
 	return authz_choose(is, k, &id, wild);
 }
 
+/* Authorization k is valid: its answer is done (the hook hears so). */
+static void
+authz_settle(struct issue *is, size_t k)
+{
+	struct chal_answer *a = &is->chal.answers[is->ans_of[k]];
+
+	a->valid = 1;
+	chal_hook_end(&is->chal, a);
+	is->authz_done[k] = 1;
+	free(is->chal_url[k]);
+	is->chal_url[k] = NULL;
+}
+
+/* The first authorization whose challenge is still being validated, or
+ * nauthz. */
+static size_t
+authz_pending(const struct issue *is)
+{
+	size_t k;
+
+	for (k = 0; k < is->nauthz; k++)
+		if (is->chal_url[k] != NULL && !is->authz_done[k])
+			break;
+	return k;
+}
+
+/* After a round's answers: poll the pending, else finalize when every
+ * authorization is valid (the challenges end), else the next round. */
+static int
+authz_next(struct issue *is)
+{
+	size_t k;
+
+	if (authz_pending(is) < is->nauthz)
+		return ST_POLL_AUTHZ;
+	for (k = 0; k < is->nauthz; k++)
+		if (!is->authz_done[k])
+			return ST_AUTHORIZE;
+	chal_cleanup(&is->chal);
+	return ST_FINALIZE;
+}
+
 /*
- * One round: choose and place a challenge for every pending
- * authorization (at most one per name, see authz_busy), wait for DNS.
+ * One round: choose a challenge for every pending authorization (at
+ * most one per name, see authz_busy) and begin the hook's; the batch
+ * then places them (ST_SETUP). An order whose authorizations are all
+ * valid goes on to finalize.
  */
 static int
 st_authorize(struct issue *is)
@@ -9526,43 +10340,26 @@ st_authorize(struct issue *is)
 	size_t k;
 	int rc;
 
+	if (++is->rounds > ORDERS_IDENTS_MAX + 1)
+		return err_set(ACME_ERR_PROTO, "%s: order does not progress",
+		    is->name);
 	is->chal.round = is->chal.nanswers;
 	for (k = 0; k < is->nauthz; k++)
 		if (!is->authz_done[k] && (rc = authz_fetch(is, k)) < 0)
 			return rc;
-	if (is->chal.nanswers == is->chal.round)
-		return ST_FINALIZE;
-	if ((rc = chal_setup(&is->chal)) < 0)
-		return rc;
-	return ST_CHALLENGE;
+	for (k = 0; k < is->nauthz && is->authz_done[k]; k++)
+		;
+	return k < is->nauthz ? ST_SETUP : authz_next(is);
 }
 
-/* RFC 8555 7.5.1: tell the server each challenge is ready. */
-static int
-st_challenge(struct issue *is)
-{
-	size_t k;
-	int rc;
-
-	is->start = clock_mono();	/* hooks and --dns-wait took theirs */
-	for (k = 0; k < is->nauthz; k++) {
-		if (is->chal_url[k] == NULL)
-			continue;
-		if ((rc = req_post_json(is->a, is->chal_url[k], "{}", &is->r,
-		    &is->j)) < 0)
-			return rc;
-	}
-	return ST_POLL_AUTHZ;
-}
-
-static int
-authz_settled(const struct json *j)
-{
-	int st = req_status(j, 0, authz_status_names, AUTHZ_STATUS_MAX,
-	    "authorization");
-
-	return st < 0 ? st : st != AUTHZ_PENDING;
-}
+/* RFC 8555 7.1.6 challenge status values. */
+enum chal_status {
+	CHST_PENDING, CHST_PROCESSING, CHST_VALID, CHST_INVALID, CHST_MAX
+};
+static const char *const chal_status_names[CHST_MAX] = {
+	[CHST_PENDING] = "pending", [CHST_PROCESSING] = "processing",
+	[CHST_VALID] = "valid", [CHST_INVALID] = "invalid",
+};
 
 /*
  * Append " (the CA tried URL)" to what: the url of the challenge's first
@@ -9597,29 +10394,27 @@ authz_tried(const struct json *j, int c, const char *ident, char *what,
  * policy=wildcard. Nothing changes when the record cannot be made.
  */
 static void
-authz_persist_hint(struct issue *is, int c)
+authz_persist_hint(struct issue *is, int c, const struct ident *id, int wild)
 {
 	char names[PERSIST_ISSUERS_MAX][IDENT_LEN_MAX + 1], t[128];
 	char saved[ERR_MSG_MAX], tail[IDENT_LEN_MAX + 64], *cut;
 	struct buf rec = { .max = ERR_MSG_MAX };
 	const char *hint;
-	struct ident id;
-	int wild, room;
+	int room;
 
 	/* on failure err_msg stays as it is: the first error wins */
-	if (authz_ident(is, &id, &wild) < 0 ||
-	    chal_persist_issuers(&is->j, c, names) < 0 ||
-	    chal_persist_record(&rec, id.value, names[0], is->a->kid, wild,
+	if (chal_persist_issuers(is->j, c, names) < 0 ||
+	    chal_persist_record(&rec, id->value, names[0], is->a->kid, wild,
 	    0) < 0)
 		goto out;
 	memcpy(saved, err_msg, sizeof(saved));
-	if (json_get_str(&is->j, json_get(&is->j, c, "error"), "type", t,
+	if (json_get_str(is->j, json_get(is->j, c, "error"), "type", t,
 	    sizeof(t)) >= 0 && (hint = req_hint(t)) != NULL &&
 	    (cut = strstr(saved, hint)) != NULL && cut - saved >= 4 &&
 	    memcmp(cut - 4, " -- ", 4) == 0)
 		cut[-4] = '\0';
 	snprintf(tail, sizeof(tail), " -- %s%s%s: ", wild ? "*." : "",
-	    wild ? id.value : "", wild ? " needs policy=wildcard; publish "
+	    wild ? id->value : "", wild ? " needs policy=wildcard; publish "
 	    "once" : "publish once");
 	room = ERR_MSG_MAX - 1 - (int)(strlen(tail) + rec.len);
 	snprintf(err_msg, sizeof(err_msg), "%.*s%s%s", room > 0 ? room : 0,
@@ -9628,33 +10423,82 @@ out:
 	buf_free(&rec);
 }
 
-/* The error of the failed challenge in authorization object j. */
+/*
+ * The error of failed challenge object c of is->j (-1: none says why),
+ * for identifier id (wild: its wildcard); a dns-persist-01 one ends with
+ * the record the CA expected (authz_persist_hint).
+ */
+static int
+chal_failure(struct issue *is, int c, const struct ident *id, int wild)
+{
+	char what[IDENT_LEN_MAX + URL_MAX];
+	int e = json_get(is->j, c, "error");
+
+	str_sanitize(what, sizeof(what), id->value, strlen(id->value));
+	strcat(what, ": challenge failed");
+	if (e < 0)
+		return err_set(ACME_ERR_CHALLENGE, "%s", what);
+	authz_tried(is->j, c, id->value, what, sizeof(what));
+	req_problem_json(what, 0, is->j, e, NULL, 0);
+	if (json_eq(is->j, json_get(is->j, c, "type"),
+	    chal_type_names[CHAL_DNSPERSIST01]))
+		authz_persist_hint(is, c, id, wild);
+	return ACME_ERR_CHALLENGE;
+}
+
+/* The error of the failed challenge in authorization object is->j. */
 static int
 authz_failure(struct issue *is)
 {
-	char ident[IDENT_LEN_MAX + 1] = "?", what[IDENT_LEN_MAX + URL_MAX];
-	int arr = json_get(&is->j, 0, "challenges"), i, n, c, e, id;
-	struct json *j = &is->j;
+	struct ident id;
+	int arr = json_get(is->j, 0, "challenges"), i, n, c, wild;
 
-	if ((id = json_get(j, 0, "identifier")) >= 0)
-		json_get_str(j, id, "value", ident, sizeof(ident));
-	str_sanitize(what, sizeof(what), ident, strlen(ident));
-	strcat(what, ": challenge failed");
-	n = json_array_len(j, arr);
-	for (i = 0; i < n; i++) {
-		c = json_array_at(j, arr, i);
-		if ((e = json_get(j, c, "error")) >= 0) {
-			authz_tried(j, c, ident, what, sizeof(what));
-			req_problem_json(what, 0, j, e, NULL, 0);
-			if (json_eq(j, json_get(j, c, "type"),
-			    chal_type_names[CHAL_DNSPERSIST01]))
-				authz_persist_hint(is, c);
-			return ACME_ERR_CHALLENGE;
-		}
+	memset(&id, 0, sizeof(id));
+	if (authz_ident(is, &id, &wild) < 0) {
+		err_clear();
+		snprintf(id.value, sizeof(id.value), "?");
+		wild = 0;
 	}
-	return err_set(ACME_ERR_CHALLENGE, "%s", what);
+	n = json_array_len(is->j, arr);
+	for (i = 0; i < n; i++) {
+		c = json_array_at(is->j, arr, i);
+		if (json_get(is->j, c, "error") >= 0)
+			return chal_failure(is, c, &id, wild);
+	}
+	return chal_failure(is, -1, &id, wild);
 }
 
+/*
+ * RFC 8555 7.5.1: tell the server each challenge is ready. An answer
+ * that already says valid settles its authorization (never polled), one
+ * that says invalid fails the order.
+ */
+static int
+st_challenge(struct issue *is)
+{
+	size_t k;
+	int rc;
+
+	is->deadline = clock_mono_ms() + POLL_DEADLINE * 1000;
+	for (k = 0; k < is->nauthz; k++) {
+		if (is->chal_url[k] == NULL || is->authz_done[k])
+			continue;
+		if ((rc = req_post_json(is->a, is->chal_url[k], "{}", is->r,
+		    is->j)) < 0 || (rc = req_status(is->j, 0,
+		    chal_status_names, CHST_MAX, "challenge")) < 0)
+			return rc;
+		if (rc == CHST_INVALID)
+			return chal_failure(is, 0,
+			    &is->chal.answers[is->ans_of[k]].id,
+			    is->chal.answers[is->ans_of[k]].wild);
+		if (rc == CHST_VALID)
+			authz_settle(is, k);
+	}
+	req_poll_begin(&is->poll, is->r, is->deadline);
+	return authz_next(is);
+}
+
+/* Poll every authorization still being validated, all in one go. */
 static int
 st_poll_authz(struct issue *is)
 {
@@ -9662,37 +10506,35 @@ st_poll_authz(struct issue *is)
 	int rc;
 
 	for (k = 0; k < is->nauthz; k++) {
-		if (is->chal_url[k] == NULL)
+		if (is->chal_url[k] == NULL || is->authz_done[k])
 			continue;
-		if ((rc = req_poll(is->a, is->authz[k], is->start,
-		    authz_settled, &is->r, &is->j)) < 0)
+		if ((rc = req_poll_fetch(is->a, is->authz[k], &is->poll,
+		    is->r, is->j)) < 0 || (rc = req_status(is->j, 0,
+		    authz_status_names, AUTHZ_STATUS_MAX,
+		    "authorization")) < 0)
 			return rc;
-		if (req_status(&is->j, 0, authz_status_names,
-		    AUTHZ_STATUS_MAX, "authorization") != AUTHZ_VALID)
+		if (rc == AUTHZ_VALID)
+			authz_settle(is, k);
+		else if (rc != AUTHZ_PENDING)
 			return authz_failure(is);
-		is->chal.answers[is->ans_of[k]].valid = 1;
-		is->authz_done[k] = 1;
-		free(is->chal_url[k]);
-		is->chal_url[k] = NULL;
 	}
-	chal_hook_finish(&is->chal);	/* before a next round begins */
-	for (k = 0; k < is->nauthz; k++)
-		if (!is->authz_done[k])
-			return ST_AUTHORIZE;
-	chal_cleanup(&is->chal);
-	return ST_FINALIZE;
+	if ((k = authz_pending(is)) < is->nauthz &&
+	    (rc = req_poll_again(&is->poll, is->r, is->authz[k])) < 0)
+		return rc;
+	return authz_next(is);
 }
 
-/* RFC 8555 7.4: finalize with a CSR for a fresh key. */
+/* The finalize payload {"csr": base64url(DER)}: a CSR for the key (a
+ * fresh one unless given), or --csr's. */
 static int
-st_finalize(struct issue *is)
+finalize_payload(struct issue *is, struct buf *payload)
 {
-	struct buf der = { .max = 64 * 1024 }, payload = { .max = 128 * 1024 };
+	struct buf der = { .max = 64 * 1024 };
 	struct jw w;
 	char *csr = NULL;
 	int rc;
 
-	if (!is->cert_key.set)	/* else --reuse-key or --csr-key */
+	if (!is->cert_key.set)	/* else --reuse-key, --csr-key, a record */
 		log_msg(LOG_LEVEL_INFO, "generating a %s key",
 		    key_types[is->key_type].name);
 	if ((!is->cert_key.set && (rc = key_generate(&is->cert_key,
@@ -9705,30 +10547,47 @@ st_finalize(struct issue *is)
 		rc = ACME_ERR_NOMEM;
 		goto out;
 	}
-	jw_init(&w, &payload);
+	jw_init(&w, payload);
 	jw_obj_open(&w, NULL);
 	jw_str(&w, "csr", csr);
 	jw_obj_close(&w);
-	if ((rc = jw_finish(&w)) < 0 ||
-	    (rc = req_post_json(is->a, is->finalize,
-	    (const char *)payload.data, &is->r, &is->j)) < 0)
-		goto out;
-	if ((rc = order_parse(is, "finalize")) >= 0)
-		rc = rc == ORDER_READY ? ST_POLL_ORDER : order_next(rc);
+	rc = jw_finish(&w);
 out:
 	free(csr);
 	buf_free(&der);
-	buf_free(&payload);
 	return rc;
 }
 
+/*
+ * RFC 8555 7.4: finalize, the order recorded first (conf/NAME.order).
+ * An answer lost on the way (a network failure) is asked of the order
+ * instead: still ready means the request never arrived, so once more.
+ */
 static int
-order_settled(const struct json *j)
+st_finalize(struct issue *is)
 {
-	int st = req_status(j, 0, order_status_names, ORDER_STATUS_MAX,
-	    "order");
+	struct buf payload = { .max = 128 * 1024 };
+	int rc;
 
-	return st < 0 ? st : st != ORDER_PROCESSING && st != ORDER_READY;
+	if ((rc = finalize_payload(is, &payload)) < 0 ||
+	    (rc = order_record(is)) < 0)
+		goto out;
+	is->finalizing++;
+	if ((rc = req_post_json(is->a, is->finalize,
+	    (const char *)payload.data, is->r, is->j)) < 0) {
+		if (is->a->http.transient && is->finalizing == 1) {
+			log_msg(LOG_LEVEL_INFO, "%s; asking the order", err_msg);
+			err_clear();
+			is->lost = 1;
+			rc = order_next(is, ORDER_PROCESSING);
+		}
+		goto out;
+	}
+	if ((rc = order_parse(is, "finalize")) >= 0)
+		rc = order_next(is, rc == ORDER_READY ? ORDER_PROCESSING : rc);
+out:
+	buf_free(&payload);
+	return rc;
 }
 
 static int
@@ -9736,18 +10595,21 @@ st_poll_order(struct issue *is)
 {
 	int rc;
 
-	/* RFC 8555 7.4: the finalize answer's Retry-After ("processing")
-	 * is waited for before the first poll too */
-	if (is->r.retry_after >= 0 || is->r.retry_at != 0)
-		sleep((unsigned)req_poll_delay(&is->r, 0));
-	if ((rc = req_poll(is->a, is->order_url, is->start, order_settled,
-	    &is->r, &is->j)) < 0 ||
-	    (rc = order_parse(is, "order")) < 0)
+	if ((rc = req_poll_fetch(is->a, is->order_url, &is->poll, is->r,
+	    is->j)) < 0 || (rc = order_parse(is, "order")) < 0)
 		return rc;
-	if (rc != ORDER_VALID)
+	if (rc == ORDER_VALID)
+		return ST_DOWNLOAD;
+	if (rc == ORDER_READY && is->lost) {
+		is->lost = 0;
+		return ST_FINALIZE;
+	}
+	if (rc != ORDER_PROCESSING && rc != ORDER_READY)
 		return err_set(ACME_ERR_PROTO, "order: %s after finalize",
 		    order_status_names[rc]);
-	return ST_DOWNLOAD;
+	if ((rc = req_poll_again(&is->poll, is->r, is->order_url)) < 0)
+		return rc;
+	return ST_POLL_ORDER;
 }
 
 /*
@@ -9773,24 +10635,35 @@ chain_top_issuer_is(const struct buf *pem, const char *cn)
 	return hit;
 }
 
-/* One chain download into is->r; 0 or an error. */
+/* One chain download (idempotent) into is->r; 0 or an error. */
 static int
 chain_fetch(struct issue *is, const char *url)
 {
 	int rc;
 
-	if ((rc = req_post(is->a, url, NULL,
-	    "application/pem-certificate-chain", &is->r)) < 0)
+	if ((rc = req_fetch(is->a, url, "application/pem-certificate-chain",
+	    is->deadline, is->r)) < 0)
 		return rc;
-	if (is->r.body.len == 0)
+	if (is->r->body.len == 0)
 		return err_set(ACME_ERR_PROTO, "%s: empty certificate", url);
 	return 0;
+}
+
+/* Keep the chain downloaded in is->r. */
+static void
+chain_keep(struct issue *is)
+{
+	buf_free(&is->chain_pem);
+	is->chain_pem = is->r->body;
+	memset(&is->r->body, 0, sizeof(is->r->body));
 }
 
 /*
  * RFC 8555 7.4.2: download the certificate chain as PEM. With
  * --preferred-chain, the default chain is kept when it matches, else the
- * first Link rel="alternate" chain that matches, else the default.
+ * first Link rel="alternate" chain that matches, else the default. An
+ * order picked up from a record whose certificate is already live was
+ * finished by the run that recorded it: a new order it is.
  */
 static int
 st_download(struct issue *is)
@@ -9802,23 +10675,22 @@ st_download(struct issue *is)
 
 	if ((rc = chain_fetch(is, is->cert_url)) < 0)
 		return rc;
-	buf_free(&is->chain_pem);
-	is->chain_pem = is->r.body;
-	memset(&is->r.body, 0, sizeof(is->r.body));
+	snprintf(is->cert_date, sizeof(is->cert_date), "%s", is->r->date);
+	chain_keep(is);
+	if (is->resumed && order_cert_live(is))
+		return issue_restart(is);
 	if (want == NULL || chain_top_issuer_is(&is->chain_pem, want))
 		return ST_DONE;
-	nalt = is->r.nlink_alt;
-	memcpy(alt, is->r.link_alt, sizeof(alt));
+	nalt = is->r->nlink_alt;
+	memcpy(alt, is->r->link_alt, sizeof(alt));
 	for (i = 0; i < nalt; i++) {
 		if (!req_url_ok(alt[i]) || (rc = chain_fetch(is, alt[i])) < 0)
 			return rc < 0 ? rc : err_set(ACME_ERR_PROTO,
 			    "bad alternate chain URL");
-		if (!chain_top_issuer_is(&is->r.body, want))
+		if (!chain_top_issuer_is(&is->r->body, want))
 			continue;
 		log_msg(LOG_LEVEL_INFO, "using the alternate chain to %s", want);
-		buf_free(&is->chain_pem);
-		is->chain_pem = is->r.body;
-		memset(&is->r.body, 0, sizeof(is->r.body));
+		chain_keep(is);
 		return ST_DONE;
 	}
 	log_msg(LOG_LEVEL_INFO, "no chain to \"%s\" among %zu; keeping the "
@@ -9826,8 +10698,10 @@ st_download(struct issue *is)
 	return ST_DONE;
 }
 
+/* One step function per state; ST_SETUP is the batch's (batch_setup). */
 static int (*const issue_steps[ST_STATE_MAX])(struct issue *) = {
 	[ST_NEW_ORDER] = st_new_order,
+	[ST_RESUME] = st_resume,
 	[ST_AUTHORIZE] = st_authorize,
 	[ST_CHALLENGE] = st_challenge,
 	[ST_POLL_AUTHZ] = st_poll_authz,
@@ -9836,21 +10710,278 @@ static int (*const issue_steps[ST_STATE_MAX])(struct issue *) = {
 	[ST_DOWNLOAD] = st_download,
 };
 
-/* Drive the order from newOrder to the downloaded chain. */
-static int
-issue_run(struct issue *is)
-{
-	int st = ST_NEW_ORDER, steps = 0;
+/* ---- the batch: orders side by side ---- */
 
-	is->start = clock_mono();
-	while (st >= 0 && st != ST_DONE) {
-		if (++steps > 2 * ST_STATE_MAX)
-			st = err_set(ACME_ERR_PROTO, "order does not progress");
-		else
-			st = issue_steps[st](is);
+static void
+batch_init(struct batch *b, struct acme *a)
+{
+	b->a = a;
+	b->n = b->nids = 0;
+	b->rate_limited = 0;
+	chal_resp_init(&b->resp);
+}
+
+static void
+batch_free(struct batch *b)
+{
+	chal_resp_stop(&b->resp);
+	http_resp_free(&b->r);
+	b->n = b->nids = 0;
+}
+
+/* 1 when strings a and b (either may be NULL) are equal. */
+static int
+batch_same(const char *a, const char *b)
+{
+	return a == NULL || b == NULL ? a == b : strcmp(a, b) == 0;
+}
+
+/* Room for is in b: the bounds, and one standalone setting (address
+ * and ports) for the one responder. */
+static int
+batch_fits(const struct batch *b, const struct issue *is)
+{
+	const struct chal_ctx *c;
+	size_t i;
+
+	if (b->n == ORDERS_MAX || (b->n > 0 && b->nids + is->nids >
+	    ORDERS_IDENTS_MAX))
+		return 0;
+	for (i = 0; i < b->n && is->chal.standalone; i++) {
+		c = &b->is[i]->chal;
+		if (c->standalone && (c->http_port != is->chal.http_port ||
+		    c->tls_port != is->chal.tls_port ||
+		    !batch_same(c->bind, is->chal.bind)))
+			return 0;
 	}
+	return 1;
+}
+
+/* Add prepared order is (api_issue_prepare) to b; see batch_fits. */
+static void
+batch_add(struct batch *b, struct issue *is)
+{
+	b->a = is->a;
+	is->b = b;
+	is->r = &b->r;
+	is->j = &b->j;
+	is->state = is->resumed ? ST_RESUME : ST_NEW_ORDER;
+	is->deadline = clock_mono_ms() + POLL_DEADLINE * 1000;
+	b->is[b->n++] = is;
+	b->nids += is->nids;
+}
+
+/* Order is failed with rc: keep its error line and the answer's rate
+ * limit; its challenges end now (the hook's 'failed', webroot files).
+ * rateLimited stops new orders. */
+static void
+batch_fail(struct batch *b, struct issue *is, int rc)
+{
+	snprintf(is->err, sizeof(is->err), "%s", err_msg);
+	is->rc = rc;
+	is->state = ST_FAILED;
+	is->fail.status = b->r.status;
+	is->fail.retry_after = b->r.retry_after;
+	is->fail.retry_at = b->r.retry_at;
+	memcpy(is->fail.problem, b->a->problem, sizeof(is->fail.problem));
+	if (strcmp(b->a->problem, ACME_ERR_NS "rateLimited") == 0 ||
+	    b->r.status == 429)
+		b->rate_limited = 1;
 	chal_cleanup(&is->chal);
-	return st < 0 ? st : 0;
+	err_clear();
+}
+
+/* After a rateLimited answer in the batch, is is not ordered at all
+ * (no rate limit of its own is kept). */
+static void
+batch_skip(struct batch *b, struct issue *is)
+{
+	batch_fail(b, is, err_set(ACME_ERR_SERVER, "not ordered: the CA "
+	    "answered rateLimited in this run"));
+	memset(&is->fail, 0, sizeof(is->fail));
+	is->fail.retry_after = -1;
+}
+
+/* 1 when is may make its next request now. */
+static int
+batch_due(const struct issue *is, int64_t now)
+{
+	if (issue_steps[is->state] == NULL)
+		return 0;
+	return (is->state != ST_POLL_AUTHZ && is->state != ST_POLL_ORDER) ||
+	    now >= is->poll.next;
+}
+
+/* One step of every order that is due; how many ran. */
+static int
+batch_pass(struct batch *b)
+{
+	int64_t now = clock_mono_ms();
+	struct issue *is;
+	size_t i;
+	int ran = 0, st;
+
+	for (i = 0; i < b->n; i++) {
+		if (!batch_due(is = b->is[i], now))
+			continue;
+		err_clear();
+		ran++;
+		if (is->state == ST_NEW_ORDER && b->rate_limited) {
+			batch_skip(b, is);
+			continue;
+		}
+		if ((st = issue_steps[is->state](is)) < 0)
+			batch_fail(b, is, st);
+		else
+			is->state = st;
+	}
+	return ran;
+}
+
+/* An order before ST_FINALIZE may still need the responder. */
+static int
+batch_in_chal(const struct issue *is)
+{
+	return is->state < ST_FINALIZE;
+}
+
+/* Every order that needs challenges placed waits at ST_SETUP, the
+ * others are past them: time to place them all. */
+static int
+batch_setup_due(const struct batch *b)
+{
+	size_t i;
+	int waiting = 0;
+
+	for (i = 0; i < b->n; i++) {
+		if (b->is[i]->state == ST_SETUP)
+			waiting = 1;
+		else if (batch_in_chal(b->is[i]))
+			return 0;
+	}
+	return waiting;
+}
+
+/* (Re)start the one responder for the standalone answers of every
+ * order; its child forgets the account and certificate keys. */
+static int
+batch_responder(struct batch *b)
+{
+	struct chal_ctx *cs[ORDERS_MAX];
+	struct key *keys[ORDERS_MAX + 1];
+	size_t i, n = 0, nk = 0;
+
+	chal_resp_stop(&b->resp);
+	keys[nk++] = &b->a->key;
+	for (i = 0; i < b->n; i++) {
+		keys[nk++] = &b->is[i]->cert_key;
+		if (b->is[i]->state != ST_FAILED)
+			cs[n++] = &b->is[i]->chal;
+	}
+	return chal_resp_start(&b->resp, cs, n, keys, nk);
+}
+
+/* Fail every order at ST_SETUP with standalone answers with rc. */
+static void
+batch_fail_standalone(struct batch *b, int rc)
+{
+	char msg[ERR_MSG_MAX];
+	size_t i;
+
+	memcpy(msg, err_msg, sizeof(msg));
+	for (i = 0; i < b->n; i++)
+		if (b->is[i]->state == ST_SETUP && chal_round_has(
+		    &b->is[i]->chal, -1, CHAL_BY_STANDALONE)) {
+			err_set(rc, "%s", msg);
+			batch_fail(b, b->is[i], rc);
+		}
+}
+
+/*
+ * Place the answers of every order at ST_SETUP at once: webroot files,
+ * the responder (restarted when the round brings standalone answers),
+ * one --dns-wait (the longest asked); then they all tell the server.
+ */
+static void
+batch_setup(struct batch *b)
+{
+	struct issue *is;
+	size_t i;
+	int wait = 0, restart = 0, rc, d;
+
+	for (i = 0; i < b->n; i++) {
+		if ((is = b->is[i])->state != ST_SETUP)
+			continue;
+		if ((rc = chal_setup(&is->chal)) < 0) {
+			batch_fail(b, is, rc);
+			continue;
+		}
+		restart |= chal_round_has(&is->chal, -1, CHAL_BY_STANDALONE);
+		if ((d = chal_dns_need(&is->chal)) > wait)
+			wait = d;
+	}
+	if (restart && (rc = batch_responder(b)) < 0)
+		batch_fail_standalone(b, rc);
+	chal_dns_sleep(wait);
+	for (i = 0; i < b->n; i++)
+		if (b->is[i]->state == ST_SETUP)
+			b->is[i]->state = ST_CHALLENGE;
+}
+
+/* Stop the responder once no order needs it. */
+static void
+batch_chal_end(struct batch *b)
+{
+	size_t i;
+
+	for (i = 0; i < b->n && b->resp.pid > 0; i++)
+		if (batch_in_chal(b->is[i]))
+			return;
+	chal_resp_stop(&b->resp);
+}
+
+/* The poller's wait: sleep until the first poll of any order is due;
+ * 0 when no order is waiting for one. */
+static int
+batch_wait(const struct batch *b)
+{
+	int64_t next = 0;
+	size_t i;
+
+	for (i = 0; i < b->n; i++)
+		if ((b->is[i]->state == ST_POLL_AUTHZ ||
+		    b->is[i]->state == ST_POLL_ORDER) && (next == 0 ||
+		    b->is[i]->poll.next < next))
+			next = b->is[i]->poll.next;
+	if (next > 0)
+		req_poll_sleep(next);
+	return next > 0;
+}
+
+/*
+ * Drive every order of b to ST_DONE or ST_FAILED: a pass steps each
+ * order that is due (so all orders are opened before any challenge is
+ * placed); when none is, the batch places the waiting orders' answers,
+ * else sleeps until the next poll.
+ */
+static void
+batch_run(struct batch *b)
+{
+	size_t i;
+
+	for (;;) {
+		if (batch_pass(b) > 0) {
+			batch_chal_end(b);
+			continue;
+		}
+		if (batch_setup_due(b))
+			batch_setup(b);
+		else if (!batch_wait(b))
+			break;
+	}
+	chal_resp_stop(&b->resp);
+	for (i = 0; i < b->n; i++)
+		chal_cleanup(&b->is[i]->chal);
 }
 
 static void
@@ -9865,7 +10996,6 @@ issue_free(struct issue *is)
 	}
 	key_free(&is->cert_key);
 	buf_free(&is->chain_pem);
-	http_resp_free(&is->r);
 	buf_free(&is->csr);
 }
 
@@ -10491,6 +11621,13 @@ struct api_run {
 	int64_t		 ca_time;	/* the CA's Date when a began; 0 none */
 	int64_t		 ca_mono;	/* clock_mono() then */
 	int		 failed;	/* renew: last failure code, 0 */
+	/* renew: the due orders, run together (renew_flush) */
+	struct batch	*b;		/* owned */
+	struct renew_item *items[ORDERS_MAX];	/* owned: theirs */
+	size_t		 nitems;
+	int		 rate_limited;	/* rateLimited: no new order */
+	struct x509_info *xi;		/* owned: renew_decide's, one for all
+					   NAMEs (peak RSS) */
 };
 
 /* The CA time now: its Date plus the monotonic time since. */
@@ -10820,21 +11957,31 @@ api_issue_meta(const struct issue *is, const struct x509_info *xi,
 	if ((rc = api_backdate(is->o, &backdate)) < 0 ||
 	    (rc = api_issue_in_time(run, xi, backdate)) < 0)
 		return rc;
-	*at = clock_issued_at(is->r.date, xi->not_before, xi->not_after,
+	*at = clock_issued_at(is->cert_date, xi->not_before, xi->not_after,
 	    backdate, &source);
 	*at = api_ca_bound(run, *at);
 	return meta_build(&cs->meta, is->name, xi,
 	    key_types[is->key_type].name, is->a->server, *at, source);
 }
 
+/* What installing one order's set came to (api_install). */
+struct api_done {
+	int	 rc;
+	int64_t	 at;			/* its issuance time, which the
+					   CA vouched for (api_vouch) */
+	char	 line[ERR_MSG_MAX];	/* the result line, or the error */
+};
+
 /*
- * Run the order, then install the set (the ring rotates, expired backups
- * are purged by the issuance time) and conf/NAME.conf.
+ * Install the set of a finished order (the ring rotates, expired backups
+ * are purged by the issuance time) and conf/NAME.conf; its order record
+ * is done with then. d gets the result line and the issuance time.
  */
 static int
-api_issue_order(struct issue *is, struct api_run *run,
-    const struct acme_options *o)
+api_issue_order(struct issue *is, const struct api_run *run,
+    struct api_done *d)
 {
+	const struct acme_options *o = is->o;
 	struct cert_set cs;
 	struct x509_info *xi;
 	char until[32], fp[2 * 32 + 1];
@@ -10844,37 +11991,51 @@ api_issue_order(struct issue *is, struct api_run *run,
 	memset(&cs, 0, sizeof(cs));
 	if ((xi = calloc(1, sizeof(*xi))) == NULL)
 		return err_set(ACME_ERR_NOMEM, "out of memory");
-	if ((rc = issue_run(is)) < 0 ||
-	    (rc = issue_make_set(is, xi, &cs)) < 0 ||
-	    (rc = api_issue_meta(is, xi, run, &cs, &at)) < 0)
+	if ((rc = issue_make_set(is, xi, &cs)) < 0 ||
+	    (rc = api_issue_meta(is, xi, run, &cs, &at)) < 0) {
+		order_forget(is);	/* a refused certificate: order anew */
 		goto out;
+	}
 	if ((rc = store_install(run->storefd, is->name, &cs, at)) < 0 ||
 	    (!is->keep_conf && (rc = issue_write_conf(is, run->storefd,
 	    o)) < 0))
 		goto out;
-	api_vouch(run, at);
+	order_forget(is);
+	d->at = at;
 	hex_encode(fp, xi->sha256, sizeof(xi->sha256));
 	log_msg(LOG_LEVEL_INFO, "%s: SHA-256 fingerprint %s", is->name, fp);
 	clock_format_rfc3339(xi->not_after, until, sizeof(until));
-	log_result("%s: %s, valid until %s, in %s/live/%s", is->name,
-	    is->verb ? is->verb : "issued", until, o->dir ? o->dir :
-	    API_DEFAULT_DIR, is->name);
+	snprintf(d->line, sizeof(d->line), "%s: %s, valid until %s, in "
+	    "%s/live/%s", is->name, is->verb ? is->verb : "issued", until,
+	    o->dir ? o->dir : API_DEFAULT_DIR, is->name);
 out:
 	cert_set_free(&cs);
 	free(xi);
 	return rc;
 }
 
-/* Close the session of run, if any. */
+/* Close the session of run, if any; -v prints its request summary. */
 static void
 api_disconnect(struct api_run *run)
 {
 	if (run->a == NULL)
 		return;
+	if (run->a->requests > 0)
+		log_msg(LOG_LEVEL_INFO, "%u requests (%u polls)",
+		    run->a->requests, run->a->polls);
 	key_free(&run->a->key);
 	http_cleanup(&run->a->http);
 	free(run->a);
 	run->a = NULL;
+}
+
+/* 1 when the session of run is the one url and o's CA file need. */
+static int
+api_same_session(const struct api_run *run, const struct acme_options *o,
+    const char *url)
+{
+	return run->a != NULL && strcmp(run->a->server, url) == 0 &&
+	    strcmp(run->ca_file, o->ca_file ? o->ca_file : "") == 0;
 }
 
 /*
@@ -10892,8 +12053,7 @@ api_session(struct api_run *run, const struct acme_options *o,
 	struct acme *a;
 	int rc;
 
-	if (run->a != NULL && strcmp(run->a->server, url) == 0 &&
-	    strcmp(run->ca_file, ca) == 0)
+	if (api_same_session(run, o, url))
 		return 0;
 	api_disconnect(run);
 	if ((run->a = a = calloc(1, sizeof(*a))) == NULL)
@@ -11010,13 +12170,14 @@ api_deploy(const struct acme_options *o, const char *name,
 }
 
 /*
- * The one issuance path of issue and renew: the account, the order, the
- * new set in live/NAME, then the deploy hook, in the session and DIR of
- * run. is is zeroed by the caller, who may set replaces, verb and
- * keep_conf, and frees it.
+ * The one issuance path of issue and renew, first half, in the session
+ * and DIR of run: the account, the key chosen before the order, the
+ * challenge settings, an order an earlier run left for NAME. is is zeroed
+ * by the caller, who may set replaces, verb and keep_conf, and frees it;
+ * then batch_add, batch_run, api_install, api_issue_finish.
  */
 static int
-api_issue_with(struct issue *is, struct api_run *run,
+api_issue_prepare(struct issue *is, const struct api_run *run,
     const struct acme_options *o, const char *name, const struct ident *ids,
     size_t nids, int key_type)
 {
@@ -11030,16 +12191,143 @@ api_issue_with(struct issue *is, struct api_run *run,
 	is->name = name;
 	is->ids = ids;
 	is->nids = nids;
+	is->key_given = is->cert_key.set;
 	is->key_type = is->cert_key.set ? is->cert_key.type :
 	    (enum key_type)key_type;
 	is->o = o;
+	is->storefd = run->storefd;
 	if ((rc = api_chal_init(&is->chal, o)) < 0)
 		return rc;
-	rc = api_issue_order(is, run, o);
-	log_msg(LOG_LEVEL_INFO, "%u requests", a->requests);
-	if (rc == 0 && o->deploy_hook != NULL)
-		rc = api_deploy(o, name, ids, nids);
-	return rc;
+	return order_load(is);
+}
+
+/* Install the set of finished order is into d (or keep its error). */
+static void
+api_install(struct issue *is, const struct api_run *run, struct api_done *d)
+{
+	err_clear();
+	d->at = 0;
+	if ((d->rc = is->rc) < 0)
+		snprintf(d->line, sizeof(d->line), "%s", is->err);
+	else if ((d->rc = api_issue_order(is, run, d)) < 0)
+		snprintf(d->line, sizeof(d->line), "%s", err_msg);
+}
+
+/* In a child: install, report d through fd, exit. */
+static void
+api_install_child(struct issue *is, const struct api_run *run, int fd)
+{
+	struct api_done d;
+
+	memset(&d, 0, sizeof(d));
+	api_install(is, run, &d);
+	if (write(fd, &d, sizeof(d)) != (ssize_t)sizeof(d))
+		_exit(1);
+	_exit(0);
+}
+
+/* Start installing is in a child *pid; its pipe, or -1 (then done
+ * holds the outcome of installing it here). */
+static int
+api_install_start(struct issue *is, const struct api_run *run,
+    struct api_done *done, pid_t *pid)
+{
+	int p[2];
+
+	if (is->rc < 0 || pipe2(p, O_CLOEXEC) < 0) {
+		api_install(is, run, done);
+		return -1;
+	}
+	fflush(NULL);
+	if ((*pid = fork()) == 0) {
+		close(p[0]);
+		api_install_child(is, run, p[1]);
+	}
+	close(p[1]);
+	if (*pid < 0) {
+		close(p[0]);
+		api_install(is, run, done);
+		return -1;
+	}
+	return p[0];
+}
+
+/*
+ * Install the sets of the orders is[0..n) at once, each in a child
+ * process of its own: a set's own steps keep their order
+ * (store_install), while the sets' fsyncs share the file system's
+ * journal commits, so ten sets take about the time of one. done[i] gets
+ * each outcome (its issuance time too, for api_issue_finish to vouch
+ * for in this process); a lone set is installed here.
+ */
+static void
+api_install_all(struct issue *const *is, size_t n, const struct api_run *run,
+    struct api_done *done)
+{
+	pid_t pid[ORDERS_MAX];
+	int fd[ORDERS_MAX];
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		fd[i] = n == 1 ? (api_install(is[i], run, &done[i]), -1) :
+		    api_install_start(is[i], run, &done[i], &pid[i]);
+	for (i = 0; i < n; i++) {
+		if (fd[i] < 0)
+			continue;
+		if (read(fd[i], &done[i], sizeof(done[i])) !=
+		    (ssize_t)sizeof(done[i])) {
+			done[i].rc = ACME_ERR_IO;
+			done[i].at = 0;
+			snprintf(done[i].line, sizeof(done[i].line), "%s: the "
+			    "process installing it died", is[i]->name);
+		}
+		close(fd[i]);
+		while (waitpid(pid[i], NULL, 0) < 0 && errno == EINTR)
+			;
+	}
+}
+
+/*
+ * Second half, after api_install: the set is in, so the CA vouched for
+ * its issuance time (api_vouch: DIR/time at api_leave), the result line,
+ * then the deploy hook; or the error of the order or of its
+ * installation.
+ */
+static int
+api_issue_finish(struct api_run *run, struct issue *is,
+    const struct api_done *d)
+{
+	if (d->rc < 0)
+		return err_set(d->rc, "%s", d->line);
+	api_vouch(run, d->at);
+	log_result("%s", d->line);
+	if (is->o->deploy_hook == NULL)
+		return 0;
+	return api_deploy(is->o, is->name, is->ids, is->nids);
+}
+
+/* prepare, one order alone, install, finish. */
+static int
+api_issue_one(struct issue *is, struct api_run *run,
+    const struct acme_options *o, const char *name, const struct ident *ids,
+    size_t nids, int key_type)
+{
+	struct api_done d;
+	struct batch *b;
+	int rc;
+
+	if ((rc = api_issue_prepare(is, run, o, name, ids, nids,
+	    key_type)) < 0)
+		return rc;
+	if ((b = calloc(1, sizeof(*b))) == NULL)
+		return err_set(ACME_ERR_NOMEM, "out of memory");
+	batch_init(b, run->a);
+	batch_add(b, is);
+	batch_run(b);
+	batch_free(b);
+	free(b);
+	api_install(is, run, &d);
+	return api_issue_finish(run, is, &d);
 }
 
 /* What issue checks before any request; filled by api_issue_check. */
@@ -11088,7 +12376,7 @@ acme_issue(const struct acme_options *o, const char *name,
 	if (rc == 0) {
 		is->csr = q.csr;
 		memset(&q.csr, 0, sizeof(q.csr));
-		rc = api_issue_with(is, &run, o, q.name, ids, q.nids,
+		rc = api_issue_one(is, &run, o, q.name, ids, q.nids,
 		    q.key_type);
 	}
 	if (is != NULL)
@@ -14137,6 +15425,15 @@ state_write(int conffd, const char *name, const struct renew_state *old,
 
 /* ---- renew: one run ---- */
 
+/* One NAME of a renew run, from its conf to its result line. */
+struct renew_item {
+	const char	*name;			/* borrowed */
+	struct conf	*c;			/* owned */
+	struct renew_state st, old;
+	struct issue	*is;			/* owned; set when due */
+	struct ident	 ids[IDENT_MAX];
+};
+
 /*
  * The session for a NAME's server (api_session: NAMEs that share one
  * share it), which must tell the CA's time: no Date, no decision.
@@ -14268,11 +15565,11 @@ static void
 renew_rate_limit(struct api_run *run, const struct issue *is,
     struct renew_state *st)
 {
-	const struct http_resp *r = &is->r;
+	const struct issue_fail *r = &is->fail;
 	int64_t now = api_ca_now(run), until;
 	char t[40];
 
-	if (strcmp(run->a->problem, ACME_ERR_NS "rateLimited") != 0 &&
+	if (strcmp(r->problem, ACME_ERR_NS "rateLimited") != 0 &&
 	    r->status != 429 && !(r->status == 503 && (r->retry_after >= 0 ||
 	    r->retry_at != 0)))
 		return;
@@ -14287,58 +15584,132 @@ renew_rate_limit(struct api_run *run, const struct issue *is,
 	err_wrap(ACME_ERR_SERVER, "rate limited until %s", t);
 }
 
-/* Issue NAME again (due); the live set is untouched on failure. */
-static int
-renew_issue(struct api_run *run, const char *name, struct conf *c,
-    const char *certid, struct renew_state *st)
+/* Free it and what it owns. */
+static void
+renew_item_free(struct renew_item *it)
 {
-	static struct ident ids[IDENT_MAX];
-	struct issue *is;
+	if (it->is != NULL)
+		issue_free(it->is);
+	free(it->is);
+	if (it->c != NULL)
+		buf_free(&it->c->text);
+	free(it->c);
+	free(it);
+}
+
+/* Record and print one NAME's failure; keep going with the next. */
+static void
+renew_failed(struct api_run *run, const char *name, int rc)
+{
+	if (name != NULL)
+		err_wrap(rc, "%s: failed", name);
+	fprintf(stderr, "acme: %s\n", err_msg);
+	if (log_syslog)
+		syslog(LOG_ERR, "%s", err_msg);
+	run->failed = rc;
+}
+
+/* NAME is decided (rc: 0, or its failure; for a queued NAME the outcome
+ * of its order): keep a rate limit, write its state, report a failure. */
+static void
+renew_finish(struct api_run *run, struct renew_item *it, int rc)
+{
+	int rc2;
+
+	if (it->is != NULL && rc < 0 && rc != ACME_ERR_HOOK)
+		renew_rate_limit(run, it->is, &it->st);
+	else if (it->is != NULL)
+		memset(&it->st, 0, sizeof(it->st));	/* a new certificate */
+	if ((rc2 = state_write(run->conffd, it->name, &it->old,
+	    &it->st)) < 0 && rc == 0)
+		rc = rc2;
+	if (rc < 0)
+		renew_failed(run, it->name, rc);
+	renew_item_free(it);
+}
+
+/* Run the queued orders together, install their sets at once, then
+ * finish each NAME in turn. */
+static void
+renew_flush(struct api_run *run)
+{
+	static struct api_done done[ORDERS_MAX];
+	struct issue *is[ORDERS_MAX];
+	size_t i;
+
+	if (run->nitems == 0)
+		return;
+	batch_run(run->b);
+	run->rate_limited |= run->b->rate_limited;
+	for (i = 0; i < run->nitems; i++)
+		is[i] = run->items[i]->is;
+	api_install_all(is, run->nitems, run, done);
+	for (i = 0; i < run->nitems; i++) {
+		err_clear();
+		renew_finish(run, run->items[i], api_issue_finish(run, is[i],
+		    &done[i]));
+	}
+	run->nitems = 0;
+	batch_free(run->b);
+	batch_init(run->b, run->a);
+}
+
+/*
+ * Queue NAME (due) for renewal in the run's batch; renew_flush runs it
+ * and finishes the item. Returns 1 when queued; the live set is never
+ * touched on failure.
+ */
+static int
+renew_queue(struct api_run *run, struct renew_item *it, const char *certid)
+{
+	const char *name = it->name;
+	struct conf *c = it->c;
 	size_t nids;
 	int key_type, rc;
 
-	if ((is = calloc(1, sizeof(*is))) == NULL)
+	if (run->rate_limited)
+		return err_set(ACME_ERR_SERVER, "due, but not ordered: the CA "
+		    "answered rateLimited earlier in this run");
+	if ((it->is = calloc(1, sizeof(*it->is))) == NULL)
 		return err_set(ACME_ERR_NOMEM, "out of memory");
 	/* with a saved --csr, the names come from the CSR again */
 	if ((rc = api_check(&c->o, name, &key_type)) < 0 ||
 	    (c->o.csr_file != NULL && (rc = api_issue_names(&c->o, &name, 0,
-	    ids, &nids, &is->csr)) < 0) ||
+	    it->ids, &nids, &it->is->csr)) < 0) ||
 	    (c->o.csr_file == NULL && (rc = api_idents(name, c->idents,
-	    c->nidents, ids, &nids)) < 0) ||
-	    (rc = api_check_chal(&c->o, ids, nids)) < 0 ||
-	    (rc = api_check_profile(run->a, c->o.profile)) < 0) {
-		issue_free(is);
-		free(is);
+	    c->nidents, it->ids, &nids)) < 0) ||
+	    (rc = api_check_chal(&c->o, it->ids, nids)) < 0 ||
+	    (rc = api_check_profile(run->a, c->o.profile)) < 0)
 		return rc;
-	}
-	snprintf(is->replaces, sizeof(is->replaces), "%s", certid);
-	is->verb = "renewed";
-	is->keep_conf = 1;
-	rc = api_issue_with(is, run, &c->o, name, ids, nids,
-	    key_type);
-	if (rc < 0 && rc != ACME_ERR_HOOK)
-		renew_rate_limit(run, is, st);
-	else
-		memset(st, 0, sizeof(*st));	/* a new certificate */
-	issue_free(is);
-	free(is);
-	return rc;
+	snprintf(it->is->replaces, sizeof(it->is->replaces), "%s", certid);
+	it->is->verb = "renewed";
+	it->is->keep_conf = 1;
+	if ((rc = api_issue_prepare(it->is, run, &c->o, it->name, it->ids,
+	    nids, key_type)) < 0)
+		return rc;
+	if (!batch_fits(run->b, it->is))
+		renew_flush(run);
+	batch_add(run->b, it->is);
+	run->items[run->nitems++] = it;
+	return 1;
 }
 
-/* Decide for NAME and renew it when due. */
+/* Decide for NAME and queue it when due (1). */
 static int
-renew_decide(struct api_run *run, const char *name, struct conf *c,
-    struct renew_state *st)
+renew_decide(struct api_run *run, struct renew_item *it)
 {
+	const char *name = it->name;
+	struct conf *c = it->c;
+	struct renew_state *st = &it->st;
 	struct x509_info *xi;
 	char certid[sizeof(((struct issue *)0)->replaces)] = "", t[40];
 	int64_t point = 0;
 	int rc, absent;
 
-	if ((xi = calloc(1, sizeof(*xi))) == NULL)
+	if (run->xi == NULL && (run->xi = calloc(1, sizeof(*xi))) == NULL)
 		return err_set(ACME_ERR_NOMEM, "out of memory");
-	if ((rc = absent = renew_live_cert(run, name, xi)) < 0)
-		goto out;
+	if ((rc = absent = renew_live_cert(run, name, xi = run->xi)) < 0)
+		return rc;
 	if (!absent && run->a->dir.renewal_info[0] != '\0' &&
 	    ari_certid(xi, certid, sizeof(certid)) < 0) {
 		certid[0] = '\0';
@@ -14352,63 +15723,40 @@ renew_decide(struct api_run *run, const char *name, struct conf *c,
 		clock_format_rfc3339(point, t, sizeof(t));
 		log_result("%s: not due until %s", name, t);
 		api_vouch(run, run->ca_time);
-		goto out;
+		return 0;
 	}
 	if (st->retry_until > run->ca_time) {
 		clock_format_rfc3339(st->retry_until, t, sizeof(t));
-		rc = err_set(ACME_ERR_SERVER, "due, but rate limited by the CA "
-		    "until %s", t);
-		goto out;
+		return err_set(ACME_ERR_SERVER, "due, but rate limited by the "
+		    "CA until %s", t);
 	}
-	rc = renew_issue(run, name, c, certid, st);
-out:
-	free(xi);
-	return rc;
+	return renew_queue(run, it, certid);
 }
 
-/* renew NAME: load its conf and state, talk to its server, decide. */
+/* renew NAME: load its conf and state, talk to its server, decide; 1
+ * when it was queued (renew_flush finishes it). */
 static int
-renew_one(struct api_run *run, const char *name)
+renew_one(struct api_run *run, struct renew_item *it)
 {
-	struct renew_state st, old;
-	struct conf *c;
 	const char *url;
-	int rc, rc2;
+	int rc;
 
 	err_clear();
-	if (!store_name_ok(name))
+	if (!store_name_ok(it->name))
 		return err_set(ACME_ERR_USAGE, "bad certificate name");
-	if ((c = calloc(1, sizeof(*c))) == NULL)
+	if ((it->c = calloc(1, sizeof(*it->c))) == NULL)
 		return err_set(ACME_ERR_NOMEM, "out of memory");
-	state_read(run->conffd, name, &st);
-	old = st;
-	if ((rc = conf_load(run->conffd, name, run->o, c)) < 0)
-		goto out;
-	if ((url = api_server_url(c->o.server)) == NULL) {
-		rc = ACME_ERR_USAGE;
-		goto out;
-	}
-	if ((rc = renew_session(run, &c->o, url)) < 0)
-		goto out;
-	rc = renew_decide(run, name, c, &st);
-	if ((rc2 = state_write(run->conffd, name, &old, &st)) < 0 && rc == 0)
-		rc = rc2;
-out:
-	buf_free(&c->text);
-	free(c);
-	return rc;
-}
-
-/* Record and print one NAME's failure; keep going with the next. */
-static void
-renew_failed(struct api_run *run, const char *name, int rc)
-{
-	if (name != NULL)
-		err_wrap(rc, "%s: failed", name);
-	fprintf(stderr, "acme: %s\n", err_msg);
-	if (log_syslog)
-		syslog(LOG_ERR, "%s", err_msg);
-	run->failed = rc;
+	state_read(run->conffd, it->name, &it->st);
+	it->old = it->st;
+	if ((rc = conf_load(run->conffd, it->name, run->o, it->c)) < 0)
+		return rc;
+	if ((url = api_server_url(it->c->o.server)) == NULL)
+		return ACME_ERR_USAGE;
+	if (!api_same_session(run, &it->c->o, url))
+		renew_flush(run);	/* its orders need their session */
+	if ((rc = renew_session(run, &it->c->o, url)) < 0)
+		return rc;
+	return renew_decide(run, it);
 }
 
 /* --random-delay: spread a fleet started by the same cron minute. */
@@ -14424,30 +15772,45 @@ renew_sleep(int max)
 	sleep(r);
 }
 
+/* Every NAME (all of conf/ when none is given), the due ones renewed
+ * together in batches (renew_flush); the last failure, or 0. */
 static int
 renew_run_all(struct api_run *run, const char *const *names,
     size_t nnames)
 {
+	struct renew_item *it;
 	char **all = NULL;
 	size_t i, n = 0;
-	int rc;
+	int rc = 0;
 
-	if (nnames == 0) {
-		if ((rc = store_names(run->conffd, "conf", ".conf",
-		    RENEW_NAMES_MAX, &all, &n)) < 0)
-			return rc;
-		if (n == 0)
-			log_msg(LOG_LEVEL_INFO, "nothing to renew in %s/conf",
-			    run->dir);
-	}
+	if ((run->b = calloc(1, sizeof(*run->b))) == NULL)
+		return err_set(ACME_ERR_NOMEM, "out of memory");
+	batch_init(run->b, NULL);
+	if (nnames == 0 && (rc = store_names(run->conffd, "conf", ".conf",
+	    RENEW_NAMES_MAX, &all, &n)) < 0)
+		goto out;
+	if (nnames == 0 && n == 0)
+		log_msg(LOG_LEVEL_INFO, "nothing to renew in %s/conf", run->dir);
 	for (i = 0; i < (nnames ? nnames : n); i++) {
-		const char *name = nnames ? names[i] : all[i];
-
-		if ((rc = renew_one(run, name)) < 0)
-			renew_failed(run, name, rc);
+		if ((it = calloc(1, sizeof(*it))) == NULL) {
+			renew_failed(run, NULL, err_set(ACME_ERR_NOMEM,
+			    "out of memory"));
+			break;
+		}
+		it->name = nnames ? names[i] : all[i];
+		if ((rc = renew_one(run, it)) != 1)
+			renew_finish(run, it, rc);
 	}
+	renew_flush(run);
+	rc = run->failed;
+out:
+	batch_free(run->b);
+	free(run->b);
+	free(run->xi);
+	run->b = NULL;
+	run->xi = NULL;
 	store_names_free(all, n);
-	return run->failed;
+	return rc;
 }
 
 /* Before the lock: the options, DIR present, then --random-delay. */

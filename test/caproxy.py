@@ -35,6 +35,13 @@ that file changes; the file's options replace the command line's, and the
                           or any. Repeatable.
   --retry-after VALUE     Retry-After sent with --fail answers: N seconds,
                           or date+N for an HTTP-date N seconds from now
+  --swallow KIND[:COUNT]  forward the next COUNT (default: every) request
+                          of KIND to the server, then never answer: the
+                          connection stays open until the client gives up
+  --drop KIND[:COUNT]     forward them, then close the connection without
+                          an answer (the server acted, the answer is lost)
+  --delay KIND:MS         wait MS milliseconds before forwarding a request
+                          of KIND (repeatable)
   --date-offset N         the proxy's clock, the CA's clock as acme sees it,
                           runs N seconds ahead of the real one: every Date
                           header, ARI window and HTTP-date Retry-After.
@@ -51,14 +58,17 @@ that file changes; the file's options replace the command line's, and the
 Every request is logged to --log as one JSON object per line:
   {"n": 1, "method": "POST", "path": "/order-plz", "kind": "newOrder",
    "status": 201, "injected": null, "payload": {...}, "certid": null,
-   "t": 1796035899.68, "date": "Mon, 30 Nov 2026 10:51:39 GMT",
-   "retry_after": "3", "conn": 1, "problem": null}
+   "answer": "valid", "t": 1796035899.68,
+   "date": "Mon, 30 Nov 2026 10:51:39 GMT", "retry_after": "3",
+   "conn": 1, "problem": null}
 payload is the decoded JWS payload (null for GET and POST-as-GET); t the
 time the request arrived; date and retry_after the Date and Retry-After
 headers of the answer (null when absent); conn numbers the client's TCP
 connections in the order the proxy accepted them; problem the type of an
-application/problem+json answer. A server's own renewalInfo (Pebble 2.10)
-is forwarded unless --ari replaces it.
+application/problem+json answer; "answer" is the "status" member of a
+JSON answer, or the problem type of a problem document, or null;
+"injected" names a --fail, swallow or drop. A server's own renewalInfo
+(Pebble 2.10) is forwarded unless --ari replaces it.
 """
 import argparse
 import base64
@@ -99,6 +109,9 @@ def behaviour_parser():
     ap.add_argument("--fail", action="append", default=[])
     ap.add_argument("--retry-after", default=None)
     ap.add_argument("--date-offset", type=int, default=0)
+    ap.add_argument("--swallow", action="append", default=[])
+    ap.add_argument("--drop", action="append", default=[])
+    ap.add_argument("--delay", action="append", default=[])
     ap.add_argument("--date", action="append", default=[])
     ap.add_argument("--no-caa-identities", action="store_true")
     return ap
@@ -110,6 +123,14 @@ def parse_fail(spec):
         raise ValueError("bad --fail %r" % spec)
     return {"kind": parts[0], "answer": parts[1],
             "left": int(parts[2]) if len(parts) == 3 else -1}
+
+
+def parse_lose(spec, how):
+    parts = spec.split(":")
+    if len(parts) not in (1, 2):
+        raise ValueError("bad --%s %r" % (how, spec))
+    return {"kind": parts[0], "answer": how,
+            "left": int(parts[1]) if len(parts) == 2 else -1}
 
 
 def rfc3339(t):
@@ -143,6 +164,10 @@ class State:
         b = behaviour_parser().parse_args(argv)
         self.b = b
         self.fails = [parse_fail(f) for f in b.fail]
+        self.loses = ([parse_lose(f, "swallow") for f in b.swallow] +
+                      [parse_lose(f, "drop") for f in b.drop])
+        self.delays = dict((k, int(v) / 1000.0) for k, v in
+                           (d.split(":") for d in b.delay))
 
     def refresh(self):
         if not self.control:
@@ -162,14 +187,23 @@ class State:
         except (OSError, ValueError, SystemExit) as e:
             sys.stderr.write("caproxy: control file ignored: %s\n" % e)
 
-    def take_fail(self, kind):
+    def take_fail(self, kind, fails=None):
         """The injected answer for this request, or None."""
-        for f in self.fails:
+        for f in self.fails if fails is None else fails:
             if f["kind"] in (kind, "any") and f["left"] != 0:
                 if f["left"] > 0:
                     f["left"] -= 1
                 return f["answer"]
         return None
+
+    def give_back(self, kind, how):
+        """Undo take_fail of a swallow or drop of kind."""
+        with self.lock:
+            for f in self.loses:
+                if f["kind"] in (kind, "any") and f["answer"] == how:
+                    if f["left"] >= 0:
+                        f["left"] += 1
+                    return
 
     def new_conn(self):
         with self.lock:
@@ -183,6 +217,20 @@ class State:
             if self.log:
                 with open(self.log, "a") as f:
                     f.write(json.dumps(entry, sort_keys=True) + "\n")
+
+
+def answer_of(data):
+    """The status member of a JSON answer, or a problem's type."""
+    try:
+        d = json.loads(data)
+    except (ValueError, TypeError):
+        return None
+    if not isinstance(d, dict):
+        return None
+    if isinstance(d.get("status"), str):
+        return d["status"]
+    t = d.get("type")
+    return t.rsplit(":", 1)[-1] if isinstance(t, str) else None
 
 
 def b64url_json(s):
@@ -307,8 +355,33 @@ class Handler(http.server.BaseHTTPRequestHandler):
         finally:
             c.close()
 
-    def forward(self, body):
-        status, headers, data = self.upstream(self.command, self.path, body)
+    def lose(self, body, how):
+        """Forward, then lose the answer: swallow (never answer, keep the
+        connection until the client closes it) or drop (close now). A
+        badNonce refusal is passed on instead (the server did not act),
+        and the loss saved for the client's next try."""
+        up = self.upstream(self.command, self.path, body)
+        status, data = up[0], up[2]
+        if answer_of(data) == "badNonce":
+            self.server.state.give_back(self.entry["kind"], how)
+            self.entry["injected"] = None
+            return self.forward(body, up)
+        self.entry["status"] = status
+        self.entry["answer"] = answer_of(data)
+        self.server.state.record(self.entry)
+        if how == "swallow":
+            try:
+                self.connection.settimeout(None)
+                while self.connection.recv(4096):
+                    pass
+            except OSError:
+                pass
+        self.close_connection = True
+
+    def forward(self, body, up=None):
+        status, headers, data = up or self.upstream(self.command, self.path,
+                                                    body)
+        self.entry["answer"] = answer_of(data)
         out = []
         ctype = "application/octet-stream"
         for k, v in headers:
@@ -404,10 +477,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
             st.refresh()
             kind = self.kind_of(path)
             injected = st.take_fail(kind)
+            lose = None if injected else st.take_fail(kind, st.loses)
+            delay = st.delays.get(kind, 0)
         entry = {"method": self.command, "path": path, "kind": kind,
-                 "injected": injected, "payload": None, "certid": None,
-                 "status": None, "t": time.time(), "date": None,
-                 "retry_after": None, "conn": self.conn, "problem": None}
+                 "injected": injected or lose, "payload": None,
+                 "certid": None, "status": None, "answer": None,
+                 "t": time.time(), "date": None, "retry_after": None,
+                 "conn": self.conn, "problem": None}
         self.entry = entry
         if body:
             try:
@@ -419,6 +495,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 entry["payload"] = "<not json>"
         if kind == "renewalInfo":
             entry["certid"] = path.rsplit("/", 1)[1]
+        time.sleep(delay)
         try:
             if injected == "drop":
                 self.drop(body)
@@ -426,6 +503,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 self.inject(injected)
             elif kind == "renewalInfo" and not self.upstream_ari(path):
                 self.renewal_info()
+            elif lose:
+                self.lose(body, lose)
             else:
                 self.forward(body)
         except (OSError, http.client.HTTPException) as e:
@@ -466,6 +545,10 @@ def main():
     behaviour = [x for x in sys.argv[1:]]
     for f in a.fail:
         parse_fail(f)
+    for f in a.swallow:
+        parse_lose(f, "swallow")
+    for f in a.drop:
+        parse_lose(f, "drop")
 
     # Whatever happens, go away after the lifetime.
     t = threading.Timer(a.lifetime, lambda: os._exit(0))

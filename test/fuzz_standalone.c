@@ -2,8 +2,9 @@
  * fuzz_standalone.c - libFuzzer entry point for the standalone http-01
  * responder's request parser: whatever connects to port 80 while acme
  * waits for the CA. The input is what the client sends (then it shuts
- * its side down); chal_serve_one() reads it from a socketpair and
- * answers.
+ * its side down); the responder's connection code (chal_conn_open,
+ * chal_http_io, chal_conn_close: what chal_serve does for each client)
+ * reads it from a socketpair and answers.
  *
  * Invariants (abort): the answer is a whole HTTP/1.1 response, 200 with
  * exactly the key authorization only when the request line asked for the
@@ -36,6 +37,26 @@ fuzz_ctx(void)
 	return c;
 }
 
+/* Serve the one client on fd as the responder does, step by step, until
+ * it is done; fd is closed then. */
+static void
+fuzz_serve(int fd)
+{
+	struct chal_ctx *c = fuzz_ctx();
+	struct chal_srv srv = { &c, 1 };
+	struct chal_conn k;
+	int steps;
+
+	memset(&k, 0, sizeof(k));
+	chal_conn_open(&srv, &k, fd, 0);
+	/* a blocking socket holding the whole input and its end: every
+	 * step reads or sends at least a byte, or ends the connection */
+	for (steps = 0; k.fd >= 0 && steps < 4 * STANDALONE_REQ_MAX; steps++)
+		if (chal_http_io(&srv, &k))
+			break;
+	chal_conn_close(&k);
+}
+
 /* The request asked for the token: its request line is exactly that. */
 static int
 fuzz_asked(const uint8_t *p, size_t n)
@@ -59,8 +80,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size > 0 && write(sv[0], data, size) != (ssize_t)size)
 		abort();
 	shutdown(sv[0], SHUT_WR);
-	chal_serve_one(fuzz_ctx(), sv[1]);
-	close(sv[1]);
+	fuzz_serve(sv[1]);
 	while (len < sizeof(out) - 1 &&
 	    (n = read(sv[0], out + len, sizeof(out) - 1 - len)) > 0)
 		len += (size_t)n;

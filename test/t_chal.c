@@ -1,7 +1,8 @@
 /*
  * t_chal.c - unit tests of the challenge code: wildcard identifiers, the
  * choice of challenge, the challenge hook runner, the tls-alpn-01
- * certificate and a real handshake with the tls-alpn-01 responder.
+ * certificate, real handshakes with the tls-alpn-01 responder, the
+ * http-01 responder serving clients at once, what its child gives up.
  */
 
 static char chal_tmp[] = "/tmp/acme-unit-chal.XXXXXX";
@@ -600,13 +601,78 @@ chal_t_write(void *ctx, const unsigned char *buf, size_t len)
 	return n <= 0 ? -1 : (int)n;
 }
 
+/* A responder child (chal_serve) for c on a new 127.0.0.1 listener;
+ * returns its port, *pid and *ctl stop it (chal_t_stop). */
+static int
+chal_t_serve(struct chal_ctx *c, int tls, pid_t *pid, int *ctl)
+{
+	static struct chal_ctx *cs[1];
+	struct sockaddr_in sa;
+	socklen_t len = sizeof(sa);
+	struct chal_lsock ls;
+	struct chal_srv srv;
+	int pfd[2];
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ls.tls = tls;
+	ls.fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	if (ls.fd < 0 || bind(ls.fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    listen(ls.fd, 16) < 0 || getsockname(ls.fd, (struct sockaddr *)&sa,
+	    &len) < 0 || pipe(pfd) < 0)
+		return -1;
+	cs[0] = c;
+	srv.cs = cs;
+	srv.n = 1;
+	fflush(NULL);
+	if ((*pid = fork()) == 0) {
+		close(pfd[1]);
+		chal_serve(&srv, &ls, 1, pfd[0]);
+		_exit(0);
+	}
+	close(ls.fd);
+	close(pfd[0]);
+	*ctl = pfd[1];
+	return ntohs(sa.sin_port);
+}
+
+static void
+chal_t_stop(pid_t pid, int ctl)
+{
+	int st;
+
+	close(ctl);
+	waitpid(pid, &st, 0);
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
+/* A TCP connection to 127.0.0.1:port, or -1. */
+static int
+chal_t_connect(int port)
+{
+	struct sockaddr_in sa;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((uint16_t)port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
 /*
- * Handshake with chal_tls_serve_one() in a child over a socketpair, as a
- * validator would: SNI sni, ALPN alpn, the responder's key pinned.
- * 1 when it completed with acme-tls/1 selected, else 0.
+ * Handshake with the responder on port as a validator would: SNI sni,
+ * ALPN alpn, the responder's key pinned. 1 when it completed with
+ * acme-tls/1 selected, else 0.
  */
 static int
-chal_t_handshake(const struct chal_ctx *c, const char *sni, const char *alpn)
+chal_t_handshake(const struct chal_ctx *c, int port, const char *sni,
+    const char *alpn)
 {
 	static br_ssl_client_context cc;
 	static br_x509_minimal_context xm;
@@ -616,18 +682,10 @@ chal_t_handshake(const struct chal_ctx *c, const char *sni, const char *alpn)
 	br_sslio_context io;
 	unsigned char seed[32];
 	const char *sel;
-	int sv[2], ok = 0, st;
-	pid_t pid;
+	int fd, ok = 0;
 
-	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0)
+	if ((fd = chal_t_connect(port)) < 0)
 		return -1;
-	fflush(NULL);
-	if ((pid = fork()) == 0) {
-		close(sv[0]);
-		chal_tls_serve_one(c, sv[1]);
-		_exit(0);
-	}
-	close(sv[1]);
 	protos[0] = alpn;
 	br_ssl_client_init_full(&cc, &xm, NULL, 0);
 	br_x509_knownkey_init_ec(&xk, &c->tls_key.u.ec.pk,
@@ -638,13 +696,12 @@ chal_t_handshake(const struct chal_ctx *c, const char *sni, const char *alpn)
 	br_ssl_engine_inject_entropy(&cc.eng, seed, sizeof(seed));
 	br_ssl_engine_set_buffer(&cc.eng, iobuf, sizeof(iobuf), 1);
 	br_ssl_client_reset(&cc, sni, 0);
-	br_sslio_init(&io, &cc.eng, chal_t_read, &sv[0], chal_t_write, &sv[0]);
+	br_sslio_init(&io, &cc.eng, chal_t_read, &fd, chal_t_write, &fd);
 	if (br_sslio_write_all(&io, "x", 1) == 0 && br_sslio_flush(&io) == 0) {
 		sel = br_ssl_engine_get_selected_protocol(&cc.eng);
 		ok = sel != NULL && strcmp(sel, "acme-tls/1") == 0;
 	}
-	close(sv[0]);
-	waitpid(pid, &st, 0);
+	close(fd);
 	return ok;
 }
 
@@ -652,6 +709,8 @@ static void
 t_tlsalpn_responder(void)
 {
 	struct chal_ctx *c = calloc(1, sizeof(*c));
+	pid_t pid;
+	int port, ctl;
 
 	CHECK(c != NULL);
 	if (c == NULL)
@@ -669,13 +728,111 @@ t_tlsalpn_responder(void)
 	CHECK_INT(chal_tls_match(c, "1.0.0.127.in-addr.arpa"), 1);
 	CHECK_INT(chal_tls_match(c, "127.0.0.1"), -1);
 	CHECK_INT(chal_tls_match(c, ""), -1);
-	CHECK_INT(chal_t_handshake(c, "probe.example.com", "acme-tls/1"), 1);
-	CHECK_INT(chal_t_handshake(c, "1.0.0.127.in-addr.arpa", "acme-tls/1"),
-	    1);
-	CHECK_INT(chal_t_handshake(c, "other.example.com", "acme-tls/1"), 0);
-	CHECK_INT(chal_t_handshake(c, "probe.example.com", "http/1.1"), 0);
+	CHECK((port = chal_t_serve(c, 1, &pid, &ctl)) > 0);
+	if (port > 0) {
+		CHECK_INT(chal_t_handshake(c, port, "probe.example.com",
+		    "acme-tls/1"), 1);
+		CHECK_INT(chal_t_handshake(c, port, "1.0.0.127.in-addr.arpa",
+		    "acme-tls/1"), 1);
+		CHECK_INT(chal_t_handshake(c, port, "other.example.com",
+		    "acme-tls/1"), 0);
+		CHECK_INT(chal_t_handshake(c, port, "probe.example.com",
+		    "http/1.1"), 0);
+		chal_t_stop(pid, ctl);
+	}
 	chal_cleanup(c);
 	free(c);
+}
+
+/* Send req on fd, read the whole answer into out (NUL-terminated). */
+static void
+chal_t_get(int fd, const char *req, char *out, size_t cap)
+{
+	size_t n = 0;
+	ssize_t k;
+
+	CHECK(send(fd, req, strlen(req), 0) == (ssize_t)strlen(req));
+	while (n + 1 < cap && (k = recv(fd, out + n, cap - 1 - n, 0)) > 0)
+		n += (size_t)k;
+	out[n] = '\0';
+}
+
+/*
+ * The http-01 responder serves clients at once: a client that sent
+ * half a request line and waits does not hold up the next one, which
+ * gets the key authorization of its token (or a 404).
+ */
+static void
+t_http_responder(void)
+{
+	struct chal_ctx *c = calloc(1, sizeof(*c));
+	char out[1024];
+	pid_t pid;
+	int port, ctl, slow, fd;
+
+	CHECK(c != NULL);
+	if (c == NULL)
+		return;
+	chal_init(c);
+	snprintf(c->answers[0].token, sizeof(c->answers[0].token), "tok_1");
+	snprintf(c->answers[0].keyauth, sizeof(c->answers[0].keyauth),
+	    "tok_1.thumb");
+	c->answers[0].how = CHAL_BY_STANDALONE;
+	c->nanswers = 1;
+	CHECK((port = chal_t_serve(c, 0, &pid, &ctl)) > 0);
+	if (port <= 0) {
+		free(c);
+		return;
+	}
+	CHECK((slow = chal_t_connect(port)) >= 0);
+	CHECK(send(slow, "GET /.well-kn", 13, 0) == 13);
+	CHECK((fd = chal_t_connect(port)) >= 0);
+	chal_t_get(fd, "GET /.well-known/acme-challenge/tok_1 HTTP/1.1\r\n"
+	    "Host: a\r\n\r\n", out, sizeof(out));
+	CHECK(strncmp(out, "HTTP/1.1 200 OK\r\n", 17) == 0);
+	CHECK(strstr(out, "\r\n\r\ntok_1.thumb") != NULL);
+	close(fd);
+	CHECK((fd = chal_t_connect(port)) >= 0);
+	chal_t_get(fd, "GET /.well-known/acme-challenge/tok_2 HTTP/1.1\r\n"
+	    "\r\n", out, sizeof(out));
+	CHECK(strncmp(out, "HTTP/1.1 404 Not Found\r\n", 24) == 0);
+	close(fd);
+	close(slow);
+	chal_t_stop(pid, ctl);
+	free(c);
+}
+
+/*
+ * The responder child forgets the keys it is given and every descriptor
+ * but its own, and, run as root, is nobody afterwards.
+ */
+static void
+t_responder_child(void)
+{
+	struct key k, *keys[1] = { &k };
+	struct chal_lsock ls = { -1, 0 };
+	static const struct key zero;
+	int st, fd = open("/dev/null", O_RDONLY);
+	pid_t pid;
+
+	CHECK(fd >= 3);
+	memset(&k, 0, sizeof(k));
+	CHECK_INT(key_generate(&k, KEY_EC256), 0);
+	fflush(NULL);
+	if ((pid = fork()) == 0) {
+		chal_child_init(&ls, 0, -1, keys, 1);
+		_exit((memcmp(&k, &zero, sizeof(k)) != 0) |
+		    (fcntl(fd, F_GETFD) != -1) << 1 |
+		    (getuid() == 0 || geteuid() == 0) << 2);
+	}
+	CHECK(pid > 0 && waitpid(pid, &st, 0) == pid);
+	CHECK(WIFEXITED(st));
+	CHECK_INT(WEXITSTATUS(st) & 3, 0);	/* key wiped, fd closed */
+	if (geteuid() == 0)
+		CHECK_INT(WEXITSTATUS(st) & 4, 0);	/* not root */
+	CHECK(k.set);				/* ours is untouched */
+	key_free(&k);
+	close(fd);
 }
 
 static const struct unit_test tests_chal[] = {
@@ -690,5 +847,7 @@ static const struct unit_test tests_chal[] = {
 	{ "hook_timeout", t_hook_timeout },
 	{ "alpn_cert", t_alpn_cert },
 	{ "tlsalpn_responder", t_tlsalpn_responder },
+	{ "http_responder", t_http_responder },
+	{ "responder_child", t_responder_child },
 	{ NULL, NULL },
 };

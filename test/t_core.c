@@ -446,31 +446,55 @@ t_problem_garbage(void)
 static void
 t_poll_delay(void)
 {
-	struct http_resp r = { 0 };
+	struct http_resp r;
+	int64_t t;
 
+	memset(&r, 0, sizeof(r));
 	r.retry_after = -1;
-	CHECK_INT(req_poll_delay(&r, 0), 1);
-	CHECK_INT(req_poll_delay(&r, 2), 4);
-	CHECK_INT(req_poll_delay(&r, 9), 8);
+	CHECK_INT(req_poll_delay(&r, 0), POLL_FIRST_MS);
+	CHECK_INT(req_poll_delay(&r, 1), 2 * POLL_FIRST_MS);
+	CHECK_INT(req_poll_delay(&r, 2), 4 * POLL_FIRST_MS);
+	CHECK_INT(req_poll_delay(&r, 9), POLL_MAX_MS);
+	CHECK_INT(req_poll_delay(&r, 1000), POLL_MAX_MS);
 	r.retry_after = 0;
-	CHECK_INT(req_poll_delay(&r, 0), POLL_MIN);
+	CHECK_INT(req_poll_delay(&r, 5), POLL_FIRST_MS);
 	r.retry_after = 5;
-	CHECK_INT(req_poll_delay(&r, 0), 5);
+	CHECK_INT(req_poll_delay(&r, 0), 5000);
 	r.retry_after = 86400;
-	CHECK_INT(req_poll_delay(&r, 0), RETRY_AFTER_MAX);
-	/* an HTTP-date counts from the answer's Date (Pebble 2.10 sends
-	 * either form) */
+	CHECK_INT(req_poll_delay(&r, 0), RETRY_AFTER_MAX * 1000);
+	/* an HTTP-date counts from the answer's Date */
 	r.retry_after = -1;
-	snprintf(r.date, sizeof(r.date), "Mon, 30 Nov 2026 10:51:39 GMT");
-	CHECK_INT(clock_parse_http_date("Mon, 30 Nov 2026 10:51:42 GMT",
-	    &r.retry_at), 0);
-	CHECK_INT(req_poll_delay(&r, 0), 3);
-	r.retry_at -= 10;		/* in the past: at once, at the floor */
-	CHECK_INT(req_poll_delay(&r, 3), POLL_MIN);
-	r.retry_at += 86400;
-	CHECK_INT(req_poll_delay(&r, 0), RETRY_AFTER_MAX);
-	r.date[0] = '\0';		/* no Date: back-off */
-	CHECK_INT(req_poll_delay(&r, 2), 4);
+	snprintf(r.date, sizeof(r.date), "Mon, 30 Nov 2026 10:00:00 GMT");
+	CHECK_INT(clock_parse_http_date(r.date, &t), 0);
+	r.retry_at = t + 7;
+	CHECK_INT(req_poll_delay(&r, 3), 7000);
+	r.retry_at = t - 7;
+	CHECK_INT(req_poll_delay(&r, 3), POLL_FIRST_MS);
+	r.retry_at = t + 7 * 86400;
+	CHECK_INT(req_poll_delay(&r, 3), RETRY_AFTER_MAX * 1000);
+	/* Pebble 2.10 sends either form; no Date: the back-off */
+	r.date[0] = '\0';
+	CHECK_INT(req_poll_delay(&r, 2), 4 * POLL_FIRST_MS);
+}
+
+/* The poll schedule: the deadline ends it with one error line. */
+static void
+t_poll_schedule(void)
+{
+	struct http_resp r;
+	struct req_poll p;
+	int64_t now = clock_mono_ms();
+
+	memset(&r, 0, sizeof(r));
+	r.retry_after = -1;
+	req_poll_begin(&p, &r, now + 1000);
+	CHECK(p.next >= now + POLL_FIRST_MS && p.next < now + 1000);
+	CHECK_INT(req_poll_again(&p, &r, "https://ca.test/a"), 0);
+	CHECK_INT(p.round, 1);
+	r.retry_after = 2;
+	CHECK_INT(req_poll_again(&p, &r, "https://ca.test/a"), ACME_ERR_TIMEOUT);
+	CHECK_STR(err_msg, "https://ca.test/a: still not done after 300 s");
+	err_clear();
 }
 
 static void
@@ -610,6 +634,7 @@ static const struct unit_test tests_core[] = {
 	{ "problem_line", t_problem_line },
 	{ "problem_garbage", t_problem_garbage },
 	{ "poll_delay", t_poll_delay },
+	{ "poll_schedule", t_poll_schedule },
 	{ "url_and_host", t_url_and_host },
 	{ "chal_lookup", t_chal_lookup },
 	{ "api_idents", t_api_idents },

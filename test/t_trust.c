@@ -151,6 +151,23 @@ t_retry_after_limits(void)
 	http_resp_free(&r);
 }
 
+/* The rate limit of a failed order (struct issue_fail) from header h. */
+static void
+trust_fail_from(struct issue *is, const char *h)
+{
+	struct http_resp r;
+
+	memset(&r, 0, sizeof(r));
+	http_resp_reset(&r);
+	core_header(&r, h);
+	is->fail.status = 429;
+	is->fail.retry_after = r.retry_after;
+	is->fail.retry_at = r.retry_at;
+	snprintf(is->fail.problem, sizeof(is->fail.problem), "%s",
+	    ACME_ERR_NS "rateLimited");
+	http_resp_free(&r);
+}
+
 /* A rate limit's end: now plus Retry-After (or its date), never past
  * RATE_WAIT_MAX, computed without overflow (UBSan checks the sums). */
 static void
@@ -168,29 +185,22 @@ t_rate_limit_limits(void)
 		goto out;
 	run.ca_time = 4102444800LL;	/* 2100 */
 	run.ca_mono = clock_mono();
-	snprintf(run.a->problem, sizeof(run.a->problem), "%s",
-	    ACME_ERR_NS "rateLimited");
-	http_resp_reset(&is->r);
-	core_header(&is->r, "Retry-After: 99999999999999999999\r\n");
+	trust_fail_from(is, "Retry-After: 99999999999999999999\r\n");
 	memset(&st, 0, sizeof(st));
 	now = api_ca_now(&run);
 	renew_rate_limit(&run, is, &st);
 	CHECK(st.retry_until >= now + RATE_WAIT_MAX - 2 &&
 	    st.retry_until <= now + RATE_WAIT_MAX + 2);
-	http_resp_reset(&is->r);
-	core_header(&is->r, "Retry-After: Fri, 31 Dec 9999 23:59:59 GMT\r\n");
+	trust_fail_from(is, "Retry-After: Fri, 31 Dec 9999 23:59:59 GMT\r\n");
 	memset(&st, 0, sizeof(st));
 	renew_rate_limit(&run, is, &st);
 	CHECK(st.retry_until <= now + RATE_WAIT_MAX + 2);
-	http_resp_reset(&is->r);
-	core_header(&is->r, "Retry-After: 120\r\n");
+	trust_fail_from(is, "Retry-After: 120\r\n");
 	memset(&st, 0, sizeof(st));
 	renew_rate_limit(&run, is, &st);
 	CHECK(st.retry_until >= now + 120 && st.retry_until <= now + 122);
 	err_clear();
 out:
-	if (is != NULL)
-		http_resp_free(&is->r);
 	free(is);
 	free(run.a);
 }
