@@ -5835,8 +5835,8 @@ clock_floor_update(int storefd, int64_t floor, int64_t ca_time)
 	if (ca_time <= 0 || (floor > 0 && ca_time < floor + TIME_FLOOR_STEP))
 		return 0;
 	clock_format_rfc3339(ca_time, line, sizeof(line) - 1);
-	strcat(line, "\n");
 	log_msg(LOG_LEVEL_DEBUG, "time floor raised to %s", line);
+	strcat(line, "\n");
 	return store_write(storefd, "time", line, strlen(line),
 	    STORE_FILE_MODE);
 }
