@@ -69,9 +69,6 @@
 #define ACME_VERSION		"0.1.0"
 #define ACME_USER_AGENT		"acme/" ACME_VERSION
 
-/* Marks a tested helper that only a later command calls (EAB, ARI...). */
-#define ACME_UNUSED	__attribute__((unused))
-
 /*
  * The test switches ACME_TEST_NOW, ACME_TEST_CRASH_AT, ACME_TEST_NO_EXCHANGE
  * and ACME_TEST_CA_BUNDLES (acme(1), ENVIRONMENT) are read only by a test
@@ -2305,36 +2302,6 @@ json_bool(const struct json *j, int t)
 	return -1;
 }
 
-/*
- * An integer primitive (no fraction, no exponent) that fits a long long
- * into *out. Returns 0 or ACME_ERR_PROTO; records nothing.
- */
-static ACME_UNUSED int
-json_int(const struct json *j, int t, long long *out)
-{
-	const jsmntok_t *tk;
-	const char *s;
-	unsigned long long v = 0, lim = LLONG_MAX;
-	int i, n, neg;
-
-	if ((tk = json_tok(j, t, JSMN_PRIMITIVE)) == NULL)
-		return ACME_ERR_PROTO;
-	s = j->js + tk->start;
-	n = tk->end - tk->start;
-	if ((neg = (n > 0 && s[0] == '-')))
-		lim++;			/* -LLONG_MIN */
-	if (n == neg)
-		return ACME_ERR_PROTO;
-	for (i = neg; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9' ||
-		    v > (lim - (unsigned)(s[i] - '0')) / 10)
-			return ACME_ERR_PROTO;	/* not an integer, too big */
-		v = v * 10 + (unsigned)(s[i] - '0');
-	}
-	*out = neg ? (v == lim ? LLONG_MIN : -(long long)v) : (long long)v;
-	return 0;
-}
-
 /* The writer. b is borrowed; see the section comment for the errors. */
 struct jw {
 	struct buf	*b;		/* borrowed */
@@ -2649,22 +2616,6 @@ key_sha256(const void *data, size_t len, unsigned char out[32])
 	br_sha256_update(&sc, data, len);
 	br_sha256_out(&sc, out);
 	return 0;
-}
-
-/* HMAC-SHA-256 (RFC 2104) of data under key; out gets 32 bytes. */
-static ACME_UNUSED void
-hmac_sha256(const void *key, size_t klen, const void *data, size_t len,
-    unsigned char out[32])
-{
-	br_hmac_key_context kc;
-	br_hmac_context hc;
-
-	br_hmac_key_init(&kc, &br_sha256_vtable, key, klen);
-	br_hmac_init(&hc, &kc, 0);
-	br_hmac_update(&hc, data, len);
-	br_hmac_out(&hc, out);
-	wipe(&kc, sizeof(kc));
-	wipe(&hc, sizeof(hc));
 }
 
 #define HMAC_OUT_MAX	64	/* HS512 */
@@ -3645,14 +3596,6 @@ out:
 	buf_free(&jwk);
 	buf_free(&sin);
 	return rc;
-}
-
-/* jws_eab_alg() with HS256, the algorithm every CA accepts. */
-static ACME_UNUSED int
-jws_eab(struct buf *out, const struct key *acct, const char *eab_kid,
-    const void *mac, size_t mac_len, const char *url)
-{
-	return jws_eab_alg(out, acct, "HS256", eab_kid, mac, mac_len, url);
 }
 
 /* ==== 8. DER and CSR ==== */
