@@ -206,7 +206,7 @@ uacme_teardown() { lib_stop_pids "$BT/uacme-srv/pids"; }
 # run through the proxy; prints the table row.
 bench_client()
 {
-	local c=$1 label=$2 base r d ok=1 req conn w cpu rss
+	local c=$1 label=$2 base r d ok=1 req conn w cpu rss req2=
 	shift 2
 	baseline "$c" "$@"
 	base=BASE_$c
@@ -231,6 +231,11 @@ bench_client()
 		mkdir -p "$d"
 		if "${c}_issue" "$d" "$PX_URL" "proxy.$c.example.com"; then
 			req=$(px_count any) conn=$(px_conns)
+			if [ "$c" = acme ]; then	# and its stored account
+				px_reset
+				acme_issue "$d" "$PX_URL" "proxy2.$c.example.com" \
+				    "$d/steps2" && req2=$(px_count any)
+			fi
 		else
 			ok=0
 		fi
@@ -246,10 +251,10 @@ bench_client()
 	    "$w" "$cpu" "$rss" "$req" "$conn"
 	printf '%s %s %s %s %s\n' "$w" "$cpu" "$rss" "$req" "$conn" >"$BT/$c.fig"
 	if [ "$c" = acme ]; then
-		printf '| %s, stored account | %.2f s | %.3f s | %d KB | | |\n' \
+		printf '| %s, stored account | %.2f s | %.3f s | %d KB | %s | |\n' \
 		    "$label" "$(cut -d' ' -f1 "$BT/$c.runs2" | median)" \
 		    "$(cut -d' ' -f2 "$BT/$c.runs2" | median)" \
-		    "$(cut -d' ' -f3 "$BT/$c.runs2" | median)"
+		    "$(cut -d' ' -f3 "$BT/$c.runs2" | median)" "${req2:--}"
 		req=$(sed -n 's/^acme: \([0-9][0-9]*\) requests.*/\1/p' \
 		    "$BT"/acme-[1-9]*/steps.err | median)
 		printf '%s\n' "$req" >"$BT/acme.vreq"
