@@ -73,6 +73,15 @@
 #define ACME_UNUSED	__attribute__((unused))
 
 /*
+ * A result the caller must look at: every function that can fail (an
+ * error code, or NULL) and every predicate. gcc warns even through a
+ * (void) cast, so a result dropped on purpose goes through ACME_IGNORE()
+ * beside a comment that says why dropping it is right.
+ */
+#define ACME_MUST_CHECK	__attribute__((warn_unused_result))
+#define ACME_IGNORE(x)	((void)!(x))
+
+/*
  * The test switches ACME_TEST_NOW, ACME_TEST_CRASH_AT, ACME_TEST_NO_EXCHANGE
  * and ACME_TEST_CA_BUNDLES (acme(1), ENVIRONMENT) are read only by a test
  * build (-DACME_TEST: the Makefile's acme-test and test/unit); the release
@@ -189,12 +198,19 @@ enum log_level {
 	LOG_LEVEL_MAX
 };
 
-/* A growable byte buffer with a hard ceiling. data is owned. */
+/*
+ * A growable byte buffer with a hard ceiling. data is owned. Like the
+ * JSON writer, it remembers its first error: after a failed append every
+ * later one does nothing and returns that error, so a chain of buf_puts,
+ * buf_printf and buf_append is checked once, by the result of its last
+ * call or by buf_err(), and store_write_buf() never writes a failed one.
+ */
 struct buf {
 	unsigned char	*data;		/* owned, NUL-terminated when len<cap */
 	size_t		 len;
 	size_t		 cap;
 	size_t		 max;		/* 0 means BODY_MAX */
+	int		 err;		/* first failed append; 0 none */
 };
 
 enum ident_type {
@@ -1056,10 +1072,9 @@ str_one_line(const char *s)
 	return 1;
 }
 
-/* Append n bytes, growing up to b->max; keeps a NUL after the data. */
 /* Grow b to hold need bytes; the old block (it may hold a key) is wiped
  * before it is freed, so no copy of a secret is left in the heap. */
-static int
+static ACME_MUST_CHECK int
 buf_grow(struct buf *b, size_t need)
 {
 	size_t ncap = b->cap ? b->cap : 256;
@@ -1079,15 +1094,29 @@ buf_grow(struct buf *b, size_t need)
 	return 0;
 }
 
+/* Room for n more bytes and a NUL, up to b->max; else b's sticky error. */
+static int
+buf_room(struct buf *b, size_t n)
+{
+	size_t max = b->max ? b->max : BODY_MAX;
+
+	if (b->err < 0)
+		return b->err;
+	if (n > max || b->len > max - n)
+		return b->err = err_set(ACME_ERR_LIMIT, "data exceeds %zu "
+		    "bytes", max);
+	if (b->len + n + 1 > b->cap)
+		b->err = buf_grow(b, b->len + n + 1);
+	return b->err;
+}
+
+/* Append n bytes, keeping a NUL after the data; b's first error. */
 static int
 buf_append(struct buf *b, const void *p, size_t n)
 {
-	size_t max = b->max ? b->max : BODY_MAX;
 	int rc;
 
-	if (n > max || b->len > max - n)
-		return err_set(ACME_ERR_LIMIT, "data exceeds %zu bytes", max);
-	if (b->len + n + 1 > b->cap && (rc = buf_grow(b, b->len + n + 1)) < 0)
+	if ((rc = buf_room(b, n)) < 0)
 		return rc;
 	memcpy(b->data + b->len, p, n);
 	b->len += n;
@@ -1101,25 +1130,44 @@ buf_puts(struct buf *b, const char *s)
 	return buf_append(b, s, strlen(s));
 }
 
+/* Formatted straight into b: no intermediate limit but b->max. */
 static int
 buf_printf(struct buf *b, const char *fmt, ...)
 {
-	char tmp[1024];
 	va_list ap;
-	int n;
+	int n, rc;
 
 	va_start(ap, fmt);
-	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	n = vsnprintf(NULL, 0, fmt, ap);
 	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(tmp))
-		return err_set(ACME_ERR_LIMIT, "formatted text too long");
-	return buf_append(b, tmp, (size_t)n);
+	if (n < 0 && b->err == 0)
+		b->err = err_set(ACME_ERR_LIMIT, "formatted text too long");
+	if ((rc = buf_room(b, n < 0 ? 0 : (size_t)n)) < 0)
+		return rc;
+	va_start(ap, fmt);
+	vsnprintf((char *)b->data + b->len, b->cap - b->len, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
+	return 0;
 }
 
-/* Drop what was appended to b after length len, wiping it. */
+/* The first error of the appends to b: 0 when every one went in. */
+static ACME_MUST_CHECK int
+buf_err(const struct buf *b)
+{
+	return b->err;
+}
+
+/*
+ * Drop what was appended to b after length len, wiping it, and the error
+ * of those appends: b is again as it was at len, which the caller took
+ * while b had no error. A caller that rewinds after a failure still
+ * returns that failure.
+ */
 static void
 buf_rewind(struct buf *b, size_t len)
 {
+	b->err = 0;
 	if (b->data == NULL || b->len <= len)
 		return;
 	wipe(b->data + len, b->len - len);
@@ -1137,6 +1185,7 @@ buf_free(struct buf *b)
 	free(b->data);
 	b->data = NULL;
 	b->len = b->cap = 0;
+	b->err = 0;
 }
 
 static char *
@@ -4625,6 +4674,25 @@ bad:
 #define STORE_DEL	".del"		/* backup/NAME: a set being deleted */
 #define STORE_NEW	".new"		/* backup/NAME: a set being imported */
 
+/*
+ * Absence is not an error until a caller says so: store_subdir() without
+ * create, store_read(), store_read_private() and the imports' imp_read()
+ * and imp_list() return STORE_ABSENT when the entry does not exist, and
+ * record nothing (err_msg stays as it was). Callers that expect absence
+ * test rc == STORE_ABSENT; for every other caller it is one more negative
+ * result. It is internal: no public function returns it (api_leave turns
+ * a stray one into ACME_ERR_IO with a message).
+ */
+#define STORE_ABSENT	(ACME_ERR_MAX - 1)
+
+/* rc where absence is an error too: STORE_ABSENT becomes ACME_ERR_IO
+ * (the caller records what is missing). */
+static int
+store_need(int rc)
+{
+	return rc == STORE_ABSENT ? ACME_ERR_IO : rc;
+}
+
 /* RENAME_EXCHANGE from <linux/fs.h>; musl 1.2.3 has no renameat2(). */
 #ifndef RENAME_EXCHANGE
 #define RENAME_EXCHANGE	(1 << 1)
@@ -4694,7 +4762,7 @@ store_subdir(int parent, const char *name, int create)
 	    O_CLOEXEC);
 	if (fd < 0) {
 		if (errno == ENOENT && !create)
-			return ACME_ERR_IO;
+			return STORE_ABSENT;
 		return err_set(ACME_ERR_IO, "open %s: %s", name,
 		    strerror(errno));
 	}
@@ -4772,6 +4840,16 @@ store_write(int dirfd, const char *name, const void *data, size_t len,
 	return 0;
 }
 
+/* store_write of the text b, unless an append to b failed. */
+static ACME_MUST_CHECK int
+store_write_buf(int dirfd, const char *name, const struct buf *b,
+    mode_t mode)
+{
+	if (buf_err(b) < 0)
+		return buf_err(b);
+	return store_write(dirfd, name, b->data, b->len, mode);
+}
+
 /* Read all of fd, at most max bytes, into out: every file load's loop. */
 static int
 store_read_fd(int fd, struct buf *out, size_t max)
@@ -4804,7 +4882,7 @@ store_read(int dirfd, const char *name, struct buf *out, size_t max)
 	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0) {
 		if (errno == ENOENT)
-			return ACME_ERR_IO;	/* absent: caller decides */
+			return STORE_ABSENT;
 		return err_set(ACME_ERR_IO, "open %s: %s", name,
 		    strerror(errno));
 	}
@@ -4846,7 +4924,7 @@ store_read_private(int dirfd, const char *name, const char *path,
 
 	if ((fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
 		if (errno == ENOENT)
-			return ACME_ERR_IO;	/* absent: caller decides */
+			return STORE_ABSENT;
 		return err_set(ACME_ERR_IO, "open %s: %s", path,
 		    strerror(errno));
 	}
@@ -4867,6 +4945,22 @@ store_unlink(int dirfd, const char *name, int flags)
 	unlinkat(dirfd, name, flags);
 }
 
+/* Remove file name below dirfd for good (one write step), then sync the
+ * directory. Nothing to do (no step) when it is absent. */
+static ACME_MUST_CHECK int
+store_remove(int dirfd, const char *name)
+{
+	if (!store_exists(dirfd, name))
+		return 0;
+	store_step();
+	if (unlinkat(dirfd, name, 0) < 0 && errno != ENOENT)
+		return err_set(ACME_ERR_IO, "remove %s: %s", name,
+		    strerror(errno));
+	if (fsync(dirfd) < 0)
+		return err_set(ACME_ERR_IO, "fsync: %s", strerror(errno));
+	return 0;
+}
+
 /*
  * Remove directory name below dirfd and the files of a set in it (sets
  * are one level deep). Symlinks in it are unlinked, never followed. An
@@ -4883,7 +4977,7 @@ store_rmset(int dirfd, const char *name)
 	int fd;
 
 	if ((fd = store_subdir(dirfd, name, 0)) < 0)
-		return errno == ENOENT ? 0 : fd;
+		return fd == STORE_ABSENT ? 0 : fd;
 	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++)
 		store_unlink(fd, files[i], 0);
 	fsync(fd);
@@ -5419,10 +5513,8 @@ store_recover_dir(int storefd, const char *sub)
 	DIR *d;
 	int fd, rc = 0;
 
-	if ((fd = store_subdir(storefd, sub, 0)) < 0) {
-		err_clear();
-		return 0;
-	}
+	if ((fd = store_subdir(storefd, sub, 0)) < 0)
+		return fd == STORE_ABSENT ? 0 : fd;
 	if ((d = fdopendir(fd)) == NULL) {
 		close(fd);
 		return err_set(ACME_ERR_IO, "%s: %s", sub, strerror(errno));
@@ -9212,9 +9304,9 @@ acct_write(int storefd, const char *host, const struct key *k,
 		rc = accfd < 0 ? accfd : hostfd;
 		goto out;
 	}
-	if ((rc = store_write(hostfd, "key.pem", pem.data, pem.len,
+	if ((rc = store_write_buf(hostfd, "key.pem", &pem,
 	    STORE_KEY_MODE)) < 0 ||
-	    (rc = store_write(hostfd, "account.txt", txt->data, txt->len,
+	    (rc = store_write_buf(hostfd, "account.txt", txt,
 	    STORE_FILE_MODE)) < 0)
 		goto out;
 out:
@@ -9294,18 +9386,14 @@ acct_which_key(struct acme *a, const struct key *nk)
 static int
 acct_rollover_settle(int hostfd, int applied)
 {
-	if (!applied) {
-		if (unlinkat(hostfd, ACCT_ROLLOVER_FILE, 0) < 0 &&
-		    errno != ENOENT)
-			return err_set(ACME_ERR_IO, "remove %s: %s",
-			    ACCT_ROLLOVER_FILE, strerror(errno));
-		return 0;
-	}
-	if (renameat(hostfd, ACCT_ROLLOVER_FILE, hostfd, "key.pem") < 0 ||
-	    fsync(hostfd) < 0)
-		return err_set(ACME_ERR_IO, "the CA has the new key but "
-		    "key.pem was not replaced (%s): rename %s to key.pem by "
-		    "hand", strerror(errno), ACCT_ROLLOVER_FILE);
+	int rc;
+
+	if (!applied)
+		return store_remove(hostfd, ACCT_ROLLOVER_FILE);
+	if ((rc = store_rename(hostfd, ACCT_ROLLOVER_FILE, hostfd,
+	    "key.pem")) < 0)
+		return err_wrap(rc, "the CA has the new key but key.pem was "
+		    "not replaced (do it by hand)");
 	return 0;
 }
 
@@ -9356,13 +9444,10 @@ acct_load(struct acme *a, int storefd, const char *host)
 	struct buf pem = { 0 }, txt = { 0 };
 	int accfd = -1, hostfd = -1, rc = 0;
 
-	if ((accfd = store_subdir(storefd, "accounts", 0)) < 0 ||
-	    (hostfd = store_subdir(accfd, host, 0)) < 0) {
-		rc = errno == ENOENT ? 0 : (accfd < 0 ? accfd : hostfd);
-		goto out;
-	}
-	if ((rc = store_read(hostfd, "key.pem", &pem, PEM_MAX)) < 0) {
-		rc = errno == ENOENT ? 0 : rc;
+	if ((accfd = rc = store_subdir(storefd, "accounts", 0)) < 0 ||
+	    (hostfd = rc = store_subdir(accfd, host, 0)) < 0 ||
+	    (rc = store_read(hostfd, "key.pem", &pem, PEM_MAX)) < 0) {
+		rc = rc == STORE_ABSENT ? 0 : rc;
 		goto out;
 	}
 	if ((rc = key_from_pem(&a->key, (const char *)pem.data, pem.len)) < 0)
@@ -9577,7 +9662,7 @@ acct_rollover(struct acme *a, int hostfd, enum key_type kt)
 	if ((rc = key_generate(&nk, kt)) < 0 ||
 	    (rc = acct_keychange_body(a, &nk, &inner)) < 0 ||
 	    (rc = key_to_pem(&nk, &pem)) < 0 ||
-	    (rc = store_write(hostfd, ACCT_ROLLOVER_FILE, pem.data, pem.len,
+	    (rc = store_write_buf(hostfd, ACCT_ROLLOVER_FILE, &pem,
 	    STORE_KEY_MODE)) < 0)
 		goto out;
 	if ((rc = req_post(a, a->dir.key_change, (const char *)inner.data,
@@ -9627,10 +9712,10 @@ acct_deactivate(struct acme *a, int storefd, const char *host)
 		goto out;
 	snprintf(aside, sizeof(aside), "%s@deactivated-%lld", host,
 	    (long long)clock_now());
-	if ((accfd = store_subdir(storefd, "accounts", 0)) < 0 ||
-	    renameat(accfd, host, accfd, aside) < 0 || fsync(accfd) < 0)
-		rc = err_set(ACME_ERR_IO, "the account is deactivated but "
-		    "accounts/%s was not moved aside: remove it by hand", host);
+	if ((accfd = rc = store_subdir(storefd, "accounts", 0)) < 0 ||
+	    (rc = store_rename(accfd, host, accfd, aside)) < 0)
+		err_wrap(rc, "the account is deactivated but accounts/%s was "
+		    "not moved aside (remove it by hand)", host);
 out:
 	if (accfd >= 0)
 		close(accfd);
@@ -9748,7 +9833,7 @@ order_record(struct issue *is)
 	if ((fd = rc = store_subdir(is->storefd, "conf", 1)) < 0)
 		goto out;
 	snprintf(file, sizeof(file), ORDER_FILE_FMT, is->name);
-	rc = store_write(fd, file, b.data, b.len, STORE_KEY_MODE);
+	rc = store_write_buf(fd, file, &b, STORE_KEY_MODE);
 	close(fd);
 	is->recorded = rc == 0;
 out:
@@ -9756,7 +9841,8 @@ out:
 	return rc;
 }
 
-/* Remove conf/NAME.order when there is one; the recorded error stays. */
+/* Remove conf/NAME.order when there is one (a failure is logged); the
+ * recorded error stays. */
 static void
 order_forget(struct issue *is)
 {
@@ -9771,10 +9857,11 @@ order_forget(struct issue *is)
 		return;
 	}
 	snprintf(file, sizeof(file), ORDER_FILE_FMT, is->name);
-	if (store_exists(fd, file)) {
-		store_unlink(fd, file, 0);
-		fsync(fd);
-	}
+	err_clear();
+	/* a record left behind is only tried again, and dropped, next run */
+	if (store_remove(fd, file) < 0)
+		log_msg(LOG_LEVEL_ERROR, "conf/%s: %s", file, err_msg);
+	memcpy(err_msg, saved, sizeof(err_msg));
 	close(fd);
 }
 
@@ -9866,7 +9953,7 @@ order_load(struct issue *is)
 	snprintf(path, sizeof(path), "conf/%s", file);
 	/* it holds a key to install: ours only (store_private_ok) */
 	if ((rc = store_read_private(fd, file, path, &b, ORDER_REC_MAX)) < 0 &&
-	    err_msg[0] != '\0')
+	    rc != STORE_ABSENT)
 		log_msg(LOG_LEVEL_INFO, "%s: not used", err_msg);
 	if (rc == 0 && buf_append(&b, "", 0) == 0) {
 		order_match(is, (char *)b.data, url);
@@ -11153,7 +11240,7 @@ issue_store_conf(int storefd, const char *name, const struct buf *b)
 	if ((fd = store_subdir(storefd, "conf", 1)) < 0)
 		return fd;
 	snprintf(file, sizeof(file), "%s.conf", name);
-	rc = store_write(fd, file, b->data, b->len, STORE_FILE_MODE);
+	rc = store_write_buf(fd, file, b, STORE_FILE_MODE);
 	close(fd);
 	return rc;
 }
@@ -11674,13 +11761,12 @@ api_read_file(const char *what, const char *path, struct buf *out,
 {
 	int rc;
 
-	errno = 0;
-	if ((rc = store_read(AT_FDCWD, path, out, max)) < 0) {
-		err_clear();
-		return err_set(errno == ENOENT || errno == 0 ? ACME_ERR_USAGE :
-		    rc, "%s %.200s: %s", what, path, errno ? strerror(errno) :
-		    "too large or unreadable");
-	}
+	if ((rc = store_read(AT_FDCWD, path, out, max)) == STORE_ABSENT)
+		return err_set(ACME_ERR_USAGE, "%s %.200s: %s", what, path,
+		    strerror(ENOENT));
+	if (rc < 0)	/* a file too large is a usage error too */
+		return err_wrap(rc == ACME_ERR_LIMIT ? ACME_ERR_USAGE : rc,
+		    "%s", what);
 	return 0;
 }
 
@@ -11814,14 +11900,15 @@ api_reuse_key(int storefd, const char *name, const struct acme_options *o,
 	struct buf pem = { 0 };
 	int livefd, setfd = -1, rc = 0;
 
-	if ((livefd = store_subdir(storefd, "live", 0)) >= 0)
-		setfd = store_subdir(livefd, name, 0);
-	if (setfd < 0 || store_read(setfd, "privkey.pem", &pem,
-	    PEM_MAX) < 0 || pem.len == 0) {
-		err_clear();
+	if ((livefd = rc = store_subdir(storefd, "live", 0)) >= 0 &&
+	    (setfd = rc = store_subdir(livefd, name, 0)) >= 0)
+		rc = store_read(setfd, "privkey.pem", &pem, PEM_MAX);
+	if (rc == STORE_ABSENT) {	/* a first issue: a new key */
+		rc = 0;
 		goto out;
 	}
-	if ((rc = key_from_pem(k, (const char *)pem.data, pem.len)) < 0)
+	if (rc < 0 ||
+	    (rc = key_from_pem(k, (const char *)pem.data, pem.len)) < 0)
 		err_wrap(rc, "--reuse-key: live/%s/privkey.pem", name);
 	else if (o->key_type != NULL && strcmp(o->key_type,
 	    key_types[k->type].name) != 0)
@@ -12136,6 +12223,9 @@ static int
 api_leave(struct api_run *run, int rc)
 {
 	int rc2;
+
+	if (rc == STORE_ABSENT)	/* internal: never returned as such */
+		rc = err_set(ACME_ERR_IO, "a file or directory is missing");
 
 	if (run->storefd >= 0 && run->vouched > 0 &&
 	    (rc2 = clock_floor_update(run->storefd, run->floor,
@@ -12565,10 +12655,8 @@ api_live_names(int storefd, char ***names, size_t *n)
 
 	*names = NULL;
 	*n = 0;
-	if ((fd = store_subdir(storefd, "live", 0)) < 0) {
-		err_clear();
-		return 0;
-	}
+	if ((fd = store_subdir(storefd, "live", 0)) < 0)
+		return fd == STORE_ABSENT ? 0 : fd;
 	rc = store_names(fd, "live", "", SIZE_MAX, names, n);
 	close(fd);
 	return rc;
@@ -12841,7 +12929,7 @@ imp_server_ok(const struct imp_conf *c)
 /*
  * Read path below dirfd into out (at most max bytes): a regular file,
  * symlinks followed (the tree is the client's, and only read). When it
- * does not exist: ACME_ERR_IO with nothing recorded; the caller decides.
+ * does not exist: STORE_ABSENT (nothing recorded); the caller decides.
  */
 static int
 imp_read(int dirfd, const char *path, struct buf *out, size_t max)
@@ -12851,7 +12939,7 @@ imp_read(int dirfd, const char *path, struct buf *out, size_t max)
 
 	fd = openat(dirfd, path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0 && (errno == ENOENT || errno == ENOTDIR))
-		return ACME_ERR_IO;
+		return STORE_ABSENT;
 	if (fd < 0)
 		return err_set(ACME_ERR_IO, "%.200s: %s", path,
 		    strerror(errno));
@@ -13135,7 +13223,7 @@ imp_hook_write(struct imp_run *r, const char *name, struct imp_conf *c)
 	if ((rc = buf_puts(&b, "exit $rc\n")) < 0 ||
 	    (rc = fd = store_subdir(r->storefd, IMP_HOOKS, 1)) < 0)
 		goto out;
-	rc = store_write(fd, file, b.data, b.len, 0700);
+	rc = store_write_buf(fd, file, &b, 0700);
 	close(fd);
 	if (rc < 0)
 		goto out;
@@ -13307,18 +13395,22 @@ imp_acct_same(int storefd, const char *host, const struct key *k)
 	char a[THUMBPRINT_LEN + 1], b[THUMBPRINT_LEN + 1];
 	struct buf pem = { 0 };
 	struct key have;
-	int accfd, hostfd = -1, same = 0;
+	int accfd, hostfd = -1, same = 0, rc = STORE_ABSENT;
 
 	memset(&have, 0, sizeof(have));
 	if ((accfd = store_subdir(storefd, "accounts", 0)) >= 0) {
 		hostfd = store_subdir(accfd, host, 0);
 		close(accfd);
 	}
-	if (hostfd >= 0 && store_read(hostfd, "key.pem", &pem, PEM_MAX) == 0)
+	if (hostfd >= 0)
+		rc = store_read(hostfd, "key.pem", &pem, PEM_MAX);
+	if (rc == 0)
 		same = key_from_pem(&have, (const char *)pem.data,
 		    pem.len) == 0 && jwk_thumbprint(&have, a, sizeof(a)) == 0 &&
 		    jwk_thumbprint(k, b, sizeof(b)) == 0 &&
 		    strcmp(a, b) == 0 ? 1 : -1;
+	else if (rc != STORE_ABSENT)
+		same = -1;	/* unreadable: kept, never written over */
 	if (hostfd >= 0)
 		close(hostfd);
 	err_clear();		/* nothing was pending: an import succeeds */
@@ -13548,7 +13640,7 @@ imp_list(int dirfd, const char *path, size_t max, char ***names, size_t *n)
 	    || (d = fdopendir(fd)) == NULL) {
 		if (fd >= 0)
 			close(fd);
-		return errno == ENOENT ? ACME_ERR_IO : err_set(ACME_ERR_IO,
+		return errno == ENOENT ? STORE_ABSENT : err_set(ACME_ERR_IO,
 		    "%.200s: %s", path, strerror(errno));
 	}
 	while (rc == 0 && *n < max && (de = readdir(d)) != NULL) {
@@ -13791,7 +13883,8 @@ imp_cb_conf(int cbfd, const char *name, struct imp_conf *c)
 
 	snprintf(file, sizeof(file), "renewal/%s.conf", name);
 	if ((rc = imp_read(cbfd, file, &b, CONF_MAX)) < 0 || b.len == 0) {
-		rc = rc < 0 ? err_set(rc, "%s: cannot read", file) : 0;
+		rc = rc < 0 ? err_set(store_need(rc), "%s: cannot read",
+		    file) : 0;
 		goto out;
 	}
 	for (p = (char *)b.data; p != NULL && *p != '\0'; p = line) {
@@ -13962,7 +14055,7 @@ imp_cb_acct_load(struct imp_run *r, const char *dir, const char *id,
 	snprintf(path, sizeof(path), "%s/%s/private_key.json", dir, id);
 	if ((rc = imp_read(r->srcfd, path, &b, IMP_JSON_MAX)) < 0 ||
 	    (rc = imp_jwk_key(&b, &ac->key)) < 0) {
-		rc = err_set(rc, "not found");
+		rc = err_set(store_need(rc), "not found");
 		err_wrap(rc, "%.200s", path);
 		goto out;
 	}
@@ -14043,7 +14136,7 @@ imp_read_files(int archfd, int k, struct cert_set *cs)
 	for (i = 0; i < 4; i++) {
 		snprintf(file, sizeof(file), "%s%d.pem", stems[i], k);
 		if ((rc = store_read(archfd, file, bufs[i], PEM_MAX)) < 0)
-			return err_set(rc, "%s: cannot read", file);
+			return err_set(store_need(rc), "%s: cannot read", file);
 	}
 	return 0;
 }
@@ -14384,7 +14477,7 @@ imp_ua_load(struct imp_run *r, const void *ctx, int i, struct cert_set *cs,
 		return 0;
 	snprintf(path, sizeof(path), "%s/%s", o->name, o->files[i]);
 	if ((rc = imp_read(r->srcfd, path, &cs->cert, PEM_MAX)) < 0)
-		return err_set(rc, "cannot read");
+		return err_set(store_need(rc), "cannot read");
 	return buf_append(&cs->privkey, o->key->data, o->key->len);
 }
 
@@ -14445,10 +14538,10 @@ imp_ua_read(struct imp_run *r, const char *name, struct cert_set *cs,
 
 	snprintf(path, sizeof(path), "%s/cert.pem", name);
 	if ((rc = imp_read(r->srcfd, path, &cs->cert, PEM_MAX)) < 0)
-		return err_set(rc, "%s: cannot read", path);
+		return err_set(store_need(rc), "%s: cannot read", path);
 	snprintf(path, sizeof(path), "private/%s/key.pem", name);
 	if ((rc = imp_read(r->srcfd, path, key, PEM_MAX)) < 0)
-		return err_set(rc, "%s: cannot read", path);
+		return err_set(store_need(rc), "%s: cannot read", path);
 	return buf_append(&cs->privkey, key->data, key->len);
 }
 
@@ -14777,7 +14870,7 @@ imp_sh_read(int srcfd, const char *path, struct imp_conf *c,
 	int rc;
 
 	if ((rc = imp_read(srcfd, path, &b, CONF_MAX)) < 0) {
-		rc = err_set(rc, "%s: cannot read", path);
+		rc = err_set(store_need(rc), "%s: cannot read", path);
 		goto out;
 	}
 	for (p = (char *)b.data; p != NULL && *p != '\0'; p = nl) {
@@ -14892,7 +14985,7 @@ imp_sh_acct_load(struct imp_run *r, const char *server, struct imp_acct *ac)
 	if ((rc = imp_read(r->srcfd, path, &pem, PEM_MAX)) < 0 ||
 	    (rc = key_from_pem(&ac->key, (const char *)pem.data,
 	    pem.len)) < 0) {
-		rc = err_set(rc, "%s: cannot read", path);
+		rc = err_set(store_need(rc), "%s: cannot read", path);
 		goto out;
 	}
 	snprintf(path, sizeof(path), "%s/ca.conf", dir);
@@ -15018,10 +15111,10 @@ imp_sh_files(struct imp_run *r, const char *dir, const char *base,
 	if ((rc = imp_read(r->srcfd, path[0], &cs->cert, PEM_MAX)) < 0 ||
 	    (rc = imp_read(r->srcfd, path[1], &cs->chain, PEM_MAX)) < 0 ||
 	    (rc = imp_read(r->srcfd, path[2], &cs->fullchain, PEM_MAX)) < 0)
-		return err_set(rc, "%s, ca.cer or fullchain.cer: cannot read",
-		    path[0]);
+		return err_set(store_need(rc), "%s, ca.cer or fullchain.cer: "
+		    "cannot read", path[0]);
 	if ((rc = imp_read(r->srcfd, key, &cs->privkey, PEM_MAX)) < 0)
-		return err_set(rc, "%s: cannot read", key);
+		return err_set(store_need(rc), "%s: cannot read", key);
 	return 0;
 }
 
@@ -15298,7 +15391,7 @@ conf_load(int conffd, const char *name, const struct acme_options *cli,
 	if ((rc = store_read_private(conffd, file, path, &c->text,
 	    CONF_MAX)) < 0 ||
 	    (rc = buf_append(&c->text, "", 0)) < 0) {
-		if (rc == ACME_ERR_IO && err_msg[0] == '\0')
+		if (rc == STORE_ABSENT)
 			return err_set(ACME_ERR_USAGE, "no conf/%s: issue it "
 			    "first", file);
 		return rc;
@@ -15365,26 +15458,30 @@ state_line(struct renew_state *st, char *k, char *v)
 			*state_field(st, i) = 0;
 }
 
-static void
+/* Read conf/NAME.state into st: empty when there is none; a file that
+ * cannot be read is an error (a rate limit in it must not be lost). */
+static ACME_MUST_CHECK int
 state_read(int conffd, const char *name, struct renew_state *st)
 {
 	struct buf b = { 0 };
 	char file[NAME_LEN_MAX + 8], *p, *nl, *eq;
+	int rc;
 
 	memset(st, 0, sizeof(*st));
 	snprintf(file, sizeof(file), "%s.state", name);
-	if (store_read(conffd, file, &b, STATE_MAX) == 0 &&
-	    buf_append(&b, "", 0) == 0)
-		for (p = (char *)b.data; p != NULL && *p != '\0'; p = nl) {
-			if ((nl = strchr(p, '\n')) != NULL)
-				*nl++ = '\0';
-			if ((eq = strchr(p, '=')) == NULL)
-				continue;
-			*eq = '\0';
-			state_line(st, conf_trim(p), conf_trim(eq + 1));
-		}
-	err_clear();
+	if ((rc = store_read(conffd, file, &b, STATE_MAX)) == 0)
+		rc = buf_append(&b, "", 0);
+	for (p = rc == 0 ? (char *)b.data : NULL; p != NULL && *p != '\0';
+	    p = nl) {
+		if ((nl = strchr(p, '\n')) != NULL)
+			*nl++ = '\0';
+		if ((eq = strchr(p, '=')) == NULL)
+			continue;
+		*eq = '\0';
+		state_line(st, conf_trim(p), conf_trim(eq + 1));
+	}
 	buf_free(&b);
+	return rc == STORE_ABSENT ? 0 : rc;
 }
 
 /* Write st when it differs from old (remove the file when st is empty). */
@@ -15401,12 +15498,8 @@ state_write(int conffd, const char *name, const struct renew_state *old,
 	if (memcmp(old, st, sizeof(*st)) == 0)
 		return 0;
 	snprintf(file, sizeof(file), "%s.state", name);
-	if (memcmp(st, &empty, sizeof(*st)) == 0) {
-		if (unlinkat(conffd, file, 0) < 0 && errno != ENOENT)
-			return err_set(ACME_ERR_IO, "remove conf/%s: %s",
-			    file, strerror(errno));
-		return 0;
-	}
+	if (memcmp(st, &empty, sizeof(*st)) == 0)
+		return store_remove(conffd, file);
 	buf_printf(&b, "# acme: renewal state of %s (see acme(1))\n", name);
 	if (st->serial[0] != '\0')
 		buf_printf(&b, "ari-serial = %s\n", st->serial);
@@ -15418,7 +15511,7 @@ state_write(int conffd, const char *name, const struct renew_state *old,
 		}
 	if (b.data == NULL)
 		return err_set(ACME_ERR_NOMEM, "out of memory");
-	rc = store_write(conffd, file, b.data, b.len, STORE_FILE_MODE);
+	rc = store_write_buf(conffd, file, &b, STORE_FILE_MODE);
 	buf_free(&b);
 	return rc;
 }
@@ -15466,14 +15559,14 @@ renew_live_cert(struct api_run *run, const char *name,
 
 	memset(objs, 0, sizeof(objs));
 	if ((livefd = store_subdir(run->storefd, "live", 0)) < 0)
-		return livefd == ACME_ERR_IO && err_msg[0] == '\0' ? 1 : livefd;
+		return livefd == STORE_ABSENT ? 1 : livefd;
 	setfd = store_subdir(livefd, name, 0);
 	close(livefd);
 	if (setfd < 0)
-		return setfd == ACME_ERR_IO && err_msg[0] == '\0' ? 1 : setfd;
+		return setfd == STORE_ABSENT ? 1 : setfd;
 	rc = store_read(setfd, "cert.pem", &b, PEM_MAX);
 	close(setfd);
-	if (rc == ACME_ERR_IO && err_msg[0] == '\0')
+	if (rc == STORE_ABSENT)
 		rc = 1;
 	else if (rc == 0 && (rc = pem_decode((const char *)b.data, b.len,
 	    objs, 1, &n)) == 0)
@@ -15746,7 +15839,8 @@ renew_one(struct api_run *run, struct renew_item *it)
 		return err_set(ACME_ERR_USAGE, "bad certificate name");
 	if ((it->c = calloc(1, sizeof(*it->c))) == NULL)
 		return err_set(ACME_ERR_NOMEM, "out of memory");
-	state_read(run->conffd, it->name, &it->st);
+	if ((rc = state_read(run->conffd, it->name, &it->st)) < 0)
+		return rc;
 	it->old = it->st;
 	if ((rc = conf_load(run->conffd, it->name, run->o, it->c)) < 0)
 		return rc;
@@ -15839,8 +15933,8 @@ acme_renew(const struct acme_options *o, const char *const *names,
 	int rc;
 
 	if ((rc = api_enter(&run, o, API_LOCK, renew_check, NULL)) == 0 &&
-	    (rc = run.conffd = store_subdir(run.storefd, "conf", 0)) < 0 &&
-	    err_msg[0] == '\0')
+	    (rc = run.conffd = store_subdir(run.storefd, "conf", 0)) ==
+	    STORE_ABSENT)
 		rc = err_set(ACME_ERR_USAGE, "%s/conf: no certificate was "
 		    "issued here yet", run.dir);
 	if (rc >= 0) {
@@ -16047,13 +16141,13 @@ api_revoke_target(int storefd, const char *target, struct buf *der)
 	if (!store_name_ok(target))
 		return err_set(ACME_ERR_USAGE, "'%.80s' is neither a NAME nor "
 		    "a path to a certificate file (use ./FILE)", target);
-	if ((livefd = store_subdir(storefd, "live", 0)) >= 0)
-		setfd = store_subdir(livefd, target, 0);
-	if (setfd < 0 || store_read(setfd, "cert.pem", &raw, PEM_MAX) < 0) {
-		err_clear();
+	if ((livefd = rc = store_subdir(storefd, "live", 0)) >= 0 &&
+	    (setfd = rc = store_subdir(livefd, target, 0)) >= 0)
+		rc = store_read(setfd, "cert.pem", &raw, PEM_MAX);
+	if (rc == STORE_ABSENT)
 		rc = err_set(ACME_ERR_USAGE, "no certificate named %.80s in "
 		    "live/ (a file name needs a '/': ./FILE)", target);
-	} else
+	else if (rc == 0)
 		rc = api_der_parse("certificate", target, &raw, "CERTIFICATE",
 		    NULL, der);
 	if (setfd >= 0)
