@@ -127,6 +127,9 @@
 #define HTTP_CONNECT_TIMEOUT 15		/* seconds to connect */
 #define ERR_MSG_MAX	1024		/* one recorded error line */
 #define PROBLEM_SUB_MAX	10		/* subproblems reported */
+#define PROBLEM_LINE_MAX (32 * 1024)	/* a problem as text, cut to
+					   ERR_MSG_MAX by err_set: 2 parts
+					   and PROBLEM_SUB_MAX * 3 fit */
 #define STANDALONE_REQ_MAX 4096		/* one request to the responder */
 #define STANDALONE_CONN_MAX 16		/* connections it serves at once */
 #define STANDALONE_CONN_MS 5000		/* one connection's whole life */
@@ -6235,7 +6238,8 @@ http_dn_append(void *ctx, const void *data, size_t len)
 {
 	struct buf *b = ctx;
 
-	buf_append(b, data, len);	/* a failure leaves b short: checked */
+	/* a failure sticks to b: http_anchor checks buf_err() */
+	ACME_IGNORE(buf_append(b, data, len));
 }
 
 static unsigned char *
@@ -6261,7 +6265,7 @@ http_anchor(br_x509_trust_anchor *ta, const unsigned char *der, size_t len)
 	memset(ta, 0, sizeof(*ta));
 	br_x509_decoder_init(&dc, http_dn_append, &dn);
 	br_x509_decoder_push(&dc, der, len);
-	if (br_x509_decoder_last_error(&dc) != 0 ||
+	if (br_x509_decoder_last_error(&dc) != 0 || buf_err(&dn) < 0 ||
 	    (pk = br_x509_decoder_get_pkey(&dc)) == NULL || dn.len == 0)
 		goto out;
 	ta->flags = br_x509_decoder_isCA(&dc) ? BR_X509_TA_CA : 0;
@@ -8566,7 +8570,7 @@ static int
 req_problem_json_r(const char *what, long status, const struct json *j,
     int obj, char *type, size_t cap, const struct http_resp *r)
 {
-	struct buf line = { .max = ERR_MSG_MAX };
+	struct buf line = { .max = PROBLEM_LINE_MAX };
 	char http[32] = "", t[128];
 	const char *hint;
 	int rc;
@@ -8585,7 +8589,8 @@ req_problem_json_r(const char *what, long status, const struct json *j,
 	if (status > 0)
 		snprintf(http, sizeof(http), "HTTP %ld: ", status);
 	rc = err_set(ACME_ERR_SERVER, "%s: %s%s", what, http,
-	    line.data != NULL ? (char *)line.data : "(no detail)");
+	    buf_err(&line) == 0 && line.data != NULL ? (char *)line.data :
+	    "(no detail)");
 	buf_free(&line);
 	return rc;
 }

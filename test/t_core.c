@@ -460,6 +460,35 @@ t_http_headers(void)
 	http_resp_free(&r);
 }
 
+/* A problem longer than one error line: its start, cut, not an error of
+ * the line builder in its place. */
+static void
+problem_long(void)
+{
+	struct buf doc = { 0 };
+	struct json *j = malloc(sizeof(*j));
+	char type[128];
+	int i;
+
+	CHECK(j != NULL);
+	CHECK_INT(buf_puts(&doc, "{\"type\":\"urn:ietf:params:acme:error:"
+	    "caa\",\"detail\":\"long\",\"subproblems\":["), 0);
+	for (i = 0; i < PROBLEM_SUB_MAX + 2; i++)
+		CHECK_INT(buf_printf(&doc, "%s{\"type\":\"urn:x\",\"detail\":"
+		    "\"%0500d\"}", i ? "," : "", i), 0);
+	CHECK_INT(buf_puts(&doc, "]}"), 0);
+	err_clear();
+	CHECK_INT(json_parse(j, (char *)doc.data, doc.len), 0);
+	CHECK_INT(req_problem_json("https://ca.test/x", 403, j, 0, type,
+	    sizeof(type)), ACME_ERR_SERVER);
+	CHECK(strncmp(err_msg, "https://ca.test/x: HTTP 403: caa: long;: urn:x: 0",
+	    48) == 0);
+	CHECK_INT(strlen(err_msg), ERR_MSG_MAX - 1);
+	err_clear();
+	buf_free(&doc);
+	free(j);
+}
+
 static void
 t_problem_line(void)
 {
@@ -479,6 +508,7 @@ t_problem_line(void)
 	    "bad\\nnames; a.test: caa: CAA forbids -- the CA will not issue for "
 	    "a name: remove it from the identifiers");
 	free(j);
+	problem_long();
 }
 
 static void
