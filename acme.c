@@ -1066,7 +1066,7 @@ wipe(void *p, size_t n)
 }
 
 /* 1 when s has no control character: it fits one line of a conf file. */
-static int
+static ACME_MUST_CHECK int
 str_one_line(const char *s)
 {
 	for (; *s != '\0'; s++)
@@ -1098,7 +1098,7 @@ buf_grow(struct buf *b, size_t need)
 }
 
 /* Room for n more bytes and a NUL, up to b->max; else b's sticky error. */
-static int
+static ACME_MUST_CHECK int
 buf_room(struct buf *b, size_t n)
 {
 	size_t max = b->max ? b->max : BODY_MAX;
@@ -1113,7 +1113,11 @@ buf_room(struct buf *b, size_t n)
 	return b->err;
 }
 
-/* Append n bytes, keeping a NUL after the data; b's first error. */
+/*
+ * Append n bytes, keeping a NUL after the data; b's first error. The
+ * appenders are not ACME_MUST_CHECK on purpose: their error sticks to b,
+ * so only the last result of a chain (or buf_err) must be looked at.
+ */
 static int
 buf_append(struct buf *b, const void *p, size_t n)
 {
@@ -1191,7 +1195,7 @@ buf_free(struct buf *b)
 	b->err = 0;
 }
 
-static char *
+static ACME_MUST_CHECK char *
 xstrdup(const char *s)
 {
 	char *d = strdup(s);
@@ -1206,7 +1210,7 @@ xstrdup(const char *s)
  * labels, no leading or trailing '-', 253 bytes in all, a last label not
  * all digits. Lowercases into dst.
  */
-static int
+static ACME_MUST_CHECK int
 ident_dns_check(const char *s, char *dst, size_t cap)
 {
 	size_t i, n = strlen(s), label = 0, labels = 1;
@@ -1240,7 +1244,7 @@ ident_dns_check(const char *s, char *dst, size_t cap)
  * RFC 8555 7.1.3: a wildcard is "*." and a DNS name, the '*' alone as
  * the leftmost label ("*.example.com"). Lowercases into dst.
  */
-static int
+static ACME_MUST_CHECK int
 ident_wildcard_check(const char *s, char *dst, size_t cap)
 {
 	if (strncmp(s, "*.", 2) != 0 || strlen(s) > IDENT_LEN_MAX || cap < 3)
@@ -1250,7 +1254,7 @@ ident_wildcard_check(const char *s, char *dst, size_t cap)
 }
 
 /* A wildcard identifier, which only dns-01 can validate. */
-static int
+static ACME_MUST_CHECK int
 ident_is_wildcard(const struct ident *id)
 {
 	return id->type == IDENT_DNS && id->value[0] == '*';
@@ -1258,7 +1262,7 @@ ident_is_wildcard(const struct ident *id)
 
 /* Parse an identifier: an IPv4 or IPv6 literal, else a DNS name, which
  * may be a wildcard. */
-static int
+static ACME_MUST_CHECK int
 ident_parse(const char *s, struct ident *id)
 {
 	memset(id, 0, sizeof(*id));
@@ -1304,7 +1308,7 @@ static const char pem_end[] = "-----END ";
 static const char pem_dashes[] = "-----";
 
 /* The 6-bit value of c in the url or standard alphabet, or -1. */
-static int
+static ACME_MUST_CHECK int
 b64_value(unsigned char c, int url)
 {
 	if (c >= 'A' && c <= 'Z')
@@ -1365,7 +1369,7 @@ b64_encode_with(char *dst, const void *src, size_t len, const char *alpha,
  * unused bits, ACME_ERR_LIMIT when cap is too small. Nothing partial
  * survives a failure in dst.
  */
-static int
+static ACME_MUST_CHECK int
 b64_decode_with(void *dst, size_t cap, const char *src, size_t len, int url)
 {
 	const char *what = url ? "base64url" : "PEM base64";
@@ -1409,7 +1413,7 @@ out:
 }
 
 /* Standard base64 with padding, as inside PEM; same contract as above. */
-static int
+static ACME_MUST_CHECK int
 b64_decode_padded(void *dst, size_t cap, const char *src, size_t len)
 {
 	size_t pad = 0;
@@ -1434,7 +1438,7 @@ b64u_encode(char *dst, const void *src, size_t len)
 }
 
 /* The same into a malloc'd NUL-terminated string; NULL on failure. */
-static char *
+static ACME_MUST_CHECK char *
 b64u_encode_alloc(const void *src, size_t len)
 {
 	char *s;
@@ -1453,7 +1457,7 @@ b64u_encode_alloc(const void *src, size_t len)
  * of 1 mod 4 or non-zero unused bits; ACME_ERR_LIMIT when cap is too
  * small. dst NULL: only validate and return the length (cap ignored).
  */
-static int
+static ACME_MUST_CHECK int
 b64u_decode(void *dst, size_t cap, const char *src, size_t len)
 {
 	return b64_decode_with(dst, cap, src, len, 1);
@@ -1464,7 +1468,7 @@ b64u_decode(void *dst, size_t cap, const char *src, size_t len)
  * argument (RFC 8555 8.1: base64url alphabet): 1..TOKEN_MAX characters
  * of [A-Za-z0-9_-]. Else 0.
  */
-static int
+static ACME_MUST_CHECK int
 b64u_is_token(const char *s)
 {
 	size_t i, n;
@@ -1505,7 +1509,7 @@ hex_encode(char *dst, const void *src, size_t len)
  * well-formed character (RFC 3629 4: no overlong forms, no surrogates,
  * nothing above U+10FFFF), else -1.
  */
-static int
+static ACME_MUST_CHECK int
 utf8_char_len(const unsigned char *s, size_t n)
 {
 	unsigned char lo = 0x80, hi = 0xbf;
@@ -1540,7 +1544,7 @@ utf8_char_len(const unsigned char *s, size_t n)
 }
 
 /* Write code point cp (not a surrogate, at most U+10FFFF) as UTF-8. */
-static int
+static ACME_MUST_CHECK int
 utf8_put(unsigned char *out, uint32_t cp)
 {
 	if (cp < 0x80) {
@@ -1570,7 +1574,7 @@ utf8_put(unsigned char *out, uint32_t cp)
  * labelchar any printable ASCII but '-'. We also want it non-empty and
  * at most PEM_LABEL_MAX bytes.
  */
-static int
+static ACME_MUST_CHECK int
 pem_label_ok(const char *s, size_t n)
 {
 	size_t i;
@@ -1593,7 +1597,7 @@ pem_label_ok(const char *s, size_t n)
  * in lines of 64 columns, "-----END label-----", each ending in "\n"
  * (RFC 7468 strict form). On failure out is as it was.
  */
-static int
+static ACME_MUST_CHECK int
 pem_encode(struct buf *out, const char *label, const void *der, size_t len)
 {
 	const unsigned char *d = der;
@@ -1669,7 +1673,7 @@ pem_line(const char *p, const char *end, const char **next)
  * valid label and "-----", copy the label into label (PEM_LABEL_MAX + 1
  * bytes) and return 0; else -1.
  */
-static int
+static ACME_MUST_CHECK int
 pem_banner(const char *line, size_t n, const char *kind, char *label)
 {
 	size_t k = strlen(kind), d = strlen(pem_dashes);
@@ -1688,7 +1692,7 @@ pem_banner(const char *line, size_t n, const char *kind, char *label)
  * whitespace (RFC 7468 3 lax parsing). Headers (RFC 1421, as in
  * encrypted keys) are refused.
  */
-static int
+static ACME_MUST_CHECK int
 pem_body(const char *body, size_t n, const char *label, struct pem_obj *obj)
 {
 	char *b64 = NULL;
@@ -1721,7 +1725,8 @@ pem_body(const char *body, size_t n, const char *label, struct pem_obj *obj)
 		rc = err_set(ACME_ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	b64_decode_padded(der, (size_t)dlen, b64, k);	/* checked above */
+	/* the same input decoded above (NULL: size only) cannot fail now */
+	ACME_IGNORE(b64_decode_padded(der, (size_t)dlen, b64, k));
 	obj->der = der;
 	obj->len = (size_t)dlen;
 	der = NULL;
@@ -1738,7 +1743,7 @@ out:
  * The object whose BEGIN line carried label starts at *pp: find its END
  * line, check the labels match, decode into obj; *pp moves past END.
  */
-static int
+static ACME_MUST_CHECK int
 pem_object(const char **pp, const char *end, const char *label,
     struct pem_obj *obj)
 {
@@ -1770,7 +1775,7 @@ pem_object(const char **pp, const char *end, const char *label,
  * the text is too long. On failure *n is 0 and nothing is left
  * allocated. Labels are RFC 7468 labels, so they are safe to print.
  */
-static int
+static ACME_MUST_CHECK int
 pem_decode(const char *pem, size_t len, struct pem_obj *objs, size_t max,
     size_t *n)
 {
@@ -1861,7 +1866,7 @@ json_tok(const struct json *j, int t, jsmntype_t type)
 }
 
 /* The index just after token t and all its descendants (pre-order). */
-static int
+static ACME_MUST_CHECK int
 json_skip(const struct json *j, int t)
 {
 	int pending = 1;
@@ -1874,13 +1879,13 @@ json_skip(const struct json *j, int t)
 }
 
 /* First and one-past-last byte of token t, with a string's quotes. */
-static int
+static ACME_MUST_CHECK int
 json_ostart(const struct json *j, int t)
 {
 	return j->tok[t].start - (j->tok[t].type == JSMN_STRING);
 }
 
-static int
+static ACME_MUST_CHECK int
 json_oend(const struct json *j, int t)
 {
 	return j->tok[t].end + (j->tok[t].type == JSMN_STRING);
@@ -1890,7 +1895,7 @@ json_oend(const struct json *j, int t)
  * 1 when js[a..b) is JSON whitespace around exactly one sep, or only
  * whitespace when sep is 0.
  */
-static int
+static ACME_MUST_CHECK int
 json_gap_ok(const struct json *j, int a, int b, char sep)
 {
 	int seen = 0;
@@ -1924,7 +1929,7 @@ json_digits(const char *s, size_t n, size_t *i)
  * number = [ "-" ] ( "0" / 1-9 *DIGIT ) [ "." 1*DIGIT ]
  *     [ ( "e" / "E" ) [ "-" / "+" ] 1*DIGIT ]
  */
-static int
+static ACME_MUST_CHECK int
 json_primitive_ok(const char *s, size_t n)
 {
 	size_t i = 0;
@@ -1957,7 +1962,7 @@ json_primitive_ok(const char *s, size_t n)
  * with one value each, and the text between them is whitespace with
  * commas and colons exactly where RFC 8259 4 and 5 put them.
  */
-static int
+static ACME_MUST_CHECK int
 json_container_ok(const struct json *j, int c)
 {
 	const jsmntok_t *t = &j->tok[c];
@@ -1984,7 +1989,7 @@ json_container_ok(const struct json *j, int c)
 }
 
 /* One token is well formed (see json_container_ok for containers). */
-static int
+static ACME_MUST_CHECK int
 json_token_ok(const struct json *j, int i)
 {
 	const jsmntok_t *t = &j->tok[i];
@@ -2011,7 +2016,7 @@ json_token_ok(const struct json *j, int i)
 }
 
 /* Every container is at most JSON_DEPTH_MAX containers deep. */
-static int
+static ACME_MUST_CHECK int
 json_depth_ok(const struct json *j)
 {
 	unsigned char depth[JSON_TOKENS_MAX];
@@ -2030,7 +2035,7 @@ json_depth_ok(const struct json *j)
 }
 
 /* The whole text: whitespace around the top object, every token valid. */
-static int
+static ACME_MUST_CHECK int
 json_syntax_ok(const struct json *j)
 {
 	int i;
@@ -2051,7 +2056,7 @@ json_syntax_ok(const struct json *j)
  * JSON_DEPTH_MAX; ACME_ERR_LIMIT when len exceeds BODY_MAX. Records the
  * error; the server's text is never quoted in it.
  */
-static int
+static ACME_MUST_CHECK int
 json_parse(struct json *j, const char *js, size_t len)
 {
 	jsmn_parser p;
@@ -2097,7 +2102,7 @@ out:
 }
 
 /* The value of hex digit c, or -1. */
-static int
+static ACME_MUST_CHECK int
 json_hexval(char c)
 {
 	if (c >= '0' && c <= '9')
@@ -2131,7 +2136,7 @@ json_hex4(const char *p, const char *end)
  * pair (RFC 8259 7) forming one, never U+0000. Writes UTF-8 to out and
  * returns its length, or ACME_ERR_PROTO; *used is the bytes consumed.
  */
-static int
+static ACME_MUST_CHECK int
 json_unescape_u(const char *p, const char *end, unsigned char *out,
     size_t *used)
 {
@@ -2160,7 +2165,7 @@ json_unescape_u(const char *p, const char *end, unsigned char *out,
  * returns the count, or ACME_ERR_PROTO for a raw control character,
  * invalid UTF-8 or a bad escape.
  */
-static int
+static ACME_MUST_CHECK int
 json_unescape_one(const char **pp, const char *end, unsigned char *out)
 {
 	const char *p = *pp, *e;
@@ -2198,7 +2203,7 @@ json_unescape_one(const char **pp, const char *end, unsigned char *out)
  * an unpaired surrogate, \u0000 or invalid UTF-8; ACME_ERR_LIMIT when it
  * does not fit. On failure dst holds "" (when cap > 0). Records nothing.
  */
-static int
+static ACME_MUST_CHECK int
 json_str(const struct json *j, int t, char *dst, size_t cap)
 {
 	const jsmntok_t *tk;
@@ -2235,7 +2240,7 @@ out:
  * most JSON_STR_MAX bytes, or NULL; only running out of memory is
  * recorded.
  */
-static char *
+static ACME_MUST_CHECK char *
 json_strdup(const struct json *j, int t)
 {
 	const jsmntok_t *tk;
@@ -2260,7 +2265,7 @@ json_strdup(const struct json *j, int t)
 }
 
 /* 1 when t is a string token equal to s once unescaped, else 0. */
-static int
+static ACME_MUST_CHECK int
 json_eq(const struct json *j, int t, const char *s)
 {
 	const jsmntok_t *tk;
@@ -2289,7 +2294,7 @@ json_eq(const struct json *j, int t, const char *s)
  * not an object or has no such member. Keys are compared unescaped; with
  * duplicate keys the first wins. Nothing is recorded.
  */
-static int
+static ACME_MUST_CHECK int
 json_get(const struct json *j, int obj, const char *key)
 {
 	const jsmntok_t *o;
@@ -2309,7 +2314,7 @@ json_get(const struct json *j, int obj, const char *key)
  * Member key of object obj as a string into dst, as json_str() does;
  * ACME_ERR_PROTO also when the member is absent. Records nothing.
  */
-static int
+static ACME_MUST_CHECK int
 json_get_str(const struct json *j, int obj, const char *key, char *dst,
     size_t cap)
 {
@@ -2317,7 +2322,7 @@ json_get_str(const struct json *j, int obj, const char *key, char *dst,
 }
 
 /* Number of elements of array t, or -1 when t is not an array. */
-static int
+static ACME_MUST_CHECK int
 json_array_len(const struct json *j, int t)
 {
 	const jsmntok_t *a;
@@ -2328,7 +2333,7 @@ json_array_len(const struct json *j, int t)
 }
 
 /* The token of element i of array arr, or -1. */
-static int
+static ACME_MUST_CHECK int
 json_array_at(const struct json *j, int arr, int i)
 {
 	int k, n;
@@ -2341,7 +2346,7 @@ json_array_at(const struct json *j, int arr, int i)
 }
 
 /* 1 for true, 0 for false, -1 for anything else (nothing recorded). */
-static int
+static ACME_MUST_CHECK int
 json_bool(const struct json *j, int t)
 {
 	const jsmntok_t *tk;
@@ -2361,7 +2366,7 @@ json_bool(const struct json *j, int t)
  * An integer primitive (no fraction, no exponent) that fits a long long
  * into *out. Returns 0 or ACME_ERR_PROTO; records nothing.
  */
-static ACME_UNUSED int
+static ACME_UNUSED ACME_MUST_CHECK int
 json_int(const struct json *j, int t, long long *out)
 {
 	const jsmntok_t *tk;
@@ -2459,7 +2464,7 @@ jw_escaped(struct jw *w, const char *s, size_t n)
  * "key": inside an object. key must be NULL at top level and in arrays,
  * and set in objects. Returns 0 when the value may be written.
  */
-static int
+static ACME_MUST_CHECK int
 jw_begin(struct jw *w, const char *key)
 {
 	int in_obj;
@@ -2593,7 +2598,7 @@ jw_raw(struct jw *w, const char *key, const char *json)
  * ACME_ERR_LIMIT or ACME_ERR_NOMEM from the buffer, ACME_ERR_USAGE for
  * misuse (unbalanced containers, keys in the wrong place, bad UTF-8).
  */
-static int
+static ACME_MUST_CHECK int
 jw_finish(struct jw *w)
 {
 	if (w->err == 0 && w->depth != 0)
@@ -2628,7 +2633,7 @@ static int rng_seeded;
  * Fill dst from the kernel, retrying EINTR and short reads. Blocks until
  * the kernel's pool is initialized (early boot), as a key must.
  */
-static int
+static ACME_MUST_CHECK int
 rng_sys(void *dst, size_t n)
 {
 	unsigned char *p = dst;
@@ -2653,7 +2658,7 @@ rng_sys(void *dst, size_t n)
  * seeder trusts RDRAND alone on x86, so it is never used. A forked child
  * shares the parent's state: children exec and never draw from it.
  */
-static int
+static ACME_MUST_CHECK int
 rng_init(void)
 {
 	unsigned char seed[RNG_SEED_LEN];
@@ -2672,7 +2677,7 @@ rng_init(void)
 }
 
 /* n random bytes into dst; seeds the DRBG on first use. */
-static int
+static ACME_MUST_CHECK int
 rng_bytes(void *dst, size_t n)
 {
 	int rc;
@@ -2829,7 +2834,7 @@ bn_strip(const unsigned char **p, size_t *len)
 }
 
 /* Whether two unsigned big-endian integers are equal. */
-static int
+static ACME_MUST_CHECK int
 bn_eq(const unsigned char *a, size_t alen, const unsigned char *b,
     size_t blen)
 {
@@ -2870,7 +2875,7 @@ struct der_cur {
  * gets the contents, tag (may be NULL) the tag; c moves past the
  * element. Returns 0, or -1 when the bytes are not DER or run short.
  */
-static int
+static ACME_MUST_CHECK int
 der_next(struct der_cur *c, unsigned *tag, struct der_cur *val)
 {
 	const unsigned char *p = c->p;
@@ -2900,7 +2905,7 @@ der_next(struct der_cur *c, unsigned *tag, struct der_cur *val)
 }
 
 /* Read the next element, which must carry tag. */
-static int
+static ACME_MUST_CHECK int
 der_expect(struct der_cur *c, unsigned tag, struct der_cur *val)
 {
 	struct der_cur save = *c;
@@ -2914,7 +2919,7 @@ der_expect(struct der_cur *c, unsigned tag, struct der_cur *val)
 }
 
 /* The tag of the next element, or -1 at the end. */
-static int
+static ACME_MUST_CHECK int
 der_peek(const struct der_cur *c)
 {
 	return c->p < c->end ? c->p[0] : -1;
@@ -2927,7 +2932,7 @@ der_size(const struct der_cur *c)
 }
 
 /* Whether the contents val equal the given bytes (an OID, say). */
-static int
+static ACME_MUST_CHECK int
 der_eq(const struct der_cur *val, const unsigned char *b, size_t n)
 {
 	return der_size(val) == n && memcmp(val->p, b, n) == 0;
@@ -2996,7 +3001,7 @@ struct key {
 };
 
 /* "ec256" ... "rsa4096" to enum key_type, or -1. */
-static int
+static ACME_MUST_CHECK int
 key_type_parse(const char *s)
 {
 	int t;
@@ -3015,14 +3020,14 @@ key_free(struct key *k)
 		wipe(k, sizeof(*k));
 }
 
-static int
+static ACME_MUST_CHECK int
 key_is_ec(const struct key *k)
 {
 	return key_types[k->type].curve != 0;
 }
 
 /* The EC key k holds; the scalar is checked against the curve order. */
-static int
+static ACME_MUST_CHECK int
 key_set_ec(struct key *k, int curve, const unsigned char *x, size_t xlen)
 {
 	const br_ec_impl *ec = &ec_impl;
@@ -3053,7 +3058,7 @@ key_set_ec(struct key *k, int curve, const unsigned char *x, size_t xlen)
 	return 0;
 }
 
-static int
+static ACME_MUST_CHECK int
 key_gen_ec(struct key *k, enum key_type t)
 {
 	unsigned char x[BR_EC_KBUF_PRIV_MAX_SIZE];
@@ -3068,7 +3073,7 @@ key_gen_ec(struct key *k, enum key_type t)
 	return rc;
 }
 
-static int
+static ACME_MUST_CHECK int
 key_gen_rsa(struct key *k, enum key_type t)
 {
 	br_rsa_keygen gen = br_rsa_keygen_get_default();
@@ -3089,7 +3094,7 @@ key_gen_rsa(struct key *k, enum key_type t)
  * Generate a fresh key of type t into k (whatever k held is wiped), with
  * new kernel entropy mixed into the DRBG first. RSA keys use e = 65537.
  */
-static int
+static ACME_MUST_CHECK int
 key_generate(struct key *k, enum key_type t)
 {
 	int rc;
@@ -3120,7 +3125,7 @@ key_pkcs8(void *dst, const struct key *k)
  * Append k as an unencrypted PKCS#8 "PRIVATE KEY" PEM block (RFC 5958,
  * RFC 7468) to out. On failure out is as it was.
  */
-static int
+static ACME_MUST_CHECK int
 key_to_pem(const struct key *k, struct buf *out)
 {
 	unsigned char der[KEY_DER_MAX];
@@ -3149,7 +3154,7 @@ key_to_pem(const struct key *k, struct buf *out)
  *       privateKeyAlgorithm AlgorithmIdentifier, privateKey OCTET STRING,
  *       ... }  -- privateKey holds an RSAPrivateKey
  */
-static int
+static ACME_MUST_CHECK int
 key_rsa_exps(struct der_cur c, struct der_cur *e, struct der_cur *d)
 {
 	struct der_cur seq, inner;
@@ -3186,7 +3191,7 @@ key_rsa_put(struct key_rsa *r, size_t *off, const unsigned char *v,
 }
 
 /* Copy the CRT private key sk into r (sizes are checked). */
-static int
+static ACME_MUST_CHECK int
 key_rsa_copy(struct key_rsa *r, const br_rsa_private_key *sk)
 {
 	size_t off = 0;
@@ -3202,7 +3207,7 @@ key_rsa_copy(struct key_rsa *r, const br_rsa_private_key *sk)
 }
 
 /* Pairwise check: a signature made with k verifies with its public key. */
-static int
+static ACME_MUST_CHECK int
 key_rsa_check(const struct key_rsa *r)
 {
 	unsigned char h[32], h2[32], sig[KEY_SIG_MAX];
@@ -3237,7 +3242,7 @@ key_rsa_modulus(void *n, const br_rsa_private_key *sk)
  * recompute them when p and q are 3 mod 4, which OpenSSL's keys are
  * not). The modulus must be exactly 2048, 3072 or 4096 bits.
  */
-static int
+static ACME_MUST_CHECK int
 key_set_rsa(struct key *k, const br_rsa_private_key *sk,
     const struct der_cur *e, const struct der_cur *d)
 {
@@ -3271,7 +3276,7 @@ key_set_rsa(struct key *k, const br_rsa_private_key *sk,
 	return key_rsa_check(r);
 }
 
-static int
+static ACME_MUST_CHECK int
 key_from_rsa_der(struct key *k, const br_rsa_private_key *sk,
     const unsigned char *der, size_t len)
 {
@@ -3284,7 +3289,7 @@ key_from_rsa_der(struct key *k, const br_rsa_private_key *sk,
 
 /* A DER private key: PKCS#8, SEC1 (RFC 5915) or PKCS#1, told apart by
  * BearSSL's decoder. */
-static int
+static ACME_MUST_CHECK int
 key_from_der(struct key *k, const unsigned char *der, size_t len)
 {
 	br_skey_decoder_context dc;
@@ -3312,7 +3317,7 @@ key_from_der(struct key *k, const unsigned char *der, size_t len)
  * recomputed; type follows from the curve or modulus size. Whatever k
  * held is wiped; on failure k is empty.
  */
-static int
+static ACME_MUST_CHECK int
 key_from_pem(struct key *k, const char *pem, size_t len)
 {
 	static const char *const labels[] = { BR_ENCODE_PEM_PKCS8,
@@ -3368,7 +3373,7 @@ key_hash(const struct key *k, const void *msg, size_t len, unsigned char *h)
  * (RFC 7518 3.4) or as an Ecdsa-Sig-Value SEQUENCE (RFC 5480); RSA is
  * PKCS#1 v1.5 with SHA-256 either way.
  */
-static int
+static ACME_MUST_CHECK int
 key_sign(const struct key *k, const void *msg, size_t len,
     unsigned char *sig, size_t cap, int asn1)
 {
@@ -3397,7 +3402,7 @@ key_sign(const struct key *k, const void *msg, size_t len,
 }
 
 /* A JWS signature (RFC 7518 3.3, 3.4): r||s for ECDSA, PKCS#1 for RSA. */
-static int
+static ACME_MUST_CHECK int
 key_sign_jws(const struct key *k, const void *msg, size_t len,
     unsigned char *sig, size_t cap)
 {
@@ -3405,7 +3410,7 @@ key_sign_jws(const struct key *k, const void *msg, size_t len,
 }
 
 /* An X.509/PKCS#10 signature value (RFC 5758 3.2, RFC 4055 5). */
-static int
+static ACME_MUST_CHECK int
 key_sign_der(const struct key *k, const void *msg, size_t len,
     unsigned char *sig, size_t cap)
 {
@@ -3477,7 +3482,7 @@ jwk_write(struct jw *w, const char *key, const struct key *k)
 }
 
 /* k's public JWK as JSON text appended to out. */
-static int
+static ACME_MUST_CHECK int
 jwk_json(struct buf *out, const struct key *k)
 {
 	struct jw w;
@@ -3493,7 +3498,7 @@ jwk_json(struct buf *out, const struct key *k)
  * RFC 7638 3: base64url(SHA-256(the JWK of jwk_write())), 43 characters
  * and a NUL into out (cap at least 44).
  */
-static int
+static ACME_MUST_CHECK int
 jwk_thumbprint(const struct key *k, char *out, size_t cap)
 {
 	struct buf b = { .max = JWK_JSON_MAX };
@@ -3514,7 +3519,7 @@ jwk_thumbprint(const struct key *k, char *out, size_t cap)
  * RFC 8555 8.1: keyAuthorization = token || '.' || thumbprint(account
  * key). The token must be non-empty base64url (RFC 8555 8.3, 8.4).
  */
-static int
+static ACME_MUST_CHECK int
 key_authorization(const struct key *acct, const char *token, char *out,
     size_t cap)
 {
@@ -3535,7 +3540,7 @@ key_authorization(const struct key *acct, const char *token, char *out,
 }
 
 /* Append base64url(src) to b. */
-static int
+static ACME_MUST_CHECK int
 jose_b64_append(struct buf *b, const void *src, size_t len)
 {
 	char *s;
@@ -3553,7 +3558,7 @@ jose_b64_append(struct buf *b, const void *src, size_t len)
  * BASE64URL(payload)), appended to sin; *hlen gets the length of the
  * encoded header. An empty payload encodes as "" (RFC 8555 6.3).
  */
-static int
+static ACME_MUST_CHECK int
 jws_signing_input(struct buf *sin, const void *hdr, size_t len,
     const void *payload, size_t plen, size_t *hlen)
 {
@@ -3573,7 +3578,7 @@ jws_signing_input(struct buf *sin, const void *hdr, size_t len,
  * RFC 7515 7.2.2: the flattened JSON serialization of a signed signing
  * input: {"protected":..,"payload":..,"signature":..} appended to out.
  */
-static int
+static ACME_MUST_CHECK int
 jws_flatten(struct buf *out, const struct buf *sin, size_t hlen,
     const unsigned char *sig, size_t siglen)
 {
@@ -3592,7 +3597,7 @@ jws_flatten(struct buf *out, const struct buf *sin, size_t hlen,
 }
 
 /* Sign header (JSON text) and payload with k; the JWS goes to out. */
-static int
+static ACME_MUST_CHECK int
 jws_sign(struct buf *out, const struct key *k, const struct buf *hdr,
     const void *payload, size_t plen)
 {
@@ -3622,7 +3627,7 @@ out:
  * payload NULL is POST-as-GET: "payload":"" (RFC 8555 6.3). On failure
  * out is as it was.
  */
-static int
+static ACME_MUST_CHECK int
 jws_build(struct buf *out, const struct key *k, const char *kid,
     const char *nonce, const char *url, const char *payload,
     size_t payload_len)
@@ -3662,7 +3667,7 @@ jws_build(struct buf *out, const struct key *k, const char *kid,
  * base64url-decoded) under alg (HS256, HS384 or HS512, RFC 7518 3.2).
  * On failure out is as it was.
  */
-static int
+static ACME_MUST_CHECK int
 jws_eab_alg(struct buf *out, const struct key *acct, const char *alg,
     const char *eab_kid, const void *mac, size_t mac_len, const char *url)
 {
@@ -3700,7 +3705,7 @@ out:
 }
 
 /* jws_eab_alg() with HS256, the algorithm every CA accepts. */
-static ACME_UNUSED int
+static ACME_UNUSED ACME_MUST_CHECK int
 jws_eab(struct buf *out, const struct key *acct, const char *eab_kid,
     const void *mac, size_t mac_len, const char *url)
 {
@@ -4064,7 +4069,7 @@ der_csr_info(unsigned char *dst, const struct key *k,
  * Append CertificationRequest ::= SEQUENCE { info, alg, BIT STRING sig }
  * to der from its three parts.
  */
-static int
+static ACME_MUST_CHECK int
 csr_assemble(struct buf *der, const unsigned char *info, size_t ilen,
     const struct der_key_algs *a, const unsigned char *sig, size_t slen)
 {
@@ -4096,7 +4101,7 @@ csr_assemble(struct buf *der, const unsigned char *info, size_t ilen,
  * 4); the subject is CN = first DNS name when it fits, else empty. On
  * failure der is as it was.
  */
-static int
+static ACME_MUST_CHECK int
 csr_build(struct buf *der, const struct key *k, const struct ident *ids,
     size_t n)
 {
@@ -4217,7 +4222,7 @@ der_alpn_tbs(unsigned char *dst, const struct key *k, const struct ident *id,
  * signatureAlgorithm, signatureValue BIT STRING }, the same shape as a
  * CSR, so csr_assemble() writes it. digest = SHA-256(keyAuthorization).
  */
-static int
+static ACME_MUST_CHECK int
 der_alpn_cert(struct buf *der, const struct key *k, const struct ident *id,
     const unsigned char digest[32])
 {
@@ -4271,14 +4276,14 @@ struct x509_info {
 
 static const unsigned char x509_oid_aki[] = { 0x55, 0x1d, 0x23 };
 
-static int
+static ACME_MUST_CHECK int
 x509_bad(const char *what)
 {
 	return err_set(ACME_ERR_PROTO, "certificate: malformed %s", what);
 }
 
 /* Decode der with BearSSL; 0 or an error recorded. */
-static int
+static ACME_MUST_CHECK int
 x509_decode(br_x509_decoder_context *dc, const unsigned char *der,
     size_t len)
 {
@@ -4301,7 +4306,7 @@ x509_time(uint32_t days, uint32_t seconds)
 }
 
 /* Directory string types a CN may use (RFC 5280 4.1.2.4). */
-static int
+static ACME_MUST_CHECK int
 x509_is_string(unsigned tag)
 {
 	return tag == DER_UTF8_STRING || tag == DER_PRINTABLE_STRING ||
@@ -4318,7 +4323,7 @@ x509_is_string(unsigned tag)
  *       value AttributeValue }
  * name is the contents of the outer SEQUENCE.
  */
-static int
+static ACME_MUST_CHECK int
 x509_cn(struct der_cur name, char *out, size_t cap)
 {
 	struct der_cur rdn, atv, type, val;
@@ -4346,7 +4351,7 @@ x509_cn(struct der_cur name, char *out, size_t cap)
 
 /* A dNSName (IA5String) as an identifier: LDH, '*' and '_' allowed,
  * lowercased. Anything else is refused rather than passed on. */
-static int
+static ACME_MUST_CHECK int
 x509_san_dns(const struct der_cur *v, struct ident *id)
 {
 	size_t i, n = der_size(v);
@@ -4367,7 +4372,7 @@ x509_san_dns(const struct der_cur *v, struct ident *id)
 }
 
 /* An iPAddress: 4 or 16 octets, in the RFC 5952 text form. */
-static int
+static ACME_MUST_CHECK int
 x509_san_ip(const struct der_cur *v, struct ident *id)
 {
 	size_t n = der_size(v);
@@ -4391,7 +4396,7 @@ x509_san_ip(const struct der_cur *v, struct ident *id)
  *       iPAddress [7] OCTET STRING, ... }
  * Other kinds of name are skipped.
  */
-static int
+static ACME_MUST_CHECK int
 x509_san(struct der_cur val, struct x509_info *out)
 {
 	struct der_cur names, gn;
@@ -4426,7 +4431,7 @@ x509_san(struct der_cur val, struct x509_info *out)
  *       authorityCertSerialNumber [2] CertificateSerialNumber OPTIONAL }
  *   KeyIdentifier ::= OCTET STRING
  */
-static int
+static ACME_MUST_CHECK int
 x509_aki(struct der_cur val, struct x509_info *out)
 {
 	struct der_cur seq, id;
@@ -4452,7 +4457,7 @@ x509_aki(struct der_cur val, struct x509_info *out)
  *       extnValue   OCTET STRING }
  * A certificate must not repeat an extension (RFC 5280 4.2).
  */
-static int
+static ACME_MUST_CHECK int
 x509_extensions(struct der_cur exts, struct x509_info *out)
 {
 	struct der_cur seq, ext, oid, val;
@@ -4480,7 +4485,7 @@ x509_extensions(struct der_cur exts, struct x509_info *out)
 
 /* serialNumber: CertificateSerialNumber ::= INTEGER (RFC 5280 4.1.2.2),
  * kept as its content octets. */
-static int
+static ACME_MUST_CHECK int
 x509_serial(struct der_cur *tbs, struct x509_info *out)
 {
 	struct der_cur v;
@@ -4512,7 +4517,7 @@ x509_serial(struct der_cur *tbs, struct x509_info *out)
  *       extensions      [3]  EXPLICIT Extensions OPTIONAL }
  * The whole input must be exactly one Certificate.
  */
-static int
+static ACME_MUST_CHECK int
 x509_walk(const unsigned char *der, size_t len, struct x509_info *out)
 {
 	struct der_cur c = { der, der + len }, cert, tbs, name, v;
@@ -4553,7 +4558,7 @@ x509_walk(const unsigned char *der, size_t len, struct x509_info *out)
  * is ACME_ERR_PROTO, more than IDENT_MAX names ACME_ERR_LIMIT; out is
  * then all zero.
  */
-static int
+static ACME_MUST_CHECK int
 x509_parse(const unsigned char *der, size_t len, struct x509_info *out)
 {
 	br_x509_decoder_context dc;
@@ -4575,7 +4580,7 @@ x509_parse(const unsigned char *der, size_t len, struct x509_info *out)
  * 1 when the certificate's public key is k's public key, 0 when it is
  * another key, negative when der cannot be decoded or k is empty.
  */
-static int
+static ACME_MUST_CHECK int
 x509_key_matches(const unsigned char *der, size_t len, const struct key *k)
 {
 	br_x509_decoder_context dc;
@@ -4615,7 +4620,7 @@ x509_key_matches(const unsigned char *der, size_t len, const struct key *k)
  * whole SubjectPublicKeyInfo element (header included), to compare with
  * a key. The signature is left to the CA.
  */
-static int
+static ACME_MUST_CHECK int
 csr_parse(const unsigned char *der, size_t len, struct x509_info *out,
     struct der_cur *spki)
 {
@@ -4690,7 +4695,7 @@ bad:
 
 /* rc where absence is an error too: STORE_ABSENT becomes ACME_ERR_IO
  * (the caller records what is missing). */
-static int
+static ACME_MUST_CHECK int
 store_need(int rc)
 {
 	return rc == STORE_ABSENT ? ACME_ERR_IO : rc;
@@ -4706,7 +4711,7 @@ store_need(int rc)
  * [A-Za-z0-9._:*-], not starting with '.' or '-'. So it can never be "..",
  * contain '/', or collide with our dot-named staging directories.
  */
-static int
+static ACME_MUST_CHECK int
 store_name_ok(const char *name)
 {
 	size_t i, n = strlen(name);
@@ -4721,7 +4726,7 @@ store_name_ok(const char *name)
 }
 
 /* Does name exist below dirfd (without following a symlink)? */
-static int
+static ACME_MUST_CHECK int
 store_exists(int dirfd, const char *name)
 {
 	struct stat st;
@@ -4752,7 +4757,7 @@ store_step(void)
 }
 
 /* Open (and with create, make) directory name below parent, no symlinks. */
-static int
+static ACME_MUST_CHECK int
 store_subdir(int parent, const char *name, int create)
 {
 	int fd;
@@ -4772,7 +4777,7 @@ store_subdir(int parent, const char *name, int create)
 	return fd;
 }
 
-static int
+static ACME_MUST_CHECK int
 store_write_all(int fd, const void *data, size_t len)
 {
 	const unsigned char *p = data;
@@ -4791,7 +4796,7 @@ store_write_all(int fd, const void *data, size_t len)
 }
 
 /* Create name (which must not exist) with data, fsync it; no rename. */
-static int
+static ACME_MUST_CHECK int
 store_create(int dirfd, const char *name, const void *data, size_t len,
     mode_t mode)
 {
@@ -4820,7 +4825,7 @@ store_create(int dirfd, const char *name, const void *data, size_t len,
  * written and fsynced, renamed over name, then the directory fsynced.
  * A crash leaves either the old or the new content, never a mix.
  */
-static int
+static ACME_MUST_CHECK int
 store_write(int dirfd, const char *name, const void *data, size_t len,
     mode_t mode)
 {
@@ -4854,7 +4859,7 @@ store_write_buf(int dirfd, const char *name, const struct buf *b,
 }
 
 /* Read all of fd, at most max bytes, into out: every file load's loop. */
-static int
+static ACME_MUST_CHECK int
 store_read_fd(int fd, struct buf *out, size_t max)
 {
 	unsigned char tmp[4096];
@@ -4877,7 +4882,7 @@ store_read_fd(int fd, struct buf *out, size_t max)
 }
 
 /* Read a regular file (no symlink) of at most max bytes into out. */
-static int
+static ACME_MUST_CHECK int
 store_read(int dirfd, const char *name, struct buf *out, size_t max)
 {
 	int fd, rc;
@@ -4900,7 +4905,7 @@ store_read(int dirfd, const char *name, struct buf *out, size_t max)
  * on most routers: each must belong to the user running acme and be
  * writable by no one else. 0, or ACME_ERR_USAGE naming path and the fix.
  */
-static int
+static ACME_MUST_CHECK int
 store_private_ok(int fd, const char *path)
 {
 	struct stat st;
@@ -4919,7 +4924,7 @@ store_private_ok(int fd, const char *path)
 }
 
 /* store_read() of a file that must pass store_private_ok() as path. */
-static int
+static ACME_MUST_CHECK int
 store_read_private(int dirfd, const char *name, const char *path,
     struct buf *out, size_t max)
 {
@@ -4969,7 +4974,7 @@ store_remove(int dirfd, const char *name)
  * are one level deep). Symlinks in it are unlinked, never followed. An
  * unexpected file makes it fail (ENOTEMPTY): we delete only what we made.
  */
-static int
+static ACME_MUST_CHECK int
 store_rmset(int dirfd, const char *name)
 {
 	static const char *const files[] = {
@@ -4994,7 +4999,7 @@ store_rmset(int dirfd, const char *name)
 }
 
 /* renameat (one write step), then both directories synced. */
-static int
+static ACME_MUST_CHECK int
 store_rename(int fromfd, const char *from, int tofd, const char *to)
 {
 	store_step();
@@ -5011,7 +5016,7 @@ store_rename(int fromfd, const char *from, int tofd, const char *to)
  * Returns 0, 1 when the kernel or file system cannot (EINVAL, ENOSYS:
  * the caller takes its journaled fallback), or an error.
  */
-static int
+static ACME_MUST_CHECK int
 store_exchange(int afd, const char *a, int bfd, const char *b)
 {
 	/* Test build only: take the fallback as on a file system without. */
@@ -5054,7 +5059,7 @@ cert_set_free(struct cert_set *cs)
  * synced, and it travels with the new set through the exchange, so
  * recovery can tell the new set from the old (see store_install).
  */
-static int
+static ACME_MUST_CHECK int
 store_stage_files(int stagefd, const struct cert_set *cs, int mark)
 {
 	int rc;
@@ -5084,7 +5089,7 @@ store_stage_files(int stagefd, const struct cert_set *cs, int mark)
 }
 
 /* Does set directory name below dirfd hold STORE_MARK? */
-static int
+static ACME_MUST_CHECK int
 store_marked(int dirfd, const char *name)
 {
 	int fd = store_subdir(dirfd, name, 0), r;
@@ -5097,7 +5102,7 @@ store_marked(int dirfd, const char *name)
 }
 
 /* Stage cs as the new directory stage below dirfd (removed on failure). */
-static int
+static ACME_MUST_CHECK int
 store_stage(int dirfd, const char *stage, const struct cert_set *cs, int mark)
 {
 	int fd, rc;
@@ -5114,8 +5119,8 @@ store_stage(int dirfd, const char *stage, const struct cert_set *cs, int mark)
 	}
 	if (rc == 0 && fsync(dirfd) < 0)
 		rc = err_set(ACME_ERR_IO, "fsync: %s", strerror(errno));
-	if (rc < 0)
-		store_rmset(dirfd, stage);
+	if (rc < 0)	/* else the next run's recovery removes it */
+		ACME_IGNORE(store_rmset(dirfd, stage));
 	return rc;
 }
 
@@ -5128,7 +5133,7 @@ store_slot(char *out, size_t cap, int k)
 }
 
 /* The occupied slots of the ring, ascending, into slots[]; the count. */
-static int
+static ACME_MUST_CHECK int
 store_ring_slots(int ringfd, int *slots)
 {
 	char s[16];
@@ -5144,7 +5149,7 @@ store_ring_slots(int ringfd, int *slots)
 
 /* Delete a set of the ring: renamed to STORE_DEL first, so a crash
  * never leaves a half-deleted set under a slot number. */
-static int
+static ACME_MUST_CHECK int
 store_ring_drop(int fromfd, const char *from, int ringfd)
 {
 	int rc;
@@ -5161,7 +5166,7 @@ store_ring_drop(int fromfd, const char *from, int ringfd)
  * first 1 closes gaps; first 2 makes room for a new newest set. Each step
  * is one rename, and running it again after a crash finishes the job.
  */
-static int
+static ACME_MUST_CHECK int
 store_ring_shift(int ringfd, int first)
 {
 	char from[16], to[16];
@@ -5182,7 +5187,7 @@ store_ring_shift(int ringfd, int first)
 }
 
 /* The set dir/name (a directory below dirfd) enters the ring as 1. */
-static int
+static ACME_MUST_CHECK int
 store_ring_insert(int ringfd, int dirfd, const char *name)
 {
 	int rc;
@@ -5193,7 +5198,7 @@ store_ring_insert(int ringfd, int dirfd, const char *name)
 }
 
 /* notAfter of set directory name below dirfd, from its cert.pem. */
-static int
+static ACME_MUST_CHECK int
 store_set_not_after(int dirfd, const char *name, int64_t *not_after)
 {
 	struct buf b = { 0 };
@@ -5234,7 +5239,7 @@ out:
  * and is deleted. A set whose certificate cannot be read is kept: we
  * never delete what we cannot judge. Returns the number deleted.
  */
-static int
+static ACME_MUST_CHECK int
 store_purge_one(int dirfd, const char *name, int ringfd, int64_t at)
 {
 	int64_t na = 0;
@@ -5255,7 +5260,7 @@ store_purge_one(int dirfd, const char *name, int ringfd, int64_t at)
 }
 
 /* Apply the purge rule to the ring and the set old (below dirfd). */
-static int
+static ACME_MUST_CHECK int
 store_purge(int ringfd, int dirfd, const char *old, int64_t at)
 {
 	char s[16];
@@ -5276,7 +5281,7 @@ store_purge(int ringfd, int dirfd, const char *old, int64_t at)
  * at >= 0, and the previous live set (livefd/old, if any) enters the
  * ring as 1, the ring rotating and keeping BACKUP_DEPTH sets.
  */
-static int
+static ACME_MUST_CHECK int
 store_finish(int storefd, int livefd, const char *name, const char *old,
     int64_t at)
 {
@@ -5333,7 +5338,7 @@ store_open_name(int storefd, const char *name, int *livefd, int *ringfd)
  * before it the staged set is removed and the old live set stays; after
  * it the new set stays and the old one goes on into the ring.
  */
-static int
+static ACME_MUST_CHECK int
 store_recover_live(int storefd, int livefd, const char *name,
     const char **did)
 {
@@ -5372,7 +5377,7 @@ store_recover_live(int storefd, int livefd, const char *name,
 
 /* Remove ring leftovers (a half-deleted or half-imported set), close
  * gaps in the numbering. */
-static int
+static ACME_MUST_CHECK int
 store_recover_ring(int ringfd, const char **did)
 {
 	int slots[BACKUP_DEPTH], n, i, rc;
@@ -5400,7 +5405,7 @@ store_recover_ring(int ringfd, const char **did)
  * update of NAME (see store_install, store_restore), saying so in one
  * line. Writes nothing when there is nothing to do.
  */
-static int
+static ACME_MUST_CHECK int
 store_recover_name(int storefd, const char *name)
 {
 	const char *did = NULL;
@@ -5421,7 +5426,7 @@ store_recover_name(int storefd, const char *name)
 	return rc < 0 ? err_wrap(rc, "recovering %s", name) : 0;
 }
 
-static int
+static ACME_MUST_CHECK int
 store_name_cmp(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
@@ -5443,7 +5448,7 @@ store_names_free(char **names, size_t n)
  * max, sorted. *names and its strings are owned by the caller
  * (store_names_free); on failure there are none.
  */
-static int
+static ACME_MUST_CHECK int
 store_names(int dirfd, const char *what, const char *suffix, size_t max,
     char ***names, size_t *n)
 {
@@ -5490,7 +5495,7 @@ store_names(int dirfd, const char *what, const char *suffix, size_t max,
 }
 
 /* NAME from a live/ or backup/ entry ("NAME", ".NAME.new", ".NAME.old"). */
-static int
+static ACME_MUST_CHECK int
 store_entry_name(const char *ent, char *name, size_t cap)
 {
 	size_t n = strlen(ent);
@@ -5508,7 +5513,7 @@ store_entry_name(const char *ent, char *name, size_t cap)
 }
 
 /* Recover every NAME found below DIR/sub. */
-static int
+static ACME_MUST_CHECK int
 store_recover_dir(int storefd, const char *sub)
 {
 	char name[NAME_LEN_MAX + 1];
@@ -5559,7 +5564,7 @@ store_sweep_tmp(int storefd, const char *sub)
 }
 
 /* Recovery of the whole state directory, first thing after the lock. */
-static int
+static ACME_MUST_CHECK int
 store_recover_all(int storefd)
 {
 	int rc;
@@ -5586,7 +5591,7 @@ store_recover_all(int storefd)
  * privkey.pem beside it; a crash at any step leaves the old or the new
  * set there, and store_recover_name finishes or rolls back the rest.
  */
-static int
+static ACME_MUST_CHECK int
 store_install(int storefd, const char *name, const struct cert_set *cs,
     int64_t at)
 {
@@ -5609,7 +5614,10 @@ store_install(int storefd, const char *name, const struct cert_set *cs,
 	    old)) == 0)
 		rc = store_rename(livefd, stage, livefd, name);
 	if (rc < 0) {
-		store_recover_live(storefd, livefd, name, &(const char *){ 0 });
+		/* undo now; what this cannot undo, the next run's recovery
+		 * does: rc already holds the failure to report */
+		ACME_IGNORE(store_recover_live(storefd, livefd, name,
+		    &(const char *){ 0 }));
 		goto out;
 	}
 	if ((rc = store_finish(storefd, livefd, name, old, at)) < 0)
@@ -5625,7 +5633,7 @@ out:
  * two complete sets, so the ring is whole at every instant; else the
  * live set goes to .NAME.old first (recovery rolls that back).
  */
-static int
+static ACME_MUST_CHECK int
 store_restore(int storefd, const char *name, int n)
 {
 	char slot[16], prev[16], old[NAME_LEN_MAX + 8];
@@ -5673,7 +5681,7 @@ out:
  * Put cs into backup/NAME/k directly (import: staged as backup/NAME/.new,
  * then renamed; the slot must be free).
  */
-static int
+static ACME_MUST_CHECK int
 store_ring_put(int storefd, const char *name, int k, const struct cert_set *cs)
 {
 	char slot[16];
@@ -5756,7 +5764,7 @@ clock_days(int64_t y, int m, int d)
 }
 
 /* Read exactly n digits at *p into *v; advance *p. */
-static int
+static ACME_MUST_CHECK int
 clock_digits(const char **p, int n, int *v)
 {
 	*v = 0;
@@ -5768,7 +5776,7 @@ clock_digits(const char **p, int n, int *v)
 	return 0;
 }
 
-static int
+static ACME_MUST_CHECK int
 clock_valid(int y, int mo, int d, int h, int mi, int s)
 {
 	static const int mdays[12] = {
@@ -5786,7 +5794,7 @@ clock_valid(int y, int mo, int d, int h, int mi, int s)
  * RFC 3339 5.6 date-time: 2026-11-22T10:00:00Z, with optional fraction
  * (dropped) and a Z or +hh:mm/-hh:mm offset. A leap second counts as :59.
  */
-static int
+static ACME_MUST_CHECK int
 clock_parse_rfc3339(const char *s, int64_t *out)
 {
 	int y, mo, d, h, mi, sec, oh = 0, om = 0, sign = 0;
@@ -5818,7 +5826,7 @@ clock_parse_rfc3339(const char *s, int64_t *out)
 }
 
 /* RFC 9110 5.6.7 IMF-fixdate: "Sun, 06 Nov 1994 08:49:37 GMT". */
-static int
+static ACME_MUST_CHECK int
 clock_parse_http_date(const char *s, int64_t *out)
 {
 	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
@@ -5922,7 +5930,7 @@ clock_floor_read(const char *dir)
 }
 
 /* Raise DIR/time to ca_time when that is a day past the floor. */
-static int
+static ACME_MUST_CHECK int
 clock_floor_update(int storefd, int64_t floor, int64_t ca_time)
 {
 	char line[40];
@@ -6165,7 +6173,7 @@ http_header_cb(char *p, size_t size, size_t n, void *arg)
 }
 
 /* A readable, non-empty regular file (a usable CA bundle). */
-static int
+static ACME_MUST_CHECK int
 http_bundle_ok(const char *path)
 {
 	struct stat st;
@@ -6242,7 +6250,7 @@ http_dn_append(void *ctx, const void *data, size_t len)
 	ACME_IGNORE(buf_append(b, data, len));
 }
 
-static unsigned char *
+static ACME_MUST_CHECK unsigned char *
 http_dup(const void *p, size_t n)
 {
 	unsigned char *d = malloc(n ? n : 1);
@@ -6254,7 +6262,7 @@ http_dup(const void *p, size_t n)
 
 /* One certificate of the CA file as a trust anchor (like BearSSL's
  * brssl tool: CA flag from basicConstraints). */
-static int
+static ACME_MUST_CHECK int
 http_anchor(br_x509_trust_anchor *ta, const unsigned char *der, size_t len)
 {
 	br_x509_decoder_context dc;
@@ -6311,7 +6319,7 @@ http_anchor_pem(struct http *h, const char *p, size_t len)
 }
 
 /* Without a CA file: the built-in anchors (section 2). */
-static int
+static ACME_MUST_CHECK int
 http_anchors_builtin(struct http *h)
 {
 	size_t i, n = sizeof(anchors) / sizeof(anchors[0]);
@@ -6329,7 +6337,7 @@ http_anchors_builtin(struct http *h)
 }
 
 /* Load every certificate of h->ca_file as a trust anchor. */
-static int
+static ACME_MUST_CHECK int
 http_anchors_load(struct http *h)
 {
 	static const char end_line[] = "-----END CERTIFICATE-----";
@@ -6493,7 +6501,7 @@ http_ssl_ctx_cb(CURL *curl, void *sslctx, void *arg)
  * Check TLS dates against t (see clock_tls_time) with our own engine.
  * Without this call libcurl's engine and time(NULL) are used.
  */
-static int
+static ACME_MUST_CHECK int
 http_set_tls_time(struct http *h, int64_t t)
 {
 	int rc;
@@ -6506,7 +6514,7 @@ http_set_tls_time(struct http *h, int64_t t)
 }
 
 /* A date failure of the CA's TLS certificate, with the time used. */
-static int
+static ACME_MUST_CHECK int
 http_fail_time(const struct http *h, const char *url)
 {
 	char t[32];
@@ -6525,7 +6533,7 @@ http_fail_time(const struct http *h, const char *url)
 }
 
 /* The built-in anchors (section 2) as one PEM bundle, for CAINFO_BLOB. */
-static int
+static ACME_MUST_CHECK int
 http_anchors_pem(struct buf *out)
 {
 	size_t i;
@@ -6539,7 +6547,7 @@ http_anchors_pem(struct buf *out)
 	return 0;
 }
 
-static int
+static ACME_MUST_CHECK int
 http_init(struct http *h, const char *ca_file)
 {
 	const char *ca;
@@ -6595,7 +6603,7 @@ http_timeout(const struct http *h)
 }
 
 /* Options that hold for every request of the run. */
-static int
+static ACME_MUST_CHECK int
 http_setopts(struct http *h, const char *url, struct http_resp *r)
 {
 	CURL *c = h->curl;
@@ -6634,7 +6642,7 @@ http_setopts(struct http *h, const char *url, struct http_resp *r)
 
 /* A failure of the network or of the peer's connection, not an
  * answer: the same request on a new connection may pass. */
-static int
+static ACME_MUST_CHECK int
 http_transient(CURLcode e)
 {
 	static const CURLcode codes[] = {
@@ -6651,7 +6659,7 @@ http_transient(CURLcode e)
 }
 
 /* Map a failed transfer to one line naming the URL. */
-static int
+static ACME_MUST_CHECK int
 http_fail(struct http *h, const char *url, CURLcode e)
 {
 	char safe[URL_MAX];
@@ -6677,7 +6685,7 @@ http_fail(struct http *h, const char *url, CURLcode e)
 }
 
 /* Request headers: Accept, no Expect: 100-continue, JOSE body type. */
-static struct curl_slist *
+static ACME_MUST_CHECK struct curl_slist *
 http_headers(const char *accept, int post)
 {
 	struct curl_slist *l = NULL, *t;
@@ -6706,7 +6714,7 @@ http_headers(const char *accept, int post)
  * One exchange. body NULL: GET (or HEAD when head is set); else POST of a
  * JWS. r is reset first and owns the body afterwards.
  */
-static int
+static ACME_MUST_CHECK int
 http_request(struct http *h, const char *url, const char *body, size_t len,
     int head, const char *accept, struct http_resp *r)
 {
@@ -6865,7 +6873,7 @@ chal_sa_type(const struct chal_ctx *c)
 static const char *const chal_wr_names[2] = { CHAL_WK_DIR, CHAL_AC_DIR };
 
 /* Component k (0 .well-known, 1 acme-challenge) below wr_fd[k]. */
-static int
+static ACME_MUST_CHECK int
 chal_webroot_sub(struct chal_ctx *c, int k)
 {
 	char shown[PATH_LEN_MAX], proc[32], to[PATH_LEN_MAX];
@@ -6905,7 +6913,7 @@ chal_webroot_sub(struct chal_ctx *c, int k)
 }
 
 /* Open WEBROOT/.well-known/acme-challenge (once per order) into wr_fd. */
-static int
+static ACME_MUST_CHECK int
 chal_webroot_dir(struct chal_ctx *c)
 {
 	int k, fd;
@@ -6926,7 +6934,7 @@ chal_webroot_dir(struct chal_ctx *c)
 }
 
 /* One token file: created, never through a symlink, never replacing. */
-static int
+static ACME_MUST_CHECK int
 chal_webroot_token(struct chal_ctx *c, const struct chal_answer *a)
 {
 	size_t len = strlen(a->keyauth);
@@ -6953,7 +6961,7 @@ chal_webroot_token(struct chal_ctx *c, const struct chal_answer *a)
 	return 0;
 }
 
-static int
+static ACME_MUST_CHECK int
 chal_webroot_put(struct chal_ctx *c)
 {
 	size_t i;
@@ -6997,7 +7005,7 @@ chal_webroot_clean(struct chal_ctx *c)
 }
 
 /* Listen on --bind (default: every IPv6 and IPv4 address) --http-port. */
-static int
+static ACME_MUST_CHECK int
 chal_listen(const char *bind_addr, int port)
 {
 	struct sockaddr_in6 s6;
@@ -7089,7 +7097,7 @@ chal_reverse_name(const struct ident *id, char *out, size_t cap)
 }
 
 /* The tls-alpn-01 answer for an SNI name (a trailing dot allowed), or -1. */
-static int
+static ACME_MUST_CHECK int
 chal_tls_match(const struct chal_ctx *c, const char *sni)
 {
 	char rev[CHAL_REVERSE_MAX];
@@ -7145,7 +7153,7 @@ struct chal_tls_policy {
 	br_x509_certificate		 cert;	/* points into srv */
 };
 
-static int
+static ACME_MUST_CHECK int
 chal_tls_choose(const br_ssl_server_policy_class **pctx,
     const br_ssl_server_context *cc, br_ssl_server_choices *choices)
 {
@@ -7216,7 +7224,7 @@ chal_tls_init(br_ssl_server_context *sc)
 }
 
 /* Certificates for the tls-alpn-01 answers, all under one fresh key. */
-static int
+static ACME_MUST_CHECK int
 chal_tls_certs(struct chal_ctx *c)
 {
 	size_t i;
@@ -7249,7 +7257,7 @@ struct chal_tls {
 
 /* RFC 8737 3: TLS 1.2, ALPN acme-tls/1 required, the certificate for
  * the SNI name. */
-static int
+static ACME_MUST_CHECK int
 chal_tls_start(const struct chal_srv *s, struct chal_tls *t)
 {
 	static const char *protos[] = { CHAL_ALPN_PROTO };
@@ -7284,7 +7292,7 @@ struct chal_conn {
 };
 
 /* After send or recv gave n: 0 to wait for the socket, 1 to close. */
-static int
+static ACME_MUST_CHECK int
 chal_again(ssize_t n)
 {
 	return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK ||
@@ -7313,7 +7321,7 @@ chal_http_answer(const struct chal_srv *s, struct chal_conn *k)
 }
 
 /* http-01: read the request header, then send the answer; 1 when done. */
-static int
+static ACME_MUST_CHECK int
 chal_http_io(const struct chal_srv *s, struct chal_conn *k)
 {
 	ssize_t n;
@@ -7343,7 +7351,7 @@ chal_http_io(const struct chal_srv *s, struct chal_conn *k)
  * tls-alpn-01: run the engine as far as the socket allows; 1 when done.
  * The validator closes after the handshake (RFC 8737 3); so do we.
  */
-static int
+static ACME_MUST_CHECK int
 chal_tls_io(struct chal_conn *k)
 {
 	br_ssl_engine_context *e = &k->tls->sc.eng;
@@ -7419,7 +7427,7 @@ chal_conn_events(const struct chal_conn *k)
 
 /* p[0]: control pipe, p[1..nl]: listeners (only while a slot is free),
  * p[1 + nl + i]: connection i. Returns the poll timeout (ms). */
-static int
+static ACME_MUST_CHECK int
 chal_poll_set(const struct chal_conn *k, const struct chal_lsock *ls,
     size_t nl, struct pollfd *p)
 {
@@ -7566,7 +7574,7 @@ chal_resp_init(struct chal_resp *r)
 }
 
 /* Whether c has standalone answers, and on which port. */
-static int
+static ACME_MUST_CHECK int
 chal_sa_port(const struct chal_ctx *c, int *tls)
 {
 	size_t i;
@@ -7582,7 +7590,7 @@ chal_sa_port(const struct chal_ctx *c, int *tls)
 
 /* Listen on every port the standalone answers of cs need (the first
  * context's --bind for each); make the tls-alpn-01 certificates. */
-static int
+static ACME_MUST_CHECK int
 chal_resp_listen(struct chal_ctx *const *cs, size_t n,
     struct chal_lsock *ls, size_t *nl)
 {
@@ -7615,7 +7623,7 @@ chal_resp_listen(struct chal_ctx *const *cs, size_t n,
  * and SNI name of all of them. The child first forgets secrets (see
  * chal_child_init). No standalone answer: nothing is started.
  */
-static int
+static ACME_MUST_CHECK int
 chal_resp_start(struct chal_resp *r, struct chal_ctx *const *cs, size_t n,
     struct key *const *secrets, size_t nsecrets)
 {
@@ -7715,7 +7723,7 @@ hook_kill(pid_t pid)
 }
 
 /* Wait for pid for up to timeout seconds; its exit status or < 0. */
-static int
+static ACME_MUST_CHECK int
 hook_wait(const char *prog, pid_t pid, int timeout)
 {
 	struct timespec ts = { 0, 1000 * 1000 * 1000 / HOOK_TICKS };
@@ -7748,7 +7756,7 @@ hook_wait(const char *prog, pid_t pid, int timeout)
  * exit status (0..255), or a negative acme_error when it could not be
  * started, ran out of time or died of a signal.
  */
-static int
+static ACME_MUST_CHECK int
 hook_run(const char *const *argv, const char *const *env, int timeout)
 {
 	int ep[2], e = 0;
@@ -7782,7 +7790,7 @@ hook_run(const char *const *argv, const char *const *env, int timeout)
 #define HOOK_PATH	"PATH=/usr/sbin:/usr/bin:/sbin:/bin"
 
 /* Does environment entry e set the variable that entry v sets? */
-static int
+static ACME_MUST_CHECK int
 hook_env_same(const char *e, const char *v)
 {
 	size_t n = strcspn(v, "=");
@@ -7806,7 +7814,7 @@ static const char *const hook_env_secret[] = {
  * in its memory and files. Returns a malloc'd array of borrowed strings
  * (free the array only), or NULL when out of memory.
  */
-static int
+static ACME_MUST_CHECK int
 hook_env_hidden(const char *e)
 {
 	size_t k;
@@ -7849,7 +7857,7 @@ hook_env(const char *const *ours)
 }
 
 /* hook_run() with the caller's environment and ours on top. */
-static int
+static ACME_MUST_CHECK int
 hook_run_env(const char *const *argv, const char *const *ours, int timeout)
 {
 	const char **env;
@@ -7867,7 +7875,7 @@ hook_run_env(const char *const *argv, const char *const *ours, int timeout)
  * authorization for http-01 and base64url(SHA-256(key authorization))
  * for dns-01 (the TXT value, RFC 8555 8.4) and tls-alpn-01.
  */
-static int
+static ACME_MUST_CHECK int
 chal_hook(const struct chal_ctx *c, const char *method,
     const struct chal_answer *a)
 {
@@ -7891,7 +7899,7 @@ chal_hook(const struct chal_ctx *c, const char *method,
 
 /* begin: 0 the challenge is in place, 1 declined, < 0 failed (then
  * a->begun is set: the hook still gets its 'failed' call). */
-static int
+static ACME_MUST_CHECK int
 chal_hook_begin(const struct chal_ctx *c, struct chal_answer *a)
 {
 	int rc;
@@ -7936,7 +7944,7 @@ chal_hook_finish(struct chal_ctx *c)
 /* ---- choosing and placing answers ---- */
 
 /* "http-01"... to enum chal_type, or -1. */
-static int
+static ACME_MUST_CHECK int
 chal_type_parse(const char *s)
 {
 	int i;
@@ -7992,7 +8000,7 @@ chal_candidates(const struct chal_ctx *c, struct chal_cand *out)
 
 /* RFC 8555 7.1.3: a wildcard needs dns-01 (or dns-persist-01, draft 5);
  * RFC 8738 7: an IP address cannot use either. */
-static int
+static ACME_MUST_CHECK int
 chal_fits(enum chal_type t, const struct ident *id, int wildcard)
 {
 	if (t == CHAL_DNSPERSIST01)
@@ -8003,7 +8011,7 @@ chal_fits(enum chal_type t, const struct ident *id, int wildcard)
 }
 
 /* keyauth (RFC 8555 8.1), its SHA-256 and the dns-01 digest (8.4). */
-static int
+static ACME_MUST_CHECK int
 chal_answer_keys(struct chal_answer *a, const struct key *acct)
 {
 	int rc;
@@ -8028,7 +8036,7 @@ chal_answer_keys(struct chal_answer *a, const struct key *acct)
  * as they are; we do no IDNA, so other non-ASCII names are refused.
  * 0 or -1.
  */
-static int
+static ACME_MUST_CHECK int
 chal_persist_issuer(const char *s, char *dst, size_t cap)
 {
 	char tmp[IDENT_LEN_MAX + 1];
@@ -8048,7 +8056,7 @@ chal_persist_issuer(const char *s, char *dst, size_t cap)
  * object c, 1 to PERSIST_ISSUERS_MAX of them (else the challenge is
  * malformed), normalised into out. Returns how many, or an error.
  */
-static int
+static ACME_MUST_CHECK int
 chal_persist_issuers(const struct json *j, int c,
     char (*out)[IDENT_LEN_MAX + 1])
 {
@@ -8070,7 +8078,7 @@ chal_persist_issuers(const struct json *j, int c,
 }
 
 /* Challenge object c is a well-formed dns-persist-01 one (draft 3.1). */
-static int
+static ACME_MUST_CHECK int
 chal_persist_check(const struct json *j, int c)
 {
 	char names[PERSIST_ISSUERS_MAX][IDENT_LEN_MAX + 1];
@@ -8085,7 +8093,7 @@ chal_persist_check(const struct json *j, int c)
  * space after each ';' as in the draft's figures. until 0: none. The
  * account URL must be an RFC 8659 value: printable, no space, no ';'.
  */
-static int
+static ACME_MUST_CHECK int
 chal_persist_value(struct buf *out, const char *issuer, const char *acct,
     int wildcard, int64_t until)
 {
@@ -8116,7 +8124,7 @@ chal_persist_value(struct buf *out, const char *issuer, const char *acct,
  * concatenate), '"' and the backslash escaped by a backslash, any byte
  * outside printable ASCII as \DDD.
  */
-static int
+static ACME_MUST_CHECK int
 chal_txt_quote(struct buf *out, const char *s, size_t n)
 {
 	char esc[8];
@@ -8143,7 +8151,7 @@ chal_txt_quote(struct buf *out, const char *s, size_t n)
  * wildcard is its base name's, with policy=wildcard):
  *   _validation-persist.NAME. IN TXT "ISSUER; accounturi=URL..."
  */
-static int
+static ACME_MUST_CHECK int
 chal_persist_record(struct buf *out, const char *name, const char *issuer,
     const char *acct, int wildcard, int64_t until)
 {
@@ -8163,7 +8171,7 @@ chal_persist_record(struct buf *out, const char *name, const char *issuer,
 }
 
 /* 1 when this round has an answer of type t, or answered by how. */
-static int
+static ACME_MUST_CHECK int
 chal_round_has(const struct chal_ctx *c, int t, int how)
 {
 	size_t i;
@@ -8176,7 +8184,7 @@ chal_round_has(const struct chal_ctx *c, int t, int how)
 
 /* Seconds to wait for DNS after this round began: --dns-wait when it
  * has dns-01 answers, else 0. */
-static int
+static ACME_MUST_CHECK int
 chal_dns_need(const struct chal_ctx *c)
 {
 	return chal_round_has(c, CHAL_DNS01, -1) ? c->dns_wait : 0;
@@ -8198,7 +8206,7 @@ chal_dns_sleep(int s)
 
 /* Put this round's webroot answers in place (the hook placed its own;
  * the standalone ones are the responder's, chal_resp_start). */
-static int
+static ACME_MUST_CHECK int
 chal_setup(struct chal_ctx *c)
 {
 	return chal_round_has(c, -1, CHAL_BY_WEBROOT) ? chal_webroot_put(c) :
@@ -8248,7 +8256,7 @@ hook_env_free(struct hook_env *e)
 }
 
 /* "KEY=id1 id2 ..." in a malloc'd string. */
-static char *
+static ACME_MUST_CHECK char *
 hook_list(const char *key, const struct ident *ids, size_t n)
 {
 	struct buf b = { .max = 64 * 1024 };
@@ -8264,7 +8272,7 @@ hook_list(const char *key, const struct ident *ids, size_t n)
 	return (char *)b.data;
 }
 
-static int
+static ACME_MUST_CHECK int
 hook_env_make(struct hook_env *e, const char *name, const char *live,
     const struct ident *ids, size_t n)
 {
@@ -8281,7 +8289,7 @@ hook_env_make(struct hook_env *e, const char *name, const char *live,
 	return 0;
 }
 
-static int
+static ACME_MUST_CHECK int
 hook_deploy(const char *prog, const char *name, const char *live,
     const struct ident *ids, size_t n)
 {
@@ -8367,7 +8375,7 @@ static const char *const authz_status_names[AUTHZ_STATUS_MAX] = {
 #define ACME_ERR_NS	"urn:ietf:params:acme:error:"
 
 /* An https URL we accept from the user or the server. */
-static int
+static ACME_MUST_CHECK int
 req_url_ok(const char *url)
 {
 	size_t i, n = strlen(url);
@@ -8382,7 +8390,7 @@ req_url_ok(const char *url)
 }
 
 /* A member that must be an https URL. required: absent is an error. */
-static int
+static ACME_MUST_CHECK int
 req_get_url(const struct json *j, int obj, const char *key, char *dst,
     const char *what, int required)
 {
@@ -8400,7 +8408,7 @@ req_get_url(const struct json *j, int obj, const char *key, char *dst,
 }
 
 /* A status member mapped through names[]; unknown is an error. */
-static int
+static ACME_MUST_CHECK int
 req_status(const struct json *j, int obj, const char *const *names, int n,
     const char *what)
 {
@@ -8566,7 +8574,7 @@ req_hint_detail(struct buf *line, const char *type, const struct json *j,
  * be NULL) is the answer that carried it. Returns ACME_ERR_SERVER; *type
  * receives the problem type for callers that act on it (badNonce).
  */
-static int
+static ACME_MUST_CHECK int
 req_problem_json_r(const char *what, long status, const struct json *j,
     int obj, char *type, size_t cap, const struct http_resp *r)
 {
@@ -8596,7 +8604,7 @@ req_problem_json_r(const char *what, long status, const struct json *j,
 }
 
 /* req_problem_json_r() for a problem inside an object (no response). */
-static int
+static ACME_MUST_CHECK int
 req_problem_json(const char *what, long status, const struct json *j,
     int obj, char *type, size_t cap)
 {
@@ -8604,7 +8612,7 @@ req_problem_json(const char *what, long status, const struct json *j,
 }
 
 /* An HTTP error answer: a problem document, or garbage. */
-static int
+static ACME_MUST_CHECK int
 req_problem(const char *url, const struct http_resp *r, char *type,
     size_t cap)
 {
@@ -8631,7 +8639,7 @@ req_problem(const char *url, const struct http_resp *r, char *type,
 }
 
 /* Parse a 2xx JSON answer; anything else becomes an error line. */
-static int
+static ACME_MUST_CHECK int
 req_json(const char *url, const struct http_resp *r, struct json *j)
 {
 	char safe[URL_MAX];
@@ -8696,7 +8704,7 @@ req_caa_identities(struct acme_dir *d, const struct json *j, int arr)
 }
 
 /* 1 when the directory offers profile name. */
-static int
+static ACME_MUST_CHECK int
 req_has_profile(const struct acme_dir *d, const char *name)
 {
 	size_t i;
@@ -8712,7 +8720,7 @@ req_has_profile(const struct acme_dir *d, const char *name)
  * worth another try on a new connection, at most REQ_RETRIES more and
  * while deadline (clock_mono_ms(); 0: none) leaves room for one.
  */
-static int
+static ACME_MUST_CHECK int
 req_retry(struct acme *a, int tries, int64_t deadline)
 {
 	if (!a->http.transient || tries >= REQ_RETRIES || (deadline > 0 &&
@@ -8726,7 +8734,7 @@ req_retry(struct acme *a, int tries, int64_t deadline)
 }
 
 /* A GET (directory, renewalInfo): idempotent, so retried (req_retry). */
-static int
+static ACME_MUST_CHECK int
 req_get(struct acme *a, const char *url, struct http_resp *r)
 {
 	int rc, tries;
@@ -8742,7 +8750,7 @@ req_get(struct acme *a, const char *url, struct http_resp *r)
 }
 
 /* RFC 8555 7.1.1: GET the directory and check the URLs we need. */
-static int
+static ACME_MUST_CHECK int
 req_directory(struct acme *a)
 {
 	struct http_resp r = { 0 };
@@ -8794,7 +8802,7 @@ req_keep_nonce(struct acme *a, const struct http_resp *r)
 }
 
 /* RFC 8555 7.2: HEAD newNonce. */
-static int
+static ACME_MUST_CHECK int
 req_new_nonce(struct acme *a)
 {
 	struct http_resp r = { 0 };
@@ -8818,7 +8826,7 @@ req_new_nonce(struct acme *a)
  * retried with the nonce it carries, at most NONCE_RETRIES times. An
  * HTTP error becomes the error line; r holds the answer.
  */
-static int
+static ACME_MUST_CHECK int
 req_post_as(struct acme *a, const struct key *k, const char *kid,
     const char *url, const char *payload, const char *accept,
     struct http_resp *r)
@@ -8856,7 +8864,7 @@ req_post_as(struct acme *a, const struct key *k, const char *kid,
 
 /* req_post_as() with the account key: by jwk before the account exists,
  * by kid after. */
-static int
+static ACME_MUST_CHECK int
 req_post(struct acme *a, const char *url, const char *payload,
     const char *accept, struct http_resp *r)
 {
@@ -8865,7 +8873,7 @@ req_post(struct acme *a, const char *url, const char *payload,
 }
 
 /* POST and parse the JSON answer into j. */
-static int
+static ACME_MUST_CHECK int
 req_post_json(struct acme *a, const char *url, const char *payload,
     struct http_resp *r, struct json *j)
 {
@@ -8881,7 +8889,7 @@ req_post_json(struct acme *a, const char *url, const char *payload,
  * certificate: HTTP_IDEM_TIMEOUT seconds, then on a new connection again
  * (req_retry) until deadline. A lost answer costs a retry, not the order.
  */
-static int
+static ACME_MUST_CHECK int
 req_fetch(struct acme *a, const char *url, const char *accept,
     int64_t deadline, struct http_resp *r)
 {
@@ -8897,7 +8905,7 @@ req_fetch(struct acme *a, const char *url, const char *accept,
 }
 
 /* req_fetch() of a JSON object into j. */
-static int
+static ACME_MUST_CHECK int
 req_fetch_json(struct acme *a, const char *url, int64_t deadline,
     struct http_resp *r, struct json *j)
 {
@@ -8955,7 +8963,7 @@ req_poll_begin(struct req_poll *p, const struct http_resp *r,
 }
 
 /* POST-as-GET url as a poll (counted), parsed into j. */
-static int
+static ACME_MUST_CHECK int
 req_poll_fetch(struct acme *a, const char *url, const struct req_poll *p,
     struct http_resp *r, struct json *j)
 {
@@ -8965,7 +8973,7 @@ req_poll_fetch(struct acme *a, const char *url, const struct req_poll *p,
 
 /* The object at url is not settled after answer r: schedule the next
  * poll, or fail when it would come after the deadline. */
-static int
+static ACME_MUST_CHECK int
 req_poll_again(struct req_poll *p, const struct http_resp *r,
     const char *url)
 {
@@ -9006,7 +9014,7 @@ struct ari_window {
  * {"suggestedWindow": {"start": RFC 3339, "end": RFC 3339}}; end must
  * be after start.
  */
-static int
+static ACME_MUST_CHECK int
 req_renewal_info(struct acme *a, const char *certid, struct ari_window *w)
 {
 	struct http_resp r = { 0 };
@@ -9130,7 +9138,7 @@ struct batch {
 /* ---- account ---- */
 
 /* DIR/accounts/HOST: HOST[:PORT] of the server URL, checked as a name. */
-static int
+static ACME_MUST_CHECK int
 acct_host(const char *url, char *host, size_t cap)
 {
 	const char *p = url + strlen("https://");
@@ -9149,7 +9157,7 @@ acct_host(const char *url, char *host, size_t cap)
 }
 
 /* account.txt: "url: KID" and "server: URL" lines. */
-static int
+static ACME_MUST_CHECK int
 acct_parse_txt(const struct buf *b, char *kid)
 {
 	const char *p = b->data ? (const char *)b->data : "";
@@ -9172,7 +9180,7 @@ acct_parse_txt(const struct buf *b, char *kid)
  * around it dropped), decoded into mac; its length, or an error. The
  * caller wipes mac; buf_free wipes the file's copy.
  */
-static int
+static ACME_MUST_CHECK int
 acct_eab_key(const struct acme_options *o, unsigned char *mac, size_t cap)
 {
 	struct buf file = { 0 };
@@ -9216,7 +9224,7 @@ acct_eab_key(const struct acme_options *o, unsigned char *mac, size_t cap)
  * out when --eab-kid is given (out stays empty otherwise); an error when
  * the directory requires one and none is given. The MAC key is wiped.
  */
-static int
+static ACME_MUST_CHECK int
 acct_eab(struct acme *a, const struct acme_options *o, struct buf *out)
 {
 	unsigned char mac[EAB_KEY_MAX];
@@ -9247,7 +9255,7 @@ acct_eab(struct acme *a, const struct acme_options *o, struct buf *out)
  * RFC 8555 7.3: newAccount. existing: only look up the account of this
  * key (onlyReturnExisting, 7.3.1); else create it, agreeing to the terms.
  */
-static int
+static ACME_MUST_CHECK int
 acct_new(struct acme *a, const struct acme_options *o, int existing)
 {
 	struct buf payload = { .max = 4096 }, eab = { .max = 4096 };
@@ -9295,7 +9303,7 @@ out:
 }
 
 /* DIR/accounts/HOST: key.pem first (0600), then account.txt (txt). */
-static int
+static ACME_MUST_CHECK int
 acct_write(int storefd, const char *host, const struct key *k,
     const struct buf *txt)
 {
@@ -9324,7 +9332,7 @@ out:
 }
 
 /* Save a new account: its key, then its URL and server. */
-static int
+static ACME_MUST_CHECK int
 acct_save(struct acme *a, int storefd, const char *host)
 {
 	struct buf txt = { .max = 8192 };
@@ -9342,7 +9350,7 @@ acct_save(struct acme *a, int storefd, const char *host)
  * kid. Returns 1 when the CA knows k, 0 when it says accountDoesNotExist,
  * negative when it did not tell.
  */
-static int
+static ACME_MUST_CHECK int
 acct_lookup(struct acme *a, const struct key *k, char *kid)
 {
 	struct http_resp r = { 0 };
@@ -9369,7 +9377,7 @@ acct_lookup(struct acme *a, const struct key *k, char *kid)
  * or key-rollover.pem left by a crash): ask the CA which key account
  * a->kid has now. 1: nk; 0: still a->key; negative: it did not say.
  */
-static int
+static ACME_MUST_CHECK int
 acct_which_key(struct acme *a, const struct key *nk)
 {
 	char kid[URL_MAX];
@@ -9388,7 +9396,7 @@ acct_which_key(struct acme *a, const struct key *nk)
 
 /* The outcome of a rollover is known: key-rollover.pem below hostfd
  * becomes key.pem (applied) or is removed. */
-static int
+static ACME_MUST_CHECK int
 acct_rollover_settle(int hostfd, int applied)
 {
 	int rc;
@@ -9407,7 +9415,7 @@ acct_rollover_settle(int hostfd, int applied)
  * not have switched): settle it the way acct_rollover would have, and
  * keep using whichever key the CA has. Nothing to do without the file.
  */
-static int
+static ACME_MUST_CHECK int
 acct_rollover_resume(struct acme *a, int hostfd)
 {
 	struct buf pem = { 0 };
@@ -9443,7 +9451,7 @@ out:
 }
 
 /* Read DIR/accounts/HOST/{key.pem,account.txt}; 1 found, 0 absent. */
-static int
+static ACME_MUST_CHECK int
 acct_load(struct acme *a, int storefd, const char *host)
 {
 	struct buf pem = { 0 }, txt = { 0 };
@@ -9478,7 +9486,7 @@ out:
  * Have an account: the stored one (looked up by key when its URL is not
  * recorded), else a new one, which needs --agree-tos.
  */
-static int
+static ACME_MUST_CHECK int
 acct_ensure(struct acme *a, int storefd, const struct acme_options *o)
 {
 	char host[256];
@@ -9516,7 +9524,7 @@ acct_ensure(struct acme *a, int storefd, const struct acme_options *o)
  * is looked up by key when account.txt lost it. *hostfd gets the open
  * DIR/accounts/HOST.
  */
-static int
+static ACME_MUST_CHECK int
 acct_open(struct acme *a, int storefd, const struct acme_options *o,
     char *host, size_t cap, int *hostfd)
 {
@@ -9541,7 +9549,7 @@ acct_open(struct acme *a, int storefd, const struct acme_options *o,
 }
 
 /* POST payload (NULL: POST-as-GET) to the account URL; j: the account. */
-static int
+static ACME_MUST_CHECK int
 acct_post(struct acme *a, const char *payload, struct http_resp *r,
     struct json *j)
 {
@@ -9556,7 +9564,7 @@ acct_post(struct acme *a, const char *payload, struct http_resp *r,
 }
 
 /* RFC 8555 7.3.2: show the account as "key: value" lines on stdout. */
-static int
+static ACME_MUST_CHECK int
 acct_show(struct acme *a, const char *host)
 {
 	struct http_resp r = { 0 };
@@ -9590,7 +9598,7 @@ out:
 }
 
 /* RFC 8555 7.3.2: replace the contact list with mailto:EMAIL. */
-static int
+static ACME_MUST_CHECK int
 acct_update(struct acme *a, const struct acme_options *o)
 {
 	struct buf payload = { .max = 4096 };
@@ -9622,7 +9630,7 @@ acct_update(struct acme *a, const struct acme_options *o)
  * its jwk and no nonce, carries {"account":KID,"oldKey":JWK(old)}; the
  * outer request is signed by the old key.
  */
-static int
+static ACME_MUST_CHECK int
 acct_keychange_body(struct acme *a, const struct key *nk, struct buf *out)
 {
 	struct buf payload = { .max = 4096 };
@@ -9649,7 +9657,7 @@ acct_keychange_body(struct acme *a, const struct key *nk, struct buf *out)
  * (acct_which_key). Then one rename makes it key.pem, or it is removed;
  * when even that is unknown it stays, and the next run asks again.
  */
-static int
+static ACME_MUST_CHECK int
 acct_rollover(struct acme *a, int hostfd, enum key_type kt)
 {
 	struct buf inner = { .max = BODY_MAX }, pem = { .max = PEM_MAX };
@@ -9703,7 +9711,7 @@ out:
  * aside (HOST@deactivated-UNIXTIME: '@' is never in a HOST) so the next
  * issue starts a new account instead of failing with this one.
  */
-static int
+static ACME_MUST_CHECK int
 acct_deactivate(struct acme *a, int storefd, const char *host)
 {
 	struct http_resp r = { 0 };
@@ -9742,7 +9750,7 @@ static const char *const revoke_reasons[] = {
 	((int)(sizeof(revoke_reasons) / sizeof(revoke_reasons[0])))
 
 /* A reason name (any case) or number: its code, or -1. */
-static int
+static ACME_MUST_CHECK int
 revoke_reason(const char *s)
 {
 	char *end;
@@ -9765,7 +9773,7 @@ revoke_reason(const char *s)
  * a->key: the account's (a->kid set) or the certificate's (a->kid "",
  * so the JWS carries its jwk). reason < 0 sends none.
  */
-static int
+static ACME_MUST_CHECK int
 revoke_cert(struct acme *a, const unsigned char *der, size_t len,
     int reason)
 {
@@ -9808,7 +9816,7 @@ revoke_cert(struct acme *a, const unsigned char *der, size_t len,
 #define ORDER_REC_MAX	META_MAX	/* IDENT_MAX names and a key fit */
 
 /* "identifiers: a b c" of is, the line a record must match. */
-static int
+static ACME_MUST_CHECK int
 order_ids_line(const struct issue *is, struct buf *b)
 {
 	size_t i;
@@ -9820,7 +9828,7 @@ order_ids_line(const struct issue *is, struct buf *b)
 }
 
 /* Write conf/NAME.order for is (once per order). */
-static int
+static ACME_MUST_CHECK int
 order_record(struct issue *is)
 {
 	struct buf b = { .max = ORDER_REC_MAX };
@@ -9880,8 +9888,8 @@ order_match(const struct issue *is, const char *t, char *url)
 	size_t n;
 
 	url[0] = '\0';
-	buf_printf(&want, "\nserver: %s\norder: ", is->a->server);
-	if (want.data == NULL || (p = strstr(t, (char *)want.data)) == NULL)
+	if (buf_printf(&want, "\nserver: %s\norder: ", is->a->server) < 0 ||
+	    (p = strstr(t, (char *)want.data)) == NULL)
 		goto out;
 	p += want.len;
 	if ((n = strcspn(p, "\n")) >= URL_MAX || p[n] != '\n')
@@ -9899,7 +9907,7 @@ out:
 }
 
 /* 1 when keys a and b are the same key. */
-static int
+static ACME_MUST_CHECK int
 order_same_key(const struct key *a, const struct key *b)
 {
 	struct buf pa = { .max = PEM_MAX }, pb = { .max = PEM_MAX };
@@ -9917,7 +9925,7 @@ order_same_key(const struct key *a, const struct key *b)
  * was given (--reuse-key, --csr-key), only checked to be that key.
  * 0 when it fits.
  */
-static int
+static ACME_MUST_CHECK int
 order_key(struct issue *is, const char *t, size_t len)
 {
 	struct key k;
@@ -9943,7 +9951,7 @@ order_key(struct issue *is, const char *t, size_t len)
  * (same server, identifiers and key): is starts at ST_RESUME. Any other
  * record is removed.
  */
-static int
+static ACME_MUST_CHECK int
 order_load(struct issue *is)
 {
 	struct buf b = { 0 };
@@ -9981,7 +9989,7 @@ order_load(struct issue *is)
 
 /* 1 when the first certificate of the download is live/NAME/cert.pem
  * (the run that recorded the order installed it, then died). */
-static int
+static ACME_MUST_CHECK int
 order_cert_live(const struct issue *is)
 {
 	struct pem_obj got[CHAIN_MAX], live[1];
@@ -10010,7 +10018,7 @@ order_cert_live(const struct issue *is)
 
 /* ---- order state machine (RFC 8555 7.4) ---- */
 
-static int
+static ACME_MUST_CHECK int
 order_parse(struct issue *is, const char *what)
 {
 	int st, arr, i, n;
@@ -10045,7 +10053,7 @@ order_parse(struct issue *is, const char *what)
 
 /* The state that follows order status st (of the answer in is->r); a
  * wait begins its poll schedule there. */
-static int
+static ACME_MUST_CHECK int
 order_next(struct issue *is, int st)
 {
 	static const int next[ORDER_STATUS_MAX] = {
@@ -10061,7 +10069,7 @@ order_next(struct issue *is, int st)
 	return next[st];
 }
 
-static int
+static ACME_MUST_CHECK int
 st_new_order(struct issue *is)
 {
 	struct buf payload = { .max = 64 * 1024 };
@@ -10114,7 +10122,7 @@ st_new_order(struct issue *is)
 }
 
 /* Drop the order (its record too) and start a new one, once. */
-static int
+static ACME_MUST_CHECK int
 issue_restart(struct issue *is)
 {
 	size_t k;
@@ -10140,7 +10148,7 @@ issue_restart(struct issue *is)
 
 /* RFC 8555 7.1.3: the order an earlier run recorded, from its status on;
  * one that is gone or failed gives way to a new order. */
-static int
+static ACME_MUST_CHECK int
 st_resume(struct issue *is)
 {
 	int rc;
@@ -10162,7 +10170,7 @@ st_resume(struct issue *is)
  * asked for; a wildcard comes back as the base name with "wildcard":
  * true. out gets our identifier without "*.".
  */
-static int
+static ACME_MUST_CHECK int
 authz_ident(struct issue *is, struct ident *out, int *wild)
 {
 	char type[8], value[IDENT_LEN_MAX + 1], safe[IDENT_LEN_MAX + 1];
@@ -10170,8 +10178,9 @@ authz_ident(struct issue *is, struct ident *out, int *wild)
 	const struct ident *m;
 	size_t i;
 
-	json_get_str(is->j, id, "type", type, sizeof(type));
-	json_get_str(is->j, id, "value", value, sizeof(value));
+	/* a member missing or bad is "", which matches no identifier */
+	ACME_IGNORE(json_get_str(is->j, id, "type", type, sizeof(type)));
+	ACME_IGNORE(json_get_str(is->j, id, "value", value, sizeof(value)));
 	*wild = json_bool(is->j, json_get(is->j, 0, "wildcard")) == 1;
 	for (i = 0; i < is->nids; i++) {
 		m = &is->ids[i];
@@ -10190,7 +10199,7 @@ authz_ident(struct issue *is, struct ident *out, int *wild)
 }
 
 /* The challenge object of type t in authorization j, or -1. */
-static int
+static ACME_MUST_CHECK int
 authz_offer(const struct json *j, enum chal_type t)
 {
 	int arr = json_get(j, 0, "challenges"), i, n, c;
@@ -10210,7 +10219,7 @@ authz_offer(const struct json *j, enum chal_type t)
  * new order for it alone; the order is left pending, to expire. Returns
  * how many, or an error.
  */
-static int
+static ACME_MUST_CHECK int
 order_persist_issuers(struct acme *a, const char *name,
     char (*out)[IDENT_LEN_MAX + 1])
 {
@@ -10260,7 +10269,7 @@ out:
  * or in an order of the batch still answering challenges: a hook may
  * keep one TXT record per name (uacme answers one at a time), so wait.
  */
-static int
+static ACME_MUST_CHECK int
 authz_busy(const struct issue *is, const struct ident *id)
 {
 	const struct chal_ctx *c;
@@ -10280,7 +10289,7 @@ authz_busy(const struct issue *is, const struct ident *id)
 
 /* Try way w for authorization k with challenge object c: 0 taken,
  * 1 the hook declined, < 0 error. */
-static int
+static ACME_MUST_CHECK int
 authz_take(struct issue *is, size_t k, const struct ident *id, int c,
     const struct chal_cand *w)
 {
@@ -10322,7 +10331,7 @@ authz_take(struct issue *is, size_t k, const struct ident *id, int c,
 }
 
 /* The first way that fits authorization k and its offers. */
-static int
+static ACME_MUST_CHECK int
 authz_choose(struct issue *is, size_t k, const struct ident *id, int wild)
 {
 	struct chal_cand w[CHAL_CANDS_MAX];
@@ -10354,7 +10363,7 @@ authz_choose(struct issue *is, size_t k, const struct ident *id, int wild)
 }
 
 /* Fetch authorization k; choose its challenge when it is pending. */
-static int
+static ACME_MUST_CHECK int
 authz_fetch(struct issue *is, size_t k)
 {
 	struct ident id;
@@ -10406,7 +10415,7 @@ authz_pending(const struct issue *is)
 
 /* After a round's answers: poll the pending, else finalize when every
  * authorization is valid (the challenges end), else the next round. */
-static int
+static ACME_MUST_CHECK int
 authz_next(struct issue *is)
 {
 	size_t k;
@@ -10426,7 +10435,7 @@ authz_next(struct issue *is)
  * then places them (ST_SETUP). An order whose authorizations are all
  * valid goes on to finalize.
  */
-static int
+static ACME_MUST_CHECK int
 st_authorize(struct issue *is)
 {
 	size_t k;
@@ -10520,7 +10529,7 @@ out:
  * for identifier id (wild: its wildcard); a dns-persist-01 one ends with
  * the record the CA expected (authz_persist_hint).
  */
-static int
+static ACME_MUST_CHECK int
 chal_failure(struct issue *is, int c, const struct ident *id, int wild)
 {
 	char what[IDENT_LEN_MAX + URL_MAX];
@@ -10531,7 +10540,8 @@ chal_failure(struct issue *is, int c, const struct ident *id, int wild)
 	if (e < 0)
 		return err_set(ACME_ERR_CHALLENGE, "%s", what);
 	authz_tried(is->j, c, id->value, what, sizeof(what));
-	req_problem_json(what, 0, is->j, e, NULL, 0);
+	/* it records the CA's words; the code of the failure is ours */
+	ACME_IGNORE(req_problem_json(what, 0, is->j, e, NULL, 0));
 	if (json_eq(is->j, json_get(is->j, c, "type"),
 	    chal_type_names[CHAL_DNSPERSIST01]))
 		authz_persist_hint(is, c, id, wild);
@@ -10539,7 +10549,7 @@ chal_failure(struct issue *is, int c, const struct ident *id, int wild)
 }
 
 /* The error of the failed challenge in authorization object is->j. */
-static int
+static ACME_MUST_CHECK int
 authz_failure(struct issue *is)
 {
 	struct ident id;
@@ -10565,7 +10575,7 @@ authz_failure(struct issue *is)
  * that already says valid settles its authorization (never polled), one
  * that says invalid fails the order.
  */
-static int
+static ACME_MUST_CHECK int
 st_challenge(struct issue *is)
 {
 	size_t k;
@@ -10591,7 +10601,7 @@ st_challenge(struct issue *is)
 }
 
 /* Poll every authorization still being validated, all in one go. */
-static int
+static ACME_MUST_CHECK int
 st_poll_authz(struct issue *is)
 {
 	size_t k;
@@ -10618,7 +10628,7 @@ st_poll_authz(struct issue *is)
 
 /* The finalize payload {"csr": base64url(DER)}: a CSR for the key (a
  * fresh one unless given), or --csr's. */
-static int
+static ACME_MUST_CHECK int
 finalize_payload(struct issue *is, struct buf *payload)
 {
 	struct buf der = { .max = 64 * 1024 };
@@ -10655,7 +10665,7 @@ out:
  * An answer lost on the way (a network failure) is asked of the order
  * instead: still ready means the request never arrived, so once more.
  */
-static int
+static ACME_MUST_CHECK int
 st_finalize(struct issue *is)
 {
 	struct buf payload = { .max = 128 * 1024 };
@@ -10682,7 +10692,7 @@ out:
 	return rc;
 }
 
-static int
+static ACME_MUST_CHECK int
 st_poll_order(struct issue *is)
 {
 	int rc;
@@ -10708,7 +10718,7 @@ st_poll_order(struct issue *is)
  * --preferred-chain: 1 when the topmost certificate of the PEM chain
  * (the last one) was issued by a CA whose CN is cn, else 0.
  */
-static int
+static ACME_MUST_CHECK int
 chain_top_issuer_is(const struct buf *pem, const char *cn)
 {
 	struct pem_obj objs[CHAIN_MAX];
@@ -10728,7 +10738,7 @@ chain_top_issuer_is(const struct buf *pem, const char *cn)
 }
 
 /* One chain download (idempotent) into is->r; 0 or an error. */
-static int
+static ACME_MUST_CHECK int
 chain_fetch(struct issue *is, const char *url)
 {
 	int rc;
@@ -10757,7 +10767,7 @@ chain_keep(struct issue *is)
  * order picked up from a record whose certificate is already live was
  * finished by the run that recorded it: a new order it is.
  */
-static int
+static ACME_MUST_CHECK int
 st_download(struct issue *is)
 {
 	char alt[LINK_ALT_MAX][URL_MAX];
@@ -10822,7 +10832,7 @@ batch_free(struct batch *b)
 }
 
 /* 1 when strings a and b (either may be NULL) are equal. */
-static int
+static ACME_MUST_CHECK int
 batch_same(const char *a, const char *b)
 {
 	return a == NULL || b == NULL ? a == b : strcmp(a, b) == 0;
@@ -10830,7 +10840,7 @@ batch_same(const char *a, const char *b)
 
 /* Room for is in b: the bounds, and one standalone setting (address
  * and ports) for the one responder. */
-static int
+static ACME_MUST_CHECK int
 batch_fits(const struct batch *b, const struct issue *is)
 {
 	const struct chal_ctx *c;
@@ -10895,7 +10905,7 @@ batch_skip(struct batch *b, struct issue *is)
 }
 
 /* 1 when is may make its next request now. */
-static int
+static ACME_MUST_CHECK int
 batch_due(const struct issue *is, int64_t now)
 {
 	if (issue_steps[is->state] == NULL)
@@ -10905,7 +10915,7 @@ batch_due(const struct issue *is, int64_t now)
 }
 
 /* One step of every order that is due; how many ran. */
-static int
+static ACME_MUST_CHECK int
 batch_pass(struct batch *b)
 {
 	int64_t now = clock_mono_ms();
@@ -10931,7 +10941,7 @@ batch_pass(struct batch *b)
 }
 
 /* An order before ST_FINALIZE may still need the responder. */
-static int
+static ACME_MUST_CHECK int
 batch_in_chal(const struct issue *is)
 {
 	return is->state < ST_FINALIZE;
@@ -10939,7 +10949,7 @@ batch_in_chal(const struct issue *is)
 
 /* Every order that needs challenges placed waits at ST_SETUP, the
  * others are past them: time to place them all. */
-static int
+static ACME_MUST_CHECK int
 batch_setup_due(const struct batch *b)
 {
 	size_t i;
@@ -10956,7 +10966,7 @@ batch_setup_due(const struct batch *b)
 
 /* (Re)start the one responder for the standalone answers of every
  * order; its child forgets the account and certificate keys. */
-static int
+static ACME_MUST_CHECK int
 batch_responder(struct batch *b)
 {
 	struct chal_ctx *cs[ORDERS_MAX];
@@ -11034,7 +11044,7 @@ batch_chal_end(struct batch *b)
 
 /* The poller's wait: sleep until the first poll of any order is due;
  * 0 when no order is waiting for one. */
-static int
+static ACME_MUST_CHECK int
 batch_wait(const struct batch *b)
 {
 	int64_t next = 0;
@@ -11092,7 +11102,7 @@ issue_free(struct issue *is)
 }
 
 /* The certificate names exactly the identifiers we asked for. */
-static int
+static ACME_MUST_CHECK int
 issue_check_sans(const struct issue *is, const struct x509_info *xi)
 {
 	size_t i, k;
@@ -11116,7 +11126,7 @@ issue_check_sans(const struct issue *is, const struct x509_info *xi)
  * Check the download (leaf for our key and our identifiers, only
  * certificates) and re-encode it as cert, chain and fullchain.
  */
-static int
+static ACME_MUST_CHECK int
 issue_make_set(struct issue *is, struct x509_info *xi, struct cert_set *cs)
 {
 	struct pem_obj objs[CHAIN_MAX];
@@ -11171,7 +11181,7 @@ out:
  * meta.txt of a set: "key: value" lines a user can grep (acme(1) lists
  * them). Identifiers are the certificate's own names; times RFC 3339 UTC.
  */
-static int
+static ACME_MUST_CHECK int
 meta_build(struct buf *b, const char *name, const struct x509_info *xi,
     const char *key_type, const char *server, int64_t at, const char *source)
 {
@@ -11236,7 +11246,7 @@ issue_write_conf_proto(struct buf *b, const struct acme_options *o)
 }
 
 /* Write conf/NAME.conf (text b); issue and the imports. */
-static int
+static ACME_MUST_CHECK int
 issue_store_conf(int storefd, const char *name, const struct buf *b)
 {
 	char file[NAME_LEN_MAX + 8];
@@ -11311,7 +11321,7 @@ out:
  * base64url(authorityKeyIdentifier keyIdentifier) "." base64url(serial
  * INTEGER contents). cap >= sizeof(struct issue.replaces).
  */
-static int
+static ACME_MUST_CHECK int
 ari_certid(const struct x509_info *xi, char *out, size_t cap)
 {
 	size_t n;
@@ -11356,7 +11366,7 @@ acme_last_error(void)
 }
 
 /* The directory URL for --server (alias or https URL). */
-static const char *
+static ACME_MUST_CHECK const char *
 api_server_url(const char *server)
 {
 	size_t i;
@@ -11379,7 +11389,7 @@ api_server_url(const char *server)
  * an unknown CA counts as not backdating, so notBefore + backdate stays a
  * lower bound of the issuance time.
  */
-static int
+static ACME_MUST_CHECK int
 api_backdate(const struct acme_options *o, int64_t *out)
 {
 	const char *server = o->server ? o->server : api_servers[0].alias;
@@ -11407,7 +11417,7 @@ api_backdate(const struct acme_options *o, int64_t *out)
 }
 
 /* Text that goes into conf lines must be one printable line. */
-static int
+static ACME_MUST_CHECK int
 api_text_ok(const char *what, const char *s)
 {
 	if (s != NULL && !str_one_line(s))
@@ -11416,7 +11426,7 @@ api_text_ok(const char *what, const char *s)
 }
 
 /* Parse and de-duplicate the identifiers; NAME leads when it is one. */
-static int
+static ACME_MUST_CHECK int
 api_idents(const char *name, const char *const *idents, size_t n,
     struct ident *ids, size_t *nids)
 {
@@ -11448,7 +11458,7 @@ api_idents(const char *name, const char *const *idents, size_t n,
 }
 
 /* Everything checkable before touching the disk or the network. */
-static int
+static ACME_MUST_CHECK int
 api_check(const struct acme_options *o, const char *name, int *key_type)
 {
 	int rc;
@@ -11484,7 +11494,7 @@ api_check(const struct acme_options *o, const char *name, int *key_type)
 }
 
 /* Who can answer each challenge type (see chal_candidates). */
-static int
+static ACME_MUST_CHECK int
 api_can_answer(const struct acme_options *o, int t)
 {
 	static const char *const needs[CHAL_TYPE_MAX] = {
@@ -11502,7 +11512,7 @@ api_can_answer(const struct acme_options *o, int t)
 }
 
 /* The numbers of the challenge options, each within its limit. */
-static int
+static ACME_MUST_CHECK int
 api_chal_numbers(const struct acme_options *o)
 {
 	if (o->tls_port < 0 || o->tls_port > 65535)
@@ -11520,7 +11530,7 @@ api_chal_numbers(const struct acme_options *o)
  * --challenge dns-persist-01: the CA reads the record the user published
  * once, so there is nothing to run, place or wait for; DNS names only.
  */
-static int
+static ACME_MUST_CHECK int
 api_check_persist(const struct acme_options *o, const struct ident *ids,
     size_t n)
 {
@@ -11541,7 +11551,7 @@ api_check_persist(const struct acme_options *o, const struct ident *ids,
 }
 
 /* Some way to answer every identifier's challenge, before any request. */
-static int
+static ACME_MUST_CHECK int
 api_check_chal(const struct acme_options *o, const struct ident *ids,
     size_t n)
 {
@@ -11577,7 +11587,7 @@ api_check_chal(const struct acme_options *o, const struct ident *ids,
 
 /* The challenge settings of the order; the hook as an absolute path, so
  * that conf/NAME.conf works from any directory. */
-static int
+static ACME_MUST_CHECK int
 api_chal_init(struct chal_ctx *c, const struct acme_options *o)
 {
 	char cwd[PATH_LEN_MAX];
@@ -11624,7 +11634,7 @@ static const struct api_mark {
  * (acme.sh keeps its state in /etc/acme on OpenWrt, acme's default DIR);
  * it offers the import instead.
  */
-static int
+static ACME_MUST_CHECK int
 api_foreign(int fd, const char *dir)
 {
 	struct stat st;
@@ -11647,7 +11657,7 @@ api_foreign(int fd, const char *dir)
  * with o->wait, wait for it. Then finish or roll back whatever a crash
  * left (store_recover_all), before anything else.
  */
-static int
+static ACME_MUST_CHECK int
 api_open(const struct acme_options *o, int create)
 {
 	const char *dir = o->dir ? o->dir : API_DEFAULT_DIR;
@@ -11760,7 +11770,7 @@ api_vouch(struct api_run *run, int64_t t)
 /* ---- protocol: CSR, key reuse, profiles, account, revoke ---- */
 
 /* Read a file of at most max bytes (path relative to the cwd). */
-static int
+static ACME_MUST_CHECK int
 api_read_file(const char *what, const char *path, struct buf *out,
     size_t max)
 {
@@ -11779,7 +11789,7 @@ api_read_file(const char *what, const char *path, struct buf *out,
  * The DER of PEM or DER bytes raw (from what path): the first PEM block
  * labelled label1 or label2 (label2 may be NULL), else raw itself.
  */
-static int
+static ACME_MUST_CHECK int
 api_der_parse(const char *what, const char *path, const struct buf *raw,
     const char *label1, const char *label2, struct buf *der)
 {
@@ -11807,7 +11817,7 @@ out:
 }
 
 /* api_der_parse() of the file at path. */
-static int
+static ACME_MUST_CHECK int
 api_der_file(const char *what, const char *path, const char *label1,
     const char *label2, struct buf *der)
 {
@@ -11824,7 +11834,7 @@ api_der_file(const char *what, const char *path, const char *label1,
  * --csr: read the request into der and take its names: the
  * subjectAltName entries, else the subject CN.
  */
-static int
+static ACME_MUST_CHECK int
 api_csr_load(const struct acme_options *o, struct buf *der,
     struct ident *ids, size_t *nids)
 {
@@ -11855,7 +11865,7 @@ out:
 }
 
 /* --csr-key: the CSR's private key, which must be the key in the CSR. */
-static int
+static ACME_MUST_CHECK int
 api_csr_key(const struct acme_options *o, const struct buf *csr,
     struct key *k)
 {
@@ -11898,7 +11908,7 @@ out:
  * --reuse-key: load DIR/live/NAME/privkey.pem into k when it exists (a
  * first issue generates one). Its type must agree with --key-type.
  */
-static int
+static ACME_MUST_CHECK int
 api_reuse_key(int storefd, const char *name, const struct acme_options *o,
     struct key *k)
 {
@@ -11933,7 +11943,7 @@ out:
 }
 
 /* --profile: the CA must list it in meta.profiles (before newOrder). */
-static int
+static ACME_MUST_CHECK int
 api_check_profile(const struct acme *a, const char *profile)
 {
 	char list[PROFILE_MAX * (PROFILE_NAME_MAX + 2)] = "";
@@ -11956,7 +11966,7 @@ api_check_profile(const struct acme *a, const char *profile)
  * of the CSR (read into csr; NAME then defaults to its first name).
  * Also checks the protocol options that end up in conf/NAME.conf.
  */
-static int
+static ACME_MUST_CHECK int
 api_issue_names(const struct acme_options *o, const char **name,
     size_t n, struct ident *ids, size_t *nids, struct buf *csr)
 {
@@ -11988,7 +11998,7 @@ api_issue_names(const struct acme_options *o, const char **name,
 }
 
 /* The certificate key chosen before the order: --csr-key, --reuse-key. */
-static int
+static ACME_MUST_CHECK int
 api_issue_key(struct issue *is, int storefd, const char *name,
     const struct acme_options *o)
 {
@@ -12005,7 +12015,7 @@ api_issue_key(struct issue *is, int storefd, const char *name,
  * time since): one already expired, or not yet valid by more than
  * CA_SKEW_MAX, is refused before anything is installed or purged.
  */
-static int
+static ACME_MUST_CHECK int
 api_issue_in_time(const struct api_run *run, const struct x509_info *xi,
     int64_t backdate)
 {
@@ -12038,7 +12048,7 @@ api_issue_in_time(const struct api_run *run, const struct x509_info *xi,
  * notBefore + backdate (clock_issued_at), never the system clock; the
  * certificate must be valid by the CA's clock (api_issue_in_time).
  */
-static int
+static ACME_MUST_CHECK int
 api_issue_meta(const struct issue *is, const struct x509_info *xi,
     const struct api_run *run, struct cert_set *cs, int64_t *at)
 {
@@ -12069,7 +12079,7 @@ struct api_done {
  * are purged by the issuance time) and conf/NAME.conf; its order record
  * is done with then. d gets the result line and the issuance time.
  */
-static int
+static ACME_MUST_CHECK int
 api_issue_order(struct issue *is, const struct api_run *run,
     struct api_done *d)
 {
@@ -12122,7 +12132,7 @@ api_disconnect(struct api_run *run)
 }
 
 /* 1 when the session of run is the one url and o's CA file need. */
-static int
+static ACME_MUST_CHECK int
 api_same_session(const struct api_run *run, const struct acme_options *o,
     const char *url)
 {
@@ -12137,7 +12147,7 @@ api_same_session(const struct api_run *run, const struct acme_options *o,
  * url and o->ca_file are those of the last one (renew: NAMEs that share
  * a server share one session).
  */
-static int
+static ACME_MUST_CHECK int
 api_session(struct api_run *run, const struct acme_options *o,
     const char *url)
 {
@@ -12171,7 +12181,7 @@ fail:
 }
 
 /* Take DIR (api_open) for the run. */
-static int
+static ACME_MUST_CHECK int
 api_lock(struct api_run *run, int create)
 {
 	int fd;
@@ -12190,7 +12200,7 @@ api_lock(struct api_run *run, int create)
  * a negative enum acme_error, or check's positive "nothing more to do".
  * api_leave() closes the run whatever this returned.
  */
-static int
+static ACME_MUST_CHECK int
 api_enter(struct api_run *run, const struct acme_options *o, int need,
     int (*check)(struct api_run *, void *), void *arg)
 {
@@ -12224,7 +12234,7 @@ api_enter(struct api_run *run, const struct acme_options *o, int need,
  * run's successful operations vouched for, then the session and DIR
  * closed. Returns rc, or the error of writing DIR/time when rc is 0.
  */
-static int
+static ACME_MUST_CHECK int
 api_leave(struct api_run *run, int rc)
 {
 	int rc2;
@@ -12246,7 +12256,7 @@ api_leave(struct api_run *run, int rc)
 }
 
 /* Run the deploy hook for live/NAME (DIR made absolute when possible). */
-static int
+static ACME_MUST_CHECK int
 api_deploy(const struct acme_options *o, const char *name,
     const struct ident *ids, size_t nids)
 {
@@ -12271,7 +12281,7 @@ api_deploy(const struct acme_options *o, const char *name,
  * by the caller, who may set replaces, verb and keep_conf, and frees it;
  * then batch_add, batch_run, api_install, api_issue_finish.
  */
-static int
+static ACME_MUST_CHECK int
 api_issue_prepare(struct issue *is, const struct api_run *run,
     const struct acme_options *o, const char *name, const struct ident *ids,
     size_t nids, int key_type)
@@ -12323,7 +12333,7 @@ api_install_child(struct issue *is, const struct api_run *run, int fd)
 
 /* Start installing is in a child *pid; its pipe, or -1 (then done
  * holds the outcome of installing it here). */
-static int
+static ACME_MUST_CHECK int
 api_install_start(struct issue *is, const struct api_run *run,
     struct api_done *done, pid_t *pid)
 {
@@ -12388,7 +12398,7 @@ api_install_all(struct issue *const *is, size_t n, const struct api_run *run,
  * then the deploy hook; or the error of the order or of its
  * installation.
  */
-static int
+static ACME_MUST_CHECK int
 api_issue_finish(struct api_run *run, struct issue *is,
     const struct api_done *d)
 {
@@ -12402,7 +12412,7 @@ api_issue_finish(struct api_run *run, struct issue *is,
 }
 
 /* prepare, one order alone, install, finish. */
-static int
+static ACME_MUST_CHECK int
 api_issue_one(struct issue *is, struct api_run *run,
     const struct acme_options *o, const char *name, const struct ident *ids,
     size_t nids, int key_type)
@@ -12436,7 +12446,7 @@ struct api_issue_req {
 	struct buf	 csr;		/* owned: --csr DER, or empty */
 };
 
-static int
+static ACME_MUST_CHECK int
 api_issue_check(struct api_run *run, void *arg)
 {
 	struct api_issue_req *q = arg;
@@ -12484,7 +12494,7 @@ acme_issue(const struct acme_options *o, const char *name,
 /* ---- list, restore ---- */
 
 /* The value of "key: value" in meta.txt text into out; 0 or -1. */
-static int
+static ACME_MUST_CHECK int
 api_meta_get(const struct buf *b, const char *key, char *out, size_t cap)
 {
 	const char *p = b->data ? (const char *)b->data : "";
@@ -12512,7 +12522,7 @@ struct api_set {
 };
 
 /* Read set directory name below dirfd: cert.pem, then meta.txt. */
-static int
+static ACME_MUST_CHECK int
 api_set_read(int dirfd, const char *name, struct api_set *s)
 {
 	struct buf meta = { 0 };
@@ -12527,8 +12537,9 @@ api_set_read(int dirfd, const char *name, struct api_set *s)
 	if ((fd = store_subdir(dirfd, name, 0)) < 0)
 		return fd;
 	if (store_read(fd, "meta.txt", &meta, META_MAX) == 0) {
-		api_meta_get(&meta, "key_type", s->key_type,
-		    sizeof(s->key_type));
+		/* without one, key_type stays "?" */
+		ACME_IGNORE(api_meta_get(&meta, "key_type", s->key_type,
+		    sizeof(s->key_type)));
 		if (api_meta_get(&meta, "issued_at", t, sizeof(t)) == 0 &&
 		    clock_parse_rfc3339(t, &s->issued_at) < 0)
 			s->issued_at = -1;
@@ -12653,7 +12664,7 @@ api_trusted_time(int storefd, char *const *names, size_t n,
 }
 
 /* The NAMEs in live/, sorted; *names owned by the caller. */
-static int
+static ACME_MUST_CHECK int
 api_live_names(int storefd, char ***names, size_t *n)
 {
 	int fd, rc;
@@ -12668,7 +12679,7 @@ api_live_names(int storefd, char ***names, size_t *n)
 }
 
 /* list without DIR: nothing to show, and nothing is created. */
-static int
+static ACME_MUST_CHECK int
 api_list_check(struct api_run *run, void *arg)
 {
 	(void)arg;
@@ -12717,7 +12728,7 @@ out:
 	return api_leave(&run, rc > 0 ? 0 : rc);
 }
 
-static int
+static ACME_MUST_CHECK int
 api_restore_check(struct api_run *run, void *arg)
 {
 	const char *name = arg;
@@ -12761,7 +12772,7 @@ conf_trim(char *p)
 #define IMP_VERSION_MAX	1000000		/* K of archive/NAME/certK.pem */
 
 /* K of "certK.pem", 1 to IMP_VERSION_MAX (never overflowing), else 0. */
-static int
+static ACME_MUST_CHECK int
 imp_version(const char *base)
 {
 	const char *p;
@@ -12870,10 +12881,10 @@ imp_vline(struct buf *b, const char *fmt, va_list ap)
 	char line[IMP_LINE_MAX];
 
 	vsnprintf(line, sizeof(line), fmt, ap);
-	if (b->len + strlen(line) + 2 < b->max) {
-		buf_puts(b, line);
-		buf_puts(b, "\n");
-	}
+	/* it fits, so only out of memory can fail: the line is lost */
+	if (b->len + strlen(line) + 2 < b->max &&
+	    buf_printf(b, "%s\n", line) < 0)
+		err_clear();
 }
 
 static void
@@ -12921,7 +12932,7 @@ imp_set(struct imp_conf *c, char *dst, size_t cap, const char *key,
 }
 
 /* The server the client named: an https URL, else NAME is not imported. */
-static int
+static ACME_MUST_CHECK int
 imp_server_ok(const struct imp_conf *c)
 {
 	char v[200];
@@ -12936,7 +12947,7 @@ imp_server_ok(const struct imp_conf *c)
  * symlinks followed (the tree is the client's, and only read). When it
  * does not exist: STORE_ABSENT (nothing recorded); the caller decides.
  */
-static int
+static ACME_MUST_CHECK int
 imp_read(int dirfd, const char *path, struct buf *out, size_t max)
 {
 	struct stat st;
@@ -12957,7 +12968,7 @@ imp_read(int dirfd, const char *path, struct buf *out, size_t max)
 }
 
 /* Is path below dirfd an executable regular file (symlinks followed)? */
-static int
+static ACME_MUST_CHECK int
 imp_is_exec(int dirfd, const char *path)
 {
 	struct stat st;
@@ -12967,7 +12978,7 @@ imp_is_exec(int dirfd, const char *path)
 }
 
 /* Is path below dirfd a directory (symlinks followed)? */
-static int
+static ACME_MUST_CHECK int
 imp_is_dir(int dirfd, const char *path)
 {
 	struct stat st;
@@ -12981,7 +12992,7 @@ imp_is_dir(int dirfd, const char *path)
  * cs->cert holds a whole chain (uacme's cert.pem): split it into cert,
  * chain and fullchain, each certificate re-encoded as strict PEM.
  */
-static int
+static ACME_MUST_CHECK int
 imp_split(struct cert_set *cs)
 {
 	struct pem_obj objs[CHAIN_MAX];
@@ -13015,7 +13026,7 @@ imp_split(struct cert_set *cs)
  * notBefore (the only time the CA vouched for; no backdate assumed).
  * *key_type: the key's type name.
  */
-static int
+static ACME_MUST_CHECK int
 imp_load_set(struct cert_set *cs, const char *name, const char *server,
     struct x509_info *xi, const char **key_type)
 {
@@ -13103,13 +13114,15 @@ imp_pick_old(struct imp_run *r, const struct imp_older *src,
 		}
 		if (old->n < BACKUP_DEPTH)
 			cert_set_free(cs);
-		buf_printf(&old->report, ", %s (%.200s)", label, why);
+		/* a report that outgrew 8 KB loses entries, not the run */
+		ACME_IGNORE(buf_printf(&old->report, ", %s (%.200s)", label,
+		    why));
 		err_clear();
 	}
 }
 
 /* Is NAME already in DIR (live set or backups)? */
-static int
+static ACME_MUST_CHECK int
 imp_exists(int storefd, const char *name)
 {
 	int livefd, ringfd, r = 0, slots[BACKUP_DEPTH];
@@ -13127,7 +13140,7 @@ imp_exists(int storefd, const char *name)
 }
 
 /* Install the current set as live and the older ones as backups. */
-static int
+static ACME_MUST_CHECK int
 imp_install(int storefd, const char *name, struct cert_set *cur,
     struct imp_old *old)
 {
@@ -13158,7 +13171,7 @@ imp_sh_quote(struct buf *b, const char *s)
 }
 
 /* An absolute path of plain characters naming an executable file. */
-static int
+static ACME_MUST_CHECK int
 imp_is_program(const char *s)
 {
 	struct stat st;
@@ -13170,6 +13183,23 @@ imp_is_program(const char *s)
 			return 0;
 	return s[0] == '/' && stat(s, &st) == 0 && S_ISREG(st.st_mode) &&
 	    access(s, X_OK) == 0;
+}
+
+/*
+ * Keep what was appended to c->wrap since start, or, when it did not
+ * fit, undo it and say that command key is not carried over: the
+ * wrapper never holds half a command. 0 when it went in.
+ */
+static ACME_MUST_CHECK int
+imp_wrap_done(struct imp_conf *c, size_t start, const char *key,
+    const char *cmd)
+{
+	if (buf_err(&c->wrap) == 0)
+		return 0;
+	buf_rewind(&c->wrap, start);
+	err_clear();
+	imp_skip(c, key, cmd, "too long for a deploy hook");
+	return -1;
 }
 
 /*
@@ -13194,12 +13224,9 @@ imp_hook_add(struct imp_conf *c, const char *key, const char *cmd, int exec)
 	if (!exec)
 		buf_puts(&c->wrap, "/bin/sh -c ");
 	imp_sh_quote(&c->wrap, cmd);
-	if (buf_puts(&c->wrap, " || rc=$?\n") < 0) {
-		buf_rewind(&c->wrap, start);
-		err_clear();
-		imp_skip(c, key, cmd, "too long for a deploy hook");
+	buf_puts(&c->wrap, " || rc=$?\n");
+	if (imp_wrap_done(c, start, key, cmd) < 0)
 		return;
-	}
 	imp_line_add(&c->said, "%s '%s'%s", k, v, exec ? "" :
 	    " with /bin/sh");
 }
@@ -13208,7 +13235,7 @@ imp_hook_add(struct imp_conf *c, const char *key, const char *cmd, int exec)
  * Write DIR/hooks/NAME.deploy (0700) when the deploy commands need a
  * wrapper, and make it the deploy hook; say what it runs.
  */
-static int
+static ACME_MUST_CHECK int
 imp_hook_write(struct imp_run *r, const char *name, struct imp_conf *c)
 {
 	struct buf b = { .max = CONF_MAX + 4096 };
@@ -13250,7 +13277,7 @@ out:
 /* ---- imports: conf, report ---- */
 
 /* Is the challenge method a webroot (a path given)? */
-static int
+static ACME_MUST_CHECK int
 imp_webroot(const struct imp_conf *c)
 {
 	return strcmp(c->authenticator, "webroot") == 0 && c->webroot[0];
@@ -13367,7 +13394,7 @@ imp_check_chal(struct imp_conf *c, const char *name)
  * The end of every import of NAME: the hook wrapper, the sets (live and
  * backups), conf/NAME.conf; then the report.
  */
-static int
+static ACME_MUST_CHECK int
 imp_finish(struct imp_run *r, const char *name, const char *label,
     struct cert_set *cur, struct imp_old *old, struct imp_conf *c,
     const struct x509_info *xi, const char *kt)
@@ -13394,7 +13421,7 @@ struct imp_acct {
 };
 
 /* 1: DIR's account for host has key k; -1: another; 0: DIR has none. */
-static int
+static ACME_MUST_CHECK int
 imp_acct_same(int storefd, const char *host, const struct key *k)
 {
 	char a[THUMBPRINT_LEN + 1], b[THUMBPRINT_LEN + 1];
@@ -13425,7 +13452,7 @@ imp_acct_same(int storefd, const char *host, const struct key *k)
 }
 
 /* An imported account: account.txt says where it came from. */
-static int
+static ACME_MUST_CHECK int
 imp_acct_write(int storefd, const char *host, const char *server,
     const struct imp_acct *ac)
 {
@@ -13447,7 +13474,7 @@ imp_acct_write(int storefd, const char *host, const char *server,
  * Make ac DIR's account for server unless DIR has one: the same key is
  * nothing to do, another is reported (DIR keeps one account per server).
  */
-static int
+static ACME_MUST_CHECK int
 imp_acct_put(struct imp_run *r, const char *server, const struct imp_acct *ac)
 {
 	char host[256];
@@ -13491,7 +13518,7 @@ static const char *const imp_jwk_rsa[] = {
 #define IMP_JWK_RSA_N	(sizeof(imp_jwk_rsa) / sizeof(imp_jwk_rsa[0]))
 
 /* Base64url member key of the JWK into dst (cap): its length, or < 0. */
-static int
+static ACME_MUST_CHECK int
 imp_jwk_b64(const struct json *j, const char *key, unsigned char *dst,
     size_t cap)
 {
@@ -13523,7 +13550,7 @@ imp_bits(const unsigned char *x, size_t len)
 }
 
 /* An RSA JWK: the CRT private key, n checked against p * q. */
-static int
+static ACME_MUST_CHECK int
 imp_jwk_rsa_key(const struct json *j, struct key *k)
 {
 	unsigned char v[IMP_JWK_RSA_N][RSA_BITS_MAX / 8];
@@ -13559,7 +13586,7 @@ out:
 }
 
 /* An EC JWK (RFC 7518 6.2): d, with x and y checked against it. */
-static int
+static ACME_MUST_CHECK int
 imp_jwk_ec_key(const struct json *j, struct key *k)
 {
 	static const struct {
@@ -13576,7 +13603,8 @@ imp_jwk_ec_key(const struct json *j, struct key *k)
 	size_t i;
 	int dl, rc, f;
 
-	json_get_str(j, 0, "crv", crv, sizeof(crv));
+	/* missing or bad: "", which the table below refuses */
+	ACME_IGNORE(json_get_str(j, 0, "crv", crv, sizeof(crv)));
 	for (i = 0; i < 2 && strcmp(crv, crvs[i].crv) != 0; i++)
 		continue;
 	if (i == 2)
@@ -13602,7 +13630,7 @@ out:
 }
 
 /* A private JWK (RFC 7517), RSA or EC, as certbot keeps account keys. */
-static int
+static ACME_MUST_CHECK int
 imp_jwk_key(const struct buf *b, struct key *k)
 {
 	struct json *j = malloc(sizeof(*j));
@@ -13612,7 +13640,8 @@ imp_jwk_key(const struct buf *b, struct key *k)
 	if (j == NULL)
 		return err_set(ACME_ERR_NOMEM, "out of memory");
 	if ((rc = json_parse(j, (const char *)b->data, b->len)) == 0) {
-		json_get_str(j, 0, "kty", kty, sizeof(kty));
+		/* missing or bad: "", refused below */
+		ACME_IGNORE(json_get_str(j, 0, "kty", kty, sizeof(kty)));
 		if (strcmp(kty, "RSA") == 0)
 			rc = imp_jwk_rsa_key(j, k);
 		else if (strcmp(kty, "EC") == 0)
@@ -13631,7 +13660,7 @@ imp_jwk_key(const struct buf *b, struct key *k)
 
 /* A sorted list of the entries of path below dirfd ("." and ".." left
  * out), at most max; *names owned by the caller (store_names_free). */
-static int
+static ACME_MUST_CHECK int
 imp_list(int dirfd, const char *path, size_t max, char ***names, size_t *n)
 {
 	char **v = NULL, **nv;
@@ -13671,7 +13700,7 @@ imp_list(int dirfd, const char *path, size_t max, char ***names, size_t *n)
  * or bare (up to ',' or '#'); a trailing ',' makes a list of one. v
  * becomes its first item; returns the number of items, -1 if malformed.
  */
-static int
+static ACME_MUST_CHECK int
 imp_cb_value(char *v)
 {
 	char *p = v, *item = v, *e;
@@ -13879,7 +13908,7 @@ imp_cb_line(struct imp_conf *c, const char *sec, const char *key, char *val)
 }
 
 /* Parse renewal/NAME.conf (configobj's INI dialect) below cbfd. */
-static int
+static ACME_MUST_CHECK int
 imp_cb_conf(int cbfd, const char *name, struct imp_conf *c)
 {
 	struct buf b = { 0 };
@@ -14004,7 +14033,7 @@ imp_json_member(int dirfd, const char *path, const char *key, char *dst,
  * certbot's accounts/SERVER/ID into dir: SERVER is the server URL's
  * host[:port] and path, as certbot names it; ID is hexadecimal.
  */
-static int
+static ACME_MUST_CHECK int
 imp_cb_acct_dir(const struct imp_conf *c, char *dir, size_t cap)
 {
 	const char *p = c->server + 8;
@@ -14030,7 +14059,8 @@ imp_cb_others(struct imp_run *r, const char *dir, const struct imp_conf *c,
 	if (r->seen.data != NULL && strstr((char *)r->seen.data, dir) != NULL)
 		return;
 	r->seen.max = 64 * 1024;
-	buf_printf(&r->seen, "%s\n", dir);
+	if (buf_printf(&r->seen, "%s\n", dir) < 0)
+		err_clear();	/* past 64 KB, a dir may be reported twice */
 	if (acct_host(c->server, host, sizeof(host)) < 0 ||
 	    imp_list(r->srcfd, dir, 64, &ids, &n) < 0)
 		err_clear();
@@ -14048,7 +14078,7 @@ imp_cb_others(struct imp_run *r, const char *dir, const struct imp_conf *c,
 }
 
 /* The account renewal/NAME.conf names: key, URL, creation date. */
-static int
+static ACME_MUST_CHECK int
 imp_cb_acct_load(struct imp_run *r, const char *dir, const char *id,
     struct imp_acct *ac)
 {
@@ -14099,7 +14129,7 @@ imp_cb_account(struct imp_run *r, struct imp_conf *c, const char *name)
 }
 
 /* Version numbers K of archive/NAME/certK.pem, newest first. */
-static int
+static ACME_MUST_CHECK int
 imp_versions(int archfd, int *v, int max)
 {
 	struct dirent *de;
@@ -14126,7 +14156,7 @@ imp_versions(int archfd, int *v, int max)
 }
 
 /* Read archive/NAME/{cert,chain,fullchain,privkey}K.pem. */
-static int
+static ACME_MUST_CHECK int
 imp_read_files(int archfd, int k, struct cert_set *cs)
 {
 	static const char *const stems[] = {
@@ -14148,7 +14178,7 @@ imp_read_files(int archfd, int k, struct cert_set *cs)
 
 /* The version live/NAME/cert.pem links to ("../../archive/NAME/certK.pem"),
  * else the newest; 0 when there is none. */
-static int
+static ACME_MUST_CHECK int
 imp_current(int cbfd, const char *name, const int *v, int n)
 {
 	char path[PATH_LEN_MAX], target[PATH_LEN_MAX];
@@ -14173,7 +14203,7 @@ struct imp_cb_old {
 	const int	*v;		/* borrowed, newest first */
 };
 
-static int
+static ACME_MUST_CHECK int
 imp_cb_load(struct imp_run *r, const void *ctx, int i, struct cert_set *cs,
     char *label, size_t cap)
 {
@@ -14188,7 +14218,7 @@ imp_cb_load(struct imp_run *r, const void *ctx, int i, struct cert_set *cs,
  * archive/NAME: its versions, the current one K (its files read into
  * cur), the older ones left in v[0..*nold), newest first, for co.
  */
-static int
+static ACME_MUST_CHECK int
 imp_cb_current(struct imp_run *r, const char *name, struct imp_cb_old *co,
     int *v, int *k, int *nold, struct cert_set *cur)
 {
@@ -14206,7 +14236,7 @@ imp_cb_current(struct imp_run *r, const char *name, struct imp_cb_old *co,
 }
 
 /* Import certbot's NAME: archive/NAME, renewal/NAME.conf, its account. */
-static int
+static ACME_MUST_CHECK int
 imp_cb_name(struct imp_run *r, const char *name)
 {
 	struct imp_conf c;
@@ -14262,7 +14292,7 @@ out:
 /* ---- imports: the run ---- */
 
 /* Is dir (which may not exist yet) srcabs or below it? */
-static int
+static ACME_MUST_CHECK int
 imp_inside(const char *dir, const char *srcabs)
 {
 	char path[PATH_LEN_MAX], abs[PATH_MAX], *slash;
@@ -14285,7 +14315,7 @@ imp_inside(const char *dir, const char *srcabs)
  * What api_enter checks before it takes DIR for an import: the client's
  * tree opens, looks like one, and DIR is not inside it (it is only read).
  */
-static int
+static ACME_MUST_CHECK int
 imp_src_check(struct api_run *run, void *arg)
 {
 	struct imp_run *r = arg;
@@ -14308,7 +14338,7 @@ imp_src_check(struct api_run *run, void *arg)
  * Open the client's tree src and DIR (through api_enter: locked, checked
  * to hold no other client's files). imp_close ends the run.
  */
-static int
+static ACME_MUST_CHECK int
 imp_open(struct imp_run *r, const struct acme_options *o, const char *src,
     const char *from, const char *cmd, const char *mark)
 {
@@ -14337,7 +14367,7 @@ imp_open(struct imp_run *r, const struct acme_options *o, const char *src,
 }
 
 /* The end of an import run (api_leave); returns rc. */
-static int
+static ACME_MUST_CHECK int
 imp_close(struct imp_run *r, int rc)
 {
 	if (r->srcfd >= 0)
@@ -14350,7 +14380,7 @@ imp_close(struct imp_run *r, int rc)
  * Import each of names[] not yet in DIR with one(); the others are
  * skipped. Every failure is printed; the last is the run's error.
  */
-static int
+static ACME_MUST_CHECK int
 imp_all(struct imp_run *r, char **names, size_t n,
     int (*one)(struct imp_run *, const char *))
 {
@@ -14469,7 +14499,7 @@ struct imp_ua_old {
 	const struct buf *key;		/* private/NAME/key.pem */
 };
 
-static int
+static ACME_MUST_CHECK int
 imp_ua_load(struct imp_run *r, const void *ctx, int i, struct cert_set *cs,
     char *label, size_t cap)
 {
@@ -14504,7 +14534,7 @@ imp_ua_time(const char *file)
 	return strcmp(again, file) == 0 ? t : -1;
 }
 
-static int
+static ACME_MUST_CHECK int
 imp_ua_cmp(const void *a, const void *b)
 {
 	long long x = imp_ua_time(*(char *const *)a);
@@ -14514,7 +14544,7 @@ imp_ua_cmp(const void *a, const void *b)
 }
 
 /* NAME/cert-T.pem, newest first, into *files (owned: store_names_free). */
-static int
+static ACME_MUST_CHECK int
 imp_ua_olds(struct imp_run *r, const char *name, char ***files, size_t *n)
 {
 	size_t i, k = 0;
@@ -14534,7 +14564,7 @@ imp_ua_olds(struct imp_run *r, const char *name, char ***files, size_t *n)
 }
 
 /* Read NAME/cert.pem (the whole chain) and private/NAME/key.pem. */
-static int
+static ACME_MUST_CHECK int
 imp_ua_read(struct imp_run *r, const char *name, struct cert_set *cs,
     struct buf *key)
 {
@@ -14551,7 +14581,7 @@ imp_ua_read(struct imp_run *r, const char *name, struct cert_set *cs,
 }
 
 /* Import uacme's NAME: NAME/cert.pem and older NAME/cert-T.pem. */
-static int
+static ACME_MUST_CHECK int
 imp_ua_name(struct imp_run *r, const char *name)
 {
 	struct imp_conf c;
@@ -14622,7 +14652,7 @@ imp_ua_account(struct imp_run *r, const char *server)
 }
 
 /* The certificates of a uacme tree: NAME/cert.pem beside private/. */
-static int
+static ACME_MUST_CHECK int
 imp_ua_names(struct imp_run *r, char ***names, size_t *n)
 {
 	char path[PATH_LEN_MAX];
@@ -14676,7 +14706,7 @@ acme_import_uacme(const struct acme_options *o, const char *uacme_dir)
  * hooks and the preferred chain wrapped in __ACME_BASE64__START_ and
  * _END_ (base64). v becomes the value; 0, or -1 when malformed.
  */
-static int
+static ACME_MUST_CHECK int
 imp_sh_value(char *v)
 {
 	char *o = v, *p = v + 1;
@@ -14866,7 +14896,7 @@ imp_sh_line(struct imp_conf *c, struct imp_sh *sh, const char *key, char *v)
 }
 
 /* Read path (KEY=value lines) below srcfd; each line to line(). */
-static int
+static ACME_MUST_CHECK int
 imp_sh_read(int srcfd, const char *path, struct imp_conf *c,
     struct imp_sh *sh)
 {
@@ -14908,22 +14938,26 @@ imp_sh_hooks(struct imp_conf *c, const struct imp_sh *sh, const char *name)
 	    "Le_RealCACertPath", "Le_RealKeyPath", "Le_RealFullChainPath" };
 	static const char *const files[] = { "cert", "chain", "privkey",
 	    "fullchain" };
-	size_t i;
+	size_t i, start;
 
 	for (i = 0; i < 4; i++) {
 		if (sh->install[i][0] == '\0')
 			continue;
+		start = c->wrap.len;
 		buf_printf(&c->wrap, "(%scat \"$ACME_LIVE_DIR/%s.pem\" %s ",
 		    i == 2 ? "umask 077; " : "", files[i], i == 1 &&
 		    strcmp(sh->install[0], sh->install[1]) == 0 ? ">>" : ">");
 		imp_sh_quote(&c->wrap, sh->install[i]);
 		buf_puts(&c->wrap, ") || rc=$?\n");
+		if (imp_wrap_done(c, start, keys[i], sh->install[i]) < 0)
+			continue;
 		imp_line_add(&c->said, "%s '%.100s' (a copy of %s.pem)",
 		    keys[i], sh->install[i], files[i]);
 		c->wrapped = 1;
 	}
 	if (sh->reload[0] == '\0' && sh->renew[0] == '\0')
 		return;
+	start = c->wrap.len;
 	buf_puts(&c->wrap, "cd \"$ACME_LIVE_DIR\" || exit\nexport "
 	    "CERT_PATH=\"$ACME_LIVE_DIR/cert.pem\" "
 	    "CERT_KEY_PATH=\"$ACME_LIVE_DIR/privkey.pem\" "
@@ -14931,6 +14965,9 @@ imp_sh_hooks(struct imp_conf *c, const struct imp_sh *sh, const char *name)
 	    "CERT_FULLCHAIN_PATH=\"$ACME_LIVE_DIR/fullchain.pem\" Le_Domain=");
 	imp_sh_quote(&c->wrap, name);
 	buf_puts(&c->wrap, "\n");
+	if (imp_wrap_done(c, start, sh->reload[0] ? "Le_ReloadCmd" :
+	    "Le_RenewHook", sh->reload[0] ? sh->reload : sh->renew) < 0)
+		return;
 	c->wrapped = 1;
 	if (sh->reload[0] != '\0')
 		imp_hook_add(c, "Le_ReloadCmd", sh->reload, 0);
@@ -14967,7 +15004,7 @@ imp_sh_get(int srcfd, const char *path, const char *key, char *dst,
  * acme.sh 2.8): account.key, ca.conf's ACCOUNT_URL, account.json's
  * createdAt.
  */
-static int
+static ACME_MUST_CHECK int
 imp_sh_acct_load(struct imp_run *r, const char *server, struct imp_acct *ac)
 {
 	const char *h = server + 8, *p = h + strcspn(h, "/?#");
@@ -15022,7 +15059,7 @@ imp_sh_account(struct imp_run *r, struct imp_conf *c)
 }
 
 /* Does acme.sh's dir/base.conf exist below srcfd? */
-static int
+static ACME_MUST_CHECK int
 imp_sh_has(int srcfd, const char *dir, const char *base)
 {
 	char path[2 * PATH_LEN_MAX];
@@ -15036,7 +15073,7 @@ imp_sh_has(int srcfd, const char *dir, const char *base)
  * NAME_ecc/ (an ECDSA certificate), else NAME/ (RSA); NAME-rsa is the
  * RSA one of a domain that has both.
  */
-static int
+static ACME_MUST_CHECK int
 imp_sh_dir(struct imp_run *r, const char *name, char *dir, char *base,
     size_t cap)
 {
@@ -15080,7 +15117,7 @@ imp_sh_entry(struct imp_run *r, const char *ent, char *name, size_t cap)
 }
 
 /* The certificates of an acme.sh tree as NAMEs (owned), sorted. */
-static int
+static ACME_MUST_CHECK int
 imp_sh_names(struct imp_run *r, char ***names, size_t *n)
 {
 	char name[NAME_LEN_MAX + 1];
@@ -15102,7 +15139,7 @@ imp_sh_names(struct imp_run *r, char ***names, size_t *n)
 }
 
 /* dir/base.cer, ca.cer, fullchain.cer and base.key, as acme.sh keeps them. */
-static int
+static ACME_MUST_CHECK int
 imp_sh_files(struct imp_run *r, const char *dir, const char *base,
     struct cert_set *cs)
 {
@@ -15144,7 +15181,7 @@ imp_sh_settings(struct imp_run *r, struct imp_conf *c, const struct imp_sh *sh,
 }
 
 /* Import acme.sh's NAME: its folder's files and DOMAIN.conf, its account. */
-static int
+static ACME_MUST_CHECK int
 imp_sh_name(struct imp_run *r, const char *name)
 {
 	struct imp_conf c;
@@ -15490,7 +15527,7 @@ state_read(int conffd, const char *name, struct renew_state *st)
 }
 
 /* Write st when it differs from old (remove the file when st is empty). */
-static int
+static ACME_MUST_CHECK int
 state_write(int conffd, const char *name, const struct renew_state *old,
     struct renew_state *st)
 {
@@ -15514,8 +15551,6 @@ state_write(int conffd, const char *name, const struct renew_state *old,
 			    sizeof(t));
 			buf_printf(&b, "%s = %s\n", state_times[i].key, t);
 		}
-	if (b.data == NULL)
-		return err_set(ACME_ERR_NOMEM, "out of memory");
 	rc = store_write_buf(conffd, file, &b, STORE_FILE_MODE);
 	buf_free(&b);
 	return rc;
@@ -15536,7 +15571,7 @@ struct renew_item {
  * The session for a NAME's server (api_session: NAMEs that share one
  * share it), which must tell the CA's time: no Date, no decision.
  */
-static int
+static ACME_MUST_CHECK int
 renew_session(struct api_run *run, const struct acme_options *o,
     const char *url)
 {
@@ -15553,7 +15588,7 @@ renew_session(struct api_run *run, const struct acme_options *o,
 }
 
 /* live/NAME/cert.pem parsed into xi; 1 when absent. */
-static int
+static ACME_MUST_CHECK int
 renew_live_cert(struct api_run *run, const char *name,
     struct x509_info *xi)
 {
@@ -15589,7 +15624,9 @@ renew_ari_draw(const struct ari_window *w)
 {
 	uint64_t r = 0;
 
-	rng_bytes(&r, sizeof(r));
+	/* without randomness from the kernel, the window's start: the
+	 * earliest renewal, never a late one */
+	ACME_IGNORE(rng_bytes(&r, sizeof(r)));
 	return w->start + (int64_t)(r % (uint64_t)(w->end - w->start));
 }
 
@@ -15598,7 +15635,7 @@ renew_ari_draw(const struct ari_window *w)
  * runs, else fetched; a new point is drawn only when the window changed.
  * Returns 0 and *point, or negative (the caller falls back).
  */
-static int
+static ACME_MUST_CHECK int
 renew_ari_point(struct api_run *run, const char *certid,
     const char *serial, struct renew_state *st, int64_t *point)
 {
@@ -15757,7 +15794,7 @@ renew_flush(struct api_run *run)
  * and finishes the item. Returns 1 when queued; the live set is never
  * touched on failure.
  */
-static int
+static ACME_MUST_CHECK int
 renew_queue(struct api_run *run, struct renew_item *it, const char *certid)
 {
 	const char *name = it->name;
@@ -15793,7 +15830,7 @@ renew_queue(struct api_run *run, struct renew_item *it, const char *certid)
 }
 
 /* Decide for NAME and queue it when due (1). */
-static int
+static ACME_MUST_CHECK int
 renew_decide(struct api_run *run, struct renew_item *it)
 {
 	const char *name = it->name;
@@ -15833,7 +15870,7 @@ renew_decide(struct api_run *run, struct renew_item *it)
 
 /* renew NAME: load its conf and state, talk to its server, decide; 1
  * when it was queued (renew_flush finishes it). */
-static int
+static ACME_MUST_CHECK int
 renew_one(struct api_run *run, struct renew_item *it)
 {
 	const char *url;
@@ -15873,7 +15910,7 @@ renew_sleep(int max)
 
 /* Every NAME (all of conf/ when none is given), the due ones renewed
  * together in batches (renew_flush); the last failure, or 0. */
-static int
+static ACME_MUST_CHECK int
 renew_run_all(struct api_run *run, const char *const *names,
     size_t nnames)
 {
@@ -15913,7 +15950,7 @@ out:
 }
 
 /* Before the lock: the options, DIR present, then --random-delay. */
-static int
+static ACME_MUST_CHECK int
 renew_check(struct api_run *run, void *arg)
 {
 	(void)arg;
@@ -15954,7 +15991,7 @@ acme_renew(const struct acme_options *o, const char *const *names,
 }
 
 /* What each account operation checks before any request. */
-static int
+static ACME_MUST_CHECK int
 api_account_check(struct api_run *run, void *arg)
 {
 	const struct acme_options *o = run->o;
@@ -15974,7 +16011,7 @@ api_account_check(struct api_run *run, void *arg)
 }
 
 /* The operation op on the stored account of run's session. */
-static int
+static ACME_MUST_CHECK int
 api_account_op(struct api_run *run, enum acme_account_op op)
 {
 	const struct acme_options *o = run->o;
@@ -16024,7 +16061,7 @@ acme_account(const struct acme_options *o, enum acme_account_op op)
  * with policy=wildcard, the record of a wildcard being its base name's)
  * and --until as Unix seconds (RFC 3339 UTC, or digits); 0 when absent.
  */
-static int
+static ACME_MUST_CHECK int
 api_persist_args(const struct acme_options *o, const char *const *names,
     size_t n, struct ident *ids, int64_t *until)
 {
@@ -16058,7 +16095,7 @@ api_persist_args(const struct acme_options *o, const char *const *names,
 }
 
 /* Every record, one line per NAME and issuer, into out. */
-static int
+static ACME_MUST_CHECK int
 api_persist_lines(struct buf *out, const struct acme *a,
     const struct ident *ids, size_t n, char (*issuers)[IDENT_LEN_MAX + 1],
     int nissuers, const struct acme_options *o, int64_t until)
@@ -16086,7 +16123,7 @@ struct api_persist {
 	int64_t		 until;		/* --until, Unix seconds; 0 none */
 };
 
-static int
+static ACME_MUST_CHECK int
 api_persist_check(struct api_run *run, void *arg)
 {
 	struct api_persist *p = arg;
@@ -16134,7 +16171,7 @@ out:
 }
 
 /* The certificate to revoke: DIR/live/NAME/cert.pem or a file. */
-static int
+static ACME_MUST_CHECK int
 api_revoke_target(int storefd, const char *target, struct buf *der)
 {
 	struct buf raw = { 0 };
@@ -16164,7 +16201,7 @@ api_revoke_target(int storefd, const char *target, struct buf *der)
 }
 
 /* --cert-key: the certificate's own key, which must match it. */
-static int
+static ACME_MUST_CHECK int
 api_revoke_key(struct acme *a, const char *file, const struct buf *der)
 {
 	struct buf pem = { 0 };
@@ -16181,7 +16218,7 @@ api_revoke_key(struct acme *a, const char *file, const struct buf *der)
 	return rc;
 }
 
-static int
+static ACME_MUST_CHECK int
 api_revoke_check(struct api_run *run, void *arg)
 {
 	const char *r = run->o->reason;
@@ -16194,7 +16231,7 @@ api_revoke_check(struct api_run *run, void *arg)
 }
 
 /* Revoke target in run's session: by --cert-key or the account. */
-static int
+static ACME_MUST_CHECK int
 api_revoke_op(struct api_run *run, const char *target, int reason)
 {
 	const struct acme_options *o = run->o;

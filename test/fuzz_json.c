@@ -71,8 +71,9 @@ fuzz_token(const struct json *j, int t)
 			abort();
 		break;
 	default:
-		json_int(j, t, &v);
-		json_bool(j, t);
+		if (json_int(j, t, &v) > 0 || json_bool(j, t) < -1 ||
+		    json_bool(j, t) > 1)
+			abort();
 		break;
 	}
 }
