@@ -5563,6 +5563,32 @@ store_sweep_tmp(int storefd, const char *sub)
 	closedir(d);
 }
 
+/* store_sweep_tmp wherever store_write writes: DIR itself (time), conf,
+ * hooks (imported deploy wrappers) and every accounts/HOST. */
+static void
+store_sweep_all(int storefd)
+{
+	struct dirent *de;
+	DIR *d;
+	int fd;
+
+	store_sweep_tmp(storefd, ".");
+	store_sweep_tmp(storefd, "conf");
+	store_sweep_tmp(storefd, "hooks");
+	if ((fd = store_subdir(storefd, "accounts", 0)) < 0) {
+		err_clear();	/* best effort, like store_sweep_tmp */
+		return;
+	}
+	if ((d = fdopendir(fd)) == NULL) {
+		close(fd);
+		return;
+	}
+	while ((de = readdir(d)) != NULL)
+		if (de->d_name[0] != '.')
+			store_sweep_tmp(fd, de->d_name);
+	closedir(d);
+}
+
 /* Recovery of the whole state directory, first thing after the lock. */
 static ACME_MUST_CHECK int
 store_recover_all(int storefd)
@@ -5571,7 +5597,7 @@ store_recover_all(int storefd)
 
 	if ((rc = store_recover_dir(storefd, "live")) < 0)
 		return rc;
-	store_sweep_tmp(storefd, "conf");
+	store_sweep_all(storefd);
 	return store_recover_dir(storefd, "backup");
 }
 
@@ -9709,7 +9735,9 @@ out:
 /*
  * RFC 8555 7.3.6: deactivate the account, then move DIR/accounts/HOST
  * aside (HOST@deactivated-UNIXTIME: '@' is never in a HOST) so the next
- * issue starts a new account instead of failing with this one.
+ * issue starts a new account instead of failing with this one. The CA
+ * answers a deactivated account's key with unauthorized (7.3.6): a run
+ * killed between the two steps is finished by running it again.
  */
 static ACME_MUST_CHECK int
 acct_deactivate(struct acme *a, int storefd, const char *host)
@@ -9721,8 +9749,14 @@ acct_deactivate(struct acme *a, int storefd, const char *host)
 
 	if (j == NULL)
 		return err_set(ACME_ERR_NOMEM, "out of memory");
-	if ((rc = acct_post(a, "{\"status\":\"deactivated\"}", &r, j)) < 0)
+	if ((rc = acct_post(a, "{\"status\":\"deactivated\"}", &r, j)) < 0 &&
+	    strcmp(a->problem, ACME_ERR_NS "unauthorized") != 0)
 		goto out;
+	if (rc < 0) {
+		log_msg(LOG_LEVEL_ERROR, "%s; it was deactivated already",
+		    err_msg);
+		err_clear();
+	}
 	snprintf(aside, sizeof(aside), "%s@deactivated-%lld", host,
 	    (long long)clock_now());
 	if ((accfd = rc = store_subdir(storefd, "accounts", 0)) < 0 ||
