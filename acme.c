@@ -70,6 +70,15 @@
 #define ACME_USER_AGENT		"acme/" ACME_VERSION
 
 /*
+ * A result the caller must look at: every function that can fail (an
+ * error code, or NULL) and every predicate. gcc warns even through a
+ * (void) cast, so a result dropped on purpose goes through ACME_IGNORE()
+ * beside a comment that says why dropping it is right.
+ */
+#define ACME_MUST_CHECK	__attribute__((warn_unused_result))
+#define ACME_IGNORE(x)	((void)!(x))
+
+/*
  * The test switches ACME_TEST_NOW, ACME_TEST_CRASH_AT, ACME_TEST_NO_EXCHANGE
  * and ACME_TEST_CA_BUNDLES (acme(1), ENVIRONMENT) are read only by a test
  * build (-DACME_TEST: the Makefile's acme-test and test/unit); the release
@@ -115,6 +124,9 @@
 #define HTTP_CONNECT_TIMEOUT 15		/* seconds to connect */
 #define ERR_MSG_MAX	1024		/* one recorded error line */
 #define PROBLEM_SUB_MAX	10		/* subproblems reported */
+#define PROBLEM_LINE_MAX (32 * 1024)	/* a problem as text, cut to
+					   ERR_MSG_MAX by err_set: 2 parts
+					   and PROBLEM_SUB_MAX * 3 fit */
 #define STANDALONE_REQ_MAX 4096		/* one request to the responder */
 #define STANDALONE_CONN_MAX 16		/* connections it serves at once */
 #define STANDALONE_CONN_MS 5000		/* one connection's whole life */
@@ -186,12 +198,19 @@ enum log_level {
 	LOG_LEVEL_MAX
 };
 
-/* A growable byte buffer with a hard ceiling. data is owned. */
+/*
+ * A growable byte buffer with a hard ceiling. data is owned. Like the
+ * JSON writer, it remembers its first error: after a failed append every
+ * later one does nothing and returns that error, so a chain of buf_puts,
+ * buf_printf and buf_append is checked once, by the result of its last
+ * call or by buf_err(), and store_write_buf() never writes a failed one.
+ */
 struct buf {
 	unsigned char	*data;		/* owned, NUL-terminated when len<cap */
 	size_t		 len;
 	size_t		 cap;
 	size_t		 max;		/* 0 means BODY_MAX */
+	int		 err;		/* first failed append; 0 none */
 };
 
 enum ident_type {
@@ -1044,7 +1063,7 @@ wipe(void *p, size_t n)
 }
 
 /* 1 when s has no control character: it fits one line of a conf file. */
-static int
+static ACME_MUST_CHECK int
 str_one_line(const char *s)
 {
 	for (; *s != '\0'; s++)
@@ -1053,10 +1072,9 @@ str_one_line(const char *s)
 	return 1;
 }
 
-/* Append n bytes, growing up to b->max; keeps a NUL after the data. */
 /* Grow b to hold need bytes; the old block (it may hold a key) is wiped
  * before it is freed, so no copy of a secret is left in the heap. */
-static int
+static ACME_MUST_CHECK int
 buf_grow(struct buf *b, size_t need)
 {
 	size_t ncap = b->cap ? b->cap : 256;
@@ -1076,15 +1094,33 @@ buf_grow(struct buf *b, size_t need)
 	return 0;
 }
 
+/* Room for n more bytes and a NUL, up to b->max; else b's sticky error. */
+static ACME_MUST_CHECK int
+buf_room(struct buf *b, size_t n)
+{
+	size_t max = b->max ? b->max : BODY_MAX;
+
+	if (b->err < 0)
+		return b->err;
+	if (n > max || b->len > max - n)
+		return b->err = err_set(ACME_ERR_LIMIT, "data exceeds %zu "
+		    "bytes", max);
+	if (b->len + n + 1 > b->cap)
+		b->err = buf_grow(b, b->len + n + 1);
+	return b->err;
+}
+
+/*
+ * Append n bytes, keeping a NUL after the data; b's first error. The
+ * appenders are not ACME_MUST_CHECK on purpose: their error sticks to b,
+ * so only the last result of a chain (or buf_err) must be looked at.
+ */
 static int
 buf_append(struct buf *b, const void *p, size_t n)
 {
-	size_t max = b->max ? b->max : BODY_MAX;
 	int rc;
 
-	if (n > max || b->len > max - n)
-		return err_set(ACME_ERR_LIMIT, "data exceeds %zu bytes", max);
-	if (b->len + n + 1 > b->cap && (rc = buf_grow(b, b->len + n + 1)) < 0)
+	if ((rc = buf_room(b, n)) < 0)
 		return rc;
 	memcpy(b->data + b->len, p, n);
 	b->len += n;
@@ -1098,25 +1134,44 @@ buf_puts(struct buf *b, const char *s)
 	return buf_append(b, s, strlen(s));
 }
 
+/* Formatted straight into b: no intermediate limit but b->max. */
 static int
 buf_printf(struct buf *b, const char *fmt, ...)
 {
-	char tmp[1024];
 	va_list ap;
-	int n;
+	int n, rc;
 
 	va_start(ap, fmt);
-	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	n = vsnprintf(NULL, 0, fmt, ap);
 	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(tmp))
-		return err_set(ACME_ERR_LIMIT, "formatted text too long");
-	return buf_append(b, tmp, (size_t)n);
+	if (n < 0 && b->err == 0)
+		b->err = err_set(ACME_ERR_LIMIT, "formatted text too long");
+	if ((rc = buf_room(b, n < 0 ? 0 : (size_t)n)) < 0)
+		return rc;
+	va_start(ap, fmt);
+	vsnprintf((char *)b->data + b->len, b->cap - b->len, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
+	return 0;
 }
 
-/* Drop what was appended to b after length len, wiping it. */
+/* The first error of the appends to b: 0 when every one went in. */
+static ACME_MUST_CHECK int
+buf_err(const struct buf *b)
+{
+	return b->err;
+}
+
+/*
+ * Drop what was appended to b after length len, wiping it, and the error
+ * of those appends: b is again as it was at len, which the caller took
+ * while b had no error. A caller that rewinds after a failure still
+ * returns that failure.
+ */
 static void
 buf_rewind(struct buf *b, size_t len)
 {
+	b->err = 0;
 	if (b->data == NULL || b->len <= len)
 		return;
 	wipe(b->data + len, b->len - len);
@@ -1134,9 +1189,10 @@ buf_free(struct buf *b)
 	free(b->data);
 	b->data = NULL;
 	b->len = b->cap = 0;
+	b->err = 0;
 }
 
-static char *
+static ACME_MUST_CHECK char *
 xstrdup(const char *s)
 {
 	char *d = strdup(s);
@@ -1151,7 +1207,7 @@ xstrdup(const char *s)
  * labels, no leading or trailing '-', 253 bytes in all, a last label not
  * all digits. Lowercases into dst.
  */
-static int
+static ACME_MUST_CHECK int
 ident_dns_check(const char *s, char *dst, size_t cap)
 {
 	size_t i, n = strlen(s), label = 0, labels = 1;
@@ -1185,7 +1241,7 @@ ident_dns_check(const char *s, char *dst, size_t cap)
  * RFC 8555 7.1.3: a wildcard is "*." and a DNS name, the '*' alone as
  * the leftmost label ("*.example.com"). Lowercases into dst.
  */
-static int
+static ACME_MUST_CHECK int
 ident_wildcard_check(const char *s, char *dst, size_t cap)
 {
 	if (strncmp(s, "*.", 2) != 0 || strlen(s) > IDENT_LEN_MAX || cap < 3)
@@ -1195,7 +1251,7 @@ ident_wildcard_check(const char *s, char *dst, size_t cap)
 }
 
 /* A wildcard identifier, which only dns-01 can validate. */
-static int
+static ACME_MUST_CHECK int
 ident_is_wildcard(const struct ident *id)
 {
 	return id->type == IDENT_DNS && id->value[0] == '*';
@@ -1203,7 +1259,7 @@ ident_is_wildcard(const struct ident *id)
 
 /* Parse an identifier: an IPv4 or IPv6 literal, else a DNS name, which
  * may be a wildcard. */
-static int
+static ACME_MUST_CHECK int
 ident_parse(const char *s, struct ident *id)
 {
 	memset(id, 0, sizeof(*id));
@@ -1249,7 +1305,7 @@ static const char pem_end[] = "-----END ";
 static const char pem_dashes[] = "-----";
 
 /* The 6-bit value of c in the url or standard alphabet, or -1. */
-static int
+static ACME_MUST_CHECK int
 b64_value(unsigned char c, int url)
 {
 	if (c >= 'A' && c <= 'Z')
@@ -1310,7 +1366,7 @@ b64_encode_with(char *dst, const void *src, size_t len, const char *alpha,
  * unused bits, ACME_ERR_LIMIT when cap is too small. Nothing partial
  * survives a failure in dst.
  */
-static int
+static ACME_MUST_CHECK int
 b64_decode_with(void *dst, size_t cap, const char *src, size_t len, int url)
 {
 	const char *what = url ? "base64url" : "PEM base64";
@@ -1354,7 +1410,7 @@ out:
 }
 
 /* Standard base64 with padding, as inside PEM; same contract as above. */
-static int
+static ACME_MUST_CHECK int
 b64_decode_padded(void *dst, size_t cap, const char *src, size_t len)
 {
 	size_t pad = 0;
@@ -1379,7 +1435,7 @@ b64u_encode(char *dst, const void *src, size_t len)
 }
 
 /* The same into a malloc'd NUL-terminated string; NULL on failure. */
-static char *
+static ACME_MUST_CHECK char *
 b64u_encode_alloc(const void *src, size_t len)
 {
 	char *s;
@@ -1398,7 +1454,7 @@ b64u_encode_alloc(const void *src, size_t len)
  * of 1 mod 4 or non-zero unused bits; ACME_ERR_LIMIT when cap is too
  * small. dst NULL: only validate and return the length (cap ignored).
  */
-static int
+static ACME_MUST_CHECK int
 b64u_decode(void *dst, size_t cap, const char *src, size_t len)
 {
 	return b64_decode_with(dst, cap, src, len, 1);
@@ -1409,7 +1465,7 @@ b64u_decode(void *dst, size_t cap, const char *src, size_t len)
  * argument (RFC 8555 8.1: base64url alphabet): 1..TOKEN_MAX characters
  * of [A-Za-z0-9_-]. Else 0.
  */
-static int
+static ACME_MUST_CHECK int
 b64u_is_token(const char *s)
 {
 	size_t i, n;
@@ -1450,7 +1506,7 @@ hex_encode(char *dst, const void *src, size_t len)
  * well-formed character (RFC 3629 4: no overlong forms, no surrogates,
  * nothing above U+10FFFF), else -1.
  */
-static int
+static ACME_MUST_CHECK int
 utf8_char_len(const unsigned char *s, size_t n)
 {
 	unsigned char lo = 0x80, hi = 0xbf;
@@ -1485,7 +1541,7 @@ utf8_char_len(const unsigned char *s, size_t n)
 }
 
 /* Write code point cp (not a surrogate, at most U+10FFFF) as UTF-8. */
-static int
+static ACME_MUST_CHECK int
 utf8_put(unsigned char *out, uint32_t cp)
 {
 	if (cp < 0x80) {
@@ -1515,7 +1571,7 @@ utf8_put(unsigned char *out, uint32_t cp)
  * labelchar any printable ASCII but '-'. We also want it non-empty and
  * at most PEM_LABEL_MAX bytes.
  */
-static int
+static ACME_MUST_CHECK int
 pem_label_ok(const char *s, size_t n)
 {
 	size_t i;
@@ -1538,7 +1594,7 @@ pem_label_ok(const char *s, size_t n)
  * in lines of 64 columns, "-----END label-----", each ending in "\n"
  * (RFC 7468 strict form). On failure out is as it was.
  */
-static int
+static ACME_MUST_CHECK int
 pem_encode(struct buf *out, const char *label, const void *der, size_t len)
 {
 	const unsigned char *d = der;
@@ -1614,7 +1670,7 @@ pem_line(const char *p, const char *end, const char **next)
  * valid label and "-----", copy the label into label (PEM_LABEL_MAX + 1
  * bytes) and return 0; else -1.
  */
-static int
+static ACME_MUST_CHECK int
 pem_banner(const char *line, size_t n, const char *kind, char *label)
 {
 	size_t k = strlen(kind), d = strlen(pem_dashes);
@@ -1633,7 +1689,7 @@ pem_banner(const char *line, size_t n, const char *kind, char *label)
  * whitespace (RFC 7468 3 lax parsing). Headers (RFC 1421, as in
  * encrypted keys) are refused.
  */
-static int
+static ACME_MUST_CHECK int
 pem_body(const char *body, size_t n, const char *label, struct pem_obj *obj)
 {
 	char *b64 = NULL;
@@ -1666,7 +1722,8 @@ pem_body(const char *body, size_t n, const char *label, struct pem_obj *obj)
 		rc = err_set(ACME_ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	b64_decode_padded(der, (size_t)dlen, b64, k);	/* checked above */
+	/* the same input decoded above (NULL: size only) cannot fail now */
+	ACME_IGNORE(b64_decode_padded(der, (size_t)dlen, b64, k));
 	obj->der = der;
 	obj->len = (size_t)dlen;
 	der = NULL;
@@ -1683,7 +1740,7 @@ out:
  * The object whose BEGIN line carried label starts at *pp: find its END
  * line, check the labels match, decode into obj; *pp moves past END.
  */
-static int
+static ACME_MUST_CHECK int
 pem_object(const char **pp, const char *end, const char *label,
     struct pem_obj *obj)
 {
@@ -1715,7 +1772,7 @@ pem_object(const char **pp, const char *end, const char *label,
  * the text is too long. On failure *n is 0 and nothing is left
  * allocated. Labels are RFC 7468 labels, so they are safe to print.
  */
-static int
+static ACME_MUST_CHECK int
 pem_decode(const char *pem, size_t len, struct pem_obj *objs, size_t max,
     size_t *n)
 {
@@ -1806,7 +1863,7 @@ json_tok(const struct json *j, int t, jsmntype_t type)
 }
 
 /* The index just after token t and all its descendants (pre-order). */
-static int
+static ACME_MUST_CHECK int
 json_skip(const struct json *j, int t)
 {
 	int pending = 1;
@@ -1819,13 +1876,13 @@ json_skip(const struct json *j, int t)
 }
 
 /* First and one-past-last byte of token t, with a string's quotes. */
-static int
+static ACME_MUST_CHECK int
 json_ostart(const struct json *j, int t)
 {
 	return j->tok[t].start - (j->tok[t].type == JSMN_STRING);
 }
 
-static int
+static ACME_MUST_CHECK int
 json_oend(const struct json *j, int t)
 {
 	return j->tok[t].end + (j->tok[t].type == JSMN_STRING);
@@ -1835,7 +1892,7 @@ json_oend(const struct json *j, int t)
  * 1 when js[a..b) is JSON whitespace around exactly one sep, or only
  * whitespace when sep is 0.
  */
-static int
+static ACME_MUST_CHECK int
 json_gap_ok(const struct json *j, int a, int b, char sep)
 {
 	int seen = 0;
@@ -1869,7 +1926,7 @@ json_digits(const char *s, size_t n, size_t *i)
  * number = [ "-" ] ( "0" / 1-9 *DIGIT ) [ "." 1*DIGIT ]
  *     [ ( "e" / "E" ) [ "-" / "+" ] 1*DIGIT ]
  */
-static int
+static ACME_MUST_CHECK int
 json_primitive_ok(const char *s, size_t n)
 {
 	size_t i = 0;
@@ -1902,7 +1959,7 @@ json_primitive_ok(const char *s, size_t n)
  * with one value each, and the text between them is whitespace with
  * commas and colons exactly where RFC 8259 4 and 5 put them.
  */
-static int
+static ACME_MUST_CHECK int
 json_container_ok(const struct json *j, int c)
 {
 	const jsmntok_t *t = &j->tok[c];
@@ -1929,7 +1986,7 @@ json_container_ok(const struct json *j, int c)
 }
 
 /* One token is well formed (see json_container_ok for containers). */
-static int
+static ACME_MUST_CHECK int
 json_token_ok(const struct json *j, int i)
 {
 	const jsmntok_t *t = &j->tok[i];
@@ -1956,7 +2013,7 @@ json_token_ok(const struct json *j, int i)
 }
 
 /* Every container is at most JSON_DEPTH_MAX containers deep. */
-static int
+static ACME_MUST_CHECK int
 json_depth_ok(const struct json *j)
 {
 	unsigned char depth[JSON_TOKENS_MAX];
@@ -1975,7 +2032,7 @@ json_depth_ok(const struct json *j)
 }
 
 /* The whole text: whitespace around the top object, every token valid. */
-static int
+static ACME_MUST_CHECK int
 json_syntax_ok(const struct json *j)
 {
 	int i;
@@ -1996,7 +2053,7 @@ json_syntax_ok(const struct json *j)
  * JSON_DEPTH_MAX; ACME_ERR_LIMIT when len exceeds BODY_MAX. Records the
  * error; the server's text is never quoted in it.
  */
-static int
+static ACME_MUST_CHECK int
 json_parse(struct json *j, const char *js, size_t len)
 {
 	jsmn_parser p;
@@ -2042,7 +2099,7 @@ out:
 }
 
 /* The value of hex digit c, or -1. */
-static int
+static ACME_MUST_CHECK int
 json_hexval(char c)
 {
 	if (c >= '0' && c <= '9')
@@ -2076,7 +2133,7 @@ json_hex4(const char *p, const char *end)
  * pair (RFC 8259 7) forming one, never U+0000. Writes UTF-8 to out and
  * returns its length, or ACME_ERR_PROTO; *used is the bytes consumed.
  */
-static int
+static ACME_MUST_CHECK int
 json_unescape_u(const char *p, const char *end, unsigned char *out,
     size_t *used)
 {
@@ -2105,7 +2162,7 @@ json_unescape_u(const char *p, const char *end, unsigned char *out,
  * returns the count, or ACME_ERR_PROTO for a raw control character,
  * invalid UTF-8 or a bad escape.
  */
-static int
+static ACME_MUST_CHECK int
 json_unescape_one(const char **pp, const char *end, unsigned char *out)
 {
 	const char *p = *pp, *e;
@@ -2143,7 +2200,7 @@ json_unescape_one(const char **pp, const char *end, unsigned char *out)
  * an unpaired surrogate, \u0000 or invalid UTF-8; ACME_ERR_LIMIT when it
  * does not fit. On failure dst holds "" (when cap > 0). Records nothing.
  */
-static int
+static ACME_MUST_CHECK int
 json_str(const struct json *j, int t, char *dst, size_t cap)
 {
 	const jsmntok_t *tk;
@@ -2180,7 +2237,7 @@ out:
  * most JSON_STR_MAX bytes, or NULL; only running out of memory is
  * recorded.
  */
-static char *
+static ACME_MUST_CHECK char *
 json_strdup(const struct json *j, int t)
 {
 	const jsmntok_t *tk;
@@ -2205,7 +2262,7 @@ json_strdup(const struct json *j, int t)
 }
 
 /* 1 when t is a string token equal to s once unescaped, else 0. */
-static int
+static ACME_MUST_CHECK int
 json_eq(const struct json *j, int t, const char *s)
 {
 	const jsmntok_t *tk;
@@ -2234,7 +2291,7 @@ json_eq(const struct json *j, int t, const char *s)
  * not an object or has no such member. Keys are compared unescaped; with
  * duplicate keys the first wins. Nothing is recorded.
  */
-static int
+static ACME_MUST_CHECK int
 json_get(const struct json *j, int obj, const char *key)
 {
 	const jsmntok_t *o;
@@ -2254,7 +2311,7 @@ json_get(const struct json *j, int obj, const char *key)
  * Member key of object obj as a string into dst, as json_str() does;
  * ACME_ERR_PROTO also when the member is absent. Records nothing.
  */
-static int
+static ACME_MUST_CHECK int
 json_get_str(const struct json *j, int obj, const char *key, char *dst,
     size_t cap)
 {
@@ -2262,7 +2319,7 @@ json_get_str(const struct json *j, int obj, const char *key, char *dst,
 }
 
 /* Number of elements of array t, or -1 when t is not an array. */
-static int
+static ACME_MUST_CHECK int
 json_array_len(const struct json *j, int t)
 {
 	const jsmntok_t *a;
@@ -2273,7 +2330,7 @@ json_array_len(const struct json *j, int t)
 }
 
 /* The token of element i of array arr, or -1. */
-static int
+static ACME_MUST_CHECK int
 json_array_at(const struct json *j, int arr, int i)
 {
 	int k, n;
@@ -2286,7 +2343,7 @@ json_array_at(const struct json *j, int arr, int i)
 }
 
 /* 1 for true, 0 for false, -1 for anything else (nothing recorded). */
-static int
+static ACME_MUST_CHECK int
 json_bool(const struct json *j, int t)
 {
 	const jsmntok_t *tk;
@@ -2374,7 +2431,7 @@ jw_escaped(struct jw *w, const char *s, size_t n)
  * "key": inside an object. key must be NULL at top level and in arrays,
  * and set in objects. Returns 0 when the value may be written.
  */
-static int
+static ACME_MUST_CHECK int
 jw_begin(struct jw *w, const char *key)
 {
 	int in_obj;
@@ -2508,7 +2565,7 @@ jw_raw(struct jw *w, const char *key, const char *json)
  * ACME_ERR_LIMIT or ACME_ERR_NOMEM from the buffer, ACME_ERR_USAGE for
  * misuse (unbalanced containers, keys in the wrong place, bad UTF-8).
  */
-static int
+static ACME_MUST_CHECK int
 jw_finish(struct jw *w)
 {
 	if (w->err == 0 && w->depth != 0)
@@ -2543,7 +2600,7 @@ static int rng_seeded;
  * Fill dst from the kernel, retrying EINTR and short reads. Blocks until
  * the kernel's pool is initialized (early boot), as a key must.
  */
-static int
+static ACME_MUST_CHECK int
 rng_sys(void *dst, size_t n)
 {
 	unsigned char *p = dst;
@@ -2568,7 +2625,7 @@ rng_sys(void *dst, size_t n)
  * seeder trusts RDRAND alone on x86, so it is never used. A forked child
  * shares the parent's state: children exec and never draw from it.
  */
-static int
+static ACME_MUST_CHECK int
 rng_init(void)
 {
 	unsigned char seed[RNG_SEED_LEN];
@@ -2587,7 +2644,7 @@ rng_init(void)
 }
 
 /* n random bytes into dst; seeds the DRBG on first use. */
-static int
+static ACME_MUST_CHECK int
 rng_bytes(void *dst, size_t n)
 {
 	int rc;
@@ -2728,7 +2785,7 @@ bn_strip(const unsigned char **p, size_t *len)
 }
 
 /* Whether two unsigned big-endian integers are equal. */
-static int
+static ACME_MUST_CHECK int
 bn_eq(const unsigned char *a, size_t alen, const unsigned char *b,
     size_t blen)
 {
@@ -2769,7 +2826,7 @@ struct der_cur {
  * gets the contents, tag (may be NULL) the tag; c moves past the
  * element. Returns 0, or -1 when the bytes are not DER or run short.
  */
-static int
+static ACME_MUST_CHECK int
 der_next(struct der_cur *c, unsigned *tag, struct der_cur *val)
 {
 	const unsigned char *p = c->p;
@@ -2799,7 +2856,7 @@ der_next(struct der_cur *c, unsigned *tag, struct der_cur *val)
 }
 
 /* Read the next element, which must carry tag. */
-static int
+static ACME_MUST_CHECK int
 der_expect(struct der_cur *c, unsigned tag, struct der_cur *val)
 {
 	struct der_cur save = *c;
@@ -2813,7 +2870,7 @@ der_expect(struct der_cur *c, unsigned tag, struct der_cur *val)
 }
 
 /* The tag of the next element, or -1 at the end. */
-static int
+static ACME_MUST_CHECK int
 der_peek(const struct der_cur *c)
 {
 	return c->p < c->end ? c->p[0] : -1;
@@ -2826,7 +2883,7 @@ der_size(const struct der_cur *c)
 }
 
 /* Whether the contents val equal the given bytes (an OID, say). */
-static int
+static ACME_MUST_CHECK int
 der_eq(const struct der_cur *val, const unsigned char *b, size_t n)
 {
 	return der_size(val) == n && memcmp(val->p, b, n) == 0;
@@ -2895,7 +2952,7 @@ struct key {
 };
 
 /* "ec256" ... "rsa4096" to enum key_type, or -1. */
-static int
+static ACME_MUST_CHECK int
 key_type_parse(const char *s)
 {
 	int t;
@@ -2914,14 +2971,14 @@ key_free(struct key *k)
 		wipe(k, sizeof(*k));
 }
 
-static int
+static ACME_MUST_CHECK int
 key_is_ec(const struct key *k)
 {
 	return key_types[k->type].curve != 0;
 }
 
 /* The EC key k holds; the scalar is checked against the curve order. */
-static int
+static ACME_MUST_CHECK int
 key_set_ec(struct key *k, int curve, const unsigned char *x, size_t xlen)
 {
 	const br_ec_impl *ec = &ec_impl;
@@ -2952,7 +3009,7 @@ key_set_ec(struct key *k, int curve, const unsigned char *x, size_t xlen)
 	return 0;
 }
 
-static int
+static ACME_MUST_CHECK int
 key_gen_ec(struct key *k, enum key_type t)
 {
 	unsigned char x[BR_EC_KBUF_PRIV_MAX_SIZE];
@@ -2967,7 +3024,7 @@ key_gen_ec(struct key *k, enum key_type t)
 	return rc;
 }
 
-static int
+static ACME_MUST_CHECK int
 key_gen_rsa(struct key *k, enum key_type t)
 {
 	br_rsa_keygen gen = br_rsa_keygen_get_default();
@@ -2988,7 +3045,7 @@ key_gen_rsa(struct key *k, enum key_type t)
  * Generate a fresh key of type t into k (whatever k held is wiped), with
  * new kernel entropy mixed into the DRBG first. RSA keys use e = 65537.
  */
-static int
+static ACME_MUST_CHECK int
 key_generate(struct key *k, enum key_type t)
 {
 	int rc;
@@ -3019,7 +3076,7 @@ key_pkcs8(void *dst, const struct key *k)
  * Append k as an unencrypted PKCS#8 "PRIVATE KEY" PEM block (RFC 5958,
  * RFC 7468) to out. On failure out is as it was.
  */
-static int
+static ACME_MUST_CHECK int
 key_to_pem(const struct key *k, struct buf *out)
 {
 	unsigned char der[KEY_DER_MAX];
@@ -3048,7 +3105,7 @@ key_to_pem(const struct key *k, struct buf *out)
  *       privateKeyAlgorithm AlgorithmIdentifier, privateKey OCTET STRING,
  *       ... }  -- privateKey holds an RSAPrivateKey
  */
-static int
+static ACME_MUST_CHECK int
 key_rsa_exps(struct der_cur c, struct der_cur *e, struct der_cur *d)
 {
 	struct der_cur seq, inner;
@@ -3085,7 +3142,7 @@ key_rsa_put(struct key_rsa *r, size_t *off, const unsigned char *v,
 }
 
 /* Copy the CRT private key sk into r (sizes are checked). */
-static int
+static ACME_MUST_CHECK int
 key_rsa_copy(struct key_rsa *r, const br_rsa_private_key *sk)
 {
 	size_t off = 0;
@@ -3101,7 +3158,7 @@ key_rsa_copy(struct key_rsa *r, const br_rsa_private_key *sk)
 }
 
 /* Pairwise check: a signature made with k verifies with its public key. */
-static int
+static ACME_MUST_CHECK int
 key_rsa_check(const struct key_rsa *r)
 {
 	unsigned char h[32], h2[32], sig[KEY_SIG_MAX];
@@ -3136,7 +3193,7 @@ key_rsa_modulus(void *n, const br_rsa_private_key *sk)
  * recompute them when p and q are 3 mod 4, which OpenSSL's keys are
  * not). The modulus must be exactly 2048, 3072 or 4096 bits.
  */
-static int
+static ACME_MUST_CHECK int
 key_set_rsa(struct key *k, const br_rsa_private_key *sk,
     const struct der_cur *e, const struct der_cur *d)
 {
@@ -3170,7 +3227,7 @@ key_set_rsa(struct key *k, const br_rsa_private_key *sk,
 	return key_rsa_check(r);
 }
 
-static int
+static ACME_MUST_CHECK int
 key_from_rsa_der(struct key *k, const br_rsa_private_key *sk,
     const unsigned char *der, size_t len)
 {
@@ -3183,7 +3240,7 @@ key_from_rsa_der(struct key *k, const br_rsa_private_key *sk,
 
 /* A DER private key: PKCS#8, SEC1 (RFC 5915) or PKCS#1, told apart by
  * BearSSL's decoder. */
-static int
+static ACME_MUST_CHECK int
 key_from_der(struct key *k, const unsigned char *der, size_t len)
 {
 	br_skey_decoder_context dc;
@@ -3211,7 +3268,7 @@ key_from_der(struct key *k, const unsigned char *der, size_t len)
  * recomputed; type follows from the curve or modulus size. Whatever k
  * held is wiped; on failure k is empty.
  */
-static int
+static ACME_MUST_CHECK int
 key_from_pem(struct key *k, const char *pem, size_t len)
 {
 	static const char *const labels[] = { BR_ENCODE_PEM_PKCS8,
@@ -3267,7 +3324,7 @@ key_hash(const struct key *k, const void *msg, size_t len, unsigned char *h)
  * (RFC 7518 3.4) or as an Ecdsa-Sig-Value SEQUENCE (RFC 5480); RSA is
  * PKCS#1 v1.5 with SHA-256 either way.
  */
-static int
+static ACME_MUST_CHECK int
 key_sign(const struct key *k, const void *msg, size_t len,
     unsigned char *sig, size_t cap, int asn1)
 {
@@ -3296,7 +3353,7 @@ key_sign(const struct key *k, const void *msg, size_t len,
 }
 
 /* A JWS signature (RFC 7518 3.3, 3.4): r||s for ECDSA, PKCS#1 for RSA. */
-static int
+static ACME_MUST_CHECK int
 key_sign_jws(const struct key *k, const void *msg, size_t len,
     unsigned char *sig, size_t cap)
 {
@@ -3304,7 +3361,7 @@ key_sign_jws(const struct key *k, const void *msg, size_t len,
 }
 
 /* An X.509/PKCS#10 signature value (RFC 5758 3.2, RFC 4055 5). */
-static int
+static ACME_MUST_CHECK int
 key_sign_der(const struct key *k, const void *msg, size_t len,
     unsigned char *sig, size_t cap)
 {
@@ -3376,7 +3433,7 @@ jwk_write(struct jw *w, const char *key, const struct key *k)
 }
 
 /* k's public JWK as JSON text appended to out. */
-static int
+static ACME_MUST_CHECK int
 jwk_json(struct buf *out, const struct key *k)
 {
 	struct jw w;
@@ -3392,7 +3449,7 @@ jwk_json(struct buf *out, const struct key *k)
  * RFC 7638 3: base64url(SHA-256(the JWK of jwk_write())), 43 characters
  * and a NUL into out (cap at least 44).
  */
-static int
+static ACME_MUST_CHECK int
 jwk_thumbprint(const struct key *k, char *out, size_t cap)
 {
 	struct buf b = { .max = JWK_JSON_MAX };
@@ -3413,7 +3470,7 @@ jwk_thumbprint(const struct key *k, char *out, size_t cap)
  * RFC 8555 8.1: keyAuthorization = token || '.' || thumbprint(account
  * key). The token must be non-empty base64url (RFC 8555 8.3, 8.4).
  */
-static int
+static ACME_MUST_CHECK int
 key_authorization(const struct key *acct, const char *token, char *out,
     size_t cap)
 {
@@ -3434,7 +3491,7 @@ key_authorization(const struct key *acct, const char *token, char *out,
 }
 
 /* Append base64url(src) to b. */
-static int
+static ACME_MUST_CHECK int
 jose_b64_append(struct buf *b, const void *src, size_t len)
 {
 	char *s;
@@ -3452,7 +3509,7 @@ jose_b64_append(struct buf *b, const void *src, size_t len)
  * BASE64URL(payload)), appended to sin; *hlen gets the length of the
  * encoded header. An empty payload encodes as "" (RFC 8555 6.3).
  */
-static int
+static ACME_MUST_CHECK int
 jws_signing_input(struct buf *sin, const void *hdr, size_t len,
     const void *payload, size_t plen, size_t *hlen)
 {
@@ -3472,7 +3529,7 @@ jws_signing_input(struct buf *sin, const void *hdr, size_t len,
  * RFC 7515 7.2.2: the flattened JSON serialization of a signed signing
  * input: {"protected":..,"payload":..,"signature":..} appended to out.
  */
-static int
+static ACME_MUST_CHECK int
 jws_flatten(struct buf *out, const struct buf *sin, size_t hlen,
     const unsigned char *sig, size_t siglen)
 {
@@ -3491,7 +3548,7 @@ jws_flatten(struct buf *out, const struct buf *sin, size_t hlen,
 }
 
 /* Sign header (JSON text) and payload with k; the JWS goes to out. */
-static int
+static ACME_MUST_CHECK int
 jws_sign(struct buf *out, const struct key *k, const struct buf *hdr,
     const void *payload, size_t plen)
 {
@@ -3521,7 +3578,7 @@ out:
  * payload NULL is POST-as-GET: "payload":"" (RFC 8555 6.3). On failure
  * out is as it was.
  */
-static int
+static ACME_MUST_CHECK int
 jws_build(struct buf *out, const struct key *k, const char *kid,
     const char *nonce, const char *url, const char *payload,
     size_t payload_len)
@@ -3561,7 +3618,7 @@ jws_build(struct buf *out, const struct key *k, const char *kid,
  * base64url-decoded) under alg (HS256, HS384 or HS512, RFC 7518 3.2).
  * On failure out is as it was.
  */
-static int
+static ACME_MUST_CHECK int
 jws_eab_alg(struct buf *out, const struct key *acct, const char *alg,
     const char *eab_kid, const void *mac, size_t mac_len, const char *url)
 {
@@ -3955,7 +4012,7 @@ der_csr_info(unsigned char *dst, const struct key *k,
  * Append CertificationRequest ::= SEQUENCE { info, alg, BIT STRING sig }
  * to der from its three parts.
  */
-static int
+static ACME_MUST_CHECK int
 csr_assemble(struct buf *der, const unsigned char *info, size_t ilen,
     const struct der_key_algs *a, const unsigned char *sig, size_t slen)
 {
@@ -3987,7 +4044,7 @@ csr_assemble(struct buf *der, const unsigned char *info, size_t ilen,
  * 4); the subject is CN = first DNS name when it fits, else empty. On
  * failure der is as it was.
  */
-static int
+static ACME_MUST_CHECK int
 csr_build(struct buf *der, const struct key *k, const struct ident *ids,
     size_t n)
 {
@@ -4108,7 +4165,7 @@ der_alpn_tbs(unsigned char *dst, const struct key *k, const struct ident *id,
  * signatureAlgorithm, signatureValue BIT STRING }, the same shape as a
  * CSR, so csr_assemble() writes it. digest = SHA-256(keyAuthorization).
  */
-static int
+static ACME_MUST_CHECK int
 der_alpn_cert(struct buf *der, const struct key *k, const struct ident *id,
     const unsigned char digest[32])
 {
@@ -4162,14 +4219,14 @@ struct x509_info {
 
 static const unsigned char x509_oid_aki[] = { 0x55, 0x1d, 0x23 };
 
-static int
+static ACME_MUST_CHECK int
 x509_bad(const char *what)
 {
 	return err_set(ACME_ERR_PROTO, "certificate: malformed %s", what);
 }
 
 /* Decode der with BearSSL; 0 or an error recorded. */
-static int
+static ACME_MUST_CHECK int
 x509_decode(br_x509_decoder_context *dc, const unsigned char *der,
     size_t len)
 {
@@ -4192,7 +4249,7 @@ x509_time(uint32_t days, uint32_t seconds)
 }
 
 /* Directory string types a CN may use (RFC 5280 4.1.2.4). */
-static int
+static ACME_MUST_CHECK int
 x509_is_string(unsigned tag)
 {
 	return tag == DER_UTF8_STRING || tag == DER_PRINTABLE_STRING ||
@@ -4209,7 +4266,7 @@ x509_is_string(unsigned tag)
  *       value AttributeValue }
  * name is the contents of the outer SEQUENCE.
  */
-static int
+static ACME_MUST_CHECK int
 x509_cn(struct der_cur name, char *out, size_t cap)
 {
 	struct der_cur rdn, atv, type, val;
@@ -4237,7 +4294,7 @@ x509_cn(struct der_cur name, char *out, size_t cap)
 
 /* A dNSName (IA5String) as an identifier: LDH, '*' and '_' allowed,
  * lowercased. Anything else is refused rather than passed on. */
-static int
+static ACME_MUST_CHECK int
 x509_san_dns(const struct der_cur *v, struct ident *id)
 {
 	size_t i, n = der_size(v);
@@ -4258,7 +4315,7 @@ x509_san_dns(const struct der_cur *v, struct ident *id)
 }
 
 /* An iPAddress: 4 or 16 octets, in the RFC 5952 text form. */
-static int
+static ACME_MUST_CHECK int
 x509_san_ip(const struct der_cur *v, struct ident *id)
 {
 	size_t n = der_size(v);
@@ -4282,7 +4339,7 @@ x509_san_ip(const struct der_cur *v, struct ident *id)
  *       iPAddress [7] OCTET STRING, ... }
  * Other kinds of name are skipped.
  */
-static int
+static ACME_MUST_CHECK int
 x509_san(struct der_cur val, struct x509_info *out)
 {
 	struct der_cur names, gn;
@@ -4317,7 +4374,7 @@ x509_san(struct der_cur val, struct x509_info *out)
  *       authorityCertSerialNumber [2] CertificateSerialNumber OPTIONAL }
  *   KeyIdentifier ::= OCTET STRING
  */
-static int
+static ACME_MUST_CHECK int
 x509_aki(struct der_cur val, struct x509_info *out)
 {
 	struct der_cur seq, id;
@@ -4343,7 +4400,7 @@ x509_aki(struct der_cur val, struct x509_info *out)
  *       extnValue   OCTET STRING }
  * A certificate must not repeat an extension (RFC 5280 4.2).
  */
-static int
+static ACME_MUST_CHECK int
 x509_extensions(struct der_cur exts, struct x509_info *out)
 {
 	struct der_cur seq, ext, oid, val;
@@ -4371,7 +4428,7 @@ x509_extensions(struct der_cur exts, struct x509_info *out)
 
 /* serialNumber: CertificateSerialNumber ::= INTEGER (RFC 5280 4.1.2.2),
  * kept as its content octets. */
-static int
+static ACME_MUST_CHECK int
 x509_serial(struct der_cur *tbs, struct x509_info *out)
 {
 	struct der_cur v;
@@ -4403,7 +4460,7 @@ x509_serial(struct der_cur *tbs, struct x509_info *out)
  *       extensions      [3]  EXPLICIT Extensions OPTIONAL }
  * The whole input must be exactly one Certificate.
  */
-static int
+static ACME_MUST_CHECK int
 x509_walk(const unsigned char *der, size_t len, struct x509_info *out)
 {
 	struct der_cur c = { der, der + len }, cert, tbs, name, v;
@@ -4444,7 +4501,7 @@ x509_walk(const unsigned char *der, size_t len, struct x509_info *out)
  * is ACME_ERR_PROTO, more than IDENT_MAX names ACME_ERR_LIMIT; out is
  * then all zero.
  */
-static int
+static ACME_MUST_CHECK int
 x509_parse(const unsigned char *der, size_t len, struct x509_info *out)
 {
 	br_x509_decoder_context dc;
@@ -4466,7 +4523,7 @@ x509_parse(const unsigned char *der, size_t len, struct x509_info *out)
  * 1 when the certificate's public key is k's public key, 0 when it is
  * another key, negative when der cannot be decoded or k is empty.
  */
-static int
+static ACME_MUST_CHECK int
 x509_key_matches(const unsigned char *der, size_t len, const struct key *k)
 {
 	br_x509_decoder_context dc;
@@ -4506,7 +4563,7 @@ x509_key_matches(const unsigned char *der, size_t len, const struct key *k)
  * whole SubjectPublicKeyInfo element (header included), to compare with
  * a key. The signature is left to the CA.
  */
-static int
+static ACME_MUST_CHECK int
 csr_parse(const unsigned char *der, size_t len, struct x509_info *out,
     struct der_cur *spki)
 {
@@ -4568,6 +4625,25 @@ bad:
 #define STORE_DEL	".del"		/* backup/NAME: a set being deleted */
 #define STORE_NEW	".new"		/* backup/NAME: a set being imported */
 
+/*
+ * Absence is not an error until a caller says so: store_subdir() without
+ * create, store_read(), store_read_private() and the imports' imp_read()
+ * and imp_list() return STORE_ABSENT when the entry does not exist, and
+ * record nothing (err_msg stays as it was). Callers that expect absence
+ * test rc == STORE_ABSENT; for every other caller it is one more negative
+ * result. It is internal: no public function returns it (api_leave turns
+ * a stray one into ACME_ERR_IO with a message).
+ */
+#define STORE_ABSENT	(ACME_ERR_MAX - 1)
+
+/* rc where absence is an error too: STORE_ABSENT becomes ACME_ERR_IO
+ * (the caller records what is missing). */
+static ACME_MUST_CHECK int
+store_need(int rc)
+{
+	return rc == STORE_ABSENT ? ACME_ERR_IO : rc;
+}
+
 /* RENAME_EXCHANGE from <linux/fs.h>; musl 1.2.3 has no renameat2(). */
 #ifndef RENAME_EXCHANGE
 #define RENAME_EXCHANGE	(1 << 1)
@@ -4578,7 +4654,7 @@ bad:
  * [A-Za-z0-9._:*-], not starting with '.' or '-'. So it can never be "..",
  * contain '/', or collide with our dot-named staging directories.
  */
-static int
+static ACME_MUST_CHECK int
 store_name_ok(const char *name)
 {
 	size_t i, n = strlen(name);
@@ -4593,7 +4669,7 @@ store_name_ok(const char *name)
 }
 
 /* Does name exist below dirfd (without following a symlink)? */
-static int
+static ACME_MUST_CHECK int
 store_exists(int dirfd, const char *name)
 {
 	struct stat st;
@@ -4624,7 +4700,7 @@ store_step(void)
 }
 
 /* Open (and with create, make) directory name below parent, no symlinks. */
-static int
+static ACME_MUST_CHECK int
 store_subdir(int parent, const char *name, int create)
 {
 	int fd;
@@ -4637,14 +4713,14 @@ store_subdir(int parent, const char *name, int create)
 	    O_CLOEXEC);
 	if (fd < 0) {
 		if (errno == ENOENT && !create)
-			return ACME_ERR_IO;
+			return STORE_ABSENT;
 		return err_set(ACME_ERR_IO, "open %s: %s", name,
 		    strerror(errno));
 	}
 	return fd;
 }
 
-static int
+static ACME_MUST_CHECK int
 store_write_all(int fd, const void *data, size_t len)
 {
 	const unsigned char *p = data;
@@ -4663,7 +4739,7 @@ store_write_all(int fd, const void *data, size_t len)
 }
 
 /* Create name (which must not exist) with data, fsync it; no rename. */
-static int
+static ACME_MUST_CHECK int
 store_create(int dirfd, const char *name, const void *data, size_t len,
     mode_t mode)
 {
@@ -4692,7 +4768,7 @@ store_create(int dirfd, const char *name, const void *data, size_t len,
  * written and fsynced, renamed over name, then the directory fsynced.
  * A crash leaves either the old or the new content, never a mix.
  */
-static int
+static ACME_MUST_CHECK int
 store_write(int dirfd, const char *name, const void *data, size_t len,
     mode_t mode)
 {
@@ -4715,8 +4791,18 @@ store_write(int dirfd, const char *name, const void *data, size_t len,
 	return 0;
 }
 
+/* store_write of the text b, unless an append to b failed. */
+static ACME_MUST_CHECK int
+store_write_buf(int dirfd, const char *name, const struct buf *b,
+    mode_t mode)
+{
+	if (buf_err(b) < 0)
+		return buf_err(b);
+	return store_write(dirfd, name, b->data, b->len, mode);
+}
+
 /* Read all of fd, at most max bytes, into out: every file load's loop. */
-static int
+static ACME_MUST_CHECK int
 store_read_fd(int fd, struct buf *out, size_t max)
 {
 	unsigned char tmp[4096];
@@ -4739,7 +4825,7 @@ store_read_fd(int fd, struct buf *out, size_t max)
 }
 
 /* Read a regular file (no symlink) of at most max bytes into out. */
-static int
+static ACME_MUST_CHECK int
 store_read(int dirfd, const char *name, struct buf *out, size_t max)
 {
 	int fd, rc;
@@ -4747,7 +4833,7 @@ store_read(int dirfd, const char *name, struct buf *out, size_t max)
 	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0) {
 		if (errno == ENOENT)
-			return ACME_ERR_IO;	/* absent: caller decides */
+			return STORE_ABSENT;
 		return err_set(ACME_ERR_IO, "open %s: %s", name,
 		    strerror(errno));
 	}
@@ -4762,7 +4848,7 @@ store_read(int dirfd, const char *name, struct buf *out, size_t max)
  * on most routers: each must belong to the user running acme and be
  * writable by no one else. 0, or ACME_ERR_USAGE naming path and the fix.
  */
-static int
+static ACME_MUST_CHECK int
 store_private_ok(int fd, const char *path)
 {
 	struct stat st;
@@ -4781,7 +4867,7 @@ store_private_ok(int fd, const char *path)
 }
 
 /* store_read() of a file that must pass store_private_ok() as path. */
-static int
+static ACME_MUST_CHECK int
 store_read_private(int dirfd, const char *name, const char *path,
     struct buf *out, size_t max)
 {
@@ -4789,7 +4875,7 @@ store_read_private(int dirfd, const char *name, const char *path,
 
 	if ((fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
 		if (errno == ENOENT)
-			return ACME_ERR_IO;	/* absent: caller decides */
+			return STORE_ABSENT;
 		return err_set(ACME_ERR_IO, "open %s: %s", path,
 		    strerror(errno));
 	}
@@ -4810,12 +4896,28 @@ store_unlink(int dirfd, const char *name, int flags)
 	unlinkat(dirfd, name, flags);
 }
 
+/* Remove file name below dirfd for good (one write step), then sync the
+ * directory. Nothing to do (no step) when it is absent. */
+static ACME_MUST_CHECK int
+store_remove(int dirfd, const char *name)
+{
+	if (!store_exists(dirfd, name))
+		return 0;
+	store_step();
+	if (unlinkat(dirfd, name, 0) < 0 && errno != ENOENT)
+		return err_set(ACME_ERR_IO, "remove %s: %s", name,
+		    strerror(errno));
+	if (fsync(dirfd) < 0)
+		return err_set(ACME_ERR_IO, "fsync: %s", strerror(errno));
+	return 0;
+}
+
 /*
  * Remove directory name below dirfd and the files of a set in it (sets
  * are one level deep). Symlinks in it are unlinked, never followed. An
  * unexpected file makes it fail (ENOTEMPTY): we delete only what we made.
  */
-static int
+static ACME_MUST_CHECK int
 store_rmset(int dirfd, const char *name)
 {
 	static const char *const files[] = {
@@ -4826,7 +4928,7 @@ store_rmset(int dirfd, const char *name)
 	int fd;
 
 	if ((fd = store_subdir(dirfd, name, 0)) < 0)
-		return errno == ENOENT ? 0 : fd;
+		return fd == STORE_ABSENT ? 0 : fd;
 	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++)
 		store_unlink(fd, files[i], 0);
 	fsync(fd);
@@ -4840,7 +4942,7 @@ store_rmset(int dirfd, const char *name)
 }
 
 /* renameat (one write step), then both directories synced. */
-static int
+static ACME_MUST_CHECK int
 store_rename(int fromfd, const char *from, int tofd, const char *to)
 {
 	store_step();
@@ -4857,7 +4959,7 @@ store_rename(int fromfd, const char *from, int tofd, const char *to)
  * Returns 0, 1 when the kernel or file system cannot (EINVAL, ENOSYS:
  * the caller takes its journaled fallback), or an error.
  */
-static int
+static ACME_MUST_CHECK int
 store_exchange(int afd, const char *a, int bfd, const char *b)
 {
 	/* Test build only: take the fallback as on a file system without. */
@@ -4900,7 +5002,7 @@ cert_set_free(struct cert_set *cs)
  * synced, and it travels with the new set through the exchange, so
  * recovery can tell the new set from the old (see store_install).
  */
-static int
+static ACME_MUST_CHECK int
 store_stage_files(int stagefd, const struct cert_set *cs, int mark)
 {
 	int rc;
@@ -4930,7 +5032,7 @@ store_stage_files(int stagefd, const struct cert_set *cs, int mark)
 }
 
 /* Does set directory name below dirfd hold STORE_MARK? */
-static int
+static ACME_MUST_CHECK int
 store_marked(int dirfd, const char *name)
 {
 	int fd = store_subdir(dirfd, name, 0), r;
@@ -4943,7 +5045,7 @@ store_marked(int dirfd, const char *name)
 }
 
 /* Stage cs as the new directory stage below dirfd (removed on failure). */
-static int
+static ACME_MUST_CHECK int
 store_stage(int dirfd, const char *stage, const struct cert_set *cs, int mark)
 {
 	int fd, rc;
@@ -4960,8 +5062,8 @@ store_stage(int dirfd, const char *stage, const struct cert_set *cs, int mark)
 	}
 	if (rc == 0 && fsync(dirfd) < 0)
 		rc = err_set(ACME_ERR_IO, "fsync: %s", strerror(errno));
-	if (rc < 0)
-		store_rmset(dirfd, stage);
+	if (rc < 0)	/* else the next run's recovery removes it */
+		ACME_IGNORE(store_rmset(dirfd, stage));
 	return rc;
 }
 
@@ -4974,7 +5076,7 @@ store_slot(char *out, size_t cap, int k)
 }
 
 /* The occupied slots of the ring, ascending, into slots[]; the count. */
-static int
+static ACME_MUST_CHECK int
 store_ring_slots(int ringfd, int *slots)
 {
 	char s[16];
@@ -4990,7 +5092,7 @@ store_ring_slots(int ringfd, int *slots)
 
 /* Delete a set of the ring: renamed to STORE_DEL first, so a crash
  * never leaves a half-deleted set under a slot number. */
-static int
+static ACME_MUST_CHECK int
 store_ring_drop(int fromfd, const char *from, int ringfd)
 {
 	int rc;
@@ -5007,7 +5109,7 @@ store_ring_drop(int fromfd, const char *from, int ringfd)
  * first 1 closes gaps; first 2 makes room for a new newest set. Each step
  * is one rename, and running it again after a crash finishes the job.
  */
-static int
+static ACME_MUST_CHECK int
 store_ring_shift(int ringfd, int first)
 {
 	char from[16], to[16];
@@ -5028,7 +5130,7 @@ store_ring_shift(int ringfd, int first)
 }
 
 /* The set dir/name (a directory below dirfd) enters the ring as 1. */
-static int
+static ACME_MUST_CHECK int
 store_ring_insert(int ringfd, int dirfd, const char *name)
 {
 	int rc;
@@ -5039,7 +5141,7 @@ store_ring_insert(int ringfd, int dirfd, const char *name)
 }
 
 /* notAfter of set directory name below dirfd, from its cert.pem. */
-static int
+static ACME_MUST_CHECK int
 store_set_not_after(int dirfd, const char *name, int64_t *not_after)
 {
 	struct buf b = { 0 };
@@ -5080,7 +5182,7 @@ out:
  * and is deleted. A set whose certificate cannot be read is kept: we
  * never delete what we cannot judge. Returns the number deleted.
  */
-static int
+static ACME_MUST_CHECK int
 store_purge_one(int dirfd, const char *name, int ringfd, int64_t at)
 {
 	int64_t na = 0;
@@ -5101,7 +5203,7 @@ store_purge_one(int dirfd, const char *name, int ringfd, int64_t at)
 }
 
 /* Apply the purge rule to the ring and the set old (below dirfd). */
-static int
+static ACME_MUST_CHECK int
 store_purge(int ringfd, int dirfd, const char *old, int64_t at)
 {
 	char s[16];
@@ -5122,7 +5224,7 @@ store_purge(int ringfd, int dirfd, const char *old, int64_t at)
  * at >= 0, and the previous live set (livefd/old, if any) enters the
  * ring as 1, the ring rotating and keeping BACKUP_DEPTH sets.
  */
-static int
+static ACME_MUST_CHECK int
 store_finish(int storefd, int livefd, const char *name, const char *old,
     int64_t at)
 {
@@ -5179,7 +5281,7 @@ store_open_name(int storefd, const char *name, int *livefd, int *ringfd)
  * before it the staged set is removed and the old live set stays; after
  * it the new set stays and the old one goes on into the ring.
  */
-static int
+static ACME_MUST_CHECK int
 store_recover_live(int storefd, int livefd, const char *name,
     const char **did)
 {
@@ -5218,7 +5320,7 @@ store_recover_live(int storefd, int livefd, const char *name,
 
 /* Remove ring leftovers (a half-deleted or half-imported set), close
  * gaps in the numbering. */
-static int
+static ACME_MUST_CHECK int
 store_recover_ring(int ringfd, const char **did)
 {
 	int slots[BACKUP_DEPTH], n, i, rc;
@@ -5246,7 +5348,7 @@ store_recover_ring(int ringfd, const char **did)
  * update of NAME (see store_install, store_restore), saying so in one
  * line. Writes nothing when there is nothing to do.
  */
-static int
+static ACME_MUST_CHECK int
 store_recover_name(int storefd, const char *name)
 {
 	const char *did = NULL;
@@ -5267,7 +5369,7 @@ store_recover_name(int storefd, const char *name)
 	return rc < 0 ? err_wrap(rc, "recovering %s", name) : 0;
 }
 
-static int
+static ACME_MUST_CHECK int
 store_name_cmp(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
@@ -5289,7 +5391,7 @@ store_names_free(char **names, size_t n)
  * max, sorted. *names and its strings are owned by the caller
  * (store_names_free); on failure there are none.
  */
-static int
+static ACME_MUST_CHECK int
 store_names(int dirfd, const char *what, const char *suffix, size_t max,
     char ***names, size_t *n)
 {
@@ -5336,7 +5438,7 @@ store_names(int dirfd, const char *what, const char *suffix, size_t max,
 }
 
 /* NAME from a live/ or backup/ entry ("NAME", ".NAME.new", ".NAME.old"). */
-static int
+static ACME_MUST_CHECK int
 store_entry_name(const char *ent, char *name, size_t cap)
 {
 	size_t n = strlen(ent);
@@ -5354,7 +5456,7 @@ store_entry_name(const char *ent, char *name, size_t cap)
 }
 
 /* Recover every NAME found below DIR/sub. */
-static int
+static ACME_MUST_CHECK int
 store_recover_dir(int storefd, const char *sub)
 {
 	char name[NAME_LEN_MAX + 1];
@@ -5362,10 +5464,8 @@ store_recover_dir(int storefd, const char *sub)
 	DIR *d;
 	int fd, rc = 0;
 
-	if ((fd = store_subdir(storefd, sub, 0)) < 0) {
-		err_clear();
-		return 0;
-	}
+	if ((fd = store_subdir(storefd, sub, 0)) < 0)
+		return fd == STORE_ABSENT ? 0 : fd;
 	if ((d = fdopendir(fd)) == NULL) {
 		close(fd);
 		return err_set(ACME_ERR_IO, "%s: %s", sub, strerror(errno));
@@ -5406,15 +5506,41 @@ store_sweep_tmp(int storefd, const char *sub)
 	closedir(d);
 }
 
+/* store_sweep_tmp wherever store_write writes: DIR itself (time), conf,
+ * hooks (imported deploy wrappers) and every accounts/HOST. */
+static void
+store_sweep_all(int storefd)
+{
+	struct dirent *de;
+	DIR *d;
+	int fd;
+
+	store_sweep_tmp(storefd, ".");
+	store_sweep_tmp(storefd, "conf");
+	store_sweep_tmp(storefd, "hooks");
+	if ((fd = store_subdir(storefd, "accounts", 0)) < 0) {
+		err_clear();	/* best effort, like store_sweep_tmp */
+		return;
+	}
+	if ((d = fdopendir(fd)) == NULL) {
+		close(fd);
+		return;
+	}
+	while ((de = readdir(d)) != NULL)
+		if (de->d_name[0] != '.')
+			store_sweep_tmp(fd, de->d_name);
+	closedir(d);
+}
+
 /* Recovery of the whole state directory, first thing after the lock. */
-static int
+static ACME_MUST_CHECK int
 store_recover_all(int storefd)
 {
 	int rc;
 
 	if ((rc = store_recover_dir(storefd, "live")) < 0)
 		return rc;
-	store_sweep_tmp(storefd, "conf");
+	store_sweep_all(storefd);
 	return store_recover_dir(storefd, "backup");
 }
 
@@ -5434,7 +5560,7 @@ store_recover_all(int storefd)
  * privkey.pem beside it; a crash at any step leaves the old or the new
  * set there, and store_recover_name finishes or rolls back the rest.
  */
-static int
+static ACME_MUST_CHECK int
 store_install(int storefd, const char *name, const struct cert_set *cs,
     int64_t at)
 {
@@ -5457,7 +5583,10 @@ store_install(int storefd, const char *name, const struct cert_set *cs,
 	    old)) == 0)
 		rc = store_rename(livefd, stage, livefd, name);
 	if (rc < 0) {
-		store_recover_live(storefd, livefd, name, &(const char *){ 0 });
+		/* undo now; what this cannot undo, the next run's recovery
+		 * does: rc already holds the failure to report */
+		ACME_IGNORE(store_recover_live(storefd, livefd, name,
+		    &(const char *){ 0 }));
 		goto out;
 	}
 	if ((rc = store_finish(storefd, livefd, name, old, at)) < 0)
@@ -5473,7 +5602,7 @@ out:
  * two complete sets, so the ring is whole at every instant; else the
  * live set goes to .NAME.old first (recovery rolls that back).
  */
-static int
+static ACME_MUST_CHECK int
 store_restore(int storefd, const char *name, int n)
 {
 	char slot[16], prev[16], old[NAME_LEN_MAX + 8];
@@ -5521,7 +5650,7 @@ out:
  * Put cs into backup/NAME/k directly (import: staged as backup/NAME/.new,
  * then renamed; the slot must be free).
  */
-static int
+static ACME_MUST_CHECK int
 store_ring_put(int storefd, const char *name, int k, const struct cert_set *cs)
 {
 	char slot[16];
@@ -5604,7 +5733,7 @@ clock_days(int64_t y, int m, int d)
 }
 
 /* Read exactly n digits at *p into *v; advance *p. */
-static int
+static ACME_MUST_CHECK int
 clock_digits(const char **p, int n, int *v)
 {
 	*v = 0;
@@ -5616,7 +5745,7 @@ clock_digits(const char **p, int n, int *v)
 	return 0;
 }
 
-static int
+static ACME_MUST_CHECK int
 clock_valid(int y, int mo, int d, int h, int mi, int s)
 {
 	static const int mdays[12] = {
@@ -5634,7 +5763,7 @@ clock_valid(int y, int mo, int d, int h, int mi, int s)
  * RFC 3339 5.6 date-time: 2026-11-22T10:00:00Z, with optional fraction
  * (dropped) and a Z or +hh:mm/-hh:mm offset. A leap second counts as :59.
  */
-static int
+static ACME_MUST_CHECK int
 clock_parse_rfc3339(const char *s, int64_t *out)
 {
 	int y, mo, d, h, mi, sec, oh = 0, om = 0, sign = 0;
@@ -5666,7 +5795,7 @@ clock_parse_rfc3339(const char *s, int64_t *out)
 }
 
 /* RFC 9110 5.6.7 IMF-fixdate: "Sun, 06 Nov 1994 08:49:37 GMT". */
-static int
+static ACME_MUST_CHECK int
 clock_parse_http_date(const char *s, int64_t *out)
 {
 	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
@@ -5770,7 +5899,7 @@ clock_floor_read(const char *dir)
 }
 
 /* Raise DIR/time to ca_time when that is a day past the floor. */
-static int
+static ACME_MUST_CHECK int
 clock_floor_update(int storefd, int64_t floor, int64_t ca_time)
 {
 	char line[40];
@@ -6013,7 +6142,7 @@ http_header_cb(char *p, size_t size, size_t n, void *arg)
 }
 
 /* A readable, non-empty regular file (a usable CA bundle). */
-static int
+static ACME_MUST_CHECK int
 http_bundle_ok(const char *path)
 {
 	struct stat st;
@@ -6086,10 +6215,11 @@ http_dn_append(void *ctx, const void *data, size_t len)
 {
 	struct buf *b = ctx;
 
-	buf_append(b, data, len);	/* a failure leaves b short: checked */
+	/* a failure sticks to b: http_anchor checks buf_err() */
+	ACME_IGNORE(buf_append(b, data, len));
 }
 
-static unsigned char *
+static ACME_MUST_CHECK unsigned char *
 http_dup(const void *p, size_t n)
 {
 	unsigned char *d = malloc(n ? n : 1);
@@ -6101,7 +6231,7 @@ http_dup(const void *p, size_t n)
 
 /* One certificate of the CA file as a trust anchor (like BearSSL's
  * brssl tool: CA flag from basicConstraints). */
-static int
+static ACME_MUST_CHECK int
 http_anchor(br_x509_trust_anchor *ta, const unsigned char *der, size_t len)
 {
 	br_x509_decoder_context dc;
@@ -6112,7 +6242,7 @@ http_anchor(br_x509_trust_anchor *ta, const unsigned char *der, size_t len)
 	memset(ta, 0, sizeof(*ta));
 	br_x509_decoder_init(&dc, http_dn_append, &dn);
 	br_x509_decoder_push(&dc, der, len);
-	if (br_x509_decoder_last_error(&dc) != 0 ||
+	if (br_x509_decoder_last_error(&dc) != 0 || buf_err(&dn) < 0 ||
 	    (pk = br_x509_decoder_get_pkey(&dc)) == NULL || dn.len == 0)
 		goto out;
 	ta->flags = br_x509_decoder_isCA(&dc) ? BR_X509_TA_CA : 0;
@@ -6158,7 +6288,7 @@ http_anchor_pem(struct http *h, const char *p, size_t len)
 }
 
 /* Without a CA file: the built-in anchors (section 2). */
-static int
+static ACME_MUST_CHECK int
 http_anchors_builtin(struct http *h)
 {
 	size_t i, n = sizeof(anchors) / sizeof(anchors[0]);
@@ -6176,7 +6306,7 @@ http_anchors_builtin(struct http *h)
 }
 
 /* Load every certificate of h->ca_file as a trust anchor. */
-static int
+static ACME_MUST_CHECK int
 http_anchors_load(struct http *h)
 {
 	static const char end_line[] = "-----END CERTIFICATE-----";
@@ -6340,7 +6470,7 @@ http_ssl_ctx_cb(CURL *curl, void *sslctx, void *arg)
  * Check TLS dates against t (see clock_tls_time) with our own engine.
  * Without this call libcurl's engine and time(NULL) are used.
  */
-static int
+static ACME_MUST_CHECK int
 http_set_tls_time(struct http *h, int64_t t)
 {
 	int rc;
@@ -6353,7 +6483,7 @@ http_set_tls_time(struct http *h, int64_t t)
 }
 
 /* A date failure of the CA's TLS certificate, with the time used. */
-static int
+static ACME_MUST_CHECK int
 http_fail_time(const struct http *h, const char *url)
 {
 	char t[32];
@@ -6372,7 +6502,7 @@ http_fail_time(const struct http *h, const char *url)
 }
 
 /* The built-in anchors (section 2) as one PEM bundle, for CAINFO_BLOB. */
-static int
+static ACME_MUST_CHECK int
 http_anchors_pem(struct buf *out)
 {
 	size_t i;
@@ -6386,7 +6516,7 @@ http_anchors_pem(struct buf *out)
 	return 0;
 }
 
-static int
+static ACME_MUST_CHECK int
 http_init(struct http *h, const char *ca_file)
 {
 	const char *ca;
@@ -6442,7 +6572,7 @@ http_timeout(const struct http *h)
 }
 
 /* Options that hold for every request of the run. */
-static int
+static ACME_MUST_CHECK int
 http_setopts(struct http *h, const char *url, struct http_resp *r)
 {
 	CURL *c = h->curl;
@@ -6481,7 +6611,7 @@ http_setopts(struct http *h, const char *url, struct http_resp *r)
 
 /* A failure of the network or of the peer's connection, not an
  * answer: the same request on a new connection may pass. */
-static int
+static ACME_MUST_CHECK int
 http_transient(CURLcode e)
 {
 	static const CURLcode codes[] = {
@@ -6498,7 +6628,7 @@ http_transient(CURLcode e)
 }
 
 /* Map a failed transfer to one line naming the URL. */
-static int
+static ACME_MUST_CHECK int
 http_fail(struct http *h, const char *url, CURLcode e)
 {
 	char safe[URL_MAX];
@@ -6524,7 +6654,7 @@ http_fail(struct http *h, const char *url, CURLcode e)
 }
 
 /* Request headers: Accept, no Expect: 100-continue, JOSE body type. */
-static struct curl_slist *
+static ACME_MUST_CHECK struct curl_slist *
 http_headers(const char *accept, int post)
 {
 	struct curl_slist *l = NULL, *t;
@@ -6553,7 +6683,7 @@ http_headers(const char *accept, int post)
  * One exchange. body NULL: GET (or HEAD when head is set); else POST of a
  * JWS. r is reset first and owns the body afterwards.
  */
-static int
+static ACME_MUST_CHECK int
 http_request(struct http *h, const char *url, const char *body, size_t len,
     int head, const char *accept, struct http_resp *r)
 {
@@ -6712,7 +6842,7 @@ chal_sa_type(const struct chal_ctx *c)
 static const char *const chal_wr_names[2] = { CHAL_WK_DIR, CHAL_AC_DIR };
 
 /* Component k (0 .well-known, 1 acme-challenge) below wr_fd[k]. */
-static int
+static ACME_MUST_CHECK int
 chal_webroot_sub(struct chal_ctx *c, int k)
 {
 	char shown[PATH_LEN_MAX], proc[32], to[PATH_LEN_MAX];
@@ -6752,7 +6882,7 @@ chal_webroot_sub(struct chal_ctx *c, int k)
 }
 
 /* Open WEBROOT/.well-known/acme-challenge (once per order) into wr_fd. */
-static int
+static ACME_MUST_CHECK int
 chal_webroot_dir(struct chal_ctx *c)
 {
 	int k, fd;
@@ -6773,7 +6903,7 @@ chal_webroot_dir(struct chal_ctx *c)
 }
 
 /* One token file: created, never through a symlink, never replacing. */
-static int
+static ACME_MUST_CHECK int
 chal_webroot_token(struct chal_ctx *c, const struct chal_answer *a)
 {
 	size_t len = strlen(a->keyauth);
@@ -6800,7 +6930,7 @@ chal_webroot_token(struct chal_ctx *c, const struct chal_answer *a)
 	return 0;
 }
 
-static int
+static ACME_MUST_CHECK int
 chal_webroot_put(struct chal_ctx *c)
 {
 	size_t i;
@@ -6844,7 +6974,7 @@ chal_webroot_clean(struct chal_ctx *c)
 }
 
 /* Listen on --bind (default: every IPv6 and IPv4 address) --http-port. */
-static int
+static ACME_MUST_CHECK int
 chal_listen(const char *bind_addr, int port)
 {
 	struct sockaddr_in6 s6;
@@ -6936,7 +7066,7 @@ chal_reverse_name(const struct ident *id, char *out, size_t cap)
 }
 
 /* The tls-alpn-01 answer for an SNI name (a trailing dot allowed), or -1. */
-static int
+static ACME_MUST_CHECK int
 chal_tls_match(const struct chal_ctx *c, const char *sni)
 {
 	char rev[CHAL_REVERSE_MAX];
@@ -6992,7 +7122,7 @@ struct chal_tls_policy {
 	br_x509_certificate		 cert;	/* points into srv */
 };
 
-static int
+static ACME_MUST_CHECK int
 chal_tls_choose(const br_ssl_server_policy_class **pctx,
     const br_ssl_server_context *cc, br_ssl_server_choices *choices)
 {
@@ -7063,7 +7193,7 @@ chal_tls_init(br_ssl_server_context *sc)
 }
 
 /* Certificates for the tls-alpn-01 answers, all under one fresh key. */
-static int
+static ACME_MUST_CHECK int
 chal_tls_certs(struct chal_ctx *c)
 {
 	size_t i;
@@ -7096,7 +7226,7 @@ struct chal_tls {
 
 /* RFC 8737 3: TLS 1.2, ALPN acme-tls/1 required, the certificate for
  * the SNI name. */
-static int
+static ACME_MUST_CHECK int
 chal_tls_start(const struct chal_srv *s, struct chal_tls *t)
 {
 	static const char *protos[] = { CHAL_ALPN_PROTO };
@@ -7131,7 +7261,7 @@ struct chal_conn {
 };
 
 /* After send or recv gave n: 0 to wait for the socket, 1 to close. */
-static int
+static ACME_MUST_CHECK int
 chal_again(ssize_t n)
 {
 	return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK ||
@@ -7160,7 +7290,7 @@ chal_http_answer(const struct chal_srv *s, struct chal_conn *k)
 }
 
 /* http-01: read the request header, then send the answer; 1 when done. */
-static int
+static ACME_MUST_CHECK int
 chal_http_io(const struct chal_srv *s, struct chal_conn *k)
 {
 	ssize_t n;
@@ -7190,7 +7320,7 @@ chal_http_io(const struct chal_srv *s, struct chal_conn *k)
  * tls-alpn-01: run the engine as far as the socket allows; 1 when done.
  * The validator closes after the handshake (RFC 8737 3); so do we.
  */
-static int
+static ACME_MUST_CHECK int
 chal_tls_io(struct chal_conn *k)
 {
 	br_ssl_engine_context *e = &k->tls->sc.eng;
@@ -7266,7 +7396,7 @@ chal_conn_events(const struct chal_conn *k)
 
 /* p[0]: control pipe, p[1..nl]: listeners (only while a slot is free),
  * p[1 + nl + i]: connection i. Returns the poll timeout (ms). */
-static int
+static ACME_MUST_CHECK int
 chal_poll_set(const struct chal_conn *k, const struct chal_lsock *ls,
     size_t nl, struct pollfd *p)
 {
@@ -7413,7 +7543,7 @@ chal_resp_init(struct chal_resp *r)
 }
 
 /* Whether c has standalone answers, and on which port. */
-static int
+static ACME_MUST_CHECK int
 chal_sa_port(const struct chal_ctx *c, int *tls)
 {
 	size_t i;
@@ -7429,7 +7559,7 @@ chal_sa_port(const struct chal_ctx *c, int *tls)
 
 /* Listen on every port the standalone answers of cs need (the first
  * context's --bind for each); make the tls-alpn-01 certificates. */
-static int
+static ACME_MUST_CHECK int
 chal_resp_listen(struct chal_ctx *const *cs, size_t n,
     struct chal_lsock *ls, size_t *nl)
 {
@@ -7462,7 +7592,7 @@ chal_resp_listen(struct chal_ctx *const *cs, size_t n,
  * and SNI name of all of them. The child first forgets secrets (see
  * chal_child_init). No standalone answer: nothing is started.
  */
-static int
+static ACME_MUST_CHECK int
 chal_resp_start(struct chal_resp *r, struct chal_ctx *const *cs, size_t n,
     struct key *const *secrets, size_t nsecrets)
 {
@@ -7562,7 +7692,7 @@ hook_kill(pid_t pid)
 }
 
 /* Wait for pid for up to timeout seconds; its exit status or < 0. */
-static int
+static ACME_MUST_CHECK int
 hook_wait(const char *prog, pid_t pid, int timeout)
 {
 	struct timespec ts = { 0, 1000 * 1000 * 1000 / HOOK_TICKS };
@@ -7595,7 +7725,7 @@ hook_wait(const char *prog, pid_t pid, int timeout)
  * exit status (0..255), or a negative acme_error when it could not be
  * started, ran out of time or died of a signal.
  */
-static int
+static ACME_MUST_CHECK int
 hook_run(const char *const *argv, const char *const *env, int timeout)
 {
 	int ep[2], e = 0;
@@ -7629,7 +7759,7 @@ hook_run(const char *const *argv, const char *const *env, int timeout)
 #define HOOK_PATH	"PATH=/usr/sbin:/usr/bin:/sbin:/bin"
 
 /* Does environment entry e set the variable that entry v sets? */
-static int
+static ACME_MUST_CHECK int
 hook_env_same(const char *e, const char *v)
 {
 	size_t n = strcspn(v, "=");
@@ -7653,7 +7783,7 @@ static const char *const hook_env_secret[] = {
  * in its memory and files. Returns a malloc'd array of borrowed strings
  * (free the array only), or NULL when out of memory.
  */
-static int
+static ACME_MUST_CHECK int
 hook_env_hidden(const char *e)
 {
 	size_t k;
@@ -7696,7 +7826,7 @@ hook_env(const char *const *ours)
 }
 
 /* hook_run() with the caller's environment and ours on top. */
-static int
+static ACME_MUST_CHECK int
 hook_run_env(const char *const *argv, const char *const *ours, int timeout)
 {
 	const char **env;
@@ -7714,7 +7844,7 @@ hook_run_env(const char *const *argv, const char *const *ours, int timeout)
  * authorization for http-01 and base64url(SHA-256(key authorization))
  * for dns-01 (the TXT value, RFC 8555 8.4) and tls-alpn-01.
  */
-static int
+static ACME_MUST_CHECK int
 chal_hook(const struct chal_ctx *c, const char *method,
     const struct chal_answer *a)
 {
@@ -7738,7 +7868,7 @@ chal_hook(const struct chal_ctx *c, const char *method,
 
 /* begin: 0 the challenge is in place, 1 declined, < 0 failed (then
  * a->begun is set: the hook still gets its 'failed' call). */
-static int
+static ACME_MUST_CHECK int
 chal_hook_begin(const struct chal_ctx *c, struct chal_answer *a)
 {
 	int rc;
@@ -7783,7 +7913,7 @@ chal_hook_finish(struct chal_ctx *c)
 /* ---- choosing and placing answers ---- */
 
 /* "http-01"... to enum chal_type, or -1. */
-static int
+static ACME_MUST_CHECK int
 chal_type_parse(const char *s)
 {
 	int i;
@@ -7839,7 +7969,7 @@ chal_candidates(const struct chal_ctx *c, struct chal_cand *out)
 
 /* RFC 8555 7.1.3: a wildcard needs dns-01 (or dns-persist-01, draft 5);
  * RFC 8738 7: an IP address cannot use either. */
-static int
+static ACME_MUST_CHECK int
 chal_fits(enum chal_type t, const struct ident *id, int wildcard)
 {
 	if (t == CHAL_DNSPERSIST01)
@@ -7850,7 +7980,7 @@ chal_fits(enum chal_type t, const struct ident *id, int wildcard)
 }
 
 /* keyauth (RFC 8555 8.1), its SHA-256 and the dns-01 digest (8.4). */
-static int
+static ACME_MUST_CHECK int
 chal_answer_keys(struct chal_answer *a, const struct key *acct)
 {
 	int rc;
@@ -7875,7 +8005,7 @@ chal_answer_keys(struct chal_answer *a, const struct key *acct)
  * as they are; we do no IDNA, so other non-ASCII names are refused.
  * 0 or -1.
  */
-static int
+static ACME_MUST_CHECK int
 chal_persist_issuer(const char *s, char *dst, size_t cap)
 {
 	char tmp[IDENT_LEN_MAX + 1];
@@ -7895,7 +8025,7 @@ chal_persist_issuer(const char *s, char *dst, size_t cap)
  * object c, 1 to PERSIST_ISSUERS_MAX of them (else the challenge is
  * malformed), normalised into out. Returns how many, or an error.
  */
-static int
+static ACME_MUST_CHECK int
 chal_persist_issuers(const struct json *j, int c,
     char (*out)[IDENT_LEN_MAX + 1])
 {
@@ -7917,7 +8047,7 @@ chal_persist_issuers(const struct json *j, int c,
 }
 
 /* Challenge object c is a well-formed dns-persist-01 one (draft 3.1). */
-static int
+static ACME_MUST_CHECK int
 chal_persist_check(const struct json *j, int c)
 {
 	char names[PERSIST_ISSUERS_MAX][IDENT_LEN_MAX + 1];
@@ -7932,7 +8062,7 @@ chal_persist_check(const struct json *j, int c)
  * space after each ';' as in the draft's figures. until 0: none. The
  * account URL must be an RFC 8659 value: printable, no space, no ';'.
  */
-static int
+static ACME_MUST_CHECK int
 chal_persist_value(struct buf *out, const char *issuer, const char *acct,
     int wildcard, int64_t until)
 {
@@ -7963,7 +8093,7 @@ chal_persist_value(struct buf *out, const char *issuer, const char *acct,
  * concatenate), '"' and the backslash escaped by a backslash, any byte
  * outside printable ASCII as \DDD.
  */
-static int
+static ACME_MUST_CHECK int
 chal_txt_quote(struct buf *out, const char *s, size_t n)
 {
 	char esc[8];
@@ -7990,7 +8120,7 @@ chal_txt_quote(struct buf *out, const char *s, size_t n)
  * wildcard is its base name's, with policy=wildcard):
  *   _validation-persist.NAME. IN TXT "ISSUER; accounturi=URL..."
  */
-static int
+static ACME_MUST_CHECK int
 chal_persist_record(struct buf *out, const char *name, const char *issuer,
     const char *acct, int wildcard, int64_t until)
 {
@@ -8010,7 +8140,7 @@ chal_persist_record(struct buf *out, const char *name, const char *issuer,
 }
 
 /* 1 when this round has an answer of type t, or answered by how. */
-static int
+static ACME_MUST_CHECK int
 chal_round_has(const struct chal_ctx *c, int t, int how)
 {
 	size_t i;
@@ -8023,7 +8153,7 @@ chal_round_has(const struct chal_ctx *c, int t, int how)
 
 /* Seconds to wait for DNS after this round began: --dns-wait when it
  * has dns-01 answers, else 0. */
-static int
+static ACME_MUST_CHECK int
 chal_dns_need(const struct chal_ctx *c)
 {
 	return chal_round_has(c, CHAL_DNS01, -1) ? c->dns_wait : 0;
@@ -8045,7 +8175,7 @@ chal_dns_sleep(int s)
 
 /* Put this round's webroot answers in place (the hook placed its own;
  * the standalone ones are the responder's, chal_resp_start). */
-static int
+static ACME_MUST_CHECK int
 chal_setup(struct chal_ctx *c)
 {
 	return chal_round_has(c, -1, CHAL_BY_WEBROOT) ? chal_webroot_put(c) :
@@ -8095,7 +8225,7 @@ hook_env_free(struct hook_env *e)
 }
 
 /* "KEY=id1 id2 ..." in a malloc'd string. */
-static char *
+static ACME_MUST_CHECK char *
 hook_list(const char *key, const struct ident *ids, size_t n)
 {
 	struct buf b = { .max = 64 * 1024 };
@@ -8111,7 +8241,7 @@ hook_list(const char *key, const struct ident *ids, size_t n)
 	return (char *)b.data;
 }
 
-static int
+static ACME_MUST_CHECK int
 hook_env_make(struct hook_env *e, const char *name, const char *live,
     const struct ident *ids, size_t n)
 {
@@ -8128,7 +8258,7 @@ hook_env_make(struct hook_env *e, const char *name, const char *live,
 	return 0;
 }
 
-static int
+static ACME_MUST_CHECK int
 hook_deploy(const char *prog, const char *name, const char *live,
     const struct ident *ids, size_t n)
 {
@@ -8214,7 +8344,7 @@ static const char *const authz_status_names[AUTHZ_STATUS_MAX] = {
 #define ACME_ERR_NS	"urn:ietf:params:acme:error:"
 
 /* An https URL we accept from the user or the server. */
-static int
+static ACME_MUST_CHECK int
 req_url_ok(const char *url)
 {
 	size_t i, n = strlen(url);
@@ -8229,7 +8359,7 @@ req_url_ok(const char *url)
 }
 
 /* A member that must be an https URL. required: absent is an error. */
-static int
+static ACME_MUST_CHECK int
 req_get_url(const struct json *j, int obj, const char *key, char *dst,
     const char *what, int required)
 {
@@ -8247,7 +8377,7 @@ req_get_url(const struct json *j, int obj, const char *key, char *dst,
 }
 
 /* A status member mapped through names[]; unknown is an error. */
-static int
+static ACME_MUST_CHECK int
 req_status(const struct json *j, int obj, const char *const *names, int n,
     const char *what)
 {
@@ -8413,11 +8543,11 @@ req_hint_detail(struct buf *line, const char *type, const struct json *j,
  * be NULL) is the answer that carried it. Returns ACME_ERR_SERVER; *type
  * receives the problem type for callers that act on it (badNonce).
  */
-static int
+static ACME_MUST_CHECK int
 req_problem_json_r(const char *what, long status, const struct json *j,
     int obj, char *type, size_t cap, const struct http_resp *r)
 {
-	struct buf line = { .max = ERR_MSG_MAX };
+	struct buf line = { .max = PROBLEM_LINE_MAX };
 	char http[32] = "", t[128];
 	const char *hint;
 	int rc;
@@ -8436,13 +8566,14 @@ req_problem_json_r(const char *what, long status, const struct json *j,
 	if (status > 0)
 		snprintf(http, sizeof(http), "HTTP %ld: ", status);
 	rc = err_set(ACME_ERR_SERVER, "%s: %s%s", what, http,
-	    line.data != NULL ? (char *)line.data : "(no detail)");
+	    buf_err(&line) == 0 && line.data != NULL ? (char *)line.data :
+	    "(no detail)");
 	buf_free(&line);
 	return rc;
 }
 
 /* req_problem_json_r() for a problem inside an object (no response). */
-static int
+static ACME_MUST_CHECK int
 req_problem_json(const char *what, long status, const struct json *j,
     int obj, char *type, size_t cap)
 {
@@ -8450,7 +8581,7 @@ req_problem_json(const char *what, long status, const struct json *j,
 }
 
 /* An HTTP error answer: a problem document, or garbage. */
-static int
+static ACME_MUST_CHECK int
 req_problem(const char *url, const struct http_resp *r, char *type,
     size_t cap)
 {
@@ -8477,7 +8608,7 @@ req_problem(const char *url, const struct http_resp *r, char *type,
 }
 
 /* Parse a 2xx JSON answer; anything else becomes an error line. */
-static int
+static ACME_MUST_CHECK int
 req_json(const char *url, const struct http_resp *r, struct json *j)
 {
 	char safe[URL_MAX];
@@ -8542,7 +8673,7 @@ req_caa_identities(struct acme_dir *d, const struct json *j, int arr)
 }
 
 /* 1 when the directory offers profile name. */
-static int
+static ACME_MUST_CHECK int
 req_has_profile(const struct acme_dir *d, const char *name)
 {
 	size_t i;
@@ -8558,7 +8689,7 @@ req_has_profile(const struct acme_dir *d, const char *name)
  * worth another try on a new connection, at most REQ_RETRIES more and
  * while deadline (clock_mono_ms(); 0: none) leaves room for one.
  */
-static int
+static ACME_MUST_CHECK int
 req_retry(struct acme *a, int tries, int64_t deadline)
 {
 	if (!a->http.transient || tries >= REQ_RETRIES || (deadline > 0 &&
@@ -8572,7 +8703,7 @@ req_retry(struct acme *a, int tries, int64_t deadline)
 }
 
 /* A GET (directory, renewalInfo): idempotent, so retried (req_retry). */
-static int
+static ACME_MUST_CHECK int
 req_get(struct acme *a, const char *url, struct http_resp *r)
 {
 	int rc, tries;
@@ -8588,7 +8719,7 @@ req_get(struct acme *a, const char *url, struct http_resp *r)
 }
 
 /* RFC 8555 7.1.1: GET the directory and check the URLs we need. */
-static int
+static ACME_MUST_CHECK int
 req_directory(struct acme *a)
 {
 	struct http_resp r = { 0 };
@@ -8640,7 +8771,7 @@ req_keep_nonce(struct acme *a, const struct http_resp *r)
 }
 
 /* RFC 8555 7.2: HEAD newNonce. */
-static int
+static ACME_MUST_CHECK int
 req_new_nonce(struct acme *a)
 {
 	struct http_resp r = { 0 };
@@ -8664,7 +8795,7 @@ req_new_nonce(struct acme *a)
  * retried with the nonce it carries, at most NONCE_RETRIES times. An
  * HTTP error becomes the error line; r holds the answer.
  */
-static int
+static ACME_MUST_CHECK int
 req_post_as(struct acme *a, const struct key *k, const char *kid,
     const char *url, const char *payload, const char *accept,
     struct http_resp *r)
@@ -8702,7 +8833,7 @@ req_post_as(struct acme *a, const struct key *k, const char *kid,
 
 /* req_post_as() with the account key: by jwk before the account exists,
  * by kid after. */
-static int
+static ACME_MUST_CHECK int
 req_post(struct acme *a, const char *url, const char *payload,
     const char *accept, struct http_resp *r)
 {
@@ -8711,7 +8842,7 @@ req_post(struct acme *a, const char *url, const char *payload,
 }
 
 /* POST and parse the JSON answer into j. */
-static int
+static ACME_MUST_CHECK int
 req_post_json(struct acme *a, const char *url, const char *payload,
     struct http_resp *r, struct json *j)
 {
@@ -8727,7 +8858,7 @@ req_post_json(struct acme *a, const char *url, const char *payload,
  * certificate: HTTP_IDEM_TIMEOUT seconds, then on a new connection again
  * (req_retry) until deadline. A lost answer costs a retry, not the order.
  */
-static int
+static ACME_MUST_CHECK int
 req_fetch(struct acme *a, const char *url, const char *accept,
     int64_t deadline, struct http_resp *r)
 {
@@ -8743,7 +8874,7 @@ req_fetch(struct acme *a, const char *url, const char *accept,
 }
 
 /* req_fetch() of a JSON object into j. */
-static int
+static ACME_MUST_CHECK int
 req_fetch_json(struct acme *a, const char *url, int64_t deadline,
     struct http_resp *r, struct json *j)
 {
@@ -8801,7 +8932,7 @@ req_poll_begin(struct req_poll *p, const struct http_resp *r,
 }
 
 /* POST-as-GET url as a poll (counted), parsed into j. */
-static int
+static ACME_MUST_CHECK int
 req_poll_fetch(struct acme *a, const char *url, const struct req_poll *p,
     struct http_resp *r, struct json *j)
 {
@@ -8811,7 +8942,7 @@ req_poll_fetch(struct acme *a, const char *url, const struct req_poll *p,
 
 /* The object at url is not settled after answer r: schedule the next
  * poll, or fail when it would come after the deadline. */
-static int
+static ACME_MUST_CHECK int
 req_poll_again(struct req_poll *p, const struct http_resp *r,
     const char *url)
 {
@@ -8852,7 +8983,7 @@ struct ari_window {
  * {"suggestedWindow": {"start": RFC 3339, "end": RFC 3339}}; end must
  * be after start.
  */
-static int
+static ACME_MUST_CHECK int
 req_renewal_info(struct acme *a, const char *certid, struct ari_window *w)
 {
 	struct http_resp r = { 0 };
@@ -8976,7 +9107,7 @@ struct batch {
 /* ---- account ---- */
 
 /* DIR/accounts/HOST: HOST[:PORT] of the server URL, checked as a name. */
-static int
+static ACME_MUST_CHECK int
 acct_host(const char *url, char *host, size_t cap)
 {
 	const char *p = url + strlen("https://");
@@ -8995,7 +9126,7 @@ acct_host(const char *url, char *host, size_t cap)
 }
 
 /* account.txt: "url: KID" and "server: URL" lines. */
-static int
+static ACME_MUST_CHECK int
 acct_parse_txt(const struct buf *b, char *kid)
 {
 	const char *p = b->data ? (const char *)b->data : "";
@@ -9018,7 +9149,7 @@ acct_parse_txt(const struct buf *b, char *kid)
  * around it dropped), decoded into mac; its length, or an error. The
  * caller wipes mac; buf_free wipes the file's copy.
  */
-static int
+static ACME_MUST_CHECK int
 acct_eab_key(const struct acme_options *o, unsigned char *mac, size_t cap)
 {
 	struct buf file = { 0 };
@@ -9062,7 +9193,7 @@ acct_eab_key(const struct acme_options *o, unsigned char *mac, size_t cap)
  * out when --eab-kid is given (out stays empty otherwise); an error when
  * the directory requires one and none is given. The MAC key is wiped.
  */
-static int
+static ACME_MUST_CHECK int
 acct_eab(struct acme *a, const struct acme_options *o, struct buf *out)
 {
 	unsigned char mac[EAB_KEY_MAX];
@@ -9093,7 +9224,7 @@ acct_eab(struct acme *a, const struct acme_options *o, struct buf *out)
  * RFC 8555 7.3: newAccount. existing: only look up the account of this
  * key (onlyReturnExisting, 7.3.1); else create it, agreeing to the terms.
  */
-static int
+static ACME_MUST_CHECK int
 acct_new(struct acme *a, const struct acme_options *o, int existing)
 {
 	struct buf payload = { .max = 4096 }, eab = { .max = 4096 };
@@ -9141,7 +9272,7 @@ out:
 }
 
 /* DIR/accounts/HOST: key.pem first (0600), then account.txt (txt). */
-static int
+static ACME_MUST_CHECK int
 acct_write(int storefd, const char *host, const struct key *k,
     const struct buf *txt)
 {
@@ -9155,9 +9286,9 @@ acct_write(int storefd, const char *host, const struct key *k,
 		rc = accfd < 0 ? accfd : hostfd;
 		goto out;
 	}
-	if ((rc = store_write(hostfd, "key.pem", pem.data, pem.len,
+	if ((rc = store_write_buf(hostfd, "key.pem", &pem,
 	    STORE_KEY_MODE)) < 0 ||
-	    (rc = store_write(hostfd, "account.txt", txt->data, txt->len,
+	    (rc = store_write_buf(hostfd, "account.txt", txt,
 	    STORE_FILE_MODE)) < 0)
 		goto out;
 out:
@@ -9170,7 +9301,7 @@ out:
 }
 
 /* Save a new account: its key, then its URL and server. */
-static int
+static ACME_MUST_CHECK int
 acct_save(struct acme *a, int storefd, const char *host)
 {
 	struct buf txt = { .max = 8192 };
@@ -9188,7 +9319,7 @@ acct_save(struct acme *a, int storefd, const char *host)
  * kid. Returns 1 when the CA knows k, 0 when it says accountDoesNotExist,
  * negative when it did not tell.
  */
-static int
+static ACME_MUST_CHECK int
 acct_lookup(struct acme *a, const struct key *k, char *kid)
 {
 	struct http_resp r = { 0 };
@@ -9215,7 +9346,7 @@ acct_lookup(struct acme *a, const struct key *k, char *kid)
  * or key-rollover.pem left by a crash): ask the CA which key account
  * a->kid has now. 1: nk; 0: still a->key; negative: it did not say.
  */
-static int
+static ACME_MUST_CHECK int
 acct_which_key(struct acme *a, const struct key *nk)
 {
 	char kid[URL_MAX];
@@ -9234,21 +9365,17 @@ acct_which_key(struct acme *a, const struct key *nk)
 
 /* The outcome of a rollover is known: key-rollover.pem below hostfd
  * becomes key.pem (applied) or is removed. */
-static int
+static ACME_MUST_CHECK int
 acct_rollover_settle(int hostfd, int applied)
 {
-	if (!applied) {
-		if (unlinkat(hostfd, ACCT_ROLLOVER_FILE, 0) < 0 &&
-		    errno != ENOENT)
-			return err_set(ACME_ERR_IO, "remove %s: %s",
-			    ACCT_ROLLOVER_FILE, strerror(errno));
-		return 0;
-	}
-	if (renameat(hostfd, ACCT_ROLLOVER_FILE, hostfd, "key.pem") < 0 ||
-	    fsync(hostfd) < 0)
-		return err_set(ACME_ERR_IO, "the CA has the new key but "
-		    "key.pem was not replaced (%s): rename %s to key.pem by "
-		    "hand", strerror(errno), ACCT_ROLLOVER_FILE);
+	int rc;
+
+	if (!applied)
+		return store_remove(hostfd, ACCT_ROLLOVER_FILE);
+	if ((rc = store_rename(hostfd, ACCT_ROLLOVER_FILE, hostfd,
+	    "key.pem")) < 0)
+		return err_wrap(rc, "the CA has the new key but key.pem was "
+		    "not replaced (do it by hand)");
 	return 0;
 }
 
@@ -9257,7 +9384,7 @@ acct_rollover_settle(int hostfd, int applied)
  * not have switched): settle it the way acct_rollover would have, and
  * keep using whichever key the CA has. Nothing to do without the file.
  */
-static int
+static ACME_MUST_CHECK int
 acct_rollover_resume(struct acme *a, int hostfd)
 {
 	struct buf pem = { 0 };
@@ -9293,19 +9420,16 @@ out:
 }
 
 /* Read DIR/accounts/HOST/{key.pem,account.txt}; 1 found, 0 absent. */
-static int
+static ACME_MUST_CHECK int
 acct_load(struct acme *a, int storefd, const char *host)
 {
 	struct buf pem = { 0 }, txt = { 0 };
 	int accfd = -1, hostfd = -1, rc = 0;
 
-	if ((accfd = store_subdir(storefd, "accounts", 0)) < 0 ||
-	    (hostfd = store_subdir(accfd, host, 0)) < 0) {
-		rc = errno == ENOENT ? 0 : (accfd < 0 ? accfd : hostfd);
-		goto out;
-	}
-	if ((rc = store_read(hostfd, "key.pem", &pem, PEM_MAX)) < 0) {
-		rc = errno == ENOENT ? 0 : rc;
+	if ((accfd = rc = store_subdir(storefd, "accounts", 0)) < 0 ||
+	    (hostfd = rc = store_subdir(accfd, host, 0)) < 0 ||
+	    (rc = store_read(hostfd, "key.pem", &pem, PEM_MAX)) < 0) {
+		rc = rc == STORE_ABSENT ? 0 : rc;
 		goto out;
 	}
 	if ((rc = key_from_pem(&a->key, (const char *)pem.data, pem.len)) < 0)
@@ -9331,7 +9455,7 @@ out:
  * Have an account: the stored one (looked up by key when its URL is not
  * recorded), else a new one, which needs --agree-tos.
  */
-static int
+static ACME_MUST_CHECK int
 acct_ensure(struct acme *a, int storefd, const struct acme_options *o)
 {
 	char host[256];
@@ -9369,7 +9493,7 @@ acct_ensure(struct acme *a, int storefd, const struct acme_options *o)
  * is looked up by key when account.txt lost it. *hostfd gets the open
  * DIR/accounts/HOST.
  */
-static int
+static ACME_MUST_CHECK int
 acct_open(struct acme *a, int storefd, const struct acme_options *o,
     char *host, size_t cap, int *hostfd)
 {
@@ -9394,7 +9518,7 @@ acct_open(struct acme *a, int storefd, const struct acme_options *o,
 }
 
 /* POST payload (NULL: POST-as-GET) to the account URL; j: the account. */
-static int
+static ACME_MUST_CHECK int
 acct_post(struct acme *a, const char *payload, struct http_resp *r,
     struct json *j)
 {
@@ -9409,7 +9533,7 @@ acct_post(struct acme *a, const char *payload, struct http_resp *r,
 }
 
 /* RFC 8555 7.3.2: show the account as "key: value" lines on stdout. */
-static int
+static ACME_MUST_CHECK int
 acct_show(struct acme *a, const char *host)
 {
 	struct http_resp r = { 0 };
@@ -9443,7 +9567,7 @@ out:
 }
 
 /* RFC 8555 7.3.2: replace the contact list with mailto:EMAIL. */
-static int
+static ACME_MUST_CHECK int
 acct_update(struct acme *a, const struct acme_options *o)
 {
 	struct buf payload = { .max = 4096 };
@@ -9475,7 +9599,7 @@ acct_update(struct acme *a, const struct acme_options *o)
  * its jwk and no nonce, carries {"account":KID,"oldKey":JWK(old)}; the
  * outer request is signed by the old key.
  */
-static int
+static ACME_MUST_CHECK int
 acct_keychange_body(struct acme *a, const struct key *nk, struct buf *out)
 {
 	struct buf payload = { .max = 4096 };
@@ -9502,7 +9626,7 @@ acct_keychange_body(struct acme *a, const struct key *nk, struct buf *out)
  * (acct_which_key). Then one rename makes it key.pem, or it is removed;
  * when even that is unknown it stays, and the next run asks again.
  */
-static int
+static ACME_MUST_CHECK int
 acct_rollover(struct acme *a, int hostfd, enum key_type kt)
 {
 	struct buf inner = { .max = BODY_MAX }, pem = { .max = PEM_MAX };
@@ -9520,7 +9644,7 @@ acct_rollover(struct acme *a, int hostfd, enum key_type kt)
 	if ((rc = key_generate(&nk, kt)) < 0 ||
 	    (rc = acct_keychange_body(a, &nk, &inner)) < 0 ||
 	    (rc = key_to_pem(&nk, &pem)) < 0 ||
-	    (rc = store_write(hostfd, ACCT_ROLLOVER_FILE, pem.data, pem.len,
+	    (rc = store_write_buf(hostfd, ACCT_ROLLOVER_FILE, &pem,
 	    STORE_KEY_MODE)) < 0)
 		goto out;
 	if ((rc = req_post(a, a->dir.key_change, (const char *)inner.data,
@@ -9554,9 +9678,11 @@ out:
 /*
  * RFC 8555 7.3.6: deactivate the account, then move DIR/accounts/HOST
  * aside (HOST@deactivated-UNIXTIME: '@' is never in a HOST) so the next
- * issue starts a new account instead of failing with this one.
+ * issue starts a new account instead of failing with this one. The CA
+ * answers a deactivated account's key with unauthorized (7.3.6): a run
+ * killed between the two steps is finished by running it again.
  */
-static int
+static ACME_MUST_CHECK int
 acct_deactivate(struct acme *a, int storefd, const char *host)
 {
 	struct http_resp r = { 0 };
@@ -9566,14 +9692,20 @@ acct_deactivate(struct acme *a, int storefd, const char *host)
 
 	if (j == NULL)
 		return err_set(ACME_ERR_NOMEM, "out of memory");
-	if ((rc = acct_post(a, "{\"status\":\"deactivated\"}", &r, j)) < 0)
+	if ((rc = acct_post(a, "{\"status\":\"deactivated\"}", &r, j)) < 0 &&
+	    strcmp(a->problem, ACME_ERR_NS "unauthorized") != 0)
 		goto out;
+	if (rc < 0) {
+		log_msg(LOG_LEVEL_ERROR, "%s; it was deactivated already",
+		    err_msg);
+		err_clear();
+	}
 	snprintf(aside, sizeof(aside), "%s@deactivated-%lld", host,
 	    (long long)clock_now());
-	if ((accfd = store_subdir(storefd, "accounts", 0)) < 0 ||
-	    renameat(accfd, host, accfd, aside) < 0 || fsync(accfd) < 0)
-		rc = err_set(ACME_ERR_IO, "the account is deactivated but "
-		    "accounts/%s was not moved aside: remove it by hand", host);
+	if ((accfd = rc = store_subdir(storefd, "accounts", 0)) < 0 ||
+	    (rc = store_rename(accfd, host, accfd, aside)) < 0)
+		err_wrap(rc, "the account is deactivated but accounts/%s was "
+		    "not moved aside (remove it by hand)", host);
 out:
 	if (accfd >= 0)
 		close(accfd);
@@ -9595,7 +9727,7 @@ static const char *const revoke_reasons[] = {
 	((int)(sizeof(revoke_reasons) / sizeof(revoke_reasons[0])))
 
 /* A reason name (any case) or number: its code, or -1. */
-static int
+static ACME_MUST_CHECK int
 revoke_reason(const char *s)
 {
 	char *end;
@@ -9618,7 +9750,7 @@ revoke_reason(const char *s)
  * a->key: the account's (a->kid set) or the certificate's (a->kid "",
  * so the JWS carries its jwk). reason < 0 sends none.
  */
-static int
+static ACME_MUST_CHECK int
 revoke_cert(struct acme *a, const unsigned char *der, size_t len,
     int reason)
 {
@@ -9661,7 +9793,7 @@ revoke_cert(struct acme *a, const unsigned char *der, size_t len,
 #define ORDER_REC_MAX	META_MAX	/* IDENT_MAX names and a key fit */
 
 /* "identifiers: a b c" of is, the line a record must match. */
-static int
+static ACME_MUST_CHECK int
 order_ids_line(const struct issue *is, struct buf *b)
 {
 	size_t i;
@@ -9673,7 +9805,7 @@ order_ids_line(const struct issue *is, struct buf *b)
 }
 
 /* Write conf/NAME.order for is (once per order). */
-static int
+static ACME_MUST_CHECK int
 order_record(struct issue *is)
 {
 	struct buf b = { .max = ORDER_REC_MAX };
@@ -9691,7 +9823,7 @@ order_record(struct issue *is)
 	if ((fd = rc = store_subdir(is->storefd, "conf", 1)) < 0)
 		goto out;
 	snprintf(file, sizeof(file), ORDER_FILE_FMT, is->name);
-	rc = store_write(fd, file, b.data, b.len, STORE_KEY_MODE);
+	rc = store_write_buf(fd, file, &b, STORE_KEY_MODE);
 	close(fd);
 	is->recorded = rc == 0;
 out:
@@ -9699,7 +9831,8 @@ out:
 	return rc;
 }
 
-/* Remove conf/NAME.order when there is one; the recorded error stays. */
+/* Remove conf/NAME.order when there is one (a failure is logged); the
+ * recorded error stays. */
 static void
 order_forget(struct issue *is)
 {
@@ -9714,10 +9847,11 @@ order_forget(struct issue *is)
 		return;
 	}
 	snprintf(file, sizeof(file), ORDER_FILE_FMT, is->name);
-	if (store_exists(fd, file)) {
-		store_unlink(fd, file, 0);
-		fsync(fd);
-	}
+	err_clear();
+	/* a record left behind is only tried again, and dropped, next run */
+	if (store_remove(fd, file) < 0)
+		log_msg(LOG_LEVEL_ERROR, "conf/%s: %s", file, err_msg);
+	memcpy(err_msg, saved, sizeof(err_msg));
 	close(fd);
 }
 
@@ -9731,8 +9865,8 @@ order_match(const struct issue *is, const char *t, char *url)
 	size_t n;
 
 	url[0] = '\0';
-	buf_printf(&want, "\nserver: %s\norder: ", is->a->server);
-	if (want.data == NULL || (p = strstr(t, (char *)want.data)) == NULL)
+	if (buf_printf(&want, "\nserver: %s\norder: ", is->a->server) < 0 ||
+	    (p = strstr(t, (char *)want.data)) == NULL)
 		goto out;
 	p += want.len;
 	if ((n = strcspn(p, "\n")) >= URL_MAX || p[n] != '\n')
@@ -9750,7 +9884,7 @@ out:
 }
 
 /* 1 when keys a and b are the same key. */
-static int
+static ACME_MUST_CHECK int
 order_same_key(const struct key *a, const struct key *b)
 {
 	struct buf pa = { .max = PEM_MAX }, pb = { .max = PEM_MAX };
@@ -9768,7 +9902,7 @@ order_same_key(const struct key *a, const struct key *b)
  * was given (--reuse-key, --csr-key), only checked to be that key.
  * 0 when it fits.
  */
-static int
+static ACME_MUST_CHECK int
 order_key(struct issue *is, const char *t, size_t len)
 {
 	struct key k;
@@ -9794,7 +9928,7 @@ order_key(struct issue *is, const char *t, size_t len)
  * (same server, identifiers and key): is starts at ST_RESUME. Any other
  * record is removed.
  */
-static int
+static ACME_MUST_CHECK int
 order_load(struct issue *is)
 {
 	struct buf b = { 0 };
@@ -9809,7 +9943,7 @@ order_load(struct issue *is)
 	snprintf(path, sizeof(path), "conf/%s", file);
 	/* it holds a key to install: ours only (store_private_ok) */
 	if ((rc = store_read_private(fd, file, path, &b, ORDER_REC_MAX)) < 0 &&
-	    err_msg[0] != '\0')
+	    rc != STORE_ABSENT)
 		log_msg(LOG_LEVEL_INFO, "%s: not used", err_msg);
 	if (rc == 0 && buf_append(&b, "", 0) == 0) {
 		order_match(is, (char *)b.data, url);
@@ -9832,7 +9966,7 @@ order_load(struct issue *is)
 
 /* 1 when the first certificate of the download is live/NAME/cert.pem
  * (the run that recorded the order installed it, then died). */
-static int
+static ACME_MUST_CHECK int
 order_cert_live(const struct issue *is)
 {
 	struct pem_obj got[CHAIN_MAX], live[1];
@@ -9861,7 +9995,7 @@ order_cert_live(const struct issue *is)
 
 /* ---- order state machine (RFC 8555 7.4) ---- */
 
-static int
+static ACME_MUST_CHECK int
 order_parse(struct issue *is, const char *what)
 {
 	int st, arr, i, n;
@@ -9896,7 +10030,7 @@ order_parse(struct issue *is, const char *what)
 
 /* The state that follows order status st (of the answer in is->r); a
  * wait begins its poll schedule there. */
-static int
+static ACME_MUST_CHECK int
 order_next(struct issue *is, int st)
 {
 	static const int next[ORDER_STATUS_MAX] = {
@@ -9912,7 +10046,7 @@ order_next(struct issue *is, int st)
 	return next[st];
 }
 
-static int
+static ACME_MUST_CHECK int
 st_new_order(struct issue *is)
 {
 	struct buf payload = { .max = 64 * 1024 };
@@ -9965,7 +10099,7 @@ st_new_order(struct issue *is)
 }
 
 /* Drop the order (its record too) and start a new one, once. */
-static int
+static ACME_MUST_CHECK int
 issue_restart(struct issue *is)
 {
 	size_t k;
@@ -9991,7 +10125,7 @@ issue_restart(struct issue *is)
 
 /* RFC 8555 7.1.3: the order an earlier run recorded, from its status on;
  * one that is gone or failed gives way to a new order. */
-static int
+static ACME_MUST_CHECK int
 st_resume(struct issue *is)
 {
 	int rc;
@@ -10013,7 +10147,7 @@ st_resume(struct issue *is)
  * asked for; a wildcard comes back as the base name with "wildcard":
  * true. out gets our identifier without "*.".
  */
-static int
+static ACME_MUST_CHECK int
 authz_ident(struct issue *is, struct ident *out, int *wild)
 {
 	char type[8], value[IDENT_LEN_MAX + 1], safe[IDENT_LEN_MAX + 1];
@@ -10021,8 +10155,9 @@ authz_ident(struct issue *is, struct ident *out, int *wild)
 	const struct ident *m;
 	size_t i;
 
-	json_get_str(is->j, id, "type", type, sizeof(type));
-	json_get_str(is->j, id, "value", value, sizeof(value));
+	/* a member missing or bad is "", which matches no identifier */
+	ACME_IGNORE(json_get_str(is->j, id, "type", type, sizeof(type)));
+	ACME_IGNORE(json_get_str(is->j, id, "value", value, sizeof(value)));
 	*wild = json_bool(is->j, json_get(is->j, 0, "wildcard")) == 1;
 	for (i = 0; i < is->nids; i++) {
 		m = &is->ids[i];
@@ -10041,7 +10176,7 @@ authz_ident(struct issue *is, struct ident *out, int *wild)
 }
 
 /* The challenge object of type t in authorization j, or -1. */
-static int
+static ACME_MUST_CHECK int
 authz_offer(const struct json *j, enum chal_type t)
 {
 	int arr = json_get(j, 0, "challenges"), i, n, c;
@@ -10061,7 +10196,7 @@ authz_offer(const struct json *j, enum chal_type t)
  * new order for it alone; the order is left pending, to expire. Returns
  * how many, or an error.
  */
-static int
+static ACME_MUST_CHECK int
 order_persist_issuers(struct acme *a, const char *name,
     char (*out)[IDENT_LEN_MAX + 1])
 {
@@ -10111,7 +10246,7 @@ out:
  * or in an order of the batch still answering challenges: a hook may
  * keep one TXT record per name (uacme answers one at a time), so wait.
  */
-static int
+static ACME_MUST_CHECK int
 authz_busy(const struct issue *is, const struct ident *id)
 {
 	const struct chal_ctx *c;
@@ -10131,7 +10266,7 @@ authz_busy(const struct issue *is, const struct ident *id)
 
 /* Try way w for authorization k with challenge object c: 0 taken,
  * 1 the hook declined, < 0 error. */
-static int
+static ACME_MUST_CHECK int
 authz_take(struct issue *is, size_t k, const struct ident *id, int c,
     const struct chal_cand *w)
 {
@@ -10173,7 +10308,7 @@ authz_take(struct issue *is, size_t k, const struct ident *id, int c,
 }
 
 /* The first way that fits authorization k and its offers. */
-static int
+static ACME_MUST_CHECK int
 authz_choose(struct issue *is, size_t k, const struct ident *id, int wild)
 {
 	struct chal_cand w[CHAL_CANDS_MAX];
@@ -10205,7 +10340,7 @@ authz_choose(struct issue *is, size_t k, const struct ident *id, int wild)
 }
 
 /* Fetch authorization k; choose its challenge when it is pending. */
-static int
+static ACME_MUST_CHECK int
 authz_fetch(struct issue *is, size_t k)
 {
 	struct ident id;
@@ -10257,7 +10392,7 @@ authz_pending(const struct issue *is)
 
 /* After a round's answers: poll the pending, else finalize when every
  * authorization is valid (the challenges end), else the next round. */
-static int
+static ACME_MUST_CHECK int
 authz_next(struct issue *is)
 {
 	size_t k;
@@ -10277,7 +10412,7 @@ authz_next(struct issue *is)
  * then places them (ST_SETUP). An order whose authorizations are all
  * valid goes on to finalize.
  */
-static int
+static ACME_MUST_CHECK int
 st_authorize(struct issue *is)
 {
 	size_t k;
@@ -10371,7 +10506,7 @@ out:
  * for identifier id (wild: its wildcard); a dns-persist-01 one ends with
  * the record the CA expected (authz_persist_hint).
  */
-static int
+static ACME_MUST_CHECK int
 chal_failure(struct issue *is, int c, const struct ident *id, int wild)
 {
 	char what[IDENT_LEN_MAX + URL_MAX];
@@ -10382,7 +10517,8 @@ chal_failure(struct issue *is, int c, const struct ident *id, int wild)
 	if (e < 0)
 		return err_set(ACME_ERR_CHALLENGE, "%s", what);
 	authz_tried(is->j, c, id->value, what, sizeof(what));
-	req_problem_json(what, 0, is->j, e, NULL, 0);
+	/* it records the CA's words; the code of the failure is ours */
+	ACME_IGNORE(req_problem_json(what, 0, is->j, e, NULL, 0));
 	if (json_eq(is->j, json_get(is->j, c, "type"),
 	    chal_type_names[CHAL_DNSPERSIST01]))
 		authz_persist_hint(is, c, id, wild);
@@ -10390,7 +10526,7 @@ chal_failure(struct issue *is, int c, const struct ident *id, int wild)
 }
 
 /* The error of the failed challenge in authorization object is->j. */
-static int
+static ACME_MUST_CHECK int
 authz_failure(struct issue *is)
 {
 	struct ident id;
@@ -10416,7 +10552,7 @@ authz_failure(struct issue *is)
  * that already says valid settles its authorization (never polled), one
  * that says invalid fails the order.
  */
-static int
+static ACME_MUST_CHECK int
 st_challenge(struct issue *is)
 {
 	size_t k;
@@ -10442,7 +10578,7 @@ st_challenge(struct issue *is)
 }
 
 /* Poll every authorization still being validated, all in one go. */
-static int
+static ACME_MUST_CHECK int
 st_poll_authz(struct issue *is)
 {
 	size_t k;
@@ -10469,7 +10605,7 @@ st_poll_authz(struct issue *is)
 
 /* The finalize payload {"csr": base64url(DER)}: a CSR for the key (a
  * fresh one unless given), or --csr's. */
-static int
+static ACME_MUST_CHECK int
 finalize_payload(struct issue *is, struct buf *payload)
 {
 	struct buf der = { .max = 64 * 1024 };
@@ -10506,7 +10642,7 @@ out:
  * An answer lost on the way (a network failure) is asked of the order
  * instead: still ready means the request never arrived, so once more.
  */
-static int
+static ACME_MUST_CHECK int
 st_finalize(struct issue *is)
 {
 	struct buf payload = { .max = 128 * 1024 };
@@ -10533,7 +10669,7 @@ out:
 	return rc;
 }
 
-static int
+static ACME_MUST_CHECK int
 st_poll_order(struct issue *is)
 {
 	int rc;
@@ -10559,7 +10695,7 @@ st_poll_order(struct issue *is)
  * --preferred-chain: 1 when the topmost certificate of the PEM chain
  * (the last one) was issued by a CA whose CN is cn, else 0.
  */
-static int
+static ACME_MUST_CHECK int
 chain_top_issuer_is(const struct buf *pem, const char *cn)
 {
 	struct pem_obj objs[CHAIN_MAX];
@@ -10579,7 +10715,7 @@ chain_top_issuer_is(const struct buf *pem, const char *cn)
 }
 
 /* One chain download (idempotent) into is->r; 0 or an error. */
-static int
+static ACME_MUST_CHECK int
 chain_fetch(struct issue *is, const char *url)
 {
 	int rc;
@@ -10608,7 +10744,7 @@ chain_keep(struct issue *is)
  * order picked up from a record whose certificate is already live was
  * finished by the run that recorded it: a new order it is.
  */
-static int
+static ACME_MUST_CHECK int
 st_download(struct issue *is)
 {
 	char alt[LINK_ALT_MAX][URL_MAX];
@@ -10673,7 +10809,7 @@ batch_free(struct batch *b)
 }
 
 /* 1 when strings a and b (either may be NULL) are equal. */
-static int
+static ACME_MUST_CHECK int
 batch_same(const char *a, const char *b)
 {
 	return a == NULL || b == NULL ? a == b : strcmp(a, b) == 0;
@@ -10681,7 +10817,7 @@ batch_same(const char *a, const char *b)
 
 /* Room for is in b: the bounds, and one standalone setting (address
  * and ports) for the one responder. */
-static int
+static ACME_MUST_CHECK int
 batch_fits(const struct batch *b, const struct issue *is)
 {
 	const struct chal_ctx *c;
@@ -10746,7 +10882,7 @@ batch_skip(struct batch *b, struct issue *is)
 }
 
 /* 1 when is may make its next request now. */
-static int
+static ACME_MUST_CHECK int
 batch_due(const struct issue *is, int64_t now)
 {
 	if (issue_steps[is->state] == NULL)
@@ -10756,7 +10892,7 @@ batch_due(const struct issue *is, int64_t now)
 }
 
 /* One step of every order that is due; how many ran. */
-static int
+static ACME_MUST_CHECK int
 batch_pass(struct batch *b)
 {
 	int64_t now = clock_mono_ms();
@@ -10782,7 +10918,7 @@ batch_pass(struct batch *b)
 }
 
 /* An order before ST_FINALIZE may still need the responder. */
-static int
+static ACME_MUST_CHECK int
 batch_in_chal(const struct issue *is)
 {
 	return is->state < ST_FINALIZE;
@@ -10790,7 +10926,7 @@ batch_in_chal(const struct issue *is)
 
 /* Every order that needs challenges placed waits at ST_SETUP, the
  * others are past them: time to place them all. */
-static int
+static ACME_MUST_CHECK int
 batch_setup_due(const struct batch *b)
 {
 	size_t i;
@@ -10807,7 +10943,7 @@ batch_setup_due(const struct batch *b)
 
 /* (Re)start the one responder for the standalone answers of every
  * order; its child forgets the account and certificate keys. */
-static int
+static ACME_MUST_CHECK int
 batch_responder(struct batch *b)
 {
 	struct chal_ctx *cs[ORDERS_MAX];
@@ -10885,7 +11021,7 @@ batch_chal_end(struct batch *b)
 
 /* The poller's wait: sleep until the first poll of any order is due;
  * 0 when no order is waiting for one. */
-static int
+static ACME_MUST_CHECK int
 batch_wait(const struct batch *b)
 {
 	int64_t next = 0;
@@ -10943,7 +11079,7 @@ issue_free(struct issue *is)
 }
 
 /* The certificate names exactly the identifiers we asked for. */
-static int
+static ACME_MUST_CHECK int
 issue_check_sans(const struct issue *is, const struct x509_info *xi)
 {
 	size_t i, k;
@@ -10967,7 +11103,7 @@ issue_check_sans(const struct issue *is, const struct x509_info *xi)
  * Check the download (leaf for our key and our identifiers, only
  * certificates) and re-encode it as cert, chain and fullchain.
  */
-static int
+static ACME_MUST_CHECK int
 issue_make_set(struct issue *is, struct x509_info *xi, struct cert_set *cs)
 {
 	struct pem_obj objs[CHAIN_MAX];
@@ -11022,7 +11158,7 @@ out:
  * meta.txt of a set: "key: value" lines a user can grep (acme(1) lists
  * them). Identifiers are the certificate's own names; times RFC 3339 UTC.
  */
-static int
+static ACME_MUST_CHECK int
 meta_build(struct buf *b, const char *name, const struct x509_info *xi,
     const char *key_type, const char *server, int64_t at, const char *source)
 {
@@ -11087,7 +11223,7 @@ issue_write_conf_proto(struct buf *b, const struct acme_options *o)
 }
 
 /* Write conf/NAME.conf (text b); issue and the imports. */
-static int
+static ACME_MUST_CHECK int
 issue_store_conf(int storefd, const char *name, const struct buf *b)
 {
 	char file[NAME_LEN_MAX + 8];
@@ -11096,7 +11232,7 @@ issue_store_conf(int storefd, const char *name, const struct buf *b)
 	if ((fd = store_subdir(storefd, "conf", 1)) < 0)
 		return fd;
 	snprintf(file, sizeof(file), "%s.conf", name);
-	rc = store_write(fd, file, b->data, b->len, STORE_FILE_MODE);
+	rc = store_write_buf(fd, file, b, STORE_FILE_MODE);
 	close(fd);
 	return rc;
 }
@@ -11162,7 +11298,7 @@ out:
  * base64url(authorityKeyIdentifier keyIdentifier) "." base64url(serial
  * INTEGER contents). cap >= sizeof(struct issue.replaces).
  */
-static int
+static ACME_MUST_CHECK int
 ari_certid(const struct x509_info *xi, char *out, size_t cap)
 {
 	size_t n;
@@ -11207,7 +11343,7 @@ acme_last_error(void)
 }
 
 /* The directory URL for --server (alias or https URL). */
-static const char *
+static ACME_MUST_CHECK const char *
 api_server_url(const char *server)
 {
 	size_t i;
@@ -11230,7 +11366,7 @@ api_server_url(const char *server)
  * an unknown CA counts as not backdating, so notBefore + backdate stays a
  * lower bound of the issuance time.
  */
-static int
+static ACME_MUST_CHECK int
 api_backdate(const struct acme_options *o, int64_t *out)
 {
 	const char *server = o->server ? o->server : api_servers[0].alias;
@@ -11258,7 +11394,7 @@ api_backdate(const struct acme_options *o, int64_t *out)
 }
 
 /* Text that goes into conf lines must be one printable line. */
-static int
+static ACME_MUST_CHECK int
 api_text_ok(const char *what, const char *s)
 {
 	if (s != NULL && !str_one_line(s))
@@ -11267,7 +11403,7 @@ api_text_ok(const char *what, const char *s)
 }
 
 /* Parse and de-duplicate the identifiers; NAME leads when it is one. */
-static int
+static ACME_MUST_CHECK int
 api_idents(const char *name, const char *const *idents, size_t n,
     struct ident *ids, size_t *nids)
 {
@@ -11299,7 +11435,7 @@ api_idents(const char *name, const char *const *idents, size_t n,
 }
 
 /* Everything checkable before touching the disk or the network. */
-static int
+static ACME_MUST_CHECK int
 api_check(const struct acme_options *o, const char *name, int *key_type)
 {
 	int rc;
@@ -11335,7 +11471,7 @@ api_check(const struct acme_options *o, const char *name, int *key_type)
 }
 
 /* Who can answer each challenge type (see chal_candidates). */
-static int
+static ACME_MUST_CHECK int
 api_can_answer(const struct acme_options *o, int t)
 {
 	static const char *const needs[CHAL_TYPE_MAX] = {
@@ -11353,7 +11489,7 @@ api_can_answer(const struct acme_options *o, int t)
 }
 
 /* The numbers of the challenge options, each within its limit. */
-static int
+static ACME_MUST_CHECK int
 api_chal_numbers(const struct acme_options *o)
 {
 	if (o->tls_port < 0 || o->tls_port > 65535)
@@ -11371,7 +11507,7 @@ api_chal_numbers(const struct acme_options *o)
  * --challenge dns-persist-01: the CA reads the record the user published
  * once, so there is nothing to run, place or wait for; DNS names only.
  */
-static int
+static ACME_MUST_CHECK int
 api_check_persist(const struct acme_options *o, const struct ident *ids,
     size_t n)
 {
@@ -11392,7 +11528,7 @@ api_check_persist(const struct acme_options *o, const struct ident *ids,
 }
 
 /* Some way to answer every identifier's challenge, before any request. */
-static int
+static ACME_MUST_CHECK int
 api_check_chal(const struct acme_options *o, const struct ident *ids,
     size_t n)
 {
@@ -11428,7 +11564,7 @@ api_check_chal(const struct acme_options *o, const struct ident *ids,
 
 /* The challenge settings of the order; the hook as an absolute path, so
  * that conf/NAME.conf works from any directory. */
-static int
+static ACME_MUST_CHECK int
 api_chal_init(struct chal_ctx *c, const struct acme_options *o)
 {
 	char cwd[PATH_LEN_MAX];
@@ -11475,7 +11611,7 @@ static const struct api_mark {
  * (acme.sh keeps its state in /etc/acme on OpenWrt, acme's default DIR);
  * it offers the import instead.
  */
-static int
+static ACME_MUST_CHECK int
 api_foreign(int fd, const char *dir)
 {
 	struct stat st;
@@ -11498,7 +11634,7 @@ api_foreign(int fd, const char *dir)
  * with o->wait, wait for it. Then finish or roll back whatever a crash
  * left (store_recover_all), before anything else.
  */
-static int
+static ACME_MUST_CHECK int
 api_open(const struct acme_options *o, int create)
 {
 	const char *dir = o->dir ? o->dir : API_DEFAULT_DIR;
@@ -11611,19 +11747,18 @@ api_vouch(struct api_run *run, int64_t t)
 /* ---- protocol: CSR, key reuse, profiles, account, revoke ---- */
 
 /* Read a file of at most max bytes (path relative to the cwd). */
-static int
+static ACME_MUST_CHECK int
 api_read_file(const char *what, const char *path, struct buf *out,
     size_t max)
 {
 	int rc;
 
-	errno = 0;
-	if ((rc = store_read(AT_FDCWD, path, out, max)) < 0) {
-		err_clear();
-		return err_set(errno == ENOENT || errno == 0 ? ACME_ERR_USAGE :
-		    rc, "%s %.200s: %s", what, path, errno ? strerror(errno) :
-		    "too large or unreadable");
-	}
+	if ((rc = store_read(AT_FDCWD, path, out, max)) == STORE_ABSENT)
+		return err_set(ACME_ERR_USAGE, "%s %.200s: %s", what, path,
+		    strerror(ENOENT));
+	if (rc < 0)	/* a file too large is a usage error too */
+		return err_wrap(rc == ACME_ERR_LIMIT ? ACME_ERR_USAGE : rc,
+		    "%s", what);
 	return 0;
 }
 
@@ -11631,7 +11766,7 @@ api_read_file(const char *what, const char *path, struct buf *out,
  * The DER of PEM or DER bytes raw (from what path): the first PEM block
  * labelled label1 or label2 (label2 may be NULL), else raw itself.
  */
-static int
+static ACME_MUST_CHECK int
 api_der_parse(const char *what, const char *path, const struct buf *raw,
     const char *label1, const char *label2, struct buf *der)
 {
@@ -11659,7 +11794,7 @@ out:
 }
 
 /* api_der_parse() of the file at path. */
-static int
+static ACME_MUST_CHECK int
 api_der_file(const char *what, const char *path, const char *label1,
     const char *label2, struct buf *der)
 {
@@ -11676,7 +11811,7 @@ api_der_file(const char *what, const char *path, const char *label1,
  * --csr: read the request into der and take its names: the
  * subjectAltName entries, else the subject CN.
  */
-static int
+static ACME_MUST_CHECK int
 api_csr_load(const struct acme_options *o, struct buf *der,
     struct ident *ids, size_t *nids)
 {
@@ -11707,7 +11842,7 @@ out:
 }
 
 /* --csr-key: the CSR's private key, which must be the key in the CSR. */
-static int
+static ACME_MUST_CHECK int
 api_csr_key(const struct acme_options *o, const struct buf *csr,
     struct key *k)
 {
@@ -11750,21 +11885,22 @@ out:
  * --reuse-key: load DIR/live/NAME/privkey.pem into k when it exists (a
  * first issue generates one). Its type must agree with --key-type.
  */
-static int
+static ACME_MUST_CHECK int
 api_reuse_key(int storefd, const char *name, const struct acme_options *o,
     struct key *k)
 {
 	struct buf pem = { 0 };
 	int livefd, setfd = -1, rc = 0;
 
-	if ((livefd = store_subdir(storefd, "live", 0)) >= 0)
-		setfd = store_subdir(livefd, name, 0);
-	if (setfd < 0 || store_read(setfd, "privkey.pem", &pem,
-	    PEM_MAX) < 0 || pem.len == 0) {
-		err_clear();
+	if ((livefd = rc = store_subdir(storefd, "live", 0)) >= 0 &&
+	    (setfd = rc = store_subdir(livefd, name, 0)) >= 0)
+		rc = store_read(setfd, "privkey.pem", &pem, PEM_MAX);
+	if (rc == STORE_ABSENT) {	/* a first issue: a new key */
+		rc = 0;
 		goto out;
 	}
-	if ((rc = key_from_pem(k, (const char *)pem.data, pem.len)) < 0)
+	if (rc < 0 ||
+	    (rc = key_from_pem(k, (const char *)pem.data, pem.len)) < 0)
 		err_wrap(rc, "--reuse-key: live/%s/privkey.pem", name);
 	else if (o->key_type != NULL && strcmp(o->key_type,
 	    key_types[k->type].name) != 0)
@@ -11784,7 +11920,7 @@ out:
 }
 
 /* --profile: the CA must list it in meta.profiles (before newOrder). */
-static int
+static ACME_MUST_CHECK int
 api_check_profile(const struct acme *a, const char *profile)
 {
 	char list[PROFILE_MAX * (PROFILE_NAME_MAX + 2)] = "";
@@ -11807,7 +11943,7 @@ api_check_profile(const struct acme *a, const char *profile)
  * of the CSR (read into csr; NAME then defaults to its first name).
  * Also checks the protocol options that end up in conf/NAME.conf.
  */
-static int
+static ACME_MUST_CHECK int
 api_issue_names(const struct acme_options *o, const char **name,
     size_t n, struct ident *ids, size_t *nids, struct buf *csr)
 {
@@ -11839,7 +11975,7 @@ api_issue_names(const struct acme_options *o, const char **name,
 }
 
 /* The certificate key chosen before the order: --csr-key, --reuse-key. */
-static int
+static ACME_MUST_CHECK int
 api_issue_key(struct issue *is, int storefd, const char *name,
     const struct acme_options *o)
 {
@@ -11856,7 +11992,7 @@ api_issue_key(struct issue *is, int storefd, const char *name,
  * time since): one already expired, or not yet valid by more than
  * CA_SKEW_MAX, is refused before anything is installed or purged.
  */
-static int
+static ACME_MUST_CHECK int
 api_issue_in_time(const struct api_run *run, const struct x509_info *xi,
     int64_t backdate)
 {
@@ -11889,7 +12025,7 @@ api_issue_in_time(const struct api_run *run, const struct x509_info *xi,
  * notBefore + backdate (clock_issued_at), never the system clock; the
  * certificate must be valid by the CA's clock (api_issue_in_time).
  */
-static int
+static ACME_MUST_CHECK int
 api_issue_meta(const struct issue *is, const struct x509_info *xi,
     const struct api_run *run, struct cert_set *cs, int64_t *at)
 {
@@ -11920,7 +12056,7 @@ struct api_done {
  * are purged by the issuance time) and conf/NAME.conf; its order record
  * is done with then. d gets the result line and the issuance time.
  */
-static int
+static ACME_MUST_CHECK int
 api_issue_order(struct issue *is, const struct api_run *run,
     struct api_done *d)
 {
@@ -11973,7 +12109,7 @@ api_disconnect(struct api_run *run)
 }
 
 /* 1 when the session of run is the one url and o's CA file need. */
-static int
+static ACME_MUST_CHECK int
 api_same_session(const struct api_run *run, const struct acme_options *o,
     const char *url)
 {
@@ -11988,7 +12124,7 @@ api_same_session(const struct api_run *run, const struct acme_options *o,
  * url and o->ca_file are those of the last one (renew: NAMEs that share
  * a server share one session).
  */
-static int
+static ACME_MUST_CHECK int
 api_session(struct api_run *run, const struct acme_options *o,
     const char *url)
 {
@@ -12022,7 +12158,7 @@ fail:
 }
 
 /* Take DIR (api_open) for the run. */
-static int
+static ACME_MUST_CHECK int
 api_lock(struct api_run *run, int create)
 {
 	int fd;
@@ -12041,7 +12177,7 @@ api_lock(struct api_run *run, int create)
  * a negative enum acme_error, or check's positive "nothing more to do".
  * api_leave() closes the run whatever this returned.
  */
-static int
+static ACME_MUST_CHECK int
 api_enter(struct api_run *run, const struct acme_options *o, int need,
     int (*check)(struct api_run *, void *), void *arg)
 {
@@ -12075,10 +12211,13 @@ api_enter(struct api_run *run, const struct acme_options *o, int need,
  * run's successful operations vouched for, then the session and DIR
  * closed. Returns rc, or the error of writing DIR/time when rc is 0.
  */
-static int
+static ACME_MUST_CHECK int
 api_leave(struct api_run *run, int rc)
 {
 	int rc2;
+
+	if (rc == STORE_ABSENT)	/* internal: never returned as such */
+		rc = err_set(ACME_ERR_IO, "a file or directory is missing");
 
 	if (run->storefd >= 0 && run->vouched > 0 &&
 	    (rc2 = clock_floor_update(run->storefd, run->floor,
@@ -12094,7 +12233,7 @@ api_leave(struct api_run *run, int rc)
 }
 
 /* Run the deploy hook for live/NAME (DIR made absolute when possible). */
-static int
+static ACME_MUST_CHECK int
 api_deploy(const struct acme_options *o, const char *name,
     const struct ident *ids, size_t nids)
 {
@@ -12119,7 +12258,7 @@ api_deploy(const struct acme_options *o, const char *name,
  * by the caller, who may set replaces, verb and keep_conf, and frees it;
  * then batch_add, batch_run, api_install, api_issue_finish.
  */
-static int
+static ACME_MUST_CHECK int
 api_issue_prepare(struct issue *is, const struct api_run *run,
     const struct acme_options *o, const char *name, const struct ident *ids,
     size_t nids, int key_type)
@@ -12171,7 +12310,7 @@ api_install_child(struct issue *is, const struct api_run *run, int fd)
 
 /* Start installing is in a child *pid; its pipe, or -1 (then done
  * holds the outcome of installing it here). */
-static int
+static ACME_MUST_CHECK int
 api_install_start(struct issue *is, const struct api_run *run,
     struct api_done *done, pid_t *pid)
 {
@@ -12236,7 +12375,7 @@ api_install_all(struct issue *const *is, size_t n, const struct api_run *run,
  * then the deploy hook; or the error of the order or of its
  * installation.
  */
-static int
+static ACME_MUST_CHECK int
 api_issue_finish(struct api_run *run, struct issue *is,
     const struct api_done *d)
 {
@@ -12250,7 +12389,7 @@ api_issue_finish(struct api_run *run, struct issue *is,
 }
 
 /* prepare, one order alone, install, finish. */
-static int
+static ACME_MUST_CHECK int
 api_issue_one(struct issue *is, struct api_run *run,
     const struct acme_options *o, const char *name, const struct ident *ids,
     size_t nids, int key_type)
@@ -12284,7 +12423,7 @@ struct api_issue_req {
 	struct buf	 csr;		/* owned: --csr DER, or empty */
 };
 
-static int
+static ACME_MUST_CHECK int
 api_issue_check(struct api_run *run, void *arg)
 {
 	struct api_issue_req *q = arg;
@@ -12332,7 +12471,7 @@ acme_issue(const struct acme_options *o, const char *name,
 /* ---- list, restore ---- */
 
 /* The value of "key: value" in meta.txt text into out; 0 or -1. */
-static int
+static ACME_MUST_CHECK int
 api_meta_get(const struct buf *b, const char *key, char *out, size_t cap)
 {
 	const char *p = b->data ? (const char *)b->data : "";
@@ -12360,7 +12499,7 @@ struct api_set {
 };
 
 /* Read set directory name below dirfd: cert.pem, then meta.txt. */
-static int
+static ACME_MUST_CHECK int
 api_set_read(int dirfd, const char *name, struct api_set *s)
 {
 	struct buf meta = { 0 };
@@ -12375,8 +12514,9 @@ api_set_read(int dirfd, const char *name, struct api_set *s)
 	if ((fd = store_subdir(dirfd, name, 0)) < 0)
 		return fd;
 	if (store_read(fd, "meta.txt", &meta, META_MAX) == 0) {
-		api_meta_get(&meta, "key_type", s->key_type,
-		    sizeof(s->key_type));
+		/* without one, key_type stays "?" */
+		ACME_IGNORE(api_meta_get(&meta, "key_type", s->key_type,
+		    sizeof(s->key_type)));
 		if (api_meta_get(&meta, "issued_at", t, sizeof(t)) == 0 &&
 		    clock_parse_rfc3339(t, &s->issued_at) < 0)
 			s->issued_at = -1;
@@ -12501,24 +12641,22 @@ api_trusted_time(int storefd, char *const *names, size_t n,
 }
 
 /* The NAMEs in live/, sorted; *names owned by the caller. */
-static int
+static ACME_MUST_CHECK int
 api_live_names(int storefd, char ***names, size_t *n)
 {
 	int fd, rc;
 
 	*names = NULL;
 	*n = 0;
-	if ((fd = store_subdir(storefd, "live", 0)) < 0) {
-		err_clear();
-		return 0;
-	}
+	if ((fd = store_subdir(storefd, "live", 0)) < 0)
+		return fd == STORE_ABSENT ? 0 : fd;
 	rc = store_names(fd, "live", "", SIZE_MAX, names, n);
 	close(fd);
 	return rc;
 }
 
 /* list without DIR: nothing to show, and nothing is created. */
-static int
+static ACME_MUST_CHECK int
 api_list_check(struct api_run *run, void *arg)
 {
 	(void)arg;
@@ -12567,7 +12705,7 @@ out:
 	return api_leave(&run, rc > 0 ? 0 : rc);
 }
 
-static int
+static ACME_MUST_CHECK int
 api_restore_check(struct api_run *run, void *arg)
 {
 	const char *name = arg;
@@ -12611,7 +12749,7 @@ conf_trim(char *p)
 #define IMP_VERSION_MAX	1000000		/* K of archive/NAME/certK.pem */
 
 /* K of "certK.pem", 1 to IMP_VERSION_MAX (never overflowing), else 0. */
-static int
+static ACME_MUST_CHECK int
 imp_version(const char *base)
 {
 	const char *p;
@@ -12720,10 +12858,10 @@ imp_vline(struct buf *b, const char *fmt, va_list ap)
 	char line[IMP_LINE_MAX];
 
 	vsnprintf(line, sizeof(line), fmt, ap);
-	if (b->len + strlen(line) + 2 < b->max) {
-		buf_puts(b, line);
-		buf_puts(b, "\n");
-	}
+	/* it fits, so only out of memory can fail: the line is lost */
+	if (b->len + strlen(line) + 2 < b->max &&
+	    buf_printf(b, "%s\n", line) < 0)
+		err_clear();
 }
 
 static void
@@ -12771,7 +12909,7 @@ imp_set(struct imp_conf *c, char *dst, size_t cap, const char *key,
 }
 
 /* The server the client named: an https URL, else NAME is not imported. */
-static int
+static ACME_MUST_CHECK int
 imp_server_ok(const struct imp_conf *c)
 {
 	char v[200];
@@ -12784,9 +12922,9 @@ imp_server_ok(const struct imp_conf *c)
 /*
  * Read path below dirfd into out (at most max bytes): a regular file,
  * symlinks followed (the tree is the client's, and only read). When it
- * does not exist: ACME_ERR_IO with nothing recorded; the caller decides.
+ * does not exist: STORE_ABSENT (nothing recorded); the caller decides.
  */
-static int
+static ACME_MUST_CHECK int
 imp_read(int dirfd, const char *path, struct buf *out, size_t max)
 {
 	struct stat st;
@@ -12794,7 +12932,7 @@ imp_read(int dirfd, const char *path, struct buf *out, size_t max)
 
 	fd = openat(dirfd, path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0 && (errno == ENOENT || errno == ENOTDIR))
-		return ACME_ERR_IO;
+		return STORE_ABSENT;
 	if (fd < 0)
 		return err_set(ACME_ERR_IO, "%.200s: %s", path,
 		    strerror(errno));
@@ -12807,7 +12945,7 @@ imp_read(int dirfd, const char *path, struct buf *out, size_t max)
 }
 
 /* Is path below dirfd an executable regular file (symlinks followed)? */
-static int
+static ACME_MUST_CHECK int
 imp_is_exec(int dirfd, const char *path)
 {
 	struct stat st;
@@ -12817,7 +12955,7 @@ imp_is_exec(int dirfd, const char *path)
 }
 
 /* Is path below dirfd a directory (symlinks followed)? */
-static int
+static ACME_MUST_CHECK int
 imp_is_dir(int dirfd, const char *path)
 {
 	struct stat st;
@@ -12831,7 +12969,7 @@ imp_is_dir(int dirfd, const char *path)
  * cs->cert holds a whole chain (uacme's cert.pem): split it into cert,
  * chain and fullchain, each certificate re-encoded as strict PEM.
  */
-static int
+static ACME_MUST_CHECK int
 imp_split(struct cert_set *cs)
 {
 	struct pem_obj objs[CHAIN_MAX];
@@ -12865,7 +13003,7 @@ imp_split(struct cert_set *cs)
  * notBefore (the only time the CA vouched for; no backdate assumed).
  * *key_type: the key's type name.
  */
-static int
+static ACME_MUST_CHECK int
 imp_load_set(struct cert_set *cs, const char *name, const char *server,
     struct x509_info *xi, const char **key_type)
 {
@@ -12953,13 +13091,15 @@ imp_pick_old(struct imp_run *r, const struct imp_older *src,
 		}
 		if (old->n < BACKUP_DEPTH)
 			cert_set_free(cs);
-		buf_printf(&old->report, ", %s (%.200s)", label, why);
+		/* a report that outgrew 8 KB loses entries, not the run */
+		ACME_IGNORE(buf_printf(&old->report, ", %s (%.200s)", label,
+		    why));
 		err_clear();
 	}
 }
 
 /* Is NAME already in DIR (live set or backups)? */
-static int
+static ACME_MUST_CHECK int
 imp_exists(int storefd, const char *name)
 {
 	int livefd, ringfd, r = 0, slots[BACKUP_DEPTH];
@@ -12977,7 +13117,7 @@ imp_exists(int storefd, const char *name)
 }
 
 /* Install the current set as live and the older ones as backups. */
-static int
+static ACME_MUST_CHECK int
 imp_install(int storefd, const char *name, struct cert_set *cur,
     struct imp_old *old)
 {
@@ -13008,7 +13148,7 @@ imp_sh_quote(struct buf *b, const char *s)
 }
 
 /* An absolute path of plain characters naming an executable file. */
-static int
+static ACME_MUST_CHECK int
 imp_is_program(const char *s)
 {
 	struct stat st;
@@ -13020,6 +13160,23 @@ imp_is_program(const char *s)
 			return 0;
 	return s[0] == '/' && stat(s, &st) == 0 && S_ISREG(st.st_mode) &&
 	    access(s, X_OK) == 0;
+}
+
+/*
+ * Keep what was appended to c->wrap since start, or, when it did not
+ * fit, undo it and say that command key is not carried over: the
+ * wrapper never holds half a command. 0 when it went in.
+ */
+static ACME_MUST_CHECK int
+imp_wrap_done(struct imp_conf *c, size_t start, const char *key,
+    const char *cmd)
+{
+	if (buf_err(&c->wrap) == 0)
+		return 0;
+	buf_rewind(&c->wrap, start);
+	err_clear();
+	imp_skip(c, key, cmd, "too long for a deploy hook");
+	return -1;
 }
 
 /*
@@ -13044,12 +13201,9 @@ imp_hook_add(struct imp_conf *c, const char *key, const char *cmd, int exec)
 	if (!exec)
 		buf_puts(&c->wrap, "/bin/sh -c ");
 	imp_sh_quote(&c->wrap, cmd);
-	if (buf_puts(&c->wrap, " || rc=$?\n") < 0) {
-		buf_rewind(&c->wrap, start);
-		err_clear();
-		imp_skip(c, key, cmd, "too long for a deploy hook");
+	buf_puts(&c->wrap, " || rc=$?\n");
+	if (imp_wrap_done(c, start, key, cmd) < 0)
 		return;
-	}
 	imp_line_add(&c->said, "%s '%s'%s", k, v, exec ? "" :
 	    " with /bin/sh");
 }
@@ -13058,7 +13212,7 @@ imp_hook_add(struct imp_conf *c, const char *key, const char *cmd, int exec)
  * Write DIR/hooks/NAME.deploy (0700) when the deploy commands need a
  * wrapper, and make it the deploy hook; say what it runs.
  */
-static int
+static ACME_MUST_CHECK int
 imp_hook_write(struct imp_run *r, const char *name, struct imp_conf *c)
 {
 	struct buf b = { .max = CONF_MAX + 4096 };
@@ -13078,7 +13232,7 @@ imp_hook_write(struct imp_run *r, const char *name, struct imp_conf *c)
 	if ((rc = buf_puts(&b, "exit $rc\n")) < 0 ||
 	    (rc = fd = store_subdir(r->storefd, IMP_HOOKS, 1)) < 0)
 		goto out;
-	rc = store_write(fd, file, b.data, b.len, 0700);
+	rc = store_write_buf(fd, file, &b, 0700);
 	close(fd);
 	if (rc < 0)
 		goto out;
@@ -13100,7 +13254,7 @@ out:
 /* ---- imports: conf, report ---- */
 
 /* Is the challenge method a webroot (a path given)? */
-static int
+static ACME_MUST_CHECK int
 imp_webroot(const struct imp_conf *c)
 {
 	return strcmp(c->authenticator, "webroot") == 0 && c->webroot[0];
@@ -13217,7 +13371,7 @@ imp_check_chal(struct imp_conf *c, const char *name)
  * The end of every import of NAME: the hook wrapper, the sets (live and
  * backups), conf/NAME.conf; then the report.
  */
-static int
+static ACME_MUST_CHECK int
 imp_finish(struct imp_run *r, const char *name, const char *label,
     struct cert_set *cur, struct imp_old *old, struct imp_conf *c,
     const struct x509_info *xi, const char *kt)
@@ -13244,24 +13398,28 @@ struct imp_acct {
 };
 
 /* 1: DIR's account for host has key k; -1: another; 0: DIR has none. */
-static int
+static ACME_MUST_CHECK int
 imp_acct_same(int storefd, const char *host, const struct key *k)
 {
 	char a[THUMBPRINT_LEN + 1], b[THUMBPRINT_LEN + 1];
 	struct buf pem = { 0 };
 	struct key have;
-	int accfd, hostfd = -1, same = 0;
+	int accfd, hostfd = -1, same = 0, rc = STORE_ABSENT;
 
 	memset(&have, 0, sizeof(have));
 	if ((accfd = store_subdir(storefd, "accounts", 0)) >= 0) {
 		hostfd = store_subdir(accfd, host, 0);
 		close(accfd);
 	}
-	if (hostfd >= 0 && store_read(hostfd, "key.pem", &pem, PEM_MAX) == 0)
+	if (hostfd >= 0)
+		rc = store_read(hostfd, "key.pem", &pem, PEM_MAX);
+	if (rc == 0)
 		same = key_from_pem(&have, (const char *)pem.data,
 		    pem.len) == 0 && jwk_thumbprint(&have, a, sizeof(a)) == 0 &&
 		    jwk_thumbprint(k, b, sizeof(b)) == 0 &&
 		    strcmp(a, b) == 0 ? 1 : -1;
+	else if (rc != STORE_ABSENT)
+		same = -1;	/* unreadable: kept, never written over */
 	if (hostfd >= 0)
 		close(hostfd);
 	err_clear();		/* nothing was pending: an import succeeds */
@@ -13271,7 +13429,7 @@ imp_acct_same(int storefd, const char *host, const struct key *k)
 }
 
 /* An imported account: account.txt says where it came from. */
-static int
+static ACME_MUST_CHECK int
 imp_acct_write(int storefd, const char *host, const char *server,
     const struct imp_acct *ac)
 {
@@ -13293,7 +13451,7 @@ imp_acct_write(int storefd, const char *host, const char *server,
  * Make ac DIR's account for server unless DIR has one: the same key is
  * nothing to do, another is reported (DIR keeps one account per server).
  */
-static int
+static ACME_MUST_CHECK int
 imp_acct_put(struct imp_run *r, const char *server, const struct imp_acct *ac)
 {
 	char host[256];
@@ -13337,7 +13495,7 @@ static const char *const imp_jwk_rsa[] = {
 #define IMP_JWK_RSA_N	(sizeof(imp_jwk_rsa) / sizeof(imp_jwk_rsa[0]))
 
 /* Base64url member key of the JWK into dst (cap): its length, or < 0. */
-static int
+static ACME_MUST_CHECK int
 imp_jwk_b64(const struct json *j, const char *key, unsigned char *dst,
     size_t cap)
 {
@@ -13369,7 +13527,7 @@ imp_bits(const unsigned char *x, size_t len)
 }
 
 /* An RSA JWK: the CRT private key, n checked against p * q. */
-static int
+static ACME_MUST_CHECK int
 imp_jwk_rsa_key(const struct json *j, struct key *k)
 {
 	unsigned char v[IMP_JWK_RSA_N][RSA_BITS_MAX / 8];
@@ -13405,7 +13563,7 @@ out:
 }
 
 /* An EC JWK (RFC 7518 6.2): d, with x and y checked against it. */
-static int
+static ACME_MUST_CHECK int
 imp_jwk_ec_key(const struct json *j, struct key *k)
 {
 	static const struct {
@@ -13422,7 +13580,8 @@ imp_jwk_ec_key(const struct json *j, struct key *k)
 	size_t i;
 	int dl, rc, f;
 
-	json_get_str(j, 0, "crv", crv, sizeof(crv));
+	/* missing or bad: "", which the table below refuses */
+	ACME_IGNORE(json_get_str(j, 0, "crv", crv, sizeof(crv)));
 	for (i = 0; i < 2 && strcmp(crv, crvs[i].crv) != 0; i++)
 		continue;
 	if (i == 2)
@@ -13448,7 +13607,7 @@ out:
 }
 
 /* A private JWK (RFC 7517), RSA or EC, as certbot keeps account keys. */
-static int
+static ACME_MUST_CHECK int
 imp_jwk_key(const struct buf *b, struct key *k)
 {
 	struct json *j = malloc(sizeof(*j));
@@ -13458,7 +13617,8 @@ imp_jwk_key(const struct buf *b, struct key *k)
 	if (j == NULL)
 		return err_set(ACME_ERR_NOMEM, "out of memory");
 	if ((rc = json_parse(j, (const char *)b->data, b->len)) == 0) {
-		json_get_str(j, 0, "kty", kty, sizeof(kty));
+		/* missing or bad: "", refused below */
+		ACME_IGNORE(json_get_str(j, 0, "kty", kty, sizeof(kty)));
 		if (strcmp(kty, "RSA") == 0)
 			rc = imp_jwk_rsa_key(j, k);
 		else if (strcmp(kty, "EC") == 0)
@@ -13477,7 +13637,7 @@ imp_jwk_key(const struct buf *b, struct key *k)
 
 /* A sorted list of the entries of path below dirfd ("." and ".." left
  * out), at most max; *names owned by the caller (store_names_free). */
-static int
+static ACME_MUST_CHECK int
 imp_list(int dirfd, const char *path, size_t max, char ***names, size_t *n)
 {
 	char **v = NULL, **nv;
@@ -13491,7 +13651,7 @@ imp_list(int dirfd, const char *path, size_t max, char ***names, size_t *n)
 	    || (d = fdopendir(fd)) == NULL) {
 		if (fd >= 0)
 			close(fd);
-		return errno == ENOENT ? ACME_ERR_IO : err_set(ACME_ERR_IO,
+		return errno == ENOENT ? STORE_ABSENT : err_set(ACME_ERR_IO,
 		    "%.200s: %s", path, strerror(errno));
 	}
 	while (rc == 0 && *n < max && (de = readdir(d)) != NULL) {
@@ -13517,7 +13677,7 @@ imp_list(int dirfd, const char *path, size_t max, char ***names, size_t *n)
  * or bare (up to ',' or '#'); a trailing ',' makes a list of one. v
  * becomes its first item; returns the number of items, -1 if malformed.
  */
-static int
+static ACME_MUST_CHECK int
 imp_cb_value(char *v)
 {
 	char *p = v, *item = v, *e;
@@ -13725,7 +13885,7 @@ imp_cb_line(struct imp_conf *c, const char *sec, const char *key, char *val)
 }
 
 /* Parse renewal/NAME.conf (configobj's INI dialect) below cbfd. */
-static int
+static ACME_MUST_CHECK int
 imp_cb_conf(int cbfd, const char *name, struct imp_conf *c)
 {
 	struct buf b = { 0 };
@@ -13734,7 +13894,8 @@ imp_cb_conf(int cbfd, const char *name, struct imp_conf *c)
 
 	snprintf(file, sizeof(file), "renewal/%s.conf", name);
 	if ((rc = imp_read(cbfd, file, &b, CONF_MAX)) < 0 || b.len == 0) {
-		rc = rc < 0 ? err_set(rc, "%s: cannot read", file) : 0;
+		rc = rc < 0 ? err_set(store_need(rc), "%s: cannot read",
+		    file) : 0;
 		goto out;
 	}
 	for (p = (char *)b.data; p != NULL && *p != '\0'; p = line) {
@@ -13849,7 +14010,7 @@ imp_json_member(int dirfd, const char *path, const char *key, char *dst,
  * certbot's accounts/SERVER/ID into dir: SERVER is the server URL's
  * host[:port] and path, as certbot names it; ID is hexadecimal.
  */
-static int
+static ACME_MUST_CHECK int
 imp_cb_acct_dir(const struct imp_conf *c, char *dir, size_t cap)
 {
 	const char *p = c->server + 8;
@@ -13875,7 +14036,8 @@ imp_cb_others(struct imp_run *r, const char *dir, const struct imp_conf *c,
 	if (r->seen.data != NULL && strstr((char *)r->seen.data, dir) != NULL)
 		return;
 	r->seen.max = 64 * 1024;
-	buf_printf(&r->seen, "%s\n", dir);
+	if (buf_printf(&r->seen, "%s\n", dir) < 0)
+		err_clear();	/* past 64 KB, a dir may be reported twice */
 	if (acct_host(c->server, host, sizeof(host)) < 0 ||
 	    imp_list(r->srcfd, dir, 64, &ids, &n) < 0)
 		err_clear();
@@ -13893,7 +14055,7 @@ imp_cb_others(struct imp_run *r, const char *dir, const struct imp_conf *c,
 }
 
 /* The account renewal/NAME.conf names: key, URL, creation date. */
-static int
+static ACME_MUST_CHECK int
 imp_cb_acct_load(struct imp_run *r, const char *dir, const char *id,
     struct imp_acct *ac)
 {
@@ -13905,7 +14067,7 @@ imp_cb_acct_load(struct imp_run *r, const char *dir, const char *id,
 	snprintf(path, sizeof(path), "%s/%s/private_key.json", dir, id);
 	if ((rc = imp_read(r->srcfd, path, &b, IMP_JSON_MAX)) < 0 ||
 	    (rc = imp_jwk_key(&b, &ac->key)) < 0) {
-		rc = err_set(rc, "not found");
+		rc = err_set(store_need(rc), "not found");
 		err_wrap(rc, "%.200s", path);
 		goto out;
 	}
@@ -13944,7 +14106,7 @@ imp_cb_account(struct imp_run *r, struct imp_conf *c, const char *name)
 }
 
 /* Version numbers K of archive/NAME/certK.pem, newest first. */
-static int
+static ACME_MUST_CHECK int
 imp_versions(int archfd, int *v, int max)
 {
 	struct dirent *de;
@@ -13971,7 +14133,7 @@ imp_versions(int archfd, int *v, int max)
 }
 
 /* Read archive/NAME/{cert,chain,fullchain,privkey}K.pem. */
-static int
+static ACME_MUST_CHECK int
 imp_read_files(int archfd, int k, struct cert_set *cs)
 {
 	static const char *const stems[] = {
@@ -13986,14 +14148,14 @@ imp_read_files(int archfd, int k, struct cert_set *cs)
 	for (i = 0; i < 4; i++) {
 		snprintf(file, sizeof(file), "%s%d.pem", stems[i], k);
 		if ((rc = store_read(archfd, file, bufs[i], PEM_MAX)) < 0)
-			return err_set(rc, "%s: cannot read", file);
+			return err_set(store_need(rc), "%s: cannot read", file);
 	}
 	return 0;
 }
 
 /* The version live/NAME/cert.pem links to ("../../archive/NAME/certK.pem"),
  * else the newest; 0 when there is none. */
-static int
+static ACME_MUST_CHECK int
 imp_current(int cbfd, const char *name, const int *v, int n)
 {
 	char path[PATH_LEN_MAX], target[PATH_LEN_MAX];
@@ -14018,7 +14180,7 @@ struct imp_cb_old {
 	const int	*v;		/* borrowed, newest first */
 };
 
-static int
+static ACME_MUST_CHECK int
 imp_cb_load(struct imp_run *r, const void *ctx, int i, struct cert_set *cs,
     char *label, size_t cap)
 {
@@ -14033,7 +14195,7 @@ imp_cb_load(struct imp_run *r, const void *ctx, int i, struct cert_set *cs,
  * archive/NAME: its versions, the current one K (its files read into
  * cur), the older ones left in v[0..*nold), newest first, for co.
  */
-static int
+static ACME_MUST_CHECK int
 imp_cb_current(struct imp_run *r, const char *name, struct imp_cb_old *co,
     int *v, int *k, int *nold, struct cert_set *cur)
 {
@@ -14051,7 +14213,7 @@ imp_cb_current(struct imp_run *r, const char *name, struct imp_cb_old *co,
 }
 
 /* Import certbot's NAME: archive/NAME, renewal/NAME.conf, its account. */
-static int
+static ACME_MUST_CHECK int
 imp_cb_name(struct imp_run *r, const char *name)
 {
 	struct imp_conf c;
@@ -14107,7 +14269,7 @@ out:
 /* ---- imports: the run ---- */
 
 /* Is dir (which may not exist yet) srcabs or below it? */
-static int
+static ACME_MUST_CHECK int
 imp_inside(const char *dir, const char *srcabs)
 {
 	char path[PATH_LEN_MAX], abs[PATH_MAX], *slash;
@@ -14130,7 +14292,7 @@ imp_inside(const char *dir, const char *srcabs)
  * What api_enter checks before it takes DIR for an import: the client's
  * tree opens, looks like one, and DIR is not inside it (it is only read).
  */
-static int
+static ACME_MUST_CHECK int
 imp_src_check(struct api_run *run, void *arg)
 {
 	struct imp_run *r = arg;
@@ -14153,7 +14315,7 @@ imp_src_check(struct api_run *run, void *arg)
  * Open the client's tree src and DIR (through api_enter: locked, checked
  * to hold no other client's files). imp_close ends the run.
  */
-static int
+static ACME_MUST_CHECK int
 imp_open(struct imp_run *r, const struct acme_options *o, const char *src,
     const char *from, const char *cmd, const char *mark)
 {
@@ -14182,7 +14344,7 @@ imp_open(struct imp_run *r, const struct acme_options *o, const char *src,
 }
 
 /* The end of an import run (api_leave); returns rc. */
-static int
+static ACME_MUST_CHECK int
 imp_close(struct imp_run *r, int rc)
 {
 	if (r->srcfd >= 0)
@@ -14195,7 +14357,7 @@ imp_close(struct imp_run *r, int rc)
  * Import each of names[] not yet in DIR with one(); the others are
  * skipped. Every failure is printed; the last is the run's error.
  */
-static int
+static ACME_MUST_CHECK int
 imp_all(struct imp_run *r, char **names, size_t n,
     int (*one)(struct imp_run *, const char *))
 {
@@ -14314,7 +14476,7 @@ struct imp_ua_old {
 	const struct buf *key;		/* private/NAME/key.pem */
 };
 
-static int
+static ACME_MUST_CHECK int
 imp_ua_load(struct imp_run *r, const void *ctx, int i, struct cert_set *cs,
     char *label, size_t cap)
 {
@@ -14327,7 +14489,7 @@ imp_ua_load(struct imp_run *r, const void *ctx, int i, struct cert_set *cs,
 		return 0;
 	snprintf(path, sizeof(path), "%s/%s", o->name, o->files[i]);
 	if ((rc = imp_read(r->srcfd, path, &cs->cert, PEM_MAX)) < 0)
-		return err_set(rc, "cannot read");
+		return err_set(store_need(rc), "cannot read");
 	return buf_append(&cs->privkey, o->key->data, o->key->len);
 }
 
@@ -14349,7 +14511,7 @@ imp_ua_time(const char *file)
 	return strcmp(again, file) == 0 ? t : -1;
 }
 
-static int
+static ACME_MUST_CHECK int
 imp_ua_cmp(const void *a, const void *b)
 {
 	long long x = imp_ua_time(*(char *const *)a);
@@ -14359,7 +14521,7 @@ imp_ua_cmp(const void *a, const void *b)
 }
 
 /* NAME/cert-T.pem, newest first, into *files (owned: store_names_free). */
-static int
+static ACME_MUST_CHECK int
 imp_ua_olds(struct imp_run *r, const char *name, char ***files, size_t *n)
 {
 	size_t i, k = 0;
@@ -14379,7 +14541,7 @@ imp_ua_olds(struct imp_run *r, const char *name, char ***files, size_t *n)
 }
 
 /* Read NAME/cert.pem (the whole chain) and private/NAME/key.pem. */
-static int
+static ACME_MUST_CHECK int
 imp_ua_read(struct imp_run *r, const char *name, struct cert_set *cs,
     struct buf *key)
 {
@@ -14388,15 +14550,15 @@ imp_ua_read(struct imp_run *r, const char *name, struct cert_set *cs,
 
 	snprintf(path, sizeof(path), "%s/cert.pem", name);
 	if ((rc = imp_read(r->srcfd, path, &cs->cert, PEM_MAX)) < 0)
-		return err_set(rc, "%s: cannot read", path);
+		return err_set(store_need(rc), "%s: cannot read", path);
 	snprintf(path, sizeof(path), "private/%s/key.pem", name);
 	if ((rc = imp_read(r->srcfd, path, key, PEM_MAX)) < 0)
-		return err_set(rc, "%s: cannot read", path);
+		return err_set(store_need(rc), "%s: cannot read", path);
 	return buf_append(&cs->privkey, key->data, key->len);
 }
 
 /* Import uacme's NAME: NAME/cert.pem and older NAME/cert-T.pem. */
-static int
+static ACME_MUST_CHECK int
 imp_ua_name(struct imp_run *r, const char *name)
 {
 	struct imp_conf c;
@@ -14467,7 +14629,7 @@ imp_ua_account(struct imp_run *r, const char *server)
 }
 
 /* The certificates of a uacme tree: NAME/cert.pem beside private/. */
-static int
+static ACME_MUST_CHECK int
 imp_ua_names(struct imp_run *r, char ***names, size_t *n)
 {
 	char path[PATH_LEN_MAX];
@@ -14521,7 +14683,7 @@ acme_import_uacme(const struct acme_options *o, const char *uacme_dir)
  * hooks and the preferred chain wrapped in __ACME_BASE64__START_ and
  * _END_ (base64). v becomes the value; 0, or -1 when malformed.
  */
-static int
+static ACME_MUST_CHECK int
 imp_sh_value(char *v)
 {
 	char *o = v, *p = v + 1;
@@ -14711,7 +14873,7 @@ imp_sh_line(struct imp_conf *c, struct imp_sh *sh, const char *key, char *v)
 }
 
 /* Read path (KEY=value lines) below srcfd; each line to line(). */
-static int
+static ACME_MUST_CHECK int
 imp_sh_read(int srcfd, const char *path, struct imp_conf *c,
     struct imp_sh *sh)
 {
@@ -14720,7 +14882,7 @@ imp_sh_read(int srcfd, const char *path, struct imp_conf *c,
 	int rc;
 
 	if ((rc = imp_read(srcfd, path, &b, CONF_MAX)) < 0) {
-		rc = err_set(rc, "%s: cannot read", path);
+		rc = err_set(store_need(rc), "%s: cannot read", path);
 		goto out;
 	}
 	for (p = (char *)b.data; p != NULL && *p != '\0'; p = nl) {
@@ -14753,22 +14915,26 @@ imp_sh_hooks(struct imp_conf *c, const struct imp_sh *sh, const char *name)
 	    "Le_RealCACertPath", "Le_RealKeyPath", "Le_RealFullChainPath" };
 	static const char *const files[] = { "cert", "chain", "privkey",
 	    "fullchain" };
-	size_t i;
+	size_t i, start;
 
 	for (i = 0; i < 4; i++) {
 		if (sh->install[i][0] == '\0')
 			continue;
+		start = c->wrap.len;
 		buf_printf(&c->wrap, "(%scat \"$ACME_LIVE_DIR/%s.pem\" %s ",
 		    i == 2 ? "umask 077; " : "", files[i], i == 1 &&
 		    strcmp(sh->install[0], sh->install[1]) == 0 ? ">>" : ">");
 		imp_sh_quote(&c->wrap, sh->install[i]);
 		buf_puts(&c->wrap, ") || rc=$?\n");
+		if (imp_wrap_done(c, start, keys[i], sh->install[i]) < 0)
+			continue;
 		imp_line_add(&c->said, "%s '%.100s' (a copy of %s.pem)",
 		    keys[i], sh->install[i], files[i]);
 		c->wrapped = 1;
 	}
 	if (sh->reload[0] == '\0' && sh->renew[0] == '\0')
 		return;
+	start = c->wrap.len;
 	buf_puts(&c->wrap, "cd \"$ACME_LIVE_DIR\" || exit\nexport "
 	    "CERT_PATH=\"$ACME_LIVE_DIR/cert.pem\" "
 	    "CERT_KEY_PATH=\"$ACME_LIVE_DIR/privkey.pem\" "
@@ -14776,6 +14942,9 @@ imp_sh_hooks(struct imp_conf *c, const struct imp_sh *sh, const char *name)
 	    "CERT_FULLCHAIN_PATH=\"$ACME_LIVE_DIR/fullchain.pem\" Le_Domain=");
 	imp_sh_quote(&c->wrap, name);
 	buf_puts(&c->wrap, "\n");
+	if (imp_wrap_done(c, start, sh->reload[0] ? "Le_ReloadCmd" :
+	    "Le_RenewHook", sh->reload[0] ? sh->reload : sh->renew) < 0)
+		return;
 	c->wrapped = 1;
 	if (sh->reload[0] != '\0')
 		imp_hook_add(c, "Le_ReloadCmd", sh->reload, 0);
@@ -14812,7 +14981,7 @@ imp_sh_get(int srcfd, const char *path, const char *key, char *dst,
  * acme.sh 2.8): account.key, ca.conf's ACCOUNT_URL, account.json's
  * createdAt.
  */
-static int
+static ACME_MUST_CHECK int
 imp_sh_acct_load(struct imp_run *r, const char *server, struct imp_acct *ac)
 {
 	const char *h = server + 8, *p = h + strcspn(h, "/?#");
@@ -14835,7 +15004,7 @@ imp_sh_acct_load(struct imp_run *r, const char *server, struct imp_acct *ac)
 	if ((rc = imp_read(r->srcfd, path, &pem, PEM_MAX)) < 0 ||
 	    (rc = key_from_pem(&ac->key, (const char *)pem.data,
 	    pem.len)) < 0) {
-		rc = err_set(rc, "%s: cannot read", path);
+		rc = err_set(store_need(rc), "%s: cannot read", path);
 		goto out;
 	}
 	snprintf(path, sizeof(path), "%s/ca.conf", dir);
@@ -14867,7 +15036,7 @@ imp_sh_account(struct imp_run *r, struct imp_conf *c)
 }
 
 /* Does acme.sh's dir/base.conf exist below srcfd? */
-static int
+static ACME_MUST_CHECK int
 imp_sh_has(int srcfd, const char *dir, const char *base)
 {
 	char path[2 * PATH_LEN_MAX];
@@ -14881,7 +15050,7 @@ imp_sh_has(int srcfd, const char *dir, const char *base)
  * NAME_ecc/ (an ECDSA certificate), else NAME/ (RSA); NAME-rsa is the
  * RSA one of a domain that has both.
  */
-static int
+static ACME_MUST_CHECK int
 imp_sh_dir(struct imp_run *r, const char *name, char *dir, char *base,
     size_t cap)
 {
@@ -14925,7 +15094,7 @@ imp_sh_entry(struct imp_run *r, const char *ent, char *name, size_t cap)
 }
 
 /* The certificates of an acme.sh tree as NAMEs (owned), sorted. */
-static int
+static ACME_MUST_CHECK int
 imp_sh_names(struct imp_run *r, char ***names, size_t *n)
 {
 	char name[NAME_LEN_MAX + 1];
@@ -14947,7 +15116,7 @@ imp_sh_names(struct imp_run *r, char ***names, size_t *n)
 }
 
 /* dir/base.cer, ca.cer, fullchain.cer and base.key, as acme.sh keeps them. */
-static int
+static ACME_MUST_CHECK int
 imp_sh_files(struct imp_run *r, const char *dir, const char *base,
     struct cert_set *cs)
 {
@@ -14961,10 +15130,10 @@ imp_sh_files(struct imp_run *r, const char *dir, const char *base,
 	if ((rc = imp_read(r->srcfd, path[0], &cs->cert, PEM_MAX)) < 0 ||
 	    (rc = imp_read(r->srcfd, path[1], &cs->chain, PEM_MAX)) < 0 ||
 	    (rc = imp_read(r->srcfd, path[2], &cs->fullchain, PEM_MAX)) < 0)
-		return err_set(rc, "%s, ca.cer or fullchain.cer: cannot read",
-		    path[0]);
+		return err_set(store_need(rc), "%s, ca.cer or fullchain.cer: "
+		    "cannot read", path[0]);
 	if ((rc = imp_read(r->srcfd, key, &cs->privkey, PEM_MAX)) < 0)
-		return err_set(rc, "%s: cannot read", key);
+		return err_set(store_need(rc), "%s: cannot read", key);
 	return 0;
 }
 
@@ -14989,7 +15158,7 @@ imp_sh_settings(struct imp_run *r, struct imp_conf *c, const struct imp_sh *sh,
 }
 
 /* Import acme.sh's NAME: its folder's files and DOMAIN.conf, its account. */
-static int
+static ACME_MUST_CHECK int
 imp_sh_name(struct imp_run *r, const char *name)
 {
 	struct imp_conf c;
@@ -15241,7 +15410,7 @@ conf_load(int conffd, const char *name, const struct acme_options *cli,
 	if ((rc = store_read_private(conffd, file, path, &c->text,
 	    CONF_MAX)) < 0 ||
 	    (rc = buf_append(&c->text, "", 0)) < 0) {
-		if (rc == ACME_ERR_IO && err_msg[0] == '\0')
+		if (rc == STORE_ABSENT)
 			return err_set(ACME_ERR_USAGE, "no conf/%s: issue it "
 			    "first", file);
 		return rc;
@@ -15308,30 +15477,34 @@ state_line(struct renew_state *st, char *k, char *v)
 			*state_field(st, i) = 0;
 }
 
-static void
+/* Read conf/NAME.state into st: empty when there is none; a file that
+ * cannot be read is an error (a rate limit in it must not be lost). */
+static ACME_MUST_CHECK int
 state_read(int conffd, const char *name, struct renew_state *st)
 {
 	struct buf b = { 0 };
 	char file[NAME_LEN_MAX + 8], *p, *nl, *eq;
+	int rc;
 
 	memset(st, 0, sizeof(*st));
 	snprintf(file, sizeof(file), "%s.state", name);
-	if (store_read(conffd, file, &b, STATE_MAX) == 0 &&
-	    buf_append(&b, "", 0) == 0)
-		for (p = (char *)b.data; p != NULL && *p != '\0'; p = nl) {
-			if ((nl = strchr(p, '\n')) != NULL)
-				*nl++ = '\0';
-			if ((eq = strchr(p, '=')) == NULL)
-				continue;
-			*eq = '\0';
-			state_line(st, conf_trim(p), conf_trim(eq + 1));
-		}
-	err_clear();
+	if ((rc = store_read(conffd, file, &b, STATE_MAX)) == 0)
+		rc = buf_append(&b, "", 0);
+	for (p = rc == 0 ? (char *)b.data : NULL; p != NULL && *p != '\0';
+	    p = nl) {
+		if ((nl = strchr(p, '\n')) != NULL)
+			*nl++ = '\0';
+		if ((eq = strchr(p, '=')) == NULL)
+			continue;
+		*eq = '\0';
+		state_line(st, conf_trim(p), conf_trim(eq + 1));
+	}
 	buf_free(&b);
+	return rc == STORE_ABSENT ? 0 : rc;
 }
 
 /* Write st when it differs from old (remove the file when st is empty). */
-static int
+static ACME_MUST_CHECK int
 state_write(int conffd, const char *name, const struct renew_state *old,
     struct renew_state *st)
 {
@@ -15344,12 +15517,8 @@ state_write(int conffd, const char *name, const struct renew_state *old,
 	if (memcmp(old, st, sizeof(*st)) == 0)
 		return 0;
 	snprintf(file, sizeof(file), "%s.state", name);
-	if (memcmp(st, &empty, sizeof(*st)) == 0) {
-		if (unlinkat(conffd, file, 0) < 0 && errno != ENOENT)
-			return err_set(ACME_ERR_IO, "remove conf/%s: %s",
-			    file, strerror(errno));
-		return 0;
-	}
+	if (memcmp(st, &empty, sizeof(*st)) == 0)
+		return store_remove(conffd, file);
 	buf_printf(&b, "# acme: renewal state of %s (see acme(1))\n", name);
 	if (st->serial[0] != '\0')
 		buf_printf(&b, "ari-serial = %s\n", st->serial);
@@ -15359,9 +15528,7 @@ state_write(int conffd, const char *name, const struct renew_state *old,
 			    sizeof(t));
 			buf_printf(&b, "%s = %s\n", state_times[i].key, t);
 		}
-	if (b.data == NULL)
-		return err_set(ACME_ERR_NOMEM, "out of memory");
-	rc = store_write(conffd, file, b.data, b.len, STORE_FILE_MODE);
+	rc = store_write_buf(conffd, file, &b, STORE_FILE_MODE);
 	buf_free(&b);
 	return rc;
 }
@@ -15381,7 +15548,7 @@ struct renew_item {
  * The session for a NAME's server (api_session: NAMEs that share one
  * share it), which must tell the CA's time: no Date, no decision.
  */
-static int
+static ACME_MUST_CHECK int
 renew_session(struct api_run *run, const struct acme_options *o,
     const char *url)
 {
@@ -15398,7 +15565,7 @@ renew_session(struct api_run *run, const struct acme_options *o,
 }
 
 /* live/NAME/cert.pem parsed into xi; 1 when absent. */
-static int
+static ACME_MUST_CHECK int
 renew_live_cert(struct api_run *run, const char *name,
     struct x509_info *xi)
 {
@@ -15409,14 +15576,14 @@ renew_live_cert(struct api_run *run, const char *name,
 
 	memset(objs, 0, sizeof(objs));
 	if ((livefd = store_subdir(run->storefd, "live", 0)) < 0)
-		return livefd == ACME_ERR_IO && err_msg[0] == '\0' ? 1 : livefd;
+		return livefd == STORE_ABSENT ? 1 : livefd;
 	setfd = store_subdir(livefd, name, 0);
 	close(livefd);
 	if (setfd < 0)
-		return setfd == ACME_ERR_IO && err_msg[0] == '\0' ? 1 : setfd;
+		return setfd == STORE_ABSENT ? 1 : setfd;
 	rc = store_read(setfd, "cert.pem", &b, PEM_MAX);
 	close(setfd);
-	if (rc == ACME_ERR_IO && err_msg[0] == '\0')
+	if (rc == STORE_ABSENT)
 		rc = 1;
 	else if (rc == 0 && (rc = pem_decode((const char *)b.data, b.len,
 	    objs, 1, &n)) == 0)
@@ -15434,7 +15601,9 @@ renew_ari_draw(const struct ari_window *w)
 {
 	uint64_t r = 0;
 
-	rng_bytes(&r, sizeof(r));
+	/* without randomness from the kernel, the window's start: the
+	 * earliest renewal, never a late one */
+	ACME_IGNORE(rng_bytes(&r, sizeof(r)));
 	return w->start + (int64_t)(r % (uint64_t)(w->end - w->start));
 }
 
@@ -15443,7 +15612,7 @@ renew_ari_draw(const struct ari_window *w)
  * runs, else fetched; a new point is drawn only when the window changed.
  * Returns 0 and *point, or negative (the caller falls back).
  */
-static int
+static ACME_MUST_CHECK int
 renew_ari_point(struct api_run *run, const char *certid,
     const char *serial, struct renew_state *st, int64_t *point)
 {
@@ -15602,7 +15771,7 @@ renew_flush(struct api_run *run)
  * and finishes the item. Returns 1 when queued; the live set is never
  * touched on failure.
  */
-static int
+static ACME_MUST_CHECK int
 renew_queue(struct api_run *run, struct renew_item *it, const char *certid)
 {
 	const char *name = it->name;
@@ -15638,7 +15807,7 @@ renew_queue(struct api_run *run, struct renew_item *it, const char *certid)
 }
 
 /* Decide for NAME and queue it when due (1). */
-static int
+static ACME_MUST_CHECK int
 renew_decide(struct api_run *run, struct renew_item *it)
 {
 	const char *name = it->name;
@@ -15678,7 +15847,7 @@ renew_decide(struct api_run *run, struct renew_item *it)
 
 /* renew NAME: load its conf and state, talk to its server, decide; 1
  * when it was queued (renew_flush finishes it). */
-static int
+static ACME_MUST_CHECK int
 renew_one(struct api_run *run, struct renew_item *it)
 {
 	const char *url;
@@ -15689,7 +15858,8 @@ renew_one(struct api_run *run, struct renew_item *it)
 		return err_set(ACME_ERR_USAGE, "bad certificate name");
 	if ((it->c = calloc(1, sizeof(*it->c))) == NULL)
 		return err_set(ACME_ERR_NOMEM, "out of memory");
-	state_read(run->conffd, it->name, &it->st);
+	if ((rc = state_read(run->conffd, it->name, &it->st)) < 0)
+		return rc;
 	it->old = it->st;
 	if ((rc = conf_load(run->conffd, it->name, run->o, it->c)) < 0)
 		return rc;
@@ -15717,7 +15887,7 @@ renew_sleep(int max)
 
 /* Every NAME (all of conf/ when none is given), the due ones renewed
  * together in batches (renew_flush); the last failure, or 0. */
-static int
+static ACME_MUST_CHECK int
 renew_run_all(struct api_run *run, const char *const *names,
     size_t nnames)
 {
@@ -15757,7 +15927,7 @@ out:
 }
 
 /* Before the lock: the options, DIR present, then --random-delay. */
-static int
+static ACME_MUST_CHECK int
 renew_check(struct api_run *run, void *arg)
 {
 	(void)arg;
@@ -15782,8 +15952,8 @@ acme_renew(const struct acme_options *o, const char *const *names,
 	int rc;
 
 	if ((rc = api_enter(&run, o, API_LOCK, renew_check, NULL)) == 0 &&
-	    (rc = run.conffd = store_subdir(run.storefd, "conf", 0)) < 0 &&
-	    err_msg[0] == '\0')
+	    (rc = run.conffd = store_subdir(run.storefd, "conf", 0)) ==
+	    STORE_ABSENT)
 		rc = err_set(ACME_ERR_USAGE, "%s/conf: no certificate was "
 		    "issued here yet", run.dir);
 	if (rc >= 0) {
@@ -15798,7 +15968,7 @@ acme_renew(const struct acme_options *o, const char *const *names,
 }
 
 /* What each account operation checks before any request. */
-static int
+static ACME_MUST_CHECK int
 api_account_check(struct api_run *run, void *arg)
 {
 	const struct acme_options *o = run->o;
@@ -15818,7 +15988,7 @@ api_account_check(struct api_run *run, void *arg)
 }
 
 /* The operation op on the stored account of run's session. */
-static int
+static ACME_MUST_CHECK int
 api_account_op(struct api_run *run, enum acme_account_op op)
 {
 	const struct acme_options *o = run->o;
@@ -15868,7 +16038,7 @@ acme_account(const struct acme_options *o, enum acme_account_op op)
  * with policy=wildcard, the record of a wildcard being its base name's)
  * and --until as Unix seconds (RFC 3339 UTC, or digits); 0 when absent.
  */
-static int
+static ACME_MUST_CHECK int
 api_persist_args(const struct acme_options *o, const char *const *names,
     size_t n, struct ident *ids, int64_t *until)
 {
@@ -15902,7 +16072,7 @@ api_persist_args(const struct acme_options *o, const char *const *names,
 }
 
 /* Every record, one line per NAME and issuer, into out. */
-static int
+static ACME_MUST_CHECK int
 api_persist_lines(struct buf *out, const struct acme *a,
     const struct ident *ids, size_t n, char (*issuers)[IDENT_LEN_MAX + 1],
     int nissuers, const struct acme_options *o, int64_t until)
@@ -15930,7 +16100,7 @@ struct api_persist {
 	int64_t		 until;		/* --until, Unix seconds; 0 none */
 };
 
-static int
+static ACME_MUST_CHECK int
 api_persist_check(struct api_run *run, void *arg)
 {
 	struct api_persist *p = arg;
@@ -15978,7 +16148,7 @@ out:
 }
 
 /* The certificate to revoke: DIR/live/NAME/cert.pem or a file. */
-static int
+static ACME_MUST_CHECK int
 api_revoke_target(int storefd, const char *target, struct buf *der)
 {
 	struct buf raw = { 0 };
@@ -15990,13 +16160,13 @@ api_revoke_target(int storefd, const char *target, struct buf *der)
 	if (!store_name_ok(target))
 		return err_set(ACME_ERR_USAGE, "'%.80s' is neither a NAME nor "
 		    "a path to a certificate file (use ./FILE)", target);
-	if ((livefd = store_subdir(storefd, "live", 0)) >= 0)
-		setfd = store_subdir(livefd, target, 0);
-	if (setfd < 0 || store_read(setfd, "cert.pem", &raw, PEM_MAX) < 0) {
-		err_clear();
+	if ((livefd = rc = store_subdir(storefd, "live", 0)) >= 0 &&
+	    (setfd = rc = store_subdir(livefd, target, 0)) >= 0)
+		rc = store_read(setfd, "cert.pem", &raw, PEM_MAX);
+	if (rc == STORE_ABSENT)
 		rc = err_set(ACME_ERR_USAGE, "no certificate named %.80s in "
 		    "live/ (a file name needs a '/': ./FILE)", target);
-	} else
+	else if (rc == 0)
 		rc = api_der_parse("certificate", target, &raw, "CERTIFICATE",
 		    NULL, der);
 	if (setfd >= 0)
@@ -16008,7 +16178,7 @@ api_revoke_target(int storefd, const char *target, struct buf *der)
 }
 
 /* --cert-key: the certificate's own key, which must match it. */
-static int
+static ACME_MUST_CHECK int
 api_revoke_key(struct acme *a, const char *file, const struct buf *der)
 {
 	struct buf pem = { 0 };
@@ -16025,7 +16195,7 @@ api_revoke_key(struct acme *a, const char *file, const struct buf *der)
 	return rc;
 }
 
-static int
+static ACME_MUST_CHECK int
 api_revoke_check(struct api_run *run, void *arg)
 {
 	const char *r = run->o->reason;
@@ -16038,7 +16208,7 @@ api_revoke_check(struct api_run *run, void *arg)
 }
 
 /* Revoke target in run's session: by --cert-key or the account. */
-static int
+static ACME_MUST_CHECK int
 api_revoke_op(struct api_run *run, const char *target, int reason)
 {
 	const struct acme_options *o = run->o;

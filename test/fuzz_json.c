@@ -70,7 +70,8 @@ fuzz_token(const struct json *j, int t)
 			abort();
 		break;
 	default:
-		json_bool(j, t);
+		if (json_bool(j, t) < -1 || json_bool(j, t) > 1)
+			abort();
 		break;
 	}
 }

@@ -692,7 +692,7 @@ chal_t_handshake(const struct chal_ctx *c, int port, const char *sni,
 	    BR_KEYTYPE_EC | BR_KEYTYPE_SIGN);
 	br_ssl_engine_set_x509(&cc.eng, &xk.vtable);
 	br_ssl_engine_set_protocol_names(&cc.eng, protos, 1);
-	rng_sys(seed, sizeof(seed));
+	CHECK_INT(rng_sys(seed, sizeof(seed)), 0);
 	br_ssl_engine_inject_entropy(&cc.eng, seed, sizeof(seed));
 	br_ssl_engine_set_buffer(&cc.eng, iobuf, sizeof(iobuf), 1);
 	br_ssl_client_reset(&cc, sni, 0);

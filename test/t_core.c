@@ -142,7 +142,60 @@ t_store_write(void)
 	CHECK_INT(store_write(d, "big", "0123456789", 10, 0600), 0);
 	CHECK_INT(store_read(d, "big", &b, 5), ACME_ERR_LIMIT);
 	buf_free(&b);
+	err_clear();
+	/* Absence is its own result, and records nothing. */
+	CHECK_INT(store_read(d, "none", &b, 100), STORE_ABSENT);
+	CHECK_INT(store_subdir(d, "none", 0), STORE_ABSENT);
+	CHECK_STR(err_msg, "");
+	CHECK_INT(store_need(STORE_ABSENT), ACME_ERR_IO);
+	/* A text whose fill failed is never written. */
+	b.max = 4;
+	CHECK_INT(buf_puts(&b, "too long"), ACME_ERR_LIMIT);
+	CHECK_INT(store_write_buf(d, "f", &b, 0600), ACME_ERR_LIMIT);
+	buf_free(&b);
+	CHECK_INT(store_read(d, "f", &b, 100), 0);
+	CHECK_MEM(b.data, b.len, "second", 6);
+	buf_free(&b);
+	/* store_remove: gone for good; absent is no step and no error */
+	CHECK_INT(store_remove(d, "f"), 0);
+	CHECK(!store_exists(d, "f"));
+	CHECK_INT(store_remove(d, "f"), 0);
+	err_clear();
 	core_rmtmp(d);
+}
+
+/* The first failed append sticks: a chain is checked once, at its end;
+ * buf_printf has no limit of its own but b->max. */
+static void
+t_buf_sticky(void)
+{
+	struct buf b = { .max = 8 };
+	char big[3000];
+	size_t n;
+
+	CHECK_INT(buf_puts(&b, "abc"), 0);
+	CHECK_INT(buf_err(&b), 0);
+	CHECK_INT(buf_printf(&b, "%s", "123456"), ACME_ERR_LIMIT);
+	CHECK_INT(buf_puts(&b, "d"), ACME_ERR_LIMIT);	/* even if it fits */
+	CHECK_INT(buf_err(&b), ACME_ERR_LIMIT);
+	CHECK_STR((char *)b.data, "abc");
+	buf_rewind(&b, 3);		/* back to where it was good */
+	CHECK_INT(buf_err(&b), 0);
+	CHECK_INT(buf_puts(&b, "d"), 0);
+	CHECK_STR((char *)b.data, "abcd");
+	buf_free(&b);
+	CHECK_INT(buf_err(&b), 0);
+	err_clear();
+	/* a line far longer than any stack buffer (a 4,096-byte --hook) */
+	memset(big, 'h', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	b.max = 0;
+	for (n = 0; n < 3; n++)
+		CHECK_INT(buf_printf(&b, "hook = %s\n", big), 0);
+	CHECK_INT(b.len, 3 * (sizeof(big) - 1 + 8));
+	CHECK(b.data[b.len] == '\0');
+	CHECK(memcmp(b.data + b.len - 4, "hhh\n", 4) == 0);
+	buf_free(&b);
 }
 
 static void
@@ -407,6 +460,35 @@ t_http_headers(void)
 	http_resp_free(&r);
 }
 
+/* A problem longer than one error line: its start, cut, not an error of
+ * the line builder in its place. */
+static void
+problem_long(void)
+{
+	struct buf doc = { 0 };
+	struct json *j = malloc(sizeof(*j));
+	char type[128];
+	int i;
+
+	CHECK(j != NULL);
+	CHECK_INT(buf_puts(&doc, "{\"type\":\"urn:ietf:params:acme:error:"
+	    "caa\",\"detail\":\"long\",\"subproblems\":["), 0);
+	for (i = 0; i < PROBLEM_SUB_MAX + 2; i++)
+		CHECK_INT(buf_printf(&doc, "%s{\"type\":\"urn:x\",\"detail\":"
+		    "\"%0500d\"}", i ? "," : "", i), 0);
+	CHECK_INT(buf_puts(&doc, "]}"), 0);
+	err_clear();
+	CHECK_INT(json_parse(j, (char *)doc.data, doc.len), 0);
+	CHECK_INT(req_problem_json("https://ca.test/x", 403, j, 0, type,
+	    sizeof(type)), ACME_ERR_SERVER);
+	CHECK(strncmp(err_msg, "https://ca.test/x: HTTP 403: caa: long;: urn:x: 0",
+	    48) == 0);
+	CHECK_INT(strlen(err_msg), ERR_MSG_MAX - 1);
+	err_clear();
+	buf_free(&doc);
+	free(j);
+}
+
 static void
 t_problem_line(void)
 {
@@ -426,6 +508,7 @@ t_problem_line(void)
 	    "bad\\nnames; a.test: caa: CAA forbids -- the CA will not issue for "
 	    "a name: remove it from the identifiers");
 	free(j);
+	problem_long();
 }
 
 static void
@@ -624,6 +707,7 @@ static const struct unit_test tests_core[] = {
 	{ "ident_parse", t_ident_parse },
 	{ "store_name", t_store_name },
 	{ "store_write", t_store_write },
+	{ "buf_sticky", t_buf_sticky },
 	{ "store_install", t_store_install },
 	{ "store_install_fallback", t_store_install_fallback },
 	{ "store_recover_states", t_store_recover_states },

@@ -72,10 +72,9 @@ imp_t_jwk(const char *json, struct key *k, char *tp)
 	struct buf b = { 0 };
 	int rc;
 
-	buf_puts(&b, json);
-	rc = imp_jwk_key(&b, k);
-	if (rc == 0)
-		jwk_thumbprint(k, tp, THUMBPRINT_LEN + 1);
+	if ((rc = buf_puts(&b, json)) == 0 &&
+	    (rc = imp_jwk_key(&b, k)) == 0)
+		rc = jwk_thumbprint(k, tp, THUMBPRINT_LEN + 1);
 	buf_free(&b);
 	return rc;
 }

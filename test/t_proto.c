@@ -83,7 +83,9 @@ tp_problem(const char *doc, const struct http_resp *r)
 	err_clear();
 	if (json_parse(&j, doc, strlen(doc)) < 0)
 		return "(bad json)";
-	req_problem_json_r("https://ca.test/x", 429, &j, 0, NULL, 0, r);
+	if (req_problem_json_r("https://ca.test/x", 429, &j, 0, NULL, 0,
+	    r) != ACME_ERR_SERVER)
+		return "(not ACME_ERR_SERVER)";
 	return err_msg;
 }
 

@@ -70,7 +70,7 @@ t_renew_state(void)
 
 	CHECK(fd >= 0);
 	memset(&old, 0, sizeof(old));
-	state_read(fd, "x", &st);
+	CHECK_INT(state_read(fd, "x", &st), 0);	/* absent: empty */
 	CHECK(memcmp(&st, &old, sizeof(st)) == 0);
 	snprintf(st.serial, sizeof(st.serial), "00ab");
 	st.ari_start = 1795341600;
@@ -79,7 +79,7 @@ t_renew_state(void)
 	st.ari_next = 1795363200;
 	st.retry_until = 1795400000;
 	CHECK_INT(state_write(fd, "x", &old, &st), 0);
-	state_read(fd, "x", &back);
+	CHECK_INT(state_read(fd, "x", &back), 0);
 	CHECK(memcmp(&st, &back, sizeof(st)) == 0);
 	CHECK_STR(back.serial, "00ab");
 	CHECK_INT(back.retry_until, 1795400000);
@@ -92,6 +92,12 @@ t_renew_state(void)
 	memset(&st, 0, sizeof(st));
 	CHECK_INT(state_write(fd, "x", &back, &st), 0);
 	CHECK(!store_exists(fd, "x.state"));
+	/* unreadable: an error, not an empty state (a rate limit kept) */
+	CHECK_INT(mkdirat(fd, "x.state", 0700), 0);
+	CHECK(state_read(fd, "x", &st) < 0);
+	CHECK(err_msg[0] != '\0');
+	err_clear();
+	CHECK_INT(unlinkat(fd, "x.state", AT_REMOVEDIR), 0);
 	core_rmtmp(fd);
 }
 

@@ -88,6 +88,36 @@ t_chal_dns01()
 	    fail "conf lacks challenge/hook: $(paste -sd ';' "$d/conf/dns1.example.com.conf")"
 }
 
+# A --hook path of about 2,000 bytes (up to PATH_LEN_MAX is accepted) is
+# saved in conf/NAME.conf whole, and renew runs it from there. (A line
+# over 1,000 bytes used to be left out of the conf, silently.)
+e2e chal_hook_long_path pebble
+t_chal_hook_long_path()
+{
+	local d h long i n=longhook.example.com
+	d=$(newdir)
+	h=$(mkhook)
+	long=$T/hook.d
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		long=$long/$(printf '%0200d' "$i")
+	done
+	mkdir -p "$long"
+	long=$long/hook
+	cp "$h" "$long"
+	[ "${#long}" -gt 1900 ] || fail "the hook path is only ${#long} bytes"
+	run_acme "${ACME_PB[@]}" --hook "$long" --challenge dns-01 \
+	    --dir "$d" issue $n
+	expect_rc 0
+	grep -qxF "hook = $long" "$d/conf/$n.conf" ||
+	    fail "conf lacks the hook: $(cut -c 1-60 "$d/conf/$n.conf" | paste -sd ';')"
+	: >"$T/hook.log"
+	run_acme --dir "$d" --force renew $n
+	expect_rc 0
+	[ "$(calls | awk '{ print $2, $3, $4 }' | paste -sd ' ')" = \
+	    "begin dns-01 $n done dns-01 $n" ] ||
+	    fail "renew did not run the saved hook: $(calls | paste -sd ';')"
+}
+
 # A wildcard and its base name: two authorizations for one name, both
 # dns-01 (the hook is offered dns-01 first). uacme-style hooks keep one
 # TXT value per name, so the second begins only after the first is done.

@@ -243,6 +243,159 @@ t_store_crash()
 	echo "fallback restore: $((k - 1)) write steps"
 }
 
+# crash_rc: after a run with ACME_TEST_CRASH_AT=$k, crc=$RC, which must
+# be 0 (the command completed) or 137 (killed at step k).
+crash_rc()
+{
+	crc=$RC
+	[ "$RC" = 0 ] || [ "$RC" = 137 ] || fail "K=$k: exit $RC, expected 137 (SIGKILL)"
+}
+
+# crash_end WHAT MIN: the crash loop ended with the command completing,
+# after at least MIN write steps (fewer: the writes bypass store_*).
+crash_end()
+{
+	[ "$crc" = 0 ] || fail "$1: still crashing at K=$k"
+	[ "$k" -gt "$2" ] || fail "$1: only $((k - 1)) write steps"
+	echo "$1: $((k - 1)) write steps"
+}
+
+# acct_files DIR: the entries of accounts/ and of each account in it.
+acct_files() { (cd "$1/accounts" && find . -mindepth 1 | LC_ALL=C sort | paste -sd ' '); }
+
+# Kill acme at every write step of an account key rollover: key.pem is
+# always whole, the next run (account show, which signs with key.pem)
+# settles an interrupted rollover with the key the CA has and leaves only
+# key.pem and account.txt, and the account still issues at the end.
+e2e store_crash_rollover pebble
+t_store_crash_rollover()
+{
+	local d k crc host n=crroll.example.com
+	d=$(newdir)
+	run_acme "${ACME_PB[@]}" "${ACME_SA[@]}" --dir "$d" issue $n
+	expect_rc 0
+	check_account "$d"
+	host=${ACCOUNT##*/}
+	for k in $(seq 1 20); do
+		ACME_TEST_CRASH_AT=$k run_acme "${ACME_PB[@]}" --dir "$d" \
+		    account rollover
+		crash_rc
+		openssl pkey -in "$ACCOUNT/key.pem" -noout 2>/dev/null ||
+		    fail "K=$k: key.pem is not a whole key"
+		run_acme "${ACME_PB[@]}" --dir "$d" account show
+		expect_rc 0
+		[ "$(acct_files "$d")" = "./$host ./$host/account.txt ./$host/key.pem" ] ||
+		    fail "K=$k: accounts/ holds [$(acct_files "$d")]"
+		[ "$crc" = 0 ] && break
+	done
+	crash_end rollover 2
+	run_acme "${ACME_PB[@]}" "${ACME_SA[@]}" --dir "$d" issue $n
+	expect_rc 0
+	check_account "$d"
+}
+
+# Kill acme at every write step of an account deactivation (a new account
+# each time): the account directory is whole under one name or the
+# other, and running the command again finishes it: accounts/HOST is set
+# aside with its key (nothing is lost), and a new issue makes a new
+# account.
+e2e store_crash_deactivate pebble
+t_store_crash_deactivate()
+{
+	local d k crc host key n=crdeact.example.com
+	for k in $(seq 1 10); do
+		d=$(newdir "k$k")
+		run_acme "${ACME_PB[@]}" "${ACME_SA[@]}" --dir "$d" issue $n
+		expect_rc 0
+		check_account "$d"
+		host=${ACCOUNT##*/}
+		key=$(sha256sum <"$ACCOUNT/key.pem")
+		ACME_TEST_CRASH_AT=$k run_acme "${ACME_PB[@]}" --dir "$d" \
+		    account deactivate --yes-deactivate
+		crash_rc
+		if [ "$crc" = 137 ]; then
+			run_acme "${ACME_PB[@]}" --dir "$d" account deactivate \
+			    --yes-deactivate
+			expect_rc 0
+			grep -q 'deactivated already' "$T/stderr" ||
+			    fail "K=$k: the second run did not find it deactivated"
+		fi
+		case $(acct_files "$d") in
+		"./$host@deactivated-"[0-9]*" ./$host@deactivated-"[0-9]*"/account.txt ./$host@deactivated-"[0-9]*"/key.pem") ;;
+		*) fail "K=$k: accounts/ holds [$(acct_files "$d")]" ;;
+		esac
+		[ "$(sha256sum <"$d/accounts/$host@deactivated-"*/key.pem)" = "$key" ] ||
+		    fail "K=$k: the key set aside is not the account's"
+		run_acme "${ACME_PB[@]}" "${ACME_SA[@]}" --dir "$d" issue $n
+		expect_rc 0
+		[ -f "$d/accounts/$host/key.pem" ] &&
+		    [ "$(sha256sum <"$d/accounts/$host/key.pem")" != "$key" ] ||
+		    fail "K=$k: no new account: [$(acct_files "$d")]"
+		[ "$crc" = 0 ] && break
+	done
+	crash_end deactivate 1
+}
+
+# state_whole FILE: conf/NAME.state as renew writes it, every line of it
+# (a comment, then "key = value" lines: the ARI keys and the serial).
+state_whole()
+{
+	"$PYTHON" - "$1" <<'EOF'
+import sys
+t = open(sys.argv[1]).read()
+assert t.endswith("\n") and t.startswith("# acme: renewal state of "), t
+kv = dict(l.split(" = ", 1) for l in t.splitlines()[1:])
+assert set(kv) == {"ari-serial", "ari-window-start", "ari-window-end",
+                   "ari-renew-at", "ari-next-check"}, kv
+EOF
+}
+
+# Kill acme at every write step of renew's state (conf/NAME.state): the
+# file is always whole or absent, and the next run recovers (no temporary
+# file left, the state written again). Then the same for a renewal that
+# ends by removing the state: whole or absent after every kill, the live
+# set whole, and the next run back to a whole state and exit 0.
+e2e store_crash_state pebble
+t_store_crash_state()
+{
+	local d k crc st p n=crstate.example.com
+	caproxy_start --ari --ari-window +86400,+172800 --ari-retry-after 3600 ||
+	    fail "caproxy did not start"
+	d=$(newdir)
+	st=$d/conf/$n.state
+	run_acme "${ACME_PX[@]}" "${ACME_SA[@]}" --dir "$d" issue $n
+	expect_rc 0
+	for k in $(seq 1 20); do
+		rm -f "$st"
+		ACME_TEST_CRASH_AT=$k run_acme --dir "$d" renew
+		crash_rc
+		[ ! -e "$st" ] || state_whole "$st" || fail "K=$k: state not whole"
+		[ "$crc" = 0 ] && break
+		run_acme --dir "$d" renew
+		expect_rc 0
+		grep -q "^$n: not due until" "$T/stdout" || fail "K=$k: $(head -n 1 "$T/stdout")"
+		state_whole "$st" || fail "K=$k: state not written again"
+		[ -z "$(ls -A "$d/conf" | grep '^\.')" ] ||
+		    fail "K=$k: conf/ holds [$(ls -A "$d/conf" | tr '\n' ' ')]"
+	done
+	crash_end state 2
+	for k in $(seq 1 100); do
+		ACME_TEST_CRASH_AT=$k run_acme --dir "$d" --force renew
+		crash_rc
+		[ ! -e "$st" ] || state_whole "$st" || fail "forced K=$k: state not whole"
+		p=$(set_ok "$d/live/$n" marker-ok) || fail "forced K=$k: live set after the crash: $p"
+		[ "$crc" = 0 ] && break
+		run_acme --dir "$d" renew
+		expect_rc 0
+		state_whole "$st" || fail "forced K=$k: no whole state after the next run"
+		[ -z "$(ls -A "$d/conf" | grep '^\.')" ] ||
+		    fail "forced K=$k: conf/ holds [$(ls -A "$d/conf" | tr '\n' ' ')]"
+	done
+	crash_end "forced renewal" 2
+	grep -q "^$n: renewed" "$T/stdout" || fail "not renewed: $(head -n 1 "$T/stdout")"
+	[ ! -e "$st" ] || fail "state kept after the renewal"
+}
+
 # store_mount MNT SIZE: a tmpfs at MNT (root only); skips otherwise.
 store_mount()
 {
