@@ -8,6 +8,7 @@
 #            in $(O)/build-$(V)/
 #   VCC      the compiler BearSSL and libcurl are built with (glibc)
 #   VCFLAGS  their flags
+#   CURLFLAGS  more flags for libcurl only
 #   BEARSSL_VERSION CURL_VERSION CURL_CONFIG  as in vendor/Makefile
 # and for a musl variant (the release and the device targets of
 # vendor/targets.mk) instead of VCC:
@@ -47,7 +48,7 @@ all: $(OUT)/.done
 # The flags this variant was built with; rewritten only when they change.
 $(OUT)/config.txt: FORCE
 	@mkdir -p $(@D)
-	@printf '%s\n' '$(VCC)' '$(VCFLAGS)' '$(AR)' '$(CROSS)' \
+	@printf '%s\n' '$(VCC)' '$(VCFLAGS)' '$(CURLFLAGS)' '$(AR)' '$(CROSS)' \
 	    '$(strip $(TFLAGS) $(MFLAGS))' \
 	    '$(RT)' '$(BEARSSL_VERSION)' '$(CURL_VERSION)' '$(MUSL_VERSION)' \
 	    '$(LLVM_VERSION)' '$(CURL_CONFIG)' > $@.new
@@ -131,7 +132,7 @@ $(OUT)/lib/libcurl.a: $(TREE)/curl/.unpacked $(OUT)/lib/libbearssl.a
 	cd $(B)/curl && $(TREE)/curl/configure -q \
 	    --host=$$($(VCC) -dumpmachine) \
 	    --prefix=$(OUT) --with-bearssl=$(OUT) $(CURL_CONFIG) \
-	    CC='$(VCC)' CFLAGS='$(VCFLAGS)' AR='$(AR)' \
+	    CC='$(VCC)' CFLAGS='$(VCFLAGS) $(CURLFLAGS)' AR='$(AR)' \
 	    CPPFLAGS= LDFLAGS= LIBS=
 	$(MAKE) -C $(B)/curl/lib libcurl.la
 	$(MAKE) -C $(B)/curl/include install
