@@ -41,8 +41,11 @@ CPPFLAGS	=
 # noseparate-code and no build id: 4 KB of page padding and a note less.
 # norelro: musl never write-protects the RELRO part of a static binary, so
 # the segment only cost page padding (measured: /proc/PID/maps keeps it rw).
-LDFLAGS		= -Wl,--gc-sections -flto=auto -s -Wl,-z,noseparate-code \
-		  -Wl,--build-id=none -no-pie -Wl,-z,norelro
+# One LTO partition: the whole program optimised as one unit, 1.4 KB
+# smaller than the parallel partitions (a link takes some seconds more).
+LDFLAGS		= -Wl,--gc-sections -flto=auto -flto-partition=one -s \
+		  -Wl,-z,noseparate-code -Wl,--build-id=none -no-pie \
+		  -Wl,-z,norelro
 STATIC		= -static
 PREFIX		= /usr/local
 DESTDIR		=
