@@ -5428,15 +5428,26 @@ clock_parse_http_date(const char *s, int64_t *out)
 	return 0;
 }
 
-/* t as RFC 3339 UTC, "2026-11-22T10:00:00Z"; cap of 32 is plenty. */
+/*
+ * t as RFC 3339 UTC, "2026-11-22T10:00:00Z"; cap of 32 is plenty. The
+ * text of musl's strftime "%Y-%m-%dT%H:%M:%SZ" (years past 9999 with a
+ * "+"), without strftime: it would link the time zone code (its %Z).
+ */
 static void
 clock_format_rfc3339(int64_t t, char *out, size_t cap)
 {
 	time_t tt = (time_t)t;
 	struct tm tm;
+	long long y;
+	int n = -1;
 
-	if (gmtime_r(&tt, &tm) == NULL ||
-	    strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+	if (gmtime_r(&tt, &tm) != NULL) {
+		y = tm.tm_year + 1900LL;
+		n = snprintf(out, cap, "%s%04lld-%02d-%02dT%02d:%02d:%02dZ",
+		    y > 9999 ? "+" : "", y, tm.tm_mon + 1, tm.tm_mday,
+		    tm.tm_hour, tm.tm_min, tm.tm_sec);
+	}
+	if (n < 0 || (size_t)n >= cap)
 		snprintf(out, cap, "@%lld", (long long)t);
 }
 

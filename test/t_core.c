@@ -599,6 +599,14 @@ t_clock_dates(void)
 	CHECK_STR(buf, "1970-01-01T00:00:00Z");
 	clock_format_rfc3339(4102444800LL, buf, sizeof(buf));
 	CHECK_STR(buf, "2100-01-01T00:00:00Z");
+	clock_format_rfc3339(1770260645, buf, sizeof(buf));
+	CHECK_STR(buf, "2026-02-05T03:04:05Z");
+	clock_format_rfc3339(253402300799LL, buf, sizeof(buf));
+	CHECK_STR(buf, "9999-12-31T23:59:59Z");
+	clock_format_rfc3339(253402300800LL, buf, sizeof(buf));
+	CHECK_STR(buf, "+10000-01-01T00:00:00Z");	/* musl's strftime */
+	clock_format_rfc3339(0, buf, 8);		/* too small: @secs */
+	CHECK_STR(buf, "@0");
 }
 
 /* import-certbot's archive names: exactly certK.pem, K > 0. */
