@@ -627,7 +627,32 @@ t_imp_version(void)
 	CHECK_INT(imp_version(""), 0);
 }
 
+/*
+ * vendor/patches/musl-printf-no-float.patch: the musl builds (release,
+ * device targets) format no floating-point number, so acme must not use
+ * %e %f %g %a; glibc (the sanitizer build) does format them.
+ */
+static void
+t_printf_no_float(void)
+{
+	/* called through a pointer: gcc would fold the results of a direct
+	   call (-fprintf-return-value assumes a full printf) */
+	int (*volatile fmt)(char *, size_t, const char *, ...) = snprintf;
+	char b[16];
+
+#ifdef __GLIBC__
+	CHECK_INT(fmt(b, sizeof(b), "%.1f", 1.5), 3);
+#else
+	errno = 0;
+	CHECK_INT(fmt(b, sizeof(b), "%.1f", 1.5), -1);
+	CHECK_INT(errno, EINVAL);
+#endif
+	CHECK_INT(fmt(b, sizeof(b), "%d %s", 7, "ok"), 4);
+	CHECK_STR(b, "7 ok");
+}
+
 static const struct unit_test tests_core[] = {
+	{ "printf_no_float", t_printf_no_float },
 	{ "clock_dates", t_clock_dates },
 	{ "ident_parse", t_ident_parse },
 	{ "store_name", t_store_name },
