@@ -43,9 +43,13 @@ CPPFLAGS	=
 # the segment only cost page padding (measured: /proc/PID/maps keeps it rw).
 # One LTO partition: the whole program optimised as one unit, 1.4 KB
 # smaller than the parallel partitions (a link takes some seconds more).
+# common-page-size=64: the data segment starts in the file right after the
+# code, at the same offset within its page, instead of on a page boundary of
+# its own (ld pads the file to save the process one page of address space):
+# 2 KB less on x86_64 on average; the code's last file page is mapped twice.
 LDFLAGS		= -Wl,--gc-sections -flto=auto -flto-partition=one -s \
 		  -Wl,-z,noseparate-code -Wl,--build-id=none -no-pie \
-		  -Wl,-z,norelro
+		  -Wl,-z,norelro -Wl,-z,common-page-size=64
 STATIC		= -static
 PREFIX		= /usr/local
 DESTDIR		=
