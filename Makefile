@@ -46,7 +46,7 @@ CPPFLAGS	=
 # common-page-size=64: the data segment starts in the file right after the
 # code, at the same offset within its page, instead of on a page boundary of
 # its own (ld pads the file to save the process one page of address space):
-# 2 KB less on x86_64 on average; the code's last file page is mapped twice.
+# up to a page less (1,152 B on x86_64); the last code page is mapped twice.
 LDFLAGS		= -Wl,--gc-sections -flto=auto -flto-partition=one -s \
 		  -Wl,-z,noseparate-code -Wl,--build-id=none -no-pie \
 		  -Wl,-z,norelro -Wl,-z,common-page-size=64
