@@ -21,13 +21,15 @@
 #
 # Overridable: CC CFLAGS CPPFLAGS LDFLAGS STATIC PREFIX DESTDIR, and
 # ASAN_CC ASAN_CFLAGS for the sanitizer builds. The warning flags, include
-# path and libraries are added whatever CFLAGS says. CC is also the compiler
-# vendor/ builds BearSSL and libcurl with (see vendor/README.md).
+# path and libraries are added whatever CFLAGS says. CC, the native gcc, is
+# also the compiler vendor/ builds musl, BearSSL and libcurl with (see
+# vendor/README.md); it links against that musl through the specs file
+# vendor/out/musl/musl.specs, not against the system's C library.
 # Never -march=native: the binary must run on any CPU of its architecture.
 # The device targets add their own flags (vendor/targets.mk) and use the
 # cross compilers, whatever CC says.
 
-CC		= musl-gcc
+CC		= gcc
 # -Oz for acme.c only: LTO keeps the -Os of BearSSL and libcurl (their
 # functions come out byte for byte the same), so no crypto gets slower.
 # -fno-pie: the static binary is not position-independent anyway, so tables
@@ -39,8 +41,15 @@ CPPFLAGS	=
 # noseparate-code and no build id: 4 KB of page padding and a note less.
 # norelro: musl never write-protects the RELRO part of a static binary, so
 # the segment only cost page padding (measured: /proc/PID/maps keeps it rw).
-LDFLAGS		= -Wl,--gc-sections -flto=auto -s -Wl,-z,noseparate-code \
-		  -Wl,--build-id=none -no-pie -Wl,-z,norelro
+# One LTO partition: the whole program optimised as one unit, 1.4 KB
+# smaller than the parallel partitions (a link takes some seconds more).
+# common-page-size=64: the data segment starts in the file right after the
+# code, at the same offset within its page, instead of on a page boundary of
+# its own (ld pads the file to save the process one page of address space):
+# up to a page less (1,152 B on x86_64); the last code page is mapped twice.
+LDFLAGS		= -Wl,--gc-sections -flto=auto -flto-partition=one -s \
+		  -Wl,-z,noseparate-code -Wl,--build-id=none -no-pie \
+		  -Wl,-z,norelro -Wl,-z,common-page-size=64
 STATIC		= -static
 PREFIX		= /usr/local
 DESTDIR		=
@@ -64,6 +73,7 @@ WARNINGS	= -Wall -Wextra -Wmissing-prototypes -Wstrict-prototypes \
 		  -Wshadow -Wpointer-arith -Wcast-qual -Wwrite-strings \
 		  -Wformat=2 -Wundef
 MUSL		= vendor/out/musl
+MUSL_GCC	= $(CC) -specs=$(MUSL)/musl.specs
 GLIBC		= vendor/out/glibc
 LIBS		= -lcurl -lbearssl
 
@@ -107,20 +117,20 @@ $(GLIBC)/.done: vendor-sources
 vendor: $(MUSL)/.done
 
 acme: $(SRCS) $(MUSL)/.done
-	$(CC) $(WARNINGS) $(CFLAGS) $(CPPFLAGS) $(BUILD_DEFS) \
+	$(MUSL_GCC) $(WARNINGS) $(CFLAGS) $(CPPFLAGS) $(BUILD_DEFS) \
 	    -isystem $(MUSL)/include \
 	    $(STATIC) $(LDFLAGS) -o $@ acme.c -L$(MUSL)/lib $(LIBS)
 
 # The same static binary with the test switches, for the end-to-end tests.
 acme-test: $(SRCS) $(MUSL)/.done
-	$(CC) $(WARNINGS) $(CFLAGS) $(CPPFLAGS) $(BUILD_DEFS) $(TEST_DEFS) \
+	$(MUSL_GCC) $(WARNINGS) $(CFLAGS) $(CPPFLAGS) $(BUILD_DEFS) $(TEST_DEFS) \
 	    -isystem $(MUSL)/include \
 	    $(STATIC) $(LDFLAGS) -o $@ acme.c -L$(MUSL)/lib $(LIBS)
 
 # Unit tests: test/unit.c defines ACME_NO_MAIN and includes ../acme.c; same
 # flags as the test build, plus debug information, not stripped.
 test/unit: $(TEST_SRCS) $(SRCS) $(MUSL)/.done
-	$(CC) $(WARNINGS) $(CFLAGS) -g $(CPPFLAGS) $(TEST_DEFS) \
+	$(MUSL_GCC) $(WARNINGS) $(CFLAGS) -g $(CPPFLAGS) $(TEST_DEFS) \
 	    -isystem $(MUSL)/include \
 	    $(STATIC) $(filter-out -s,$(LDFLAGS)) -o $@ test/unit.c \
 	    -L$(MUSL)/lib $(LIBS)

@@ -682,6 +682,14 @@ t_clock_dates(void)
 	CHECK_STR(buf, "1970-01-01T00:00:00Z");
 	clock_format_rfc3339(4102444800LL, buf, sizeof(buf));
 	CHECK_STR(buf, "2100-01-01T00:00:00Z");
+	clock_format_rfc3339(1770260645, buf, sizeof(buf));
+	CHECK_STR(buf, "2026-02-05T03:04:05Z");
+	clock_format_rfc3339(253402300799LL, buf, sizeof(buf));
+	CHECK_STR(buf, "9999-12-31T23:59:59Z");
+	clock_format_rfc3339(253402300800LL, buf, sizeof(buf));
+	CHECK_STR(buf, "+10000-01-01T00:00:00Z");	/* musl's strftime */
+	clock_format_rfc3339(0, buf, 8);		/* too small: @secs */
+	CHECK_STR(buf, "@0");
 }
 
 /* import-certbot's archive names: exactly certK.pem, K > 0. */
@@ -702,7 +710,32 @@ t_imp_version(void)
 	CHECK_INT(imp_version(""), 0);
 }
 
+/*
+ * vendor/patches/musl-printf-no-float.patch: the musl builds (release,
+ * device targets) format no floating-point number, so acme must not use
+ * %e %f %g %a; glibc (the sanitizer build) does format them.
+ */
+static void
+t_printf_no_float(void)
+{
+	/* called through a pointer: gcc would fold the results of a direct
+	   call (-fprintf-return-value assumes a full printf) */
+	int (*volatile fmt)(char *, size_t, const char *, ...) = snprintf;
+	char b[16];
+
+#ifdef __GLIBC__
+	CHECK_INT(fmt(b, sizeof(b), "%.1f", 1.5), 3);
+#else
+	errno = 0;
+	CHECK_INT(fmt(b, sizeof(b), "%.1f", 1.5), -1);
+	CHECK_INT(errno, EINVAL);
+#endif
+	CHECK_INT(fmt(b, sizeof(b), "%d %s", 7, "ok"), 4);
+	CHECK_STR(b, "7 ok");
+}
+
 static const struct unit_test tests_core[] = {
+	{ "printf_no_float", t_printf_no_float },
 	{ "clock_dates", t_clock_dates },
 	{ "ident_parse", t_ident_parse },
 	{ "store_name", t_store_name },

@@ -6,19 +6,23 @@
 # (`make -C vendor musl` shows the exact line with -n). Plain variables:
 #   V        variant name: results in $(O)/$(V)/{include,lib}, build trees
 #            in $(O)/build-$(V)/
-#   VCC      the compiler BearSSL and libcurl are built with
+#   VCC      the compiler BearSSL and libcurl are built with (glibc)
 #   VCFLAGS  their flags
+#   CURLFLAGS  more flags for libcurl only
 #   BEARSSL_VERSION CURL_VERSION CURL_CONFIG  as in vendor/Makefile
-# and for a device target (vendor/targets.mk) instead of VCC:
-#   CROSS    the Debian cross compiler prefix (aarch64-linux-gnu-)
+# and for a musl variant (the release and the device targets of
+# vendor/targets.mk) instead of VCC:
+#   TCC      the gcc that compiles for the variant's machine: the native
+#            gcc for the release, the Debian cross gcc for a device target
+#   CROSS    the prefix of its binutils (aarch64-linux-gnu-; empty: native)
 #   TFLAGS   the target's flags, for every file compiled
 #   MFLAGS   more flags for musl only
 #   RT       gcc, or compiler-rt: build the compiler's helper routines
 #            (soft-float arithmetic, 64-bit division...) here
 #   MUSL_VERSION LLVM_VERSION  recorded, so that a new version rebuilds
-# A device target first builds musl from source into $(O)/$(V) and writes
-# $(O)/$(V)/musl.specs, which makes the cross gcc use that musl (and the
-# runtime) instead of Debian's glibc; VCC is then that gcc with those specs.
+# A musl variant first builds musl from source into $(O)/$(V) and writes
+# $(O)/$(V)/musl.specs, which makes TCC use that musl (and the runtime)
+# instead of Debian's glibc; VCC is then TCC with those specs.
 
 OUT	= $(O)/$(V)
 B	= $(O)/build-$(V)
@@ -27,8 +31,8 @@ SRC	= $(O)/src
 AR	= $(CROSS)gcc-ar
 
 # -static also for configure's test programs: there is no shared musl.
-ifneq ($(CROSS),)
-VCC	= $(CROSS)gcc -specs=$(OUT)/musl.specs $(TFLAGS) -static
+ifneq ($(TCC),)
+VCC	= $(TCC) -specs=$(OUT)/musl.specs $(TFLAGS) -static
 LIBC	= $(OUT)/lib/libc.a $(OUT)/musl.specs
 ifeq ($(RT),compiler-rt)
 LIBC	+= $(OUT)/lib/libbuiltins.a
@@ -44,13 +48,13 @@ all: $(OUT)/.done
 # The flags this variant was built with; rewritten only when they change.
 $(OUT)/config.txt: FORCE
 	@mkdir -p $(@D)
-	@printf '%s\n' '$(VCC)' '$(VCFLAGS)' '$(AR)' '$(CROSS)' \
+	@printf '%s\n' '$(VCC)' '$(VCFLAGS)' '$(CURLFLAGS)' '$(AR)' '$(CROSS)' \
 	    '$(strip $(TFLAGS) $(MFLAGS))' \
 	    '$(RT)' '$(BEARSSL_VERSION)' '$(CURL_VERSION)' '$(MUSL_VERSION)' \
 	    '$(LLVM_VERSION)' '$(CURL_CONFIG)' > $@.new
 	@if cmp -s $@ $@.new; then rm $@.new; else mv $@.new $@; fi
 
-# ---- device targets: musl, the specs file, the runtime ----------------
+# ---- musl variants: musl, the specs file, the runtime -----------------
 
 # musl as Debian's musl package builds it, but with the target's flags
 # (-msoft-float makes musl's soft-float "sf" subarch) and only what a static
@@ -66,7 +70,7 @@ $(OUT)/lib/libc.a: $(TREE)/musl/.unpacked $(OUT)/config.txt
 	mkdir -p $(B)/musl $(OUT)/lib
 	cd $(B)/musl && $(TREE)/musl/configure --prefix=$(OUT) \
 	    --target=$(CROSS:%-=%) --disable-shared --disable-wrapper \
-	    CROSS_COMPILE=$(CROSS) CC='$(CROSS)gcc' CFLAGS='$(TFLAGS) $(MFLAGS) -Os' \
+	    CROSS_COMPILE=$(CROSS) CC='$(TCC)' CFLAGS='$(TFLAGS) $(MFLAGS) -Os' \
 	    > configure.log
 	$(MAKE) -s -C $(B)/musl $(MUSL_GOALS) install-headers
 	cp $(MUSL_GOALS:%=$(B)/musl/%) $(OUT)/lib/
@@ -128,7 +132,7 @@ $(OUT)/lib/libcurl.a: $(TREE)/curl/.unpacked $(OUT)/lib/libbearssl.a
 	cd $(B)/curl && $(TREE)/curl/configure -q \
 	    --host=$$($(VCC) -dumpmachine) \
 	    --prefix=$(OUT) --with-bearssl=$(OUT) $(CURL_CONFIG) \
-	    CC='$(VCC)' CFLAGS='$(VCFLAGS)' AR='$(AR)' \
+	    CC='$(VCC)' CFLAGS='$(VCFLAGS) $(CURLFLAGS)' AR='$(AR)' \
 	    CPPFLAGS= LDFLAGS= LIBS=
 	$(MAKE) -C $(B)/curl/lib libcurl.la
 	$(MAKE) -C $(B)/curl/include install

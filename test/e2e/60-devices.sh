@@ -53,6 +53,19 @@ device_run()
 	    fail "renew at 1970 left the same certificate in live/"
 }
 
+# The x86_64 release binary within its budget (issue 13: under 400 KB,
+# counted as 400,000 bytes like the device budgets), static.
+e2e release_size noacme
+t_release_size()
+{
+	local size
+	size=$(stat -c %s "$ACME_RELEASE")
+	echo "acme: $size bytes (budget 400000)"
+	[ "$size" -le 400000 ] || fail "acme is $size bytes, over its budget of 400000"
+	file -b "$ACME_RELEASE" | grep -q 'statically linked' ||
+	    fail "acme is not statically linked: $(file -b "$ACME_RELEASE")"
+}
+
 e2e device_aarch64 pebble
 t_device_aarch64()
 {
