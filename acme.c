@@ -181,9 +181,9 @@
 #define CSR_MAX		(64 * 1024)	/* one --csr file */
 
 /* The longest value of a string option (OPTIONS below), in bytes. */
-#define OPT_WORD_MAX	64		/* a keyword, address or profile name */
+#define OPT_WORD_MAX	64		/* a keyword, address, profile name,
+					   time or number */
 #define OPT_TEXT_MAX	256		/* an e-mail address, EAB key id or CN */
-#define OPT_NUM_MAX	20		/* a number given as text (--backdate) */
 
 /*
  * OPTIONS(X): every option of acme(1) and struct acme_options, one
@@ -286,7 +286,7 @@ X(preferred_chain, "preferred-chain", 0, STR, 0, OPT_TEXT_MAX, SAVE, \
     CERTIFICATE, "CN", "the chain whose top certificate CN issued") \
 X(profile, "profile", 0, STR, 0, OPT_WORD_MAX, SAVE, CERTIFICATE, "NAME", \
     "a certificate profile the CA offers") \
-X(backdate, "backdate", 0, STR, 0, OPT_NUM_MAX, SAVE, CERTIFICATE, \
+X(backdate, "backdate", 0, STR, 0, OPT_WORD_MAX, SAVE, CERTIFICATE, \
     "SECONDS", "how far the CA backdates notBefore (default 0;\n" \
     "3600 for the letsencrypt aliases)") \
 X(days, "days", 0, INT, 0, DAYS_MAX, SAVE, RENEWAL, "N", \
