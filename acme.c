@@ -212,6 +212,14 @@
  * is read in any order). A new option is one X(...) entry here, its
  * commented field in acme.h and its entry in acme.1: the compiler and the
  * test cli_options_documented catch a missing one.
+ * Left out on purpose, as no column could say them: what a value means
+ * (a key type, challenge type, reason, EAB algorithm, --backdate's
+ * seconds: each read by its own section's parser), rules between options
+ * (--webroot or --standalone, --csr with --csr-key, dns-persist-01 with
+ * no hook: api_check, api_check_chal, api_issue_names), which commands
+ * use an option, and the two defaults from the environment (ACME_DIR,
+ * ACME_EAB_HMAC: main). renew takes the CHAL settings from conf/NAME.conf
+ * only when its command line names no way to answer (conf_apply).
  */
 #define OPTIONS(X) \
 X(dir, "dir", 0, STR, 0, PATH_LEN_MAX, NO, GENERAL, "DIR", \
@@ -11586,7 +11594,9 @@ api_backdate(const struct acme_options *o, int64_t *out)
 
 /*
  * Every number and string of o within its limits (OPTIONS: lo, hi; a
- * number 0 is "not set"). dashes: "--" names options, "" conf keys.
+ * number 0 is "not set"), and every string that conf/NAME.conf keeps
+ * (conf not NO) one line without control characters, for every command
+ * alike. dashes: "--" names options, "" conf keys.
  */
 static int
 api_limits(const struct acme_options *o, const char *dashes)
@@ -11600,6 +11610,10 @@ api_limits(const struct acme_options *o, const char *dashes)
 		    strlen(s) > (size_t)r->hi)
 			return err_set(ACME_ERR_USAGE, "%s%s: longer than %d "
 			    "bytes", dashes, r->name, r->hi);
+		if (r->kind == OPT_STR && r->conf != OPT_CONF_NO && s != NULL &&
+		    !str_one_line(s))
+			return err_set(ACME_ERR_USAGE, "%s%s: control "
+			    "character", dashes, r->name);
 		if (!OPT_IS_NUMBER(r->kind) || (v = opt_int_get(o, r)) == 0 ||
 		    (v >= r->lo && v <= r->hi))
 			continue;
@@ -11613,7 +11627,8 @@ api_limits(const struct acme_options *o, const char *dashes)
 	return 0;
 }
 
-/* Text that goes into conf lines must be one printable line. */
+/* Text that goes into conf lines must be one printable line: api_limits
+ * checks the options; this, what is made of them (the hook's path). */
 static int
 api_text_ok(const char *what, const char *s)
 {
@@ -11654,12 +11669,11 @@ api_idents(const char *name, const char *const *idents, size_t n,
 	return 0;
 }
 
-/* Everything checkable before touching the disk or the network. */
+/* Everything checkable before touching the disk or the network, beyond
+ * api_limits: what values mean and rules between options (OPTIONS). */
 static int
 api_check(const struct acme_options *o, const char *name, int *key_type)
 {
-	int rc;
-
 	if (!store_name_ok(name))
 		return err_set(ACME_ERR_USAGE, "bad certificate name '%.80s': "
 		    "use letters, digits and . _ : * - only, not starting "
@@ -11676,14 +11690,7 @@ api_check(const struct acme_options *o, const char *name, int *key_type)
 		return err_set(ACME_ERR_USAGE, "--deploy-hook %.200s: not an "
 		    "executable file given by its absolute path",
 		    o->deploy_hook);
-	if ((rc = api_backdate(o, &(int64_t){ 0 })) < 0 ||
-	    (rc = api_text_ok("--email", o->email)) < 0 ||
-	    (rc = api_text_ok("--webroot", o->webroot)) < 0 ||
-	    (rc = api_text_ok("--bind", o->bind)) < 0 ||
-	    (rc = api_text_ok("--ca-file", o->ca_file)) < 0 ||
-	    (rc = api_text_ok("--deploy-hook", o->deploy_hook)) < 0)
-		return rc;
-	return 0;
+	return api_backdate(o, &(int64_t){ 0 });
 }
 
 /* Who can answer each challenge type (see chal_candidates). */
@@ -11725,7 +11732,7 @@ api_check_persist(const struct acme_options *o, const struct ident *ids,
 			return err_set(ACME_ERR_USAGE, "%s: dns-persist-01 "
 			    "validates DNS names, not IP addresses",
 			    ids[i].value);
-	return api_text_ok("--hook", o->hook);
+	return 0;
 }
 
 /* Some way to answer every identifier's challenge, before any request. */
@@ -11745,8 +11752,7 @@ api_check_chal(const struct acme_options *o, const struct ident *ids,
 	if (o->webroot == NULL && !o->standalone && o->hook == NULL)
 		return err_set(ACME_ERR_USAGE, "no way to answer challenges: "
 		    "use --webroot DIR, --standalone or --hook PROG");
-	if ((want >= 0 && (rc = api_can_answer(o, want)) < 0) ||
-	    (rc = api_text_ok("--hook", o->hook)) < 0)
+	if (want >= 0 && (rc = api_can_answer(o, want)) < 0)
 		return rc;
 	for (i = 0; i < n; i++) {
 		if (ident_is_wildcard(&ids[i]) && (o->hook == NULL ||
@@ -12142,7 +12148,6 @@ api_check_profile(const struct acme *a, const char *profile)
 /*
  * The names of an issue: NAME and the identifiers, or with --csr those
  * of the CSR (read into csr; NAME then defaults to its first name).
- * Also checks the protocol options that end up in conf/NAME.conf.
  */
 static int
 api_issue_names(const struct acme_options *o, const char **name,
@@ -12150,11 +12155,6 @@ api_issue_names(const struct acme_options *o, const char **name,
 {
 	int rc;
 
-	if ((rc = api_text_ok("--preferred-chain", o->preferred_chain)) < 0 ||
-	    (rc = api_text_ok("--profile", o->profile)) < 0 ||
-	    (rc = api_text_ok("--csr", o->csr_file)) < 0 ||
-	    (rc = api_text_ok("--csr-key", o->csr_key)) < 0)
-		return rc;
 	if (o->csr_file == NULL)
 		return *name == NULL ? err_set(ACME_ERR_USAGE, "issue needs a "
 		    "NAME") : 0;
@@ -16096,7 +16096,7 @@ api_account_check(struct api_run *run, void *arg)
 	if (key_type_parse(o->key_type ? o->key_type : "ec256") < 0)
 		return err_set(ACME_ERR_USAGE, "unknown key type '%.40s'",
 		    o->key_type);
-	return api_text_ok("--email", o->email);
+	return 0;
 }
 
 /* The operation op on the stored account of run's session. */

@@ -467,6 +467,43 @@ t_opt_limits(void)
 	err_clear();
 }
 
+/* Every string conf/NAME.conf keeps is one line: a control character in
+ * any of them fails naming it, for the CLI and the conf alike; a string
+ * never saved (--dir, --eab-hmac...) is not checked. */
+static void
+t_opt_one_line(void)
+{
+	struct acme_options o;
+	const struct opt *r;
+	char want[64];
+	size_t i, saved = 0;
+
+	for (i = 0; i < OPT_N; i++) {
+		r = &opt_table[i];
+		if (r->kind != OPT_STR)
+			continue;
+		memset(&o, 0, sizeof(o));
+		err_clear();
+		*opt_str(&o, r) = "a\tb";
+		if (r->conf == OPT_CONF_NO) {
+			CHECK_INT(api_limits(&o, "--"), 0);
+			continue;
+		}
+		saved++;
+		CHECK_INT(api_limits(&o, "--"), ACME_ERR_USAGE);
+		snprintf(want, sizeof(want), "--%s: control character", r->name);
+		CHECK_STR(err_msg, want);
+		*opt_str(&o, r) = "a\177";
+		err_clear();
+		CHECK_INT(api_limits(&o, ""), ACME_ERR_USAGE);
+		CHECK_STR(err_msg, want + 2);
+		*opt_str(&o, r) = "a b";
+		CHECK_INT(api_limits(&o, "--"), 0);
+	}
+	CHECK(saved >= 12);
+	err_clear();
+}
+
 static const struct unit_test tests_trust[] = {
 	{ "str_escape", t_str_escape },
 	{ "err_escaped", t_err_escaped },
@@ -478,6 +515,7 @@ static const struct unit_test tests_trust[] = {
 	{ "conf_days_limit", t_conf_days_limit },
 	{ "opt_table", t_opt_table },
 	{ "opt_limits", t_opt_limits },
+	{ "opt_one_line", t_opt_one_line },
 	{ "imp_version_limits", t_imp_version_limits },
 	{ "time_limits", t_time_limits },
 	{ "private_files", t_private_files },
