@@ -189,6 +189,136 @@
 					   newline, with room for spaces */
 #define CSR_MAX		(64 * 1024)	/* one --csr file */
 
+/* The longest value of a string option (OPTIONS below), in bytes. */
+#define OPT_WORD_MAX	64		/* a keyword, address, profile name,
+					   time or number */
+#define OPT_TEXT_MAX	256		/* an e-mail address, EAB key id or CN */
+
+/*
+ * OPTIONS(X): every option of acme(1) and struct acme_options, one
+ * X(...) entry each; nothing else defines one. A user defines X to take
+ * the columns it needs, expands OPTIONS(X) and undefines X: section 2
+ * makes opt_table[] (and checks acme.h's fields) from it, and the CLI
+ * parser, the usage text, the limits check (api_limits) and the reader
+ * and writer of conf/NAME.conf all walk opt_table[]. The columns:
+ *   field  the member of struct acme_options (acme.h documents it) that
+ *          the option sets; verbosity for the four actions
+ *   name   the long option without "--"; also its key in conf/NAME.conf
+ *   letter its short option, or 0
+ *   kind   STR (a string), FLAG (an int set to 1), INT (an int >= 0),
+ *          SECS (an INT counting seconds), PORT (a TCP port), or an action
+ *          of the CLI: VERBOSE, QUIET, HELP, VERSION
+ *   lo, hi an INT, SECS or PORT: its range (0 always means "not set");
+ *          a STR: at most hi bytes (lo unused)
+ *   conf   NO: never saved; SAVE: saved in conf/NAME.conf when set and
+ *          read back by renew; CHAL: the same, and one of the challenge
+ *          settings, all skipped when renew's command line names its own;
+ *          ALWAYS: like SAVE, but written even when not set
+ *   group  its heading in --help; the table keeps each group together
+ *   arg    the name of its value in --help ("" for none)
+ *   help   its text in --help, "\n" between lines
+ * The table order is the order of --help and of conf/NAME.conf (which
+ * is read in any order). A new option is one X(...) entry here, its
+ * commented field in acme.h and its entry in acme.1: the compiler and the
+ * test cli_options_documented catch a missing one.
+ * Left out on purpose, as no column could say them: what a value means
+ * (a key type, challenge type, reason, EAB algorithm, --backdate's
+ * seconds: each read by its own section's parser), rules between options
+ * (--webroot or --standalone, --csr with --csr-key, dns-persist-01 with
+ * no hook: api_check, api_check_chal, api_issue_names), which commands
+ * use an option, and the two defaults from the environment (ACME_DIR,
+ * ACME_EAB_HMAC: main). renew takes the CHAL settings from conf/NAME.conf
+ * only when its command line names no way to answer (conf_apply).
+ */
+#define OPTIONS(X) \
+X(dir, "dir", 0, STR, 0, PATH_LEN_MAX, NO, GENERAL, "DIR", \
+    "state directory (default /etc/acme, or $ACME_DIR)") \
+X(server, "server", 0, STR, 0, URL_MAX, SAVE, GENERAL, "URL|ALIAS", \
+    "ACME directory URL (https) or letsencrypt (default),\n" \
+    "letsencrypt-staging, zerossl, buypass, google") \
+X(ca_file, "ca-file", 0, STR, 0, PATH_LEN_MAX, ALWAYS, GENERAL, "FILE", \
+    "trust for the server's TLS (default: the system\n" \
+    "bundle, else the built-in roots of those CAs)") \
+X(wait, "wait", 0, FLAG, 0, 1, NO, GENERAL, "", \
+    "wait for another acme on DIR instead of failing") \
+X(verbosity, "verbose", 'v', VERBOSE, 0, 0, NO, GENERAL, "", \
+    "more detail (twice for protocol detail)") \
+X(verbosity, "quiet", 'q', QUIET, 0, 0, NO, GENERAL, "", "only errors") \
+X(syslog, "syslog", 0, FLAG, 0, 1, NO, GENERAL, "", \
+    "also log to syslog (logread on OpenWrt)") \
+X(verbosity, "help", 'h', HELP, 0, 0, NO, GENERAL, "", "this text") \
+X(verbosity, "version", 'V', VERSION, 0, 0, NO, GENERAL, "", "the version") \
+X(email, "email", 0, STR, 0, OPT_TEXT_MAX, SAVE, ACCOUNT, "ADDR", \
+    "contact for a new account (or account update)") \
+X(agree_tos, "agree-tos", 0, FLAG, 0, 1, NO, ACCOUNT, "", \
+    "agree to the CA's terms of service") \
+X(eab_kid, "eab-kid", 0, STR, 0, OPT_TEXT_MAX, NO, ACCOUNT, "ID", \
+    "external account binding key id (new account)") \
+X(eab_hmac, "eab-hmac", 0, STR, 0, EAB_FILE_MAX, NO, ACCOUNT, "KEY", \
+    "its base64url MAC key (or $ACME_EAB_HMAC)") \
+X(eab_hmac_file, "eab-hmac-file", 0, STR, 0, PATH_LEN_MAX, NO, ACCOUNT, "F", \
+    "read the MAC key from file F instead") \
+X(eab_alg, "eab-alg", 0, STR, 0, OPT_WORD_MAX, NO, ACCOUNT, "ALG", \
+    "HS256 (default), HS384, HS512") \
+X(yes_deactivate, "yes-deactivate", 0, FLAG, 0, 1, NO, ACCOUNT, "", \
+    "account deactivate: confirm (cannot be undone)") \
+X(persist_wildcard, "wildcard", 0, FLAG, 0, 1, NO, ACCOUNT, "", \
+    "persist-record: policy=wildcard (subdomains too)") \
+X(persist_until, "until", 0, STR, 0, OPT_WORD_MAX, NO, ACCOUNT, "TIME", \
+    "persist-record: persistUntil (RFC 3339 UTC or Unix\nseconds)") \
+X(webroot, "webroot", 0, STR, 0, PATH_LEN_MAX, CHAL, CHALLENGES, "DIR", \
+    "http-01: write DIR/.well-known/acme-challenge/TOKEN") \
+X(webroot_symlinks, "webroot-symlinks", 0, FLAG, 0, 1, CHAL, CHALLENGES, "", \
+    "follow a symlinked .well-known or acme-challenge\n" \
+    "below --webroot (refused otherwise)") \
+X(standalone, "standalone", 0, FLAG, 0, 1, CHAL, CHALLENGES, "", \
+    "answer with a built-in responder (http-01, or\n" \
+    "tls-alpn-01 with --challenge tls-alpn-01)") \
+X(http_port, "http-port", 0, PORT, 1, 65535, CHAL, CHALLENGES, "N", \
+    "port of the http-01 responder (default 80)") \
+X(tls_port, "tls-port", 0, PORT, 1, 65535, CHAL, CHALLENGES, "N", \
+    "port of the tls-alpn-01 responder (default 443)") \
+X(bind, "bind", 0, STR, 0, OPT_WORD_MAX, CHAL, CHALLENGES, "ADDR", \
+    "address of the responders (default all)") \
+X(challenge, "challenge", 0, STR, 0, OPT_WORD_MAX, CHAL, CHALLENGES, "TYPE", \
+    "http-01, dns-01, tls-alpn-01 or dns-persist-01\n" \
+    "(default: http-01 with --webroot/--standalone,\n" \
+    "else the hook's choice)") \
+X(hook, "hook", 0, STR, 0, PATH_LEN_MAX, CHAL, CHALLENGES, "PROG", \
+    "run PROG begin|done|failed TYPE IDENT TOKEN AUTH\n" \
+    "(uacme's contract; non-zero on begin declines)") \
+X(hook_timeout, "hook-timeout", 0, SECS, 1, HOOK_TIMEOUT_MAX, SAVE, \
+    CHALLENGES, "N", "seconds PROG may take (default 300)") \
+X(dns_wait, "dns-wait", 0, SECS, 0, DNS_WAIT_MAX, SAVE, CHALLENGES, "N", \
+    "seconds to wait for DNS after dns-01 begins") \
+X(key_type, "key-type", 0, STR, 0, OPT_WORD_MAX, SAVE, CERTIFICATE, "TYPE", \
+    "ec256 (default), ec384, rsa2048, rsa3072, rsa4096") \
+X(reuse_key, "reuse-key", 0, FLAG, 0, 1, SAVE, CERTIFICATE, "", \
+    "keep the key of live/NAME") \
+X(csr_file, "csr", 0, STR, 0, PATH_LEN_MAX, SAVE, CERTIFICATE, "FILE", \
+    "bring your own CSR (names from it)") \
+X(csr_key, "csr-key", 0, STR, 0, PATH_LEN_MAX, SAVE, CERTIFICATE, "FILE", \
+    "the CSR's private key") \
+X(preferred_chain, "preferred-chain", 0, STR, 0, OPT_TEXT_MAX, SAVE, \
+    CERTIFICATE, "CN", "the chain whose top certificate CN issued") \
+X(profile, "profile", 0, STR, 0, OPT_WORD_MAX, SAVE, CERTIFICATE, "NAME", \
+    "a certificate profile the CA offers") \
+X(backdate, "backdate", 0, STR, 0, OPT_WORD_MAX, SAVE, CERTIFICATE, \
+    "SECONDS", "how far the CA backdates notBefore (default 0;\n" \
+    "3600 for the letsencrypt aliases)") \
+X(days, "days", 0, INT, 0, DAYS_MAX, SAVE, RENEWAL, "N", \
+    "renew N days before expiry (default: the CA's ARI\n" \
+    "window, else a third of the lifetime before)") \
+X(force, "force", 0, FLAG, 0, 1, NO, RENEWAL, "", "renew even when not due") \
+X(deploy_hook, "deploy-hook", 0, STR, 0, PATH_LEN_MAX, SAVE, RENEWAL, "PROG", \
+    "run PROG (no shell) after a new set is live") \
+X(random_delay, "random-delay", 0, SECS, 0, RANDOM_DELAY_MAX, NO, RENEWAL, \
+    "N", "first wait a random 0..N seconds") \
+X(reason, "reason", 0, STR, 0, OPT_WORD_MAX, NO, REVOCATION, "R", \
+    "keyCompromise, superseded, ... or 0-10") \
+X(cert_key, "cert-key", 0, STR, 0, PATH_LEN_MAX, NO, REVOCATION, "FILE", \
+    "sign with the certificate's key, not the account's")
+
 /* ==== 2. Types and tables ==== */
 
 enum log_level {
@@ -197,6 +327,113 @@ enum log_level {
 	LOG_LEVEL_DEBUG,
 	LOG_LEVEL_MAX
 };
+
+/* What an option is and does (OPTIONS, section 1: kind). */
+enum opt_kind {
+	OPT_STR,		/* a const char *, borrowed */
+	OPT_FLAG,		/* an int, 1 when given */
+	OPT_INT,		/* an int >= 0 */
+	OPT_SECS,		/* an int >= 0 counting seconds */
+	OPT_PORT,		/* an int, a TCP port */
+	OPT_VERBOSE,		/* -v: one level more detail */
+	OPT_QUIET,		/* -q: errors only */
+	OPT_HELP,		/* -h: the usage text */
+	OPT_VERSION,		/* -V: the version */
+	OPT_KIND_MAX
+};
+
+#define OPT_IS_NUMBER(k)	((k) == OPT_INT || (k) == OPT_SECS || \
+				 (k) == OPT_PORT)
+
+/* Whether conf/NAME.conf keeps an option (OPTIONS: conf). */
+enum opt_conf {
+	OPT_CONF_NO,
+	OPT_CONF_SAVE,
+	OPT_CONF_CHAL,
+	OPT_CONF_ALWAYS,
+	OPT_CONF_MAX
+};
+
+/* The headings of --help (OPTIONS: group). */
+enum opt_group {
+	OPT_GROUP_GENERAL,
+	OPT_GROUP_ACCOUNT,
+	OPT_GROUP_CHALLENGES,
+	OPT_GROUP_CERTIFICATE,
+	OPT_GROUP_RENEWAL,
+	OPT_GROUP_REVOCATION,
+	OPT_GROUP_MAX
+};
+
+static const char *const opt_group_names[OPT_GROUP_MAX] = {
+	[OPT_GROUP_GENERAL] = "general",
+	[OPT_GROUP_ACCOUNT] = "account",
+	[OPT_GROUP_CHALLENGES] = "challenges",
+	[OPT_GROUP_CERTIFICATE] = "certificate",
+	[OPT_GROUP_RENEWAL] = "renewal",
+	[OPT_GROUP_REVOCATION] = "revocation",
+};
+
+/* Every option: one row per X(...) of OPTIONS, in its order. */
+static const struct opt {
+	const char	*name;
+	const char	*arg;
+	const char	*help;
+	int		 lo, hi;
+	unsigned short	 off;		/* of its field in acme_options */
+	char		 letter;
+	unsigned char	 kind;		/* enum opt_kind */
+	unsigned char	 conf;		/* enum opt_conf */
+	unsigned char	 group;		/* enum opt_group */
+} opt_table[] = {
+#define X(field, name, letter, kind, lo, hi, conf, group, arg, help) \
+	{ name, arg, help, lo, hi, offsetof(struct acme_options, field), \
+	    letter, OPT_##kind, OPT_CONF_##conf, OPT_GROUP_##group },
+	OPTIONS(X)
+#undef X
+};
+
+#define OPT_N	(sizeof(opt_table) / sizeof(opt_table[0]))
+
+/*
+ * acme.h keeps struct acme_options hand-written, with its comments; the
+ * compiler checks that each field OPTIONS names is there, a string for a
+ * STR and an int for every other kind (test/e2e/10-bad.sh,
+ * cli_options_documented, checks that no field of acme.h is missing).
+ */
+#define X(field, name, letter, kind, lo, hi, conf, group, arg, help) \
+	_Static_assert(_Generic(((struct acme_options *)0)->field, \
+	    const char *: OPT_##kind == OPT_STR, \
+	    int: OPT_##kind != OPT_STR, default: 0), \
+	    "--" name ": no such field in acme.h, or not of its kind");
+OPTIONS(X)
+#undef X
+
+/* The field of o that option r sets: its string or int. */
+static const char **
+opt_str(struct acme_options *o, const struct opt *r)
+{
+	return (const char **)(void *)((char *)o + r->off);
+}
+
+static int *
+opt_int(struct acme_options *o, const struct opt *r)
+{
+	return (int *)(void *)((char *)o + r->off);
+}
+
+/* The same, to read a const o. */
+static const char *
+opt_str_get(const struct acme_options *o, const struct opt *r)
+{
+	return *(const char *const *)(const void *)((const char *)o + r->off);
+}
+
+static int
+opt_int_get(const struct acme_options *o, const struct opt *r)
+{
+	return *(const int *)(const void *)((const char *)o + r->off);
+}
 
 /*
  * A growable byte buffer with a hard ceiling. data is owned. Like the
@@ -10837,112 +11074,153 @@ meta_build(struct buf *b, const char *name, const struct x509_info *xi,
 }
 
 /*
- * The protocol keys of conf/NAME.conf: server-alias (when --server was
- * an alias), preferred-chain, profile, reuse-key = yes, csr and csr-key
- * (made absolute, for a renewal from another directory). EAB credentials
- * are never written.
+ * conf/NAME.conf: how NAME is issued and renewed, "key = value" lines
+ * that renew reads back (conf_parse): a comment, name, identifiers, then
+ * every option whose conf column in OPTIONS is not NO, in table order,
+ * and server-alias (when --server was an alias: the URL is saved).
+ * issue_write_conf() and the imports both write it from a conf_file.
+ * EAB credentials are never written.
  */
-static int
-issue_write_conf_proto(struct buf *b, const struct acme_options *o)
-{
-	static const struct {
-		const char	*key;
-		size_t		 off;
-		int		 path;
-	} strs[] = {
-		{ "preferred-chain", offsetof(struct acme_options,
-		    preferred_chain), 0 },
-		{ "profile", offsetof(struct acme_options, profile), 0 },
-		{ "csr", offsetof(struct acme_options, csr_file), 1 },
-		{ "csr-key", offsetof(struct acme_options, csr_key), 1 },
-	};
-	char abs[PATH_MAX];
-	const char *v;
-	size_t i;
-	int rc = 0;
+struct conf_file {
+	const char	*why;		/* the comment, after "# acme: " */
+	const char	*name;
+	const struct ident *ids;	/* borrowed */
+	size_t		 nids;
+	const char	*alias;		/* --server's alias, or NULL */
+	struct acme_options o;		/* the settings; strings borrowed */
+};
 
-	if (o->server != NULL && !req_url_ok(o->server))
-		rc = buf_printf(b, "server-alias = %s\n", o->server);
-	for (i = 0; i < sizeof(strs) / sizeof(strs[0]) && rc == 0; i++)
-		if ((v = *(const char *const *)(const void *)((const char *)o +
-		    strs[i].off)) != NULL)
-			rc = buf_printf(b, "%s = %s\n", strs[i].key,
-			    strs[i].path && realpath(v, abs) != NULL &&
-			    str_one_line(abs) ? abs : v);
-	if (rc == 0 && o->reuse_key)
-		rc = buf_printf(b, "reuse-key = yes\n");
-	return rc;
+/*
+ * The options as conf/NAME.conf keeps them: only what was asked for, so
+ * that renewal chooses alike. The responder's settings only with
+ * --standalone, its ports resolved; the hook's timeout only with a hook,
+ * resolved; webroot-symlinks only with a webroot.
+ */
+static void
+issue_conf_saved(struct acme_options *o)
+{
+	if (o->standalone) {
+		o->http_port = o->http_port > 0 ? o->http_port : 80;
+		o->tls_port = o->tls_port > 0 ? o->tls_port : 443;
+	} else {
+		o->http_port = o->tls_port = 0;
+		o->bind = NULL;
+	}
+	if (o->hook == NULL)
+		o->hook_timeout = 0;
+	else if (o->hook_timeout <= 0)
+		o->hook_timeout = HOOK_TIMEOUT;
+	if (o->webroot == NULL)
+		o->webroot_symlinks = 0;
 }
 
-/* Write conf/NAME.conf (text b); issue and the imports. */
+/* "key = value\n"; values may be long paths. */
 static ACME_MUST_CHECK int
-issue_store_conf(int storefd, const char *name, const struct buf *b)
+issue_conf_kv(struct buf *b, const char *key, const char *value)
 {
-	char file[NAME_LEN_MAX + 8];
-	int fd, rc;
+	int rc;
 
-	if ((fd = store_subdir(storefd, "conf", 1)) < 0)
-		return fd;
-	snprintf(file, sizeof(file), "%s.conf", name);
-	rc = store_write_buf(fd, file, b, STORE_FILE_MODE);
-	close(fd);
-	return rc;
+	if ((rc = buf_puts(b, key)) < 0 || (rc = buf_puts(b, " = ")) < 0 ||
+	    (rc = buf_puts(b, value)) < 0)
+		return rc;
+	return buf_puts(b, "\n");
 }
 
-/* conf/NAME.conf: how NAME was issued, "key = value" lines. */
-static int
-issue_write_conf(const struct issue *is, int storefd,
+/* Option r's line, when o sets it and conf/NAME.conf keeps it. */
+static ACME_MUST_CHECK int
+issue_conf_opt(struct buf *b, const struct opt *r,
     const struct acme_options *o)
 {
-	struct buf b = { .max = CONF_MAX };
+	const char *v = NULL;
+	char num[16];
+
+	if (r->conf == OPT_CONF_NO)
+		return 0;
+	if (r->kind == OPT_STR)
+		v = opt_str_get(o, r);
+	else if (opt_int_get(o, r) > 0) {
+		snprintf(num, sizeof(num), "%d", opt_int_get(o, r));
+		v = r->kind == OPT_FLAG ? "yes" : num;
+	}
+	if (v == NULL && r->conf == OPT_CONF_ALWAYS)
+		v = "";
+	return v != NULL ? issue_conf_kv(b, r->name, v) : 0;
+}
+
+/* The text of conf/NAME.conf for f, appended to b. */
+static ACME_MUST_CHECK int
+issue_conf_text(struct buf *b, const struct conf_file *f)
+{
+	struct acme_options o = f->o;
 	size_t i;
 	int rc;
 
-	buf_printf(&b, "# acme: how %s is issued and renewed\n", is->name);
-	buf_printf(&b, "name = %s\nidentifiers =", is->name);
-	for (i = 0; i < is->nids; i++)
-		buf_printf(&b, " %s", is->ids[i].value);
-	buf_printf(&b, "\nserver = %s\nkey-type = %s\n",
-	    is->a->server, key_types[is->key_type].name);
-	/* challenges: only what was asked for, so renewal chooses alike */
-	if (o->challenge != NULL)
-		buf_printf(&b, "challenge = %s\n", o->challenge);
-	if (is->chal.hook[0] != '\0')
-		buf_printf(&b, "hook = %s\nhook-timeout = %d\n", is->chal.hook,
-		    is->chal.hook_timeout);
-	if (o->standalone)
-		buf_printf(&b, "tls-port = %d\n", is->chal.tls_port);
-	if (o->dns_wait > 0)
-		buf_printf(&b, "dns-wait = %d\n", o->dns_wait);
-	if (o->webroot != NULL)
-		buf_printf(&b, "webroot = %s\n", o->webroot);
-	if (o->webroot != NULL && o->webroot_symlinks)
-		buf_printf(&b, "webroot-symlinks = yes\n");
-	if (o->standalone)
-		buf_printf(&b, "standalone = yes\nhttp-port = %d\n",
-		    o->http_port > 0 ? o->http_port : 80);
-	if (o->standalone && o->bind != NULL)
-		buf_printf(&b, "bind = %s\n", o->bind);
-	if (o->email != NULL)
-		buf_printf(&b, "email = %s\n", o->email);
-	/* renew */
-	if (o->days > 0)
-		buf_printf(&b, "days = %d\n", o->days);
-	if (o->deploy_hook != NULL)
-		buf_printf(&b, "deploy-hook = %s\n", o->deploy_hook);
-	if ((rc = buf_printf(&b, "ca-file = %s\n", o->ca_file ? o->ca_file :
-	    "")) < 0)
+	issue_conf_saved(&o);
+	if ((rc = buf_puts(b, "# acme: ")) < 0 ||
+	    (rc = buf_puts(b, f->why)) < 0 || (rc = buf_puts(b, "\n")) < 0 ||
+	    (rc = issue_conf_kv(b, "name", f->name)) < 0 ||
+	    (rc = buf_puts(b, "identifiers =")) < 0)
+		return rc;
+	for (i = 0; i < f->nids && rc == 0; i++)
+		if ((rc = buf_puts(b, " ")) == 0)
+			rc = buf_puts(b, f->ids[i].value);
+	if (rc == 0)
+		rc = buf_puts(b, "\n");
+	for (i = 0; i < OPT_N && rc == 0; i++)
+		rc = issue_conf_opt(b, &opt_table[i], &o);
+	if (rc == 0 && f->alias != NULL)
+		rc = issue_conf_kv(b, "server-alias", f->alias);
+	return rc;
+}
+
+/* Write conf/NAME.conf from f; issue and the imports. */
+static ACME_MUST_CHECK int
+issue_conf_write(int storefd, const struct conf_file *f)
+{
+	struct buf b = { .max = CONF_MAX };
+	char file[NAME_LEN_MAX + 8];
+	int fd, rc;
+
+	if ((rc = issue_conf_text(&b, f)) < 0 ||
+	    (rc = fd = store_subdir(storefd, "conf", 1)) < 0)
 		goto out;
-	/* storage: an explicit --backdate (else the server's default) */
-	if (o->backdate != NULL &&
-	    (rc = buf_printf(&b, "backdate = %.20s\n", o->backdate)) < 0)
-		goto out;
-	if ((rc = issue_write_conf_proto(&b, o)) < 0)
-		goto out;
-	rc = issue_store_conf(storefd, is->name, &b);
+	snprintf(file, sizeof(file), "%s.conf", f->name);
+	rc = store_write_buf(fd, file, &b, STORE_FILE_MODE);
+	close(fd);
 out:
 	buf_free(&b);
 	return rc;
+}
+
+/* A path made absolute (abs: PATH_MAX bytes), for a renewal from
+ * another directory; as it is when that fails. */
+static const char *
+issue_conf_abs(const char *path, char *abs)
+{
+	if (path != NULL && realpath(path, abs) != NULL && str_one_line(abs))
+		return abs;
+	return path;
+}
+
+/* conf/NAME.conf of an issue: the options it ran with, resolved. */
+static ACME_MUST_CHECK int
+issue_write_conf(const struct issue *is, int storefd,
+    const struct acme_options *o)
+{
+	char why[NAME_LEN_MAX + 32], csr[PATH_MAX], key[PATH_MAX];
+	struct conf_file f = { .why = why, .name = is->name, .ids = is->ids,
+	    .nids = is->nids, .o = *o };
+
+	snprintf(why, sizeof(why), "how %s is issued and renewed", is->name);
+	if (o->server != NULL && !req_url_ok(o->server))
+		f.alias = o->server;
+	f.o.server = is->a->server;
+	f.o.key_type = key_types[is->key_type].name;
+	f.o.hook = is->chal.hook[0] != '\0' ? is->chal.hook : NULL;
+	f.o.hook_timeout = is->chal.hook_timeout;
+	f.o.csr_file = issue_conf_abs(o->csr_file, csr);
+	f.o.csr_key = issue_conf_abs(o->csr_key, key);
+	return issue_conf_write(storefd, &f);
 }
 
 /*
@@ -11045,7 +11323,43 @@ api_backdate(const struct acme_options *o, int64_t *out)
 	return 0;
 }
 
-/* Text that goes into conf lines must be one printable line. */
+/*
+ * Every number and string of o within its limits (OPTIONS: lo, hi; a
+ * number 0 is "not set"), and every string that conf/NAME.conf keeps
+ * (conf not NO) one line without control characters, for every command
+ * alike. dashes: "--" names options, "" conf keys.
+ */
+static ACME_MUST_CHECK int
+api_limits(const struct acme_options *o, const char *dashes)
+{
+	const struct opt *r;
+	const char *s;
+	int v;
+
+	for (r = opt_table; r < opt_table + OPT_N; r++) {
+		if (r->kind == OPT_STR && (s = opt_str_get(o, r)) != NULL &&
+		    strlen(s) > (size_t)r->hi)
+			return err_set(ACME_ERR_USAGE, "%s%s: longer than %d "
+			    "bytes", dashes, r->name, r->hi);
+		if (r->kind == OPT_STR && r->conf != OPT_CONF_NO && s != NULL &&
+		    !str_one_line(s))
+			return err_set(ACME_ERR_USAGE, "%s%s: control "
+			    "character", dashes, r->name);
+		if (!OPT_IS_NUMBER(r->kind) || (v = opt_int_get(o, r)) == 0 ||
+		    (v >= r->lo && v <= r->hi))
+			continue;
+		if (r->kind == OPT_PORT)
+			return err_set(ACME_ERR_USAGE, "bad %s%s", dashes,
+			    r->name);
+		return err_set(ACME_ERR_USAGE, "%s%s: %d to %d%s", dashes,
+		    r->name, r->lo, r->hi, r->kind == OPT_SECS ? " seconds" :
+		    "");
+	}
+	return 0;
+}
+
+/* Text that goes into conf lines must be one printable line: api_limits
+ * checks the options; this, what is made of them (the hook's path). */
 static ACME_MUST_CHECK int
 api_text_ok(const char *what, const char *s)
 {
@@ -11086,12 +11400,11 @@ api_idents(const char *name, const char *const *idents, size_t n,
 	return 0;
 }
 
-/* Everything checkable before touching the disk or the network. */
+/* Everything checkable before touching the disk or the network, beyond
+ * api_limits: what values mean and rules between options (OPTIONS). */
 static ACME_MUST_CHECK int
 api_check(const struct acme_options *o, const char *name, int *key_type)
 {
-	int rc;
-
 	if (!store_name_ok(name))
 		return err_set(ACME_ERR_USAGE, "bad certificate name '%.80s': "
 		    "use letters, digits and . _ : * - only, not starting "
@@ -11103,23 +11416,12 @@ api_check(const struct acme_options *o, const char *name, int *key_type)
 	if (o->webroot != NULL && o->standalone)
 		return err_set(ACME_ERR_USAGE, "use --webroot or --standalone, "
 		    "not both");
-	if (o->http_port < 0 || o->http_port > 65535)
-		return err_set(ACME_ERR_USAGE, "bad --http-port");
-	if (o->days < 0 || o->days > DAYS_MAX)
-		return err_set(ACME_ERR_USAGE, "--days: 0 to %d", DAYS_MAX);
 	if (o->deploy_hook != NULL && (o->deploy_hook[0] != '/' ||
 	    access(o->deploy_hook, X_OK) < 0))
 		return err_set(ACME_ERR_USAGE, "--deploy-hook %.200s: not an "
 		    "executable file given by its absolute path",
 		    o->deploy_hook);
-	if ((rc = api_backdate(o, &(int64_t){ 0 })) < 0 ||
-	    (rc = api_text_ok("--email", o->email)) < 0 ||
-	    (rc = api_text_ok("--webroot", o->webroot)) < 0 ||
-	    (rc = api_text_ok("--bind", o->bind)) < 0 ||
-	    (rc = api_text_ok("--ca-file", o->ca_file)) < 0 ||
-	    (rc = api_text_ok("--deploy-hook", o->deploy_hook)) < 0)
-		return rc;
-	return 0;
+	return api_backdate(o, &(int64_t){ 0 });
 }
 
 /* Who can answer each challenge type (see chal_candidates). */
@@ -11138,21 +11440,6 @@ api_can_answer(const struct acme_options *o, int t)
 		return 0;
 	return err_set(ACME_ERR_USAGE, "--challenge %s needs %s",
 	    chal_type_names[t], needs[t]);
-}
-
-/* The numbers of the challenge options, each within its limit. */
-static ACME_MUST_CHECK int
-api_chal_numbers(const struct acme_options *o)
-{
-	if (o->tls_port < 0 || o->tls_port > 65535)
-		return err_set(ACME_ERR_USAGE, "bad --tls-port");
-	if (o->hook_timeout < 0 || o->hook_timeout > HOOK_TIMEOUT_MAX)
-		return err_set(ACME_ERR_USAGE, "--hook-timeout: 1 to %d "
-		    "seconds", HOOK_TIMEOUT_MAX);
-	if (o->dns_wait < 0 || o->dns_wait > DNS_WAIT_MAX)
-		return err_set(ACME_ERR_USAGE, "--dns-wait: 0 to %d seconds",
-		    DNS_WAIT_MAX);
-	return api_text_ok("--hook", o->hook);
 }
 
 /*
@@ -11176,7 +11463,7 @@ api_check_persist(const struct acme_options *o, const struct ident *ids,
 			return err_set(ACME_ERR_USAGE, "%s: dns-persist-01 "
 			    "validates DNS names, not IP addresses",
 			    ids[i].value);
-	return api_chal_numbers(o);
+	return 0;
 }
 
 /* Some way to answer every identifier's challenge, before any request. */
@@ -11196,8 +11483,7 @@ api_check_chal(const struct acme_options *o, const struct ident *ids,
 	if (o->webroot == NULL && !o->standalone && o->hook == NULL)
 		return err_set(ACME_ERR_USAGE, "no way to answer challenges: "
 		    "use --webroot DIR, --standalone or --hook PROG");
-	if ((want >= 0 && (rc = api_can_answer(o, want)) < 0) ||
-	    (rc = api_chal_numbers(o)) < 0)
+	if (want >= 0 && (rc = api_can_answer(o, want)) < 0)
 		return rc;
 	for (i = 0; i < n; i++) {
 		if (ident_is_wildcard(&ids[i]) && (o->hook == NULL ||
@@ -11593,7 +11879,6 @@ api_check_profile(const struct acme *a, const char *profile)
 /*
  * The names of an issue: NAME and the identifiers, or with --csr those
  * of the CSR (read into csr; NAME then defaults to its first name).
- * Also checks the protocol options that end up in conf/NAME.conf.
  */
 static ACME_MUST_CHECK int
 api_issue_names(const struct acme_options *o, const char **name,
@@ -11601,11 +11886,6 @@ api_issue_names(const struct acme_options *o, const char **name,
 {
 	int rc;
 
-	if ((rc = api_text_ok("--preferred-chain", o->preferred_chain)) < 0 ||
-	    (rc = api_text_ok("--profile", o->profile)) < 0 ||
-	    (rc = api_text_ok("--csr", o->csr_file)) < 0 ||
-	    (rc = api_text_ok("--csr-key", o->csr_key)) < 0)
-		return rc;
 	if (o->csr_file == NULL)
 		return *name == NULL ? err_set(ACME_ERR_USAGE, "issue needs a "
 		    "NAME") : 0;
@@ -11823,8 +12103,9 @@ api_lock(struct api_run *run, int create)
 
 /*
  * The entry of every public command: errors reset, logging and defaults
- * set from o, then check(run, arg) (the command's own checks, before any
- * request or write; NULL: none), then what need asks for: a session with
+ * set from o, every option within its limits (api_limits), then
+ * check(run, arg) (the command's own checks, before any request or
+ * write; NULL: none), then what need asks for: a session with
  * o->server (whose --profile must be on offer) and DIR locked. Returns 0,
  * a negative enum acme_error, or check's positive "nothing more to do".
  * api_leave() closes the run whatever this returned.
@@ -11843,7 +12124,8 @@ api_enter(struct api_run *run, const struct acme_options *o, int need,
 	err_clear();
 	log_verbosity = o->verbosity + LOG_LEVEL_ERROR;
 	log_syslog = o->syslog;
-	if (check != NULL && (rc = check(run, arg)) != 0)
+	if ((rc = api_limits(o, "--")) < 0 ||
+	    (check != NULL && (rc = check(run, arg)) != 0))
 		return rc;
 	run->floor = clock_floor_read(run->dir);
 	if (need & API_CA) {
@@ -12912,53 +13194,41 @@ imp_webroot(const struct imp_conf *c)
 	return strcmp(c->authenticator, "webroot") == 0 && c->webroot[0];
 }
 
-/* "key = value\n" when value is set; values may be long paths. */
-static void
-imp_kv(struct buf *b, const char *key, const char *value)
+/* A setting carried over, or NULL when the client had none. */
+static const char *
+imp_opt(const char *v)
 {
-	if (value[0] == '\0')
-		return;
-	buf_puts(b, key);
-	buf_puts(b, " = ");
-	buf_puts(b, value);
-	buf_puts(b, "\n");
+	return v[0] != '\0' ? v : NULL;
 }
 
-/* conf/NAME.conf from what was carried over (issue_write_conf's keys). */
-static int
+/* conf/NAME.conf from what was carried over (imp_check_chal checked the
+ * ports), through the writer of issue. */
+static ACME_MUST_CHECK int
 imp_write_conf(struct imp_run *r, const char *name,
     const struct x509_info *xi, const struct imp_conf *c, const char *kt)
 {
-	struct buf b = { .max = CONF_MAX };
+	char why[64];
+	struct conf_file f = { .why = why, .name = name, .ids = xi->san,
+	    .nids = xi->nsan };
 	int wr = imp_webroot(c), sa = strcmp(c->authenticator,
 	    "standalone") == 0;
-	size_t i;
-	int rc;
 
-	buf_printf(&b, "# acme: imported from %s\nname = %s\nidentifiers =",
-	    r->from, name);
-	for (i = 0; i < xi->nsan; i++)
-		buf_printf(&b, " %s", xi->san[i].value);
-	buf_puts(&b, "\n");
-	imp_kv(&b, "server", c->server);
-	imp_kv(&b, "key-type", c->key_type[0] ? c->key_type : kt);
-	imp_kv(&b, "challenge", c->challenge[0] ? c->challenge :
-	    wr || sa ? "http-01" : "");
-	imp_kv(&b, "hook", c->hook);
-	imp_kv(&b, "webroot", wr ? c->webroot : "");
-	imp_kv(&b, "standalone", sa ? "yes" : "");
-	imp_kv(&b, "http-port", !sa ? "" : c->http_port[0] ? c->http_port :
-	    "80");
-	imp_kv(&b, "tls-port", c->tls_port);
-	imp_kv(&b, "bind", c->bind);
-	if (c->days > 0)
-		buf_printf(&b, "days = %d\n", c->days);
-	imp_kv(&b, "deploy-hook", c->deploy_hook);
-	imp_kv(&b, "preferred-chain", c->preferred_chain);
-	if ((rc = buf_puts(&b, c->reuse_key ? "reuse-key = yes\n" : "")) == 0)
-		rc = issue_store_conf(r->storefd, name, &b);
-	buf_free(&b);
-	return rc;
+	snprintf(why, sizeof(why), "imported from %s", r->from);
+	f.o.server = imp_opt(c->server);
+	f.o.key_type = c->key_type[0] ? c->key_type : kt;
+	f.o.challenge = c->challenge[0] ? c->challenge : wr || sa ?
+	    "http-01" : NULL;
+	f.o.hook = imp_opt(c->hook);
+	f.o.webroot = wr ? c->webroot : NULL;
+	f.o.standalone = sa;
+	f.o.http_port = (int)strtol(c->http_port, NULL, 10);
+	f.o.tls_port = (int)strtol(c->tls_port, NULL, 10);
+	f.o.bind = imp_opt(c->bind);
+	f.o.days = c->days;
+	f.o.deploy_hook = imp_opt(c->deploy_hook);
+	f.o.preferred_chain = imp_opt(c->preferred_chain);
+	f.o.reuse_key = c->reuse_key;
+	return issue_conf_write(r->storefd, &f);
 }
 
 /* Print NAME's report: what is live and backed up, then c's lines. */
@@ -14877,60 +15147,14 @@ acme_import_acmesh(const struct acme_options *o, const char *acmesh_dir)
 /* ---- renew: conf/NAME.conf ---- */
 
 /*
- * conf/NAME.conf is "key = value" lines written by issue_write_conf().
- * The reader is this table: a key sets its acme_options field unless the
- * command line already set it (options given to renew win for that run).
- * Unknown keys are a warning, so a conf written by a newer acme still
- * renews. chal: one of the http-01 settings, all skipped when the command
- * line chose --webroot or --standalone itself.
+ * conf/NAME.conf is "key = value" lines written by issue_conf_write().
+ * Each option key sets its acme_options field (OPTIONS: conf, kind)
+ * unless the command line already set it (options given to renew win for
+ * that run); an empty value sets nothing. Unknown keys are a warning, so
+ * a conf written by a newer acme still renews. The challenge settings
+ * (conf CHAL) are all skipped when the command line chose its own way to
+ * answer (--webroot, --standalone, --hook or --challenge).
  */
-enum conf_kind {
-	CONF_STR,		/* const char * into the conf text */
-	CONF_FLAG,		/* int: yes / no */
-	CONF_INT,		/* int >= 0 */
-	CONF_IDENTS,		/* the identifier list */
-	CONF_SKIP,		/* known, nothing to set */
-	CONF_KIND_MAX
-};
-
-#define CONF_OPT(f)	offsetof(struct acme_options, f)
-
-static const struct conf_key {
-	const char	*key;
-	enum conf_kind	 kind;
-	size_t		 off;
-	int		 chal;
-} conf_keys[] = {
-	{ "name", CONF_SKIP, 0, 0 },
-	{ "identifiers", CONF_IDENTS, 0, 0 },
-	{ "server", CONF_STR, CONF_OPT(server), 0 },
-	{ "ca-file", CONF_STR, CONF_OPT(ca_file), 0 },
-	{ "email", CONF_STR, CONF_OPT(email), 0 },
-	{ "key-type", CONF_STR, CONF_OPT(key_type), 0 },
-	{ "challenge", CONF_STR, CONF_OPT(challenge), 1 },
-	{ "webroot", CONF_STR, CONF_OPT(webroot), 1 },
-	{ "webroot-symlinks", CONF_FLAG, CONF_OPT(webroot_symlinks), 1 },
-	{ "standalone", CONF_FLAG, CONF_OPT(standalone), 1 },
-	{ "http-port", CONF_INT, CONF_OPT(http_port), 1 },
-	{ "bind", CONF_STR, CONF_OPT(bind), 1 },
-	/* storage */
-	{ "backdate", CONF_STR, CONF_OPT(backdate), 0 },
-	/* challenges */
-	{ "hook", CONF_STR, CONF_OPT(hook), 1 },
-	{ "hook-timeout", CONF_INT, CONF_OPT(hook_timeout), 0 },
-	{ "tls-port", CONF_INT, CONF_OPT(tls_port), 1 },
-	{ "dns-wait", CONF_INT, CONF_OPT(dns_wait), 0 },
-	/* renew */
-	{ "days", CONF_INT, CONF_OPT(days), 0 },
-	{ "deploy-hook", CONF_STR, CONF_OPT(deploy_hook), 0 },
-	/* protocol */
-	{ "server-alias", CONF_SKIP, 0, 0 },
-	{ "preferred-chain", CONF_STR, CONF_OPT(preferred_chain), 0 },
-	{ "profile", CONF_STR, CONF_OPT(profile), 0 },
-	{ "reuse-key", CONF_FLAG, CONF_OPT(reuse_key), 0 },
-	{ "csr", CONF_STR, CONF_OPT(csr_file), 0 },
-	{ "csr-key", CONF_STR, CONF_OPT(csr_key), 0 },
-};
 
 /* One NAME's saved settings; strings point into text. */
 struct conf {
@@ -14941,7 +15165,7 @@ struct conf {
 	char		 file[NAME_LEN_MAX + 8];	/* "NAME.conf" */
 };
 
-static int
+static ACME_MUST_CHECK int
 conf_idents(struct conf *c, char *v)
 {
 	char *save = NULL, *w;
@@ -14957,68 +15181,74 @@ conf_idents(struct conf *c, char *v)
 	return 0;
 }
 
-static const struct conf_key *
+/* The option whose conf key is k, or NULL. */
+static const struct opt *
 conf_find(const char *k)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(conf_keys) / sizeof(conf_keys[0]); i++)
-		if (strcmp(k, conf_keys[i].key) == 0)
-			return &conf_keys[i];
+	for (i = 0; i < OPT_N; i++)
+		if (opt_table[i].conf != OPT_CONF_NO &&
+		    strcmp(k, opt_table[i].name) == 0)
+			return &opt_table[i];
 	return NULL;
 }
 
-/* Set the field from v unless it is already set (by the CLI). */
-static int
-conf_set(const struct conf_key *ck, char *field, char *v, int line)
+/* Set r's field of o from v unless it is already set (by the CLI):
+ * a string, yes or no for a flag, a number 0..INT_MAX (api_limits checks
+ * the option's own range once the conf is read). */
+static ACME_MUST_CHECK int
+conf_set(const struct opt *r, struct acme_options *o, char *v, int line)
 {
 	char *end;
 	long n;
 
-	if (ck->kind == CONF_STR) {
-		if (*(const char **)(void *)field == NULL)
-			*(const char **)(void *)field = v;
+	if (r->kind == OPT_STR) {
+		if (*opt_str(o, r) == NULL)
+			*opt_str(o, r) = v;
 		return 0;
 	}
-	if (ck->kind == CONF_FLAG && (strcmp(v, "yes") == 0 ||
+	if (r->kind == OPT_FLAG && (strcmp(v, "yes") == 0 ||
 	    strcmp(v, "no") == 0))
 		n = strcmp(v, "yes") == 0;
 	else {
 		errno = 0;
 		n = strtol(v, &end, 10);
-		if (ck->kind != CONF_INT || errno != 0 || *end != '\0' ||
+		if (!OPT_IS_NUMBER(r->kind) || errno != 0 || *end != '\0' ||
 		    n < 0 || n > INT_MAX)
 			return err_set(ACME_ERR_USAGE, "line %d: bad value "
-			    "for %s", line, ck->key);
+			    "for %s", line, r->name);
 	}
-	if (*(int *)(void *)field == 0)
-		*(int *)(void *)field = (int)n;
+	if (*opt_int(o, r) == 0)
+		*opt_int(o, r) = (int)n;
 	return 0;
 }
 
 /* Apply "key = value" (both trimmed, v NUL-terminated in the text). */
-static int
+static ACME_MUST_CHECK int
 conf_apply(struct conf *c, const struct acme_options *cli, const char *k,
     char *v, int line)
 {
-	const struct conf_key *ck;
+	const struct opt *r;
 
-	if ((ck = conf_find(k)) == NULL) {
+	if (strcmp(k, "identifiers") == 0)
+		return conf_idents(c, v);
+	if (strcmp(k, "name") == 0 || strcmp(k, "server-alias") == 0)
+		return 0;		/* for the reader of the file */
+	if ((r = conf_find(k)) == NULL) {
 		log_msg(LOG_LEVEL_ERROR, "warning: conf/%s line %d: unknown "
 		    "key '%.40s' ignored", c->file, line, k);
 		return 0;
 	}
-	if (ck->kind == CONF_IDENTS)
-		return conf_idents(c, v);
-	if (ck->kind == CONF_SKIP || (ck->chal && (cli->webroot != NULL ||
+	if ((r->conf == OPT_CONF_CHAL && (cli->webroot != NULL ||
 	    cli->standalone || cli->hook != NULL || cli->challenge != NULL)) ||
 	    *v == '\0')
 		return 0;
-	return conf_set(ck, (char *)&c->o + ck->off, v, line);
+	return conf_set(r, &c->o, v, line);
 }
 
 /* Parse the conf text in c->text (NUL-terminated, edited in place). */
-static int
+static ACME_MUST_CHECK int
 conf_parse(struct conf *c, const struct acme_options *cli)
 {
 	char *p = (char *)c->text.data, *nl, *eq;
@@ -15048,7 +15278,7 @@ conf_parse(struct conf *c, const struct acme_options *cli)
 
 /* Read conf/NAME.conf below conffd into c, merged with cli; it must be
  * private to the user running acme (store_private_ok). */
-static int
+static ACME_MUST_CHECK int
 conf_load(int conffd, const char *name, const struct acme_options *cli,
     struct conf *c)
 {
@@ -15067,11 +15297,10 @@ conf_load(int conffd, const char *name, const struct acme_options *cli,
 			    "first", file);
 		return rc;
 	}
-	if ((rc = conf_parse(c, cli)) < 0)
+	/* the limits before any use (renew_point adds days): the command
+	 * line's were checked already, so what fails is the conf's */
+	if ((rc = conf_parse(c, cli)) < 0 || (rc = api_limits(&c->o, "")) < 0)
 		return err_wrap(rc, "conf/%s", file);
-	if (c->o.days > DAYS_MAX)	/* before renew_point adds it */
-		return err_set(ACME_ERR_USAGE, "--days or days in conf/%s: 0 "
-		    "to %d", file, DAYS_MAX);
 	return 0;
 }
 
@@ -15578,15 +15807,11 @@ out:
 	return rc;
 }
 
-/* Before the lock: the options, DIR present, then --random-delay. */
+/* Before the lock: DIR present, then --random-delay. */
 static ACME_MUST_CHECK int
 renew_check(struct api_run *run, void *arg)
 {
 	(void)arg;
-	if (run->o->random_delay < 0 || run->o->random_delay >
-	    RANDOM_DELAY_MAX)
-		return err_set(ACME_ERR_USAGE, "--random-delay: 0 to %d "
-		    "seconds", RANDOM_DELAY_MAX);
 	if (access(run->dir, F_OK) < 0)	/* renew never creates DIR */
 		return err_set(ACME_ERR_USAGE, "%s: %s", run->dir,
 		    strerror(errno));
@@ -15636,7 +15861,7 @@ api_account_check(struct api_run *run, void *arg)
 	if (key_type_parse(o->key_type ? o->key_type : "ec256") < 0)
 		return err_set(ACME_ERR_USAGE, "unknown key type '%.40s'",
 		    o->key_type);
-	return api_text_ok("--email", o->email);
+	return 0;
 }
 
 /* The operation op on the stored account of run's session. */
@@ -15915,7 +16140,9 @@ acme_revoke(const struct acme_options *o, const char *target)
 #define CLI_EXIT_FAIL	1	/* a certificate operation failed */
 #define CLI_EXIT_USAGE	2	/* usage or configuration error */
 
-static const char cli_usage[] =
+/* --help: these lines, each option of opt_table under its group, then
+ * cli_usage_tail. */
+static const char cli_usage_head[] =
 "usage: acme [options] issue NAME [IDENTIFIER...]\n"
 "       acme [options] issue --csr FILE --csr-key FILE [NAME]\n"
 "       acme [options] renew [NAME...]\n"
@@ -15940,183 +16167,79 @@ static const char cli_usage[] =
 "  ~/.acme.sh by default; its tree is only read).\n"
 "account persist-record: the dns-persist-01 TXT record of each NAME for\n"
 "  this account, to publish once (draft-ietf-acme-dns-persist-01).\n"
-"\n"
-"general:\n"
-"  --dir DIR           state directory (default /etc/acme, or $ACME_DIR)\n"
-"  --server URL|ALIAS  ACME directory URL (https) or letsencrypt (default),\n"
-"                      letsencrypt-staging, zerossl, buypass, google\n"
-"  --ca-file FILE      trust for the server's TLS (default: the system\n"
-"                      bundle, else the built-in roots of those CAs)\n"
-"  --wait              wait for another acme on DIR instead of failing\n"
-"  -v, --verbose       more detail (twice for protocol detail)\n"
-"  -q, --quiet         only errors\n"
-"  --syslog            also log to syslog (logread on OpenWrt)\n"
-"  -h, --help          this text\n"
-"  -V, --version       the version\n"
-"account:\n"
-"  --email ADDR        contact for a new account (or account update)\n"
-"  --agree-tos         agree to the CA's terms of service\n"
-"  --eab-kid ID        external account binding key id (new account)\n"
-"  --eab-hmac KEY      its base64url MAC key (or $ACME_EAB_HMAC)\n"
-"  --eab-hmac-file F   read the MAC key from file F instead\n"
-"  --eab-alg ALG       HS256 (default), HS384, HS512\n"
-"  --yes-deactivate    account deactivate: confirm (cannot be undone)\n"
-"  --wildcard          persist-record: policy=wildcard (subdomains too)\n"
-"  --until TIME        persist-record: persistUntil (RFC 3339 UTC or Unix\n"
-"                      seconds)\n"
-"challenges:\n"
-"  --webroot DIR       http-01: write DIR/.well-known/acme-challenge/TOKEN\n"
-"  --webroot-symlinks  follow a symlinked .well-known or acme-challenge\n"
-"                      below --webroot (refused otherwise)\n"
-"  --standalone        answer with a built-in responder (http-01, or\n"
-"                      tls-alpn-01 with --challenge tls-alpn-01)\n"
-"  --http-port N       port of the http-01 responder (default 80)\n"
-"  --tls-port N        port of the tls-alpn-01 responder (default 443)\n"
-"  --bind ADDR         address of the responders (default all)\n"
-"  --challenge TYPE    http-01, dns-01, tls-alpn-01 or dns-persist-01\n"
-"                      (default: http-01 with --webroot/--standalone,\n"
-"                      else the hook's choice)\n"
-"  --hook PROG         run PROG begin|done|failed TYPE IDENT TOKEN AUTH\n"
-"                      (uacme's contract; non-zero on begin declines)\n"
-"  --hook-timeout N    seconds PROG may take (default 300)\n"
-"  --dns-wait N        seconds to wait for DNS after dns-01 begins\n"
-"certificate:\n"
-"  --key-type TYPE     ec256 (default), ec384, rsa2048, rsa3072, rsa4096\n"
-"  --reuse-key         keep the key of live/NAME\n"
-"  --csr FILE          bring your own CSR (names from it)\n"
-"  --csr-key FILE      the CSR's private key\n"
-"  --preferred-chain CN  the chain whose top certificate CN issued\n"
-"  --profile NAME      a certificate profile the CA offers\n"
-"  --backdate SECONDS  how far the CA backdates notBefore (default 0;\n"
-"                      3600 for the letsencrypt aliases)\n"
-"renewal:\n"
-"  --days N            renew N days before expiry (default: the CA's ARI\n"
-"                      window, else a third of the lifetime before)\n"
-"  --force             renew even when not due\n"
-"  --deploy-hook PROG  run PROG (no shell) after a new set is live\n"
-"  --random-delay N    first wait a random 0..N seconds\n"
-"revocation:\n"
-"  --reason R          keyCompromise, superseded, ... or 0-10\n"
-"  --cert-key FILE     sign with the certificate's key, not the account's\n"
+"\n";
+
+static const char cli_usage_tail[] =
 "\n"
 "exit status: 0 success, 1 a certificate operation failed,\n"
 "2 usage or configuration error\n";
 
-enum cli_opt_kind {
-	CLI_STR,		/* sets a const char * */
-	CLI_FLAG,		/* sets an int to 1 */
-	CLI_PORT,		/* sets an int port */
-	CLI_VERBOSE,
-	CLI_QUIET,
-	CLI_HELP,
-	CLI_VERSION,
-	CLI_INT,		/* sets an int >= 0 */
-	CLI_KIND_MAX
-};
+#define CLI_HELP_COL	22	/* the column of the options' help text */
 
-static const struct cli_opt {
-	const char	*name;		/* long name without "--" */
-	char		 letter;	/* short name, or 0 */
-	enum cli_opt_kind kind;
-	size_t		 off;		/* field in struct acme_options */
-} cli_opts[] = {
-	{ "dir", 0, CLI_STR, offsetof(struct acme_options, dir) },
-	{ "server", 0, CLI_STR, offsetof(struct acme_options, server) },
-	{ "ca-file", 0, CLI_STR, offsetof(struct acme_options, ca_file) },
-	{ "email", 0, CLI_STR, offsetof(struct acme_options, email) },
-	{ "agree-tos", 0, CLI_FLAG, offsetof(struct acme_options, agree_tos) },
-	{ "webroot", 0, CLI_STR, offsetof(struct acme_options, webroot) },
-	{ "webroot-symlinks", 0, CLI_FLAG,
-	    offsetof(struct acme_options, webroot_symlinks) },
-	{ "standalone", 0, CLI_FLAG,
-	    offsetof(struct acme_options, standalone) },
-	{ "http-port", 0, CLI_PORT, offsetof(struct acme_options, http_port) },
-	{ "bind", 0, CLI_STR, offsetof(struct acme_options, bind) },
-	{ "key-type", 0, CLI_STR, offsetof(struct acme_options, key_type) },
-	/* storage */
-	{ "backdate", 0, CLI_STR, offsetof(struct acme_options, backdate) },
-	{ "wait", 0, CLI_FLAG, offsetof(struct acme_options, wait) },
-	/* challenges */
-	{ "challenge", 0, CLI_STR, offsetof(struct acme_options, challenge) },
-	{ "hook", 0, CLI_STR, offsetof(struct acme_options, hook) },
-	{ "hook-timeout", 0, CLI_INT,
-	    offsetof(struct acme_options, hook_timeout) },
-	{ "dns-wait", 0, CLI_INT, offsetof(struct acme_options, dns_wait) },
-	{ "tls-port", 0, CLI_PORT, offsetof(struct acme_options, tls_port) },
-	/* protocol: accounts, EAB, chains, profiles, CSR, revocation */
-	{ "eab-kid", 0, CLI_STR, offsetof(struct acme_options, eab_kid) },
-	{ "eab-hmac", 0, CLI_STR, offsetof(struct acme_options, eab_hmac) },
-	{ "eab-hmac-file", 0, CLI_STR,
-	    offsetof(struct acme_options, eab_hmac_file) },
-	{ "eab-alg", 0, CLI_STR, offsetof(struct acme_options, eab_alg) },
-	{ "preferred-chain", 0, CLI_STR,
-	    offsetof(struct acme_options, preferred_chain) },
-	{ "profile", 0, CLI_STR, offsetof(struct acme_options, profile) },
-	{ "csr", 0, CLI_STR, offsetof(struct acme_options, csr_file) },
-	{ "csr-key", 0, CLI_STR, offsetof(struct acme_options, csr_key) },
-	{ "reuse-key", 0, CLI_FLAG, offsetof(struct acme_options, reuse_key) },
-	{ "reason", 0, CLI_STR, offsetof(struct acme_options, reason) },
-	{ "cert-key", 0, CLI_STR, offsetof(struct acme_options, cert_key) },
-	{ "yes-deactivate", 0, CLI_FLAG,
-	    offsetof(struct acme_options, yes_deactivate) },
-	{ "wildcard", 0, CLI_FLAG,
-	    offsetof(struct acme_options, persist_wildcard) },
-	{ "until", 0, CLI_STR, offsetof(struct acme_options, persist_until) },
-	{ "verbose", 'v', CLI_VERBOSE, 0 },
-	{ "quiet", 'q', CLI_QUIET, 0 },
-	{ "help", 'h', CLI_HELP, 0 },
-	{ "version", 'V', CLI_VERSION, 0 },
-	/* renew */
-	{ "days", 0, CLI_INT, offsetof(struct acme_options, days) },
-	{ "force", 0, CLI_FLAG, offsetof(struct acme_options, force) },
-	{ "deploy-hook", 0, CLI_STR,
-	    offsetof(struct acme_options, deploy_hook) },
-	{ "syslog", 0, CLI_FLAG, offsetof(struct acme_options, syslog) },
-	{ "random-delay", 0, CLI_INT,
-	    offsetof(struct acme_options, random_delay) },
-};
+/* One option's lines: "  -v, --verbose  help", continued in its column. */
+static void
+cli_help_opt(const struct opt *r)
+{
+	const char *p, *nl;
+	char left[64];
+	int n = 0;
 
-#define CLI_NOPTS	(sizeof(cli_opts) / sizeof(cli_opts[0]))
+	if (r->letter != 0)
+		n = snprintf(left, sizeof(left), "-%c, ", r->letter);
+	snprintf(left + n, sizeof(left) - (size_t)n, "--%s%s%s", r->name,
+	    r->arg[0] != '\0' ? " " : "", r->arg);
+	printf("  %-*s  ", CLI_HELP_COL - 4, left);
+	for (p = r->help; (nl = strchr(p, '\n')) != NULL; p = nl + 1)
+		printf("%.*s\n%*s", (int)(nl - p), p, CLI_HELP_COL, "");
+	printf("%s\n", p);
+}
 
-static const struct cli_opt *
+/* --help */
+static void
+cli_help(void)
+{
+	size_t i;
+
+	fputs(cli_usage_head, stdout);
+	for (i = 0; i < OPT_N; i++) {
+		if (i == 0 || opt_table[i].group != opt_table[i - 1].group)
+			printf("%s:\n", opt_group_names[opt_table[i].group]);
+		cli_help_opt(&opt_table[i]);
+	}
+	fputs(cli_usage_tail, stdout);
+}
+
+/* The option arg names ("--name", or "-l" for its letter), or NULL. */
+static const struct opt *
 cli_find(const char *arg)
 {
 	size_t i;
 
-	for (i = 0; i < CLI_NOPTS; i++)
-		if ((arg[1] == '-' && strcmp(arg + 2, cli_opts[i].name) == 0) ||
-		    (arg[1] != '-' && arg[1] == cli_opts[i].letter &&
+	for (i = 0; i < OPT_N; i++)
+		if ((arg[1] == '-' && strcmp(arg + 2, opt_table[i].name) == 0) ||
+		    (arg[1] != '-' && arg[1] == opt_table[i].letter &&
 		    arg[2] == '\0'))
-			return &cli_opts[i];
+			return &opt_table[i];
 	return NULL;
 }
 
-/* A port number 1..65535. */
-static int
-cli_port(const char *s)
+/*
+ * A number: a port within the option's range, anything else 0..INT_MAX
+ * (api_limits then checks its range, for the API's callers too).
+ */
+static ACME_MUST_CHECK int
+cli_number(const struct opt *r, const char *s, int *out)
 {
+	long lo = r->kind == OPT_PORT ? r->lo : 0;
+	long hi = r->kind == OPT_PORT ? r->hi : INT_MAX;
 	char *end;
 	long v;
 
 	errno = 0;
 	v = strtol(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || v < 1 || v > 65535)
-		return -1;
-	return (int)v;
-}
-
-/* A count 0..INT_MAX (--days, --hook-timeout...; the API checks limits). */
-static int
-cli_int(const struct cli_opt *op, const char *s, int *out)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || v < 0 || v > INT_MAX) {
-		fprintf(stderr, "acme: --%s: bad number '%.20s'\n", op->name,
-		    s);
+	if (errno != 0 || end == s || *end != '\0' || v < lo || v > hi) {
+		fprintf(stderr, "acme: --%s: bad %s '%.20s'\n", r->name,
+		    r->kind == OPT_PORT ? "port" : "number", s);
 		return CLI_EXIT_USAGE;
 	}
 	*out = (int)v;
@@ -16127,48 +16250,40 @@ cli_int(const struct cli_opt *op, const char *s, int *out)
  * Apply one option; *i advances past its argument. Returns 0, or
  * CLI_EXIT_USAGE after printing why, or -1 for --help/--version done.
  */
-static int
-cli_apply(const struct cli_opt *op, char **argv, int argc, int *i,
+static ACME_MUST_CHECK int
+cli_apply(const struct opt *r, char **argv, int argc, int *i,
     struct acme_options *o)
 {
 	const char *val = NULL;
 
-	if (op->kind == CLI_STR || op->kind == CLI_PORT ||
-	    op->kind == CLI_INT) {
+	if (r->kind == OPT_STR || OPT_IS_NUMBER(r->kind)) {
 		if (*i + 1 >= argc) {
-			fprintf(stderr, "acme: --%s needs a value\n", op->name);
+			fprintf(stderr, "acme: --%s needs a value\n", r->name);
 			return CLI_EXIT_USAGE;
 		}
 		val = argv[++*i];
 	}
-	switch (op->kind) {
-	case CLI_STR:
-		*(const char **)(void *)((char *)o + op->off) = val;
+	switch (r->kind) {
+	case OPT_STR:
+		*opt_str(o, r) = val;
 		return 0;
-	case CLI_FLAG:
-		*(int *)(void *)((char *)o + op->off) = 1;
+	case OPT_FLAG:
+		*opt_int(o, r) = 1;
 		return 0;
-	case CLI_PORT:
-		if ((*(int *)(void *)((char *)o + op->off) = cli_port(val)) < 0) {
-			fprintf(stderr, "acme: --%s: bad port '%.20s'\n",
-			    op->name, val);
-			return CLI_EXIT_USAGE;
-		}
-		return 0;
-	case CLI_INT:
-		return cli_int(op, val, (int *)(void *)((char *)o + op->off));
-	case CLI_VERBOSE:
+	case OPT_VERBOSE:
 		o->verbosity++;
 		return 0;
-	case CLI_QUIET:
+	case OPT_QUIET:
 		o->verbosity = -1;
 		return 0;
-	case CLI_HELP:
-		fputs(cli_usage, stdout);
+	case OPT_HELP:
+		cli_help();
 		return -1;
-	default:
+	case OPT_VERSION:
 		printf("acme %s\n", ACME_VERSION);
 		return -1;
+	default:
+		return cli_number(r, val, opt_int(o, r));
 	}
 }
 
@@ -16181,7 +16296,7 @@ static int
 cli_parse(int argc, char **argv, struct acme_options *o, char **pos,
     int *npos)
 {
-	const struct cli_opt *op;
+	const struct opt *op;
 	int i, rc, dashdash = 0;
 	char safe[64];
 

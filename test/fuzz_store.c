@@ -3,7 +3,7 @@
  * directory that acme reads back (a user may edit them; a crash or a bad
  * disk may leave anything in them):
  *   0  conf/NAME.conf: conf_parse(), then the checks renew runs on the
- *      result (api_check, api_idents);
+ *      result (api_limits, api_check, api_idents);
  *   1  conf/NAME.state: state_read() (ARI window, point, rate limit);
  *   2  meta.txt: api_meta_get() of every key list/restore read, and the
  *      issued_at time.
@@ -39,7 +39,8 @@ fuzz_conf(const uint8_t *p, size_t n)
 	}
 	if (c.nidents == 0 || c.nidents > IDENT_MAX)
 		abort();
-	if (api_check(&c.o, "fz.example.com", &kt) < 0 ||
+	if (api_limits(&c.o, "") < 0 ||
+	    api_check(&c.o, "fz.example.com", &kt) < 0 ||
 	    api_idents("fz.example.com", c.idents, c.nidents, ids, &nids) < 0)
 		fuzz_one_line(err_msg);
 	else if (nids == 0 || nids > IDENT_MAX)

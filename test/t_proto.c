@@ -350,13 +350,10 @@ t_pick_ca(void)
 	rmdir(dir);
 }
 
-/* The CA aliases and the conf lines of the protocol options. */
+/* The CA aliases. */
 static void
-t_aliases_conf(void)
+t_aliases(void)
 {
-	struct acme_options o = { 0 };
-	struct buf b = { .max = CONF_MAX };
-
 	CHECK_STR(api_server_url("zerossl"), "https://acme.zerossl.com/v2/DV90");
 	CHECK_STR(api_server_url("buypass"),
 	    "https://api.buypass.com/acme/directory");
@@ -366,23 +363,6 @@ t_aliases_conf(void)
 	    "https://acme-v02.api.letsencrypt.org/directory");
 	CHECK(api_server_url("nosuchca") == NULL);
 	err_clear();
-	o.server = "google";
-	o.preferred_chain = "ISRG Root X1";
-	o.profile = "shortlived";
-	o.reuse_key = 1;
-	o.eab_kid = "kid";
-	o.eab_hmac = "c2VjcmV0";
-	CHECK_INT(issue_write_conf_proto(&b, &o), 0);
-	CHECK_STR((const char *)b.data, "server-alias = google\n"
-	    "preferred-chain = ISRG Root X1\nprofile = shortlived\n"
-	    "reuse-key = yes\n");
-	buf_free(&b);
-	o.server = "https://ca.test/dir";
-	o.preferred_chain = o.profile = NULL;
-	o.reuse_key = 0;
-	CHECK_INT(issue_write_conf_proto(&b, &o), 0);
-	CHECK(b.data == NULL || b.len == 0);
-	buf_free(&b);
 }
 
 static const struct unit_test tests_proto[] = {
@@ -396,6 +376,6 @@ static const struct unit_test tests_proto[] = {
 	{ "csr_parse", t_csr_parse },
 	{ "anchors", t_anchors },
 	{ "pick_ca", t_pick_ca },
-	{ "aliases_conf", t_aliases_conf },
+	{ "aliases", t_aliases },
 	{ NULL, NULL },
 };

@@ -293,8 +293,152 @@ t_imp_conf(void)
 	core_rmtmp(fd);
 }
 
+/*
+ * conf/NAME.conf as issue_conf_text() writes it, word for word: the head,
+ * the saved options in table order (the responder's ports and the hook's
+ * timeout resolved, EAB and one-run options left out, ca-file always),
+ * then server-alias.
+ */
+static void
+t_conf_text(void)
+{
+	static const struct ident ids[2] = {
+		{ .type = IDENT_DNS, .value = "x.example" },
+		{ .type = IDENT_DNS, .value = "www.x.example" },
+	};
+	static const char want[] =
+	    "# acme: how x is issued and renewed\n"
+	    "name = x\n"
+	    "identifiers = x.example www.x.example\n"
+	    "server = https://ca.test/dir\n"
+	    "ca-file = \n"
+	    "email = a@x.example\n"
+	    "standalone = yes\n"
+	    "http-port = 80\n"
+	    "tls-port = 443\n"
+	    "bind = 127.0.0.1\n"
+	    "hook = /bin/hook\n"
+	    "hook-timeout = 300\n"
+	    "key-type = ec256\n"
+	    "reuse-key = yes\n"
+	    "csr = /x.csr\n"
+	    "preferred-chain = ISRG Root X1\n"
+	    "profile = shortlived\n"
+	    "backdate = 3600\n"
+	    "days = 30\n"
+	    "deploy-hook = /bin/deploy\n"
+	    "server-alias = google\n";
+	struct conf_file f = { .why = "how x is issued and renewed",
+	    .name = "x", .ids = ids, .nids = 2, .alias = "google" };
+	struct buf b = { .max = CONF_MAX };
+
+	f.o.server = "https://ca.test/dir";
+	f.o.email = "a@x.example";
+	f.o.standalone = f.o.reuse_key = f.o.force = f.o.wait = 1;
+	f.o.webroot_symlinks = 1;	/* no webroot: not saved */
+	f.o.bind = "127.0.0.1";
+	f.o.hook = "/bin/hook";
+	f.o.key_type = "ec256";
+	f.o.csr_file = "/x.csr";
+	f.o.preferred_chain = "ISRG Root X1";
+	f.o.profile = "shortlived";
+	f.o.backdate = "3600";
+	f.o.days = 30;
+	f.o.random_delay = 60;
+	f.o.deploy_hook = "/bin/deploy";
+	f.o.eab_kid = "kid";
+	f.o.eab_hmac = "c2VjcmV0";
+	f.o.reason = "superseded";
+	CHECK_INT(issue_conf_text(&b, &f), 0);
+	CHECK_INT(buf_append(&b, "", 0), 0);
+	CHECK_STR((const char *)b.data, want);
+	buf_free(&b);
+	/* nothing set: the head and ca-file only */
+	memset(&f.o, 0, sizeof(f.o));
+	f.alias = NULL;
+	f.nids = 1;
+	CHECK_INT(issue_conf_text(&b, &f), 0);
+	CHECK_INT(buf_append(&b, "", 0), 0);
+	CHECK_STR((const char *)b.data, "# acme: how x is issued and renewed\n"
+	    "name = x\nidentifiers = x.example\nca-file = \n");
+	buf_free(&b);
+}
+
+/* "\nKEY = " lines of text. */
+static int
+conf_count_key(const char *text, const char *key)
+{
+	char pat[64];
+	const char *p;
+	int n = 0;
+
+	snprintf(pat, sizeof(pat), "\n%s = ", key);
+	for (p = text; (p = strstr(p, pat)) != NULL; p++)
+		n++;
+	return n;
+}
+
+/*
+ * Every option of the table through conf/NAME.conf and back: set to a
+ * value of its own (a string its name, a number its highest), written
+ * (issue_conf_text) and read (conf_parse), each saved option comes back
+ * the same from its one line, and each other stays unset and unwritten.
+ */
+static void
+t_conf_round_trip(void)
+{
+	static const struct ident id = { .type = IDENT_DNS, .value = "x" };
+	struct conf_file f = { .why = "test", .name = "x", .ids = &id,
+	    .nids = 1 };
+	struct acme_options cli;
+	const struct opt *r;
+	struct buf b = { .max = CONF_MAX };
+	struct conf c;
+	size_t i, saved = 0;
+
+	for (i = 0; i < OPT_N; i++) {
+		r = &opt_table[i];
+		if (r->kind == OPT_STR)
+			*opt_str(&f.o, r) = r->name;
+		else if (r->kind == OPT_FLAG || OPT_IS_NUMBER(r->kind))
+			*opt_int(&f.o, r) = r->hi;
+	}
+	CHECK_INT(issue_conf_text(&b, &f), 0);
+	CHECK_INT(buf_append(&b, "", 0), 0);
+	for (i = 0; i < OPT_N; i++)
+		if (opt_table[i].kind == OPT_STR ||
+		    opt_table[i].kind == OPT_FLAG ||
+		    OPT_IS_NUMBER(opt_table[i].kind))
+			CHECK_INT(conf_count_key((const char *)b.data,
+			    opt_table[i].name), opt_table[i].conf != OPT_CONF_NO);
+	memset(&c, 0, sizeof(c));
+	memset(&cli, 0, sizeof(cli));
+	c.text = b;
+	CHECK_INT(conf_parse(&c, &cli), 0);
+	CHECK_INT(api_limits(&c.o, ""), 0);
+	CHECK_INT(c.nidents, 1);
+	for (i = 0; i < OPT_N; i++) {
+		r = &opt_table[i];
+		if (r->kind != OPT_STR && r->kind != OPT_FLAG &&
+		    !OPT_IS_NUMBER(r->kind))
+			continue;
+		if (r->kind == OPT_STR)
+			CHECK_STR(opt_str_get(&c.o, r) ? opt_str_get(&c.o, r) :
+			    "(unset)", r->conf != OPT_CONF_NO ? r->name :
+			    "(unset)");
+		else
+			CHECK_INT(opt_int_get(&c.o, r), r->conf != OPT_CONF_NO ?
+			    r->hi : 0);
+		saved += r->conf != OPT_CONF_NO;
+	}
+	CHECK(saved >= 20);
+	buf_free(&c.text);
+}
+
 static const struct unit_test tests_renew[] = {
 	{ "renew_conf", t_renew_conf },
+	{ "conf_text", t_conf_text },
+	{ "conf_round_trip", t_conf_round_trip },
 	{ "renew_state", t_renew_state },
 	{ "ari_certid", t_ari_certid },
 	{ "clock_floor", t_clock_floor },

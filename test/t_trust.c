@@ -234,21 +234,32 @@ t_conf_number_limits(void)
 		buf_free(&c.text);
 		err_clear();
 	}
-	/* the options' own limits, checked before any use */
+	/* the options' own limits, checked before any use (api_enter) */
 	cli.days = DAYS_MAX + 1;
-	CHECK_INT(api_check(&cli, "x", &(int){ 0 }), ACME_ERR_USAGE);
+	CHECK_INT(api_limits(&cli, "--"), ACME_ERR_USAGE);
+	CHECK_STR(err_msg, "--days: 0 to 3650");
 	cli.days = DAYS_MAX;
-	CHECK_INT(api_check(&cli, "x", &(int){ 0 }), 0);
+	CHECK_INT(api_limits(&cli, "--"), 0);
+	err_clear();
 	cli.http_port = 65536;
-	CHECK_INT(api_check(&cli, "x", &(int){ 0 }), ACME_ERR_USAGE);
+	CHECK_INT(api_limits(&cli, "--"), ACME_ERR_USAGE);
+	CHECK_STR(err_msg, "bad --http-port");
 	cli.http_port = 0;
+	err_clear();
 	cli.hook_timeout = HOOK_TIMEOUT_MAX + 1;
-	CHECK_INT(api_chal_numbers(&cli), ACME_ERR_USAGE);
+	CHECK_INT(api_limits(&cli, "--"), ACME_ERR_USAGE);
+	CHECK_STR(err_msg, "--hook-timeout: 1 to 3600 seconds");
 	cli.hook_timeout = HOOK_TIMEOUT_MAX;
+	err_clear();
 	cli.dns_wait = DNS_WAIT_MAX + 1;
-	CHECK_INT(api_chal_numbers(&cli), ACME_ERR_USAGE);
+	CHECK_INT(api_limits(&cli, "--"), ACME_ERR_USAGE);
+	CHECK_STR(err_msg, "--dns-wait: 0 to 3600 seconds");
 	cli.dns_wait = DNS_WAIT_MAX;
-	CHECK_INT(api_chal_numbers(&cli), 0);
+	CHECK_INT(api_limits(&cli, "--"), 0);
+	err_clear();
+	cli.random_delay = -1;
+	CHECK_INT(api_limits(&cli, "--"), ACME_ERR_USAGE);
+	CHECK_STR(err_msg, "--random-delay: 0 to 86400 seconds");
 	err_clear();
 }
 
@@ -272,7 +283,7 @@ t_conf_days_limit(void)
 	CHECK_INT(c.o.days, 3650);
 	buf_free(&c.text);
 	CHECK_INT(conf_load(fd, "b", &cli, &c), ACME_ERR_USAGE);
-	CHECK(strstr(err_msg, "0 to 3650") != NULL);
+	CHECK_STR(err_msg, "conf/b.conf: days: 0 to 3650");
 	buf_free(&c.text);
 	err_clear();
 	core_rmtmp(fd);
@@ -379,6 +390,120 @@ t_private_files(void)
 	core_rmtmp(fd);
 }
 
+/*
+ * The table itself (OPTIONS): names and letters unique, each group in
+ * one run (--help prints a heading where the group changes), a help
+ * text, a value name for each option that takes one, ranges that hold
+ * values, and only settings (no CLI action) in conf/NAME.conf.
+ */
+static void
+t_opt_table(void)
+{
+	const struct opt *r, *q;
+	int seen[OPT_GROUP_MAX] = { 0 };
+	size_t i, k;
+
+	CHECK(OPT_N >= 40);
+	for (i = 0; i < OPT_N; i++) {
+		r = &opt_table[i];
+		for (k = 0; k < i; k++) {
+			q = &opt_table[k];
+			CHECK(strcmp(r->name, q->name) != 0);
+			CHECK(r->letter == 0 || r->letter != q->letter);
+		}
+		CHECK(r->group < OPT_GROUP_MAX && r->kind < OPT_KIND_MAX &&
+		    r->conf < OPT_CONF_MAX);
+		if (i == 0 || r->group != opt_table[i - 1].group)
+			CHECK_INT(seen[r->group]++, 0);
+		CHECK(r->help[0] != '\0' && r->help[strlen(r->help) - 1] != '\n');
+		CHECK((r->arg[0] != '\0') ==
+		    (r->kind == OPT_STR || OPT_IS_NUMBER(r->kind)));
+		CHECK(r->kind != OPT_STR || (r->hi > 0 && r->hi <= PATH_LEN_MAX));
+		CHECK(!OPT_IS_NUMBER(r->kind) || (r->lo >= 0 && r->lo < r->hi));
+		CHECK(r->conf == OPT_CONF_NO || r->kind == OPT_STR ||
+		    r->kind == OPT_FLAG || OPT_IS_NUMBER(r->kind));
+	}
+}
+
+/* Every option's limit, at the edge: the longest string and the range's
+ * ends pass, one byte or one more or less fails, naming the option. */
+static void
+t_opt_limits(void)
+{
+	static char s[PATH_LEN_MAX + 2];
+	struct acme_options o;
+	const struct opt *r;
+	size_t i;
+
+	for (i = 0; i < OPT_N; i++) {
+		r = &opt_table[i];
+		memset(&o, 0, sizeof(o));
+		err_clear();
+		if (r->kind == OPT_STR && r->hi > 0 && r->hi <= PATH_LEN_MAX) {
+			memset(s, 'a', (size_t)r->hi + 1);
+			s[r->hi] = '\0';
+			*opt_str(&o, r) = s;
+			CHECK_INT(api_limits(&o, "--"), 0);
+			s[r->hi] = 'a';
+			s[r->hi + 1] = '\0';
+			CHECK_INT(api_limits(&o, "--"), ACME_ERR_USAGE);
+			CHECK(strncmp(err_msg, "--", 2) == 0 &&
+			    strstr(err_msg, r->name) != NULL);
+		}
+		if (!OPT_IS_NUMBER(r->kind))
+			continue;
+		*opt_int(&o, r) = r->hi;
+		CHECK_INT(api_limits(&o, "--"), 0);
+		*opt_int(&o, r) = r->lo > 0 ? r->lo : 1;
+		CHECK_INT(api_limits(&o, "--"), 0);
+		*opt_int(&o, r) = r->hi + 1;
+		err_clear();
+		CHECK_INT(api_limits(&o, ""), ACME_ERR_USAGE);
+		CHECK(strstr(err_msg, r->name) != NULL &&
+		    strstr(err_msg, "--") == NULL);
+		*opt_int(&o, r) = -1;
+		CHECK_INT(api_limits(&o, "--"), ACME_ERR_USAGE);
+	}
+	err_clear();
+}
+
+/* Every string conf/NAME.conf keeps is one line: a control character in
+ * any of them fails naming it, for the CLI and the conf alike; a string
+ * never saved (--dir, --eab-hmac...) is not checked. */
+static void
+t_opt_one_line(void)
+{
+	struct acme_options o;
+	const struct opt *r;
+	char want[64];
+	size_t i, saved = 0;
+
+	for (i = 0; i < OPT_N; i++) {
+		r = &opt_table[i];
+		if (r->kind != OPT_STR)
+			continue;
+		memset(&o, 0, sizeof(o));
+		err_clear();
+		*opt_str(&o, r) = "a\tb";
+		if (r->conf == OPT_CONF_NO) {
+			CHECK_INT(api_limits(&o, "--"), 0);
+			continue;
+		}
+		saved++;
+		CHECK_INT(api_limits(&o, "--"), ACME_ERR_USAGE);
+		snprintf(want, sizeof(want), "--%s: control character", r->name);
+		CHECK_STR(err_msg, want);
+		*opt_str(&o, r) = "a\177";
+		err_clear();
+		CHECK_INT(api_limits(&o, ""), ACME_ERR_USAGE);
+		CHECK_STR(err_msg, want + 2);
+		*opt_str(&o, r) = "a b";
+		CHECK_INT(api_limits(&o, "--"), 0);
+	}
+	CHECK(saved >= 12);
+	err_clear();
+}
+
 static const struct unit_test tests_trust[] = {
 	{ "str_escape", t_str_escape },
 	{ "err_escaped", t_err_escaped },
@@ -388,6 +513,9 @@ static const struct unit_test tests_trust[] = {
 	{ "rate_limit_limits", t_rate_limit_limits },
 	{ "conf_number_limits", t_conf_number_limits },
 	{ "conf_days_limit", t_conf_days_limit },
+	{ "opt_table", t_opt_table },
+	{ "opt_limits", t_opt_limits },
+	{ "opt_one_line", t_opt_one_line },
 	{ "imp_version_limits", t_imp_version_limits },
 	{ "time_limits", t_time_limits },
 	{ "private_files", t_private_files },

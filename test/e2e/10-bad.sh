@@ -162,6 +162,86 @@ t_cli_help()
 	[ ! -s "$T/stderr" ] || fail "--help wrote to stderr: $(first_err)"
 }
 
+# The options of OPTIONS in acme.c (the one option table), one
+# "FIELD NAME LETTER" line each (LETTER 0 when none).
+opt_rows()
+{
+	sed -n "s/^X(\([a-z_]*\), \"\([a-z-]*\)\", '\{0,1\}\([0-9A-Za-z]\)'\{0,1\},.*/\1 \2 \3/p" \
+	    "$LIB_REPO/acme.c"
+}
+
+# man_esc WORD: WORD as acme.1 writes it (every - as \-).
+man_esc() { printf '%s' "$1" | sed 's/-/\\-/g'; }
+
+# The table against its three hand-written neighbours: every option is in
+# --help and has its entry (.TP tag) in acme.1, and neither shows an option
+# the table lacks; every field of acme.h's struct acme_options belongs to
+# an option (the compiler checks the other way round).
+e2e cli_options_documented
+t_cli_options_documented()
+{
+	local field name letter e n=0 tags fields
+	run_acme --help
+	expect_rc 0
+	tags=$(awk '/^\.TP/ { getline; print }' "$LIB_REPO/acme.1")
+	while read -r field name letter; do
+		n=$((n + 1))
+		e=$(man_esc "$name")
+		if [ "$letter" = 0 ]; then
+			grep -qE -- "^  --$name( |\$)" "$T/stdout" ||
+			    fail "--help lacks --$name"
+			printf '%s\n' "$tags" | grep -qxF -e ".B \\-\\-$e" ||
+			    printf '%s\n' "$tags" | grep -qF ".BI \\-\\-$e \"" ||
+			    fail "acme.1 has no entry for --$name"
+		else
+			grep -qE -- "^  -$letter, --$name( |\$)" "$T/stdout" ||
+			    fail "--help lacks -$letter, --$name"
+			printf '%s\n' "$tags" |
+			    grep -qxF ".BR \\-$letter \", \" \\-\\-$e" ||
+			    fail "acme.1 has no entry for -$letter, --$name"
+		fi
+	done < <(opt_rows)
+	[ "$n" -ge 40 ] || fail "only $n options found in acme.c's OPTIONS"
+	# nothing beyond the table
+	[ "$(grep -cE '^  (-., )?--[a-z]' "$T/stdout")" = "$n" ] ||
+	    fail "--help shows $(grep -cE '^  (-., )?--[a-z]' "$T/stdout") options, the table has $n"
+	for e in $(printf '%s\n' "$tags" | grep -E '^\.B[IR]? \\-' |
+	    grep -oE '\\-\\-[a-z\\-]+' | sed 's/\\-/-/g; s/^--//' | sort -u); do
+		opt_rows | grep -q " $e " || fail "acme.1 documents --$e, which the table lacks"
+	done
+	fields=$(sed -nE '/^struct acme_options \{/,/^\};/s/^'$'\t''(const char|int)[[:space:]]+\*?([a-z_]+);.*/\2/p' \
+	    "$LIB_REPO/acme.h")
+	[ "$(printf '%s\n' "$fields" | wc -l)" -ge 30 ] || fail "acme.h: fields not found"
+	for e in $fields; do
+		opt_rows | grep -q "^$e " || fail "acme.h's $e is no option of the table"
+	done
+}
+
+# The command line's refusals, word for word: a value that is no number
+# or port (cli_number), a missing value, a number beyond the option's
+# limit (api_limits, before anything else).
+e2e cli_bad_values
+t_cli_bad_values()
+{
+	local args want
+	while IFS='|' read -r args want; do
+		# shellcheck disable=SC2086
+		usage 2 $args
+		[ "$(cat "$T/stderr")" = "$want" ] ||
+		    fail "$args: '$(first_err)', not '$want'"
+	done <<'EOF2'
+--days 1x list|acme: --days: bad number '1x'
+--dns-wait -1 list|acme: --dns-wait: bad number '-1'
+--standalone --http-port 0 issue x.example.com|acme: --http-port: bad port '0'
+--standalone --tls-port 65536 issue x.example.com|acme: --tls-port: bad port '65536'
+--standalone --days 3651 issue x.example.com|acme: --days: 0 to 3650
+--standalone --hook-timeout 3601 issue x.example.com|acme: --hook-timeout: 1 to 3600 seconds
+--random-delay 86401 renew|acme: --random-delay: 0 to 86400 seconds
+--standalone issue x.example.com --profile|acme: --profile needs a value
+-x issue x.example.com|acme: unknown option '-x' (see acme --help)
+EOF2
+}
+
 e2e cli_version
 t_cli_version()
 {
