@@ -1,0 +1,28 @@
+# test/e2e/01-source.sh - acme.c as a reader meets it: the table of
+# contents, the section banners and each section's "May call:" line agree
+# (test/toc.py), and the checker itself catches each kind of drift.
+
+# toc_broken WHAT SED: a copy of acme.c changed by SED must fail the check.
+toc_broken()
+{
+	sed "$2" "$LIB_REPO/acme.c" >"$T/acme.c"
+	cmp -s "$T/acme.c" "$LIB_REPO/acme.c" && fail "$1: the edit changed nothing"
+	"$PYTHON" "$LIB_REPO/test/toc.py" "$T/acme.c" >"$T/toc.out" &&
+	    fail "$1: test/toc.py found nothing wrong"
+	[ "$(wc -l <"$T/toc.out")" -ge 1 ] || fail "$1: no line says why"
+}
+
+e2e source_toc noacme
+t_source_toc()
+{
+	"$PYTHON" "$LIB_REPO/test/toc.py" "$LIB_REPO/acme.c" >"$T/toc.out" ||
+	    fail "$(head -n 3 "$T/toc.out" | paste -sd ' ')"
+	toc_broken "a subsection renamed" \
+	    '0,/^\/\* ---- hooks ---- \*\//s//\/* ---- hook runner ---- *\//'
+	toc_broken "a section renamed in the contents" \
+	    '0,/^ \*  3\. Utilities$/s// *  3. Helpers/'
+	toc_broken "a May call line that lies" \
+	    '0,/^ \* May call: 3\.$/s// * May call: 3, 5./'
+	toc_broken "a banner without an introduction" \
+	    '/^\/\* ==== 4\. Encodings ==== \*\//{n;n;s/^\/\*$/int toc_x;/}'
+}

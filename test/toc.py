@@ -1,0 +1,161 @@
+#!/usr/bin/env python3
+"""test/toc.py - acme.c's table of contents agrees with its banners.
+
+    python3 test/toc.py [acme.c]
+
+The header comment lists every section ("/* ==== N. Title ==== */") and,
+under it, every subsection ("/* ---- title ---- */") as " *     - title",
+in file order. Every section banner is followed by its introduction: a
+comment saying what the section owns, with a line " * May call: LIST."
+naming exactly the sections whose functions it calls ("3-5, 9", or
+"nothing above"); since a section only calls sections above it, a number
+at or past its own is an error too. Prints each disagreement on one line
+and exits 1; silent and 0 when all agree.
+"""
+import re
+import sys
+
+SEC = re.compile(r"^/\* ==== (\d+)\. (.+) ==== \*/$")
+SUB = re.compile(r"^/\* ---- (.+) ---- \*/$")
+TOC_SEC = re.compile(r"^ \* +(\d+)\. (.+)$")
+TOC_SUB = re.compile(r"^ \*     - (.+)$")
+GENERATED = re.compile(r"^(BEGIN|END) GENERATED")
+MAY_CALL = re.compile(r"^ \* May call: (.+)\.$")
+FUNC = re.compile(r"^([a-z_][a-z0-9_]*)\(")
+WORD = re.compile(r"(?<![.>\w])([a-z_][a-z0-9_]*)\b(?!\s*\[)")
+
+
+def code_only(text):
+    """text with comments and string and character literals blanked out,
+    line breaks kept, so that line numbers still match."""
+    out, i, n = [], 0, len(text)
+    while i < n:
+        if text.startswith("/*", i):
+            j = text.index("*/", i + 2) + 2
+            out.append("\n" * text.count("\n", i, j))
+            i = j
+        elif text[i] in "\"'":
+            q, j = text[i], i + 1
+            while text[j] != q:
+                j += 2 if text[j] == "\\" else 1
+            out.append(q + q)
+            i = j + 1
+        else:
+            out.append(text[i])
+            i += 1
+    return "".join(out)
+
+
+def ranges(nums):
+    """[3, 4, 5, 9] as "3-5, 9"; [] as "nothing above"."""
+    out, nums = [], sorted(nums)
+    while nums:
+        a = b = nums.pop(0)
+        while nums and nums[0] == b + 1:
+            b = nums.pop(0)
+        out.append(str(a) if a == b else "%d-%d" % (a, b))
+    return ", ".join(out) or "nothing above"
+
+
+def calls(lines, errors):
+    """Check each section's "May call:" line against the functions of
+    other sections its code names."""
+    code = code_only("\n".join(lines)).split("\n")
+    starts = [(i, int(SEC.match(l).group(1)))
+              for i, l in enumerate(lines) if SEC.match(l)]
+    spans = [(a, starts[k + 1][0] if k + 1 < len(starts) else len(lines),
+              n) for k, (a, n) in enumerate(starts)]
+    owner = {}
+    for a, b, n in spans:
+        for l in code[a:b]:
+            m = FUNC.match(l)
+            if m:
+                owner[m.group(1)] = n
+    for a, b, n in spans:
+        used = set()
+        for l in code[a:b]:
+            used.update(owner[w] for w in WORD.findall(l)
+                        if owner.get(w, n) != n)
+        said = None
+        for l in lines[a + 1:b]:
+            m = MAY_CALL.match(l)
+            if m:
+                said = m.group(1)
+                break
+            if l.startswith(" */"):
+                break
+        if said is None:
+            errors.append("section %d: its introduction has no "
+                          "\"May call: %s.\" line" % (n, ranges(used)))
+        elif said != ranges(used):
+            errors.append("section %d: says \"May call: %s.\", calls %s"
+                          % (n, said, ranges(used)))
+        if any(u > n for u in used):
+            errors.append("section %d calls a later section" % n)
+
+
+def contents(lines):
+    """The entries the header comment lists, up to its closing line."""
+    out = []
+    for line in lines:
+        if line.startswith(" */"):
+            break
+        m = TOC_SEC.match(line)
+        if m:
+            out.append(("section", int(m.group(1)), m.group(2)))
+            continue
+        m = TOC_SUB.match(line)
+        if m:
+            out.append(("sub", 0, m.group(1)))
+    return out
+
+
+def banners(lines, errors):
+    """The banners in file order; a section without an introduction is
+    an error."""
+    out = []
+    for i, line in enumerate(lines):
+        m = SEC.match(line)
+        if m:
+            out.append(("section", int(m.group(1)), m.group(2)))
+            rest = [l for l in lines[i + 1:i + 4] if l.strip()]
+            if not rest or not rest[0].startswith("/*"):
+                errors.append("line %d: section %s has no introduction"
+                              % (i + 1, m.group(1)))
+            continue
+        m = SUB.match(line)
+        if m and not GENERATED.match(m.group(1)):
+            out.append(("sub", 0, m.group(1)))
+    return out
+
+
+def show(e):
+    return ("%d. %s" % (e[1], e[2])) if e[0] == "section" else "- " + e[2]
+
+
+def main():
+    path = sys.argv[1] if len(sys.argv) > 1 else "acme.c"
+    lines = open(path, encoding="utf-8").read().split("\n")
+    errors = []
+    toc = contents(lines)
+    ban = banners(lines, errors)
+    for n, e in enumerate(e for e in ban if e[0] == "section"):
+        if e[1] != n + 1:
+            errors.append("section %d is numbered %d" % (n + 1, e[1]))
+    for i in range(max(len(toc), len(ban))):
+        t = show(toc[i]) if i < len(toc) else "(nothing)"
+        b = show(ban[i]) if i < len(ban) else "(nothing)"
+        if t != b:
+            errors.append("entry %d: contents say %r, banners say %r"
+                          % (i + 1, t, b))
+            break
+    calls(lines, errors)
+    if not any(e[0] == "section" for e in ban):
+        errors.append("no section banners")
+    for e in errors:
+        print("%s: %s" % (path, e))
+    return 1 if errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
