@@ -1,7 +1,8 @@
 /*
- * t_renew.c - unit tests of the renewal pieces: conf/NAME.conf reading,
- * conf/NAME.state, the ARI certID, the DIR/time floor, the TLS validation
- * time, the renewal point without ARI, the deploy hook.
+ * t_renew.c - unit tests of sections 11 (Trusted time) and 19 (Renew):
+ * conf/NAME.conf reading, conf/NAME.state, the ARI certID, the DIR/time
+ * floor, the TLS validation time, the renewal point without ARI, the deploy
+ * hook.
  */
 
 static void

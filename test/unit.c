@@ -14,14 +14,14 @@
 #include "../acme.c"
 #include "unit.h"
 
-#include "t_enc.c"
+#include "t_encodings.c"
 #include "t_crypto.c"
-#include "t_core.c"
-#include "t_chal.c"
+#include "t_storage.c"
+#include "t_challenges.c"
 #include "t_renew.c"
-#include "t_proto.c"
-#include "t_trust.c"
-#include "t_import.c"
+#include "t_requests.c"
+#include "t_limits.c"
+#include "t_imports.c"
 
 static const struct unit_test *const unit_tables[] = {
 	tests_enc, tests_crypto, tests_core,

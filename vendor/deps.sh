@@ -12,7 +12,7 @@
 # libclang-rt-14-dev (libFuzzer, the sanitizer runtimes) for the fuzzers,
 # which the suite builds and runs briefly (test/e2e/90-fuzz.sh); certbot and
 # uacme, the real clients the migration tests import from (test/e2e/
-# 60-migrate.sh; uacme runs in a mount namespace made with util-linux's
+# 60-imports.sh; uacme runs in a mount namespace made with util-linux's
 # unshare, which every Debian system has); uacme and lego are also what
 # `make bench` compares acme with; busybox-static for the OpenWrt hook
 # test. --cross adds the Debian cross compilers of vendor/targets.mk (musl

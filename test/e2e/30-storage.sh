@@ -1,4 +1,4 @@
-# test/e2e/30-store.sh - the state directory: backup ring, meta.txt, purge
+# test/e2e/30-storage.sh - the state directory: backup ring, meta.txt, purge
 # by the CA's time, crash safety, full and read-only disks, list, restore,
 # import-certbot, the lock (sourced by test/run.sh).
 

@@ -1,8 +1,8 @@
 /*
- * t_import.c - unit tests of the imports (section 16) and the hook
- * environment (section 13): certbot's configobj values, acme.sh's
- * quoted and base64 values, private JWKs (RFC 7515 A.3's P-256 key; an
- * RSA key round trip), and the environment a hook gets.
+ * t_imports.c - unit tests of section 18 (List, restore and imports) and
+ * the hook environment (section 13): certbot's configobj values, acme.sh's
+ * quoted and base64 values, private JWKs (RFC 7515 A.3's P-256 key; an RSA
+ * key round trip), and the environment a hook gets.
  */
 
 static void

@@ -1,4 +1,4 @@
-# test/e2e/60-migrate.sh - moving in from certbot, uacme and acme.sh
+# test/e2e/60-imports.sh - moving in from certbot, uacme and acme.sh
 # (sourced by test/run.sh): Debian's certbot and uacme make real trees
 # against a Pebble of the test's own, an acme.sh tree is laid out as
 # acme.sh documents it; each is imported and then renewed on the

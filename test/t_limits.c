@@ -1,8 +1,9 @@
 /*
- * t_trust.c - unit tests of the trust hardening (issue 8): server text
- * escaped on every output path, numbers from servers and files clamped
- * at and beyond their limits, DIR and conf files private to their owner.
- * Uses core_tmpdir() and core_header() of t_core.c.
+ * t_limits.c - unit tests of sections 1 and 2 (the limits and the option
+ * table) and 3 (escaping), from the trust hardening (issue 8): server text
+ * escaped on every output path, numbers from servers and files clamped at
+ * and beyond their limits, DIR and conf files private to their owner. Uses
+ * core_tmpdir() and core_header() of t_storage.c.
  */
 
 /* Every byte outside printable ASCII escaped; truncation never splits an

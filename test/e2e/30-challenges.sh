@@ -1,4 +1,4 @@
-# test/e2e/30-chal.sh - challenge types and the challenge hook (sourced by
+# test/e2e/30-challenges.sh - challenge types and the challenge hook (sourced by
 # test/run.sh): dns-01 and http-01 through a uacme-style hook talking to
 # pebble-challtestsrv, wildcards, fallback when the hook declines, the
 # tls-alpn-01 responder, hook timeouts, and option checks.

@@ -1,4 +1,4 @@
-# test/e2e/45-speed.sh - as fast as the protocol allows, and no faster
+# test/e2e/45-flows.sh - as fast as the protocol allows, and no faster
 # (sourced by test/run.sh): the requests an issuance makes, a lost answer
 # costing a retry and not the order, an order picked up by the next run,
 # many names renewed at once, a rate limit stopping new orders, and the

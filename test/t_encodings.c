@@ -1,5 +1,5 @@
 /*
- * t_enc.c - unit tests of sections 4 (encodings) and 5 (JSON).
+ * t_encodings.c - unit tests of sections 4 (encodings) and 5 (JSON).
  * #included by test/unit.c after ../acme.c (ACME_NO_MAIN); exports
  * tests_enc.
  */

@@ -1,4 +1,4 @@
-# test/e2e/12-tls.sh - the TLS suites libcurl offers (sourced by run.sh).
+# test/e2e/12-http.sh - the TLS suites libcurl offers (sourced by run.sh).
 #
 # vendor/patches/curl-bearssl-suites.patch narrows libcurl's BearSSL setup
 # to TLS 1.2, ECDHE with AES-GCM or ChaCha20-Poly1305, RSA or ECDSA server

@@ -1,7 +1,8 @@
 /*
- * t_proto.c - unit tests of the protocol pieces: EAB MACs, problem hints,
- * directory profiles, alternate-chain links, revocation reasons, CSR
- * parsing, built-in trust anchors and the CA bundle choice.
+ * t_requests.c - unit tests of sections 12 (HTTP), 14 (ACME requests) and
+ * 15 (ACME flows): EAB MACs, problem hints, directory profiles, alternate-
+ * chain links, revocation reasons, CSR parsing, built-in trust anchors and
+ * the CA bundle choice.
  */
 
 /* Hex of n bytes into a static string (for CHECK_STR). */

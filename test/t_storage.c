@@ -1,7 +1,8 @@
 /*
- * t_core.c - unit tests of sections 3 and 10 to 16: identifiers, names,
- * the atomic write path, live set installs and recovery, HTTP header
- * parsing, problem documents, polling delays, challenge lookup.
+ * t_storage.c - unit tests of sections 3 and 10 (Storage) to 16:
+ * identifiers, names, the atomic write path, live set installs and
+ * recovery, HTTP header parsing, problem documents, polling delays,
+ * challenge lookup.
  */
 #include <dirent.h>
 
