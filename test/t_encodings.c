@@ -20,34 +20,16 @@ static const struct {
 };
 
 /*
- * An integer primitive (no fraction, no exponent) that fits a long long
- * into *out. Returns 0 or ACME_ERR_PROTO; records nothing. acme reads
- * no JSON integer: this reader only checks json_get's lookups.
+ * 1 when token t is a primitive (number, true, false, null) whose text is
+ * exactly want: what json_get found, and what json_parse let through.
  */
 static int
-tc_json_int(const struct json *j, int t, long long *out)
+tc_prim_is(const struct json *j, int t, const char *want)
 {
-	const jsmntok_t *tk;
-	const char *s;
-	unsigned long long v = 0, lim = LLONG_MAX;
-	int i, n, neg;
+	const jsmntok_t *tk = json_tok(j, t, JSMN_PRIMITIVE);
 
-	if ((tk = json_tok(j, t, JSMN_PRIMITIVE)) == NULL)
-		return ACME_ERR_PROTO;
-	s = j->js + tk->start;
-	n = tk->end - tk->start;
-	if ((neg = (n > 0 && s[0] == '-')))
-		lim++;			/* -LLONG_MIN */
-	if (n == neg)
-		return ACME_ERR_PROTO;
-	for (i = neg; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9' ||
-		    v > (lim - (unsigned)(s[i] - '0')) / 10)
-			return ACME_ERR_PROTO;	/* not an integer, too big */
-		v = v * 10 + (unsigned)(s[i] - '0');
-	}
-	*out = neg ? (v == lim ? LLONG_MIN : -(long long)v) : (long long)v;
-	return 0;
+	return tk != NULL && (size_t)(tk->end - tk->start) == strlen(want) &&
+	    memcmp(j->js + tk->start, want, strlen(want)) == 0;
 }
 
 static void
@@ -413,16 +395,11 @@ t_json_get_skips(void)
 	    "\"l\":[{\"b\":5},[\"b\",\"b\"]],\"b\":3,"
 	    "\"\\u0062x\":6,\"e\":\"b\"}";
 	struct json j;
-	long long v = 0;
 
 	CHECK_INT(json_ok(&j, doc), 0);
-	CHECK_INT(tc_json_int(&j, json_get(&j, 0, "b"), &v), 0);
-	CHECK_INT(v, 3);
-	CHECK_INT(tc_json_int(&j, json_get(&j, 0, "bx"), &v), 0);
-	CHECK_INT(v, 6);
-	CHECK_INT(tc_json_int(&j, json_get(&j, json_get(&j, 0, "a"), "b"), &v),
-	    0);
-	CHECK_INT(v, 1);
+	CHECK(tc_prim_is(&j, json_get(&j, 0, "b"), "3"));
+	CHECK(tc_prim_is(&j, json_get(&j, 0, "bx"), "6"));
+	CHECK(tc_prim_is(&j, json_get(&j, json_get(&j, 0, "a"), "b"), "1"));
 	CHECK_INT(json_get(&j, 0, "d"), -1);
 	CHECK_INT(json_get(&j, 0, "c"), -1);
 	CHECK_INT(json_array_len(&j, json_array_at(&j, json_get(&j, 0, "l"),
@@ -521,7 +498,6 @@ t_json_values(void)
 	    "\"over\":9223372036854775808,\"under\":-9223372036854775809,"
 	    "\"z\":-0,\"frac\":1.5,\"exp\":1e3,\"s\":\"1\",\"o\":{}}";
 	struct json j;
-	long long v;
 
 	CHECK_INT(json_ok(&j, doc), 0);
 	CHECK_INT(json_bool(&j, json_get(&j, 0, "t")), 1);
@@ -529,21 +505,21 @@ t_json_values(void)
 	CHECK_INT(json_bool(&j, json_get(&j, 0, "n")), -1);
 	CHECK_INT(json_bool(&j, json_get(&j, 0, "s")), -1);
 	CHECK_INT(json_bool(&j, json_get(&j, 0, "nope")), -1);
-	CHECK_INT(tc_json_int(&j, json_get(&j, 0, "max"), &v), 0);
-	CHECK(v == LLONG_MAX);
-	CHECK_INT(tc_json_int(&j, json_get(&j, 0, "min"), &v), 0);
-	CHECK(v == LLONG_MIN);
-	CHECK_INT(tc_json_int(&j, json_get(&j, 0, "z"), &v), 0);
-	CHECK_INT(v, 0);
-	CHECK_INT(tc_json_int(&j, json_get(&j, 0, "over"), &v), ACME_ERR_PROTO);
-	CHECK_INT(tc_json_int(&j, json_get(&j, 0, "under"), &v), ACME_ERR_PROTO);
-	CHECK_INT(tc_json_int(&j, json_get(&j, 0, "frac"), &v), ACME_ERR_PROTO);
-	CHECK_INT(tc_json_int(&j, json_get(&j, 0, "exp"), &v), ACME_ERR_PROTO);
-	CHECK_INT(tc_json_int(&j, json_get(&j, 0, "t"), &v), ACME_ERR_PROTO);
-	CHECK_INT(tc_json_int(&j, json_get(&j, 0, "n"), &v), ACME_ERR_PROTO);
-	CHECK_INT(tc_json_int(&j, json_get(&j, 0, "s"), &v), ACME_ERR_PROTO);
-	CHECK_INT(tc_json_int(&j, json_get(&j, 0, "o"), &v), ACME_ERR_PROTO);
-	CHECK_INT(tc_json_int(&j, -1, &v), ACME_ERR_PROTO);
+	/* numbers pass json_parse as they are, whatever their size */
+	CHECK(tc_prim_is(&j, json_get(&j, 0, "max"), "9223372036854775807"));
+	CHECK(tc_prim_is(&j, json_get(&j, 0, "min"), "-9223372036854775808"));
+	CHECK(tc_prim_is(&j, json_get(&j, 0, "z"), "-0"));
+	CHECK(tc_prim_is(&j, json_get(&j, 0, "over"), "9223372036854775808"));
+	CHECK(tc_prim_is(&j, json_get(&j, 0, "under"),
+	    "-9223372036854775809"));
+	CHECK(tc_prim_is(&j, json_get(&j, 0, "frac"), "1.5"));
+	CHECK(tc_prim_is(&j, json_get(&j, 0, "exp"), "1e3"));
+	CHECK(tc_prim_is(&j, json_get(&j, 0, "t"), "true"));
+	CHECK(tc_prim_is(&j, json_get(&j, 0, "n"), "null"));
+	/* a string, an object and no token at all are not primitives */
+	CHECK(!tc_prim_is(&j, json_get(&j, 0, "s"), "1"));
+	CHECK(!tc_prim_is(&j, json_get(&j, 0, "o"), "{}"));
+	CHECK(!tc_prim_is(&j, -1, "1"));
 }
 
 static int
