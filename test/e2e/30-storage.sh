@@ -157,6 +157,31 @@ t_store_purge()
 	done
 }
 
+# crash_rc: after a run with ACME_TEST_CRASH_AT=$k, crc=$RC, which must
+# be 0 (the command completed) or 137 (killed at step k).
+crash_rc()
+{
+	crc=$RC
+	[ "$RC" = 0 ] || [ "$RC" = 137 ] || fail "K=$k: exit $RC, expected 137 (SIGKILL)"
+}
+
+# crash_end WHAT MIN: the crash loop ended with the command completing,
+# after at least MIN write steps (fewer: the writes bypass store_*).
+crash_end()
+{
+	[ "$crc" = 0 ] || fail "$1: still crashing at K=$k"
+	[ "$k" -gt "$2" ] || fail "$1: only $((k - 1)) write steps"
+	echo "$1: $((k - 1)) write steps"
+}
+
+# conf_clean WHAT: no temporary file (a name starting with '.') is left
+# in $d/conf.
+conf_clean()
+{
+	[ -z "$(ls -A "$d/conf" | grep '^\.')" ] ||
+	    fail "$1: conf/ holds [$(ls -A "$d/conf" | tr '\n' ' ')]"
+}
+
 # Kill acme at every write step of an issuance (ACME_TEST_CRASH_AT): live
 # is always whole (old or new), and after the next run (list) the ring is
 # well formed and nothing is lost.
@@ -174,8 +199,7 @@ t_store_crash()
 	for k in $(seq 1 100); do
 		ACME_TEST_CRASH_AT=$k run_acme "${ACME_PB[@]}" "${ACME_SA[@]}" \
 		    --dir "$d" issue $n
-		crc=$RC
-		[ "$RC" = 0 ] || [ "$RC" = 137 ] || fail "K=$k: exit $RC, expected 137 (SIGKILL)"
+		crash_rc
 		p=$(set_ok "$d/live/$n" marker-ok) || fail "K=$k: live set after the crash: $p"
 		run_acme --dir "$d" list
 		expect_rc 0
@@ -194,15 +218,12 @@ t_store_crash()
 		before=$after
 		[ "$crc" = 0 ] && break
 	done
-	[ "$crc" = 0 ] || fail "still crashing at K=$k"
-	[ -z "$(ls -A "$d/conf" | grep '^\.')" ] ||
-	    fail "conf/ holds [$(ls -A "$d/conf" | tr '\n' ' ')]"
-	echo "issue: $((k - 1)) write steps"
+	crash_end issue 1
+	conf_clean issue
 	# the same for restore (no network)
 	for k in $(seq 1 100); do
 		ACME_TEST_CRASH_AT=$k run_acme --dir "$d" restore $n 3
-		crc=$RC
-		[ "$RC" = 0 ] || [ "$RC" = 137 ] || fail "restore K=$k: exit $RC"
+		crash_rc
 		run_acme --dir "$d" list
 		expect_rc 0
 		after=$(ring "$d" $n)
@@ -216,14 +237,12 @@ t_store_crash()
 		fi
 		before=$after
 	done
-	[ "$crc" = 0 ] || fail "restore still crashing at K=$k"
-	echo "restore: $((k - 1)) write steps"
+	crash_end restore 1
 	# and restore without RENAME_EXCHANGE (the two-rename fallback)
 	before=$after
 	for k in $(seq 1 100); do
 		ACME_TEST_NO_EXCHANGE=1 ACME_TEST_CRASH_AT=$k run_acme --dir "$d" restore $n 2
-		crc=$RC
-		[ "$RC" = 0 ] || [ "$RC" = 137 ] || fail "fallback restore K=$k: exit $RC"
+		crash_rc
 		p=$(set_ok "$d/live/$n") || [ -d "$d/live/.$n.old" ] ||
 		    fail "fallback restore K=$k: no live set and none aside: $p"
 		run_acme --dir "$d" list
@@ -239,25 +258,7 @@ t_store_crash()
 		fi
 		before=$after
 	done
-	[ "$crc" = 0 ] || fail "fallback restore still crashing at K=$k"
-	echo "fallback restore: $((k - 1)) write steps"
-}
-
-# crash_rc: after a run with ACME_TEST_CRASH_AT=$k, crc=$RC, which must
-# be 0 (the command completed) or 137 (killed at step k).
-crash_rc()
-{
-	crc=$RC
-	[ "$RC" = 0 ] || [ "$RC" = 137 ] || fail "K=$k: exit $RC, expected 137 (SIGKILL)"
-}
-
-# crash_end WHAT MIN: the crash loop ended with the command completing,
-# after at least MIN write steps (fewer: the writes bypass store_*).
-crash_end()
-{
-	[ "$crc" = 0 ] || fail "$1: still crashing at K=$k"
-	[ "$k" -gt "$2" ] || fail "$1: only $((k - 1)) write steps"
-	echo "$1: $((k - 1)) write steps"
+	crash_end "fallback restore" 1
 }
 
 # acct_files DIR: the entries of accounts/ and of each account in it.
@@ -375,8 +376,7 @@ t_store_crash_state()
 		expect_rc 0
 		grep -q "^$n: not due until" "$T/stdout" || fail "K=$k: $(head -n 1 "$T/stdout")"
 		state_whole "$st" || fail "K=$k: state not written again"
-		[ -z "$(ls -A "$d/conf" | grep '^\.')" ] ||
-		    fail "K=$k: conf/ holds [$(ls -A "$d/conf" | tr '\n' ' ')]"
+		conf_clean "K=$k"
 	done
 	crash_end state 2
 	for k in $(seq 1 100); do
@@ -388,8 +388,7 @@ t_store_crash_state()
 		run_acme --dir "$d" renew
 		expect_rc 0
 		state_whole "$st" || fail "forced K=$k: no whole state after the next run"
-		[ -z "$(ls -A "$d/conf" | grep '^\.')" ] ||
-		    fail "forced K=$k: conf/ holds [$(ls -A "$d/conf" | tr '\n' ' ')]"
+		conf_clean "forced K=$k"
 	done
 	crash_end "forced renewal" 2
 	grep -q "^$n: renewed" "$T/stdout" || fail "not renewed: $(head -n 1 "$T/stdout")"
