@@ -9,6 +9,26 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* One parser of a fuzzer that feeds several: the input less its first
+ * byte. */
+typedef void (*fuzz_target)(const uint8_t *p, size_t n);
+
+/*
+ * The entry point of a fuzzer with n targets: the first byte of the input
+ * picks one (its value modulo n, so the stored corpora keep their
+ * meaning), the rest is that target's input. Errors start and end clear.
+ */
+static FUZZ_UNUSED int
+fuzz_pick(const uint8_t *data, size_t size, const fuzz_target *t, size_t n)
+{
+	if (size < 1)
+		return 0;
+	err_clear();
+	t[data[0] % n](data + 1, size - 1);
+	err_clear();
+	return 0;
+}
+
 /* s is one line (no newline) of printable ASCII, else abort(). */
 static FUZZ_UNUSED void
 fuzz_printable(const char *s)

@@ -11,6 +11,7 @@
  */
 #define ACME_NO_MAIN
 #include "../acme.c"
+#include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -57,14 +58,7 @@ fuzz_profiles(const uint8_t *p, size_t n)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	if (size < 1)
-		return 0;
-	err_clear();
-	if (data[0] % 3 == 0)
-		fuzz_csr(data + 1, size - 1);
-	else if (data[0] % 3 == 1)
-		fuzz_link(data + 1, size - 1);
-	else
-		fuzz_profiles(data + 1, size - 1);
-	return 0;
+	static const fuzz_target t[] = { fuzz_csr, fuzz_link, fuzz_profiles };
+
+	return fuzz_pick(data, size, t, sizeof(t) / sizeof(t[0]));
 }

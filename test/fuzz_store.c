@@ -84,15 +84,7 @@ fuzz_meta(const uint8_t *p, size_t n)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	if (size < 1)
-		return 0;
-	err_clear();
-	if (data[0] % 3 == 0)
-		fuzz_conf(data + 1, size - 1);
-	else if (data[0] % 3 == 1)
-		fuzz_state(data + 1, size - 1);
-	else
-		fuzz_meta(data + 1, size - 1);
-	err_clear();
-	return 0;
+	static const fuzz_target t[] = { fuzz_conf, fuzz_state, fuzz_meta };
+
+	return fuzz_pick(data, size, t, sizeof(t) / sizeof(t[0]));
 }
