@@ -4085,6 +4085,25 @@ x509_serial(struct der_cur *tbs, struct x509_info *out)
 }
 
 /*
+ * The serial as openssl and every other tool print it (x509 -serial):
+ * uppercase hex of the number, without the 0x00 octet DER puts before a
+ * top bit that is set. out: 2 * X509_SERIAL_MAX + 1 bytes. The ARI
+ * certID keeps the DER octets (RFC 9773 4.1).
+ */
+static void
+x509_serial_hex(const struct x509_info *xi, char *out)
+{
+	static const char digits[] = "0123456789ABCDEF";
+	size_t i = xi->serial_len > 1 && xi->serial[0] == 0;
+
+	for (; i < xi->serial_len; i++) {
+		*out++ = digits[xi->serial[i] >> 4];
+		*out++ = digits[xi->serial[i] & 15];
+	}
+	*out = '\0';
+}
+
+/*
  * RFC 5280 4.1:
  *   Certificate ::= SEQUENCE {
  *       tbsCertificate       TBSCertificate,
@@ -4785,9 +4804,11 @@ store_ring_insert(int ringfd, int dirfd, const char *name)
 	return store_rename(dirfd, name, ringfd, "1");
 }
 
-/* notAfter of set directory name below dirfd, from its cert.pem. */
+/* notAfter of set directory name below dirfd, from its cert.pem; and
+ * its serial (x509_serial_hex) unless serial is NULL. */
 static ACME_MUST_CHECK int
-store_set_not_after(int dirfd, const char *name, int64_t *not_after)
+store_set_not_after(int dirfd, const char *name, int64_t *not_after,
+    char *serial)
 {
 	struct buf b = { 0 };
 	struct pem_obj obj[1];
@@ -4814,6 +4835,8 @@ store_set_not_after(int dirfd, const char *name, int64_t *not_after)
 	}
 	if ((rc = x509_parse(obj[0].der, obj[0].len, xi)) == 0)
 		*not_after = xi->not_after;
+	if (rc == 0 && serial != NULL)
+		x509_serial_hex(xi, serial);
 out:
 	free(xi);
 	pem_objs_free(obj, n);
@@ -4835,7 +4858,7 @@ store_purge_one(int dirfd, const char *name, int ringfd, int64_t at)
 
 	if (!store_exists(dirfd, name))
 		return 0;
-	if (store_set_not_after(dirfd, name, &na) < 0) {
+	if (store_set_not_after(dirfd, name, &na, NULL) < 0) {
 		err_clear();
 		return 0;
 	}
@@ -11196,7 +11219,7 @@ meta_build(struct buf *b, const char *name, const struct x509_info *xi,
 	buf_printf(b, "format: 1\nname: %s\nidentifiers:", name);
 	for (i = 0; i < xi->nsan; i++)
 		buf_printf(b, " %s", xi->san[i].value);
-	hex_encode(hex, xi->serial, xi->serial_len);
+	x509_serial_hex(xi, hex);
 	buf_printf(b, "\nserial: %s\nissuer: %s\n", hex, xi->issuer_cn);
 	clock_format_rfc3339(xi->not_before, t, sizeof(t));
 	buf_printf(b, "not_before: %s\n", t);
@@ -12603,6 +12626,7 @@ struct api_set {
 	int64_t		 not_after;
 	int64_t		 issued_at;	/* -1 when meta.txt has none */
 	char		 key_type[16];	/* "?" when unknown */
+	char		 serial[2 * X509_SERIAL_MAX + 1]; /* as meta.txt */
 	struct x509_info xi;
 };
 
@@ -12617,7 +12641,8 @@ api_set_read(int dirfd, const char *name, struct api_set *s)
 	memset(s, 0, sizeof(*s));
 	s->issued_at = -1;
 	snprintf(s->key_type, sizeof(s->key_type), "?");
-	if ((rc = store_set_not_after(dirfd, name, &s->not_after)) < 0)
+	if ((rc = store_set_not_after(dirfd, name, &s->not_after,
+	    s->serial)) < 0)
 		return rc;
 	if ((fd = store_subdir(dirfd, name, 0)) < 0)
 		return fd;
@@ -12680,7 +12705,8 @@ api_list_set(int dirfd, const char *dir, const char *label, int64_t trusted,
 	else
 		snprintf(left, sizeof(left), "%lld days left",
 		    (long long)((s->not_after - trusted) / 86400));
-	printf("  %-9s not after %s  %-15s %s\n", label, t, left, s->key_type);
+	printf("  %-9s not after %s  %-15s %-7s serial %s\n", label, t, left,
+	    s->key_type, s->serial);
 }
 
 /* Print NAME's live set and backups. */
@@ -16036,7 +16062,7 @@ acme_renew(const struct acme_options *o, const char *const *names,
  * (the dns-persist-01 TXT record to publish), and acme_revoke() of a live
  * certificate or a certificate file.
  *
- * May call: 3-4, 6, 9-11, 13, 15-17.
+ * May call: 3, 6, 9-11, 13, 15-17.
  */
 
 /* ---- account show, update, rollover, deactivate ---- */
@@ -16306,7 +16332,7 @@ api_revoke_op(struct api_run *run, const char *target, int reason)
 	if (rc < 0 || (rc = revoke_cert(run->a, der.data, der.len,
 	    reason)) < 0)
 		goto out;
-	hex_encode(serial, xi->serial, xi->serial_len);
+	x509_serial_hex(xi, serial);
 	if (o->verbosity >= 0)
 		printf("%s: revoked (serial %s%s%s)\n", target, serial,
 		    reason >= 0 ? ", " : "", reason >= 0 ?

@@ -1156,6 +1156,30 @@ t_x509_vector(void)
 	free(der);
 }
 
+/* The serial as openssl prints it: no DER sign octet, uppercase. */
+static void
+t_x509_serial_hex(void)
+{
+	static struct x509_info xi;
+	char out[2 * X509_SERIAL_MAX + 1];
+	unsigned char *der;
+	size_t len = tc_pem_der(tc_leaf_pem, &der);
+
+	CHECK_INT(x509_parse(der, len, &xi), 0);
+	CHECK_INT(xi.serial_len, 17);		/* with the sign octet */
+	x509_serial_hex(&xi, out);
+	CHECK_STR(out, "A1B2C3D4E5F60718293A4B5C6D7E8F90");
+	memcpy(xi.serial, "\x00", 1);		/* zero: one octet */
+	xi.serial_len = 1;
+	x509_serial_hex(&xi, out);
+	CHECK_STR(out, "00");
+	memcpy(xi.serial, "\x7f\x00", 2);
+	xi.serial_len = 2;
+	x509_serial_hex(&xi, out);
+	CHECK_STR(out, "7F00");
+	free(der);
+}
+
 /* "Nov 22 15:30:17 2026 GMT" (openssl x509 -startdate) to unix time. */
 static int64_t
 tc_openssl_date(const char *s)
@@ -1317,6 +1341,7 @@ static const struct unit_test tests_crypto[] = {
 	{ "csr_golden", t_csr_golden },
 	{ "csr_openssl", t_csr_openssl },
 	{ "x509_vector", t_x509_vector },
+	{ "x509_serial_hex", t_x509_serial_hex },
 	{ "x509_openssl", t_x509_openssl },
 	{ "x509_malformed", t_x509_malformed },
 	{ NULL, NULL }

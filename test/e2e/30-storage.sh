@@ -84,8 +84,8 @@ t_store_six()
 	    "server: $PB_URL"; do
 		grep -qx "$want" "$m" || fail "meta.txt lacks '$want'"
 	done
-	[ "$(grep '^serial: ' "$m" | cut -d' ' -f2 | sed 's/^00//' | tr a-f A-F)" = \
-	    "$(serial "$d/live/$n/cert.pem" | sed 's/^00//')" ] || fail "meta.txt serial"
+	[ "$(grep '^serial: ' "$m" | cut -d' ' -f2)" = \
+	    "$(serial "$d/live/$n/cert.pem")" ] || fail "meta.txt serial"
 	[ "$(grep '^sha256: ' "$m" | cut -d' ' -f2)" = \
 	    "$(openssl x509 -in "$d/live/$n/cert.pem" -outform der | sha256sum | cut -c 1-64)" ] ||
 	    fail "meta.txt sha256"
@@ -474,9 +474,9 @@ t_store_list()
 	expect_rc 0
 	expect_same "$T/before" "$d"
 	grep -qx "$n: $n www.$n" "$T/stdout" || fail "list: no identifiers line"
-	grep -Eq '^  live      not after [0-9T:-]+Z  (89|90) days left +rsa2048$' "$T/stdout" ||
-	    fail "list: no live line with days left and key type"
-	grep -Eq '^  backup 1  not after [0-9T:-]+Z  (89|90) days left +ec256$' "$T/stdout" ||
+	grep -Eq "^  live      not after [0-9T:-]+Z  (89|90) days left +rsa2048 serial $(serial "$d/live/$n/cert.pem")\$" "$T/stdout" ||
+	    fail "list: no live line with days left, key type and serial"
+	grep -Eq "^  backup 1  not after [0-9T:-]+Z  (89|90) days left +ec256 +serial $(serial "$d/backup/$n/1/cert.pem")\$" "$T/stdout" ||
 	    fail "list: no backup 1 line"
 	# restore errors: one line, nothing changed
 	run_acme --dir "$d" restore $n 2
