@@ -11938,6 +11938,67 @@ fail:
 	return rc;
 }
 
+/*
+ * "key = value" of conf/NAME.conf text (blanks around both): v set to
+ * the value (in place) when line is key's line.
+ */
+static ACME_MUST_CHECK int
+api_conf_value(char *line, const char *key, char **v)
+{
+	size_t n = strlen(key);
+	char *e;
+
+	line += strspn(line, " \t");
+	if (strncmp(line, key, n) != 0)
+		return 0;
+	line += n + strspn(line + n, " \t");
+	if (*line++ != '=')
+		return 0;
+	*v = line + strspn(line, " \t");
+	for (e = *v + strlen(*v); e > *v && isspace((unsigned char)e[-1]);)
+		*--e = '\0';
+	return 1;
+}
+
+/*
+ * A command on a saved NAME given no --server (issue, revoke) talks to
+ * the server conf/NAME.conf names, and trusts its CA file unless
+ * --ca-file is given (acme(1), --server): run's options become *o, a
+ * copy with those set, whose strings point into *text (the caller frees
+ * it after the run). 1 when conf/NAME.conf names a server; 0 when it
+ * does not, or --server is given, or NAME has no conf; < 0 when the conf
+ * cannot be read.
+ */
+static ACME_MUST_CHECK int
+api_saved_server(struct api_run *run, const char *name,
+    struct acme_options *o, struct buf *text)
+{
+	char path[PATH_LEN_MAX], *p, *e, *v;
+	int rc;
+
+	*o = *run->o;
+	if (o->server != NULL)
+		return 0;
+	snprintf(path, sizeof(path), "%s/conf/%s.conf", run->dir, name);
+	if ((rc = store_read_private(AT_FDCWD, path, path, text,
+	    CONF_MAX)) < 0 || (rc = buf_append(text, "", 0)) < 0)
+		return rc == STORE_ABSENT ? 0 : rc;
+	for (p = (char *)text->data; p != NULL; p = e) {
+		if ((e = strchr(p, '\n')) != NULL)
+			*e++ = '\0';
+		if (api_conf_value(p, "server", &v) && *v != '\0')
+			o->server = v;
+		else if (api_conf_value(p, "ca-file", &v) && *v != '\0' &&
+		    run->o->ca_file == NULL)
+			o->ca_file = v;
+	}
+	if (o->server == NULL)
+		return 0;
+	run->o = o;
+	return api_limits(o, "") < 0 ? err_wrap(ACME_ERR_USAGE, "conf/%s.conf",
+	    name) : 1;
+}
+
 /* Take DIR (api_open) for the run. */
 static ACME_MUST_CHECK int
 api_lock(struct api_run *run, int create)
@@ -11954,7 +12015,8 @@ api_lock(struct api_run *run, int create)
  * The entry of every public command: errors reset, logging and defaults
  * set from o, every option within its limits (api_limits), then
  * check(run, arg) (the command's own checks, before any request or
- * write; NULL: none), then what need asks for: a session with
+ * write; NULL: none; it may replace run->o, see api_saved_server), then
+ * what need asks for: a session with
  * o->server (whose --profile must be on offer) and DIR locked. Returns 0,
  * a negative enum acme_error, or check's positive "nothing more to do".
  * api_leave() closes the run whatever this returned.
@@ -11976,6 +12038,7 @@ api_enter(struct api_run *run, const struct acme_options *o, int need,
 	if ((rc = api_limits(o, "--")) < 0 ||
 	    (check != NULL && (rc = check(run, arg)) != 0))
 		return rc;
+	o = run->o;		/* check may take NAME's (api_saved_server) */
 	run->floor = clock_floor_read(run->dir);
 	if (need & API_CA) {
 		if ((url = api_server_url(o->server)) == NULL)
@@ -12540,6 +12603,8 @@ struct api_issue_req {
 	size_t		 nids;
 	int		 key_type;
 	struct buf	 csr;		/* owned: --csr DER, or empty */
+	struct acme_options saved;	/* with NAME's server, if saved */
+	struct buf	 conf;		/* owned: the text saved points into */
 };
 
 static ACME_MUST_CHECK int
@@ -12552,9 +12617,10 @@ api_issue_check(struct api_run *run, void *arg)
 	if ((rc = api_issue_names(o, &q->name, q->nidents, q->ids, &q->nids,
 	    &q->csr)) < 0 || (rc = api_check(o, q->name, &q->key_type)) < 0 ||
 	    (o->csr_file == NULL && (rc = api_idents(q->name, q->idents,
-	    q->nidents, q->ids, &q->nids)) < 0))
+	    q->nidents, q->ids, &q->nids)) < 0) ||
+	    (rc = api_saved_server(run, q->name, &q->saved, &q->conf)) < 0)
 		return rc;
-	return api_check_chal(o, q->ids, q->nids);
+	return api_check_chal(run->o, q->ids, q->nids);
 }
 
 int
@@ -12562,8 +12628,8 @@ acme_issue(const struct acme_options *o, const char *name,
     const char *const *idents, size_t nidents)
 {
 	static struct ident ids[IDENT_MAX];
-	struct api_issue_req q = { name, idents, nidents, ids, 0, KEY_EC256,
-	    { 0 } };
+	struct api_issue_req q = { .name = name, .idents = idents,
+	    .nidents = nidents, .ids = ids, .key_type = KEY_EC256 };
 	struct api_run run;
 	struct issue *is = NULL;
 	int rc;
@@ -12577,14 +12643,16 @@ acme_issue(const struct acme_options *o, const char *name,
 	if (rc == 0) {
 		is->csr = q.csr;
 		memset(&q.csr, 0, sizeof(q.csr));
-		rc = api_issue_one(is, &run, o, q.name, ids, q.nids,
+		rc = api_issue_one(is, &run, run.o, q.name, ids, q.nids,
 		    q.key_type);
 	}
 	if (is != NULL)
 		issue_free(is);
 	free(is);
 	buf_free(&q.csr);
-	return api_leave(&run, rc);
+	rc = api_leave(&run, rc);
+	buf_free(&q.conf);
+	return rc;
 }
 
 /* ==== 18. List, restore and imports ==== */
@@ -16297,16 +16365,37 @@ api_revoke_key(struct acme *a, const char *file, const struct buf *der)
 	return rc;
 }
 
+/* What revoke checks before any request; filled by api_revoke_check. */
+struct api_revoke_req {
+	const char	*target;	/* borrowed: NAME or a file */
+	int		 reason;	/* -1: none */
+	struct acme_options saved;	/* with NAME's server, if saved */
+	struct buf	 conf;		/* owned: the text saved points into */
+};
+
+/*
+ * The reason, and the CA: --server, else the one that issued NAME
+ * (api_saved_server); never the default CA, which may not be the one.
+ */
 static ACME_MUST_CHECK int
 api_revoke_check(struct api_run *run, void *arg)
 {
+	struct api_revoke_req *q = arg;
 	const char *r = run->o->reason;
+	int rc = 0;
 
-	if (r != NULL && (*(int *)arg = revoke_reason(r)) < 0)
+	if (r != NULL && (q->reason = revoke_reason(r)) < 0)
 		return err_set(ACME_ERR_USAGE, "--reason %.40s: use unspecified, "
 		    "keyCompromise, affiliationChanged, superseded, "
 		    "cessationOfOperation (or another RFC 5280 reason)", r);
-	return 0;
+	if (run->o->server == NULL && strchr(q->target, '/') == NULL &&
+	    store_name_ok(q->target))
+		rc = api_saved_server(run, q->target, &q->saved, &q->conf);
+	if (rc == 0 && run->o->server == NULL)
+		rc = err_set(ACME_ERR_USAGE, "revoke %.200s: no conf/NAME.conf "
+		    "says which CA issued it: name it with --server",
+		    q->target);
+	return rc < 0 ? rc : 0;
 }
 
 /* Revoke target in run's session: by --cert-key or the account. */
@@ -16348,13 +16437,16 @@ out:
 int
 acme_revoke(const struct acme_options *o, const char *target)
 {
+	struct api_revoke_req q = { .target = target, .reason = -1 };
 	struct api_run run;
-	int reason = -1, rc;
+	int rc;
 
 	if ((rc = api_enter(&run, o, API_CA | API_LOCK | API_CREATE,
-	    api_revoke_check, &reason)) == 0)
-		rc = api_revoke_op(&run, target, reason);
-	return api_leave(&run, rc);
+	    api_revoke_check, &q)) == 0)
+		rc = api_revoke_op(&run, target, q.reason);
+	rc = api_leave(&run, rc);
+	buf_free(&q.conf);
+	return rc;
 }
 
 /* ==== 21. CLI ==== */

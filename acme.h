@@ -114,8 +114,10 @@ struct acme_options {
 /*
  * Get a certificate for the identifiers (DNS names, IPv4 or IPv6 literals)
  * and store it as DIR/live/NAME, replacing whatever NAME held, as one
- * atomic step. name must be a valid NAME (see acme(1)). Unless
- * verbosity < 0, one result line goes to stdout; progress goes to stderr.
+ * atomic step. name must be a valid NAME (see acme(1)). With opt->server
+ * NULL, a NAME that DIR/conf/NAME.conf saved goes to its saved server
+ * (with its CA file unless opt->ca_file is set). Unless verbosity < 0,
+ * one result line goes to stdout; progress goes to stderr.
  * Returns 0, or a negative enum acme_error with acme_last_error() set; on
  * failure DIR/live is as it was.
  */
@@ -161,7 +163,10 @@ int acme_persist_record(const struct acme_options *opt,
 /*
  * RFC 8555 7.6: revoke a certificate: target is a NAME (DIR/live/NAME/
  * cert.pem) or a path to a PEM or DER certificate file (it contains a
- * '/'). Signed with the account key of DIR for opt->server, or, when
+ * '/'). The CA is opt->server, else the server DIR/conf/NAME.conf
+ * saved for NAME (with its CA file unless opt->ca_file is set); with
+ * neither, ACME_ERR_USAGE: never the default CA, which may not have
+ * issued it. Signed with the account key of DIR for that server, or, when
  * opt->cert_key names a file, with that private key of the certificate
  * (no account needed). opt->reason: an RFC 5280 CRLReason name
  * (keyCompromise...) or number; NULL sends none. Nothing on disk
