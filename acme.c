@@ -9671,8 +9671,10 @@ acct_keychange_body(struct acme *a, const struct key *nk, struct buf *out)
 /*
  * Roll the account key over. The new key is staged as key-rollover.pem
  * (0600, fsynced) before the request, and kept until the outcome is
- * known: a problem answer (4xx) means the CA did not switch; without an
- * answer, or after a server error, the CA is asked which key it has
+ * known: a problem answer (4xx) means the CA did not switch, and so does
+ * HTTP 501 or 405, a CA without keyChange, whatever its problem type
+ * (step-ca 0.19 says rejectedIdentifier); without an answer, or after a
+ * server error, the CA is asked which key it has
  * (acct_which_key). Then one rename makes it key.pem, or it is removed;
  * when even that is unknown it stays, and the next run asks again.
  */
@@ -9701,8 +9703,12 @@ acct_rollover(struct acme *a, int hostfd, enum key_type kt)
 	    NULL, &r)) < 0) {
 		snprintf(why, sizeof(why), "%s", err_msg);
 		err_clear();
-		applied = r.status >= 400 && r.status < 500 &&
-		    a->problem[0] != '\0' ? 0 : acct_which_key(a, &nk);
+		if ((applied = r.status == 501 || r.status == 405) != 0)
+			snprintf(why, sizeof(why), "%s: this CA does not "
+			    "support account key rollover (HTTP %ld); the key is "
+			    "unchanged", a->server, r.status);
+		applied = applied || (r.status >= 400 && r.status < 500 &&
+		    a->problem[0] != '\0') ? 0 : acct_which_key(a, &nk);
 		if (applied < 0) {
 			err_clear();
 			rc = err_set(rc, "%s; the outcome is unknown: the new "
