@@ -134,6 +134,10 @@
 #define ACME_MUST_CHECK	__attribute__((warn_unused_result))
 #define ACME_IGNORE(x)	((void)!(x))
 
+/* A limit below as a string literal, for a message. */
+#define ACME_STR_(x)	#x
+#define ACME_STR(x)	ACME_STR_(x)
+
 /*
  * The test switches ACME_TEST_NOW, ACME_TEST_CRASH_AT, ACME_TEST_NO_EXCHANGE
  * and ACME_TEST_CA_BUNDLES (acme(1), ENVIRONMENT) are read only by a test
@@ -163,6 +167,10 @@
 #define POLL_FIRST_MS	50		/* first poll after a challenge or
 					   finalize answer: a fast CA is done */
 #define POLL_MAX_MS	2000		/* back-off doubles up to this */
+#define POLL_STUCK	20		/* seconds an order still waits once
+					   the CA put an error on a challenge
+					   it leaves pending, with no progress
+					   since: step-ca never retries it */
 #define RETRY_AFTER_MAX	60		/* seconds honoured from Retry-After */
 #define ORDERS_MAX	20		/* orders in flight in one run */
 #define ORDERS_IDENTS_MAX IDENT_MAX	/* and their identifiers: pending
@@ -6811,6 +6819,7 @@ struct chal_answer {
 	int		 begun;		/* hook said yes: done/failed owed */
 	int		 valid;		/* its authorization became valid */
 	int		 wild;		/* that authorization is for "*.id" */
+	int		 told;		/* the CA's error on it was printed */
 };
 
 /* How the challenges of one order are answered. */
@@ -8934,6 +8943,8 @@ req_fetch_json(struct acme *a, const char *url, int64_t deadline,
 struct req_poll {
 	int64_t	next;			/* clock_mono_ms() */
 	int64_t	deadline;		/* clock_mono_ms() */
+	int64_t	stuck;			/* clock_mono_ms() of an error of the
+					   CA with no progress since; 0 none */
 	int	round;			/* polls so far */
 };
 
@@ -8968,6 +8979,7 @@ req_poll_begin(struct req_poll *p, const struct http_resp *r,
 {
 	p->round = 0;
 	p->deadline = deadline;
+	p->stuck = 0;
 	p->next = clock_mono_ms() + req_poll_delay(r, 0);
 }
 
@@ -8995,6 +9007,24 @@ req_poll_again(struct req_poll *p, const struct http_resp *r,
 	str_sanitize(safe, sizeof(safe), url, strlen(url));
 	return err_set(ACME_ERR_TIMEOUT, "%s: still not done after %d s", safe,
 	    POLL_DEADLINE);
+}
+
+/*
+ * An answer of what p polls shows an error the CA put on it and no
+ * progress (err 0: progress, which clears it). 1 once that has lasted
+ * POLL_STUCK seconds: the caller ends the wait with the CA's words. The
+ * schedule (Retry-After) is unchanged: this is only judged on answers.
+ */
+static ACME_MUST_CHECK int
+req_poll_stuck(struct req_poll *p, int err)
+{
+	int64_t now = clock_mono_ms();
+
+	if (!err)
+		p->stuck = 0;
+	else if (p->stuck == 0)
+		p->stuck = now;
+	return err && now - p->stuck >= POLL_STUCK * 1000;
 }
 
 /* Sleep until clock_mono_ms() reaches at. */
@@ -10559,17 +10589,21 @@ out:
 
 /*
  * The error of failed challenge object c of is->j (-1: none says why),
- * for identifier id (wild: its wildcard); a dns-persist-01 one ends with
- * the record the CA expected (authz_persist_hint).
+ * for identifier id (wild: its wildcard): "ID: how (the CA tried URL):
+ * the CA's words -- hint"; a dns-persist-01 one ends with the record the
+ * CA expected (authz_persist_hint).
  */
 static ACME_MUST_CHECK int
-chal_failure(struct issue *is, int c, const struct ident *id, int wild)
+chal_failure(struct issue *is, int c, const struct ident *id, int wild,
+    const char *how)
 {
 	char what[IDENT_LEN_MAX + URL_MAX];
 	int e = json_get(is->j, c, "error");
+	size_t n;
 
 	str_sanitize(what, sizeof(what), id->value, strlen(id->value));
-	strcat(what, ": challenge failed");
+	n = strlen(what);
+	snprintf(what + n, sizeof(what) - n, ": %s", how);
 	if (e < 0)
 		return err_set(ACME_ERR_CHALLENGE, "%s", what);
 	authz_tried(is->j, c, id->value, what, sizeof(what));
@@ -10598,9 +10632,55 @@ authz_failure(struct issue *is)
 	for (i = 0; i < n; i++) {
 		c = json_array_at(is->j, arr, i);
 		if (json_get(is->j, c, "error") >= 0)
-			return chal_failure(is, c, &id, wild);
+			return chal_failure(is, c, &id, wild, "challenge failed");
 	}
-	return chal_failure(is, -1, &id, wild);
+	return chal_failure(is, -1, &id, wild, "challenge failed");
+}
+
+/*
+ * Challenge object c of is->j, the answer of authorization k, carries
+ * an error the CA has not failed it for: its words are printed once, at
+ * normal verbosity. 1 when the challenge is still pending with it (a CA
+ * that tries again says processing, RFC 8555 8.2; step-ca never does).
+ */
+static ACME_MUST_CHECK int
+authz_told(struct issue *is, size_t k, int c)
+{
+	struct chal_answer *an = &is->chal.answers[is->ans_of[k]];
+	int pending;
+
+	if (json_get(is->j, c, "error") < 0)
+		return 0;
+	pending = json_eq(is->j, json_get(is->j, c, "status"), "pending");
+	if (!an->told) {
+		ACME_IGNORE(chal_failure(is, c, &an->id, an->wild,
+		    "the CA's error, challenge still open"));
+		log_msg(LOG_LEVEL_ERROR, "%s", err_msg);
+		err_clear();
+		an->told = 1;
+	}
+	return pending;
+}
+
+/*
+ * Pending authorization k of is->j: its challenge's error is told
+ * (authz_told); *stuck is set when the CA leaves it pending with one.
+ * POLL_STUCK seconds after such an error, with no progress since, the
+ * order fails with the CA's words.
+ */
+static ACME_MUST_CHECK int
+authz_stuck(struct issue *is, size_t k, int *stuck)
+{
+	struct chal_answer *an = &is->chal.answers[is->ans_of[k]];
+	int c = authz_offer(is->j, an->type);
+
+	if (c < 0 || !authz_told(is, k, c))
+		return 0;
+	*stuck = 1;
+	if (!req_poll_stuck(&is->poll, 1))
+		return 0;
+	return chal_failure(is, c, &an->id, an->wild, "challenge failed: no "
+	    "progress " ACME_STR(POLL_STUCK) " s after the CA's error");
 }
 
 /*
@@ -10612,7 +10692,7 @@ static ACME_MUST_CHECK int
 st_challenge(struct issue *is)
 {
 	size_t k;
-	int rc;
+	int rc, stuck = 0;
 
 	is->deadline = clock_mono_ms() + POLL_DEADLINE * 1000;
 	for (k = 0; k < is->nauthz; k++) {
@@ -10625,20 +10705,27 @@ st_challenge(struct issue *is)
 		if (rc == CHST_INVALID)
 			return chal_failure(is, 0,
 			    &is->chal.answers[is->ans_of[k]].id,
-			    is->chal.answers[is->ans_of[k]].wild);
+			    is->chal.answers[is->ans_of[k]].wild, "challenge failed");
 		if (rc == CHST_VALID)
 			authz_settle(is, k);
+		else
+			stuck |= authz_told(is, k, 0);
 	}
 	req_poll_begin(&is->poll, is->r, is->deadline);
+	ACME_IGNORE(req_poll_stuck(&is->poll, stuck));	/* the clock starts */
 	return authz_next(is);
 }
 
-/* Poll every authorization still being validated, all in one go. */
+/*
+ * Poll every authorization still being validated, all in one go. One
+ * whose challenge the CA leaves pending with an error fails the order
+ * POLL_STUCK seconds after that error, unless another made progress.
+ */
 static ACME_MUST_CHECK int
 st_poll_authz(struct issue *is)
 {
 	size_t k;
-	int rc;
+	int rc, stuck = 0;
 
 	for (k = 0; k < is->nauthz; k++) {
 		if (is->chal_url[k] == NULL || is->authz_done[k])
@@ -10648,11 +10735,16 @@ st_poll_authz(struct issue *is)
 		    authz_status_names, AUTHZ_STATUS_MAX,
 		    "authorization")) < 0)
 			return rc;
-		if (rc == AUTHZ_VALID)
+		if (rc == AUTHZ_VALID) {
 			authz_settle(is, k);
-		else if (rc != AUTHZ_PENDING)
+			ACME_IGNORE(req_poll_stuck(&is->poll, 0));
+		} else if (rc != AUTHZ_PENDING)
 			return authz_failure(is);
+		else if ((rc = authz_stuck(is, k, &stuck)) < 0)
+			return rc;
 	}
+	if (!stuck)
+		ACME_IGNORE(req_poll_stuck(&is->poll, 0));
 	if ((k = authz_pending(is)) < is->nauthz &&
 	    (rc = req_poll_again(&is->poll, is->r, is->authz[k])) < 0)
 		return rc;

@@ -579,6 +579,19 @@ t_poll_schedule(void)
 	CHECK_INT(req_poll_again(&p, &r, "https://ca.test/a"), ACME_ERR_TIMEOUT);
 	CHECK_STR(err_msg, "https://ca.test/a: still not done after 300 s");
 	err_clear();
+	/* an error of the CA with no progress: over after POLL_STUCK s */
+	r.retry_after = -1;
+	req_poll_begin(&p, &r, now + POLL_DEADLINE * 1000);
+	CHECK_INT(p.stuck, 0);
+	CHECK_INT(req_poll_stuck(&p, 1), 0);
+	CHECK(p.stuck >= now);
+	p.stuck -= POLL_STUCK * 1000 - 1000;	/* a second short */
+	CHECK_INT(req_poll_stuck(&p, 1), 0);
+	p.stuck -= 1000;
+	CHECK_INT(req_poll_stuck(&p, 1), 1);
+	CHECK_INT(req_poll_stuck(&p, 0), 0);	/* progress */
+	CHECK_INT(p.stuck, 0);
+	CHECK_INT(req_poll_stuck(&p, 1), 0);	/* a new error: a new clock */
 }
 
 static void
