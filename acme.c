@@ -186,6 +186,9 @@
 					   GET or POST-as-GET), then retried */
 #define REQ_RETRIES	2		/* new connections tried for one */
 #define HTTP_CONNECT_TIMEOUT 15		/* seconds to connect */
+#define HTTP_LEAF_MAX	(16 * 1024)	/* the CA's TLS certificate, kept to
+					   match a CA reached by IP address:
+					   a few KB */
 #define ERR_MSG_MAX	1024		/* one recorded error line */
 #define PROBLEM_SUB_MAX	10		/* subproblems reported */
 #define PROBLEM_LINE_MAX (32 * 1024)	/* a problem as text, cut to
@@ -5676,6 +5679,29 @@ struct http_x509 {
 						   tls_not_after */
 };
 
+/*
+ * A CA reached by IP address (acme(1), --server): for an IP literal host
+ * libcurl sends no SNI and gives BearSSL no name to check (vendor/
+ * patches/curl-bearssl-verify-ip.patch), so this engine, around ours,
+ * matches the URL's address exactly against the iPAddress names of the
+ * server certificate (RFC 5280 4.2.1.6, RFC 6125 6.2.1: never a DNS name
+ * or the CN). It fails closed: a chain BearSSL checked no name of passes
+ * only when the URL's host is an IP literal that matches.
+ */
+struct http_ipx {
+	const br_x509_class *vtable;		/* first: BearSSL's objects */
+	const br_x509_class **inner;		/* borrowed: our engine */
+	struct buf	 leaf;			/* owned: the server
+						   certificate, DER */
+	unsigned	 ncert;			/* certificates of the chain */
+	int		 named;			/* BearSSL checks a DNS name
+						   (it checks none for NULL
+						   or "") */
+	int		 refused;		/* the address did not match */
+	unsigned char	 ip[16];		/* the URL's host, an IP: */
+	size_t		 iplen;			/* 4 or 16; 0 a DNS name */
+};
+
 /* One libcurl handle for the whole run: one TLS connection, reused. */
 struct http {
 	CURL		*curl;			/* owned */
@@ -5702,6 +5728,7 @@ struct http {
 						   connection */
 	int		 transient;		/* the last failure was the
 						   network's: a retry may pass */
+	struct http_ipx	 ipx;			/* around x509 */
 };
 
 static void
@@ -6489,6 +6516,141 @@ static const br_x509_class http_x509_vtable = {
 	http_x509_get_pkey,
 };
 
+/* The br_x509_class methods of struct http_ipx: our engine's, with the
+ * server certificate kept when the URL's host is an IP address. */
+static void
+http_ipx_start_chain(const br_x509_class **ctx, const char *server_name)
+{
+	struct http_ipx *x = (struct http_ipx *)(void *)ctx;
+
+	x->ncert = 0;
+	x->named = server_name != NULL && *server_name != '\0';
+	x->refused = 0;
+	buf_free(&x->leaf);
+	x->leaf.max = HTTP_LEAF_MAX;
+	(*x->inner)->start_chain(x->inner, server_name);
+}
+
+static void
+http_ipx_start_cert(const br_x509_class **ctx, uint32_t length)
+{
+	struct http_ipx *x = (struct http_ipx *)(void *)ctx;
+
+	(*x->inner)->start_cert(x->inner, length);
+}
+
+static void
+http_ipx_append(const br_x509_class **ctx, const unsigned char *buf,
+    size_t len)
+{
+	struct http_ipx *x = (struct http_ipx *)(void *)ctx;
+
+	/* a failure sticks to leaf: http_ipx_match checks buf_err() */
+	if (x->ncert == 0 && x->iplen > 0)
+		ACME_IGNORE(buf_append(&x->leaf, buf, len));
+	(*x->inner)->append(x->inner, buf, len);
+}
+
+static void
+http_ipx_end_cert(const br_x509_class **ctx)
+{
+	struct http_ipx *x = (struct http_ipx *)(void *)ctx;
+
+	x->ncert++;
+	(*x->inner)->end_cert(x->inner);
+}
+
+/* 1 when the chain our engine verified may pass (struct http_ipx). */
+static ACME_MUST_CHECK int
+http_ipx_match(struct http_ipx *x)
+{
+	struct x509_info *xi;
+	int had = err_msg[0] != '\0', ok = 0;
+	size_t i;
+
+	if (x->named || x->iplen == 0)
+		return x->named && x->iplen == 0;
+	if (buf_err(&x->leaf) < 0 || (xi = malloc(sizeof(*xi))) == NULL)
+		return 0;
+	if (x509_parse(x->leaf.data, x->leaf.len, xi) == 0)
+		for (i = 0; i < xi->nsan && !ok; i++)
+			ok = xi->san[i].type == IDENT_IP &&
+			    xi->san[i].iplen == x->iplen &&
+			    memcmp(xi->san[i].ip, x->ip, x->iplen) == 0;
+	if (!had)
+		err_clear();	/* a malformed one is just no match */
+	free(xi);
+	x->refused = !ok;
+	return ok;
+}
+
+static unsigned
+http_ipx_end_chain(const br_x509_class **ctx)
+{
+	struct http_ipx *x = (struct http_ipx *)(void *)ctx;
+	unsigned err = (*x->inner)->end_chain(x->inner);
+
+	if (err == 0 && !http_ipx_match(x))
+		err = BR_ERR_X509_BAD_SERVER_NAME;
+	buf_free(&x->leaf);
+	return err;
+}
+
+static const br_x509_pkey *
+http_ipx_get_pkey(const br_x509_class *const *ctx, unsigned *usages)
+{
+	const struct http_ipx *x = (const struct http_ipx *)(const void *)
+	    ctx;
+
+	return (*x->inner)->get_pkey(x->inner, usages);
+}
+
+static const br_x509_class http_ipx_vtable = {
+	sizeof(struct http_ipx),
+	http_ipx_start_chain,
+	http_ipx_start_cert,
+	http_ipx_append,
+	http_ipx_end_cert,
+	http_ipx_end_chain,
+	http_ipx_get_pkey,
+};
+
+/* The engine libcurl's TLS uses: struct http_ipx around ours. */
+static const br_x509_class **
+http_ipx_wrap(struct http *h)
+{
+	h->ipx.vtable = &http_ipx_vtable;
+	h->ipx.inner = &h->x509->vtable;
+	return &h->ipx.vtable;
+}
+
+/*
+ * The host of url as libcurl parses it (its own URL parser: "127.1" is
+ * 127.0.0.1 to both), kept in h->ipx when it is an IP literal.
+ */
+static void
+http_url_ip(struct http *h, const char *url)
+{
+	CURLU *u = curl_url();
+	char *host = NULL;
+	size_t n;
+
+	h->ipx.iplen = 0;
+	h->ipx.refused = 0;
+	if (u != NULL && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK) {
+		n = strlen(host);
+		if (n > 2 && host[0] == '[' && host[n - 1] == ']') {
+			host[n - 1] = '\0';
+			if (inet_pton(AF_INET6, host + 1, h->ipx.ip) == 1)
+				h->ipx.iplen = 16;
+		} else if (inet_pton(AF_INET, host, h->ipx.ip) == 1)
+			h->ipx.iplen = 4;
+	}
+	curl_free(host);
+	curl_url_cleanup(u);
+}
+
 /*
  * CURLOPT_SSL_CTX_FUNCTION: install our engine, validation time set, and
  * seed the TLS engine from our DRBG: BearSSL's own seeder reads
@@ -6525,7 +6687,7 @@ http_ssl_ctx_cb(CURL *curl, void *sslctx, void *arg)
 	    X509_EPOCH_DAYS), (uint32_t)(t % 86400));
 	h->x509->vtable = &http_x509_vtable;
 	h->x509->not_after = &h->tls_not_after;
-	br_ssl_engine_set_x509(&cc->eng, &h->x509->vtable);
+	br_ssl_engine_set_x509(&cc->eng, http_ipx_wrap(h));
 	return CURLE_OK;
 }
 
@@ -6594,6 +6756,7 @@ http_cleanup(struct http *h)
 	}
 	h->curl = NULL;
 	http_anchors_free(h);
+	buf_free(&h->ipx.leaf);
 }
 
 static long
@@ -6672,6 +6835,10 @@ http_fail(struct http *h, const char *url, CURLcode e)
 		    http_timeout(h));
 	if (h->x509 != NULL && strstr(h->errbuf, "expired or not yet") != NULL)
 		return http_fail_time(h, safe);
+	if (h->ipx.refused)
+		return err_set(ACME_ERR_NET, "%s: the server's TLS certificate "
+		    "has no iPAddress name for this address (acme(1), "
+		    "--server)", safe);
 	if (h->ca_file == NULL && (e == CURLE_PEER_FAILED_VERIFICATION ||
 	    e == CURLE_SSL_CONNECT_ERROR || e == CURLE_SSL_CACERT_BADFILE))
 		return err_set(ACME_ERR_NET, "%s: %s; no system CA bundle was "
@@ -6722,6 +6889,7 @@ http_request(struct http *h, const char *url, const char *body, size_t len,
 
 	http_resp_reset(r);
 	h->transient = 0;
+	http_url_ip(h, url);
 	rc = http_setopts(h, url, r);
 	h->fresh = 0;
 	if (rc < 0)

@@ -1180,6 +1180,61 @@ t_x509_serial_hex(void)
 	free(der);
 }
 
+/*
+ * A CA reached by IP address: the URL's host as libcurl parses it, and
+ * the exact match against the iPAddress names of the vector certificate
+ * (192.0.2.7, 2001:db8::7); a chain BearSSL checked no name of passes
+ * only then.
+ */
+static void
+t_http_ip_host(void)
+{
+	static const struct {
+		const char	*url;
+		size_t		 iplen;
+		int		 ok;
+	} cases[] = {
+		{ "https://192.0.2.7:9000/acme/directory", 4, 1 },
+		{ "https://[2001:db8::7]/dir", 16, 1 },
+		{ "https://[2001:DB8:0::7]:443/dir", 16, 1 },
+		{ "https://3221225991/dir", 4, 1 },	/* 192.0.2.7 */
+		{ "https://192.0.2.8/dir", 4, 0 },
+		{ "https://[::ffff:192.0.2.7]/dir", 16, 0 },
+		{ "https://[2001:db8::8]/dir", 16, 0 },
+		{ "https://leaf.example.org/dir", 0, 0 },
+		{ "not a url", 0, 0 },
+	};
+	struct http h;
+	unsigned char *der;
+	size_t len = tc_pem_der(tc_leaf_pem, &der), i;
+
+	memset(&h, 0, sizeof(h));
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		http_url_ip(&h, cases[i].url);
+		CHECK_INT(h.ipx.iplen, cases[i].iplen);
+		h.ipx.named = 0;
+		buf_free(&h.ipx.leaf);
+		h.ipx.leaf.max = HTTP_LEAF_MAX;
+		CHECK_INT(buf_append(&h.ipx.leaf, der, len), 0);
+		CHECK_INT(http_ipx_match(&h.ipx), cases[i].ok);
+		CHECK_INT(h.ipx.refused, cases[i].iplen > 0 && !cases[i].ok);
+	}
+	/* BearSSL checked a DNS name: passes for a name host only */
+	h.ipx.named = 1;
+	h.ipx.iplen = 0;
+	CHECK_INT(http_ipx_match(&h.ipx), 1);
+	h.ipx.iplen = 4;
+	CHECK_INT(http_ipx_match(&h.ipx), 0);
+	/* a certificate cut short matches nothing */
+	h.ipx.named = 0;
+	memcpy(h.ipx.ip, "\xc0\x00\x02\x07", 4);
+	h.ipx.leaf.len = len / 2;
+	CHECK_INT(http_ipx_match(&h.ipx), 0);
+	CHECK_STR(acme_last_error(), "");
+	buf_free(&h.ipx.leaf);
+	free(der);
+}
+
 /* "Nov 22 15:30:17 2026 GMT" (openssl x509 -startdate) to unix time. */
 static int64_t
 tc_openssl_date(const char *s)
@@ -1342,6 +1397,7 @@ static const struct unit_test tests_crypto[] = {
 	{ "csr_openssl", t_csr_openssl },
 	{ "x509_vector", t_x509_vector },
 	{ "x509_serial_hex", t_x509_serial_hex },
+	{ "http_ip_host", t_http_ip_host },
 	{ "x509_openssl", t_x509_openssl },
 	{ "x509_malformed", t_x509_malformed },
 	{ NULL, NULL }
