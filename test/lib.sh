@@ -1,8 +1,9 @@
 # test/lib.sh - helpers for acme's end-to-end tests and demo (bash).
 #
 # Sourced by test/run.sh and test/demo.sh. Everything listens on 127.0.0.1
-# only; the ACME directory URL uses the host name `localhost' because
-# BearSSL cannot verify a certificate for an IP-address host.
+# only; the ACME directory URL uses the host name `localhost', which the
+# listener certificate names (a CA reached by IP address needs that
+# address in its certificate: test/e2e/55-stepca.sh).
 #
 #   lib_init                    temp dir, exit trap, listener certificate
 #   listener_leaf NAME FROM TO  another leaf for localhost, same CA, with
@@ -15,6 +16,10 @@
 #                               (2.10 or newer: ARI replaces, profiles,
 #                               Retry-After, dns-persist-01), fetched once
 #                               by test/pebble-sid.sh
+#   stepca_start NAME           smallstep's step-ca (built once by
+#                               test/stepca.sh) and its challtestsrv; sets
+#                               the SC_* variables (see there)
+#   low_port PORT               127.0.0.1:PORT (80, 443) free to bind
 #   fakeca_start MODE           test/fakeca.py; sets FAKE_URL
 #   caproxy_start [OPTS...]     test/caproxy.py before Pebble; sets PX_URL,
 #                               PX_LOG, ACME_PX (caproxy_set, px_count,
@@ -402,6 +407,119 @@ EOF
 	    /"externalAccountBindingRequired"/ { print "    " x "," }' \
 	    "$1/pebble.json" >"$1/pebble.json.new" &&
 	    mv "$1/pebble.json.new" "$1/pebble.json"
+}
+
+# ---- step-ca: a private CA ---------------------------------------------
+
+# stepca_ca DIR: DIR/root.pem (EC P-256 root) and DIR/int.{pem,key} (the
+# intermediate step-ca signs with), made with openssl.
+stepca_ca()
+{
+	local d=$1
+	printf '%s\n' "basicConstraints=critical,CA:TRUE" \
+	    "keyUsage=critical,keyCertSign,cRLSign" \
+	    "subjectKeyIdentifier=hash" >"$d/root.ext"
+	printf '%s\n' "basicConstraints=critical,CA:TRUE,pathlen:0" \
+	    "keyUsage=critical,keyCertSign,cRLSign" \
+	    "subjectKeyIdentifier=hash" \
+	    "authorityKeyIdentifier=keyid:always" >"$d/int.ext"
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	    -keyout "$d/root.key" -out "$d/root.pem" -days 3650 \
+	    -subj "/CN=acme test step-ca root" -extensions v3 \
+	    -config <(printf '[req]\ndistinguished_name=dn\n[dn]\n[v3]\n'; cat "$d/root.ext") \
+	    >"$d/openssl.log" 2>&1 &&
+	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	    -keyout "$d/int.key" -out "$d/int.csr" \
+	    -subj "/CN=acme test step-ca intermediate" >>"$d/openssl.log" 2>&1 &&
+	openssl x509 -req -in "$d/int.csr" -CA "$d/root.pem" \
+	    -CAkey "$d/root.key" -set_serial "0x$(openssl rand -hex 8)" \
+	    -days 3650 -extfile "$d/int.ext" -out "$d/int.pem" \
+	    >>"$d/openssl.log" 2>&1 || {
+		lib_log "stepca_ca: openssl failed: $(tail -n 1 "$d/openssl.log")"
+		return 1
+	}
+}
+
+# stepca_start NAME: smallstep's step-ca 0.19 (built once by
+# test/stepca.sh from Debian's packages) in $LIB_TMP/NAME, with a CA of
+# stepca_ca, a bbolt database and one ACME provisioner "acme", its DNS
+# resolver (--resolver) a pebble-challtestsrv that answers 127.0.0.1 for
+# every name. step-ca serves TLS with a certificate of its own (24 hours,
+# renewed by itself) for DNS:localhost and IP:127.0.0.1. It validates
+# http-01 on port 80 and tls-alpn-01 on port 443 only: see low_port.
+# Sets:
+#   SC_URL     https://localhost:PORT/acme/acme/directory
+#   SC_IPURL   the same at https://127.0.0.1:PORT
+#   SC_ROOT    the root, PEM (--ca-file, and to verify issued certificates)
+#   SC_CMGMT   challtestsrv management URL (add-a, set-txt, ...)
+#   SC_LOG     step-ca's log
+#   ACME_SC    array: --server SC_URL --ca-file SC_ROOT --agree-tos --email
+stepca_start()
+{
+	local d=$LIB_TMP/$1 bin ports p_ca p_dns p_cmgmt st
+	lib_init || return 1
+	bin=$(bash "$LIB_HERE/stepca.sh") || return 1
+	command -v pebble-challtestsrv >/dev/null || {
+		lib_log "pebble-challtestsrv not installed (Debian package pebble)"
+		return 1
+	}
+	mkdir -p "$d" && stepca_ca "$d" || return 1
+	ports=$(free_ports 3) || return 1
+	read -r p_ca p_dns p_cmgmt <<<"$ports"
+	cat >"$d/ca.json" <<EOF
+{
+  "root": "$d/root.pem",
+  "crt": "$d/int.pem",
+  "key": "$d/int.key",
+  "address": "127.0.0.1:$p_ca",
+  "dnsNames": ["localhost", "127.0.0.1"],
+  "logger": {"format": "text"},
+  "db": {"type": "bbolt", "dataSource": "$d/db"},
+  "authority": {"provisioners": [{"type": "ACME", "name": "acme"}]}
+}
+EOF
+	lib_spawn "$d/challtestsrv.log" pebble-challtestsrv \
+	    -defaultIPv4 127.0.0.1 -defaultIPv6 "" -dns01 "127.0.0.1:$p_dns" \
+	    -management "127.0.0.1:$p_cmgmt" -http01 "" -https01 "" \
+	    -tlsalpn01 ""
+	st=$(lib_starttime "$LIB_PID")
+	wait_for "$LIB_PID" "$st" pebble-challtestsrv \
+	    lib_http_up "http://127.0.0.1:$p_cmgmt/" ||
+	    { lib_log "$(tail -n 3 "$d/challtestsrv.log")"; return 1; }
+	SC_URL=https://localhost:$p_ca/acme/acme/directory
+	SC_IPURL=https://127.0.0.1:$p_ca/acme/acme/directory
+	SC_LOG=$d/step-ca.log
+	lib_spawn "$SC_LOG" env STEPPATH="$d/step" HOME="$d" "$bin" \
+	    "$d/ca.json" --resolver "127.0.0.1:$p_dns"
+	st=$(lib_starttime "$LIB_PID")
+	wait_for "$LIB_PID" "$st" step-ca curl -fsS --max-time 2 \
+	    --cacert "$d/root.pem" -o /dev/null "$SC_URL" ||
+	    { lib_log "$(tail -n 3 "$SC_LOG")"; return 1; }
+	SC_ROOT=$d/root.pem
+	SC_CMGMT=http://127.0.0.1:$p_cmgmt
+	ACME_SC=(--server "$SC_URL" --ca-file "$SC_ROOT" --agree-tos
+	    --email test@example.com)
+}
+
+# low_port PORT: 127.0.0.1:PORT (80, 443) can be bound now. Else prints
+# why and returns 1 (taken: another program listens there) or 2 (not
+# root: binding a port below 1024 needs it).
+low_port()
+{
+	"$PYTHON" - "$1" <<'EOF'
+import errno, socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+try:
+    s.bind(("127.0.0.1", int(sys.argv[1])))
+except OSError as e:
+    if e.errno == errno.EACCES:
+        print("binding 127.0.0.1:%s needs root" % sys.argv[1])
+        sys.exit(2)
+    print("127.0.0.1:%s is taken by another program (ss -ltnp 'sport = :%s'):"
+          " step-ca validates there" % (sys.argv[1], sys.argv[1]))
+    sys.exit(1)
+EOF
 }
 
 # ---- misbehaving servers ---------------------------------------------

@@ -15,7 +15,9 @@
 # 60-imports.sh; uacme runs in a mount namespace made with util-linux's
 # unshare, which every Debian system has); uacme and lego are also what
 # `make bench` compares acme with; busybox-static for the OpenWrt hook
-# test. --cross adds the Debian cross compilers of vendor/targets.mk (musl
+# test; golang-go and golang-github-smallstep-certificates-dev, from which
+# test/stepca.sh builds step-ca, the private CA of test/e2e/55-stepca.sh
+# (with the package's source from deb-src). --cross adds the Debian cross compilers of vendor/targets.mk (musl
 # is built from source for them, so no foreign dpkg architecture is needed)
 # and qemu-user-static.
 set -euo pipefail
@@ -68,4 +70,5 @@ fi
     musl-tools gcc libc6-dev make dpkg-dev patch xz-utils libjsmn-dev \
     ca-certificates pebble openssl python3 curl file time \
     clang libclang-rt-14-dev certbot uacme lego busybox-static \
+    golang-go golang-github-smallstep-certificates-dev \
     "${cross[@]}"
