@@ -284,3 +284,40 @@ t_ip_server_refused()
 		esac
 	done
 }
+
+# First boot of a device without a real-time clock: its clock reads 1970
+# (ACME_TEST_NOW=0) and DIR has no DIR/time, so the TLS validation time V
+# is the build date, and step-ca's own TLS certificate (24 hours, renewed
+# by step-ca) is newer than any binary: "not yet valid" by V, at every
+# boot. V is a lower bound of the true time (acme(1), TIME): the chain is
+# accepted, issue and renew work, and DIR/time then holds the CA's time.
+e2e stepca_first_boot
+t_stepca_first_boot()
+{
+	local d port nb built wait
+	# step-ca backdates its certificate one minute: start it a minute
+	# after the binary was built (never a wait under make test), so
+	# that the certificate is newer than V
+	built=$(stat -c %Y "$ACME")
+	wait=$((built + 62 - $(date +%s)))
+	[ "$wait" -le 0 ] || sleep "$wait"
+	sc_start
+	sc_ports 80
+	port=${SC_URL#https://localhost:}
+	port=${port%%/*}
+	nb=$(openssl s_client -connect "127.0.0.1:$port" </dev/null 2>/dev/null |
+	    openssl x509 -noout -startdate | cut -d= -f2)
+	[ "$(date -u -d "$nb" +%s)" -gt "$built" ] ||
+	    fail "step-ca's certificate (from $nb) is not newer than the binary"
+	d=$(newdir)
+	ACME_TEST_NOW=0 run_acme "${ACME_SC[@]}" "${SC_SA[@]}" --dir "$d" \
+	    issue boot.example.com
+	expect_rc 0
+	check_live "$d" boot.example.com DNS:boot.example.com
+	[ -s "$d/time" ] || fail "no DIR/time after the first issue"
+	ACME_TEST_NOW=0 run_acme --dir "$d" --force "${SC_SA[@]}" renew \
+	    boot.example.com
+	expect_rc 0
+	grep -q '^boot.example.com: renewed' "$T/stdout" ||
+	    fail "not renewed: $(head -n 1 "$T/stdout")"
+}
