@@ -5632,15 +5632,20 @@ struct http_resp {
 
 /*
  * Our X.509 engine (see http_ssl_ctx_cb): BearSSL's minimal engine, whose
- * validation time we set, wrapped so that the server certificate (the
- * first of the chain) is also decoded for its notAfter: once the chain
- * verified, that bounds any honest Date of the CA (acme(1), TIME).
+ * validation time we set, wrapped so that each certificate it checks is
+ * also decoded for its dates: the chain is judged on a lower bound of the
+ * true time (http_chain_valid), and once it verified, its earliest
+ * notAfter bounds any honest Date of the CA (acme(1), TIME).
  */
 struct http_x509 {
 	const br_x509_class *vtable;		/* first: BearSSL's objects */
 	br_x509_minimal_context minimal;
-	br_x509_decoder_context leaf;		/* the server certificate */
-	unsigned	 ncert;			/* certificates of the chain */
+	br_x509_decoder_context cert;		/* the certificate being read */
+	int64_t		 v;			/* V, the validation time */
+	int64_t		 nb_max;		/* latest notBefore, earliest */
+	int64_t		 na_min;		/* notAfter of those checked */
+	int		 reading;		/* minimal checks this one */
+	int		 undated;		/* one had no dates we read */
 	int64_t		*not_after;		/* borrowed: http's
 						   tls_not_after */
 };
@@ -6381,14 +6386,29 @@ out:
 	return rc;
 }
 
-/* The br_x509_class methods of struct http_x509: minimal's, plus the
- * server certificate decoded on the side. */
+/*
+ * acme(1), TIME: V is a lower bound of the true time, so it proves that a
+ * certificate expired (notAfter < V) but never that one is not yet valid.
+ * A chain is accepted when some time t >= V has every certificate of it
+ * valid: each notAfter >= V, and the latest notBefore <= the earliest
+ * notAfter. notBefore alone never refuses.
+ */
+static ACME_MUST_CHECK int
+http_chain_valid(int64_t v, int64_t nb_max, int64_t na_min)
+{
+	return na_min >= v && nb_max <= na_min;
+}
+
+/* The br_x509_class methods of struct http_x509: minimal's, with each
+ * certificate it checks decoded on the side. */
 static void
 http_x509_start_chain(const br_x509_class **ctx, const char *server_name)
 {
 	struct http_x509 *x = (struct http_x509 *)(void *)ctx;
 
-	x->ncert = 0;
+	x->nb_max = INT64_MIN;
+	x->na_min = INT64_MAX;
+	x->undated = 0;
 	x->minimal.vtable->start_chain(&x->minimal.vtable, server_name);
 }
 
@@ -6397,19 +6417,35 @@ http_x509_start_cert(const br_x509_class **ctx, uint32_t length)
 {
 	struct http_x509 *x = (struct http_x509 *)(void *)ctx;
 
-	if (x->ncert == 0)
-		br_x509_decoder_init(&x->leaf, NULL, NULL);
+	/* minimal ignores what follows the certificate a trust anchor
+	 * issued (err set); so do we */
+	if ((x->reading = x->minimal.err == 0))
+		br_x509_decoder_init(&x->cert, NULL, NULL);
 	x->minimal.vtable->start_cert(&x->minimal.vtable, length);
 }
 
+/*
+ * The bytes go to our decoder first, so that minimal, which checks the
+ * dates as it reads them, checks this certificate at V or at its
+ * notBefore when that is later: never refused for notBefore alone, and
+ * refused for a notAfter before either (http_chain_valid).
+ */
 static void
 http_x509_append(const br_x509_class **ctx, const unsigned char *buf,
     size_t len)
 {
 	struct http_x509 *x = (struct http_x509 *)(void *)ctx;
+	int64_t t = x->v, nb;
 
-	if (x->ncert == 0)
-		br_x509_decoder_push(&x->leaf, buf, len);
+	if (x->reading) {
+		br_x509_decoder_push(&x->cert, buf, len);
+		nb = x509_time(x->cert.notbefore_days,
+		    x->cert.notbefore_seconds);
+		if (x->cert.notbefore_days != 0 && nb > t)
+			t = nb;
+		br_x509_minimal_set_time(&x->minimal, (uint32_t)(t / 86400 +
+		    X509_EPOCH_DAYS), (uint32_t)(t % 86400));
+	}
 	x->minimal.vtable->append(&x->minimal.vtable, buf, len);
 }
 
@@ -6417,26 +6453,34 @@ static void
 http_x509_end_cert(const br_x509_class **ctx)
 {
 	struct http_x509 *x = (struct http_x509 *)(void *)ctx;
+	int64_t nb, na;
 
-	x->ncert++;
+	if (x->reading && br_x509_decoder_last_error(&x->cert) != 0)
+		x->undated = 1;
+	else if (x->reading) {
+		nb = x509_time(x->cert.notbefore_days,
+		    x->cert.notbefore_seconds);
+		na = x509_time(x->cert.notafter_days, x->cert.notafter_seconds);
+		x->nb_max = nb > x->nb_max ? nb : x->nb_max;
+		x->na_min = na < x->na_min ? na : x->na_min;
+	}
 	x->minimal.vtable->end_cert(&x->minimal.vtable);
 }
 
-/* A verified chain: keep the earliest notAfter of its server certificate. */
+/* A verified chain is judged on V; its earliest notAfter is kept. */
 static unsigned
 http_x509_end_chain(const br_x509_class **ctx)
 {
 	struct http_x509 *x = (struct http_x509 *)(void *)ctx;
 	unsigned err = x->minimal.vtable->end_chain(&x->minimal.vtable);
-	int64_t t;
 
-	if (err == 0 && x->ncert > 0 &&
-	    br_x509_decoder_last_error(&x->leaf) == 0) {
-		t = x509_time(x->leaf.notafter_days, x->leaf.notafter_seconds);
-		if (*x->not_after == 0 || t < *x->not_after)
-			*x->not_after = t;
-	}
-	return err;
+	if (err != 0)
+		return err;
+	if (x->undated || !http_chain_valid(x->v, x->nb_max, x->na_min))
+		return BR_ERR_X509_EXPIRED;
+	if (*x->not_after == 0 || x->na_min < *x->not_after)
+		*x->not_after = x->na_min;
+	return 0;
 }
 
 static const br_x509_pkey *
@@ -6490,8 +6534,7 @@ http_ssl_ctx_cb(CURL *curl, void *sslctx, void *arg)
 	for (id = br_sha1_ID; id <= br_sha512_ID; id++)
 		br_x509_minimal_set_hash(&h->x509->minimal, id,
 		    br_ssl_engine_get_hash(&cc->eng, id));
-	br_x509_minimal_set_time(&h->x509->minimal, (uint32_t)(t / 86400 +
-	    X509_EPOCH_DAYS), (uint32_t)(t % 86400));
+	h->x509->v = t;
 	h->x509->vtable = &http_x509_vtable;
 	h->x509->not_after = &h->tls_not_after;
 	br_ssl_engine_set_x509(&cc->eng, &h->x509->vtable);
@@ -6524,14 +6567,14 @@ http_fail_time(const struct http *h, const char *url)
 	clock_format_rfc3339(h->tls_time, t, sizeof(t));
 	if (h->floor_dir != NULL)
 		return err_set(ACME_ERR_NET, "%s: the server's TLS certificate "
-		    "is expired or not yet valid at %s, the time in %s/time "
-		    "(the latest CA time seen, ahead of the device clock): if "
-		    "that time is wrong, remove %s/time; acme writes it again "
-		    "(see acme(1), TIME)", url, t, h->floor_dir, h->floor_dir);
-	return err_set(ACME_ERR_NET, "%s: the server's TLS certificate is "
-	    "expired or not yet valid at %s (the later of the device clock, "
-	    "DIR/time and the build date): if the device clock is ahead, set "
-	    "it right (see acme(1), TIME)", url, t);
+		    "expired before %s, the time in %s/time (the latest CA "
+		    "time seen, ahead of the device clock): if that time is "
+		    "wrong, remove %s/time; acme writes it again (see acme(1), "
+		    "TIME)", url, t, h->floor_dir, h->floor_dir);
+	return err_set(ACME_ERR_NET, "%s: the server's TLS certificate "
+	    "expired before %s (the later of the device clock, DIR/time and "
+	    "the build date): if the device clock is ahead, set it right (see "
+	    "acme(1), TIME)", url, t);
 }
 
 static ACME_MUST_CHECK int

@@ -1,0 +1,46 @@
+# test/e2e/70-unattended.sh - years without a person (issue 17): a first
+# boot on an image older than the CA's TLS certificate, a CA that forgot
+# the account or refuses "replaces", a CA that cannot be reached, what a
+# person leaves in the backup ring, a crowd at the built-in responder
+# (sourced by test/run.sh).
+
+# The CA's TLS certificate was made after the binary was built and the
+# device clock reads 1970 with no DIR/time: TLS checks the chain at the
+# build date, a lower bound of the true time, at which the certificate is
+# not yet valid; it is valid at some later time, so it is accepted. One
+# that expired ten days ago is refused at the build date, and at
+# DIR/time = now, and nothing is written.
+e2e tls_lower_bound
+t_tls_lower_bound()
+{
+	local d nb built when
+	nb=$(date +%s)
+	built=$(stat -c %Y "$ACME")
+	[ "$nb" -gt "$built" ] || nb=$((built + 1))
+	listener_leaf newer "$(date -u -d "@$nb" +%Y%m%d%H%M%SZ)" \
+	    21500101000000Z || fail "no listener certificate"
+	PB_CERT=$LEAF_CERT PB_KEY=$LEAF_KEY pebble_start pebble-newer ||
+	    fail "pebble did not start"
+	d=$(newdir)
+	ACME_TEST_NOW=1 run_acme "${ACME_PB[@]}" "${ACME_SA[@]}" --dir "$d" \
+	    issue first-boot.example.com
+	expect_rc 0
+	check_live "$d" first-boot.example.com DNS:first-boot.example.com
+
+	listener_leaf expired 20000101000000Z "$(utc %Y%m%d%H%M%SZ -864000)" ||
+	    fail "no listener certificate"
+	PB_CERT=$LEAF_CERT PB_KEY=$LEAF_KEY pebble_start pebble-expired ||
+	    fail "pebble did not start"
+	for when in none now; do
+		d=$(newdir "state-$when")
+		[ $when = now ] && utc %Y-%m-%dT%H:%M:%SZ 0 >"$d/time"
+		snapshot "$d" >"$T/before"
+		ACME_TEST_NOW=1 run_acme "${ACME_PB[@]}" "${ACME_SA[@]}" \
+		    --dir "$d" issue expired.example.com
+		expect_rc 1
+		expect_one_error_line
+		grep -q 'TLS certificate .*expired' "$T/stderr" ||
+		    fail "DIR/time $when: not refused as expired: $(first_err)"
+		expect_same "$T/before" "$d"
+	done
+}
