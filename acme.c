@@ -10116,6 +10116,31 @@ order_next(struct issue *is, int st)
 	return next[st];
 }
 
+/*
+ * RFC 9773 5: a newOrder carrying "replaces" was refused. Any refusal but
+ * badNonce and rateLimited gets one more order without it, so that
+ * "replaces" never blocks a renewal: alreadyReplaced (an older set
+ * restored), and a CA that refuses the certID (Pebble 2.10's HTTP 500
+ * for some serials, Let's Encrypt's 404 malformed for another CA's
+ * certificate). 1 when that is the way on.
+ */
+static ACME_MUST_CHECK int
+order_unreplace(struct issue *is)
+{
+	const char *p = is->a->problem;
+
+	if (is->replaces[0] == '\0' || is->r->status < 400 ||
+	    is->r->status == 429 || strcmp(p, ACME_ERR_NS "badNonce") == 0 ||
+	    strcmp(p, ACME_ERR_NS "rateLimited") == 0)
+		return 0;
+	log_msg(strcmp(p, ACME_ERR_NS "alreadyReplaced") == 0 ?
+	    LOG_LEVEL_INFO : LOG_LEVEL_ERROR, "%s: the CA refused "
+	    "\"replaces\": %s; ordering again without it", is->name, err_msg);
+	err_clear();
+	is->replaces[0] = '\0';
+	return 1;
+}
+
 static ACME_MUST_CHECK int
 st_new_order(struct issue *is)
 {
@@ -10144,16 +10169,8 @@ st_new_order(struct issue *is)
 		rc = req_post_json(is->a, is->a->dir.new_order,
 		    (const char *)payload.data, is->r, is->j);
 	buf_free(&payload);
-	if (rc < 0 && is->replaces[0] != '\0' &&
-	    strcmp(is->a->problem, ACME_ERR_NS "alreadyReplaced") == 0) {
-		/* RFC 9773 5: another order replaced that certificate (an
-		 * older set restored, say): order without replaces */
-		log_msg(LOG_LEVEL_INFO, "the CA has replaced that certificate "
-		    "already: ordering without \"replaces\"");
-		err_clear();
-		is->replaces[0] = '\0';
+	if (rc < 0 && order_unreplace(is))
 		return ST_NEW_ORDER;
-	}
 	if (rc < 0)
 		return rc;
 	if (is->r->status != 201 || !req_url_ok(is->r->location))

@@ -44,3 +44,28 @@ t_tls_lower_bound()
 		expect_same "$T/before" "$d"
 	done
 }
+
+# A CA that refuses a newOrder carrying "replaces" (Pebble 2.10's HTTP 500
+# for some serials, Let's Encrypt's 404 malformed after a change of CA):
+# the forced renewal orders once more without it, says so in one line,
+# and succeeds.
+e2e replaces_refused pebble
+t_replaces_refused()
+{
+	local d n=refused.example.com
+	caproxy_start --ari --fail replaces:500 || fail "caproxy did not start"
+	d=$(newdir)
+	run_acme "${ACME_PX[@]}" "${ACME_SA[@]}" --dir "$d" issue $n
+	expect_rc 0
+	px_reset
+	run_acme --dir "$d" renew --force $n
+	expect_rc 0
+	[ "$(px_count newOrder replaces 500)" = 1 ] ||
+	    fail "no newOrder with replaces refused"
+	[ "$(px_count newOrder "" 201)" = 1 ] ||
+	    fail "$(px_count newOrder "" 201) newOrders succeeded, expected 1"
+	[ "$(grep -c . "$T/stderr")" = 1 ] &&
+	    grep -q 'replaces.*HTTP 500' "$T/stderr" ||
+	    fail "not one line naming the answer: $(first_err)"
+	grep -q "^$n: renewed" "$T/stdout" || fail "not renewed: $(cat "$T/stdout")"
+}
