@@ -4250,9 +4250,9 @@ bad:
 
 /*
  * Layout under DIR (see README and acme.1):
- *   accounts/HOST/{key.pem,account.txt}  live/NAME/{cert,chain,fullchain,
- *   privkey}.pem,meta.txt  backup/NAME/{1,2,3}/ (the same five files; 1
- *   is the newest)  conf/NAME.conf
+ *   accounts/HOST/{key.pem,account.txt,backup/}  live/NAME/{cert,chain,
+ *   fullchain,privkey}.pem,meta.txt  backup/NAME/{1,2,3}/ (the same five
+ *   files; 1 is the newest)  conf/NAME.conf
  * Every path below DIR is opened relative to a directory descriptor with
  * O_NOFOLLOW, so a symlink planted inside DIR is never followed; DIR itself
  * may be a symlink to persistent storage. Names starting with '.' are ours
@@ -8376,6 +8376,8 @@ struct acme {
 	char		 nonce[NONCE_MAX];	/* next Replay-Nonce */
 	char		 server[URL_MAX];	/* directory URL */
 	char		 problem[128];		/* type of the last problem */
+	int		 again;			/* the account was registered
+						   again (acct_again) */
 	unsigned	 requests;		/* HTTP exchanges made */
 	unsigned	 polls;			/* of which polls */
 };
@@ -8505,8 +8507,8 @@ static const struct {
 	const char	*type;		/* without ACME_ERR_NS */
 	const char	*hint;
 } req_hints[] = {
-	{ "accountDoesNotExist", "this CA does not know the account: run "
-	    "issue with --agree-tos to create one" },
+	{ "accountDoesNotExist", "this CA does not know the account (any "
+	    "more): an issue or renew with --agree-tos registers it again" },
 	{ "alreadyRevoked", "nothing to do: the certificate is already "
 	    "revoked" },
 	{ "badCSR", "the CA refused the CSR: check its names and key type" },
@@ -9195,23 +9197,32 @@ acct_host(const char *url, char *host, size_t cap)
 	return 0;
 }
 
-/* account.txt: "url: KID" and "server: URL" lines. */
+/*
+ * account.txt, the account record: "key: value" lines, url (the account
+ * URL), server (the directory URL), agreed (the terms of service URL the
+ * user agreed to with --agree-tos when the account was made, "none" when
+ * the CA listed none; older records have no such line), and from an
+ * import created and imported. The value of key into out (cap bytes),
+ * or -1.
+ */
 static ACME_MUST_CHECK int
-acct_parse_txt(const struct buf *b, char *kid)
+acct_txt_get(const struct buf *b, const char *key, char *out, size_t cap)
 {
 	const char *p = b->data ? (const char *)b->data : "";
-	const char *line = strstr(p, "url: ");
-	size_t n;
+	size_t k = strlen(key), n;
 
-	if (line == NULL || (line != p && line[-1] != '\n'))
-		return -1;
-	line += 5;
-	n = strcspn(line, "\n");
-	if (n >= URL_MAX)
-		return -1;
-	memcpy(kid, line, n);
-	kid[n] = '\0';
-	return req_url_ok(kid) ? 0 : -1;
+	for (; *p != '\0'; p += n + (p[n] == '\n')) {
+		n = strcspn(p, "\n");
+		if (n <= k + 2 || strncmp(p, key, k) != 0 ||
+		    strncmp(p + k, ": ", 2) != 0)
+			continue;
+		if (n - k - 2 >= cap)
+			return -1;
+		memcpy(out, p + k + 2, n - k - 2);
+		out[n - k - 2] = '\0';
+		return 0;
+	}
+	return -1;
 }
 
 /*
@@ -9370,15 +9381,25 @@ out:
 	return rc;
 }
 
-/* Save a new account: its key, then its URL and server. */
+/* The terms of service the CA lists now, as account.txt's agreed. */
+static const char *
+acct_terms(const struct acme *a)
+{
+	return a->dir.terms[0] != '\0' ? a->dir.terms : "none";
+}
+
+/* Save a new account: its key, then its record (with the consent to the
+ * CA's terms when agreed). */
 static ACME_MUST_CHECK int
-acct_save(struct acme *a, int storefd, const char *host)
+acct_save(struct acme *a, int storefd, const char *host, int agreed)
 {
 	struct buf txt = { .max = 8192 };
 	int rc;
 
-	if ((rc = buf_printf(&txt, "url: %s\n", a->kid)) == 0 &&
-	    (rc = buf_printf(&txt, "server: %s\n", a->server)) == 0)
+	if ((rc = buf_printf(&txt, "url: %s\nserver: %s\n", a->kid,
+	    a->server)) == 0 && agreed && str_one_line(acct_terms(a)))
+		rc = buf_printf(&txt, "agreed: %s\n", acct_terms(a));
+	if (rc == 0)
 		rc = acct_write(storefd, host, &a->key, &txt);
 	buf_free(&txt);
 	return rc;
@@ -9505,7 +9526,8 @@ acct_load(struct acme *a, int storefd, const char *host)
 	if ((rc = key_from_pem(&a->key, (const char *)pem.data, pem.len)) < 0)
 		goto out;
 	if (store_read(hostfd, "account.txt", &txt, 8192) < 0 ||
-	    acct_parse_txt(&txt, a->kid) < 0)
+	    acct_txt_get(&txt, "url", a->kid, URL_MAX) < 0 ||
+	    !req_url_ok(a->kid))
 		a->kid[0] = '\0';
 	if ((rc = acct_rollover_resume(a, hostfd)) == 0)
 		rc = 1;
@@ -9540,7 +9562,7 @@ acct_ensure(struct acme *a, int storefd, const struct acme_options *o)
 	if (rc == 1) {
 		/* A key without its URL (a crash between the two writes). */
 		if ((rc = acct_new(a, o, 1)) == 0)
-			return acct_save(a, storefd, host);
+			return acct_save(a, storefd, host, o->agree_tos);
 		if (strcmp(a->problem, ACME_ERR_NS "accountDoesNotExist") != 0)
 			return rc;
 		err_clear();
@@ -9553,7 +9575,54 @@ acct_ensure(struct acme *a, int storefd, const struct acme_options *o)
 	if ((a->key.set == 0 && (rc = key_generate(&a->key, KEY_EC256)) < 0) ||
 	    (rc = acct_new(a, o, 0)) < 0)
 		return rc;
-	return acct_save(a, storefd, host);
+	return acct_save(a, storefd, host, 1);
+}
+
+/*
+ * accountDoesNotExist for the stored account: the CA lost it (a reset or
+ * a migration). The same key and the run's contact are registered again
+ * when the user agreed to the terms the CA lists now: --agree-tos on this
+ * command, or that consent saved with the account. The old record goes
+ * to accounts/HOST/backup/account.txt, one line says so. Without consent,
+ * an error naming fix, the command that gives it.
+ */
+static ACME_MUST_CHECK int
+acct_again(struct acme *a, int storefd, const struct acme_options *o,
+    const char *fix)
+{
+	struct buf txt = { 0 };
+	char host[256], agreed[URL_MAX] = "", old[URL_MAX];
+	int accfd, hostfd = -1, bakfd = -1, rc;
+
+	if ((rc = acct_host(a->server, host, sizeof(host))) < 0 ||
+	    (rc = accfd = store_subdir(storefd, "accounts", 0)) < 0)
+		return store_need(rc);
+	if ((rc = hostfd = store_subdir(accfd, host, 0)) >= 0)
+		rc = store_read(hostfd, "account.txt", &txt, 8192);
+	close(accfd);
+	if (rc < 0 || (!o->agree_tos && (acct_txt_get(&txt, "agreed", agreed,
+	    sizeof(agreed)) < 0 || strcmp(agreed, acct_terms(a)) != 0))) {
+		rc = rc < 0 ? store_need(rc) : err_set(ACME_ERR_USAGE, "the CA "
+		    "forgot account %s, and no consent to its terms (%s) is "
+		    "saved: run '%s'", a->kid, acct_terms(a), fix);
+		goto out;
+	}
+	memcpy(old, a->kid, sizeof(old));
+	if ((rc = acct_new(a, o, 0)) < 0 ||
+	    (rc = bakfd = store_subdir(hostfd, "backup", 1)) < 0 ||
+	    (rc = store_write_buf(bakfd, "account.txt", &txt,
+	    STORE_FILE_MODE)) < 0 || (rc = acct_save(a, storefd, host, 1)) < 0)
+		goto out;
+	log_msg(LOG_LEVEL_ERROR, "the CA forgot account %s: registered its "
+	    "key again as %s (old record in accounts/%s/backup)", old, a->kid,
+	    host);
+out:
+	if (bakfd >= 0)
+		close(bakfd);
+	if (hostfd >= 0)
+		close(hostfd);
+	buf_free(&txt);
+	return rc;
 }
 
 /* ---- account operations (RFC 8555 7.3.2, 7.3.5, 7.3.6) ---- */
@@ -9578,7 +9647,7 @@ acct_open(struct acme *a, int storefd, const struct acme_options *o,
 		    "issue a certificate first (with --agree-tos)", host,
 		    o->dir != NULL ? o->dir : "/etc/acme");
 	if (a->kid[0] == '\0' && ((rc = acct_new(a, o, 1)) < 0 ||
-	    (rc = acct_save(a, storefd, host)) < 0))
+	    (rc = acct_save(a, storefd, host, o->agree_tos)) < 0))
 		return rc;
 	if ((accfd = store_subdir(storefd, "accounts", 0)) < 0)
 		return accfd;
@@ -10141,6 +10210,30 @@ order_unreplace(struct issue *is)
 	return 1;
 }
 
+/*
+ * newOrder answered accountDoesNotExist (rc): register the account
+ * again (acct_again), once per run, naming the command that gives the
+ * consent for this one. ST_NEW_ORDER, or the error.
+ */
+static ACME_MUST_CHECK int
+order_account_again(struct issue *is, int rc)
+{
+	const struct acme_options *o = is->o;
+	char fix[PATH_LEN_MAX + NAME_LEN_MAX + 64] = "this issue with "
+	    "--agree-tos";
+
+	if (o == NULL || is->storefd < 0 || is->a->again++ > 0)
+		return rc;
+	err_clear();
+	if (is->verb != NULL)	/* renew */
+		snprintf(fix, sizeof(fix), "acme%s%s --agree-tos renew%s %s",
+		    o->dir ? " --dir " : "", o->dir ? o->dir : "", o->force ?
+		    " --force" : "", is->name);
+	if ((rc = acct_again(is->a, is->storefd, o, fix)) < 0)
+		return rc;
+	return ST_NEW_ORDER;
+}
+
 static ACME_MUST_CHECK int
 st_new_order(struct issue *is)
 {
@@ -10169,6 +10262,9 @@ st_new_order(struct issue *is)
 		rc = req_post_json(is->a, is->a->dir.new_order,
 		    (const char *)payload.data, is->r, is->j);
 	buf_free(&payload);
+	if (rc < 0 && strcmp(is->a->problem, ACME_ERR_NS
+	    "accountDoesNotExist") == 0)
+		return order_account_again(is, rc);
 	if (rc < 0 && order_unreplace(is))
 		return ST_NEW_ORDER;
 	if (rc < 0)

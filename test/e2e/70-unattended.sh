@@ -45,6 +45,62 @@ t_tls_lower_bound()
 	done
 }
 
+# The CA forgot every account (Pebble restarted at the same URL, as a
+# staging reset or a CA migration would): the forced renewal registers
+# the account key again, with the consent to the same terms saved at
+# issue, and renews; the old record goes to the account's backup. Without
+# saved consent, or with other terms saved, one line names the command
+# that fixes it, and that command does.
+e2e account_forgotten
+t_account_forgotten()
+{
+	local d n=forgot.example.com acct old cmd
+	pebble_start pebble-forgets || fail "pebble did not start"
+	d=$(newdir)
+	run_acme "${ACME_PB[@]}" "${ACME_SA[@]}" --dir "$d" issue $n
+	expect_rc 0
+	check_account "$d"
+	acct=$ACCOUNT
+	old=$(sed -n 's/^url: //p' "$acct/account.txt")
+	grep -q '^agreed: ' "$acct/account.txt" ||
+	    fail "no consent in account.txt: $(tr '\n' ' ' <"$acct/account.txt")"
+	pebble_restart || fail "pebble did not start again"
+	run_acme --dir "$d" renew --force $n
+	expect_rc 0
+	[ "$(grep -c . "$T/stderr")" = 1 ] &&
+	    grep -q "forgot .*registered its key again" "$T/stderr" ||
+	    fail "not one line saying so: $(first_err)"
+	check_live "$d" $n DNS:$n
+	check_account "$d"
+	[ "$(sed -n 's/^url: //p' "$acct/backup/account.txt")" = "$old" ] ||
+	    fail "the old record is not in the account's backup"
+	[ "$(sed -n 's/^url: //p' "$acct/account.txt")" != "$old" ] ||
+	    fail "account.txt still names the forgotten account"
+	grep -q '^agreed: ' "$acct/account.txt" ||
+	    fail "the consent was not kept in the new record"
+
+	for how in absent changed; do
+		pebble_restart || fail "pebble did not start again"
+		if [ $how = absent ]; then
+			sed -i '/^agreed: /d' "$acct/account.txt"
+		else
+			sed -i 's|^agreed: .*|agreed: https://example.com/old-terms|' \
+			    "$acct/account.txt"
+		fi
+		snapshot "$d" >"$T/before"
+		run_acme --dir "$d" renew --force $n
+		expect_rc 2
+		expect_one_error_line
+		cmd="acme --dir $d --agree-tos renew --force $n"
+		grep -qF "'$cmd'" "$T/stderr" ||
+		    fail "consent $how: the command is not named: $(first_err)"
+		expect_same "$T/before" "$d"
+		run_acme --dir "$d" --agree-tos renew --force $n
+		expect_rc 0
+		check_live "$d" $n DNS:$n
+	done
+}
+
 # A CA that refuses a newOrder carrying "replaces" (Pebble 2.10's HTTP 500
 # for some serials, Let's Encrypt's 404 malformed after a change of CA):
 # the forced renewal orders once more without it, says so in one line,
