@@ -15865,6 +15865,25 @@ renew_ari_point(struct api_run *run, const char *certid,
 }
 
 /*
+ * When xi is due without asking the CA: --days N before notAfter; else
+ * the ARI point drawn for it and kept in st; else a third of its
+ * lifetime before notAfter.
+ */
+static int64_t
+renew_saved_point(const struct acme_options *o, const struct x509_info *xi,
+    const struct renew_state *st)
+{
+	char serial[2 * X509_SERIAL_MAX + 1];
+
+	if (o->days > 0)
+		return xi->not_after - (int64_t)o->days * 86400;
+	hex_encode(serial, xi->serial, xi->serial_len);
+	if (strcmp(st->serial, serial) == 0 && st->ari_time != 0)
+		return st->ari_time;
+	return xi->not_after - (xi->not_after - xi->not_before) / 3;
+}
+
+/*
  * When xi is due: --days N before notAfter; else inside the ARI window
  * when the server offers renewalInfo (unless rate limited, when no
  * request is made); else a third of its lifetime before notAfter.
@@ -15877,14 +15896,11 @@ renew_point(struct api_run *run, const struct acme_options *o,
 	int64_t p;
 
 	if (o->days > 0)
-		return xi->not_after - (int64_t)o->days * 86400;
+		return renew_saved_point(o, xi, st);
 	hex_encode(serial, xi->serial, xi->serial_len);
 	if (run->a->dir.renewal_info[0] != '\0' && certid[0] != '\0') {
 		if (st->retry_until > run->ca_time)
-			return strcmp(st->serial, serial) == 0 &&
-			    st->ari_time != 0 ? st->ari_time :
-			    xi->not_after - (xi->not_after -
-			    xi->not_before) / 3;
+			return renew_saved_point(o, xi, st);
 		if (renew_ari_point(run, certid, serial, st, &p) == 0)
 			return p;
 		log_msg(LOG_LEVEL_INFO, "renewalInfo: %s; using a third of "
@@ -16040,8 +16056,6 @@ renew_decide(struct api_run *run, struct renew_item *it)
 	int64_t point = 0;
 	int rc, absent;
 
-	if (run->xi == NULL && (run->xi = calloc(1, sizeof(*xi))) == NULL)
-		return err_set(ACME_ERR_NOMEM, "out of memory");
 	if ((rc = absent = renew_live_cert(run, name, xi = run->xi)) < 0)
 		return rc;
 	if (!absent && run->a->dir.renewal_info[0] != '\0' &&
@@ -16067,6 +16081,33 @@ renew_decide(struct api_run *run, struct renew_item *it)
 	return renew_queue(run, it, certid);
 }
 
+/*
+ * The CA could not be asked for NAME (rc: no connection, TLS, an error
+ * or no Date for the directory): no decision by its time. NAME fails
+ * only when it is due by the best time known, V (clock_tls_time, a lower
+ * bound of the true time; renew_saved_point), or forced; else it is
+ * reported not due by V and the run does not fail (acme(1), EXIT STATUS).
+ */
+static ACME_MUST_CHECK int
+renew_unasked(struct api_run *run, struct renew_item *it, int rc)
+{
+	char why[ERR_MSG_MAX], t[40];
+	int64_t v = clock_tls_time(run->floor);
+
+	if (it->c->o.force || (rc != ACME_ERR_NET && rc != ACME_ERR_SERVER &&
+	    rc != ACME_ERR_PROTO))
+		return rc;
+	snprintf(why, sizeof(why), "%s", err_msg);
+	if (renew_live_cert(run, it->name, run->xi) != 0 ||
+	    renew_saved_point(&it->c->o, run->xi, &it->st) <= v)
+		return err_set(rc, "%s", why);
+	clock_format_rfc3339(v, t, sizeof(t));
+	log_result("%s: not due by %s; the CA could not be asked: %s",
+	    it->name, t, why);
+	err_clear();
+	return 0;
+}
+
 /* renew NAME: load its conf and state, talk to its server, decide; 1
  * when it was queued (renew_flush finishes it). */
 static ACME_MUST_CHECK int
@@ -16078,7 +16119,8 @@ renew_one(struct api_run *run, struct renew_item *it)
 	err_clear();
 	if (!store_name_ok(it->name))
 		return err_set(ACME_ERR_USAGE, "bad certificate name");
-	if ((it->c = calloc(1, sizeof(*it->c))) == NULL)
+	if ((it->c = calloc(1, sizeof(*it->c))) == NULL || (run->xi == NULL &&
+	    (run->xi = calloc(1, sizeof(*run->xi))) == NULL))
 		return err_set(ACME_ERR_NOMEM, "out of memory");
 	if ((rc = state_read(run->conffd, it->name, &it->st)) < 0)
 		return rc;
@@ -16090,7 +16132,7 @@ renew_one(struct api_run *run, struct renew_item *it)
 	if (!api_same_session(run, &it->c->o, url))
 		renew_flush(run);	/* its orders need their session */
 	if ((rc = renew_session(run, &it->c->o, url)) < 0)
-		return rc;
+		return renew_unasked(run, it, rc);
 	return renew_decide(run, it);
 }
 
@@ -16534,8 +16576,9 @@ static const char cli_usage_head[] =
 
 static const char cli_usage_tail[] =
 "\n"
-"exit status: 0 success, 1 a certificate operation failed,\n"
-"2 usage or configuration error\n";
+"exit status: 0 success (renew: nothing due failed, also when the CA\n"
+"could not be asked), 1 a certificate operation failed, 2 usage or\n"
+"configuration error\n";
 
 #define CLI_HELP_COL	22	/* the column of the options' help text */
 

@@ -125,3 +125,34 @@ t_replaces_refused()
 	    fail "not one line naming the answer: $(first_err)"
 	grep -q "^$n: renewed" "$T/stdout" || fail "not renewed: $(cat "$T/stdout")"
 }
+
+# The CA cannot be reached: a certificate that is not due by the best
+# time known is reported so and the run exits 0; one that is due (--days
+# 100 of a 90-day certificate) fails it. Nothing is written.
+e2e renew_ca_down pebble
+t_renew_ca_down()
+{
+	local d port
+	d=$(newdir)
+	run_acme "${ACME_PB[@]}" "${ACME_SA[@]}" --dir "$d" issue later.example.com
+	expect_rc 0
+	run_acme "${ACME_PB[@]}" "${ACME_SA[@]}" --dir "$d" --days 100 \
+	    issue due.example.com
+	expect_rc 0
+	snapshot "$d" >"$T/before"
+	port=$(free_ports 1)
+	run_acme --dir "$d" --server "https://localhost:$port/dir" renew \
+	    later.example.com
+	expect_rc 0
+	grep -q '^later.example.com: not due by 20[0-9-]*T[0-9:]*Z; the CA could not be asked' \
+	    "$T/stdout" || fail "not reported: $(head -n 1 "$T/stdout")"
+	[ ! -s "$T/stderr" ] || fail "stderr: $(first_err)"
+	run_acme --dir "$d" --server "https://localhost:$port/dir" renew
+	expect_rc 1
+	grep -q '^later.example.com: not due by' "$T/stdout" ||
+	    fail "not reported: $(head -n 1 "$T/stdout")"
+	[ "$(grep -c . "$T/stderr")" = 1 ] &&
+	    grep -q '^acme: due.example.com: failed' "$T/stderr" ||
+	    fail "the due certificate did not fail alone: $(first_err)"
+	expect_same "$T/before" "$d"
+}
