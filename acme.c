@@ -5645,7 +5645,6 @@ struct http_x509 {
 	int64_t		 nb_max;		/* latest notBefore, earliest */
 	int64_t		 na_min;		/* notAfter of those checked */
 	int		 reading;		/* minimal checks this one */
-	int		 undated;		/* one had no dates we read */
 	int64_t		*not_after;		/* borrowed: http's
 						   tls_not_after */
 };
@@ -6408,7 +6407,6 @@ http_x509_start_chain(const br_x509_class **ctx, const char *server_name)
 
 	x->nb_max = INT64_MIN;
 	x->na_min = INT64_MAX;
-	x->undated = 0;
 	x->minimal.vtable->start_chain(&x->minimal.vtable, server_name);
 }
 
@@ -6441,7 +6439,7 @@ http_x509_append(const br_x509_class **ctx, const unsigned char *buf,
 		br_x509_decoder_push(&x->cert, buf, len);
 		nb = x509_time(x->cert.notbefore_days,
 		    x->cert.notbefore_seconds);
-		if (x->cert.notbefore_days != 0 && nb > t)
+		if (nb > t)	/* not yet decoded: year 0, before t */
 			t = nb;
 		br_x509_minimal_set_time(&x->minimal, (uint32_t)(t / 86400 +
 		    X509_EPOCH_DAYS), (uint32_t)(t % 86400));
@@ -6449,15 +6447,16 @@ http_x509_append(const br_x509_class **ctx, const unsigned char *buf,
 	x->minimal.vtable->append(&x->minimal.vtable, buf, len);
 }
 
+/* The dates of a certificate minimal checked join the chain's: dates
+ * our decoder did not reach are day 0 of year 0, which fails the chain
+ * (http_chain_valid), so nothing passes undated. */
 static void
 http_x509_end_cert(const br_x509_class **ctx)
 {
 	struct http_x509 *x = (struct http_x509 *)(void *)ctx;
 	int64_t nb, na;
 
-	if (x->reading && br_x509_decoder_last_error(&x->cert) != 0)
-		x->undated = 1;
-	else if (x->reading) {
+	if (x->reading) {
 		nb = x509_time(x->cert.notbefore_days,
 		    x->cert.notbefore_seconds);
 		na = x509_time(x->cert.notafter_days, x->cert.notafter_seconds);
@@ -6476,7 +6475,7 @@ http_x509_end_chain(const br_x509_class **ctx)
 
 	if (err != 0)
 		return err;
-	if (x->undated || !http_chain_valid(x->v, x->nb_max, x->na_min))
+	if (!http_chain_valid(x->v, x->nb_max, x->na_min))
 		return BR_ERR_X509_EXPIRED;
 	if (*x->not_after == 0 || x->na_min < *x->not_after)
 		*x->not_after = x->na_min;
@@ -9211,18 +9210,17 @@ acct_txt_get(const struct buf *b, const char *key, char *out, size_t cap)
 	const char *p = b->data ? (const char *)b->data : "";
 	size_t k = strlen(key), n;
 
-	for (; *p != '\0'; p += n + (p[n] == '\n')) {
-		n = strcspn(p, "\n");
-		if (n <= k + 2 || strncmp(p, key, k) != 0 ||
-		    strncmp(p + k, ": ", 2) != 0)
-			continue;
-		if (n - k - 2 >= cap)
+	while (strncmp(p, key, k) != 0 || strncmp(p + k, ": ", 2) != 0)
+		if ((p = strchr(p, '\n')) == NULL)
 			return -1;
-		memcpy(out, p + k + 2, n - k - 2);
-		out[n - k - 2] = '\0';
-		return 0;
-	}
-	return -1;
+		else
+			p++;
+	n = strcspn(p += k + 2, "\n");
+	if (n >= cap)
+		return -1;
+	memcpy(out, p, n);
+	out[n] = '\0';
+	return 0;
 }
 
 /*
@@ -10202,9 +10200,8 @@ order_unreplace(struct issue *is)
 	    is->r->status == 429 || strcmp(p, ACME_ERR_NS "badNonce") == 0 ||
 	    strcmp(p, ACME_ERR_NS "rateLimited") == 0)
 		return 0;
-	log_msg(strcmp(p, ACME_ERR_NS "alreadyReplaced") == 0 ?
-	    LOG_LEVEL_INFO : LOG_LEVEL_ERROR, "%s: the CA refused "
-	    "\"replaces\": %s; ordering again without it", is->name, err_msg);
+	log_msg(LOG_LEVEL_ERROR, "%s: the CA refused \"replaces\": %s; "
+	    "ordering again without it", is->name, err_msg);
 	err_clear();
 	is->replaces[0] = '\0';
 	return 1;
@@ -16044,20 +16041,18 @@ renew_queue(struct api_run *run, struct renew_item *it, const char *certid)
 	return 1;
 }
 
-/* Decide for NAME and queue it when due (1). */
+/* Decide for NAME (its live certificate in run->xi unless absent) and
+ * queue it when due (1). */
 static ACME_MUST_CHECK int
-renew_decide(struct api_run *run, struct renew_item *it)
+renew_decide(struct api_run *run, struct renew_item *it, int absent)
 {
 	const char *name = it->name;
 	struct conf *c = it->c;
 	struct renew_state *st = &it->st;
-	struct x509_info *xi;
+	struct x509_info *xi = run->xi;
 	char certid[sizeof(((struct issue *)0)->replaces)] = "", t[40];
 	int64_t point = 0;
-	int rc, absent;
 
-	if ((rc = absent = renew_live_cert(run, name, xi = run->xi)) < 0)
-		return rc;
 	if (!absent && run->a->dir.renewal_info[0] != '\0' &&
 	    ari_certid(xi, certid, sizeof(certid)) < 0) {
 		certid[0] = '\0';
@@ -16089,21 +16084,19 @@ renew_decide(struct api_run *run, struct renew_item *it)
  * reported not due by V and the run does not fail (acme(1), EXIT STATUS).
  */
 static ACME_MUST_CHECK int
-renew_unasked(struct api_run *run, struct renew_item *it, int rc)
+renew_unasked(struct api_run *run, struct renew_item *it, int rc,
+    int absent)
 {
-	char why[ERR_MSG_MAX], t[40];
+	char t[40];
 	int64_t v = clock_tls_time(run->floor);
 
-	if (it->c->o.force || (rc != ACME_ERR_NET && rc != ACME_ERR_SERVER &&
-	    rc != ACME_ERR_PROTO))
-		return rc;
-	snprintf(why, sizeof(why), "%s", err_msg);
-	if (renew_live_cert(run, it->name, run->xi) != 0 ||
+	if (absent || it->c->o.force || (rc != ACME_ERR_NET &&
+	    rc != ACME_ERR_SERVER && rc != ACME_ERR_PROTO) ||
 	    renew_saved_point(&it->c->o, run->xi, &it->st) <= v)
-		return err_set(rc, "%s", why);
+		return rc;
 	clock_format_rfc3339(v, t, sizeof(t));
 	log_result("%s: not due by %s; the CA could not be asked: %s",
-	    it->name, t, why);
+	    it->name, t, err_msg);
 	err_clear();
 	return 0;
 }
@@ -16114,7 +16107,7 @@ static ACME_MUST_CHECK int
 renew_one(struct api_run *run, struct renew_item *it)
 {
 	const char *url;
-	int rc;
+	int rc, absent;
 
 	err_clear();
 	if (!store_name_ok(it->name))
@@ -16125,15 +16118,16 @@ renew_one(struct api_run *run, struct renew_item *it)
 	if ((rc = state_read(run->conffd, it->name, &it->st)) < 0)
 		return rc;
 	it->old = it->st;
-	if ((rc = conf_load(run->conffd, it->name, run->o, it->c)) < 0)
+	if ((rc = conf_load(run->conffd, it->name, run->o, it->c)) < 0 ||
+	    (rc = absent = renew_live_cert(run, it->name, run->xi)) < 0)
 		return rc;
 	if ((url = api_server_url(it->c->o.server)) == NULL)
 		return ACME_ERR_USAGE;
 	if (!api_same_session(run, &it->c->o, url))
 		renew_flush(run);	/* its orders need their session */
 	if ((rc = renew_session(run, &it->c->o, url)) < 0)
-		return renew_unasked(run, it, rc);
-	return renew_decide(run, it);
+		return renew_unasked(run, it, rc, absent);
+	return renew_decide(run, it, absent);
 }
 
 /* --random-delay: spread a fleet started by the same cron minute. */
