@@ -192,6 +192,8 @@
 #define CONF_MAX	(16 * 1024)	/* one conf/NAME.conf */
 /* storage */
 #define BACKUP_DEPTH	3		/* sets kept in backup/NAME (DESIGN) */
+#define STRAY_COPIES_MAX 100		/* NAME, NAME.1 ... tried in
+					   backup/NAME/stray/ for one entry */
 #define BACKDATE_MAX	(7 * 86400)	/* --backdate: CAs backdate by hours */
 #define META_MAX	(64 * 1024)	/* one meta.txt: IDENT_MAX names fit */
 #define IMP_VERSIONS_MAX 1024		/* certbot versions or uacme backups of
@@ -4252,7 +4254,7 @@ bad:
  * Layout under DIR (see README and acme.1):
  *   accounts/HOST/{key.pem,account.txt,backup/}  live/NAME/{cert,chain,
  *   fullchain,privkey}.pem,meta.txt  backup/NAME/{1,2,3}/ (the same five
- *   files; 1 is the newest)  conf/NAME.conf
+ *   files; 1 is the newest), backup/NAME/stray/  conf/NAME.conf
  * Every path below DIR is opened relative to a directory descriptor with
  * O_NOFOLLOW, so a symlink planted inside DIR is never followed; DIR itself
  * may be a symlink to persistent storage. Names starting with '.' are ours
@@ -4269,6 +4271,17 @@ bad:
 #define STORE_MARK	".staged"	/* in a set: staged complete, not settled */
 #define STORE_DEL	".del"		/* backup/NAME: a set being deleted */
 #define STORE_NEW	".new"		/* backup/NAME: a set being imported */
+#define STORE_STRAY	"stray"		/* backup/NAME: what acme did not write */
+
+/* The files of a set, and the entries of a ring (its slots for a
+ * BACKUP_DEPTH of 3 first, then the other sets, then STORE_STRAY). */
+static const char *const store_set_files[] = {
+	"cert.pem", "chain.pem", "fullchain.pem", "privkey.pem", "meta.txt",
+	STORE_MARK,
+};
+static const char *const store_ring_names[] = {
+	"1", "2", "3", STORE_DEL, STORE_NEW, STORE_STRAY,
+};
 
 /*
  * Absence is not an error until a caller says so: store_subdir() without
@@ -4565,17 +4578,14 @@ store_remove(int dirfd, const char *name)
 static ACME_MUST_CHECK int
 store_rmset(int dirfd, const char *name)
 {
-	static const char *const files[] = {
-		"cert.pem", "chain.pem", "fullchain.pem", "privkey.pem",
-		"meta.txt", STORE_MARK,
-	};
 	size_t i;
 	int fd;
 
 	if ((fd = store_subdir(dirfd, name, 0)) < 0)
 		return fd == STORE_ABSENT ? 0 : fd;
-	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++)
-		store_unlink(fd, files[i], 0);
+	for (i = 0; i < sizeof(store_set_files) / sizeof(store_set_files[0]);
+	    i++)
+		store_unlink(fd, store_set_files[i], 0);
 	fsync(fd);
 	close(fd);
 	store_step();
@@ -4963,6 +4973,74 @@ store_recover_live(int storefd, int livefd, const char *name,
 	return 0;
 }
 
+/*
+ * Move every entry of directory sub below ringfd that is not one of
+ * keep[0..n) to ringfd's STORE_STRAY (as NAME, else NAME.1, NAME.2 ...).
+ * Returns how many, or an error.
+ */
+static ACME_MUST_CHECK int
+store_stray(int ringfd, const char *sub, const char *const *keep, size_t n)
+{
+	char to[NAME_LEN_MAX + 8];
+	struct dirent *de;
+	size_t i;
+	int fd, sfd = -1, moved = 0, rc = 0, k;
+	DIR *d;
+
+	if ((fd = store_subdir(ringfd, sub, 0)) < 0)
+		return fd == STORE_ABSENT ? 0 : fd;
+	if ((d = fdopendir(fd)) == NULL) {
+		close(fd);
+		return err_set(ACME_ERR_IO, "%s: %s", sub, strerror(errno));
+	}
+	while (rc == 0 && (de = readdir(d)) != NULL) {
+		for (i = 0; i < n && strcmp(de->d_name, keep[i]) != 0; i++)
+			;
+		if (i < n || strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		if (sfd < 0 && (rc = sfd = store_subdir(ringfd, STORE_STRAY,
+		    1)) < 0)
+			break;
+		snprintf(to, sizeof(to), "%s", de->d_name);
+		for (k = 1; k < STRAY_COPIES_MAX && store_exists(sfd, to); k++)
+			snprintf(to, sizeof(to), "%s.%d", de->d_name, k);
+		if ((rc = store_rename(fd, de->d_name, sfd, to)) == 0)
+			moved++;
+	}
+	closedir(d);
+	if (sfd >= 0)
+		close(sfd);
+	return rc < 0 ? rc : moved;
+}
+
+/*
+ * What a person left in the ring of NAME (a note in a set, an editor's
+ * backup, a file beside the sets) never blocks it and is never deleted:
+ * each entry acme did not write there is moved to backup/NAME/stray/,
+ * and one line says so.
+ */
+static ACME_MUST_CHECK int
+store_ring_tidy(int ringfd, const char *name)
+{
+	size_t i, nr = sizeof(store_ring_names) / sizeof(store_ring_names[0]);
+	int n, moved;
+
+	if ((moved = store_stray(ringfd, ".", store_ring_names, nr)) < 0)
+		return moved;
+	for (i = 0; i + 1 < nr; i++) {	/* every set, not STORE_STRAY */
+		if ((n = store_stray(ringfd, store_ring_names[i],
+		    store_set_files, sizeof(store_set_files) /
+		    sizeof(store_set_files[0]))) < 0)
+			return n;
+		moved += n;
+	}
+	if (moved > 0)
+		log_msg(LOG_LEVEL_ERROR, "%s: moved %d entries acme did not "
+		    "write to backup/%s/" STORE_STRAY "/", name, moved, name);
+	return 0;
+}
+
 /* Remove ring leftovers (a half-deleted or half-imported set), close
  * gaps in the numbering. */
 static ACME_MUST_CHECK int
@@ -5002,7 +5080,7 @@ store_recover_name(int storefd, const char *name)
 	store_open_name(storefd, name, &livefd, &ringfd);
 	if (livefd >= 0)
 		rc = store_recover_live(storefd, livefd, name, &did);
-	if (rc == 0 && ringfd >= 0)
+	if (rc == 0 && ringfd >= 0 && (rc = store_ring_tidy(ringfd, name)) == 0)
 		rc = store_recover_ring(ringfd, &did);
 	if (did != NULL)
 		log_msg(LOG_LEVEL_ERROR, "%s: %s an interrupted update%s", name,

@@ -156,3 +156,43 @@ t_renew_ca_down()
 	    fail "the due certificate did not fail alone: $(first_err)"
 	expect_same "$T/before" "$d"
 }
+
+# What a person leaves in the ring (a note in the oldest set, a file
+# beside the sets) blocks nothing and is never deleted: two more
+# renewals succeed, each stray entry is in backup/NAME/stray/ (said once),
+# live/ is the newest certificate and the ring holds three sets.
+e2e store_stray pebble
+t_store_stray()
+{
+	local d n=stray.example.com i k s
+	d=$(newdir)
+	run_acme "${ACME_PB[@]}" "${ACME_SA[@]}" --dir "$d" issue $n
+	expect_rc 0
+	for i in 1 2 3; do
+		run_acme --dir "$d" renew --force $n
+		expect_rc 0
+	done
+	echo "why I kept this" >"$d/backup/$n/3/notes.txt"
+	echo "and this" >"$d/backup/$n/README"
+	run_acme --dir "$d" renew --force $n
+	expect_rc 0
+	[ "$(grep -c . "$T/stderr")" = 1 ] &&
+	    grep -q "backup/$n/stray" "$T/stderr" ||
+	    fail "not said once: $(first_err)"
+	run_acme --dir "$d" renew --force $n
+	expect_rc 0
+	[ ! -s "$T/stderr" ] || fail "said again: $(first_err)"
+	[ "$(cat "$d/backup/$n/stray/notes.txt" 2>/dev/null)" = "why I kept this" ] &&
+	    [ "$(cat "$d/backup/$n/stray/README" 2>/dev/null)" = "and this" ] ||
+	    fail "stray/ holds [$(ls -A "$d/backup/$n/stray" 2>&1 | tr '\n' ' ')]"
+	check_live "$d" $n DNS:$n
+	s=$(serial "$d/live/$n/cert.pem")
+	grep -q "^serial: $(echo "$s" | tr 'A-F' 'a-f')\$" "$d/live/$n/meta.txt" ||
+	    fail "live/ does not match its meta.txt"
+	[ "$(ls -A "$d/backup/$n" | tr '\n' ' ')" = "1 2 3 stray " ] ||
+	    fail "backup/$n holds [$(ls -A "$d/backup/$n" | tr '\n' ' ')]"
+	for k in 1 2 3; do
+		[ "$(ls -A "$d/backup/$n/$k" | wc -l)" = 5 ] ||
+		    fail "backup $k holds [$(ls -A "$d/backup/$n/$k" | tr '\n' ' ')]"
+	done
+}
