@@ -184,8 +184,14 @@
 					   ERR_MSG_MAX by err_set: 2 parts
 					   and PROBLEM_SUB_MAX * 3 fit */
 #define STANDALONE_REQ_MAX 4096		/* one request to the responder */
-#define STANDALONE_CONN_MAX 16		/* connections it serves at once */
-#define STANDALONE_CONN_MS 5000		/* one connection's whole life */
+#define STANDALONE_CONN_MAX 64		/* connections it holds at once (an
+					   idle one costs no buffer) */
+#define STANDALONE_ADDR_MAX 32		/* idle ones from one client address:
+					   Pebble's VA opens 3 per name */
+#define STANDALONE_CONN_MS 3000		/* one connection's whole life: its
+					   request (http-01) or handshake
+					   (tls-alpn-01) and our answer; a
+					   validator sends at once */
 #define PATH_LEN_MAX	4096		/* any path we build */
 #define NAME_LEN_MAX	255		/* certificate NAME (a file name) */
 #define CHAIN_MAX	8		/* certificates in one download */
@@ -7262,7 +7268,7 @@ chal_tls_choose(const br_ssl_server_policy_class **pctx,
 
 	for (k = 0; k < p->srv->n && i < 0; k++)
 		i = chal_tls_match(c = p->srv->cs[k], sni);
-	if (i < 0)
+	if (i < 0 || cc->eng.selected_protocol == 0)	/* no ALPN at all */
 		return 0;
 	p->cert.data = c->tls_certs[i].data;
 	p->cert.data_len = c->tls_certs[i].len;
@@ -7376,17 +7382,24 @@ chal_tls_start(const struct chal_srv *s, struct chal_tls *t)
 	return br_ssl_server_reset(&t->sc) ? 0 : -1;
 }
 
-/* One client of the responder, served a step at a time (non-blocking). */
+/* One client of the responder, served a step at a time (non-blocking);
+ * its buffers are made when its first bytes come (chal_http_io,
+ * chal_tls_io), so an idle one costs no memory. */
 struct chal_conn {
 	int		 fd;		/* -1: a free slot */
+	int		 is_tls;	/* tls-alpn-01, else http-01 */
 	int64_t		 deadline;	/* clock_mono_ms(): closed then */
-	struct chal_tls	*tls;		/* owned; NULL for http-01 */
-	char		*req;		/* owned, http-01: the request */
-	size_t		 len;		/* bytes of req read */
-	char		 resp[KEYAUTH_MAX + 256];
+	unsigned char	 addr[16];	/* the client's IP address */
+	struct chal_tls	*tls;		/* owned, tls-alpn-01 */
+	char		*req;		/* owned, http-01: the request, then
+					   CHAL_RESP_MAX for the answer */
+	size_t		 len;		/* bytes read (of req); 0: idle */
 	size_t		 rlen;		/* 0 until the answer is made */
 	size_t		 sent;
 };
+
+#define CHAL_RESP_MAX	(KEYAUTH_MAX + 256)
+#define CHAL_RESP(k)	((k)->req + STANDALONE_REQ_MAX + 1)
 
 /* After send or recv gave n: 0 to wait for the socket, 1 to close. */
 static ACME_MUST_CHECK int
@@ -7408,13 +7421,13 @@ chal_http_answer(const struct chal_srv *s, struct chal_conn *k)
 	for (i = 0; i < s->n && ka == NULL; i++)
 		ka = chal_lookup(s->cs[i], k->req);
 	if (ka != NULL)
-		n = snprintf(k->resp, sizeof(k->resp), "HTTP/1.1 200 OK\r\n"
+		n = snprintf(CHAL_RESP(k), CHAL_RESP_MAX, "HTTP/1.1 200 OK\r\n"
 		    "Content-Type: text/plain\r\nContent-Length: %zu\r\n"
 		    "Connection: close\r\n\r\n%s", strlen(ka), ka);
 	else
-		n = snprintf(k->resp, sizeof(k->resp), "HTTP/1.1 404 Not "
+		n = snprintf(CHAL_RESP(k), CHAL_RESP_MAX, "HTTP/1.1 404 Not "
 		    "Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
-	k->rlen = n > 0 && (size_t)n < sizeof(k->resp) ? (size_t)n : 0;
+	k->rlen = n > 0 && n < CHAL_RESP_MAX ? (size_t)n : 0;
 }
 
 /* http-01: read the request header, then send the answer; 1 when done. */
@@ -7423,6 +7436,9 @@ chal_http_io(const struct chal_srv *s, struct chal_conn *k)
 {
 	ssize_t n;
 
+	if (k->req == NULL && (k->req = malloc(STANDALONE_REQ_MAX + 1 +
+	    CHAL_RESP_MAX)) == NULL)
+		return 1;
 	if (k->rlen == 0) {
 		n = recv(k->fd, k->req + k->len, STANDALONE_REQ_MAX - k->len,
 		    0);
@@ -7437,7 +7453,8 @@ chal_http_io(const struct chal_srv *s, struct chal_conn *k)
 		if (k->rlen == 0)
 			return 1;
 	}
-	n = send(k->fd, k->resp + k->sent, k->rlen - k->sent, MSG_NOSIGNAL);
+	n = send(k->fd, CHAL_RESP(k) + k->sent, k->rlen - k->sent,
+	    MSG_NOSIGNAL);
 	if (n <= 0)
 		return chal_again(n);
 	k->sent += (size_t)n;
@@ -7449,15 +7466,18 @@ chal_http_io(const struct chal_srv *s, struct chal_conn *k)
  * The validator closes after the handshake (RFC 8737 3); so do we.
  */
 static ACME_MUST_CHECK int
-chal_tls_io(struct chal_conn *k)
+chal_tls_io(const struct chal_srv *s, struct chal_conn *k)
 {
-	br_ssl_engine_context *e = &k->tls->sc.eng;
+	br_ssl_engine_context *e;
 	unsigned char *buf;
 	unsigned st;
 	size_t len;
 	ssize_t n;
 
-	for (;;) {
+	if (k->tls == NULL && ((k->tls = malloc(sizeof(*k->tls))) == NULL ||
+	    chal_tls_start(s, k->tls) < 0))
+		return 1;
+	for (e = &k->tls->sc.eng;;) {
 		st = br_ssl_engine_current_state(e);
 		if (st & BR_SSL_CLOSED)
 			return 1;
@@ -7475,6 +7495,7 @@ chal_tls_io(struct chal_conn *k)
 			buf = br_ssl_engine_recvrec_buf(e, &len);
 			if ((n = recv(k->fd, buf, len, 0)) <= 0)
 				return chal_again(n);
+			k->len += (size_t)n;
 			br_ssl_engine_recvrec_ack(e, (size_t)n);
 		} else
 			return 1;
@@ -7496,20 +7517,11 @@ chal_conn_close(struct chal_conn *k)
 
 /* Take accepted socket fd into the free slot k. */
 static void
-chal_conn_open(const struct chal_srv *s, struct chal_conn *k, int fd,
-    int tls)
+chal_conn_open(struct chal_conn *k, int fd, int tls)
 {
 	k->fd = fd;
+	k->is_tls = tls;
 	k->deadline = clock_mono_ms() + STANDALONE_CONN_MS;
-	if (!tls)
-		k->req = malloc(STANDALONE_REQ_MAX + 1);
-	else if ((k->tls = malloc(sizeof(*k->tls))) != NULL &&
-	    chal_tls_start(s, k->tls) < 0) {
-		free(k->tls);
-		k->tls = NULL;
-	}
-	if (k->req == NULL && k->tls == NULL)
-		chal_conn_close(k);
 }
 
 /* What k waits for: its answer to send, or more from the client. */
@@ -7522,27 +7534,25 @@ chal_conn_events(const struct chal_conn *k)
 	return k->rlen > 0 ? POLLOUT : POLLIN;
 }
 
-/* p[0]: control pipe, p[1..nl]: listeners (only while a slot is free),
- * p[1 + nl + i]: connection i. Returns the poll timeout (ms). */
+/* p[0]: control pipe, p[1..nl]: listeners, p[1 + nl + i]: connection
+ * i. Returns the poll timeout (ms). */
 static ACME_MUST_CHECK int
 chal_poll_set(const struct chal_conn *k, const struct chal_lsock *ls,
     size_t nl, struct pollfd *p)
 {
 	int64_t now = clock_mono_ms(), wait = -1;
 	size_t i;
-	int room = 0;
 
 	for (i = 0; i < STANDALONE_CONN_MAX; i++) {
 		p[1 + nl + i].fd = k[i].fd;
 		p[1 + nl + i].events = k[i].fd >= 0 ? chal_conn_events(&k[i]) :
 		    0;
-		room |= k[i].fd < 0;
 		if (k[i].fd >= 0 && (wait < 0 || k[i].deadline - now < wait))
 			wait = k[i].deadline > now ? k[i].deadline - now : 0;
 	}
 	for (i = 0; i < nl; i++) {
 		p[1 + i].fd = ls[i].fd;
-		p[1 + i].events = room ? POLLIN : 0;
+		p[1 + i].events = POLLIN;
 	}
 	return (int)wait;
 }
@@ -7560,40 +7570,80 @@ chal_conns_io(const struct chal_srv *s, struct chal_conn *k,
 			continue;
 		if (now >= k[i].deadline)
 			chal_conn_close(&k[i]);
-		else if (p[i].revents != 0 && (k[i].tls != NULL ?
-		    chal_tls_io(&k[i]) : chal_http_io(s, &k[i])))
+		else if (p[i].revents != 0 && (k[i].is_tls ?
+		    chal_tls_io(s, &k[i]) : chal_http_io(s, &k[i])))
 			chal_conn_close(&k[i]);
 	}
 }
 
-/* Accept one new client per ready listener, into a free slot. */
-static void
-chal_accept(const struct chal_srv *s, struct chal_conn *k,
-    const struct chal_lsock *ls, size_t nl, const struct pollfd *p)
+/* Idle ones (nothing received yet) first, then the oldest first. */
+#define CHAL_RANK(k)	((k)->deadline + ((k)->len > 0 ? (1LL << 40) : 0))
+
+/*
+ * The slot for a new client at address a: a free one while a has fewer
+ * than STANDALONE_ADDR_MAX idle connections; else one closed for it, of
+ * a's when a is at that cap, else of all: the oldest idle one, or
+ * failing that the oldest. A crowd of idle connections from one address
+ * so churns within its own STANDALONE_ADDR_MAX and never keeps a
+ * validator out.
+ */
+static size_t
+chal_slot(struct chal_conn *k, const unsigned char *a)
 {
+	size_t i, n = 0, best = STANDALONE_CONN_MAX;
+
+	for (i = 0; i < STANDALONE_CONN_MAX; i++)
+		n += k[i].fd >= 0 && k[i].len == 0 &&
+		    memcmp(k[i].addr, a, 16) == 0;
+	for (i = 0; i < STANDALONE_CONN_MAX; i++) {
+		if (k[i].fd < 0 && n < STANDALONE_ADDR_MAX)
+			return i;
+		if (k[i].fd >= 0 && (n < STANDALONE_ADDR_MAX ||
+		    memcmp(k[i].addr, a, 16) == 0) &&
+		    (best == STANDALONE_CONN_MAX ||
+		    CHAL_RANK(&k[i]) < CHAL_RANK(&k[best])))
+			best = i;
+	}
+	chal_conn_close(&k[best]);
+	return best;
+}
+
+/* Accept one new client per ready listener (chal_slot). */
+static void
+chal_accept(struct chal_conn *k, const struct chal_lsock *ls, size_t nl,
+    const struct pollfd *p)
+{
+	struct sockaddr_in6 sa;
+	unsigned char a[16];
+	socklen_t len;
 	size_t i, j;
 	int fd;
 
 	for (j = 0; j < nl; j++) {
-		if ((p[j].revents & POLLIN) == 0)
+		len = sizeof(sa);
+		if ((p[j].revents & POLLIN) == 0 || (fd = accept4(ls[j].fd,
+		    (struct sockaddr *)&sa, &len, SOCK_NONBLOCK |
+		    SOCK_CLOEXEC)) < 0)
 			continue;
-		for (i = 0; i < STANDALONE_CONN_MAX && k[i].fd >= 0; i++)
-			;
-		if (i == STANDALONE_CONN_MAX)
-			return;
-		fd = accept4(ls[j].fd, NULL, NULL, SOCK_NONBLOCK |
-		    SOCK_CLOEXEC);
-		if (fd >= 0)
-			chal_conn_open(s, &k[i], fd, ls[j].tls);
+		memset(a, 0, sizeof(a));
+		if (sa.sin6_family == AF_INET6)
+			memcpy(a, &sa.sin6_addr, 16);
+		else
+			memcpy(a, &((struct sockaddr_in *)(void *)&sa)->sin_addr,
+			    4);
+		i = chal_slot(k, a);
+		chal_conn_open(&k[i], fd, ls[j].tls);
+		memcpy(k[i].addr, a, 16);
 	}
 }
 
 /*
  * Serve every client at once until the control pipe closes: each
  * connection is a non-blocking socket polled with the others, gets
- * STANDALONE_CONN_MS in all, and at most STANDALONE_CONN_MAX are open
- * (more wait in the listen backlog), so a client sending a byte a second
- * delays no validator.
+ * STANDALONE_CONN_MS in all, and at most STANDALONE_CONN_MAX are open,
+ * STANDALONE_ADDR_MAX from one address (chal_slot closes the oldest idle
+ * one for a newcomer), so neither a client sending a byte a second nor
+ * one holding a crowd of idle connections delays a validator.
  */
 static void
 chal_serve(const struct chal_srv *s, const struct chal_lsock *ls, size_t nl,
@@ -7618,7 +7668,7 @@ chal_serve(const struct chal_srv *s, const struct chal_lsock *ls, size_t nl,
 		if (p[0].revents != 0)
 			break;
 		chal_conns_io(s, k, p + 1 + nl);
-		chal_accept(s, k, ls, nl, p + 1);
+		chal_accept(k, ls, nl, p + 1);
 	}
 	for (i = 0; i < STANDALONE_CONN_MAX; i++)
 		chal_conn_close(&k[i]);

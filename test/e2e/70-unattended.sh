@@ -196,3 +196,83 @@ t_store_stray()
 		    fail "backup $k holds [$(ls -A "$d/backup/$n/$k" | tr '\n' ' ')]"
 	done
 }
+
+# crowd PORT LOG: 80 connections from 127.0.0.2 (one client address,
+# not the validator's 127.0.0.1) to 127.0.0.1:PORT that send nothing,
+# each opened again as soon as it is closed (or refused: the responder
+# listens only while acme runs); LOG gets, every second, how many the
+# responder accepted and then closed. CROWD_PID is its process.
+crowd()
+{
+	[ -s "$T/crowd.py" ] || cat >"$T/crowd.py" <<'EOF'
+import selectors, socket, sys, time
+port, closed = int(sys.argv[1]), 0
+sel = selectors.DefaultSelector()
+def one():
+    while True:
+        s = socket.socket()
+        s.bind(("127.0.0.2", 0))
+        s.setblocking(False)
+        if s.connect_ex(("127.0.0.1", port)) in (0, 115):
+            sel.register(s, selectors.EVENT_READ)
+            return
+        s.close()
+        time.sleep(0.05)
+for i in range(80):
+    one()
+end = time.time() + 110
+while time.time() < end:
+    for key, _ in sel.select(1):
+        try:
+            closed += key.fileobj.recv(1) == b""
+        except OSError:
+            time.sleep(0.05)	# refused: nothing listens yet
+        sel.unregister(key.fileobj)
+        key.fileobj.close()
+        one()
+    print(closed, flush=True)
+EOF
+	lib_spawn "$2" "$PYTHON" -u "$T/crowd.py" "$1"
+	CROWD_PID=$LIB_PID
+}
+
+# crowd_got_in LOG: the responder accepted and closed some of the
+# crowd's connections (it says so within 5 s, its log printing each
+# second); then the crowd is stopped.
+crowd_got_in()
+{
+	local i
+	for i in $(seq 50); do
+		[ "$(tail -n 1 "$1")" -gt 0 ] 2>/dev/null && break
+		sleep 0.1
+	done
+	kill "$CROWD_PID"
+	[ "$(tail -n 1 "$1")" -gt 0 ] 2>/dev/null
+}
+
+# One address holds 80 idle connections to the responder, reopened as
+# they are closed, while Pebble validates (taking its time, three
+# requests per name): issuance succeeds, with http-01 and with
+# tls-alpn-01.
+e2e responder_crowd
+t_responder_crowd()
+{
+	local d
+	pebble_start crowdva PEBBLE_VA_NOSLEEP=0 PEBBLE_VA_SLEEPTIME=3 ||
+	    fail "pebble did not start"
+	d=$(newdir)
+	crowd "$PB_HTTP_PORT" "$T/http.log"
+	run_acme "${ACME_PB[@]}" "${ACME_SA[@]}" --dir "$d" issue crowd.example.com
+	expect_rc 0
+	check_live "$d" crowd.example.com DNS:crowd.example.com
+	crowd_got_in "$T/http.log" ||
+	    fail "the crowd never got in (http-01): $(tail -n 1 "$T/http.log")"
+	crowd "$PB_TLS_PORT" "$T/tls.log"
+	run_acme "${ACME_PB[@]}" --standalone --challenge tls-alpn-01 \
+	    --tls-port "$PB_TLS_PORT" --bind 127.0.0.1 --dir "$d" \
+	    issue crowdtls.example.com
+	expect_rc 0
+	check_live "$d" crowdtls.example.com DNS:crowdtls.example.com
+	crowd_got_in "$T/tls.log" ||
+	    fail "the crowd never got in (tls-alpn-01): $(tail -n 1 "$T/tls.log")"
+}
