@@ -9338,11 +9338,11 @@ acct_txt_get(const struct buf *b, const char *key, char *out, size_t cap)
 	const char *p = b->data ? (const char *)b->data : "";
 	size_t k = strlen(key), n;
 
-	while (strncmp(p, key, k) != 0 || strncmp(p + k, ": ", 2) != 0)
+	while (strncmp(p, key, k) != 0 || strncmp(p + k, ": ", 2) != 0) {
 		if ((p = strchr(p, '\n')) == NULL)
 			return -1;
-		else
-			p++;
+		p++;
+	}
 	n = strcspn(p += k + 2, "\n");
 	if (n >= cap)
 		return -1;
@@ -9522,8 +9522,9 @@ acct_save(struct acme *a, int storefd, const char *host, int agreed)
 	struct buf txt = { .max = 8192 };
 	int rc;
 
+	/* the terms URL is one line: req_get_url checked it */
 	if ((rc = buf_printf(&txt, "url: %s\nserver: %s\n", a->kid,
-	    a->server)) == 0 && agreed && str_one_line(acct_terms(a)))
+	    a->server)) == 0 && agreed)
 		rc = buf_printf(&txt, "agreed: %s\n", acct_terms(a));
 	if (rc == 0)
 		rc = acct_write(storefd, host, &a->key, &txt);
