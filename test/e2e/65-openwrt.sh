@@ -194,6 +194,39 @@ t_openwrt_hook_fail()
 	[ "$RC" = 1 ] || fail "unknown validation_method: exit $RC, expected 1"
 }
 
+# The CA cannot be reached (its Pebble stopped): the daily run of a
+# certificate that is not due stays quiet (exit 0, no event); when it is
+# due (days 100 of a 90-day certificate) the run fails and notify hears
+# renew-failed.
+e2e openwrt_hook_ca_down
+t_openwrt_hook_ca_down()
+{
+	local r=$T/root
+	[ "$(id -u)" = 0 ] || skip "needs root for chroot"
+	case $(file -b "$(command -v busybox 2>/dev/null || echo /nonexistent)") in
+	*"statically linked"*) ;;
+	*) skip "no static busybox (Debian package busybox-static)" ;;
+	esac
+	pebble_start pebble-down || fail "pebble did not start"
+	openwrt_root "$r" || fail "cannot build the chroot"
+	openwrt_acme "$r" ||
+	    skip "$ACME is neither a static binary nor a static qemu's wrapper"
+	mkdir -p "$r/var/run/acme/challenge"
+	webroot_start "$r/var/run/acme/challenge" || fail "web server did not start"
+	openwrt_get "$r"
+	[ "$RC" = 0 ] || fail "first hook get: exit $RC: $(tail -n 1 "$T/hook.out")"
+	pebble_stop
+	: >"$r/var/log/notify"
+	openwrt_get "$r"
+	[ "$RC" = 0 ] || fail "not due, CA down: exit $RC: $(tail -n 1 "$T/hook.out")"
+	[ ! -s "$r/var/log/notify" ] ||
+	    fail "notify saw [$(tr '\n' ' ' <"$r/var/log/notify")] for a certificate that is not due"
+	openwrt_get "$r" days=100
+	[ "$RC" = 1 ] || fail "due, CA down: exit $RC, expected 1"
+	[ "$(cat "$r/var/log/notify")" = renew-failed ] ||
+	    fail "notify saw [$(tr '\n' ' ' <"$r/var/log/notify")], expected [renew-failed]"
+}
+
 # The same with the router's binary: acme-mipsel-sf's test build under
 # qemu's 24Kc in the chroot, which also has no /dev/urandom (BearSSL's
 # own seeder needs it on MIPS; acme seeds the TLS engine itself).
