@@ -5749,11 +5749,34 @@ struct http_resp {
 };
 
 /*
+ * A CA reached by IP address (acme(1), --server): for an IP literal host
+ * libcurl sends no SNI and gives BearSSL no name to check (vendor/
+ * patches/curl-bearssl-verify-ip.patch), so our engine keeps the server
+ * certificate and matches the URL's address exactly against its
+ * iPAddress names (RFC 5280 4.2.1.6, RFC 6125 6.2.1: never a DNS name or
+ * the CN). It fails closed: a chain BearSSL checked no name of passes
+ * only when the URL's host is an IP literal that matches.
+ */
+struct http_ipx {
+	struct buf	 leaf;			/* owned: the server
+						   certificate, DER */
+	unsigned	 ncert;			/* certificates of the chain */
+	int		 named;			/* BearSSL checks a DNS name
+						   (it checks none for NULL
+						   or "") */
+	int		 refused;		/* the address did not match */
+	unsigned char	 ip[16];		/* the URL's host, an IP: */
+	size_t		 iplen;			/* 4 or 16; 0 a DNS name */
+};
+
+/*
  * Our X.509 engine (see http_ssl_ctx_cb): BearSSL's minimal engine, whose
  * validation time we set, wrapped so that each certificate it checks is
  * also decoded for its dates: the chain is judged on a lower bound of the
  * true time (http_chain_valid), and once it verified, its earliest
- * notAfter bounds any honest Date of the CA (acme(1), TIME).
+ * notAfter bounds any honest Date of the CA (acme(1), TIME); the first,
+ * the server's, is kept too when the CA is reached by IP address
+ * (struct http_ipx).
  */
 struct http_x509 {
 	const br_x509_class *vtable;		/* first: BearSSL's objects */
@@ -5765,29 +5788,7 @@ struct http_x509 {
 	int		 reading;		/* minimal checks this one */
 	int64_t		*not_after;		/* borrowed: http's
 						   tls_not_after */
-};
-
-/*
- * A CA reached by IP address (acme(1), --server): for an IP literal host
- * libcurl sends no SNI and gives BearSSL no name to check (vendor/
- * patches/curl-bearssl-verify-ip.patch), so this engine, around ours,
- * matches the URL's address exactly against the iPAddress names of the
- * server certificate (RFC 5280 4.2.1.6, RFC 6125 6.2.1: never a DNS name
- * or the CN). It fails closed: a chain BearSSL checked no name of passes
- * only when the URL's host is an IP literal that matches.
- */
-struct http_ipx {
-	const br_x509_class *vtable;		/* first: BearSSL's objects */
-	const br_x509_class **inner;		/* borrowed: our engine */
-	struct buf	 leaf;			/* owned: the server
-						   certificate, DER */
-	unsigned	 ncert;			/* certificates of the chain */
-	int		 named;			/* BearSSL checks a DNS name
-						   (it checks none for NULL
-						   or "") */
-	int		 refused;		/* the address did not match */
-	unsigned char	 ip[16];		/* the URL's host, an IP: */
-	size_t		 iplen;			/* 4 or 16; 0 a DNS name */
+	struct http_ipx	*ipx;			/* borrowed: http's */
 };
 
 /* One libcurl handle for the whole run: one TLS connection, reused. */
@@ -5816,7 +5817,7 @@ struct http {
 						   connection */
 	int		 transient;		/* the last failure was the
 						   network's: a retry may pass */
-	struct http_ipx	 ipx;			/* around x509 */
+	struct http_ipx	 ipx;			/* x509's IP check */
 };
 
 static void
@@ -6527,6 +6528,69 @@ out:
 	return rc;
 }
 
+/* A new chain: nothing kept; BearSSL checks server_name if a name. */
+static void
+http_ipx_start(struct http_ipx *x, const char *server_name)
+{
+	x->ncert = 0;
+	x->named = server_name != NULL && *server_name != '\0';
+	x->refused = 0;
+	buf_free(&x->leaf);
+	x->leaf.max = HTTP_LEAF_MAX;
+}
+
+/* 1 when the chain minimal verified may pass (struct http_ipx). */
+static ACME_MUST_CHECK int
+http_ipx_match(struct http_ipx *x)
+{
+	struct x509_info *xi;
+	int had = err_msg[0] != '\0', ok = 0;
+	size_t i;
+
+	if (x->named || x->iplen == 0)
+		return x->named && x->iplen == 0;
+	if (buf_err(&x->leaf) < 0 || (xi = malloc(sizeof(*xi))) == NULL)
+		return 0;
+	if (x509_parse(x->leaf.data, x->leaf.len, xi) == 0)
+		for (i = 0; i < xi->nsan && !ok; i++)
+			ok = xi->san[i].type == IDENT_IP &&
+			    xi->san[i].iplen == x->iplen &&
+			    memcmp(xi->san[i].ip, x->ip, x->iplen) == 0;
+	if (!had)
+		err_clear();	/* a malformed one is just no match */
+	free(xi);
+	buf_free(&x->leaf);
+	x->refused = !ok;
+	return ok;
+}
+
+/*
+ * The host of url as libcurl parses it (its own URL parser: "127.1" is
+ * 127.0.0.1 to both), kept in h->ipx when it is an IP literal.
+ */
+static void
+http_url_ip(struct http *h, const char *url)
+{
+	CURLU *u = curl_url();
+	char *host = NULL;
+	size_t n;
+
+	h->ipx.iplen = 0;
+	h->ipx.refused = 0;
+	if (u != NULL && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK) {
+		n = strlen(host);
+		if (n > 2 && host[0] == '[' && host[n - 1] == ']') {
+			host[n - 1] = '\0';
+			if (inet_pton(AF_INET6, host + 1, h->ipx.ip) == 1)
+				h->ipx.iplen = 16;
+		} else if (inet_pton(AF_INET, host, h->ipx.ip) == 1)
+			h->ipx.iplen = 4;
+	}
+	curl_free(host);
+	curl_url_cleanup(u);
+}
+
 /*
  * acme(1), TIME: V is a lower bound of the true time, so it proves that a
  * certificate expired (notAfter < V) but never that one is not yet valid.
@@ -6549,6 +6613,7 @@ http_x509_start_chain(const br_x509_class **ctx, const char *server_name)
 
 	x->nb_max = INT64_MIN;
 	x->na_min = INT64_MAX;
+	http_ipx_start(x->ipx, server_name);
 	x->minimal.vtable->start_chain(&x->minimal.vtable, server_name);
 }
 
@@ -6586,6 +6651,9 @@ http_x509_append(const br_x509_class **ctx, const unsigned char *buf,
 		br_x509_minimal_set_time(&x->minimal, (uint32_t)(t / 86400 +
 		    X509_EPOCH_DAYS), (uint32_t)(t % 86400));
 	}
+	/* a failure sticks to leaf: http_ipx_match checks buf_err() */
+	if (x->ipx->ncert == 0 && x->ipx->iplen > 0)
+		ACME_IGNORE(buf_append(&x->ipx->leaf, buf, len));
 	x->minimal.vtable->append(&x->minimal.vtable, buf, len);
 }
 
@@ -6605,10 +6673,12 @@ http_x509_end_cert(const br_x509_class **ctx)
 		x->nb_max = nb > x->nb_max ? nb : x->nb_max;
 		x->na_min = na < x->na_min ? na : x->na_min;
 	}
+	x->ipx->ncert++;
 	x->minimal.vtable->end_cert(&x->minimal.vtable);
 }
 
-/* A verified chain is judged on V; its earliest notAfter is kept. */
+/* A verified chain is judged on V and, for an IP host, on its address
+ * (http_ipx_match); its earliest notAfter is kept. */
 static unsigned
 http_x509_end_chain(const br_x509_class **ctx)
 {
@@ -6619,6 +6689,8 @@ http_x509_end_chain(const br_x509_class **ctx)
 		return err;
 	if (!http_chain_valid(x->v, x->nb_max, x->na_min))
 		return BR_ERR_X509_EXPIRED;
+	if (!http_ipx_match(x->ipx))
+		return BR_ERR_X509_BAD_SERVER_NAME;
 	if (*x->not_after == 0 || x->na_min < *x->not_after)
 		*x->not_after = x->na_min;
 	return 0;
@@ -6642,141 +6714,6 @@ static const br_x509_class http_x509_vtable = {
 	http_x509_end_chain,
 	http_x509_get_pkey,
 };
-
-/* The br_x509_class methods of struct http_ipx: our engine's, with the
- * server certificate kept when the URL's host is an IP address. */
-static void
-http_ipx_start_chain(const br_x509_class **ctx, const char *server_name)
-{
-	struct http_ipx *x = (struct http_ipx *)(void *)ctx;
-
-	x->ncert = 0;
-	x->named = server_name != NULL && *server_name != '\0';
-	x->refused = 0;
-	buf_free(&x->leaf);
-	x->leaf.max = HTTP_LEAF_MAX;
-	(*x->inner)->start_chain(x->inner, server_name);
-}
-
-static void
-http_ipx_start_cert(const br_x509_class **ctx, uint32_t length)
-{
-	struct http_ipx *x = (struct http_ipx *)(void *)ctx;
-
-	(*x->inner)->start_cert(x->inner, length);
-}
-
-static void
-http_ipx_append(const br_x509_class **ctx, const unsigned char *buf,
-    size_t len)
-{
-	struct http_ipx *x = (struct http_ipx *)(void *)ctx;
-
-	/* a failure sticks to leaf: http_ipx_match checks buf_err() */
-	if (x->ncert == 0 && x->iplen > 0)
-		ACME_IGNORE(buf_append(&x->leaf, buf, len));
-	(*x->inner)->append(x->inner, buf, len);
-}
-
-static void
-http_ipx_end_cert(const br_x509_class **ctx)
-{
-	struct http_ipx *x = (struct http_ipx *)(void *)ctx;
-
-	x->ncert++;
-	(*x->inner)->end_cert(x->inner);
-}
-
-/* 1 when the chain our engine verified may pass (struct http_ipx). */
-static ACME_MUST_CHECK int
-http_ipx_match(struct http_ipx *x)
-{
-	struct x509_info *xi;
-	int had = err_msg[0] != '\0', ok = 0;
-	size_t i;
-
-	if (x->named || x->iplen == 0)
-		return x->named && x->iplen == 0;
-	if (buf_err(&x->leaf) < 0 || (xi = malloc(sizeof(*xi))) == NULL)
-		return 0;
-	if (x509_parse(x->leaf.data, x->leaf.len, xi) == 0)
-		for (i = 0; i < xi->nsan && !ok; i++)
-			ok = xi->san[i].type == IDENT_IP &&
-			    xi->san[i].iplen == x->iplen &&
-			    memcmp(xi->san[i].ip, x->ip, x->iplen) == 0;
-	if (!had)
-		err_clear();	/* a malformed one is just no match */
-	free(xi);
-	x->refused = !ok;
-	return ok;
-}
-
-static unsigned
-http_ipx_end_chain(const br_x509_class **ctx)
-{
-	struct http_ipx *x = (struct http_ipx *)(void *)ctx;
-	unsigned err = (*x->inner)->end_chain(x->inner);
-
-	if (err == 0 && !http_ipx_match(x))
-		err = BR_ERR_X509_BAD_SERVER_NAME;
-	buf_free(&x->leaf);
-	return err;
-}
-
-static const br_x509_pkey *
-http_ipx_get_pkey(const br_x509_class *const *ctx, unsigned *usages)
-{
-	const struct http_ipx *x = (const struct http_ipx *)(const void *)
-	    ctx;
-
-	return (*x->inner)->get_pkey(x->inner, usages);
-}
-
-static const br_x509_class http_ipx_vtable = {
-	sizeof(struct http_ipx),
-	http_ipx_start_chain,
-	http_ipx_start_cert,
-	http_ipx_append,
-	http_ipx_end_cert,
-	http_ipx_end_chain,
-	http_ipx_get_pkey,
-};
-
-/* The engine libcurl's TLS uses: struct http_ipx around ours. */
-static const br_x509_class **
-http_ipx_wrap(struct http *h)
-{
-	h->ipx.vtable = &http_ipx_vtable;
-	h->ipx.inner = &h->x509->vtable;
-	return &h->ipx.vtable;
-}
-
-/*
- * The host of url as libcurl parses it (its own URL parser: "127.1" is
- * 127.0.0.1 to both), kept in h->ipx when it is an IP literal.
- */
-static void
-http_url_ip(struct http *h, const char *url)
-{
-	CURLU *u = curl_url();
-	char *host = NULL;
-	size_t n;
-
-	h->ipx.iplen = 0;
-	h->ipx.refused = 0;
-	if (u != NULL && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
-	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK) {
-		n = strlen(host);
-		if (n > 2 && host[0] == '[' && host[n - 1] == ']') {
-			host[n - 1] = '\0';
-			if (inet_pton(AF_INET6, host + 1, h->ipx.ip) == 1)
-				h->ipx.iplen = 16;
-		} else if (inet_pton(AF_INET, host, h->ipx.ip) == 1)
-			h->ipx.iplen = 4;
-	}
-	curl_free(host);
-	curl_url_cleanup(u);
-}
 
 /*
  * CURLOPT_SSL_CTX_FUNCTION: install our engine, validation time set, and
@@ -6813,7 +6750,8 @@ http_ssl_ctx_cb(CURL *curl, void *sslctx, void *arg)
 	h->x509->v = t;
 	h->x509->vtable = &http_x509_vtable;
 	h->x509->not_after = &h->tls_not_after;
-	br_ssl_engine_set_x509(&cc->eng, http_ipx_wrap(h));
+	h->x509->ipx = &h->ipx;
+	br_ssl_engine_set_x509(&cc->eng, &h->x509->vtable);
 	return CURLE_OK;
 }
 
