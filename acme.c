@@ -373,15 +373,13 @@ X(days, "days", 0, INT, 0, DAYS_MAX, SAVE, RENEWAL, "N", \
     "window, else a third of the lifetime before)") \
 X(force, "force", 0, FLAG, 0, 1, NO, RENEWAL, "", "renew even when not due") \
 X(copy_cert, "copy-cert", 0, STR, 0, PATH_LEN_MAX, SAVE, RENEWAL, "FILE", \
-    "then write cert.pem to FILE too (atomically, never\n" \
-    "through a symlink, not in a dir others can write)") \
+    "also write a new cert.pem to FILE, atomically") \
 X(copy_chain, "copy-chain", 0, STR, 0, PATH_LEN_MAX, SAVE, RENEWAL, "FILE", \
-    "the same for chain.pem (after cert.pem if FILE is\n" \
-    "--copy-cert's)") \
+    "the same for chain.pem") \
 X(copy_fullchain, "copy-fullchain", 0, STR, 0, PATH_LEN_MAX, SAVE, RENEWAL, \
     "FILE", "the same for fullchain.pem") \
 X(copy_key, "copy-key", 0, STR, 0, PATH_LEN_MAX, SAVE, RENEWAL, "FILE", \
-    "the same for privkey.pem (0600 when new)") \
+    "the same for privkey.pem") \
 X(deploy_hook, "deploy-hook", 0, STR, 0, PATH_LEN_MAX, SAVE, RENEWAL, "PROG", \
     "run PROG (no shell) after a new set is live") \
 X(random_delay, "random-delay", 0, SECS, 0, RANDOM_DELAY_MAX, NO, RENEWAL, \
@@ -13380,9 +13378,11 @@ struct imp_conf {
 	struct buf	 report;		/* "NAME: " lines, without it */
 };
 
-/* A field of struct imp_conf, for the tables of the sources' keys. */
+/* A field of struct imp_conf, for the tables of the sources' keys
+ * (which keep offsets in 16 bits). */
 #define IMP_F(f)	offsetof(struct imp_conf, f), \
 			sizeof(((struct imp_conf *)0)->f)
+_Static_assert(sizeof(struct imp_conf) <= 65535, "IMP_F: 16 bits");
 
 static void
 imp_conf_init(struct imp_conf *c, const char *name)
@@ -13864,10 +13864,8 @@ imp_hook_write(struct imp_run *r, const char *name, struct imp_conf *c)
 	if (c->wrap.len == 0)
 		return 0;
 	buf_printf(&b, "#!/bin/sh\n# acme: the deploy hook of %s, made by "
-	    "%s from\n# %s: the client's commands, run as it did; \"$0-K\" "
-	    "are copies\n# of its programs. acme runs it after a new set is "
-	    "in $ACME_LIVE_DIR;\n# edit it freely.\nrc=0\n", name,
-	    r->src->cmd, r->srcabs);
+	    "%s from %s:\n# the client's commands as it ran them, \"$0-K\" "
+	    "copies of its programs.\nrc=0\n", name, r->src->cmd, r->srcabs);
 	buf_append(&b, c->wrap.data, c->wrap.len);
 	if ((rc = buf_puts(&b, "exit $rc\n")) < 0 ||
 	    (rc = fd = store_subdir(r->storefd, IMP_HOOKS, 1)) < 0)
@@ -14711,8 +14709,8 @@ enum imp_cb_kind {
 
 static const struct imp_cb_key {
 	const char	*key;
-	enum imp_cb_kind kind;
-	size_t		 off, cap;	/* IMP_CB_STR, IMP_CB_FLAG */
+	unsigned char	 kind;		/* enum imp_cb_kind */
+	unsigned short	 off, cap;	/* IMP_CB_STR, IMP_CB_FLAG */
 	const char	*quiet;		/* IMP_CB_NO: the value meaning none */
 	const char	*why;		/* IMP_CB_NO: the reason reported */
 } imp_cb_keys[] = {
@@ -15509,8 +15507,8 @@ enum imp_sh_kind {
 
 static const struct imp_sh_key {
 	const char	*key;
-	enum imp_sh_kind kind;
-	size_t		 off, cap;
+	unsigned char	 kind;		/* enum imp_sh_kind */
+	unsigned short	 off, cap;	/* IMP_F, IMP_SH_F */
 	const char	*why;		/* IMP_SH_NO */
 } imp_sh_keys[] = {
 	{ "Le_API", IMP_SH_STR, IMP_F(server), NULL },
@@ -17186,8 +17184,7 @@ static const char cli_usage_head[] =
 "restore: backup N (1-3, default 1) of NAME becomes live again.\n"
 "import-certbot, import-uacme, import-acmesh, import-lego: take over\n"
 "  another client's certificates, accounts and hooks (from /etc/letsencrypt,\n"
-"  /etc/ssl/uacme, ~/.acme.sh, ./.lego by default; its tree is only read,\n"
-"  and must be root's or yours; exit 1 when something was not imported).\n"
+"  /etc/ssl/uacme, ~/.acme.sh, ./.lego by default; its tree is only read).\n"
 "account persist-record: the dns-persist-01 TXT record of each NAME for\n"
 "  this account, to publish once (draft-ietf-acme-dns-persist-01).\n"
 "\n";

@@ -694,3 +694,18 @@ t_imports_checks()
 	[ ! -e "$T/D3" ] || fail "DIR made by a refused import"
 	[ ! -e "$T/reloaded" ] || fail "a hook ran"
 }
+
+# -vv is -v -v, as README says (issue 18): every HTTP exchange.
+e2e cli_vv pebble
+t_cli_vv()
+{
+	local d
+	d=$(newdir)
+	run_acme -vv --dir "$d" --server "$PB_URL" --ca-file "$PB_CA" account show
+	grep -q "^acme: GET $PB_URL: HTTP 200" "$T/stderr" ||
+	    fail "-vv shows no HTTP exchange: $(first_err)"
+	run_acme -v --dir "$d" --server "$PB_URL" --ca-file "$PB_CA" account show
+	grep -q "^acme: GET " "$T/stderr" && fail "-v shows HTTP exchanges"
+	run_acme -vvq list
+	expect_rc 2
+}
