@@ -4718,7 +4718,7 @@ store_copy_stage(struct store_copy *c, const char *path, const struct buf *b,
 
 	if ((rc = store_copy_open(c, path, &st)) < 0)
 		return rc;
-	snprintf(c->tmp, sizeof(c->tmp), ".%s.%ld.tmp", c->base,
+	snprintf(c->tmp, sizeof(c->tmp), ".%s.%ld.tmp", strrchr(path, '/') + 1,
 	    (long)getpid());
 	unlinkat(c->dirfd, c->tmp, 0);
 	if ((rc = store_create(c->dirfd, c->tmp, b->data, b->len, st.st_mode ?
@@ -13405,13 +13405,15 @@ imp_conf_free(struct imp_conf *c)
 	buf_free(&c->report);
 }
 
-/* Append one line to b; a report that outgrew b loses lines, not the run. */
+/* Append one line to b, escaped (a newline from the tree stays in it);
+ * a report that outgrew b loses lines, not the run. */
 static void
 imp_vline(struct buf *b, const char *fmt, va_list ap)
 {
-	char line[IMP_LINE_MAX];
+	char raw[IMP_LINE_MAX], line[IMP_LINE_MAX];
 
-	vsnprintf(line, sizeof(line), fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
+	str_sanitize(line, sizeof(line), raw, strlen(raw));
 	/* it fits, so only out of memory can fail: the line is lost */
 	if (b->len + strlen(line) + 2 < b->max &&
 	    buf_printf(b, "%s\n", line) < 0)
@@ -16087,7 +16089,7 @@ imp_lego_acct(struct imp_run *r, const struct imp_conf *c,
 	for (colon = host; (colon = strchr(colon, ':')) != NULL;)
 		*colon = '_';	/* lego's name for the folder */
 	snprintf(dir, sizeof(dir), "accounts/%s", host);
-	snprintf(ac->what, sizeof(ac->what), "lego's %s", dir);
+	snprintf(ac->what, sizeof(ac->what), "lego's %.140s", dir);
 	if ((rc = imp_lego_email(r, dir, email, sizeof(email))) < 0)
 		return rc;
 	snprintf(ac->what, sizeof(ac->what), "lego's %.80s/%.60s", dir, email);

@@ -637,7 +637,8 @@ t_imports_checks()
 		mkdir "$a/${l}_ecc"
 		printf "Le_API='https://localhost:1/dir'\n" >"$a/${l}_ecc/$l.conf"
 	done
-	printf "Le_Foo='\x9b[31mred'\n" >>"$a/b.example.com_ecc/b.example.com.conf"
+	printf "Le_Foo='\x9b[31mred'\nLe_PreHook='%s'\n" "$(b64 "$nl")" \
+	    >>"$a/b.example.com_ecc/b.example.com.conf"
 	printf "CA_BUNDLE='%s'\n" "$T/sca/ca.pem" >"$a/account.conf"
 	run_acme --dir "$d" import-acmesh "$a"
 	expect_rc 1
@@ -650,6 +651,8 @@ t_imports_checks()
 	[ "$(wc -l <"$T/stderr")" = 5 ] || fail "stderr: $(paste -sd '|' "$T/stderr")"
 	expect_line "a.example.com: a.example.com_ecc/a.example.com.cer is live"
 	expect_line "b.example.com: not carried over: Le_Foo '\\x9b[31mred': unknown to acme"
+	grep -qxF "b.example.com: not carried over: Le_PreHook 'x\\ny': $(grep -o 'acme runs no hook before.*' "$T/stdout" | head -n 1)" "$T/stdout" ||
+	    fail "a newline from the tree printed raw"
 	LC_ALL=C grep -q $'\x9b' "$T/stdout" && fail "a C1 byte printed raw"
 	[ "$(ls "$d/live")" = "$(printf '%s\n' a.example.com b.example.com)" ] &&
 	    [ ! -e "$d/accounts" ] || fail "DIR: $(ls "$d" "$d/live" | tr '\n' ' ')"
