@@ -4674,9 +4674,9 @@ store_copy_open(struct store_copy *c, const char *path, struct stat *st)
 	if ((c->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
 	    fstat(c->dirfd, &ds) < 0)
 		return err_set(ACME_ERR_IO, "%.200s: %s", dir, strerror(errno));
-	if (ds.st_mode & (S_IWGRP | S_IWOTH))
-		return err_set(ACME_ERR_USAGE, "%.200s is writable by group or "
-		    "others: acme writes no copy there (chmod go-w it)", dir);
+	if (ds.st_mode & (S_IWGRP | S_IWOTH))	/* store_private_ok's words */
+		return err_set(ACME_ERR_USAGE, "%s is writable by group or "
+		    "others: chmod go-w %s", dir, dir);
 	if (fstatat(c->dirfd, c->base, st, AT_SYMLINK_NOFOLLOW) < 0)
 		st->st_mode = 0;
 	else if (!S_ISREG(st->st_mode))
@@ -13167,8 +13167,7 @@ imp_open_fail(struct imp_run *r, int dirfd, const char *name,
 	    S_ISLNK(st.st_mode)) {
 		r->refused = 1;
 		return err_set(ACME_ERR_USAGE, "%s is a symbolic link: acme "
-		    "follows none in a tree it imports (put what it points to "
-		    "in its place)", path);
+		    "follows none in a tree it imports", path);
 	}
 	if (e == ENOENT || e == ENOTDIR)
 		return STORE_ABSENT;
