@@ -201,8 +201,8 @@
 #define IMP_JSON_MAX	(16 * 1024)	/* a certbot account file: the JWK of
 					   an RSA-4096 key is 3.3 KB */
 #define IMP_LINE_MAX	1024		/* one line of an import's report */
-#define IMP_HOOKS_MAX	16		/* programs copied for one NAME's deploy
-					   hook: certbot's renewal-hooks/deploy/ */
+#define IMP_HOOKS_MAX	16		/* programs copied for one NAME's
+					   deploy hook (renewal-hooks/deploy/) */
 #define IMP_PROG_MAX	(1024 * 1024)	/* one program copied: hook scripts
 					   are KBs, a small binary fits */
 /* challenges and hooks */
@@ -13208,8 +13208,8 @@ imp_open(struct imp_run *r, const char *path, int dir)
 			next = openat(fd, comp, O_RDONLY | O_NOFOLLOW |
 			    O_NONBLOCK | O_CLOEXEC | (p[n] != '\0' || dir == 1 ?
 			    O_DIRECTORY : 0));
-			rc = next < 0 ? imp_open_fail(r, fd, comp, what, errno) :
-			    imp_owner_ok(r, next, what);
+			rc = next < 0 ? imp_open_fail(r, fd, comp, what,
+			    errno) : imp_owner_ok(r, next, what);
 		}
 		if (fd != r->srcfd)
 			close(fd);
@@ -14230,9 +14230,9 @@ imp_one(struct imp_run *r, const char *name)
 	int rc;
 
 	if (!store_name_ok(name))
-		rc = err_set(ACME_ERR_USAGE, "acme keeps no certificate of that "
-		    "name (1 to %d of a-z A-Z 0-9 . _ : * -, not starting "
-		    "with . or -)", NAME_LEN_MAX);
+		rc = err_set(ACME_ERR_USAGE, "acme keeps no certificate of "
+		    "that name (1 to %d of a-z A-Z 0-9 . _ : * -, not "
+		    "starting with . or -)", NAME_LEN_MAX);
 	else if ((it = calloc(1, sizeof(*it))) == NULL)
 		rc = err_set(ACME_ERR_NOMEM, "out of memory");
 	else {
@@ -15183,8 +15183,9 @@ imp_cb_versions(struct imp_run *r, const char *name, struct imp_cb_old *o,
 	for (i = 0; i < n && nv < IMP_VERSIONS_MAX; i++) {
 		if ((k = imp_version(files[i])) == 0)
 			continue;
+		/* insertion sort, newest first */
 		for (j = nv++; j > 0 && o->v[j - 1] < k; j--)
-			o->v[j] = o->v[j - 1];	/* insertion sort, newest first */
+			o->v[j] = o->v[j - 1];
 		o->v[j] = k;
 	}
 	store_names_free(files, n);
@@ -17331,9 +17332,10 @@ cli_parse(int argc, char **argv, struct acme_options *o, char **pos,
 			dashdash = 1;
 			continue;
 		}
+		/* -vv: -v -v */
 		if (argv[i][1] == 'v' && argv[i][2] == 'v' &&
 		    argv[i][strspn(argv[i] + 1, "v") + 1] == '\0') {
-			o->verbosity += (int)strlen(argv[i] + 1);	/* -vv */
+			o->verbosity += (int)strlen(argv[i] + 1);
 			continue;
 		}
 		if ((op = cli_find(argv[i])) == NULL) {
