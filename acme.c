@@ -51,17 +51,19 @@
  *     - install and deploy
  * 18. List, restore and imports
  *     - list, restore
- *     - imports: certbot, uacme, acme.sh
+ *     - imports: the core
+ *     - imports: what is carried over
  *     - imports: the set
  *     - imports: hooks
  *     - imports: conf, report
  *     - imports: accounts
- *     - imports: JWK private keys (certbot's accounts)
- *     - import-certbot
  *     - imports: the run
+ *     - imports: JWK private keys (certbot's accounts)
  *     - imports: settings given on the command line
+ *     - import-certbot
  *     - import-uacme
  *     - import-acmesh
+ *     - import-lego
  * 19. Renew
  *     - conf/NAME.conf
  *     - conf/NAME.state
@@ -218,6 +220,10 @@
 #define IMP_JSON_MAX	(16 * 1024)	/* a certbot account file: the JWK of
 					   an RSA-4096 key is 3.3 KB */
 #define IMP_LINE_MAX	1024		/* one line of an import's report */
+#define IMP_HOOKS_MAX	16		/* programs copied for one NAME's
+					   deploy hook (renewal-hooks/deploy/) */
+#define IMP_PROG_MAX	(1024 * 1024)	/* one program copied: hook scripts
+					   are KBs, a small binary fits */
 /* challenges and hooks */
 #define HOOK_TIMEOUT	300		/* seconds a challenge or deploy hook
 					   may run by default: DNS APIs can
@@ -385,6 +391,14 @@ X(days, "days", 0, INT, 0, DAYS_MAX, SAVE, RENEWAL, "N", \
     "renew N days before expiry (default: the CA's ARI\n" \
     "window, else a third of the lifetime before)") \
 X(force, "force", 0, FLAG, 0, 1, NO, RENEWAL, "", "renew even when not due") \
+X(copy_cert, "copy-cert", 0, STR, 0, PATH_LEN_MAX, SAVE, RENEWAL, "FILE", \
+    "also write a new cert.pem to FILE, atomically") \
+X(copy_chain, "copy-chain", 0, STR, 0, PATH_LEN_MAX, SAVE, RENEWAL, "FILE", \
+    "the same for chain.pem") \
+X(copy_fullchain, "copy-fullchain", 0, STR, 0, PATH_LEN_MAX, SAVE, RENEWAL, \
+    "FILE", "the same for fullchain.pem") \
+X(copy_key, "copy-key", 0, STR, 0, PATH_LEN_MAX, SAVE, RENEWAL, "FILE", \
+    "the same for privkey.pem") \
 X(deploy_hook, "deploy-hook", 0, STR, 0, PATH_LEN_MAX, SAVE, RENEWAL, "PROG", \
     "run PROG (no shell) after a new set is live") \
 X(random_delay, "random-delay", 0, SECS, 0, RANDOM_DELAY_MAX, NO, RENEWAL, \
@@ -4666,6 +4680,113 @@ store_exchange(int afd, const char *a, int bfd, const char *b)
 	if (fsync(bfd) < 0 || (afd != bfd && fsync(afd) < 0))
 		return err_set(ACME_ERR_IO, "fsync: %s", strerror(errno));
 	return 0;
+}
+
+/*
+ * A file of DIR copied where another program reads it (--copy-key ...),
+ * written like every file: a temporary file in the target's directory,
+ * fsync, renamed over path. Never through a symbolic link at path (the
+ * link would be replaced, so it is refused), never into a directory
+ * group or others can write (another user could swap what a server
+ * reads). An existing file keeps its mode, and its owner and group when
+ * acme runs as root; a new one is 0600 for a key, else 0644.
+ */
+struct store_copy {
+	int		 dirfd;		/* path's directory; -1 closed */
+	int		 staged;	/* tmp exists */
+	char		 base[NAME_LEN_MAX + 1];
+	char		 tmp[NAME_LEN_MAX + 32];
+};
+
+/* Open path's directory into c, checked; st: path's file, st_mode 0
+ * when there is none. */
+static ACME_MUST_CHECK int
+store_copy_open(struct store_copy *c, const char *path, struct stat *st)
+{
+	const char *slash = strrchr(path, '/');
+	char dir[PATH_LEN_MAX];
+	struct stat ds;
+
+	memset(c, 0, sizeof(*c));
+	c->dirfd = -1;
+	st->st_mode = 0;
+	if (path[0] != '/' || strlen(slash + 1) > NAME_LEN_MAX ||
+	    strspn(slash + 1, ".") == strlen(slash + 1))
+		return err_set(ACME_ERR_USAGE, "%.200s: no absolute path of a "
+		    "file", path);
+	snprintf(c->base, sizeof(c->base), "%s", slash + 1);
+	snprintf(dir, sizeof(dir), "%.*s", slash == path ? 1 :
+	    (int)(slash - path), path);
+	if ((c->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
+	    fstat(c->dirfd, &ds) < 0)
+		return err_set(ACME_ERR_IO, "%.200s: %s", dir, strerror(errno));
+	if (ds.st_mode & (S_IWGRP | S_IWOTH))	/* store_private_ok's words */
+		return err_set(ACME_ERR_USAGE, "%s is writable by group or "
+		    "others: chmod go-w %s", dir, dir);
+	if (fstatat(c->dirfd, c->base, st, AT_SYMLINK_NOFOLLOW) < 0)
+		st->st_mode = 0;
+	else if (!S_ISREG(st->st_mode))
+		return err_set(ACME_ERR_USAGE, "%.200s is no regular file (a "
+		    "symbolic link?): acme writes no copy through it", path);
+	return 0;
+}
+
+static void
+store_copy_close(struct store_copy *c)
+{
+	if (c->staged)
+		unlinkat(c->dirfd, c->tmp, 0);
+	if (c->dirfd >= 0)
+		close(c->dirfd);
+	c->dirfd = -1;
+	c->staged = 0;
+}
+
+/* Could a copy be written to path? 0, or why not. */
+static ACME_MUST_CHECK int
+store_copy_check(const char *path)
+{
+	struct store_copy c;
+	struct stat st;
+	int rc = store_copy_open(&c, path, &st);
+
+	store_copy_close(&c);
+	return rc;
+}
+
+/* Stage b as a temporary file beside path (key: a private key). */
+static ACME_MUST_CHECK int
+store_copy_stage(struct store_copy *c, const char *path, const struct buf *b,
+    int key)
+{
+	struct stat st;
+	int rc;
+
+	if ((rc = store_copy_open(c, path, &st)) < 0)
+		return rc;
+	snprintf(c->tmp, sizeof(c->tmp), ".%s.%ld.tmp", strrchr(path, '/') + 1,
+	    (long)getpid());
+	unlinkat(c->dirfd, c->tmp, 0);
+	if ((rc = store_create(c->dirfd, c->tmp, b->data, b->len, st.st_mode ?
+	    st.st_mode & 0777 : key ? STORE_KEY_MODE : STORE_FILE_MODE)) < 0)
+		return err_wrap(rc, "%.200s", path);
+	c->staged = 1;
+	/* only root may give a file away: as another user, the copy is its */
+	if (st.st_mode != 0)
+		ACME_IGNORE(fchownat(c->dirfd, c->tmp, st.st_uid, st.st_gid,
+		    AT_SYMLINK_NOFOLLOW));
+	return 0;
+}
+
+/* Rename the staged copy over its path; closes c. */
+static ACME_MUST_CHECK int
+store_copy_commit(struct store_copy *c)
+{
+	int rc = store_rename(c->dirfd, c->tmp, c->dirfd, c->base);
+
+	c->staged = rc < 0;
+	store_copy_close(c);
+	return rc;
 }
 
 /* The PEM texts of one certificate set and its meta.txt, all owned. */
@@ -11724,8 +11845,10 @@ meta_build(struct buf *b, const char *name, const struct x509_info *xi,
  * conf/NAME.conf: how NAME is issued and renewed, "key = value" lines
  * that renew reads back (conf_parse): a comment, name, identifiers, then
  * every option whose conf column in OPTIONS is not NO, in table order,
- * and server-alias (when --server was an alias: the URL is saved).
- * issue_write_conf() and the imports both write it from a conf_file.
+ * server-alias (when --server was an alias: the URL is saved) and
+ * imported (the import that wrote it, for renew to name when the account
+ * did not come along). issue_write_conf() and the imports both write it
+ * from a conf_file.
  * EAB credentials are never written.
  */
 struct conf_file {
@@ -11734,6 +11857,7 @@ struct conf_file {
 	const struct ident *ids;	/* borrowed */
 	size_t		 nids;
 	const char	*alias;		/* --server's alias, or NULL */
+	const char	*imported;	/* "import-certbot TREE", or NULL */
 	struct acme_options o;		/* the settings; strings borrowed */
 };
 
@@ -11817,6 +11941,8 @@ issue_conf_text(struct buf *b, const struct conf_file *f)
 		rc = issue_conf_opt(b, &opt_table[i], &o);
 	if (rc == 0 && f->alias != NULL)
 		rc = issue_conf_kv(b, "server-alias", f->alias);
+	if (rc == 0 && f->imported != NULL)
+		rc = issue_conf_kv(b, "imported", f->imported);
 	return rc;
 }
 
@@ -12199,6 +12325,7 @@ static const struct api_mark {
 	{ "account.conf", "acme.sh", "import-acmesh" },
 	{ "ca", "acme.sh", "import-acmesh" },
 	{ "private/key.pem", "uacme", "import-uacme" },
+	{ "certificates", "lego", "import-lego" },
 };
 
 /*
@@ -12900,6 +13027,52 @@ out:
 
 /* ---- install and deploy ---- */
 
+/*
+ * --copy-cert, --copy-chain, --copy-fullchain, --copy-key: live/NAME's
+ * files written where another program reads them (acme.sh's
+ * --install-cert), each by store_copy; all are staged before any is
+ * renamed, so a server reloaded after a failure finds the old files. A
+ * chain named like the certificate goes after it (acme.sh's way).
+ */
+static ACME_MUST_CHECK int
+api_copies(const struct acme_options *o, int storefd, const char *name)
+{
+	static const char *const files[] = { "cert.pem", "chain.pem",
+	    "fullchain.pem", "privkey.pem" };
+	const char *to[] = { o->copy_cert, o->copy_chain, o->copy_fullchain,
+	    o->copy_key }, *file;
+	struct store_copy cp[4];
+	struct buf b = { 0 };
+	int livefd, setfd = -1, i, rc = 0;
+
+	for (i = 0; i < 4; i++) {
+		cp[i].dirfd = -1;
+		cp[i].staged = 0;
+	}
+	if (to[0] != NULL && to[1] != NULL && strcmp(to[0], to[1]) == 0)
+		to[1] = NULL;
+	if ((livefd = store_subdir(storefd, "live", 0)) >= 0) {
+		setfd = store_subdir(livefd, name, 0);
+		close(livefd);
+	}
+	for (i = 0; i < 4 && rc == 0; i++) {
+		file = i == 0 && o->copy_chain != NULL && to[1] == NULL ?
+		    files[2] : files[i];
+		if (to[i] != NULL && (rc = setfd < 0 ? setfd :
+		    store_read(setfd, file, &b, PEM_MAX)) == 0)
+			rc = store_copy_stage(&cp[i], to[i], &b, i == 3);
+		buf_free(&b);
+	}
+	for (i = 0; i < 4; i++)
+		if (rc == 0 && cp[i].staged)
+			rc = store_copy_commit(&cp[i]);
+		else
+			store_copy_close(&cp[i]);
+	if (setfd >= 0)
+		close(setfd);
+	return rc < 0 ? err_wrap(ACME_ERR_HOOK, "%s: copy", name) : 0;
+}
+
 /* Run the deploy hook for live/NAME (DIR made absolute when possible). */
 static ACME_MUST_CHECK int
 api_deploy(const struct acme_options *o, const char *name,
@@ -13047,12 +13220,15 @@ static ACME_MUST_CHECK int
 api_issue_finish(struct api_run *run, struct issue *is,
     const struct api_done *d)
 {
+	int rc;
+
 	if (d->rc < 0)
 		return err_set(d->rc, "%s", d->line);
 	api_vouch(run, d->at);
 	log_result("%s", d->line);
-	if (is->o->deploy_hook == NULL)
-		return 0;
+	if ((rc = api_copies(is->o, run->storefd, is->name)) < 0 ||
+	    is->o->deploy_hook == NULL)
+		return rc;
 	return api_deploy(is->o, is->name, is->ids, is->nids);
 }
 
@@ -13146,9 +13322,9 @@ acme_issue(const struct acme_options *o, const char *name,
 /*
  * The commands that change nothing at the CA: acme_list() (what is live and
  * in the backup ring, judged by trusted time), acme_restore() (a backup back
- * to live), and the imports of certbot, uacme and acme.sh trees: the source
- * is only read, keys stay 0600, accounts and hooks come along, and a report
- * says what did not.
+ * to live), and the imports of certbot, uacme, acme.sh and lego trees: the
+ * source is only read, safely, keys stay 0600, accounts and hooks come
+ * along, and a report says what did not.
  *
  * May call: 3-7, 9-11, 14-16.
  */
@@ -13434,65 +13610,319 @@ conf_trim(char *p)
 	return p;
 }
 
-#define IMP_VERSION_MAX	1000000		/* K of archive/NAME/certK.pem */
-
-/* K of "certK.pem", 1 to IMP_VERSION_MAX (never overflowing), else 0. */
-static ACME_MUST_CHECK int
-imp_version(const char *base)
-{
-	const char *p;
-	long k = 0;
-
-	if (strncmp(base, "cert", 4) != 0)
-		return 0;
-	for (p = base + 4; isdigit((unsigned char)*p); p++)
-		if ((k = k * 10 + (*p - '0')) > IMP_VERSION_MAX)
-			return 0;
-	return p > base + 4 && strcmp(p, ".pem") == 0 ? (int)k : 0;
-}
-
-/* ---- imports: certbot, uacme, acme.sh ---- */
+/* ---- imports: the core ---- */
 
 /*
- * import-certbot, import-uacme and import-acmesh read another client's
- * tree, following its symlinks (certbot's live/ and accounts/ use them),
- * and never write below it. Each certificate becomes live/NAME with up to
- * three backups and conf/NAME.conf; the client's account becomes
- * DIR/accounts/HOST (key, URL, creation date), so the next renew goes on
- * with the same account and needs no --agree-tos. Hooks become the deploy
- * hook: one executable named by its path as it is, anything else a
- * wrapper DIR/hooks/NAME.deploy that runs each command with /bin/sh, as
- * the client did. What cannot be carried over is reported on stdout, one
- * "NAME: not carried over: KEY 'VALUE': why" line each.
+ * import-certbot, import-uacme, import-acmesh and import-lego are one
+ * family: a source (struct imp_src, one subsection per client below)
+ * knows where its client keeps certificates, settings and accounts; this
+ * core reads the tree, checks it, writes DIR and reports. A new client
+ * is one subsection, one public function and one row of the CLI.
+ *
+ * The client's tree is only read, and nothing outside it: every path
+ * below it is opened one component at a time from a directory
+ * descriptor with O_NOFOLLOW (a symbolic link is refused, by name), and
+ * the tree, every directory on the way and every file read must belong
+ * to root or to the user running acme and be writable by no one else,
+ * the rule of conf/NAME.conf (store_private_ok): what renew will run,
+ * often as root, came from no other user. A program a hook names is
+ * copied into DIR/hooks at the import, and the copy is what runs.
+ *
+ * A run reads the tree twice: first silently, so that one path breaking
+ * those rules refuses the whole tree (ACME_ERR_USAGE, nothing written,
+ * DIR not even created); then for real, creating DIR at its first
+ * write. Each certificate (its sets, conf and hook copies) and each
+ * account is written whole or not at all; each one that is not is named
+ * on stderr, and the run then returns ACME_ERR_IO. Every line printed
+ * is escaped (log_result, log_format).
  */
 
-#define IMP_CERTBOT_DIR	"/etc/letsencrypt"
-#define IMP_UACME_DIR	"/etc/ssl/uacme"
-#define IMP_ACMESH_HOME	".acme.sh"	/* below $HOME */
-#define IMP_HOOKS	"hooks"		/* DIR/hooks/NAME.deploy */
+#define IMP_HOOKS	"hooks"		/* DIR/hooks/NAME.deploy, -1, -2 .. */
 #define IMP_NOHOOK	"acme runs no hook before or after a renewal (stop " \
 			"or start a server in the job that runs acme renew)"
+
+struct imp_run;
+struct imp_conf;
+struct imp_acct;
+struct imp_set;
+
+/* A client: what its tree holds, read by the functions of its subsection. */
+struct imp_src {
+	const char	*from;		/* "certbot" */
+	const char	*cmd;		/* "import-certbot" */
+	const char	*mark;		/* a folder every such tree has */
+	/* the NAMEs of the tree, odd ones too (owned by the caller) */
+	int	(*names)(struct imp_run *, char ***, size_t *);
+	/* NAME's settings and hooks, and where its account is */
+	int	(*conf)(struct imp_run *, const char *, struct imp_conf *);
+	/* that account; STORE_ABSENT when there is none to take */
+	int	(*acct)(struct imp_run *, const struct imp_conf *,
+		    struct imp_acct *);
+	/* NAME's current set and the older ones */
+	int	(*set)(struct imp_run *, const char *, struct imp_conf *,
+		    struct imp_set *);
+};
 
 /* One import run. */
 struct imp_run {
 	const struct acme_options *o;		/* borrowed */
-	const char	*from;			/* "certbot", "uacme", ... */
-	const char	*cmd;			/* "import-certbot" ... */
-	const void	*ctx;			/* borrowed: the import's own */
-	const char	*src;			/* borrowed: the client's tree */
-	const char	*mark;			/* a folder every such tree has */
+	const struct imp_src *src;		/* borrowed: the client */
+	const void	*ctx;			/* borrowed: the server of
+						   uacme and lego */
+	const char	*tree;			/* borrowed: as given */
 	char		 srcabs[PATH_LEN_MAX];	/* the same, absolute */
 	int		 srcfd;
 	struct api_run	 run;			/* api_enter's */
-	int		 storefd;		/* DIR, locked: run.storefd */
-	char		 dir[PATH_LEN_MAX];	/* DIR, absolute */
+	int		 storefd;		/* DIR, locked; -1 until it
+						   exists */
+	char		 dir[PATH_LEN_MAX];	/* DIR, absolute, then */
 	int64_t		 floor;			/* last trusted time or -1 */
-	struct buf	 seen;			/* certbot account folders
-						   already looked at */
+	int		 dry;			/* the silent first reading */
+	int		 refused;		/* a path broke the rules */
+	int		 failed;		/* items not imported */
+	char		 err[ERR_MSG_MAX];	/* the last of them */
+	struct buf	 seen;			/* accounts looked at */
 };
+
+/* DIR for writing: made and locked at the run's first write, so that a
+ * run that imports nothing makes no DIR. */
+static ACME_MUST_CHECK int
+imp_store(struct imp_run *r)
+{
+	int rc;
+
+	if (r->storefd >= 0)
+		return 0;
+	if (r->run.storefd < 0 && (rc = api_lock(&r->run, 1)) < 0)
+		return rc;
+	r->storefd = r->run.storefd;
+	if (realpath(r->run.dir, r->dir) == NULL)
+		return err_set(ACME_ERR_IO, "%.200s: %s", r->run.dir,
+		    strerror(errno));
+	return 0;
+}
+
+/* The tree's path (its first n bytes) for a message: "TREE/path". */
+static void
+imp_path(const struct imp_run *r, const char *path, size_t n, char *out,
+    size_t cap)
+{
+	snprintf(out, cap, "%s%s%.*s", r->srcabs, n ? "/" : "", (int)n, path);
+}
+
+/*
+ * What an import reads (fd, named path) must belong to root or to the
+ * user running acme and be writable by no one else. Else ACME_ERR_USAGE
+ * naming path and the fix, and the whole tree is refused (r->refused).
+ */
+static ACME_MUST_CHECK int
+imp_owner_ok(struct imp_run *r, int fd, const char *path)
+{
+	struct stat st;
+	unsigned me = (unsigned)geteuid();
+
+	if (fstat(fd, &st) < 0)
+		return err_set(ACME_ERR_IO, "%s: %s", path, strerror(errno));
+	r->refused = st.st_uid != 0 && (unsigned)st.st_uid != me;
+	if (r->refused)
+		return err_set(ACME_ERR_USAGE, "%s belongs to uid %u, neither "
+		    "root nor the user running acme: chown %u %s (or import a "
+		    "copy)", path, (unsigned)st.st_uid, me, path);
+	r->refused = (st.st_mode & (S_IWGRP | S_IWOTH)) != 0;
+	if (r->refused)
+		return err_set(ACME_ERR_USAGE, "%s is writable by group or "
+		    "others: chmod go-w %s", path, path);
+	return 0;
+}
+
+/* Why component name below dirfd did not open (errno e): a link is
+ * refused, by name; absence is STORE_ABSENT. */
+static ACME_MUST_CHECK int
+imp_open_fail(struct imp_run *r, int dirfd, const char *name,
+    const char *path, int e)
+{
+	struct stat st;
+
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISLNK(st.st_mode)) {
+		r->refused = 1;
+		return err_set(ACME_ERR_USAGE, "%s is a symbolic link: acme "
+		    "follows none in a tree it imports", path);
+	}
+	if (e == ENOENT || e == ENOTDIR)
+		return STORE_ABSENT;
+	return err_set(ACME_ERR_IO, "%s: %s", path, strerror(e));
+}
+
+/*
+ * Open path below the tree ('/'-separated; no "." or ".." component)
+ * one component at a time with O_NOFOLLOW, each checked by imp_owner_ok:
+ * nothing outside the tree is ever reached. dir: a directory, else a
+ * regular file (or, IMP_ANY, either). Its fd, STORE_ABSENT, or an error.
+ */
+#define IMP_ANY	2
+
+static ACME_MUST_CHECK int
+imp_open(struct imp_run *r, const char *path, int dir)
+{
+	char what[2 * PATH_LEN_MAX], comp[NAME_LEN_MAX + 1];
+	const char *p = path;
+	struct stat st;
+	int fd = r->srcfd, next, rc;
+	size_t n;
+
+	/* the tree itself, checked by imp_src_check */
+	if (strcmp(path, ".") == 0 && dir != 0 && (next = fcntl(fd,
+	    F_DUPFD_CLOEXEC, 0)) >= 0)
+		return next;
+	for (;;) {
+		n = strcspn(p, "/");
+		imp_path(r, path, (size_t)(p + n - path), what, sizeof(what));
+		if (n == 0 || n > NAME_LEN_MAX || (n <= 2 &&
+		    strncmp(p, "..", n) == 0)) {
+			next = -1;
+			rc = err_set(ACME_ERR_USAGE, "%s: no file of the tree",
+			    what);
+		} else {
+			snprintf(comp, sizeof(comp), "%.*s", (int)n, p);
+			next = openat(fd, comp, O_RDONLY | O_NOFOLLOW |
+			    O_NONBLOCK | O_CLOEXEC | (p[n] != '\0' || dir == 1 ?
+			    O_DIRECTORY : 0));
+			rc = next < 0 ? imp_open_fail(r, fd, comp, what,
+			    errno) : imp_owner_ok(r, next, what);
+		}
+		if (fd != r->srcfd)
+			close(fd);
+		fd = next;
+		if (rc < 0 || p[n] == '\0')
+			break;
+		p += n + 1;
+	}
+	if (rc == 0 && (dir != 0 || (fstat(fd, &st) == 0 &&
+	    S_ISREG(st.st_mode))))
+		return fd;
+	if (rc == 0)
+		rc = err_set(ACME_ERR_IO, "%s: not a regular file", what);
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+/* Read file path below the tree into out (at most max bytes). */
+static ACME_MUST_CHECK int
+imp_read(struct imp_run *r, const char *path, struct buf *out, size_t max)
+{
+	int fd, rc;
+
+	if ((fd = imp_open(r, path, 0)) < 0)
+		return fd;
+	if ((rc = store_read_fd(fd, out, max)) < 0)
+		err_wrap(rc, "%.200s", path);
+	close(fd);
+	return rc;
+}
+
+/* The same for a file a client may lack or keep badly: only a refusal
+ * is an error; otherwise out is left empty. */
+static ACME_MUST_CHECK int
+imp_read_opt(struct imp_run *r, const char *path, struct buf *out,
+    size_t max)
+{
+	int rc = imp_read(r, path, out, max);
+
+	if (rc < 0 && r->refused)
+		return rc;
+	if (rc < 0)
+		buf_free(out);
+	err_clear();
+	return 0;
+}
+
+/* 1 when path below the tree is there (dir: a directory), 0 when not. */
+static ACME_MUST_CHECK int
+imp_has(struct imp_run *r, const char *path, int dir)
+{
+	int fd = imp_open(r, path, dir);
+
+	if (fd >= 0)
+		close(fd);
+	return fd >= 0 ? 1 : fd == STORE_ABSENT ? 0 : fd;
+}
+
+/*
+ * The entries of directory path below the tree whose names end in
+ * suffix, without it, sorted, at most max: every one, odd names too (the
+ * core names what it cannot take). *names owned by the caller.
+ */
+static ACME_MUST_CHECK int
+imp_list(struct imp_run *r, const char *path, const char *suffix,
+    size_t max, char ***names, size_t *n)
+{
+	size_t len, sl = strlen(suffix);
+	char **v = NULL, **nv;
+	struct dirent *de;
+	DIR *d;
+	int fd, rc = 0;
+
+	*names = NULL;
+	*n = 0;
+	if ((fd = imp_open(r, path, 1)) < 0)
+		return fd;
+	if ((d = fdopendir(fd)) == NULL) {
+		close(fd);
+		return err_set(ACME_ERR_IO, "%.200s: %s", path,
+		    strerror(errno));
+	}
+	rewinddir(d);	/* "." shares its offset with the tree's fd */
+	while (rc == 0 && *n < max && (de = readdir(d)) != NULL) {
+		len = strlen(de->d_name);
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name,
+		    "..") == 0 || len <= sl || strcmp(de->d_name + len - sl,
+		    suffix) != 0)
+			continue;
+		if ((nv = realloc(v, (*n + 1) * sizeof(*v))) != NULL)
+			v = nv;
+		if (nv == NULL || (v[*n] = strndup(de->d_name,
+		    len - sl)) == NULL)
+			rc = err_set(ACME_ERR_NOMEM, "out of memory");
+		else
+			(*n)++;
+	}
+	closedir(d);
+	if (*n > 1)
+		qsort(v, *n, sizeof(*v), store_name_cmp);
+	*names = v;
+	return rc;
+}
+
+/*
+ * A program a setting names by its absolute path, outside the tree:
+ * opened (its directories as the system has them), then held to the
+ * same rule. Its fd; STORE_ABSENT when it is no executable file (then
+ * the setting is a command line).
+ */
+static ACME_MUST_CHECK int
+imp_prog_open(struct imp_run *r, const char *path)
+{
+	struct stat st;
+	int fd, rc;
+
+	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) < 0)
+		return STORE_ABSENT;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    (st.st_mode & 0111) == 0)
+		rc = STORE_ABSENT;
+	else if ((rc = imp_owner_ok(r, fd, path)) == 0)
+		return fd;
+	close(fd);
+	return rc;
+}
+
+/* ---- imports: what is carried over ---- */
 
 /* What acme carries over of one NAME, from any client, and the report. */
 struct imp_conf {
+	const char	*name;			/* borrowed: NAME */
 	char		 server[URL_MAX];
 	char		 authenticator[64];	/* webroot, standalone, or the
 						   client's word for it */
@@ -13505,7 +13935,10 @@ struct imp_conf {
 						   method is not carried over */
 	char		 key_type[16];		/* "" for the key's own */
 	char		 preferred_chain[256];
-	char		 deploy_hook[PATH_LEN_MAX]; /* the one executable */
+	char		 ca_file[PATH_LEN_MAX];
+	char		 copy[4][PATH_LEN_MAX];	/* --copy-cert, -chain,
+						   -fullchain, -key */
+	char		 deploy_hook[PATH_LEN_MAX]; /* given, or the wrapper */
 	char		 hook[PATH_LEN_MAX];	/* challenge hook, or "" */
 	char		 account[64];		/* certbot's account ID */
 	char		 cb_hook[PATH_LEN_MAX];	/* certbot's renew_hook */
@@ -13513,20 +13946,28 @@ struct imp_conf {
 	char		 cb_curve[32];		/* elliptic_curve and */
 	char		 cb_bits[16];		/* rsa_key_size */
 	int		 cb_dirhooks;		/* certbot's directory_hooks */
+	int		 sh_days;		/* acme.sh's Le_RenewalDays */
 	int		 reuse_key;
 	int		 days;
-	int		 nhooks;		/* deploy commands in wrap */
-	int		 wrapped;		/* wrap does more than run
-						   deploy_hook */
-	struct buf	 wrap;			/* wrapper lines */
-	struct buf	 said;			/* report lines for it */
+	int		 nprogs;
+	struct buf	 prog[IMP_HOOKS_MAX];	/* programs copied, as
+						   hooks/NAME.deploy-K */
+	struct buf	 wrap;			/* the wrapper's commands */
+	struct buf	 said;			/* report lines for them */
 	struct buf	 report;		/* "NAME: " lines, without it */
 };
 
+/* A field of struct imp_conf, for the tables of the sources' keys
+ * (which keep offsets in 16 bits). */
+#define IMP_F(f)	offsetof(struct imp_conf, f), \
+			sizeof(((struct imp_conf *)0)->f)
+_Static_assert(sizeof(struct imp_conf) <= 65535, "IMP_F: 16 bits");
+
 static void
-imp_conf_init(struct imp_conf *c)
+imp_conf_init(struct imp_conf *c, const char *name)
 {
 	memset(c, 0, sizeof(*c));
+	c->name = name;
 	c->wrap.max = c->said.max = c->report.max = CONF_MAX;
 	c->cb_dirhooks = 1;
 }
@@ -13534,18 +13975,24 @@ imp_conf_init(struct imp_conf *c)
 static void
 imp_conf_free(struct imp_conf *c)
 {
+	int i;
+
+	for (i = 0; i < c->nprogs; i++)
+		buf_free(&c->prog[i]);
 	buf_free(&c->wrap);
 	buf_free(&c->said);
 	buf_free(&c->report);
 }
 
-/* Append one line to b; a report that outgrew b loses lines, not the run. */
+/* Append one line to b, escaped (a newline from the tree stays in it);
+ * a report that outgrew b loses lines, not the run. */
 static void
 imp_vline(struct buf *b, const char *fmt, va_list ap)
 {
-	char line[IMP_LINE_MAX];
+	char raw[IMP_LINE_MAX], line[IMP_LINE_MAX];
 
-	vsnprintf(line, sizeof(line), fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
+	str_sanitize(line, sizeof(line), raw, strlen(raw));
 	/* it fits, so only out of memory can fail: the line is lost */
 	if (b->len + strlen(line) + 2 < b->max &&
 	    buf_printf(b, "%s\n", line) < 0)
@@ -13572,17 +14019,13 @@ imp_say(struct imp_conf *c, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* "not carried over: KEY 'VALUE': WHY", the value made printable. */
+/* "not carried over: KEY 'VALUE': WHY", the value cut to a line. */
 static void
 imp_skip(struct imp_conf *c, const char *key, const char *val,
     const char *why)
 {
-	char k[64], v[160];
-
-	str_sanitize(k, sizeof(k), key, strlen(key));
-	str_sanitize(v, sizeof(v), val, strlen(val));
-	imp_say(c, "not carried over: %s%s%s%s: %s", k, v[0] ? " '" : "", v,
-	    v[0] ? "'" : "", why);
+	imp_say(c, "not carried over: %.60s%s%.150s%s: %s", key, val[0] ?
+	    " '" : "", val, val[0] ? "'" : "", why);
 }
 
 /* Copy v into dst (cap bytes); a value that does not fit is reported. */
@@ -13600,62 +14043,64 @@ imp_set(struct imp_conf *c, char *dst, size_t cap, const char *key,
 static ACME_MUST_CHECK int
 imp_server_ok(const struct imp_conf *c)
 {
-	char v[200];
-
-	str_sanitize(v, sizeof(v), c->server, strlen(c->server));
 	return req_url_ok(c->server) ? 0 : err_set(ACME_ERR_USAGE, "server "
-	    "'%s' is not an https URL", v);
+	    "'%.200s' is not an https URL", c->server);
 }
 
-/*
- * Read path below dirfd into out (at most max bytes): a regular file,
- * symlinks followed (the tree is the client's, and only read). When it
- * does not exist: STORE_ABSENT (nothing recorded); the caller decides.
- */
-static ACME_MUST_CHECK int
-imp_read(int dirfd, const char *path, struct buf *out, size_t max)
+/* A setting carried over, or NULL when the client had none. */
+static const char *
+imp_opt(const char *v)
 {
-	struct stat st;
-	int fd, rc;
-
-	fd = openat(dirfd, path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0 && (errno == ENOENT || errno == ENOTDIR))
-		return STORE_ABSENT;
-	if (fd < 0)
-		return err_set(ACME_ERR_IO, "%.200s: %s", path,
-		    strerror(errno));
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
-		rc = err_set(ACME_ERR_IO, "%.200s: not a regular file", path);
-	else if ((rc = store_read_fd(fd, out, max)) < 0)
-		err_wrap(rc, "%.200s", path);
-	close(fd);
-	return rc;
+	return v[0] != '\0' ? v : NULL;
 }
 
-/* Is path below dirfd an executable regular file (symlinks followed)? */
+/* Is the challenge method a webroot (a path given)? */
 static ACME_MUST_CHECK int
-imp_is_exec(int dirfd, const char *path)
+imp_webroot(const struct imp_conf *c)
 {
-	struct stat st;
-
-	return fstatat(dirfd, path, &st, 0) == 0 && S_ISREG(st.st_mode) &&
-	    faccessat(dirfd, path, X_OK, 0) == 0;
+	return strcmp(c->authenticator, "webroot") == 0 && c->webroot[0];
 }
 
-/* Is path below dirfd a directory (symlinks followed)? */
-static ACME_MUST_CHECK int
-imp_is_dir(int dirfd, const char *path)
+/* A port setting that is no port number is reported and dropped. */
+static void
+imp_port(struct imp_conf *c, const char *key, char *port)
 {
-	struct stat st;
+	char *end;
+	long n;
 
-	return fstatat(dirfd, path, &st, 0) == 0 && S_ISDIR(st.st_mode);
+	errno = 0;
+	n = strtol(port, &end, 10);
+	if (port[0] != '\0' && (errno != 0 || *end != '\0' || n < 1 ||
+	    n > 65535)) {
+		imp_skip(c, key, port, "not a port number");
+		port[0] = '\0';
+	}
+}
+
+/* The challenge settings: ports checked, a method there or reported. */
+static void
+imp_check_chal(struct imp_conf *c)
+{
+	char why[320];
+
+	if (strcmp(c->authenticator, "webroot") == 0 && c->webroot[0] == '\0')
+		imp_skip(c, "authenticator", "webroot", "no webroot path");
+	imp_port(c, "http port", c->http_port);
+	imp_port(c, "tls port", c->tls_port);
+	if (imp_webroot(c) || strcmp(c->authenticator, "standalone") == 0 ||
+	    c->hook[0] != '\0')
+		return;
+	snprintf(why, sizeof(why), "%s%sacme answers with a webroot, its own "
+	    "responder or a --hook: set one in conf/%s.conf",
+	    c->chal_why ? c->chal_why : "", c->chal_why ? "; " : "", c->name);
+	imp_skip(c, "challenge method", c->authenticator, why);
 }
 
 /* ---- imports: the set ---- */
 
 /*
- * cs->cert holds a whole chain (uacme's cert.pem): split it into cert,
- * chain and fullchain, each certificate re-encoded as strict PEM.
+ * cs->cert holds a whole chain (uacme's cert.pem, lego's NAME.crt):
+ * split it into cert, chain and fullchain, each re-encoded as strict PEM.
  */
 static ACME_MUST_CHECK int
 imp_split(struct cert_set *cs)
@@ -13750,8 +14195,28 @@ struct imp_older {
 	int	 n;			/* candidates 0..n-1, newest first */
 };
 
-/* Keep up to BACKUP_DEPTH unexpired older sets, newest first. */
+/* What an import takes of one NAME's certificates. */
+struct imp_set {
+	struct cert_set	 cur;
+	char		 label[2 * NAME_LEN_MAX + 32];	/* "version 3" */
+	struct imp_old	 old;
+	struct x509_info xi[2];		/* cur's, then the older ones' */
+	const char	*kt;		/* cur's key type */
+};
+
 static void
+imp_set_free(struct imp_set *s)
+{
+	int i;
+
+	for (i = 0; i < BACKUP_DEPTH; i++)
+		cert_set_free(&s->old.cs[i]);
+	cert_set_free(&s->cur);
+	buf_free(&s->old.report);
+}
+
+/* Keep up to BACKUP_DEPTH unexpired older sets, newest first. */
+static ACME_MUST_CHECK int
 imp_pick_old(struct imp_run *r, const struct imp_older *src,
     const char *name, const char *server, int64_t trusted,
     struct imp_old *old, struct x509_info *xi)
@@ -13762,7 +14227,7 @@ imp_pick_old(struct imp_run *r, const struct imp_older *src,
 	int i;
 
 	old->report.max = 8192;
-	for (i = 0; i < src->n; i++) {
+	for (i = 0; i < src->n && !r->refused; i++) {
 		cs = old->n < BACKUP_DEPTH ? &old->cs[old->n] : NULL;
 		why = NULL;
 		if (src->load(r, src->ctx, i, cs, label, sizeof(label)) < 0 ||
@@ -13771,7 +14236,7 @@ imp_pick_old(struct imp_run *r, const struct imp_older *src,
 			why = acme_last_error();
 		else if (cs == NULL)
 			why = "beyond three backups";
-		else if (why == NULL && xi->not_after < trusted)
+		else if (xi->not_after < trusted)
 			why = "expired";
 		if (why == NULL) {
 			memcpy(old->label[old->n++], label, sizeof(label));
@@ -13782,16 +14247,40 @@ imp_pick_old(struct imp_run *r, const struct imp_older *src,
 		/* a report that outgrew 8 KB loses entries, not the run */
 		ACME_IGNORE(buf_printf(&old->report, ", %s (%.200s)", label,
 		    why));
-		err_clear();
+		if (!r->refused)
+			err_clear();
 	}
+	return r->refused ? ACME_ERR_USAGE : 0;
 }
 
-/* Is NAME already in DIR (live set or backups)? */
+/*
+ * The set: cur (as read by the source, label set) made a set, then the
+ * older candidates (src; NULL for none) sorted out by the later of its
+ * notBefore and DIR's last trusted time.
+ */
+static ACME_MUST_CHECK int
+imp_set_load(struct imp_run *r, const char *name, const struct imp_conf *c,
+    struct imp_set *s, const struct imp_older *src)
+{
+	int rc;
+
+	if ((rc = imp_load_set(&s->cur, name, c->server, s->xi, &s->kt)) < 0 ||
+	    src == NULL)
+		return rc;
+	return imp_pick_old(r, src, name, c->server, r->floor >
+	    s->xi->not_before ? r->floor : s->xi->not_before, &s->old,
+	    s->xi + 1);
+}
+
+/* Is NAME already in DIR (live set, backups or conf)? */
 static ACME_MUST_CHECK int
 imp_exists(int storefd, const char *name)
 {
 	int livefd, ringfd, r = 0, slots[BACKUP_DEPTH];
+	char file[NAME_LEN_MAX + 8];
 
+	if (storefd < 0)
+		return 0;
 	store_open_name(storefd, name, &livefd, &ringfd);
 	if (livefd >= 0) {
 		r = store_exists(livefd, name);
@@ -13801,23 +14290,68 @@ imp_exists(int storefd, const char *name)
 		r |= store_ring_slots(ringfd, slots) > 0;
 		close(ringfd);
 	}
+	if ((livefd = store_subdir(storefd, "conf", 0)) >= 0) {
+		snprintf(file, sizeof(file), "%s.conf", name);
+		r |= store_exists(livefd, file);
+		close(livefd);
+	}
+	err_clear();
 	return r;
 }
 
 /* Install the current set as live and the older ones as backups. */
 static ACME_MUST_CHECK int
-imp_install(int storefd, const char *name, struct cert_set *cur,
-    struct imp_old *old)
+imp_install(int storefd, const char *name, struct imp_set *s)
 {
 	int i, rc;
 
-	if ((rc = store_install(storefd, name, cur, -1)) < 0)
+	if ((rc = store_install(storefd, name, &s->cur, -1)) < 0)
 		return rc;
-	for (i = 0; i < old->n; i++)
+	for (i = 0; i < s->old.n; i++)
 		if ((rc = store_ring_put(storefd, name, i + 1,
-		    &old->cs[i])) < 0)
+		    &s->old.cs[i])) < 0)
 			return err_wrap(rc, "backup %d of %s", i + 1, name);
 	return 0;
+}
+
+/* Remove what a failed import of NAME wrote (nothing was there before,
+ * imp_exists): its sets, conf and hook copies. The first error stays. */
+static void
+imp_undo(int storefd, const char *name, int nprogs)
+{
+	char file[NAME_LEN_MAX + 16];
+	int fd, ringfd, k;
+
+	store_open_name(storefd, name, &fd, &ringfd);
+	if (fd >= 0) {
+		ACME_IGNORE(store_rmset(fd, name));
+		close(fd);
+	}
+	for (k = 1; ringfd >= 0 && k <= BACKUP_DEPTH; k++) {
+		store_slot(file, sizeof(file), k);
+		ACME_IGNORE(store_rmset(ringfd, file));
+	}
+	if (ringfd >= 0)
+		close(ringfd);
+	if ((fd = store_subdir(storefd, "backup", 0)) >= 0) {
+		unlinkat(fd, name, AT_REMOVEDIR);
+		close(fd);
+	}
+	if ((fd = store_subdir(storefd, "conf", 0)) >= 0) {
+		snprintf(file, sizeof(file), "%s.conf", name);
+		ACME_IGNORE(store_remove(fd, file));
+		close(fd);
+	}
+	if ((fd = store_subdir(storefd, IMP_HOOKS, 0)) < 0)
+		return;
+	for (k = 0; k <= nprogs; k++) {
+		if (k == 0)
+			snprintf(file, sizeof(file), "%s.deploy", name);
+		else
+			snprintf(file, sizeof(file), "%s.deploy-%d", name, k);
+		ACME_IGNORE(store_remove(fd, file));
+	}
+	close(fd);
 }
 
 /* ---- imports: hooks ---- */
@@ -13833,21 +14367,6 @@ imp_sh_quote(struct buf *b, const char *s)
 		else
 			buf_append(b, s, 1);
 	buf_puts(b, "'");
-}
-
-/* An absolute path of plain characters naming an executable file. */
-static ACME_MUST_CHECK int
-imp_is_program(const char *s)
-{
-	struct stat st;
-	size_t i;
-
-	for (i = 0; s[i] != '\0'; i++)
-		if (!isalnum((unsigned char)s[i]) && strchr("/._+-", s[i]) ==
-		    NULL)
-			return 0;
-	return s[0] == '/' && stat(s, &st) == 0 && S_ISREG(st.st_mode) &&
-	    access(s, X_OK) == 0;
 }
 
 /*
@@ -13868,68 +14387,84 @@ imp_wrap_done(struct imp_conf *c, size_t start, const char *key,
 }
 
 /*
- * A deploy command of the client's, named key in the report: an
- * executable path (exec set: run as it is) or a shell command line (run
- * with /bin/sh -c, as certbot and acme.sh do). A lone executable becomes
- * the deploy hook itself; anything more, the wrapper (imp_hook_write).
+ * A command line of the client's (certbot's renew_hook, acme.sh's
+ * Le_ReloadCmd), named key in the report: text, copied as it is into
+ * the wrapper, which runs it with /bin/sh -c as the client did.
  */
 static void
-imp_hook_add(struct imp_conf *c, const char *key, const char *cmd, int exec)
+imp_hook_cmd(struct imp_conf *c, const char *key, const char *cmd)
 {
-	char k[160], v[160];
 	size_t start = c->wrap.len;
 
-	str_sanitize(k, sizeof(k), key, strlen(key));
-	str_sanitize(v, sizeof(v), cmd, strlen(cmd));
-	if (c->nhooks++ == 0 && imp_is_program(cmd) &&
-	    strlen(cmd) < sizeof(c->deploy_hook))
-		memcpy(c->deploy_hook, cmd, strlen(cmd) + 1);
-	else
-		c->wrapped = 1;
-	if (!exec)
-		buf_puts(&c->wrap, "/bin/sh -c ");
+	buf_puts(&c->wrap, "/bin/sh -c ");
 	imp_sh_quote(&c->wrap, cmd);
 	buf_puts(&c->wrap, " || rc=$?\n");
-	if (imp_wrap_done(c, start, key, cmd) < 0)
-		return;
-	imp_line_add(&c->said, "%s '%s'%s", k, v, exec ? "" :
-	    " with /bin/sh");
+	if (imp_wrap_done(c, start, key, cmd) == 0)
+		imp_line_add(&c->said, "%s '%s' with /bin/sh", key, cmd);
 }
 
 /*
- * Write DIR/hooks/NAME.deploy (0700) when the deploy commands need a
- * wrapper, and make it the deploy hook; say what it runs.
+ * A program of the client's (fd, checked by imp_owner_ok), named key in
+ * the report: copied now, written as DIR/hooks/NAME.deploy-K (0700), and
+ * the wrapper runs that copy ("$0-K"): what runs is what was imported,
+ * whoever may change the original later.
+ */
+static ACME_MUST_CHECK int
+imp_hook_prog(struct imp_conf *c, const char *key, const char *path, int fd)
+{
+	int rc;
+
+	if (c->nprogs == IMP_HOOKS_MAX)
+		return err_set(ACME_ERR_LIMIT, "more than %d hook programs",
+		    IMP_HOOKS_MAX);
+	if ((rc = store_read_fd(fd, &c->prog[c->nprogs], IMP_PROG_MAX)) < 0) {
+		buf_free(&c->prog[c->nprogs]);
+		return err_wrap(rc, "%.200s", path);
+	}
+	c->nprogs++;
+	if ((rc = buf_printf(&c->wrap, "\"$0-%d\" || rc=$?\n",
+	    c->nprogs)) < 0)
+		return rc;
+	imp_line_add(&c->said, "%s '%s' (its copy %s.deploy-%d beside it)",
+	    key, path, c->name, c->nprogs);
+	return 0;
+}
+
+/*
+ * Write the hook copies and, when there is anything to run, the wrapper
+ * DIR/hooks/NAME.deploy (0700), which becomes the deploy hook; say what
+ * it runs.
  */
 static ACME_MUST_CHECK int
 imp_hook_write(struct imp_run *r, const char *name, struct imp_conf *c)
 {
 	struct buf b = { .max = CONF_MAX + 4096 };
-	char file[NAME_LEN_MAX + 16], src[300], *p, *nl;
-	int fd, rc;
+	char file[NAME_LEN_MAX + 16], *p, *nl;
+	int fd, k, rc;
 
-	if (!c->wrapped)
+	if (c->wrap.len == 0)
 		return 0;
-	snprintf(file, sizeof(file), "%s.deploy", name);
-	str_sanitize(src, sizeof(src), r->srcabs, strlen(r->srcabs));
 	buf_printf(&b, "#!/bin/sh\n# acme: the deploy hook of %s, made by "
-	    "%s from\n# %s, runs each of the client's commands as it "
-	    "did.\n# acme runs it after a new set is in $ACME_LIVE_DIR; "
-	    "edit it freely.\nrc=0\n", name, r->cmd, src);
-	if (c->wrap.len > 0)
-		buf_append(&b, c->wrap.data, c->wrap.len);
+	    "%s from %s:\n# the client's commands as it ran them, \"$0-K\" "
+	    "copies of its programs.\nrc=0\n", name, r->src->cmd, r->srcabs);
+	buf_append(&b, c->wrap.data, c->wrap.len);
 	if ((rc = buf_puts(&b, "exit $rc\n")) < 0 ||
 	    (rc = fd = store_subdir(r->storefd, IMP_HOOKS, 1)) < 0)
 		goto out;
-	rc = store_write_buf(fd, file, &b, 0700);
-	close(fd);
-	if (rc < 0)
-		goto out;
-	if ((size_t)snprintf(c->deploy_hook, sizeof(c->deploy_hook),
-	    "%s/%s/%s", r->dir, IMP_HOOKS, file) >= sizeof(c->deploy_hook)) {
-		rc = err_set(ACME_ERR_LIMIT, "DIR's path is too long");
-		goto out;
+	for (k = rc = 0; k < c->nprogs && rc == 0; k++) {
+		snprintf(file, sizeof(file), "%s.deploy-%d", name, k + 1);
+		rc = store_write_buf(fd, file, &c->prog[k], 0700);
 	}
-	for (p = (char *)c->said.data; p != NULL && *p != '\0'; p = nl + 1) {
+	snprintf(file, sizeof(file), "%s.deploy", name);
+	if (rc == 0)
+		rc = store_write_buf(fd, file, &b, 0700);
+	close(fd);
+	if (rc == 0 && (size_t)snprintf(c->deploy_hook,
+	    sizeof(c->deploy_hook), "%s/%s/%s", r->dir, IMP_HOOKS, file) >=
+	    sizeof(c->deploy_hook))
+		rc = err_set(ACME_ERR_LIMIT, "DIR's path is too long");
+	for (p = (char *)c->said.data; rc == 0 && p != NULL && *p != '\0';
+	    p = nl + 1) {
 		nl = strchr(p, '\n');
 		imp_say(c, "deploy hook: %s runs %.*s", c->deploy_hook,
 		    (int)(nl - p), p);
@@ -13941,35 +14476,23 @@ out:
 
 /* ---- imports: conf, report ---- */
 
-/* Is the challenge method a webroot (a path given)? */
-static ACME_MUST_CHECK int
-imp_webroot(const struct imp_conf *c)
-{
-	return strcmp(c->authenticator, "webroot") == 0 && c->webroot[0];
-}
-
-/* A setting carried over, or NULL when the client had none. */
-static const char *
-imp_opt(const char *v)
-{
-	return v[0] != '\0' ? v : NULL;
-}
-
 /* conf/NAME.conf from what was carried over (imp_check_chal checked the
- * ports), through the writer of issue. */
+ * ports), through the writer of issue; imported names the import. */
 static ACME_MUST_CHECK int
-imp_write_conf(struct imp_run *r, const char *name,
-    const struct x509_info *xi, const struct imp_conf *c, const char *kt)
+imp_write_conf(struct imp_run *r, const char *name, const struct imp_set *s,
+    const struct imp_conf *c)
 {
-	char why[64];
-	struct conf_file f = { .why = why, .name = name, .ids = xi->san,
-	    .nids = xi->nsan };
+	char why[64], from[PATH_LEN_MAX + 32];
+	struct conf_file f = { .why = why, .name = name, .ids = s->xi->san,
+	    .nids = s->xi->nsan, .imported = from };
 	int wr = imp_webroot(c), sa = strcmp(c->authenticator,
 	    "standalone") == 0;
 
-	snprintf(why, sizeof(why), "imported from %s", r->from);
+	snprintf(why, sizeof(why), "imported from %s", r->src->from);
+	snprintf(from, sizeof(from), "%s %s", r->src->cmd, r->srcabs);
 	f.o.server = imp_opt(c->server);
-	f.o.key_type = c->key_type[0] ? c->key_type : kt;
+	f.o.ca_file = imp_opt(c->ca_file);
+	f.o.key_type = c->key_type[0] ? c->key_type : s->kt;
 	f.o.challenge = c->challenge[0] ? c->challenge : wr || sa ?
 	    "http-01" : NULL;
 	f.o.hook = imp_opt(c->hook);
@@ -13979,6 +14502,10 @@ imp_write_conf(struct imp_run *r, const char *name,
 	f.o.tls_port = (int)strtol(c->tls_port, NULL, 10);
 	f.o.bind = imp_opt(c->bind);
 	f.o.days = c->days;
+	f.o.copy_cert = imp_opt(c->copy[0]);
+	f.o.copy_chain = imp_opt(c->copy[1]);
+	f.o.copy_fullchain = imp_opt(c->copy[2]);
+	f.o.copy_key = imp_opt(c->copy[3]);
 	f.o.deploy_hook = imp_opt(c->deploy_hook);
 	f.o.preferred_chain = imp_opt(c->preferred_chain);
 	f.o.reuse_key = c->reuse_key;
@@ -13987,80 +14514,47 @@ imp_write_conf(struct imp_run *r, const char *name,
 
 /* Print NAME's report: what is live and backed up, then c's lines. */
 static void
-imp_report(struct imp_run *r, const char *name, const char *cur,
-    const struct imp_old *old, const struct imp_conf *c)
+imp_report(const char *name, const struct imp_set *s,
+    const struct imp_conf *c)
 {
 	const char *p, *nl;
-	int i;
+	char line[IMP_LINE_MAX];
+	int i, n;
 
-	if (r->o->verbosity < 0)
-		return;
-	printf("%s: %s is live", name, cur);
-	for (i = 0; i < old->n; i++)
-		printf("%s%s", i == 0 ? ", backups: " : ", ", old->label[i]);
-	if (old->report.len > 0)
-		printf("; skipped%s", (const char *)old->report.data + 1);
-	printf("\n");
+	n = snprintf(line, sizeof(line), "%s: %s is live", name, s->label);
+	for (i = 0; i < s->old.n && n < (int)sizeof(line); i++)
+		n += snprintf(line + n, sizeof(line) - (size_t)n, "%s%s",
+		    i == 0 ? ", backups: " : ", ", s->old.label[i]);
+	if (s->old.report.len > 0 && n < (int)sizeof(line))
+		snprintf(line + n, sizeof(line) - (size_t)n, "; skipped%s",
+		    (const char *)s->old.report.data + 1);
+	log_result("%s", line);
 	for (p = (const char *)c->report.data; p != NULL && *p != '\0';
 	    p = nl + 1) {
 		nl = strchr(p, '\n');
-		printf("%s: %.*s\n", name, (int)(nl - p), p);
+		log_result("%s: %.*s", name, (int)(nl - p), p);
 	}
-}
-
-/* A port setting that is no port number is reported and dropped. */
-static void
-imp_port(struct imp_conf *c, const char *key, char *port)
-{
-	char *end;
-	long n;
-
-	errno = 0;
-	n = strtol(port, &end, 10);
-	if (port[0] != '\0' && (errno != 0 || *end != '\0' || n < 1 ||
-	    n > 65535)) {
-		imp_skip(c, key, port, "not a port number");
-		port[0] = '\0';
-	}
-}
-
-/* The challenge settings: ports checked, a method there or reported. */
-static void
-imp_check_chal(struct imp_conf *c, const char *name)
-{
-	char why[320];
-
-	if (strcmp(c->authenticator, "webroot") == 0 && c->webroot[0] == '\0')
-		imp_skip(c, "authenticator", "webroot", "no webroot path");
-	imp_port(c, "http port", c->http_port);
-	imp_port(c, "tls port", c->tls_port);
-	if (imp_webroot(c) || strcmp(c->authenticator, "standalone") == 0 ||
-	    c->hook[0] != '\0')
-		return;
-	snprintf(why, sizeof(why), "%s%sacme answers with a webroot, its own "
-	    "responder or a --hook: set one in conf/%.60s.conf",
-	    c->chal_why ? c->chal_why : "", c->chal_why ? "; " : "", name);
-	imp_skip(c, "challenge method", c->authenticator, why);
 }
 
 /*
- * The end of every import of NAME: the hook wrapper, the sets (live and
- * backups), conf/NAME.conf; then the report.
+ * Write NAME whole (hook copies, live set and backups, conf) or, when a
+ * step fails, remove what was written. The first reading writes nothing.
  */
 static ACME_MUST_CHECK int
-imp_finish(struct imp_run *r, const char *name, const char *label,
-    struct cert_set *cur, struct imp_old *old, struct imp_conf *c,
-    const struct x509_info *xi, const char *kt)
+imp_write(struct imp_run *r, const char *name, struct imp_conf *c,
+    struct imp_set *s)
 {
 	int rc;
 
-	imp_check_chal(c, name);
-	if ((rc = imp_hook_write(r, name, c)) < 0 ||
-	    (rc = imp_install(r->storefd, name, cur, old)) < 0 ||
-	    (rc = imp_write_conf(r, name, xi, c, kt)) < 0)
+	if (r->dry)
+		return 0;
+	if ((rc = imp_store(r)) < 0)
 		return rc;
-	imp_report(r, name, label, old, c);
-	return 0;
+	if ((rc = imp_hook_write(r, name, c)) < 0 ||
+	    (rc = imp_install(r->storefd, name, s)) < 0 ||
+	    (rc = imp_write_conf(r, name, s, c)) < 0)
+		imp_undo(r->storefd, name, c->nprogs);
+	return rc;
 }
 
 /* ---- imports: accounts ---- */
@@ -14083,7 +14577,8 @@ imp_acct_same(int storefd, const char *host, const struct key *k)
 	int accfd, hostfd = -1, same = 0, rc = STORE_ABSENT;
 
 	memset(&have, 0, sizeof(have));
-	if ((accfd = store_subdir(storefd, "accounts", 0)) >= 0) {
+	if (storefd >= 0 && (accfd = store_subdir(storefd, "accounts",
+	    0)) >= 0) {
 		hostfd = store_subdir(accfd, host, 0);
 		close(accfd);
 	}
@@ -14123,29 +14618,60 @@ imp_acct_write(int storefd, const char *host, const char *server,
 	return rc;
 }
 
+/* host[:port] of an https URL, ":443" left out, into h (256 bytes). */
+static ACME_MUST_CHECK int
+imp_authority(const char *url, char *h)
+{
+	size_t n;
+
+	if (!req_url_ok(url) || acct_host(url, h, 256) < 0)
+		return -1;
+	n = strlen(h);
+	if (n > 4 && strcmp(h + n - 4, ":443") == 0)
+		h[n - 4] = '\0';
+	return 0;
+}
+
 /*
- * Make ac DIR's account for server unless DIR has one: the same key is
- * nothing to do, another is reported (DIR keeps one account per server).
+ * An account is the server's (RFC 8555 7.3): a URL kept with it must
+ * have the server's scheme, host and port, or the account is refused
+ * (its requests would fail, or go to another host).
  */
 static ACME_MUST_CHECK int
-imp_acct_put(struct imp_run *r, const char *server, const struct imp_acct *ac)
+imp_acct_url_ok(const char *server, const char *url)
 {
-	char host[256];
-	int rc, same;
+	char a[256], b[256];
 
-	if ((rc = acct_host(server, host, sizeof(host))) < 0)
-		return rc;
-	if ((same = imp_acct_same(r->storefd, host, &ac->key)) == 0 &&
-	    (rc = imp_acct_write(r->storefd, host, server, ac)) < 0)
-		return err_wrap(rc, "account %s", host);
-	if (r->o->verbosity < 0 || same > 0)
+	if (url[0] == '\0')
 		return 0;
+	if (imp_authority(server, a) < 0 || imp_authority(url, b) < 0 ||
+	    strcasecmp(a, b) != 0)
+		return err_set(ACME_ERR_USAGE, "its URL %.200s is not on the "
+		    "server %.200s: an account belongs to one server", url,
+		    server);
+	return 0;
+}
+
+/*
+ * Make ac DIR's account for server (host) unless DIR has one: the same
+ * key is nothing to do, another is reported (DIR keeps one account per
+ * server).
+ */
+static ACME_MUST_CHECK int
+imp_acct_put(struct imp_run *r, const char *server, const char *host,
+    const struct imp_acct *ac)
+{
+	int rc, same = imp_acct_same(r->storefd, host, &ac->key);
+
+	if (same == 0 && !r->dry && ((rc = imp_store(r)) < 0 ||
+	    (rc = imp_acct_write(r->storefd, host, server, ac)) < 0))
+		return err_wrap(rc, "account %s", host);
 	if (same < 0)
-		printf("account %s: not carried over: %s: DIR already has "
-		    "another account for this server, and keeps one\n", host,
+		log_result("account %s: not carried over: %s: DIR already has "
+		    "another account for this server, and keeps one", host,
 		    ac->what);
-	else
-		printf("account %s: %s imported (%s%s%s)\n", host, ac->what,
+	else if (same == 0)
+		log_result("account %s: %s imported (%s%s%s)", host, ac->what,
 		    ac->url[0] ? ac->url : "its URL is looked up at the next "
 		    "renewal", ac->created[0] ? ", created " : "", ac->created);
 	return 0;
@@ -14159,6 +14685,300 @@ imp_acct_created(struct imp_acct *ac, const char *t)
 
 	if (n > 0 && n < sizeof(ac->created) && t[n] == '\0')
 		memcpy(ac->created, t, n + 1);
+}
+
+/* ---- imports: the run ---- */
+
+/* One NAME's import: what the source found, written whole. */
+struct imp_item {
+	struct imp_conf	 c;
+	struct imp_set	 s;
+};
+
+/*
+ * Item what (names come from the tree: escaped) is not imported, for the
+ * recorded reason: one line on stderr, and the run fails (the last such
+ * line is its error, printed by the caller). The first reading prints
+ * nothing.
+ */
+static void
+imp_fail(struct imp_run *r, const char *what)
+{
+	char line[ERR_MSG_MAX + 300];
+
+	if (r->failed++ > 0 && !r->dry) {
+		fprintf(stderr, "acme: %s\n", r->err);
+		if (log_syslog)
+			syslog(LOG_ERR, "%s", r->err);
+	}
+	snprintf(line, sizeof(line), "%.250s: not imported: %s", what,
+	    err_msg[0] ? err_msg : "failed");
+	str_sanitize(r->err, sizeof(r->err), line, strlen(line));
+	err_clear();
+}
+
+/* 1 when key was seen before in this reading, else it is noted. */
+static ACME_MUST_CHECK int
+imp_seen(struct imp_run *r, const char *key)
+{
+	const char *p = r->seen.data ? (const char *)r->seen.data : "";
+	size_t n = strlen(key);
+
+	for (; *p != '\0'; p += strcspn(p, "\n") + 1)
+		if (strncmp(p, key, n) == 0 && p[n] == '\n')
+			return 1;
+	r->seen.max = 64 * 1024;
+	if (buf_printf(&r->seen, "%s\n", key) < 0)
+		err_clear();	/* past 64 KB, a key may be seen twice */
+	return 0;
+}
+
+/*
+ * The account NAME's settings name, once a reading: loaded by the
+ * source, held to its server, then DIR's unless DIR has one for it.
+ */
+static void
+imp_account(struct imp_run *r, const struct imp_conf *c)
+{
+	struct imp_acct *ac = calloc(1, sizeof(*ac));
+	char host[256] = "", what[ERR_MSG_MAX];
+	int rc = ACME_ERR_NOMEM;
+
+	if (ac != NULL)
+		rc = r->src->acct(r, c, ac);
+	else
+		err_set(rc, "out of memory");
+	/* the server passed imp_server_ok */
+	ACME_IGNORE(acct_host(c->server, host, sizeof(host)));
+	snprintf(what, sizeof(what), "account %s: %s", host, ac ? ac->what :
+	    "");
+	if (rc != STORE_ABSENT && !r->refused && !imp_seen(r, what)) {
+		if (rc == 0 && (rc = imp_acct_url_ok(c->server, ac->url)) == 0)
+			rc = imp_acct_put(r, c->server, host, ac);
+		if (rc < 0)
+			imp_fail(r, what);
+	}
+	if (ac != NULL)
+		key_free(&ac->key);
+	free(ac);
+}
+
+/*
+ * NAME's settings and account, then, unless DIR has NAME (1), its sets,
+ * written whole (imp_write). A NAME in DIR is only looked at for its
+ * account, so that a second run brings one the first could not.
+ */
+static ACME_MUST_CHECK int
+imp_take(struct imp_run *r, const char *name, struct imp_item *it)
+{
+	struct imp_conf *c = &it->c;
+	char abs[PATH_MAX], why[ERR_MSG_MAX];
+	int rc, have = imp_exists(r->storefd, name);
+
+	/* the account is an item of its own: NAME's settings need only
+	 * have named its server */
+	if ((rc = r->src->conf(r, name, c)) <= 0 && !r->refused &&
+	    req_url_ok(c->server)) {
+		snprintf(why, sizeof(why), "%s", err_msg);
+		err_clear();
+		imp_account(r, c);
+		if (rc < 0 && !r->refused)
+			err_set(rc, "%s", why);
+	}
+	if (r->refused)
+		return ACME_ERR_USAGE;
+	if (have) {
+		err_clear();
+		return 1;
+	}
+	if (rc < 0)
+		return rc;
+	if (r->o->ca_file != NULL)
+		imp_set(c, c->ca_file, sizeof(c->ca_file), "--ca-file",
+		    issue_conf_abs(r->o->ca_file, abs));
+	imp_check_chal(c);
+	if ((rc = r->src->set(r, name, c, &it->s)) < 0)
+		return rc;
+	return imp_write(r, name, c, &it->s);
+}
+
+/* One NAME of the tree; an odd one is named (escaped) and not taken. */
+static void
+imp_one(struct imp_run *r, const char *name)
+{
+	struct imp_item *it = NULL;
+	int rc;
+
+	if (!store_name_ok(name))
+		rc = err_set(ACME_ERR_USAGE, "acme keeps no certificate of "
+		    "that name (1 to %d of a-z A-Z 0-9 . _ : * -, not "
+		    "starting with . or -)", NAME_LEN_MAX);
+	else if ((it = calloc(1, sizeof(*it))) == NULL)
+		rc = err_set(ACME_ERR_NOMEM, "out of memory");
+	else {
+		imp_conf_init(&it->c, name);
+		rc = imp_take(r, name, it);
+	}
+	if (r->refused)
+		;	/* the run stops: nothing more is imported */
+	else if (rc == 1)
+		log_result("%s: skipped, already in DIR", name);
+	else if (rc == 0)
+		imp_report(name, &it->s, &it->c);
+	else
+		imp_fail(r, name);
+	if (it != NULL) {
+		imp_set_free(&it->s);
+		imp_conf_free(&it->c);
+	}
+	free(it);
+}
+
+/* One reading of the tree: every NAME; stops at a refusal. */
+static ACME_MUST_CHECK int
+imp_pass(struct imp_run *r)
+{
+	char **names = NULL;
+	size_t n = 0, i;
+	int rc;
+
+	r->failed = 0;
+	buf_free(&r->seen);
+	if ((rc = r->src->names(r, &names, &n)) == 0) {
+		for (i = 0; i < n && !r->refused; i++)
+			imp_one(r, names[i]);
+		if (r->refused)
+			rc = ACME_ERR_USAGE;
+		else if (n == 0)
+			log_result("no certificate found in %s", r->srcabs);
+	}
+	store_names_free(names, n);
+	return rc;
+}
+
+/* Is dir (which may not exist yet) srcabs or below it? */
+static ACME_MUST_CHECK int
+imp_inside(const char *dir, const char *srcabs)
+{
+	char path[PATH_LEN_MAX], abs[PATH_MAX], *slash;
+	size_t n = strlen(srcabs);
+
+	snprintf(path, sizeof(path), "%s", dir);
+	while (realpath(path, abs) == NULL) {
+		if ((slash = strrchr(path, '/')) == NULL) {
+			if (getcwd(abs, sizeof(abs)) == NULL)
+				return 0;
+			break;
+		}
+		slash[slash == path] = '\0';	/* "/x" becomes "/" */
+	}
+	return strncmp(abs, srcabs, n) == 0 && (abs[n] == '/' ||
+	    abs[n] == '\0' || n == 1);
+}
+
+/*
+ * What api_enter checks before it takes DIR for an import: the client's
+ * tree opens, is held to the rule (imp_owner_ok), looks like one, and
+ * DIR is not inside it (it is only read).
+ */
+static ACME_MUST_CHECK int
+imp_src_check(struct api_run *run, void *arg)
+{
+	struct imp_run *r = arg;
+	int rc;
+
+	if ((r->srcfd = open(r->tree, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) <
+	    0 || realpath(r->tree, r->srcabs) == NULL)
+		return err_set(ACME_ERR_USAGE, "%.200s: %s", r->tree,
+		    strerror(errno));
+	if ((rc = imp_owner_ok(r, r->srcfd, r->srcabs)) < 0 ||
+	    (rc = imp_has(r, r->src->mark, 1)) < 0)
+		return rc;
+	if (rc == 0)
+		return err_set(ACME_ERR_USAGE, "%.200s has no %s/: not a %s "
+		    "tree", r->srcabs, r->src->mark, r->src->from);
+	if (imp_inside(run->dir, r->srcabs))
+		return err_set(ACME_ERR_USAGE, "%.200s is inside %.200s, "
+		    "which %s only reads: choose another --dir", run->dir,
+		    r->srcabs, r->src->cmd);
+	return 0;
+}
+
+/*
+ * Open the client's tree (imp_src_check) and, when it exists, DIR
+ * (api_enter: locked, checked to hold no other client's files); a DIR
+ * that does not exist is made at the first write (imp_store). imp_end
+ * ends the run.
+ */
+static ACME_MUST_CHECK int
+imp_begin(struct imp_run *r, const struct acme_options *o,
+    const char *tree)
+{
+	const char *dir = o->dir ? o->dir : API_DEFAULT_DIR;
+	struct api_set *s;
+	int rc;
+
+	r->o = o;
+	r->tree = tree;
+	r->srcfd = r->storefd = -1;
+	r->floor = -1;
+	if ((rc = api_enter(&r->run, o, access(dir, F_OK) == 0 ? API_LOCK : 0,
+	    imp_src_check, r)) < 0 || r->run.storefd < 0 ||
+	    (rc = imp_store(r)) < 0)
+		return rc;
+	if ((s = malloc(sizeof(*s))) == NULL)
+		return err_set(ACME_ERR_NOMEM, "out of memory");
+	r->floor = api_trusted_time(r->storefd, NULL, 0, s);
+	free(s);
+	return 0;
+}
+
+/* The end of an import run (api_leave); returns rc. */
+static ACME_MUST_CHECK int
+imp_end(struct imp_run *r, int rc)
+{
+	if (r->srcfd >= 0)
+		close(r->srcfd);
+	buf_free(&r->seen);
+	return api_leave(&r->run, rc);
+}
+
+/*
+ * An import from src's tree (ctx: the server of a client that keeps
+ * none): read once silently (nothing printed, nothing written), so that
+ * one path breaking the rules refuses the whole tree before anything is
+ * written; then again, writing and reporting. ACME_ERR_IO when some item
+ * was not imported.
+ */
+static ACME_MUST_CHECK int
+imp_run(const struct imp_src *src, const struct acme_options *o,
+    const char *tree, const void *ctx)
+{
+	struct imp_run *r = calloc(1, sizeof(*r));
+	int rc, verbosity, sl;
+
+	if (r == NULL)
+		return err_set(ACME_ERR_NOMEM, "out of memory");
+	r->src = src;
+	r->ctx = ctx;
+	if ((rc = imp_begin(r, o, tree)) == 0) {
+		verbosity = log_verbosity;
+		sl = log_syslog;
+		log_verbosity = LOG_LEVEL_ERROR - 1;
+		log_syslog = 0;
+		r->dry = 1;
+		rc = imp_pass(r);
+		log_verbosity = verbosity;
+		log_syslog = sl;
+		r->dry = 0;
+		if (rc == 0)
+			rc = imp_pass(r);
+		if (rc == 0 && r->failed)
+			rc = err_set(ACME_ERR_IO, "%s", r->err);
+	}
+	rc = imp_end(r, rc);
+	free(r);
+	return rc;
 }
 
 /* ---- imports: JWK private keys (certbot's accounts) ---- */
@@ -14309,42 +15129,97 @@ imp_jwk_key(const struct buf *b, struct key *k)
 	return rc;
 }
 
+
+/* ---- imports: settings given on the command line ---- */
+
+/*
+ * uacme and lego record no server, challenge method or hook (they are
+ * given at each run): their imports take them from their own command
+ * line (the server is r->ctx), and so they are given once, to the
+ * import. NAME's settings for those sources.
+ */
+static ACME_MUST_CHECK int
+imp_cli(struct imp_run *r, const char *name, struct imp_conf *c)
+{
+	const struct acme_options *o = r->o;
+	char abs[PATH_MAX];
+
+	(void)name;
+	snprintf(c->server, sizeof(c->server), "%s", (const char *)r->ctx);
+	if (o->webroot != NULL && realpath(o->webroot, abs) != NULL) {
+		imp_set(c, c->webroot, sizeof(c->webroot), "--webroot", abs);
+		snprintf(c->authenticator, sizeof(c->authenticator), "webroot");
+	}
+	if (o->standalone)
+		snprintf(c->authenticator, sizeof(c->authenticator),
+		    "standalone");
+	if (o->hook != NULL && realpath(o->hook, abs) != NULL)
+		imp_set(c, c->hook, sizeof(c->hook), "--hook", abs);
+	if (o->deploy_hook != NULL && realpath(o->deploy_hook, abs) != NULL)
+		imp_set(c, c->deploy_hook, sizeof(c->deploy_hook),
+		    "--deploy-hook", abs);
+	if (o->http_port > 0)
+		snprintf(c->http_port, sizeof(c->http_port), "%d", o->http_port);
+	if (o->tls_port > 0)
+		snprintf(c->tls_port, sizeof(c->tls_port), "%d", o->tls_port);
+	if (o->bind != NULL)
+		imp_set(c, c->bind, sizeof(c->bind), "--bind", o->bind);
+	if (o->challenge != NULL)
+		imp_set(c, c->challenge, sizeof(c->challenge), "--challenge",
+		    o->challenge);
+	if (o->key_type != NULL && key_type_parse(o->key_type) >= 0)
+		imp_set(c, c->key_type, sizeof(c->key_type), "--key-type",
+		    o->key_type);
+	if (o->preferred_chain != NULL)
+		imp_set(c, c->preferred_chain, sizeof(c->preferred_chain),
+		    "--preferred-chain", o->preferred_chain);
+	c->days = o->days;
+	c->reuse_key = o->reuse_key;
+	return 0;
+}
+
+/* uacme and acme.sh keep a certificate's key from one renewal to the
+ * next; acme makes a new one each time unless told. */
+static void
+imp_key_reuse(struct imp_run *r, struct imp_conf *c)
+{
+	char why[200];
+
+	if (c->reuse_key)
+		return;
+	snprintf(why, sizeof(why), "%s keeps the key from one renewal to the "
+	    "next, acme makes a new one (reuse-key = yes in conf/%.60s.conf "
+	    "keeps it)", r->src->from, c->name);
+	imp_skip(c, "key reuse", "", why);
+}
+
+
 /* ---- import-certbot ---- */
 
-/* A sorted list of the entries of path below dirfd ("." and ".." left
- * out), at most max; *names owned by the caller (store_names_free). */
-static ACME_MUST_CHECK int
-imp_list(int dirfd, const char *path, size_t max, char ***names, size_t *n)
-{
-	char **v = NULL, **nv;
-	struct dirent *de;
-	DIR *d;
-	int fd, rc = 0;
+/*
+ * certbot's tree: renewal/NAME.conf (settings, the account ID),
+ * archive/NAME/{cert,chain,fullchain,privkey}K.pem (every version; the
+ * current one is where live/NAME/cert.pem links, read as text, never
+ * followed), accounts/SERVER/ID/ (private_key.json, regr.json,
+ * meta.json), renewal-hooks/deploy/ (programs run after a renewal).
+ */
 
-	*names = NULL;
-	*n = 0;
-	if ((fd = openat(dirfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0
-	    || (d = fdopendir(fd)) == NULL) {
-		if (fd >= 0)
-			close(fd);
-		return errno == ENOENT ? STORE_ABSENT : err_set(ACME_ERR_IO,
-		    "%.200s: %s", path, strerror(errno));
-	}
-	while (rc == 0 && *n < max && (de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		if ((nv = realloc(v, (*n + 1) * sizeof(*v))) != NULL)
-			v = nv;
-		if (nv == NULL || (v[*n] = strdup(de->d_name)) == NULL)
-			rc = err_set(ACME_ERR_NOMEM, "out of memory");
-		else
-			(*n)++;
-	}
-	closedir(d);
-	if (rc == 0 && *n > 1)
-		qsort(v, *n, sizeof(*v), store_name_cmp);
-	*names = v;
-	return rc;
+#define IMP_CERTBOT_DIR	"/etc/letsencrypt"
+#define IMP_VERSION_MAX	1000000		/* K of archive/NAME/certK.pem */
+
+/* K of "certK.pem", 1 to IMP_VERSION_MAX (never overflowing), else 0. */
+static ACME_MUST_CHECK int
+imp_version(const char *base)
+{
+	const char *p;
+	long k = 0;
+
+	if (strncmp(base, "cert", 4) != 0)
+		return 0;
+	for (p = base + 4; isdigit((unsigned char)*p); p++)
+		if ((k = k * 10 + (*p - '0')) > IMP_VERSION_MAX)
+			return 0;
+	return p > base + 4 && strcmp(p, ".pem") == 0 ? (int)k : 0;
 }
 
 /*
@@ -14415,8 +15290,8 @@ enum imp_cb_kind {
 
 static const struct imp_cb_key {
 	const char	*key;
-	enum imp_cb_kind kind;
-	size_t		 off, cap;	/* IMP_CB_STR, IMP_CB_FLAG */
+	unsigned char	 kind;		/* enum imp_cb_kind */
+	unsigned short	 off, cap;	/* IMP_CB_STR, IMP_CB_FLAG */
 	const char	*quiet;		/* IMP_CB_NO: the value meaning none */
 	const char	*why;		/* IMP_CB_NO: the reason reported */
 } imp_cb_keys[] = {
@@ -14560,16 +15435,16 @@ imp_cb_line(struct imp_conf *c, const char *sec, const char *key, char *val)
 		imp_skip(c, key, val, "unknown to acme");
 }
 
-/* Parse renewal/NAME.conf (configobj's INI dialect) below cbfd. */
+/* Parse renewal/NAME.conf (configobj's INI dialect). */
 static ACME_MUST_CHECK int
-imp_cb_conf(int cbfd, const char *name, struct imp_conf *c)
+imp_cb_conf(struct imp_run *r, const char *name, struct imp_conf *c)
 {
 	struct buf b = { 0 };
 	char file[NAME_LEN_MAX + 16], sec[32] = "", *p, *line, *eq, *e, *v;
 	int rc;
 
 	snprintf(file, sizeof(file), "renewal/%s.conf", name);
-	if ((rc = imp_read(cbfd, file, &b, CONF_MAX)) < 0 || b.len == 0) {
+	if ((rc = imp_read(r, file, &b, CONF_MAX)) < 0 || b.len == 0) {
 		rc = rc < 0 ? err_set(store_need(rc), "%s: cannot read",
 		    file) : 0;
 		goto out;
@@ -14628,58 +15503,108 @@ imp_cb_key_type(struct imp_conf *c)
 	    "rsa3072 and rsa4096 keys; the current key's type is kept");
 }
 
+
+/*
+ * renew_hook: the path of an executable (outside the tree, checked by
+ * imp_prog_open) is a program, copied; anything else a command line.
+ */
+static ACME_MUST_CHECK int
+imp_cb_renew_hook(struct imp_run *r, struct imp_conf *c)
+{
+	const char *s = c->cb_hook;
+	size_t i;
+	int fd, rc;
+
+	for (i = 0; isalnum((unsigned char)s[i]) || strchr("/._+-", s[i]);
+	    i++)
+		if (s[i] == '\0')
+			break;
+	if (s[0] != '/' || s[i] != '\0' ||
+	    (fd = imp_prog_open(r, s)) == STORE_ABSENT) {
+		imp_hook_cmd(c, "renew_hook", s);
+		return 0;
+	}
+	if (fd < 0)
+		return fd;
+	rc = imp_hook_prog(c, "renew_hook", s, fd);
+	close(fd);
+	return rc;
+}
+
+/* The executable fd of renewal-hooks/deploy/ (rel) as a program. */
+static ACME_MUST_CHECK int
+imp_cb_dirhook(struct imp_run *r, struct imp_conf *c, const char *rel,
+    int *dup)
+{
+	char abs[2 * PATH_LEN_MAX];
+	struct stat st;
+	int fd, rc = 0;
+
+	if ((fd = imp_open(r, rel, IMP_ANY)) < 0)
+		return fd;
+	imp_path(r, rel, strlen(rel), abs, sizeof(abs));
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111)) {
+		*dup |= strcmp(abs, c->cb_hook) == 0;
+		rc = imp_hook_prog(c, rel, abs, fd);
+	}
+	close(fd);
+	return rc;
+}
+
 /*
  * certbot's deploy hooks in certbot's order: the executables of
  * renewal-hooks/deploy/ (unless directory_hooks = False), then
- * renew_hook unless it is one of those. Those of renewal-hooks/pre/ and
- * post/ are reported.
+ * renew_hook unless it is one of those. The entries of
+ * renewal-hooks/pre/ and post/ are reported.
  */
-static void
+static ACME_MUST_CHECK int
 imp_cb_hooks(struct imp_run *r, struct imp_conf *c)
 {
 	static const char *const dirs[] = { "renewal-hooks/deploy",
 	    "renewal-hooks/pre", "renewal-hooks/post" };
-	char **names = NULL, rel[PATH_LEN_MAX], abs[2 * PATH_LEN_MAX + 8];
+	char **names = NULL, rel[PATH_LEN_MAX];
 	size_t n = 0, i, d;
-	int dup = 0;
+	int dup = 0, rc = 0;
 
-	for (d = 0; d < 3 && c->cb_dirhooks; d++) {
-		if (imp_list(r->srcfd, dirs[d], 256, &names, &n) < 0)
-			err_clear();
-		for (i = 0; i < n; i++) {
+	for (d = 0; d < 3 && c->cb_dirhooks && rc == 0; d++) {
+		if ((rc = imp_list(r, dirs[d], "", 256, &names, &n)) ==
+		    STORE_ABSENT)
+			rc = 0;
+		for (i = 0; i < n && rc == 0; i++) {
 			snprintf(rel, sizeof(rel), "%s/%s", dirs[d], names[i]);
-			snprintf(abs, sizeof(abs), "%s/%s", r->srcabs, rel);
-			if (names[i][strlen(names[i]) - 1] == '~' ||
-			    !imp_is_exec(r->srcfd, rel))
+			if (names[i][strlen(names[i]) - 1] == '~')
 				continue;
-			dup |= strcmp(abs, c->cb_hook) == 0;
 			if (d == 0)
-				imp_hook_add(c, rel, abs, 1);
+				rc = imp_cb_dirhook(r, c, rel, &dup);
 			else
 				imp_skip(c, rel, "", IMP_NOHOOK);
 		}
 		store_names_free(names, n);
 	}
-	if (c->cb_hook[0] != '\0' && !dup)
-		imp_hook_add(c, "renew_hook", c->cb_hook, 0);
+	if (rc == 0 && c->cb_hook[0] != '\0' && !dup)
+		rc = imp_cb_renew_hook(r, c);
+	return rc;
 }
 
 /* A JSON file's string member key into dst; "" when there is none. */
-static void
-imp_json_member(int dirfd, const char *path, const char *key, char *dst,
-    size_t cap)
+static ACME_MUST_CHECK int
+imp_json_member(struct imp_run *r, const char *path, const char *key,
+    char *dst, size_t cap)
 {
 	struct json *j = malloc(sizeof(*j));
 	struct buf b = { 0 };
+	int rc;
 
 	dst[0] = '\0';
-	if (j != NULL && imp_read(dirfd, path, &b, IMP_JSON_MAX) == 0 &&
-	    b.len > 0 && json_parse(j, (const char *)b.data, b.len) == 0 &&
-	    json_get_str(j, 0, key, dst, cap) < 0)
+	if ((rc = imp_read_opt(r, path, &b, IMP_JSON_MAX)) == 0 &&
+	    j != NULL && b.len > 0 && (json_parse(j, (const char *)b.data,
+	    b.len) < 0 || json_get_str(j, 0, key, dst, cap) < 0))
 		dst[0] = '\0';
-	err_clear();
+	if (rc == 0)
+		err_clear();
 	free(j);
 	buf_free(&b);
+	return rc;
 }
 
 /*
@@ -14695,166 +15620,92 @@ imp_cb_acct_dir(const struct imp_conf *c, char *dir, size_t cap)
 	for (i = 0; c->account[i] != '\0'; i++)
 		if (!isalnum((unsigned char)c->account[i]))
 			return err_set(ACME_ERR_USAGE, "bad account ID");
-	if (!req_url_ok(c->server) || strstr(p, "..") != NULL)
-		return err_set(ACME_ERR_USAGE, "bad server URL");
 	snprintf(dir, cap, "accounts/%.*s", (int)strcspn(p, "?#"), p);
 	return 0;
 }
 
 /* Other certbot accounts for the server of dir (looked at once a run). */
 static void
-imp_cb_others(struct imp_run *r, const char *dir, const struct imp_conf *c,
-    const char *name)
+imp_cb_others(struct imp_run *r, const char *dir, const struct imp_conf *c)
 {
-	char **ids = NULL, host[256], path[2 * PATH_LEN_MAX + 8], id[80];
+	char **ids = NULL, host[256];
 	size_t n = 0, i;
 
-	if (r->seen.data != NULL && strstr((char *)r->seen.data, dir) != NULL)
-		return;
-	r->seen.max = 64 * 1024;
-	if (buf_printf(&r->seen, "%s\n", dir) < 0)
-		err_clear();	/* past 64 KB, a dir may be reported twice */
-	if (acct_host(c->server, host, sizeof(host)) < 0 ||
-	    imp_list(r->srcfd, dir, 64, &ids, &n) < 0)
-		err_clear();
-	for (i = 0; i < n && r->o->verbosity >= 0; i++) {
-		snprintf(path, sizeof(path), "%s/%s", dir, ids[i]);
-		str_sanitize(id, sizeof(id), ids[i], strlen(ids[i]));
-		if (strcmp(ids[i], c->account) != 0 &&
-		    imp_is_dir(r->srcfd, path))
-			printf("account %s: not carried over: certbot account "
-			    "%s: renewal/%s.conf names %s, and DIR keeps one "
-			    "account per server\n", host, id, name,
-			    c->account);
-	}
+	if (imp_seen(r, dir) || acct_host(c->server, host, sizeof(host)) < 0 ||
+	    imp_list(r, dir, "", 64, &ids, &n) < 0)
+		if (!r->refused)
+			err_clear();	/* only a report */
+	for (i = 0; i < n; i++)
+		if (strcmp(ids[i], c->account) != 0)
+			log_result("account %s: not carried over: certbot "
+			    "account %s: renewal/%s.conf names %s, and DIR "
+			    "keeps one account per server", host, ids[i],
+			    c->name, c->account);
 	store_names_free(ids, n);
 }
 
 /* The account renewal/NAME.conf names: key, URL, creation date. */
 static ACME_MUST_CHECK int
-imp_cb_acct_load(struct imp_run *r, const char *dir, const char *id,
-    struct imp_acct *ac)
+imp_cb_acct(struct imp_run *r, const struct imp_conf *c, struct imp_acct *ac)
 {
 	struct buf b = { 0 };
-	char path[PATH_LEN_MAX + 128], t[64];
+	char dir[PATH_LEN_MAX], path[PATH_LEN_MAX + 128], t[64];
 	int rc;
 
-	snprintf(ac->what, sizeof(ac->what), "certbot account %s", id);
-	snprintf(path, sizeof(path), "%s/%s/private_key.json", dir, id);
-	if ((rc = imp_read(r->srcfd, path, &b, IMP_JSON_MAX)) < 0 ||
+	if (c->account[0] == '\0')
+		return STORE_ABSENT;
+	snprintf(ac->what, sizeof(ac->what), "certbot account %s", c->account);
+	if ((rc = imp_cb_acct_dir(c, dir, sizeof(dir))) < 0)
+		return rc;
+	snprintf(path, sizeof(path), "%s/%s/private_key.json", dir, c->account);
+	if ((rc = imp_read(r, path, &b, IMP_JSON_MAX)) < 0 ||
 	    (rc = imp_jwk_key(&b, &ac->key)) < 0) {
-		rc = err_set(store_need(rc), "not found");
-		err_wrap(rc, "%.200s", path);
+		err_wrap(rc = err_set(store_need(rc), "not found"), "%.200s",
+		    path);
 		goto out;
 	}
-	snprintf(path, sizeof(path), "%s/%s/regr.json", dir, id);
-	imp_json_member(r->srcfd, path, "uri", ac->url, sizeof(ac->url));
-	if (!req_url_ok(ac->url))
-		ac->url[0] = '\0';
-	snprintf(path, sizeof(path), "%s/%s/meta.json", dir, id);
-	imp_json_member(r->srcfd, path, "creation_dt", t, sizeof(t));
+	snprintf(path, sizeof(path), "%s/%s/regr.json", dir, c->account);
+	if ((rc = imp_json_member(r, path, "uri", ac->url,
+	    sizeof(ac->url))) < 0)
+		goto out;
+	snprintf(path, sizeof(path), "%s/%s/meta.json", dir, c->account);
+	if ((rc = imp_json_member(r, path, "creation_dt", t, sizeof(t))) < 0)
+		goto out;
 	imp_acct_created(ac, t);
+	imp_cb_others(r, dir, c);
 out:
 	buf_free(&b);
 	return rc;
 }
 
-/* Carry the account over; when that fails, say so and go on. */
-static void
-imp_cb_account(struct imp_run *r, struct imp_conf *c, const char *name)
-{
-	struct imp_acct *ac = calloc(1, sizeof(*ac));
-	char dir[PATH_LEN_MAX];
-
-	if (c->account[0] == '\0') {
-		imp_say(c, "no certbot account named: the next renewal "
-		    "makes a new one (--agree-tos)");
-	} else if (ac == NULL || imp_cb_acct_dir(c, dir, sizeof(dir)) < 0 ||
-	    imp_cb_acct_load(r, dir, c->account, ac) < 0 ||
-	    imp_acct_put(r, c->server, ac) < 0) {
-		imp_skip(c, "account", c->account, acme_last_error());
-		err_clear();
-	} else
-		imp_cb_others(r, dir, c, name);
-	if (ac != NULL)
-		key_free(&ac->key);
-	free(ac);
-}
-
-/* Version numbers K of archive/NAME/certK.pem, newest first. */
-static ACME_MUST_CHECK int
-imp_versions(int archfd, int *v, int max)
-{
-	struct dirent *de;
-	DIR *d;
-	int fd, n = 0, i, j, k;
-
-	if ((fd = dup(archfd)) < 0 || (d = fdopendir(fd)) == NULL) {
-		if (fd >= 0)
-			close(fd);
-		return err_set(ACME_ERR_IO, "archive: %s", strerror(errno));
-	}
-	rewinddir(d);
-	while ((de = readdir(d)) != NULL && n < max)
-		if ((k = imp_version(de->d_name)) > 0)
-			v[n++] = k;
-	closedir(d);
-	for (i = 1; i < n; i++)		/* insertion sort, descending */
-		for (j = i; j > 0 && v[j - 1] < v[j]; j--) {
-			k = v[j];
-			v[j] = v[j - 1];
-			v[j - 1] = k;
-		}
-	return n;
-}
+/* certbot's versions of NAME, as imp_older candidates: v[] newest first
+ * (the current one left out). */
+struct imp_cb_old {
+	const char	*name;		/* borrowed */
+	int		 v[IMP_VERSIONS_MAX];
+};
 
 /* Read archive/NAME/{cert,chain,fullchain,privkey}K.pem. */
 static ACME_MUST_CHECK int
-imp_read_files(int archfd, int k, struct cert_set *cs)
+imp_cb_files(struct imp_run *r, const char *name, int k, struct cert_set *cs)
 {
 	static const char *const stems[] = {
 		"cert", "chain", "fullchain", "privkey",
 	};
 	struct buf *bufs[] = { &cs->cert, &cs->chain, &cs->fullchain,
 	    &cs->privkey };
-	char file[64];
+	char file[NAME_LEN_MAX + 64];
 	size_t i;
 	int rc;
 
 	for (i = 0; i < 4; i++) {
-		snprintf(file, sizeof(file), "%s%d.pem", stems[i], k);
-		if ((rc = store_read(archfd, file, bufs[i], PEM_MAX)) < 0)
+		snprintf(file, sizeof(file), "archive/%s/%s%d.pem", name,
+		    stems[i], k);
+		if ((rc = imp_read(r, file, bufs[i], PEM_MAX)) < 0)
 			return err_set(store_need(rc), "%s: cannot read", file);
 	}
 	return 0;
 }
-
-/* The version live/NAME/cert.pem links to ("../../archive/NAME/certK.pem"),
- * else the newest; 0 when there is none. */
-static ACME_MUST_CHECK int
-imp_current(int cbfd, const char *name, const int *v, int n)
-{
-	char path[PATH_LEN_MAX], target[PATH_LEN_MAX];
-	const char *base;
-	ssize_t len;
-	int k;
-
-	snprintf(path, sizeof(path), "live/%s/cert.pem", name);
-	len = readlinkat(cbfd, path, target, sizeof(target) - 1);
-	if (len > 0) {
-		target[len] = '\0';
-		base = strrchr(target, '/') ? strrchr(target, '/') + 1 : target;
-		if ((k = imp_version(base)) > 0)
-			return k;
-	}
-	return n > 0 ? v[0] : 0;
-}
-
-/* certbot's versions below the current one, as imp_older candidates. */
-struct imp_cb_old {
-	int		 archfd;
-	const int	*v;		/* borrowed, newest first */
-};
 
 static ACME_MUST_CHECK int
 imp_cb_load(struct imp_run *r, const void *ctx, int i, struct cert_set *cs,
@@ -14862,288 +15713,134 @@ imp_cb_load(struct imp_run *r, const void *ctx, int i, struct cert_set *cs,
 {
 	const struct imp_cb_old *o = ctx;
 
-	(void)r;
 	snprintf(label, cap, "version %d", o->v[i]);
-	return cs == NULL ? 0 : imp_read_files(o->archfd, o->v[i], cs);
+	return cs == NULL ? 0 : imp_cb_files(r, o->name, o->v[i], cs);
+}
+
+/* The version live/NAME/cert.pem links to ("../../archive/NAME/certK.pem",
+ * read, never followed), else the newest, v[0]. */
+static ACME_MUST_CHECK int
+imp_cb_current(struct imp_run *r, const char *name, const int *v)
+{
+	char path[PATH_LEN_MAX], target[PATH_LEN_MAX];
+	const char *base;
+	ssize_t len = -1;
+	int fd, k;
+
+	snprintf(path, sizeof(path), "live/%s", name);
+	if ((fd = imp_open(r, path, 1)) >= 0) {
+		len = readlinkat(fd, "cert.pem", target, sizeof(target) - 1);
+		close(fd);
+	} else if (fd != STORE_ABSENT)
+		return fd;
+	if (len > 0) {
+		target[len] = '\0';
+		base = strrchr(target, '/') ? strrchr(target, '/') + 1 : target;
+		if ((k = imp_version(base)) > 0)
+			return k;
+	}
+	return v[0];
 }
 
 /*
- * archive/NAME: its versions, the current one K (its files read into
- * cur), the older ones left in v[0..*nold), newest first, for co.
+ * archive/NAME: its versions into o->v, newest first; the current one
+ * read into s (and left out of o->v, which keeps *nold older ones).
  */
 static ACME_MUST_CHECK int
-imp_cb_current(struct imp_run *r, const char *name, struct imp_cb_old *co,
-    int *v, int *k, int *nold, struct cert_set *cur)
+imp_cb_versions(struct imp_run *r, const char *name, struct imp_cb_old *o,
+    int *nold, struct imp_set *s)
 {
-	int nv, i;
+	char **files = NULL, path[NAME_LEN_MAX + 16];
+	size_t n = 0, i;
+	int nv = 0, j, k, rc;
 
-	if ((nv = imp_versions(co->archfd, v, IMP_VERSIONS_MAX)) < 0)
-		return nv;
-	if ((*k = imp_current(r->srcfd, name, v, nv)) == 0)
-		return err_set(ACME_ERR_IO, "archive/%s: no certificate", name);
-	for (*nold = 0, i = 0; i < nv; i++)
-		if (v[i] < *k)
-			v[(*nold)++] = v[i];
-	co->v = v;
-	return imp_read_files(co->archfd, *k, cur);
+	snprintf(path, sizeof(path), "archive/%s", name);
+	/* four files a version, and a few more */
+	if ((rc = imp_list(r, path, "", 4 * IMP_VERSIONS_MAX + 16, &files,
+	    &n)) < 0)
+		return rc == STORE_ABSENT ? err_set(ACME_ERR_IO, "%s: not "
+		    "found", path) : rc;
+	for (i = 0; i < n && nv < IMP_VERSIONS_MAX; i++) {
+		if ((k = imp_version(files[i])) == 0)
+			continue;
+		/* insertion sort, newest first */
+		for (j = nv++; j > 0 && o->v[j - 1] < k; j--)
+			o->v[j] = o->v[j - 1];
+		o->v[j] = k;
+	}
+	store_names_free(files, n);
+	if (nv == 0)
+		return err_set(ACME_ERR_IO, "%s: no certificate", path);
+	if ((rc = k = imp_cb_current(r, name, o->v)) < 0)
+		return rc;
+	for (*nold = 0, i = 0; i < (size_t)nv; i++)
+		if (o->v[i] < k)
+			o->v[(*nold)++] = o->v[i];
+	snprintf(s->label, sizeof(s->label), "version %d", k);
+	return imp_cb_files(r, name, k, &s->cur);
 }
 
-/* Import certbot's NAME: archive/NAME, renewal/NAME.conf, its account. */
+/* renewal/NAME.conf: the settings, the account ID, the hooks. */
 static ACME_MUST_CHECK int
-imp_cb_name(struct imp_run *r, const char *name)
+imp_cb_settings(struct imp_run *r, const char *name, struct imp_conf *c)
 {
-	struct imp_conf c;
-	struct imp_old old;
-	struct imp_cb_old co;
-	struct imp_older older;
-	struct cert_set cur;
-	struct x509_info *xi;	/* and the older versions' at xi + 1 */
-	char path[PATH_LEN_MAX], label[32];
-	const char *kt = "ec256";
-	int v[IMP_VERSIONS_MAX], k, i, n = 0, rc;
+	int rc;
 
-	imp_conf_init(&c);
-	memset(&old, 0, sizeof(old));
-	memset(&cur, 0, sizeof(cur));
-	snprintf(path, sizeof(path), "archive/%s", name);
-	co.archfd = openat(r->srcfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if ((xi = calloc(2, sizeof(*xi))) == NULL) {
-		rc = err_set(ACME_ERR_NOMEM, "out of memory");
-		goto out;
-	}
-	if (co.archfd < 0) {
-		rc = err_set(ACME_ERR_IO, "%s: %s", path, strerror(errno));
-		goto out;
-	}
-	if ((rc = imp_cb_conf(r->srcfd, name, &c)) < 0 ||
-	    (rc = imp_server_ok(&c)) < 0 ||
-	    (rc = imp_cb_current(r, name, &co, v, &k, &n, &cur)) < 0 ||
-	    (rc = imp_load_set(&cur, name, c.server, xi, &kt)) < 0)
-		goto out;
-	snprintf(label, sizeof(label), "version %d", k);
-	older = (struct imp_older){ imp_cb_load, &co, n };
-	imp_pick_old(r, &older, name, c.server, r->floor > xi->not_before ?
-	    r->floor : xi->not_before, &old, xi + 1);
-	imp_cb_key_type(&c);
-	imp_cb_hooks(r, &c);
-	imp_cb_account(r, &c, name);
-	rc = imp_finish(r, name, label, &cur, &old, &c, xi, kt);
-out:
-	if (rc < 0)
-		err_wrap(rc, "%s", name);
-	for (i = 0; i < BACKUP_DEPTH; i++)
-		cert_set_free(&old.cs[i]);
-	cert_set_free(&cur);
-	buf_free(&old.report);
-	imp_conf_free(&c);
-	free(xi);
-	if (co.archfd >= 0)
-		close(co.archfd);
+	if ((rc = imp_cb_conf(r, name, c)) < 0 || (rc = imp_server_ok(c)) < 0)
+		return rc;
+	imp_cb_key_type(c);
+	if (c->account[0] == '\0')
+		imp_say(c, "no certbot account named: the next renewal "
+		    "makes a new one (--agree-tos)");
+	return imp_cb_hooks(r, c);
+}
+
+/* The current version live, up to three unexpired older ones backups. */
+static ACME_MUST_CHECK int
+imp_cb_set(struct imp_run *r, const char *name, struct imp_conf *c,
+    struct imp_set *s)
+{
+	struct imp_cb_old *o = malloc(sizeof(*o));
+	struct imp_older older = { imp_cb_load, o, 0 };
+	int rc;
+
+	if (o == NULL)
+		return err_set(ACME_ERR_NOMEM, "out of memory");
+	o->name = name;
+	if ((rc = imp_cb_versions(r, name, o, &older.n, s)) == 0)
+		rc = imp_set_load(r, name, c, s, &older);
+	free(o);
 	return rc;
 }
 
-/* ---- imports: the run ---- */
-
-/* Is dir (which may not exist yet) srcabs or below it? */
+/* The NAMEs of renewal/NAME.conf. */
 static ACME_MUST_CHECK int
-imp_inside(const char *dir, const char *srcabs)
+imp_cb_names(struct imp_run *r, char ***names, size_t *n)
 {
-	char path[PATH_LEN_MAX], abs[PATH_MAX], *slash;
-	size_t n = strlen(srcabs);
-
-	snprintf(path, sizeof(path), "%s", dir);
-	while (realpath(path, abs) == NULL) {
-		if ((slash = strrchr(path, '/')) == NULL) {
-			if (getcwd(abs, sizeof(abs)) == NULL)
-				return 0;
-			break;
-		}
-		slash[slash == path] = '\0';	/* "/x" becomes "/" */
-	}
-	return strncmp(abs, srcabs, n) == 0 && (abs[n] == '/' ||
-	    abs[n] == '\0' || n == 1);
+	return imp_list(r, "renewal", ".conf", RENEW_NAMES_MAX, names, n);
 }
 
-/*
- * What api_enter checks before it takes DIR for an import: the client's
- * tree opens, looks like one, and DIR is not inside it (it is only read).
- */
-static ACME_MUST_CHECK int
-imp_src_check(struct api_run *run, void *arg)
-{
-	struct imp_run *r = arg;
-
-	if ((r->srcfd = open(r->src, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
-	    realpath(r->src, r->srcabs) == NULL)
-		return err_set(ACME_ERR_USAGE, "%.200s: %s", r->src,
-		    strerror(errno));
-	if (!imp_is_dir(r->srcfd, r->mark))
-		return err_set(ACME_ERR_USAGE, "%.200s has no %s/: not a %s "
-		    "tree", r->src, r->mark, r->from);
-	if (imp_inside(run->dir, r->srcabs))
-		return err_set(ACME_ERR_USAGE, "%.200s is inside %.200s, "
-		    "which %s only reads: choose another --dir", run->dir,
-		    r->srcabs, r->cmd);
-	return 0;
-}
-
-/*
- * Open the client's tree src and DIR (through api_enter: locked, checked
- * to hold no other client's files). imp_close ends the run.
- */
-static ACME_MUST_CHECK int
-imp_open(struct imp_run *r, const struct acme_options *o, const char *src,
-    const char *from, const char *cmd, const char *mark)
-{
-	struct api_set *s;
-	int rc;
-
-	memset(r, 0, sizeof(*r));
-	r->o = o;
-	r->from = from;
-	r->cmd = cmd;
-	r->src = src;
-	r->mark = mark;
-	r->srcfd = r->storefd = -1;
-	if ((rc = api_enter(&r->run, o, API_LOCK | API_CREATE, imp_src_check,
-	    r)) < 0)
-		return rc;
-	r->storefd = r->run.storefd;
-	if (realpath(r->run.dir, r->dir) == NULL)
-		return err_set(ACME_ERR_IO, "%.200s: %s", r->run.dir,
-		    strerror(errno));
-	if ((s = malloc(sizeof(*s))) == NULL)
-		return err_set(ACME_ERR_NOMEM, "out of memory");
-	r->floor = api_trusted_time(r->storefd, NULL, 0, s);
-	free(s);
-	return 0;
-}
-
-/* The end of an import run (api_leave); returns rc. */
-static ACME_MUST_CHECK int
-imp_close(struct imp_run *r, int rc)
-{
-	if (r->srcfd >= 0)
-		close(r->srcfd);
-	buf_free(&r->seen);
-	return api_leave(&r->run, rc);
-}
-
-/*
- * Import each of names[] not yet in DIR with one(); the others are
- * skipped. Every failure is printed; the last is the run's error.
- */
-static ACME_MUST_CHECK int
-imp_all(struct imp_run *r, char **names, size_t n,
-    int (*one)(struct imp_run *, const char *))
-{
-	char err[ERR_MSG_MAX] = "";
-	size_t i;
-	int failed = 0;
-
-	for (i = 0; i < n; i++)
-		if (imp_exists(r->storefd, names[i])) {
-			if (r->o->verbosity >= 0)
-				printf("%s: skipped, already in DIR\n",
-				    names[i]);
-		} else if (one(r, names[i]) < 0) {
-			if (failed++ > 0)
-				log_msg(LOG_LEVEL_ERROR, "%s", err);
-			snprintf(err, sizeof(err), "%s", err_msg);
-			err_clear();
-		}
-	if (n == 0 && r->o->verbosity >= 0)
-		printf("no certificate found in %s\n", r->src);
-	return failed ? err_set(ACME_ERR_IO, "%s", err) : 0;
-}
+static const struct imp_src imp_certbot = {
+	"certbot", "import-certbot", "renewal", imp_cb_names, imp_cb_settings,
+	imp_cb_acct, imp_cb_set,
+};
 
 int
 acme_import_certbot(const struct acme_options *o, const char *certbot_dir)
 {
-	struct imp_run r;
-	char **names = NULL;
-	size_t n = 0;
-	int fd, rc;
-
-	if ((rc = imp_open(&r, o, certbot_dir ? certbot_dir : IMP_CERTBOT_DIR,
-	    "certbot", "import-certbot", "renewal")) < 0)
-		goto out;
-	if ((fd = openat(r.srcfd, "renewal", O_RDONLY | O_DIRECTORY |
-	    O_CLOEXEC)) < 0) {
-		rc = err_set(ACME_ERR_USAGE, "%.200s/renewal: %s", r.src,
-		    strerror(errno));
-		goto out;
-	}
-	rc = store_names(fd, "renewal", ".conf", SIZE_MAX, &names, &n);
-	close(fd);
-	if (rc == 0)
-		rc = imp_all(&r, names, n, imp_cb_name);
-out:
-	store_names_free(names, n);
-	return imp_close(&r, rc);
-}
-
-/* ---- imports: settings given on the command line ---- */
-
-/*
- * uacme records no server, challenge method or hook (they are given at
- * each run): import-uacme takes them from its own command line, and so
- * they are given once, to the import.
- */
-static void
-imp_cli(struct imp_run *r, struct imp_conf *c, const char *server)
-{
-	const struct acme_options *o = r->o;
-	char abs[PATH_MAX];
-
-	snprintf(c->server, sizeof(c->server), "%s", server);
-	if (o->webroot != NULL && realpath(o->webroot, abs) != NULL) {
-		imp_set(c, c->webroot, sizeof(c->webroot), "--webroot", abs);
-		snprintf(c->authenticator, sizeof(c->authenticator), "webroot");
-	}
-	if (o->standalone)
-		snprintf(c->authenticator, sizeof(c->authenticator),
-		    "standalone");
-	if (o->hook != NULL && realpath(o->hook, abs) != NULL)
-		imp_set(c, c->hook, sizeof(c->hook), "--hook", abs);
-	if (o->deploy_hook != NULL && realpath(o->deploy_hook, abs) != NULL)
-		imp_set(c, c->deploy_hook, sizeof(c->deploy_hook),
-		    "--deploy-hook", abs);
-	if (o->http_port > 0)
-		snprintf(c->http_port, sizeof(c->http_port), "%d", o->http_port);
-	if (o->tls_port > 0)
-		snprintf(c->tls_port, sizeof(c->tls_port), "%d", o->tls_port);
-	if (o->bind != NULL)
-		imp_set(c, c->bind, sizeof(c->bind), "--bind", o->bind);
-	if (o->challenge != NULL)
-		imp_set(c, c->challenge, sizeof(c->challenge), "--challenge",
-		    o->challenge);
-	if (o->key_type != NULL && key_type_parse(o->key_type) >= 0)
-		imp_set(c, c->key_type, sizeof(c->key_type), "--key-type",
-		    o->key_type);
-	if (o->preferred_chain != NULL)
-		imp_set(c, c->preferred_chain, sizeof(c->preferred_chain),
-		    "--preferred-chain", o->preferred_chain);
-	c->days = o->days;
-	c->reuse_key = o->reuse_key;
-}
-
-/* uacme and acme.sh keep a certificate's key from one renewal to the
- * next; acme makes a new one each time unless told. */
-static void
-imp_key_reuse(struct imp_run *r, struct imp_conf *c, const char *name)
-{
-	char why[200];
-
-	if (c->reuse_key)
-		return;
-	snprintf(why, sizeof(why), "%s keeps the key from one renewal to the "
-	    "next, acme makes a new one (reuse-key = yes in conf/%.60s.conf "
-	    "keeps it)", r->from, name);
-	imp_skip(c, "key reuse", "", why);
+	return imp_run(&imp_certbot, o, certbot_dir ? certbot_dir :
+	    IMP_CERTBOT_DIR, NULL);
 }
 
 /* ---- import-uacme ---- */
+
+/*
+ * uacme's tree: NAME/cert.pem (the whole chain) and older
+ * NAME/cert-T.pem, private/NAME/key.pem, private/key.pem (the account,
+ * for the server given to the import: uacme keeps no URL).
+ */
+
+#define IMP_UACME_DIR	"/etc/ssl/uacme"
 
 /* uacme's older certificates of NAME: NAME/cert-T.pem, newest T first. */
 struct imp_ua_old {
@@ -15164,7 +15861,7 @@ imp_ua_load(struct imp_run *r, const void *ctx, int i, struct cert_set *cs,
 	if (cs == NULL)
 		return 0;
 	snprintf(path, sizeof(path), "%s/%s", o->name, o->files[i]);
-	if ((rc = imp_read(r->srcfd, path, &cs->cert, PEM_MAX)) < 0)
+	if ((rc = imp_read(r, path, &cs->cert, PEM_MAX)) < 0)
 		return err_set(store_need(rc), "cannot read");
 	return buf_append(&cs->privkey, o->key->data, o->key->len);
 }
@@ -15203,7 +15900,7 @@ imp_ua_olds(struct imp_run *r, const char *name, char ***files, size_t *n)
 	size_t i, k = 0;
 	int rc;
 
-	if ((rc = imp_list(r->srcfd, name, IMP_VERSIONS_MAX, files, n)) < 0)
+	if ((rc = imp_list(r, name, "", IMP_VERSIONS_MAX, files, n)) < 0)
 		return rc;
 	for (i = 0; i < *n; i++) {
 		if (imp_ua_time((*files)[i]) >= 0)
@@ -15216,92 +15913,61 @@ imp_ua_olds(struct imp_run *r, const char *name, char ***files, size_t *n)
 	return 0;
 }
 
-/* Read NAME/cert.pem (the whole chain) and private/NAME/key.pem. */
+/* NAME/cert.pem live, with private/NAME/key.pem; older ones backups
+ * while their key is the same. */
 static ACME_MUST_CHECK int
-imp_ua_read(struct imp_run *r, const char *name, struct cert_set *cs,
-    struct buf *key)
+imp_ua_set(struct imp_run *r, const char *name, struct imp_conf *c,
+    struct imp_set *s)
 {
+	struct imp_ua_old uo = { name, NULL, NULL };
+	struct imp_older older = { imp_ua_load, &uo, 0 };
 	char path[PATH_LEN_MAX];
+	struct buf key = { 0 };
+	size_t n = 0;
 	int rc;
 
+	snprintf(s->label, sizeof(s->label), "cert.pem");
 	snprintf(path, sizeof(path), "%s/cert.pem", name);
-	if ((rc = imp_read(r->srcfd, path, &cs->cert, PEM_MAX)) < 0)
-		return err_set(store_need(rc), "%s: cannot read", path);
-	snprintf(path, sizeof(path), "private/%s/key.pem", name);
-	if ((rc = imp_read(r->srcfd, path, key, PEM_MAX)) < 0)
-		return err_set(store_need(rc), "%s: cannot read", path);
-	return buf_append(&cs->privkey, key->data, key->len);
-}
-
-/* Import uacme's NAME: NAME/cert.pem and older NAME/cert-T.pem. */
-static ACME_MUST_CHECK int
-imp_ua_name(struct imp_run *r, const char *name)
-{
-	struct imp_conf c;
-	struct imp_old old;
-	struct imp_ua_old uo = { name, NULL, NULL };
-	struct imp_older older;
-	struct cert_set cur;
-	struct buf key = { 0 };
-	struct x509_info *xi = calloc(1, sizeof(*xi));
-	struct x509_info *oxi = calloc(1, sizeof(*oxi));
-	const char *kt = "ec256";
-	size_t n = 0;
-	int rc, i;
-
-	imp_conf_init(&c);
-	memset(&old, 0, sizeof(old));
-	memset(&cur, 0, sizeof(cur));
-	imp_cli(r, &c, (const char *)r->ctx);
-	if (xi == NULL || oxi == NULL)
-		rc = err_set(ACME_ERR_NOMEM, "out of memory");
-	else if ((rc = imp_ua_read(r, name, &cur, &key)) == 0 &&
-	    (rc = imp_load_set(&cur, name, c.server, xi, &kt)) == 0 &&
+	if ((rc = imp_read(r, path, &s->cur.cert, PEM_MAX)) < 0 ||
+	    (snprintf(path, sizeof(path), "private/%s/key.pem", name),
+	    rc = imp_read(r, path, &key, PEM_MAX)) < 0)
+		rc = err_set(store_need(rc), "%s: cannot read", path);
+	else if ((rc = buf_append(&s->cur.privkey, key.data, key.len)) == 0 &&
 	    (rc = imp_ua_olds(r, name, &uo.files, &n)) == 0) {
 		uo.key = &key;
-		older = (struct imp_older){ imp_ua_load, &uo, (int)n };
-		imp_pick_old(r, &older, name, c.server, r->floor >
-		    xi->not_before ? r->floor : xi->not_before, &old, oxi);
-		imp_key_reuse(r, &c, name);
-		rc = imp_finish(r, name, "cert.pem", &cur, &old, &c, xi, kt);
+		older.n = (int)n;
+		rc = imp_set_load(r, name, c, s, &older);
 	}
-	if (rc < 0)
-		err_wrap(rc, "%s", name);
-	for (i = 0; i < BACKUP_DEPTH; i++)
-		cert_set_free(&old.cs[i]);
-	cert_set_free(&cur);
 	store_names_free(uo.files, n);
-	buf_free(&old.report);
 	buf_free(&key);
-	imp_conf_free(&c);
-	free(xi);
-	free(oxi);
+	return rc;
+}
+
+/* The server and hooks given to the import; key reuse reported. */
+static ACME_MUST_CHECK int
+imp_ua_conf(struct imp_run *r, const char *name, struct imp_conf *c)
+{
+	int rc = imp_cli(r, name, c);
+
+	imp_key_reuse(r, c);
 	return rc;
 }
 
 /* uacme's account key, private/key.pem; it keeps no URL. */
-static void
-imp_ua_account(struct imp_run *r, const char *server)
+static ACME_MUST_CHECK int
+imp_ua_acct(struct imp_run *r, const struct imp_conf *c, struct imp_acct *ac)
 {
-	struct imp_acct *ac = calloc(1, sizeof(*ac));
 	struct buf pem = { 0 };
-	int rc = ACME_ERR_NOMEM;
+	int rc;
 
-	if (ac != NULL) {
-		snprintf(ac->what, sizeof(ac->what), "uacme's private/key.pem");
-		if ((rc = imp_read(r->srcfd, "private/key.pem", &pem,
-		    PEM_MAX)) == 0 && (rc = key_from_pem(&ac->key,
-		    (const char *)pem.data, pem.len)) == 0)
-			rc = imp_acct_put(r, server, ac);
-	}
-	if (rc < 0 && r->o->verbosity >= 0)
-		printf("account: not carried over: uacme's private/key.pem: "
-		    "%s\n", err_msg[0] ? err_msg : "cannot read it");
-	err_clear();
-	if (ac != NULL)
-		key_free(&ac->key);
-	free(ac);
+	(void)c;
+	snprintf(ac->what, sizeof(ac->what), "uacme's private/key.pem");
+	if ((rc = imp_read(r, "private/key.pem", &pem, PEM_MAX)) < 0)
+		rc = err_set(store_need(rc), "cannot read it");
+	else
+		rc = key_from_pem(&ac->key, (const char *)pem.data, pem.len);
 	buf_free(&pem);
+	return rc;
 }
 
 /* The certificates of a uacme tree: NAME/cert.pem beside private/. */
@@ -15310,46 +15976,51 @@ imp_ua_names(struct imp_run *r, char ***names, size_t *n)
 {
 	char path[PATH_LEN_MAX];
 	size_t i, k = 0;
-	int rc;
+	int rc = 0, has;
 
-	if ((rc = store_names(r->srcfd, r->src, "", SIZE_MAX, names, n)) < 0)
+	if ((rc = imp_list(r, ".", "", RENEW_NAMES_MAX, names, n)) < 0)
 		return rc;
 	for (i = 0; i < *n; i++) {
 		snprintf(path, sizeof(path), "%s/cert.pem", (*names)[i]);
-		if (strcmp((*names)[i], "private") != 0 &&
-		    faccessat(r->srcfd, path, F_OK, 0) == 0)
+		has = strcmp((*names)[i], "private") != 0 && rc == 0 ?
+		    imp_has(r, path, 0) : 0;
+		if (has < 0)
+			rc = has;
+		if (has > 0)
 			(*names)[k++] = (*names)[i];
 		else
 			free((*names)[i]);
 	}
 	*n = k;
-	return 0;
+	return rc;
 }
+
+static const struct imp_src imp_uacme = {
+	"uacme", "import-uacme", "private", imp_ua_names, imp_ua_conf,
+	imp_ua_acct, imp_ua_set,
+};
 
 int
 acme_import_uacme(const struct acme_options *o, const char *uacme_dir)
 {
-	struct imp_run r;
 	const char *server;
-	char **names = NULL;
-	size_t n = 0;
-	int rc;
 
 	if ((server = api_server_url(o->server)) == NULL)
 		return ACME_ERR_USAGE;
-	if ((rc = imp_open(&r, o, uacme_dir ? uacme_dir : IMP_UACME_DIR,
-	    "uacme", "import-uacme", "private")) == 0 &&
-	    (rc = imp_ua_names(&r, &names, &n)) == 0) {
-		r.ctx = server;
-		imp_ua_account(&r, server);
-		rc = imp_all(&r, names, n, imp_ua_name);
-	}
-	store_names_free(names, n);
-	return imp_close(&r, rc);
+	return imp_run(&imp_uacme, o, uacme_dir ? uacme_dir : IMP_UACME_DIR,
+	    server);
 }
 
 /* ---- import-acmesh ---- */
 
+/*
+ * acme.sh's home: DOMAIN_ecc/ (an ECDSA certificate) or DOMAIN/ (RSA)
+ * with DOMAIN.cer, ca.cer, fullchain.cer, DOMAIN.key and the Le_*
+ * settings of DOMAIN.conf; ca/HOST/PATH/ the account of each server
+ * (account.key, ca.conf's ACCOUNT_URL); account.conf's CA_BUNDLE.
+ */
+
+#define IMP_ACMESH_HOME	".acme.sh"	/* below $HOME */
 #define IMP_SH_B64_START "__ACME_BASE64__START_"
 #define IMP_SH_B64_END	"__ACME_BASE64__END_"
 
@@ -15396,11 +16067,9 @@ imp_sh_value(char *v)
 
 /* acme.sh's settings that acme takes or reports, besides imp_conf's. */
 struct imp_sh {
-	char	 install[4][PATH_LEN_MAX];	/* Le_Real*Path */
 	char	 reload[PATH_LEN_MAX];		/* Le_ReloadCmd */
 	char	 renew[PATH_LEN_MAX];		/* Le_RenewHook */
-	int	 days;				/* Le_RenewalDays */
-	int	 new_key;			/* Le_ForceNewDomainKey */
+	char	 new_key[8];			/* Le_ForceNewDomainKey */
 };
 
 /* What the Le_* keys of DOMAIN.conf become. */
@@ -15409,7 +16078,7 @@ enum imp_sh_kind {
 	IMP_SH_OWN,		/* into the struct imp_sh field at off */
 	IMP_SH_WEBROOT,		/* the challenge method */
 	IMP_SH_KEY,		/* Le_Keylength */
-	IMP_SH_INT,		/* into the struct imp_sh int at off */
+	IMP_SH_INT,		/* into the imp_conf int at off */
 	IMP_SH_QUIET,		/* acme.sh's bookkeeping */
 	IMP_SH_NO,		/* reported */
 	IMP_SH_KIND_MAX
@@ -15420,8 +16089,8 @@ enum imp_sh_kind {
 
 static const struct imp_sh_key {
 	const char	*key;
-	enum imp_sh_kind kind;
-	size_t		 off, cap;
+	unsigned char	 kind;		/* enum imp_sh_kind */
+	unsigned short	 off, cap;	/* IMP_F, IMP_SH_F */
 	const char	*why;		/* IMP_SH_NO */
 } imp_sh_keys[] = {
 	{ "Le_API", IMP_SH_STR, IMP_F(server), NULL },
@@ -15431,14 +16100,14 @@ static const struct imp_sh_key {
 	{ "Le_LocalAddress", IMP_SH_STR, IMP_F(bind), NULL },
 	{ "Le_Preferred_Chain", IMP_SH_STR, IMP_F(preferred_chain), NULL },
 	{ "Le_Keylength", IMP_SH_KEY, 0, 0, NULL },
-	{ "Le_RealCertPath", IMP_SH_OWN, IMP_SH_F(install[0]), NULL },
-	{ "Le_RealCACertPath", IMP_SH_OWN, IMP_SH_F(install[1]), NULL },
-	{ "Le_RealKeyPath", IMP_SH_OWN, IMP_SH_F(install[2]), NULL },
-	{ "Le_RealFullChainPath", IMP_SH_OWN, IMP_SH_F(install[3]), NULL },
+	{ "Le_RealCertPath", IMP_SH_STR, IMP_F(copy[0]), NULL },
+	{ "Le_RealCACertPath", IMP_SH_STR, IMP_F(copy[1]), NULL },
+	{ "Le_RealFullChainPath", IMP_SH_STR, IMP_F(copy[2]), NULL },
+	{ "Le_RealKeyPath", IMP_SH_STR, IMP_F(copy[3]), NULL },
 	{ "Le_ReloadCmd", IMP_SH_OWN, IMP_SH_F(reload), NULL },
 	{ "Le_RenewHook", IMP_SH_OWN, IMP_SH_F(renew), NULL },
-	{ "Le_RenewalDays", IMP_SH_INT, IMP_SH_F(days), NULL },
-	{ "Le_ForceNewDomainKey", IMP_SH_INT, IMP_SH_F(new_key), NULL },
+	{ "Le_RenewalDays", IMP_SH_INT, IMP_F(sh_days), NULL },
+	{ "Le_ForceNewDomainKey", IMP_SH_OWN, IMP_SH_F(new_key), NULL },
 	{ "Le_PreHook", IMP_SH_NO, 0, 0, IMP_NOHOOK },
 	{ "Le_PostHook", IMP_SH_NO, 0, 0, IMP_NOHOOK },
 	{ "Le_DeployHook", IMP_SH_NO, 0, 0, "acme.sh's deploy plugins run "
@@ -15539,7 +16208,7 @@ imp_sh_line(struct imp_conf *c, struct imp_sh *sh, const char *key, char *v)
 	else if (k->kind == IMP_SH_OWN)
 		imp_set(c, (char *)sh + k->off, k->cap, key, v);
 	else if (k->kind == IMP_SH_INT)
-		*(int *)(void *)((char *)sh + k->off) = atoi(v);
+		*(int *)(void *)((char *)c + k->off) = atoi(v);
 	else if (k->kind == IMP_SH_WEBROOT)
 		imp_sh_webroot(c, v);
 	else if (k->kind == IMP_SH_KEY)
@@ -15548,16 +16217,16 @@ imp_sh_line(struct imp_conf *c, struct imp_sh *sh, const char *key, char *v)
 		imp_skip(c, key, v, k->why);
 }
 
-/* Read path (KEY=value lines) below srcfd; each line to line(). */
+/* Read path (KEY=value lines) below the tree; each line to imp_sh_line. */
 static ACME_MUST_CHECK int
-imp_sh_read(int srcfd, const char *path, struct imp_conf *c,
+imp_sh_read(struct imp_run *r, const char *path, struct imp_conf *c,
     struct imp_sh *sh)
 {
 	struct buf b = { 0 };
 	char *p, *nl, *eq;
 	int rc;
 
-	if ((rc = imp_read(srcfd, path, &b, CONF_MAX)) < 0) {
+	if ((rc = imp_read(r, path, &b, CONF_MAX)) < 0) {
 		rc = err_set(store_need(rc), "%s: cannot read", path);
 		goto out;
 	}
@@ -15576,69 +16245,45 @@ out:
 }
 
 /*
- * acme.sh's --install-cert and hooks as the deploy hook: the wrapper
- * copies the new set where acme.sh installed it (the CA chain appended
- * when it shares the certificate's file, a new key file made 0600, an
- * existing one keeping its mode), then
- * runs the reload command and the renew hook with /bin/sh in the set's
- * directory with CERT_PATH, CERT_KEY_PATH, CA_CERT_PATH,
- * CERT_FULLCHAIN_PATH and Le_Domain set, as acme.sh does.
+ * Le_ReloadCmd and Le_RenewHook run by the deploy hook wrapper with
+ * /bin/sh in the set's directory with CERT_PATH, CERT_KEY_PATH,
+ * CA_CERT_PATH, CERT_FULLCHAIN_PATH and Le_Domain set, as acme.sh does.
+ * The Le_Real*Path copies are acme's own (--copy-cert ...).
  */
 static void
-imp_sh_hooks(struct imp_conf *c, const struct imp_sh *sh, const char *name)
+imp_sh_hooks(struct imp_conf *c, const struct imp_sh *sh)
 {
-	static const char *const keys[] = { "Le_RealCertPath",
-	    "Le_RealCACertPath", "Le_RealKeyPath", "Le_RealFullChainPath" };
-	static const char *const files[] = { "cert", "chain", "privkey",
-	    "fullchain" };
-	size_t i, start;
+	size_t start = c->wrap.len;
 
-	for (i = 0; i < 4; i++) {
-		if (sh->install[i][0] == '\0')
-			continue;
-		start = c->wrap.len;
-		buf_printf(&c->wrap, "(%scat \"$ACME_LIVE_DIR/%s.pem\" %s ",
-		    i == 2 ? "umask 077; " : "", files[i], i == 1 &&
-		    strcmp(sh->install[0], sh->install[1]) == 0 ? ">>" : ">");
-		imp_sh_quote(&c->wrap, sh->install[i]);
-		buf_puts(&c->wrap, ") || rc=$?\n");
-		if (imp_wrap_done(c, start, keys[i], sh->install[i]) < 0)
-			continue;
-		imp_line_add(&c->said, "%s '%.100s' (a copy of %s.pem)",
-		    keys[i], sh->install[i], files[i]);
-		c->wrapped = 1;
-	}
 	if (sh->reload[0] == '\0' && sh->renew[0] == '\0')
 		return;
-	start = c->wrap.len;
 	buf_puts(&c->wrap, "cd \"$ACME_LIVE_DIR\" || exit\nexport "
 	    "CERT_PATH=\"$ACME_LIVE_DIR/cert.pem\" "
 	    "CERT_KEY_PATH=\"$ACME_LIVE_DIR/privkey.pem\" "
 	    "CA_CERT_PATH=\"$ACME_LIVE_DIR/chain.pem\" "
 	    "CERT_FULLCHAIN_PATH=\"$ACME_LIVE_DIR/fullchain.pem\" Le_Domain=");
-	imp_sh_quote(&c->wrap, name);
+	imp_sh_quote(&c->wrap, c->name);
 	buf_puts(&c->wrap, "\n");
 	if (imp_wrap_done(c, start, sh->reload[0] ? "Le_ReloadCmd" :
 	    "Le_RenewHook", sh->reload[0] ? sh->reload : sh->renew) < 0)
 		return;
-	c->wrapped = 1;
 	if (sh->reload[0] != '\0')
-		imp_hook_add(c, "Le_ReloadCmd", sh->reload, 0);
+		imp_hook_cmd(c, "Le_ReloadCmd", sh->reload);
 	if (sh->renew[0] != '\0')
-		imp_hook_add(c, "Le_RenewHook", sh->renew, 0);
+		imp_hook_cmd(c, "Le_RenewHook", sh->renew);
 }
 
 /* KEY of an acme.sh KEY=value file (ca.conf) into dst; "" if absent. */
-static void
-imp_sh_get(int srcfd, const char *path, const char *key, char *dst,
+static ACME_MUST_CHECK int
+imp_sh_get(struct imp_run *r, const char *path, const char *key, char *dst,
     size_t cap)
 {
 	struct buf b = { 0 };
 	char *p, *nl, *eq;
+	int rc;
 
 	dst[0] = '\0';
-	if (imp_read(srcfd, path, &b, CONF_MAX) < 0)
-		err_clear();
+	rc = imp_read_opt(r, path, &b, CONF_MAX);
 	for (p = (char *)b.data; p != NULL && *p != '\0'; p = nl) {
 		if ((nl = strchr(p, '\n')) != NULL)
 			*nl++ = '\0';
@@ -15649,18 +16294,19 @@ imp_sh_get(int srcfd, const char *path, const char *key, char *dst,
 			snprintf(dst, cap, "%s", eq + 1);
 	}
 	buf_free(&b);
+	return rc;
 }
 
 /*
- * acme.sh's account for server: ca/HOST/PATH/ (HOST without its port,
- * PATH the URL's path, as acme.sh cuts them), else ca/HOST/ (before
- * acme.sh 2.8): account.key, ca.conf's ACCOUNT_URL, account.json's
- * createdAt.
+ * acme.sh's account for the server: ca/HOST/PATH/ (HOST without its
+ * port, PATH the URL's path, as acme.sh cuts them), else ca/HOST/
+ * (before acme.sh 2.8): account.key, ca.conf's ACCOUNT_URL,
+ * account.json's createdAt.
  */
 static ACME_MUST_CHECK int
-imp_sh_acct_load(struct imp_run *r, const char *server, struct imp_acct *ac)
+imp_sh_acct(struct imp_run *r, const struct imp_conf *c, struct imp_acct *ac)
 {
-	const char *h = server + 8, *p = h + strcspn(h, "/?#");
+	const char *h = c->server + 8, *p = h + strcspn(h, "/?#");
 	char dir[PATH_LEN_MAX], path[PATH_LEN_MAX + 32], t[64];
 	struct buf pem = { 0 };
 	int rc, n;
@@ -15669,56 +16315,38 @@ imp_sh_acct_load(struct imp_run *r, const char *server, struct imp_acct *ac)
 	n = snprintf(dir, sizeof(dir), "ca/%.*s", (int)strcspn(h, ":/?#"), h);
 	snprintf(path, sizeof(path), "%s/%.*s/account.key", dir,
 	    (int)strcspn(p, "?#"), p);
-	if (strstr(path, "..") != NULL)
-		return err_set(ACME_ERR_USAGE, "bad server URL");
-	if (faccessat(r->srcfd, path, F_OK, 0) == 0)
+	if ((rc = imp_has(r, path, 0)) > 0)
 		snprintf(dir + n, sizeof(dir) - (size_t)n, "/%.*s",
 		    (int)strcspn(p, "?#"), p);
 	snprintf(ac->what, sizeof(ac->what), "acme.sh's %.100s/account.key",
 	    dir);
 	snprintf(path, sizeof(path), "%s/account.key", dir);
-	if ((rc = imp_read(r->srcfd, path, &pem, PEM_MAX)) < 0 ||
+	if (rc < 0 || (rc = imp_read(r, path, &pem, PEM_MAX)) < 0 ||
 	    (rc = key_from_pem(&ac->key, (const char *)pem.data,
 	    pem.len)) < 0) {
 		rc = err_set(store_need(rc), "%s: cannot read", path);
 		goto out;
 	}
 	snprintf(path, sizeof(path), "%s/ca.conf", dir);
-	imp_sh_get(r->srcfd, path, "ACCOUNT_URL", ac->url, sizeof(ac->url));
-	if (!req_url_ok(ac->url))
-		ac->url[0] = '\0';
+	if ((rc = imp_sh_get(r, path, "ACCOUNT_URL", ac->url,
+	    sizeof(ac->url))) < 0)
+		goto out;
 	snprintf(path, sizeof(path), "%s/account.json", dir);
-	imp_json_member(r->srcfd, path, "createdAt", t, sizeof(t));
-	imp_acct_created(ac, t);
+	if ((rc = imp_json_member(r, path, "createdAt", t, sizeof(t))) == 0)
+		imp_acct_created(ac, t);
 out:
 	buf_free(&pem);
 	return rc;
 }
 
-/* Carry the account over; when that fails, say so and go on. */
-static void
-imp_sh_account(struct imp_run *r, struct imp_conf *c)
-{
-	struct imp_acct *ac = calloc(1, sizeof(*ac));
-
-	if (ac == NULL || imp_sh_acct_load(r, c->server, ac) < 0 ||
-	    imp_acct_put(r, c->server, ac) < 0) {
-		imp_skip(c, "account", "", acme_last_error());
-		err_clear();
-	}
-	if (ac != NULL)
-		key_free(&ac->key);
-	free(ac);
-}
-
-/* Does acme.sh's dir/base.conf exist below srcfd? */
+/* Is there acme.sh's dir/base.conf (1), or not (0)? */
 static ACME_MUST_CHECK int
-imp_sh_has(int srcfd, const char *dir, const char *base)
+imp_sh_has(struct imp_run *r, const char *dir, const char *base)
 {
 	char path[2 * PATH_LEN_MAX];
 
 	snprintf(path, sizeof(path), "%s/%s.conf", dir, base);
-	return faccessat(srcfd, path, F_OK, 0) == 0;
+	return imp_has(r, path, 0);
 }
 
 /*
@@ -15731,64 +16359,69 @@ imp_sh_dir(struct imp_run *r, const char *name, char *dir, char *base,
     size_t cap)
 {
 	size_t n = strlen(name);
+	int rc;
 
 	snprintf(base, cap, "%s", name);
 	snprintf(dir, cap, "%s_ecc", name);
-	if (imp_sh_has(r->srcfd, dir, base))
-		return 0;
+	if ((rc = imp_sh_has(r, dir, base)) != 0)
+		return rc < 0 ? rc : 0;
 	snprintf(dir, cap, "%s", name);
-	if (imp_sh_has(r->srcfd, dir, base))
-		return 0;
+	if ((rc = imp_sh_has(r, dir, base)) != 0)
+		return rc < 0 ? rc : 0;
 	if (n > 4 && strcmp(name + n - 4, "-rsa") == 0) {
 		snprintf(base, cap, "%.*s", (int)(n - 4), name);
 		snprintf(dir, cap, "%s", base);
-		if (imp_sh_has(r->srcfd, dir, base))
-			return 0;
+		if ((rc = imp_sh_has(r, dir, base)) != 0)
+			return rc < 0 ? rc : 0;
 	}
 	return err_set(ACME_ERR_IO, "no acme.sh folder");
 }
 
 /* The NAME of acme.sh folder ent into name ("" when it is none). */
-static void
+static ACME_MUST_CHECK int
 imp_sh_entry(struct imp_run *r, const char *ent, char *name, size_t cap)
 {
 	char ecc[PATH_LEN_MAX];
 	size_t n = strlen(ent);
+	int rc;
 
 	name[0] = '\0';
 	if (n > 4 && strcmp(ent + n - 4, "_ecc") == 0) {
 		snprintf(name, cap, "%.*s", (int)(n - 4), ent);
-		if (!imp_sh_has(r->srcfd, ent, name))
+		if ((rc = imp_sh_has(r, ent, name)) <= 0)
 			name[0] = '\0';
-	} else if (imp_sh_has(r->srcfd, ent, ent)) {
-		snprintf(ecc, sizeof(ecc), "%s_ecc", ent);
-		snprintf(name, cap, "%s%s", ent, imp_sh_has(r->srcfd, ecc,
-		    ent) ? "-rsa" : "");
+		return rc < 0 ? rc : 0;
 	}
-	if (name[0] != '\0' && !store_name_ok(name))
-		name[0] = '\0';
+	if ((rc = imp_sh_has(r, ent, ent)) <= 0)
+		return rc;
+	snprintf(ecc, sizeof(ecc), "%s_ecc", ent);
+	if ((rc = imp_sh_has(r, ecc, ent)) >= 0)
+		snprintf(name, cap, "%s%s", ent, rc ? "-rsa" : "");
+	return rc < 0 ? rc : 0;
 }
 
 /* The certificates of an acme.sh tree as NAMEs (owned), sorted. */
 static ACME_MUST_CHECK int
 imp_sh_names(struct imp_run *r, char ***names, size_t *n)
 {
-	char name[NAME_LEN_MAX + 1];
+	char name[PATH_LEN_MAX];
 	size_t i, k = 0;
 	int rc;
 
-	if ((rc = imp_list(r->srcfd, ".", RENEW_NAMES_MAX, names, n)) < 0)
+	if ((rc = imp_list(r, ".", "", RENEW_NAMES_MAX, names, n)) < 0)
 		return rc;
 	for (i = 0; i < *n; i++) {
-		imp_sh_entry(r, (*names)[i], name, sizeof(name));
+		if (rc == 0)
+			rc = imp_sh_entry(r, (*names)[i], name, sizeof(name));
 		free((*names)[i]);
-		if (name[0] != '\0' && ((*names)[k] = strdup(name)) != NULL)
+		if (rc == 0 && name[0] != '\0' &&
+		    ((*names)[k] = strdup(name)) != NULL)
 			k++;
 	}
 	*n = k;
 	if (k > 1)
 		qsort(*names, k, sizeof(**names), store_name_cmp);
-	return 0;
+	return rc;
 }
 
 /* dir/base.cer, ca.cer, fullchain.cer and base.key, as acme.sh keeps them. */
@@ -15803,99 +16436,270 @@ imp_sh_files(struct imp_run *r, const char *dir, const char *base,
 	snprintf(path[1], sizeof(path[1]), "%s/ca.cer", dir);
 	snprintf(path[2], sizeof(path[2]), "%s/fullchain.cer", dir);
 	snprintf(key, sizeof(key), "%s/%s.key", dir, base);
-	if ((rc = imp_read(r->srcfd, path[0], &cs->cert, PEM_MAX)) < 0 ||
-	    (rc = imp_read(r->srcfd, path[1], &cs->chain, PEM_MAX)) < 0 ||
-	    (rc = imp_read(r->srcfd, path[2], &cs->fullchain, PEM_MAX)) < 0)
+	if ((rc = imp_read(r, path[0], &cs->cert, PEM_MAX)) < 0 ||
+	    (rc = imp_read(r, path[1], &cs->chain, PEM_MAX)) < 0 ||
+	    (rc = imp_read(r, path[2], &cs->fullchain, PEM_MAX)) < 0)
 		return err_set(store_need(rc), "%s, ca.cer or fullchain.cer: "
 		    "cannot read", path[0]);
-	if ((rc = imp_read(r->srcfd, key, &cs->privkey, PEM_MAX)) < 0)
+	if ((rc = imp_read(r, key, &cs->privkey, PEM_MAX)) < 0)
 		return err_set(store_need(rc), "%s: cannot read", key);
 	return 0;
 }
 
-/* What DOMAIN.conf says beyond imp_conf: renewal days, hooks, key. */
-static void
-imp_sh_settings(struct imp_run *r, struct imp_conf *c, const struct imp_sh *sh,
-    const struct x509_info *xi, const char *name)
+/*
+ * The trust acme.sh was told (account.conf's CA_BUNDLE), reported when
+ * the file is gone; the Le_Real*Path copies, held to store_copy's rules
+ * now rather than at the first renewal.
+ */
+static ACME_MUST_CHECK int
+imp_sh_trust(struct imp_run *r, struct imp_conf *c)
 {
-	char v[16];
-	int life = (int)((xi->not_after - xi->not_before) / 86400);
+	static const char *const keys[] = { "Le_RealCertPath",
+	    "Le_RealCACertPath", "Le_RealFullChainPath", "Le_RealKeyPath" };
+	char ca[PATH_LEN_MAX];
+	struct stat st;
+	int i, rc;
 
-	if (sh->days > 0 && life - sh->days > 0)
-		c->days = life - sh->days;
-	else if (sh->days > 0) {
-		snprintf(v, sizeof(v), "%d", sh->days);
+	if ((rc = imp_sh_get(r, "account.conf", "CA_BUNDLE", ca,
+	    sizeof(ca))) < 0)
+		return rc;
+	if (ca[0] != '\0' && (stat(ca, &st) < 0 || !S_ISREG(st.st_mode)))
+		imp_skip(c, "CA_BUNDLE", ca, "no such file: give --ca-file");
+	else if (ca[0] != '\0')
+		imp_set(c, c->ca_file, sizeof(c->ca_file), "CA_BUNDLE", ca);
+	for (i = 0; i < 4; i++)
+		if (c->copy[i][0] != '\0' && (rc = store_copy_check(
+		    c->copy[i])) < 0)
+			return err_wrap(rc, "%s", keys[i]);
+	return 0;
+}
+
+/* DOMAIN.conf: the settings, the hooks, the trust. */
+static ACME_MUST_CHECK int
+imp_sh_settings(struct imp_run *r, const char *name, struct imp_conf *c)
+{
+	struct imp_sh *sh = calloc(1, sizeof(*sh));
+	char dir[NAME_LEN_MAX + 8], base[NAME_LEN_MAX + 8];
+	char path[2 * NAME_LEN_MAX + 32];
+	int rc;
+
+	if (sh == NULL)
+		return err_set(ACME_ERR_NOMEM, "out of memory");
+	if ((rc = imp_sh_dir(r, name, dir, base, sizeof(dir))) == 0) {
+		snprintf(path, sizeof(path), "%s/%s.conf", dir, base);
+		rc = imp_sh_read(r, path, c, sh);
+	}
+	if (rc == 0 && c->server[0] == '\0') {
+		imp_skip(c, "Le_API", "", "missing: Let's Encrypt assumed");
+		snprintf(c->server, sizeof(c->server), "%s",
+		    api_servers[0].url);
+	}
+	if (rc == 0 && (rc = imp_server_ok(c)) == 0 &&
+	    (rc = imp_sh_trust(r, c)) == 0) {
+		imp_sh_hooks(c, sh);
+		if (strcmp(sh->new_key, "1") != 0)
+			imp_key_reuse(r, c);
+	}
+	free(sh);
+	return rc;
+}
+
+/* The folder's files live; Le_RenewalDays (days after issuance) as
+ * days before expiry. acme.sh keeps no older certificate. */
+static ACME_MUST_CHECK int
+imp_sh_set(struct imp_run *r, const char *name, struct imp_conf *c,
+    struct imp_set *s)
+{
+	char dir[NAME_LEN_MAX + 8], base[NAME_LEN_MAX + 8], v[16];
+	const struct x509_info *xi = s->xi;
+	int rc, life;
+
+	if ((rc = imp_sh_dir(r, name, dir, base, sizeof(dir))) < 0 ||
+	    (rc = imp_sh_files(r, dir, base, &s->cur)) < 0 ||
+	    (rc = imp_set_load(r, name, c, s, NULL)) < 0)
+		return rc;
+	snprintf(s->label, sizeof(s->label), "%s/%s.cer", dir, base);
+	life = (int)((xi->not_after - xi->not_before) / 86400);
+	if (c->sh_days > 0 && life - c->sh_days > 0)
+		c->days = life - c->sh_days;
+	else if (c->sh_days > 0) {
+		snprintf(v, sizeof(v), "%d", c->sh_days);
 		imp_skip(c, "Le_RenewalDays", v, "not within the certificate's "
 		    "lifetime");
 	}
-	imp_sh_hooks(c, sh, name);
-	if (!sh->new_key)
-		imp_key_reuse(r, c, name);
+	return 0;
 }
 
-/* Import acme.sh's NAME: its folder's files and DOMAIN.conf, its account. */
-static ACME_MUST_CHECK int
-imp_sh_name(struct imp_run *r, const char *name)
-{
-	struct imp_conf c;
-	struct imp_old old;
-	struct cert_set cur;
-	struct imp_sh *sh = calloc(1, sizeof(*sh));
-	struct x509_info *xi = calloc(1, sizeof(*xi));
-	char dir[NAME_LEN_MAX + 8], base[NAME_LEN_MAX + 8];
-	char path[2 * NAME_LEN_MAX + 32], label[2 * NAME_LEN_MAX + 32];
-	const char *kt = "ec256";
-	int rc;
-
-	imp_conf_init(&c);
-	memset(&old, 0, sizeof(old));
-	memset(&cur, 0, sizeof(cur));
-	if (sh == NULL || xi == NULL)
-		rc = err_set(ACME_ERR_NOMEM, "out of memory");
-	else if ((rc = imp_sh_dir(r, name, dir, base, sizeof(dir))) == 0) {
-		snprintf(path, sizeof(path), "%s/%s.conf", dir, base);
-		snprintf(label, sizeof(label), "%s/%s.cer", dir, base);
-		if ((rc = imp_sh_read(r->srcfd, path, &c, sh)) == 0 &&
-		    c.server[0] == '\0') {
-			imp_skip(&c, "Le_API", "", "missing: Let's Encrypt "
-			    "assumed");
-			snprintf(c.server, sizeof(c.server), "%s",
-			    api_servers[0].url);
-		}
-		if (rc == 0 && (rc = imp_server_ok(&c)) == 0 &&
-		    (rc = imp_sh_files(r, dir, base, &cur)) == 0 &&
-		    (rc = imp_load_set(&cur, name, c.server, xi, &kt)) == 0) {
-			imp_sh_settings(r, &c, sh, xi, name);
-			imp_sh_account(r, &c);
-			rc = imp_finish(r, name, label, &cur, &old, &c, xi, kt);
-		}
-	}
-	if (rc < 0)
-		err_wrap(rc, "%s", name);
-	cert_set_free(&cur);
-	imp_conf_free(&c);
-	free(sh);
-	free(xi);
-	return rc;
-}
+static const struct imp_src imp_acmesh = {
+	"acme.sh", "import-acmesh", "ca", imp_sh_names, imp_sh_settings,
+	imp_sh_acct, imp_sh_set,
+};
 
 int
 acme_import_acmesh(const struct acme_options *o, const char *acmesh_dir)
 {
-	struct imp_run r;
-	char **names = NULL, home[PATH_LEN_MAX];
+	char home[PATH_LEN_MAX];
 	const char *h = getenv("HOME");
-	size_t n = 0;
-	int rc;
 
 	snprintf(home, sizeof(home), "%s/%s", h != NULL && h[0] == '/' ? h :
 	    "/root", IMP_ACMESH_HOME);
-	if ((rc = imp_open(&r, o, acmesh_dir ? acmesh_dir : home, "acme.sh",
-	    "import-acmesh", "ca")) == 0 &&
-	    (rc = imp_sh_names(&r, &names, &n)) == 0)
-		rc = imp_all(&r, names, n, imp_sh_name);
-	store_names_free(names, n);
-	return imp_close(&r, rc);
+	return imp_run(&imp_acmesh, o, acmesh_dir ? acmesh_dir : home, NULL);
+}
+
+/* ---- import-lego ---- */
+
+/*
+ * lego's tree (its --path, ./.lego by default): certificates/NAME.crt
+ * (the certificate, and its chain unless lego ran with --no-bundle),
+ * NAME.issuer.crt (the chain) and NAME.key; accounts/SERVER/EMAIL/
+ * account.json (registration.uri: the account URL) with
+ * keys/EMAIL.key, SERVER being the server's host[:port] with '_' for
+ * ':'. lego records no server, challenge method or hook (they are given
+ * at each run): as for uacme, they are given to the import (imp_cli),
+ * and --email picks one of several accounts for the server.
+ */
+
+#define IMP_LEGO_DIR	"./.lego"	/* lego's --path default */
+
+/* NAME.crt with its chain (NAME.issuer.crt when NAME.crt holds one
+ * certificate) and NAME.key. lego keeps no older certificate. */
+static ACME_MUST_CHECK int
+imp_lego_set(struct imp_run *r, const char *name, struct imp_conf *c,
+    struct imp_set *s)
+{
+	static const char *const ext[] = { "crt", "issuer.crt", "key" };
+	struct buf *b[] = { &s->cur.cert, &s->cur.cert, &s->cur.privkey };
+	const char *pem;
+	char path[NAME_LEN_MAX + 32];
+	int i, rc;
+
+	snprintf(s->label, sizeof(s->label), "certificates/%s.crt", name);
+	for (i = 0; i < 3; i++) {
+		pem = s->cur.cert.data ? strstr((const char *)s->cur.cert.data,
+		    "-----BEGIN") : NULL;
+		if (i == 1 && pem != NULL && strstr(pem + 1, "-----BEGIN"))
+			continue;	/* lego's bundle: the chain is there */
+		snprintf(path, sizeof(path), "certificates/%s.%s", name,
+		    ext[i]);
+		if ((rc = imp_read(r, path, b[i], PEM_MAX)) < 0)
+			return err_set(store_need(rc), "%s: cannot read", path);
+	}
+	return imp_set_load(r, name, c, s, NULL);
+}
+
+/* The names of certificates/NAME.crt (NAME.issuer.crt left out). */
+static ACME_MUST_CHECK int
+imp_lego_names(struct imp_run *r, char ***names, size_t *n)
+{
+	size_t i, k = 0, len;
+	int rc;
+
+	if ((rc = imp_list(r, "certificates", ".crt", RENEW_NAMES_MAX, names,
+	    n)) < 0)
+		return rc == STORE_ABSENT ? 0 : rc;
+	for (i = 0; i < *n; i++) {
+		len = strlen((*names)[i]);
+		if (len > 7 && strcmp((*names)[i] + len - 7, ".issuer") == 0)
+			free((*names)[i]);
+		else
+			(*names)[k++] = (*names)[i];
+	}
+	*n = k;
+	return 0;
+}
+
+/* The e-mail folder of lego's account for the server in dir: --email's,
+ * else the only one there. */
+static ACME_MUST_CHECK int
+imp_lego_email(struct imp_run *r, const char *dir, char *email, size_t cap)
+{
+	char **v = NULL;
+	size_t n = 0;
+	int rc;
+
+	if (r->o->email != NULL) {
+		snprintf(email, cap, "%s", r->o->email);
+		return 0;
+	}
+	if ((rc = imp_list(r, dir, "", 16, &v, &n)) == STORE_ABSENT)
+		rc = err_set(ACME_ERR_IO, "%s: no account", dir);
+	else if (rc == 0 && n != 1)
+		rc = err_set(ACME_ERR_USAGE, "%s: %zu accounts: choose one "
+		    "with --email", dir, n);
+	else if (rc == 0)
+		snprintf(email, cap, "%s", v[0]);
+	store_names_free(v, n);
+	return rc;
+}
+
+/* lego's account.json: registration.uri, the account URL ("" when
+ * there is none: looked up by the key at the next renewal). */
+static ACME_MUST_CHECK int
+imp_lego_url(struct imp_run *r, const char *path, struct imp_acct *ac)
+{
+	struct json *j = malloc(sizeof(*j));
+	struct buf b = { 0 };
+	int rc;
+
+	if (j == NULL)
+		rc = err_set(ACME_ERR_NOMEM, "out of memory");
+	else if ((rc = imp_read(r, path, &b, IMP_JSON_MAX)) < 0 ||
+	    (rc = json_parse(j, (const char *)b.data, b.len)) < 0)
+		rc = err_set(store_need(rc), "%s: cannot read", path);
+	else if (json_get_str(j, json_get(j, 0, "registration"), "uri",
+	    ac->url, sizeof(ac->url)) < 0)
+		ac->url[0] = '\0';
+	free(j);
+	buf_free(&b);
+	return rc;
+}
+
+/* The account: accounts/SERVER/EMAIL/keys/EMAIL.key and account.json. */
+static ACME_MUST_CHECK int
+imp_lego_acct(struct imp_run *r, const struct imp_conf *c,
+    struct imp_acct *ac)
+{
+	char host[256], dir[PATH_LEN_MAX], email[OPT_TEXT_MAX + 1];
+	char path[3 * PATH_LEN_MAX], *colon;
+	struct buf pem = { 0 };
+	int rc;
+
+	if ((rc = acct_host(c->server, host, sizeof(host))) < 0)
+		return rc;
+	for (colon = host; (colon = strchr(colon, ':')) != NULL;)
+		*colon = '_';	/* lego's name for the folder */
+	snprintf(dir, sizeof(dir), "accounts/%s", host);
+	snprintf(ac->what, sizeof(ac->what), "lego's %.140s", dir);
+	if ((rc = imp_lego_email(r, dir, email, sizeof(email))) < 0)
+		return rc;
+	snprintf(ac->what, sizeof(ac->what), "lego's %.80s/%.60s", dir, email);
+	snprintf(path, sizeof(path), "%s/%s/keys/%s.key", dir, email, email);
+	if ((rc = imp_read(r, path, &pem, PEM_MAX)) < 0 ||
+	    (rc = key_from_pem(&ac->key, (const char *)pem.data,
+	    pem.len)) < 0)
+		rc = err_set(store_need(rc), "%s: cannot read", path);
+	else {
+		snprintf(path, sizeof(path), "%s/%s/account.json", dir, email);
+		rc = imp_lego_url(r, path, ac);
+	}
+	buf_free(&pem);
+	return rc;
+}
+
+static const struct imp_src imp_lego = {
+	"lego", "import-lego", "accounts", imp_lego_names, imp_cli,
+	imp_lego_acct, imp_lego_set,
+};
+
+int
+acme_import_lego(const struct acme_options *o, const char *lego_dir)
+{
+	const char *server;
+
+	if ((server = api_server_url(o->server)) == NULL)
+		return ACME_ERR_USAGE;
+	return imp_run(&imp_lego, o, lego_dir ? lego_dir : IMP_LEGO_DIR,
+	    server);
 }
 
 /* ==== 19. Renew ==== */
@@ -15927,6 +16731,7 @@ struct conf {
 	struct acme_options o;			/* merged with the CLI's */
 	const char	*idents[IDENT_MAX];	/* into text */
 	size_t		 nidents;
+	const char	*imported;		/* into text: the import */
 	char		 file[NAME_LEN_MAX + 8];	/* "NAME.conf" */
 };
 
@@ -16000,6 +16805,10 @@ conf_apply(struct conf *c, const struct acme_options *cli, const char *k,
 		return conf_idents(c, v);
 	if (strcmp(k, "name") == 0 || strcmp(k, "server-alias") == 0)
 		return 0;		/* for the reader of the file */
+	if (strcmp(k, "imported") == 0) {
+		c->imported = v;	/* named when there is no account */
+		return 0;
+	}
 	if ((r = conf_find(k)) == NULL) {
 		log_msg(LOG_LEVEL_ERROR, "warning: conf/%s line %d: unknown "
 		    "key '%.40s' ignored", c->file, line, k);
@@ -16459,7 +17268,12 @@ renew_queue(struct api_run *run, struct renew_item *it, const char *certid)
 	it->is->verb = "renewed";
 	it->is->keep_conf = 1;
 	if ((rc = api_issue_prepare(it->is, run, &c->o, it->name, it->ids,
-	    nids, key_type)) < 0)
+	    nids, key_type)) < 0 && rc == ACME_ERR_USAGE &&
+	    run->a->kid[0] == '\0' && c->imported != NULL)
+		return err_wrap(rc, "its account was not imported: fix what "
+		    "'acme --server %s %s' reported and run it again",
+		    run->a->server, c->imported);
+	if (rc < 0)
 		return rc;
 	if (!batch_fits(run->b, it->is))
 		renew_flush(run);
@@ -17005,6 +17819,7 @@ static const char cli_usage_head[] =
 "       acme [options] import-certbot [CERTBOT-DIR]\n"
 "       acme [options] import-uacme [UACME-DIR]\n"
 "       acme [options] import-acmesh [ACMESH-DIR]\n"
+"       acme [options] import-lego [LEGO-DIR]\n"
 "\n"
 "issue: get or replace certificate NAME in DIR/live/NAME; NAME is itself\n"
 "  the first identifier when it is a DNS name or IP address.\n"
@@ -17012,9 +17827,9 @@ static const char cli_usage_head[] =
 "  with the settings saved in DIR/conf/NAME.conf; options override them.\n"
 "list: each certificate with its expiry, key type and backups.\n"
 "restore: backup N (1-3, default 1) of NAME becomes live again.\n"
-"import-certbot, import-uacme, import-acmesh: take over another client's\n"
-"  certificates, accounts and hooks (from /etc/letsencrypt, /etc/ssl/uacme,\n"
-"  ~/.acme.sh by default; its tree is only read).\n"
+"import-certbot, import-uacme, import-acmesh, import-lego: take over\n"
+"  another client's certificates, accounts and hooks (from /etc/letsencrypt,\n"
+"  /etc/ssl/uacme, ~/.acme.sh, ./.lego by default; its tree is only read).\n"
 "account persist-record: the dns-persist-01 TXT record of each NAME for\n"
 "  this account, to publish once (draft-ietf-acme-dns-persist-01).\n"
 "\n";
@@ -17161,6 +17976,12 @@ cli_parse(int argc, char **argv, struct acme_options *o, char **pos,
 			dashdash = 1;
 			continue;
 		}
+		/* -vv: -v -v */
+		if (argv[i][1] == 'v' && argv[i][2] == 'v' &&
+		    argv[i][strspn(argv[i] + 1, "v") + 1] == '\0') {
+			o->verbosity += (int)strlen(argv[i] + 1);
+			continue;
+		}
 		if ((op = cli_find(argv[i])) == NULL) {
 			str_sanitize(safe, sizeof(safe), argv[i],
 			    strlen(argv[i]));
@@ -17281,6 +18102,12 @@ cli_import_acmesh(const struct acme_options *o, char **args, int nargs)
 	return cli_import("import-acmesh", acme_import_acmesh, o, args, nargs);
 }
 
+static int
+cli_import_lego(const struct acme_options *o, char **args, int nargs)
+{
+	return cli_import("import-lego", acme_import_lego, o, args, nargs);
+}
+
 /* account persist-record NAME... */
 static int
 cli_persist_record(const struct acme_options *o, char **args, int nargs)
@@ -17346,6 +18173,7 @@ static const struct cli_cmd {
 	{ "import-certbot", cli_import_certbot },
 	{ "import-uacme", cli_import_uacme },
 	{ "import-acmesh", cli_import_acmesh },
+	{ "import-lego", cli_import_lego },
 	{ "renew", cli_renew },
 	{ "account", cli_account },
 	{ "revoke", cli_revoke },

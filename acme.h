@@ -86,7 +86,17 @@ struct acme_options {
 					   0: ARI window, else a third of the
 					   lifetime before notAfter */
 	int		 force;		/* renew even when not due */
-	const char	*deploy_hook;	/* PROG run after a new set is live */
+	const char	*copy_cert;	/* after a new set is live, write its
+					   cert.pem to this absolute path too
+					   (atomically; never through a
+					   symlink, nor into a directory
+					   group or others can write) */
+	const char	*copy_chain;	/* the same for chain.pem (after
+					   cert.pem when it is copy_cert) */
+	const char	*copy_fullchain; /* the same for fullchain.pem */
+	const char	*copy_key;	/* the same for privkey.pem */
+	const char	*deploy_hook;	/* PROG run after a new set is live
+					   (and the copies written) */
 	int		 syslog;	/* also log to syslog(3) */
 	int		 random_delay;	/* renew: wait 0..N s first */
 	/* ---- protocol: accounts, EAB, revocation, chains, CSR ----
@@ -196,10 +206,14 @@ int acme_restore(const struct acme_options *opt, const char *name, int n);
  * live/NAME, up to three newer-first unexpired older versions its
  * backups, and conf/NAME.conf what the renewal settings say; the account
  * it names becomes DIR's account for its server, its deploy hooks the
- * deploy hook (a shell command line through a wrapper in DIR/hooks/).
+ * deploy hook (a wrapper in DIR/hooks/ running copies of the programs).
  * Reports on stdout what was carried over and what was not; never writes
- * below certbot_dir. Returns 0, or a negative enum acme_error when a
- * certificate could not be imported.
+ * below certbot_dir. The tree is read without following a symbolic link
+ * and must belong to root or the user running acme, writable by no one
+ * else (acme(1), IMPORTS). Returns 0; ACME_ERR_USAGE when the tree is
+ * refused (nothing is written, DIR is not created); ACME_ERR_IO when a
+ * certificate or an account could not be imported (each is named on
+ * stderr; the others are imported, each whole).
  */
 int acme_import_certbot(const struct acme_options *opt,
     const char *certbot_dir);
@@ -217,11 +231,20 @@ int acme_import_uacme(const struct acme_options *opt, const char *uacme_dir);
  * The same for an acme.sh tree (NULL: $HOME/.acme.sh): DOMAIN/ and
  * DOMAIN_ecc/ with DOMAIN.cer, DOMAIN.key, ca.cer, fullchain.cer and the
  * Le_* settings of DOMAIN.conf; ca/SERVER/account.key with ca.conf's
- * ACCOUNT_URL as the account; --install-cert copies, the reload command
- * and the renew hook as a deploy hook wrapper in DIR/hooks/.
+ * ACCOUNT_URL as the account; --install-cert's copies as copy_cert..., the
+ * reload command and the renew hook as a deploy hook wrapper in DIR/hooks/.
  */
 int acme_import_acmesh(const struct acme_options *opt,
     const char *acmesh_dir);
+
+/*
+ * The same for a lego tree (NULL: ./.lego, lego's --path default):
+ * certificates/NAME.crt, NAME.issuer.crt and NAME.key; the account of
+ * opt->server in accounts/SERVER/EMAIL/ (opt->email picks one of
+ * several). Like uacme, lego records no server, challenge method or
+ * hook: opt's go into each conf/NAME.conf.
+ */
+int acme_import_lego(const struct acme_options *opt, const char *lego_dir);
 
 /*
  * Renew the certificates named (all of DIR/conf/NAME.conf when nnames is

@@ -1,7 +1,7 @@
 /*
  * fuzz_certbot.c - libFuzzer entry point for a certbot renewal
  * configuration (renewal/NAME.conf, an INI file import-certbot reads):
- * imp_cb_conf() with the checks imp_cb_name() applies (imp_server_ok,
+ * imp_cb_conf() with the checks an import applies (imp_server_ok,
  * imp_cb_key_type, imp_check_chal), and when it accepts the file, the
  * round trip acme relies on: the conf/NAME.conf that imp_write_conf()
  * makes from it must load again (conf_load) with the same server, webroot
@@ -19,23 +19,35 @@
 
 #define FUZZ_NAME	"fz.example.com"
 
+/* The import run reading (and writing) fuzz_dir(). */
+static struct imp_run *
+fuzz_run(void)
+{
+	static struct imp_run r;
+
+	if (r.src == NULL) {
+		r.src = &imp_certbot;
+		r.srcfd = r.storefd = fuzz_dir();
+		snprintf(r.srcabs, sizeof(r.srcabs), "%s", fuzz_tmp);
+	}
+	return &r;
+}
+
 /* conf/FUZZ_NAME.conf as written from c: loads, and agrees with c. */
 static void
 fuzz_round_trip(const struct imp_conf *c)
 {
-	static struct x509_info xi;
+	static struct imp_set s;
 	static struct conf back;
 	static const struct acme_options cli;
-	struct imp_run r;
 	int conffd;
 
-	xi.nsan = 1;
-	xi.san[0].type = IDENT_DNS;
-	snprintf(xi.san[0].value, sizeof(xi.san[0].value), FUZZ_NAME);
-	memset(&r, 0, sizeof(r));
-	r.from = "certbot";
-	r.storefd = fuzz_dir();
-	if (imp_write_conf(&r, FUZZ_NAME, &xi, c, "ec256") < 0)
+	s.xi[0].nsan = 1;
+	s.xi[0].san[0].type = IDENT_DNS;
+	snprintf(s.xi[0].san[0].value, sizeof(s.xi[0].san[0].value),
+	    FUZZ_NAME);
+	s.kt = "ec256";
+	if (imp_write_conf(fuzz_run(), FUZZ_NAME, &s, c) < 0)
 		abort();
 	if ((conffd = openat(fuzz_dir(), "conf", O_RDONLY | O_DIRECTORY |
 	    O_CLOEXEC)) < 0)
@@ -71,12 +83,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	fuzz_file("renewal/" FUZZ_NAME ".conf", data, size);
 	imp_conf_free(&c);
-	imp_conf_init(&c);
+	imp_conf_init(&c, FUZZ_NAME);
 	err_clear();
-	if (imp_cb_conf(fuzz_dir(), FUZZ_NAME, &c) == 0 &&
+	if (imp_cb_conf(fuzz_run(), FUZZ_NAME, &c) == 0 &&
 	    imp_server_ok(&c) == 0) {
 		imp_cb_key_type(&c);
-		imp_check_chal(&c, FUZZ_NAME);
+		imp_check_chal(&c);
 		if (c.report.data != NULL)
 			fuzz_printable_lines((const char *)c.report.data);
 		fuzz_round_trip(&c);

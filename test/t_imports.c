@@ -2,7 +2,9 @@
  * t_imports.c - unit tests of section 18 (List, restore and imports) and
  * the hook environment (section 13): certbot's configobj values, acme.sh's
  * quoted and base64 values, private JWKs (RFC 7515 A.3's P-256 key; an RSA
- * key round trip), and the environment a hook gets.
+ * key round trip), the environment a hook gets, how a tree is read (no
+ * link followed, no file of another user's), an account's server, and
+ * the copies --copy-key writes.
  */
 
 static void
@@ -219,11 +221,147 @@ t_hook_env(void)
 	unsetenv("ACME_EAB_HMAC");
 }
 
+/* A file name of core_tmp with data and mode. */
+static void
+imp_t_file(int fd, const char *name, mode_t mode)
+{
+	CHECK_INT(store_write(fd, name, "x\n", 2, mode), 0);
+	CHECK_INT(fchmodat(fd, name, mode, 0), 0);
+}
+
+/* imp_open of path below r's tree: rc, and whether it refused it. */
+static void
+imp_t_open(struct imp_run *r, const char *path, int want, int refused,
+    const char *msg)
+{
+	int fd;
+
+	r->refused = 0;
+	fd = imp_open(r, path, 0);
+	if (fd >= 0)
+		close(fd);
+	CHECK_INT(fd >= 0 ? 0 : fd, want);
+	CHECK_INT(r->refused, refused);
+	CHECK(msg == NULL || strstr(err_msg, msg) != NULL);
+	err_clear();
+}
+
+/* The tree is read without a link, from root or the user running acme,
+ * writable by no one else; nothing outside it. */
+static void
+t_imp_open(void)
+{
+	struct imp_run r;
+	struct buf b = { 0 };
+	int fd = core_tmpdir(), d;
+
+	CHECK(fd >= 0);
+	imp_t_run(&r, fd, &imp_acmesh);
+	CHECK_INT(mkdirat(fd, "d", 0700), 0);
+	d = openat(fd, "d", O_RDONLY | O_DIRECTORY);
+	imp_t_file(d, "f", 0600);
+	close(d);
+	imp_t_file(fd, "g", 0620);
+	imp_t_file(fd, "u", 0600);
+	CHECK_INT(symlinkat("/etc/passwd", fd, "link"), 0);
+	CHECK_INT(symlinkat("d", fd, "dl"), 0);
+	CHECK_INT(imp_read(&r, "d/f", &b, 64), 0);
+	CHECK_INT((int)b.len, 2);
+	buf_free(&b);
+	imp_t_open(&r, "d/f", 0, 0, NULL);
+	imp_t_open(&r, "link", ACME_ERR_USAGE, 1, "/link is a symbolic link");
+	imp_t_open(&r, "dl/f", ACME_ERR_USAGE, 1, "/dl is a symbolic link");
+	imp_t_open(&r, "d/../d/f", ACME_ERR_USAGE, 0, "no file of the tree");
+	imp_t_open(&r, "none/f", STORE_ABSENT, 0, NULL);
+	imp_t_open(&r, "g", ACME_ERR_USAGE, 1, "/g is writable by group or "
+	    "others: chmod go-w ");
+	imp_t_open(&r, "d", ACME_ERR_IO, 0, "not a regular file");
+	if (geteuid() == 0) {
+		CHECK_INT(fchownat(fd, "u", 1000, 0, 0), 0);
+		imp_t_open(&r, "u", ACME_ERR_USAGE, 1, "/u belongs to uid "
+		    "1000, neither root nor the user running acme: chown 0 ");
+	}
+	core_rmtmp(fd);
+}
+
+/* An account URL is on its server's scheme, host and port. */
+static void
+t_imp_acct_url(void)
+{
+	static const struct {
+		const char	*server, *url;
+		int		 rc;
+	} v[] = {
+		{ "https://ca.example/dir", "https://ca.example/acct/1", 0 },
+		{ "https://ca.example/dir", "https://CA.example:443/a", 0 },
+		{ "https://ca.example:14000/d", "https://ca.example:14000/a", 0 },
+		{ "https://ca.example/dir", "", 0 },
+		{ "https://ca.example:14000/d", "https://ca.example/a",
+		    ACME_ERR_USAGE },
+		{ "https://ca.example/dir", "https://evil.example/a",
+		    ACME_ERR_USAGE },
+		{ "https://ca.example/dir", "http://ca.example/a",
+		    ACME_ERR_USAGE },
+		{ "https://ca.example/dir", "https://ca.example@evil/a",
+		    ACME_ERR_USAGE },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		CHECK_INT(imp_acct_url_ok(v[i].server, v[i].url), v[i].rc);
+		err_clear();
+	}
+}
+
+/* --copy-key: written by rename beside its target, whose mode it keeps;
+ * never through a link, nor into a directory others can write. */
+static void
+t_store_copy(void)
+{
+	struct store_copy c;
+	struct buf b = { 0 };
+	struct stat st;
+	char path[128], link[128];
+	int fd = core_tmpdir();
+
+	CHECK(fd >= 0);
+	buf_puts(&b, "new\n");
+	snprintf(path, sizeof(path), "%s/key.pem", core_tmp);
+	snprintf(link, sizeof(link), "%s/link.pem", core_tmp);
+	CHECK_INT(store_copy_stage(&c, path, &b, 1), 0);
+	CHECK_INT(store_copy_commit(&c), 0);
+	CHECK_INT(fstatat(fd, "key.pem", &st, 0), 0);
+	CHECK_INT((int)(st.st_mode & 0777), 0600);
+	CHECK_INT(fchmodat(fd, "key.pem", 0640, 0), 0);
+	CHECK_INT(store_copy_stage(&c, path, &b, 1), 0);
+	CHECK_INT(store_copy_commit(&c), 0);
+	CHECK_INT(fstatat(fd, "key.pem", &st, 0), 0);
+	CHECK_INT((int)(st.st_mode & 0777), 0640);
+	CHECK_INT(symlinkat("/etc/passwd", fd, "link.pem"), 0);
+	CHECK_INT(store_copy_check(link), ACME_ERR_USAGE);
+	CHECK(strstr(err_msg, "link.pem is no regular file") != NULL);
+	err_clear();
+	CHECK_INT(store_copy_check("key.pem"), ACME_ERR_USAGE);
+	err_clear();
+	CHECK_INT(fchmod(fd, 0730), 0);
+	CHECK_INT(store_copy_check(path), ACME_ERR_USAGE);
+	CHECK(strstr(err_msg, "writable by group or others") != NULL);
+	err_clear();
+	/* nothing staged is left behind */
+	CHECK_INT(fchmod(fd, 0700), 0);
+	CHECK_INT(core_count(fd, "."), 2);
+	buf_free(&b);
+	core_rmtmp(fd);
+}
+
 static const struct unit_test tests_import[] = {
 	{ "imp_cb_value", t_imp_cb_value },
 	{ "imp_sh_value", t_imp_sh_value },
 	{ "imp_jwk_ec", t_imp_jwk_ec },
 	{ "imp_jwk_rsa", t_imp_jwk_rsa },
 	{ "hook_env", t_hook_env },
+	{ "imp_open", t_imp_open },
+	{ "imp_acct_url", t_imp_acct_url },
+	{ "store_copy", t_store_copy },
 	{ NULL, NULL },
 };

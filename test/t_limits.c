@@ -314,7 +314,7 @@ t_imp_version_limits(void)
 		size_t i;
 
 		for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
-			imp_conf_init(&c);
+			imp_conf_init(&c, "x");
 			snprintf(p, sizeof(p), "%s", ok[i]);
 			imp_port(&c, "http01_port", p);
 			CHECK_STR(p, ok[i]);
@@ -322,7 +322,7 @@ t_imp_version_limits(void)
 			imp_conf_free(&c);
 		}
 		for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-			imp_conf_init(&c);
+			imp_conf_init(&c, "x");
 			snprintf(p, sizeof(p), "%s", bad[i]);
 			imp_port(&c, "http01_port", p);
 			CHECK_STR(p, "");

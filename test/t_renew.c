@@ -275,6 +275,17 @@ t_hook_deploy(void)
  * rather than written to a conf renew cannot load (found by
  * test/fuzz_certbot.c).
  */
+/* An import run reading the tree at fd (core_tmp) from src. */
+static void
+imp_t_run(struct imp_run *r, int fd, const struct imp_src *src)
+{
+	memset(r, 0, sizeof(*r));
+	r->srcfd = fd;
+	r->storefd = -1;
+	r->src = src;
+	snprintf(r->srcabs, sizeof(r->srcabs), "%s", core_tmp);
+}
+
 static void
 t_imp_conf(void)
 {
@@ -284,16 +295,18 @@ t_imp_conf(void)
 	    "http01_port = 8080\n";
 	static const char bad[] = "[renewalparams]\nhttp01_port = 80nn\n";
 	struct imp_conf c;
+	struct imp_run r;
 	int fd = core_tmpdir(), ren;
 
 	CHECK(fd >= 0);
+	imp_t_run(&r, fd, &imp_certbot);
 	CHECK_INT(mkdirat(fd, "renewal", 0700), 0);
 	ren = openat(fd, "renewal", O_RDONLY | O_DIRECTORY);
 	CHECK_INT(store_write(ren, "g.conf", good, strlen(good), 0600), 0);
 	CHECK_INT(store_write(ren, "b.conf", bad, strlen(bad), 0600), 0);
 	close(ren);
-	imp_conf_init(&c);
-	CHECK_INT(imp_cb_conf(fd, "g", &c), 0);
+	imp_conf_init(&c, "g");
+	CHECK_INT(imp_cb_conf(&r, "g", &c), 0);
 	CHECK_STR(c.server, "https://ca.example/dir");
 	CHECK_STR(c.authenticator, "standalone");
 	CHECK_STR(c.http_port, "8080");
@@ -302,8 +315,8 @@ t_imp_conf(void)
 	CHECK(c.report.len == 0);
 	imp_conf_free(&c);
 	/* a port that is no number is reported and dropped, never saved */
-	imp_conf_init(&c);
-	CHECK_INT(imp_cb_conf(fd, "b", &c), 0);
+	imp_conf_init(&c, "b");
+	CHECK_INT(imp_cb_conf(&r, "b", &c), 0);
 	imp_port(&c, "http01_port", c.http_port);
 	CHECK_STR(c.http_port, "");
 	CHECK(c.report.data != NULL && strstr((const char *)c.report.data,

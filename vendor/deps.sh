@@ -10,9 +10,9 @@
 # libjsmn-dev to build; pebble (with pebble-challtestsrv), openssl, python3,
 # curl, file and time for the tests, the demo and the benchmark; clang and
 # libclang-rt-14-dev (libFuzzer, the sanitizer runtimes) for the fuzzers,
-# which the suite builds and runs briefly (test/e2e/90-fuzz.sh); certbot and
-# uacme, the real clients the migration tests import from (test/e2e/
-# 60-imports.sh; uacme runs in a mount namespace made with util-linux's
+# which the suite builds and runs briefly (test/e2e/90-fuzz.sh); certbot,
+# uacme and lego, the real clients the migration tests import from (test/
+# e2e/60-imports.sh; uacme runs in a mount namespace made with util-linux's
 # unshare, which every Debian system has); uacme and lego are also what
 # `make bench` compares acme with; busybox-static for the OpenWrt hook
 # test; golang-go and golang-github-smallstep-certificates-dev, from which

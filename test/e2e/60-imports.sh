@@ -73,7 +73,7 @@ expect_line()
 # expect_conf DIR NAME LINE...: conf/NAME.conf has each line.
 expect_conf()
 {
-	local d=$1 n=$2
+	local d=$1 n=$2 l
 	shift 2
 	for l in "$@"; do
 		grep -qxF "$l" "$d/conf/$n.conf" ||
@@ -138,7 +138,7 @@ t_migrate_certbot()
 	# E: three versions, an EC account, a second account for the server
 	d=$(newdir D1)
 	snapshot "$T/E" >"$T/E.before"
-	run_acme --dir "$d" import-certbot "$T/E"
+	run_acme --dir "$d" --ca-file "$PB_CA" import-certbot "$T/E"
 	expect_rc 0
 	expect_same "$T/E.before" "$T/E"
 	e=$T/E/archive/e.example.com
@@ -157,13 +157,18 @@ t_migrate_certbot()
 	grep -q "^e.example.com: not carried over: pre_hook 'true': acme runs no hook before or after a renewal" "$T/stdout" &&
 	    grep -q "^e.example.com: not carried over: renewal-hooks/post/start: acme runs no hook before or after a renewal" "$T/stdout" ||
 	    fail "pre_hook or renewal-hooks/post/ not reported"
-	expect_line "e.example.com: deploy hook: $d/hooks/e.example.com.deploy runs renewal-hooks/deploy/01-log '$T/E/renewal-hooks/deploy/01-log'"
+	expect_line "e.example.com: deploy hook: $d/hooks/e.example.com.deploy runs renewal-hooks/deploy/01-log '$T/E/renewal-hooks/deploy/01-log' (its copy e.example.com.deploy-1 beside it)"
 	expect_line "e.example.com: deploy hook: $d/hooks/e.example.com.deploy runs renew_hook 'echo \"cmd \$RENEWED_LINEAGE \$CALLER_VAR\" >>$T/deployed' with /bin/sh"
 	[ "$(grep -c '^e.example.com: ' "$T/stdout")" = 5 ] || fail "more report lines than expected"
 	expect_conf "$d" e.example.com "server = $PB_URL" "key-type = ec256" \
 	    "challenge = http-01" "standalone = yes" "http-port = $PB_HTTP_PORT" \
-	    "bind = 127.0.0.1" "deploy-hook = $d/hooks/e.example.com.deploy"
-	[ "$(mode "$d/hooks/e.example.com.deploy")" = 700 ] || fail "wrapper mode $(mode "$d/hooks/e.example.com.deploy")"
+	    "bind = 127.0.0.1" "deploy-hook = $d/hooks/e.example.com.deploy" \
+	    "ca-file = $PB_CA"
+	[ "$(mode "$d/hooks/e.example.com.deploy")" = 700 ] &&
+	    [ "$(mode "$d/hooks/e.example.com.deploy-1")" = 700 ] ||
+	    fail "wrapper mode $(mode "$d/hooks/e.example.com.deploy")"
+	cmp -s "$d/hooks/e.example.com.deploy-1" "$T/E/renewal-hooks/deploy/01-log" ||
+	    fail "the hook was not copied"
 	# R: an RSA account, webroot, an executable deploy hook as it is
 	r=$(newdir D2)
 	snapshot "$T/R" >"$T/R.before"
@@ -174,11 +179,17 @@ t_migrate_certbot()
 	[ "$(key_type "$ACCOUNT/key.pem")" = rsa2048 ] || fail "account key: $(key_type "$ACCOUNT/key.pem")"
 	expect_line "r.example.com: version 1 is live"
 	expect_line "r.example.com: not carried over: www.r.example.com '$T/W2': acme uses one webroot for all the names of a certificate: $T/W"
-	[ "$(grep -c '^r.example.com: ' "$T/stdout")" = 2 ] || fail "R: unexpected report lines"
+	expect_line "r.example.com: deploy hook: $r/hooks/r.example.com.deploy runs renew_hook '$T/deploy.sh' (its copy r.example.com.deploy-1 beside it)"
+	[ "$(grep -c '^r.example.com: ' "$T/stdout")" = 3 ] || fail "R: unexpected report lines"
 	expect_conf "$r" r.example.com "webroot = $T/W" "challenge = http-01" \
-	    "key-type = rsa2048" "reuse-key = yes" "deploy-hook = $T/deploy.sh" \
-	    "preferred-chain = Pebble Root CA"
-	[ ! -e "$r/hooks" ] || fail "a wrapper for a hook that is an executable"
+	    "key-type = rsa2048" "reuse-key = yes" \
+	    "deploy-hook = $r/hooks/r.example.com.deploy" \
+	    "preferred-chain = Pebble Root CA" "imported = import-certbot $T/R"
+	cmp -s "$r/hooks/r.example.com.deploy-1" "$T/deploy.sh" ||
+	    fail "the executable hook was not copied"
+	# the copies run, whatever becomes of the originals
+	echo 'echo changed >>'"$T/deployed" >>"$T/deploy.sh"
+	echo 'echo changed >>'"$T/deployed" >>"$T/E/renewal-hooks/deploy/01-log"
 	# renewals: no --agree-tos, on the certbot accounts, hooks run
 	cp "$r/live/r.example.com/privkey.pem" "$T/r.key"
 	CALLER_VAR=from-cron run_acme --dir "$r" --ca-file "$PB_CA" renew --force
@@ -191,7 +202,7 @@ t_migrate_certbot()
 	    "$(jwk_thumb "$T/R/accounts/$SERVER_PATH/$idr/private_key.json")"
 	kill "$WEB_PID" 2>/dev/null
 	wait "$WEB_PID" 2>/dev/null
-	CALLER_VAR=from-cron run_acme --dir "$d" --ca-file "$PB_CA" renew --force
+	CALLER_VAR=from-cron run_acme --dir "$d" renew --force
 	expect_rc 0
 	grep -q '^e.example.com: renewed' "$T/stdout" || fail "E not renewed"
 	check_live "$d" e.example.com DNS:e.example.com DNS:www.e.example.com
@@ -201,6 +212,18 @@ t_migrate_certbot()
 	    "dir e.example.com www.e.example.com" \
 	    "cmd $d/live/e.example.com from-cron")
 	[ "$(cat "$T/deployed")" = "$out" ] || fail "deploy hooks ran: $(paste -sd '|' "$T/deployed")"
+	# refused: links for the account key, a certificate key, a folder;
+	# E owned by another user, hooks and all; one hook of another user's
+	refusals "$(newdir D3)" import-certbot "$T/E" \
+	    "accounts/$SERVER_PATH/$ide/private_key.json" \
+	    archive/e.example.com/privkey3.pem archive/e.example.com
+	chown -R 0 "$T/refused"
+	chown 1000 "$T/refused/renewal-hooks/deploy/01-log"
+	run_acme --dir "$T/D4" import-certbot "$T/refused"
+	expect_rc 2
+	grep -qxF "acme: $T/refused/renewal-hooks/deploy/01-log belongs to uid 1000, neither root nor the user running acme: chown 0 $T/refused/renewal-hooks/deploy/01-log (or import a copy)" "$T/stderr" ||
+	    fail "a hook of uid 1000: $(first_err)"
+	[ ! -e "$T/D4" ] || fail "a refused import made DIR"
 	# one DIR, one owner
 	snapshot "$T/E" >"$T/E.before"
 	run_acme --dir "$T/E" "${ACME_PB[@]}" "${ACME_SA[@]}" issue x.example.com
@@ -273,6 +296,9 @@ t_migrate_uacme()
 	check_account "$d"
 	[ "$(pubkey "$ACCOUNT/key.pem")" = "$(pubkey "$u/private/key.pem")" ] ||
 	    fail "the account key is not uacme's"
+	IMP_ARGS=(--server "$PB_URL")
+	refusals "$(newdir D3)" import-uacme "$u" private/key.pem \
+	    private/u.example.com/key.pem u.example.com
 	expect_conf "$d" u.example.com "server = $PB_URL" \
 	    "hook = /usr/share/uacme/uacme.sh" "identifiers = u.example.com www.u.example.com"
 	# renew on uacme's account (no --agree-tos), uacme.sh as the hook
@@ -293,6 +319,66 @@ t_migrate_uacme()
 	grep -qF "holds uacme's files (private/key.pem), not acme's: use another --dir, and take them over with 'acme import-uacme $u'" "$T/stderr" ||
 	    fail "no import offered: $(first_err)"
 	expect_same "$T/u.before" "$u"
+}
+
+# lego_run ARGS...: Debian's lego on ./.lego against $PB_URL, answering
+# http-01 itself; it trusts Pebble through LEGO_CA_CERTIFICATES.
+lego_run()
+{
+	printf '+ lego %s\n' "$*"
+	LEGO_CA_CERTIFICATES=$PB_CA timeout -k 5 120 lego --server "$PB_URL" \
+	    --email lego@example.com --accept-tos --path "$T/.lego" --http \
+	    --http.port "127.0.0.1:$PB_HTTP_PORT" "$@" >"$T/lego.out" 2>&1 ||
+	    fail "lego $*: $(grep -v '^\s*$' "$T/lego.out" | tail -n 1)"
+}
+
+e2e migrate_lego
+t_migrate_lego()
+{
+	local lg=$T/.lego d url host acc
+	command -v lego >/dev/null || skip "lego not installed (Debian package lego)"
+	mig_pebble lego
+	lego_run --key-type ec256 --domains l.example.com --domains www.l.example.com run
+	lego_run --key-type rsa2048 --domains n.example.com run --no-bundle
+	host=${PB_URL#https://}
+	host=${host%%/*}
+	acc=accounts/${host//:/_}/lego@example.com
+	url=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["registration"]["uri"])' "$lg/$acc/account.json")
+	[ -n "$url" ] || fail "lego kept no account URL"
+	# import (./.lego by default), with what lego records nowhere
+	d=$(newdir)
+	snapshot "$lg" >"$T/l.before"
+	run_acme --dir "$d" --server "$PB_URL" --ca-file "$PB_CA" \
+	    "${ACME_SA[@]}" import-lego
+	expect_rc 0
+	expect_same "$T/l.before" "$lg"
+	expect_line "account $host: lego's $acc imported ($url)"
+	expect_line "l.example.com: certificates/l.example.com.crt is live"
+	expect_line "n.example.com: certificates/n.example.com.crt is live"
+	[ "$(grep -c '^[ln].example.com: ' "$T/stdout")" = 2 ] ||
+	    fail "report: $(paste -sd '|' "$T/stdout")"
+	check_account "$d"
+	[ "$(pubkey "$ACCOUNT/key.pem")" = "$(pubkey "$lg/$acc/keys/lego@example.com.key")" ] ||
+	    fail "the account key is not lego's"
+	[ "$(first_cert "$d/live/n.example.com/chain.pem")" = "$(first_cert "$lg/certificates/n.example.com.issuer.crt")" ] &&
+	    [ "$(first_cert "$d/live/l.example.com/cert.pem")" = "$(first_cert "$lg/certificates/l.example.com.crt")" ] ||
+	    fail "lego's certificates or chains did not come over"
+	expect_conf "$d" l.example.com "server = $PB_URL" "ca-file = $PB_CA" \
+	    "key-type = ec256" "standalone = yes" "bind = 127.0.0.1" \
+	    "identifiers = l.example.com www.l.example.com" \
+	    "imported = import-lego $lg"
+	expect_conf "$d" n.example.com "key-type = rsa2048"
+	# renewed on lego's account, with no option
+	run_acme --dir "$d" renew --force
+	expect_rc 0
+	check_live "$d" l.example.com DNS:l.example.com DNS:www.l.example.com
+	check_live "$d" n.example.com DNS:n.example.com
+	acct_is "$d" "$url"
+	# links out of the tree, another user's tree: refused
+	IMP_ARGS=(--server "$PB_URL")
+	refusals "$(newdir D3)" import-lego "$lg" \
+	    "$acc/keys/lego@example.com.key" "$acc/account.json" \
+	    certificates/l.example.com.key certificates
 }
 
 # b64 TEXT: acme.sh's base64 wrapping of a saved hook.
@@ -360,7 +446,7 @@ CONF
 e2e migrate_acmesh pebble
 t_migrate_acmesh()
 {
-	local s a=$T/acmesh d n=sh.example.com url abs live
+	local s a=$T/acmesh d n=sh.example.com url abs live k
 	s=$(newdir src)
 	run_acme "${ACME_PB[@]}" "${ACME_SA[@]}" --dir "$s" issue $n www.$n
 	expect_rc 0
@@ -380,7 +466,7 @@ t_migrate_acmesh()
 	    fail "no import offered: $(first_err)"
 	expect_same "$T/a.before" "$a"
 	d=$(newdir)
-	run_acme --dir "$d" import-acmesh "$a"
+	run_acme --dir "$d" --ca-file "$PB_CA" import-acmesh "$a"
 	expect_rc 0
 	expect_same "$T/a.before" "$a"
 	abs=$(cd "$d" && pwd)
@@ -391,12 +477,11 @@ t_migrate_acmesh()
 	for l in "not carried over: Le_PostHook 'echo post': acme runs no hook" \
 	    "not carried over: Le_DeployHook 'haproxy,': acme.sh's deploy plugins" \
 	    "not carried over: key reuse: acme.sh keeps the key" \
-	    "deploy hook: $abs/hooks/$n.deploy runs Le_RealCertPath '$T/inst/cert.pem' (a copy of cert.pem)" \
 	    "deploy hook: $abs/hooks/$n.deploy runs Le_ReloadCmd 'echo " \
 	    "deploy hook: $abs/hooks/$n.deploy runs Le_RenewHook 'echo "; do
 		grep -qF "$n: $l" "$T/stdout" || fail "report lacks '$l'"
 	done
-	[ "$(grep -c "^$n: " "$T/stdout")" = 10 ] || fail "report: $(grep -c "^$n: " "$T/stdout") lines for $n"
+	[ "$(grep -c "^$n: " "$T/stdout")" = 6 ] || fail "report: $(grep -c "^$n: " "$T/stdout") lines for $n"
 	# the RSA one beside: NAME-rsa, its DNS plugin reported
 	expect_line "$n-rsa: $n/$n.cer is live"
 	grep -q "^$n-rsa: not carried over: challenge method 'dns_cf': acme.sh's DNS modes run inside acme.sh; give a --hook" "$T/stdout" ||
@@ -409,11 +494,16 @@ t_migrate_acmesh()
 	    fail "the account key is not acme.sh's"
 	[ "$(mode "$d/live/$n/privkey.pem")" = 600 ] || fail "privkey mode"
 	expect_conf "$d" $n "server = $PB_URL" "key-type = ec256" "standalone = yes" \
-	    "http-port = $PB_HTTP_PORT" "bind = 127.0.0.1" \
+	    "http-port = $PB_HTTP_PORT" "bind = 127.0.0.1" "ca-file = $PB_CA" \
+	    "copy-cert = $T/inst/cert.pem" "copy-chain = $T/inst/ca.pem" \
+	    "copy-fullchain = $T/inst/fullchain.pem" "copy-key = $T/inst/key.pem" \
 	    "deploy-hook = $abs/hooks/$n.deploy"
-	# renew on acme.sh's account; the set is installed where acme.sh
-	# put it, then the reload command and the renew hook run
-	CALLER_VAR=from-cron run_acme --dir "$d" --ca-file "$PB_CA" renew --force $n
+	# renew on acme.sh's account, trusting what the import was given;
+	# the set is copied where acme.sh put it (a file there keeps its
+	# mode), then the reload command and the renew hook run
+	echo old >"$T/inst/fullchain.pem"
+	chmod 640 "$T/inst/fullchain.pem"
+	CALLER_VAR=from-cron run_acme --dir "$d" renew --force $n
 	expect_rc 0
 	check_live "$d" $n DNS:$n DNS:www.$n
 	acct_is "$d" "$url"
@@ -422,8 +512,203 @@ t_migrate_acmesh()
 	    cmp -s "$T/inst/key.pem" "$d/live/$n/privkey.pem" &&
 	    cmp -s "$T/inst/fullchain.pem" "$d/live/$n/fullchain.pem" ||
 	    fail "the new set was not installed where acme.sh put it"
-	[ "$(mode "$T/inst/key.pem")" = 600 ] || fail "installed key mode $(mode "$T/inst/key.pem")"
+	[ "$(mode "$T/inst/key.pem")" = 600 ] &&
+	    [ "$(mode "$T/inst/fullchain.pem")" = 640 ] ||
+	    fail "copies' modes $(mode "$T/inst/key.pem") $(mode "$T/inst/fullchain.pem")"
 	[ "$(cat "$T/reload.log")" = "$(printf '%s\n' \
 	    "reload $n $live/cert.pem from-cron $live" "renew $n")" ] ||
 	    fail "hooks ran: $(paste -sd '|' "$T/reload.log")"
+	# an account that did not come along: the renewal names the import
+	# to run again, which brings it
+	k=$(echo "$a"/ca/*/*/account.key)
+	mv "$k" "$T/account.key" && echo corrupt >"$k"
+	d=$(newdir D2)
+	run_acme --dir "$d" --ca-file "$PB_CA" import-acmesh "$a"
+	expect_rc 1
+	k=${PB_URL#https://}
+	grep -qF "acme: account ${k%%/*}: acme.sh's ca/localhost/${PB_URL##*/}/account.key: not imported: " "$T/stderr" ||
+	    fail "the corrupt account is not named: $(first_err)"
+	run_acme --dir "$d" renew --force $n
+	expect_rc 2
+	grep -qF "acme: $n: failed: its account was not imported: fix what 'acme --server $PB_URL import-acmesh $a' reported and run it again: no account at " "$T/stderr" ||
+	    fail "the renewal does not name the import: $(first_err)"
+	mv "$T/account.key" "$a"/ca/*/*/account.key
+	run_acme --dir "$d" import-acmesh "$a"
+	expect_rc 0
+	expect_line "$n: skipped, already in DIR"
+	grep -q "^account [^ ]*: acme.sh's ca/localhost/${PB_URL##*/}/account.key imported ($url, " "$T/stdout" ||
+	    fail "the second import brought no account"
+	run_acme --dir "$d" renew --force $n
+	expect_rc 0
+	acct_is "$d" "$url"
+}
+
+# ---- what an import refuses, names and keeps whole ---------------------
+
+# refusals DIR CMD TREE PATH...: copies of TREE with, in turn, each PATH
+# below it replaced by a symbolic link to its copy outside the tree, then
+# the whole tree owned by uid 1000 (with its hooks): each import (with
+# the words of IMP_ARGS before CMD) is refused with one line naming the
+# path, and DIR stays as it was.
+IMP_ARGS=()
+refusals()
+{
+	local d=$1 cmd=$2 tree=$3 p c=$T/refused want
+	shift 3
+	snapshot "$d" >"$T/refusals.before"
+	for p in "$@" ""; do
+		rm -rf "$c" "$T/outside"
+		cp -a "$tree" "$c" || fail "cp $tree"
+		if [ -n "$p" ]; then
+			mv "$c/$p" "$T/outside" && ln -s "$T/outside" "$c/$p" ||
+			    fail "ln -s $p"
+			want="$c/$p is a symbolic link: acme follows none in a tree it imports"
+		else
+			chown -R 1000 "$c" || fail "chown"
+			want="$c belongs to uid 1000, neither root nor the user running acme: chown 0 $c"
+		fi
+		run_acme --dir "$d" "${IMP_ARGS[@]}" "$cmd" "$c"
+		expect_rc 2
+		expect_one_error_line
+		grep -qF -- "$want" "$T/stderr" || fail "$cmd with ${p:-uid 1000}: $(first_err)"
+		expect_same "$T/refusals.before" "$d"
+	done
+}
+
+# sh_leaf DIR FILE NAME: a key DIR/FILE.key and certificate DIR/FILE.cer
+# for NAME from the throwaway CA $T/sca (made once), with ca.cer and
+# fullchain.cer beside them, as acme.sh keeps them.
+sh_leaf()
+{
+	local d=$1 f=$2 n=$3
+	mkdir -p "$d" "$T/sca" || fail "mkdir"
+	[ -f "$T/sca/ca.pem" ] || openssl req -x509 -newkey ec \
+	    -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T/sca/ca.key" \
+	    -out "$T/sca/ca.pem" -days 3650 -subj /CN=sca 2>/dev/null ||
+	    fail "openssl CA"
+	printf 'subjectAltName=DNS:%s\n' "$n" >"$T/sca/ext"
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	    -keyout "$d/$f.key" -subj "/CN=$n" -out "$T/sca/csr" 2>/dev/null &&
+	    openssl x509 -req -in "$T/sca/csr" -CA "$T/sca/ca.pem" \
+	    -CAkey "$T/sca/ca.key" -CAcreateserial -days 90 \
+	    -extfile "$T/sca/ext" -out "$d/$f.cer" 2>/dev/null ||
+	    fail "openssl leaf $n"
+	cp "$T/sca/ca.pem" "$d/ca.cer"
+	cat "$d/$f.cer" "$d/ca.cer" >"$d/fullchain.cer"
+}
+
+# sh_home A NAME...: an acme.sh home with NAME_ecc/ for each NAME (whose
+# conf sets a reload command and a key copy into $T/inst), and the
+# account of https://localhost:1/dir.
+sh_home()
+{
+	local a=$1 n
+	shift
+	mkdir -p "$a/ca/localhost/dir" "$T/inst" || fail "mkdir"
+	openssl ecparam -name prime256v1 -genkey -noout \
+	    -out "$a/ca/localhost/dir/account.key" 2>/dev/null || fail "openssl"
+	printf "ACCOUNT_URL='https://localhost:1/acct/1'\n" \
+	    >"$a/ca/localhost/dir/ca.conf"
+	for n in "$@"; do
+		sh_leaf "$a/${n}_ecc" "$n" "${n//[^a-z.]/x}"
+		cat >"$a/${n}_ecc/$n.conf" <<CONF
+Le_Domain='$n'
+Le_Webroot='no'
+Le_API='https://localhost:1/dir'
+Le_RealKeyPath='$T/inst/$n.key'
+Le_ReloadCmd='$(b64 "echo reload >>'$T/reloaded'")'
+CONF
+	done
+}
+
+# Deliver 1-6 and 8 of issue 18 on acme.sh homes laid out as acme.sh
+# writes them (no CA needed): the rules for what is read, the copies'
+# rules, the account's server, odd names, a corrupt account, trust, and
+# escaping of the report.
+e2e imports_checks
+t_imports_checks()
+{
+	local a=$T/sh d=$T/D n=a.example.com nl=$'x\ny' l
+	[ "$(id -u)" = 0 ] || skip "the checks of ownership chown a tree to uid 1000"
+	sh_home "$a" $n b.example.com
+	# a corrupt account, odd names, a C1 byte and an unknown key
+	echo garbage >"$a/ca/localhost/dir/account.key"
+	for l in 'a;b' "$nl" '..' -lead; do
+		mkdir "$a/${l}_ecc"
+		printf "Le_API='https://localhost:1/dir'\n" >"$a/${l}_ecc/$l.conf"
+	done
+	printf "Le_Foo='\x9b[31mred'\nLe_PreHook='%s'\n" "$(b64 "$nl")" \
+	    >>"$a/b.example.com_ecc/b.example.com.conf"
+	printf "CA_BUNDLE='%s'\n" "$T/sca/ca.pem" >"$a/account.conf"
+	run_acme --dir "$d" import-acmesh "$a"
+	expect_rc 1
+	for l in "a;b" 'x\ny' .. -lead; do
+		grep -qxF "acme: $l: not imported: acme keeps no certificate of that name (1 to 255 of a-z A-Z 0-9 . _ : * -, not starting with . or -)" \
+		    "$T/stderr" || fail "odd name $l not named: $(paste -sd '|' "$T/stderr")"
+	done
+	grep -qF "acme: account localhost:1: acme.sh's ca/localhost/dir/account.key: not imported: " "$T/stderr" ||
+	    fail "the corrupt account is not named: $(paste -sd '|' "$T/stderr")"
+	[ "$(wc -l <"$T/stderr")" = 5 ] || fail "stderr: $(paste -sd '|' "$T/stderr")"
+	expect_line "a.example.com: a.example.com_ecc/a.example.com.cer is live"
+	expect_line "b.example.com: not carried over: Le_Foo '\\x9b[31mred': unknown to acme"
+	grep -qxF "b.example.com: not carried over: Le_PreHook 'x\\ny': $(grep -o 'acme runs no hook before.*' "$T/stdout" | head -n 1)" "$T/stdout" ||
+	    fail "a newline from the tree printed raw"
+	LC_ALL=C grep -q $'\x9b' "$T/stdout" && fail "a C1 byte printed raw"
+	[ "$(ls "$d/live")" = "$(printf '%s\n' a.example.com b.example.com)" ] &&
+	    [ ! -e "$d/accounts" ] || fail "DIR: $(ls "$d" "$d/live" | tr '\n' ' ')"
+	expect_conf "$d" $n "ca-file = $T/sca/ca.pem" "copy-key = $T/inst/$n.key" \
+	    "deploy-hook = $d/hooks/$n.deploy" "imported = import-acmesh $a"
+	# the CA_BUNDLE gone, the key copy through a link, a directory others
+	# can write, an account on another host; only odd names: no DIR
+	rm "$T/sca/ca.pem" "$a/ca/localhost/dir/account.key" "$a"/b*/*.conf
+	sh_home "$T/sh2" c.example.com
+	printf "ACCOUNT_URL='https://evil.example/acct/1'\n" >"$a/ca/localhost/dir/ca.conf"
+	ln -s /etc/shadow "$T/inst/a.example.com.key"
+	mkdir -m 777 "$T/open"
+	cp -a "$T/sh2/c.example.com_ecc" "$a/"
+	sed -i "s|$T/inst/c|$T/open/c|" "$a/c.example.com_ecc/c.example.com.conf"
+	cp -a "$T/sh2/ca/localhost/dir/account.key" "$a/ca/localhost/dir/"
+	run_acme --dir "$T/D2" import-acmesh "$a"
+	expect_rc 1
+	grep -qxF "acme: a.example.com: not imported: Le_RealKeyPath: $T/inst/a.example.com.key is no regular file (a symbolic link?): acme writes no copy through it" "$T/stderr" &&
+	    grep -qxF "acme: c.example.com: not imported: Le_RealKeyPath: $T/open is writable by group or others: chmod go-w $T/open" "$T/stderr" &&
+	    grep -qxF "acme: account localhost:1: acme.sh's ca/localhost/dir/account.key: not imported: its URL https://evil.example/acct/1 is not on the server https://localhost:1/dir: an account belongs to one server" "$T/stderr" ||
+	    fail "not named: $(paste -sd '|' "$T/stderr")"
+	[ ! -e "$T/D2" ] || fail "DIR made when nothing was imported"
+	# refused trees: a link for the account key, a certificate key, a
+	# folder, the tree another user's; DIR stays as it was
+	rm -rf "$a" "$T/inst"
+	sh_home "$a" r.example.com
+	refusals "$d" import-acmesh "$a" ca/localhost/dir/account.key \
+	    r.example.com_ecc/r.example.com.key r.example.com_ecc ca
+	cp -a "$a" "$T/sh3"
+	chown 1000 "$T/sh3/r.example.com_ecc/r.example.com.conf"
+	run_acme --dir "$T/D3" import-acmesh "$T/sh3"
+	expect_rc 2
+	expect_one_error_line
+	grep -qF "$T/sh3/r.example.com_ecc/r.example.com.conf belongs to uid 1000" "$T/stderr" ||
+	    fail "a file of uid 1000: $(first_err)"
+	chown 0 "$T/sh3/r.example.com_ecc/r.example.com.conf"
+	chmod g+w "$T/sh3/r.example.com_ecc"
+	run_acme --dir "$T/D3" import-acmesh "$T/sh3"
+	expect_rc 2
+	grep -qxF "acme: $T/sh3/r.example.com_ecc is writable by group or others: chmod go-w $T/sh3/r.example.com_ecc" "$T/stderr" ||
+	    fail "a folder others can write: $(first_err)"
+	[ ! -e "$T/D3" ] || fail "DIR made by a refused import"
+	[ ! -e "$T/reloaded" ] || fail "a hook ran"
+}
+
+# -vv is -v -v, as README says (issue 18): every HTTP exchange.
+e2e cli_vv pebble
+t_cli_vv()
+{
+	local d
+	d=$(newdir)
+	run_acme -vv --dir "$d" --server "$PB_URL" --ca-file "$PB_CA" account show
+	grep -q "^acme: GET $PB_URL: HTTP 200" "$T/stderr" ||
+	    fail "-vv shows no HTTP exchange: $(first_err)"
+	run_acme -v --dir "$d" --server "$PB_URL" --ca-file "$PB_CA" account show
+	grep -q "^acme: GET " "$T/stderr" && fail "-v shows HTTP exchanges"
+	run_acme -vvq list
+	expect_rc 2
 }
