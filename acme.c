@@ -33,6 +33,8 @@
  * 13. Challenges
  *     - tls-alpn-01 answers (RFC 8737, RFC 8738 6)
  *     - the standalone responder: one process answers every order
+ *     - dns-api: acme.sh's dnsapi scripts
+ *     - dns-api: the callbacks
  *     - hooks
  *     - choosing and placing answers
  *     - dns-persist-01 (draft-ietf-acme-dns-persist-01)
@@ -78,6 +80,7 @@
 #include <sys/socket.h>
 #include <sys/random.h>
 #include <sys/file.h>
+#include <sys/auxv.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -206,6 +209,17 @@
 #define HOOK_TIMEOUT_MAX 3600		/* the most --hook-timeout may ask */
 #define HOOK_KILL_GRACE	2		/* seconds from SIGTERM to SIGKILL */
 #define DNS_WAIT_MAX	3600		/* the most --dns-wait may ask */
+#define API_NAME_MAX	64		/* --dns-api NAME: acme.sh's are at
+					   most 20 bytes */
+#define API_WAIT_DEFAULT 20		/* --dns-api without --dns-wait:
+					   acme.sh's first sleep */
+#define API_IN_MAX	BODY_MAX	/* what one dnsapi callback reads on
+					   stdin: a request body, a value */
+#define API_CONF_MAX	(64 * 1024)	/* DIR/dns-api/account.conf: every
+					   provider's credentials */
+#define API_DUMP_MAX	(64 * 1024)	/* response headers kept for a
+					   script's $HTTP_HEADER */
+#define API_REDIRS_MAX	5		/* redirects one API request follows */
 #define PERSIST_ISSUERS_MAX 10		/* dns-persist-01 issuer domain names:
 					   draft-ietf-acme-dns-persist 3.1 */
 #define PERSIST_VALUE_MAX (8 * 1024)	/* one dns-persist-01 TXT value */
@@ -346,7 +360,17 @@ X(hook, "hook", 0, STR, 0, PATH_LEN_MAX, CHAL, CHALLENGES, "PROG", \
 X(hook_timeout, "hook-timeout", 0, SECS, 1, HOOK_TIMEOUT_MAX, SAVE, \
     CHALLENGES, "N", "seconds PROG may take (default 300)") \
 X(dns_wait, "dns-wait", 0, SECS, 0, DNS_WAIT_MAX, SAVE, CHALLENGES, "N", \
-    "seconds to wait for DNS after dns-01 begins") \
+    "seconds to wait for DNS after dns-01 begins\n" \
+    "(default 0, with --dns-api 20)") \
+X(dns_api, "dns-api", 0, STR, 0, API_NAME_MAX, CHAL, CHALLENGES, "NAME", \
+    "dns-01 by acme.sh's dnsapi script NAME.sh\n" \
+    "(dns_cf, dns_duckdns...; acme(1), DNS API)") \
+X(dns_api_dir, "dns-api-dir", 0, STR, 0, PATH_LEN_MAX, CHAL, CHALLENGES, \
+    "DIR", "look for NAME.sh in DIR first") \
+X(challenge_alias, "challenge-alias", 0, STR, 0, IDENT_LEN_MAX, CHAL, \
+    CHALLENGES, "D", "--dns-api: TXT records at _acme-challenge.D") \
+X(domain_alias, "domain-alias", 0, STR, 0, IDENT_LEN_MAX, CHAL, \
+    CHALLENGES, "D", "--dns-api: TXT records at D") \
 X(key_type, "key-type", 0, STR, 0, OPT_WORD_MAX, SAVE, CERTIFICATE, "TYPE", \
     "ec256 (default), ec384, rsa2048, rsa3072, rsa4096") \
 X(reuse_key, "reuse-key", 0, FLAG, 0, 1, SAVE, CERTIFICATE, "", \
@@ -5628,6 +5652,8 @@ struct http_resp {
 	long		retry_after;		/* seconds, -1 when absent */
 	int64_t		retry_at;		/* Retry-After as an HTTP-date,
 						   unix seconds; 0 absent */
+	struct buf	*dump;			/* borrowed: every header line of
+						   every response, or NULL */
 };
 
 /*
@@ -5682,10 +5708,13 @@ http_resp_free(struct http_resp *r)
 static void
 http_resp_reset(struct http_resp *r)
 {
+	struct buf *dump = r->dump;
+
 	buf_free(&r->body);
 	memset(r, 0, sizeof(*r));
 	r->retry_after = -1;
 	r->body.max = BODY_MAX;
+	r->dump = dump;
 }
 
 static size_t
@@ -5796,6 +5825,9 @@ http_header_cb(char *p, size_t size, size_t n, void *arg)
 
 	if (len > HEADER_MAX)
 		return len;		/* ignore oversized header lines */
+	/* a dump that outgrew its max keeps its first lines */
+	if (r->dump != NULL)
+		ACME_IGNORE(buf_append(r->dump, p, len));
 	if (len >= 5 && strncmp(p, "HTTP/", 5) == 0) {
 		http_resp_reset(r);	/* a new response (e.g. after 100) */
 		return len;
@@ -6721,6 +6753,75 @@ http_request(struct http *h, const char *url, const char *body, size_t len,
 	return rc;
 }
 
+/*
+ * The request headers of http_api: hdrs (NULL-terminated "Name: value"
+ * lines, empty ones skipped) and no Expect: 100-continue. NULL when out
+ * of memory.
+ */
+static ACME_MUST_CHECK struct curl_slist *
+http_api_headers(const char *const *hdrs)
+{
+	struct curl_slist *l, *t;
+
+	if ((l = curl_slist_append(NULL, "Expect:")) == NULL)
+		return NULL;
+	for (; *hdrs != NULL; hdrs++) {
+		if (**hdrs == '\0')
+			continue;
+		if ((t = curl_slist_append(l, *hdrs)) == NULL) {
+			curl_slist_free_all(l);
+			return NULL;
+		}
+		l = t;
+	}
+	return l;
+}
+
+/*
+ * One exchange with a DNS provider's API for a dnsapi script (section 13,
+ * dns-api), as acme.sh's curl makes it: method (HEAD: no body read) on an
+ * http or https URL, the headers hdrs, a body of len bytes when len > 0,
+ * redirects followed (at most API_REDIRS_MAX), every response header
+ * line appended to r->dump when set. TLS, trust, limits and timeouts are
+ * the CA's (http_setopts). r is reset first; an HTTP error status is an
+ * answer, not a failure.
+ */
+static ACME_MUST_CHECK int
+http_api(struct http *h, const char *method, const char *url,
+    const char *const *hdrs, const char *body, size_t len,
+    struct http_resp *r)
+{
+	struct curl_slist *l;
+	CURL *c = h->curl;
+	CURLcode e;
+	int rc;
+
+	http_resp_reset(r);
+	if ((rc = http_setopts(h, url, r)) < 0)
+		return rc;
+	if ((l = http_api_headers(hdrs)) == NULL)
+		return err_set(ACME_ERR_NOMEM, "out of memory");
+	if ((e = curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https")) ||
+	    (e = curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR,
+	    "http,https")) ||
+	    (e = curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L)) ||
+	    (e = curl_easy_setopt(c, CURLOPT_MAXREDIRS, (long)API_REDIRS_MAX)) ||
+	    (e = curl_easy_setopt(c, CURLOPT_HTTPHEADER, l)) ||
+	    (e = strcmp(method, "HEAD") == 0 ? curl_easy_setopt(c,
+	    CURLOPT_NOBODY, 1L) : curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST,
+	    method)) ||
+	    (len > 0 && ((e = curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE,
+	    (long)len)) || (e = curl_easy_setopt(c, CURLOPT_POSTFIELDS,
+	    body)))) || (e = curl_easy_perform(c)))
+		rc = e == CURLE_UNKNOWN_OPTION ? err_set(ACME_ERR_USAGE,
+		    "libcurl: %s", curl_easy_strerror(e)) : http_fail(h, url, e);
+	else
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
+	curl_slist_free_all(l);
+	return rc;
+}
+
 /* ==== 13. Challenges ==== */
 
 /*
@@ -6730,7 +6831,7 @@ http_request(struct http *h, const char *url, const char *body, size_t len,
  * tls-alpn-01 answers, hooks (one runner for every hook, with the caller's
  * environment and ours on top), and the dns-persist-01 record.
  *
- * May call: 3-8, 10-11.
+ * May call: 3-8, 10-12.
  */
 
 #define CHAL_WK_DIR	".well-known"
@@ -6810,6 +6911,13 @@ struct chal_ctx {
 	struct key	 tls_key;	/* owned: tls-alpn-01 certificates */
 	struct buf	*tls_certs;	/* owned DER, IDENT_MAX by answer;
 					   NULL without tls-alpn-01 */
+	/* --dns-api: hook is the dnsapi script (hook_api_run) */
+	int		 api;
+	const char	*api_dir;	/* borrowed: DIR */
+	const char	*api_name;	/* borrowed: the certificate NAME */
+	const char	*api_ca;	/* borrowed: --ca-file, or NULL */
+	const char	*alias;		/* borrowed: --challenge-alias */
+	const char	*dalias;	/* borrowed: --domain-alias */
 	char		 hook[PATH_LEN_MAX]; /* absolute path; "" = none */
 	struct chal_answer answers[IDENT_MAX]; /* last: see chal_init */
 };
@@ -7652,6 +7760,863 @@ chal_resp_stop(struct chal_resp *r)
 	chal_resp_init(r);
 }
 
+/* ---- dns-api: acme.sh's dnsapi scripts ---- */
+
+/*
+ * --dns-api NAME answers dns-01 with acme.sh's dnsapi script NAME.sh,
+ * unchanged: /bin/sh runs hook_api_prelude, which defines the helper
+ * functions acme.sh gives those scripts (its "DNS API Dev Guide"; our own
+ * definitions), sources the script and calls NAME_add or NAME_rm with
+ * the TXT record's name and value (hook_api_run). Whatever needs HTTP(S),
+ * a hash, an HMAC, base64 or a durable write, the prelude asks of this
+ * binary, `acme dns-api-call OP ARG...` (hook_api_call, acme(1) DNS API):
+ * the same TLS, trust and limits as for the CA, so a router needs only a
+ * busybox shell. Secrets go on stdin or in the environment, never in argv.
+ * The scripts' saved settings are kept as acme.sh keeps them, KEY='value'
+ * lines (SAVED_KEY for the _mutable helpers; values with a control
+ * character base64-wrapped, as acme.sh's base64encode): account.conf
+ * and NAME.conf in DIR/dns-api/, 0600, rewritten only when they change.
+ */
+
+#define HOOK_API_DIR	"/usr/lib/acme/client/dnsapi"	/* OpenWrt's
+					   acme-acmesh-dnsapi package */
+#define HOOK_API_HOME	".acme.sh/dnsapi"	/* below $HOME */
+#define HOOK_API_SUB	"dns-api"		/* DIR/dns-api/ */
+#define HOOK_API_CALL	"dns-api-call"		/* argv[1] of a callback */
+#define HOOK_API_B64_START "__ACME_BASE64__START_"
+#define HOOK_API_B64_END "__ACME_BASE64__END_"
+
+/*
+ * The prelude: sh -c PRELUDE NAME SCRIPT add|rm FULLDOMAIN TXT VERBOSITY,
+ * with ACME_EXE, ACME_DIR, ACME_NAME and ACME_CA_FILE in the environment.
+ * Messages go to stderr: _err always, _info with -v, _debug with two,
+ * _debug2 and _debug3 with three; a value whose label names a key, token,
+ * secret, password, auth, signature or credential, and every
+ * _secure_debug value, is shown as [hidden]. The first helper run in a
+ * script also loads account.conf's plain KEY='value' lines (those of
+ * _saveaccountconf) that the environment does not set, as acme.sh sources
+ * that file.
+ */
+static const char hook_api_prelude[] =
+"__acme_n=$0 __acme_s=$1 __acme_f=$0_$2 __acme_d=$3 __acme_t=$4 "
+"__acme_v=$5\n"
+"set --\n"
+"__acme(){ \"$ACME_EXE\" " HOOK_API_CALL " \"$@\";}\n"
+"__acme_h(){ _H1=$_H1 _H2=$_H2 _H3=$_H3 _H4=$_H4 _H5=$_H5 "
+"HTTP_HEADER=$HTTP_HEADER __acme \"$@\";}\n"
+"__acme_say(){ [ \"$__acme_v\" -ge \"$1\" ]||return 0\n"
+"if [ $# -gt 3 ];then case $2$(printf %s \"$3\"|tr A-Z a-z) in\n"
+"1*|*key*|*token*|*secret*|*pass*|*auth*|*sig*|*cred*)"
+"set -- \"$3=[hidden]\";;\n"
+"*)set -- \"$3='$4'\";;esac;else set -- \"$3\";fi\n"
+"printf '%s: %s\\n' \"$__acme_n\" \"$1\" >&2;}\n"
+"_info(){ __acme_say 1 0 \"$@\";}\n"
+"_debug(){ __acme_say 2 0 \"$@\";}\n"
+"_debug2(){ __acme_say 3 0 \"$@\";}\n"
+"_debug3(){ __acme_say 3 0 \"$@\";}\n"
+"_secure_debug(){ __acme_say 2 1 \"$@\";}\n"
+"_secure_debug2(){ __acme_say 3 1 \"$@\";}\n"
+"_secure_debug3(){ __acme_say 3 1 \"$@\";}\n"
+"_err(){ __acme_say -9 0 \"$@\";return 1;}\n"
+"_usage(){ printf '%s\\n' \"$*\" >&2;}\n"
+"_log(){ :;}\n"
+"__green(){ printf %b \"$1\";}\n"
+"__red(){ printf %b \"$1\";}\n"
+"_contains(){ printf '%s\\n' \"$1\"|grep -q -- \"$2\";}\n"
+"_startswith(){ printf '%s\\n' \"$1\"|grep -q -- \"^$2\";}\n"
+"_endswith(){ printf '%s\\n' \"$1\"|grep -q -- \"$2\\$\";}\n"
+"_exists(){ [ -n \"$1\" ]&&type \"$1\" >/dev/null 2>&1;}\n"
+"_math(){ printf %s \"$(($*))\";}\n"
+"_egrep_o(){ grep -Eo -- \"$1\" 2>/dev/null;}\n"
+"_head_n(){ head -n \"$1\";}\n"
+"_tail_n(){ tail -n \"$1\";}\n"
+"_lower_case(){ tr A-Z a-z;}\n"
+"_upper_case(){ tr a-z A-Z;}\n"
+"_normalizeJson(){ sed 's/^ *//;s/\" *: *\\([\"{[]\\)/\":\\1/g'|"
+"tr -d '\\r\\n';}\n"
+"_json_decode(){ sed 's#\\\\/#/#g';}\n"
+"_url_replace(){ tr /+ _-|tr -d '= ';}\n"
+"_time(){ date -u +%s;}\n"
+"_utc_date(){ date -u '+%Y-%m-%d %H:%M:%S';}\n"
+"_sleep(){ sleep \"$1\";}\n"
+"_mktemp(){ mktemp;}\n"
+"_idn(){ printf %s \"$1\";}\n"
+"_resethttp(){ :;}\n"
+"_sed_i(){ sed -i \"$1\" \"$2\";}\n"
+"_getfield(){ __acme_i=$2\n"
+"while [ \"$__acme_i\" -gt 0 ];do "
+"__acme_g=$(printf '%s\\n' \"$1\"|cut -d \"${3:-,}\" -f \"$__acme_i\")\n"
+"[ -n \"$__acme_g\" ]&&{ printf %s \"$__acme_g\";return 0;}\n"
+"__acme_i=$((__acme_i-1));done;printf %s \"$1\";}\n"
+"_post(){ printf %s \"$1\"|__acme_h http \"$2\" \"${4:-POST}\" \"$5\" "
+"\"$3\";}\n"
+"_get(){ __acme_h http \"$1\" GET '' '' \"$2\" \"$3\" </dev/null;}\n"
+"_ns_lookup(){ _H1='accept: application/dns-json' _H2= _H3= _H4= _H5= "
+"_get \"https://cloudflare-dns.com/dns-query?name=$1&type=$2\"|tr {} '<>'"
+"|_egrep_o '\"Answer\":\\[[^]]*]'|tr '<>' '\\n\\n';}\n"
+"_base64(){ __acme b64 \"$1\";}\n"
+"_dbase64(){ __acme d64;}\n"
+"_digest(){ __acme digest \"$1\" \"$2\";}\n"
+"_hmac(){ ACME_HMAC_KEY=$2 __acme hmac \"$1\" \"$3\";}\n"
+"_hex_dump(){ __acme hex;}\n"
+"_h2b(){ __acme h2b;}\n"
+"_url_encode(){ __acme url \"$1\";}\n"
+"_sign(){ __acme sign \"$1\" \"$2\";}\n"
+"_isRSA(){ grep -q -e 'BEGIN RSA PRIVATE' "
+"-e '^MII.....ADANBgkqhkiG9w0BAQEF' \"$1\" 2>/dev/null;}\n"
+"_fingerprint(){ sed -n '/-BEGIN CERT/,/-END CERT/p' \"$1\"|"
+"grep -v -- -----|_dbase64|_digest \"$2\" hex|tr a-f A-F;}\n"
+"_saveaccountconf(){ printf %s \"$2\"|__acme set a \"$1\" \"$3\";}\n"
+"_saveaccountconf_mutable(){ printf %s \"$2\"|"
+"__acme set a \"SAVED_$1\" \"$3\" \"$1\";}\n"
+"_readaccountconf(){ __acme get a \"$1\";}\n"
+"_readaccountconf_mutable(){ __acme get a \"SAVED_$1\";}\n"
+"_clearaccountconf(){ __acme del a \"$1\";}\n"
+"_clearaccountconf_mutable(){ __acme del a \"SAVED_$1\" \"$1\";}\n"
+"_savedomainconf(){ printf %s \"$2\"|__acme set d \"$1\" \"$3\";}\n"
+"_readdomainconf(){ __acme get d \"$1\";}\n"
+"_cleardomainconf(){ __acme del d \"$1\";}\n"
+"HTTP_HEADER=$(mktemp)||exit 1\n"
+"trap 'rm -f \"$HTTP_HEADER\"' EXIT\n"
+"trap 'exit 1' HUP INT TERM\n"
+"eval \"$(__acme load)\"||exit 1\n"
+". \"$__acme_s\"||exit 1\n"
+"type \"$__acme_f\" >/dev/null 2>&1||"
+"{ _err \"$__acme_s defines no $__acme_f\";exit 1;}\n"
+"\"$__acme_f\" \"$__acme_d\" \"$__acme_t\"\n";
+
+/* --dns-api NAME: 1..API_NAME_MAX letters, digits and '_' (a file name
+ * and the prefix of shell function names). */
+static ACME_MUST_CHECK int
+hook_api_name_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n > 0 && n <= API_NAME_MAX && strspn(s, "abcdefghijklmnopqrstu"
+	    "vwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") == n;
+}
+
+/*
+ * Where NAME.sh is (acme(1), DNS API): --dns-api-dir DIR first, then
+ * HOOK_API_DIR, then $HOME/.acme.sh/dnsapi; the first holding it wins.
+ * It runs as the user running acme, so it must be a regular file
+ * belonging to that user or root that no one else may write. Its
+ * absolute path into out (PATH_LEN_MAX bytes).
+ */
+static ACME_MUST_CHECK int
+hook_api_find(const char *name, const char *dir, char *out)
+{
+	const char *home = getenv("HOME"), *dirs[3];
+	char path[PATH_LEN_MAX];
+	struct stat st;
+	size_t i;
+
+	if (!hook_api_name_ok(name))
+		return err_set(ACME_ERR_USAGE, "--dns-api '%.64s': a name of "
+		    "letters, digits and '_' (acme.sh's dns_cf, ...)", name);
+	dirs[0] = dir;
+	dirs[1] = HOOK_API_DIR;
+	dirs[2] = home != NULL && home[0] == '/' ? home : NULL;
+	for (i = 0; i < 3; i++) {
+		if (dirs[i] == NULL || snprintf(path, sizeof(path), "%s/%s%s.sh",
+		    dirs[i], i == 2 ? HOOK_API_HOME "/" : "", name) >=
+		    (int)sizeof(path) || stat(path, &st) < 0)
+			continue;
+		if (!S_ISREG(st.st_mode) || (st.st_uid != 0 && st.st_uid !=
+		    geteuid()) || (st.st_mode & (S_IWGRP | S_IWOTH)))
+			return err_set(ACME_ERR_USAGE, "--dns-api %s: %s must "
+			    "be a regular file of root or of the user running "
+			    "acme, writable by no one else", name, path);
+		if (realpath(path, out) == NULL)
+			return err_set(ACME_ERR_USAGE, "%s: %s", path,
+			    strerror(errno));
+		return 0;
+	}
+	return err_set(ACME_ERR_USAGE, "--dns-api %s: no %s.sh in %s%s%s "
+	    "(OpenWrt: opkg install acme-acmesh-dnsapi)", name, name,
+	    dir != NULL ? dir : "", dir != NULL ? ", " : "", HOOK_API_DIR);
+}
+
+/* ---- dns-api: the callbacks ---- */
+
+/* What a callback reads on stdin (a body, a value, data to hash), kept
+ * NUL-terminated. */
+static ACME_MUST_CHECK int
+hook_api_input(struct buf *in)
+{
+	int rc = store_read_fd(0, in, API_IN_MAX);
+
+	return rc < 0 ? rc : buf_append(in, "", 0);
+}
+
+/* base64 of n bytes on stdout: one line, or lines of 64 characters
+ * ending in a newline as openssl base64 writes them. */
+static ACME_MUST_CHECK int
+hook_api_put_b64(const void *p, size_t n, int lines)
+{
+	size_t len = b64_encode_with(NULL, p, n, b64_alpha_std, 1), i;
+	char *s = malloc(len + 1);
+
+	if (s == NULL)
+		return err_set(ACME_ERR_NOMEM, "out of memory");
+	b64_encode_with(s, p, n, b64_alpha_std, 1);
+	for (i = 0; i < len; i += 64)
+		printf(lines ? "%.64s\n" : "%.64s", s + i);
+	free(s);
+	return 0;
+}
+
+/* A digest or MAC d of n bytes: lowercase hex and a newline (openssl dgst
+ * -hex as acme.sh cuts it), else base64 when b64, else the raw bytes. */
+static ACME_MUST_CHECK int
+hook_api_put_mac(const unsigned char *d, size_t n, int hex, int b64)
+{
+	size_t i;
+
+	if (!hex)
+		return b64 ? hook_api_put_b64(d, n, 0) :
+		    (fwrite(d, 1, n, stdout), 0);
+	for (i = 0; i < n; i++)
+		printf("%02x", d[i]);
+	putchar('\n');
+	return 0;
+}
+
+/* Hex text s (n bytes, whitespace skipped) into out as bytes. */
+static ACME_MUST_CHECK int
+hook_api_unhex(const char *s, size_t n, struct buf *out)
+{
+	unsigned char c = 0;
+	size_t i, k = 0;
+	const char *h;
+
+	for (i = 0; i < n; i++) {
+		if (isspace((unsigned char)s[i]))
+			continue;
+		if ((h = strchr(hex_digits, tolower((unsigned char)s[i]))) ==
+		    NULL || s[i] == '\0')
+			return err_set(ACME_ERR_USAGE, "not hex");
+		c = (unsigned char)(c << 4 | (h - hex_digits));
+		if (k++ % 2 == 1 && buf_append(out, &c, 1) < 0)
+			return buf_err(out);
+	}
+	if (k % 2 == 1)
+		return err_set(ACME_ERR_USAGE, "odd number of hex digits");
+	return buf_append(out, "", 0);
+}
+
+/* b64 [multiline] */
+static ACME_MUST_CHECK int
+hook_api_b64(const char **av, struct buf *in)
+{
+	return hook_api_put_b64(in->data, in->len, av[0][0] != '\0');
+}
+
+/* d64: base64 (whitespace and '=' ignored) decoded. */
+static ACME_MUST_CHECK int
+hook_api_d64(const char **av, struct buf *in)
+{
+	char *s = (char *)in->data;
+	size_t i, n = 0;
+	int len;
+
+	(void)av;
+	for (i = 0; i < in->len; i++)
+		if (!isspace((unsigned char)s[i]) && s[i] != '=')
+			s[n++] = s[i];
+	/* in place: byte k is written after character 4k/3 was read */
+	if ((len = b64_decode_with(s, in->cap, s, n, 0)) < 0)
+		return len;
+	fwrite(s, 1, (size_t)len, stdout);
+	return 0;
+}
+
+/* The hashes acme.sh's scripts name: not sha3-256 (not in BearSSL), nor
+ * md5 (BearSSL's is wrong once LTO links it beside its AES code). */
+static const struct hook_api_hash {
+	const char		*name;
+	const br_hash_class	*hc;
+} hook_api_hashes[] = {
+	{ "sha256", &br_sha256_vtable },
+	{ "sha1", &br_sha1_vtable },
+	{ "sha384", &br_sha384_vtable },
+	{ "sha512", &br_sha512_vtable },
+};
+
+static ACME_MUST_CHECK const br_hash_class *
+hook_api_hash(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(hook_api_hashes) / sizeof(hook_api_hashes[0]);
+	    i++)
+		if (strcmp(name, hook_api_hashes[i].name) == 0)
+			return hook_api_hashes[i].hc;
+	err_set(ACME_ERR_USAGE, "hash '%.20s': sha256, sha1, sha384 or "
+	    "sha512", name);
+	return NULL;
+}
+
+#define HOOK_API_HASH_LEN(hc) \
+	(((hc)->desc >> BR_HASHDESC_OUT_OFF) & BR_HASHDESC_OUT_MASK)
+
+/* digest ALG [hex]: base64 of the digest, or its hex. */
+static ACME_MUST_CHECK int
+hook_api_digest(const char **av, struct buf *in)
+{
+	const br_hash_class *hc = hook_api_hash(av[0]);
+	br_hash_compat_context ctx;
+	unsigned char d[64];
+
+	if (hc == NULL)
+		return ACME_ERR_USAGE;
+	hc->init(&ctx.vtable);
+	hc->update(&ctx.vtable, in->data, in->len);
+	hc->out(&ctx.vtable, d);
+	return hook_api_put_mac(d, HOOK_API_HASH_LEN(hc), av[1][0] != '\0', 1);
+}
+
+/* hmac ALG [hex], the key in hex in $ACME_HMAC_KEY: the raw MAC, or hex. */
+static ACME_MUST_CHECK int
+hook_api_hmac(const char **av, struct buf *in)
+{
+	const br_hash_class *hc = hook_api_hash(av[0]);
+	const char *k = getenv("ACME_HMAC_KEY");
+	struct buf key = { .max = API_IN_MAX };
+	unsigned char d[64];
+	int rc;
+
+	if (hc == NULL)
+		return ACME_ERR_USAGE;
+	if (k == NULL || *k == '\0')
+		return err_set(ACME_ERR_USAGE, "no key");
+	if ((rc = hook_api_unhex(k, strlen(k), &key)) == 0) {
+		hmac_sha2(hc, key.data, key.len, in->data, in->len, d);
+		rc = hook_api_put_mac(d, HOOK_API_HASH_LEN(hc),
+		    av[1][0] != '\0', 0);
+	}
+	buf_free(&key);
+	wipe(d, sizeof(d));
+	return rc;
+}
+
+/* hex: " 61 62 63", as acme.sh's _hex_dump. */
+static ACME_MUST_CHECK int
+hook_api_hex(const char **av, struct buf *in)
+{
+	size_t i;
+
+	(void)av;
+	for (i = 0; i < in->len; i++)
+		printf(" %02x", in->data[i]);
+	return 0;
+}
+
+/* h2b: hex back to bytes. */
+static ACME_MUST_CHECK int
+hook_api_h2b(const char **av, struct buf *in)
+{
+	struct buf b = { .max = API_IN_MAX };
+	int rc;
+
+	(void)av;
+	if ((rc = hook_api_unhex((const char *)in->data, in->len, &b)) == 0)
+		fwrite(b.data, 1, b.len, stdout);
+	buf_free(&b);
+	return rc;
+}
+
+/* url [upper-hex]: RFC 3986 2.3's unreserved bytes as they are, the
+ * others %xx (%XX with upper-hex). */
+static ACME_MUST_CHECK int
+hook_api_url(const char **av, struct buf *in)
+{
+	size_t i;
+	int c;
+
+	for (i = 0; i < in->len; i++) {
+		c = in->data[i];
+		if (isalnum(c) || strchr("-_.~", c) != NULL)
+			putchar(c);
+		else
+			printf(av[0][0] != '\0' ? "%%%02X" : "%%%02x", c);
+	}
+	return 0;
+}
+
+/* sign KEYFILE ALG: base64 of the signature of stdin, ECDSA as r||s with
+ * the curve's hash, RSA PKCS#1 v1.5 (sha256 only, key_sign's). */
+static ACME_MUST_CHECK int
+hook_api_sign(const char **av, struct buf *in)
+{
+	unsigned char sig[1024];
+	struct buf pem = { 0 };
+	struct key k;
+	int fd, rc;
+
+	memset(&k, 0, sizeof(k));
+	if ((fd = open(av[0], O_RDONLY | O_CLOEXEC)) < 0)
+		return err_set(ACME_ERR_USAGE, "%s: %s", av[0],
+		    strerror(errno));
+	if ((rc = store_read_fd(fd, &pem, PEM_MAX)) == 0)
+		rc = pem.data == NULL ? err_set(ACME_ERR_USAGE, "%s: empty",
+		    av[0]) : key_from_pem(&k, (const char *)pem.data, pem.len);
+	close(fd);
+	if (rc == 0 && !key_is_ec(&k) && strcmp(av[1], "sha256") != 0)
+		rc = err_set(ACME_ERR_USAGE, "RSA signatures with sha256 only, "
+		    "not '%.40s'", av[1]);
+	if (rc == 0 && (rc = key_sign(&k, in->data, in->len, sig, sizeof(sig),
+	    0)) > 0)
+		rc = hook_api_put_b64(sig, (size_t)rc, 0);
+	key_free(&k);
+	buf_free(&pem);
+	return rc;
+}
+
+/* DIR from the prelude's environment (hook_api_run sets it). */
+static ACME_MUST_CHECK const char *
+hook_api_dir(void)
+{
+	const char *dir = getenv("ACME_DIR");
+
+	if (dir == NULL || dir[0] != '/')
+		err_set(ACME_ERR_USAGE, "no ACME_DIR: " HOOK_API_CALL " is for "
+		    "acme's dnsapi prelude (acme(1), DNS API)");
+	return dir != NULL && dir[0] == '/' ? dir : NULL;
+}
+
+/* The response headers for the script: into the file $HTTP_HEADER. */
+static ACME_MUST_CHECK int
+hook_api_dump(const struct buf *dump)
+{
+	const char *path = getenv("HTTP_HEADER");
+	int fd, rc;
+
+	if (path == NULL || *path == '\0')
+		return 0;
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
+	    O_CLOEXEC, 0600)) < 0)
+		return err_set(ACME_ERR_IO, "%s: %s", path, strerror(errno));
+	rc = dump->data != NULL ? store_write_all(fd, dump->data, dump->len) :
+	    0;
+	if (close(fd) < 0 || rc < 0)
+		return err_set(ACME_ERR_IO, "%s: %s", path, strerror(errno));
+	return 0;
+}
+
+/* The request of http: its URL and method checked, the headers of
+ * $_H1..$_H5 and the content type into hdrs (ct holds the last). */
+static ACME_MUST_CHECK int
+hook_api_request(const char **av, const char **hdrs, char *ct, size_t cap)
+{
+	static const char *const names[5] = { "_H1", "_H2", "_H3", "_H4",
+	    "_H5" };
+	size_t i, n = strlen(av[1]);
+
+	if (strncmp(av[0], "https://", 8) != 0 &&
+	    strncmp(av[0], "http://", 7) != 0)
+		return err_set(ACME_ERR_USAGE, "not an http or https URL");
+	if (n == 0 || n > 16 || strspn(av[1], "ABCDEFGHIJKLMNOPQRSTUVWXYZ") !=
+	    n)
+		return err_set(ACME_ERR_USAGE, "bad method");
+	for (i = 0; i < 5; i++)
+		if (!str_one_line(hdrs[i] = getenv(names[i]) ? getenv(names[i]) :
+		    ""))
+			return err_set(ACME_ERR_USAGE, "%s: control character",
+			    names[i]);
+	if ((size_t)snprintf(ct, cap, "%s%s", av[2][0] ? "Content-Type: " : "",
+	    av[2]) >= cap || !str_one_line(ct))
+		return err_set(ACME_ERR_USAGE, "bad content type");
+	hdrs[5] = ct;
+	hdrs[6] = NULL;
+	return 0;
+}
+
+/*
+ * http URL METHOD CTYPE B64 [HEAD [TIMEOUT]], the body on stdin (none
+ * when empty): the response body on stdout (base64 with B64), or with
+ * HEAD its headers; the headers also into $HTTP_HEADER. Fails only when
+ * no answer came; an HTTP error status is an answer, as with curl.
+ */
+static ACME_MUST_CHECK int
+hook_api_http(const char **av, struct buf *in)
+{
+	struct buf dump = { .max = API_DUMP_MAX };
+	struct http_resp r = { .dump = &dump };
+	const char *hdrs[7], *dir, *ca = getenv("ACME_CA_FILE");
+	char ct[OPT_WORD_MAX + 16];
+	struct http h;
+	long t = atol(av[5]);
+	int rc;
+
+	if ((rc = hook_api_request(av, hdrs, ct, sizeof(ct))) < 0 ||
+	    (dir = hook_api_dir()) == NULL)
+		return rc < 0 ? rc : ACME_ERR_USAGE;
+	if ((rc = http_init(&h, ca != NULL && *ca ? ca : NULL)) == 0 &&
+	    (rc = http_set_tls_time(&h, clock_tls_time(clock_floor_read(dir))))
+	    == 0) {
+		h.timeout = t > 0 && t < HTTP_TIMEOUT ? t : 0;
+		rc = http_api(&h, av[4][0] ? "HEAD" : av[1], av[0], hdrs,
+		    (const char *)in->data, in->len, &r);
+	}
+	if (rc == 0 && (rc = hook_api_dump(&dump)) == 0) {
+		if (av[4][0])
+			fwrite(dump.data, 1, dump.len, stdout);
+		else if (av[3][0])
+			rc = hook_api_put_b64(r.body.data, r.body.len, 0);
+		else
+			fwrite(r.body.data, 1, r.body.len, stdout);
+	}
+	http_cleanup(&h);
+	http_resp_free(&r);
+	buf_free(&dump);
+	return rc;
+}
+
+
+
+/*
+ * The file of saved settings which names: "a" DIR/dns-api/account.conf
+ * (acme.sh's account.conf), "d" DIR/conf/NAME.dns-api for $ACME_NAME
+ * (acme.sh's DOMAIN.conf). Its text (empty when absent) into c->text,
+ * its directory into c->fd (made 0700 with create; -1 when absent).
+ */
+struct hook_api_conf {
+	struct buf	 text;		/* owned, NUL-terminated */
+	int		 fd;		/* owned, or -1 */
+	char		 file[NAME_LEN_MAX + 16];
+};
+
+static ACME_MUST_CHECK int
+hook_api_conf_read(struct hook_api_conf *c, const char *which, int create)
+{
+	const char *dir = hook_api_dir(), *name = getenv("ACME_NAME");
+	int d = strcmp(which, "d") == 0, fd, rc = 0;
+
+	memset(c, 0, sizeof(*c));
+	c->fd = -1;
+	if (dir == NULL)
+		return ACME_ERR_USAGE;
+	if (!d && strcmp(which, "a") != 0)
+		return err_set(ACME_ERR_USAGE, "bad file '%.8s'", which);
+	if (d && (name == NULL || !store_name_ok(name)))
+		return err_set(ACME_ERR_USAGE, "no ACME_NAME");
+	snprintf(c->file, sizeof(c->file), "%s%s", d ? name : "account.conf",
+	    d ? ".dns-api" : "");
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return err_set(ACME_ERR_IO, "%s: %s", dir, strerror(errno));
+	c->fd = store_subdir(fd, d ? "conf" : HOOK_API_SUB, create);
+	close(fd);
+	if (c->fd >= 0)
+		rc = store_read(c->fd, c->file, &c->text, API_CONF_MAX);
+	else if ((rc = c->fd) == STORE_ABSENT)
+		c->fd = -1;
+	if (rc < 0 && rc != STORE_ABSENT)
+		return rc;
+	return buf_append(&c->text, "", 0);
+}
+
+static void
+hook_api_conf_free(struct hook_api_conf *c)
+{
+	if (c->fd >= 0)
+		close(c->fd);
+	buf_free(&c->text);
+}
+
+/* Is line KEY=...? (acme.sh writes no space around '='.) */
+static ACME_MUST_CHECK int
+hook_api_is(const char *line, const char *key)
+{
+	size_t n = strlen(key);
+
+	return n > 0 && strncmp(line, key, n) == 0 && line[n] == '=';
+}
+
+/* A shell variable name: what a KEY must be. */
+static ACME_MUST_CHECK int
+hook_api_key_ok(const char *k)
+{
+	size_t n = strlen(k);
+
+	return n > 0 && n <= OPT_WORD_MAX && !isdigit((unsigned char)k[0]) &&
+	    strspn(k, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789_") == n;
+}
+
+/* v (n bytes) as one shell word in single quotes: ' becomes '\''. */
+static void
+hook_api_quote(struct buf *out, const char *v, size_t n)
+{
+	size_t i;
+
+	buf_puts(out, "'");
+	for (i = 0; i < n; i++)
+		buf_append(out, v[i] == '\'' ? "'\\''" : &v[i], v[i] ==
+		    '\'' ? 4 : 1);
+	buf_puts(out, "'");
+}
+
+/*
+ * Unquote, in place, the value of a KEY=value line of ours or acme.sh's
+ * (which the shell reads back): 'single', "double" (\" \\ \$ \` escaped)
+ * and bare parts. 0, or -1 when a quote is left open.
+ */
+static ACME_MUST_CHECK int
+hook_api_unquote(char *v)
+{
+	char *o = v, q = 0;
+
+	for (; *v != '\0'; v++) {
+		if ((q == 0 && (*v == '\'' || *v == '"')) || *v == q) {
+			q = q == 0 ? *v : 0;
+			continue;
+		}
+		if (*v == '\\' && q != '\'' && v[1] != '\0' && (q == 0 ||
+		    strchr("\"\\$`", v[1]) != NULL))
+			v++;
+		*o++ = *v;
+	}
+	*o = '\0';
+	return q == 0 ? 0 : -1;
+}
+
+/* KEY='value' and a newline; a value with a control character, or any
+ * with b64, base64-wrapped between acme.sh's markers. */
+static void
+hook_api_line(struct buf *out, const char *key, const struct buf *in,
+    int b64)
+{
+	size_t i, n;
+	char *s;
+
+	for (i = 0; i < in->len && !b64; i++)
+		b64 = in->data[i] < 0x20 || in->data[i] == 0x7f;
+	buf_printf(out, "%s=", key);
+	if (!b64)
+		hook_api_quote(out, (const char *)in->data, in->len);
+	else if ((s = malloc((n = b64_encode_with(NULL, in->data, in->len,
+	    b64_alpha_std, 1)) + 1)) != NULL) {
+		b64_encode_with(s, in->data, in->len, b64_alpha_std, 1);
+		buf_printf(out, "'" HOOK_API_B64_START "%s" HOOK_API_B64_END
+		    "'", s);
+		wipe(s, n);
+		free(s);
+	} else
+		out->err = err_set(ACME_ERR_NOMEM, "out of memory");
+	buf_puts(out, "\n");
+}
+
+/*
+ * text with key's line set to the value in (in place, else appended; in
+ * NULL: removed) and drop's line (may be "") removed, into out.
+ */
+static void
+hook_api_edit(const char *text, const char *key, const struct buf *in,
+    int b64, const char *drop, struct buf *out)
+{
+	const char *p, *nl;
+	int put = in == NULL;
+
+	for (p = text; *p != '\0'; p = *nl != '\0' ? nl + 1 : nl) {
+		nl = p + strcspn(p, "\n");
+		if (hook_api_is(p, drop))
+			continue;
+		if (hook_api_is(p, key)) {
+			if (!put)
+				hook_api_line(out, key, in, b64);
+			put = 1;
+			continue;
+		}
+		buf_append(out, p, (size_t)(nl - p));
+		buf_puts(out, "\n");
+	}
+	if (!put)
+		hook_api_line(out, key, in, b64);
+}
+
+/* Set (in) or remove (NULL) key, remove drop; written only when that
+ * changes the file, 0600. */
+static ACME_MUST_CHECK int
+hook_api_change(const char *which, const char *key, const struct buf *in,
+    int b64, const char *drop)
+{
+	struct buf out = { .max = API_CONF_MAX };
+	struct hook_api_conf c;
+	int rc;
+
+	if (!hook_api_key_ok(key) || (*drop != '\0' && !hook_api_key_ok(drop)))
+		return err_set(ACME_ERR_USAGE, "bad key");
+	if ((rc = hook_api_conf_read(&c, which, in != NULL)) == 0) {
+		hook_api_edit((const char *)c.text.data, key, in, b64, drop,
+		    &out);
+		if ((rc = buf_append(&out, "", 0)) == 0 && c.fd >= 0 &&
+		    (out.len != c.text.len || memcmp(out.data, c.text.data,
+		    out.len) != 0))
+			rc = store_write_buf(c.fd, c.file, &out,
+			    STORE_KEY_MODE);
+	}
+	hook_api_conf_free(&c);
+	buf_free(&out);
+	return rc;
+}
+
+/* set a|d KEY [b64 [DROP]], the value on stdin */
+static ACME_MUST_CHECK int
+hook_api_set(const char **av, struct buf *in)
+{
+	return hook_api_change(av[0], av[1], in, av[2][0] != '\0', av[3]);
+}
+
+/* del a|d KEY [KEY2] */
+static ACME_MUST_CHECK int
+hook_api_del(const char **av, struct buf *in)
+{
+	(void)in;
+	return hook_api_change(av[0], av[1], NULL, 0, av[2]);
+}
+
+/* The value of line p (KEY= already skipped) unquoted and, when
+ * wrapped in acme.sh's base64 markers, decoded; its length. */
+static ACME_MUST_CHECK int
+hook_api_value(char *v)
+{
+	size_t a = strlen(HOOK_API_B64_START), z = strlen(HOOK_API_B64_END);
+	size_t n;
+
+	if (hook_api_unquote(v) < 0)
+		return err_set(ACME_ERR_USAGE, "a value with an open quote");
+	n = strlen(v);
+	if (n < a + z || strncmp(v, HOOK_API_B64_START, a) != 0 ||
+	    strcmp(v + n - z, HOOK_API_B64_END) != 0)
+		return (int)n;
+	/* in place: byte k lands before character a + 4k/3 is read */
+	return b64_decode_padded(v, n, v + a, n - a - z);
+}
+
+/* get a|d KEY: its value, no newline (nothing when not set). */
+static ACME_MUST_CHECK int
+hook_api_get(const char **av, struct buf *in)
+{
+	struct hook_api_conf c;
+	char *p, *nl;
+	int rc, n;
+
+	(void)in;
+	if ((rc = hook_api_conf_read(&c, av[0], 0)) == 0)
+		for (p = (char *)c.text.data; *p != '\0'; p = nl + 1) {
+			*(nl = p + strcspn(p, "\n")) = '\0';
+			if (hook_api_is(p, av[1])) {
+				if ((n = hook_api_value(p + strlen(av[1]) + 1))
+				    < 0)
+					rc = n;
+				else
+					fwrite(p + strlen(av[1]) + 1, 1,
+					    (size_t)n, stdout);
+				break;
+			}
+			if (nl == (char *)c.text.data + c.text.len)
+				break;
+		}
+	hook_api_conf_free(&c);
+	return rc;
+}
+
+/*
+ * load: the plain KEY='value' lines of account.conf (not SAVED_*) whose
+ * key the environment does not set, as shell assignments: what acme.sh's
+ * scripts get by its sourcing of account.conf.
+ */
+static ACME_MUST_CHECK int
+hook_api_load(const char **av, struct buf *in)
+{
+	struct buf out = { .max = API_CONF_MAX };
+	struct hook_api_conf c;
+	char *p, *nl, *eq;
+	int rc;
+
+	(void)av;
+	(void)in;
+	if ((rc = hook_api_conf_read(&c, "a", 0)) == 0)
+		for (p = (char *)c.text.data; *p != '\0'; p = nl) {
+			nl = p + strcspn(p, "\n");
+			if (*nl != '\0')
+				*nl++ = '\0';
+			if ((eq = strchr(p, '=')) == NULL)
+				continue;
+			*eq = '\0';
+			if (!hook_api_key_ok(p) || strncmp(p, "SAVED_", 6) == 0 ||
+			    strncmp(p, "__acme", 6) == 0 || getenv(p) != NULL ||
+			    strcmp(p, "HTTP_HEADER") == 0 ||
+			    hook_api_unquote(eq + 1) < 0)
+				continue;
+			buf_printf(&out, "%s=", p);
+			hook_api_quote(&out, eq + 1, strlen(eq + 1));
+			buf_puts(&out, "\n");
+		}
+	if (rc == 0 && (rc = buf_err(&out)) == 0 && out.len > 0)
+		fwrite(out.data, 1, out.len, stdout);
+	hook_api_conf_free(&c);
+	buf_free(&out);
+	return rc;
+}
+
+/* The operations of acme dns-api-call (acme(1), DNS API). */
+static const struct hook_api_op {
+	const char	*name;
+	int		(*run)(const char **, struct buf *);
+	unsigned char	 min, max;	/* its arguments */
+	unsigned char	 input;		/* it reads stdin */
+} hook_api_ops[] = {
+	{ "http", hook_api_http, 4, 6, 1 },
+	{ "get", hook_api_get, 2, 2, 0 },
+	{ "set", hook_api_set, 2, 4, 1 },
+	{ "del", hook_api_del, 2, 3, 0 },
+	{ "load", hook_api_load, 0, 0, 0 },
+	{ "b64", hook_api_b64, 0, 1, 1 },
+	{ "d64", hook_api_d64, 0, 1, 1 },
+	{ "digest", hook_api_digest, 1, 2, 1 },
+	{ "hmac", hook_api_hmac, 1, 2, 1 },
+	{ "hex", hook_api_hex, 0, 0, 1 },
+	{ "h2b", hook_api_h2b, 0, 0, 1 },
+	{ "url", hook_api_url, 0, 1, 1 },
+	{ "sign", hook_api_sign, 2, 2, 1 },
+};
+
+#define HOOK_API_ARGS	6	/* the most arguments an operation takes */
+
+/*
+ * acme dns-api-call OP ARG... (argv[0] is OP): one callback of the
+ * prelude; its output on stdout. 0, or an error (recorded).
+ */
+static ACME_MUST_CHECK int
+hook_api_call(int argc, char **argv)
+{
+	const char *av[HOOK_API_ARGS + 1];
+	const struct hook_api_op *op = NULL;
+	struct buf in = { .max = API_IN_MAX };
+	size_t i;
+	int k, rc = 0;
+
+	for (i = 0; argc > 0 && i < sizeof(hook_api_ops) /
+	    sizeof(hook_api_ops[0]); i++)
+		if (strcmp(argv[0], hook_api_ops[i].name) == 0)
+			op = &hook_api_ops[i];
+	if (op == NULL || argc - 1 < op->min || argc - 1 > op->max)
+		return err_set(ACME_ERR_USAGE, HOOK_API_CALL " is the dnsapi "
+		    "prelude's (acme(1), DNS API)");
+	for (k = 0; k <= HOOK_API_ARGS; k++)
+		av[k] = k < argc - 1 ? argv[k + 1] : "";
+	if (op->input)
+		rc = hook_api_input(&in);
+	if (rc == 0)
+		rc = op->run(av, &in);
+	if (fflush(stdout) != 0 && rc == 0)
+		rc = err_set(ACME_ERR_IO, "stdout: %s", strerror(errno));
+	buf_free(&in);
+	return rc < 0 ? err_wrap(rc, HOOK_API_CALL " %s", argv[0]) : 0;
+}
+
 /* ---- hooks ---- */
 
 
@@ -7663,6 +8628,8 @@ hook_child(const char *const *argv, const char *const *env, int ep)
 	int fd, e;
 
 	setpgid(0, 0);
+	/* stopped with acme, however acme ends (OpenWrt's hook stops acme) */
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
 	signal(SIGPIPE, SIG_DFL);
 	if ((fd = open("/dev/null", O_RDONLY)) >= 0 && fd != 0) {
 		dup2(fd, 0);
@@ -7847,6 +8814,99 @@ hook_run_env(const char *const *argv, const char *const *ours, int timeout)
 	return rc;
 }
 
+/* The path of this binary for the prelude's callbacks: the name it was
+ * run by (AT_EXECFN; needs no /proc), made absolute. */
+static ACME_MUST_CHECK int
+hook_api_exe(char *out, size_t cap)
+{
+	const char *fn = TEST_GETENV("ACME_TEST_EXE");
+	char cwd[PATH_LEN_MAX];
+
+	if (fn == NULL || *fn == '\0')
+		fn = (const char *)getauxval(AT_EXECFN);
+	if (fn == NULL || (fn[0] != '/' && getcwd(cwd, sizeof(cwd)) == NULL))
+		return err_set(ACME_ERR_CHALLENGE, "--dns-api: cannot tell the "
+		    "path of acme itself");
+	if ((size_t)snprintf(out, cap, "ACME_EXE=%s%s%s", fn[0] == '/' ? "" :
+	    cwd, fn[0] == '/' ? "" : "/", fn) >= cap)
+		return err_set(ACME_ERR_CHALLENGE, "--dns-api: path too long");
+	return 0;
+}
+
+/*
+ * The environment of the dnsapi script for certificate c->api_name
+ * (hook_api_call reads it): ACME_EXE, ACME_DIR (absolute), ACME_NAME,
+ * ACME_CA_FILE (absolute, or empty: the system bundle).
+ */
+struct hook_api_env {
+	char	exe[PATH_LEN_MAX + 16];
+	char	dir[PATH_LEN_MAX + 16];
+	char	name[NAME_LEN_MAX + 16];
+	char	ca[PATH_LEN_MAX + 16];
+};
+
+static ACME_MUST_CHECK int
+hook_api_env(const struct chal_ctx *c, struct hook_api_env *e)
+{
+	char dir[PATH_LEN_MAX], ca[PATH_LEN_MAX];
+	int rc;
+
+	if ((rc = hook_api_exe(e->exe, sizeof(e->exe))) < 0)
+		return rc;
+	if (realpath(c->api_dir, dir) == NULL || (c->api_ca != NULL &&
+	    realpath(c->api_ca, ca) == NULL))
+		return err_set(ACME_ERR_CHALLENGE, "--dns-api: %s", strerror(
+		    errno));
+	snprintf(e->dir, sizeof(e->dir), "ACME_DIR=%s", dir);
+	snprintf(e->name, sizeof(e->name), "ACME_NAME=%s", c->api_name);
+	snprintf(e->ca, sizeof(e->ca), "ACME_CA_FILE=%s", c->api_ca != NULL ?
+	    ca : "");
+	return 0;
+}
+
+/*
+ * --dns-api: NAME_add (begin) or NAME_rm (done, failed) of the script
+ * c->hook for answer a, as acme.sh calls them: the TXT record's name
+ * (_acme-challenge.IDENT; --challenge-alias A: _acme-challenge.A;
+ * --domain-alias D: D) and value. The exit status, as hook_run's.
+ */
+static ACME_MUST_CHECK int
+hook_api_run(const struct chal_ctx *c, const char *method,
+    const struct chal_answer *a)
+{
+	char name[API_NAME_MAX + 1], txt[2 * IDENT_LEN_MAX], v[16];
+	const char *argv[10], *ours[5], *base = strrchr(c->hook, '/') + 1;
+	struct hook_api_env e;
+	int rc;
+
+	snprintf(name, sizeof(name), "%.*s", (int)(strlen(base) - 3), base);
+	if (c->dalias != NULL)
+		snprintf(txt, sizeof(txt), "%s", c->dalias);
+	else
+		snprintf(txt, sizeof(txt), "_acme-challenge.%s", c->alias ?
+		    c->alias : a->id.value);
+	snprintf(v, sizeof(v), "%d", log_verbosity);
+	if ((rc = hook_api_env(c, &e)) < 0)
+		return rc;
+	argv[0] = "/bin/sh";
+	argv[1] = "-c";
+	argv[2] = hook_api_prelude;
+	argv[3] = name;
+	argv[4] = c->hook;
+	argv[5] = strcmp(method, "begin") == 0 ? "add" : "rm";
+	argv[6] = txt;
+	argv[7] = a->digest;
+	argv[8] = v;
+	argv[9] = NULL;
+	ours[0] = e.exe;
+	ours[1] = e.dir;
+	ours[2] = e.name;
+	ours[3] = e.ca;
+	ours[4] = NULL;
+	log_msg(LOG_LEVEL_INFO, "%s_%s %s", name, argv[5], txt);
+	return hook_run_env(argv, ours, c->hook_timeout);
+}
+
 /*
  * uacme's contract: PROG METHOD TYPE IDENT TOKEN AUTH, AUTH being the key
  * authorization for http-01 and base64url(SHA-256(key authorization))
@@ -7867,8 +8927,14 @@ chal_hook(const struct chal_ctx *c, const char *method,
 	argv[4] = a->token;
 	argv[5] = a->type == CHAL_HTTP01 ? a->keyauth : a->digest;
 	argv[6] = NULL;
-	log_msg(LOG_LEVEL_INFO, "hook %s %s %s", method, argv[2], argv[3]);
-	if ((rc = hook_run_env(argv, none, c->hook_timeout)) < 0)
+	if (c->api)
+		rc = hook_api_run(c, method, a);
+	else {
+		log_msg(LOG_LEVEL_INFO, "hook %s %s %s", method, argv[2],
+		    argv[3]);
+		rc = hook_run_env(argv, none, c->hook_timeout);
+	}
+	if (rc < 0)
 		err_wrap(rc, "challenge hook %s %s %s", method, argv[2],
 		    argv[3]);
 	return rc;
@@ -7884,6 +8950,10 @@ chal_hook_begin(const struct chal_ctx *c, struct chal_answer *a)
 	err_clear();	/* no error is pending here; drop any stale one */
 	rc = chal_hook(c, "begin", a);
 
+	if (rc > 0 && c->api)		/* NAME_add failed */
+		return err_set(ACME_ERR_CHALLENGE, "%s: --dns-api %s could "
+		    "not add the TXT record (exit %d; -v shows the script's "
+		    "messages)", a->id.value, strrchr(c->hook, '/') + 1, rc);
 	if (rc > 0)
 		log_msg(LOG_LEVEL_INFO, "the hook declined %s for %s (exit "
 		    "%d)", chal_type_names[a->type], a->id.value, rc);
@@ -7968,7 +9038,8 @@ chal_candidates(const struct chal_ctx *c, struct chal_cand *out)
 		out[n++].how = CHAL_BY_STANDALONE;
 	}
 	for (i = 0; c->hook[0] != '\0' && i < 3; i++)
-		if (c->want < 0 || c->want == (int)hook_order[i]) {
+		if ((c->want < 0 || c->want == (int)hook_order[i]) &&
+		    (!c->api || hook_order[i] == CHAL_DNS01)) {
 			out[n].type = hook_order[i];
 			out[n++].how = CHAL_BY_HOOK;
 		}
@@ -11346,6 +12417,7 @@ issue_write_conf(const struct issue *is, int storefd,
     const struct acme_options *o)
 {
 	char why[NAME_LEN_MAX + 32], csr[PATH_MAX], key[PATH_MAX];
+	char api[PATH_MAX];
 	struct conf_file f = { .why = why, .name = is->name, .ids = is->ids,
 	    .nids = is->nids, .o = *o };
 
@@ -11354,8 +12426,10 @@ issue_write_conf(const struct issue *is, int storefd,
 		f.alias = o->server;
 	f.o.server = is->a->server;
 	f.o.key_type = key_types[is->key_type].name;
-	f.o.hook = is->chal.hook[0] != '\0' ? is->chal.hook : NULL;
+	f.o.hook = is->chal.hook[0] != '\0' && !is->chal.api ? is->chal.hook :
+	    NULL;
 	f.o.hook_timeout = is->chal.hook_timeout;
+	f.o.dns_api_dir = issue_conf_abs(o->dns_api_dir, api);
 	f.o.csr_file = issue_conf_abs(o->csr_file, csr);
 	f.o.csr_key = issue_conf_abs(o->csr_key, key);
 	return issue_conf_write(storefd, &f);
@@ -11578,13 +12652,14 @@ api_can_answer(const struct acme_options *o, int t)
 {
 	static const char *const needs[CHAL_TYPE_MAX] = {
 		[CHAL_HTTP01] = "--webroot DIR, --standalone or --hook PROG",
-		[CHAL_DNS01] = "--hook PROG",
+		[CHAL_DNS01] = "--hook PROG or --dns-api NAME",
 		[CHAL_TLSALPN01] = "--standalone or --hook PROG",
 		[CHAL_DNSPERSIST01] = "nothing but the published record",
 	};
 
 	if (o->hook != NULL || (t == CHAL_HTTP01 && (o->webroot != NULL ||
-	    o->standalone)) || (t == CHAL_TLSALPN01 && o->standalone))
+	    o->standalone)) || (t == CHAL_TLSALPN01 && o->standalone) ||
+	    (t == CHAL_DNS01 && o->dns_api != NULL))
 		return 0;
 	return err_set(ACME_ERR_USAGE, "--challenge %s needs %s",
 	    chal_type_names[t], needs[t]);
@@ -11601,17 +12676,47 @@ api_check_persist(const struct acme_options *o, const struct ident *ids,
 	size_t i;
 
 	if (o->webroot != NULL || o->standalone || o->hook != NULL ||
-	    o->dns_wait > 0)
+	    o->dns_wait > 0 || o->dns_api != NULL)
 		return err_set(ACME_ERR_USAGE, "--challenge dns-persist-01 "
 		    "answers with the record published once (acme account "
-		    "persist-record): leave out --webroot, --standalone, --hook "
-		    "and --dns-wait");
+		    "persist-record): leave out --webroot, --standalone, --hook, "
+		    "--dns-api and --dns-wait");
 	for (i = 0; i < n; i++)
 		if (ids[i].type == IDENT_IP)
 			return err_set(ACME_ERR_USAGE, "%s: dns-persist-01 "
 			    "validates DNS names, not IP addresses",
 			    ids[i].value);
 	return 0;
+}
+
+/* --dns-api and its aliases (acme(1), DNS API): its script is there. */
+static ACME_MUST_CHECK int
+api_check_api(const struct acme_options *o)
+{
+	char path[PATH_LEN_MAX];
+	struct ident id;
+
+	if (o->dns_api == NULL && (o->challenge_alias != NULL ||
+	    o->domain_alias != NULL || o->dns_api_dir != NULL))
+		return err_set(ACME_ERR_USAGE, "--challenge-alias, "
+		    "--domain-alias and --dns-api-dir go with --dns-api");
+	if (o->dns_api == NULL)
+		return 0;
+	if (o->hook != NULL)
+		return err_set(ACME_ERR_USAGE, "use --hook or --dns-api, not "
+		    "both");
+	if (o->challenge_alias != NULL && o->domain_alias != NULL)
+		return err_set(ACME_ERR_USAGE, "use --challenge-alias or "
+		    "--domain-alias, not both");
+	if ((o->challenge_alias != NULL && (ident_parse(o->challenge_alias,
+	    &id) < 0 || id.type != IDENT_DNS || ident_is_wildcard(&id))) ||
+	    (o->domain_alias != NULL && (ident_parse(o->domain_alias, &id) <
+	    0 || id.type != IDENT_DNS || ident_is_wildcard(&id)))) {
+		err_clear();
+		return err_set(ACME_ERR_USAGE, "--challenge-alias and "
+		    "--domain-alias take a DNS name");
+	}
+	return hook_api_find(o->dns_api, o->dns_api_dir, path);
 }
 
 /* Some way to answer every identifier's challenge, before any request. */
@@ -11628,16 +12733,20 @@ api_check_chal(const struct acme_options *o, const struct ident *ids,
 		    o->challenge);
 	if (want == CHAL_DNSPERSIST01)
 		return api_check_persist(o, ids, n);
-	if (o->webroot == NULL && !o->standalone && o->hook == NULL)
+	if (o->webroot == NULL && !o->standalone && o->hook == NULL &&
+	    o->dns_api == NULL)
 		return err_set(ACME_ERR_USAGE, "no way to answer challenges: "
-		    "use --webroot DIR, --standalone or --hook PROG");
-	if (want >= 0 && (rc = api_can_answer(o, want)) < 0)
+		    "use --webroot DIR, --standalone, --hook PROG or --dns-api "
+		    "NAME");
+	if ((rc = api_check_api(o)) < 0 ||
+	    (want >= 0 && (rc = api_can_answer(o, want)) < 0))
 		return rc;
 	for (i = 0; i < n; i++) {
-		if (ident_is_wildcard(&ids[i]) && (o->hook == NULL ||
-		    (want >= 0 && want != CHAL_DNS01)))
+		if (ident_is_wildcard(&ids[i]) && ((o->hook == NULL &&
+		    o->dns_api == NULL) || (want >= 0 && want != CHAL_DNS01)))
 			return err_set(ACME_ERR_USAGE, "%s: a wildcard needs "
-			    "dns-01, answered by --hook PROG", ids[i].value);
+			    "dns-01, answered by --hook PROG or --dns-api NAME",
+			    ids[i].value);
 		if (ids[i].type == IDENT_IP && want == CHAL_DNS01)
 			return err_set(ACME_ERR_USAGE, "%s: dns-01 cannot "
 			    "validate an IP address (RFC 8738)", ids[i].value);
@@ -11648,10 +12757,11 @@ api_check_chal(const struct acme_options *o, const struct ident *ids,
 	return 0;
 }
 
-/* The challenge settings of the order; the hook as an absolute path, so
- * that conf/NAME.conf works from any directory. */
+/* The challenge settings of the order for NAME in DIR; the hook as an
+ * absolute path, so that conf/NAME.conf works from any directory. */
 static ACME_MUST_CHECK int
-api_chal_init(struct chal_ctx *c, const struct acme_options *o)
+api_chal_init(struct chal_ctx *c, const struct acme_options *o,
+    const char *dir, const char *name)
 {
 	char cwd[PATH_LEN_MAX];
 	int n = 0;
@@ -11666,6 +12776,17 @@ api_chal_init(struct chal_ctx *c, const struct acme_options *o)
 	c->want = o->challenge != NULL ? chal_type_parse(o->challenge) : -1;
 	c->hook_timeout = o->hook_timeout > 0 ? o->hook_timeout : HOOK_TIMEOUT;
 	c->dns_wait = o->dns_wait;
+	if (o->dns_api != NULL) {
+		c->api = 1;
+		c->api_dir = dir;
+		c->api_name = name;
+		c->api_ca = o->ca_file;
+		c->alias = o->challenge_alias;
+		c->dalias = o->domain_alias;
+		if (o->dns_wait == 0)
+			c->dns_wait = API_WAIT_DEFAULT;
+		return hook_api_find(o->dns_api, o->dns_api_dir, c->hook);
+	}
 	if (o->hook == NULL)
 		return 0;
 	if (o->hook[0] == '/')
@@ -12374,7 +13495,7 @@ api_issue_prepare(struct issue *is, const struct api_run *run,
 	    (enum key_type)key_type;
 	is->o = o;
 	is->storefd = run->storefd;
-	if ((rc = api_chal_init(&is->chal, o)) < 0)
+	if ((rc = api_chal_init(&is->chal, o, run->dir, name)) < 0)
 		return rc;
 	return order_load(is);
 }
@@ -15426,7 +16547,8 @@ conf_apply(struct conf *c, const struct acme_options *cli, const char *k,
 		return 0;
 	}
 	if ((r->conf == OPT_CONF_CHAL && (cli->webroot != NULL ||
-	    cli->standalone || cli->hook != NULL || cli->challenge != NULL)) ||
+	    cli->standalone || cli->hook != NULL || cli->challenge != NULL ||
+	    cli->dns_api != NULL)) ||
 	    *v == '\0')
 		return 0;
 	return conf_set(r, &c->o, v, line);
@@ -16338,7 +17460,7 @@ acme_revoke(const struct acme_options *o, const char *target)
  * result as an exit status (0 done, 1 an operation failed, 2 usage or
  * configuration). Not built when acme.c is embedded (ACME_NO_MAIN).
  *
- * May call: 2-3, 16-20.
+ * May call: 2-3, 13, 16-20.
  */
 
 #ifndef ACME_NO_MAIN
@@ -16726,6 +17848,9 @@ main(int argc, char **argv)
 	char **pos;
 	int npos, rc;
 
+	/* a callback of the dnsapi prelude (acme(1), DNS API) */
+	if (argc > 1 && strcmp(argv[1], HOOK_API_CALL) == 0)
+		return cli_result(hook_api_call(argc - 2, argv + 2));
 	memset(&o, 0, sizeof(o));
 	o.dir = getenv("ACME_DIR");
 	if ((pos = calloc((size_t)argc + 1, sizeof(*pos))) == NULL)
