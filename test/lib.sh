@@ -23,6 +23,7 @@
 #                               px_conns); CAPROXY_CERT/CAPROXY_KEY: its
 #                               listener
 #   webroot_start DIR           python3 http.server on PB_HTTP_PORT
+#                               (webroot_stop ends it)
 #   pdns_start ZONE...          PowerDNS (gsqlite3 backend, HTTP API)
 #                               authoritative for ZONE...; sets PDNS_DNS,
 #                               PDNS_API, PDNS_KEY (see there)
@@ -523,8 +524,19 @@ webroot_start()
 	lib_spawn "$WEBROOT_LOG" "$PYTHON" -u -m http.server "$PB_HTTP_PORT" \
 	    --bind 127.0.0.1 --directory "$1"
 	st=$(lib_starttime "$LIB_PID")
+	WEBROOT_PID="$LIB_PID $st"
 	wait_for "$LIB_PID" "$st" webroot-server \
 	    lib_http_up "http://127.0.0.1:$PB_HTTP_PORT/"
+}
+
+# webroot_stop: stop webroot_start's server (PB_HTTP_PORT is free again).
+webroot_stop()
+{
+	local f
+	f=$(mktemp "$LIB_TMP/webroot-pid.XXXXXX") || return 1
+	echo "$WEBROOT_PID" >"$f"
+	lib_stop_pids "$f"
+	rm -f "$f"
 }
 
 # ---- a real DNS provider: PowerDNS ----------------------------------
