@@ -8276,10 +8276,10 @@ hook_api_http(const char **av, struct buf *in)
 
 
 /*
- * The file of saved settings which names: "a" DIR/dns-api/account.conf
- * (acme.sh's account.conf), "d" DIR/conf/NAME.dns-api for $ACME_NAME
- * (acme.sh's DOMAIN.conf). Its text (empty when absent) into c->text,
- * its directory into c->fd (made 0700 with create; -1 when absent).
+ * A file of saved settings below DIR: DIR/dns-api/account.conf (acme.sh's
+ * account.conf) when name is NULL, else DIR/conf/NAME.dns-api (acme.sh's
+ * DOMAIN.conf). Its text (empty when absent) into c->text, its directory
+ * into c->fd (made 0700 with create; -1 when absent).
  */
 struct hook_api_conf {
 	struct buf	 text;		/* owned, NUL-terminated */
@@ -8288,24 +8288,18 @@ struct hook_api_conf {
 };
 
 static ACME_MUST_CHECK int
-hook_api_conf_read(struct hook_api_conf *c, const char *which, int create)
+hook_api_conf_read(struct hook_api_conf *c, const char *dir,
+    const char *name, int create)
 {
-	const char *dir = hook_api_dir(), *name = getenv("ACME_NAME");
-	int d = strcmp(which, "d") == 0, fd, rc = 0;
+	int fd, rc = 0;
 
 	memset(c, 0, sizeof(*c));
 	c->fd = -1;
-	if (dir == NULL)
-		return ACME_ERR_USAGE;
-	if (!d && strcmp(which, "a") != 0)
-		return err_set(ACME_ERR_USAGE, "bad file '%.8s'", which);
-	if (d && (name == NULL || !store_name_ok(name)))
-		return err_set(ACME_ERR_USAGE, "no ACME_NAME");
-	snprintf(c->file, sizeof(c->file), "%s%s", d ? name : "account.conf",
-	    d ? ".dns-api" : "");
+	snprintf(c->file, sizeof(c->file), "%s%s", name ? name :
+	    "account.conf", name ? ".dns-api" : "");
 	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
 		return err_set(ACME_ERR_IO, "%s: %s", dir, strerror(errno));
-	c->fd = store_subdir(fd, d ? "conf" : HOOK_API_SUB, create);
+	c->fd = store_subdir(fd, name ? "conf" : HOOK_API_SUB, create);
 	close(fd);
 	if (c->fd >= 0)
 		rc = store_read(c->fd, c->file, &c->text, API_CONF_MAX);
@@ -8435,11 +8429,11 @@ hook_api_edit(const char *text, const char *key, const struct buf *in,
 		hook_api_line(out, key, in, b64);
 }
 
-/* Set (in) or remove (NULL) key, remove drop; written only when that
- * changes the file, 0600. */
+/* In the file of DIR and name (hook_api_conf_read), set (in) or remove
+ * (NULL) key and remove drop; written only when that changes it, 0600. */
 static ACME_MUST_CHECK int
-hook_api_change(const char *which, const char *key, const struct buf *in,
-    int b64, const char *drop)
+hook_api_change(const char *dir, const char *name, const char *key,
+    const struct buf *in, int b64, const char *drop)
 {
 	struct buf out = { .max = API_CONF_MAX };
 	struct hook_api_conf c;
@@ -8447,7 +8441,7 @@ hook_api_change(const char *which, const char *key, const struct buf *in,
 
 	if (!hook_api_key_ok(key) || (*drop != '\0' && !hook_api_key_ok(drop)))
 		return err_set(ACME_ERR_USAGE, "bad key");
-	if ((rc = hook_api_conf_read(&c, which, in != NULL)) == 0) {
+	if ((rc = hook_api_conf_read(&c, dir, name, in != NULL)) == 0) {
 		hook_api_edit((const char *)c.text.data, key, in, b64, drop,
 		    &out);
 		if ((rc = buf_append(&out, "", 0)) == 0 && c.fd >= 0 &&
@@ -8461,19 +8455,41 @@ hook_api_change(const char *which, const char *key, const struct buf *in,
 	return rc;
 }
 
+/* The file of a callback: "a" account.conf (*name NULL), "d" the
+ * certificate $ACME_NAME's; DIR from $ACME_DIR. */
+static ACME_MUST_CHECK int
+hook_api_which(const char *which, const char **dir, const char **name)
+{
+	*name = strcmp(which, "d") == 0 ? getenv("ACME_NAME") : NULL;
+	if ((*dir = hook_api_dir()) == NULL)
+		return ACME_ERR_USAGE;
+	if (*name == NULL ? strcmp(which, "a") != 0 : !store_name_ok(*name))
+		return err_set(ACME_ERR_USAGE, "bad file '%.8s' (or no "
+		    "ACME_NAME)", which);
+	return 0;
+}
+
 /* set a|d KEY [b64 [DROP]], the value on stdin */
 static ACME_MUST_CHECK int
 hook_api_set(const char **av, struct buf *in)
 {
-	return hook_api_change(av[0], av[1], in, av[2][0] != '\0', av[3]);
+	const char *dir, *name;
+	int rc = hook_api_which(av[0], &dir, &name);
+
+	return rc < 0 ? rc : hook_api_change(dir, name, av[1], in,
+	    av[2][0] != '\0', av[3]);
 }
 
 /* del a|d KEY [KEY2] */
 static ACME_MUST_CHECK int
 hook_api_del(const char **av, struct buf *in)
 {
+	const char *dir, *name;
+	int rc = hook_api_which(av[0], &dir, &name);
+
 	(void)in;
-	return hook_api_change(av[0], av[1], NULL, 0, av[2]);
+	return rc < 0 ? rc : hook_api_change(dir, name, av[1], NULL, 0,
+	    av[2]);
 }
 
 /* The value of line p (KEY= already skipped) unquoted and, when
@@ -8498,12 +8514,14 @@ hook_api_value(char *v)
 static ACME_MUST_CHECK int
 hook_api_get(const char **av, struct buf *in)
 {
-	struct hook_api_conf c;
+	struct hook_api_conf c = { .fd = -1 };
+	const char *dir, *name;
 	char *p, *nl;
 	int rc, n;
 
 	(void)in;
-	if ((rc = hook_api_conf_read(&c, av[0], 0)) == 0)
+	if ((rc = hook_api_which(av[0], &dir, &name)) == 0 &&
+	    (rc = hook_api_conf_read(&c, dir, name, 0)) == 0)
 		for (p = (char *)c.text.data; *p != '\0'; p = nl + 1) {
 			*(nl = p + strcspn(p, "\n")) = '\0';
 			if (hook_api_is(p, av[1])) {
@@ -8531,13 +8549,15 @@ static ACME_MUST_CHECK int
 hook_api_load(const char **av, struct buf *in)
 {
 	struct buf out = { .max = API_CONF_MAX };
-	struct hook_api_conf c;
+	struct hook_api_conf c = { .fd = -1 };
+	const char *dir, *name;
 	char *p, *nl, *eq;
 	int rc;
 
 	(void)av;
 	(void)in;
-	if ((rc = hook_api_conf_read(&c, "a", 0)) == 0)
+	if ((rc = hook_api_which("a", &dir, &name)) == 0 &&
+	    (rc = hook_api_conf_read(&c, dir, NULL, 0)) == 0)
 		for (p = (char *)c.text.data; *p != '\0'; p = nl) {
 			nl = p + strcspn(p, "\n");
 			if (*nl != '\0')
@@ -13694,7 +13714,7 @@ acme_issue(const struct acme_options *o, const char *name,
  * is only read, keys stay 0600, accounts and hooks come along, and a report
  * says what did not.
  *
- * May call: 3-7, 9-11, 14-16.
+ * May call: 3-7, 9-11, 13-16.
  */
 
 /* ---- list, restore ---- */
@@ -14030,6 +14050,7 @@ struct imp_run {
 	int64_t		 floor;			/* last trusted time or -1 */
 	struct buf	 seen;			/* certbot account folders
 						   already looked at */
+	int		 api;			/* a NAME with --dns-api */
 };
 
 /* What acme carries over of one NAME, from any client, and the report. */
@@ -14056,6 +14077,11 @@ struct imp_conf {
 	int		 cb_dirhooks;		/* certbot's directory_hooks */
 	int		 reuse_key;
 	int		 days;
+	char		 dns_api[API_NAME_MAX + 1];	/* --dns-api, or "" */
+	char		 api_dir[PATH_LEN_MAX];	/* --dns-api-dir, or "" */
+	char		 alias[IDENT_LEN_MAX + 2];	/* --challenge-alias, */
+	int		 dalias;		/* or --domain-alias */
+	int		 dns_wait;
 	int		 nhooks;		/* deploy commands in wrap */
 	int		 wrapped;		/* wrap does more than run
 						   deploy_hook */
@@ -14514,6 +14540,11 @@ imp_write_conf(struct imp_run *r, const char *name,
 	f.o.challenge = c->challenge[0] ? c->challenge : wr || sa ?
 	    "http-01" : NULL;
 	f.o.hook = imp_opt(c->hook);
+	f.o.dns_api = imp_opt(c->dns_api);
+	f.o.dns_api_dir = imp_opt(c->api_dir);
+	f.o.challenge_alias = c->dalias ? NULL : imp_opt(c->alias);
+	f.o.domain_alias = c->dalias ? imp_opt(c->alias) : NULL;
+	f.o.dns_wait = c->dns_wait;
 	f.o.webroot = wr ? c->webroot : NULL;
 	f.o.standalone = sa;
 	f.o.http_port = (int)strtol(c->http_port, NULL, 10);
@@ -14576,7 +14607,7 @@ imp_check_chal(struct imp_conf *c, const char *name)
 	imp_port(c, "http port", c->http_port);
 	imp_port(c, "tls port", c->tls_port);
 	if (imp_webroot(c) || strcmp(c->authenticator, "standalone") == 0 ||
-	    c->hook[0] != '\0')
+	    c->hook[0] != '\0' || c->dns_api[0] != '\0')
 		return;
 	snprintf(why, sizeof(why), "%s%sacme answers with a webroot, its own "
 	    "responder or a --hook: set one in conf/%.60s.conf",
@@ -15942,6 +15973,9 @@ struct imp_sh {
 	char	 renew[PATH_LEN_MAX];		/* Le_RenewHook */
 	int	 days;				/* Le_RenewalDays */
 	int	 new_key;			/* Le_ForceNewDomainKey */
+	int	 dns_sleep;			/* Le_DNSSleep */
+	struct buf saved;			/* the dnsapi script's own
+						   keys: KEY NUL VALUE NUL */
 };
 
 /* What the Le_* keys of DOMAIN.conf become. */
@@ -15951,6 +15985,7 @@ enum imp_sh_kind {
 	IMP_SH_WEBROOT,		/* the challenge method */
 	IMP_SH_KEY,		/* Le_Keylength */
 	IMP_SH_INT,		/* into the struct imp_sh int at off */
+	IMP_SH_ALIAS,		/* Le_ChallengeAlias: DNS alias mode */
 	IMP_SH_QUIET,		/* acme.sh's bookkeeping */
 	IMP_SH_NO,		/* reported */
 	IMP_SH_KIND_MAX
@@ -15984,12 +16019,8 @@ static const struct imp_sh_key {
 	{ "Le_PostHook", IMP_SH_NO, 0, 0, IMP_NOHOOK },
 	{ "Le_DeployHook", IMP_SH_NO, 0, 0, "acme.sh's deploy plugins run "
 	    "inside acme.sh; do the same from a deploy hook" },
-	{ "Le_ChallengeAlias", IMP_SH_NO, 0, 0, "DNS alias mode needs a "
-	    "--hook that sets the alias's TXT record" },
-	{ "Le_DomainAlias", IMP_SH_NO, 0, 0, "DNS alias mode needs a --hook "
-	    "that sets the alias's TXT record" },
-	{ "Le_DNSSleep", IMP_SH_NO, 0, 0, "acme waits --dns-wait seconds "
-	    "after a --hook's dns-01 begin" },
+	{ "Le_ChallengeAlias", IMP_SH_ALIAS, 0, 0, NULL },
+	{ "Le_DNSSleep", IMP_SH_INT, IMP_SH_F(dns_sleep), NULL },
 	{ "Le_OCSP_Staple", IMP_SH_NO, 0, 0, "acme does not ask for OCSP "
 	    "Must-Staple" },
 	{ "Le_Listen_V4", IMP_SH_NO, 0, 0, "acme's responder listens on "
@@ -16035,11 +16066,40 @@ imp_sh_webroot(struct imp_conf *c, const char *v)
 	} else {
 		imp_set(c, c->authenticator, sizeof(c->authenticator),
 		    "Le_Webroot", first);
-		c->chal_why = strncmp(first, "dns", 3) == 0 ? "acme.sh's DNS "
-		    "modes run inside acme.sh; give a --hook for your DNS "
-		    "provider" : "acme.sh's apache, nginx and stateless modes "
-		    "have no counterpart";
+		if (strncmp(first, "dns_", 4) == 0 && hook_api_name_ok(first))
+			memcpy(c->dns_api, first, strlen(first) + 1);
+		c->chal_why = strncmp(first, "dns", 3) == 0 ? "acme.sh's "
+		    "manual DNS mode has no counterpart; give a --hook or "
+		    "--dns-api for your DNS provider" : "acme.sh's apache, "
+		    "nginx and stateless modes have no counterpart";
 	}
+}
+
+/*
+ * Le_ChallengeAlias: one alias per name, comma-separated (acme.sh's
+ * --challenge-alias A, or =D for --domain-alias D); acme takes one for
+ * all the names.
+ */
+static void
+imp_sh_alias(struct imp_conf *c, const char *v)
+{
+	size_t n = strcspn(v, ",");
+	const char *p = v + n;
+
+	while (*p == ',') {	/* the further fields: empty, or the same */
+		if (*++p == ',' || *p == '\0')
+			continue;
+		if (strncmp(p, v, n) != 0 || (p[n] != ',' && p[n] != '\0'))
+			break;
+		p += n;
+	}
+	c->dalias = *v == '=';
+	if (*p != '\0' || n - (size_t)c->dalias >= sizeof(c->alias))
+		imp_skip(c, "Le_ChallengeAlias", v, "acme takes one alias for "
+		    "all the names of a certificate");
+	else
+		snprintf(c->alias, sizeof(c->alias), "%.*s", (int)n - c->dalias,
+		    v + c->dalias);
 }
 
 /* Le_Keylength: ec-256, ec-384, 2048, 3072, 4096. */
@@ -16070,11 +16130,17 @@ imp_sh_line(struct imp_conf *c, struct imp_sh *sh, const char *key, char *v)
 	k = i < IMP_SH_NKEYS ? &imp_sh_keys[i] : NULL;
 	if (imp_sh_value(v) < 0)
 		imp_skip(c, key, "", "a value acme.sh did not write");
-	else if (*v == '\0' || (k != NULL && k->kind == IMP_SH_QUIET) ||
-	    strncmp(key, "SAVED_", 6) == 0)
+	else if (strncmp(key, "Le_", 3) != 0) {
+		/* SAVED_* and the others: a dnsapi script's (or a deploy
+		 * plugin's), kept for --dns-api (imp_sh_saved) */
+		buf_append(&sh->saved, key, strlen(key) + 1);
+		buf_append(&sh->saved, v, strlen(v) + 1);
+	} else if (*v == '\0' || (k != NULL && k->kind == IMP_SH_QUIET))
 		return;
 	else if (k == NULL)
 		imp_skip(c, key, v, "unknown to acme");
+	else if (k->kind == IMP_SH_ALIAS)
+		imp_sh_alias(c, v);
 	else if (k->kind == IMP_SH_STR)
 		imp_set(c, (char *)c + k->off, k->cap, key, v);
 	else if (k->kind == IMP_SH_OWN)
@@ -16354,6 +16420,64 @@ imp_sh_files(struct imp_run *r, const char *dir, const char *base,
 	return 0;
 }
 
+/*
+ * Le_Webroot dns_NAME: --dns-api NAME, its script from the acme.sh tree
+ * when it is there (dnsapi/NAME.sh), else looked for where acme looks;
+ * Le_DNSSleep as --dns-wait.
+ */
+static void
+imp_sh_dnsapi(struct imp_run *r, struct imp_conf *c, const struct imp_sh *sh)
+{
+	char path[PATH_LEN_MAX];
+
+	snprintf(path, sizeof(path), "dnsapi/%s.sh", c->dns_api);
+	if (faccessat(r->srcfd, path, F_OK, 0) == 0)
+		snprintf(c->api_dir, sizeof(c->api_dir), "%s/dnsapi",
+		    r->srcabs);
+	else if (hook_api_find(c->dns_api, NULL, path) < 0) {
+		imp_say(c, "dns-api %s: %s", c->dns_api, err_msg);
+		err_clear();
+	}
+	if (sh->dns_sleep > 0 && sh->dns_sleep <= DNS_WAIT_MAX)
+		c->dns_wait = sh->dns_sleep;
+	c->chal_why = NULL;
+}
+
+/*
+ * The dnsapi script's settings of DOMAIN.conf into DIR/conf/NAME.dns-api
+ * (--dns-api only), and account.conf's into DIR/dns-api/account.conf
+ * (once): acme.sh's own settings there are left out. How many, or an
+ * error.
+ */
+static ACME_MUST_CHECK int
+imp_sh_saved(struct imp_run *r, const char *name, const struct buf *saved)
+{
+	static const char own[] = " ACCOUNT_EMAIL ACCOUNT_KEY_PATH "
+	    "ACME_OPENSSL_BIN ACME_USE_IPV4_REQUESTS ACME_USE_IPV6_REQUESTS "
+	    "ACME_USE_WGET APACHE_HTTPD_CONF AUTO_UPGRADE CA_BUNDLE CA_PATH "
+	    "CERT_HOME DEFAULT_ACME_SERVER HTTPS_INSECURE LOG_FILE LOG_LEVEL "
+	    "NOTIFY_HOOK NOTIFY_LEVEL NOTIFY_MODE NOTIFY_SOURCE SYS_LOG "
+	    "UPGRADE_HASH USER_AGENT USER_PATH ";
+	const char *k, *v, *end = (const char *)saved->data + saved->len;
+	char pad[OPT_WORD_MAX + 3];
+	struct buf val = { 0 };
+	int rc = 0, n = 0;
+
+	for (k = (const char *)saved->data; rc == 0 && k != NULL && k < end;
+	    k = v + strlen(v) + 1) {
+		v = k + strlen(k) + 1;
+		snprintf(pad, sizeof(pad), " %s ", k);
+		if (!hook_api_key_ok(k) || strstr(own, pad) != NULL)
+			continue;
+		buf_rewind(&val, 0);
+		if ((rc = buf_append(&val, v, strlen(v))) == 0 &&
+		    (rc = hook_api_change(r->dir, name, k, &val, 0, "")) == 0)
+			n++;
+	}
+	buf_free(&val);
+	return rc < 0 ? rc : n;
+}
+
 /* What DOMAIN.conf says beyond imp_conf: renewal days, hooks, key. */
 static void
 imp_sh_settings(struct imp_run *r, struct imp_conf *c, const struct imp_sh *sh,
@@ -16372,6 +16496,8 @@ imp_sh_settings(struct imp_run *r, struct imp_conf *c, const struct imp_sh *sh,
 	imp_sh_hooks(c, sh, name);
 	if (!sh->new_key)
 		imp_key_reuse(r, c, name);
+	if (c->dns_api[0] != '\0')
+		imp_sh_dnsapi(r, c, sh);
 }
 
 /* Import acme.sh's NAME: its folder's files and DOMAIN.conf, its account. */
@@ -16410,14 +16536,53 @@ imp_sh_name(struct imp_run *r, const char *name)
 			imp_sh_account(r, &c);
 			rc = imp_finish(r, name, label, &cur, &old, &c, xi, kt);
 		}
+		if (rc == 0 && c.dns_api[0] != '\0' &&
+		    (rc = imp_sh_saved(r, name, &sh->saved)) >= 0)
+			r->api = 1;
 	}
 	if (rc < 0)
 		err_wrap(rc, "%s", name);
 	cert_set_free(&cur);
 	imp_conf_free(&c);
+	if (sh != NULL)
+		buf_free(&sh->saved);
 	free(sh);
 	free(xi);
 	return rc;
+}
+
+/* account.conf's DNS API credentials into DIR/dns-api/account.conf. */
+static ACME_MUST_CHECK int
+imp_sh_account_conf(struct imp_run *r)
+{
+	struct buf b = { 0 }, kv = { .max = CONF_MAX };
+	char *p, *nl, *eq;
+	int rc, len;
+
+	if ((rc = imp_read(r->srcfd, "account.conf", &b, CONF_MAX)) < 0) {
+		buf_free(&b);
+		return rc == STORE_ABSENT ? 0 : rc;
+	}
+	for (p = (char *)b.data; p != NULL && *p != '\0'; p = nl) {
+		if ((nl = strchr(p, '\n')) != NULL)
+			*nl++ = '\0';
+		if ((eq = strchr(p, '=')) == NULL || *p == '#')
+			continue;
+		*eq = '\0';
+		if ((len = hook_api_value(eq + 1)) >= 0) {
+			eq[1 + len] = '\0';
+			buf_append(&kv, p, strlen(p) + 1);
+			buf_append(&kv, eq + 1, strlen(eq + 1) + 1);
+		}
+		err_clear();
+	}
+	if ((rc = buf_err(&kv)) == 0 && (rc = imp_sh_saved(r, NULL, &kv)) > 0 &&
+	    r->o->verbosity >= 0)
+		printf("account.conf: %d DNS API settings into %s/" HOOK_API_SUB
+		    "/account.conf\n", rc, r->dir);
+	buf_free(&b);
+	buf_free(&kv);
+	return rc < 0 ? rc : 0;
 }
 
 int
@@ -16427,7 +16592,7 @@ acme_import_acmesh(const struct acme_options *o, const char *acmesh_dir)
 	char **names = NULL, home[PATH_LEN_MAX];
 	const char *h = getenv("HOME");
 	size_t n = 0;
-	int rc;
+	int rc, rc2;
 
 	snprintf(home, sizeof(home), "%s/%s", h != NULL && h[0] == '/' ? h :
 	    "/root", IMP_ACMESH_HOME);
@@ -16435,6 +16600,8 @@ acme_import_acmesh(const struct acme_options *o, const char *acmesh_dir)
 	    "import-acmesh", "ca")) == 0 &&
 	    (rc = imp_sh_names(&r, &names, &n)) == 0)
 		rc = imp_all(&r, names, n, imp_sh_name);
+	if (r.api && (rc2 = imp_sh_account_conf(&r)) < 0 && rc == 0)
+		rc = rc2;
 	store_names_free(names, n);
 	return imp_close(&r, rc);
 }

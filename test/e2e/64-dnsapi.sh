@@ -256,3 +256,79 @@ t_dnsapi_usage()
 --dns-api dns_testpdns --dns-api-dir '$s' --challenge-alias '*.b.example.com' issue a.example.com
 EOF
 }
+
+# import-acmesh carries an acme.sh DNS API setup over: Le_Webroot
+# dns_NAME (its script from the tree's dnsapi/), Le_ChallengeAlias,
+# Le_DNSSleep, the script's settings in DOMAIN.conf, account.conf's
+# credentials (not acme.sh's own settings); renew then runs with an
+# empty environment.
+e2e dnsapi_import_acmesh
+t_dnsapi_import_acmesh()
+{
+	local s d a n=imp.example.com h p c
+	dnsapi_setup
+	pdns_start example.com || fail "PowerDNS did not start"
+	PB_DNSSERVER=$PDNS_DNS pebble_start pebble-pdns ||
+	    fail "pebble did not start"
+	# acme.sh's tree, from a certificate and account of acme's
+	s=$(newdir src)
+	run_bb TPDNS_Url="$PDNS_API" TPDNS_Token="$PDNS_KEY" -- --dir "$s" \
+	    "${ACME_PB[@]}" --dns-api dns_testpdns --dns-api-dir "$T/dnsapi" \
+	    --dns-wait 1 issue $n
+	expect_rc 0
+	a=$T/acmesh
+	h=${PB_URL#https://}
+	p=${h#*/}
+	h=${h%%/*}
+	c=$a/ca/${h%%:*}/$p
+	mkdir -p "$c" "$a/${n}_ecc" "$a/dnsapi" || fail "mkdir"
+	cp "$T/dnsapi/dns_testpdns.sh" "$a/dnsapi/"
+	openssl ec -in "$s"/accounts/*/key.pem -out "$c/account.key" 2>/dev/null &&
+	    openssl ec -in "$s/live/$n/privkey.pem" -out "$a/${n}_ecc/$n.key" \
+	    2>/dev/null || fail "openssl ec"
+	printf "ACCOUNT_URL='%s'\n" "$(sed -n 's/^url: //p' "$s"/accounts/*/account.txt)" \
+	    >"$c/ca.conf"
+	cp "$s/live/$n/cert.pem" "$a/${n}_ecc/$n.cer"
+	cp "$s/live/$n/chain.pem" "$a/${n}_ecc/ca.cer"
+	cp "$s/live/$n/fullchain.pem" "$a/${n}_ecc/fullchain.cer"
+	printf '%s\n' "LOG_FILE='$a/acme.sh.log'" "AUTO_UPGRADE='1'" \
+	    "SAVED_TPDNS_Url='$PDNS_API'" "SAVED_TPDNS_Token='$PDNS_KEY'" \
+	    "OLD_STYLE='it'\\''s'" >"$a/account.conf"
+	printf '%s\n' "Le_Domain='$n'" "Le_Alt='no'" \
+	    "Le_Webroot='dns_testpdns,'" "Le_API='$PB_URL'" \
+	    "Le_Keylength='ec-256'" "Le_ChallengeAlias='alias.example.com,'" \
+	    "Le_DNSSleep='1'" "SAVED_TPDNS_Note='from the domain'" \
+	    >"$a/${n}_ecc/$n.conf"
+	rm -rf "$s"
+	# from now on the name's record is the alias's
+	curl -fsS -X PATCH -H "X-API-Key: $PDNS_KEY" \
+	    "$PDNS_API/api/v1/servers/localhost/zones/example.com." -d '{"rrsets": [
+	    {"name": "_acme-challenge.imp.example.com.", "type": "CNAME",
+	    "ttl": 1, "changetype": "REPLACE", "records": [{"content":
+	    "_acme-challenge.alias.example.com.", "disabled": false}]}]}' ||
+	    fail "cannot add the CNAME record"
+	d=$(newdir)
+	run_acme --dir "$d" import-acmesh "$a"
+	expect_rc 0
+	grep -q "^account.conf: 3 DNS API settings into " "$T/stdout" ||
+	    fail "account.conf not reported: $(grep account.conf "$T/stdout")"
+	! grep -q "^$n: not carried over: \(Le_\|challenge\)" "$T/stdout" ||
+	    fail "not carried over: $(grep "^$n: not carried over" "$T/stdout")"
+	expect_conf "$d" $n "dns-api = dns_testpdns" \
+	    "dns-api-dir = $a/dnsapi" "challenge-alias = alias.example.com" \
+	    "dns-wait = 1"
+	[ "$(cat "$d/dns-api/account.conf")" = "SAVED_TPDNS_Url='$PDNS_API'
+SAVED_TPDNS_Token='$PDNS_KEY'
+OLD_STYLE='it'\\''s'" ] || fail "dns-api/account.conf: $(cat "$d/dns-api/account.conf")"
+	[ "$(cat "$d/conf/$n.dns-api")" = "SAVED_TPDNS_Note='from the domain'" ] ||
+	    fail "conf/$n.dns-api: $(cat "$d/conf/$n.dns-api")"
+	: >"$T/argv.log"
+	run_bb -- --dir "$d" --ca-file "$PB_CA" -v renew --force $n
+	expect_rc 0
+	check_live "$d" $n DNS:$n
+	grep -q 'dns_testpdns_add _acme-challenge.alias.example.com' \
+	    "$T/stderr" || fail "the imported alias was not used"
+	secret_nowhere "$PDNS_KEY"
+	[ -z "$(pdns_txt _acme-challenge.alias.example.com)" ] ||
+	    fail "TXT left: $(pdns_txt _acme-challenge.alias.example.com)"
+}
