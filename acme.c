@@ -6801,9 +6801,8 @@ http_api(struct http *h, const char *method, const char *url,
 		return rc;
 	if ((l = http_api_headers(hdrs)) == NULL)
 		return err_set(ACME_ERR_NOMEM, "out of memory");
+	/* redirects: libcurl's http and https are all there is */
 	if ((e = curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https")) ||
-	    (e = curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR,
-	    "http,https")) ||
 	    (e = curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L)) ||
 	    (e = curl_easy_setopt(c, CURLOPT_MAXREDIRS, (long)API_REDIRS_MAX)) ||
 	    (e = curl_easy_setopt(c, CURLOPT_HTTPHEADER, l)) ||
@@ -7798,33 +7797,34 @@ chal_resp_stop(struct chal_resp *r)
  * that file.
  */
 static const char hook_api_prelude[] =
-"__acme_n=$0 __acme_s=$1 __acme_f=$0_$2 __acme_d=$3 __acme_t=$4 "
-"__acme_v=$5\n"
+"_Zn=$0 _Zs=$1 _Zf=$0_$2 _Zd=$3 _Zt=$4 "
+"_Zv=$5\n"
 "set --\n"
-"__acme(){ \"$ACME_EXE\" " HOOK_API_CALL " \"$@\";}\n"
-"__acme_h(){ _H1=$_H1 _H2=$_H2 _H3=$_H3 _H4=$_H4 _H5=$_H5 "
-"HTTP_HEADER=$HTTP_HEADER __acme \"$@\";}\n"
-"__acme_say(){ [ \"$__acme_v\" -ge \"$1\" ]||return 0\n"
+"_Z(){ \"$ACME_EXE\" " HOOK_API_CALL " \"$@\";}\n"
+"_Zh(){ _H1=$_H1 _H2=$_H2 _H3=$_H3 _H4=$_H4 _H5=$_H5 "
+"HTTP_HEADER=$HTTP_HEADER _Z \"$@\";}\n"
+"_Zsay(){ [ \"$_Zv\" -ge \"$1\" ]||return 0\n"
 "if [ $# -gt 3 ];then case $2$(printf %s \"$3\"|tr A-Z a-z) in\n"
 "1*|*key*|*token*|*secret*|*pass*|*auth*|*sig*|*cred*)"
 "set -- \"$3=[hidden]\";;\n"
 "*)set -- \"$3='$4'\";;esac;else set -- \"$3\";fi\n"
-"printf '%s: %s\\n' \"$__acme_n\" \"$1\" >&2;}\n"
-"_info(){ __acme_say 1 0 \"$@\";}\n"
-"_debug(){ __acme_say 2 0 \"$@\";}\n"
-"_debug2(){ __acme_say 3 0 \"$@\";}\n"
-"_debug3(){ __acme_say 3 0 \"$@\";}\n"
-"_secure_debug(){ __acme_say 2 1 \"$@\";}\n"
-"_secure_debug2(){ __acme_say 3 1 \"$@\";}\n"
-"_secure_debug3(){ __acme_say 3 1 \"$@\";}\n"
-"_err(){ __acme_say -9 0 \"$@\";return 1;}\n"
+"printf '%s: %s\\n' \"$_Zn\" \"$1\" >&2;}\n"
+"_info(){ _Zsay 1 0 \"$@\";}\n"
+"_debug(){ _Zsay 2 0 \"$@\";}\n"
+"_debug2(){ _Zsay 3 0 \"$@\";}\n"
+"_debug3(){ _Zsay 3 0 \"$@\";}\n"
+"_secure_debug(){ _Zsay 2 1 \"$@\";}\n"
+"_secure_debug2(){ _Zsay 3 1 \"$@\";}\n"
+"_secure_debug3(){ _Zsay 3 1 \"$@\";}\n"
+"_err(){ _Zsay -9 0 \"$@\";return 1;}\n"
 "_usage(){ printf '%s\\n' \"$*\" >&2;}\n"
 "_log(){ :;}\n"
 "__green(){ printf %b \"$1\";}\n"
 "__red(){ printf %b \"$1\";}\n"
-"_contains(){ printf '%s\\n' \"$1\"|grep -q -- \"$2\";}\n"
-"_startswith(){ printf '%s\\n' \"$1\"|grep -q -- \"^$2\";}\n"
-"_endswith(){ printf '%s\\n' \"$1\"|grep -q -- \"$2\\$\";}\n"
+"_Zgrep(){ printf '%s\\n' \"$2\"|grep -q -- \"$1\";}\n"
+"_contains(){ _Zgrep \"$2\" \"$1\";}\n"
+"_startswith(){ _Zgrep \"^$2\" \"$1\";}\n"
+"_endswith(){ _Zgrep \"$2\\$\" \"$1\";}\n"
 "_exists(){ [ -n \"$1\" ]&&type \"$1\" >/dev/null 2>&1;}\n"
 "_math(){ printf %s \"$(($*))\";}\n"
 "_egrep_o(){ grep -Eo -- \"$1\" 2>/dev/null;}\n"
@@ -7843,57 +7843,64 @@ static const char hook_api_prelude[] =
 "_idn(){ printf %s \"$1\";}\n"
 "_resethttp(){ :;}\n"
 "_sed_i(){ sed -i \"$1\" \"$2\";}\n"
-"_getfield(){ __acme_i=$2\n"
-"while [ \"$__acme_i\" -gt 0 ];do "
-"__acme_g=$(printf '%s\\n' \"$1\"|cut -d \"${3:-,}\" -f \"$__acme_i\")\n"
-"[ -n \"$__acme_g\" ]&&{ printf %s \"$__acme_g\";return 0;}\n"
-"__acme_i=$((__acme_i-1));done;printf %s \"$1\";}\n"
-"_post(){ printf %s \"$1\"|__acme_h http \"$2\" \"${4:-POST}\" \"$5\" "
+"_getfield(){ _Zi=$2\n"
+"while [ \"$_Zi\" -gt 0 ];do "
+"_Zg=$(printf '%s\\n' \"$1\"|cut -d \"${3:-,}\" -f \"$_Zi\")\n"
+"[ -n \"$_Zg\" ]&&{ printf %s \"$_Zg\";return 0;}\n"
+"_Zi=$((_Zi-1));done;printf %s \"$1\";}\n"
+"_post(){ printf %s \"$1\"|_Zh http \"$2\" \"${4:-POST}\" \"$5\" "
 "\"$3\";}\n"
-"_get(){ __acme_h http \"$1\" GET '' '' \"$2\" \"$3\" </dev/null;}\n"
+"_get(){ _Zh http \"$1\" GET '' '' \"$2\" \"$3\" </dev/null;}\n"
 "_ns_lookup(){ _H1='accept: application/dns-json' _H2= _H3= _H4= _H5= "
 "_get \"https://cloudflare-dns.com/dns-query?name=$1&type=$2\"|tr {} '<>'"
 "|_egrep_o '\"Answer\":\\[[^]]*]'|tr '<>' '\\n\\n';}\n"
-"_base64(){ __acme b64 \"$1\";}\n"
-"_dbase64(){ __acme d64;}\n"
-"_digest(){ __acme digest \"$1\" \"$2\";}\n"
-"_hmac(){ ACME_HMAC_KEY=$2 __acme hmac \"$1\" \"$3\";}\n"
-"_hex_dump(){ __acme hex;}\n"
-"_h2b(){ __acme h2b;}\n"
-"_url_encode(){ __acme url \"$1\";}\n"
-"_sign(){ __acme sign \"$1\" \"$2\";}\n"
+"_base64(){ _Z b64 \"$1\";}\n"
+"_dbase64(){ _Z d64;}\n"
+"_digest(){ _Z digest \"$1\" \"$2\";}\n"
+"_hmac(){ ACME_HMAC_KEY=$2 _Z hmac \"$1\" \"$3\";}\n"
+"_hex_dump(){ _Z hex;}\n"
+"_h2b(){ _Z h2b;}\n"
+"_url_encode(){ _Z url \"$1\";}\n"
+"_sign(){ _Z sign \"$1\" \"$2\";}\n"
 "_isRSA(){ grep -q -e 'BEGIN RSA PRIVATE' "
 "-e '^MII.....ADANBgkqhkiG9w0BAQEF' \"$1\" 2>/dev/null;}\n"
 "_fingerprint(){ sed -n '/-BEGIN CERT/,/-END CERT/p' \"$1\"|"
 "grep -v -- -----|_dbase64|_digest \"$2\" hex|tr a-f A-F;}\n"
-"_saveaccountconf(){ printf %s \"$2\"|__acme set a \"$1\" \"$3\";}\n"
+"_saveaccountconf(){ printf %s \"$2\"|_Z set a \"$1\" \"$3\";}\n"
 "_saveaccountconf_mutable(){ printf %s \"$2\"|"
-"__acme set a \"SAVED_$1\" \"$3\" \"$1\";}\n"
-"_readaccountconf(){ __acme get a \"$1\";}\n"
-"_readaccountconf_mutable(){ __acme get a \"SAVED_$1\";}\n"
-"_clearaccountconf(){ __acme del a \"$1\";}\n"
-"_clearaccountconf_mutable(){ __acme del a \"SAVED_$1\" \"$1\";}\n"
-"_savedomainconf(){ printf %s \"$2\"|__acme set d \"$1\" \"$3\";}\n"
-"_readdomainconf(){ __acme get d \"$1\";}\n"
-"_cleardomainconf(){ __acme del d \"$1\";}\n"
+"_Z set a \"SAVED_$1\" \"$3\" \"$1\";}\n"
+"_readaccountconf(){ _Z get a \"$1\";}\n"
+"_readaccountconf_mutable(){ _Z get a \"SAVED_$1\";}\n"
+"_clearaccountconf(){ _Z del a \"$1\";}\n"
+"_clearaccountconf_mutable(){ _Z del a \"SAVED_$1\" \"$1\";}\n"
+"_savedomainconf(){ printf %s \"$2\"|_Z set d \"$1\" \"$3\";}\n"
+"_readdomainconf(){ _Z get d \"$1\";}\n"
+"_cleardomainconf(){ _Z del d \"$1\";}\n"
 "HTTP_HEADER=$(mktemp)||exit 1\n"
 "trap 'rm -f \"$HTTP_HEADER\"' EXIT\n"
 "trap 'exit 1' HUP INT TERM\n"
-"eval \"$(__acme load)\"||exit 1\n"
-". \"$__acme_s\"||exit 1\n"
-"type \"$__acme_f\" >/dev/null 2>&1||"
-"{ _err \"$__acme_s defines no $__acme_f\";exit 1;}\n"
-"\"$__acme_f\" \"$__acme_d\" \"$__acme_t\"\n";
+"eval \"$(_Z load)\"||exit 1\n"
+". \"$_Zs\"||exit 1\n"
+"type \"$_Zf\" >/dev/null 2>&1||"
+"{ _err \"$_Zs defines no $_Zf\";exit 1;}\n"
+"\"$_Zf\" \"$_Zd\" \"$_Zt\"\n";
 
-/* --dns-api NAME: 1..API_NAME_MAX letters, digits and '_' (a file name
- * and the prefix of shell function names). */
+/* Letters, digits and '_' only: 1..max of them (a shell name, when it
+ * starts with no digit). */
 static ACME_MUST_CHECK int
-hook_api_name_ok(const char *s)
+hook_api_word(const char *s, size_t max)
 {
 	size_t n = strlen(s);
 
-	return n > 0 && n <= API_NAME_MAX && strspn(s, "abcdefghijklmnopqrstu"
-	    "vwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") == n;
+	return n > 0 && n <= max && strspn(s, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") == n;
+}
+
+/* --dns-api NAME: a file name and the prefix of shell function names. */
+static ACME_MUST_CHECK int
+hook_api_name_ok(const char *s)
+{
+	return hook_api_word(s, API_NAME_MAX);
 }
 
 /*
@@ -7912,8 +7919,8 @@ hook_api_find(const char *name, const char *dir, char *out)
 	size_t i;
 
 	if (!hook_api_name_ok(name))
-		return err_set(ACME_ERR_USAGE, "--dns-api '%.64s': a name of "
-		    "letters, digits and '_' (acme.sh's dns_cf, ...)", name);
+		return err_set(ACME_ERR_USAGE, "--dns-api '%.64s': a name such "
+		    "as dns_cf", name);
 	dirs[0] = dir;
 	dirs[1] = HOOK_API_DIR;
 	dirs[2] = home != NULL && home[0] == '/' ? home : NULL;
@@ -7924,17 +7931,16 @@ hook_api_find(const char *name, const char *dir, char *out)
 			continue;
 		if (!S_ISREG(st.st_mode) || (st.st_uid != 0 && st.st_uid !=
 		    geteuid()) || (st.st_mode & (S_IWGRP | S_IWOTH)))
-			return err_set(ACME_ERR_USAGE, "--dns-api %s: %s must "
-			    "be a regular file of root or of the user running "
-			    "acme, writable by no one else", name, path);
+			return err_set(ACME_ERR_USAGE, "%s: not a file of "
+			    "root or ours, or writable by others", path);
 		if (realpath(path, out) == NULL)
 			return err_set(ACME_ERR_USAGE, "%s: %s", path,
 			    strerror(errno));
 		return 0;
 	}
 	return err_set(ACME_ERR_USAGE, "--dns-api %s: no %s.sh in %s%s%s "
-	    "(OpenWrt: opkg install acme-acmesh-dnsapi)", name, name,
-	    dir != NULL ? dir : "", dir != NULL ? ", " : "", HOOK_API_DIR);
+	    "(OpenWrt: acme-acmesh-dnsapi)", name, name, dir != NULL ? dir :
+	    "", dir != NULL ? ", " : "", HOOK_API_DIR);
 }
 
 /* ---- dns-api: the callbacks ---- */
@@ -8052,8 +8058,7 @@ hook_api_hash(const char *name)
 	    i++)
 		if (strcmp(name, hook_api_hashes[i].name) == 0)
 			return hook_api_hashes[i].hc;
-	err_set(ACME_ERR_USAGE, "hash '%.20s': sha256, sha1, sha384 or "
-	    "sha512", name);
+	err_set(ACME_ERR_USAGE, "unknown hash '%.20s'", name);
 	return NULL;
 }
 
@@ -8163,8 +8168,7 @@ hook_api_sign(const char **av, struct buf *in)
 		    av[0]) : key_from_pem(&k, (const char *)pem.data, pem.len);
 	close(fd);
 	if (rc == 0 && !key_is_ec(&k) && strcmp(av[1], "sha256") != 0)
-		rc = err_set(ACME_ERR_USAGE, "RSA signatures with sha256 only, "
-		    "not '%.40s'", av[1]);
+		rc = err_set(ACME_ERR_USAGE, "RSA with sha256 only");
 	if (rc == 0 && (rc = key_sign(&k, in->data, in->len, sig, sizeof(sig),
 	    0)) > 0)
 		rc = hook_api_put_b64(sig, (size_t)rc, 0);
@@ -8180,8 +8184,7 @@ hook_api_dir(void)
 	const char *dir = getenv("ACME_DIR");
 
 	if (dir == NULL || dir[0] != '/')
-		err_set(ACME_ERR_USAGE, "no ACME_DIR: " HOOK_API_CALL " is for "
-		    "acme's dnsapi prelude (acme(1), DNS API)");
+		err_set(ACME_ERR_USAGE, "no ACME_DIR");
 	return dir != NULL && dir[0] == '/' ? dir : NULL;
 }
 
@@ -8204,29 +8207,24 @@ hook_api_dump(const struct buf *dump)
 	return 0;
 }
 
-/* The request of http: its URL and method checked, the headers of
- * $_H1..$_H5 and the content type into hdrs (ct holds the last). */
+/* The request of http: its URL, method and headers one line each; the
+ * headers of $_H1..$_H5 and the content type into hdrs (ct holds the
+ * last). */
 static ACME_MUST_CHECK int
 hook_api_request(const char **av, const char **hdrs, char *ct, size_t cap)
 {
-	static const char *const names[5] = { "_H1", "_H2", "_H3", "_H4",
-	    "_H5" };
-	size_t i, n = strlen(av[1]);
+	char name[4] = "_H1";
+	size_t i;
 
-	if (strncmp(av[0], "https://", 8) != 0 &&
-	    strncmp(av[0], "http://", 7) != 0)
-		return err_set(ACME_ERR_USAGE, "not an http or https URL");
-	if (n == 0 || n > 16 || strspn(av[1], "ABCDEFGHIJKLMNOPQRSTUVWXYZ") !=
-	    n)
-		return err_set(ACME_ERR_USAGE, "bad method");
-	for (i = 0; i < 5; i++)
-		if (!str_one_line(hdrs[i] = getenv(names[i]) ? getenv(names[i]) :
-		    ""))
+	for (i = 0; i < 5; i++, name[2]++)
+		if (!str_one_line(hdrs[i] = getenv(name) ? getenv(name) : ""))
 			return err_set(ACME_ERR_USAGE, "%s: control character",
-			    names[i]);
+			    name);
+	/* the URL's scheme: libcurl's http and https only (http_api) */
 	if ((size_t)snprintf(ct, cap, "%s%s", av[2][0] ? "Content-Type: " : "",
-	    av[2]) >= cap || !str_one_line(ct))
-		return err_set(ACME_ERR_USAGE, "bad content type");
+	    av[2]) >= cap || !str_one_line(ct) || !str_one_line(av[0]) ||
+	    !hook_api_word(av[1], 16))
+		return err_set(ACME_ERR_USAGE, "bad URL, method or type");
 	hdrs[5] = ct;
 	hdrs[6] = NULL;
 	return 0;
@@ -8331,11 +8329,7 @@ hook_api_is(const char *line, const char *key)
 static ACME_MUST_CHECK int
 hook_api_key_ok(const char *k)
 {
-	size_t n = strlen(k);
-
-	return n > 0 && n <= OPT_WORD_MAX && !isdigit((unsigned char)k[0]) &&
-	    strspn(k, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "0123456789_") == n;
+	return hook_api_word(k, OPT_WORD_MAX) && !isdigit((unsigned char)k[0]);
 }
 
 /* v (n bytes) as one shell word in single quotes: ' becomes '\''. */
@@ -8566,7 +8560,7 @@ hook_api_load(const char **av, struct buf *in)
 				continue;
 			*eq = '\0';
 			if (!hook_api_key_ok(p) || strncmp(p, "SAVED_", 6) == 0 ||
-			    strncmp(p, "__acme", 6) == 0 || getenv(p) != NULL ||
+			    strncmp(p, "_Z", 2) == 0 || getenv(p) != NULL ||
 			    strcmp(p, "HTTP_HEADER") == 0 ||
 			    hook_api_unquote(eq + 1) < 0)
 				continue;
@@ -8623,8 +8617,8 @@ hook_api_call(int argc, char **argv)
 		if (strcmp(argv[0], hook_api_ops[i].name) == 0)
 			op = &hook_api_ops[i];
 	if (op == NULL || argc - 1 < op->min || argc - 1 > op->max)
-		return err_set(ACME_ERR_USAGE, HOOK_API_CALL " is the dnsapi "
-		    "prelude's (acme(1), DNS API)");
+		return err_set(ACME_ERR_USAGE, HOOK_API_CALL ": for acme's "
+		    "dnsapi prelude (acme(1), DNS API)");
 	for (k = 0; k <= HOOK_API_ARGS; k++)
 		av[k] = k < argc - 1 ? argv[k + 1] : "";
 	if (op->input)
@@ -8845,8 +8839,7 @@ hook_api_exe(char *out, size_t cap)
 	if (fn == NULL || *fn == '\0')
 		fn = (const char *)getauxval(AT_EXECFN);
 	if (fn == NULL || (fn[0] != '/' && getcwd(cwd, sizeof(cwd)) == NULL))
-		return err_set(ACME_ERR_CHALLENGE, "--dns-api: cannot tell the "
-		    "path of acme itself");
+		return err_set(ACME_ERR_CHALLENGE, "no path of acme");
 	if ((size_t)snprintf(out, cap, "ACME_EXE=%s%s%s", fn[0] == '/' ? "" :
 	    cwd, fn[0] == '/' ? "" : "/", fn) >= cap)
 		return err_set(ACME_ERR_CHALLENGE, "--dns-api: path too long");
@@ -8971,9 +8964,9 @@ chal_hook_begin(const struct chal_ctx *c, struct chal_answer *a)
 	rc = chal_hook(c, "begin", a);
 
 	if (rc > 0 && c->api)		/* NAME_add failed */
-		return err_set(ACME_ERR_CHALLENGE, "%s: --dns-api %s could "
-		    "not add the TXT record (exit %d; -v shows the script's "
-		    "messages)", a->id.value, strrchr(c->hook, '/') + 1, rc);
+		return err_set(ACME_ERR_CHALLENGE, "%s: %s could not add the "
+		    "TXT record (exit %d)", a->id.value, strrchr(c->hook, '/') +
+		    1, rc);
 	if (rc > 0)
 		log_msg(LOG_LEVEL_INFO, "the hook declined %s for %s (exit "
 		    "%d)", chal_type_names[a->type], a->id.value, rc);
@@ -12719,7 +12712,7 @@ api_check_api(const struct acme_options *o)
 	if (o->dns_api == NULL && (o->challenge_alias != NULL ||
 	    o->domain_alias != NULL || o->dns_api_dir != NULL))
 		return err_set(ACME_ERR_USAGE, "--challenge-alias, "
-		    "--domain-alias and --dns-api-dir go with --dns-api");
+		    "--domain-alias, --dns-api-dir: only with --dns-api");
 	if (o->dns_api == NULL)
 		return 0;
 	if (o->hook != NULL)
@@ -16068,10 +16061,8 @@ imp_sh_webroot(struct imp_conf *c, const char *v)
 		    "Le_Webroot", first);
 		if (strncmp(first, "dns_", 4) == 0 && hook_api_name_ok(first))
 			memcpy(c->dns_api, first, strlen(first) + 1);
-		c->chal_why = strncmp(first, "dns", 3) == 0 ? "acme.sh's "
-		    "manual DNS mode has no counterpart; give a --hook or "
-		    "--dns-api for your DNS provider" : "acme.sh's apache, "
-		    "nginx and stateless modes have no counterpart";
+		c->chal_why = "acme.sh's manual DNS, apache, nginx and "
+		    "stateless modes have no counterpart";
 	}
 }
 
@@ -16452,22 +16443,22 @@ imp_sh_dnsapi(struct imp_run *r, struct imp_conf *c, const struct imp_sh *sh)
 static ACME_MUST_CHECK int
 imp_sh_saved(struct imp_run *r, const char *name, const struct buf *saved)
 {
-	static const char own[] = " ACCOUNT_EMAIL ACCOUNT_KEY_PATH "
-	    "ACME_OPENSSL_BIN ACME_USE_IPV4_REQUESTS ACME_USE_IPV6_REQUESTS "
-	    "ACME_USE_WGET APACHE_HTTPD_CONF AUTO_UPGRADE CA_BUNDLE CA_PATH "
-	    "CERT_HOME DEFAULT_ACME_SERVER HTTPS_INSECURE LOG_FILE LOG_LEVEL "
-	    "NOTIFY_HOOK NOTIFY_LEVEL NOTIFY_MODE NOTIFY_SOURCE SYS_LOG "
-	    "UPGRADE_HASH USER_AGENT USER_PATH ";
+	/* the prefixes of acme.sh's own settings (no dnsapi script's) */
+	static const char *const own[] = { "ACCOUNT_", "ACME_", "APACHE_",
+	    "AUTO_", "CA_", "CERT_", "DEFAULT_", "HTTPS_", "LOG_", "NOTIFY_",
+	    "SYS_", "UPGRADE_", "USER_" };
 	const char *k, *v, *end = (const char *)saved->data + saved->len;
-	char pad[OPT_WORD_MAX + 3];
 	struct buf val = { 0 };
 	int rc = 0, n = 0;
+	size_t i;
 
 	for (k = (const char *)saved->data; rc == 0 && k != NULL && k < end;
 	    k = v + strlen(v) + 1) {
 		v = k + strlen(k) + 1;
-		snprintf(pad, sizeof(pad), " %s ", k);
-		if (!hook_api_key_ok(k) || strstr(own, pad) != NULL)
+		for (i = 0; i < sizeof(own) / sizeof(own[0]) &&
+		    strncmp(k, own[i], strlen(own[i])) != 0; i++)
+			continue;
+		if (!hook_api_key_ok(k) || i < sizeof(own) / sizeof(own[0]))
 			continue;
 		buf_rewind(&val, 0);
 		if ((rc = buf_append(&val, v, strlen(v))) == 0 &&
