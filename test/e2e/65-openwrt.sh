@@ -459,6 +459,31 @@ EOF
 	certdir "$r" per.example.com
 }
 
+# renew-failed only for a certificate that was due: with the CA out of
+# reach, the nightly run of a certificate months from due exits 0 and says
+# nothing (acme's exit rule, acme(1) EXIT STATUS); a due one fails.
+e2e openwrt_hook_unreachable
+t_openwrt_hook_unreachable()
+{
+	local r=$T/root
+	mkdir -p "$T/pb" || fail "mkdir"
+	LIB_PIDFILE=$T/pb/pids pebble_start "pb-${T##*/}" ||
+	    fail "pebble did not start"
+	openwrt_root "$r"
+	www_start "$r"
+	openwrt_get "$r"
+	[ "$RC" = 0 ] || fail "issue: exit $RC: $(tail -n 1 "$T/hook.out")"
+	[ "$(events "$r")" = "prepare issued" ] || fail "issue: events"
+	lib_stop_pids "$T/pb/pids"	# the CA is gone
+	openwrt_get "$r"
+	[ "$RC" = 0 ] || fail "not due, CA unreachable: exit $RC, expected 0"
+	[ -z "$(events "$r")" ] || fail "not due, CA unreachable: an event"
+	openwrt_get "$r" days=100
+	[ "$RC" = 1 ] || fail "due, CA unreachable: exit $RC, expected 1"
+	[ "$(events "$r")" = renew-failed ] ||
+	    fail "due, CA unreachable: events, expected [renew-failed]"
+}
+
 # A failed issue says issue-failed and leaves CERT_DIR empty; a bad
 # main_domain or validation_method runs no acme.
 e2e openwrt_hook_fail pebble
