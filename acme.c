@@ -7773,8 +7773,9 @@ chal_resp_stop(struct chal_resp *r)
  * busybox shell. Secrets go on stdin or in the environment, never in argv.
  * The scripts' saved settings are kept as acme.sh keeps them, KEY='value'
  * lines (SAVED_KEY for the _mutable helpers; values with a control
- * character base64-wrapped, as acme.sh's base64encode): account.conf
- * and NAME.conf in DIR/dns-api/, 0600, rewritten only when they change.
+ * character base64-wrapped, as acme.sh's base64encode), 0600, rewritten
+ * only when they change: DIR/dns-api/account.conf, and DIR/conf/
+ * NAME.dns-api for a certificate's own (acme.sh's DOMAIN.conf).
  */
 
 #define HOOK_API_DIR	"/usr/lib/acme/client/dnsapi"	/* OpenWrt's
@@ -7791,10 +7792,10 @@ chal_resp_stop(struct chal_resp *r)
  * Messages go to stderr: _err always, _info with -v, _debug with two,
  * _debug2 and _debug3 with three; a value whose label names a key, token,
  * secret, password, auth, signature or credential, and every
- * _secure_debug value, is shown as [hidden]. The first helper run in a
- * script also loads account.conf's plain KEY='value' lines (those of
- * _saveaccountconf) that the environment does not set, as acme.sh sources
- * that file.
+ * _secure_debug value, is shown as [hidden]. Before the script is
+ * sourced, account.conf's plain KEY='value' lines (_saveaccountconf's)
+ * that the environment does not set become shell variables, as acme.sh
+ * sources that file.
  */
 static const char hook_api_prelude[] =
 "_Zn=$0 _Zs=$1 _Zf=$0_$2 _Zd=$3 _Zt=$4 "
@@ -7955,6 +7956,14 @@ hook_api_input(struct buf *in)
 	return rc < 0 ? rc : buf_append(in, "", 0);
 }
 
+/* n bytes on stdout (p may be NULL when n is 0: an empty body). */
+static void
+hook_api_put(const void *p, size_t n)
+{
+	if (n > 0)
+		fwrite(p, 1, n, stdout);
+}
+
 /* base64 of n bytes on stdout: one line, or lines of 64 characters
  * ending in a newline as openssl base64 writes them. */
 static ACME_MUST_CHECK int
@@ -7968,6 +7977,7 @@ hook_api_put_b64(const void *p, size_t n, int lines)
 	b64_encode_with(s, p, n, b64_alpha_std, 1);
 	for (i = 0; i < len; i += 64)
 		printf(lines ? "%.64s\n" : "%.64s", s + i);
+	wipe(s, len);		/* it may be a credential's */
 	free(s);
 	return 0;
 }
@@ -7979,12 +7989,12 @@ hook_api_put_mac(const unsigned char *d, size_t n, int hex, int b64)
 {
 	size_t i;
 
-	if (!hex)
-		return b64 ? hook_api_put_b64(d, n, 0) :
-		    (fwrite(d, 1, n, stdout), 0);
+	if (!hex && b64)
+		return hook_api_put_b64(d, n, 0);
 	for (i = 0; i < n; i++)
-		printf("%02x", d[i]);
-	putchar('\n');
+		printf(hex ? "%02x" : "%c", d[i]);
+	if (hex)
+		putchar('\n');
 	return 0;
 }
 
@@ -8033,7 +8043,7 @@ hook_api_d64(const char **av, struct buf *in)
 	/* in place: byte k is written after character 4k/3 was read */
 	if ((len = b64_decode_with(s, in->cap, s, n, 0)) < 0)
 		return len;
-	fwrite(s, 1, (size_t)len, stdout);
+	hook_api_put(s, (size_t)len);
 	return 0;
 }
 
@@ -8126,7 +8136,7 @@ hook_api_h2b(const char **av, struct buf *in)
 
 	(void)av;
 	if ((rc = hook_api_unhex((const char *)in->data, in->len, &b)) == 0)
-		fwrite(b.data, 1, b.len, stdout);
+		hook_api_put(b.data, b.len);
 	buf_free(&b);
 	return rc;
 }
@@ -8259,11 +8269,11 @@ hook_api_http(const char **av, struct buf *in)
 	}
 	if (rc == 0 && (rc = hook_api_dump(&dump)) == 0) {
 		if (av[4][0])
-			fwrite(dump.data, 1, dump.len, stdout);
+			hook_api_put(dump.data, dump.len);
 		else if (av[3][0])
 			rc = hook_api_put_b64(r.body.data, r.body.len, 0);
 		else
-			fwrite(r.body.data, 1, r.body.len, stdout);
+			hook_api_put(r.body.data, r.body.len);
 	}
 	http_cleanup(&h);
 	http_resp_free(&r);
@@ -8519,12 +8529,11 @@ hook_api_get(const char **av, struct buf *in)
 		for (p = (char *)c.text.data; *p != '\0'; p = nl + 1) {
 			*(nl = p + strcspn(p, "\n")) = '\0';
 			if (hook_api_is(p, av[1])) {
-				if ((n = hook_api_value(p + strlen(av[1]) + 1))
-				    < 0)
+				p += strlen(av[1]) + 1;
+				if ((n = hook_api_value(p)) < 0)
 					rc = n;
 				else
-					fwrite(p + strlen(av[1]) + 1, 1,
-					    (size_t)n, stdout);
+					hook_api_put(p, (size_t)n);
 				break;
 			}
 			if (nl == (char *)c.text.data + c.text.len)
@@ -8569,7 +8578,7 @@ hook_api_load(const char **av, struct buf *in)
 			buf_puts(&out, "\n");
 		}
 	if (rc == 0 && (rc = buf_err(&out)) == 0 && out.len > 0)
-		fwrite(out.data, 1, out.len, stdout);
+		hook_api_put(out.data, out.len);
 	hook_api_conf_free(&c);
 	buf_free(&out);
 	return rc;
@@ -16422,11 +16431,12 @@ imp_sh_dnsapi(struct imp_run *r, struct imp_conf *c, const struct imp_sh *sh)
 	char path[PATH_LEN_MAX];
 
 	snprintf(path, sizeof(path), "dnsapi/%s.sh", c->dns_api);
-	if (faccessat(r->srcfd, path, F_OK, 0) == 0)
-		snprintf(c->api_dir, sizeof(c->api_dir), "%s/dnsapi",
-		    r->srcabs);
-	else if (hook_api_find(c->dns_api, NULL, path) < 0) {
-		imp_say(c, "dns-api %s: %s", c->dns_api, err_msg);
+	if (faccessat(r->srcfd, path, F_OK, 0) < 0 ||
+	    (size_t)snprintf(c->api_dir, sizeof(c->api_dir), "%s/dnsapi",
+	    r->srcabs) >= sizeof(c->api_dir)) {
+		c->api_dir[0] = '\0';
+		if (hook_api_find(c->dns_api, NULL, path) < 0)
+			imp_say(c, "dns-api %s: %s", c->dns_api, err_msg);
 		err_clear();
 	}
 	if (sh->dns_sleep > 0 && sh->dns_sleep <= DNS_WAIT_MAX)
