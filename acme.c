@@ -5652,8 +5652,8 @@ struct http_resp {
 	long		retry_after;		/* seconds, -1 when absent */
 	int64_t		retry_at;		/* Retry-After as an HTTP-date,
 						   unix seconds; 0 absent */
-	struct buf	*dump;			/* borrowed: every header line of
-						   every response, or NULL */
+	struct buf	*dump;			/* borrowed: every header line
+						   of every response, or NULL */
 };
 
 /*
@@ -6804,7 +6804,8 @@ http_api(struct http *h, const char *method, const char *url,
 	/* redirects: libcurl's http and https are all there is */
 	if ((e = curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https")) ||
 	    (e = curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L)) ||
-	    (e = curl_easy_setopt(c, CURLOPT_MAXREDIRS, (long)API_REDIRS_MAX)) ||
+	    (e = curl_easy_setopt(c, CURLOPT_MAXREDIRS,
+	    (long)API_REDIRS_MAX)) ||
 	    (e = curl_easy_setopt(c, CURLOPT_HTTPHEADER, l)) ||
 	    (e = strcmp(method, "HEAD") == 0 ? curl_easy_setopt(c,
 	    CURLOPT_NOBODY, 1L) : curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST,
@@ -6813,7 +6814,8 @@ http_api(struct http *h, const char *method, const char *url,
 	    (long)len)) || (e = curl_easy_setopt(c, CURLOPT_POSTFIELDS,
 	    body)))) || (e = curl_easy_perform(c)))
 		rc = e == CURLE_UNKNOWN_OPTION ? err_set(ACME_ERR_USAGE,
-		    "libcurl: %s", curl_easy_strerror(e)) : http_fail(h, url, e);
+		    "libcurl: %s", curl_easy_strerror(e)) :
+		    http_fail(h, url, e);
 	else
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
@@ -7926,9 +7928,9 @@ hook_api_find(const char *name, const char *dir, char *out)
 	dirs[1] = HOOK_API_DIR;
 	dirs[2] = home != NULL && home[0] == '/' ? home : NULL;
 	for (i = 0; i < 3; i++) {
-		if (dirs[i] == NULL || snprintf(path, sizeof(path), "%s/%s%s.sh",
-		    dirs[i], i == 2 ? HOOK_API_HOME "/" : "", name) >=
-		    (int)sizeof(path) || stat(path, &st) < 0)
+		if (dirs[i] == NULL || snprintf(path, sizeof(path),
+		    "%s/%s%s.sh", dirs[i], i == 2 ? HOOK_API_HOME "/" : "",
+		    name) >= (int)sizeof(path) || stat(path, &st) < 0)
 			continue;
 		if (!S_ISREG(st.st_mode) || (st.st_uid != 0 && st.st_uid !=
 		    geteuid()) || (st.st_mode & (S_IWGRP | S_IWOTH)))
@@ -8568,8 +8570,8 @@ hook_api_load(const char **av, struct buf *in)
 			if ((eq = strchr(p, '=')) == NULL)
 				continue;
 			*eq = '\0';
-			if (!hook_api_key_ok(p) || strncmp(p, "SAVED_", 6) == 0 ||
-			    strncmp(p, "_Z", 2) == 0 || getenv(p) != NULL ||
+			if (!hook_api_key_ok(p) || strncmp(p, "_Z", 2) == 0 ||
+			    strncmp(p, "SAVED_", 6) == 0 || getenv(p) ||
 			    strcmp(p, "HTTP_HEADER") == 0 ||
 			    hook_api_unquote(eq + 1) < 0)
 				continue;
@@ -12701,8 +12703,8 @@ api_check_persist(const struct acme_options *o, const struct ident *ids,
 	    o->dns_wait > 0 || o->dns_api != NULL)
 		return err_set(ACME_ERR_USAGE, "--challenge dns-persist-01 "
 		    "answers with the record published once (acme account "
-		    "persist-record): leave out --webroot, --standalone, --hook, "
-		    "--dns-api and --dns-wait");
+		    "persist-record): leave out --webroot, --standalone, "
+		    "--hook, --dns-api and --dns-wait");
 	for (i = 0; i < n; i++)
 		if (ids[i].type == IDENT_IP)
 			return err_set(ACME_ERR_USAGE, "%s: dns-persist-01 "

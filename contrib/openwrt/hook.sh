@@ -98,7 +98,7 @@ dns() {
 		;;
 	/*) hook=$dns ;;
 	*[!A-Za-z0-9_]*)
-		log err "$main: dns $dns is neither an acme.sh DNS API name nor a hook"
+		log err "$main: dns $dns: not a DNS API name nor a hook"
 		return 1
 		;;
 	*) [ -x "$DNS_HOOKS/$dns" ] && hook=$DNS_HOOKS/$dns || hook= ;;
@@ -109,7 +109,7 @@ dns() {
 		printf '%s\n' --dns-api "$dns"
 		if [ -n "${dalias:-}" ]; then
 			[ -n "${calias:-}" ] &&
-			    log warn "$main: dalias $dalias wins over calias $calias"
+			    log warn "$main: dalias wins over calias"
 			printf '%s\n' --domain-alias "$dalias"
 		elif [ -n "${calias:-}" ]; then
 			printf '%s\n' --challenge-alias "$calias"
@@ -143,7 +143,7 @@ challenge_args() {
 	dns) dns ;;
 	dns-persist) printf '%s\n' --challenge dns-persist-01 ;;
 	*)
-		log err "$main: unsupported validation_method $validation_method"
+		log err "$main: unknown validation_method $validation_method"
 		return 1
 		;;
 	esac
@@ -183,7 +183,8 @@ install_certs() {
 		mkdir -p "$CERT_DIR" || exit 1
 		for f in crt:cert.pem chain.crt:chain.pem \
 		    fullchain.crt:fullchain.pem key:privkey.pem; do
-			cp "$live/${f#*:}" "$CERT_DIR/$main.${f%%:*}.new" || exit 1
+			cp "$live/${f#*:}" "$CERT_DIR/$main.${f%%:*}.new" ||
+			    exit 1
 		done
 		cat "$live/fullchain.pem" "$live/privkey.pem" \
 		    >"$CERT_DIR/$main.combined.crt.new" &&
@@ -303,7 +304,8 @@ persist_record() {
 	# shellcheck disable=SC2086 # names, set -f
 	out=$(
 		[ -z "$plain" ] || run "$@" account persist-record $plain
-		[ -z "$wild" ] || run "$@" --wildcard account persist-record $wild
+		[ -z "$wild" ] ||
+		    run "$@" --wildcard account persist-record $wild
 	)
 	printf '%s\n' "$out" | while read -r line; do
 		[ -n "$line" ] && log warn "$main: publish once: $line"
