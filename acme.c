@@ -187,14 +187,22 @@
 					   ERR_MSG_MAX by err_set: 2 parts
 					   and PROBLEM_SUB_MAX * 3 fit */
 #define STANDALONE_REQ_MAX 4096		/* one request to the responder */
-#define STANDALONE_CONN_MAX 16		/* connections it serves at once */
-#define STANDALONE_CONN_MS 5000		/* one connection's whole life */
+#define STANDALONE_CONN_MAX 64		/* connections it holds at once (an
+					   idle one costs no buffer) */
+#define STANDALONE_ADDR_MAX 32		/* idle ones from one client address:
+					   Pebble's VA opens 3 per name */
+#define STANDALONE_CONN_MS 3000		/* one connection's whole life: its
+					   request (http-01) or handshake
+					   (tls-alpn-01) and our answer; a
+					   validator sends at once */
 #define PATH_LEN_MAX	4096		/* any path we build */
 #define NAME_LEN_MAX	255		/* certificate NAME (a file name) */
 #define CHAIN_MAX	8		/* certificates in one download */
 #define CONF_MAX	(16 * 1024)	/* one conf/NAME.conf */
 /* storage */
 #define BACKUP_DEPTH	3		/* sets kept in backup/NAME (DESIGN) */
+#define STRAY_COPIES_MAX 100		/* NAME, NAME.1 ... tried in
+					   backup/NAME/stray/ for one entry */
 #define BACKDATE_MAX	(7 * 86400)	/* --backdate: CAs backdate by hours */
 #define META_MAX	(64 * 1024)	/* one meta.txt: IDENT_MAX names fit */
 #define IMP_VERSIONS_MAX 1024		/* certbot versions or uacme backups of
@@ -4274,9 +4282,9 @@ bad:
 
 /*
  * Layout under DIR (see README and acme.1):
- *   accounts/HOST/{key.pem,account.txt}  live/NAME/{cert,chain,fullchain,
- *   privkey}.pem,meta.txt  backup/NAME/{1,2,3}/ (the same five files; 1
- *   is the newest)  conf/NAME.conf
+ *   accounts/HOST/{key.pem,account.txt,backup/}  live/NAME/{cert,chain,
+ *   fullchain,privkey}.pem,meta.txt  backup/NAME/{1,2,3}/ (the same five
+ *   files; 1 is the newest), backup/NAME/stray/  conf/NAME.conf
  * Every path below DIR is opened relative to a directory descriptor with
  * O_NOFOLLOW, so a symlink planted inside DIR is never followed; DIR itself
  * may be a symlink to persistent storage. Names starting with '.' are ours
@@ -4293,6 +4301,17 @@ bad:
 #define STORE_MARK	".staged"	/* in a set: staged complete, not settled */
 #define STORE_DEL	".del"		/* backup/NAME: a set being deleted */
 #define STORE_NEW	".new"		/* backup/NAME: a set being imported */
+#define STORE_STRAY	"stray"		/* backup/NAME: what acme did not write */
+
+/* The files of a set, and the entries of a ring (its slots for a
+ * BACKUP_DEPTH of 3 first, then the other sets, then STORE_STRAY). */
+static const char *const store_set_files[] = {
+	"cert.pem", "chain.pem", "fullchain.pem", "privkey.pem", "meta.txt",
+	STORE_MARK,
+};
+static const char *const store_ring_names[] = {
+	"1", "2", "3", STORE_DEL, STORE_NEW, STORE_STRAY,
+};
 
 /*
  * Absence is not an error until a caller says so: store_subdir() without
@@ -4589,17 +4608,14 @@ store_remove(int dirfd, const char *name)
 static ACME_MUST_CHECK int
 store_rmset(int dirfd, const char *name)
 {
-	static const char *const files[] = {
-		"cert.pem", "chain.pem", "fullchain.pem", "privkey.pem",
-		"meta.txt", STORE_MARK,
-	};
 	size_t i;
 	int fd;
 
 	if ((fd = store_subdir(dirfd, name, 0)) < 0)
 		return fd == STORE_ABSENT ? 0 : fd;
-	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++)
-		store_unlink(fd, files[i], 0);
+	for (i = 0; i < sizeof(store_set_files) / sizeof(store_set_files[0]);
+	    i++)
+		store_unlink(fd, store_set_files[i], 0);
 	fsync(fd);
 	close(fd);
 	store_step();
@@ -4987,6 +5003,74 @@ store_recover_live(int storefd, int livefd, const char *name,
 	return 0;
 }
 
+/*
+ * Move every entry of directory sub below ringfd that is not one of
+ * keep[0..n) to ringfd's STORE_STRAY (as NAME, else NAME.1, NAME.2 ...).
+ * Returns how many, or an error.
+ */
+static ACME_MUST_CHECK int
+store_stray(int ringfd, const char *sub, const char *const *keep, size_t n)
+{
+	char to[NAME_LEN_MAX + 8];
+	struct dirent *de;
+	size_t i;
+	int fd, sfd = -1, moved = 0, rc = 0, k;
+	DIR *d;
+
+	if ((fd = store_subdir(ringfd, sub, 0)) < 0)
+		return fd == STORE_ABSENT ? 0 : fd;
+	if ((d = fdopendir(fd)) == NULL) {
+		close(fd);
+		return err_set(ACME_ERR_IO, "%s: %s", sub, strerror(errno));
+	}
+	while (rc == 0 && (de = readdir(d)) != NULL) {
+		for (i = 0; i < n && strcmp(de->d_name, keep[i]) != 0; i++)
+			;
+		if (i < n || strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		if (sfd < 0 && (rc = sfd = store_subdir(ringfd, STORE_STRAY,
+		    1)) < 0)
+			break;
+		snprintf(to, sizeof(to), "%s", de->d_name);
+		for (k = 1; k < STRAY_COPIES_MAX && store_exists(sfd, to); k++)
+			snprintf(to, sizeof(to), "%s.%d", de->d_name, k);
+		if ((rc = store_rename(fd, de->d_name, sfd, to)) == 0)
+			moved++;
+	}
+	closedir(d);
+	if (sfd >= 0)
+		close(sfd);
+	return rc < 0 ? rc : moved;
+}
+
+/*
+ * What a person left in the ring of NAME (a note in a set, an editor's
+ * backup, a file beside the sets) never blocks it and is never deleted:
+ * each entry acme did not write there is moved to backup/NAME/stray/,
+ * and one line says so.
+ */
+static ACME_MUST_CHECK int
+store_ring_tidy(int ringfd, const char *name)
+{
+	size_t i, nr = sizeof(store_ring_names) / sizeof(store_ring_names[0]);
+	int n, moved;
+
+	if ((moved = store_stray(ringfd, ".", store_ring_names, nr)) < 0)
+		return moved;
+	for (i = 0; i + 1 < nr; i++) {	/* every set, not STORE_STRAY */
+		if ((n = store_stray(ringfd, store_ring_names[i],
+		    store_set_files, sizeof(store_set_files) /
+		    sizeof(store_set_files[0]))) < 0)
+			return n;
+		moved += n;
+	}
+	if (moved > 0)
+		log_msg(LOG_LEVEL_ERROR, "%s: moved %d entries acme did not "
+		    "write to backup/%s/" STORE_STRAY "/", name, moved, name);
+	return 0;
+}
+
 /* Remove ring leftovers (a half-deleted or half-imported set), close
  * gaps in the numbering. */
 static ACME_MUST_CHECK int
@@ -5026,7 +5110,7 @@ store_recover_name(int storefd, const char *name)
 	store_open_name(storefd, name, &livefd, &ringfd);
 	if (livefd >= 0)
 		rc = store_recover_live(storefd, livefd, name, &did);
-	if (rc == 0 && ringfd >= 0)
+	if (rc == 0 && ringfd >= 0 && (rc = store_ring_tidy(ringfd, name)) == 0)
 		rc = store_recover_ring(ringfd, &did);
 	if (did != NULL)
 		log_msg(LOG_LEVEL_ERROR, "%s: %s an interrupted update%s", name,
@@ -5658,15 +5742,19 @@ struct http_resp {
 
 /*
  * Our X.509 engine (see http_ssl_ctx_cb): BearSSL's minimal engine, whose
- * validation time we set, wrapped so that the server certificate (the
- * first of the chain) is also decoded for its notAfter: once the chain
- * verified, that bounds any honest Date of the CA (acme(1), TIME).
+ * validation time we set, wrapped so that each certificate it checks is
+ * also decoded for its dates: the chain is judged on a lower bound of the
+ * true time (http_chain_valid), and once it verified, its earliest
+ * notAfter bounds any honest Date of the CA (acme(1), TIME).
  */
 struct http_x509 {
 	const br_x509_class *vtable;		/* first: BearSSL's objects */
 	br_x509_minimal_context minimal;
-	br_x509_decoder_context leaf;		/* the server certificate */
-	unsigned	 ncert;			/* certificates of the chain */
+	br_x509_decoder_context cert;		/* the certificate being read */
+	int64_t		 v;			/* V, the validation time */
+	int64_t		 nb_max;		/* latest notBefore, earliest */
+	int64_t		 na_min;		/* notAfter of those checked */
+	int		 reading;		/* minimal checks this one */
 	int64_t		*not_after;		/* borrowed: http's
 						   tls_not_after */
 };
@@ -6413,14 +6501,28 @@ out:
 	return rc;
 }
 
-/* The br_x509_class methods of struct http_x509: minimal's, plus the
- * server certificate decoded on the side. */
+/*
+ * acme(1), TIME: V is a lower bound of the true time, so it proves that a
+ * certificate expired (notAfter < V) but never that one is not yet valid.
+ * A chain is accepted when some time t >= V has every certificate of it
+ * valid: each notAfter >= V, and the latest notBefore <= the earliest
+ * notAfter. notBefore alone never refuses.
+ */
+static ACME_MUST_CHECK int
+http_chain_valid(int64_t v, int64_t nb_max, int64_t na_min)
+{
+	return na_min >= v && nb_max <= na_min;
+}
+
+/* The br_x509_class methods of struct http_x509: minimal's, with each
+ * certificate it checks decoded on the side. */
 static void
 http_x509_start_chain(const br_x509_class **ctx, const char *server_name)
 {
 	struct http_x509 *x = (struct http_x509 *)(void *)ctx;
 
-	x->ncert = 0;
+	x->nb_max = INT64_MIN;
+	x->na_min = INT64_MAX;
 	x->minimal.vtable->start_chain(&x->minimal.vtable, server_name);
 }
 
@@ -6429,46 +6531,71 @@ http_x509_start_cert(const br_x509_class **ctx, uint32_t length)
 {
 	struct http_x509 *x = (struct http_x509 *)(void *)ctx;
 
-	if (x->ncert == 0)
-		br_x509_decoder_init(&x->leaf, NULL, NULL);
+	/* minimal ignores what follows the certificate a trust anchor
+	 * issued (err set); so do we */
+	if ((x->reading = x->minimal.err == 0))
+		br_x509_decoder_init(&x->cert, NULL, NULL);
 	x->minimal.vtable->start_cert(&x->minimal.vtable, length);
 }
 
+/*
+ * The bytes go to our decoder first, so that minimal, which checks the
+ * dates as it reads them, checks this certificate at V or at its
+ * notBefore when that is later: never refused for notBefore alone, and
+ * refused for a notAfter before either (http_chain_valid).
+ */
 static void
 http_x509_append(const br_x509_class **ctx, const unsigned char *buf,
     size_t len)
 {
 	struct http_x509 *x = (struct http_x509 *)(void *)ctx;
+	int64_t t = x->v, nb;
 
-	if (x->ncert == 0)
-		br_x509_decoder_push(&x->leaf, buf, len);
+	if (x->reading) {
+		br_x509_decoder_push(&x->cert, buf, len);
+		nb = x509_time(x->cert.notbefore_days,
+		    x->cert.notbefore_seconds);
+		if (nb > t)	/* not yet decoded: year 0, before t */
+			t = nb;
+		br_x509_minimal_set_time(&x->minimal, (uint32_t)(t / 86400 +
+		    X509_EPOCH_DAYS), (uint32_t)(t % 86400));
+	}
 	x->minimal.vtable->append(&x->minimal.vtable, buf, len);
 }
 
+/* The dates of a certificate minimal checked join the chain's: dates
+ * our decoder did not reach are day 0 of year 0, which fails the chain
+ * (http_chain_valid), so nothing passes undated. */
 static void
 http_x509_end_cert(const br_x509_class **ctx)
 {
 	struct http_x509 *x = (struct http_x509 *)(void *)ctx;
+	int64_t nb, na;
 
-	x->ncert++;
+	if (x->reading) {
+		nb = x509_time(x->cert.notbefore_days,
+		    x->cert.notbefore_seconds);
+		na = x509_time(x->cert.notafter_days, x->cert.notafter_seconds);
+		x->nb_max = nb > x->nb_max ? nb : x->nb_max;
+		x->na_min = na < x->na_min ? na : x->na_min;
+	}
 	x->minimal.vtable->end_cert(&x->minimal.vtable);
 }
 
-/* A verified chain: keep the earliest notAfter of its server certificate. */
+/* A verified chain is judged on V; its earliest notAfter is kept. */
 static unsigned
 http_x509_end_chain(const br_x509_class **ctx)
 {
 	struct http_x509 *x = (struct http_x509 *)(void *)ctx;
 	unsigned err = x->minimal.vtable->end_chain(&x->minimal.vtable);
-	int64_t t;
 
-	if (err == 0 && x->ncert > 0 &&
-	    br_x509_decoder_last_error(&x->leaf) == 0) {
-		t = x509_time(x->leaf.notafter_days, x->leaf.notafter_seconds);
-		if (*x->not_after == 0 || t < *x->not_after)
-			*x->not_after = t;
-	}
-	return err;
+	if (err != 0)
+		return err;
+	if (!http_chain_valid(x->v, x->nb_max, x->na_min))
+		return BR_ERR_X509_EXPIRED;
+	if (*x->not_after == 0 || x->na_min < *x->not_after)
+		*x->not_after = x->na_min;
+	return 0;
 }
 
 static const br_x509_pkey *
@@ -6522,8 +6649,7 @@ http_ssl_ctx_cb(CURL *curl, void *sslctx, void *arg)
 	for (id = br_sha1_ID; id <= br_sha512_ID; id++)
 		br_x509_minimal_set_hash(&h->x509->minimal, id,
 		    br_ssl_engine_get_hash(&cc->eng, id));
-	br_x509_minimal_set_time(&h->x509->minimal, (uint32_t)(t / 86400 +
-	    X509_EPOCH_DAYS), (uint32_t)(t % 86400));
+	h->x509->v = t;
 	h->x509->vtable = &http_x509_vtable;
 	h->x509->not_after = &h->tls_not_after;
 	br_ssl_engine_set_x509(&cc->eng, &h->x509->vtable);
@@ -6556,14 +6682,14 @@ http_fail_time(const struct http *h, const char *url)
 	clock_format_rfc3339(h->tls_time, t, sizeof(t));
 	if (h->floor_dir != NULL)
 		return err_set(ACME_ERR_NET, "%s: the server's TLS certificate "
-		    "is expired or not yet valid at %s, the time in %s/time "
-		    "(the latest CA time seen, ahead of the device clock): if "
-		    "that time is wrong, remove %s/time; acme writes it again "
-		    "(see acme(1), TIME)", url, t, h->floor_dir, h->floor_dir);
-	return err_set(ACME_ERR_NET, "%s: the server's TLS certificate is "
-	    "expired or not yet valid at %s (the later of the device clock, "
-	    "DIR/time and the build date): if the device clock is ahead, set "
-	    "it right (see acme(1), TIME)", url, t);
+		    "expired before %s, the time in %s/time (the latest CA "
+		    "time seen, ahead of the device clock): if that time is "
+		    "wrong, remove %s/time; acme writes it again (see acme(1), "
+		    "TIME)", url, t, h->floor_dir, h->floor_dir);
+	return err_set(ACME_ERR_NET, "%s: the server's TLS certificate "
+	    "expired before %s (the later of the device clock, DIR/time and "
+	    "the build date): if the device clock is ahead, set it right (see "
+	    "acme(1), TIME)", url, t);
 }
 
 static ACME_MUST_CHECK int
@@ -7251,7 +7377,7 @@ chal_tls_choose(const br_ssl_server_policy_class **pctx,
 
 	for (k = 0; k < p->srv->n && i < 0; k++)
 		i = chal_tls_match(c = p->srv->cs[k], sni);
-	if (i < 0)
+	if (i < 0 || cc->eng.selected_protocol == 0)	/* no ALPN at all */
 		return 0;
 	p->cert.data = c->tls_certs[i].data;
 	p->cert.data_len = c->tls_certs[i].len;
@@ -7365,17 +7491,24 @@ chal_tls_start(const struct chal_srv *s, struct chal_tls *t)
 	return br_ssl_server_reset(&t->sc) ? 0 : -1;
 }
 
-/* One client of the responder, served a step at a time (non-blocking). */
+/* One client of the responder, served a step at a time (non-blocking);
+ * its buffers are made when its first bytes come (chal_http_io,
+ * chal_tls_io), so an idle one costs no memory. */
 struct chal_conn {
 	int		 fd;		/* -1: a free slot */
+	int		 is_tls;	/* tls-alpn-01, else http-01 */
 	int64_t		 deadline;	/* clock_mono_ms(): closed then */
-	struct chal_tls	*tls;		/* owned; NULL for http-01 */
-	char		*req;		/* owned, http-01: the request */
-	size_t		 len;		/* bytes of req read */
-	char		 resp[KEYAUTH_MAX + 256];
+	unsigned char	 addr[16];	/* the client's IP address */
+	struct chal_tls	*tls;		/* owned, tls-alpn-01 */
+	char		*req;		/* owned, http-01: the request, then
+					   CHAL_RESP_MAX for the answer */
+	size_t		 len;		/* bytes read (of req); 0: idle */
 	size_t		 rlen;		/* 0 until the answer is made */
 	size_t		 sent;
 };
+
+#define CHAL_RESP_MAX	(KEYAUTH_MAX + 256)
+#define CHAL_RESP(k)	((k)->req + STANDALONE_REQ_MAX + 1)
 
 /* After send or recv gave n: 0 to wait for the socket, 1 to close. */
 static ACME_MUST_CHECK int
@@ -7397,13 +7530,13 @@ chal_http_answer(const struct chal_srv *s, struct chal_conn *k)
 	for (i = 0; i < s->n && ka == NULL; i++)
 		ka = chal_lookup(s->cs[i], k->req);
 	if (ka != NULL)
-		n = snprintf(k->resp, sizeof(k->resp), "HTTP/1.1 200 OK\r\n"
+		n = snprintf(CHAL_RESP(k), CHAL_RESP_MAX, "HTTP/1.1 200 OK\r\n"
 		    "Content-Type: text/plain\r\nContent-Length: %zu\r\n"
 		    "Connection: close\r\n\r\n%s", strlen(ka), ka);
 	else
-		n = snprintf(k->resp, sizeof(k->resp), "HTTP/1.1 404 Not "
+		n = snprintf(CHAL_RESP(k), CHAL_RESP_MAX, "HTTP/1.1 404 Not "
 		    "Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
-	k->rlen = n > 0 && (size_t)n < sizeof(k->resp) ? (size_t)n : 0;
+	k->rlen = n > 0 && n < CHAL_RESP_MAX ? (size_t)n : 0;
 }
 
 /* http-01: read the request header, then send the answer; 1 when done. */
@@ -7412,6 +7545,9 @@ chal_http_io(const struct chal_srv *s, struct chal_conn *k)
 {
 	ssize_t n;
 
+	if (k->req == NULL && (k->req = malloc(STANDALONE_REQ_MAX + 1 +
+	    CHAL_RESP_MAX)) == NULL)
+		return 1;
 	if (k->rlen == 0) {
 		n = recv(k->fd, k->req + k->len, STANDALONE_REQ_MAX - k->len,
 		    0);
@@ -7426,7 +7562,8 @@ chal_http_io(const struct chal_srv *s, struct chal_conn *k)
 		if (k->rlen == 0)
 			return 1;
 	}
-	n = send(k->fd, k->resp + k->sent, k->rlen - k->sent, MSG_NOSIGNAL);
+	n = send(k->fd, CHAL_RESP(k) + k->sent, k->rlen - k->sent,
+	    MSG_NOSIGNAL);
 	if (n <= 0)
 		return chal_again(n);
 	k->sent += (size_t)n;
@@ -7438,15 +7575,18 @@ chal_http_io(const struct chal_srv *s, struct chal_conn *k)
  * The validator closes after the handshake (RFC 8737 3); so do we.
  */
 static ACME_MUST_CHECK int
-chal_tls_io(struct chal_conn *k)
+chal_tls_io(const struct chal_srv *s, struct chal_conn *k)
 {
-	br_ssl_engine_context *e = &k->tls->sc.eng;
+	br_ssl_engine_context *e;
 	unsigned char *buf;
 	unsigned st;
 	size_t len;
 	ssize_t n;
 
-	for (;;) {
+	if (k->tls == NULL && ((k->tls = malloc(sizeof(*k->tls))) == NULL ||
+	    chal_tls_start(s, k->tls) < 0))
+		return 1;
+	for (e = &k->tls->sc.eng;;) {
 		st = br_ssl_engine_current_state(e);
 		if (st & BR_SSL_CLOSED)
 			return 1;
@@ -7464,6 +7604,7 @@ chal_tls_io(struct chal_conn *k)
 			buf = br_ssl_engine_recvrec_buf(e, &len);
 			if ((n = recv(k->fd, buf, len, 0)) <= 0)
 				return chal_again(n);
+			k->len += (size_t)n;
 			br_ssl_engine_recvrec_ack(e, (size_t)n);
 		} else
 			return 1;
@@ -7485,20 +7626,11 @@ chal_conn_close(struct chal_conn *k)
 
 /* Take accepted socket fd into the free slot k. */
 static void
-chal_conn_open(const struct chal_srv *s, struct chal_conn *k, int fd,
-    int tls)
+chal_conn_open(struct chal_conn *k, int fd, int tls)
 {
 	k->fd = fd;
+	k->is_tls = tls;
 	k->deadline = clock_mono_ms() + STANDALONE_CONN_MS;
-	if (!tls)
-		k->req = malloc(STANDALONE_REQ_MAX + 1);
-	else if ((k->tls = malloc(sizeof(*k->tls))) != NULL &&
-	    chal_tls_start(s, k->tls) < 0) {
-		free(k->tls);
-		k->tls = NULL;
-	}
-	if (k->req == NULL && k->tls == NULL)
-		chal_conn_close(k);
 }
 
 /* What k waits for: its answer to send, or more from the client. */
@@ -7511,27 +7643,25 @@ chal_conn_events(const struct chal_conn *k)
 	return k->rlen > 0 ? POLLOUT : POLLIN;
 }
 
-/* p[0]: control pipe, p[1..nl]: listeners (only while a slot is free),
- * p[1 + nl + i]: connection i. Returns the poll timeout (ms). */
+/* p[0]: control pipe, p[1..nl]: listeners, p[1 + nl + i]: connection
+ * i. Returns the poll timeout (ms). */
 static ACME_MUST_CHECK int
 chal_poll_set(const struct chal_conn *k, const struct chal_lsock *ls,
     size_t nl, struct pollfd *p)
 {
 	int64_t now = clock_mono_ms(), wait = -1;
 	size_t i;
-	int room = 0;
 
 	for (i = 0; i < STANDALONE_CONN_MAX; i++) {
 		p[1 + nl + i].fd = k[i].fd;
 		p[1 + nl + i].events = k[i].fd >= 0 ? chal_conn_events(&k[i]) :
 		    0;
-		room |= k[i].fd < 0;
 		if (k[i].fd >= 0 && (wait < 0 || k[i].deadline - now < wait))
 			wait = k[i].deadline > now ? k[i].deadline - now : 0;
 	}
 	for (i = 0; i < nl; i++) {
 		p[1 + i].fd = ls[i].fd;
-		p[1 + i].events = room ? POLLIN : 0;
+		p[1 + i].events = POLLIN;
 	}
 	return (int)wait;
 }
@@ -7549,40 +7679,80 @@ chal_conns_io(const struct chal_srv *s, struct chal_conn *k,
 			continue;
 		if (now >= k[i].deadline)
 			chal_conn_close(&k[i]);
-		else if (p[i].revents != 0 && (k[i].tls != NULL ?
-		    chal_tls_io(&k[i]) : chal_http_io(s, &k[i])))
+		else if (p[i].revents != 0 && (k[i].is_tls ?
+		    chal_tls_io(s, &k[i]) : chal_http_io(s, &k[i])))
 			chal_conn_close(&k[i]);
 	}
 }
 
-/* Accept one new client per ready listener, into a free slot. */
-static void
-chal_accept(const struct chal_srv *s, struct chal_conn *k,
-    const struct chal_lsock *ls, size_t nl, const struct pollfd *p)
+/* Idle ones (nothing received yet) first, then the oldest first. */
+#define CHAL_RANK(k)	((k)->deadline + ((k)->len > 0 ? (1LL << 40) : 0))
+
+/*
+ * The slot for a new client at address a: a free one while a has fewer
+ * than STANDALONE_ADDR_MAX idle connections; else one closed for it, of
+ * a's when a is at that cap, else of all: the oldest idle one, or
+ * failing that the oldest. A crowd of idle connections from one address
+ * so churns within its own STANDALONE_ADDR_MAX and never keeps a
+ * validator out.
+ */
+static size_t
+chal_slot(struct chal_conn *k, const unsigned char *a)
 {
+	size_t i, n = 0, best = STANDALONE_CONN_MAX;
+
+	for (i = 0; i < STANDALONE_CONN_MAX; i++)
+		n += k[i].fd >= 0 && k[i].len == 0 &&
+		    memcmp(k[i].addr, a, 16) == 0;
+	for (i = 0; i < STANDALONE_CONN_MAX; i++) {
+		if (k[i].fd < 0 && n < STANDALONE_ADDR_MAX)
+			return i;
+		if (k[i].fd >= 0 && (n < STANDALONE_ADDR_MAX ||
+		    memcmp(k[i].addr, a, 16) == 0) &&
+		    (best == STANDALONE_CONN_MAX ||
+		    CHAL_RANK(&k[i]) < CHAL_RANK(&k[best])))
+			best = i;
+	}
+	chal_conn_close(&k[best]);
+	return best;
+}
+
+/* Accept one new client per ready listener (chal_slot). */
+static void
+chal_accept(struct chal_conn *k, const struct chal_lsock *ls, size_t nl,
+    const struct pollfd *p)
+{
+	struct sockaddr_in6 sa;
+	unsigned char a[16];
+	socklen_t len;
 	size_t i, j;
 	int fd;
 
 	for (j = 0; j < nl; j++) {
-		if ((p[j].revents & POLLIN) == 0)
+		len = sizeof(sa);
+		if ((p[j].revents & POLLIN) == 0 || (fd = accept4(ls[j].fd,
+		    (struct sockaddr *)&sa, &len, SOCK_NONBLOCK |
+		    SOCK_CLOEXEC)) < 0)
 			continue;
-		for (i = 0; i < STANDALONE_CONN_MAX && k[i].fd >= 0; i++)
-			;
-		if (i == STANDALONE_CONN_MAX)
-			return;
-		fd = accept4(ls[j].fd, NULL, NULL, SOCK_NONBLOCK |
-		    SOCK_CLOEXEC);
-		if (fd >= 0)
-			chal_conn_open(s, &k[i], fd, ls[j].tls);
+		memset(a, 0, sizeof(a));
+		if (sa.sin6_family == AF_INET6)
+			memcpy(a, &sa.sin6_addr, 16);
+		else
+			memcpy(a, &((struct sockaddr_in *)(void *)&sa)->sin_addr,
+			    4);
+		i = chal_slot(k, a);
+		chal_conn_open(&k[i], fd, ls[j].tls);
+		memcpy(k[i].addr, a, 16);
 	}
 }
 
 /*
  * Serve every client at once until the control pipe closes: each
  * connection is a non-blocking socket polled with the others, gets
- * STANDALONE_CONN_MS in all, and at most STANDALONE_CONN_MAX are open
- * (more wait in the listen backlog), so a client sending a byte a second
- * delays no validator.
+ * STANDALONE_CONN_MS in all, and at most STANDALONE_CONN_MAX are open,
+ * STANDALONE_ADDR_MAX from one address (chal_slot closes the oldest idle
+ * one for a newcomer), so neither a client sending a byte a second nor
+ * one holding a crowd of idle connections delays a validator.
  */
 static void
 chal_serve(const struct chal_srv *s, const struct chal_lsock *ls, size_t nl,
@@ -7607,7 +7777,7 @@ chal_serve(const struct chal_srv *s, const struct chal_lsock *ls, size_t nl,
 		if (p[0].revents != 0)
 			break;
 		chal_conns_io(s, k, p + 1 + nl);
-		chal_accept(s, k, ls, nl, p + 1);
+		chal_accept(k, ls, nl, p + 1);
 	}
 	for (i = 0; i < STANDALONE_CONN_MAX; i++)
 		chal_conn_close(&k[i]);
@@ -9428,6 +9598,8 @@ struct acme {
 	char		 nonce[NONCE_MAX];	/* next Replay-Nonce */
 	char		 server[URL_MAX];	/* directory URL */
 	char		 problem[128];		/* type of the last problem */
+	int		 again;			/* the account was registered
+						   again (acct_again) */
 	unsigned	 requests;		/* HTTP exchanges made */
 	unsigned	 polls;			/* of which polls */
 };
@@ -9557,8 +9729,8 @@ static const struct {
 	const char	*type;		/* without ACME_ERR_NS */
 	const char	*hint;
 } req_hints[] = {
-	{ "accountDoesNotExist", "this CA does not know the account: run "
-	    "issue with --agree-tos to create one" },
+	{ "accountDoesNotExist", "this CA does not know the account (any "
+	    "more): an issue or renew with --agree-tos registers it again" },
 	{ "alreadyRevoked", "nothing to do: the certificate is already "
 	    "revoked" },
 	{ "badCSR", "the CA refused the CSR: check its names and key type" },
@@ -10247,23 +10419,31 @@ acct_host(const char *url, char *host, size_t cap)
 	return 0;
 }
 
-/* account.txt: "url: KID" and "server: URL" lines. */
+/*
+ * account.txt, the account record: "key: value" lines, url (the account
+ * URL), server (the directory URL), agreed (the terms of service URL the
+ * user agreed to with --agree-tos when the account was made, "none" when
+ * the CA listed none; older records have no such line), and from an
+ * import created and imported. The value of key into out (cap bytes),
+ * or -1.
+ */
 static ACME_MUST_CHECK int
-acct_parse_txt(const struct buf *b, char *kid)
+acct_txt_get(const struct buf *b, const char *key, char *out, size_t cap)
 {
 	const char *p = b->data ? (const char *)b->data : "";
-	const char *line = strstr(p, "url: ");
-	size_t n;
+	size_t k = strlen(key), n;
 
-	if (line == NULL || (line != p && line[-1] != '\n'))
+	while (strncmp(p, key, k) != 0 || strncmp(p + k, ": ", 2) != 0) {
+		if ((p = strchr(p, '\n')) == NULL)
+			return -1;
+		p++;
+	}
+	n = strcspn(p += k + 2, "\n");
+	if (n >= cap)
 		return -1;
-	line += 5;
-	n = strcspn(line, "\n");
-	if (n >= URL_MAX)
-		return -1;
-	memcpy(kid, line, n);
-	kid[n] = '\0';
-	return req_url_ok(kid) ? 0 : -1;
+	memcpy(out, p, n);
+	out[n] = '\0';
+	return 0;
 }
 
 /*
@@ -10422,15 +10602,26 @@ out:
 	return rc;
 }
 
-/* Save a new account: its key, then its URL and server. */
+/* The terms of service the CA lists now, as account.txt's agreed. */
+static const char *
+acct_terms(const struct acme *a)
+{
+	return a->dir.terms[0] != '\0' ? a->dir.terms : "none";
+}
+
+/* Save a new account: its key, then its record (with the consent to the
+ * CA's terms when agreed). */
 static ACME_MUST_CHECK int
-acct_save(struct acme *a, int storefd, const char *host)
+acct_save(struct acme *a, int storefd, const char *host, int agreed)
 {
 	struct buf txt = { .max = 8192 };
 	int rc;
 
-	if ((rc = buf_printf(&txt, "url: %s\n", a->kid)) == 0 &&
-	    (rc = buf_printf(&txt, "server: %s\n", a->server)) == 0)
+	/* the terms URL is one line: req_get_url checked it */
+	if ((rc = buf_printf(&txt, "url: %s\nserver: %s\n", a->kid,
+	    a->server)) == 0 && agreed)
+		rc = buf_printf(&txt, "agreed: %s\n", acct_terms(a));
+	if (rc == 0)
 		rc = acct_write(storefd, host, &a->key, &txt);
 	buf_free(&txt);
 	return rc;
@@ -10557,7 +10748,8 @@ acct_load(struct acme *a, int storefd, const char *host)
 	if ((rc = key_from_pem(&a->key, (const char *)pem.data, pem.len)) < 0)
 		goto out;
 	if (store_read(hostfd, "account.txt", &txt, 8192) < 0 ||
-	    acct_parse_txt(&txt, a->kid) < 0)
+	    acct_txt_get(&txt, "url", a->kid, URL_MAX) < 0 ||
+	    !req_url_ok(a->kid))
 		a->kid[0] = '\0';
 	if ((rc = acct_rollover_resume(a, hostfd)) == 0)
 		rc = 1;
@@ -10592,7 +10784,7 @@ acct_ensure(struct acme *a, int storefd, const struct acme_options *o)
 	if (rc == 1) {
 		/* A key without its URL (a crash between the two writes). */
 		if ((rc = acct_new(a, o, 1)) == 0)
-			return acct_save(a, storefd, host);
+			return acct_save(a, storefd, host, o->agree_tos);
 		if (strcmp(a->problem, ACME_ERR_NS "accountDoesNotExist") != 0)
 			return rc;
 		err_clear();
@@ -10605,7 +10797,54 @@ acct_ensure(struct acme *a, int storefd, const struct acme_options *o)
 	if ((a->key.set == 0 && (rc = key_generate(&a->key, KEY_EC256)) < 0) ||
 	    (rc = acct_new(a, o, 0)) < 0)
 		return rc;
-	return acct_save(a, storefd, host);
+	return acct_save(a, storefd, host, 1);
+}
+
+/*
+ * accountDoesNotExist for the stored account: the CA lost it (a reset or
+ * a migration). The same key and the run's contact are registered again
+ * when the user agreed to the terms the CA lists now: --agree-tos on this
+ * command, or that consent saved with the account. The old record goes
+ * to accounts/HOST/backup/account.txt, one line says so. Without consent,
+ * an error naming fix, the command that gives it.
+ */
+static ACME_MUST_CHECK int
+acct_again(struct acme *a, int storefd, const struct acme_options *o,
+    const char *fix)
+{
+	struct buf txt = { 0 };
+	char host[256], agreed[URL_MAX] = "", old[URL_MAX];
+	int accfd, hostfd = -1, bakfd = -1, rc;
+
+	if ((rc = acct_host(a->server, host, sizeof(host))) < 0 ||
+	    (rc = accfd = store_subdir(storefd, "accounts", 0)) < 0)
+		return store_need(rc);
+	if ((rc = hostfd = store_subdir(accfd, host, 0)) >= 0)
+		rc = store_read(hostfd, "account.txt", &txt, 8192);
+	close(accfd);
+	if (rc < 0 || (!o->agree_tos && (acct_txt_get(&txt, "agreed", agreed,
+	    sizeof(agreed)) < 0 || strcmp(agreed, acct_terms(a)) != 0))) {
+		rc = rc < 0 ? store_need(rc) : err_set(ACME_ERR_USAGE, "the CA "
+		    "forgot account %s, and no consent to its terms (%s) is "
+		    "saved: run '%s'", a->kid, acct_terms(a), fix);
+		goto out;
+	}
+	memcpy(old, a->kid, sizeof(old));
+	if ((rc = acct_new(a, o, 0)) < 0 ||
+	    (rc = bakfd = store_subdir(hostfd, "backup", 1)) < 0 ||
+	    (rc = store_write_buf(bakfd, "account.txt", &txt,
+	    STORE_FILE_MODE)) < 0 || (rc = acct_save(a, storefd, host, 1)) < 0)
+		goto out;
+	log_msg(LOG_LEVEL_ERROR, "the CA forgot account %s: registered its "
+	    "key again as %s (old record in accounts/%s/backup)", old, a->kid,
+	    host);
+out:
+	if (bakfd >= 0)
+		close(bakfd);
+	if (hostfd >= 0)
+		close(hostfd);
+	buf_free(&txt);
+	return rc;
 }
 
 /* ---- account operations (RFC 8555 7.3.2, 7.3.5, 7.3.6) ---- */
@@ -10630,7 +10869,7 @@ acct_open(struct acme *a, int storefd, const struct acme_options *o,
 		    "issue a certificate first (with --agree-tos)", host,
 		    o->dir != NULL ? o->dir : "/etc/acme");
 	if (a->kid[0] == '\0' && ((rc = acct_new(a, o, 1)) < 0 ||
-	    (rc = acct_save(a, storefd, host)) < 0))
+	    (rc = acct_save(a, storefd, host, o->agree_tos)) < 0))
 		return rc;
 	if ((accfd = store_subdir(storefd, "accounts", 0)) < 0)
 		return accfd;
@@ -11168,6 +11407,54 @@ order_next(struct issue *is, int st)
 	return next[st];
 }
 
+/*
+ * RFC 9773 5: a newOrder carrying "replaces" was refused. Any refusal but
+ * badNonce and rateLimited gets one more order without it, so that
+ * "replaces" never blocks a renewal: alreadyReplaced (an older set
+ * restored), and a CA that refuses the certID (Pebble 2.10's HTTP 500
+ * for some serials, Let's Encrypt's 404 malformed for another CA's
+ * certificate). 1 when that is the way on.
+ */
+static ACME_MUST_CHECK int
+order_unreplace(struct issue *is)
+{
+	const char *p = is->a->problem;
+
+	if (is->replaces[0] == '\0' || is->r->status < 400 ||
+	    is->r->status == 429 || strcmp(p, ACME_ERR_NS "badNonce") == 0 ||
+	    strcmp(p, ACME_ERR_NS "rateLimited") == 0)
+		return 0;
+	log_msg(LOG_LEVEL_ERROR, "%s: the CA refused \"replaces\": %s; "
+	    "ordering again without it", is->name, err_msg);
+	err_clear();
+	is->replaces[0] = '\0';
+	return 1;
+}
+
+/*
+ * newOrder answered accountDoesNotExist (rc): register the account
+ * again (acct_again), once per run, naming the command that gives the
+ * consent for this one. ST_NEW_ORDER, or the error.
+ */
+static ACME_MUST_CHECK int
+order_account_again(struct issue *is, int rc)
+{
+	const struct acme_options *o = is->o;
+	char fix[PATH_LEN_MAX + NAME_LEN_MAX + 64] = "this issue with "
+	    "--agree-tos";
+
+	if (o == NULL || is->storefd < 0 || is->a->again++ > 0)
+		return rc;
+	err_clear();
+	if (is->verb != NULL)	/* renew */
+		snprintf(fix, sizeof(fix), "acme%s%s --agree-tos renew%s %s",
+		    o->dir ? " --dir " : "", o->dir ? o->dir : "", o->force ?
+		    " --force" : "", is->name);
+	if ((rc = acct_again(is->a, is->storefd, o, fix)) < 0)
+		return rc;
+	return ST_NEW_ORDER;
+}
+
 static ACME_MUST_CHECK int
 st_new_order(struct issue *is)
 {
@@ -11196,16 +11483,11 @@ st_new_order(struct issue *is)
 		rc = req_post_json(is->a, is->a->dir.new_order,
 		    (const char *)payload.data, is->r, is->j);
 	buf_free(&payload);
-	if (rc < 0 && is->replaces[0] != '\0' &&
-	    strcmp(is->a->problem, ACME_ERR_NS "alreadyReplaced") == 0) {
-		/* RFC 9773 5: another order replaced that certificate (an
-		 * older set restored, say): order without replaces */
-		log_msg(LOG_LEVEL_INFO, "the CA has replaced that certificate "
-		    "already: ordering without \"replaces\"");
-		err_clear();
-		is->replaces[0] = '\0';
+	if (rc < 0 && strcmp(is->a->problem, ACME_ERR_NS
+	    "accountDoesNotExist") == 0)
+		return order_account_again(is, rc);
+	if (rc < 0 && order_unreplace(is))
 		return ST_NEW_ORDER;
-	}
 	if (rc < 0)
 		return rc;
 	if (is->r->status != 201 || !req_url_ok(is->r->location))
@@ -17001,6 +17283,25 @@ renew_ari_point(struct api_run *run, const char *certid,
 }
 
 /*
+ * When xi is due without asking the CA: --days N before notAfter; else
+ * the ARI point drawn for it and kept in st; else a third of its
+ * lifetime before notAfter.
+ */
+static int64_t
+renew_saved_point(const struct acme_options *o, const struct x509_info *xi,
+    const struct renew_state *st)
+{
+	char serial[2 * X509_SERIAL_MAX + 1];
+
+	if (o->days > 0)
+		return xi->not_after - (int64_t)o->days * 86400;
+	hex_encode(serial, xi->serial, xi->serial_len);
+	if (strcmp(st->serial, serial) == 0 && st->ari_time != 0)
+		return st->ari_time;
+	return xi->not_after - (xi->not_after - xi->not_before) / 3;
+}
+
+/*
  * When xi is due: --days N before notAfter; else inside the ARI window
  * when the server offers renewalInfo (unless rate limited, when no
  * request is made); else a third of its lifetime before notAfter.
@@ -17013,14 +17314,11 @@ renew_point(struct api_run *run, const struct acme_options *o,
 	int64_t p;
 
 	if (o->days > 0)
-		return xi->not_after - (int64_t)o->days * 86400;
+		return renew_saved_point(o, xi, st);
 	hex_encode(serial, xi->serial, xi->serial_len);
 	if (run->a->dir.renewal_info[0] != '\0' && certid[0] != '\0') {
 		if (st->retry_until > run->ca_time)
-			return strcmp(st->serial, serial) == 0 &&
-			    st->ari_time != 0 ? st->ari_time :
-			    xi->not_after - (xi->not_after -
-			    xi->not_before) / 3;
+			return renew_saved_point(o, xi, st);
 		if (renew_ari_point(run, certid, serial, st, &p) == 0)
 			return p;
 		log_msg(LOG_LEVEL_INFO, "renewalInfo: %s; using a third of "
@@ -17164,22 +17462,18 @@ renew_queue(struct api_run *run, struct renew_item *it, const char *certid)
 	return 1;
 }
 
-/* Decide for NAME and queue it when due (1). */
+/* Decide for NAME (its live certificate in run->xi unless absent) and
+ * queue it when due (1). */
 static ACME_MUST_CHECK int
-renew_decide(struct api_run *run, struct renew_item *it)
+renew_decide(struct api_run *run, struct renew_item *it, int absent)
 {
 	const char *name = it->name;
 	struct conf *c = it->c;
 	struct renew_state *st = &it->st;
-	struct x509_info *xi;
+	struct x509_info *xi = run->xi;
 	char certid[sizeof(((struct issue *)0)->replaces)] = "", t[40];
 	int64_t point = 0;
-	int rc, absent;
 
-	if (run->xi == NULL && (run->xi = calloc(1, sizeof(*xi))) == NULL)
-		return err_set(ACME_ERR_NOMEM, "out of memory");
-	if ((rc = absent = renew_live_cert(run, name, xi = run->xi)) < 0)
-		return rc;
 	if (!absent && run->a->dir.renewal_info[0] != '\0' &&
 	    ari_certid(xi, certid, sizeof(certid)) < 0) {
 		certid[0] = '\0';
@@ -17203,31 +17497,58 @@ renew_decide(struct api_run *run, struct renew_item *it)
 	return renew_queue(run, it, certid);
 }
 
+/*
+ * The CA could not be asked for NAME (rc: no connection, TLS, an error
+ * or no Date for the directory): no decision by its time. NAME fails
+ * only when it is due by the best time known, V (clock_tls_time, a lower
+ * bound of the true time; renew_saved_point), or forced; else it is
+ * reported not due by V and the run does not fail (acme(1), EXIT STATUS).
+ */
+static ACME_MUST_CHECK int
+renew_unasked(struct api_run *run, struct renew_item *it, int rc,
+    int absent)
+{
+	char t[40];
+	int64_t v = clock_tls_time(run->floor);
+
+	if (absent || it->c->o.force || (rc != ACME_ERR_NET &&
+	    rc != ACME_ERR_SERVER && rc != ACME_ERR_PROTO) ||
+	    renew_saved_point(&it->c->o, run->xi, &it->st) <= v)
+		return rc;
+	clock_format_rfc3339(v, t, sizeof(t));
+	log_result("%s: not due by %s; the CA could not be asked: %s",
+	    it->name, t, err_msg);
+	err_clear();
+	return 0;
+}
+
 /* renew NAME: load its conf and state, talk to its server, decide; 1
  * when it was queued (renew_flush finishes it). */
 static ACME_MUST_CHECK int
 renew_one(struct api_run *run, struct renew_item *it)
 {
 	const char *url;
-	int rc;
+	int rc, absent;
 
 	err_clear();
 	if (!store_name_ok(it->name))
 		return err_set(ACME_ERR_USAGE, "bad certificate name");
-	if ((it->c = calloc(1, sizeof(*it->c))) == NULL)
+	if ((it->c = calloc(1, sizeof(*it->c))) == NULL || (run->xi == NULL &&
+	    (run->xi = calloc(1, sizeof(*run->xi))) == NULL))
 		return err_set(ACME_ERR_NOMEM, "out of memory");
 	if ((rc = state_read(run->conffd, it->name, &it->st)) < 0)
 		return rc;
 	it->old = it->st;
-	if ((rc = conf_load(run->conffd, it->name, run->o, it->c)) < 0)
+	if ((rc = conf_load(run->conffd, it->name, run->o, it->c)) < 0 ||
+	    (rc = absent = renew_live_cert(run, it->name, run->xi)) < 0)
 		return rc;
 	if ((url = api_server_url(it->c->o.server)) == NULL)
 		return ACME_ERR_USAGE;
 	if (!api_same_session(run, &it->c->o, url))
 		renew_flush(run);	/* its orders need their session */
 	if ((rc = renew_session(run, &it->c->o, url)) < 0)
-		return rc;
-	return renew_decide(run, it);
+		return renew_unasked(run, it, rc, absent);
+	return renew_decide(run, it, absent);
 }
 
 /* --random-delay: spread a fleet started by the same cron minute. */
@@ -17670,8 +17991,9 @@ static const char cli_usage_head[] =
 
 static const char cli_usage_tail[] =
 "\n"
-"exit status: 0 success, 1 a certificate operation failed,\n"
-"2 usage or configuration error\n";
+"exit status: 0 success (renew: nothing due failed, also when the CA\n"
+"could not be asked), 1 a certificate operation failed, 2 usage or\n"
+"configuration error\n";
 
 #define CLI_HELP_COL	22	/* the column of the options' help text */
 

@@ -32,6 +32,8 @@ that file changes; the file's options replace the command line's, and the
                           directory key (newNonce newAccount newOrder
                           revokeCert keyChange renewalInfo), directory,
                           authz, challenge, finalize, order, cert, account,
+                          replaces (a newOrder whose payload carries
+                          "replaces", as Pebble 2.10 refuses some with 500),
                           or any. Repeatable.
   --retry-after VALUE     Retry-After sent with --fail answers: N seconds,
                           or date+N for an HTTP-date N seconds from now
@@ -187,10 +189,14 @@ class State:
         except (OSError, ValueError, SystemExit) as e:
             sys.stderr.write("caproxy: control file ignored: %s\n" % e)
 
-    def take_fail(self, kind, fails=None):
+    def take_fail(self, kind, fails=None, payload=None):
         """The injected answer for this request, or None."""
+        kinds = (kind, "any")
+        if (kind == "newOrder" and isinstance(payload, dict) and
+                "replaces" in payload):
+            kinds += ("replaces",)
         for f in self.fails if fails is None else fails:
-            if f["kind"] in (kind, "any") and f["left"] != 0:
+            if f["kind"] in kinds and f["left"] != 0:
                 if f["left"] > 0:
                     f["left"] -= 1
                 return f["answer"]
@@ -473,18 +479,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         n = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(n) if n else None
         path = urllib.parse.urlsplit(self.path).path
-        with st.lock:
-            st.refresh()
-            kind = self.kind_of(path)
-            injected = st.take_fail(kind)
-            lose = None if injected else st.take_fail(kind, st.loses)
-            delay = st.delays.get(kind, 0)
-        entry = {"method": self.command, "path": path, "kind": kind,
-                 "injected": injected or lose, "payload": None,
+        entry = {"method": self.command, "path": path, "kind": None,
+                 "injected": None, "payload": None,
                  "certid": None, "status": None, "answer": None,
                  "t": time.time(), "date": None, "retry_after": None,
                  "conn": self.conn, "problem": None}
-        self.entry = entry
         if body:
             try:
                 jws = json.loads(body)
@@ -493,6 +492,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 entry["url"] = prot.get("url") if isinstance(prot, dict) else None
             except ValueError:
                 entry["payload"] = "<not json>"
+        with st.lock:
+            st.refresh()
+            kind = entry["kind"] = self.kind_of(path)
+            injected = st.take_fail(kind, payload=entry["payload"])
+            lose = None if injected else st.take_fail(kind, st.loses)
+            delay = st.delays.get(kind, 0)
+        entry["injected"] = injected or lose
+        self.entry = entry
         if kind == "renewalInfo":
             entry["certid"] = path.rsplit("/", 1)[1]
         time.sleep(delay)

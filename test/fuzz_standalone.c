@@ -48,7 +48,7 @@ fuzz_serve(int fd)
 	int steps;
 
 	memset(&k, 0, sizeof(k));
-	chal_conn_open(&srv, &k, fd, 0);
+	chal_conn_open(&k, fd, 0);
 	/* a blocking socket holding the whole input and its end: every
 	 * step reads or sends at least a byte, or ends the connection */
 	for (steps = 0; k.fd >= 0 && steps < 4 * STANDALONE_REQ_MAX; steps++)

@@ -13,6 +13,9 @@
 #                               for pebble; sets the PB_* variables below
 #                               PB_DNSSERVER: the DNS server Pebble's VA
 #                               asks (default: its challtestsrv)
+#   pebble_stop / pebble_restart  stop it (PB_URL refuses connections) /
+#                               again at the same URL, having forgotten
+#                               everything (a CA reset)
 #   pebble_sid_start NAME [VAR=VAL...]  the same with Debian sid's Pebble
 #                               (2.10 or newer: ARI replaces, profiles,
 #                               Retry-After, dns-persist-01), fetched once
@@ -340,19 +343,10 @@ pebble_spawn()
 	wait_for "$LIB_PID" "$st" pebble-challtestsrv \
 	    lib_http_up "http://127.0.0.1:$p_cmgmt/" ||
 	    { pebble_failed "$d/challtestsrv.log"; return; }
-	lib_spawn "$d/pebble.log" env PEBBLE_VA_NOSLEEP=1 \
-	    PEBBLE_WFE_NONCEREJECT=0 PEBBLE_AUTHZREUSE=0 "$@" \
-	    "$pb" -config "$d/pebble.json" \
-	    -dnsserver "${PB_DNSSERVER:-127.0.0.1:$p_dns}"
-	st=$(lib_starttime "$LIB_PID")
-	wait_for "$LIB_PID" "$st" pebble \
-	    lib_https_ok "https://localhost:$p_acme/dir" ||
-	    { pebble_failed "$d/pebble.log"; return; }
-	curl -fsS --max-time 30 --cacert "$LISTENER_CA" ${PB_CERT:+-k} \
-	    -o "$d/root.pem" "https://localhost:$p_mgmt/roots/0" || {
-		lib_log "pebble: cannot fetch /roots/0"
-		return 1
-	}
+	PB_RUN=(env PEBBLE_VA_NOSLEEP=1 PEBBLE_WFE_NONCEREJECT=0
+	    PEBBLE_AUTHZREUSE=0 "$@" "$pb" -config "$d/pebble.json"
+	    -dnsserver "${PB_DNSSERVER:-127.0.0.1:$p_dns}")
+	pebble_run "$d" "$p_acme" "$p_mgmt" || return
 	PB_DIR=$d
 	PB_URL=https://localhost:$p_acme/dir
 	PB_MGMT=https://localhost:$p_mgmt
@@ -365,6 +359,50 @@ pebble_spawn()
 	ACME_PB=(--server "$PB_URL" --ca-file "$PB_CA" --agree-tos
 	    --email test@example.com)
 	ACME_SA=(--standalone --http-port "$PB_HTTP_PORT" --bind 127.0.0.1)
+}
+
+# pebble_run DIR ACME MGMT: start Pebble as PB_RUN says (its log in
+# DIR/pebble.log), wait until it answers, fetch its root into
+# DIR/root.pem; PB_PID is its process.
+pebble_run()
+{
+	local st
+	lib_spawn "$1/pebble.log" "${PB_RUN[@]}"
+	PB_PID=$LIB_PID
+	st=$(lib_starttime "$LIB_PID")
+	wait_for "$LIB_PID" "$st" pebble \
+	    lib_https_ok "https://localhost:$2/dir" ||
+	    { pebble_failed "$1/pebble.log"; return; }
+	curl -fsS --max-time 30 --cacert "$LISTENER_CA" ${PB_CERT:+-k} \
+	    -o "$1/root.pem" "https://localhost:$3/roots/0" || {
+		lib_log "pebble: cannot fetch /roots/0"
+		return 1
+	}
+}
+
+# pebble_stop: stop the Pebble of the last pebble_start (its ports stay
+# held: a connection to PB_URL is refused). pebble_restart: start it again
+# at the same URL, having forgotten every account, order and certificate
+# (a CA reset); PB_ROOT is its new root.
+pebble_stop()
+{
+	local st i
+	st=$(lib_starttime "$PB_PID")
+	kill -TERM "$PB_PID" 2>/dev/null
+	for i in $(seq 50); do
+		lib_alive "$PB_PID" "$st" || break
+		sleep 0.1
+	done
+	lib_alive "$PB_PID" "$st" && kill -KILL "$PB_PID"
+	wait "$PB_PID" 2>/dev/null
+	return 0
+}
+
+pebble_restart()
+{
+	local port=${PB_URL#https://localhost:}
+	pebble_stop
+	pebble_run "$PB_DIR" "${port%%/*}" "${PB_MGMT#https://localhost:}"
 }
 
 # pebble_sid_start NAME [VAR=VALUE...]: pebble_start with the Pebble of

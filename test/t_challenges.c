@@ -668,8 +668,9 @@ chal_t_connect(int port)
 
 /*
  * Handshake with the responder on port as a validator would: SNI sni,
- * ALPN alpn, the responder's key pinned. 1 when it completed with
- * acme-tls/1 selected, else 0.
+ * ALPN alpn (NULL: no ALPN extension), the responder's key pinned. 1
+ * when it completed with acme-tls/1 selected, 2 when it completed
+ * without ALPN (the responder served its certificate), else 0.
  */
 static int
 chal_t_handshake(const struct chal_ctx *c, int port, const char *sni,
@@ -692,7 +693,7 @@ chal_t_handshake(const struct chal_ctx *c, int port, const char *sni,
 	br_x509_knownkey_init_ec(&xk, &c->tls_key.u.ec.pk,
 	    BR_KEYTYPE_EC | BR_KEYTYPE_SIGN);
 	br_ssl_engine_set_x509(&cc.eng, &xk.vtable);
-	br_ssl_engine_set_protocol_names(&cc.eng, protos, 1);
+	br_ssl_engine_set_protocol_names(&cc.eng, protos, alpn != NULL);
 	CHECK_INT(rng_sys(seed, sizeof(seed)), 0);
 	br_ssl_engine_inject_entropy(&cc.eng, seed, sizeof(seed));
 	br_ssl_engine_set_buffer(&cc.eng, iobuf, sizeof(iobuf), 1);
@@ -700,7 +701,7 @@ chal_t_handshake(const struct chal_ctx *c, int port, const char *sni,
 	br_sslio_init(&io, &cc.eng, chal_t_read, &fd, chal_t_write, &fd);
 	if (br_sslio_write_all(&io, "x", 1) == 0 && br_sslio_flush(&io) == 0) {
 		sel = br_ssl_engine_get_selected_protocol(&cc.eng);
-		ok = sel != NULL && strcmp(sel, "acme-tls/1") == 0;
+		ok = sel == NULL ? 2 : strcmp(sel, "acme-tls/1") == 0;
 	}
 	close(fd);
 	return ok;
@@ -739,6 +740,9 @@ t_tlsalpn_responder(void)
 		    "acme-tls/1"), 0);
 		CHECK_INT(chal_t_handshake(c, port, "probe.example.com",
 		    "http/1.1"), 0);
+		/* RFC 8737 3: no ALPN, no validation certificate */
+		CHECK_INT(chal_t_handshake(c, port, "probe.example.com",
+		    NULL), 0);
 		chal_t_stop(pid, ctl);
 	}
 	chal_cleanup(c);

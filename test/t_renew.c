@@ -157,6 +157,24 @@ t_clock_floor(void)
 	core_rmtmp(fd);
 }
 
+/*
+ * A chain on the lower bound V: accepted when one time t >= V has every
+ * certificate valid. A notBefore after V alone never refuses; a notAfter
+ * before V does, and so do dates that never overlap.
+ */
+static void
+t_chain_valid(void)
+{
+	int64_t v = 1795341600;
+
+	CHECK_INT(http_chain_valid(v, v - 86400, v + 86400), 1);
+	CHECK_INT(http_chain_valid(v, v + 86400, v + 2 * 86400), 1);
+	CHECK_INT(http_chain_valid(v, v, v), 1);
+	CHECK_INT(http_chain_valid(v, v - 86400, v - 1), 0);
+	CHECK_INT(http_chain_valid(v, v + 2 * 86400, v + 86400), 0);
+	CHECK_INT(http_chain_valid(v, INT64_MIN, INT64_MAX), 1);
+}
+
 /* The TLS time is the latest of device clock, floor and build date. */
 static void
 t_clock_tls_time(void)
@@ -444,6 +462,7 @@ static const struct unit_test tests_renew[] = {
 	{ "ari_certid", t_ari_certid },
 	{ "clock_floor", t_clock_floor },
 	{ "clock_tls_time", t_clock_tls_time },
+	{ "chain_valid", t_chain_valid },
 	{ "renew_point", t_renew_point },
 	{ "hook_deploy", t_hook_deploy },
 	{ "imp_conf", t_imp_conf },

@@ -207,7 +207,7 @@ t_renew_clock()
 		ACME_TEST_NOW=$when run_acme --dir "$d" renew
 		expect_rc 1
 		expect_one_error_line
-		grep -q 'expired or not yet valid at .*device clock.*acme(1)' "$T/stderr" ||
+		grep -q 'TLS certificate expired before .*device clock.*acme(1)' "$T/stderr" ||
 		    fail "clock $when: no clear TLS time message: $(first_err)"
 		expect_same "$T/snap" "$d"
 	done
