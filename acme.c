@@ -33,6 +33,8 @@
  * 13. Challenges
  *     - tls-alpn-01 answers (RFC 8737, RFC 8738 6)
  *     - the standalone responder: one process answers every order
+ *     - dns-api: acme.sh's dnsapi scripts
+ *     - dns-api: the callbacks
  *     - hooks
  *     - choosing and placing answers
  *     - dns-persist-01 (draft-ietf-acme-dns-persist-01)
@@ -80,6 +82,7 @@
 #include <sys/socket.h>
 #include <sys/random.h>
 #include <sys/file.h>
+#include <sys/auxv.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -231,6 +234,17 @@
 #define HOOK_TIMEOUT_MAX 3600		/* the most --hook-timeout may ask */
 #define HOOK_KILL_GRACE	2		/* seconds from SIGTERM to SIGKILL */
 #define DNS_WAIT_MAX	3600		/* the most --dns-wait may ask */
+#define API_NAME_MAX	64		/* --dns-api NAME: acme.sh's are at
+					   most 20 bytes */
+#define API_WAIT_DEFAULT 20		/* --dns-api without --dns-wait:
+					   acme.sh's first sleep */
+#define API_IN_MAX	BODY_MAX	/* what one dnsapi callback reads on
+					   stdin: a request body, a value */
+#define API_CONF_MAX	(64 * 1024)	/* DIR/dns-api/account.conf: every
+					   provider's credentials */
+#define API_DUMP_MAX	(64 * 1024)	/* response headers kept for a
+					   script's $HTTP_HEADER */
+#define API_REDIRS_MAX	5		/* redirects one API request follows */
 #define PERSIST_ISSUERS_MAX 10		/* dns-persist-01 issuer domain names:
 					   draft-ietf-acme-dns-persist 3.1 */
 #define PERSIST_VALUE_MAX (8 * 1024)	/* one dns-persist-01 TXT value */
@@ -371,7 +385,17 @@ X(hook, "hook", 0, STR, 0, PATH_LEN_MAX, CHAL, CHALLENGES, "PROG", \
 X(hook_timeout, "hook-timeout", 0, SECS, 1, HOOK_TIMEOUT_MAX, SAVE, \
     CHALLENGES, "N", "seconds PROG may take (default 300)") \
 X(dns_wait, "dns-wait", 0, SECS, 0, DNS_WAIT_MAX, SAVE, CHALLENGES, "N", \
-    "seconds to wait for DNS after dns-01 begins") \
+    "seconds to wait for DNS after dns-01 begins\n" \
+    "(default 0, with --dns-api 20)") \
+X(dns_api, "dns-api", 0, STR, 0, API_NAME_MAX, CHAL, CHALLENGES, "NAME", \
+    "dns-01 by acme.sh's dnsapi script NAME.sh\n" \
+    "(dns_cf, dns_duckdns...; acme(1), DNS API)") \
+X(dns_api_dir, "dns-api-dir", 0, STR, 0, PATH_LEN_MAX, CHAL, CHALLENGES, \
+    "DIR", "look for NAME.sh in DIR first") \
+X(challenge_alias, "challenge-alias", 0, STR, 0, IDENT_LEN_MAX, CHAL, \
+    CHALLENGES, "D", "--dns-api: TXT records at _acme-challenge.D") \
+X(domain_alias, "domain-alias", 0, STR, 0, IDENT_LEN_MAX, CHAL, \
+    CHALLENGES, "D", "--dns-api: TXT records at D") \
 X(key_type, "key-type", 0, STR, 0, OPT_WORD_MAX, SAVE, CERTIFICATE, "TYPE", \
     "ec256 (default), ec384, rsa2048, rsa3072, rsa4096") \
 X(reuse_key, "reuse-key", 0, FLAG, 0, 1, SAVE, CERTIFICATE, "", \
@@ -5867,6 +5891,8 @@ struct http_resp {
 	long		retry_after;		/* seconds, -1 when absent */
 	int64_t		retry_at;		/* Retry-After as an HTTP-date,
 						   unix seconds; 0 absent */
+	struct buf	*dump;			/* borrowed: every header line
+						   of every response, or NULL */
 };
 
 /*
@@ -5950,10 +5976,13 @@ http_resp_free(struct http_resp *r)
 static void
 http_resp_reset(struct http_resp *r)
 {
+	struct buf *dump = r->dump;
+
 	buf_free(&r->body);
 	memset(r, 0, sizeof(*r));
 	r->retry_after = -1;
 	r->body.max = BODY_MAX;
+	r->dump = dump;
 }
 
 static size_t
@@ -6064,6 +6093,9 @@ http_header_cb(char *p, size_t size, size_t n, void *arg)
 
 	if (len > HEADER_MAX)
 		return len;		/* ignore oversized header lines */
+	/* a dump that outgrew its max keeps its first lines */
+	if (r->dump != NULL)
+		ACME_IGNORE(buf_append(r->dump, p, len));
 	if (len >= 5 && strncmp(p, "HTTP/", 5) == 0) {
 		http_resp_reset(r);	/* a new response (e.g. after 100) */
 		return len;
@@ -7105,6 +7137,76 @@ http_request(struct http *h, const char *url, const char *body, size_t len,
 	return rc;
 }
 
+/*
+ * The request headers of http_api: hdrs (NULL-terminated "Name: value"
+ * lines, empty ones skipped) and no Expect: 100-continue. NULL when out
+ * of memory.
+ */
+static ACME_MUST_CHECK struct curl_slist *
+http_api_headers(const char *const *hdrs)
+{
+	struct curl_slist *l, *t;
+
+	if ((l = curl_slist_append(NULL, "Expect:")) == NULL)
+		return NULL;
+	for (; *hdrs != NULL; hdrs++) {
+		if (**hdrs == '\0')
+			continue;
+		if ((t = curl_slist_append(l, *hdrs)) == NULL) {
+			curl_slist_free_all(l);
+			return NULL;
+		}
+		l = t;
+	}
+	return l;
+}
+
+/*
+ * One exchange with a DNS provider's API for a dnsapi script (section 13,
+ * dns-api), as acme.sh's curl makes it: method (HEAD: no body read) on an
+ * http or https URL, the headers hdrs, a body of len bytes when len > 0,
+ * redirects followed (at most API_REDIRS_MAX), every response header
+ * line appended to r->dump when set. TLS, trust, limits and timeouts are
+ * the CA's (http_setopts). r is reset first; an HTTP error status is an
+ * answer, not a failure.
+ */
+static ACME_MUST_CHECK int
+http_api(struct http *h, const char *method, const char *url,
+    const char *const *hdrs, const char *body, size_t len,
+    struct http_resp *r)
+{
+	struct curl_slist *l;
+	CURL *c = h->curl;
+	CURLcode e;
+	int rc;
+
+	http_resp_reset(r);
+	if ((rc = http_setopts(h, url, r)) < 0)
+		return rc;
+	if ((l = http_api_headers(hdrs)) == NULL)
+		return err_set(ACME_ERR_NOMEM, "out of memory");
+	/* redirects: libcurl's http and https are all there is */
+	if ((e = curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https")) ||
+	    (e = curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L)) ||
+	    (e = curl_easy_setopt(c, CURLOPT_MAXREDIRS,
+	    (long)API_REDIRS_MAX)) ||
+	    (e = curl_easy_setopt(c, CURLOPT_HTTPHEADER, l)) ||
+	    (e = strcmp(method, "HEAD") == 0 ? curl_easy_setopt(c,
+	    CURLOPT_NOBODY, 1L) : curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST,
+	    method)) ||
+	    (len > 0 && ((e = curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE,
+	    (long)len)) || (e = curl_easy_setopt(c, CURLOPT_POSTFIELDS,
+	    body)))) || (e = curl_easy_perform(c)))
+		rc = e == CURLE_UNKNOWN_OPTION ? err_set(ACME_ERR_USAGE,
+		    "libcurl: %s", curl_easy_strerror(e)) :
+		    http_fail(h, url, e);
+	else
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
+	curl_slist_free_all(l);
+	return rc;
+}
+
 /* ==== 13. Challenges ==== */
 
 /*
@@ -7114,7 +7216,7 @@ http_request(struct http *h, const char *url, const char *body, size_t len,
  * tls-alpn-01 answers, hooks (one runner for every hook, with the caller's
  * environment and ours on top), and the dns-persist-01 record.
  *
- * May call: 3-8, 10-11.
+ * May call: 3-8, 10-12.
  */
 
 #define CHAL_WK_DIR	".well-known"
@@ -7195,6 +7297,13 @@ struct chal_ctx {
 	struct key	 tls_key;	/* owned: tls-alpn-01 certificates */
 	struct buf	*tls_certs;	/* owned DER, IDENT_MAX by answer;
 					   NULL without tls-alpn-01 */
+	/* --dns-api: hook is the dnsapi script (hook_api_run) */
+	int		 api;
+	const char	*api_dir;	/* borrowed: DIR */
+	const char	*api_name;	/* borrowed: the certificate NAME */
+	const char	*api_ca;	/* borrowed: --ca-file, or NULL */
+	const char	*alias;		/* borrowed: --challenge-alias */
+	const char	*dalias;	/* borrowed: --domain-alias */
 	char		 hook[PATH_LEN_MAX]; /* absolute path; "" = none */
 	struct chal_answer answers[IDENT_MAX]; /* last: see chal_init */
 };
@@ -8081,6 +8190,887 @@ chal_resp_stop(struct chal_resp *r)
 	chal_resp_init(r);
 }
 
+/* ---- dns-api: acme.sh's dnsapi scripts ---- */
+
+/*
+ * --dns-api NAME answers dns-01 with acme.sh's dnsapi script NAME.sh,
+ * unchanged: /bin/sh runs hook_api_prelude, which defines the helper
+ * functions acme.sh gives those scripts (its "DNS API Dev Guide"; our own
+ * definitions), sources the script and calls NAME_add or NAME_rm with
+ * the TXT record's name and value (hook_api_run). Whatever needs HTTP(S),
+ * a hash, an HMAC, base64 or a durable write, the prelude asks of this
+ * binary, `acme dns-api-call OP ARG...` (hook_api_call, acme(1) DNS API):
+ * the same TLS, trust and limits as for the CA, so a router needs only a
+ * busybox shell. Secrets go on stdin or in the environment, never in argv.
+ * The scripts' saved settings are kept as acme.sh keeps them, KEY='value'
+ * lines (SAVED_KEY for the _mutable helpers; values with a control
+ * character base64-wrapped, as acme.sh's base64encode), 0600, rewritten
+ * only when they change: DIR/dns-api/account.conf, and DIR/conf/
+ * NAME.dns-api for a certificate's own (acme.sh's DOMAIN.conf).
+ */
+
+#define HOOK_API_DIR	"/usr/lib/acme/client/dnsapi"	/* OpenWrt's
+					   acme-acmesh-dnsapi package */
+#define HOOK_API_HOME	".acme.sh/dnsapi"	/* below $HOME */
+#define HOOK_API_SUB	"dns-api"		/* DIR/dns-api/ */
+#define HOOK_API_CALL	"dns-api-call"		/* argv[1] of a callback */
+#define HOOK_API_B64_START "__ACME_BASE64__START_"
+#define HOOK_API_B64_END "__ACME_BASE64__END_"
+
+/*
+ * The prelude: sh -c PRELUDE NAME SCRIPT add|rm FULLDOMAIN TXT VERBOSITY,
+ * with ACME_EXE, ACME_DIR, ACME_NAME and ACME_CA_FILE in the environment.
+ * Messages go to stderr: _err always, _info with -v, _debug with two,
+ * _debug2 and _debug3 with three; a value whose label names a key, token,
+ * secret, password, auth, signature or credential, and every
+ * _secure_debug value, is shown as [hidden]. Before the script is
+ * sourced, account.conf's plain KEY='value' lines (_saveaccountconf's)
+ * that the environment does not set become shell variables, as acme.sh
+ * sources that file.
+ */
+static const char hook_api_prelude[] =
+"_Zn=$0 _Zs=$1 _Zf=$0_$2 _Zd=$3 _Zt=$4 "
+"_Zv=$5\n"
+"set --\n"
+"_Z(){ \"$ACME_EXE\" " HOOK_API_CALL " \"$@\";}\n"
+"_Zh(){ _H1=$_H1 _H2=$_H2 _H3=$_H3 _H4=$_H4 _H5=$_H5 "
+"HTTP_HEADER=$HTTP_HEADER _Z \"$@\";}\n"
+"_Zsay(){ [ \"$_Zv\" -ge \"$1\" ]||return 0\n"
+"if [ $# -gt 3 ];then case $2$(printf %s \"$3\"|tr A-Z a-z) in\n"
+"1*|*key*|*token*|*secret*|*pass*|*auth*|*sig*|*cred*)"
+"set -- \"$3=[hidden]\";;\n"
+"*)set -- \"$3='$4'\";;esac;else set -- \"$3\";fi\n"
+"printf '%s: %s\\n' \"$_Zn\" \"$1\" >&2;}\n"
+"_info(){ _Zsay 1 0 \"$@\";}\n"
+"_debug(){ _Zsay 2 0 \"$@\";}\n"
+"_debug2(){ _Zsay 3 0 \"$@\";}\n"
+"_debug3(){ _Zsay 3 0 \"$@\";}\n"
+"_secure_debug(){ _Zsay 2 1 \"$@\";}\n"
+"_secure_debug2(){ _Zsay 3 1 \"$@\";}\n"
+"_secure_debug3(){ _Zsay 3 1 \"$@\";}\n"
+"_err(){ _Zsay -9 0 \"$@\";return 1;}\n"
+"_usage(){ printf '%s\\n' \"$*\" >&2;}\n"
+"_log(){ :;}\n"
+"__green(){ printf %b \"$1\";}\n"
+"__red(){ printf %b \"$1\";}\n"
+"_Zgrep(){ printf '%s\\n' \"$2\"|grep -q -- \"$1\";}\n"
+"_contains(){ _Zgrep \"$2\" \"$1\";}\n"
+"_startswith(){ _Zgrep \"^$2\" \"$1\";}\n"
+"_endswith(){ _Zgrep \"$2\\$\" \"$1\";}\n"
+"_exists(){ [ -n \"$1\" ]&&type \"$1\" >/dev/null 2>&1;}\n"
+"_math(){ printf %s \"$(($*))\";}\n"
+"_egrep_o(){ grep -Eo -- \"$1\" 2>/dev/null;}\n"
+"_head_n(){ head -n \"$1\";}\n"
+"_tail_n(){ tail -n \"$1\";}\n"
+"_lower_case(){ tr A-Z a-z;}\n"
+"_upper_case(){ tr a-z A-Z;}\n"
+"_normalizeJson(){ sed 's/^ *//;s/\" *: *\\([\"{[]\\)/\":\\1/g'|"
+"tr -d '\\r\\n';}\n"
+"_json_decode(){ sed 's#\\\\/#/#g';}\n"
+"_url_replace(){ tr /+ _-|tr -d '= ';}\n"
+"_time(){ date -u +%s;}\n"
+"_utc_date(){ date -u '+%Y-%m-%d %H:%M:%S';}\n"
+"_sleep(){ sleep \"$1\";}\n"
+"_mktemp(){ mktemp;}\n"
+"_idn(){ printf %s \"$1\";}\n"
+"_resethttp(){ :;}\n"
+"_sed_i(){ sed -i \"$1\" \"$2\";}\n"
+"_getfield(){ _Zi=$2\n"
+"while [ \"$_Zi\" -gt 0 ];do "
+"_Zg=$(printf '%s\\n' \"$1\"|cut -d \"${3:-,}\" -f \"$_Zi\")\n"
+"[ -n \"$_Zg\" ]&&{ printf %s \"$_Zg\";return 0;}\n"
+"_Zi=$((_Zi-1));done;printf %s \"$1\";}\n"
+"_post(){ printf %s \"$1\"|_Zh http \"$2\" \"${4:-POST}\" \"$5\" "
+"\"$3\";}\n"
+"_get(){ _Zh http \"$1\" GET '' '' \"$2\" \"$3\" </dev/null;}\n"
+"_ns_lookup(){ _H1='accept: application/dns-json' _H2= _H3= _H4= _H5= "
+"_get \"https://cloudflare-dns.com/dns-query?name=$1&type=$2\"|tr {} '<>'"
+"|_egrep_o '\"Answer\":\\[[^]]*]'|tr '<>' '\\n\\n';}\n"
+"_base64(){ _Z b64 \"$1\";}\n"
+"_dbase64(){ _Z d64;}\n"
+"_digest(){ _Z digest \"$1\" \"$2\";}\n"
+"_hmac(){ ACME_HMAC_KEY=$2 _Z hmac \"$1\" \"$3\";}\n"
+"_hex_dump(){ _Z hex;}\n"
+"_h2b(){ _Z h2b;}\n"
+"_url_encode(){ _Z url \"$1\";}\n"
+"_sign(){ _Z sign \"$1\" \"$2\";}\n"
+"_isRSA(){ grep -q -e 'BEGIN RSA PRIVATE' "
+"-e '^MII.....ADANBgkqhkiG9w0BAQEF' \"$1\" 2>/dev/null;}\n"
+"_fingerprint(){ sed -n '/-BEGIN CERT/,/-END CERT/p' \"$1\"|"
+"grep -v -- -----|_dbase64|_digest \"$2\" hex|tr a-f A-F;}\n"
+"_saveaccountconf(){ printf %s \"$2\"|_Z set a \"$1\" \"$3\";}\n"
+"_saveaccountconf_mutable(){ printf %s \"$2\"|"
+"_Z set a \"SAVED_$1\" \"$3\" \"$1\";}\n"
+"_readaccountconf(){ _Z get a \"$1\";}\n"
+"_readaccountconf_mutable(){ _Z get a \"SAVED_$1\";}\n"
+"_clearaccountconf(){ _Z del a \"$1\";}\n"
+"_clearaccountconf_mutable(){ _Z del a \"SAVED_$1\" \"$1\";}\n"
+"_savedomainconf(){ printf %s \"$2\"|_Z set d \"$1\" \"$3\";}\n"
+"_readdomainconf(){ _Z get d \"$1\";}\n"
+"_cleardomainconf(){ _Z del d \"$1\";}\n"
+"HTTP_HEADER=$(mktemp)||exit 1\n"
+"trap 'rm -f \"$HTTP_HEADER\"' EXIT\n"
+"trap 'exit 1' HUP INT TERM\n"
+"eval \"$(_Z load)\"||exit 1\n"
+". \"$_Zs\"||exit 1\n"
+"type \"$_Zf\" >/dev/null 2>&1||"
+"{ _err \"$_Zs defines no $_Zf\";exit 1;}\n"
+"\"$_Zf\" \"$_Zd\" \"$_Zt\"\n";
+
+/* Letters, digits and '_' only: 1..max of them (a shell name, when it
+ * starts with no digit). */
+static ACME_MUST_CHECK int
+hook_api_word(const char *s, size_t max)
+{
+	size_t n = strlen(s);
+
+	return n > 0 && n <= max && strspn(s, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") == n;
+}
+
+/* --dns-api NAME: a file name and the prefix of shell function names. */
+static ACME_MUST_CHECK int
+hook_api_name_ok(const char *s)
+{
+	return hook_api_word(s, API_NAME_MAX);
+}
+
+/*
+ * Where NAME.sh is (acme(1), DNS API): --dns-api-dir DIR first, then
+ * HOOK_API_DIR, then $HOME/.acme.sh/dnsapi; the first holding it wins.
+ * It runs as the user running acme, so it must be a regular file
+ * belonging to that user or root that no one else may write. Its
+ * absolute path into out (PATH_LEN_MAX bytes).
+ */
+static ACME_MUST_CHECK int
+hook_api_find(const char *name, const char *dir, char *out)
+{
+	const char *home = getenv("HOME"), *dirs[3];
+	char path[PATH_LEN_MAX];
+	struct stat st;
+	size_t i;
+
+	if (!hook_api_name_ok(name))
+		return err_set(ACME_ERR_USAGE, "--dns-api '%.64s': a name such "
+		    "as dns_cf", name);
+	dirs[0] = dir;
+	dirs[1] = HOOK_API_DIR;
+	dirs[2] = home != NULL && home[0] == '/' ? home : NULL;
+	for (i = 0; i < 3; i++) {
+		if (dirs[i] == NULL || snprintf(path, sizeof(path),
+		    "%s/%s%s.sh", dirs[i], i == 2 ? HOOK_API_HOME "/" : "",
+		    name) >= (int)sizeof(path) || stat(path, &st) < 0)
+			continue;
+		if (!S_ISREG(st.st_mode) || (st.st_uid != 0 && st.st_uid !=
+		    geteuid()) || (st.st_mode & (S_IWGRP | S_IWOTH)))
+			return err_set(ACME_ERR_USAGE, "%s: not a file of "
+			    "root or ours, or writable by others", path);
+		if (realpath(path, out) == NULL)
+			return err_set(ACME_ERR_USAGE, "%s: %s", path,
+			    strerror(errno));
+		return 0;
+	}
+	return err_set(ACME_ERR_USAGE, "--dns-api %s: no %s.sh in %s%s%s "
+	    "(OpenWrt: acme-acmesh-dnsapi)", name, name, dir != NULL ? dir :
+	    "", dir != NULL ? ", " : "", HOOK_API_DIR);
+}
+
+/* ---- dns-api: the callbacks ---- */
+
+/* What a callback reads on stdin (a body, a value, data to hash), kept
+ * NUL-terminated. */
+static ACME_MUST_CHECK int
+hook_api_input(struct buf *in)
+{
+	int rc = store_read_fd(0, in, API_IN_MAX);
+
+	return rc < 0 ? rc : buf_append(in, "", 0);
+}
+
+/* n bytes on stdout (p may be NULL when n is 0: an empty body). */
+static void
+hook_api_put(const void *p, size_t n)
+{
+	if (n > 0)
+		fwrite(p, 1, n, stdout);
+}
+
+/* base64 of n bytes on stdout: one line, or lines of 64 characters
+ * ending in a newline as openssl base64 writes them. */
+static ACME_MUST_CHECK int
+hook_api_put_b64(const void *p, size_t n, int lines)
+{
+	size_t len = b64_encode_with(NULL, p, n, b64_alpha_std, 1), i;
+	char *s = malloc(len + 1);
+
+	if (s == NULL)
+		return err_set(ACME_ERR_NOMEM, "out of memory");
+	b64_encode_with(s, p, n, b64_alpha_std, 1);
+	for (i = 0; i < len; i += 64)
+		printf(lines ? "%.64s\n" : "%.64s", s + i);
+	wipe(s, len);		/* it may be a credential's */
+	free(s);
+	return 0;
+}
+
+/* A digest or MAC d of n bytes: lowercase hex and a newline (openssl dgst
+ * -hex as acme.sh cuts it), else base64 when b64, else the raw bytes. */
+static ACME_MUST_CHECK int
+hook_api_put_mac(const unsigned char *d, size_t n, int hex, int b64)
+{
+	size_t i;
+
+	if (!hex && b64)
+		return hook_api_put_b64(d, n, 0);
+	for (i = 0; i < n; i++)
+		printf(hex ? "%02x" : "%c", d[i]);
+	if (hex)
+		putchar('\n');
+	return 0;
+}
+
+/* Hex text s (n bytes, whitespace skipped) into out as bytes. */
+static ACME_MUST_CHECK int
+hook_api_unhex(const char *s, size_t n, struct buf *out)
+{
+	unsigned char c = 0;
+	size_t i, k = 0;
+	const char *h;
+
+	for (i = 0; i < n; i++) {
+		if (isspace((unsigned char)s[i]))
+			continue;
+		if ((h = strchr(hex_digits, tolower((unsigned char)s[i]))) ==
+		    NULL || s[i] == '\0')
+			return err_set(ACME_ERR_USAGE, "not hex");
+		c = (unsigned char)(c << 4 | (h - hex_digits));
+		if (k++ % 2 == 1 && buf_append(out, &c, 1) < 0)
+			return buf_err(out);
+	}
+	if (k % 2 == 1)
+		return err_set(ACME_ERR_USAGE, "odd number of hex digits");
+	return buf_append(out, "", 0);
+}
+
+/* b64 [multiline] */
+static ACME_MUST_CHECK int
+hook_api_b64(const char **av, struct buf *in)
+{
+	return hook_api_put_b64(in->data, in->len, av[0][0] != '\0');
+}
+
+/* d64: base64 (whitespace and '=' ignored) decoded. */
+static ACME_MUST_CHECK int
+hook_api_d64(const char **av, struct buf *in)
+{
+	char *s = (char *)in->data;
+	size_t i, n = 0;
+	int len;
+
+	(void)av;
+	for (i = 0; i < in->len; i++)
+		if (!isspace((unsigned char)s[i]) && s[i] != '=')
+			s[n++] = s[i];
+	/* in place: byte k is written after character 4k/3 was read */
+	if ((len = b64_decode_with(s, in->cap, s, n, 0)) < 0)
+		return len;
+	hook_api_put(s, (size_t)len);
+	return 0;
+}
+
+/* The hashes acme.sh's scripts name: not sha3-256 (not in BearSSL), nor
+ * md5 (BearSSL's is wrong once LTO links it beside its AES code). */
+static const struct hook_api_hash {
+	const char		*name;
+	const br_hash_class	*hc;
+} hook_api_hashes[] = {
+	{ "sha256", &br_sha256_vtable },
+	{ "sha1", &br_sha1_vtable },
+	{ "sha384", &br_sha384_vtable },
+	{ "sha512", &br_sha512_vtable },
+};
+
+static ACME_MUST_CHECK const br_hash_class *
+hook_api_hash(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(hook_api_hashes) / sizeof(hook_api_hashes[0]);
+	    i++)
+		if (strcmp(name, hook_api_hashes[i].name) == 0)
+			return hook_api_hashes[i].hc;
+	err_set(ACME_ERR_USAGE, "unknown hash '%.20s'", name);
+	return NULL;
+}
+
+#define HOOK_API_HASH_LEN(hc) \
+	(((hc)->desc >> BR_HASHDESC_OUT_OFF) & BR_HASHDESC_OUT_MASK)
+
+/* digest ALG [hex]: base64 of the digest, or its hex. */
+static ACME_MUST_CHECK int
+hook_api_digest(const char **av, struct buf *in)
+{
+	const br_hash_class *hc = hook_api_hash(av[0]);
+	br_hash_compat_context ctx;
+	unsigned char d[64];
+
+	if (hc == NULL)
+		return ACME_ERR_USAGE;
+	hc->init(&ctx.vtable);
+	hc->update(&ctx.vtable, in->data, in->len);
+	hc->out(&ctx.vtable, d);
+	return hook_api_put_mac(d, HOOK_API_HASH_LEN(hc), av[1][0] != '\0', 1);
+}
+
+/* hmac ALG [hex], the key in hex in $ACME_HMAC_KEY: the raw MAC, or hex. */
+static ACME_MUST_CHECK int
+hook_api_hmac(const char **av, struct buf *in)
+{
+	const br_hash_class *hc = hook_api_hash(av[0]);
+	const char *k = getenv("ACME_HMAC_KEY");
+	struct buf key = { .max = API_IN_MAX };
+	unsigned char d[64];
+	int rc;
+
+	if (hc == NULL)
+		return ACME_ERR_USAGE;
+	if (k == NULL || *k == '\0')
+		return err_set(ACME_ERR_USAGE, "no key");
+	if ((rc = hook_api_unhex(k, strlen(k), &key)) == 0) {
+		hmac_sha2(hc, key.data, key.len, in->data, in->len, d);
+		rc = hook_api_put_mac(d, HOOK_API_HASH_LEN(hc),
+		    av[1][0] != '\0', 0);
+	}
+	buf_free(&key);
+	wipe(d, sizeof(d));
+	return rc;
+}
+
+/* hex: " 61 62 63", as acme.sh's _hex_dump. */
+static ACME_MUST_CHECK int
+hook_api_hex(const char **av, struct buf *in)
+{
+	size_t i;
+
+	(void)av;
+	for (i = 0; i < in->len; i++)
+		printf(" %02x", in->data[i]);
+	return 0;
+}
+
+/* h2b: hex back to bytes. */
+static ACME_MUST_CHECK int
+hook_api_h2b(const char **av, struct buf *in)
+{
+	struct buf b = { .max = API_IN_MAX };
+	int rc;
+
+	(void)av;
+	if ((rc = hook_api_unhex((const char *)in->data, in->len, &b)) == 0)
+		hook_api_put(b.data, b.len);
+	buf_free(&b);
+	return rc;
+}
+
+/* url [upper-hex]: RFC 3986 2.3's unreserved bytes as they are, the
+ * others %xx (%XX with upper-hex). */
+static ACME_MUST_CHECK int
+hook_api_url(const char **av, struct buf *in)
+{
+	size_t i;
+	int c;
+
+	for (i = 0; i < in->len; i++) {
+		c = in->data[i];
+		if (isalnum(c) || strchr("-_.~", c) != NULL)
+			putchar(c);
+		else
+			printf(av[0][0] != '\0' ? "%%%02X" : "%%%02x", c);
+	}
+	return 0;
+}
+
+/* sign KEYFILE ALG: base64 of the signature of stdin, ECDSA as r||s with
+ * the curve's hash, RSA PKCS#1 v1.5 (sha256 only, key_sign's). */
+static ACME_MUST_CHECK int
+hook_api_sign(const char **av, struct buf *in)
+{
+	unsigned char sig[1024];
+	struct buf pem = { 0 };
+	struct key k;
+	int fd, rc;
+
+	memset(&k, 0, sizeof(k));
+	if ((fd = open(av[0], O_RDONLY | O_CLOEXEC)) < 0)
+		return err_set(ACME_ERR_USAGE, "%s: %s", av[0],
+		    strerror(errno));
+	if ((rc = store_read_fd(fd, &pem, PEM_MAX)) == 0)
+		rc = pem.data == NULL ? err_set(ACME_ERR_USAGE, "%s: empty",
+		    av[0]) : key_from_pem(&k, (const char *)pem.data, pem.len);
+	close(fd);
+	if (rc == 0 && !key_is_ec(&k) && strcmp(av[1], "sha256") != 0)
+		rc = err_set(ACME_ERR_USAGE, "RSA with sha256 only");
+	if (rc == 0 && (rc = key_sign(&k, in->data, in->len, sig, sizeof(sig),
+	    0)) > 0)
+		rc = hook_api_put_b64(sig, (size_t)rc, 0);
+	key_free(&k);
+	buf_free(&pem);
+	return rc;
+}
+
+/* DIR from the prelude's environment (hook_api_run sets it). */
+static ACME_MUST_CHECK const char *
+hook_api_dir(void)
+{
+	const char *dir = getenv("ACME_DIR");
+
+	if (dir == NULL || dir[0] != '/')
+		err_set(ACME_ERR_USAGE, "no ACME_DIR");
+	return dir != NULL && dir[0] == '/' ? dir : NULL;
+}
+
+/* The response headers for the script: into the file $HTTP_HEADER. */
+static ACME_MUST_CHECK int
+hook_api_dump(const struct buf *dump)
+{
+	const char *path = getenv("HTTP_HEADER");
+	int fd, rc;
+
+	if (path == NULL || *path == '\0')
+		return 0;
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
+	    O_CLOEXEC, 0600)) < 0)
+		return err_set(ACME_ERR_IO, "%s: %s", path, strerror(errno));
+	rc = dump->data != NULL ? store_write_all(fd, dump->data, dump->len) :
+	    0;
+	if (close(fd) < 0 || rc < 0)
+		return err_set(ACME_ERR_IO, "%s: %s", path, strerror(errno));
+	return 0;
+}
+
+/* The request of http: its URL, method and headers one line each; the
+ * headers of $_H1..$_H5 and the content type into hdrs (ct holds the
+ * last). */
+static ACME_MUST_CHECK int
+hook_api_request(const char **av, const char **hdrs, char *ct, size_t cap)
+{
+	char name[4] = "_H1";
+	size_t i;
+
+	for (i = 0; i < 5; i++, name[2]++)
+		if (!str_one_line(hdrs[i] = getenv(name) ? getenv(name) : ""))
+			return err_set(ACME_ERR_USAGE, "%s: control character",
+			    name);
+	/* the URL's scheme: libcurl's http and https only (http_api) */
+	if ((size_t)snprintf(ct, cap, "%s%s", av[2][0] ? "Content-Type: " : "",
+	    av[2]) >= cap || !str_one_line(ct) || !str_one_line(av[0]) ||
+	    !hook_api_word(av[1], 16))
+		return err_set(ACME_ERR_USAGE, "bad URL, method or type");
+	hdrs[5] = ct;
+	hdrs[6] = NULL;
+	return 0;
+}
+
+/*
+ * http URL METHOD CTYPE B64 [HEAD [TIMEOUT]], the body on stdin (none
+ * when empty): the response body on stdout (base64 with B64), or with
+ * HEAD its headers; the headers also into $HTTP_HEADER. Fails only when
+ * no answer came; an HTTP error status is an answer, as with curl.
+ */
+static ACME_MUST_CHECK int
+hook_api_http(const char **av, struct buf *in)
+{
+	struct buf dump = { .max = API_DUMP_MAX };
+	struct http_resp r = { .dump = &dump };
+	const char *hdrs[7], *dir, *ca = getenv("ACME_CA_FILE");
+	char ct[OPT_WORD_MAX + 16];
+	struct http h;
+	long t = atol(av[5]);
+	int rc;
+
+	if ((rc = hook_api_request(av, hdrs, ct, sizeof(ct))) < 0 ||
+	    (dir = hook_api_dir()) == NULL)
+		return rc < 0 ? rc : ACME_ERR_USAGE;
+	if ((rc = http_init(&h, ca != NULL && *ca ? ca : NULL)) == 0 &&
+	    (rc = http_set_tls_time(&h, clock_tls_time(clock_floor_read(dir))))
+	    == 0) {
+		h.timeout = t > 0 && t < HTTP_TIMEOUT ? t : 0;
+		rc = http_api(&h, av[4][0] ? "HEAD" : av[1], av[0], hdrs,
+		    (const char *)in->data, in->len, &r);
+	}
+	if (rc == 0 && (rc = hook_api_dump(&dump)) == 0) {
+		if (av[4][0])
+			hook_api_put(dump.data, dump.len);
+		else if (av[3][0])
+			rc = hook_api_put_b64(r.body.data, r.body.len, 0);
+		else
+			hook_api_put(r.body.data, r.body.len);
+	}
+	http_cleanup(&h);
+	http_resp_free(&r);
+	buf_free(&dump);
+	return rc;
+}
+
+
+
+/*
+ * A file of saved settings below DIR: DIR/dns-api/account.conf (acme.sh's
+ * account.conf) when name is NULL, else DIR/conf/NAME.dns-api (acme.sh's
+ * DOMAIN.conf). Its text (empty when absent) into c->text, its directory
+ * into c->fd (made 0700 with create; -1 when absent).
+ */
+struct hook_api_conf {
+	struct buf	 text;		/* owned, NUL-terminated */
+	int		 fd;		/* owned, or -1 */
+	char		 file[NAME_LEN_MAX + 16];
+};
+
+static ACME_MUST_CHECK int
+hook_api_conf_read(struct hook_api_conf *c, const char *dir,
+    const char *name, int create)
+{
+	int fd, rc = 0;
+
+	memset(c, 0, sizeof(*c));
+	c->fd = -1;
+	snprintf(c->file, sizeof(c->file), "%s%s", name ? name :
+	    "account.conf", name ? ".dns-api" : "");
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return err_set(ACME_ERR_IO, "%s: %s", dir, strerror(errno));
+	c->fd = store_subdir(fd, name ? "conf" : HOOK_API_SUB, create);
+	close(fd);
+	if (c->fd >= 0)
+		rc = store_read(c->fd, c->file, &c->text, API_CONF_MAX);
+	else if ((rc = c->fd) == STORE_ABSENT)
+		c->fd = -1;
+	if (rc < 0 && rc != STORE_ABSENT)
+		return rc;
+	return buf_append(&c->text, "", 0);
+}
+
+static void
+hook_api_conf_free(struct hook_api_conf *c)
+{
+	if (c->fd >= 0)
+		close(c->fd);
+	buf_free(&c->text);
+}
+
+/* Is line KEY=...? (acme.sh writes no space around '='.) */
+static ACME_MUST_CHECK int
+hook_api_is(const char *line, const char *key)
+{
+	size_t n = strlen(key);
+
+	return n > 0 && strncmp(line, key, n) == 0 && line[n] == '=';
+}
+
+/* A shell variable name: what a KEY must be. */
+static ACME_MUST_CHECK int
+hook_api_key_ok(const char *k)
+{
+	return hook_api_word(k, OPT_WORD_MAX) && !isdigit((unsigned char)k[0]);
+}
+
+/* v (n bytes) as one shell word in single quotes: ' becomes '\''. */
+static void
+hook_api_quote(struct buf *out, const char *v, size_t n)
+{
+	size_t i;
+
+	buf_puts(out, "'");
+	for (i = 0; i < n; i++)
+		buf_append(out, v[i] == '\'' ? "'\\''" : &v[i], v[i] ==
+		    '\'' ? 4 : 1);
+	buf_puts(out, "'");
+}
+
+/*
+ * Unquote, in place, the value of a KEY=value line of ours or acme.sh's
+ * (which the shell reads back): 'single', "double" (\" \\ \$ \` escaped)
+ * and bare parts. 0, or -1 when a quote is left open.
+ */
+static ACME_MUST_CHECK int
+hook_api_unquote(char *v)
+{
+	char *o = v, q = 0;
+
+	for (; *v != '\0'; v++) {
+		if ((q == 0 && (*v == '\'' || *v == '"')) || *v == q) {
+			q = q == 0 ? *v : 0;
+			continue;
+		}
+		if (*v == '\\' && q != '\'' && v[1] != '\0' && (q == 0 ||
+		    strchr("\"\\$`", v[1]) != NULL))
+			v++;
+		*o++ = *v;
+	}
+	*o = '\0';
+	return q == 0 ? 0 : -1;
+}
+
+/* KEY='value' and a newline; a value with a control character, or any
+ * with b64, base64-wrapped between acme.sh's markers. */
+static void
+hook_api_line(struct buf *out, const char *key, const struct buf *in,
+    int b64)
+{
+	size_t i, n;
+	char *s;
+
+	for (i = 0; i < in->len && !b64; i++)
+		b64 = in->data[i] < 0x20 || in->data[i] == 0x7f;
+	buf_printf(out, "%s=", key);
+	if (!b64)
+		hook_api_quote(out, (const char *)in->data, in->len);
+	else if ((s = malloc((n = b64_encode_with(NULL, in->data, in->len,
+	    b64_alpha_std, 1)) + 1)) != NULL) {
+		b64_encode_with(s, in->data, in->len, b64_alpha_std, 1);
+		buf_printf(out, "'" HOOK_API_B64_START "%s" HOOK_API_B64_END
+		    "'", s);
+		wipe(s, n);
+		free(s);
+	} else
+		out->err = err_set(ACME_ERR_NOMEM, "out of memory");
+	buf_puts(out, "\n");
+}
+
+/*
+ * text with key's line set to the value in (in place, else appended; in
+ * NULL: removed) and drop's line (may be "") removed, into out.
+ */
+static void
+hook_api_edit(const char *text, const char *key, const struct buf *in,
+    int b64, const char *drop, struct buf *out)
+{
+	const char *p, *nl;
+	int put = in == NULL;
+
+	for (p = text; *p != '\0'; p = *nl != '\0' ? nl + 1 : nl) {
+		nl = p + strcspn(p, "\n");
+		if (hook_api_is(p, drop))
+			continue;
+		if (hook_api_is(p, key)) {
+			if (!put)
+				hook_api_line(out, key, in, b64);
+			put = 1;
+			continue;
+		}
+		buf_append(out, p, (size_t)(nl - p));
+		buf_puts(out, "\n");
+	}
+	if (!put)
+		hook_api_line(out, key, in, b64);
+}
+
+/* In the file of DIR and name (hook_api_conf_read), set (in) or remove
+ * (NULL) key and remove drop; written only when that changes it, 0600. */
+static ACME_MUST_CHECK int
+hook_api_change(const char *dir, const char *name, const char *key,
+    const struct buf *in, int b64, const char *drop)
+{
+	struct buf out = { .max = API_CONF_MAX };
+	struct hook_api_conf c;
+	int rc;
+
+	if (!hook_api_key_ok(key) || (*drop != '\0' && !hook_api_key_ok(drop)))
+		return err_set(ACME_ERR_USAGE, "bad key");
+	if ((rc = hook_api_conf_read(&c, dir, name, in != NULL)) == 0) {
+		hook_api_edit((const char *)c.text.data, key, in, b64, drop,
+		    &out);
+		if ((rc = buf_append(&out, "", 0)) == 0 && c.fd >= 0 &&
+		    (out.len != c.text.len || memcmp(out.data, c.text.data,
+		    out.len) != 0))
+			rc = store_write_buf(c.fd, c.file, &out,
+			    STORE_KEY_MODE);
+	}
+	hook_api_conf_free(&c);
+	buf_free(&out);
+	return rc;
+}
+
+/* The file of a callback: "a" account.conf (*name NULL), "d" the
+ * certificate $ACME_NAME's; DIR from $ACME_DIR. */
+static ACME_MUST_CHECK int
+hook_api_which(const char *which, const char **dir, const char **name)
+{
+	*name = strcmp(which, "d") == 0 ? getenv("ACME_NAME") : NULL;
+	if ((*dir = hook_api_dir()) == NULL)
+		return ACME_ERR_USAGE;
+	if (*name == NULL ? strcmp(which, "a") != 0 : !store_name_ok(*name))
+		return err_set(ACME_ERR_USAGE, "bad file '%.8s' (or no "
+		    "ACME_NAME)", which);
+	return 0;
+}
+
+/* set a|d KEY [b64 [DROP]], the value on stdin */
+static ACME_MUST_CHECK int
+hook_api_set(const char **av, struct buf *in)
+{
+	const char *dir, *name;
+	int rc = hook_api_which(av[0], &dir, &name);
+
+	return rc < 0 ? rc : hook_api_change(dir, name, av[1], in,
+	    av[2][0] != '\0', av[3]);
+}
+
+/* del a|d KEY [KEY2] */
+static ACME_MUST_CHECK int
+hook_api_del(const char **av, struct buf *in)
+{
+	const char *dir, *name;
+	int rc = hook_api_which(av[0], &dir, &name);
+
+	(void)in;
+	return rc < 0 ? rc : hook_api_change(dir, name, av[1], NULL, 0,
+	    av[2]);
+}
+
+/* The value of line p (KEY= already skipped) unquoted and, when
+ * wrapped in acme.sh's base64 markers, decoded; its length. */
+static ACME_MUST_CHECK int
+hook_api_value(char *v)
+{
+	size_t a = strlen(HOOK_API_B64_START), z = strlen(HOOK_API_B64_END);
+	size_t n;
+
+	if (hook_api_unquote(v) < 0)
+		return err_set(ACME_ERR_USAGE, "a value with an open quote");
+	n = strlen(v);
+	if (n < a + z || strncmp(v, HOOK_API_B64_START, a) != 0 ||
+	    strcmp(v + n - z, HOOK_API_B64_END) != 0)
+		return (int)n;
+	/* in place: byte k lands before character a + 4k/3 is read */
+	return b64_decode_padded(v, n, v + a, n - a - z);
+}
+
+/* get a|d KEY: its value, no newline (nothing when not set). */
+static ACME_MUST_CHECK int
+hook_api_get(const char **av, struct buf *in)
+{
+	struct hook_api_conf c = { .fd = -1 };
+	const char *dir, *name;
+	char *p, *nl;
+	int rc, n;
+
+	(void)in;
+	if ((rc = hook_api_which(av[0], &dir, &name)) == 0 &&
+	    (rc = hook_api_conf_read(&c, dir, name, 0)) == 0)
+		for (p = (char *)c.text.data; *p != '\0'; p = nl + 1) {
+			*(nl = p + strcspn(p, "\n")) = '\0';
+			if (hook_api_is(p, av[1])) {
+				p += strlen(av[1]) + 1;
+				if ((n = hook_api_value(p)) < 0)
+					rc = n;
+				else
+					hook_api_put(p, (size_t)n);
+				break;
+			}
+			if (nl == (char *)c.text.data + c.text.len)
+				break;
+		}
+	hook_api_conf_free(&c);
+	return rc;
+}
+
+/*
+ * load: the plain KEY='value' lines of account.conf (not SAVED_*) whose
+ * key the environment does not set, as shell assignments: what acme.sh's
+ * scripts get by its sourcing of account.conf.
+ */
+static ACME_MUST_CHECK int
+hook_api_load(const char **av, struct buf *in)
+{
+	struct buf out = { .max = API_CONF_MAX };
+	struct hook_api_conf c = { .fd = -1 };
+	const char *dir, *name;
+	char *p, *nl, *eq;
+	int rc;
+
+	(void)av;
+	(void)in;
+	if ((rc = hook_api_which("a", &dir, &name)) == 0 &&
+	    (rc = hook_api_conf_read(&c, dir, NULL, 0)) == 0)
+		for (p = (char *)c.text.data; *p != '\0'; p = nl) {
+			nl = p + strcspn(p, "\n");
+			if (*nl != '\0')
+				*nl++ = '\0';
+			if ((eq = strchr(p, '=')) == NULL)
+				continue;
+			*eq = '\0';
+			if (!hook_api_key_ok(p) || strncmp(p, "_Z", 2) == 0 ||
+			    strncmp(p, "SAVED_", 6) == 0 || getenv(p) ||
+			    strcmp(p, "HTTP_HEADER") == 0 ||
+			    hook_api_unquote(eq + 1) < 0)
+				continue;
+			buf_printf(&out, "%s=", p);
+			hook_api_quote(&out, eq + 1, strlen(eq + 1));
+			buf_puts(&out, "\n");
+		}
+	if (rc == 0 && (rc = buf_err(&out)) == 0 && out.len > 0)
+		hook_api_put(out.data, out.len);
+	hook_api_conf_free(&c);
+	buf_free(&out);
+	return rc;
+}
+
+/* The operations of acme dns-api-call (acme(1), DNS API). */
+static const struct hook_api_op {
+	const char	*name;
+	int		(*run)(const char **, struct buf *);
+	unsigned char	 min, max;	/* its arguments */
+	unsigned char	 input;		/* it reads stdin */
+} hook_api_ops[] = {
+	{ "http", hook_api_http, 4, 6, 1 },
+	{ "get", hook_api_get, 2, 2, 0 },
+	{ "set", hook_api_set, 2, 4, 1 },
+	{ "del", hook_api_del, 2, 3, 0 },
+	{ "load", hook_api_load, 0, 0, 0 },
+	{ "b64", hook_api_b64, 0, 1, 1 },
+	{ "d64", hook_api_d64, 0, 1, 1 },
+	{ "digest", hook_api_digest, 1, 2, 1 },
+	{ "hmac", hook_api_hmac, 1, 2, 1 },
+	{ "hex", hook_api_hex, 0, 0, 1 },
+	{ "h2b", hook_api_h2b, 0, 0, 1 },
+	{ "url", hook_api_url, 0, 1, 1 },
+	{ "sign", hook_api_sign, 2, 2, 1 },
+};
+
+#define HOOK_API_ARGS	6	/* the most arguments an operation takes */
+
+/*
+ * acme dns-api-call OP ARG... (argv[0] is OP): one callback of the
+ * prelude; its output on stdout. 0, or an error (recorded).
+ */
+static ACME_MUST_CHECK int
+hook_api_call(int argc, char **argv)
+{
+	const char *av[HOOK_API_ARGS + 1];
+	const struct hook_api_op *op = NULL;
+	struct buf in = { .max = API_IN_MAX };
+	size_t i;
+	int k, rc = 0;
+
+	for (i = 0; argc > 0 && i < sizeof(hook_api_ops) /
+	    sizeof(hook_api_ops[0]); i++)
+		if (strcmp(argv[0], hook_api_ops[i].name) == 0)
+			op = &hook_api_ops[i];
+	if (op == NULL || argc - 1 < op->min || argc - 1 > op->max)
+		return err_set(ACME_ERR_USAGE, HOOK_API_CALL ": for acme's "
+		    "dnsapi prelude (acme(1), DNS API)");
+	for (k = 0; k <= HOOK_API_ARGS; k++)
+		av[k] = k < argc - 1 ? argv[k + 1] : "";
+	if (op->input)
+		rc = hook_api_input(&in);
+	if (rc == 0)
+		rc = op->run(av, &in);
+	if (fflush(stdout) != 0 && rc == 0)
+		rc = err_set(ACME_ERR_IO, "stdout: %s", strerror(errno));
+	buf_free(&in);
+	return rc < 0 ? err_wrap(rc, HOOK_API_CALL " %s", argv[0]) : 0;
+}
+
 /* ---- hooks ---- */
 
 
@@ -8092,6 +9082,8 @@ hook_child(const char *const *argv, const char *const *env, int ep)
 	int fd, e;
 
 	setpgid(0, 0);
+	/* stopped with acme, however acme ends (OpenWrt's hook stops acme) */
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
 	signal(SIGPIPE, SIG_DFL);
 	if ((fd = open("/dev/null", O_RDONLY)) >= 0 && fd != 0) {
 		dup2(fd, 0);
@@ -8276,6 +9268,98 @@ hook_run_env(const char *const *argv, const char *const *ours, int timeout)
 	return rc;
 }
 
+/* The path of this binary for the prelude's callbacks: the name it was
+ * run by (AT_EXECFN; needs no /proc), made absolute. */
+static ACME_MUST_CHECK int
+hook_api_exe(char *out, size_t cap)
+{
+	const char *fn = TEST_GETENV("ACME_TEST_EXE");
+	char cwd[PATH_LEN_MAX];
+
+	if (fn == NULL || *fn == '\0')
+		fn = (const char *)getauxval(AT_EXECFN);
+	if (fn == NULL || (fn[0] != '/' && getcwd(cwd, sizeof(cwd)) == NULL))
+		return err_set(ACME_ERR_CHALLENGE, "no path of acme");
+	if ((size_t)snprintf(out, cap, "ACME_EXE=%s%s%s", fn[0] == '/' ? "" :
+	    cwd, fn[0] == '/' ? "" : "/", fn) >= cap)
+		return err_set(ACME_ERR_CHALLENGE, "--dns-api: path too long");
+	return 0;
+}
+
+/*
+ * The environment of the dnsapi script for certificate c->api_name
+ * (hook_api_call reads it): ACME_EXE, ACME_DIR (absolute), ACME_NAME,
+ * ACME_CA_FILE (absolute, or empty: the system bundle).
+ */
+struct hook_api_env {
+	char	exe[PATH_LEN_MAX + 16];
+	char	dir[PATH_LEN_MAX + 16];
+	char	name[NAME_LEN_MAX + 16];
+	char	ca[PATH_LEN_MAX + 16];
+};
+
+static ACME_MUST_CHECK int
+hook_api_env(const struct chal_ctx *c, struct hook_api_env *e)
+{
+	char dir[PATH_LEN_MAX], ca[PATH_LEN_MAX];
+	int rc;
+
+	if ((rc = hook_api_exe(e->exe, sizeof(e->exe))) < 0)
+		return rc;
+	if (realpath(c->api_dir, dir) == NULL || (c->api_ca != NULL &&
+	    realpath(c->api_ca, ca) == NULL))
+		return err_set(ACME_ERR_CHALLENGE, "--dns-api: %s", strerror(
+		    errno));
+	snprintf(e->dir, sizeof(e->dir), "ACME_DIR=%s", dir);
+	snprintf(e->name, sizeof(e->name), "ACME_NAME=%s", c->api_name);
+	snprintf(e->ca, sizeof(e->ca), "ACME_CA_FILE=%s", c->api_ca != NULL ?
+	    ca : "");
+	return 0;
+}
+
+/*
+ * --dns-api: NAME_add (begin) or NAME_rm (done, failed) of the script
+ * c->hook for answer a, as acme.sh calls them: the TXT record's name
+ * (_acme-challenge.IDENT; --challenge-alias A: _acme-challenge.A;
+ * --domain-alias D: D) and value. The exit status, as hook_run's.
+ */
+static ACME_MUST_CHECK int
+hook_api_run(const struct chal_ctx *c, const char *method,
+    const struct chal_answer *a)
+{
+	char name[API_NAME_MAX + 1], txt[2 * IDENT_LEN_MAX], v[16];
+	const char *argv[10], *ours[5], *base = strrchr(c->hook, '/') + 1;
+	struct hook_api_env e;
+	int rc;
+
+	snprintf(name, sizeof(name), "%.*s", (int)(strlen(base) - 3), base);
+	if (c->dalias != NULL)
+		snprintf(txt, sizeof(txt), "%s", c->dalias);
+	else
+		snprintf(txt, sizeof(txt), "_acme-challenge.%s", c->alias ?
+		    c->alias : a->id.value);
+	snprintf(v, sizeof(v), "%d", log_verbosity);
+	if ((rc = hook_api_env(c, &e)) < 0)
+		return rc;
+	argv[0] = "/bin/sh";
+	argv[1] = "-c";
+	argv[2] = hook_api_prelude;
+	argv[3] = name;
+	argv[4] = c->hook;
+	argv[5] = strcmp(method, "begin") == 0 ? "add" : "rm";
+	argv[6] = txt;
+	argv[7] = a->digest;
+	argv[8] = v;
+	argv[9] = NULL;
+	ours[0] = e.exe;
+	ours[1] = e.dir;
+	ours[2] = e.name;
+	ours[3] = e.ca;
+	ours[4] = NULL;
+	log_msg(LOG_LEVEL_INFO, "%s_%s %s", name, argv[5], txt);
+	return hook_run_env(argv, ours, c->hook_timeout);
+}
+
 /*
  * uacme's contract: PROG METHOD TYPE IDENT TOKEN AUTH, AUTH being the key
  * authorization for http-01 and base64url(SHA-256(key authorization))
@@ -8296,8 +9380,14 @@ chal_hook(const struct chal_ctx *c, const char *method,
 	argv[4] = a->token;
 	argv[5] = a->type == CHAL_HTTP01 ? a->keyauth : a->digest;
 	argv[6] = NULL;
-	log_msg(LOG_LEVEL_INFO, "hook %s %s %s", method, argv[2], argv[3]);
-	if ((rc = hook_run_env(argv, none, c->hook_timeout)) < 0)
+	if (c->api)
+		rc = hook_api_run(c, method, a);
+	else {
+		log_msg(LOG_LEVEL_INFO, "hook %s %s %s", method, argv[2],
+		    argv[3]);
+		rc = hook_run_env(argv, none, c->hook_timeout);
+	}
+	if (rc < 0)
 		err_wrap(rc, "challenge hook %s %s %s", method, argv[2],
 		    argv[3]);
 	return rc;
@@ -8313,6 +9403,10 @@ chal_hook_begin(const struct chal_ctx *c, struct chal_answer *a)
 	err_clear();	/* no error is pending here; drop any stale one */
 	rc = chal_hook(c, "begin", a);
 
+	if (rc > 0 && c->api)		/* NAME_add failed */
+		return err_set(ACME_ERR_CHALLENGE, "%s: %s could not add the "
+		    "TXT record (exit %d)", a->id.value, strrchr(c->hook, '/') +
+		    1, rc);
 	if (rc > 0)
 		log_msg(LOG_LEVEL_INFO, "the hook declined %s for %s (exit "
 		    "%d)", chal_type_names[a->type], a->id.value, rc);
@@ -8397,7 +9491,8 @@ chal_candidates(const struct chal_ctx *c, struct chal_cand *out)
 		out[n++].how = CHAL_BY_STANDALONE;
 	}
 	for (i = 0; c->hook[0] != '\0' && i < 3; i++)
-		if (c->want < 0 || c->want == (int)hook_order[i]) {
+		if ((c->want < 0 || c->want == (int)hook_order[i]) &&
+		    (!c->api || hook_order[i] == CHAL_DNS01)) {
 			out[n].type = hook_order[i];
 			out[n++].how = CHAL_BY_HOOK;
 		}
@@ -11981,6 +13076,7 @@ issue_write_conf(const struct issue *is, int storefd,
     const struct acme_options *o)
 {
 	char why[NAME_LEN_MAX + 32], csr[PATH_MAX], key[PATH_MAX];
+	char api[PATH_MAX];
 	struct conf_file f = { .why = why, .name = is->name, .ids = is->ids,
 	    .nids = is->nids, .o = *o };
 
@@ -11989,8 +13085,10 @@ issue_write_conf(const struct issue *is, int storefd,
 		f.alias = o->server;
 	f.o.server = is->a->server;
 	f.o.key_type = key_types[is->key_type].name;
-	f.o.hook = is->chal.hook[0] != '\0' ? is->chal.hook : NULL;
+	f.o.hook = is->chal.hook[0] != '\0' && !is->chal.api ? is->chal.hook :
+	    NULL;
 	f.o.hook_timeout = is->chal.hook_timeout;
+	f.o.dns_api_dir = issue_conf_abs(o->dns_api_dir, api);
 	f.o.csr_file = issue_conf_abs(o->csr_file, csr);
 	f.o.csr_key = issue_conf_abs(o->csr_key, key);
 	return issue_conf_write(storefd, &f);
@@ -12213,13 +13311,14 @@ api_can_answer(const struct acme_options *o, int t)
 {
 	static const char *const needs[CHAL_TYPE_MAX] = {
 		[CHAL_HTTP01] = "--webroot DIR, --standalone or --hook PROG",
-		[CHAL_DNS01] = "--hook PROG",
+		[CHAL_DNS01] = "--hook PROG or --dns-api NAME",
 		[CHAL_TLSALPN01] = "--standalone or --hook PROG",
 		[CHAL_DNSPERSIST01] = "nothing but the published record",
 	};
 
 	if (o->hook != NULL || (t == CHAL_HTTP01 && (o->webroot != NULL ||
-	    o->standalone)) || (t == CHAL_TLSALPN01 && o->standalone))
+	    o->standalone)) || (t == CHAL_TLSALPN01 && o->standalone) ||
+	    (t == CHAL_DNS01 && o->dns_api != NULL))
 		return 0;
 	return err_set(ACME_ERR_USAGE, "--challenge %s needs %s",
 	    chal_type_names[t], needs[t]);
@@ -12236,17 +13335,47 @@ api_check_persist(const struct acme_options *o, const struct ident *ids,
 	size_t i;
 
 	if (o->webroot != NULL || o->standalone || o->hook != NULL ||
-	    o->dns_wait > 0)
+	    o->dns_wait > 0 || o->dns_api != NULL)
 		return err_set(ACME_ERR_USAGE, "--challenge dns-persist-01 "
 		    "answers with the record published once (acme account "
-		    "persist-record): leave out --webroot, --standalone, --hook "
-		    "and --dns-wait");
+		    "persist-record): leave out --webroot, --standalone, "
+		    "--hook, --dns-api and --dns-wait");
 	for (i = 0; i < n; i++)
 		if (ids[i].type == IDENT_IP)
 			return err_set(ACME_ERR_USAGE, "%s: dns-persist-01 "
 			    "validates DNS names, not IP addresses",
 			    ids[i].value);
 	return 0;
+}
+
+/* --dns-api and its aliases (acme(1), DNS API): its script is there. */
+static ACME_MUST_CHECK int
+api_check_api(const struct acme_options *o)
+{
+	char path[PATH_LEN_MAX];
+	struct ident id;
+
+	if (o->dns_api == NULL && (o->challenge_alias != NULL ||
+	    o->domain_alias != NULL || o->dns_api_dir != NULL))
+		return err_set(ACME_ERR_USAGE, "--challenge-alias, "
+		    "--domain-alias, --dns-api-dir: only with --dns-api");
+	if (o->dns_api == NULL)
+		return 0;
+	if (o->hook != NULL)
+		return err_set(ACME_ERR_USAGE, "use --hook or --dns-api, not "
+		    "both");
+	if (o->challenge_alias != NULL && o->domain_alias != NULL)
+		return err_set(ACME_ERR_USAGE, "use --challenge-alias or "
+		    "--domain-alias, not both");
+	if ((o->challenge_alias != NULL && (ident_parse(o->challenge_alias,
+	    &id) < 0 || id.type != IDENT_DNS || ident_is_wildcard(&id))) ||
+	    (o->domain_alias != NULL && (ident_parse(o->domain_alias, &id) <
+	    0 || id.type != IDENT_DNS || ident_is_wildcard(&id)))) {
+		err_clear();
+		return err_set(ACME_ERR_USAGE, "--challenge-alias and "
+		    "--domain-alias take a DNS name");
+	}
+	return hook_api_find(o->dns_api, o->dns_api_dir, path);
 }
 
 /* Some way to answer every identifier's challenge, before any request. */
@@ -12263,16 +13392,20 @@ api_check_chal(const struct acme_options *o, const struct ident *ids,
 		    o->challenge);
 	if (want == CHAL_DNSPERSIST01)
 		return api_check_persist(o, ids, n);
-	if (o->webroot == NULL && !o->standalone && o->hook == NULL)
+	if (o->webroot == NULL && !o->standalone && o->hook == NULL &&
+	    o->dns_api == NULL)
 		return err_set(ACME_ERR_USAGE, "no way to answer challenges: "
-		    "use --webroot DIR, --standalone or --hook PROG");
-	if (want >= 0 && (rc = api_can_answer(o, want)) < 0)
+		    "use --webroot DIR, --standalone, --hook PROG or --dns-api "
+		    "NAME");
+	if ((rc = api_check_api(o)) < 0 ||
+	    (want >= 0 && (rc = api_can_answer(o, want)) < 0))
 		return rc;
 	for (i = 0; i < n; i++) {
-		if (ident_is_wildcard(&ids[i]) && (o->hook == NULL ||
-		    (want >= 0 && want != CHAL_DNS01)))
+		if (ident_is_wildcard(&ids[i]) && ((o->hook == NULL &&
+		    o->dns_api == NULL) || (want >= 0 && want != CHAL_DNS01)))
 			return err_set(ACME_ERR_USAGE, "%s: a wildcard needs "
-			    "dns-01, answered by --hook PROG", ids[i].value);
+			    "dns-01, answered by --hook PROG or --dns-api NAME",
+			    ids[i].value);
 		if (ids[i].type == IDENT_IP && want == CHAL_DNS01)
 			return err_set(ACME_ERR_USAGE, "%s: dns-01 cannot "
 			    "validate an IP address (RFC 8738)", ids[i].value);
@@ -12283,10 +13416,11 @@ api_check_chal(const struct acme_options *o, const struct ident *ids,
 	return 0;
 }
 
-/* The challenge settings of the order; the hook as an absolute path, so
- * that conf/NAME.conf works from any directory. */
+/* The challenge settings of the order for NAME in DIR; the hook as an
+ * absolute path, so that conf/NAME.conf works from any directory. */
 static ACME_MUST_CHECK int
-api_chal_init(struct chal_ctx *c, const struct acme_options *o)
+api_chal_init(struct chal_ctx *c, const struct acme_options *o,
+    const char *dir, const char *name)
 {
 	char cwd[PATH_LEN_MAX];
 	int n = 0;
@@ -12301,6 +13435,17 @@ api_chal_init(struct chal_ctx *c, const struct acme_options *o)
 	c->want = o->challenge != NULL ? chal_type_parse(o->challenge) : -1;
 	c->hook_timeout = o->hook_timeout > 0 ? o->hook_timeout : HOOK_TIMEOUT;
 	c->dns_wait = o->dns_wait;
+	if (o->dns_api != NULL) {
+		c->api = 1;
+		c->api_dir = dir;
+		c->api_name = name;
+		c->api_ca = o->ca_file;
+		c->alias = o->challenge_alias;
+		c->dalias = o->domain_alias;
+		if (o->dns_wait == 0)
+			c->dns_wait = API_WAIT_DEFAULT;
+		return hook_api_find(o->dns_api, o->dns_api_dir, c->hook);
+	}
 	if (o->hook == NULL)
 		return 0;
 	if (o->hook[0] == '/')
@@ -13119,7 +14264,7 @@ api_issue_prepare(struct issue *is, const struct api_run *run,
 	    (enum key_type)key_type;
 	is->o = o;
 	is->storefd = run->storefd;
-	if ((rc = api_chal_init(&is->chal, o)) < 0)
+	if ((rc = api_chal_init(&is->chal, o, run->dir, name)) < 0)
 		return rc;
 	return order_load(is);
 }
@@ -13326,7 +14471,7 @@ acme_issue(const struct acme_options *o, const char *name,
  * source is only read, safely, keys stay 0600, accounts and hooks come
  * along, and a report says what did not.
  *
- * May call: 3-7, 9-11, 14-16.
+ * May call: 3-7, 9-11, 13-16.
  */
 
 /* ---- list, restore ---- */
@@ -13661,6 +14806,8 @@ struct imp_src {
 	/* NAME's current set and the older ones */
 	int	(*set)(struct imp_run *, const char *, struct imp_conf *,
 		    struct imp_set *);
+	/* after the writing reading, or NULL */
+	int	(*end)(struct imp_run *);
 };
 
 /* One import run. */
@@ -13682,6 +14829,7 @@ struct imp_run {
 	int		 failed;		/* items not imported */
 	char		 err[ERR_MSG_MAX];	/* the last of them */
 	struct buf	 seen;			/* accounts looked at */
+	int		 api;			/* a NAME went to --dns-api */
 };
 
 /* DIR for writing: made and locked at the run's first write, so that a
@@ -13954,6 +15102,15 @@ struct imp_conf {
 						   hooks/NAME.deploy-K */
 	struct buf	 wrap;			/* the wrapper's commands */
 	struct buf	 said;			/* report lines for them */
+	char		 dns_api[API_NAME_MAX + 1];	/* --dns-api, or "" */
+	char		 api_dir[PATH_LEN_MAX];	/* --dns-api-dir, or "" */
+	struct buf	 api_script;		/* the tree's script, copied
+						   into api_dir */
+	char		 alias[IDENT_LEN_MAX + 2];	/* --challenge-alias, */
+	int		 dalias;		/* or --domain-alias */
+	int		 dns_wait;		/* acme.sh's Le_DNSSleep */
+	struct buf	 dns_saved;		/* the dnsapi script's own
+						   keys: KEY NUL VALUE NUL */
 	struct buf	 report;		/* "NAME: " lines, without it */
 };
 
@@ -13969,6 +15126,7 @@ imp_conf_init(struct imp_conf *c, const char *name)
 	memset(c, 0, sizeof(*c));
 	c->name = name;
 	c->wrap.max = c->said.max = c->report.max = CONF_MAX;
+	c->dns_saved.max = CONF_MAX;
 	c->cb_dirhooks = 1;
 }
 
@@ -13982,6 +15140,8 @@ imp_conf_free(struct imp_conf *c)
 	buf_free(&c->wrap);
 	buf_free(&c->said);
 	buf_free(&c->report);
+	buf_free(&c->dns_saved);
+	buf_free(&c->api_script);
 }
 
 /* Append one line to b, escaped (a newline from the tree stays in it);
@@ -14088,7 +15248,7 @@ imp_check_chal(struct imp_conf *c)
 	imp_port(c, "http port", c->http_port);
 	imp_port(c, "tls port", c->tls_port);
 	if (imp_webroot(c) || strcmp(c->authenticator, "standalone") == 0 ||
-	    c->hook[0] != '\0')
+	    c->hook[0] != '\0' || c->dns_api[0] != '\0')
 		return;
 	snprintf(why, sizeof(why), "%s%sacme answers with a webroot, its own "
 	    "responder or a --hook: set one in conf/%s.conf",
@@ -14496,6 +15656,11 @@ imp_write_conf(struct imp_run *r, const char *name, const struct imp_set *s,
 	f.o.challenge = c->challenge[0] ? c->challenge : wr || sa ?
 	    "http-01" : NULL;
 	f.o.hook = imp_opt(c->hook);
+	f.o.dns_api = imp_opt(c->dns_api);
+	f.o.dns_api_dir = imp_opt(c->api_dir);
+	f.o.challenge_alias = c->dalias ? NULL : imp_opt(c->alias);
+	f.o.domain_alias = c->dalias ? imp_opt(c->alias) : NULL;
+	f.o.dns_wait = c->dns_wait;
 	f.o.webroot = wr ? c->webroot : NULL;
 	f.o.standalone = sa;
 	f.o.http_port = (int)strtol(c->http_port, NULL, 10);
@@ -14537,8 +15702,79 @@ imp_report(const char *name, const struct imp_set *s,
 }
 
 /*
- * Write NAME whole (hook copies, live set and backups, conf) or, when a
- * step fails, remove what was written. The first reading writes nothing.
+ * The DNS API settings kept (KEY NUL VALUE NUL, name NULL: the account's)
+ * into DIR/conf/NAME.dns-api, 0600, as --dns-api saves them. How many.
+ */
+static ACME_MUST_CHECK int
+imp_api_write(struct imp_run *r, const char *name, const struct buf *kv)
+{
+	const char *k, *v, *end = (const char *)kv->data + kv->len;
+	struct buf val = { 0 };
+	int rc = 0, n = 0;
+
+	for (k = (const char *)kv->data; rc == 0 && k != NULL && k < end;
+	    k = v + strlen(v) + 1) {
+		v = k + strlen(k) + 1;
+		if (!hook_api_key_ok(k))
+			continue;
+		buf_rewind(&val, 0);
+		if ((rc = buf_append(&val, v, strlen(v))) == 0 &&
+		    (rc = hook_api_change(r->dir, name, k, &val, 0, "")) == 0)
+			n++;
+	}
+	buf_free(&val);
+	return rc < 0 ? rc : n;
+}
+
+/* The copy of the tree's DNS API script, in DIR/hooks/NAME.dns-api/,
+ * which becomes NAME's --dns-api-dir. */
+static ACME_MUST_CHECK int
+imp_api_script(struct imp_run *r, const char *name, struct imp_conf *c)
+{
+	char sub[NAME_LEN_MAX + 16], file[API_NAME_MAX + 8];
+	int fd, dfd, rc;
+
+	if (c->api_script.len == 0)
+		return 0;
+	snprintf(sub, sizeof(sub), "%s.dns-api", name);
+	snprintf(file, sizeof(file), "%s.sh", c->dns_api);
+	if ((rc = fd = store_subdir(r->storefd, IMP_HOOKS, 1)) < 0)
+		return rc;
+	if ((rc = dfd = store_subdir(fd, sub, 1)) >= 0) {
+		rc = store_write_buf(dfd, file, &c->api_script, 0700);
+		close(dfd);
+	}
+	close(fd);
+	if (rc == 0 && (size_t)snprintf(c->api_dir, sizeof(c->api_dir),
+	    "%s/%s/%s", r->dir, IMP_HOOKS, sub) >= sizeof(c->api_dir))
+		rc = err_set(ACME_ERR_LIMIT, "DIR's path is too long");
+	if (rc == 0)
+		imp_say(c, "dns-api %s: its script copied to %s/%s", c->dns_api,
+		    c->api_dir, file);
+	return rc;
+}
+
+/* imp_api_script undone. */
+static void
+imp_api_unscript(struct imp_run *r, const char *name, struct imp_conf *c)
+{
+	char path[NAME_LEN_MAX + API_NAME_MAX + 32];
+	int fd;
+
+	if (c->api_script.len == 0 ||
+	    (fd = store_subdir(r->storefd, IMP_HOOKS, 0)) < 0)
+		return;
+	snprintf(path, sizeof(path), "%s.dns-api/%s.sh", name, c->dns_api);
+	unlinkat(fd, path, 0);
+	*strrchr(path, '/') = '\0';
+	unlinkat(fd, path, AT_REMOVEDIR);
+	close(fd);
+}
+
+/*
+ * Write NAME whole (hook copies, live set and backups, conf, DNS API
+ * settings) or, when a step fails, remove what was written. The first
+ * reading writes nothing.
  */
 static ACME_MUST_CHECK int
 imp_write(struct imp_run *r, const char *name, struct imp_conf *c,
@@ -14552,9 +15788,15 @@ imp_write(struct imp_run *r, const char *name, struct imp_conf *c,
 		return rc;
 	if ((rc = imp_hook_write(r, name, c)) < 0 ||
 	    (rc = imp_install(r->storefd, name, s)) < 0 ||
-	    (rc = imp_write_conf(r, name, s, c)) < 0)
+	    (rc = imp_api_script(r, name, c)) < 0 ||
+	    (rc = imp_write_conf(r, name, s, c)) < 0 ||
+	    (c->dns_api[0] != '\0' &&
+	    (rc = imp_api_write(r, name, &c->dns_saved)) < 0)) {
 		imp_undo(r->storefd, name, c->nprogs);
-	return rc;
+		imp_api_unscript(r, name, c);
+	} else if (c->dns_api[0] != '\0')
+		r->api = 1;
+	return rc < 0 ? rc : 0;
 }
 
 /* ---- imports: accounts ---- */
@@ -14973,6 +16215,8 @@ imp_run(const struct imp_src *src, const struct acme_options *o,
 		r->dry = 0;
 		if (rc == 0)
 			rc = imp_pass(r);
+		if (rc == 0 && src->end != NULL)
+			rc = src->end(r);
 		if (rc == 0 && r->failed)
 			rc = err_set(ACME_ERR_IO, "%s", r->err);
 	}
@@ -15822,7 +17066,7 @@ imp_cb_names(struct imp_run *r, char ***names, size_t *n)
 
 static const struct imp_src imp_certbot = {
 	"certbot", "import-certbot", "renewal", imp_cb_names, imp_cb_settings,
-	imp_cb_acct, imp_cb_set,
+	imp_cb_acct, imp_cb_set, NULL,
 };
 
 int
@@ -15997,7 +17241,7 @@ imp_ua_names(struct imp_run *r, char ***names, size_t *n)
 
 static const struct imp_src imp_uacme = {
 	"uacme", "import-uacme", "private", imp_ua_names, imp_ua_conf,
-	imp_ua_acct, imp_ua_set,
+	imp_ua_acct, imp_ua_set, NULL,
 };
 
 int
@@ -16079,6 +17323,7 @@ enum imp_sh_kind {
 	IMP_SH_WEBROOT,		/* the challenge method */
 	IMP_SH_KEY,		/* Le_Keylength */
 	IMP_SH_INT,		/* into the imp_conf int at off */
+	IMP_SH_ALIAS,		/* Le_ChallengeAlias: DNS alias mode */
 	IMP_SH_QUIET,		/* acme.sh's bookkeeping */
 	IMP_SH_NO,		/* reported */
 	IMP_SH_KIND_MAX
@@ -16112,12 +17357,8 @@ static const struct imp_sh_key {
 	{ "Le_PostHook", IMP_SH_NO, 0, 0, IMP_NOHOOK },
 	{ "Le_DeployHook", IMP_SH_NO, 0, 0, "acme.sh's deploy plugins run "
 	    "inside acme.sh; do the same from a deploy hook" },
-	{ "Le_ChallengeAlias", IMP_SH_NO, 0, 0, "DNS alias mode needs a "
-	    "--hook that sets the alias's TXT record" },
-	{ "Le_DomainAlias", IMP_SH_NO, 0, 0, "DNS alias mode needs a --hook "
-	    "that sets the alias's TXT record" },
-	{ "Le_DNSSleep", IMP_SH_NO, 0, 0, "acme waits --dns-wait seconds "
-	    "after a --hook's dns-01 begin" },
+	{ "Le_ChallengeAlias", IMP_SH_ALIAS, 0, 0, NULL },
+	{ "Le_DNSSleep", IMP_SH_INT, IMP_F(dns_wait), NULL },
 	{ "Le_OCSP_Staple", IMP_SH_NO, 0, 0, "acme does not ask for OCSP "
 	    "Must-Staple" },
 	{ "Le_Listen_V4", IMP_SH_NO, 0, 0, "acme's responder listens on "
@@ -16163,11 +17404,38 @@ imp_sh_webroot(struct imp_conf *c, const char *v)
 	} else {
 		imp_set(c, c->authenticator, sizeof(c->authenticator),
 		    "Le_Webroot", first);
-		c->chal_why = strncmp(first, "dns", 3) == 0 ? "acme.sh's DNS "
-		    "modes run inside acme.sh; give a --hook for your DNS "
-		    "provider" : "acme.sh's apache, nginx and stateless modes "
-		    "have no counterpart";
+		if (strncmp(first, "dns_", 4) == 0 && hook_api_name_ok(first))
+			memcpy(c->dns_api, first, strlen(first) + 1);
+		c->chal_why = "acme.sh's manual DNS, apache, nginx and "
+		    "stateless modes have no counterpart";
 	}
+}
+
+/*
+ * Le_ChallengeAlias: one alias per name, comma-separated (acme.sh's
+ * --challenge-alias A, or =D for --domain-alias D); acme takes one for
+ * all the names.
+ */
+static void
+imp_sh_alias(struct imp_conf *c, const char *v)
+{
+	size_t n = strcspn(v, ",");
+	const char *p = v + n;
+
+	while (*p == ',') {	/* the further fields: empty, or the same */
+		if (*++p == ',' || *p == '\0')
+			continue;
+		if (strncmp(p, v, n) != 0 || (p[n] != ',' && p[n] != '\0'))
+			break;
+		p += n;
+	}
+	c->dalias = *v == '=';
+	if (*p != '\0' || n - (size_t)c->dalias >= sizeof(c->alias))
+		imp_skip(c, "Le_ChallengeAlias", v, "acme takes one alias for "
+		    "all the names of a certificate");
+	else
+		snprintf(c->alias, sizeof(c->alias), "%.*s", (int)n - c->dalias,
+		    v + c->dalias);
 }
 
 /* Le_Keylength: ec-256, ec-384, 2048, 3072, 4096. */
@@ -16186,6 +17454,22 @@ imp_sh_keylen(struct imp_conf *c, const char *v)
 		    "type is kept");
 }
 
+/* Is key a dnsapi script's setting (kept for --dns-api), not one of
+ * acme.sh's own? */
+static int
+imp_sh_keep(const char *key)
+{
+	static const char *const own[] = { "ACCOUNT_", "ACME_", "APACHE_",
+	    "AUTO_", "CA_", "CERT_", "DEFAULT_", "HTTPS_", "LOG_", "NOTIFY_",
+	    "SYS_", "UPGRADE_", "USER_" };
+	size_t i;
+
+	for (i = 0; i < sizeof(own) / sizeof(own[0]); i++)
+		if (strncmp(key, own[i], strlen(own[i])) == 0)
+			return 0;
+	return hook_api_key_ok(key);
+}
+
 /* One KEY=value line of DOMAIN.conf. */
 static void
 imp_sh_line(struct imp_conf *c, struct imp_sh *sh, const char *key, char *v)
@@ -16198,11 +17482,19 @@ imp_sh_line(struct imp_conf *c, struct imp_sh *sh, const char *key, char *v)
 	k = i < IMP_SH_NKEYS ? &imp_sh_keys[i] : NULL;
 	if (imp_sh_value(v) < 0)
 		imp_skip(c, key, "", "a value acme.sh did not write");
-	else if (*v == '\0' || (k != NULL && k->kind == IMP_SH_QUIET) ||
-	    strncmp(key, "SAVED_", 6) == 0)
+	else if (strncmp(key, "Le_", 3) != 0) {
+		/* SAVED_* and the others: a dnsapi script's (or a deploy
+		 * plugin's), kept for --dns-api (imp_api_write) */
+		if (imp_sh_keep(key)) {
+			buf_append(&c->dns_saved, key, strlen(key) + 1);
+			buf_append(&c->dns_saved, v, strlen(v) + 1);
+		}
+	} else if (*v == '\0' || (k != NULL && k->kind == IMP_SH_QUIET))
 		return;
 	else if (k == NULL)
 		imp_skip(c, key, v, "unknown to acme");
+	else if (k->kind == IMP_SH_ALIAS)
+		imp_sh_alias(c, v);
 	else if (k->kind == IMP_SH_STR)
 		imp_set(c, (char *)c + k->off, k->cap, key, v);
 	else if (k->kind == IMP_SH_OWN)
@@ -16474,6 +17766,33 @@ imp_sh_trust(struct imp_run *r, struct imp_conf *c)
 	return 0;
 }
 
+/*
+ * Le_Webroot dns_NAME: --dns-api NAME, with a copy of the tree's
+ * dnsapi/NAME.sh (held to the tree's rules) when it is there, else
+ * where --dns-api looks (reported when acme finds it nowhere).
+ * Le_DNSSleep as --dns-wait.
+ */
+static ACME_MUST_CHECK int
+imp_sh_dnsapi(struct imp_run *r, struct imp_conf *c)
+{
+	char path[PATH_LEN_MAX];
+	int rc;
+
+	snprintf(path, sizeof(path), "dnsapi/%s.sh", c->dns_api);
+	if ((rc = imp_read(r, path, &c->api_script, IMP_PROG_MAX)) < 0) {
+		buf_free(&c->api_script);
+		if (r->refused)
+			return rc;
+		if (hook_api_find(c->dns_api, NULL, path) < 0)
+			imp_say(c, "dns-api %s: %s", c->dns_api, err_msg);
+	}
+	err_clear();
+	if (c->dns_wait < 0 || c->dns_wait > DNS_WAIT_MAX)
+		c->dns_wait = 0;
+	c->chal_why = NULL;
+	return 0;
+}
+
 /* DOMAIN.conf: the settings, the hooks, the trust. */
 static ACME_MUST_CHECK int
 imp_sh_settings(struct imp_run *r, const char *name, struct imp_conf *c)
@@ -16499,6 +17818,8 @@ imp_sh_settings(struct imp_run *r, const char *name, struct imp_conf *c)
 		imp_sh_hooks(c, sh);
 		if (strcmp(sh->new_key, "1") != 0)
 			imp_key_reuse(r, c);
+		if (c->dns_api[0] != '\0')
+			rc = imp_sh_dnsapi(r, c);
 	}
 	free(sh);
 	return rc;
@@ -16530,9 +17851,45 @@ imp_sh_set(struct imp_run *r, const char *name, struct imp_conf *c,
 	return 0;
 }
 
+/* After the writing reading, when a NAME went to --dns-api: the
+ * credentials account.conf keeps into DIR/dns-api/account.conf. */
+static ACME_MUST_CHECK int
+imp_sh_end(struct imp_run *r)
+{
+	struct buf b = { 0 }, kv = { .max = CONF_MAX };
+	char *p, *nl, *eq;
+	int rc, len;
+
+	if (!r->api)
+		return 0;
+	if ((rc = imp_read_opt(r, "account.conf", &b, CONF_MAX)) < 0 ||
+	    b.data == NULL)
+		return rc;
+	for (p = (char *)b.data; p != NULL && *p != '\0'; p = nl) {
+		if ((nl = strchr(p, '\n')) != NULL)
+			*nl++ = '\0';
+		if ((eq = strchr(p, '=')) == NULL || *p == '#')
+			continue;
+		*eq = '\0';
+		if (imp_sh_keep(p) && (len = hook_api_value(eq + 1)) >= 0) {
+			eq[1 + len] = '\0';
+			buf_append(&kv, p, strlen(p) + 1);
+			buf_append(&kv, eq + 1, strlen(eq + 1) + 1);
+		}
+		err_clear();
+	}
+	if ((rc = buf_err(&kv)) == 0 && (rc = imp_api_write(r, NULL,
+	    &kv)) > 0)
+		log_result("account.conf: %d DNS API settings into %s/"
+		    HOOK_API_SUB "/account.conf", rc, r->dir);
+	buf_free(&b);
+	buf_free(&kv);
+	return rc < 0 ? rc : 0;
+}
+
 static const struct imp_src imp_acmesh = {
 	"acme.sh", "import-acmesh", "ca", imp_sh_names, imp_sh_settings,
-	imp_sh_acct, imp_sh_set,
+	imp_sh_acct, imp_sh_set, imp_sh_end,
 };
 
 int
@@ -16688,7 +18045,7 @@ imp_lego_acct(struct imp_run *r, const struct imp_conf *c,
 
 static const struct imp_src imp_lego = {
 	"lego", "import-lego", "accounts", imp_lego_names, imp_cli,
-	imp_lego_acct, imp_lego_set,
+	imp_lego_acct, imp_lego_set, NULL,
 };
 
 int
@@ -16815,7 +18172,8 @@ conf_apply(struct conf *c, const struct acme_options *cli, const char *k,
 		return 0;
 	}
 	if ((r->conf == OPT_CONF_CHAL && (cli->webroot != NULL ||
-	    cli->standalone || cli->hook != NULL || cli->challenge != NULL)) ||
+	    cli->standalone || cli->hook != NULL || cli->challenge != NULL ||
+	    cli->dns_api != NULL)) ||
 	    *v == '\0')
 		return 0;
 	return conf_set(r, &c->o, v, line);
@@ -17795,7 +19153,7 @@ acme_revoke(const struct acme_options *o, const char *target)
  * result as an exit status (0 done, 1 an operation failed, 2 usage or
  * configuration). Not built when acme.c is embedded (ACME_NO_MAIN).
  *
- * May call: 2-3, 16-20.
+ * May call: 2-3, 13, 16-20.
  */
 
 #ifndef ACME_NO_MAIN
@@ -18198,6 +19556,9 @@ main(int argc, char **argv)
 	char **pos;
 	int npos, rc;
 
+	/* a callback of the dnsapi prelude (acme(1), DNS API) */
+	if (argc > 1 && strcmp(argv[1], HOOK_API_CALL) == 0)
+		return cli_result(hook_api_call(argc - 2, argv + 2));
 	memset(&o, 0, sizeof(o));
 	o.dir = getenv("ACME_DIR");
 	if ((pos = calloc((size_t)argc + 1, sizeof(*pos))) == NULL)

@@ -75,7 +75,16 @@ struct acme_options {
 	int		 tls_port;	/* tls-alpn-01 responder port;
 					   default 443 */
 	int		 dns_wait;	/* seconds to wait after dns-01
-					   hooks for propagation; default 0 */
+					   hooks for propagation; default 0,
+					   with dns_api 20 */
+	const char	*dns_api;	/* dns-01 by acme.sh's dnsapi script
+					   NAME.sh (acme(1), DNS API) */
+	const char	*dns_api_dir;	/* where NAME.sh is looked for
+					   first */
+	const char	*challenge_alias; /* dns_api: every TXT record at
+					   _acme-challenge.ALIAS */
+	const char	*domain_alias;	/* dns_api: every TXT record at
+					   this name itself */
 	int		 persist_wildcard; /* acme_persist_record: every
 					   record gets policy=wildcard */
 	const char	*persist_until;	/* acme_persist_record: persistUntil,

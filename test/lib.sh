@@ -12,6 +12,8 @@
 #                               PB_CERT/PB_KEY: listener, see listener_leaf)
 #                               pebble + pebble-challtestsrv, env VAR=VAL
 #                               for pebble; sets the PB_* variables below
+#                               PB_DNSSERVER: the DNS server Pebble's VA
+#                               asks (default: its challtestsrv)
 #   pebble_stop / pebble_restart  stop it (PB_URL refuses connections) /
 #                               again at the same URL, having forgotten
 #                               everything (a CA reset)
@@ -29,6 +31,13 @@
 #                               px_conns); CAPROXY_CERT/CAPROXY_KEY: its
 #                               listener
 #   webroot_start DIR           python3 http.server on PB_HTTP_PORT
+#                               (webroot_stop ends it)
+#   pdns_start ZONE...          PowerDNS (gsqlite3 backend, HTTP API)
+#                               authoritative for ZONE...; sets PDNS_DNS,
+#                               PDNS_API, PDNS_KEY (see there)
+#   busybox_path DIR            DIR/ holds links to busybox for the
+#                               applets of OpenWrt's busybox (BB_APPLETS):
+#                               a PATH with no wget, curl or openssl
 #   free_ports N                N ports held for the test (test/ports.py)
 #   run_acme ARGS...            run $ACME; sets RC, files $T/stdout $T/stderr
 #   fail REASON / skip REASON   end the test (skip: cannot run here)
@@ -341,7 +350,7 @@ pebble_spawn()
 	    { pebble_failed "$d/challtestsrv.log"; return; }
 	PB_RUN=(env PEBBLE_VA_NOSLEEP=1 PEBBLE_WFE_NONCEREJECT=0
 	    PEBBLE_AUTHZREUSE=0 "$@" "$pb" -config "$d/pebble.json"
-	    -dnsserver "127.0.0.1:$p_dns")
+	    -dnsserver "${PB_DNSSERVER:-127.0.0.1:$p_dns}")
 	pebble_run "$d" "$p_acme" "$p_mgmt" || return
 	PB_DIR=$d
 	PB_URL=https://localhost:$p_acme/dir
@@ -671,8 +680,105 @@ webroot_start()
 	lib_spawn "$WEBROOT_LOG" "$PYTHON" -u -m http.server "$PB_HTTP_PORT" \
 	    --bind 127.0.0.1 --directory "$1"
 	st=$(lib_starttime "$LIB_PID")
+	WEBROOT_PID="$LIB_PID $st"
 	wait_for "$LIB_PID" "$st" webroot-server \
 	    lib_http_up "http://127.0.0.1:$PB_HTTP_PORT/"
+}
+
+# webroot_stop: stop webroot_start's server (PB_HTTP_PORT is free again).
+webroot_stop()
+{
+	local f
+	f=$(mktemp "$LIB_TMP/webroot-pid.XXXXXX") || return 1
+	echo "$WEBROOT_PID" >"$f"
+	lib_stop_pids "$f"
+	rm -f "$f"
+}
+
+# ---- a real DNS provider: PowerDNS ----------------------------------
+
+# pdns_start ZONE...: Debian's pdns-server with its sqlite3 backend in a
+# directory of its own, listening on 127.0.0.1 only (DNS and the HTTP
+# API on ports held by free_ports), authoritative for each ZONE. Sets
+# PDNS_DNS (ADDR:PORT, for Pebble's -dnsserver), PDNS_API (the API's
+# base URL: PDNS_API/api/v1/servers/localhost/zones) and PDNS_KEY (its
+# X-API-Key).
+pdns_start()
+{
+	local d ports p_dns p_api st z
+	lib_init || return 1
+	command -v pdns_server >/dev/null && command -v pdnsutil >/dev/null &&
+	    [ -f /usr/share/pdns-backend-sqlite3/schema/schema.sqlite3.sql ] ||
+	    { lib_log "pdns-server or pdns-backend-sqlite3 not installed"; return 1; }
+	d=$(mktemp -d "$LIB_TMP/pdns.XXXXXX") || return 1
+	ports=$(free_ports 2) || return 1
+	read -r p_dns p_api <<<"$ports"
+	PDNS_KEY=pdns-test-key-$RANDOM
+	"$PYTHON" -c 'import sqlite3, sys
+sqlite3.connect(sys.argv[1]).executescript(open(sys.argv[2]).read())' \
+	    "$d/db" /usr/share/pdns-backend-sqlite3/schema/schema.sqlite3.sql ||
+	    return 1
+	printf '%s\n' launch=gsqlite3 "gsqlite3-database=$d/db" \
+	    local-address=127.0.0.1 "local-port=$p_dns" api=yes \
+	    "api-key=$PDNS_KEY" webserver=yes webserver-address=127.0.0.1 \
+	    "webserver-port=$p_api" webserver-allow-from=127.0.0.0/8 \
+	    "socket-dir=$d" guardian=no daemon=no disable-syslog=yes \
+	    cache-ttl=0 negquery-cache-ttl=0 query-cache-ttl=0 \
+	    >"$d/pdns.conf"
+	for z in "$@"; do
+		pdnsutil --config-dir="$d" create-zone "$z" "ns1.$z" \
+		    >>"$d/pdnsutil.log" 2>&1 || {
+			lib_log "pdnsutil create-zone $z: $(tail -n 1 "$d/pdnsutil.log")"
+			return 1
+		}
+	done
+	lib_spawn "$d/log" pdns_server --config-dir="$d"
+	st=$(lib_starttime "$LIB_PID")
+	PDNS_DNS=127.0.0.1:$p_dns
+	PDNS_API=http://127.0.0.1:$p_api
+	wait_for "$LIB_PID" "$st" pdns_server curl -fsS --max-time 2 \
+	    -H "X-API-Key: $PDNS_KEY" \
+	    "$PDNS_API/api/v1/servers/localhost/zones" || {
+		lib_log "$(tail -n 3 "$d/log")"
+		return 1
+	}
+}
+
+# pdns_txt NAME: the TXT records PowerDNS holds for NAME (no trailing dot
+# needed), one per line, as the API shows them ("\"value\"").
+pdns_txt()
+{
+	local zone
+	for zone in $(curl -fsS -H "X-API-Key: $PDNS_KEY" \
+	    "$PDNS_API/api/v1/servers/localhost/zones" |
+	    "$PYTHON" -c 'import json, sys
+print(" ".join(z["name"] for z in json.load(sys.stdin)))'); do
+		curl -fsS -H "X-API-Key: $PDNS_KEY" \
+		    "$PDNS_API/api/v1/servers/localhost/zones/$zone" |
+		    "$PYTHON" -c 'import json, sys
+for r in json.load(sys.stdin)["rrsets"]:
+    if r["type"] == "TXT" and r["name"] == sys.argv[1].rstrip(".") + ".":
+        for x in r["records"]:
+            print(x["content"])' "$1"
+	done
+}
+
+# What OpenWrt's default busybox config builds (a subset of Debian's
+# busybox-static): no wget, no base64, no od, no openssl or curl, of
+# course. Enough for acme.sh's dnsapi scripts, the prelude and the hook.
+BB_APPLETS='sh ash awk cat chmod cmp cp cut date echo egrep env expr false
+grep head kill ln logger ls mkdir mktemp mv printf readlink rm sed sleep
+sort tail tee test [ touch tr true uniq wc xargs'
+
+# busybox_path DIR: DIR/APPLET -> a static busybox, for each BB_APPLETS.
+busybox_path()
+{
+	local a bb
+	bb=$(command -v busybox) || { lib_log "busybox not installed"; return 1; }
+	mkdir -p "$1" || return 1
+	for a in $BB_APPLETS; do
+		ln -sf "$bb" "$1/$a" || return 1
+	done
 }
 
 # ---- inside one test (run in a subshell by run.sh) --------------------

@@ -2,7 +2,8 @@
  * t_challenges.c - unit tests of section 13 (Challenges): wildcard
  * identifiers, the choice of challenge, the challenge hook runner, the tls-
  * alpn-01 certificate, real handshakes with the tls-alpn-01 responder, the
- * http-01 responder serving clients at once, what its child gives up.
+ * http-01 responder serving clients at once, what its child gives up; the
+ * dns-api's saved settings, script lookup and callback checks.
  */
 
 static char chal_tmp[] = "/tmp/acme-unit-chal.XXXXXX";
@@ -839,7 +840,115 @@ t_responder_child(void)
 	close(fd);
 }
 
+/* hook_api_edit on text: set key to v (NULL: remove), drop drop. */
+static void
+dnsapi_edit(const char *text, const char *key, const char *v, int b64,
+    const char *drop, const char *want)
+{
+	struct buf out = { 0 }, in = { 0 };
+
+	if (v != NULL)
+		CHECK_INT(buf_puts(&in, v), 0);
+	hook_api_edit(text, key, v != NULL ? &in : NULL, b64, drop, &out);
+	CHECK_INT(buf_append(&out, "", 0), 0);
+	CHECK_STR((const char *)out.data, want);
+	buf_free(&out);
+	buf_free(&in);
+}
+
+/* DIR/dns-api/account.conf and conf/NAME.dns-api as acme.sh writes and
+ * reads them: a key set in place or appended, its old line and a dropped
+ * one removed, a quote in a value, a newline base64-wrapped. */
+static void
+t_dnsapi_edit(void)
+{
+	dnsapi_edit("", "K", "v", 0, "", "K='v'\n");
+	dnsapi_edit("A='1'\nB='2'\nC='3'\n", "B", "it's", 0, "",
+	    "A='1'\nB='it'\\''s'\nC='3'\n");
+	dnsapi_edit("A='1'\nB='2'\n", "C", "3", 0, "A", "B='2'\nC='3'\n");
+	dnsapi_edit("B='1'\nA='2'\nB='3'", "B", "x", 0, "",
+	    "B='x'\nA='2'\n");
+	dnsapi_edit("A='1'\nB='2'\n", "B", NULL, 0, "A", "");
+	dnsapi_edit("AB='1'\n", "A", NULL, 0, "", "AB='1'\n");
+	dnsapi_edit("", "K", "a\nb", 0, "",
+	    "K='__ACME_BASE64__START_YQpi__ACME_BASE64__END_'\n");
+	dnsapi_edit("", "K", "ab", 1, "",
+	    "K='__ACME_BASE64__START_YWI=__ACME_BASE64__END_'\n");
+}
+
+/* A value read back: the shell's quoting undone, base64 unwrapped. */
+static void
+dnsapi_value(const char *raw, int want_len, const char *want)
+{
+	char v[256];
+	int n;
+
+	snprintf(v, sizeof(v), "%s", raw);
+	n = hook_api_value(v);
+	err_clear();
+	CHECK_INT(n, want_len);
+	if (n >= 0)
+		CHECK_MEM(v, (size_t)n, want, strlen(want));
+}
+
+static void
+t_dnsapi_value(void)
+{
+	dnsapi_value("'it'\\''s'", 4, "it's");
+	dnsapi_value("\"a\\\"b\\$c\"", 5, "a\"b$c");
+	dnsapi_value("bare\\ word", 9, "bare word");
+	dnsapi_value("'__ACME_BASE64__START_YQpi__ACME_BASE64__END_'", 3,
+	    "a\nb");
+	dnsapi_value("'open", -1, "");
+	dnsapi_value("'__ACME_BASE64__START_!!__ACME_BASE64__END_'",
+	    ACME_ERR_PROTO, "");
+}
+
+/* hook_api_find: a name, where it is, who may write it; hook_api_call
+ * refuses what is not one of its operations. */
+static void
+t_dnsapi_find(void)
+{
+	char path[PATH_LEN_MAX], script[160], get[] = "get", nosuch[] =
+	    "nosuch", a[] = "a", k[] = "K";
+	const char *d = chal_tmpdir();
+	char *argv[3] = { get, a, k };
+	int fd;
+
+	CHECK(d != NULL);
+	if (d == NULL)
+		return;
+	snprintf(script, sizeof(script), "%s/dns_unit.sh", d);
+	CHECK((fd = open(script, O_WRONLY | O_CREAT | O_TRUNC, 0644)) >= 0);
+	close(fd);
+	CHECK_INT(chmod(script, 0644), 0);
+	CHECK_INT(hook_api_find("dns_unit", d, path), 0);
+	CHECK_STR(path, script);
+	CHECK_INT(chmod(script, 0664), 0);
+	CHECK_INT(hook_api_find("dns_unit", d, path), ACME_ERR_USAGE);
+	err_clear();
+	CHECK_INT(hook_api_find("dns_none", d, path), ACME_ERR_USAGE);
+	err_clear();
+	CHECK_INT(hook_api_find("../dns_unit", d, path), ACME_ERR_USAGE);
+	err_clear();
+	unlink(script);
+	CHECK_INT(hook_api_call(0, argv), ACME_ERR_USAGE);
+	err_clear();
+	argv[0] = nosuch;
+	CHECK_INT(hook_api_call(3, argv), ACME_ERR_USAGE);
+	err_clear();
+	argv[0] = get;
+	unsetenv("ACME_DIR");
+	CHECK_INT(hook_api_call(3, argv), ACME_ERR_USAGE);	/* no DIR */
+	err_clear();
+	CHECK_INT(hook_api_call(2, argv), ACME_ERR_USAGE);	/* no KEY */
+	err_clear();
+}
+
 static const struct unit_test tests_chal[] = {
+	{ "dnsapi_edit", t_dnsapi_edit },
+	{ "dnsapi_value", t_dnsapi_value },
+	{ "dnsapi_find", t_dnsapi_find },
 	{ "ident_wildcard", t_ident_wildcard },
 	{ "chal_reverse", t_chal_reverse },
 	{ "chal_candidates", t_chal_candidates },

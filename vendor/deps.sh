@@ -17,7 +17,11 @@
 # `make bench` compares acme with; busybox-static for the OpenWrt hook
 # test; golang-go and golang-github-smallstep-certificates-dev, from which
 # test/stepca.sh builds step-ca, the private CA of test/e2e/55-stepca.sh
-# (with the package's source from deb-src). --cross adds the Debian cross compilers of vendor/targets.mk (musl
+# (with the package's source from deb-src); pdns-server and
+# pdns-backend-sqlite3, the real DNS provider of the --dns-api tests
+# (test/e2e/64-dnsapi.sh starts its own instance on 127.0.0.1: the system
+# service is kept from starting and disabled). --cross adds the Debian
+# cross compilers of vendor/targets.mk (musl
 # is built from source for them, so no foreign dpkg architecture is needed)
 # and qemu-user-static.
 set -euo pipefail
@@ -72,3 +76,22 @@ fi
     clang libclang-rt-14-dev certbot uacme lego busybox-static \
     golang-go golang-github-smallstep-certificates-dev \
     "${cross[@]}"
+
+# PowerDNS: its package would start the pdns service; a policy-rc.d that
+# says no (exit 101, invoke-rc.d's "action forbidden") keeps it stopped
+# during the install, unless the system has one of its own already.
+policy=/usr/sbin/policy-rc.d
+own_policy=0
+if [ ! -e "$policy" ]; then
+	printf '#!/bin/sh\nexit 101\n' | "${as_root[@]}" tee "$policy" >/dev/null
+	"${as_root[@]}" chmod 755 "$policy"
+	own_policy=1
+fi
+"${as_root[@]}" apt-get install -y -q --no-install-recommends \
+    pdns-server pdns-backend-sqlite3 || rc=$?
+[ "$own_policy" = 1 ] && "${as_root[@]}" rm -f "$policy"
+[ "${rc:-0}" = 0 ] || exit "$rc"
+if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
+	"${as_root[@]}" systemctl disable --now pdns.service >/dev/null 2>&1 ||
+	    true
+fi

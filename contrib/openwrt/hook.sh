@@ -1,31 +1,35 @@
 #!/bin/sh
-# /usr/lib/acme/hook - acme as the backend of OpenWrt's acme-common (the
-# ACME page of LuCI and /etc/config/acme), installed by the package
-# contrib/openwrt/Makefile.
+# /usr/lib/acme/hook - acme as the backend of OpenWrt's acme-common 1.5.3
+# (the ACME page of LuCI and /etc/config/acme), installed by the package
+# contrib/openwrt/Makefile. ISC licence, like acme.
 #
-# acme-common's /etc/init.d/acme runs `hook get` for each enabled `cert`
-# section, daily from cron and at boot, with the section's settings in the
-# environment: main_domain domains key_type validation_method account_email
-# acme_server staging days dns dns_wait listen_port calias dalias state_dir
-# CHALLENGE_DIR CERT_DIR debug, and each `list credentials` entry exported.
-# It wants the certificate in CERT_DIR as MAIN.crt MAIN.key
-# MAIN.fullchain.crt MAIN.chain.crt MAIN.combined.crt, and
+# acme-common's /etc/init.d/acme runs `hook get` as one procd instance per
+# enabled `cert` section on `/etc/init.d/acme renew`: from its cron line
+# (0 0 * * *, which `/etc/init.d/acme start` installs) and whenever the
+# acme config changes. The section's settings are in the environment:
+# main_domain domains key_type validation_method listen_port account_email
+# acme_server staging days cert_profile dns dns_wait calias dalias
+# state_dir CHALLENGE_DIR CERT_DIR debug, and each `list credentials`
+# entry as a variable of its own. acme-common wants the certificate in
+# CERT_DIR as MAIN.crt .key .fullchain.crt .chain.crt .combined.crt, and
 # /usr/lib/acme/notify told prepare, issued, renewed, issue-failed or
-# renew-failed.
+# renew-failed. `/etc/init.d/acme abort` stops this with SIGTERM.
 #
 # What this does: the first run (or one after domains, key_type or the
-# server changed) runs `acme issue`; later runs `acme renew`, which asks the
-# CA and renews only when due, by the CA's clock, not the router's. acme's
-# state is in state_dir (default /etc/acme): live/MAIN/ holds the set, and
-# the CERT_DIR names are links to it (combined.crt is a file, rewritten after
-# each new certificate). POSIX sh for busybox ash; busybox applets only.
+# server changed) runs `acme issue`; later runs `acme renew`, which asks
+# the CA and renews only when due, by the CA's clock, not the router's.
+# acme's state is in state_dir (default /etc/acme); CERT_DIR gets copies
+# of live/MAIN/, regular files replaced one by one through a rename after
+# each new set (keys 0600). The firewall is opened for standalone and alpn
+# validation with acme-common's add_nft_rule and closed again, also on
+# failure and on SIGTERM. POSIX sh for busybox ash; busybox applets only.
 
 set -u
+set -f		# names such as *.example.com are never file patterns
 ACME=/usr/bin/acme
 NOTIFY=/usr/lib/acme/notify
 # shellcheck disable=SC2034 # used by log() of functions.sh
 LOG_TAG=acme-static
-RUN_DIR=/var/run/acme
 DNS_HOOKS=/etc/acme/hooks
 
 # shellcheck source=/dev/null
@@ -33,6 +37,19 @@ DNS_HOOKS=/etc/acme/hooks
 
 main=${main_domain:-}
 dir=${state_dir:-/etc/acme}
+pid=
+event=
+
+# A name as acme takes it, and safe in a path: letters, digits, . - _ and
+# a leading "*." (the first name may be a wildcard), nothing else.
+name_ok() {
+	case $1 in
+	'' | .* | *. | *..* | *[!A-Za-z0-9.*_-]* | ?*\** | \* | \*[!.]*)
+		return 1
+		;;
+	esac
+	[ ${#1} -le 253 ]
+}
 
 # The ACME server: acme's aliases, and acme.sh's names where they differ.
 server() {
@@ -49,91 +66,142 @@ server() {
 	esac
 }
 
-# dns-01: the `dns` option names a hook with uacme's contract (an absolute
-# path, or a file in /etc/acme/hooks/). acme runs hooks with PATH alone, so a
-# private wrapper carries this environment (the credentials) to it.
-dns_wrapper() {
+# webroot: acme-common's uci-defaults links /www/.well-known/acme-challenge
+# to CHALLENGE_DIR's; when the challenge folder of CHALLENGE_DIR is such a
+# link (the deprecated `webroot` option naming /www), acme is handed the
+# real folder it points to, where acme walks without following links.
+webroot() {
+	link=$CHALLENGE_DIR/.well-known/acme-challenge
+	root=$CHALLENGE_DIR
+	if [ -L "$link" ]; then
+		to=$(readlink "$link")
+		case $to in
+		/*/.well-known/acme-challenge)
+			root=${to%/.well-known/acme-challenge}
+			log debug "$main: $link links to $to: webroot $root"
+			;;
+		esac
+	fi
+	mkdir -p "$root" || return 1
+	printf '%s\n' --webroot "$root"
+}
+
+# dns: `dns` names an acme.sh DNS API (dns_cf...: --dns-api, as LuCI
+# writes it), or a hook with uacme's contract (an absolute path, or a file
+# in /etc/acme/hooks/). acme gives either the credentials in this
+# environment; nothing holding them is written.
+dns() {
 	case ${dns:-} in
 	'')
 		log err "$main: validation_method dns needs option dns"
 		return 1
 		;;
-	*"'"*)
-		log err "$main: dns hook name with a quote: $dns"
+	/*) hook=$dns ;;
+	*[!A-Za-z0-9_]*)
+		log err "$main: dns $dns: not a DNS API name nor a hook"
 		return 1
 		;;
-	/*) prog=$dns ;;
-	*) prog=$DNS_HOOKS/$dns ;;
+	*) [ -x "$DNS_HOOKS/$dns" ] && hook=$DNS_HOOKS/$dns || hook= ;;
 	esac
-	if [ ! -x "$prog" ]; then
-		log err "$main: dns hook $prog is not an executable file" \
-		    "(acme.sh dnsapi names need a uacme-style hook there)"
-		return 1
+	if [ -n "$hook" ]; then
+		printf '%s\n' --challenge dns-01 --hook "$hook"
+	else
+		printf '%s\n' --dns-api "$dns"
+		if [ -n "${dalias:-}" ]; then
+			[ -n "${calias:-}" ] &&
+			    log warn "$main: dalias wins over calias"
+			printf '%s\n' --domain-alias "$dalias"
+		elif [ -n "${calias:-}" ]; then
+			printf '%s\n' --challenge-alias "$calias"
+		fi
 	fi
-	wrapper=$RUN_DIR/dns-hook.$main
-	(
-		umask 077
-		mkdir -p "$RUN_DIR" &&
-		{
-			echo '#!/bin/sh'
-			export -p
-			printf 'exec %s "$@"\n' "'$prog'"
-		} >"$wrapper.new" && chmod 700 "$wrapper.new" &&
-		mv -f "$wrapper.new" "$wrapper"
-	) || return 1
-	echo "$wrapper"
+	case ${dns_wait:-} in
+	'') ;;
+	*[!0-9]*) log warn "$main: dns_wait $dns_wait is not seconds" ;;
+	*) printf '%s\n' --dns-wait "$dns_wait" ;;
+	esac
+}
+
+# The port validation_method listens on; empty: none of ours.
+port() {
+	case ${validation_method:-webroot} in
+	standalone) echo "${listen_port:-80}" ;;
+	alpn) echo "${listen_port:-443}" ;;
+	webroot) echo "${listen_port:-}" ;;
+	esac
 }
 
 # challenge_args: the options for validation_method, one per line.
 challenge_args() {
 	case ${validation_method:-webroot} in
-	webroot)
-		mkdir -p "$CHALLENGE_DIR" || return 1
-		printf '%s\n' --webroot "$CHALLENGE_DIR"
-		;;
-	standalone)
-		printf '%s\n' --standalone --http-port "${listen_port:-80}"
-		;;
+	webroot) webroot ;;
+	standalone) printf '%s\n' --standalone --http-port "$(port)" ;;
 	alpn)
 		printf '%s\n' --standalone --challenge tls-alpn-01 \
-		    --tls-port "${listen_port:-443}"
+		    --tls-port "$(port)"
 		;;
-	dns)
-		hook=$(dns_wrapper) || return 1
-		printf '%s\n' --challenge dns-01 --hook "$hook"
-		case ${dns_wait:-} in
-		'') ;;
-		*[!0-9]*) log warn "$main: dns_wait $dns_wait is not seconds" ;;
-		*) printf '%s\n' --dns-wait "$dns_wait" ;;
-		esac
-		;;
+	dns) dns ;;
+	dns-persist) printf '%s\n' --challenge dns-persist-01 ;;
 	*)
-		log err "$main: unsupported validation_method $validation_method"
+		log err "$main: unknown validation_method $validation_method"
 		return 1
 		;;
 	esac
 }
 
-# link_certs [new]: the five CERT_DIR names for live/MAIN; combined.crt is
-# written when the certificate is new or the file is missing.
-link_certs() {
+# run ARGS...: acme with ARGS, in the background so that a signal is
+# handled at once (stop()); its exit status.
+run() {
+	"$ACME" --dir "$dir" "$@" &
+	pid=$!
+	wait "$pid"
+	set -- $?
+	pid=
+	return "$1"
+}
+
+# SIGTERM (`/etc/init.d/acme abort`, procd) or SIGINT: stop acme (its
+# hooks and responder end with it), close the firewall, say it failed.
+stop() {
+	trap '' INT TERM
+	if [ -n "$pid" ]; then
+		kill -TERM "$pid" 2>/dev/null
+		wait "$pid"
+	fi
+	del_nft_rule
+	log err "$main: stopped"
+	[ -n "$event" ] && "$NOTIFY" "$event"
+	exit 1
+}
+
+# install_certs: CERT_DIR's copies of live/MAIN, each replaced through a
+# rename (a reader sees the old file or the new one), keys 0600.
+install_certs() {
 	live=$dir/live/$main
-	mkdir -p "$CERT_DIR" || return 1
-	for pair in crt:cert.pem key:privkey.pem fullchain.crt:fullchain.pem \
-	    chain.crt:chain.pem; do
-		ln -sf "$live/${pair#*:}" "$CERT_DIR/$main.${pair%%:*}.new" &&
-		    mv -f "$CERT_DIR/$main.${pair%%:*}.new" \
-		    "$CERT_DIR/$main.${pair%%:*}" || return 1
-	done
-	[ "${1:-}" = new ] || [ ! -f "$CERT_DIR/$main.combined.crt" ] ||
-		return 0
 	(
 		umask 077
+		mkdir -p "$CERT_DIR" || exit 1
+		for f in crt:cert.pem chain.crt:chain.pem \
+		    fullchain.crt:fullchain.pem key:privkey.pem; do
+			cp "$live/${f#*:}" "$CERT_DIR/$main.${f%%:*}.new" ||
+			    exit 1
+		done
 		cat "$live/fullchain.pem" "$live/privkey.pem" \
 		    >"$CERT_DIR/$main.combined.crt.new" &&
-		mv -f "$CERT_DIR/$main.combined.crt.new" \
-		    "$CERT_DIR/$main.combined.crt"
+		chmod 644 "$CERT_DIR/$main.crt.new" \
+		    "$CERT_DIR/$main.chain.crt.new" \
+		    "$CERT_DIR/$main.fullchain.crt.new" || exit 1
+		for f in crt chain.crt fullchain.crt key combined.crt; do
+			mv -f "$CERT_DIR/$main.$f.new" "$CERT_DIR/$main.$f" ||
+			    exit 1
+		done
 	)
+}
+
+# Is CERT_DIR's copy the set in live/MAIN?
+installed() {
+	cmp -s "$dir/live/$main/cert.pem" "$CERT_DIR/$main.crt" 2>/dev/null &&
+	    [ -f "$CERT_DIR/$main.key" ] && [ ! -L "$CERT_DIR/$main.key" ]
 }
 
 # The settings a renewal cannot change: a change means a new issue.
@@ -143,12 +211,20 @@ settings() {
 }
 
 cmd_get() {
-	if [ -z "$main" ]; then
-		log err "no domains set"
+	if ! name_ok "$main"; then
+		log err "bad main_domain '$main'"
 		return 1
 	fi
+	for d in ${domains:-}; do
+		name_ok "$d" || { log err "$main: bad domain '$d'"; return 1; }
+	done
 	record=$dir/openwrt/$main.settings
 	args=$(challenge_args) || return 1
+	# open the firewall where acme-common's own backends open it (a
+	# failure is logged by add_nft_rule; a LAN validation may still pass)
+	trap stop INT TERM
+	port=$(port)
+	[ -z "$port" ] || add_nft_rule "$main" "$port" >/dev/null
 	# one option or value per line: no word splitting of paths
 	old_ifs=$IFS
 	IFS='
@@ -158,61 +234,82 @@ cmd_get() {
 	IFS=$old_ifs
 	[ "${debug:-0}" = 1 ] && set -- "$@" -v
 	[ -n "${days:-}" ] && set -- "$@" --days "$days"
+	[ -n "${cert_profile:-}" ] && set -- "$@" --profile "$cert_profile"
 	if [ -f "$dir/live/$main/cert.pem" ] &&
 	    [ "$(settings)" = "$(cat "$record" 2>/dev/null)" ]; then
 		renew "$@"
 	else
 		issue "$@"
 	fi
+	set -- $?
+	del_nft_rule
+	return "$1"
 }
 
+# renew: acme renews only when due, and exits 0 when nothing was due
+# (even when the CA cannot be reached), non-zero when a due certificate
+# could not be renewed: only then renew-failed.
 renew() {
 	log info "$main: acme renew"
-	if out=$("$ACME" --dir "$dir" --syslog "$@" renew "$main"); then
-		case $out in
-		*": renewed"*)
-			log info "$out"
-			link_certs new
-			"$NOTIFY" renewed
-			;;
-		*)
-			link_certs
-			log debug "$out"
-			;;
-		esac
+	event=renew-failed
+	if run "$@" renew "$main"; then
+		event=
+		installed && return 0
+		install_certs || return 1
+		log info "$main: renewed"
+		"$NOTIFY" renewed
 		return 0
 	fi
+	event=
 	log err "$main: renewal failed"
 	"$NOTIFY" renew-failed
 	return 1
 }
 
 issue() {
-	first=
-	others=
-	for d in ${domains:-}; do
-		if [ -z "$first" ]; then
-			first=$d
-		else
-			others="$others $d"
-		fi
-	done
 	set -- "$@" --server "$(server)" --key-type "${key_type:-ec256}" \
 	    --agree-tos
 	[ -n "${account_email:-}" ] && set -- "$@" --email "$account_email"
-	log info "$main: acme issue$others"
+	log info "$main: acme issue ${domains:-}"
 	"$NOTIFY" prepare
-	# shellcheck disable=SC2086
-	if "$ACME" --dir "$dir" --syslog "$@" issue "$main" $others; then
+	event=issue-failed
+	[ "${validation_method:-}" = dns-persist ] && persist_record
+	# shellcheck disable=SC2086 # domains: names, set -f
+	if run "$@" issue "$main" ${domains:-} && install_certs; then
+		event=
 		{ [ -d "$dir/openwrt" ] || mkdir -m 700 "$dir/openwrt"; } &&
 		    settings >"$record"
-		link_certs new
 		"$NOTIFY" issued
 		return 0
 	fi
+	event=
 	log err "$main: issue failed"
 	"$NOTIFY" issue-failed
 	return 1
+}
+
+# dns-persist: the TXT record to publish once (acme account persist-record),
+# for a wildcard its base name's with policy=wildcard.
+persist_record() {
+	plain=
+	wild=
+	for d in ${domains:-}; do
+		case $d in
+		\*.*) wild="$wild ${d#\*.}" ;;
+		*) plain="$plain $d" ;;
+		esac
+	done
+	set -- --server "$(server)" --agree-tos
+	[ -n "${account_email:-}" ] && set -- "$@" --email "$account_email"
+	# shellcheck disable=SC2086 # names, set -f
+	out=$(
+		[ -z "$plain" ] || run "$@" account persist-record $plain
+		[ -z "$wild" ] ||
+		    run "$@" --wildcard account persist-record $wild
+	)
+	printf '%s\n' "$out" | while read -r line; do
+		[ -n "$line" ] && log warn "$main: publish once: $line"
+	done
 }
 
 case ${1:-} in
