@@ -10,10 +10,11 @@
 #   make bench           sh test/bench.sh (figures beside uacme and lego)
 #   make fuzz            fuzz/fuzz_* (clang libFuzzer + ASan + UBSan, glibc
 #                        libraries), each run FUZZ_SECONDS (60) on its corpus
-#   sudo make deps       Debian packages for building and testing, deb-src
-#   sudo make cross-deps the same plus the cross compilers and qemu-user
+#   make deps            Debian packages for building and testing, deb-src
+#                        (vendor/deps.sh: as root, or through sudo)
+#   make cross-deps      the same plus the cross compilers and qemu-user
 #   make acme-TARGET     a static binary for a device (TARGET: aarch64 armv7
-#                        armv6 mipsel-sf mips-sf; README.md, Devices)
+#                        armv6 mipsel-sf mips-sf; README.md)
 #   make test-qemu TARGET=T  the whole suite with T's binaries under qemu-user
 #   make release         every target and x86_64 in release/, SHA256SUMS
 #   make install         $(DESTDIR)$(PREFIX)/bin/acme and man1/acme.1

@@ -44,7 +44,7 @@ flock 9
 have=$(dpkg-query -W -f '${Version}' "$pkg-dev" 2>/dev/null || true)
 if ! command -v go >/dev/null || [ "$have" != "$ver" ] ||
     [ ! -d "$gocode/src/github.com/smallstep/certificates" ]; then
-	say "needs golang-go and $pkg-dev $ver (installed: ${have:-none}): sudo make deps"
+	say "needs golang-go and $pkg-dev $ver (installed: ${have:-none}): make deps"
 	exit 1
 fi
 
@@ -57,7 +57,7 @@ opts=()
 say "building step-ca from Debian's $pkg $ver (once)"
 if ! (cd "$work/src" && apt-get "${opts[@]}" -q source --download-only \
     "$pkg=$ver") >"$work/log" 2>&1; then
-	say "apt-get source $pkg=$ver failed (deb-src enabled? sudo make deps): $(tail -n 1 "$work/log")"
+	say "apt-get source $pkg=$ver failed (deb-src enabled? make deps): $(tail -n 1 "$work/log")"
 	exit 1
 fi
 if ! echo "$sha  $work/src/$orig" | sha256sum -c --status; then

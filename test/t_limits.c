@@ -1,6 +1,6 @@
 /*
  * t_limits.c - unit tests of sections 1 and 2 (the limits and the option
- * table) and 3 (escaping), from the trust hardening (issue 8): server text
+ * table) and 3 (escaping), from the trust hardening: server text
  * escaped on every output path, numbers from servers and files clamped at
  * and beyond their limits, DIR and conf files private to their owner. Uses
  * core_tmpdir() and core_header() of t_storage.c.

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # vendor/deps.sh [--cross] - install what building and testing acme needs
-# on Debian (bookworm), as root: `sudo make deps`; `sudo make cross-deps`
-# and .ci/run add --cross for the device targets.
+# on Debian (bookworm): `make deps` (or `bash vendor/deps.sh`, before make
+# is installed); `make cross-deps` and .ci/run add --cross for the device
+# targets. Run as root it uses no sudo; run by another user, it runs apt
+# and the few root-owned writes through sudo.
 #
 # Enables deb-src when it is not (vendor/ fetches BearSSL and curl as Debian
 # source packages): a copy of the deb entries of /etc/apt/sources.list.d/

@@ -13,7 +13,7 @@
 #
 # musl is built for every target from Debian's musl source package (the same
 # 1.2.3 as musl-tools). -fno-pie: the binaries are static, not static-pie, so
-# position-independent code would only cost bytes. See README.md, Devices.
+# position-independent code would only cost bytes. See vendor/README.md, Device targets.
 
 TARGETS		= aarch64 armv7 armv6 mipsel-sf mips-sf
 

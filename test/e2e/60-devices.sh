@@ -7,7 +7,7 @@
 # the test build test/qemu/TARGET/acme (run by its wrapper under qemu-user
 # with the CPU pinned) issues a certificate from Pebble and renews it with
 # the device clock at 1970. `make test` builds them when the target's cross
-# compiler and qemu are installed (sudo make cross-deps); without them the
+# compiler and qemu are installed (make cross-deps); without them the
 # tests are skipped, and under CI=true they fail. `make test-qemu
 # TARGET=...` runs the whole suite that way.
 
@@ -15,7 +15,7 @@
 device_check()
 {
 	local t=$1 bin=$LIB_REPO/acme-$1 desc size
-	[ -f "$bin" ] || skip "acme-$t not built (sudo make cross-deps, then make test)"
+	[ -f "$bin" ] || skip "acme-$t not built (make cross-deps, then make test)"
 	desc=$(file -b "$bin")
 	case $desc in
 	*"statically linked"*) ;;
@@ -34,7 +34,7 @@ device_check()
 device_run()
 {
 	local w=$LIB_REPO/test/qemu/$1/acme d s1
-	[ -x "$w" ] || skip "test/qemu/$1/acme not built (sudo make cross-deps, then make test)"
+	[ -x "$w" ] || skip "test/qemu/$1/acme not built (make cross-deps, then make test)"
 	ACME=$w
 	d=$(newdir)
 	run_acme "${ACME_PB[@]}" "${ACME_SA[@]}" --dir "$d" issue "$1.example.com"
@@ -53,8 +53,8 @@ device_run()
 	    fail "renew at 1970 left the same certificate in live/"
 }
 
-# The x86_64 release binary within its budget (issue 13: under 400 KB,
-# counted as 400,000 bytes like the device budgets), static.
+# The x86_64 release binary within its budget (under 400 KB, counted as
+# 400,000 bytes like the device budgets), static.
 e2e release_size noacme
 t_release_size()
 {
@@ -102,7 +102,7 @@ mips_fpu_free()
 	local n
 	readelf -A "$1" | grep -q 'FP ABI: Soft float' ||
 	    fail "${1##*/} is not soft-float: $(readelf -A "$1" | grep 'FP ABI')"
-	command -v "$2" >/dev/null || skip "$2 not installed (sudo make cross-deps)"
+	command -v "$2" >/dev/null || skip "$2 not installed (make cross-deps)"
 	n=$("$2" -d "$1" | grep -cE '	(lwc1|swc1|ldc1|sdc1|lwxc1|swxc1|mtc1|mfc1|mthc1|mfhc1|cfc1|ctc1|bc1[ft]l?|[a-z]+\.[sd])[ 	]')
 	[ "$n" = 0 ] || fail "${1##*/} has $n FPU instructions"
 }

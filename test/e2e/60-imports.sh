@@ -623,7 +623,7 @@ CONF
 	done
 }
 
-# Deliver 1-6 and 8 of issue 18 on acme.sh homes laid out as acme.sh
+# The rules of acme(1), IMPORTS, on acme.sh homes laid out as acme.sh
 # writes them (no CA needed): the rules for what is read, the copies'
 # rules, the account's server, odd names, a corrupt account, trust, and
 # escaping of the report.
@@ -700,7 +700,7 @@ t_imports_checks()
 	[ ! -e "$T/reloaded" ] || fail "a hook ran"
 }
 
-# -vv is -v -v, as README says (issue 18): every HTTP exchange.
+# -vv is -v -v, as acme(1) says: every HTTP exchange.
 e2e cli_vv pebble
 t_cli_vv()
 {

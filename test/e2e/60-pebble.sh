@@ -3,7 +3,8 @@
 # one instance per test. dns-persist-01 (account persist-record, issue,
 # renew, the expected-record line), ARI with Pebble's own replaces check,
 # profiles and Retry-After. The other tests stay on bookworm's Pebble 2.4
-# (README, Tests).
+# on purpose: its behaviour is what they were written against (no
+# Retry-After pauses, no random profile), and sid moves under them.
 
 # sid_start [VAR=VALUE...]: this test's own Pebble 2.10 (pebble_start's
 # variables: PEBBLE_JSON_EXTRA, PB_VALIDITY) with a Retry-After of one

@@ -1,4 +1,4 @@
-# test/e2e/60-trust.sh - trust hardening (issue 8): every command on the
+# test/e2e/60-trust.sh - trust hardening: every command on the
 # trusted time, the CA's time bounded, the webroot walk, key rollover
 # outcomes, test switches only in test builds (sourced by test/run.sh).
 

@@ -523,7 +523,7 @@ e2e openwrt_hook_mipsel pebble
 t_openwrt_hook_mipsel()
 {
 	[ -x "$LIB_REPO/test/qemu/mipsel-sf/acme" ] ||
-	    skip "test/qemu/mipsel-sf/acme not built (sudo make cross-deps, then make test)"
+	    skip "test/qemu/mipsel-sf/acme not built (make cross-deps, then make test)"
 	ACME=$LIB_REPO/test/qemu/mipsel-sf/acme
 	t_openwrt_hook
 	rm -rf "$T/root"

@@ -1,4 +1,4 @@
-# test/e2e/70-unattended.sh - years without a person (issue 17): a first
+# test/e2e/70-unattended.sh - years without a person: a first
 # boot on an image older than the CA's TLS certificate, a CA that forgot
 # the account or refuses "replaces", a CA that cannot be reached, what a
 # person leaves in the backup ring, a crowd at the built-in responder

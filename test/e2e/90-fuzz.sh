@@ -1,6 +1,6 @@
 # test/e2e/90-fuzz.sh - the libFuzzer fuzzers (test/fuzz_*.c) build and
 # run each a few seconds without a finding (sourced by test/run.sh).
-# `make fuzz` runs them for longer (README, Fuzzing).
+# `make fuzz` runs them for longer, FUZZ_SECONDS each (the Makefile).
 
 FUZZ_CI_SECONDS=${FUZZ_CI_SECONDS:-5}
 
