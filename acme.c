@@ -8,8 +8,10 @@
  *
  * The file is ordered bottom-up: a section only calls sections above it,
  * and its introduction says what it owns and which sections it may
- * call. Subsections are listed under their section. test/toc.py checks
- * that this table, the banners and the "May call:" lines agree.
+ * call, and its "Prefixes:" line names the first word of every function
+ * defined in it (a prefix belongs to one section; acme_ is acme.h's API).
+ * Subsections are listed under their section. test/toc.py checks that
+ * this table, the banners, the "May call:" and "Prefixes:" lines agree.
  *
  *  1. Limits and configuration
  *  2. Types and tables
@@ -124,6 +126,7 @@
  * help), from which section 2 makes opt_table and the CLI, --help, the
  * limits and conf/NAME.conf are generated. Macros only.
  *
+ * Prefixes: none (macros and types only).
  * May call: nothing above.
  */
 
@@ -320,7 +323,7 @@
  * (a key type, challenge type, reason, EAB algorithm, --backdate's
  * seconds: each read by its own section's parser), rules between options
  * (--webroot or --standalone, --csr with --csr-key, dns-persist-01 with
- * no hook: api_check, api_check_chal, api_issue_names), which commands
+ * no hook: api_check, api_check_chal, issue_names), which commands
  * use an option, and the two defaults from the environment (ACME_DIR,
  * ACME_EAB_HMAC: main). renew takes the CHAL settings from conf/NAME.conf
  * only when its command line names no way to answer (conf_apply).
@@ -440,6 +443,7 @@ X(cert_key, "cert-key", 0, STR, 0, PATH_LEN_MAX, NO, REVOCATION, "FILE", \
  * option's field, struct buf (a growable buffer with a ceiling and a sticky
  * first error), identifiers, key types.
  *
+ * Prefixes: opt_.
  * May call: nothing above.
  */
 
@@ -599,6 +603,7 @@ struct ident {
  * secrets, struct buf, and the checks of DNS names and IP addresses. Touches
  * no file and no network.
  *
+ * Prefixes: buf_, err_, ident_, log_, str_, wipe_, xstrdup_.
  * May call: nothing above.
  */
 
@@ -981,6 +986,7 @@ ident_parse(const char *s, struct ident *id)
  * Decoders are strict: one alphabet, no whitespace, no stray padding, zero
  * unused bits, so every byte string has exactly one accepted encoding.
  *
+ * Prefixes: b64_, b64u_, hex_, pem_, utf8_.
  * May call: 3.
  */
 
@@ -1530,6 +1536,7 @@ out:
  * first error sticks and every later call does nothing until jw_finish()
  * reports it; the buffer is then to be discarded.
  *
+ * Prefixes: json_, jw_.
  * May call: 3-4.
  */
 
@@ -2276,6 +2283,7 @@ jw_finish(struct jw *w)
  * pem_decode()'s in key_from_pem(). Every secret copied to the stack is
  * wiped before returning.
  *
+ * Prefixes: asn1_, bn_, ec_, hmac_, key_, rng_.
  * May call: 3-4.
  */
 
@@ -2521,7 +2529,7 @@ struct der_cur {
  * element. Returns 0, or -1 when the bytes are not DER or run short.
  */
 static ACME_MUST_CHECK int
-der_next(struct der_cur *c, unsigned *tag, struct der_cur *val)
+asn1_next(struct der_cur *c, unsigned *tag, struct der_cur *val)
 {
 	const unsigned char *p = c->p;
 	size_t avail = (size_t)(c->end - p), len, i = 2, nb;
@@ -2551,12 +2559,12 @@ der_next(struct der_cur *c, unsigned *tag, struct der_cur *val)
 
 /* Read the next element, which must carry tag. */
 static ACME_MUST_CHECK int
-der_expect(struct der_cur *c, unsigned tag, struct der_cur *val)
+asn1_expect(struct der_cur *c, unsigned tag, struct der_cur *val)
 {
 	struct der_cur save = *c;
 	unsigned t;
 
-	if (der_next(c, &t, val) < 0 || t != tag) {
+	if (asn1_next(c, &t, val) < 0 || t != tag) {
 		*c = save;
 		return -1;
 	}
@@ -2565,22 +2573,22 @@ der_expect(struct der_cur *c, unsigned tag, struct der_cur *val)
 
 /* The tag of the next element, or -1 at the end. */
 static ACME_MUST_CHECK int
-der_peek(const struct der_cur *c)
+asn1_peek(const struct der_cur *c)
 {
 	return c->p < c->end ? c->p[0] : -1;
 }
 
 static size_t
-der_size(const struct der_cur *c)
+asn1_size(const struct der_cur *c)
 {
 	return (size_t)(c->end - c->p);
 }
 
 /* Whether the contents val equal the given bytes (an OID, say). */
 static ACME_MUST_CHECK int
-der_eq(const struct der_cur *val, const unsigned char *b, size_t n)
+asn1_eq(const struct der_cur *val, const unsigned char *b, size_t n)
 {
-	return der_size(val) == n && memcmp(val->p, b, n) == 0;
+	return asn1_size(val) == n && memcmp(val->p, b, n) == 0;
 }
 
 /* ---- keys ---- */
@@ -2804,19 +2812,19 @@ key_rsa_exps(struct der_cur c, struct der_cur *e, struct der_cur *d)
 {
 	struct der_cur seq, inner;
 
-	if (der_expect(&c, DER_SEQUENCE, &seq) < 0 ||
-	    der_expect(&seq, DER_INTEGER, NULL) < 0)
+	if (asn1_expect(&c, DER_SEQUENCE, &seq) < 0 ||
+	    asn1_expect(&seq, DER_INTEGER, NULL) < 0)
 		return -1;
-	if (der_peek(&seq) == DER_SEQUENCE) {
-		if (der_next(&seq, NULL, NULL) < 0 ||
-		    der_expect(&seq, DER_OCTET_STRING, &inner) < 0 ||
-		    der_peek(&inner) != DER_SEQUENCE)
+	if (asn1_peek(&seq) == DER_SEQUENCE) {
+		if (asn1_next(&seq, NULL, NULL) < 0 ||
+		    asn1_expect(&seq, DER_OCTET_STRING, &inner) < 0 ||
+		    asn1_peek(&inner) != DER_SEQUENCE)
 			return -1;
 		return key_rsa_exps(inner, e, d);
 	}
-	if (der_expect(&seq, DER_INTEGER, NULL) < 0 ||
-	    der_expect(&seq, DER_INTEGER, e) < 0 ||
-	    der_expect(&seq, DER_INTEGER, d) < 0)
+	if (asn1_expect(&seq, DER_INTEGER, NULL) < 0 ||
+	    asn1_expect(&seq, DER_INTEGER, e) < 0 ||
+	    asn1_expect(&seq, DER_INTEGER, d) < 0)
 		return -1;
 	return 0;
 }
@@ -2893,7 +2901,7 @@ key_set_rsa(struct key *k, const br_rsa_private_key *sk,
 {
 	struct key_rsa *r = &k->u.rsa;
 	const unsigned char *ep = e->p, *dp = d->p;
-	size_t elen = der_size(e), dlen = der_size(d), nlen;
+	size_t elen = asn1_size(e), dlen = asn1_size(d), nlen;
 	int t, rc;
 
 	for (t = 0; t < KEY_TYPE_MAX && (key_types[t].curve != 0 ||
@@ -3069,6 +3077,7 @@ key_sign_der(const struct key *k, const void *msg, size_t len,
  * binding of RFC 8555 7.3.4. JSON always goes through the writer of
  * section 5, so every string is escaped and there is no whitespace.
  *
+ * Prefixes: jwk_, jws_.
  * May call: 3-6.
  */
 
@@ -3167,7 +3176,7 @@ jwk_thumbprint(const struct key *k, char *out, size_t cap)
  * key). The token must be non-empty base64url (RFC 8555 8.3, 8.4).
  */
 static ACME_MUST_CHECK int
-key_authorization(const struct key *acct, const char *token, char *out,
+jwk_key_authorization(const struct key *acct, const char *token, char *out,
     size_t cap)
 {
 	char tp[THUMBPRINT_LEN + 1];
@@ -3188,7 +3197,7 @@ key_authorization(const struct key *acct, const char *token, char *out,
 
 /* Append base64url(src) to b. */
 static ACME_MUST_CHECK int
-jose_b64_append(struct buf *b, const void *src, size_t len)
+jws_b64_append(struct buf *b, const void *src, size_t len)
 {
 	char *s;
 	int rc;
@@ -3212,11 +3221,11 @@ jws_signing_input(struct buf *sin, const void *hdr, size_t len,
 	size_t start = sin->len;
 	int rc;
 
-	if ((rc = jose_b64_append(sin, hdr, len)) < 0)
+	if ((rc = jws_b64_append(sin, hdr, len)) < 0)
 		return rc;
 	*hlen = sin->len - start;
 	if ((rc = buf_append(sin, ".", 1)) < 0 ||
-	    (plen > 0 && (rc = jose_b64_append(sin, payload, plen)) < 0))
+	    (plen > 0 && (rc = jws_b64_append(sin, payload, plen)) < 0))
 		return rc;
 	return 0;
 }
@@ -3360,6 +3369,7 @@ out:
  * first asks its parts for their sizes, then writes its own header, then
  * the parts. Nothing here allocates except csr_build().
  *
+ * Prefixes: csr_, der_.
  * May call: 3, 6.
  */
 
@@ -3898,6 +3908,7 @@ der_alpn_cert(struct buf *der, const struct key *k, const struct ident *id,
  * small DER walk over the TBSCertificate. Certificates come from the CA
  * or from disk: both are untrusted input, checked for structure only.
  *
+ * Prefixes: x509_.
  * May call: 3, 6.
  */
 
@@ -3973,20 +3984,21 @@ x509_cn(struct der_cur name, char *out, size_t cap)
 	unsigned tag;
 
 	out[0] = '\0';
-	while (der_size(&name) > 0) {
-		if (der_expect(&name, DER_SET, &rdn) < 0 || der_size(&rdn) == 0)
+	while (asn1_size(&name) > 0) {
+		if (asn1_expect(&name, DER_SET, &rdn) < 0 ||
+		    asn1_size(&rdn) == 0)
 			return x509_bad("name");
-		while (der_size(&rdn) > 0) {
-			if (der_expect(&rdn, DER_SEQUENCE, &atv) < 0 ||
-			    der_expect(&atv, DER_OID, &type) < 0 ||
-			    der_next(&atv, &tag, &val) < 0 ||
-			    der_size(&atv) != 0)
+		while (asn1_size(&rdn) > 0) {
+			if (asn1_expect(&rdn, DER_SEQUENCE, &atv) < 0 ||
+			    asn1_expect(&atv, DER_OID, &type) < 0 ||
+			    asn1_next(&atv, &tag, &val) < 0 ||
+			    asn1_size(&atv) != 0)
 				return x509_bad("name");
 			if (out[0] == '\0' && x509_is_string(tag) &&
-			    der_eq(&type, der_oid_cn + 2,
+			    asn1_eq(&type, der_oid_cn + 2,
 			    sizeof(der_oid_cn) - 2))
 				str_sanitize(out, cap, (const char *)val.p,
-				    der_size(&val));
+				    asn1_size(&val));
 		}
 	}
 	return 0;
@@ -3997,7 +4009,7 @@ x509_cn(struct der_cur name, char *out, size_t cap)
 static ACME_MUST_CHECK int
 x509_san_dns(const struct der_cur *v, struct ident *id)
 {
-	size_t i, n = der_size(v);
+	size_t i, n = asn1_size(v);
 	unsigned char c;
 
 	if (n == 0 || n > IDENT_LEN_MAX)
@@ -4018,7 +4030,7 @@ x509_san_dns(const struct der_cur *v, struct ident *id)
 static ACME_MUST_CHECK int
 x509_san_ip(const struct der_cur *v, struct ident *id)
 {
-	size_t n = der_size(v);
+	size_t n = asn1_size(v);
 
 	if (n != 4 && n != 16)
 		return x509_bad("iPAddress");
@@ -4046,10 +4058,10 @@ x509_san(struct der_cur val, struct x509_info *out)
 	unsigned tag;
 	int rc;
 
-	if (der_expect(&val, DER_SEQUENCE, &names) < 0 || der_size(&val) != 0)
+	if (asn1_expect(&val, DER_SEQUENCE, &names) < 0 || asn1_size(&val) != 0)
 		return x509_bad("subjectAltName");
-	while (der_size(&names) > 0) {
-		if (der_next(&names, &tag, &gn) < 0)
+	while (asn1_size(&names) > 0) {
+		if (asn1_next(&names, &tag, &gn) < 0)
 			return x509_bad("subjectAltName");
 		if (tag != DER_CTX(2) && tag != DER_CTX(7))
 			continue;
@@ -4079,14 +4091,14 @@ x509_aki(struct der_cur val, struct x509_info *out)
 {
 	struct der_cur seq, id;
 
-	if (der_expect(&val, DER_SEQUENCE, &seq) < 0 || der_size(&val) != 0)
+	if (asn1_expect(&val, DER_SEQUENCE, &seq) < 0 || asn1_size(&val) != 0)
 		return x509_bad("authorityKeyIdentifier");
-	if (der_expect(&seq, DER_CTX(0), &id) < 0)
+	if (asn1_expect(&seq, DER_CTX(0), &id) < 0)
 		return 0;
-	if (der_size(&id) > sizeof(out->aki))
+	if (asn1_size(&id) > sizeof(out->aki))
 		return x509_bad("authorityKeyIdentifier");
-	memcpy(out->aki, id.p, der_size(&id));
-	out->aki_len = der_size(&id);
+	memcpy(out->aki, id.p, asn1_size(&id));
+	out->aki_len = asn1_size(&id);
 	return 0;
 }
 
@@ -4106,20 +4118,20 @@ x509_extensions(struct der_cur exts, struct x509_info *out)
 	struct der_cur seq, ext, oid, val;
 	int rc = 0, san = 0, aki = 0;
 
-	if (der_expect(&exts, DER_SEQUENCE, &seq) < 0 || der_size(&exts) != 0)
+	if (asn1_expect(&exts, DER_SEQUENCE, &seq) < 0 || asn1_size(&exts) != 0)
 		return x509_bad("extensions");
-	while (der_size(&seq) > 0 && rc == 0) {
-		if (der_expect(&seq, DER_SEQUENCE, &ext) < 0 ||
-		    der_expect(&ext, DER_OID, &oid) < 0 ||
-		    (der_peek(&ext) == DER_BOOLEAN &&
-		    der_next(&ext, NULL, NULL) < 0) ||
-		    der_expect(&ext, DER_OCTET_STRING, &val) < 0 ||
-		    der_size(&ext) != 0)
+	while (asn1_size(&seq) > 0 && rc == 0) {
+		if (asn1_expect(&seq, DER_SEQUENCE, &ext) < 0 ||
+		    asn1_expect(&ext, DER_OID, &oid) < 0 ||
+		    (asn1_peek(&ext) == DER_BOOLEAN &&
+		    asn1_next(&ext, NULL, NULL) < 0) ||
+		    asn1_expect(&ext, DER_OCTET_STRING, &val) < 0 ||
+		    asn1_size(&ext) != 0)
 			return x509_bad("extension");
-		if (der_eq(&oid, der_oid_san + 2, sizeof(der_oid_san) - 2))
+		if (asn1_eq(&oid, der_oid_san + 2, sizeof(der_oid_san) - 2))
 			rc = san++ ? x509_bad("subjectAltName (repeated)") :
 			    x509_san(val, out);
-		else if (der_eq(&oid, x509_oid_aki, sizeof(x509_oid_aki)))
+		else if (asn1_eq(&oid, x509_oid_aki, sizeof(x509_oid_aki)))
 			rc = aki++ ? x509_bad("authorityKeyIdentifier "
 			    "(repeated)") : x509_aki(val, out);
 	}
@@ -4133,11 +4145,11 @@ x509_serial(struct der_cur *tbs, struct x509_info *out)
 {
 	struct der_cur v;
 
-	if (der_expect(tbs, DER_INTEGER, &v) < 0 || der_size(&v) == 0 ||
-	    der_size(&v) > sizeof(out->serial))
+	if (asn1_expect(tbs, DER_INTEGER, &v) < 0 || asn1_size(&v) == 0 ||
+	    asn1_size(&v) > sizeof(out->serial))
 		return x509_bad("serial number");
-	memcpy(out->serial, v.p, der_size(&v));
-	out->serial_len = der_size(&v);
+	memcpy(out->serial, v.p, asn1_size(&v));
+	out->serial_len = asn1_size(&v);
 	return 0;
 }
 
@@ -4185,30 +4197,31 @@ x509_walk(const unsigned char *der, size_t len, struct x509_info *out)
 	struct der_cur c = { der, der + len }, cert, tbs, name, v;
 	int rc;
 
-	if (der_expect(&c, DER_SEQUENCE, &cert) < 0 || der_size(&c) != 0 ||
-	    der_expect(&cert, DER_SEQUENCE, &tbs) < 0)
+	if (asn1_expect(&c, DER_SEQUENCE, &cert) < 0 || asn1_size(&c) != 0 ||
+	    asn1_expect(&cert, DER_SEQUENCE, &tbs) < 0)
 		return x509_bad("structure");
-	if (der_peek(&tbs) == DER_CTX_CONS(0) && der_next(&tbs, NULL, NULL) < 0)
+	if (asn1_peek(&tbs) == DER_CTX_CONS(0) &&
+	    asn1_next(&tbs, NULL, NULL) < 0)
 		return x509_bad("version");
 	if ((rc = x509_serial(&tbs, out)) < 0)
 		return rc;
-	if (der_expect(&tbs, DER_SEQUENCE, NULL) < 0 ||
-	    der_expect(&tbs, DER_SEQUENCE, &name) < 0 ||
+	if (asn1_expect(&tbs, DER_SEQUENCE, NULL) < 0 ||
+	    asn1_expect(&tbs, DER_SEQUENCE, &name) < 0 ||
 	    (rc = x509_cn(name, out->issuer_cn, sizeof(out->issuer_cn))) < 0 ||
-	    der_expect(&tbs, DER_SEQUENCE, NULL) < 0 ||
-	    der_expect(&tbs, DER_SEQUENCE, &name) < 0 ||
+	    asn1_expect(&tbs, DER_SEQUENCE, NULL) < 0 ||
+	    asn1_expect(&tbs, DER_SEQUENCE, &name) < 0 ||
 	    (rc = x509_cn(name, out->subject_cn,
 	    sizeof(out->subject_cn))) < 0 ||
-	    der_expect(&tbs, DER_SEQUENCE, NULL) < 0)
+	    asn1_expect(&tbs, DER_SEQUENCE, NULL) < 0)
 		return rc < 0 ? rc : x509_bad("TBSCertificate");
-	while (der_peek(&tbs) == DER_CTX(1) || der_peek(&tbs) == DER_CTX(2))
-		if (der_next(&tbs, NULL, NULL) < 0)
+	while (asn1_peek(&tbs) == DER_CTX(1) || asn1_peek(&tbs) == DER_CTX(2))
+		if (asn1_next(&tbs, NULL, NULL) < 0)
 			return x509_bad("unique identifier");
-	if (der_peek(&tbs) == DER_CTX_CONS(3) &&
-	    (der_next(&tbs, NULL, &v) < 0 ||
+	if (asn1_peek(&tbs) == DER_CTX_CONS(3) &&
+	    (asn1_next(&tbs, NULL, &v) < 0 ||
 	    (rc = x509_extensions(v, out)) < 0))
 		return rc < 0 ? rc : x509_bad("extensions");
-	if (der_size(&tbs) != 0)
+	if (asn1_size(&tbs) != 0)
 		return x509_bad("TBSCertificate (trailing data)");
 	return 0;
 }
@@ -4283,7 +4296,7 @@ x509_key_matches(const unsigned char *der, size_t len, const struct key *k)
  * a key. The signature is left to the CA.
  */
 static ACME_MUST_CHECK int
-csr_parse(const unsigned char *der, size_t len, struct x509_info *out,
+x509_csr_parse(const unsigned char *der, size_t len, struct x509_info *out,
     struct der_cur *spki)
 {
 	struct der_cur c = { der, der + len }, attrs = { der, der }, req,
@@ -4291,26 +4304,26 @@ csr_parse(const unsigned char *der, size_t len, struct x509_info *out,
 	int rc = 0;
 
 	memset(out, 0, sizeof(*out));
-	if (der_expect(&c, DER_SEQUENCE, &req) < 0 || der_size(&c) != 0 ||
-	    der_expect(&req, DER_SEQUENCE, &info) < 0 ||
-	    der_expect(&info, DER_INTEGER, NULL) < 0 ||
-	    der_expect(&info, DER_SEQUENCE, &name) < 0 ||
+	if (asn1_expect(&c, DER_SEQUENCE, &req) < 0 || asn1_size(&c) != 0 ||
+	    asn1_expect(&req, DER_SEQUENCE, &info) < 0 ||
+	    asn1_expect(&info, DER_INTEGER, NULL) < 0 ||
+	    asn1_expect(&info, DER_SEQUENCE, &name) < 0 ||
 	    (rc = x509_cn(name, out->subject_cn,
 	    sizeof(out->subject_cn))) < 0)
 		goto bad;
 	spki->p = info.p;
-	if (der_expect(&info, DER_SEQUENCE, NULL) < 0)
+	if (asn1_expect(&info, DER_SEQUENCE, NULL) < 0)
 		goto bad;
 	spki->end = info.p;
-	if (der_peek(&info) == DER_CTX_CONS(0) &&
-	    der_next(&info, NULL, &attrs) < 0)
+	if (asn1_peek(&info) == DER_CTX_CONS(0) &&
+	    asn1_next(&info, NULL, &attrs) < 0)
 		goto bad;
-	while (der_size(&attrs) > 0 && rc == 0) {
-		if (der_expect(&attrs, DER_SEQUENCE, &attr) < 0 ||
-		    der_expect(&attr, DER_OID, &type) < 0 ||
-		    der_expect(&attr, DER_SET, &vals) < 0)
+	while (asn1_size(&attrs) > 0 && rc == 0) {
+		if (asn1_expect(&attrs, DER_SEQUENCE, &attr) < 0 ||
+		    asn1_expect(&attr, DER_OID, &type) < 0 ||
+		    asn1_expect(&attr, DER_SET, &vals) < 0)
 			goto bad;
-		if (der_eq(&type, der_oid_ext_req + 2,
+		if (asn1_eq(&type, der_oid_ext_req + 2,
 		    sizeof(der_oid_ext_req) - 2))
 			rc = x509_extensions(vals, out);
 	}
@@ -4334,6 +4347,7 @@ bad:
  * may be a symlink to persistent storage. Names starting with '.' are ours
  * (staging); NAME can never start with one.
  *
+ * Prefixes: store_.
  * May call: 3-4, 9.
  */
 
@@ -4823,7 +4837,7 @@ struct cert_set {
 };
 
 static void
-cert_set_free(struct cert_set *cs)
+store_cert_set_free(struct cert_set *cs)
 {
 	buf_free(&cs->cert);
 	buf_free(&cs->chain);
@@ -5588,6 +5602,7 @@ out:
  * own certificate bounds; HTTP dates; issuance times; and the time the CA's
  * TLS certificate is checked against when the device clock is wrong.
  *
+ * Prefixes: clock_.
  * May call: 3, 10.
  */
 
@@ -5867,6 +5882,7 @@ clock_tls_time(int64_t floor)
  * headers and bodies, per-request timeouts, and a fresh connection for a
  * retried idempotent request. Knows nothing of ACME.
  *
+ * Prefixes: http_.
  * May call: 3-4, 6, 9-11.
  */
 
@@ -7216,6 +7232,7 @@ http_api(struct http *h, const char *method, const char *url,
  * tls-alpn-01 answers, hooks (one runner for every hook, with the caller's
  * environment and ours on top), and the dns-persist-01 record.
  *
+ * Prefixes: chal_, hook_.
  * May call: 3-8, 10-12.
  */
 
@@ -9517,7 +9534,7 @@ chal_answer_keys(struct chal_answer *a, const struct key *acct)
 {
 	int rc;
 
-	if ((rc = key_authorization(acct, a->token, a->keyauth,
+	if ((rc = jwk_key_authorization(acct, a->token, a->keyauth,
 	    sizeof(a->keyauth))) < 0 ||
 	    (rc = key_sha256(a->keyauth, strlen(a->keyauth), a->sha)) < 0)
 		return rc;
@@ -9827,6 +9844,7 @@ hook_deploy(const char *prog, const char *name, const char *live,
  * into one error line, Retry-After, the poll schedule, and ARI's renewalInfo
  * (RFC 9773).
  *
+ * Prefixes: req_.
  * May call: 3-5, 7, 11-13.
  */
 
@@ -10587,6 +10605,8 @@ out:
  * download), the batch that drives many orders side by side, and the
  * certificate set it leaves for the store.
  *
+ * Prefixes: acct_, ari_, authz_, batch_, chain_, finalize_, flow_, meta_,
+ * order_, st_.
  * May call: 2-14.
  */
 
@@ -10599,7 +10619,7 @@ struct issue_fail {
 };
 
 /*
- * Everything one order needs; api_issue_prepare() fills it, batch_add()
+ * Everything one order needs; issue_prepare() fills it, batch_add()
  * puts it beside the other orders of the run, batch_run() drives it.
  */
 struct issue {
@@ -11375,7 +11395,7 @@ static const char *const revoke_reasons[] = {
 
 /* A reason name (any case) or number: its code, or -1. */
 static ACME_MUST_CHECK int
-revoke_reason(const char *s)
+flow_revoke_reason(const char *s)
 {
 	char *end;
 	long v;
@@ -11398,7 +11418,7 @@ revoke_reason(const char *s)
  * so the JWS carries its jwk). reason < 0 sends none.
  */
 static ACME_MUST_CHECK int
-revoke_cert(struct acme *a, const unsigned char *der, size_t len,
+flow_revoke_cert(struct acme *a, const unsigned char *der, size_t len,
     int reason)
 {
 	struct buf payload = { .max = BODY_MAX };
@@ -11790,7 +11810,7 @@ st_new_order(struct issue *is)
 
 /* Drop the order (its record too) and start a new one, once. */
 static ACME_MUST_CHECK int
-issue_restart(struct issue *is)
+flow_restart(struct issue *is)
 {
 	size_t k;
 
@@ -11827,7 +11847,7 @@ st_resume(struct issue *is)
 		log_msg(LOG_LEVEL_INFO, "%s: %s; starting a new order",
 		    is->name, err_msg);
 		err_clear();
-		return issue_restart(is);
+		return flow_restart(is);
 	}
 	return order_next(is, rc);
 }
@@ -12198,7 +12218,7 @@ out:
  * CA expected (authz_persist_hint).
  */
 static ACME_MUST_CHECK int
-chal_failure(struct issue *is, int c, const struct ident *id, int wild,
+flow_chal_failure(struct issue *is, int c, const struct ident *id, int wild,
     const char *how)
 {
 	char what[IDENT_LEN_MAX + URL_MAX];
@@ -12236,9 +12256,10 @@ authz_failure(struct issue *is)
 	for (i = 0; i < n; i++) {
 		c = json_array_at(is->j, arr, i);
 		if (json_get(is->j, c, "error") >= 0)
-			return chal_failure(is, c, &id, wild, "challenge failed");
+			return flow_chal_failure(is, c, &id, wild,
+			    "challenge failed");
 	}
-	return chal_failure(is, -1, &id, wild, "challenge failed");
+	return flow_chal_failure(is, -1, &id, wild, "challenge failed");
 }
 
 /*
@@ -12257,7 +12278,7 @@ authz_told(struct issue *is, size_t k, int c)
 		return 0;
 	pending = json_eq(is->j, json_get(is->j, c, "status"), "pending");
 	if (!an->told) {
-		ACME_IGNORE(chal_failure(is, c, &an->id, an->wild,
+		ACME_IGNORE(flow_chal_failure(is, c, &an->id, an->wild,
 		    "the CA's error, challenge still open"));
 		log_msg(LOG_LEVEL_ERROR, "%s", err_msg);
 		err_clear();
@@ -12283,8 +12304,9 @@ authz_stuck(struct issue *is, size_t k, int *stuck)
 	*stuck = 1;
 	if (!req_poll_stuck(&is->poll, 1))
 		return 0;
-	return chal_failure(is, c, &an->id, an->wild, "challenge failed: no "
-	    "progress " ACME_STR(POLL_STUCK) " s after the CA's error");
+	return flow_chal_failure(is, c, &an->id, an->wild,
+	    "challenge failed: no progress " ACME_STR(POLL_STUCK) " s after "
+	    "the CA's error");
 }
 
 /*
@@ -12307,7 +12329,7 @@ st_challenge(struct issue *is)
 		    chal_status_names, CHST_MAX, "challenge")) < 0)
 			return rc;
 		if (rc == CHST_INVALID)
-			return chal_failure(is, 0,
+			return flow_chal_failure(is, 0,
 			    &is->chal.answers[is->ans_of[k]].id,
 			    is->chal.answers[is->ans_of[k]].wild, "challenge failed");
 		if (rc == CHST_VALID)
@@ -12509,7 +12531,7 @@ st_download(struct issue *is)
 	snprintf(is->cert_date, sizeof(is->cert_date), "%s", is->r->date);
 	chain_keep(is);
 	if (is->resumed && order_cert_live(is))
-		return issue_restart(is);
+		return flow_restart(is);
 	if (want == NULL || chain_top_issuer_is(&is->chain_pem, want))
 		return ST_DONE;
 	nalt = is->r->nlink_alt;
@@ -12588,7 +12610,7 @@ batch_fits(const struct batch *b, const struct issue *is)
 	return 1;
 }
 
-/* Add prepared order is (api_issue_prepare) to b; see batch_fits. */
+/* Add prepared order is (issue_prepare) to b; see batch_fits. */
 static void
 batch_add(struct batch *b, struct issue *is)
 {
@@ -12816,7 +12838,7 @@ batch_run(struct batch *b)
 }
 
 static void
-issue_free(struct issue *is)
+flow_free(struct issue *is)
 {
 	size_t i;
 
@@ -12832,7 +12854,7 @@ issue_free(struct issue *is)
 
 /* The certificate names exactly the identifiers we asked for. */
 static ACME_MUST_CHECK int
-issue_check_sans(const struct issue *is, const struct x509_info *xi)
+flow_check_sans(const struct issue *is, const struct x509_info *xi)
 {
 	size_t i, k;
 
@@ -12856,7 +12878,7 @@ issue_check_sans(const struct issue *is, const struct x509_info *xi)
  * certificates) and re-encode it as cert, chain and fullchain.
  */
 static ACME_MUST_CHECK int
-issue_make_set(struct issue *is, struct x509_info *xi, struct cert_set *cs)
+flow_make_set(struct issue *is, struct x509_info *xi, struct cert_set *cs)
 {
 	struct pem_obj objs[CHAIN_MAX];
 	size_t n = 0, i;
@@ -12878,7 +12900,7 @@ issue_make_set(struct issue *is, struct x509_info *xi, struct cert_set *cs)
 			goto out;
 		}
 	if ((rc = x509_parse(objs[0].der, objs[0].len, xi)) < 0 ||
-	    (rc = issue_check_sans(is, xi)) < 0)
+	    (rc = flow_check_sans(is, xi)) < 0)
 		goto out;
 	if ((rc = x509_key_matches(objs[0].der, objs[0].len,
 	    &is->cert_key)) != 1) {
@@ -12942,7 +12964,7 @@ meta_build(struct buf *b, const char *name, const struct x509_info *xi,
  * every option whose conf column in OPTIONS is not NO, in table order,
  * server-alias (when --server was an alias: the URL is saved) and
  * imported (the import that wrote it, for renew to name when the account
- * did not come along). issue_write_conf() and the imports both write it
+ * did not come along). flow_write_conf() and the imports both write it
  * from a conf_file.
  * EAB credentials are never written.
  */
@@ -12963,7 +12985,7 @@ struct conf_file {
  * resolved; webroot-symlinks only with a webroot.
  */
 static void
-issue_conf_saved(struct acme_options *o)
+flow_conf_saved(struct acme_options *o)
 {
 	if (o->standalone) {
 		o->http_port = o->http_port > 0 ? o->http_port : 80;
@@ -12982,7 +13004,7 @@ issue_conf_saved(struct acme_options *o)
 
 /* "key = value\n"; values may be long paths. */
 static ACME_MUST_CHECK int
-issue_conf_kv(struct buf *b, const char *key, const char *value)
+flow_conf_kv(struct buf *b, const char *key, const char *value)
 {
 	int rc;
 
@@ -12994,7 +13016,7 @@ issue_conf_kv(struct buf *b, const char *key, const char *value)
 
 /* Option r's line, when o sets it and conf/NAME.conf keeps it. */
 static ACME_MUST_CHECK int
-issue_conf_opt(struct buf *b, const struct opt *r,
+flow_conf_opt(struct buf *b, const struct opt *r,
     const struct acme_options *o)
 {
 	const char *v = NULL;
@@ -13010,21 +13032,21 @@ issue_conf_opt(struct buf *b, const struct opt *r,
 	}
 	if (v == NULL && r->conf == OPT_CONF_ALWAYS)
 		v = "";
-	return v != NULL ? issue_conf_kv(b, r->name, v) : 0;
+	return v != NULL ? flow_conf_kv(b, r->name, v) : 0;
 }
 
 /* The text of conf/NAME.conf for f, appended to b. */
 static ACME_MUST_CHECK int
-issue_conf_text(struct buf *b, const struct conf_file *f)
+flow_conf_text(struct buf *b, const struct conf_file *f)
 {
 	struct acme_options o = f->o;
 	size_t i;
 	int rc;
 
-	issue_conf_saved(&o);
+	flow_conf_saved(&o);
 	if ((rc = buf_puts(b, "# acme: ")) < 0 ||
 	    (rc = buf_puts(b, f->why)) < 0 || (rc = buf_puts(b, "\n")) < 0 ||
-	    (rc = issue_conf_kv(b, "name", f->name)) < 0 ||
+	    (rc = flow_conf_kv(b, "name", f->name)) < 0 ||
 	    (rc = buf_puts(b, "identifiers =")) < 0)
 		return rc;
 	for (i = 0; i < f->nids && rc == 0; i++)
@@ -13033,23 +13055,23 @@ issue_conf_text(struct buf *b, const struct conf_file *f)
 	if (rc == 0)
 		rc = buf_puts(b, "\n");
 	for (i = 0; i < OPT_N && rc == 0; i++)
-		rc = issue_conf_opt(b, &opt_table[i], &o);
+		rc = flow_conf_opt(b, &opt_table[i], &o);
 	if (rc == 0 && f->alias != NULL)
-		rc = issue_conf_kv(b, "server-alias", f->alias);
+		rc = flow_conf_kv(b, "server-alias", f->alias);
 	if (rc == 0 && f->imported != NULL)
-		rc = issue_conf_kv(b, "imported", f->imported);
+		rc = flow_conf_kv(b, "imported", f->imported);
 	return rc;
 }
 
 /* Write conf/NAME.conf from f; issue and the imports. */
 static ACME_MUST_CHECK int
-issue_conf_write(int storefd, const struct conf_file *f)
+flow_conf_write(int storefd, const struct conf_file *f)
 {
 	struct buf b = { .max = CONF_MAX };
 	char file[NAME_LEN_MAX + 8];
 	int fd, rc;
 
-	if ((rc = issue_conf_text(&b, f)) < 0 ||
+	if ((rc = flow_conf_text(&b, f)) < 0 ||
 	    (rc = fd = store_subdir(storefd, "conf", 1)) < 0)
 		goto out;
 	snprintf(file, sizeof(file), "%s.conf", f->name);
@@ -13063,7 +13085,7 @@ out:
 /* A path made absolute (abs: PATH_MAX bytes), for a renewal from
  * another directory; as it is when that fails. */
 static const char *
-issue_conf_abs(const char *path, char *abs)
+flow_conf_abs(const char *path, char *abs)
 {
 	if (path != NULL && realpath(path, abs) != NULL && str_one_line(abs))
 		return abs;
@@ -13072,7 +13094,7 @@ issue_conf_abs(const char *path, char *abs)
 
 /* conf/NAME.conf of an issue: the options it ran with, resolved. */
 static ACME_MUST_CHECK int
-issue_write_conf(const struct issue *is, int storefd,
+flow_write_conf(const struct issue *is, int storefd,
     const struct acme_options *o)
 {
 	char why[NAME_LEN_MAX + 32], csr[PATH_MAX], key[PATH_MAX];
@@ -13088,10 +13110,10 @@ issue_write_conf(const struct issue *is, int storefd,
 	f.o.hook = is->chal.hook[0] != '\0' && !is->chal.api ? is->chal.hook :
 	    NULL;
 	f.o.hook_timeout = is->chal.hook_timeout;
-	f.o.dns_api_dir = issue_conf_abs(o->dns_api_dir, api);
-	f.o.csr_file = issue_conf_abs(o->csr_file, csr);
-	f.o.csr_key = issue_conf_abs(o->csr_key, key);
-	return issue_conf_write(storefd, &f);
+	f.o.dns_api_dir = flow_conf_abs(o->dns_api_dir, api);
+	f.o.csr_file = flow_conf_abs(o->csr_file, csr);
+	f.o.csr_key = flow_conf_abs(o->csr_key, key);
+	return flow_conf_write(storefd, &f);
 }
 
 /*
@@ -13125,6 +13147,7 @@ ari_certid(const struct x509_info *xi, char *out, size_t cap)
  * errors reset, logging set, the HTTP session opened with its TLS time, rng
  * and directory, and closed again.
  *
+ * Prefixes: api_.
  * May call: 2-3, 6, 10-14.
  */
 
@@ -13843,6 +13866,7 @@ api_leave(struct api_run *run, int rc)
  * profile), the order run by section 15, then the new set installed in live/
  * while the backup ring turns, and the deploy hook.
  *
+ * Prefixes: issue_.
  * May call: 3-4, 6, 8-11, 13, 15-16.
  */
 
@@ -13850,7 +13874,7 @@ api_leave(struct api_run *run, int rc)
 
 /* Read a file of at most max bytes (path relative to the cwd). */
 static ACME_MUST_CHECK int
-api_read_file(const char *what, const char *path, struct buf *out,
+issue_read_file(const char *what, const char *path, struct buf *out,
     size_t max)
 {
 	int rc;
@@ -13869,7 +13893,7 @@ api_read_file(const char *what, const char *path, struct buf *out,
  * labelled label1 or label2 (label2 may be NULL), else raw itself.
  */
 static ACME_MUST_CHECK int
-api_der_parse(const char *what, const char *path, const struct buf *raw,
+issue_der_parse(const char *what, const char *path, const struct buf *raw,
     const char *label1, const char *label2, struct buf *der)
 {
 	struct pem_obj objs[CHAIN_MAX];
@@ -13895,16 +13919,16 @@ out:
 	return rc;
 }
 
-/* api_der_parse() of the file at path. */
+/* issue_der_parse() of the file at path. */
 static ACME_MUST_CHECK int
-api_der_file(const char *what, const char *path, const char *label1,
+issue_der_file(const char *what, const char *path, const char *label1,
     const char *label2, struct buf *der)
 {
 	struct buf raw = { 0 };
 	int rc;
 
-	if ((rc = api_read_file(what, path, &raw, PEM_MAX)) == 0)
-		rc = api_der_parse(what, path, &raw, label1, label2, der);
+	if ((rc = issue_read_file(what, path, &raw, PEM_MAX)) == 0)
+		rc = issue_der_parse(what, path, &raw, label1, label2, der);
 	buf_free(&raw);
 	return rc;
 }
@@ -13914,7 +13938,7 @@ api_der_file(const char *what, const char *path, const char *label1,
  * subjectAltName entries, else the subject CN.
  */
 static ACME_MUST_CHECK int
-api_csr_load(const struct acme_options *o, struct buf *der,
+issue_csr_load(const struct acme_options *o, struct buf *der,
     struct ident *ids, size_t *nids)
 {
 	struct x509_info *xi = calloc(1, sizeof(*xi));
@@ -13925,9 +13949,9 @@ api_csr_load(const struct acme_options *o, struct buf *der,
 
 	if (xi == NULL)
 		return err_set(ACME_ERR_NOMEM, "out of memory");
-	if ((rc = api_der_file("--csr", o->csr_file, "CERTIFICATE REQUEST",
+	if ((rc = issue_der_file("--csr", o->csr_file, "CERTIFICATE REQUEST",
 	    "NEW CERTIFICATE REQUEST", der)) < 0 ||
-	    (rc = csr_parse(der->data, der->len, xi, &spki)) < 0)
+	    (rc = x509_csr_parse(der->data, der->len, xi, &spki)) < 0)
 		goto out;
 	for (i = 0; i < xi->nsan; i++)
 		names[i] = xi->san[i].value;
@@ -13945,7 +13969,7 @@ out:
 
 /* --csr-key: the CSR's private key, which must be the key in the CSR. */
 static ACME_MUST_CHECK int
-api_csr_key(const struct acme_options *o, const struct buf *csr,
+issue_csr_key(const struct acme_options *o, const struct buf *csr,
     struct key *k)
 {
 	struct x509_info *xi = calloc(1, sizeof(*xi));
@@ -13963,9 +13987,10 @@ api_csr_key(const struct acme_options *o, const struct buf *csr,
 		    "certificate");
 		goto out;
 	}
-	if ((rc = api_read_file("--csr-key", o->csr_key, &pem, PEM_MAX)) < 0 ||
+	if ((rc = issue_read_file("--csr-key", o->csr_key, &pem,
+	    PEM_MAX)) < 0 ||
 	    (rc = key_from_pem(k, (const char *)pem.data, pem.len)) < 0 ||
-	    (rc = csr_parse(csr->data, csr->len, xi, &spki)) < 0)
+	    (rc = x509_csr_parse(csr->data, csr->len, xi, &spki)) < 0)
 		goto out;
 	n = der_spki(NULL, k);
 	if ((mine = malloc(n)) == NULL) {
@@ -13973,7 +13998,7 @@ api_csr_key(const struct acme_options *o, const struct buf *csr,
 		goto out;
 	}
 	der_spki(mine, k);
-	if (!der_eq(&spki, mine, n))
+	if (!asn1_eq(&spki, mine, n))
 		rc = err_set(ACME_ERR_USAGE, "--csr-key %.200s is not the key "
 		    "of the CSR", o->csr_key);
 out:
@@ -13988,7 +14013,7 @@ out:
  * first issue generates one). Its type must agree with --key-type.
  */
 static ACME_MUST_CHECK int
-api_reuse_key(int storefd, const char *name, const struct acme_options *o,
+issue_reuse_key(int storefd, const char *name, const struct acme_options *o,
     struct key *k)
 {
 	struct buf pem = { 0 };
@@ -14026,7 +14051,7 @@ out:
  * of the CSR (read into csr; NAME then defaults to its first name).
  */
 static ACME_MUST_CHECK int
-api_issue_names(const struct acme_options *o, const char **name,
+issue_names(const struct acme_options *o, const char **name,
     size_t n, struct ident *ids, size_t *nids, struct buf *csr)
 {
 	int rc;
@@ -14044,7 +14069,7 @@ api_issue_names(const struct acme_options *o, const char **name,
 		return err_set(ACME_ERR_USAGE, "--csr needs --csr-key FILE, "
 		    "its private key: live/NAME always holds the key of its "
 		    "certificate");
-	if ((rc = api_csr_load(o, csr, ids, nids)) < 0)
+	if ((rc = issue_csr_load(o, csr, ids, nids)) < 0)
 		return rc;
 	if (*name == NULL)
 		*name = ids[0].value;
@@ -14053,13 +14078,13 @@ api_issue_names(const struct acme_options *o, const char **name,
 
 /* The certificate key chosen before the order: --csr-key, --reuse-key. */
 static ACME_MUST_CHECK int
-api_issue_key(struct issue *is, int storefd, const char *name,
+issue_key(struct issue *is, int storefd, const char *name,
     const struct acme_options *o)
 {
 	if (is->csr.len > 0)
-		return api_csr_key(o, &is->csr, &is->cert_key);
+		return issue_csr_key(o, &is->csr, &is->cert_key);
 	if (o->reuse_key)
-		return api_reuse_key(storefd, name, o, &is->cert_key);
+		return issue_reuse_key(storefd, name, o, &is->cert_key);
 	return 0;
 }
 
@@ -14070,7 +14095,7 @@ api_issue_key(struct issue *is, int storefd, const char *name,
  * CA_SKEW_MAX, is refused before anything is installed or purged.
  */
 static ACME_MUST_CHECK int
-api_issue_in_time(const struct api_run *run, const struct x509_info *xi,
+issue_in_time(const struct api_run *run, const struct x509_info *xi,
     int64_t backdate)
 {
 	char now[32], edge[32];
@@ -14100,10 +14125,10 @@ api_issue_in_time(const struct api_run *run, const struct x509_info *xi,
 /*
  * meta.txt of the new set: issued_at from the download's Date header and
  * notBefore + backdate (clock_issued_at), never the system clock; the
- * certificate must be valid by the CA's clock (api_issue_in_time).
+ * certificate must be valid by the CA's clock (issue_in_time).
  */
 static ACME_MUST_CHECK int
-api_issue_meta(const struct issue *is, const struct x509_info *xi,
+issue_meta(const struct issue *is, const struct x509_info *xi,
     const struct api_run *run, struct cert_set *cs, int64_t *at)
 {
 	const char *source;
@@ -14111,7 +14136,7 @@ api_issue_meta(const struct issue *is, const struct x509_info *xi,
 	int rc;
 
 	if ((rc = api_backdate(is->o, &backdate)) < 0 ||
-	    (rc = api_issue_in_time(run, xi, backdate)) < 0)
+	    (rc = issue_in_time(run, xi, backdate)) < 0)
 		return rc;
 	*at = clock_issued_at(is->cert_date, xi->not_before, xi->not_after,
 	    backdate, &source);
@@ -14120,7 +14145,7 @@ api_issue_meta(const struct issue *is, const struct x509_info *xi,
 	    key_types[is->key_type].name, is->a->server, *at, source);
 }
 
-/* What installing one order's set came to (api_install). */
+/* What installing one order's set came to (issue_install). */
 struct api_done {
 	int	 rc;
 	int64_t	 at;			/* its issuance time, which the
@@ -14134,7 +14159,7 @@ struct api_done {
  * is done with then. d gets the result line and the issuance time.
  */
 static ACME_MUST_CHECK int
-api_issue_order(struct issue *is, const struct api_run *run,
+issue_order(struct issue *is, const struct api_run *run,
     struct api_done *d)
 {
 	const struct acme_options *o = is->o;
@@ -14147,13 +14172,13 @@ api_issue_order(struct issue *is, const struct api_run *run,
 	memset(&cs, 0, sizeof(cs));
 	if ((xi = calloc(1, sizeof(*xi))) == NULL)
 		return err_set(ACME_ERR_NOMEM, "out of memory");
-	if ((rc = issue_make_set(is, xi, &cs)) < 0 ||
-	    (rc = api_issue_meta(is, xi, run, &cs, &at)) < 0) {
+	if ((rc = flow_make_set(is, xi, &cs)) < 0 ||
+	    (rc = issue_meta(is, xi, run, &cs, &at)) < 0) {
 		order_forget(is);	/* a refused certificate: order anew */
 		goto out;
 	}
 	if ((rc = store_install(run->storefd, is->name, &cs, at)) < 0 ||
-	    (!is->keep_conf && (rc = issue_write_conf(is, run->storefd,
+	    (!is->keep_conf && (rc = flow_write_conf(is, run->storefd,
 	    o)) < 0))
 		goto out;
 	order_forget(is);
@@ -14165,7 +14190,7 @@ api_issue_order(struct issue *is, const struct api_run *run,
 	    "%s/live/%s", is->name, is->verb ? is->verb : "issued", until,
 	    o->dir ? o->dir : API_DEFAULT_DIR, is->name);
 out:
-	cert_set_free(&cs);
+	store_cert_set_free(&cs);
 	free(xi);
 	return rc;
 }
@@ -14180,7 +14205,7 @@ out:
  * chain named like the certificate goes after it (acme.sh's way).
  */
 static ACME_MUST_CHECK int
-api_copies(const struct acme_options *o, int storefd, const char *name)
+issue_copies(const struct acme_options *o, int storefd, const char *name)
 {
 	static const char *const files[] = { "cert.pem", "chain.pem",
 	    "fullchain.pem", "privkey.pem" };
@@ -14220,7 +14245,7 @@ api_copies(const struct acme_options *o, int storefd, const char *name)
 
 /* Run the deploy hook for live/NAME (DIR made absolute when possible). */
 static ACME_MUST_CHECK int
-api_deploy(const struct acme_options *o, const char *name,
+issue_deploy(const struct acme_options *o, const char *name,
     const struct ident *ids, size_t nids)
 {
 	char live[PATH_LEN_MAX], *abs;
@@ -14242,10 +14267,10 @@ api_deploy(const struct acme_options *o, const char *name,
  * and DIR of run: the account, the key chosen before the order, the
  * challenge settings, an order an earlier run left for NAME. is is zeroed
  * by the caller, who may set replaces, verb and keep_conf, and frees it;
- * then batch_add, batch_run, api_install, api_issue_finish.
+ * then batch_add, batch_run, issue_install, issue_finish.
  */
 static ACME_MUST_CHECK int
-api_issue_prepare(struct issue *is, const struct api_run *run,
+issue_prepare(struct issue *is, const struct api_run *run,
     const struct acme_options *o, const char *name, const struct ident *ids,
     size_t nids, int key_type)
 {
@@ -14253,7 +14278,7 @@ api_issue_prepare(struct issue *is, const struct api_run *run,
 	int rc;
 
 	if ((a->kid[0] == '\0' && (rc = acct_ensure(a, run->storefd, o)) < 0) ||
-	    (rc = api_issue_key(is, run->storefd, name, o)) < 0)
+	    (rc = issue_key(is, run->storefd, name, o)) < 0)
 		return rc;
 	is->a = a;
 	is->name = name;
@@ -14271,24 +14296,24 @@ api_issue_prepare(struct issue *is, const struct api_run *run,
 
 /* Install the set of finished order is into d (or keep its error). */
 static void
-api_install(struct issue *is, const struct api_run *run, struct api_done *d)
+issue_install(struct issue *is, const struct api_run *run, struct api_done *d)
 {
 	err_clear();
 	d->at = 0;
 	if ((d->rc = is->rc) < 0)
 		snprintf(d->line, sizeof(d->line), "%s", is->err);
-	else if ((d->rc = api_issue_order(is, run, d)) < 0)
+	else if ((d->rc = issue_order(is, run, d)) < 0)
 		snprintf(d->line, sizeof(d->line), "%s", err_msg);
 }
 
 /* In a child: install, report d through fd, exit. */
 static void
-api_install_child(struct issue *is, const struct api_run *run, int fd)
+issue_install_child(struct issue *is, const struct api_run *run, int fd)
 {
 	struct api_done d;
 
 	memset(&d, 0, sizeof(d));
-	api_install(is, run, &d);
+	issue_install(is, run, &d);
 	if (write(fd, &d, sizeof(d)) != (ssize_t)sizeof(d))
 		_exit(1);
 	_exit(0);
@@ -14297,24 +14322,24 @@ api_install_child(struct issue *is, const struct api_run *run, int fd)
 /* Start installing is in a child *pid; its pipe, or -1 (then done
  * holds the outcome of installing it here). */
 static ACME_MUST_CHECK int
-api_install_start(struct issue *is, const struct api_run *run,
+issue_install_start(struct issue *is, const struct api_run *run,
     struct api_done *done, pid_t *pid)
 {
 	int p[2];
 
 	if (is->rc < 0 || pipe2(p, O_CLOEXEC) < 0) {
-		api_install(is, run, done);
+		issue_install(is, run, done);
 		return -1;
 	}
 	fflush(NULL);
 	if ((*pid = fork()) == 0) {
 		close(p[0]);
-		api_install_child(is, run, p[1]);
+		issue_install_child(is, run, p[1]);
 	}
 	close(p[1]);
 	if (*pid < 0) {
 		close(p[0]);
-		api_install(is, run, done);
+		issue_install(is, run, done);
 		return -1;
 	}
 	return p[0];
@@ -14325,11 +14350,11 @@ api_install_start(struct issue *is, const struct api_run *run,
  * process of its own: a set's own steps keep their order
  * (store_install), while the sets' fsyncs share the file system's
  * journal commits, so ten sets take about the time of one. done[i] gets
- * each outcome (its issuance time too, for api_issue_finish to vouch
+ * each outcome (its issuance time too, for issue_finish to vouch
  * for in this process); a lone set is installed here.
  */
 static void
-api_install_all(struct issue *const *is, size_t n, const struct api_run *run,
+issue_install_all(struct issue *const *is, size_t n, const struct api_run *run,
     struct api_done *done)
 {
 	pid_t pid[ORDERS_MAX];
@@ -14337,8 +14362,8 @@ api_install_all(struct issue *const *is, size_t n, const struct api_run *run,
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		fd[i] = n == 1 ? (api_install(is[i], run, &done[i]), -1) :
-		    api_install_start(is[i], run, &done[i], &pid[i]);
+		fd[i] = n == 1 ? (issue_install(is[i], run, &done[i]), -1) :
+		    issue_install_start(is[i], run, &done[i], &pid[i]);
 	for (i = 0; i < n; i++) {
 		if (fd[i] < 0)
 			continue;
@@ -14356,13 +14381,13 @@ api_install_all(struct issue *const *is, size_t n, const struct api_run *run,
 }
 
 /*
- * Second half, after api_install: the set is in, so the CA vouched for
+ * Second half, after issue_install: the set is in, so the CA vouched for
  * its issuance time (api_vouch: DIR/time at api_leave), the result line,
  * then the deploy hook; or the error of the order or of its
  * installation.
  */
 static ACME_MUST_CHECK int
-api_issue_finish(struct api_run *run, struct issue *is,
+issue_finish(struct api_run *run, struct issue *is,
     const struct api_done *d)
 {
 	int rc;
@@ -14371,15 +14396,15 @@ api_issue_finish(struct api_run *run, struct issue *is,
 		return err_set(d->rc, "%s", d->line);
 	api_vouch(run, d->at);
 	log_result("%s", d->line);
-	if ((rc = api_copies(is->o, run->storefd, is->name)) < 0 ||
+	if ((rc = issue_copies(is->o, run->storefd, is->name)) < 0 ||
 	    is->o->deploy_hook == NULL)
 		return rc;
-	return api_deploy(is->o, is->name, is->ids, is->nids);
+	return issue_deploy(is->o, is->name, is->ids, is->nids);
 }
 
 /* prepare, one order alone, install, finish. */
 static ACME_MUST_CHECK int
-api_issue_one(struct issue *is, struct api_run *run,
+issue_run_one(struct issue *is, struct api_run *run,
     const struct acme_options *o, const char *name, const struct ident *ids,
     size_t nids, int key_type)
 {
@@ -14387,7 +14412,7 @@ api_issue_one(struct issue *is, struct api_run *run,
 	struct batch *b;
 	int rc;
 
-	if ((rc = api_issue_prepare(is, run, o, name, ids, nids,
+	if ((rc = issue_prepare(is, run, o, name, ids, nids,
 	    key_type)) < 0)
 		return rc;
 	if ((b = calloc(1, sizeof(*b))) == NULL)
@@ -14397,11 +14422,11 @@ api_issue_one(struct issue *is, struct api_run *run,
 	batch_run(b);
 	batch_free(b);
 	free(b);
-	api_install(is, run, &d);
-	return api_issue_finish(run, is, &d);
+	issue_install(is, run, &d);
+	return issue_finish(run, is, &d);
 }
 
-/* What issue checks before any request; filled by api_issue_check. */
+/* What issue checks before any request; filled by issue_check. */
 struct api_issue_req {
 	const char	*name;		/* borrowed; the CSR's with --csr */
 	const char *const *idents;	/* borrowed */
@@ -14415,13 +14440,13 @@ struct api_issue_req {
 };
 
 static ACME_MUST_CHECK int
-api_issue_check(struct api_run *run, void *arg)
+issue_check(struct api_run *run, void *arg)
 {
 	struct api_issue_req *q = arg;
 	const struct acme_options *o = run->o;
 	int rc;
 
-	if ((rc = api_issue_names(o, &q->name, q->nidents, q->ids, &q->nids,
+	if ((rc = issue_names(o, &q->name, q->nidents, q->ids, &q->nids,
 	    &q->csr)) < 0 || (rc = api_check(o, q->name, &q->key_type)) < 0 ||
 	    (o->csr_file == NULL && (rc = api_idents(q->name, q->idents,
 	    q->nidents, q->ids, &q->nids)) < 0) ||
@@ -14444,17 +14469,17 @@ acme_issue(const struct acme_options *o, const char *name,
 	/* Nothing in DIR changes before the server has answered; DIR/time
 	 * only once the certificate is in (a failed run changes nothing). */
 	if ((rc = api_enter(&run, o, API_CA | API_LOCK | API_CREATE,
-	    api_issue_check, &q)) == 0 &&
+	    issue_check, &q)) == 0 &&
 	    (is = calloc(1, sizeof(*is))) == NULL)
 		rc = err_set(ACME_ERR_NOMEM, "out of memory");
 	if (rc == 0) {
 		is->csr = q.csr;
 		memset(&q.csr, 0, sizeof(q.csr));
-		rc = api_issue_one(is, &run, run.o, q.name, ids, q.nids,
+		rc = issue_run_one(is, &run, run.o, q.name, ids, q.nids,
 		    q.key_type);
 	}
 	if (is != NULL)
-		issue_free(is);
+		flow_free(is);
 	free(is);
 	buf_free(&q.csr);
 	rc = api_leave(&run, rc);
@@ -14471,6 +14496,7 @@ acme_issue(const struct acme_options *o, const char *name,
  * source is only read, safely, keys stay 0600, accounts and hooks come
  * along, and a report says what did not.
  *
+ * Prefixes: imp_, list_.
  * May call: 3-7, 9-11, 13-16.
  */
 
@@ -14478,7 +14504,7 @@ acme_issue(const struct acme_options *o, const char *name,
 
 /* The value of "key: value" in meta.txt text into out; 0 or -1. */
 static ACME_MUST_CHECK int
-api_meta_get(const struct buf *b, const char *key, char *out, size_t cap)
+list_meta_get(const struct buf *b, const char *key, char *out, size_t cap)
 {
 	const char *p = b->data ? (const char *)b->data : "";
 	size_t kl = strlen(key), n;
@@ -14507,7 +14533,7 @@ struct api_set {
 
 /* Read set directory name below dirfd: cert.pem, then meta.txt. */
 static ACME_MUST_CHECK int
-api_set_read(int dirfd, const char *name, struct api_set *s)
+list_set_read(int dirfd, const char *name, struct api_set *s)
 {
 	struct buf meta = { 0 };
 	char t[64];
@@ -14523,9 +14549,9 @@ api_set_read(int dirfd, const char *name, struct api_set *s)
 		return fd;
 	if (store_read(fd, "meta.txt", &meta, META_MAX) == 0) {
 		/* without one, key_type stays "?" */
-		ACME_IGNORE(api_meta_get(&meta, "key_type", s->key_type,
+		ACME_IGNORE(list_meta_get(&meta, "key_type", s->key_type,
 		    sizeof(s->key_type)));
-		if (api_meta_get(&meta, "issued_at", t, sizeof(t)) == 0 &&
+		if (list_meta_get(&meta, "issued_at", t, sizeof(t)) == 0 &&
 		    clock_parse_rfc3339(t, &s->issued_at) < 0)
 			s->issued_at = -1;
 	}
@@ -14537,7 +14563,7 @@ api_set_read(int dirfd, const char *name, struct api_set *s)
 
 /* The identifiers of live/NAME's certificate (list's first line). */
 static void
-api_list_idents(int livefd, const char *name, struct x509_info *xi)
+list_idents(int livefd, const char *name, struct x509_info *xi)
 {
 	struct buf b = { 0 };
 	struct pem_obj obj[1];
@@ -14562,12 +14588,12 @@ api_list_idents(int livefd, const char *name, struct x509_info *xi)
 
 /* One line of list: label, not after, days left by trusted, key type. */
 static void
-api_list_set(int dirfd, const char *dir, const char *label, int64_t trusted,
+list_set(int dirfd, const char *dir, const char *label, int64_t trusted,
     struct api_set *s)
 {
 	char t[32], left[48];
 
-	if (api_set_read(dirfd, dir, s) < 0) {
+	if (list_set_read(dirfd, dir, s) < 0) {
 		printf("  %-9s unreadable: %s\n", label, acme_last_error());
 		err_clear();
 		return;
@@ -14586,14 +14612,14 @@ api_list_set(int dirfd, const char *dir, const char *label, int64_t trusted,
 
 /* Print NAME's live set and backups. */
 static void
-api_list_name(int livefd, int storefd, const char *name, int64_t trusted,
+list_name(int livefd, int storefd, const char *name, int64_t trusted,
     struct api_set *s)
 {
 	char slot[16], label[16];
 	int ringfd, k;
 
-	api_list_idents(livefd, name, &s->xi);
-	api_list_set(livefd, name, "live", trusted, s);
+	list_idents(livefd, name, &s->xi);
+	list_set(livefd, name, "live", trusted, s);
 	store_open_name(storefd, name, &k, &ringfd);
 	if (k >= 0)
 		close(k);
@@ -14601,7 +14627,7 @@ api_list_name(int livefd, int storefd, const char *name, int64_t trusted,
 		store_slot(slot, sizeof(slot), k);
 		snprintf(label, sizeof(label), "backup %d", k);
 		if (store_exists(ringfd, slot))
-			api_list_set(ringfd, slot, label, trusted, s);
+			list_set(ringfd, slot, label, trusted, s);
 	}
 	if (ringfd >= 0)
 		close(ringfd);
@@ -14612,7 +14638,7 @@ api_list_name(int livefd, int storefd, const char *name, int64_t trusted,
  * renew) and the issued_at of every set. -1 when there is none.
  */
 static int64_t
-api_trusted_time(int storefd, char *const *names, size_t n,
+list_trusted_time(int storefd, char *const *names, size_t n,
     struct api_set *s)
 {
 	struct buf b = { 0 };
@@ -14630,13 +14656,13 @@ api_trusted_time(int storefd, char *const *names, size_t n,
 	buf_free(&b);
 	for (i = 0; i < n; i++) {
 		store_open_name(storefd, names[i], &livefd, &ringfd);
-		if (livefd >= 0 && api_set_read(livefd, names[i], s) == 0 &&
+		if (livefd >= 0 && list_set_read(livefd, names[i], s) == 0 &&
 		    s->issued_at > best)
 			best = s->issued_at;
 		for (k = 1; ringfd >= 0 && k <= BACKUP_DEPTH; k++) {
 			store_slot(slot, sizeof(slot), k);
 			if (store_exists(ringfd, slot) &&
-			    api_set_read(ringfd, slot, s) == 0 &&
+			    list_set_read(ringfd, slot, s) == 0 &&
 			    s->issued_at > best)
 				best = s->issued_at;
 		}
@@ -14651,7 +14677,7 @@ api_trusted_time(int storefd, char *const *names, size_t n,
 
 /* The NAMEs in live/, sorted; *names owned by the caller. */
 static ACME_MUST_CHECK int
-api_live_names(int storefd, char ***names, size_t *n)
+list_live_names(int storefd, char ***names, size_t *n)
 {
 	int fd, rc;
 
@@ -14666,7 +14692,7 @@ api_live_names(int storefd, char ***names, size_t *n)
 
 /* list without DIR: nothing to show, and nothing is created. */
 static ACME_MUST_CHECK int
-api_list_check(struct api_run *run, void *arg)
+list_check(struct api_run *run, void *arg)
 {
 	(void)arg;
 	if (access(run->dir, F_OK) < 0 && errno == ENOENT) {
@@ -14686,8 +14712,8 @@ acme_list(const struct acme_options *o)
 	int64_t trusted;
 	int livefd = -1, rc;
 
-	if ((rc = api_enter(&run, o, API_LOCK, api_list_check, NULL)) != 0 ||
-	    (rc = api_live_names(run.storefd, &names, &n)) < 0)
+	if ((rc = api_enter(&run, o, API_LOCK, list_check, NULL)) != 0 ||
+	    (rc = list_live_names(run.storefd, &names, &n)) < 0)
 		goto out;
 	if (n == 0) {
 		printf("no certificates in %s\n", run.dir);
@@ -14697,10 +14723,10 @@ acme_list(const struct acme_options *o)
 		rc = err_set(ACME_ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	trusted = api_trusted_time(run.storefd, names, n, s);
+	trusted = list_trusted_time(run.storefd, names, n, s);
 	livefd = store_subdir(run.storefd, "live", 0);
 	for (i = 0; livefd >= 0 && i < n; i++)
-		api_list_name(livefd, run.storefd, names[i], trusted, s);
+		list_name(livefd, run.storefd, names[i], trusted, s);
 	if (trusted >= 0) {
 		clock_format_rfc3339(trusted, t, sizeof(t));
 		printf("days left by %s, the last time the CA vouched for\n",
@@ -14715,7 +14741,7 @@ out:
 }
 
 static ACME_MUST_CHECK int
-api_restore_check(struct api_run *run, void *arg)
+list_restore_check(struct api_run *run, void *arg)
 {
 	const char *name = arg;
 
@@ -14732,7 +14758,7 @@ acme_restore(const struct acme_options *o, const char *name, int n)
 	struct api_run run;
 	int rc;
 
-	if ((rc = api_enter(&run, o, API_LOCK, api_restore_check,
+	if ((rc = api_enter(&run, o, API_LOCK, list_restore_check,
 	    (void *)(uintptr_t)name)) == 0 &&
 	    (rc = store_restore(run.storefd, name, n)) == 0 &&
 	    o->verbosity >= 0)
@@ -14743,7 +14769,7 @@ acme_restore(const struct acme_options *o, const char *name, int n)
 
 /* Trim blanks (and a CR) at both ends of p, in place: conf lines. */
 static char *
-conf_trim(char *p)
+imp_trim(char *p)
 {
 	char *e;
 
@@ -15370,8 +15396,8 @@ imp_set_free(struct imp_set *s)
 	int i;
 
 	for (i = 0; i < BACKUP_DEPTH; i++)
-		cert_set_free(&s->old.cs[i]);
-	cert_set_free(&s->cur);
+		store_cert_set_free(&s->old.cs[i]);
+	store_cert_set_free(&s->cur);
 	buf_free(&s->old.report);
 }
 
@@ -15403,7 +15429,7 @@ imp_pick_old(struct imp_run *r, const struct imp_older *src,
 			continue;
 		}
 		if (old->n < BACKUP_DEPTH)
-			cert_set_free(cs);
+			store_cert_set_free(cs);
 		/* a report that outgrew 8 KB loses entries, not the run */
 		ACME_IGNORE(buf_printf(&old->report, ", %s (%.200s)", label,
 		    why));
@@ -15674,7 +15700,7 @@ imp_write_conf(struct imp_run *r, const char *name, const struct imp_set *s,
 	f.o.deploy_hook = imp_opt(c->deploy_hook);
 	f.o.preferred_chain = imp_opt(c->preferred_chain);
 	f.o.reuse_key = c->reuse_key;
-	return issue_conf_write(r->storefd, &f);
+	return flow_conf_write(r->storefd, &f);
 }
 
 /* Print NAME's report: what is live and backed up, then c's lines. */
@@ -16037,7 +16063,7 @@ imp_take(struct imp_run *r, const char *name, struct imp_item *it)
 		return rc;
 	if (r->o->ca_file != NULL)
 		imp_set(c, c->ca_file, sizeof(c->ca_file), "--ca-file",
-		    issue_conf_abs(r->o->ca_file, abs));
+		    flow_conf_abs(r->o->ca_file, abs));
 	imp_check_chal(c);
 	if ((rc = r->src->set(r, name, c, &it->s)) < 0)
 		return rc;
@@ -16170,7 +16196,7 @@ imp_begin(struct imp_run *r, const struct acme_options *o,
 		return rc;
 	if ((s = malloc(sizeof(*s))) == NULL)
 		return err_set(ACME_ERR_NOMEM, "out of memory");
-	r->floor = api_trusted_time(r->storefd, NULL, 0, s);
+	r->floor = list_trusted_time(r->storefd, NULL, 0, s);
 	free(s);
 	return 0;
 }
@@ -16696,7 +16722,7 @@ imp_cb_conf(struct imp_run *r, const char *name, struct imp_conf *c)
 	for (p = (char *)b.data; p != NULL && *p != '\0'; p = line) {
 		if ((line = strchr(p, '\n')) != NULL)
 			*line++ = '\0';
-		p = conf_trim(p);
+		p = imp_trim(p);
 		if (*p == '[') {
 			p += strspn(p, "[");
 			snprintf(sec, sizeof(sec), "%.*s", (int)strcspn(p, "]"),
@@ -17525,11 +17551,11 @@ imp_sh_read(struct imp_run *r, const char *path, struct imp_conf *c,
 	for (p = (char *)b.data; p != NULL && *p != '\0'; p = nl) {
 		if ((nl = strchr(p, '\n')) != NULL)
 			*nl++ = '\0';
-		p = conf_trim(p);
+		p = imp_trim(p);
 		if (*p == '#' || (eq = strchr(p, '=')) == NULL)
 			continue;
 		*eq = '\0';
-		imp_sh_line(c, sh, conf_trim(p), eq + 1);
+		imp_sh_line(c, sh, imp_trim(p), eq + 1);
 	}
 out:
 	buf_free(&b);
@@ -17582,7 +17608,7 @@ imp_sh_get(struct imp_run *r, const char *path, const char *key, char *dst,
 		if ((eq = strchr(p, '=')) == NULL)
 			continue;
 		*eq = '\0';
-		if (strcmp(conf_trim(p), key) == 0 && imp_sh_value(eq + 1) == 0)
+		if (strcmp(imp_trim(p), key) == 0 && imp_sh_value(eq + 1) == 0)
 			snprintf(dst, cap, "%s", eq + 1);
 	}
 	buf_free(&b);
@@ -18067,13 +18093,14 @@ acme_import_lego(const struct acme_options *o, const char *lego_dir)
  * due by the CA's time and ARI, and one run that renews every due name with
  * a bounded number of orders in flight.
  *
+ * Prefixes: conf_, renew_, state_.
  * May call: 2-4, 6, 9-11, 14-18.
  */
 
 /* ---- conf/NAME.conf ---- */
 
 /*
- * conf/NAME.conf is "key = value" lines written by issue_conf_write().
+ * conf/NAME.conf is "key = value" lines written by flow_conf_write().
  * Each option key sets its acme_options field (OPTIONS: conf, kind)
  * unless the command line already set it (options given to renew win for
  * that run); an empty value sets nothing. Unknown keys are a warning, so
@@ -18191,14 +18218,14 @@ conf_parse(struct conf *c, const struct acme_options *cli)
 		line++;
 		if ((nl = strchr(p, '\n')) != NULL)
 			*nl++ = '\0';
-		p = conf_trim(p);
+		p = imp_trim(p);
 		if (*p != '\0' && *p != '#') {
 			if ((eq = strchr(p, '=')) == NULL)
 				return err_set(ACME_ERR_USAGE, "line %d: no "
 				    "'='", line);
 			*eq = '\0';
-			if ((rc = conf_apply(c, cli, conf_trim(p),
-			    conf_trim(eq + 1), line)) < 0)
+			if ((rc = conf_apply(c, cli, imp_trim(p),
+			    imp_trim(eq + 1), line)) < 0)
 				return rc;
 		}
 		p = nl;
@@ -18310,7 +18337,7 @@ state_read(int conffd, const char *name, struct renew_state *st)
 		if ((eq = strchr(p, '=')) == NULL)
 			continue;
 		*eq = '\0';
-		state_line(st, conf_trim(p), conf_trim(eq + 1));
+		state_line(st, imp_trim(p), imp_trim(eq + 1));
 	}
 	buf_free(&b);
 	return rc == STORE_ABSENT ? 0 : rc;
@@ -18530,7 +18557,7 @@ static void
 renew_item_free(struct renew_item *it)
 {
 	if (it->is != NULL)
-		issue_free(it->is);
+		flow_free(it->is);
 	free(it->is);
 	if (it->c != NULL)
 		buf_free(&it->c->text);
@@ -18584,10 +18611,10 @@ renew_flush(struct api_run *run)
 	run->rate_limited |= run->b->rate_limited;
 	for (i = 0; i < run->nitems; i++)
 		is[i] = run->items[i]->is;
-	api_install_all(is, run->nitems, run, done);
+	issue_install_all(is, run->nitems, run, done);
 	for (i = 0; i < run->nitems; i++) {
 		err_clear();
-		renew_finish(run, run->items[i], api_issue_finish(run, is[i],
+		renew_finish(run, run->items[i], issue_finish(run, is[i],
 		    &done[i]));
 	}
 	run->nitems = 0;
@@ -18615,7 +18642,7 @@ renew_queue(struct api_run *run, struct renew_item *it, const char *certid)
 		return err_set(ACME_ERR_NOMEM, "out of memory");
 	/* with a saved --csr, the names come from the CSR again */
 	if ((rc = api_check(&c->o, name, &key_type)) < 0 ||
-	    (c->o.csr_file != NULL && (rc = api_issue_names(&c->o, &name, 0,
+	    (c->o.csr_file != NULL && (rc = issue_names(&c->o, &name, 0,
 	    it->ids, &nids, &it->is->csr)) < 0) ||
 	    (c->o.csr_file == NULL && (rc = api_idents(name, c->idents,
 	    c->nidents, it->ids, &nids)) < 0) ||
@@ -18625,7 +18652,7 @@ renew_queue(struct api_run *run, struct renew_item *it, const char *certid)
 	snprintf(it->is->replaces, sizeof(it->is->replaces), "%s", certid);
 	it->is->verb = "renewed";
 	it->is->keep_conf = 1;
-	if ((rc = api_issue_prepare(it->is, run, &c->o, it->name, it->ids,
+	if ((rc = issue_prepare(it->is, run, &c->o, it->name, it->ids,
 	    nids, key_type)) < 0 && rc == ACME_ERR_USAGE &&
 	    run->a->kid[0] == '\0' && c->imported != NULL)
 		return err_wrap(rc, "its account was not imported: fix what "
@@ -18827,6 +18854,7 @@ acme_renew(const struct acme_options *o, const char *const *names,
  * (the dns-persist-01 TXT record to publish), and acme_revoke() of a live
  * certificate or a certificate file.
  *
+ * Prefixes: account_, persist_, revoke_.
  * May call: 3, 6, 9-11, 13, 15-17.
  */
 
@@ -18834,7 +18862,7 @@ acme_renew(const struct acme_options *o, const char *const *names,
 
 /* What each account operation checks before any request. */
 static ACME_MUST_CHECK int
-api_account_check(struct api_run *run, void *arg)
+account_check(struct api_run *run, void *arg)
 {
 	const struct acme_options *o = run->o;
 	enum acme_account_op op = *(enum acme_account_op *)arg;
@@ -18854,7 +18882,7 @@ api_account_check(struct api_run *run, void *arg)
 
 /* The operation op on the stored account of run's session. */
 static ACME_MUST_CHECK int
-api_account_op(struct api_run *run, enum acme_account_op op)
+account_op(struct api_run *run, enum acme_account_op op)
 {
 	const struct acme_options *o = run->o;
 	struct acme *a = run->a;
@@ -18889,8 +18917,8 @@ acme_account(const struct acme_options *o, enum acme_account_op op)
 	int rc;
 
 	if ((rc = api_enter(&run, o, API_CA | API_LOCK | API_CREATE,
-	    api_account_check, &op)) == 0 &&
-	    (rc = api_account_op(&run, op)) == 0 && done[op] != NULL &&
+	    account_check, &op)) == 0 &&
+	    (rc = account_op(&run, op)) == 0 && done[op] != NULL &&
 	    o->verbosity >= 0)
 		printf("account %s: %s\n", run.a->kid, done[op]);
 	return api_leave(&run, rc);
@@ -18904,7 +18932,7 @@ acme_account(const struct acme_options *o, enum acme_account_op op)
  * and --until as Unix seconds (RFC 3339 UTC, or digits); 0 when absent.
  */
 static ACME_MUST_CHECK int
-api_persist_args(const struct acme_options *o, const char *const *names,
+persist_args(const struct acme_options *o, const char *const *names,
     size_t n, struct ident *ids, int64_t *until)
 {
 	char *end;
@@ -18938,7 +18966,7 @@ api_persist_args(const struct acme_options *o, const char *const *names,
 
 /* Every record, one line per NAME and issuer, into out. */
 static ACME_MUST_CHECK int
-api_persist_lines(struct buf *out, const struct acme *a,
+persist_lines(struct buf *out, const struct acme *a,
     const struct ident *ids, size_t n, char (*issuers)[IDENT_LEN_MAX + 1],
     int nissuers, const struct acme_options *o, int64_t until)
 {
@@ -18966,11 +18994,11 @@ struct api_persist {
 };
 
 static ACME_MUST_CHECK int
-api_persist_check(struct api_run *run, void *arg)
+persist_check(struct api_run *run, void *arg)
 {
 	struct api_persist *p = arg;
 
-	return api_persist_args(run->o, p->names, p->n, p->ids, &p->until);
+	return persist_args(run->o, p->names, p->n, p->ids, &p->until);
 }
 
 int
@@ -18986,7 +19014,7 @@ acme_persist_record(const struct acme_options *o, const char *const *names,
 	int ni, rc;
 
 	if ((rc = api_enter(&run, o, API_CA | API_LOCK | API_CREATE,
-	    api_persist_check, &p)) < 0 ||
+	    persist_check, &p)) < 0 ||
 	    (rc = acct_ensure(run.a, run.storefd, o)) < 0)
 		goto out;
 	a = run.a;
@@ -18996,7 +19024,7 @@ acme_persist_record(const struct acme_options *o, const char *const *names,
 	if (ni == 0 && (rc = ni = order_persist_issuers(a, ids[0].value +
 	    (ident_is_wildcard(&ids[0]) ? 2 : 0), issuers)) < 0)
 		goto out;
-	if ((rc = api_persist_lines(&out, a, ids, n, issuers, ni, o,
+	if ((rc = persist_lines(&out, a, ids, n, issuers, ni, o,
 	    p.until)) < 0)
 		goto out;
 	/* draft 9.4: say so when the CA will refuse it already */
@@ -19016,14 +19044,14 @@ out:
 
 /* The certificate to revoke: DIR/live/NAME/cert.pem or a file. */
 static ACME_MUST_CHECK int
-api_revoke_target(int storefd, const char *target, struct buf *der)
+revoke_target(int storefd, const char *target, struct buf *der)
 {
 	struct buf raw = { 0 };
 	int livefd, setfd = -1, rc;
 
 	if (strchr(target, '/') != NULL)
-		return api_der_file("certificate", target, "CERTIFICATE", NULL,
-		    der);
+		return issue_der_file("certificate", target, "CERTIFICATE",
+		    NULL, der);
 	if (!store_name_ok(target))
 		return err_set(ACME_ERR_USAGE, "'%.80s' is neither a NAME nor "
 		    "a path to a certificate file (use ./FILE)", target);
@@ -19034,7 +19062,7 @@ api_revoke_target(int storefd, const char *target, struct buf *der)
 		rc = err_set(ACME_ERR_USAGE, "no certificate named %.80s in "
 		    "live/ (a file name needs a '/': ./FILE)", target);
 	else if (rc == 0)
-		rc = api_der_parse("certificate", target, &raw, "CERTIFICATE",
+		rc = issue_der_parse("certificate", target, &raw, "CERTIFICATE",
 		    NULL, der);
 	if (setfd >= 0)
 		close(setfd);
@@ -19046,12 +19074,12 @@ api_revoke_target(int storefd, const char *target, struct buf *der)
 
 /* --cert-key: the certificate's own key, which must match it. */
 static ACME_MUST_CHECK int
-api_revoke_key(struct acme *a, const char *file, const struct buf *der)
+revoke_key(struct acme *a, const char *file, const struct buf *der)
 {
 	struct buf pem = { 0 };
 	int rc;
 
-	if ((rc = api_read_file("--cert-key", file, &pem, PEM_MAX)) == 0 &&
+	if ((rc = issue_read_file("--cert-key", file, &pem, PEM_MAX)) == 0 &&
 	    (rc = key_from_pem(&a->key, (const char *)pem.data,
 	    pem.len)) == 0 &&
 	    x509_key_matches(der->data, der->len, &a->key) != 1)
@@ -19062,7 +19090,7 @@ api_revoke_key(struct acme *a, const char *file, const struct buf *der)
 	return rc;
 }
 
-/* What revoke checks before any request; filled by api_revoke_check. */
+/* What revoke checks before any request; filled by revoke_check. */
 struct api_revoke_req {
 	const char	*target;	/* borrowed: NAME or a file */
 	int		 reason;	/* -1: none */
@@ -19075,13 +19103,13 @@ struct api_revoke_req {
  * (api_saved_server); never the default CA, which may not be the one.
  */
 static ACME_MUST_CHECK int
-api_revoke_check(struct api_run *run, void *arg)
+revoke_check(struct api_run *run, void *arg)
 {
 	struct api_revoke_req *q = arg;
 	const char *r = run->o->reason;
 	int rc = 0;
 
-	if (r != NULL && (q->reason = revoke_reason(r)) < 0)
+	if (r != NULL && (q->reason = flow_revoke_reason(r)) < 0)
 		return err_set(ACME_ERR_USAGE, "--reason %.40s: use unspecified, "
 		    "keyCompromise, affiliationChanged, superseded, "
 		    "cessationOfOperation (or another RFC 5280 reason)", r);
@@ -19097,7 +19125,7 @@ api_revoke_check(struct api_run *run, void *arg)
 
 /* Revoke target in run's session: by --cert-key or the account. */
 static ACME_MUST_CHECK int
-api_revoke_op(struct api_run *run, const char *target, int reason)
+revoke_op(struct api_run *run, const char *target, int reason)
 {
 	const struct acme_options *o = run->o;
 	struct buf der = { 0 };
@@ -19107,15 +19135,15 @@ api_revoke_op(struct api_run *run, const char *target, int reason)
 
 	if ((xi = calloc(1, sizeof(*xi))) == NULL)
 		return err_set(ACME_ERR_NOMEM, "out of memory");
-	if ((rc = api_revoke_target(run->storefd, target, &der)) < 0 ||
+	if ((rc = revoke_target(run->storefd, target, &der)) < 0 ||
 	    (rc = x509_parse(der.data, der.len, xi)) < 0)
 		goto out;
 	if (o->cert_key != NULL)
-		rc = api_revoke_key(run->a, o->cert_key, &der);
+		rc = revoke_key(run->a, o->cert_key, &der);
 	else
 		rc = acct_open(run->a, run->storefd, o, host, sizeof(host),
 		    &hostfd);
-	if (rc < 0 || (rc = revoke_cert(run->a, der.data, der.len,
+	if (rc < 0 || (rc = flow_revoke_cert(run->a, der.data, der.len,
 	    reason)) < 0)
 		goto out;
 	x509_serial_hex(xi, serial);
@@ -19139,8 +19167,8 @@ acme_revoke(const struct acme_options *o, const char *target)
 	int rc;
 
 	if ((rc = api_enter(&run, o, API_CA | API_LOCK | API_CREATE,
-	    api_revoke_check, &q)) == 0)
-		rc = api_revoke_op(&run, target, q.reason);
+	    revoke_check, &q)) == 0)
+		rc = revoke_op(&run, target, q.reason);
 	rc = api_leave(&run, rc);
 	buf_free(&q.conf);
 	return rc;
@@ -19153,6 +19181,7 @@ acme_revoke(const struct acme_options *o, const char *target)
  * result as an exit status (0 done, 1 an operation failed, 2 usage or
  * configuration). Not built when acme.c is embedded (ACME_NO_MAIN).
  *
+ * Prefixes: cli_.
  * May call: 2-3, 13, 16-20.
  */
 

@@ -1,6 +1,6 @@
 /*
  * fuzz_proto.c - libFuzzer entry point for the protocol parsers that read
- * untrusted bytes: csr_parse() (a --csr file), the Link rel="alternate"
+ * untrusted bytes: x509_csr_parse() (a --csr file), the Link rel="alternate"
  * header reader (a CA's answer) and meta.profiles (a CA's directory).
  * The first input byte picks the parser; the rest is its input.
  *
@@ -21,7 +21,7 @@ fuzz_csr(const uint8_t *p, size_t n)
 	static struct x509_info xi;
 	struct der_cur spki;
 
-	if (csr_parse(p, n, &xi, &spki) == 0 && (xi.nsan > IDENT_MAX ||
+	if (x509_csr_parse(p, n, &xi, &spki) == 0 && (xi.nsan > IDENT_MAX ||
 	    spki.p < p || spki.end > p + n || spki.end < spki.p))
 		abort();
 }

@@ -5,7 +5,7 @@
  *   0  conf/NAME.conf: conf_parse(), then the checks renew runs on the
  *      result (api_limits, api_check, api_idents);
  *   1  conf/NAME.state: state_read() (ARI window, point, rate limit);
- *   2  meta.txt: api_meta_get() of every key list/restore read, and the
+ *   2  meta.txt: list_meta_get() of every key list/restore read, and the
  *      issued_at time.
  * The first input byte picks the file (modulo 3); the rest is its text.
  *
@@ -73,7 +73,7 @@ fuzz_meta(const uint8_t *p, size_t n)
 	if (buf_append(&b, p, n) < 0 || buf_append(&b, "", 0) < 0)
 		return;
 	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-		if (api_meta_get(&b, keys[i], v, sizeof(v)) == 0) {
+		if (list_meta_get(&b, keys[i], v, sizeof(v)) == 0) {
 			if (strlen(v) >= sizeof(v))
 				abort();
 			(void)clock_parse_rfc3339(v, &t);

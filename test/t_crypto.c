@@ -584,15 +584,16 @@ t_key_authorization(void)
 	}
 	CHECK_INT(jwk_thumbprint(&k, tp, sizeof(tp)), 0);
 	snprintf(want, sizeof(want), "%s.%s", token, tp);
-	CHECK_INT(key_authorization(&k, token, ka, sizeof(ka)), 0);
+	CHECK_INT(jwk_key_authorization(&k, token, ka, sizeof(ka)), 0);
 	CHECK_STR(ka, want);
-	CHECK_INT(key_authorization(&k, token, ka, strlen(want)),
+	CHECK_INT(jwk_key_authorization(&k, token, ka, strlen(want)),
 	    ACME_ERR_LIMIT);
-	CHECK_INT(key_authorization(&k, token, ka, strlen(want) + 1), 0);
-	CHECK_INT(key_authorization(&k, "", ka, sizeof(ka)), ACME_ERR_PROTO);
-	CHECK_INT(key_authorization(&k, "a/b", ka, sizeof(ka)),
+	CHECK_INT(jwk_key_authorization(&k, token, ka, strlen(want) + 1), 0);
+	CHECK_INT(jwk_key_authorization(&k, "", ka, sizeof(ka)),
 	    ACME_ERR_PROTO);
-	CHECK_INT(key_authorization(&k, "a.b", ka, sizeof(ka)),
+	CHECK_INT(jwk_key_authorization(&k, "a/b", ka, sizeof(ka)),
+	    ACME_ERR_PROTO);
+	CHECK_INT(jwk_key_authorization(&k, "a.b", ka, sizeof(ka)),
 	    ACME_ERR_PROTO);
 	key_free(&k);
 }
@@ -963,20 +964,20 @@ t_der_read(void)
 	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
 		c.p = (const unsigned char *)v[i].der;
 		c.end = c.p + v[i].len;
-		if (der_next(&c, &tag, &val) != (v[i].ok ? 0 : -1)) {
+		if (asn1_next(&c, &tag, &val) != (v[i].ok ? 0 : -1)) {
 			fprintf(stderr, "    vector %zu\n", i);
 			CHECK(0);
 		}
 	}
 	c.p = (const unsigned char *)"\x02\x01\x05\x30\x00";
 	c.end = c.p + 5;
-	CHECK_INT(der_expect(&c, DER_SEQUENCE, &val), -1);
-	CHECK_INT(der_peek(&c), DER_INTEGER);
-	CHECK_INT(der_expect(&c, DER_INTEGER, &val), 0);
-	CHECK(der_eq(&val, (const unsigned char *)"\x05", 1));
-	CHECK_INT(der_expect(&c, DER_SEQUENCE, &val), 0);
-	CHECK_INT(der_size(&val), 0);
-	CHECK_INT(der_peek(&c), -1);
+	CHECK_INT(asn1_expect(&c, DER_SEQUENCE, &val), -1);
+	CHECK_INT(asn1_peek(&c), DER_INTEGER);
+	CHECK_INT(asn1_expect(&c, DER_INTEGER, &val), 0);
+	CHECK(asn1_eq(&val, (const unsigned char *)"\x05", 1));
+	CHECK_INT(asn1_expect(&c, DER_SEQUENCE, &val), 0);
+	CHECK_INT(asn1_size(&val), 0);
+	CHECK_INT(asn1_peek(&c), -1);
 }
 
 /* The identifiers of tc_csr_names, parsed. */
@@ -1385,7 +1386,7 @@ static const struct unit_test tests_crypto[] = {
 	{ "rng", t_rng },
 	{ "jws_rfc7515_a3", t_jws_rfc7515_a3 },
 	{ "jwk_rfc7638", t_jwk_rfc7638 },
-	{ "key_authorization", t_key_authorization },
+	{ "jwk_key_authorization", t_key_authorization },
 	{ "jws_build", t_jws_build },
 	{ "jws_eab", t_jws_eab },
 	{ "key_generate", t_key_generate },

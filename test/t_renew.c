@@ -326,7 +326,7 @@ t_imp_conf(void)
 }
 
 /*
- * conf/NAME.conf as issue_conf_text() writes it, word for word: the head,
+ * conf/NAME.conf as flow_conf_text() writes it, word for word: the head,
  * the saved options in table order (the responder's ports and the hook's
  * timeout resolved, EAB and one-run options left out, ca-file always),
  * then server-alias.
@@ -381,7 +381,7 @@ t_conf_text(void)
 	f.o.eab_kid = "kid";
 	f.o.eab_hmac = "c2VjcmV0";
 	f.o.reason = "superseded";
-	CHECK_INT(issue_conf_text(&b, &f), 0);
+	CHECK_INT(flow_conf_text(&b, &f), 0);
 	CHECK_INT(buf_append(&b, "", 0), 0);
 	CHECK_STR((const char *)b.data, want);
 	buf_free(&b);
@@ -389,7 +389,7 @@ t_conf_text(void)
 	memset(&f.o, 0, sizeof(f.o));
 	f.alias = NULL;
 	f.nids = 1;
-	CHECK_INT(issue_conf_text(&b, &f), 0);
+	CHECK_INT(flow_conf_text(&b, &f), 0);
 	CHECK_INT(buf_append(&b, "", 0), 0);
 	CHECK_STR((const char *)b.data, "# acme: how x is issued and renewed\n"
 	    "name = x\nidentifiers = x.example\nca-file = \n");
@@ -413,7 +413,7 @@ conf_count_key(const char *text, const char *key)
 /*
  * Every option of the table through conf/NAME.conf and back: set to a
  * value of its own (a string its name, a number its highest), written
- * (issue_conf_text) and read (conf_parse), each saved option comes back
+ * (flow_conf_text) and read (conf_parse), each saved option comes back
  * the same from its one line, and each other stays unset and unwritten.
  */
 static void
@@ -435,7 +435,7 @@ t_conf_round_trip(void)
 		else if (r->kind == OPT_FLAG || OPT_IS_NUMBER(r->kind))
 			*opt_int(&f.o, r) = r->hi;
 	}
-	CHECK_INT(issue_conf_text(&b, &f), 0);
+	CHECK_INT(flow_conf_text(&b, &f), 0);
 	CHECK_INT(buf_append(&b, "", 0), 0);
 	for (i = 0; i < OPT_N; i++)
 		if (opt_table[i].kind == OPT_STR ||

@@ -208,19 +208,19 @@ t_link_alternate(void)
 static void
 t_revoke_reason(void)
 {
-	CHECK_INT(revoke_reason("keyCompromise"), 1);
-	CHECK_INT(revoke_reason("KEYCOMPROMISE"), 1);
-	CHECK_INT(revoke_reason("superseded"), 4);
-	CHECK_INT(revoke_reason("0"), 0);
-	CHECK_INT(revoke_reason("10"), 10);
-	CHECK_INT(revoke_reason("7"), -1);
-	CHECK_INT(revoke_reason("11"), -1);
-	CHECK_INT(revoke_reason("-1"), -1);
-	CHECK_INT(revoke_reason("4x"), -1);
-	CHECK_INT(revoke_reason(""), -1);
+	CHECK_INT(flow_revoke_reason("keyCompromise"), 1);
+	CHECK_INT(flow_revoke_reason("KEYCOMPROMISE"), 1);
+	CHECK_INT(flow_revoke_reason("superseded"), 4);
+	CHECK_INT(flow_revoke_reason("0"), 0);
+	CHECK_INT(flow_revoke_reason("10"), 10);
+	CHECK_INT(flow_revoke_reason("7"), -1);
+	CHECK_INT(flow_revoke_reason("11"), -1);
+	CHECK_INT(flow_revoke_reason("-1"), -1);
+	CHECK_INT(flow_revoke_reason("4x"), -1);
+	CHECK_INT(flow_revoke_reason(""), -1);
 }
 
-/* csr_parse reads back what csr_build wrote: names and the key. */
+/* x509_csr_parse reads back what csr_build wrote: names and the key. */
 static void
 t_csr_parse(void)
 {
@@ -237,7 +237,7 @@ t_csr_parse(void)
 	CHECK_INT(ident_parse("192.0.2.1", &ids[2]), 0);
 	CHECK_INT(key_generate(&k, KEY_EC384), 0);
 	CHECK_INT(csr_build(&der, &k, ids, 3), 0);
-	CHECK_INT(csr_parse(der.data, der.len, &xi, &spki), 0);
+	CHECK_INT(x509_csr_parse(der.data, der.len, &xi, &spki), 0);
 	CHECK_INT(xi.nsan, 3);
 	CHECK_STR(xi.san[0].value, "a.test");
 	CHECK_STR(xi.san[1].value, "www.a.test");
@@ -246,8 +246,8 @@ t_csr_parse(void)
 	n = der_spki(NULL, &k);
 	CHECK(n <= sizeof(mine));
 	der_spki(mine, &k);
-	CHECK(der_eq(&spki, mine, n));
-	CHECK_INT(csr_parse(der.data, der.len - 1, &xi, &spki),
+	CHECK(asn1_eq(&spki, mine, n));
+	CHECK_INT(x509_csr_parse(der.data, der.len - 1, &xi, &spki),
 	    ACME_ERR_USAGE);
 	CHECK_INT(xi.nsan, 0);
 	buf_free(&der);
@@ -373,8 +373,8 @@ static const struct unit_test tests_proto[] = {
 	{ "authz_tried", t_authz_tried },
 	{ "dir_profiles", t_dir_profiles },
 	{ "link_alternate", t_link_alternate },
-	{ "revoke_reason", t_revoke_reason },
-	{ "csr_parse", t_csr_parse },
+	{ "flow_revoke_reason", t_revoke_reason },
+	{ "x509_csr_parse", t_csr_parse },
 	{ "anchors", t_anchors },
 	{ "pick_ca", t_pick_ca },
 	{ "aliases", t_aliases },

@@ -286,7 +286,7 @@ t_store_install(void)
 	CHECK_INT(store_restore(d, "n.example", 3) == 0, 1);
 	CHECK_INT(store_restore(d, "other", 1), ACME_ERR_USAGE);
 	for (i = 0; i < 6; i++)
-		cert_set_free(&s[i]);
+		store_cert_set_free(&s[i]);
 	core_rmtmp(d);
 }
 
@@ -347,8 +347,8 @@ t_store_recover_states(void)
 	CHECK_INT(store_recover_all(d), 0);
 	CHECK(fchmod(l, 0700) == 0);
 	close(l);
-	cert_set_free(&a);
-	cert_set_free(&b);
+	store_cert_set_free(&a);
+	store_cert_set_free(&b);
 	core_rmtmp(d);
 }
 
@@ -415,13 +415,13 @@ t_api_meta_get(void)
 
 	buf_puts(&b, "format: 1\nname: x\nissued_at: 2026-11-22T10:00:00Z\n"
 	    "not_after:2026\n");
-	CHECK_INT(api_meta_get(&b, "issued_at", v, sizeof(v)), 0);
+	CHECK_INT(list_meta_get(&b, "issued_at", v, sizeof(v)), 0);
 	CHECK_STR(v, "2026-11-22T10:00:00Z");
-	CHECK_INT(api_meta_get(&b, "name", v, sizeof(v)), 0);
+	CHECK_INT(list_meta_get(&b, "name", v, sizeof(v)), 0);
 	CHECK_STR(v, "x");
-	CHECK_INT(api_meta_get(&b, "not_after", v, sizeof(v)), -1);
-	CHECK_INT(api_meta_get(&b, "issued", v, sizeof(v)), -1);
-	CHECK_INT(api_meta_get(&b, "format", v, 1), -1);
+	CHECK_INT(list_meta_get(&b, "not_after", v, sizeof(v)), -1);
+	CHECK_INT(list_meta_get(&b, "issued", v, sizeof(v)), -1);
+	CHECK_INT(list_meta_get(&b, "format", v, 1), -1);
 	buf_free(&b);
 }
 
@@ -760,7 +760,7 @@ static const struct unit_test tests_core[] = {
 	{ "store_recover_states", t_store_recover_states },
 	{ "clock_issued_at", t_clock_issued_at },
 	{ "store_entry_name", t_store_entry_name },
-	{ "api_meta_get", t_api_meta_get },
+	{ "list_meta_get", t_api_meta_get },
 	{ "http_headers", t_http_headers },
 	{ "problem_line", t_problem_line },
 	{ "problem_garbage", t_problem_garbage },

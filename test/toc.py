@@ -9,9 +9,13 @@ in file order. Every section banner is followed by its introduction: a
 comment saying what the section owns, with a line " * May call: LIST."
 naming exactly the sections whose functions it calls ("3-5, 9", or
 "nothing above"); since a section only calls sections above it, a number
-at or past its own is an error too. Prints each disagreement on one line
-and exits 1; silent and 0 when all agree.
+at or past its own is an error too. Its " * Prefixes: a_, b_." line names
+the first word of every function defined in it: a prefix belongs to one
+section, and acme_ only to the functions acme.h declares (main aside).
+Prints each disagreement on one line and exits 1; silent and 0 when all
+agree.
 """
+import os
 import re
 import sys
 
@@ -21,6 +25,8 @@ TOC_SEC = re.compile(r"^ \* +(\d+)\. (.+)$")
 TOC_SUB = re.compile(r"^ \*     - (.+)$")
 GENERATED = re.compile(r"^(BEGIN|END) GENERATED")
 MAY_CALL = re.compile(r"^ \* May call: (.+)\.$")
+PREFIXES = re.compile(r"Prefixes: ([^.]*)\.")
+API = re.compile(r"\b(acme_[a-z0-9_]+)\(")
 FUNC = re.compile(r"^([a-z_][a-z0-9_]*)\(")
 WORD = re.compile(r"(?<![.>\w])([a-z_][a-z0-9_]*)\b(?!\s*\[)")
 
@@ -94,6 +100,54 @@ def calls(lines, errors):
             errors.append("section %d calls a later section" % n)
 
 
+def intro(lines, a, b):
+    """The introduction of the section whose banner is line a, as one
+    line of text."""
+    out = []
+    for l in lines[a + 1:b]:
+        if l.startswith(" */"):
+            break
+        out.append(l[3:] if l.startswith(" * ") else "")
+    return " ".join(out)
+
+
+def prefixes(lines, errors, api):
+    """Every function carries a prefix its section's "Prefixes:" line
+    names; no prefix is named twice; acme_ is the API's (api: the names
+    acme.h declares)."""
+    starts = [(i, int(SEC.match(l).group(1)))
+              for i, l in enumerate(lines) if SEC.match(l)]
+    owner = {}
+    for k, (a, n) in enumerate(starts):
+        b = starts[k + 1][0] if k + 1 < len(starts) else len(lines)
+        m = PREFIXES.search(intro(lines, a, b))
+        if m is None:
+            errors.append("section %d: its introduction has no "
+                          "\"Prefixes: a_, b_.\" line" % n)
+            continue
+        own = [p.strip() for p in m.group(1).split(",")
+               if p.strip().endswith("_")]
+        for p in own:
+            if p == "acme_" or p in owner:
+                errors.append("section %d: prefix %s is %s's" % (n, p,
+                              "acme.h" if p == "acme_" else
+                              "section %d" % owner[p]))
+            owner.setdefault(p, n)
+        for l in lines[a:b]:
+            f = FUNC.match(l)
+            if f is None or f.group(1) == "main":
+                continue
+            name = f.group(1)
+            if name.startswith("acme_"):
+                if name not in api:
+                    errors.append("section %d: %s is no function of "
+                                  "acme.h: acme_ is the API's" % (n, name))
+            elif not any(name.startswith(p) or name + "_" == p
+                         for p in own):
+                errors.append("section %d: %s has none of its prefixes "
+                              "(%s)" % (n, name, ", ".join(own) or "none"))
+
+
 def contents(lines):
     """The entries the header comment lists, up to its closing line."""
     out = []
@@ -150,6 +204,12 @@ def main():
                           % (i + 1, t, b))
             break
     calls(lines, errors)
+    here = os.path.dirname(os.path.abspath(path))
+    header = os.path.join(here, "acme.h")
+    if not os.path.exists(header):
+        header = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                              "..", "acme.h")
+    prefixes(lines, errors, set(API.findall(open(header).read())))
     if not any(e[0] == "section" for e in ban):
         errors.append("no section banners")
     for e in errors:

@@ -1,8 +1,10 @@
 # test/e2e/01-source.sh - acme.c as a reader meets it: the table of
-# contents, the section banners and each section's "May call:" line agree
-# (test/toc.py), and the checker itself catches each kind of drift.
+# contents, the section banners and each section's "May call:" and
+# "Prefixes:" lines agree (test/toc.py), and the checker itself catches
+# each kind of drift.
 
-# toc_broken WHAT SED: a copy of acme.c changed by SED must fail the check.
+# toc_broken WHAT SED [SAYS]: a copy of acme.c changed by SED must fail
+# the check (with a line holding SAYS).
 toc_broken()
 {
 	sed "$2" "$LIB_REPO/acme.c" >"$T/acme.c"
@@ -10,6 +12,8 @@ toc_broken()
 	"$PYTHON" "$LIB_REPO/test/toc.py" "$T/acme.c" >"$T/toc.out" &&
 	    fail "$1: test/toc.py found nothing wrong"
 	[ "$(wc -l <"$T/toc.out")" -ge 1 ] || fail "$1: no line says why"
+	[ -z "${3:-}" ] || grep -qF "$3" "$T/toc.out" ||
+	    fail "$1: not said: $(head -n 1 "$T/toc.out")"
 }
 
 e2e source_toc noacme
@@ -25,4 +29,13 @@ t_source_toc()
 	    '0,/^ \* May call: 3\.$/s// * May call: 3, 5./'
 	toc_broken "a banner without an introduction" \
 	    '/^\/\* ==== 4\. Encodings ==== \*\//{n;n;s/^\/\*$/int toc_x;/}'
+	toc_broken "a function without its section's prefix" \
+	    's/^pem_banner(/banner_pem(/' "section 4: banner_pem has none"
+	toc_broken "a prefix named by two sections" \
+	    's/^ \* Prefixes: json_, jw_\.$/ * Prefixes: json_, jw_, pem_./' \
+	    "section 5: prefix pem_ is section 4's"
+	toc_broken "acme_ outside acme.h's API" \
+	    's/^xstrdup(/acme_xstrdup(/' "acme_xstrdup is no function of acme.h"
+	toc_broken "a section without its Prefixes line" \
+	    '/^ \* Prefixes: x509_\.$/d' "section 9: its introduction has no"
 }
