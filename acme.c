@@ -14834,6 +14834,7 @@ struct imp_src {
 		    struct imp_set *);
 	/* after the writing reading, or NULL */
 	int	(*end)(struct imp_run *);
+	int	 given_server;	/* the tree keeps none: --server's */
 };
 
 /* One import run. */
@@ -16212,23 +16213,27 @@ imp_end(struct imp_run *r, int rc)
 }
 
 /*
- * An import from src's tree (ctx: the server of a client that keeps
- * none): read once silently (nothing printed, nothing written), so that
+ * An import from src's tree (for a client that keeps no server,
+ * --server's is r->ctx): read once silently (nothing printed, nothing written), so that
  * one path breaking the rules refuses the whole tree before anything is
  * written; then again, writing and reporting. ACME_ERR_IO when some item
  * was not imported.
  */
 static ACME_MUST_CHECK int
 imp_run(const struct imp_src *src, const struct acme_options *o,
-    const char *tree, const void *ctx)
+    const char *tree)
 {
-	struct imp_run *r = calloc(1, sizeof(*r));
+	const char *server = src->given_server ? api_server_url(o->server) :
+	    NULL;
+	struct imp_run *r;
 	int rc, verbosity, sl;
 
-	if (r == NULL)
+	if (src->given_server && server == NULL)
+		return ACME_ERR_USAGE;
+	if ((r = calloc(1, sizeof(*r))) == NULL)
 		return err_set(ACME_ERR_NOMEM, "out of memory");
 	r->src = src;
-	r->ctx = ctx;
+	r->ctx = server;
 	if ((rc = imp_begin(r, o, tree)) == 0) {
 		verbosity = log_verbosity;
 		sl = log_syslog;
@@ -17092,14 +17097,14 @@ imp_cb_names(struct imp_run *r, char ***names, size_t *n)
 
 static const struct imp_src imp_certbot = {
 	"certbot", "import-certbot", "renewal", imp_cb_names, imp_cb_settings,
-	imp_cb_acct, imp_cb_set, NULL,
+	imp_cb_acct, imp_cb_set, NULL, 0,
 };
 
 int
 acme_import_certbot(const struct acme_options *o, const char *certbot_dir)
 {
 	return imp_run(&imp_certbot, o, certbot_dir ? certbot_dir :
-	    IMP_CERTBOT_DIR, NULL);
+	    IMP_CERTBOT_DIR);
 }
 
 /* ---- import-uacme ---- */
@@ -17267,18 +17272,13 @@ imp_ua_names(struct imp_run *r, char ***names, size_t *n)
 
 static const struct imp_src imp_uacme = {
 	"uacme", "import-uacme", "private", imp_ua_names, imp_ua_conf,
-	imp_ua_acct, imp_ua_set, NULL,
+	imp_ua_acct, imp_ua_set, NULL, 1,
 };
 
 int
 acme_import_uacme(const struct acme_options *o, const char *uacme_dir)
 {
-	const char *server;
-
-	if ((server = api_server_url(o->server)) == NULL)
-		return ACME_ERR_USAGE;
-	return imp_run(&imp_uacme, o, uacme_dir ? uacme_dir : IMP_UACME_DIR,
-	    server);
+	return imp_run(&imp_uacme, o, uacme_dir ? uacme_dir : IMP_UACME_DIR);
 }
 
 /* ---- import-acmesh ---- */
@@ -17291,42 +17291,18 @@ acme_import_uacme(const struct acme_options *o, const char *uacme_dir)
  */
 
 #define IMP_ACMESH_HOME	".acme.sh"	/* below $HOME */
-#define IMP_SH_B64_START "__ACME_BASE64__START_"
-#define IMP_SH_B64_END	"__ACME_BASE64__END_"
 
 /*
- * A value of acme.sh's KEY=value lines, which acme.sh reads back with the
- * shell: 'single quoted', "double quoted" (\" \\ \$ \` escaped) or bare;
- * hooks and the preferred chain wrapped in __ACME_BASE64__START_ and
- * _END_ (base64). v becomes the value; 0, or -1 when malformed.
+ * A value of acme.sh's KEY=value lines, decoded as the DNS API's own
+ * (hook_api_value: the shell's quoting, acme.sh's base64 wrapping of
+ * hooks and the preferred chain). v becomes the value, which may hold no
+ * NUL; 0, or -1 when malformed.
  */
 static ACME_MUST_CHECK int
 imp_sh_value(char *v)
 {
-	char *o = v, *p = v + 1;
-	size_t n, a = strlen(IMP_SH_B64_START), z = strlen(IMP_SH_B64_END);
-	int len;
+	int len = hook_api_value(v);
 
-	if (*v == '\'') {
-		if ((p = strchr(v + 1, '\'')) == NULL)
-			return -1;
-		*p = '\0';
-		memmove(v, v + 1, strlen(v + 1) + 1);
-	} else if (*v == '"') {
-		for (; *p != '\0' && *p != '"'; p++) {
-			if (*p == '\\' && p[1] != '\0' && strchr("\"\\$`", p[1]))
-				p++;
-			*o++ = *p;
-		}
-		if (*p != '"')
-			return -1;
-		*o = '\0';
-	}
-	n = strlen(v);
-	if (n < a + z || strncmp(v, IMP_SH_B64_START, a) != 0 ||
-	    strcmp(v + n - z, IMP_SH_B64_END) != 0)
-		return 0;
-	len = b64_decode_padded(v, n, v + a, n - a - z);
 	if (len < 0 || memchr(v, '\0', (size_t)len) != NULL) {
 		err_clear();
 		return -1;
@@ -17481,7 +17457,7 @@ imp_sh_keylen(struct imp_conf *c, const char *v)
 }
 
 /* Is key a dnsapi script's setting (kept for --dns-api), not one of
- * acme.sh's own? */
+ * acme.sh's own? (imp_api_write checks that it is a valid key.) */
 static int
 imp_sh_keep(const char *key)
 {
@@ -17493,7 +17469,7 @@ imp_sh_keep(const char *key)
 	for (i = 0; i < sizeof(own) / sizeof(own[0]); i++)
 		if (strncmp(key, own[i], strlen(own[i])) == 0)
 			return 0;
-	return hook_api_key_ok(key);
+	return 1;
 }
 
 /* One KEY=value line of DOMAIN.conf. */
@@ -17884,7 +17860,7 @@ imp_sh_end(struct imp_run *r)
 {
 	struct buf b = { 0 }, kv = { .max = CONF_MAX };
 	char *p, *nl, *eq;
-	int rc, len;
+	int rc;
 
 	if (!r->api)
 		return 0;
@@ -17897,12 +17873,10 @@ imp_sh_end(struct imp_run *r)
 		if ((eq = strchr(p, '=')) == NULL || *p == '#')
 			continue;
 		*eq = '\0';
-		if (imp_sh_keep(p) && (len = hook_api_value(eq + 1)) >= 0) {
-			eq[1 + len] = '\0';
+		if (imp_sh_keep(p) && imp_sh_value(eq + 1) == 0) {
 			buf_append(&kv, p, strlen(p) + 1);
 			buf_append(&kv, eq + 1, strlen(eq + 1) + 1);
 		}
-		err_clear();
 	}
 	if ((rc = buf_err(&kv)) == 0 && (rc = imp_api_write(r, NULL,
 	    &kv)) > 0)
@@ -17915,7 +17889,7 @@ imp_sh_end(struct imp_run *r)
 
 static const struct imp_src imp_acmesh = {
 	"acme.sh", "import-acmesh", "ca", imp_sh_names, imp_sh_settings,
-	imp_sh_acct, imp_sh_set, imp_sh_end,
+	imp_sh_acct, imp_sh_set, imp_sh_end, 0,
 };
 
 int
@@ -17926,7 +17900,7 @@ acme_import_acmesh(const struct acme_options *o, const char *acmesh_dir)
 
 	snprintf(home, sizeof(home), "%s/%s", h != NULL && h[0] == '/' ? h :
 	    "/root", IMP_ACMESH_HOME);
-	return imp_run(&imp_acmesh, o, acmesh_dir ? acmesh_dir : home, NULL);
+	return imp_run(&imp_acmesh, o, acmesh_dir ? acmesh_dir : home);
 }
 
 /* ---- import-lego ---- */
@@ -18071,18 +18045,13 @@ imp_lego_acct(struct imp_run *r, const struct imp_conf *c,
 
 static const struct imp_src imp_lego = {
 	"lego", "import-lego", "accounts", imp_lego_names, imp_cli,
-	imp_lego_acct, imp_lego_set, NULL,
+	imp_lego_acct, imp_lego_set, NULL, 1,
 };
 
 int
 acme_import_lego(const struct acme_options *o, const char *lego_dir)
 {
-	const char *server;
-
-	if ((server = api_server_url(o->server)) == NULL)
-		return ACME_ERR_USAGE;
-	return imp_run(&imp_lego, o, lego_dir ? lego_dir : IMP_LEGO_DIR,
-	    server);
+	return imp_run(&imp_lego, o, lego_dir ? lego_dir : IMP_LEGO_DIR);
 }
 
 /* ==== 19. Renew ==== */
