@@ -165,17 +165,17 @@ free_ports()
 }
 
 # port_free PORT: true when PORT can be bound on 127.0.0.1 (SO_REUSEADDR,
-# as any server would).
+# as any server would); else 2 when that needs root, 1 when it is taken.
 port_free()
 {
 	"$PYTHON" - "$1" <<'EOF'
-import socket, sys
+import errno, socket, sys
 s = socket.socket()
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 try:
     s.bind(("127.0.0.1", int(sys.argv[1])))
-except OSError:
-    sys.exit(1)
+except OSError as e:
+    sys.exit(2 if e.errno == errno.EACCES else 1)
 EOF
 }
 
@@ -554,20 +554,15 @@ EOF
 # root: binding a port below 1024 needs it).
 low_port()
 {
-	"$PYTHON" - "$1" <<'EOF'
-import errno, socket, sys
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-try:
-    s.bind(("127.0.0.1", int(sys.argv[1])))
-except OSError as e:
-    if e.errno == errno.EACCES:
-        print("binding 127.0.0.1:%s needs root" % sys.argv[1])
-        sys.exit(2)
-    print("127.0.0.1:%s is taken by another program (ss -ltnp 'sport = :%s'):"
-          " step-ca validates there" % (sys.argv[1], sys.argv[1]))
-    sys.exit(1)
-EOF
+	local rc=0
+	port_free "$1" || rc=$?
+	case $rc in
+	0) ;;
+	2) echo "binding 127.0.0.1:$1 needs root" ;;
+	*) echo "127.0.0.1:$1 is taken by another program" \
+	    "(ss -ltnp 'sport = :$1'): step-ca validates there" ;;
+	esac
+	return "$rc"
 }
 
 # ---- misbehaving servers ---------------------------------------------
