@@ -49,6 +49,7 @@ t_imp_sh_value(void)
 		{ "\"x\\\"y\\$z\"", "x\"y$z" },
 		{ "2048", "2048" },
 		{ "''", "" },
+		{ "'it'\\''s'", "it's" },	/* acme.sh's quote in a value */
 		{ "'__ACME_BASE64__START_c2VydmljZSBuZ2lueCByZWxvYWQ="
 		    "__ACME_BASE64__END_'", "service nginx reload" },
 	};
