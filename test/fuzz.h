@@ -1,8 +1,21 @@
 /*
- * fuzz.h - helpers shared by the libFuzzer entry points test/fuzz_*.c,
- * included after ../acme.c. Each fuzzer stays a thin wrapper around the
- * parser it names, so that it can follow that parser when acme.c moves.
+ * fuzz.h - what the libFuzzer entry points test/fuzz_*.c include first:
+ * ../acme.c (without its main) and helpers they share. Each fuzzer stays a
+ * thin wrapper around the parser it names, so that it can follow that
+ * parser when acme.c moves.
+ *
+ * The Makefile compiles every test/fuzz_*.c into one translation unit
+ * (fuzz/fuzzers.c, see test/fuzzers.h), so that acme.c is compiled once
+ * for all of them: fuzz.h is read once (the guard), and the file-scope
+ * names of the fuzzers (their static functions and macros) must differ
+ * from one fuzzer to the next.
  */
+#ifndef FUZZ_H
+#define FUZZ_H
+
+#define ACME_NO_MAIN
+#include "../acme.c"
+
 #include <stdlib.h>
 
 #define FUZZ_UNUSED	__attribute__((unused))	/* not every fuzzer needs each */
@@ -114,3 +127,5 @@ fuzz_file(const char *name, const uint8_t *data, size_t size)
 		abort();
 	fuzz_names[i] = name;
 }
+
+#endif /* FUZZ_H */

@@ -13,8 +13,6 @@
  *
  *   make fuzz FUZZ_SECONDS=60      (builds fuzz/fuzz_certbot and runs it)
  */
-#define ACME_NO_MAIN
-#include "../acme.c"
 #include "fuzz.h"
 
 #define FUZZ_NAME	"fz.example.com"

@@ -19,8 +19,6 @@
  *
  *   make fuzz FUZZ_SECONDS=60      (builds fuzz/fuzz_http and runs it)
  */
-#define ACME_NO_MAIN
-#include "../acme.c"
 #include "fuzz.h"
 
 static void

@@ -9,10 +9,8 @@
  *   make fuzz FUZZ_SECONDS=60      (builds fuzz/fuzz_json and runs it on
  *                                   test/fuzz/json/, see test/fuzz.sh)
  */
-#define ACME_NO_MAIN
-#include "../acme.c"
+#include "fuzz.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static char fuzz_s[JSON_STR_MAX + 1];
 static struct json fuzz_back;

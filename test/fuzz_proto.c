@@ -9,11 +9,8 @@
  *   make fuzz FUZZ_SECONDS=60      (builds fuzz/fuzz_proto and runs it on
  *                                   test/fuzz/proto/, see test/fuzz.sh)
  */
-#define ACME_NO_MAIN
-#include "../acme.c"
 #include "fuzz.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void
 fuzz_csr(const uint8_t *p, size_t n)

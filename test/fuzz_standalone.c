@@ -12,8 +12,6 @@
  *
  *   make fuzz FUZZ_SECONDS=60      (builds fuzz/fuzz_standalone and runs it)
  */
-#define ACME_NO_MAIN
-#include "../acme.c"
 #include "fuzz.h"
 
 #define FUZZ_TOKEN	"evaGxfADs6pSRb2LAv9IZf17Dt3juxGJ-PCt92wr-oA"

@@ -14,8 +14,6 @@
  *
  *   make fuzz FUZZ_SECONDS=60      (builds fuzz/fuzz_store and runs it)
  */
-#define ACME_NO_MAIN
-#include "../acme.c"
 #include "fuzz.h"
 
 static void

@@ -7,10 +7,8 @@
  *   make fuzz FUZZ_SECONDS=60      (builds fuzz/fuzz_x509 and runs it on
  *                                   test/fuzz/x509/, see test/fuzz.sh)
  */
-#define ACME_NO_MAIN
-#include "../acme.c"
+#include "fuzz.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* What x509_parse() promises about a successful result. */
 static void
