@@ -191,9 +191,28 @@ fuzz: fuzzers
 # test/run.sh runs the unit binary and the end-to-end tests and prints the
 # final `N passed, N failed` line; it gets absolute paths to the binaries:
 # ACME the test build under test, ACME_RELEASE the release binary.
-test: acme acme-test test/unit $(CROSS_TESTED)
+# What only some end-to-end tests need (the device targets, the fuzzers with
+# the glibc variant of vendor/, step-ca: test-builds) is built meanwhile:
+# test/run.sh starts TEST_BUILD in the background, niced, runs the tests
+# that need none of it (most of their time is spent waiting, on Pebble, on
+# timeouts), then waits for it and runs the others ("built" in test/e2e/).
+# A failed device build fails the suite (the `build` test); the fuzzers and
+# step-ca are built again by their tests, which report why they cannot be
+# (skipped without clang or golang, as before).
+# (TEST_MAKE, not $(MAKE) in the recipe: `make -n test` only prints it.)
+TEST_JOBS	= $(shell nproc 2>/dev/null || echo 2)
+TEST_MAKE	= $(MAKE)
+test: acme acme-test test/unit
 	ACME='$(CURDIR)/acme-test' ACME_RELEASE='$(CURDIR)/acme' \
-	    UNIT='$(CURDIR)/test/unit' sh test/run.sh
+	    UNIT='$(CURDIR)/test/unit' \
+	    TEST_BUILD='nice -n 10 $(TEST_MAKE) --no-print-directory \
+	    -j$(TEST_JOBS) test-builds' sh test/run.sh
+
+test-builds: $(CROSS_TESTED) test-stepca test-fuzzers
+test-stepca:
+	-bash test/stepca.sh
+test-fuzzers:
+	-@$(MAKE) --no-print-directory fuzzers
 
 test-asan: acme acme-asan test/unit-asan
 	ACME='$(CURDIR)/acme-asan' ACME_RELEASE='$(CURDIR)/acme' \
@@ -234,7 +253,8 @@ distclean: clean
 # TEST_DEFS), the unit tests (unit.bin) and two wrappers, acme and unit,
 # that run them under qemu-user with the CPU pinned (binfmt is not needed).
 
-vendor-cross-sources:
+# After vendor-sources: both fetch into vendor/out/src/.
+vendor-cross-sources: vendor-sources
 	@$(MAKE) --no-print-directory -C vendor cross-sources
 
 $(TARGETS:%=vendor/out/%/.done): vendor-sources vendor-cross-sources
@@ -294,5 +314,6 @@ cross-deps:
 	bash vendor/deps.sh --cross
 
 .PHONY: all vendor vendor-sources vendor-cross-sources asan test test-asan \
+	test-builds test-stepca test-fuzzers \
 	test-qemu release demo bench deps cross-deps install uninstall clean \
 	distclean fuzz fuzzers

@@ -13,7 +13,11 @@
 # UNIT (unit test binary; not run when unset), CI=true (a test that cannot
 # run counts as failed instead of skipped), E2E_SLOW=1 (also run slow
 # tests), KEEP_TMP=1 (keep the temp dir), ACME_TIMEOUT (seconds per run),
-# E2E_TIMES=1 (show each e2e test's duration).
+# E2E_TIMES=1 (show each e2e test's duration), TEST_BUILD (a command, run
+# by sh in the background from the start, that builds what the e2e tests
+# marked `built` need: they run last, once it is done; its failure is the
+# failed test `build`. `make test` sets it: device targets, fuzzers,
+# step-ca).
 #
 # Prints `ok NAME`, `FAIL NAME: reason` or `skip NAME: reason` per test
 # (details of a failure go to stderr), then one line `N passed, N failed`
@@ -37,8 +41,9 @@ PASSED=0 FAILED=0 SKIPPED=0
 E2E_NAMES=()
 declare -A E2E_NEEDS
 
-# e2e NAME [pebble] [slow] [noacme]: register test function t_NAME, which
-# needs the shared Pebble / is slow (not run by default) / runs without acme.
+# e2e NAME [pebble] [slow] [noacme] [built]: register test function t_NAME,
+# which needs the shared Pebble / is slow (not run by default) / runs
+# without acme / needs what TEST_BUILD builds (run after the others).
 e2e()
 {
 	E2E_NAMES+=("$1")
@@ -99,6 +104,40 @@ run_unit()
 }
 
 SHARED_PEBBLE=	# "" not tried, ok, or the reason it failed
+
+BUILD_PID=	# TEST_BUILD running in the background (its own session)
+BUILD_T0=
+
+# build_start: TEST_BUILD in the background, output to $LIB_TMP/build.log.
+build_start()
+{
+	[ -n "${TEST_BUILD:-}" ] || return 0
+	BUILD_T0=$(date +%s)
+	setsid sh -c "$TEST_BUILD" </dev/null >"$LIB_TMP/build.log" 2>&1 &
+	BUILD_PID=$!
+}
+
+# build_wait: wait for TEST_BUILD; a failure is the failed test `build`.
+build_wait()
+{
+	local rc
+	[ -n "$BUILD_PID" ] || return 0
+	wait "$BUILD_PID"
+	rc=$?
+	BUILD_PID=
+	[ -n "${E2E_TIMES:-}" ] &&
+	    echo "build: done $(($(date +%s) - BUILD_T0))s after the start"
+	[ "$rc" = 0 ] && return 0
+	report_fail build "TEST_BUILD exited with status $rc: $(grep -m 1 -E 'error:|Error [0-9]' "$LIB_TMP/build.log")"
+	tail -n 40 "$LIB_TMP/build.log" | sed 's/^/    /' >&2
+}
+
+# build_stop: at exit, end a TEST_BUILD still running (an interrupted run).
+build_stop()
+{
+	[ -n "$BUILD_PID" ] && kill -TERM -- "-$BUILD_PID" 2>/dev/null
+	BUILD_PID=
+}
 
 # run_e2e NAME: run t_NAME in a subshell with its own directory T.
 run_e2e()
@@ -164,6 +203,8 @@ if [ "${1:-}" = --list ]; then
 fi
 
 lib_init || { echo "FAIL setup: cannot create temp dir or certificates"; echo "0 passed, 1 failed"; exit 1; }
+trap 'build_stop; lib_cleanup' EXIT
+build_start
 
 want_unit=0
 unit_args=()
@@ -202,10 +243,19 @@ fi
 
 [ "$want_unit" = 1 ] && run_unit "${unit_args[@]}"
 
+# The tests that need TEST_BUILD's output last, after it.
 declare -A done_
+later=()
 for n in "${selected[@]}"; do
 	[ -n "${done_[$n]:-}" ] && continue
 	done_[$n]=1
+	case " ${E2E_NEEDS[$n]} " in
+	*" built "*) later+=("$n"); continue ;;
+	esac
+	run_e2e "$n"
+done
+build_wait
+for n in "${later[@]}"; do
 	run_e2e "$n"
 done
 

@@ -40,7 +40,7 @@ meta() { sed -n "s/^$3: //p" "$1/live/$2/meta.txt"; }
 
 # Issue over http-01 (the responder on port 80), renew with the saved
 # server, and the serial as openssl prints it in meta.txt and list.
-e2e stepca_issue
+e2e stepca_issue built
 t_stepca_issue()
 {
 	local d s1 s2
@@ -75,7 +75,7 @@ t_stepca_issue()
 
 # tls-alpn-01 (the responder on port 443), dns-01 through the hook for a
 # wildcard and its base name, an IP identifier over http-01.
-e2e stepca_challenges
+e2e stepca_challenges built
 t_stepca_challenges()
 {
 	local d hook
@@ -101,7 +101,7 @@ t_stepca_challenges()
 # Revoke and issue again on a saved NAME without --server: NAME's server
 # (and its CA file), not Let's Encrypt; revoke where the CA is not known
 # asks for --server and sends nothing.
-e2e stepca_revoke
+e2e stepca_revoke built
 t_stepca_revoke()
 {
 	local d s t
@@ -147,7 +147,7 @@ t_stepca_revoke()
 # account show, update, deactivate; rollover, which step-ca 0.19 answers
 # with HTTP 501 (and the problem type rejectedIdentifier): refused with
 # one line, the key as it was.
-e2e stepca_account
+e2e stepca_account built
 t_stepca_account()
 {
 	local d
@@ -181,7 +181,7 @@ t_stepca_account()
 
 # The CA by its IP address (step-ca's TLS certificate names 127.0.0.1):
 # issue, renew and revoke with that saved server.
-e2e stepca_ip_server
+e2e stepca_ip_server built
 t_stepca_ip_server()
 {
 	local d
@@ -204,7 +204,7 @@ t_stepca_ip_server()
 # connection error on the challenge and leaves it pending for ever. acme
 # prints the CA's words at once and gives up POLL_STUCK (20) seconds later
 # with them and its hint, not after 300 s.
-e2e stepca_stuck
+e2e stepca_stuck built
 t_stepca_stuck()
 {
 	local d t0 took
@@ -291,7 +291,7 @@ t_ip_server_refused()
 # by step-ca) is newer than any binary: "not yet valid" by V, at every
 # boot. V is a lower bound of the true time (acme(1), TIME): the chain is
 # accepted, issue and renew work, and DIR/time then holds the CA's time.
-e2e stepca_first_boot
+e2e stepca_first_boot built
 t_stepca_first_boot()
 {
 	local d port nb built wait

@@ -66,7 +66,7 @@ t_release_size()
 	    fail "acme is not statically linked: $(file -b "$ACME_RELEASE")"
 }
 
-e2e device_aarch64 pebble
+e2e device_aarch64 pebble built
 t_device_aarch64()
 {
 	device_check aarch64 "ARM aarch64" 460000
@@ -75,7 +75,7 @@ t_device_aarch64()
 	device_run aarch64
 }
 
-e2e device_armv7 pebble
+e2e device_armv7 pebble built
 t_device_armv7()
 {
 	device_check armv7 "ARM, EABI5" 350000
@@ -86,7 +86,7 @@ t_device_armv7()
 
 # The linker records the highest architecture of every object it linked:
 # v5TE means no ARMv6 or ARMv7 instruction anywhere, libgcc included.
-e2e device_armv6 pebble
+e2e device_armv6 pebble built
 t_device_armv6()
 {
 	device_check armv6 "ARM, EABI5" 350000
@@ -107,7 +107,7 @@ mips_fpu_free()
 	[ "$n" = 0 ] || fail "${1##*/} has $n FPU instructions"
 }
 
-e2e device_mipsel-sf pebble
+e2e device_mipsel-sf pebble built
 t_device_mipsel-sf()
 {
 	device_check mipsel-sf "MIPS, MIPS32 rel2" 500000
@@ -115,7 +115,7 @@ t_device_mipsel-sf()
 	device_run mipsel-sf
 }
 
-e2e device_mips-sf pebble
+e2e device_mips-sf pebble built
 t_device_mips-sf()
 {
 	device_check mips-sf "MIPS, MIPS32 rel2" 500000

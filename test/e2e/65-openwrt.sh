@@ -519,7 +519,7 @@ t_openwrt_hook_ca_down()
 # qemu's 24Kc in the chroot, which also has no /dev/urandom (BearSSL's
 # own seeder needs it on MIPS; acme seeds the TLS engine itself); the
 # DNS API's callbacks run it too.
-e2e openwrt_hook_mipsel pebble
+e2e openwrt_hook_mipsel pebble built
 t_openwrt_hook_mipsel()
 {
 	[ -x "$LIB_REPO/test/qemu/mipsel-sf/acme" ] ||

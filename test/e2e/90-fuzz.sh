@@ -18,7 +18,7 @@ fuzz_toolchain()
 	    skip "clang cannot link libFuzzer (libclang-rt-14-dev): $(head -n 1 "$T/probe.log")"
 }
 
-e2e fuzz noacme
+e2e fuzz noacme built
 t_fuzz()
 {
 	local f n=0
