@@ -122,6 +122,8 @@ build_wait()
 {
 	local rc
 	[ -n "$BUILD_PID" ] || return 0
+	# nothing else of ours runs now: back to normal priority (root only)
+	renice -n 0 -g "$BUILD_PID" >/dev/null 2>&1
 	wait "$BUILD_PID"
 	rc=$?
 	BUILD_PID=
