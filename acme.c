@@ -603,9 +603,33 @@ struct ident {
  * secrets, struct buf, and the checks of DNS names and IP addresses. Touches
  * no file and no network.
  *
+ * The error convention, for the whole file:
+ * - A failure is a negative acme_error (acme.h), returned by the function
+ *   that found it together with one line recorded by err_set(); a caller
+ *   passes the code on and adds at most one breadcrumb (err_wrap()).
+ *   Success is 0, or a count, length or descriptor >= 0; a function
+ *   returning a pointer returns NULL for a failure.
+ * - A "no" that is no failure (a key or a member absent, a name not in a
+ *   table, text not of the form asked for) is an answer: 1 or 0 from a
+ *   question ("is it ...?"), NONE from a lookup or a parser, recorded
+ *   nowhere. NONE is negative, so `< 0` reads "not found", and equals no
+ *   acme_error, so it is never passed on as one: the caller for whom the
+ *   "no" is a failure records it in its own words. No function returns a
+ *   bare -1, which would read as ACME_ERR_USAGE.
+ * - The first line recorded wins until err_clear(), which marks where a
+ *   new unit of work starts (the next NAME of a batch, the next API
+ *   call). A callee whose failure its caller only tolerates returns that
+ *   case as an answer instead, so that nothing is recorded to undo.
+ * - struct buf keeps its first error (buf->err): a build appends without
+ *   looking and checks once at its end, with buf_err() or the result of
+ *   its last append.
+ *
  * Prefixes: buf_, err_, ident_, log_, str_, wipe_, xstrdup_.
  * May call: nothing above.
  */
+
+/* The answer "none" of a lookup or a parser (the convention above). */
+#define NONE	(ACME_ERR_MAX - 2)
 
 static char err_msg[ERR_MSG_MAX];
 static int log_verbosity = LOG_LEVEL_INFO;
@@ -906,27 +930,27 @@ ident_dns_check(const char *s, char *dst, size_t cap)
 	size_t i, n = strlen(s), label = 0, labels = 1;
 
 	if (n == 0 || n > IDENT_LEN_MAX || n >= cap)
-		return -1;
+		return NONE;
 	for (i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 		if (c == '.') {
 			if (label == 0 || s[i - 1] == '-')
-				return -1;
+				return NONE;
 			label = 0;
 			labels++;
 		} else if (isalnum(c) || (c == '-' && label > 0)) {
 			if (++label > 63)
-				return -1;
+				return NONE;
 		} else
-			return -1;
+			return NONE;
 		dst[i] = (char)tolower(c);
 	}
 	dst[n] = '\0';
 	if (label == 0 || s[n - 1] == '-' || labels < 2)
-		return -1;
+		return NONE;
 	/* RFC 3696 2: a top-level label is never all digits (1.2.3.256). */
 	if (strspn(s + n - label, "0123456789") == label)
-		return -1;
+		return NONE;
 	return 0;
 }
 
@@ -938,7 +962,7 @@ static ACME_MUST_CHECK int
 ident_wildcard_check(const char *s, char *dst, size_t cap)
 {
 	if (strncmp(s, "*.", 2) != 0 || strlen(s) > IDENT_LEN_MAX || cap < 3)
-		return -1;
+		return NONE;
 	memcpy(dst, "*.", 2);
 	return ident_dns_check(s + 2, dst + 2, cap - 2);
 }
@@ -1000,7 +1024,7 @@ static const char pem_begin[] = "-----BEGIN ";
 static const char pem_end[] = "-----END ";
 static const char pem_dashes[] = "-----";
 
-/* The 6-bit value of c in the url or standard alphabet, or -1. */
+/* The 6-bit value of c in the url or standard alphabet, or NONE. */
 static ACME_MUST_CHECK int
 b64_value(unsigned char c, int url)
 {
@@ -1014,7 +1038,7 @@ b64_value(unsigned char c, int url)
 		return 62;
 	if (c == (url ? '_' : '/'))
 		return 63;
-	return -1;
+	return NONE;
 }
 
 /*
@@ -1200,7 +1224,7 @@ hex_encode(char *dst, const void *src, size_t len)
 /*
  * Length of the UTF-8 sequence at s (n bytes available) when it is one
  * well-formed character (RFC 3629 4: no overlong forms, no surrogates,
- * nothing above U+10FFFF), else -1.
+ * nothing above U+10FFFF), else NONE.
  */
 static ACME_MUST_CHECK int
 utf8_char_len(const unsigned char *s, size_t n)
@@ -1209,7 +1233,7 @@ utf8_char_len(const unsigned char *s, size_t n)
 	int len, i;
 
 	if (n == 0)
-		return -1;
+		return NONE;
 	if (s[0] < 0x80)
 		return 1;
 	if (s[0] >= 0xc2 && s[0] <= 0xdf)
@@ -1219,7 +1243,7 @@ utf8_char_len(const unsigned char *s, size_t n)
 	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
 		len = 4;
 	else
-		return -1;
+		return NONE;
 	if (s[0] == 0xe0)
 		lo = 0xa0;		/* overlong */
 	else if (s[0] == 0xed)
@@ -1229,10 +1253,10 @@ utf8_char_len(const unsigned char *s, size_t n)
 	else if (s[0] == 0xf4)
 		hi = 0x8f;		/* above U+10FFFF */
 	if (n < (size_t)len || s[1] < lo || s[1] > hi)
-		return -1;
+		return NONE;
 	for (i = 2; i < len; i++)
 		if (s[i] < 0x80 || s[i] > 0xbf)
-			return -1;
+			return NONE;
 	return len;
 }
 
@@ -1364,7 +1388,7 @@ pem_line(const char *p, const char *end, const char **next)
 /*
  * When the n bytes at line are kind ("-----BEGIN " or "-----END "), a
  * valid label and "-----", copy the label into label (PEM_LABEL_MAX + 1
- * bytes) and return 0; else -1.
+ * bytes) and return 0; else NONE.
  */
 static ACME_MUST_CHECK int
 pem_banner(const char *line, size_t n, const char *kind, char *label)
@@ -1374,7 +1398,7 @@ pem_banner(const char *line, size_t n, const char *kind, char *label)
 	if (n < k + d || memcmp(line, kind, k) != 0 ||
 	    memcmp(line + n - d, pem_dashes, d) != 0 ||
 	    !pem_label_ok(line + k, n - k - d))
-		return -1;
+		return NONE;
 	memcpy(label, line + k, n - k - d);
 	label[n - k - d] = '\0';
 	return 0;
@@ -1526,7 +1550,7 @@ out:
  * does not fail a whole response.
  *
  * Only json_parse() records an error (and json_strdup() running out of
- * memory): the accessors return -1 or a negative acme_error and record
+ * memory): the accessors return NONE or a negative acme_error and record
  * nothing, because members are often optional and only the caller knows
  * what a missing one means ("order: missing status"). Under the
  * first-error-wins rule a recorded probe would hide the real error.
@@ -1797,7 +1821,7 @@ out:
 	return rc;
 }
 
-/* The value of hex digit c, or -1. */
+/* The value of hex digit c, or NONE. */
 static ACME_MUST_CHECK int
 json_hexval(char c)
 {
@@ -1807,10 +1831,10 @@ json_hexval(char c)
 		return c - 'a' + 10;
 	if (c >= 'A' && c <= 'F')
 		return c - 'A' + 10;
-	return -1;
+	return NONE;
 }
 
-/* The value of the 4 hex digits at p (end bounds the text), or -1. */
+/* The value of the 4 hex digits at p (end bounds the text), or NONE. */
 static long
 json_hex4(const char *p, const char *end)
 {
@@ -1818,10 +1842,10 @@ json_hex4(const char *p, const char *end)
 	int i, d;
 
 	if (end - p < 4)
-		return -1;
+		return NONE;
 	for (i = 0; i < 4; i++) {
 		if ((d = json_hexval(p[i])) < 0)
-			return -1;
+			return NONE;
 		v = v << 4 | d;
 	}
 	return v;
@@ -1986,7 +2010,7 @@ json_eq(const struct json *j, int t, const char *s)
 }
 
 /*
- * The token of the value of member key in object obj, or -1 when obj is
+ * The token of the value of member key in object obj, or NONE when obj is
  * not an object or has no such member. Keys are compared unescaped; with
  * duplicate keys the first wins. Nothing is recorded.
  */
@@ -1997,13 +2021,13 @@ json_get(const struct json *j, int obj, const char *key)
 	int k, n;
 
 	if ((o = json_tok(j, obj, JSMN_OBJECT)) == NULL)
-		return -1;
+		return NONE;
 	for (n = 0, k = obj + 1; n < o->size && k < j->ntok; n++) {
 		if (json_eq(j, k, key))
 			return k + 1;
 		k = json_skip(j, k + 1);
 	}
-	return -1;
+	return NONE;
 }
 
 /*
@@ -2017,45 +2041,45 @@ json_get_str(const struct json *j, int obj, const char *key, char *dst,
 	return json_str(j, json_get(j, obj, key), dst, cap);
 }
 
-/* Number of elements of array t, or -1 when t is not an array. */
+/* Number of elements of array t, or NONE when t is not an array. */
 static ACME_MUST_CHECK int
 json_array_len(const struct json *j, int t)
 {
 	const jsmntok_t *a;
 
 	if ((a = json_tok(j, t, JSMN_ARRAY)) == NULL)
-		return -1;
+		return NONE;
 	return a->size;
 }
 
-/* The token of element i of array arr, or -1. */
+/* The token of element i of array arr, or NONE. */
 static ACME_MUST_CHECK int
 json_array_at(const struct json *j, int arr, int i)
 {
 	int k, n;
 
 	if (i < 0 || i >= json_array_len(j, arr))
-		return -1;
+		return NONE;
 	for (n = 0, k = arr + 1; n < i; n++)
 		k = json_skip(j, k);
-	return k < j->ntok ? k : -1;
+	return k < j->ntok ? k : NONE;
 }
 
-/* 1 for true, 0 for false, -1 for anything else (nothing recorded). */
+/* 1 for true, 0 for false, NONE for anything else (nothing recorded). */
 static ACME_MUST_CHECK int
 json_bool(const struct json *j, int t)
 {
 	const jsmntok_t *tk;
 
 	if ((tk = json_tok(j, t, JSMN_PRIMITIVE)) == NULL)
-		return -1;
+		return NONE;
 	if (tk->end - tk->start == 4 && memcmp(j->js + tk->start, "true", 4)
 	    == 0)
 		return 1;
 	if (tk->end - tk->start == 5 && memcmp(j->js + tk->start, "false", 5)
 	    == 0)
 		return 0;
-	return -1;
+	return NONE;
 }
 
 /* The writer. b is borrowed; see the section comment for the errors. */
@@ -2128,7 +2152,8 @@ jw_escaped(struct jw *w, const char *s, size_t n)
 /*
  * Start a value: the comma when it is not the first at its depth, then
  * "key": inside an object. key must be NULL at top level and in arrays,
- * and set in objects. Returns 0 when the value may be written.
+ * and set in objects. Returns 0 when the value may be written, else the
+ * writer's first error.
  */
 static ACME_MUST_CHECK int
 jw_begin(struct jw *w, const char *key)
@@ -2136,10 +2161,10 @@ jw_begin(struct jw *w, const char *key)
 	int in_obj;
 
 	if (w->err != 0)
-		return -1;
+		return w->err;
 	if (w->depth < 0 || w->depth > JSON_DEPTH_MAX) {
 		jw_fail(w, ACME_ERR_USAGE, "corrupt writer");
-		return -1;
+		return w->err;
 	}
 	in_obj = w->depth > 0 && w->obj[w->depth];
 	if ((key != NULL) != in_obj)
@@ -2148,7 +2173,7 @@ jw_begin(struct jw *w, const char *key)
 	else if (w->depth == 0 && !w->first[0])
 		jw_fail(w, ACME_ERR_USAGE, "second top-level value");
 	if (w->err != 0)
-		return -1;
+		return w->err;
 	if (!w->first[w->depth])
 		jw_put(w, ",", 1);
 	w->first[w->depth] = 0;
@@ -2156,7 +2181,7 @@ jw_begin(struct jw *w, const char *key)
 		jw_escaped(w, key, strlen(key));
 		jw_put(w, ":", 1);
 	}
-	return w->err == 0 ? 0 : -1;
+	return w->err;
 }
 
 static void
@@ -2526,7 +2551,7 @@ struct der_cur {
  * Read the next element of c (X.690 8.1, 10.1): a one-byte tag and a
  * definite, minimal length of at most four bytes. val (may be NULL)
  * gets the contents, tag (may be NULL) the tag; c moves past the
- * element. Returns 0, or -1 when the bytes are not DER or run short.
+ * element. Returns 0, or NONE when the bytes are not DER or run short.
  */
 static ACME_MUST_CHECK int
 asn1_next(struct der_cur *c, unsigned *tag, struct der_cur *val)
@@ -2535,18 +2560,18 @@ asn1_next(struct der_cur *c, unsigned *tag, struct der_cur *val)
 	size_t avail = (size_t)(c->end - p), len, i = 2, nb;
 
 	if (avail < 2 || (p[0] & 0x1f) == 0x1f)
-		return -1;
+		return NONE;
 	if ((len = p[1]) & 0x80) {
 		nb = len & 0x7f;
 		if (nb == 0 || nb > 4 || avail < 2 + nb || p[2] == 0)
-			return -1;
+			return NONE;
 		for (len = 0; i < 2 + nb; i++)
 			len = (len << 8) | p[i];
 		if (len < 0x80)
-			return -1;
+			return NONE;
 	}
 	if (len > avail - i)
-		return -1;
+		return NONE;
 	if (tag != NULL)
 		*tag = p[0];
 	if (val != NULL) {
@@ -2557,7 +2582,7 @@ asn1_next(struct der_cur *c, unsigned *tag, struct der_cur *val)
 	return 0;
 }
 
-/* Read the next element, which must carry tag. */
+/* Read the next element, which must carry tag; 0, or NONE (c unmoved). */
 static ACME_MUST_CHECK int
 asn1_expect(struct der_cur *c, unsigned tag, struct der_cur *val)
 {
@@ -2566,16 +2591,16 @@ asn1_expect(struct der_cur *c, unsigned tag, struct der_cur *val)
 
 	if (asn1_next(c, &t, val) < 0 || t != tag) {
 		*c = save;
-		return -1;
+		return NONE;
 	}
 	return 0;
 }
 
-/* The tag of the next element, or -1 at the end. */
+/* The tag of the next element, or NONE at the end. */
 static ACME_MUST_CHECK int
 asn1_peek(const struct der_cur *c)
 {
-	return c->p < c->end ? c->p[0] : -1;
+	return c->p < c->end ? c->p[0] : NONE;
 }
 
 static size_t
@@ -2653,7 +2678,7 @@ struct key {
 	} u;
 };
 
-/* "ec256" ... "rsa4096" to enum key_type, or -1. */
+/* "ec256" ... "rsa4096" to enum key_type, or NONE. */
 static ACME_MUST_CHECK int
 key_type_parse(const char *s)
 {
@@ -2662,7 +2687,7 @@ key_type_parse(const char *s)
 	for (t = 0; t < KEY_TYPE_MAX; t++)
 		if (strcmp(s, key_types[t].name) == 0)
 			return t;
-	return -1;
+	return NONE;
 }
 
 /* Wipe a key; accepts NULL and an all-zero struct. */
@@ -2806,6 +2831,7 @@ key_to_pem(const struct key *k, struct buf *out)
  *   OneAsymmetricKey ::= SEQUENCE { version Version,
  *       privateKeyAlgorithm AlgorithmIdentifier, privateKey OCTET STRING,
  *       ... }  -- privateKey holds an RSAPrivateKey
+ * 0, or NONE when c holds neither.
  */
 static ACME_MUST_CHECK int
 key_rsa_exps(struct der_cur c, struct der_cur *e, struct der_cur *d)
@@ -2814,18 +2840,18 @@ key_rsa_exps(struct der_cur c, struct der_cur *e, struct der_cur *d)
 
 	if (asn1_expect(&c, DER_SEQUENCE, &seq) < 0 ||
 	    asn1_expect(&seq, DER_INTEGER, NULL) < 0)
-		return -1;
+		return NONE;
 	if (asn1_peek(&seq) == DER_SEQUENCE) {
 		if (asn1_next(&seq, NULL, NULL) < 0 ||
 		    asn1_expect(&seq, DER_OCTET_STRING, &inner) < 0 ||
 		    asn1_peek(&inner) != DER_SEQUENCE)
-			return -1;
+			return NONE;
 		return key_rsa_exps(inner, e, d);
 	}
 	if (asn1_expect(&seq, DER_INTEGER, NULL) < 0 ||
 	    asn1_expect(&seq, DER_INTEGER, e) < 0 ||
 	    asn1_expect(&seq, DER_INTEGER, d) < 0)
-		return -1;
+		return NONE;
 	return 0;
 }
 
@@ -4466,6 +4492,8 @@ store_subdir(int parent, const char *name, int create)
 	return fd;
 }
 
+/* All of data to fd: 0, or ACME_ERR_IO with errno set and nothing
+ * recorded, for the caller names the file in the line it records. */
 static ACME_MUST_CHECK int
 store_write_all(int fd, const void *data, size_t len)
 {
@@ -4476,7 +4504,7 @@ store_write_all(int fd, const void *data, size_t len)
 		if ((n = write(fd, p, len)) < 0) {
 			if (errno == EINTR)
 				continue;
-			return -1;
+			return ACME_ERR_IO;
 		}
 		p += n;
 		len -= (size_t)n;
@@ -5359,7 +5387,8 @@ store_names(int dirfd, const char *what, const char *suffix, size_t max,
 	return 0;
 }
 
-/* NAME from a live/ or backup/ entry ("NAME", ".NAME.new", ".NAME.old"). */
+/* NAME from a live/ or backup/ entry ("NAME", ".NAME.new", ".NAME.old");
+ * 0, or NONE when ent is none of these. */
 static ACME_MUST_CHECK int
 store_entry_name(const char *ent, char *name, size_t cap)
 {
@@ -5371,10 +5400,10 @@ store_entry_name(const char *ent, char *name, size_t cap)
 		n -= 5;
 	}
 	if (n >= cap)
-		return -1;
+		return NONE;
 	memcpy(name, ent, n);
 	name[n] = '\0';
-	return store_name_ok(name) ? 0 : -1;
+	return store_name_ok(name) ? 0 : NONE;
 }
 
 /* Recover every NAME found below DIR/sub. */
@@ -5664,14 +5693,14 @@ clock_days(int64_t y, int m, int d)
 	return era * 146097 + doe - 719468;
 }
 
-/* Read exactly n digits at *p into *v; advance *p. */
+/* Read exactly n digits at *p into *v; advance *p. 0, or NONE. */
 static ACME_MUST_CHECK int
 clock_digits(const char **p, int n, int *v)
 {
 	*v = 0;
 	while (n-- > 0) {
 		if (!isdigit((unsigned char)**p))
-			return -1;
+			return NONE;
 		*v = *v * 10 + (*(*p)++ - '0');
 	}
 	return 0;
@@ -5694,6 +5723,7 @@ clock_valid(int y, int mo, int d, int h, int mi, int s)
 /*
  * RFC 3339 5.6 date-time: 2026-11-22T10:00:00Z, with optional fraction
  * (dropped) and a Z or +hh:mm/-hh:mm offset. A leap second counts as :59.
+ * 0, or NONE when s is no such time.
  */
 static ACME_MUST_CHECK int
 clock_parse_rfc3339(const char *s, int64_t *out)
@@ -5706,7 +5736,7 @@ clock_parse_rfc3339(const char *s, int64_t *out)
 	    (s++, clock_digits(&s, 2, &h)) < 0 || *s++ != ':' ||
 	    clock_digits(&s, 2, &mi) < 0 || *s++ != ':' ||
 	    clock_digits(&s, 2, &sec) < 0)
-		return -1;
+		return NONE;
 	if (*s == '.' && isdigit((unsigned char)s[1]))
 		for (s++; isdigit((unsigned char)*s); s++)
 			;
@@ -5716,17 +5746,17 @@ clock_parse_rfc3339(const char *s, int64_t *out)
 		sign = *s++ == '+' ? 1 : -1;
 		if (clock_digits(&s, 2, &oh) < 0 || *s++ != ':' ||
 		    clock_digits(&s, 2, &om) < 0 || oh > 23 || om > 59)
-			return -1;
+			return NONE;
 	} else
-		return -1;
+		return NONE;
 	if (*s != '\0' || !clock_valid(y, mo, d, h, mi, sec))
-		return -1;
+		return NONE;
 	*out = clock_days(y, mo, d) * 86400 + h * 3600 + mi * 60 +
 	    (sec == 60 ? 59 : sec) - sign * (oh * 3600 + om * 60);
 	return 0;
 }
 
-/* RFC 9110 5.6.7 IMF-fixdate: "Sun, 06 Nov 1994 08:49:37 GMT". */
+/* RFC 9110 5.6.7 IMF-fixdate: "Sun, 06 Nov 1994 08:49:37 GMT"; 0 or NONE. */
 static ACME_MUST_CHECK int
 clock_parse_http_date(const char *s, int64_t *out)
 {
@@ -5736,17 +5766,17 @@ clock_parse_http_date(const char *s, int64_t *out)
 
 	if (strlen(s) != 29 || s[3] != ',' || s[4] != ' ' || s[7] != ' ' ||
 	    s[11] != ' ' || s[16] != ' ' || strcmp(s + 25, " GMT") != 0)
-		return -1;
+		return NONE;
 	if ((m = strstr(months, (char[4]){ s[8], s[9], s[10], '\0' })) ==
 	    NULL || (m - months) % 3 != 0)
-		return -1;
+		return NONE;
 	mo = (int)(m - months) / 3 + 1;
 	s += 5;
 	if (clock_digits(&s, 2, &d) < 0 || (s += 5, clock_digits(&s, 4,
 	    &y)) < 0 || *s++ != ' ' || clock_digits(&s, 2, &h) < 0 ||
 	    *s++ != ':' || clock_digits(&s, 2, &mi) < 0 || *s++ != ':' ||
 	    clock_digits(&s, 2, &sec) < 0 || !clock_valid(y, mo, d, h, mi, sec))
-		return -1;
+		return NONE;
 	*out = clock_days(y, mo, d) * 86400 + h * 3600 + mi * 60 +
 	    (sec == 60 ? 59 : sec);
 	return 0;
@@ -6585,7 +6615,8 @@ http_dup(const void *p, size_t n)
 }
 
 /* One certificate of the CA file as a trust anchor (like BearSSL's
- * brssl tool: CA flag from basicConstraints). */
+ * brssl tool: CA flag from basicConstraints); 0, or NONE when it is
+ * none BearSSL can use. */
 static ACME_MUST_CHECK int
 http_anchor(br_x509_trust_anchor *ta, const unsigned char *der, size_t len)
 {
@@ -6619,7 +6650,7 @@ http_anchor(br_x509_trust_anchor *ta, const unsigned char *der, size_t len)
 	dn.data = NULL;
 out:
 	buf_free(&dn);
-	return ok ? 0 : -1;
+	return ok ? 0 : NONE;
 }
 
 /* Decode the PEM certificate starting at p (one BEGIN..END block). */
@@ -7439,7 +7470,8 @@ chal_webroot_token(struct chal_ctx *c, const struct chal_answer *a)
 	if (fd < 0)
 		return err_set(ACME_ERR_CHALLENGE, "--webroot %s: token %s: %s",
 		    c->webroot, a->token, strerror(errno));
-	rc = fchmod(fd, 0644) < 0 ? -1 : store_write_all(fd, a->keyauth, len);
+	rc = fchmod(fd, 0644) < 0 ? ACME_ERR_IO :
+	    store_write_all(fd, a->keyauth, len);
 	if (close(fd) < 0 || rc < 0) {
 		unlinkat(c->wr_fd[2], a->token, 0);
 		err_clear();
@@ -7584,7 +7616,7 @@ chal_reverse_name(const struct ident *id, char *out, size_t cap)
 	snprintf(out + n, cap - n, "ip6.arpa");
 }
 
-/* The tls-alpn-01 answer for an SNI name (a trailing dot allowed), or -1. */
+/* The tls-alpn-01 answer for an SNI name (a trailing dot allowed), or NONE. */
 static ACME_MUST_CHECK int
 chal_tls_match(const struct chal_ctx *c, const char *sni)
 {
@@ -7607,7 +7639,7 @@ chal_tls_match(const struct chal_ctx *c, const char *sni)
 		if (strlen(want) == n && strncasecmp(want, sni, n) == 0)
 			return (int)i;
 	}
-	return -1;
+	return NONE;
 }
 
 /* ---- the standalone responder: one process answers every order ---- */
@@ -7750,9 +7782,10 @@ chal_tls_start(const struct chal_srv *s, struct chal_tls *t)
 {
 	static const char *protos[] = { CHAL_ALPN_PROTO };
 	unsigned char seed[32];
+	int rc;
 
-	if (rng_sys(seed, sizeof(seed)) < 0)
-		return -1;
+	if ((rc = rng_sys(seed, sizeof(seed))) < 0)
+		return rc;
 	chal_tls_init(&t->sc);
 	memset(&t->pol, 0, sizeof(t->pol));
 	t->pol.vtable = &chal_tls_policy_class;
@@ -7764,7 +7797,10 @@ chal_tls_start(const struct chal_srv *s, struct chal_tls *t)
 	br_ssl_engine_inject_entropy(&t->sc.eng, seed, sizeof(seed));
 	wipe(seed, sizeof(seed));
 	br_ssl_engine_set_buffer(&t->sc.eng, t->buf, sizeof(t->buf), 0);
-	return br_ssl_server_reset(&t->sc) ? 0 : -1;
+	if (!br_ssl_server_reset(&t->sc))
+		return err_set(ACME_ERR_CRYPTO, "tls-alpn-01: TLS engine: "
+		    "error %d", br_ssl_engine_last_error(&t->sc.eng));
+	return 0;
 }
 
 /* One client of the responder, served a step at a time (non-blocking);
@@ -8806,7 +8842,7 @@ hook_api_quote(struct buf *out, const char *v, size_t n)
 /*
  * Unquote, in place, the value of a KEY=value line of ours or acme.sh's
  * (which the shell reads back): 'single', "double" (\" \\ \$ \` escaped)
- * and bare parts. 0, or -1 when a quote is left open.
+ * and bare parts. 0, or NONE when a quote is left open.
  */
 static ACME_MUST_CHECK int
 hook_api_unquote(char *v)
@@ -8824,7 +8860,7 @@ hook_api_unquote(char *v)
 		*o++ = *v;
 	}
 	*o = '\0';
-	return q == 0 ? 0 : -1;
+	return q == 0 ? 0 : NONE;
 }
 
 /* KEY='value' and a newline; a value with a control character, or any
@@ -9460,7 +9496,7 @@ chal_hook_finish(struct chal_ctx *c)
 
 /* ---- choosing and placing answers ---- */
 
-/* "http-01"... to enum chal_type, or -1. */
+/* "http-01"... to enum chal_type, or NONE. */
 static ACME_MUST_CHECK int
 chal_type_parse(const char *s)
 {
@@ -9469,7 +9505,7 @@ chal_type_parse(const char *s)
 	for (i = 0; i < CHAL_TYPE_MAX; i++)
 		if (strcmp(s, chal_type_names[i]) == 0)
 			return i;
-	return -1;
+	return NONE;
 }
 
 /* One way to answer: a challenge type and who answers it. */
@@ -9552,7 +9588,7 @@ chal_answer_keys(struct chal_answer *a, const struct key *acct)
  * without a trailing dot, a DNS name as ident_dns_check() has it (LDH
  * labels, at least two; RFC 8659 4.2 issuer-domain-name). A-labels pass
  * as they are; we do no IDNA, so other non-ASCII names are refused.
- * 0 or -1.
+ * 0 or NONE.
  */
 static ACME_MUST_CHECK int
 chal_persist_issuer(const char *s, char *dst, size_t cap)
@@ -9563,7 +9599,7 @@ chal_persist_issuer(const char *s, char *dst, size_t cap)
 	if (n > 0 && s[n - 1] == '.')
 		n--;
 	if (n > IDENT_LEN_MAX)
-		return -1;
+		return NONE;
 	memcpy(tmp, s, n);
 	tmp[n] = '\0';
 	return ident_dns_check(tmp, dst, cap);
@@ -10725,7 +10761,7 @@ acct_host(const char *url, char *host, size_t cap)
  * user agreed to with --agree-tos when the account was made, "none" when
  * the CA listed none; older records have no such line), and from an
  * import created and imported. The value of key into out (cap bytes),
- * or -1.
+ * or NONE.
  */
 static ACME_MUST_CHECK int
 acct_txt_get(const struct buf *b, const char *key, char *out, size_t cap)
@@ -10735,12 +10771,12 @@ acct_txt_get(const struct buf *b, const char *key, char *out, size_t cap)
 
 	while (strncmp(p, key, k) != 0 || strncmp(p + k, ": ", 2) != 0) {
 		if ((p = strchr(p, '\n')) == NULL)
-			return -1;
+			return NONE;
 		p++;
 	}
 	n = strcspn(p += k + 2, "\n");
 	if (n >= cap)
-		return -1;
+		return NONE;
 	memcpy(out, p, n);
 	out[n] = '\0';
 	return 0;
@@ -11393,7 +11429,7 @@ static const char *const revoke_reasons[] = {
 #define REVOKE_REASON_MAX \
 	((int)(sizeof(revoke_reasons) / sizeof(revoke_reasons[0])))
 
-/* A reason name (any case) or number: its code, or -1. */
+/* A reason name (any case) or number: its code, or NONE. */
 static ACME_MUST_CHECK int
 flow_revoke_reason(const char *s)
 {
@@ -11408,7 +11444,7 @@ flow_revoke_reason(const char *s)
 	v = strtol(s, &end, 10);
 	if (end == s || *end != '\0' || v < 0 || v >= REVOKE_REASON_MAX ||
 	    revoke_reasons[v] == NULL)
-		return -1;
+		return NONE;
 	return (int)v;
 }
 
@@ -11885,7 +11921,7 @@ authz_ident(struct issue *is, struct ident *out, int *wild)
 	    "did not ask for", safe);
 }
 
-/* The challenge object of type t in authorization j, or -1. */
+/* The challenge object of type t in authorization j, or NONE. */
 static ACME_MUST_CHECK int
 authz_offer(const struct json *j, enum chal_type t)
 {
@@ -11897,7 +11933,7 @@ authz_offer(const struct json *j, enum chal_type t)
 		if (json_eq(j, json_get(j, c, "type"), chal_type_names[t]))
 			return c;
 	}
-	return -1;
+	return NONE;
 }
 
 /*
@@ -14319,7 +14355,7 @@ issue_install_child(struct issue *is, const struct api_run *run, int fd)
 	_exit(0);
 }
 
-/* Start installing is in a child *pid; its pipe, or -1 (then done
+/* Start installing is in a child *pid; its pipe, or NONE (then done
  * holds the outcome of installing it here). */
 static ACME_MUST_CHECK int
 issue_install_start(struct issue *is, const struct api_run *run,
@@ -14329,7 +14365,7 @@ issue_install_start(struct issue *is, const struct api_run *run,
 
 	if (is->rc < 0 || pipe2(p, O_CLOEXEC) < 0) {
 		issue_install(is, run, done);
-		return -1;
+		return NONE;
 	}
 	fflush(NULL);
 	if ((*pid = fork()) == 0) {
@@ -14340,7 +14376,7 @@ issue_install_start(struct issue *is, const struct api_run *run,
 	if (*pid < 0) {
 		close(p[0]);
 		issue_install(is, run, done);
-		return -1;
+		return NONE;
 	}
 	return p[0];
 }
@@ -14502,7 +14538,7 @@ acme_issue(const struct acme_options *o, const char *name,
 
 /* ---- list, restore ---- */
 
-/* The value of "key: value" in meta.txt text into out; 0 or -1. */
+/* The value of "key: value" in meta.txt text into out; 0 or NONE. */
 static ACME_MUST_CHECK int
 list_meta_get(const struct buf *b, const char *key, char *out, size_t cap)
 {
@@ -14514,12 +14550,12 @@ list_meta_get(const struct buf *b, const char *key, char *out, size_t cap)
 			continue;
 		p += kl + 2;
 		if ((n = strcspn(p, "\n")) >= cap)
-			return -1;
+			return NONE;
 		memcpy(out, p, n);
 		out[n] = '\0';
 		return 0;
 	}
-	return -1;
+	return NONE;
 }
 
 /* What list shows of one set directory. */
@@ -15559,7 +15595,7 @@ imp_sh_quote(struct buf *b, const char *s)
 /*
  * Keep what was appended to c->wrap since start, or, when it did not
  * fit, undo it and say that command key is not carried over: the
- * wrapper never holds half a command. 0 when it went in.
+ * wrapper never holds half a command. 0 when it went in, NONE when not.
  */
 static ACME_MUST_CHECK int
 imp_wrap_done(struct imp_conf *c, size_t start, const char *key,
@@ -15570,7 +15606,7 @@ imp_wrap_done(struct imp_conf *c, size_t start, const char *key,
 	buf_rewind(&c->wrap, start);
 	err_clear();
 	imp_skip(c, key, cmd, "too long for a deploy hook");
-	return -1;
+	return NONE;
 }
 
 /*
@@ -15887,14 +15923,18 @@ imp_acct_write(int storefd, const char *host, const char *server,
 	return rc;
 }
 
-/* host[:port] of an https URL, ":443" left out, into h (256 bytes). */
+/* host[:port] of an https URL, ":443" left out, into h (256 bytes): 0,
+ * NONE when url is no https URL, or acct_host()'s error. */
 static ACME_MUST_CHECK int
 imp_authority(const char *url, char *h)
 {
 	size_t n;
+	int rc;
 
-	if (!req_url_ok(url) || acct_host(url, h, 256) < 0)
-		return -1;
+	if (!req_url_ok(url))
+		return NONE;
+	if ((rc = acct_host(url, h, 256)) < 0)
+		return rc;
 	n = strlen(h);
 	if (n > 4 && strcmp(h + n - 4, ":443") == 0)
 		h[n - 4] = '\0';
@@ -16501,7 +16541,7 @@ imp_version(const char *base)
  * configobj's value syntax, in which certbot writes its files: '''...'''
  * or """...""", else a comma-separated list of items, each '...', "..."
  * or bare (up to ',' or '#'); a trailing ',' makes a list of one. v
- * becomes its first item; returns the number of items, -1 if malformed.
+ * becomes its first item; returns the number of items, NONE if malformed.
  */
 static ACME_MUST_CHECK int
 imp_cb_value(char *v)
@@ -16512,7 +16552,7 @@ imp_cb_value(char *v)
 
 	if (strncmp(p, "'''", 3) == 0 || strncmp(p, "\"\"\"", 3) == 0) {
 		if ((e = strstr(p + 3, p[0] == '\'' ? "'''" : "\"\"\"")) == NULL)
-			return -1;
+			return NONE;
 		*e = '\0';
 		memmove(v, p + 3, strlen(p + 3) + 1);
 		return 1;
@@ -16523,7 +16563,7 @@ imp_cb_value(char *v)
 			break;
 		if (*p == '\'' || *p == '"') {
 			if ((e = strchr(p + 1, *p)) == NULL)
-				return -1;
+				return NONE;
 			if (n == 0) {
 				item = p + 1;
 				len = (size_t)(e - item);
@@ -17141,7 +17181,7 @@ imp_ua_load(struct imp_run *r, const void *ctx, int i, struct cert_set *cs,
 	return buf_append(&cs->privkey, o->key->data, o->key->len);
 }
 
-/* The time T of "cert-T.pem", or -1. */
+/* The time T of "cert-T.pem", or NONE. */
 static long long
 imp_ua_time(const char *file)
 {
@@ -17150,13 +17190,13 @@ imp_ua_time(const char *file)
 
 	if (strncmp(file, "cert-", 5) != 0 || !isdigit((unsigned char)
 	    file[5]))
-		return -1;
+		return NONE;
 	errno = 0;
 	t = strtoll(file + 5, &end, 10);
 	if (errno != 0 || t < 0)
-		return -1;
+		return NONE;
 	snprintf(again, sizeof(again), "cert-%lld.pem", t);
-	return strcmp(again, file) == 0 ? t : -1;
+	return strcmp(again, file) == 0 ? t : NONE;
 }
 
 static ACME_MUST_CHECK int
@@ -17296,7 +17336,7 @@ acme_import_uacme(const struct acme_options *o, const char *uacme_dir)
  * A value of acme.sh's KEY=value lines, decoded as the DNS API's own
  * (hook_api_value: the shell's quoting, acme.sh's base64 wrapping of
  * hooks and the preferred chain). v becomes the value, which may hold no
- * NUL; 0, or -1 when malformed.
+ * NUL; 0, or NONE when malformed.
  */
 static ACME_MUST_CHECK int
 imp_sh_value(char *v)
@@ -17305,7 +17345,7 @@ imp_sh_value(char *v)
 
 	if (len < 0 || memchr(v, '\0', (size_t)len) != NULL) {
 		err_clear();
-		return -1;
+		return NONE;
 	}
 	v[len] = '\0';
 	return 0;
@@ -19159,6 +19199,7 @@ acme_revoke(const struct acme_options *o, const char *target)
 #define CLI_EXIT_OK	0
 #define CLI_EXIT_FAIL	1	/* a certificate operation failed */
 #define CLI_EXIT_USAGE	2	/* usage or configuration error */
+#define CLI_DONE	(-1)	/* --help or --version answered: exit 0 */
 
 /* --help: these lines, each option of opt_table under its group, then
  * cli_usage_tail. */
@@ -19270,7 +19311,8 @@ cli_number(const struct opt *r, const char *s, int *out)
 
 /*
  * Apply one option; *i advances past its argument. Returns 0, or
- * CLI_EXIT_USAGE after printing why, or -1 for --help/--version done.
+ * CLI_EXIT_USAGE after printing why, or CLI_DONE for --help/--version
+ * done.
  */
 static ACME_MUST_CHECK int
 cli_apply(const struct opt *r, char **argv, int argc, int *i,
@@ -19300,10 +19342,10 @@ cli_apply(const struct opt *r, char **argv, int argc, int *i,
 		return 0;
 	case OPT_HELP:
 		cli_help();
-		return -1;
+		return CLI_DONE;
 	case OPT_VERSION:
 		printf("acme %s\n", ACME_VERSION);
-		return -1;
+		return CLI_DONE;
 	default:
 		return cli_number(r, val, opt_int(o, r));
 	}
@@ -19311,8 +19353,8 @@ cli_apply(const struct opt *r, char **argv, int argc, int *i,
 
 /*
  * Options may stand before or after the command word; "--" ends them.
- * Positional words are collected in order into pos[]. Returns 0, -1 when
- * --help/--version was handled, or CLI_EXIT_USAGE.
+ * Positional words are collected in order into pos[]. Returns 0,
+ * CLI_DONE when --help/--version was handled, or CLI_EXIT_USAGE.
  */
 static int
 cli_parse(int argc, char **argv, struct acme_options *o, char **pos,
@@ -19563,7 +19605,7 @@ main(int argc, char **argv)
 		return CLI_EXIT_FAIL;
 	if ((rc = cli_parse(argc, argv, &o, pos, &npos)) != 0) {
 		free(pos);
-		return rc < 0 ? CLI_EXIT_OK : rc;
+		return rc == CLI_DONE ? CLI_EXIT_OK : rc;
 	}
 	/* the EAB MAC key from the environment keeps it out of argv */
 	if (o.eab_hmac == NULL && o.eab_hmac_file == NULL)

@@ -34,9 +34,9 @@ t_imp_cb_value(void)
 		CHECK_STR(buf, v[i].out);
 	}
 	snprintf(buf, sizeof(buf), "'unterminated");
-	CHECK_INT(imp_cb_value(buf), -1);
+	CHECK_INT(imp_cb_value(buf), NONE);
 	snprintf(buf, sizeof(buf), "'''open");
-	CHECK_INT(imp_cb_value(buf), -1);
+	CHECK_INT(imp_cb_value(buf), NONE);
 }
 
 static void
@@ -62,9 +62,9 @@ t_imp_sh_value(void)
 		CHECK_STR(buf, v[i].out);
 	}
 	snprintf(buf, sizeof(buf), "'__ACME_BASE64__START_!!__ACME_BASE64__END_'");
-	CHECK_INT(imp_sh_value(buf), -1);
+	CHECK_INT(imp_sh_value(buf), NONE);
 	snprintf(buf, sizeof(buf), "\"open");
-	CHECK_INT(imp_sh_value(buf), -1);
+	CHECK_INT(imp_sh_value(buf), NONE);
 	CHECK_STR(err_msg, "");
 }
 

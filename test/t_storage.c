@@ -402,9 +402,9 @@ t_store_entry_name(void)
 	CHECK_STR(n, "a.example");
 	CHECK_INT(store_entry_name(".a.old", n, sizeof(n)), 0);
 	CHECK_STR(n, "a");
-	CHECK_INT(store_entry_name(".new", n, sizeof(n)), -1);
-	CHECK_INT(store_entry_name("..new", n, sizeof(n)), -1);
-	CHECK_INT(store_entry_name(".x.tmp", n, sizeof(n)), -1);
+	CHECK_INT(store_entry_name(".new", n, sizeof(n)), NONE);
+	CHECK_INT(store_entry_name("..new", n, sizeof(n)), NONE);
+	CHECK_INT(store_entry_name(".x.tmp", n, sizeof(n)), NONE);
 }
 
 static void
@@ -419,9 +419,9 @@ t_api_meta_get(void)
 	CHECK_STR(v, "2026-11-22T10:00:00Z");
 	CHECK_INT(list_meta_get(&b, "name", v, sizeof(v)), 0);
 	CHECK_STR(v, "x");
-	CHECK_INT(list_meta_get(&b, "not_after", v, sizeof(v)), -1);
-	CHECK_INT(list_meta_get(&b, "issued", v, sizeof(v)), -1);
-	CHECK_INT(list_meta_get(&b, "format", v, 1), -1);
+	CHECK_INT(list_meta_get(&b, "not_after", v, sizeof(v)), NONE);
+	CHECK_INT(list_meta_get(&b, "issued", v, sizeof(v)), NONE);
+	CHECK_INT(list_meta_get(&b, "format", v, 1), NONE);
 	buf_free(&b);
 }
 
@@ -671,11 +671,11 @@ t_clock_dates(void)
 	CHECK_INT(t, 1795341600);
 	CHECK_INT(clock_parse_rfc3339("2024-02-29t00:00:00z", &t), 0);
 	CHECK_INT(t, 1709164800);
-	CHECK_INT(clock_parse_rfc3339("2023-02-29T00:00:00Z", &t), -1);
-	CHECK_INT(clock_parse_rfc3339("2026-11-22T10:00:00", &t), -1);
-	CHECK_INT(clock_parse_rfc3339("2026-11-22 10:00:00Z", &t), -1);
-	CHECK_INT(clock_parse_rfc3339("2026-13-01T00:00:00Z", &t), -1);
-	CHECK_INT(clock_parse_rfc3339("2026-11-22T10:00:00Zjunk", &t), -1);
+	CHECK_INT(clock_parse_rfc3339("2023-02-29T00:00:00Z", &t), NONE);
+	CHECK_INT(clock_parse_rfc3339("2026-11-22T10:00:00", &t), NONE);
+	CHECK_INT(clock_parse_rfc3339("2026-11-22 10:00:00Z", &t), NONE);
+	CHECK_INT(clock_parse_rfc3339("2026-13-01T00:00:00Z", &t), NONE);
+	CHECK_INT(clock_parse_rfc3339("2026-11-22T10:00:00Zjunk", &t), NONE);
 	CHECK_INT(clock_parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT", &t),
 	    0);
 	CHECK_INT(t, 784111777);
@@ -683,13 +683,13 @@ t_clock_dates(void)
 	    0);
 	CHECK_INT(t, 1795341600);
 	CHECK_INT(clock_parse_http_date("Sun, 06 Xyz 1994 08:49:37 GMT", &t),
-	    -1);
+	    NONE);
 	CHECK_INT(clock_parse_http_date("Sun, 06 Nov 1994 08:49:37 UTC", &t),
-	    -1);
+	    NONE);
 	CHECK_INT(clock_parse_http_date("Sunday, 06-Nov-94 08:49:37 GMT", &t),
-	    -1);
+	    NONE);
 	CHECK_INT(clock_parse_http_date("Sun, 31 Nov 1994 08:49:37 GMT", &t),
-	    -1);
+	    NONE);
 	clock_format_rfc3339(1795341600, buf, sizeof(buf));
 	CHECK_STR(buf, "2026-11-22T10:00:00Z");
 	clock_format_rfc3339(0, buf, sizeof(buf));

@@ -12,6 +12,9 @@ naming exactly the sections whose functions it calls ("3-5, 9", or
 at or past its own is an error too. Its " * Prefixes: a_, b_." line names
 the first word of every function defined in it: a prefix belongs to one
 section, and acme_ only to the functions acme.h declares (main aside).
+No function returns a bare -1 (`return -1;`, `return c ? x : -1;`): it
+reads as ACME_ERR_USAGE, so a "none" is NONE and a failure its code
+(section 3's error convention).
 Prints each disagreement on one line and exits 1; silent and 0 when all
 agree.
 """
@@ -29,6 +32,7 @@ PREFIXES = re.compile(r"Prefixes: ([^.]*)\.")
 API = re.compile(r"\b(acme_[a-z0-9_]+)\(")
 FUNC = re.compile(r"^([a-z_][a-z0-9_]*)\(")
 WORD = re.compile(r"(?<![.>\w])([a-z_][a-z0-9_]*)\b(?!\s*\[)")
+BARE = re.compile(r"\breturn\b(?:[^;{}]*[?:])?\s*\(?\s*-\s*1\s*\)?\s*;")
 
 
 def code_only(text):
@@ -98,6 +102,15 @@ def calls(lines, errors):
                           % (n, said, ranges(used)))
         if any(u > n for u in used):
             errors.append("section %d calls a later section" % n)
+
+
+def bare(lines, errors):
+    """No return statement gives a bare -1 (section 3's convention)."""
+    code = code_only("\n".join(lines))
+    for m in BARE.finditer(code):
+        errors.append("line %d: a bare -1 returned: NONE for an answer, "
+                      "an ACME_ERR_ code for a failure"
+                      % (code.count("\n", 0, m.start()) + 1))
 
 
 def intro(lines, a, b):
@@ -204,6 +217,7 @@ def main():
                           % (i + 1, t, b))
             break
     calls(lines, errors)
+    bare(lines, errors)
     here = os.path.dirname(os.path.abspath(path))
     header = os.path.join(here, "acme.h")
     if not os.path.exists(header):

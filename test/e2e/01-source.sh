@@ -1,7 +1,7 @@
 # test/e2e/01-source.sh - acme.c as a reader meets it: the table of
 # contents, the section banners and each section's "May call:" and
-# "Prefixes:" lines agree (test/toc.py), and the checker itself catches
-# each kind of drift.
+# "Prefixes:" lines agree, no function returns a bare -1 (test/toc.py),
+# and the checker itself catches each kind of drift.
 
 # toc_broken WHAT SED [SAYS]: a copy of acme.c changed by SED must fail
 # the check (with a line holding SAYS).
@@ -38,4 +38,6 @@ t_source_toc()
 	    's/^xstrdup(/acme_xstrdup(/' "acme_xstrdup is no function of acme.h"
 	toc_broken "a section without its Prefixes line" \
 	    '/^ \* Prefixes: x509_\.$/d' "section 9: its introduction has no"
+	toc_broken "a bare return -1" \
+	    '0,/^\treturn NONE;$/s//\treturn -1;/' "a bare -1 returned"
 }
