@@ -974,10 +974,10 @@ ident_is_wildcard(const struct ident *id)
 	return id->type == IDENT_DNS && id->value[0] == '*';
 }
 
-/* Parse an identifier: an IPv4 or IPv6 literal, else a DNS name, which
- * may be a wildcard. */
+/* Read an identifier: an IPv4 or IPv6 literal, else a DNS name, which
+ * may be a wildcard. 0, or NONE when s is none of these. */
 static ACME_MUST_CHECK int
-ident_parse(const char *s, struct ident *id)
+ident_read(const char *s, struct ident *id)
 {
 	memset(id, 0, sizeof(*id));
 	if (inet_pton(AF_INET, s, id->ip) == 1) {
@@ -990,13 +990,22 @@ ident_parse(const char *s, struct ident *id)
 		id->type = IDENT_DNS;
 		if (ident_wildcard_check(s, id->value, sizeof(id->value)) < 0 &&
 		    ident_dns_check(s, id->value, sizeof(id->value)) < 0)
-			return err_set(ACME_ERR_USAGE,
-			    "'%.80s' is not a DNS name or IP address", s);
+			return NONE;
 		return 0;
 	}
 	/* RFC 8738 3: the canonical text form (RFC 5952 for IPv6). */
 	inet_ntop(id->iplen == 4 ? AF_INET : AF_INET6, id->ip, id->value,
 	    sizeof(id->value));
+	return 0;
+}
+
+/* An identifier the user named, as ident_read() reads it. */
+static ACME_MUST_CHECK int
+ident_parse(const char *s, struct ident *id)
+{
+	if (ident_read(s, id) < 0)
+		return err_set(ACME_ERR_USAGE,
+		    "'%.80s' is not a DNS name or IP address", s);
 	return 0;
 }
 
@@ -9955,18 +9964,26 @@ req_url_ok(const char *url)
 	return 1;
 }
 
+/* Member key of obj as an https URL into dst (URL_MAX bytes): 0, or
+ * NONE (dst "") when it is absent or no such URL. */
+static ACME_MUST_CHECK int
+req_url_member(const struct json *j, int obj, const char *key, char *dst)
+{
+	if (json_get_str(j, obj, key, dst, URL_MAX) < 0 || !req_url_ok(dst)) {
+		dst[0] = '\0';
+		return NONE;
+	}
+	return 0;
+}
+
 /* A member that must be an https URL. required: absent is an error. */
 static ACME_MUST_CHECK int
 req_get_url(const struct json *j, int obj, const char *key, char *dst,
     const char *what, int required)
 {
-	int t = json_get(j, obj, key);
-
-	dst[0] = '\0';
-	if (t < 0 && !required)
-		return 0;
-	if (t < 0 || json_str(j, t, dst, URL_MAX) < 0 || !req_url_ok(dst)) {
-		dst[0] = '\0';
+	if (req_url_member(j, obj, key, dst) < 0) {
+		if (!required && json_get(j, obj, key) < 0)
+			return 0;
 		return err_set(ACME_ERR_PROTO, "%s: missing or bad \"%s\" URL",
 		    what, key);
 	}
@@ -10342,9 +10359,10 @@ req_directory(struct acme *a)
 	    "directory", 0)) < 0)
 		goto out;
 	if ((meta = json_get(j, 0, "meta")) >= 0) {
-		if (req_get_url(j, meta, "termsOfService", a->dir.terms,
-		    "meta", 0) < 0)
-			err_clear();	/* optional (Pebble's is data:) */
+		/* optional, and kept only as an https URL (Pebble's is
+		 * data:) */
+		ACME_IGNORE(req_url_member(j, meta, "termsOfService",
+		    a->dir.terms));
 		a->dir.eab_required = json_bool(j, json_get(j, meta,
 		    "externalAccountRequired")) == 1;
 		req_profiles(&a->dir, j, json_get(j, meta, "profiles"));
@@ -10616,14 +10634,14 @@ req_renewal_info(struct acme *a, const char *certid, struct ari_window *w)
 		return err_set(ACME_ERR_NOMEM, "out of memory");
 	if ((rc = req_get(a, url, &r)) < 0 || (rc = req_json(url, &r, j)) < 0)
 		goto out;
-	rc = err_set(ACME_ERR_PROTO, "%s: bad suggestedWindow", url);
 	if ((win = json_get(j, 0, "suggestedWindow")) < 0 ||
 	    json_get_str(j, win, "start", t1, sizeof(t1)) < 0 ||
 	    json_get_str(j, win, "end", t2, sizeof(t2)) < 0 ||
 	    clock_parse_rfc3339(t1, &w->start) < 0 ||
-	    clock_parse_rfc3339(t2, &w->end) < 0 || w->end <= w->start)
+	    clock_parse_rfc3339(t2, &w->end) < 0 || w->end <= w->start) {
+		rc = err_set(ACME_ERR_PROTO, "%s: bad suggestedWindow", url);
 		goto out;
-	err_clear();
+	}
 	rc = 0;
 	w->retry_after = r.retry_after;
 out:
@@ -13155,19 +13173,18 @@ flow_write_conf(const struct issue *is, int storefd,
 /*
  * RFC 9773 4.1: the certificate's ARI identifier,
  * base64url(authorityKeyIdentifier keyIdentifier) "." base64url(serial
- * INTEGER contents). cap >= sizeof(struct issue.replaces).
+ * INTEGER contents). cap >= sizeof(struct issue.replaces). 0, or NONE
+ * when the certificate has none: no authorityKeyIdentifier (then no
+ * ARI), or one too long for cap.
  */
 static ACME_MUST_CHECK int
 ari_certid(const struct x509_info *xi, char *out, size_t cap)
 {
 	size_t n;
 
-	if (xi->aki_len == 0)
-		return err_set(ACME_ERR_PROTO, "certificate: no authority key "
-		    "identifier, so no ARI");
-	if (b64u_encode(NULL, xi->aki, xi->aki_len) +
+	if (xi->aki_len == 0 || b64u_encode(NULL, xi->aki, xi->aki_len) +
 	    b64u_encode(NULL, xi->serial, xi->serial_len) + 2 > cap)
-		return err_set(ACME_ERR_LIMIT, "certID too long");
+		return NONE;
 	n = b64u_encode(out, xi->aki, xi->aki_len);
 	out[n++] = '.';
 	b64u_encode(out + n, xi->serial, xi->serial_len);
@@ -13318,9 +13335,8 @@ api_idents(const char *name, const char *const *idents, size_t n,
 	int rc;
 
 	*nids = 0;
-	if (ident_parse(name, &id) == 0)
+	if (ident_read(name, &id) == 0)
 		ids[(*nids)++] = id;
-	err_clear();
 	for (i = 0; i < n; i++) {
 		if ((rc = ident_parse(idents[i], &id)) < 0)
 			return rc;
@@ -13426,14 +13442,12 @@ api_check_api(const struct acme_options *o)
 	if (o->challenge_alias != NULL && o->domain_alias != NULL)
 		return err_set(ACME_ERR_USAGE, "use --challenge-alias or "
 		    "--domain-alias, not both");
-	if ((o->challenge_alias != NULL && (ident_parse(o->challenge_alias,
+	if ((o->challenge_alias != NULL && (ident_read(o->challenge_alias,
 	    &id) < 0 || id.type != IDENT_DNS || ident_is_wildcard(&id))) ||
-	    (o->domain_alias != NULL && (ident_parse(o->domain_alias, &id) <
-	    0 || id.type != IDENT_DNS || ident_is_wildcard(&id)))) {
-		err_clear();
+	    (o->domain_alias != NULL && (ident_read(o->domain_alias, &id) <
+	    0 || id.type != IDENT_DNS || ident_is_wildcard(&id))))
 		return err_set(ACME_ERR_USAGE, "--challenge-alias and "
 		    "--domain-alias take a DNS name");
-	}
 	return hook_api_find(o->dns_api, o->dns_api_dir, path);
 }
 
@@ -18689,10 +18703,8 @@ renew_decide(struct api_run *run, struct renew_item *it, int absent)
 	int64_t point = 0;
 
 	if (!absent && run->a->dir.renewal_info[0] != '\0' &&
-	    ari_certid(xi, certid, sizeof(certid)) < 0) {
+	    ari_certid(xi, certid, sizeof(certid)) < 0)
 		certid[0] = '\0';
-		err_clear();
-	}
 	if (!absent && !c->o.force)
 		point = renew_point(run, &c->o, xi, certid, st);
 	if (point > xi->not_after)	/* whatever a window says */
