@@ -4480,6 +4480,20 @@ store_step(void)
 		kill(getpid(), SIGKILL);
 }
 
+/*
+ * Open directory name below parent, no symlinks: its descriptor, or NONE
+ * (errno says why) for the callers to which a missing or unreadable one
+ * only means there is nothing to look at.
+ */
+static ACME_MUST_CHECK int
+store_subdir_try(int parent, const char *name)
+{
+	int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC);
+
+	return fd >= 0 ? fd : NONE;
+}
+
 /* Open (and with create, make) directory name below parent, no symlinks. */
 static ACME_MUST_CHECK int
 store_subdir(int parent, const char *name, int create)
@@ -4490,9 +4504,7 @@ store_subdir(int parent, const char *name, int create)
 	    mkdirat(parent, name, STORE_DIR_MODE)) < 0 && errno != EEXIST)
 		return err_set(ACME_ERR_IO, "mkdir %s: %s", name,
 		    strerror(errno));
-	fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-	    O_CLOEXEC);
-	if (fd < 0) {
+	if ((fd = store_subdir_try(parent, name)) < 0) {
 		if (errno == ENOENT && !create)
 			return STORE_ABSENT;
 		return err_set(ACME_ERR_IO, "open %s: %s", name,
@@ -5130,11 +5142,9 @@ store_finish(int storefd, int livefd, const char *name, const char *old,
 	}
 	if (!store_exists(livefd, old)) {
 		/* nothing enters the ring: purge an existing one only */
-		if (at < 0 || (bakfd = store_subdir(storefd, "backup", 0)) < 0 ||
-		    (ringfd = store_subdir(bakfd, name, 0)) < 0) {
-			err_clear();
+		if (at < 0 || (bakfd = store_subdir_try(storefd, "backup")) <
+		    0 || (ringfd = store_subdir_try(bakfd, name)) < 0)
 			goto out;
-		}
 	} else if ((bakfd = store_subdir(storefd, "backup", 1)) < 0 ||
 	    (ringfd = store_subdir(bakfd, name, 1)) < 0) {
 		rc = bakfd < 0 ? bakfd : ringfd;
@@ -5157,13 +5167,12 @@ store_open_name(int storefd, const char *name, int *livefd, int *ringfd)
 {
 	int bakfd;
 
-	*livefd = store_subdir(storefd, "live", 0);
+	*livefd = store_subdir_try(storefd, "live");
 	*ringfd = -1;
-	if ((bakfd = store_subdir(storefd, "backup", 0)) >= 0) {
-		*ringfd = store_subdir(bakfd, name, 0);
+	if ((bakfd = store_subdir_try(storefd, "backup")) >= 0) {
+		*ringfd = store_subdir_try(bakfd, name);
 		close(bakfd);
 	}
-	err_clear();
 }
 
 /*
@@ -5446,10 +5455,8 @@ store_sweep_tmp(int storefd, const char *sub)
 	DIR *d;
 	int fd;
 
-	if ((fd = store_subdir(storefd, sub, 0)) < 0) {
-		err_clear();
+	if ((fd = store_subdir_try(storefd, sub)) < 0)
 		return;
-	}
 	if ((d = fdopendir(fd)) == NULL) {
 		close(fd);
 		return;
@@ -5478,10 +5485,8 @@ store_sweep_all(int storefd)
 	store_sweep_tmp(storefd, ".");
 	store_sweep_tmp(storefd, "conf");
 	store_sweep_tmp(storefd, "hooks");
-	if ((fd = store_subdir(storefd, "accounts", 0)) < 0) {
-		err_clear();	/* best effort, like store_sweep_tmp */
-		return;
-	}
+	if ((fd = store_subdir_try(storefd, "accounts")) < 0)
+		return;		/* best effort, like store_sweep_tmp */
 	if ((d = fdopendir(fd)) == NULL) {
 		close(fd);
 		return;
@@ -15527,12 +15532,11 @@ imp_exists(int storefd, const char *name)
 		r |= store_ring_slots(ringfd, slots) > 0;
 		close(ringfd);
 	}
-	if ((livefd = store_subdir(storefd, "conf", 0)) >= 0) {
+	if ((livefd = store_subdir_try(storefd, "conf")) >= 0) {
 		snprintf(file, sizeof(file), "%s.conf", name);
 		r |= store_exists(livefd, file);
 		close(livefd);
 	}
-	err_clear();
 	return r;
 }
 
@@ -16132,6 +16136,7 @@ imp_one(struct imp_run *r, const char *name)
 	struct imp_item *it = NULL;
 	int rc;
 
+	err_clear();		/* a new unit of work: the next NAME */
 	if (!store_name_ok(name))
 		rc = err_set(ACME_ERR_USAGE, "acme keeps no certificate of "
 		    "that name (1 to %d of a-z A-Z 0-9 . _ : * -, not "
