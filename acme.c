@@ -1334,18 +1334,14 @@ pem_encode(struct buf *out, const char *label, const void *der, size_t len)
 	if (!pem_label_ok(label, strlen(label)) || len == 0)
 		return err_set(ACME_ERR_USAGE,
 		    "PEM: bad label or empty object");
-	if ((rc = buf_printf(out, "%s%s%s\n", pem_begin, label,
-	    pem_dashes)) < 0)
-		goto out;
+	buf_printf(out, "%s%s%s\n", pem_begin, label, pem_dashes);
 	for (off = 0; off < len; off += chunk) {
 		chunk = len - off < 48 ? len - off : 48;
 		n = b64_encode_with(line, d + off, chunk, b64_alpha_std, 1);
 		line[n++] = '\n';
-		if ((rc = buf_append(out, line, n)) < 0)
-			goto out;
+		buf_append(out, line, n);
 	}
 	rc = buf_printf(out, "%s%s%s\n", pem_end, label, pem_dashes);
-out:
 	wipe(line, sizeof(line));
 	if (rc < 0 && out->data != NULL) {
 		wipe(out->data + start, out->len - start);
@@ -3259,10 +3255,8 @@ jws_signing_input(struct buf *sin, const void *hdr, size_t len,
 	if ((rc = jws_b64_append(sin, hdr, len)) < 0)
 		return rc;
 	*hlen = sin->len - start;
-	if ((rc = buf_append(sin, ".", 1)) < 0 ||
-	    (plen > 0 && (rc = jws_b64_append(sin, payload, plen)) < 0))
-		return rc;
-	return 0;
+	buf_append(sin, ".", 1);
+	return plen > 0 ? jws_b64_append(sin, payload, plen) : buf_err(sin);
 }
 
 /*
@@ -3761,18 +3755,15 @@ csr_assemble(struct buf *der, const unsigned char *info, size_t ilen,
 {
 	unsigned char hdr[16];
 	size_t h;
-	int rc;
 
 	h = der_header(hdr, DER_SEQUENCE, ilen + a->sig_len +
 	    der_bits(NULL, sig, slen));
-	if ((rc = buf_append(der, hdr, h)) < 0 ||
-	    (rc = buf_append(der, info, ilen)) < 0 ||
-	    (rc = buf_append(der, a->sig, a->sig_len)) < 0)
-		return rc;
+	buf_append(der, hdr, h);
+	buf_append(der, info, ilen);
+	buf_append(der, a->sig, a->sig_len);
 	h = der_header(hdr, DER_BIT_STRING, slen + 1);
 	hdr[h++] = 0;			/* no unused bits */
-	if ((rc = buf_append(der, hdr, h)) < 0)
-		return rc;
+	buf_append(der, hdr, h);
 	return buf_append(der, sig, slen);
 }
 
@@ -9666,7 +9657,6 @@ chal_persist_value(struct buf *out, const char *issuer, const char *acct,
     int wildcard, int64_t until)
 {
 	const char *p;
-	int rc;
 
 	for (p = acct; *p != '\0'; p++)
 		if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f ||
@@ -9675,15 +9665,14 @@ chal_persist_value(struct buf *out, const char *issuer, const char *acct,
 	if (*acct == '\0' || *p != '\0')
 		return err_set(ACME_ERR_PROTO, "the account URL cannot be an "
 		    "accounturi value (RFC 8659 4.2)");
-	if ((rc = buf_puts(out, issuer)) < 0 ||
-	    (rc = buf_puts(out, "; accounturi=")) < 0 ||
-	    (rc = buf_puts(out, acct)) < 0)
-		return rc;
-	if (wildcard && (rc = buf_puts(out, "; policy=wildcard")) < 0)
-		return rc;
+	buf_puts(out, issuer);
+	buf_puts(out, "; accounturi=");
+	buf_puts(out, acct);
+	if (wildcard)
+		buf_puts(out, "; policy=wildcard");
 	if (until > 0)
-		rc = buf_printf(out, "; persistUntil=%lld", (long long)until);
-	return rc;
+		buf_printf(out, "; persistUntil=%lld", (long long)until);
+	return buf_err(out);
 }
 
 /*
@@ -9697,21 +9686,21 @@ chal_txt_quote(struct buf *out, const char *s, size_t n)
 {
 	char esc[8];
 	size_t i;
-	int rc = buf_puts(out, "\"");
 
-	for (i = 0; i < n && rc == 0; i++) {
+	buf_puts(out, "\"");
+	for (i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
-		if (i > 0 && i % 255 == 0 && (rc = buf_puts(out, "\" \"")) < 0)
-			break;
+		if (i > 0 && i % 255 == 0)
+			buf_puts(out, "\" \"");
 		if (c == '"' || c == '\\')
 			snprintf(esc, sizeof(esc), "\\%c", c);
 		else if (c < 0x20 || c >= 0x7f)
 			snprintf(esc, sizeof(esc), "\\%03u", (unsigned)c);
 		else
 			snprintf(esc, sizeof(esc), "%c", c);
-		rc = buf_puts(out, esc);
+		buf_puts(out, esc);
 	}
-	return rc < 0 ? rc : buf_puts(out, "\"");
+	return buf_puts(out, "\"");
 }
 
 /*
@@ -10976,11 +10965,11 @@ acct_save(struct acme *a, int storefd, const char *host, int agreed)
 	struct buf txt = { .max = 8192 };
 	int rc;
 
-	/* the terms URL is one line: req_get_url checked it */
-	if ((rc = buf_printf(&txt, "url: %s\nserver: %s\n", a->kid,
-	    a->server)) == 0 && agreed)
-		rc = buf_printf(&txt, "agreed: %s\n", acct_terms(a));
-	if (rc == 0)
+	/* the terms URL is one line: req_url_member checked it */
+	buf_printf(&txt, "url: %s\nserver: %s\n", a->kid, a->server);
+	if (agreed)
+		buf_printf(&txt, "agreed: %s\n", acct_terms(a));
+	if ((rc = buf_err(&txt)) == 0)
 		rc = acct_write(storefd, host, &a->key, &txt);
 	buf_free(&txt);
 	return rc;
