@@ -11901,21 +11901,23 @@ st_resume(struct issue *is)
 }
 
 /*
- * The authorization's identifier (RFC 8555 7.1.4), which must be one we
- * asked for; a wildcard comes back as the base name with "wildcard":
- * true. out gets our identifier without "*.".
+ * The authorization's identifier (RFC 8555 7.1.4) among those we asked
+ * for; a wildcard comes back as the base name with "wildcard": true. out
+ * gets our identifier without "*."; 0, or NONE when we did not ask for
+ * it (value, IDENT_LEN_MAX + 1 bytes, then holds the CA's).
  */
 static ACME_MUST_CHECK int
-authz_ident(struct issue *is, struct ident *out, int *wild)
+authz_match(struct issue *is, struct ident *out, int *wild, char *value)
 {
-	char type[8], value[IDENT_LEN_MAX + 1], safe[IDENT_LEN_MAX + 1];
+	char type[8];
 	int id = json_get(is->j, 0, "identifier");
 	const struct ident *m;
 	size_t i;
 
 	/* a member missing or bad is "", which matches no identifier */
 	ACME_IGNORE(json_get_str(is->j, id, "type", type, sizeof(type)));
-	ACME_IGNORE(json_get_str(is->j, id, "value", value, sizeof(value)));
+	ACME_IGNORE(json_get_str(is->j, id, "value", value, IDENT_LEN_MAX +
+	    1));
 	*wild = json_bool(is->j, json_get(is->j, 0, "wildcard")) == 1;
 	for (i = 0; i < is->nids; i++) {
 		m = &is->ids[i];
@@ -11928,6 +11930,17 @@ authz_ident(struct issue *is, struct ident *out, int *wild)
 			memmove(out->value, out->value + 2, strlen(value) + 1);
 		return 0;
 	}
+	return NONE;
+}
+
+/* authz_match(), an identifier we did not ask for an error. */
+static ACME_MUST_CHECK int
+authz_ident(struct issue *is, struct ident *out, int *wild)
+{
+	char value[IDENT_LEN_MAX + 1], safe[IDENT_LEN_MAX + 1];
+
+	if (authz_match(is, out, wild, value) == 0)
+		return 0;
 	str_sanitize(safe, sizeof(safe), value, strlen(value));
 	return err_set(ACME_ERR_PROTO, "an authorization for '%s', which we "
 	    "did not ask for", safe);
@@ -12291,12 +12304,12 @@ flow_chal_failure(struct issue *is, int c, const struct ident *id, int wild,
 static ACME_MUST_CHECK int
 authz_failure(struct issue *is)
 {
+	char value[IDENT_LEN_MAX + 1];
 	struct ident id;
 	int arr = json_get(is->j, 0, "challenges"), i, n, c, wild;
 
 	memset(&id, 0, sizeof(id));
-	if (authz_ident(is, &id, &wild) < 0) {
-		err_clear();
+	if (authz_match(is, &id, &wild, value) < 0) {
 		snprintf(id.value, sizeof(id.value), "?");
 		wild = 0;
 	}
