@@ -19686,43 +19686,6 @@ cli_restore(const struct acme_options *o, char **args, int nargs)
 	return cli_result(acme_restore(o, args[0], (int)n));
 }
 
-/* import-certbot, import-uacme, import-acmesh [DIR] */
-static int
-cli_import(const char *cmd, int (*import)(const struct acme_options *,
-    const char *), const struct acme_options *o, char **args, int nargs)
-{
-	if (nargs > 1) {
-		fprintf(stderr, "acme: %s takes at most one directory\n", cmd);
-		return CLI_EXIT_USAGE;
-	}
-	return cli_result(import(o, nargs ? args[0] : NULL));
-}
-
-static int
-cli_import_certbot(const struct acme_options *o, char **args, int nargs)
-{
-	return cli_import("import-certbot", acme_import_certbot, o, args,
-	    nargs);
-}
-
-static int
-cli_import_uacme(const struct acme_options *o, char **args, int nargs)
-{
-	return cli_import("import-uacme", acme_import_uacme, o, args, nargs);
-}
-
-static int
-cli_import_acmesh(const struct acme_options *o, char **args, int nargs)
-{
-	return cli_import("import-acmesh", acme_import_acmesh, o, args, nargs);
-}
-
-static int
-cli_import_lego(const struct acme_options *o, char **args, int nargs)
-{
-	return cli_import("import-lego", acme_import_lego, o, args, nargs);
-}
-
 /* account persist-record NAME... */
 static int
 cli_persist_record(const struct acme_options *o, char **args, int nargs)
@@ -19776,22 +19739,27 @@ cli_revoke(const struct acme_options *o, char **args, int nargs)
 	return cli_result(acme_revoke(o, args[0]));
 }
 
-/* Commands: the words after the command are handed on as args. */
+/*
+ * Commands: the words after the command are handed on as args. An
+ * import is its acme.h function and takes at most one directory (NULL:
+ * the client's default).
+ */
 static const struct cli_cmd {
 	const char	*name;
 	int		(*run)(const struct acme_options *, char **, int);
+	int		(*import)(const struct acme_options *, const char *);
 } cli_cmds[] = {
-	{ "issue", cli_issue },
+	{ "issue", cli_issue, NULL },
 	/* storage */
-	{ "list", cli_list },
-	{ "restore", cli_restore },
-	{ "import-certbot", cli_import_certbot },
-	{ "import-uacme", cli_import_uacme },
-	{ "import-acmesh", cli_import_acmesh },
-	{ "import-lego", cli_import_lego },
-	{ "renew", cli_renew },
-	{ "account", cli_account },
-	{ "revoke", cli_revoke },
+	{ "list", cli_list, NULL },
+	{ "restore", cli_restore, NULL },
+	{ "import-certbot", NULL, acme_import_certbot },
+	{ "import-uacme", NULL, acme_import_uacme },
+	{ "import-acmesh", NULL, acme_import_acmesh },
+	{ "import-lego", NULL, acme_import_lego },
+	{ "renew", cli_renew, NULL },
+	{ "account", cli_account, NULL },
+	{ "revoke", cli_revoke, NULL },
 };
 
 static const struct cli_cmd *
@@ -19803,6 +19771,19 @@ cli_find_cmd(const char *name)
 		if (strcmp(name, cli_cmds[i].name) == 0)
 			return &cli_cmds[i];
 	return NULL;
+}
+
+/* import-certbot, import-uacme, import-acmesh, import-lego [DIR] */
+static int
+cli_import(const struct cli_cmd *cmd, const struct acme_options *o,
+    char **args, int nargs)
+{
+	if (nargs > 1) {
+		fprintf(stderr, "acme: %s takes at most one directory\n",
+		    cmd->name);
+		return CLI_EXIT_USAGE;
+	}
+	return cli_result(cmd->import(o, nargs ? args[0] : NULL));
 }
 
 int
@@ -19832,7 +19813,9 @@ main(int argc, char **argv)
 	else if ((cmd = cli_find_cmd(pos[0])) == NULL)
 		fprintf(stderr, "acme: unknown command '%.40s' (see acme "
 		    "--help)\n", pos[0]);
-	rc = cmd != NULL ? cmd->run(&o, pos + 1, npos - 1) : CLI_EXIT_USAGE;
+	rc = cmd == NULL ? CLI_EXIT_USAGE : cmd->import == NULL ?
+	    cmd->run(&o, pos + 1, npos - 1) : cli_import(cmd, &o, pos + 1,
+	    npos - 1);
 	free(pos);
 	return rc;
 }
