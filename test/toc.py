@@ -12,6 +12,11 @@ naming exactly the sections whose functions it calls ("3-5, 9", or
 at or past its own is an error too. Its " * Prefixes: a_, b_." line names
 the first word of every function defined in it: a prefix belongs to one
 section, and acme_ only to the functions acme.h declares (main aside).
+The files acme keeps (DIR/time, meta.txt, the account record, conf/NAME.
+conf, .state and .order, the lock) have one home, the "File formats"
+section: no other section's code names one of them (FILES, as string
+literals) or calls flock(); Storage alone may name meta.txt, which it
+stores with the other files of a set and never reads.
 No function returns a bare -1 (`return -1;`, `return c ? x : -1;`): it
 reads as ACME_ERR_USAGE, so a "none" is NONE and a failure its code
 (section 3's error convention).
@@ -111,6 +116,39 @@ def bare(lines, errors):
         errors.append("line %d: a bare -1 returned: NONE for an answer, "
                       "an ACME_ERR_ code for a failure"
                       % (code.count("\n", 0, m.start()) + 1))
+
+
+FORMATS = "File formats"
+FILES = ('"time"', '"meta.txt"', '"account.txt"', '"key.pem"',
+         '"key-rollover.pem"', '"%s.conf"', '"%s.state"', '"%s.order"',
+         "flock(")
+FILES_ALSO = {"Storage": ('"meta.txt"',)}
+
+
+def no_comments(text):
+    """text with comments blanked out (string literals kept), line
+    breaks kept."""
+    return re.sub(r"/\*.*?\*/", lambda m: "\n" * m.group(0).count("\n"),
+                  text, flags=re.S)
+
+
+def formats(lines, errors):
+    """The kept files are named only in the File formats section."""
+    code = no_comments("\n".join(lines)).split("\n")
+    starts = [(i, SEC.match(l)) for i, l in enumerate(lines) if SEC.match(l)]
+    if not any(m.group(2) == FORMATS for _, m in starts):
+        errors.append("no \"%s\" section" % FORMATS)
+        return
+    for k, (a, m) in enumerate(starts):
+        if m.group(2) == FORMATS:
+            continue
+        b = starts[k + 1][0] if k + 1 < len(starts) else len(lines)
+        for i in range(a, b):
+            for f in FILES:
+                if f in code[i] and f not in FILES_ALSO.get(m.group(2), ()):
+                    errors.append("line %d: section %s names %s, a file "
+                                  "of section \"%s\"" % (i + 1, m.group(1),
+                                                         f, FORMATS))
 
 
 def intro(lines, a, b):
@@ -218,6 +256,7 @@ def main():
             break
     calls(lines, errors)
     bare(lines, errors)
+    formats(lines, errors)
     here = os.path.dirname(os.path.abspath(path))
     header = os.path.join(here, "acme.h")
     if not os.path.exists(header):
