@@ -627,8 +627,9 @@ struct ident {
  *   ACME_ERR_USAGE.
  * - The first line recorded wins until err_clear(), which marks where a
  *   new unit of work starts (the next NAME of a batch, the next API
- *   call). A callee whose failure its caller only tolerates returns that
- *   case as an answer instead, so that nothing is recorded to undo.
+ *   call, a retry after the line was logged). A callee whose failure its
+ *   caller only tolerates returns that case as an answer instead, so
+ *   that nothing is recorded to undo.
  * - struct buf keeps its first error (buf->err): a build appends without
  *   looking and checks once at its end, with buf_err() or the result of
  *   its last append.
