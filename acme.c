@@ -13581,7 +13581,6 @@ struct api_run {
 	const struct acme_options *o;	/* borrowed: the command's options */
 	const char	*dir;		/* borrowed: o->dir or the default */
 	int		 storefd;	/* DIR, locked; -1 before */
-	int		 conffd;	/* renew: DIR/conf; else -1 */
 	int64_t		 floor;		/* DIR/time when the run began */
 	int64_t		 vouched;	/* CA time of the operations that
 					   succeeded; 0 none */
@@ -13589,14 +13588,6 @@ struct api_run {
 	char		 ca_file[PATH_LEN_MAX];	/* --ca-file of session a */
 	int64_t		 ca_time;	/* the CA's Date when a began; 0 none */
 	int64_t		 ca_mono;	/* clock_mono() then */
-	int		 failed;	/* renew: last failure code, 0 */
-	/* renew: the due orders, run together (renew_flush) */
-	struct batch	*b;		/* owned */
-	struct renew_item *items[ORDERS_MAX];	/* owned: theirs */
-	size_t		 nitems;
-	int		 rate_limited;	/* rateLimited: no new order */
-	struct x509_info *xi;		/* owned: renew_decide's, one for all
-					   NAMEs (peak RSS) */
 };
 
 /* The CA time now: its Date plus the monotonic time since. */
@@ -13812,7 +13803,7 @@ api_enter(struct api_run *run, const struct acme_options *o, int need,
 	memset(run, 0, sizeof(*run));
 	run->o = o;
 	run->dir = o->dir ? o->dir : API_DEFAULT_DIR;
-	run->storefd = run->conffd = -1;
+	run->storefd = -1;
 	err_clear();
 	log_verbosity = o->verbosity + LOG_LEVEL_ERROR;
 	log_syslog = o->syslog;
@@ -13851,11 +13842,9 @@ api_leave(struct api_run *run, int rc)
 	    run->vouched)) < 0 && rc == 0)
 		rc = rc2;
 	api_disconnect(run);
-	if (run->conffd >= 0)
-		close(run->conffd);
 	if (run->storefd >= 0)
 		close(run->storefd);
-	run->conffd = run->storefd = -1;
+	run->storefd = -1;
 	return rc;
 }
 
@@ -18353,6 +18342,20 @@ struct renew_item {
 	struct ident	 ids[IDENT_MAX];
 };
 
+/* One renew run: api_enter's run and what renew adds to it. */
+struct renew_run {
+	struct api_run	 run;		/* api_enter's */
+	int		 conffd;	/* DIR/conf; -1 before */
+	int		 failed;	/* last failure code, 0 */
+	/* the due orders, run together (renew_flush) */
+	struct batch	*b;		/* owned */
+	struct renew_item *items[ORDERS_MAX];	/* owned: theirs */
+	size_t		 nitems;
+	int		 rate_limited;	/* rateLimited: no new order */
+	struct x509_info *xi;		/* owned: renew_decide's, one for all
+					   NAMEs (peak RSS) */
+};
+
 /*
  * The session for a NAME's server (api_session: NAMEs that share one
  * share it), which must tell the CA's time: no Date, no decision.
@@ -18536,59 +18539,59 @@ renew_item_free(struct renew_item *it)
 
 /* Record and print one NAME's failure; keep going with the next. */
 static void
-renew_failed(struct api_run *run, const char *name, int rc)
+renew_failed(struct renew_run *r, const char *name, int rc)
 {
 	if (name != NULL)
 		err_wrap(rc, "%s: failed", name);
 	fprintf(stderr, "acme: %s\n", err_msg);
 	if (log_syslog)
 		syslog(LOG_ERR, "%s", err_msg);
-	run->failed = rc;
+	r->failed = rc;
 }
 
 /* NAME is decided (rc: 0, or its failure; for a queued NAME the outcome
  * of its order): keep a rate limit, write its state, report a failure. */
 static void
-renew_finish(struct api_run *run, struct renew_item *it, int rc)
+renew_finish(struct renew_run *r, struct renew_item *it, int rc)
 {
 	int rc2;
 
 	if (it->is != NULL && rc < 0 && rc != ACME_ERR_HOOK)
-		renew_rate_limit(run, it->is, &it->st);
+		renew_rate_limit(&r->run, it->is, &it->st);
 	else if (it->is != NULL)
 		memset(&it->st, 0, sizeof(it->st));	/* a new certificate */
-	if ((rc2 = state_write(run->conffd, it->name, &it->old,
+	if ((rc2 = state_write(r->conffd, it->name, &it->old,
 	    &it->st)) < 0 && rc == 0)
 		rc = rc2;
 	if (rc < 0)
-		renew_failed(run, it->name, rc);
+		renew_failed(r, it->name, rc);
 	renew_item_free(it);
 }
 
 /* Run the queued orders together, install their sets at once, then
  * finish each NAME in turn. */
 static void
-renew_flush(struct api_run *run)
+renew_flush(struct renew_run *r)
 {
 	static struct api_done done[ORDERS_MAX];
 	struct issue *is[ORDERS_MAX];
 	size_t i;
 
-	if (run->nitems == 0)
+	if (r->nitems == 0)
 		return;
-	batch_run(run->b);
-	run->rate_limited |= run->b->rate_limited;
-	for (i = 0; i < run->nitems; i++)
-		is[i] = run->items[i]->is;
-	issue_install_all(is, run->nitems, run, done);
-	for (i = 0; i < run->nitems; i++) {
+	batch_run(r->b);
+	r->rate_limited |= r->b->rate_limited;
+	for (i = 0; i < r->nitems; i++)
+		is[i] = r->items[i]->is;
+	issue_install_all(is, r->nitems, &r->run, done);
+	for (i = 0; i < r->nitems; i++) {
 		err_clear();
-		renew_finish(run, run->items[i], issue_finish(run, is[i],
+		renew_finish(r, r->items[i], issue_finish(&r->run, is[i],
 		    &done[i]));
 	}
-	run->nitems = 0;
-	batch_free(run->b);
-	batch_init(run->b, run->a);
+	r->nitems = 0;
+	batch_free(r->b);
+	batch_init(r->b, r->run.a);
 }
 
 /*
@@ -18597,14 +18600,15 @@ renew_flush(struct api_run *run)
  * touched on failure.
  */
 static ACME_MUST_CHECK int
-renew_queue(struct api_run *run, struct renew_item *it, const char *certid)
+renew_queue(struct renew_run *r, struct renew_item *it, const char *certid)
 {
+	struct api_run *run = &r->run;
 	const char *name = it->name;
 	struct conf *c = it->c;
 	size_t nids;
 	int key_type, rc;
 
-	if (run->rate_limited)
+	if (r->rate_limited)
 		return err_set(ACME_ERR_SERVER, "due, but not ordered: the CA "
 		    "answered rateLimited earlier in this run");
 	if ((it->is = calloc(1, sizeof(*it->is))) == NULL)
@@ -18629,22 +18633,23 @@ renew_queue(struct api_run *run, struct renew_item *it, const char *certid)
 		    run->a->server, c->imported);
 	if (rc < 0)
 		return rc;
-	if (!batch_fits(run->b, it->is))
-		renew_flush(run);
-	batch_add(run->b, it->is);
-	run->items[run->nitems++] = it;
+	if (!batch_fits(r->b, it->is))
+		renew_flush(r);
+	batch_add(r->b, it->is);
+	r->items[r->nitems++] = it;
 	return 1;
 }
 
-/* Decide for NAME (its live certificate in run->xi unless absent) and
+/* Decide for NAME (its live certificate in r->xi unless absent) and
  * queue it when due (1). */
 static ACME_MUST_CHECK int
-renew_decide(struct api_run *run, struct renew_item *it, int absent)
+renew_decide(struct renew_run *r, struct renew_item *it, int absent)
 {
+	struct api_run *run = &r->run;
 	const char *name = it->name;
 	struct conf *c = it->c;
 	struct renew_state *st = &it->st;
-	struct x509_info *xi = run->xi;
+	struct x509_info *xi = r->xi;
 	char certid[sizeof(((struct issue *)0)->replaces)] = "", t[40];
 	int64_t point = 0;
 
@@ -18668,7 +18673,7 @@ renew_decide(struct api_run *run, struct renew_item *it, int absent)
 		return err_set(ACME_ERR_SERVER, "due, but rate limited by the "
 		    "CA until %s", t);
 	}
-	return renew_queue(run, it, certid);
+	return renew_queue(r, it, certid);
 }
 
 /*
@@ -18679,15 +18684,15 @@ renew_decide(struct api_run *run, struct renew_item *it, int absent)
  * reported not due by V and the run does not fail (acme(1), EXIT STATUS).
  */
 static ACME_MUST_CHECK int
-renew_unasked(struct api_run *run, struct renew_item *it, int rc,
+renew_unasked(struct renew_run *r, struct renew_item *it, int rc,
     int absent)
 {
 	char t[40];
-	int64_t v = clock_tls_time(run->floor);
+	int64_t v = clock_tls_time(r->run.floor);
 
 	if (absent || it->c->o.force || (rc != ACME_ERR_NET &&
 	    rc != ACME_ERR_SERVER && rc != ACME_ERR_PROTO) ||
-	    renew_saved_point(&it->c->o, run->xi, &it->st) <= v)
+	    renew_saved_point(&it->c->o, r->xi, &it->st) <= v)
 		return rc;
 	clock_format_rfc3339(v, t, sizeof(t));
 	log_result("%s: not due by %s; the CA could not be asked: %s",
@@ -18699,30 +18704,31 @@ renew_unasked(struct api_run *run, struct renew_item *it, int rc,
 /* renew NAME: load its conf and state, talk to its server, decide; 1
  * when it was queued (renew_flush finishes it). */
 static ACME_MUST_CHECK int
-renew_one(struct api_run *run, struct renew_item *it)
+renew_one(struct renew_run *r, struct renew_item *it)
 {
+	struct api_run *run = &r->run;
 	const char *url;
 	int rc, absent;
 
 	err_clear();
 	if (!store_name_ok(it->name))
 		return err_set(ACME_ERR_USAGE, "bad certificate name");
-	if ((it->c = calloc(1, sizeof(*it->c))) == NULL || (run->xi == NULL &&
-	    (run->xi = calloc(1, sizeof(*run->xi))) == NULL))
+	if ((it->c = calloc(1, sizeof(*it->c))) == NULL || (r->xi == NULL &&
+	    (r->xi = calloc(1, sizeof(*r->xi))) == NULL))
 		return err_set(ACME_ERR_NOMEM, "out of memory");
-	if ((rc = state_read(run->conffd, it->name, &it->st)) < 0)
+	if ((rc = state_read(r->conffd, it->name, &it->st)) < 0)
 		return rc;
 	it->old = it->st;
-	if ((rc = conf_load(run->conffd, it->name, run->o, it->c)) < 0 ||
-	    (rc = absent = renew_live_cert(run, it->name, run->xi)) < 0)
+	if ((rc = conf_load(r->conffd, it->name, run->o, it->c)) < 0 ||
+	    (rc = absent = renew_live_cert(run, it->name, r->xi)) < 0)
 		return rc;
 	if ((url = api_server_url(it->c->o.server)) == NULL)
 		return ACME_ERR_USAGE;
 	if (!api_same_session(run, &it->c->o, url))
-		renew_flush(run);	/* its orders need their session */
+		renew_flush(r);		/* its orders need their session */
 	if ((rc = renew_session(run, &it->c->o, url)) < 0)
-		return renew_unasked(run, it, rc, absent);
-	return renew_decide(run, it, absent);
+		return renew_unasked(r, it, rc, absent);
+	return renew_decide(r, it, absent);
 }
 
 /* --random-delay: spread a fleet started by the same cron minute. */
@@ -18741,7 +18747,7 @@ renew_sleep(int max)
 /* Every NAME (all of conf/ when none is given), the due ones renewed
  * together in batches (renew_flush); the last failure, or 0. */
 static ACME_MUST_CHECK int
-renew_run_all(struct api_run *run, const char *const *names,
+renew_run_all(struct renew_run *r, const char *const *names,
     size_t nnames)
 {
 	struct renew_item *it;
@@ -18749,32 +18755,33 @@ renew_run_all(struct api_run *run, const char *const *names,
 	size_t i, n = 0;
 	int rc = 0;
 
-	if ((run->b = calloc(1, sizeof(*run->b))) == NULL)
+	if ((r->b = calloc(1, sizeof(*r->b))) == NULL)
 		return err_set(ACME_ERR_NOMEM, "out of memory");
-	batch_init(run->b, NULL);
-	if (nnames == 0 && (rc = store_names(run->conffd, "conf", ".conf",
+	batch_init(r->b, NULL);
+	if (nnames == 0 && (rc = store_names(r->conffd, "conf", ".conf",
 	    RENEW_NAMES_MAX, &all, &n)) < 0)
 		goto out;
 	if (nnames == 0 && n == 0)
-		log_msg(LOG_LEVEL_INFO, "nothing to renew in %s/conf", run->dir);
+		log_msg(LOG_LEVEL_INFO, "nothing to renew in %s/conf",
+		    r->run.dir);
 	for (i = 0; i < (nnames ? nnames : n); i++) {
 		if ((it = calloc(1, sizeof(*it))) == NULL) {
-			renew_failed(run, NULL, err_set(ACME_ERR_NOMEM,
+			renew_failed(r, NULL, err_set(ACME_ERR_NOMEM,
 			    "out of memory"));
 			break;
 		}
 		it->name = nnames ? names[i] : all[i];
-		if ((rc = renew_one(run, it)) != 1)
-			renew_finish(run, it, rc);
+		if ((rc = renew_one(r, it)) != 1)
+			renew_finish(r, it, rc);
 	}
-	renew_flush(run);
-	rc = run->failed;
+	renew_flush(r);
+	rc = r->failed;
 out:
-	batch_free(run->b);
-	free(run->b);
-	free(run->xi);
-	run->b = NULL;
-	run->xi = NULL;
+	batch_free(r->b);
+	free(r->b);
+	free(r->xi);
+	r->b = NULL;
+	r->xi = NULL;
 	store_names_free(all, n);
 	return rc;
 }
@@ -18796,24 +18803,29 @@ int
 acme_renew(const struct acme_options *o, const char *const *names,
     size_t nnames)
 {
-	struct api_run run;
+	struct renew_run r;
+	struct api_run *run = &r.run;
 	char conf[PATH_LEN_MAX];
 	int rc;
 
-	if ((rc = api_enter(&run, o, API_LOCK, renew_check, NULL)) == 0 &&
-	    (rc = run.conffd = store_subdir(run.storefd, "conf", 0)) ==
+	memset(&r, 0, sizeof(r));
+	r.conffd = -1;
+	if ((rc = api_enter(run, o, API_LOCK, renew_check, NULL)) == 0 &&
+	    (rc = r.conffd = store_subdir(run->storefd, "conf", 0)) ==
 	    STORE_ABSENT)
 		rc = err_set(ACME_ERR_USAGE, "%s/conf: no certificate was "
-		    "issued here yet", run.dir);
+		    "issued here yet", run->dir);
 	if (rc >= 0) {
-		snprintf(conf, sizeof(conf), "%s/conf", run.dir);
-		rc = store_private_ok(run.conffd, conf);
+		snprintf(conf, sizeof(conf), "%s/conf", run->dir);
+		rc = store_private_ok(r.conffd, conf);
 	}
 	if (rc >= 0)
-		rc = renew_run_all(&run, names, nnames);
+		rc = renew_run_all(&r, names, nnames);
 	else
-		renew_failed(&run, NULL, rc);
-	return api_leave(&run, rc);
+		renew_failed(&r, NULL, rc);
+	if (r.conffd >= 0)
+		close(r.conffd);
+	return api_leave(run, rc);
 }
 
 /* ==== 20. Account and revocation ==== */
