@@ -14828,17 +14828,19 @@ struct imp_src {
 
 /* One import run. */
 struct imp_run {
-	const struct acme_options *o;		/* borrowed */
 	const struct imp_src *src;		/* borrowed: the client */
-	const void	*ctx;			/* borrowed: the server of
-						   uacme and lego */
+	const char	*server;		/* borrowed: --server's URL
+						   for a src that keeps none
+						   (given_server), else NULL */
 	const char	*tree;			/* borrowed: as given */
 	char		 srcabs[PATH_LEN_MAX];	/* the same, absolute */
 	int		 srcfd;
-	struct api_run	 run;			/* api_enter's */
-	int		 storefd;		/* DIR, locked; -1 until it
-						   exists */
-	char		 dir[PATH_LEN_MAX];	/* DIR, absolute, then */
+	struct api_run	 run;			/* api_enter's: run.o the
+						   options, run.storefd DIR
+						   (locked; -1 until it
+						   exists) */
+	char		 dir[PATH_LEN_MAX];	/* DIR, absolute, once locked
+						   (imp_store); "" before */
 	int64_t		 floor;			/* last trusted time or -1 */
 	int		 dry;			/* the silent first reading */
 	int		 refused;		/* a path broke the rules */
@@ -14855,14 +14857,15 @@ imp_store(struct imp_run *r)
 {
 	int rc;
 
-	if (r->storefd >= 0)
+	if (r->dir[0] != '\0')
 		return 0;
 	if (r->run.storefd < 0 && (rc = api_lock(&r->run, 1)) < 0)
 		return rc;
-	r->storefd = r->run.storefd;
-	if (realpath(r->run.dir, r->dir) == NULL)
+	if (realpath(r->run.dir, r->dir) == NULL) {
+		r->dir[0] = '\0';
 		return err_set(ACME_ERR_IO, "%.200s: %s", r->run.dir,
 		    strerror(errno));
+	}
 	return 0;
 }
 
@@ -15625,7 +15628,7 @@ imp_hook_write(struct imp_run *r, const char *name, struct imp_conf *c)
 	    "copies of its programs.\nrc=0\n", name, r->src->cmd, r->srcabs);
 	buf_append(&b, c->wrap.data, c->wrap.len);
 	if ((rc = buf_puts(&b, "exit $rc\n")) < 0 ||
-	    (rc = fd = store_subdir(r->storefd, IMP_HOOKS, 1)) < 0)
+	    (rc = fd = store_subdir(r->run.storefd, IMP_HOOKS, 1)) < 0)
 		goto out;
 	for (k = rc = 0; k < c->nprogs && rc == 0; k++) {
 		snprintf(file, sizeof(file), "%s.deploy-%d", name, k + 1);
@@ -15690,7 +15693,7 @@ imp_write_conf(struct imp_run *r, const char *name, const struct imp_set *s,
 	f.o.deploy_hook = imp_opt(c->deploy_hook);
 	f.o.preferred_chain = imp_opt(c->preferred_chain);
 	f.o.reuse_key = c->reuse_key;
-	return flow_conf_write(r->storefd, &f);
+	return flow_conf_write(r->run.storefd, &f);
 }
 
 /* Print NAME's report: what is live and backed up, then c's lines. */
@@ -15754,7 +15757,7 @@ imp_api_script(struct imp_run *r, const char *name, struct imp_conf *c)
 		return 0;
 	snprintf(sub, sizeof(sub), "%s.dns-api", name);
 	snprintf(file, sizeof(file), "%s.sh", c->dns_api);
-	if ((rc = fd = store_subdir(r->storefd, IMP_HOOKS, 1)) < 0)
+	if ((rc = fd = store_subdir(r->run.storefd, IMP_HOOKS, 1)) < 0)
 		return rc;
 	if ((rc = dfd = store_subdir(fd, sub, 1)) >= 0) {
 		rc = store_write_buf(dfd, file, &c->api_script, 0700);
@@ -15778,7 +15781,7 @@ imp_api_unscript(struct imp_run *r, const char *name, struct imp_conf *c)
 	int fd;
 
 	if (c->api_script.len == 0 ||
-	    (fd = store_subdir(r->storefd, IMP_HOOKS, 0)) < 0)
+	    (fd = store_subdir(r->run.storefd, IMP_HOOKS, 0)) < 0)
 		return;
 	snprintf(path, sizeof(path), "%s.dns-api/%s.sh", name, c->dns_api);
 	unlinkat(fd, path, 0);
@@ -15803,12 +15806,12 @@ imp_write(struct imp_run *r, const char *name, struct imp_conf *c,
 	if ((rc = imp_store(r)) < 0)
 		return rc;
 	if ((rc = imp_hook_write(r, name, c)) < 0 ||
-	    (rc = imp_install(r->storefd, name, s)) < 0 ||
+	    (rc = imp_install(r->run.storefd, name, s)) < 0 ||
 	    (rc = imp_api_script(r, name, c)) < 0 ||
 	    (rc = imp_write_conf(r, name, s, c)) < 0 ||
 	    (c->dns_api[0] != '\0' &&
 	    (rc = imp_api_write(r, name, &c->dns_saved)) < 0)) {
-		imp_undo(r->storefd, name, c->nprogs);
+		imp_undo(r->run.storefd, name, c->nprogs);
 		imp_api_unscript(r, name, c);
 	} else if (c->dns_api[0] != '\0')
 		r->api = 1;
@@ -15919,10 +15922,10 @@ static ACME_MUST_CHECK int
 imp_acct_put(struct imp_run *r, const char *server, const char *host,
     const struct imp_acct *ac)
 {
-	int rc, same = imp_acct_same(r->storefd, host, &ac->key);
+	int rc, same = imp_acct_same(r->run.storefd, host, &ac->key);
 
 	if (same == 0 && !r->dry && ((rc = imp_store(r)) < 0 ||
-	    (rc = imp_acct_write(r->storefd, host, server, ac)) < 0))
+	    (rc = imp_acct_write(r->run.storefd, host, server, ac)) < 0))
 		return err_wrap(rc, "account %s", host);
 	if (same < 0)
 		log_result("account %s: not carried over: %s: DIR already has "
@@ -16031,7 +16034,7 @@ imp_take(struct imp_run *r, const char *name, struct imp_item *it)
 {
 	struct imp_conf *c = &it->c;
 	char abs[PATH_MAX], why[ERR_MSG_MAX];
-	int rc, have = imp_exists(r->storefd, name);
+	int rc, have = imp_exists(r->run.storefd, name);
 
 	/* the account is an item of its own: NAME's settings need only
 	 * have named its server */
@@ -16051,9 +16054,9 @@ imp_take(struct imp_run *r, const char *name, struct imp_item *it)
 	}
 	if (rc < 0)
 		return rc;
-	if (r->o->ca_file != NULL)
+	if (r->run.o->ca_file != NULL)
 		imp_set(c, c->ca_file, sizeof(c->ca_file), "--ca-file",
-		    flow_conf_abs(r->o->ca_file, abs));
+		    flow_conf_abs(r->run.o->ca_file, abs));
 	imp_check_chal(c);
 	if ((rc = r->src->set(r, name, c, &it->s)) < 0)
 		return rc;
@@ -16176,9 +16179,8 @@ imp_begin(struct imp_run *r, const struct acme_options *o,
 	struct api_set *s;
 	int rc;
 
-	r->o = o;
 	r->tree = tree;
-	r->srcfd = r->storefd = -1;
+	r->srcfd = -1;
 	r->floor = -1;
 	if ((rc = api_enter(&r->run, o, access(dir, F_OK) == 0 ? API_LOCK : 0,
 	    imp_src_check, r)) < 0 || r->run.storefd < 0 ||
@@ -16186,7 +16188,7 @@ imp_begin(struct imp_run *r, const struct acme_options *o,
 		return rc;
 	if ((s = malloc(sizeof(*s))) == NULL)
 		return err_set(ACME_ERR_NOMEM, "out of memory");
-	r->floor = list_trusted_time(r->storefd, NULL, 0, s);
+	r->floor = list_trusted_time(r->run.storefd, NULL, 0, s);
 	free(s);
 	return 0;
 }
@@ -16222,7 +16224,7 @@ imp_run(const struct imp_src *src, const struct acme_options *o,
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		return err_set(ACME_ERR_NOMEM, "out of memory");
 	r->src = src;
-	r->ctx = server;
+	r->server = server;
 	if ((rc = imp_begin(r, o, tree)) == 0) {
 		verbosity = log_verbosity;
 		sl = log_syslog;
@@ -16399,17 +16401,17 @@ imp_jwk_key(const struct buf *b, struct key *k)
 /*
  * uacme and lego record no server, challenge method or hook (they are
  * given at each run): their imports take them from their own command
- * line (the server is r->ctx), and so they are given once, to the
+ * line (the server is r->server), and so they are given once, to the
  * import. NAME's settings for those sources.
  */
 static ACME_MUST_CHECK int
 imp_cli(struct imp_run *r, const char *name, struct imp_conf *c)
 {
-	const struct acme_options *o = r->o;
+	const struct acme_options *o = r->run.o;
 	char abs[PATH_MAX];
 
 	(void)name;
-	snprintf(c->server, sizeof(c->server), "%s", (const char *)r->ctx);
+	snprintf(c->server, sizeof(c->server), "%s", r->server);
 	if (o->webroot != NULL && realpath(o->webroot, abs) != NULL) {
 		imp_set(c, c->webroot, sizeof(c->webroot), "--webroot", abs);
 		snprintf(c->authenticator, sizeof(c->authenticator), "webroot");
@@ -17963,8 +17965,8 @@ imp_lego_email(struct imp_run *r, const char *dir, char *email, size_t cap)
 	size_t n = 0;
 	int rc;
 
-	if (r->o->email != NULL) {
-		snprintf(email, cap, "%s", r->o->email);
+	if (r->run.o->email != NULL) {
+		snprintf(email, cap, "%s", r->run.o->email);
 		return 0;
 	}
 	if ((rc = imp_list(r, dir, "", 16, &v, &n)) == STORE_ABSENT)
