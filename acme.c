@@ -2608,19 +2608,15 @@ static const struct key_type_info {
 	int			 curve;		/* BR_EC_* or 0 for RSA */
 	unsigned		 bits;		/* curve or modulus size */
 	const char		*jws_alg;	/* RFC 7518 3.1 */
-	const char		*jwk_crv;	/* RFC 7518 6.2.1.1, or NULL */
 	const br_hash_class	*hash;
 } key_types[KEY_TYPE_MAX] = {
-	[KEY_EC256] = { "ec256", BR_EC_secp256r1, 256, "ES256", "P-256",
+	[KEY_EC256] = { "ec256", BR_EC_secp256r1, 256, "ES256",
 	    &br_sha256_vtable },
-	[KEY_EC384] = { "ec384", BR_EC_secp384r1, 384, "ES384", "P-384",
+	[KEY_EC384] = { "ec384", BR_EC_secp384r1, 384, "ES384",
 	    &br_sha384_vtable },
-	[KEY_RSA2048] = { "rsa2048", 0, 2048, "RS256", NULL,
-	    &br_sha256_vtable },
-	[KEY_RSA3072] = { "rsa3072", 0, 3072, "RS256", NULL,
-	    &br_sha256_vtable },
-	[KEY_RSA4096] = { "rsa4096", 0, 4096, "RS256", NULL,
-	    &br_sha256_vtable },
+	[KEY_RSA2048] = { "rsa2048", 0, 2048, "RS256", &br_sha256_vtable },
+	[KEY_RSA3072] = { "rsa3072", 0, 3072, "RS256", &br_sha256_vtable },
+	[KEY_RSA4096] = { "rsa4096", 0, 4096, "RS256", &br_sha256_vtable },
 };
 
 struct key_ec {
@@ -3085,6 +3081,12 @@ key_sign_der(const struct key *k, const void *msg, size_t len,
 #define JWK_JSON_MAX	2048	/* an RSA-4096 JWK is about 730 bytes */
 #define THUMBPRINT_LEN	43	/* base64url of a SHA-256 digest */
 
+/* RFC 7518 6.2.1.1: the JWK curve name of each EC --key-type. */
+static const char *const jwk_crv[KEY_TYPE_MAX] = {
+	[KEY_EC256] = "P-256",
+	[KEY_EC384] = "P-384",
+};
+
 /*
  * Write k's public JWK as member key of w (key NULL: a bare value), with
  * only the required members in lexicographic order, as RFC 7638 3.2
@@ -3102,7 +3104,7 @@ jwk_write_ec(struct jw *w, const struct key *k)
 
 	b64u_encode(x, pk->q + 1, clen);
 	b64u_encode(y, pk->q + 1 + clen, clen);
-	jw_str(w, "crv", key_types[k->type].jwk_crv);
+	jw_str(w, "crv", jwk_crv[k->type]);
 	jw_str(w, "kty", "EC");
 	jw_str(w, "x", x);
 	jw_str(w, "y", y);
@@ -7290,8 +7292,6 @@ struct chal_answer {
 	int		 placed;	/* webroot file written */
 	int		 begun;		/* hook said yes: done/failed owed */
 	int		 valid;		/* its authorization became valid */
-	int		 wild;		/* that authorization is for "*.id" */
-	int		 told;		/* the CA's error on it was printed */
 };
 
 /* How the challenges of one order are answered. */
@@ -9875,8 +9875,10 @@ struct acme {
 	char		 nonce[NONCE_MAX];	/* next Replay-Nonce */
 	char		 server[URL_MAX];	/* directory URL */
 	char		 problem[128];		/* type of the last problem */
-	int		 again;			/* the account was registered
-						   again (acct_again) */
+	int		 again;			/* section 15's: the account
+						   was registered again
+						   (acct_again), once per
+						   session */
 	unsigned	 requests;		/* HTTP exchanges made */
 	unsigned	 polls;			/* of which polls */
 };
@@ -10659,11 +10661,14 @@ struct issue {
 	unsigned char	 authz_done[IDENT_MAX];	/* valid, nothing to do */
 	size_t		 ans_of[IDENT_MAX];	/* chal.answers index of k
 						   while chal_url[k] is set */
+	unsigned char	 wild[IDENT_MAX];	/* k is for "*.id" */
+	unsigned char	 told[IDENT_MAX];	/* the CA's error on k's
+						   answer was printed */
 	/* renew */
 	char		 replaces[2 * (X509_AKI_MAX + X509_SERIAL_MAX) + 4];
 						/* RFC 9773 5 certID; "" none */
-	const char	*verb;			/* "issued" (NULL), "renewed" */
-	int		 keep_conf;		/* renew: conf/NAME.conf is the
+	int		 renew;			/* "renewed", not "issued";
+						   conf/NAME.conf is the
 						   input, not rewritten */
 	const struct acme_options *o;		/* borrowed; NULL: defaults */
 	struct buf	 csr;			/* owned: --csr DER, or empty */
@@ -11752,7 +11757,7 @@ order_account_again(struct issue *is, int rc)
 	if (o == NULL || is->storefd < 0 || is->a->again++ > 0)
 		return rc;
 	err_clear();
-	if (is->verb != NULL)	/* renew */
+	if (is->renew)
 		snprintf(fix, sizeof(fix), "acme%s%s --agree-tos renew%s %s",
 		    o->dir ? " --dir " : "", o->dir ? o->dir : "", o->force ?
 		    " --force" : "", is->name);
@@ -12030,8 +12035,10 @@ authz_choose(struct issue *is, size_t k, const struct ident *id, int wild)
 		if (!chal_fits(w[i].type, id, wild) ||
 		    (c = authz_offer(is->j, w[i].type)) < 0)
 			continue;
-		if ((rc = authz_take(is, k, id, c, &w[i])) == 0)
-			is->chal.answers[is->ans_of[k]].wild = wild;
+		if ((rc = authz_take(is, k, id, c, &w[i])) == 0) {
+			is->wild[k] = wild;
+			is->told[k] = 0;
+		}
 		if (rc <= 0)
 			return rc;
 	}
@@ -12277,12 +12284,12 @@ authz_told(struct issue *is, size_t k, int c)
 	if (json_get(is->j, c, "error") < 0)
 		return 0;
 	pending = json_eq(is->j, json_get(is->j, c, "status"), "pending");
-	if (!an->told) {
-		ACME_IGNORE(flow_chal_failure(is, c, &an->id, an->wild,
+	if (!is->told[k]) {
+		ACME_IGNORE(flow_chal_failure(is, c, &an->id, is->wild[k],
 		    "the CA's error, challenge still open"));
 		log_msg(LOG_LEVEL_ERROR, "%s", err_msg);
 		err_clear();
-		an->told = 1;
+		is->told[k] = 1;
 	}
 	return pending;
 }
@@ -12304,7 +12311,7 @@ authz_stuck(struct issue *is, size_t k, int *stuck)
 	*stuck = 1;
 	if (!req_poll_stuck(&is->poll, 1))
 		return 0;
-	return flow_chal_failure(is, c, &an->id, an->wild,
+	return flow_chal_failure(is, c, &an->id, is->wild[k],
 	    "challenge failed: no progress " ACME_STR(POLL_STUCK) " s after "
 	    "the CA's error");
 }
@@ -12331,7 +12338,7 @@ st_challenge(struct issue *is)
 		if (rc == CHST_INVALID)
 			return flow_chal_failure(is, 0,
 			    &is->chal.answers[is->ans_of[k]].id,
-			    is->chal.answers[is->ans_of[k]].wild, "challenge failed");
+			    is->wild[k], "challenge failed");
 		if (rc == CHST_VALID)
 			authz_settle(is, k);
 		else
@@ -14167,7 +14174,7 @@ issue_order(struct issue *is, const struct api_run *run,
 		goto out;
 	}
 	if ((rc = store_install(run->storefd, is->name, &cs, at)) < 0 ||
-	    (!is->keep_conf && (rc = flow_write_conf(is, run->storefd,
+	    (!is->renew && (rc = flow_write_conf(is, run->storefd,
 	    o)) < 0))
 		goto out;
 	order_forget(is);
@@ -14176,7 +14183,7 @@ issue_order(struct issue *is, const struct api_run *run,
 	log_msg(LOG_LEVEL_INFO, "%s: SHA-256 fingerprint %s", is->name, fp);
 	clock_format_rfc3339(xi->not_after, until, sizeof(until));
 	snprintf(d->line, sizeof(d->line), "%s: %s, valid until %s, in "
-	    "%s/live/%s", is->name, is->verb ? is->verb : "issued", until,
+	    "%s/live/%s", is->name, is->renew ? "renewed" : "issued", until,
 	    o->dir ? o->dir : API_DEFAULT_DIR, is->name);
 out:
 	store_cert_set_free(&cs);
@@ -14255,7 +14262,7 @@ issue_deploy(const struct acme_options *o, const char *name,
  * The one issuance path of issue and renew, first half, in the session
  * and DIR of run: the account, the key chosen before the order, the
  * challenge settings, an order an earlier run left for NAME. is is zeroed
- * by the caller, who may set replaces, verb and keep_conf, and frees it;
+ * by the caller, who may set replaces and renew, and frees it;
  * then batch_add, batch_run, issue_install, issue_finish.
  */
 static ACME_MUST_CHECK int
@@ -16205,9 +16212,10 @@ imp_end(struct imp_run *r, int rc)
 
 /*
  * An import from src's tree (for a client that keeps no server,
- * --server's is r->ctx): read once silently (nothing printed, nothing written), so that
- * one path breaking the rules refuses the whole tree before anything is
- * written; then again, writing and reporting. ACME_ERR_IO when some item
+ * --server's is r->server): read once silently (nothing printed,
+ * nothing written), so that one path breaking the rules refuses the
+ * whole tree before anything is written; then again, writing and
+ * reporting. ACME_ERR_IO when some item
  * was not imported.
  */
 static ACME_MUST_CHECK int
@@ -18625,8 +18633,7 @@ renew_queue(struct renew_run *r, struct renew_item *it, const char *certid)
 	    (rc = api_check_profile(run->a, c->o.profile)) < 0)
 		return rc;
 	snprintf(it->is->replaces, sizeof(it->is->replaces), "%s", certid);
-	it->is->verb = "renewed";
-	it->is->keep_conf = 1;
+	it->is->renew = 1;
 	if ((rc = issue_prepare(it->is, run, &c->o, it->name, it->ids,
 	    nids, key_type)) < 0 && rc == ACME_ERR_USAGE &&
 	    run->a->kid[0] == '\0' && c->imported != NULL)
