@@ -6,12 +6,15 @@
  * jsmn 1.1.0, then links one static musl binary). Unit tests include this
  * file with ACME_NO_MAIN defined; see test/.
  *
- * The file is ordered bottom-up: a section only calls sections above it,
- * and its introduction says what it owns and which sections it may
- * call, and its "Prefixes:" line names the first word of every function
- * defined in it (a prefix belongs to one section; acme_ is acme.h's API).
- * Subsections are listed under their section. test/toc.py checks that
- * this table, the banners, the "May call:" and "Prefixes:" lines agree.
+ * The file is ordered bottom-up: a section only calls sections above it
+ * and names only their types, and its introduction says what it owns and
+ * which sections it may call (their functions or types), and its
+ * "Prefixes:" line names the first word of every function defined in it
+ * (a prefix belongs to one section; acme_ is acme.h's API). A struct
+ * holds no member of a later section's type and no field only later
+ * sections use. Subsections are listed under their section. test/toc.py
+ * checks that this table, the banners, the "May call:" and "Prefixes:"
+ * lines and the structs agree.
  *
  *  1. Limits and configuration
  *  2. Types and tables
@@ -604,7 +607,7 @@ struct ident {
  * no file and no network.
  *
  * Prefixes: buf_, err_, ident_, log_, str_, wipe_, xstrdup_.
- * May call: nothing above.
+ * May call: 2.
  */
 
 static char err_msg[ERR_MSG_MAX];
@@ -987,7 +990,7 @@ ident_parse(const char *s, struct ident *id)
  * unused bits, so every byte string has exactly one accepted encoding.
  *
  * Prefixes: b64_, b64u_, hex_, pem_, utf8_.
- * May call: 3.
+ * May call: 2-3.
  */
 
 static const char b64_alpha_url[] =
@@ -1537,7 +1540,7 @@ out:
  * reports it; the buffer is then to be discarded.
  *
  * Prefixes: json_, jw_.
- * May call: 3-4.
+ * May call: 2-4.
  */
 
 /* A parsed document. js is borrowed and must outlive the struct. */
@@ -2284,7 +2287,7 @@ jw_finish(struct jw *w)
  * wiped before returning.
  *
  * Prefixes: asn1_, bn_, ec_, hmac_, key_, rng_.
- * May call: 3-4.
+ * May call: 2-4.
  */
 
 #define RNG_SEED_LEN	48		/* 384 bits (SP 800-90A, SHA-256) */
@@ -3074,7 +3077,7 @@ key_sign_der(const struct key *k, const void *msg, size_t len,
  * section 5, so every string is escaped and there is no whitespace.
  *
  * Prefixes: jwk_, jws_.
- * May call: 3-6.
+ * May call: 2-6.
  */
 
 #define JOSE_B64_CAP(n)	(((n) + 2) / 3 * 4 + 1)	/* base64url + NUL */
@@ -3372,7 +3375,7 @@ out:
  * the parts. Nothing here allocates except csr_build().
  *
  * Prefixes: csr_, der_.
- * May call: 3, 6.
+ * May call: 2-3, 6.
  */
 
 /* dst + off, or NULL in query mode (no arithmetic on NULL). */
@@ -3911,7 +3914,7 @@ der_alpn_cert(struct buf *der, const struct key *k, const struct ident *id,
  * or from disk: both are untrusted input, checked for structure only.
  *
  * Prefixes: x509_.
- * May call: 3, 6.
+ * May call: 2-3, 6.
  */
 
 #define X509_EPOCH_DAYS	719528	/* 1970-01-01 in days since year 0 */
@@ -4350,7 +4353,7 @@ bad:
  * (staging); NAME can never start with one.
  *
  * Prefixes: store_.
- * May call: 3-4, 9.
+ * May call: 2-4, 9.
  */
 
 #define STORE_DIR_MODE	0700
@@ -5605,7 +5608,7 @@ out:
  * TLS certificate is checked against when the device clock is wrong.
  *
  * Prefixes: clock_.
- * May call: 3, 10.
+ * May call: 2-3, 10.
  */
 
 /*
@@ -5885,7 +5888,7 @@ clock_tls_time(int64_t floor)
  * retried idempotent request. Knows nothing of ACME.
  *
  * Prefixes: http_.
- * May call: 3-4, 6, 9-11.
+ * May call: 2-4, 6, 9-11.
  */
 
 /* System CA bundles tried, in order, when --ca-file is not given. */
@@ -7235,7 +7238,7 @@ http_api(struct http *h, const char *method, const char *url,
  * environment and ours on top), and the dns-persist-01 record.
  *
  * Prefixes: chal_, hook_.
- * May call: 3-8, 10-12.
+ * May call: 2-8, 10-12.
  */
 
 #define CHAL_WK_DIR	".well-known"
@@ -9845,7 +9848,7 @@ hook_deploy(const char *prog, const char *name, const char *live,
  * (RFC 9773).
  *
  * Prefixes: req_.
- * May call: 3-5, 7, 11-13.
+ * May call: 2-7, 11-13.
  */
 
 /* RFC 8555 7.1.1: the directory. URLs are validated https URLs. */
@@ -13863,7 +13866,7 @@ api_leave(struct api_run *run, int rc)
  * while the backup ring turns, and the deploy hook.
  *
  * Prefixes: issue_.
- * May call: 3-4, 6, 8-11, 13, 15-16.
+ * May call: 2-4, 6, 8-11, 13-16.
  */
 
 /* ---- what to issue: names, CSR, key, profile ---- */
@@ -14493,7 +14496,7 @@ acme_issue(const struct acme_options *o, const char *name,
  * along, and a report says what did not.
  *
  * Prefixes: imp_, list_.
- * May call: 3-7, 9-11, 13-16.
+ * May call: 2-7, 9-11, 13-16.
  */
 
 /* ---- list, restore ---- */
@@ -18845,7 +18848,7 @@ acme_renew(const struct acme_options *o, const char *const *names,
  * certificate or a certificate file.
  *
  * Prefixes: account_, persist_, revoke_.
- * May call: 3, 6, 9-11, 13, 15-17.
+ * May call: 2-3, 6, 9-11, 13-17.
  */
 
 /* ---- account show, update, rollover, deactivate ---- */
