@@ -33,9 +33,18 @@
  * 10. Storage
  *     - backup ring: backup/NAME/1 (newest) .. BACKUP_DEPTH
  * 11. Trusted time
- * 12. HTTP
+ * 12. File formats
+ *     - lines: "key: value" and "key = value"
+ *     - the lock: DIR itself
+ *     - DIR/time
+ *     - meta.txt
+ *     - the account record: accounts/HOST
+ *     - conf/NAME.conf
+ *     - conf/NAME.state
+ *     - conf/NAME.order
+ * 13. HTTP
  *     - the built-in trust anchors
- * 13. Challenges
+ * 14. Challenges
  *     - tls-alpn-01 answers (RFC 8737, RFC 8738 6)
  *     - the standalone responder: one process answers every order
  *     - dns-api: acme.sh's dnsapi scripts
@@ -43,20 +52,20 @@
  *     - hooks
  *     - choosing and placing answers
  *     - dns-persist-01 (draft-ietf-acme-dns-persist-01)
- * 14. ACME requests
- * 15. ACME flows
+ * 15. ACME requests
+ * 16. ACME flows
  *     - account
  *     - account operations (RFC 8555 7.3.2, 7.3.5, 7.3.6)
  *     - revocation (RFC 8555 7.6)
- *     - the order record: conf/NAME.order
+ *     - resuming an order: conf/NAME.order
  *     - order state machine (RFC 8555 7.4)
  *     - the batch: orders side by side
- * 16. Command sessions
+ * 17. Command sessions
  *     - the session: one entry path for every command
- * 17. Issue
+ * 18. Issue
  *     - what to issue: names, CSR, key, profile
  *     - install and deploy
- * 18. List, restore and imports
+ * 19. List, restore and imports
  *     - list, restore
  *     - imports: the core
  *     - imports: what is carried over
@@ -71,15 +80,13 @@
  *     - import-uacme
  *     - import-acmesh
  *     - import-lego
- * 19. Renew
- *     - conf/NAME.conf
- *     - conf/NAME.state
+ * 20. Renew
  *     - one run
- * 20. Account and revocation
+ * 21. Account and revocation
  *     - account show, update, rollover, deactivate
  *     - account persist-record (dns-persist-01)
  *     - revoke
- * 21. CLI
+ * 22. CLI
  */
 #define _GNU_SOURCE
 #include <sys/types.h>
@@ -329,7 +336,7 @@
  * no hook: api_check, api_check_chal, issue_names), which commands
  * use an option, and the two defaults from the environment (ACME_DIR,
  * ACME_EAB_HMAC: main). renew takes the CHAL settings from conf/NAME.conf
- * only when its command line names no way to answer (conf_apply).
+ * only when its command line names no way to answer (file_conf_apply).
  */
 #define OPTIONS(X) \
 X(dir, "dir", 0, STR, 0, PATH_LEN_MAX, NO, GENERAL, "DIR", \
@@ -5602,13 +5609,14 @@ out:
 /* ==== 11. Trusted time ==== */
 
 /*
- * Trusted time (acme(1), TIME): the only place the device clock is read. Owns
- * DIR/time, the floor that only a successful run raises and that the CA's
- * own certificate bounds; HTTP dates; issuance times; and the time the CA's
- * TLS certificate is checked against when the device clock is wrong.
+ * Trusted time (acme(1), TIME): the only place the device clock is read;
+ * RFC 3339 and HTTP dates; issuance times; and the time the CA's TLS
+ * certificate is checked against when the device clock is wrong, raised
+ * by the floor (DIR/time, kept by section 12) that only a successful run
+ * raises and that the CA's own certificate bounds.
  *
  * Prefixes: clock_.
- * May call: 2-3, 10.
+ * May call: 2-3.
  */
 
 /*
@@ -5816,52 +5824,6 @@ clock_issued_at(const char *date, int64_t not_before, int64_t not_after,
 }
 
 /*
- * DIR/time, the trusted-time floor: one line, an RFC 3339 UTC time, the
- * highest CA time (Date header over verified TLS) ever seen. It never goes
- * back and is rewritten at most once per TIME_FLOOR_STEP, so a run that
- * changes nothing else writes nothing (flash wear). Returns the floor, 0
- * when DIR or the file is absent or unreadable (no floor: not an error).
- */
-static int64_t
-clock_floor_read(const char *dir)
-{
-	struct buf b = { 0 };
-	char line[64];
-	int64_t t = 0;
-	int fd;
-
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-		return 0;
-	if (store_read(fd, "time", &b, 64) == 0 && b.len > 0 &&
-	    b.len < sizeof(line)) {
-		memcpy(line, b.data, b.len);
-		line[b.len] = '\0';
-		line[strcspn(line, "\n")] = '\0';
-		if (clock_parse_rfc3339(line, &t) < 0 || t < 0)
-			t = 0;
-	}
-	err_clear();
-	buf_free(&b);
-	close(fd);
-	return t;
-}
-
-/* Raise DIR/time to ca_time when that is a day past the floor. */
-static ACME_MUST_CHECK int
-clock_floor_update(int storefd, int64_t floor, int64_t ca_time)
-{
-	char line[40];
-
-	if (ca_time <= 0 || (floor > 0 && ca_time < floor + TIME_FLOOR_STEP))
-		return 0;
-	clock_format_rfc3339(ca_time, line, sizeof(line) - 1);
-	log_msg(LOG_LEVEL_DEBUG, "time floor raised to %s", line);
-	strcat(line, "\n");
-	return store_write(storefd, "time", line, strlen(line),
-	    STORE_FILE_MODE);
-}
-
-/*
  * The time TLS certificates of the CA are checked against: the highest of
  * three lower bounds of the true time, the device clock, the DIR/time
  * floor and the build date. See acme(1) TIME for why this is safe.
@@ -5878,7 +5840,961 @@ clock_tls_time(int64_t floor)
 	return t < 0 ? 0 : t;
 }
 
-/* ==== 12. HTTP ==== */
+/* ==== 12. File formats ==== */
+
+/*
+ * The files acme keeps beside the certificate sets, one subsection
+ * each, holding its reader, its writer and its checks: DIR/time,
+ * meta.txt, the account record (accounts/HOST), conf/NAME.conf,
+ * conf/NAME.state, conf/NAME.order, and the lock (DIR itself: no file).
+ * Every other section reads and writes them through these functions,
+ * and test/toc.py checks that no other section names one of them
+ * (Storage stores meta.txt's bytes with the rest of a set, and reads
+ * none of it). acme(1) FILES describes them for users. Their lines are
+ * "key: value" (meta.txt, account.txt, the order record), read by
+ * file_get, or "key = value" (conf, state), trimmed by file_trim.
+ *
+ * Prefixes: file_.
+ * May call: 2-4, 6, 9-11.
+ */
+
+/* ---- lines: "key: value" and "key = value" ---- */
+
+/* Trim blanks (and a CR) at both ends of p, in place: "key = value"
+ * lines, ours and the other clients' (imports). */
+static char *
+file_trim(char *p)
+{
+	char *e;
+
+	while (*p == ' ' || *p == '\t')
+		p++;
+	e = p + strlen(p);
+	while (e > p && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
+		*--e = '\0';
+	return p;
+}
+
+/*
+ * The value of the "key: value" line of text b (a line that starts with
+ * key) into out (cap bytes): 1; 0 when there is no such line or its
+ * value does not fit, and out is left as it was.
+ */
+static ACME_MUST_CHECK int
+file_get(const struct buf *b, const char *key, char *out, size_t cap)
+{
+	const char *p = b->data ? (const char *)b->data : "";
+	size_t kl = strlen(key), n;
+
+	for (; *p != '\0'; p += strcspn(p, "\n"), p += *p == '\n') {
+		if (strncmp(p, key, kl) != 0 || p[kl] != ':' ||
+		    p[kl + 1] != ' ')
+			continue;
+		p += kl + 2;
+		if ((n = strcspn(p, "\n")) >= cap)
+			return 0;
+		memcpy(out, p, n);
+		out[n] = '\0';
+		return 1;
+	}
+	return 0;
+}
+
+/* ---- the lock: DIR itself ---- */
+
+/*
+ * The state lock: an flock on DIR (open as fd) itself, so no lock file
+ * is ever written; with wait, wait for it. The lock goes with fd.
+ */
+static ACME_MUST_CHECK int
+file_lock(int fd, const char *dir, int wait)
+{
+	int rc;
+
+	if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+		return 0;
+	if (errno != EWOULDBLOCK || !wait)
+		return err_set(ACME_ERR_BUSY, "%s is busy: another acme is "
+		    "running (--wait waits for it)", dir);
+	log_msg(LOG_LEVEL_INFO, "waiting for another acme on %s", dir);
+	while ((rc = flock(fd, LOCK_EX)) < 0 && errno == EINTR)
+		;
+	if (rc < 0)
+		return err_set(ACME_ERR_IO, "lock %s: %s", dir,
+		    strerror(errno));
+	return 0;
+}
+
+/* ---- DIR/time ---- */
+
+/*
+ * DIR/time, the trusted-time floor: one line, an RFC 3339 UTC time, the
+ * highest CA time (Date header over verified TLS) ever seen. It never goes
+ * back and is rewritten at most once per TIME_FLOOR_STEP, so a run that
+ * changes nothing else writes nothing (flash wear). file_time_get returns
+ * the floor below dirfd, 0 when the file is absent or unreadable (no
+ * floor: not an error).
+ */
+static int64_t
+file_time_get(int dirfd)
+{
+	struct buf b = { 0 };
+	char line[64];
+	int64_t t = 0;
+
+	if (store_read(dirfd, "time", &b, 64) == 0 && b.len > 0 &&
+	    b.len < sizeof(line)) {
+		memcpy(line, b.data, b.len);
+		line[b.len] = '\0';
+		line[strcspn(line, "\n")] = '\0';
+		if (clock_parse_rfc3339(line, &t) < 0 || t < 0)
+			t = 0;
+	}
+	err_clear();
+	buf_free(&b);
+	return t;
+}
+
+/* The floor of DIR given by path; 0 when DIR is absent too. */
+static int64_t
+file_time_read(const char *dir)
+{
+	int64_t t;
+	int fd;
+
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return 0;
+	t = file_time_get(fd);
+	close(fd);
+	return t;
+}
+
+/* Raise DIR/time to ca_time when that is a day past the floor. */
+static ACME_MUST_CHECK int
+file_time_raise(int storefd, int64_t floor, int64_t ca_time)
+{
+	char line[40];
+
+	if (ca_time <= 0 || (floor > 0 && ca_time < floor + TIME_FLOOR_STEP))
+		return 0;
+	clock_format_rfc3339(ca_time, line, sizeof(line) - 1);
+	log_msg(LOG_LEVEL_DEBUG, "time floor raised to %s", line);
+	strcat(line, "\n");
+	return store_write(storefd, "time", line, strlen(line),
+	    STORE_FILE_MODE);
+}
+
+/* ---- meta.txt ---- */
+
+/*
+ * meta.txt of a set: "key: value" lines a user can grep (acme(1) lists
+ * them). Identifiers are the certificate's own names; times RFC 3339 UTC.
+ * Storage writes it with the set's other files; file_get reads a key.
+ */
+static ACME_MUST_CHECK int
+file_meta_build(struct buf *b, const char *name, const struct x509_info *xi,
+    const char *key_type, const char *server, int64_t at, const char *source)
+{
+	char t[32], hex[2 * X509_SERIAL_MAX + 1], fp[2 * 32 + 1];
+	size_t i;
+
+	b->max = META_MAX;
+	buf_printf(b, "format: 1\nname: %s\nidentifiers:", name);
+	for (i = 0; i < xi->nsan; i++)
+		buf_printf(b, " %s", xi->san[i].value);
+	x509_serial_hex(xi, hex);
+	buf_printf(b, "\nserial: %s\nissuer: %s\n", hex, xi->issuer_cn);
+	clock_format_rfc3339(xi->not_before, t, sizeof(t));
+	buf_printf(b, "not_before: %s\n", t);
+	clock_format_rfc3339(xi->not_after, t, sizeof(t));
+	buf_printf(b, "not_after: %s\nkey_type: %s\n", t, key_type);
+	hex_encode(fp, xi->sha256, sizeof(xi->sha256));
+	buf_printf(b, "sha256: %s\nserver: ", fp);
+	buf_puts(b, server);
+	buf_puts(b, "\n");
+	clock_format_rfc3339(at, t, sizeof(t));
+	return buf_printf(b, "issued_at: %s\nissued_at_source: %s\n", t,
+	    source);
+}
+
+/* meta.txt of the set directory setfd into b. */
+static ACME_MUST_CHECK int
+file_meta_read(int setfd, struct buf *b)
+{
+	return store_read(setfd, "meta.txt", b, META_MAX);
+}
+
+/* ---- the account record: accounts/HOST ---- */
+
+/*
+ * DIR/accounts/HOST (HOST[:PORT] of the server URL): key.pem, the
+ * account key (0600), and account.txt, "key: value" lines: url (the
+ * account URL), server (the directory URL), agreed (the terms of service
+ * URL the user agreed to with --agree-tos when the account was made,
+ * "none" when the CA listed none; older records have no such line), and
+ * from an import created and imported. Any may be absent; file_get
+ * reads one.
+ */
+struct file_acct {
+	const char	*url;		/* NULL: looked up by key later */
+	const char	*server;
+	const char	*agreed;	/* NULL: no consent recorded */
+	const char	*created;	/* imports */
+	const char	*imported;
+};
+
+#define FILE_ACCT_MAX	8192		/* account.txt: a few URLs */
+
+/* accounts/HOST below storefd (made when create); its fd, STORE_ABSENT
+ * when there is none. */
+static ACME_MUST_CHECK int
+file_acct_dir(int storefd, const char *host, int create)
+{
+	int accfd, hostfd;
+
+	if ((accfd = store_subdir(storefd, "accounts", create)) < 0)
+		return accfd;
+	hostfd = store_subdir(accfd, host, create);
+	close(accfd);
+	return hostfd;
+}
+
+/* "key: value" of r (values set) appended to b. */
+static ACME_MUST_CHECK int
+file_acct_text(struct buf *b, const struct file_acct *r)
+{
+	if (r->url != NULL)
+		buf_printf(b, "url: %s\n", r->url);
+	buf_printf(b, "server: %s\n", r->server);
+	if (r->agreed != NULL)
+		buf_printf(b, "agreed: %s\n", r->agreed);
+	if (r->created != NULL)
+		buf_printf(b, "created: %s\n", r->created);
+	if (r->imported != NULL)
+		buf_printf(b, "imported: %s\n", r->imported);
+	return buf_err(b);
+}
+
+/* Write accounts/HOST: key.pem first (0600), then account.txt. */
+static ACME_MUST_CHECK int
+file_acct_write(int storefd, const char *host, const struct key *k,
+    const struct file_acct *r)
+{
+	struct buf pem = { .max = PEM_MAX }, txt = { .max = FILE_ACCT_MAX };
+	int hostfd = -1, rc;
+
+	if ((rc = key_to_pem(k, &pem)) < 0 ||
+	    (rc = file_acct_text(&txt, r)) < 0 ||
+	    (rc = hostfd = file_acct_dir(storefd, host, 1)) < 0)
+		goto out;
+	if ((rc = store_write_buf(hostfd, "key.pem", &pem,
+	    STORE_KEY_MODE)) == 0)
+		rc = store_write_buf(hostfd, "account.txt", &txt,
+		    STORE_FILE_MODE);
+out:
+	if (hostfd >= 0)
+		close(hostfd);
+	buf_free(&pem);
+	buf_free(&txt);
+	return rc;
+}
+
+/* key.pem of accounts/HOST (hostfd) into k; STORE_ABSENT without one. */
+static ACME_MUST_CHECK int
+file_acct_key(int hostfd, struct key *k)
+{
+	struct buf pem = { 0 };
+	int rc;
+
+	if ((rc = store_read(hostfd, "key.pem", &pem, PEM_MAX)) == 0)
+		rc = key_from_pem(k, (const char *)pem.data, pem.len);
+	buf_free(&pem);
+	return rc;
+}
+
+/* account.txt of accounts/HOST (hostfd) into txt. */
+static ACME_MUST_CHECK int
+file_acct_read(int hostfd, struct buf *txt)
+{
+	return store_read(hostfd, "account.txt", txt, FILE_ACCT_MAX);
+}
+
+/* Keep account.txt text txt as accounts/HOST/backup/account.txt. */
+static ACME_MUST_CHECK int
+file_acct_backup(int hostfd, const struct buf *txt)
+{
+	int fd, rc;
+
+	if ((fd = store_subdir(hostfd, "backup", 1)) < 0)
+		return fd;
+	rc = store_write_buf(fd, "account.txt", txt, STORE_FILE_MODE);
+	close(fd);
+	return rc;
+}
+
+/*
+ * A key rollover in flight: the new key is kept as key-rollover.pem
+ * (0600) before the keyChange request, so that a run that dies before
+ * the answer leaves it to the next run, which asks the CA which key the
+ * account has and settles the file.
+ */
+#define FILE_ACCT_ROLLOVER	"key-rollover.pem"
+
+static ACME_MUST_CHECK int
+file_acct_rollover_write(int hostfd, const struct key *nk)
+{
+	struct buf pem = { .max = PEM_MAX };
+	int rc;
+
+	if ((rc = key_to_pem(nk, &pem)) == 0)
+		rc = store_write_buf(hostfd, FILE_ACCT_ROLLOVER, &pem,
+		    STORE_KEY_MODE);
+	buf_free(&pem);
+	return rc;
+}
+
+/* key-rollover.pem below hostfd into nk; STORE_ABSENT without one. */
+static ACME_MUST_CHECK int
+file_acct_rollover_read(int hostfd, struct key *nk)
+{
+	struct buf pem = { 0 };
+	int rc;
+
+	if (!store_exists(hostfd, FILE_ACCT_ROLLOVER))
+		return STORE_ABSENT;
+	if ((rc = store_read(hostfd, FILE_ACCT_ROLLOVER, &pem, PEM_MAX)) == 0)
+		rc = key_from_pem(nk, (const char *)pem.data, pem.len);
+	buf_free(&pem);
+	return rc;
+}
+
+/* The outcome of a rollover is known: key-rollover.pem below hostfd
+ * becomes key.pem (applied) or is removed. */
+static ACME_MUST_CHECK int
+file_acct_rollover_settle(int hostfd, int applied)
+{
+	int rc;
+
+	if (!applied)
+		return store_remove(hostfd, FILE_ACCT_ROLLOVER);
+	if ((rc = store_rename(hostfd, FILE_ACCT_ROLLOVER, hostfd,
+	    "key.pem")) < 0)
+		return err_wrap(rc, "the CA has the new key but key.pem was "
+		    "not replaced (do it by hand)");
+	return 0;
+}
+
+/* ---- conf/NAME.conf ---- */
+
+/*
+ * conf/NAME.conf: how NAME is issued and renewed, "key = value" lines
+ * that renew reads back (file_conf_parse): a comment, name, identifiers,
+ * then every option whose conf column in OPTIONS is not NO, in table
+ * order, server-alias (when --server was an alias: the URL is saved) and
+ * imported (the import that wrote it, for renew to name when the account
+ * did not come along). Issue and the imports both write it from a
+ * conf_file. EAB credentials are never written.
+ */
+struct conf_file {
+	const char	*why;		/* the comment, after "# acme: " */
+	const char	*name;
+	const struct ident *ids;	/* borrowed */
+	size_t		 nids;
+	const char	*alias;		/* --server's alias, or NULL */
+	const char	*imported;	/* "import-certbot TREE", or NULL */
+	struct acme_options o;		/* the settings; strings borrowed */
+};
+
+/*
+ * The options as conf/NAME.conf keeps them: only what was asked for, so
+ * that renewal chooses alike. The responder's settings only with
+ * --standalone, its ports resolved; the hook's timeout only with a hook,
+ * resolved; webroot-symlinks only with a webroot.
+ */
+static void
+file_conf_saved(struct acme_options *o)
+{
+	if (o->standalone) {
+		o->http_port = o->http_port > 0 ? o->http_port : 80;
+		o->tls_port = o->tls_port > 0 ? o->tls_port : 443;
+	} else {
+		o->http_port = o->tls_port = 0;
+		o->bind = NULL;
+	}
+	if (o->hook == NULL)
+		o->hook_timeout = 0;
+	else if (o->hook_timeout <= 0)
+		o->hook_timeout = HOOK_TIMEOUT;
+	if (o->webroot == NULL)
+		o->webroot_symlinks = 0;
+}
+
+/* "key = value\n"; values may be long paths. */
+static ACME_MUST_CHECK int
+file_conf_kv(struct buf *b, const char *key, const char *value)
+{
+	int rc;
+
+	if ((rc = buf_puts(b, key)) < 0 || (rc = buf_puts(b, " = ")) < 0 ||
+	    (rc = buf_puts(b, value)) < 0)
+		return rc;
+	return buf_puts(b, "\n");
+}
+
+/* Option r's line, when o sets it and conf/NAME.conf keeps it. */
+static ACME_MUST_CHECK int
+file_conf_opt(struct buf *b, const struct opt *r,
+    const struct acme_options *o)
+{
+	const char *v = NULL;
+	char num[16];
+
+	if (r->conf == OPT_CONF_NO)
+		return 0;
+	if (r->kind == OPT_STR)
+		v = opt_str_get(o, r);
+	else if (opt_int_get(o, r) > 0) {
+		snprintf(num, sizeof(num), "%d", opt_int_get(o, r));
+		v = r->kind == OPT_FLAG ? "yes" : num;
+	}
+	if (v == NULL && r->conf == OPT_CONF_ALWAYS)
+		v = "";
+	return v != NULL ? file_conf_kv(b, r->name, v) : 0;
+}
+
+/* The text of conf/NAME.conf for f, appended to b. */
+static ACME_MUST_CHECK int
+file_conf_text(struct buf *b, const struct conf_file *f)
+{
+	struct acme_options o = f->o;
+	size_t i;
+	int rc;
+
+	file_conf_saved(&o);
+	if ((rc = buf_puts(b, "# acme: ")) < 0 ||
+	    (rc = buf_puts(b, f->why)) < 0 || (rc = buf_puts(b, "\n")) < 0 ||
+	    (rc = file_conf_kv(b, "name", f->name)) < 0 ||
+	    (rc = buf_puts(b, "identifiers =")) < 0)
+		return rc;
+	for (i = 0; i < f->nids && rc == 0; i++)
+		if ((rc = buf_puts(b, " ")) == 0)
+			rc = buf_puts(b, f->ids[i].value);
+	if (rc == 0)
+		rc = buf_puts(b, "\n");
+	for (i = 0; i < OPT_N && rc == 0; i++)
+		rc = file_conf_opt(b, &opt_table[i], &o);
+	if (rc == 0 && f->alias != NULL)
+		rc = file_conf_kv(b, "server-alias", f->alias);
+	if (rc == 0 && f->imported != NULL)
+		rc = file_conf_kv(b, "imported", f->imported);
+	return rc;
+}
+
+/* Write conf/NAME.conf from f; issue and the imports. */
+static ACME_MUST_CHECK int
+file_conf_write(int storefd, const struct conf_file *f)
+{
+	struct buf b = { .max = CONF_MAX };
+	char file[NAME_LEN_MAX + 8];
+	int fd, rc;
+
+	if ((rc = file_conf_text(&b, f)) < 0 ||
+	    (rc = fd = store_subdir(storefd, "conf", 1)) < 0)
+		goto out;
+	snprintf(file, sizeof(file), "%s.conf", f->name);
+	rc = store_write_buf(fd, file, &b, STORE_FILE_MODE);
+	close(fd);
+out:
+	buf_free(&b);
+	return rc;
+}
+
+/*
+ * Reading it back: each option key sets its acme_options field (OPTIONS:
+ * conf, kind) unless the command line already set it (options given to
+ * renew win for that run); an empty value sets nothing. Unknown keys are
+ * a warning, so a conf written by a newer acme still renews. The
+ * challenge settings (conf CHAL) are all skipped when the command line
+ * chose its own way to answer (--webroot, --standalone, --hook or
+ * --challenge).
+ */
+
+/* One NAME's saved settings; strings point into text. */
+struct conf {
+	struct buf	 text;			/* owned */
+	struct acme_options o;			/* merged with the CLI's */
+	const char	*idents[IDENT_MAX];	/* into text */
+	size_t		 nidents;
+	const char	*imported;		/* into text: the import */
+	char		 file[NAME_LEN_MAX + 8];	/* "NAME.conf" */
+};
+
+static ACME_MUST_CHECK int
+file_conf_idents(struct conf *c, char *v)
+{
+	char *save = NULL, *w;
+
+	c->nidents = 0;
+	for (w = strtok_r(v, " \t", &save); w != NULL;
+	    w = strtok_r(NULL, " \t", &save)) {
+		if (c->nidents == IDENT_MAX)
+			return err_set(ACME_ERR_LIMIT, "more than %d "
+			    "identifiers", IDENT_MAX);
+		c->idents[c->nidents++] = w;
+	}
+	return 0;
+}
+
+/* The option whose conf key is k, or NULL. */
+static const struct opt *
+file_conf_find(const char *k)
+{
+	size_t i;
+
+	for (i = 0; i < OPT_N; i++)
+		if (opt_table[i].conf != OPT_CONF_NO &&
+		    strcmp(k, opt_table[i].name) == 0)
+			return &opt_table[i];
+	return NULL;
+}
+
+/* Set r's field of o from v unless it is already set (by the CLI):
+ * a string, yes or no for a flag, a number 0..INT_MAX (api_limits checks
+ * the option's own range once the conf is read). */
+static ACME_MUST_CHECK int
+file_conf_set(const struct opt *r, struct acme_options *o, char *v, int line)
+{
+	char *end;
+	long n;
+
+	if (r->kind == OPT_STR) {
+		if (*opt_str(o, r) == NULL)
+			*opt_str(o, r) = v;
+		return 0;
+	}
+	if (r->kind == OPT_FLAG && (strcmp(v, "yes") == 0 ||
+	    strcmp(v, "no") == 0))
+		n = strcmp(v, "yes") == 0;
+	else {
+		errno = 0;
+		n = strtol(v, &end, 10);
+		if (!OPT_IS_NUMBER(r->kind) || errno != 0 || *end != '\0' ||
+		    n < 0 || n > INT_MAX)
+			return err_set(ACME_ERR_USAGE, "line %d: bad value "
+			    "for %s", line, r->name);
+	}
+	if (*opt_int(o, r) == 0)
+		*opt_int(o, r) = (int)n;
+	return 0;
+}
+
+/* Apply "key = value" (both trimmed, v NUL-terminated in the text). */
+static ACME_MUST_CHECK int
+file_conf_apply(struct conf *c, const struct acme_options *cli, const char *k,
+    char *v, int line)
+{
+	const struct opt *r;
+
+	if (strcmp(k, "identifiers") == 0)
+		return file_conf_idents(c, v);
+	if (strcmp(k, "name") == 0 || strcmp(k, "server-alias") == 0)
+		return 0;		/* for the reader of the file */
+	if (strcmp(k, "imported") == 0) {
+		c->imported = v;	/* named when there is no account */
+		return 0;
+	}
+	if ((r = file_conf_find(k)) == NULL) {
+		log_msg(LOG_LEVEL_ERROR, "warning: conf/%s line %d: unknown "
+		    "key '%.40s' ignored", c->file, line, k);
+		return 0;
+	}
+	if ((r->conf == OPT_CONF_CHAL && (cli->webroot != NULL ||
+	    cli->standalone || cli->hook != NULL || cli->challenge != NULL ||
+	    cli->dns_api != NULL)) ||
+	    *v == '\0')
+		return 0;
+	return file_conf_set(r, &c->o, v, line);
+}
+
+/* Parse the conf text in c->text (NUL-terminated, edited in place). */
+static ACME_MUST_CHECK int
+file_conf_parse(struct conf *c, const struct acme_options *cli)
+{
+	char *p = (char *)c->text.data, *nl, *eq;
+	int line = 0, rc;
+
+	c->o = *cli;
+	while (p != NULL && *p != '\0') {
+		line++;
+		if ((nl = strchr(p, '\n')) != NULL)
+			*nl++ = '\0';
+		p = file_trim(p);
+		if (*p != '\0' && *p != '#') {
+			if ((eq = strchr(p, '=')) == NULL)
+				return err_set(ACME_ERR_USAGE, "line %d: no "
+				    "'='", line);
+			*eq = '\0';
+			if ((rc = file_conf_apply(c, cli, file_trim(p),
+			    file_trim(eq + 1), line)) < 0)
+				return rc;
+		}
+		p = nl;
+	}
+	if (c->nidents == 0)
+		return err_set(ACME_ERR_USAGE, "no identifiers");
+	return 0;
+}
+
+/* Read conf/NAME.conf below conffd (DIR/conf) into c, merged with cli;
+ * it must be private to the user running acme (store_private_ok). The
+ * caller checks the merged options' limits (api_limits) before any use. */
+static ACME_MUST_CHECK int
+file_conf_load(int conffd, const char *dir, const char *name,
+    const struct acme_options *cli, struct conf *c)
+{
+	char *file = c->file, path[PATH_LEN_MAX];
+	int rc;
+
+	memset(c, 0, sizeof(*c));
+	snprintf(c->file, sizeof(c->file), "%s.conf", name);
+	snprintf(path, sizeof(path), "%s/conf/%s", dir, file);
+	if ((rc = store_read_private(conffd, file, path, &c->text,
+	    CONF_MAX)) < 0 ||
+	    (rc = buf_append(&c->text, "", 0)) < 0) {
+		if (rc == STORE_ABSENT)
+			return err_set(ACME_ERR_USAGE, "no conf/%s: issue it "
+			    "first", file);
+		return rc;
+	}
+	if ((rc = file_conf_parse(c, cli)) < 0)
+		return err_wrap(rc, "conf/%s", file);
+	return 0;
+}
+
+/* Whether conf/NAME.conf exists below storefd. */
+static int
+file_conf_exists(int storefd, const char *name)
+{
+	char file[NAME_LEN_MAX + 8];
+	int fd, r;
+
+	if ((fd = store_subdir(storefd, "conf", 0)) < 0)
+		return 0;
+	snprintf(file, sizeof(file), "%s.conf", name);
+	r = store_exists(fd, file);
+	close(fd);
+	return r;
+}
+
+/* Remove conf/NAME.conf below storefd, when there is one. */
+static ACME_MUST_CHECK int
+file_conf_remove(int storefd, const char *name)
+{
+	char file[NAME_LEN_MAX + 8];
+	int fd, rc;
+
+	if ((fd = store_subdir(storefd, "conf", 0)) < 0)
+		return fd == STORE_ABSENT ? 0 : fd;
+	snprintf(file, sizeof(file), "%s.conf", name);
+	rc = store_remove(fd, file);
+	close(fd);
+	return rc;
+}
+
+/* The NAMEs of conf/ (conffd), sorted; *names owned by the caller. */
+static ACME_MUST_CHECK int
+file_conf_names(int conffd, size_t max, char ***names, size_t *n)
+{
+	return store_names(conffd, "conf", ".conf", max, names, n);
+}
+
+/*
+ * "key = value" of one conf/NAME.conf line (blanks around both): v set
+ * to the value (in place) when line is key's line.
+ */
+static ACME_MUST_CHECK int
+file_conf_value(char *line, const char *key, char **v)
+{
+	size_t n = strlen(key);
+	char *e;
+
+	line += strspn(line, " \t");
+	if (strncmp(line, key, n) != 0)
+		return 0;
+	line += n + strspn(line + n, " \t");
+	if (*line++ != '=')
+		return 0;
+	*v = line + strspn(line, " \t");
+	for (e = *v + strlen(*v); e > *v && isspace((unsigned char)e[-1]);)
+		*--e = '\0';
+	return 1;
+}
+
+/*
+ * The server and the ca-file conf/NAME.conf below DIR dir names, read
+ * without the lock (a command checks them before it takes DIR): into
+ * *server and *ca_file, pointing into text ("" when not set).
+ * STORE_ABSENT when NAME has no conf.
+ */
+static ACME_MUST_CHECK int
+file_conf_server(const char *dir, const char *name, struct buf *text,
+    const char **server, const char **ca_file)
+{
+	char path[PATH_LEN_MAX], *p, *e, *v;
+	int rc;
+
+	*server = *ca_file = "";
+	snprintf(path, sizeof(path), "%s/conf/%s.conf", dir, name);
+	if ((rc = store_read_private(AT_FDCWD, path, path, text,
+	    CONF_MAX)) < 0 || (rc = buf_append(text, "", 0)) < 0)
+		return rc;
+	for (p = (char *)text->data; p != NULL; p = e) {
+		if ((e = strchr(p, '\n')) != NULL)
+			*e++ = '\0';
+		if (file_conf_value(p, "server", &v))
+			*server = v;
+		else if (file_conf_value(p, "ca-file", &v))
+			*ca_file = v;
+	}
+	return 0;
+}
+
+/* ---- conf/NAME.state ---- */
+
+/*
+ * conf/NAME.state: what renew must remember between runs, "key = value"
+ * lines (times RFC 3339 UTC). Written with store_write only when it
+ * changes; removed once a renewal succeeded. ari-* belong to the
+ * certificate whose serial (hex) is ari-serial.
+ */
+struct renew_state {
+	char	 serial[2 * X509_SERIAL_MAX + 1];
+	int64_t	 ari_start;		/* window last seen */
+	int64_t	 ari_end;
+	int64_t	 ari_time;		/* the point drawn in it */
+	int64_t	 ari_next;		/* no renewalInfo request before */
+	int64_t	 retry_until;		/* rate limited: no order before */
+};
+
+#define STATE_F(f)	offsetof(struct renew_state, f)
+
+static const struct {
+	const char	*key;
+	size_t		 off;
+} state_times[] = {
+	{ "ari-window-start", STATE_F(ari_start) },
+	{ "ari-window-end", STATE_F(ari_end) },
+	{ "ari-renew-at", STATE_F(ari_time) },
+	{ "ari-next-check", STATE_F(ari_next) },
+	{ "rate-limited-until", STATE_F(retry_until) },
+};
+
+#define STATE_NTIMES	(sizeof(state_times) / sizeof(state_times[0]))
+
+static int64_t *
+file_state_field(struct renew_state *st, size_t i)
+{
+	return (int64_t *)(void *)((char *)st + state_times[i].off);
+}
+
+/* One line of the state file; unknown or bad lines are dropped. */
+static void
+file_state_line(struct renew_state *st, char *k, char *v)
+{
+	size_t i;
+
+	if (strcmp(k, "ari-serial") == 0 && strlen(v) < sizeof(st->serial)) {
+		memcpy(st->serial, v, strlen(v) + 1);
+		return;
+	}
+	for (i = 0; i < STATE_NTIMES; i++)
+		if (strcmp(k, state_times[i].key) == 0 &&
+		    clock_parse_rfc3339(v, file_state_field(st, i)) < 0)
+			*file_state_field(st, i) = 0;
+}
+
+/* Read conf/NAME.state into st: empty when there is none; a file that
+ * cannot be read is an error (a rate limit in it must not be lost). */
+static ACME_MUST_CHECK int
+file_state_read(int conffd, const char *name, struct renew_state *st)
+{
+	struct buf b = { 0 };
+	char file[NAME_LEN_MAX + 8], *p, *nl, *eq;
+	int rc;
+
+	memset(st, 0, sizeof(*st));
+	snprintf(file, sizeof(file), "%s.state", name);
+	if ((rc = store_read(conffd, file, &b, STATE_MAX)) == 0)
+		rc = buf_append(&b, "", 0);
+	for (p = rc == 0 ? (char *)b.data : NULL; p != NULL && *p != '\0';
+	    p = nl) {
+		if ((nl = strchr(p, '\n')) != NULL)
+			*nl++ = '\0';
+		if ((eq = strchr(p, '=')) == NULL)
+			continue;
+		*eq = '\0';
+		file_state_line(st, file_trim(p), file_trim(eq + 1));
+	}
+	buf_free(&b);
+	return rc == STORE_ABSENT ? 0 : rc;
+}
+
+/* Write st when it differs from old (remove the file when st is empty). */
+static ACME_MUST_CHECK int
+file_state_write(int conffd, const char *name, const struct renew_state *old,
+    struct renew_state *st)
+{
+	static const struct renew_state empty;
+	struct buf b = { .max = STATE_MAX };
+	char file[NAME_LEN_MAX + 8], t[40];
+	size_t i;
+	int rc;
+
+	if (memcmp(old, st, sizeof(*st)) == 0)
+		return 0;
+	snprintf(file, sizeof(file), "%s.state", name);
+	if (memcmp(st, &empty, sizeof(*st)) == 0)
+		return store_remove(conffd, file);
+	buf_printf(&b, "# acme: renewal state of %s (see acme(1))\n", name);
+	if (st->serial[0] != '\0')
+		buf_printf(&b, "ari-serial = %s\n", st->serial);
+	for (i = 0; i < STATE_NTIMES; i++)
+		if (*file_state_field(st, i) != 0) {
+			clock_format_rfc3339(*file_state_field(st, i), t,
+			    sizeof(t));
+			buf_printf(&b, "%s = %s\n", state_times[i].key, t);
+		}
+	rc = store_write_buf(conffd, file, &b, STORE_FILE_MODE);
+	buf_free(&b);
+	return rc;
+}
+
+/* ---- conf/NAME.order ---- */
+
+/*
+ * Before finalize, the order and the key its CSR is for are recorded in
+ * conf/NAME.order (0600): a run that dies or loses the answer after that
+ * leaves the certificate the CA may already have issued to the next run
+ * for NAME, which goes on with the order instead of starting over (see
+ * order_load). "key: value" lines, server, order, identifiers and
+ * key-type, then the key's PEM. Removed once the set is installed, or
+ * when unusable.
+ */
+struct file_order {
+	const char	*server;
+	const char	*order;		/* the order URL; writing only */
+	const struct ident *ids;	/* borrowed */
+	size_t		 nids;
+	const char	*key_type;
+	const struct key *key;		/* writing only */
+};
+
+#define FILE_ORDER_MAX	META_MAX	/* IDENT_MAX names and a key fit */
+
+/* "identifiers: a b c" and "key-type" of r, the lines a record must
+ * match. */
+static void
+file_order_ids(const struct file_order *r, struct buf *b)
+{
+	size_t i;
+
+	buf_puts(b, "identifiers:");
+	for (i = 0; i < r->nids; i++)
+		buf_printf(b, " %s", r->ids[i].value);
+	buf_printf(b, "\nkey-type: %s\n", r->key_type);
+}
+
+/* Write conf/NAME.order below storefd for r. */
+static ACME_MUST_CHECK int
+file_order_write(int storefd, const char *name, const struct file_order *r)
+{
+	struct buf b = { .max = FILE_ORDER_MAX };
+	char file[NAME_LEN_MAX + 8];
+	int fd, rc;
+
+	buf_printf(&b, "# acme: an order of %s in flight (see acme(1))\n"
+	    "server: %s\norder: %s\n", name, r->server, r->order);
+	file_order_ids(r, &b);
+	if ((rc = buf_err(&b)) < 0 || (rc = key_to_pem(r->key, &b)) < 0 ||
+	    (rc = fd = store_subdir(storefd, "conf", 1)) < 0)
+		goto out;
+	snprintf(file, sizeof(file), "%s.order", name);
+	rc = store_write_buf(fd, file, &b, STORE_KEY_MODE);
+	close(fd);
+out:
+	buf_free(&b);
+	return rc;
+}
+
+/* Remove conf/NAME.order below storefd when there is one; STORE_ABSENT
+ * without conf/. */
+static ACME_MUST_CHECK int
+file_order_remove(int storefd, const char *name)
+{
+	char file[NAME_LEN_MAX + 8];
+	int fd, rc;
+
+	if ((fd = store_subdir(storefd, "conf", 0)) < 0)
+		return fd;
+	snprintf(file, sizeof(file), "%s.order", name);
+	rc = store_remove(fd, file);
+	close(fd);
+	return rc;
+}
+
+/* conf/NAME.order below storefd into b, NUL-terminated; it holds a key
+ * to install: ours only (store_private_ok). STORE_ABSENT without one. */
+static ACME_MUST_CHECK int
+file_order_read(int storefd, const char *name, struct buf *b)
+{
+	char file[NAME_LEN_MAX + 8], path[NAME_LEN_MAX + 16];
+	int fd, rc;
+
+	if ((fd = store_subdir(storefd, "conf", 0)) < 0)
+		return fd;
+	snprintf(file, sizeof(file), "%s.order", name);
+	snprintf(path, sizeof(path), "conf/%s", file);
+	if ((rc = store_read_private(fd, file, path, b, FILE_ORDER_MAX)) == 0)
+		rc = buf_append(b, "", 0);
+	close(fd);
+	return rc;
+}
+
+/* The order URL of record text t when it is for want (same server,
+ * identifiers and key type), else "". */
+static void
+file_order_match(const char *t, const struct file_order *want, char *url)
+{
+	struct buf w = { .max = FILE_ORDER_MAX };
+	const char *p;
+	size_t n;
+
+	url[0] = '\0';
+	if (buf_printf(&w, "\nserver: %s\norder: ", want->server) < 0 ||
+	    (p = strstr(t, (char *)w.data)) == NULL)
+		goto out;
+	p += w.len;
+	if ((n = strcspn(p, "\n")) >= URL_MAX || p[n] != '\n')
+		goto out;
+	w.len = 0;
+	file_order_ids(want, &w);
+	if (buf_err(&w) < 0 ||
+	    strncmp(p + n + 1, (char *)w.data, w.len) != 0)
+		goto out;
+	memcpy(url, p, n);
+	url[n] = '\0';
+out:
+	buf_free(&w);
+}
+
+/* The key of record text t (len bytes) into k. */
+static ACME_MUST_CHECK int
+file_order_key(const char *t, size_t len, struct key *k)
+{
+	return key_from_pem(k, t, len);
+}
+
+/* ==== 13. HTTP ==== */
 
 /*
  * One HTTP session over libcurl and BearSSL: trust anchors (--ca-file, a
@@ -7183,7 +8099,7 @@ http_api_headers(const char *const *hdrs)
 }
 
 /*
- * One exchange with a DNS provider's API for a dnsapi script (section 13,
+ * One exchange with a DNS provider's API for a dnsapi script (section 14,
  * dns-api), as acme.sh's curl makes it: method (HEAD: no body read) on an
  * http or https URL, the headers hdrs, a body of len bytes when len > 0,
  * redirects followed (at most API_REDIRS_MAX), every response header
@@ -7228,7 +8144,7 @@ http_api(struct http *h, const char *method, const char *url,
 	return rc;
 }
 
-/* ==== 13. Challenges ==== */
+/* ==== 14. Challenges ==== */
 
 /*
  * Answering challenges (RFC 8555 8, RFC 8737, dns-persist-01): key
@@ -7238,7 +8154,7 @@ http_api(struct http *h, const char *method, const char *url,
  * environment and ours on top), and the dns-persist-01 record.
  *
  * Prefixes: chal_, hook_.
- * May call: 2-8, 10-12.
+ * May call: 2-8, 10-13.
  */
 
 #define CHAL_WK_DIR	".well-known"
@@ -8712,7 +9628,7 @@ hook_api_http(const char **av, struct buf *in)
 	    (dir = hook_api_dir()) == NULL)
 		return rc < 0 ? rc : ACME_ERR_USAGE;
 	if ((rc = http_init(&h, ca != NULL && *ca ? ca : NULL)) == 0 &&
-	    (rc = http_set_tls_time(&h, clock_tls_time(clock_floor_read(dir))))
+	    (rc = http_set_tls_time(&h, clock_tls_time(file_time_read(dir))))
 	    == 0) {
 		h.timeout = t > 0 && t < HTTP_TIMEOUT ? t : 0;
 		rc = http_api(&h, av[4][0] ? "HEAD" : av[1], av[0], hdrs,
@@ -9839,7 +10755,7 @@ hook_deploy(const char *prog, const char *name, const char *live,
 	return 0;
 }
 
-/* ==== 14. ACME requests ==== */
+/* ==== 15. ACME requests ==== */
 
 /*
  * One ACME request at a time (RFC 8555 6-7): the directory, nonces and their
@@ -9848,7 +10764,7 @@ hook_deploy(const char *prog, const char *name, const char *live,
  * (RFC 9773).
  *
  * Prefixes: req_.
- * May call: 2-7, 11-13.
+ * May call: 2-7, 11, 13-14.
  */
 
 /* RFC 8555 7.1.1: the directory. URLs are validated https URLs. */
@@ -9878,7 +10794,7 @@ struct acme {
 	char		 nonce[NONCE_MAX];	/* next Replay-Nonce */
 	char		 server[URL_MAX];	/* directory URL */
 	char		 problem[128];		/* type of the last problem */
-	int		 again;			/* section 15's: the account
+	int		 again;			/* section 16's: the account
 						   was registered again
 						   (acct_again), once per
 						   session */
@@ -10601,18 +11517,18 @@ out:
 	return rc;
 }
 
-/* ==== 15. ACME flows ==== */
+/* ==== 16. ACME flows ==== */
 
 /*
  * What takes several requests: accounts (new, load, rollover, deactivate),
- * revocation, the order record conf/NAME.order that lets a later run pick up
- * an order, the order state machine (order, authorize, challenge, finalize,
- * download), the batch that drives many orders side by side, and the
- * certificate set it leaves for the store.
+ * revocation, resuming an order from its record (conf/NAME.order,
+ * section 12) after a run died, the order state machine (order,
+ * authorize, challenge, finalize, download), the batch that drives many
+ * orders side by side, and the certificate set it leaves for the store.
  *
- * Prefixes: acct_, ari_, authz_, batch_, chain_, finalize_, flow_, meta_,
+ * Prefixes: acct_, ari_, authz_, batch_, chain_, finalize_, flow_,
  * order_, st_.
- * May call: 2-14.
+ * May call: 2-15.
  */
 
 /* How an order failed: what renew keeps of a rate limit (RFC 8555 6.6). */
@@ -10724,33 +11640,6 @@ acct_host(const char *url, char *host, size_t cap)
 			    url);
 	memcpy(host, p, n);
 	host[n] = '\0';
-	return 0;
-}
-
-/*
- * account.txt, the account record: "key: value" lines, url (the account
- * URL), server (the directory URL), agreed (the terms of service URL the
- * user agreed to with --agree-tos when the account was made, "none" when
- * the CA listed none; older records have no such line), and from an
- * import created and imported. The value of key into out (cap bytes),
- * or -1.
- */
-static ACME_MUST_CHECK int
-acct_txt_get(const struct buf *b, const char *key, char *out, size_t cap)
-{
-	const char *p = b->data ? (const char *)b->data : "";
-	size_t k = strlen(key), n;
-
-	while (strncmp(p, key, k) != 0 || strncmp(p + k, ": ", 2) != 0) {
-		if ((p = strchr(p, '\n')) == NULL)
-			return -1;
-		p++;
-	}
-	n = strcspn(p += k + 2, "\n");
-	if (n >= cap)
-		return -1;
-	memcpy(out, p, n);
-	out[n] = '\0';
 	return 0;
 }
 
@@ -10881,35 +11770,6 @@ out:
 	return rc;
 }
 
-/* DIR/accounts/HOST: key.pem first (0600), then account.txt (txt). */
-static ACME_MUST_CHECK int
-acct_write(int storefd, const char *host, const struct key *k,
-    const struct buf *txt)
-{
-	struct buf pem = { .max = PEM_MAX };
-	int accfd = -1, hostfd = -1, rc;
-
-	if ((rc = key_to_pem(k, &pem)) < 0)
-		goto out;
-	if ((accfd = store_subdir(storefd, "accounts", 1)) < 0 ||
-	    (hostfd = store_subdir(accfd, host, 1)) < 0) {
-		rc = accfd < 0 ? accfd : hostfd;
-		goto out;
-	}
-	if ((rc = store_write_buf(hostfd, "key.pem", &pem,
-	    STORE_KEY_MODE)) < 0 ||
-	    (rc = store_write_buf(hostfd, "account.txt", txt,
-	    STORE_FILE_MODE)) < 0)
-		goto out;
-out:
-	if (hostfd >= 0)
-		close(hostfd);
-	if (accfd >= 0)
-		close(accfd);
-	buf_free(&pem);
-	return rc;
-}
-
 /* The terms of service the CA lists now, as account.txt's agreed. */
 static const char *
 acct_terms(const struct acme *a)
@@ -10922,17 +11782,11 @@ acct_terms(const struct acme *a)
 static ACME_MUST_CHECK int
 acct_save(struct acme *a, int storefd, const char *host, int agreed)
 {
-	struct buf txt = { .max = 8192 };
-	int rc;
-
 	/* the terms URL is one line: req_get_url checked it */
-	if ((rc = buf_printf(&txt, "url: %s\nserver: %s\n", a->kid,
-	    a->server)) == 0 && agreed)
-		rc = buf_printf(&txt, "agreed: %s\n", acct_terms(a));
-	if (rc == 0)
-		rc = acct_write(storefd, host, &a->key, &txt);
-	buf_free(&txt);
-	return rc;
+	struct file_acct r = { .url = a->kid, .server = a->server,
+	    .agreed = agreed ? acct_terms(a) : NULL };
+
+	return file_acct_write(storefd, host, &a->key, &r);
 }
 
 /*
@@ -10960,8 +11814,6 @@ acct_lookup(struct acme *a, const struct key *k, char *kid)
 	return rc < 0 ? rc : kid[0] != '\0';
 }
 
-#define ACCT_ROLLOVER_FILE	"key-rollover.pem"
-
 /*
  * A keyChange to nk whose outcome is unknown (no answer, a server error,
  * or key-rollover.pem left by a crash): ask the CA which key account
@@ -10984,22 +11836,6 @@ acct_which_key(struct acme *a, const struct key *nk)
 	    "%s has", a->kid);
 }
 
-/* The outcome of a rollover is known: key-rollover.pem below hostfd
- * becomes key.pem (applied) or is removed. */
-static ACME_MUST_CHECK int
-acct_rollover_settle(int hostfd, int applied)
-{
-	int rc;
-
-	if (!applied)
-		return store_remove(hostfd, ACCT_ROLLOVER_FILE);
-	if ((rc = store_rename(hostfd, ACCT_ROLLOVER_FILE, hostfd,
-	    "key.pem")) < 0)
-		return err_wrap(rc, "the CA has the new key but key.pem was "
-		    "not replaced (do it by hand)");
-	return 0;
-}
-
 /*
  * key-rollover.pem left by an interrupted rollover (the CA may or may
  * not have switched): settle it the way acct_rollover would have, and
@@ -11008,35 +11844,33 @@ acct_rollover_settle(int hostfd, int applied)
 static ACME_MUST_CHECK int
 acct_rollover_resume(struct acme *a, int hostfd)
 {
-	struct buf pem = { 0 };
 	struct key nk;
 	int rc, applied;
 
 	memset(&nk, 0, sizeof(nk));
-	if (!store_exists(hostfd, ACCT_ROLLOVER_FILE) || a->kid[0] == '\0')
+	if (a->kid[0] == '\0' ||
+	    (rc = file_acct_rollover_read(hostfd, &nk)) == STORE_ABSENT)
 		return 0;
-	if ((rc = store_read(hostfd, ACCT_ROLLOVER_FILE, &pem, PEM_MAX)) < 0 ||
-	    (rc = key_from_pem(&nk, (const char *)pem.data, pem.len)) < 0) {
-		err_wrap(rc, "%s", ACCT_ROLLOVER_FILE);
+	if (rc < 0) {
+		err_wrap(rc, "%s", FILE_ACCT_ROLLOVER);
 		goto out;
 	}
 	if ((rc = applied = acct_which_key(a, &nk)) < 0) {
 		err_wrap(rc, "%s of an interrupted key rollover, kept",
-		    ACCT_ROLLOVER_FILE);
+		    FILE_ACCT_ROLLOVER);
 		goto out;
 	}
-	if ((rc = acct_rollover_settle(hostfd, applied)) < 0)
+	if ((rc = file_acct_rollover_settle(hostfd, applied)) < 0)
 		goto out;
 	if (applied) {
 		key_free(&a->key);
-		rc = key_from_pem(&a->key, (const char *)pem.data, pem.len);
+		rc = file_acct_key(hostfd, &a->key);
 	}
 	log_msg(LOG_LEVEL_ERROR, "account %s: finished an interrupted key "
 	    "rollover: the CA has the %s key", a->kid, applied ? "new" :
 	    "old");
 out:
 	key_free(&nk);
-	buf_free(&pem);
 	return rc;
 }
 
@@ -11044,20 +11878,16 @@ out:
 static ACME_MUST_CHECK int
 acct_load(struct acme *a, int storefd, const char *host)
 {
-	struct buf pem = { 0 }, txt = { 0 };
-	int accfd = -1, hostfd = -1, rc = 0;
+	struct buf txt = { 0 };
+	int hostfd, rc;
 
-	if ((accfd = rc = store_subdir(storefd, "accounts", 0)) < 0 ||
-	    (hostfd = rc = store_subdir(accfd, host, 0)) < 0 ||
-	    (rc = store_read(hostfd, "key.pem", &pem, PEM_MAX)) < 0) {
+	if ((hostfd = rc = file_acct_dir(storefd, host, 0)) < 0 ||
+	    (rc = file_acct_key(hostfd, &a->key)) < 0) {
 		rc = rc == STORE_ABSENT ? 0 : rc;
 		goto out;
 	}
-	if ((rc = key_from_pem(&a->key, (const char *)pem.data, pem.len)) < 0)
-		goto out;
-	if (store_read(hostfd, "account.txt", &txt, 8192) < 0 ||
-	    acct_txt_get(&txt, "url", a->kid, URL_MAX) < 0 ||
-	    !req_url_ok(a->kid))
+	if (file_acct_read(hostfd, &txt) < 0 ||
+	    !file_get(&txt, "url", a->kid, URL_MAX) || !req_url_ok(a->kid))
 		a->kid[0] = '\0';
 	if ((rc = acct_rollover_resume(a, hostfd)) == 0)
 		rc = 1;
@@ -11066,9 +11896,6 @@ out:
 		err_wrap(rc, "account for %s", host);
 	if (hostfd >= 0)
 		close(hostfd);
-	if (accfd >= 0)
-		close(accfd);
-	buf_free(&pem);
 	buf_free(&txt);
 	return rc;
 }
@@ -11122,16 +11949,14 @@ acct_again(struct acme *a, int storefd, const struct acme_options *o,
 {
 	struct buf txt = { 0 };
 	char host[256], agreed[URL_MAX] = "", old[URL_MAX];
-	int accfd, hostfd = -1, bakfd = -1, rc;
+	int hostfd = -1, rc;
 
-	if ((rc = acct_host(a->server, host, sizeof(host))) < 0 ||
-	    (rc = accfd = store_subdir(storefd, "accounts", 0)) < 0)
-		return store_need(rc);
-	if ((rc = hostfd = store_subdir(accfd, host, 0)) >= 0)
-		rc = store_read(hostfd, "account.txt", &txt, 8192);
-	close(accfd);
-	if (rc < 0 || (!o->agree_tos && (acct_txt_get(&txt, "agreed", agreed,
-	    sizeof(agreed)) < 0 || strcmp(agreed, acct_terms(a)) != 0))) {
+	if ((rc = acct_host(a->server, host, sizeof(host))) < 0)
+		return rc;
+	if ((rc = hostfd = file_acct_dir(storefd, host, 0)) >= 0)
+		rc = file_acct_read(hostfd, &txt);
+	if (rc < 0 || (!o->agree_tos && (!file_get(&txt, "agreed", agreed,
+	    sizeof(agreed)) || strcmp(agreed, acct_terms(a)) != 0))) {
 		rc = rc < 0 ? store_need(rc) : err_set(ACME_ERR_USAGE, "the CA "
 		    "forgot account %s, and no consent to its terms (%s) is "
 		    "saved: run '%s'", a->kid, acct_terms(a), fix);
@@ -11139,16 +11964,13 @@ acct_again(struct acme *a, int storefd, const struct acme_options *o,
 	}
 	memcpy(old, a->kid, sizeof(old));
 	if ((rc = acct_new(a, o, 0)) < 0 ||
-	    (rc = bakfd = store_subdir(hostfd, "backup", 1)) < 0 ||
-	    (rc = store_write_buf(bakfd, "account.txt", &txt,
-	    STORE_FILE_MODE)) < 0 || (rc = acct_save(a, storefd, host, 1)) < 0)
+	    (rc = file_acct_backup(hostfd, &txt)) < 0 ||
+	    (rc = acct_save(a, storefd, host, 1)) < 0)
 		goto out;
 	log_msg(LOG_LEVEL_ERROR, "the CA forgot account %s: registered its "
 	    "key again as %s (old record in accounts/%s/backup)", old, a->kid,
 	    host);
 out:
-	if (bakfd >= 0)
-		close(bakfd);
 	if (hostfd >= 0)
 		close(hostfd);
 	buf_free(&txt);
@@ -11166,7 +11988,7 @@ static ACME_MUST_CHECK int
 acct_open(struct acme *a, int storefd, const struct acme_options *o,
     char *host, size_t cap, int *hostfd)
 {
-	int accfd, rc;
+	int rc;
 
 	*hostfd = -1;
 	if ((rc = acct_host(a->server, host, cap)) < 0 ||
@@ -11179,10 +12001,7 @@ acct_open(struct acme *a, int storefd, const struct acme_options *o,
 	if (a->kid[0] == '\0' && ((rc = acct_new(a, o, 1)) < 0 ||
 	    (rc = acct_save(a, storefd, host, o->agree_tos)) < 0))
 		return rc;
-	if ((accfd = store_subdir(storefd, "accounts", 0)) < 0)
-		return accfd;
-	*hostfd = store_subdir(accfd, host, 0);
-	close(accfd);
+	*hostfd = file_acct_dir(storefd, host, 0);
 	return *hostfd < 0 ? *hostfd : 0;
 }
 
@@ -11300,7 +12119,7 @@ acct_keychange_body(struct acme *a, const struct key *nk, struct buf *out)
 static ACME_MUST_CHECK int
 acct_rollover(struct acme *a, int hostfd, enum key_type kt)
 {
-	struct buf inner = { .max = BODY_MAX }, pem = { .max = PEM_MAX };
+	struct buf inner = { .max = BODY_MAX };
 	struct http_resp r = { 0 };
 	char why[ERR_MSG_MAX];
 	struct key nk;
@@ -11314,9 +12133,7 @@ acct_rollover(struct acme *a, int hostfd, enum key_type kt)
 	}
 	if ((rc = key_generate(&nk, kt)) < 0 ||
 	    (rc = acct_keychange_body(a, &nk, &inner)) < 0 ||
-	    (rc = key_to_pem(&nk, &pem)) < 0 ||
-	    (rc = store_write_buf(hostfd, ACCT_ROLLOVER_FILE, &pem,
-	    STORE_KEY_MODE)) < 0)
+	    (rc = file_acct_rollover_write(hostfd, &nk)) < 0)
 		goto out;
 	if ((rc = req_post(a, a->dir.key_change, (const char *)inner.data,
 	    NULL, &r)) < 0) {
@@ -11332,13 +12149,13 @@ acct_rollover(struct acme *a, int hostfd, enum key_type kt)
 			err_clear();
 			rc = err_set(rc, "%s; the outcome is unknown: the new "
 			    "key stays in %s and the next run asks the CA "
-			    "again", why, ACCT_ROLLOVER_FILE);
+			    "again", why, FILE_ACCT_ROLLOVER);
 			goto out;
 		}
 		log_msg(LOG_LEVEL_INFO, "keyChange: %s; the CA has the %s "
 		    "key", why, applied ? "new" : "old");
 	}
-	if ((rc2 = acct_rollover_settle(hostfd, applied)) < 0)
+	if ((rc2 = file_acct_rollover_settle(hostfd, applied)) < 0)
 		rc = rc2;
 	else
 		rc = applied ? 0 : err_set(rc, "%s", why);
@@ -11346,7 +12163,6 @@ out:
 	key_free(&nk);
 	http_resp_free(&r);
 	buf_free(&inner);
-	buf_free(&pem);
 	return rc;
 }
 
@@ -11455,54 +12271,41 @@ flow_revoke_cert(struct acme *a, const unsigned char *der, size_t len,
 	return rc;
 }
 
-/* ---- the order record: conf/NAME.order ---- */
+/* ---- resuming an order: conf/NAME.order ---- */
 
 /*
- * Before finalize, the order and the key its CSR is for are recorded in
- * conf/NAME.order (0600): a run that dies or loses the answer after that
+ * The order record (section 12, conf/NAME.order) is written before
+ * finalize, so that a run that dies or loses the answer after that
  * leaves the certificate the CA may already have issued to the next run
  * for NAME, which goes on with the order (ST_RESUME) instead of starting
  * over. Removed once the set is installed, or when unusable.
  */
-#define ORDER_FILE_FMT	"%s.order"
-#define ORDER_REC_MAX	META_MAX	/* IDENT_MAX names and a key fit */
 
-/* "identifiers: a b c" of is, the line a record must match. */
-static ACME_MUST_CHECK int
-order_ids_line(const struct issue *is, struct buf *b)
+/* What a record of is must say (its server, identifiers, key type). */
+static void
+order_rec(const struct issue *is, struct file_order *r)
 {
-	size_t i;
-
-	buf_puts(b, "identifiers:");
-	for (i = 0; i < is->nids; i++)
-		buf_printf(b, " %s", is->ids[i].value);
-	return buf_printf(b, "\nkey-type: %s\n", key_types[is->key_type].name);
+	memset(r, 0, sizeof(*r));
+	r->server = is->a->server;
+	r->ids = is->ids;
+	r->nids = is->nids;
+	r->key_type = key_types[is->key_type].name;
 }
 
 /* Write conf/NAME.order for is (once per order). */
 static ACME_MUST_CHECK int
 order_record(struct issue *is)
 {
-	struct buf b = { .max = ORDER_REC_MAX };
-	char file[NAME_LEN_MAX + 8];
-	int fd, rc;
+	struct file_order r;
+	int rc;
 
 	if (is->storefd < 0 || is->recorded)
 		return 0;
-	buf_printf(&b, "# acme: an order of %s in flight (see acme(1))\n"
-	    "server: %s\norder: %s\n", is->name, is->a->server,
-	    is->order_url);
-	if ((rc = order_ids_line(is, &b)) < 0 ||
-	    (rc = key_to_pem(&is->cert_key, &b)) < 0)
-		goto out;
-	if ((fd = rc = store_subdir(is->storefd, "conf", 1)) < 0)
-		goto out;
-	snprintf(file, sizeof(file), ORDER_FILE_FMT, is->name);
-	rc = store_write_buf(fd, file, &b, STORE_KEY_MODE);
-	close(fd);
+	order_rec(is, &r);
+	r.order = is->order_url;
+	r.key = &is->cert_key;
+	rc = file_order_write(is->storefd, is->name, &r);
 	is->recorded = rc == 0;
-out:
-	buf_free(&b);
 	return rc;
 }
 
@@ -11511,51 +12314,32 @@ out:
 static void
 order_forget(struct issue *is)
 {
-	char file[NAME_LEN_MAX + 8], saved[ERR_MSG_MAX];
-	int fd;
+	char saved[ERR_MSG_MAX];
+	int rc;
 
 	is->recorded = 0;
-	memcpy(saved, err_msg, sizeof(saved));
-	if (is->storefd < 0 ||
-	    (fd = store_subdir(is->storefd, "conf", 0)) < 0) {
-		memcpy(err_msg, saved, sizeof(err_msg));
+	if (is->storefd < 0)
 		return;
-	}
-	snprintf(file, sizeof(file), ORDER_FILE_FMT, is->name);
+	memcpy(saved, err_msg, sizeof(saved));
 	err_clear();
 	/* a record left behind is only tried again, and dropped, next run */
-	if (store_remove(fd, file) < 0)
-		log_msg(LOG_LEVEL_ERROR, "conf/%s: %s", file, err_msg);
+	if ((rc = file_order_remove(is->storefd, is->name)) < 0 &&
+	    rc != STORE_ABSENT)
+		log_msg(LOG_LEVEL_ERROR, "conf/%s.order: %s", is->name,
+		    err_msg);
 	memcpy(err_msg, saved, sizeof(err_msg));
-	close(fd);
 }
 
-/* The order URL of record text t when it is for is (same server,
- * identifiers and key type), else "". */
+/* The order URL of record text t when it is for is, else "". */
 static void
 order_match(const struct issue *is, const char *t, char *url)
 {
-	struct buf want = { .max = ORDER_REC_MAX };
-	const char *p;
-	size_t n;
+	struct file_order want;
 
-	url[0] = '\0';
-	if (buf_printf(&want, "\nserver: %s\norder: ", is->a->server) < 0 ||
-	    (p = strstr(t, (char *)want.data)) == NULL)
-		goto out;
-	p += want.len;
-	if ((n = strcspn(p, "\n")) >= URL_MAX || p[n] != '\n')
-		goto out;
-	want.len = 0;
-	if (order_ids_line(is, &want) < 0 ||
-	    strncmp(p + n + 1, (char *)want.data, want.len) != 0)
-		goto out;
-	memcpy(url, p, n);
-	url[n] = '\0';
-	if (!req_url_ok(url))
+	order_rec(is, &want);
+	file_order_match(t, &want, url);
+	if (url[0] != '\0' && !req_url_ok(url))
 		url[0] = '\0';
-out:
-	buf_free(&want);
 }
 
 /* 1 when keys a and b are the same key. */
@@ -11584,7 +12368,7 @@ order_key(struct issue *is, const char *t, size_t len)
 	int rc;
 
 	if (!is->key_given) {
-		if ((rc = key_from_pem(&is->cert_key, t, len)) == 0 &&
+		if ((rc = file_order_key(t, len, &is->cert_key)) == 0 &&
 		    is->cert_key.type != is->key_type)
 			rc = ACME_ERR_CRYPTO;
 		if (rc < 0)
@@ -11592,7 +12376,7 @@ order_key(struct issue *is, const char *t, size_t len)
 		return rc;
 	}
 	memset(&k, 0, sizeof(k));
-	rc = key_from_pem(&k, t, len) == 0 && order_same_key(&k,
+	rc = file_order_key(t, len, &k) == 0 && order_same_key(&k,
 	    &is->cert_key) ? 0 : ACME_ERR_CRYPTO;
 	key_free(&k);
 	return rc;
@@ -11607,20 +12391,13 @@ static ACME_MUST_CHECK int
 order_load(struct issue *is)
 {
 	struct buf b = { 0 };
-	char file[NAME_LEN_MAX + 8], url[URL_MAX] = "", path[NAME_LEN_MAX + 16];
-	int fd, rc;
+	char url[URL_MAX] = "";
+	int rc;
 
-	if ((fd = store_subdir(is->storefd, "conf", 0)) < 0) {
-		err_clear();
-		return 0;
-	}
-	snprintf(file, sizeof(file), ORDER_FILE_FMT, is->name);
-	snprintf(path, sizeof(path), "conf/%s", file);
-	/* it holds a key to install: ours only (store_private_ok) */
-	if ((rc = store_read_private(fd, file, path, &b, ORDER_REC_MAX)) < 0 &&
+	if ((rc = file_order_read(is->storefd, is->name, &b)) < 0 &&
 	    rc != STORE_ABSENT)
 		log_msg(LOG_LEVEL_INFO, "%s: not used", err_msg);
-	if (rc == 0 && buf_append(&b, "", 0) == 0) {
+	if (rc == 0) {
 		order_match(is, (char *)b.data, url);
 		if (url[0] != '\0' && order_key(is, (char *)b.data, b.len) < 0)
 			url[0] = '\0';
@@ -11628,12 +12405,11 @@ order_load(struct issue *is)
 			order_forget(is);
 	}
 	err_clear();
-	close(fd);
 	buf_free(&b);
 	if (url[0] == '\0')
 		return 0;
 	log_msg(LOG_LEVEL_INFO, "%s: going on with the order an earlier run "
-	    "left (conf/%s)", is->name, file);
+	    "left (conf/%s.order)", is->name, is->name);
 	memcpy(is->order_url, url, sizeof(is->order_url));
 	is->resumed = is->recorded = 1;
 	return 0;
@@ -12938,160 +13714,6 @@ out:
 	return rc;
 }
 
-/*
- * meta.txt of a set: "key: value" lines a user can grep (acme(1) lists
- * them). Identifiers are the certificate's own names; times RFC 3339 UTC.
- */
-static ACME_MUST_CHECK int
-meta_build(struct buf *b, const char *name, const struct x509_info *xi,
-    const char *key_type, const char *server, int64_t at, const char *source)
-{
-	char t[32], hex[2 * X509_SERIAL_MAX + 1], fp[2 * 32 + 1];
-	size_t i;
-
-	b->max = META_MAX;
-	buf_printf(b, "format: 1\nname: %s\nidentifiers:", name);
-	for (i = 0; i < xi->nsan; i++)
-		buf_printf(b, " %s", xi->san[i].value);
-	x509_serial_hex(xi, hex);
-	buf_printf(b, "\nserial: %s\nissuer: %s\n", hex, xi->issuer_cn);
-	clock_format_rfc3339(xi->not_before, t, sizeof(t));
-	buf_printf(b, "not_before: %s\n", t);
-	clock_format_rfc3339(xi->not_after, t, sizeof(t));
-	buf_printf(b, "not_after: %s\nkey_type: %s\n", t, key_type);
-	hex_encode(fp, xi->sha256, sizeof(xi->sha256));
-	buf_printf(b, "sha256: %s\nserver: ", fp);
-	buf_puts(b, server);
-	buf_puts(b, "\n");
-	clock_format_rfc3339(at, t, sizeof(t));
-	return buf_printf(b, "issued_at: %s\nissued_at_source: %s\n", t,
-	    source);
-}
-
-/*
- * conf/NAME.conf: how NAME is issued and renewed, "key = value" lines
- * that renew reads back (conf_parse): a comment, name, identifiers, then
- * every option whose conf column in OPTIONS is not NO, in table order,
- * server-alias (when --server was an alias: the URL is saved) and
- * imported (the import that wrote it, for renew to name when the account
- * did not come along). flow_write_conf() and the imports both write it
- * from a conf_file.
- * EAB credentials are never written.
- */
-struct conf_file {
-	const char	*why;		/* the comment, after "# acme: " */
-	const char	*name;
-	const struct ident *ids;	/* borrowed */
-	size_t		 nids;
-	const char	*alias;		/* --server's alias, or NULL */
-	const char	*imported;	/* "import-certbot TREE", or NULL */
-	struct acme_options o;		/* the settings; strings borrowed */
-};
-
-/*
- * The options as conf/NAME.conf keeps them: only what was asked for, so
- * that renewal chooses alike. The responder's settings only with
- * --standalone, its ports resolved; the hook's timeout only with a hook,
- * resolved; webroot-symlinks only with a webroot.
- */
-static void
-flow_conf_saved(struct acme_options *o)
-{
-	if (o->standalone) {
-		o->http_port = o->http_port > 0 ? o->http_port : 80;
-		o->tls_port = o->tls_port > 0 ? o->tls_port : 443;
-	} else {
-		o->http_port = o->tls_port = 0;
-		o->bind = NULL;
-	}
-	if (o->hook == NULL)
-		o->hook_timeout = 0;
-	else if (o->hook_timeout <= 0)
-		o->hook_timeout = HOOK_TIMEOUT;
-	if (o->webroot == NULL)
-		o->webroot_symlinks = 0;
-}
-
-/* "key = value\n"; values may be long paths. */
-static ACME_MUST_CHECK int
-flow_conf_kv(struct buf *b, const char *key, const char *value)
-{
-	int rc;
-
-	if ((rc = buf_puts(b, key)) < 0 || (rc = buf_puts(b, " = ")) < 0 ||
-	    (rc = buf_puts(b, value)) < 0)
-		return rc;
-	return buf_puts(b, "\n");
-}
-
-/* Option r's line, when o sets it and conf/NAME.conf keeps it. */
-static ACME_MUST_CHECK int
-flow_conf_opt(struct buf *b, const struct opt *r,
-    const struct acme_options *o)
-{
-	const char *v = NULL;
-	char num[16];
-
-	if (r->conf == OPT_CONF_NO)
-		return 0;
-	if (r->kind == OPT_STR)
-		v = opt_str_get(o, r);
-	else if (opt_int_get(o, r) > 0) {
-		snprintf(num, sizeof(num), "%d", opt_int_get(o, r));
-		v = r->kind == OPT_FLAG ? "yes" : num;
-	}
-	if (v == NULL && r->conf == OPT_CONF_ALWAYS)
-		v = "";
-	return v != NULL ? flow_conf_kv(b, r->name, v) : 0;
-}
-
-/* The text of conf/NAME.conf for f, appended to b. */
-static ACME_MUST_CHECK int
-flow_conf_text(struct buf *b, const struct conf_file *f)
-{
-	struct acme_options o = f->o;
-	size_t i;
-	int rc;
-
-	flow_conf_saved(&o);
-	if ((rc = buf_puts(b, "# acme: ")) < 0 ||
-	    (rc = buf_puts(b, f->why)) < 0 || (rc = buf_puts(b, "\n")) < 0 ||
-	    (rc = flow_conf_kv(b, "name", f->name)) < 0 ||
-	    (rc = buf_puts(b, "identifiers =")) < 0)
-		return rc;
-	for (i = 0; i < f->nids && rc == 0; i++)
-		if ((rc = buf_puts(b, " ")) == 0)
-			rc = buf_puts(b, f->ids[i].value);
-	if (rc == 0)
-		rc = buf_puts(b, "\n");
-	for (i = 0; i < OPT_N && rc == 0; i++)
-		rc = flow_conf_opt(b, &opt_table[i], &o);
-	if (rc == 0 && f->alias != NULL)
-		rc = flow_conf_kv(b, "server-alias", f->alias);
-	if (rc == 0 && f->imported != NULL)
-		rc = flow_conf_kv(b, "imported", f->imported);
-	return rc;
-}
-
-/* Write conf/NAME.conf from f; issue and the imports. */
-static ACME_MUST_CHECK int
-flow_conf_write(int storefd, const struct conf_file *f)
-{
-	struct buf b = { .max = CONF_MAX };
-	char file[NAME_LEN_MAX + 8];
-	int fd, rc;
-
-	if ((rc = flow_conf_text(&b, f)) < 0 ||
-	    (rc = fd = store_subdir(storefd, "conf", 1)) < 0)
-		goto out;
-	snprintf(file, sizeof(file), "%s.conf", f->name);
-	rc = store_write_buf(fd, file, &b, STORE_FILE_MODE);
-	close(fd);
-out:
-	buf_free(&b);
-	return rc;
-}
-
 /* A path made absolute (abs: PATH_MAX bytes), for a renewal from
  * another directory; as it is when that fails. */
 static const char *
@@ -13123,7 +13745,7 @@ flow_write_conf(const struct issue *is, int storefd,
 	f.o.dns_api_dir = flow_conf_abs(o->dns_api_dir, api);
 	f.o.csr_file = flow_conf_abs(o->csr_file, csr);
 	f.o.csr_key = flow_conf_abs(o->csr_key, key);
-	return flow_conf_write(storefd, &f);
+	return file_conf_write(storefd, &f);
 }
 
 /*
@@ -13148,7 +13770,7 @@ ari_certid(const struct x509_info *xi, char *out, size_t cap)
 	return 0;
 }
 
-/* ==== 16. Command sessions ==== */
+/* ==== 17. Command sessions ==== */
 
 /*
  * What every public command of acme.h does first and last: CA aliases for
@@ -13158,7 +13780,7 @@ ari_certid(const struct x509_info *xi, char *out, size_t cap)
  * and directory, and closed again.
  *
  * Prefixes: api_.
- * May call: 2-3, 6, 10-14.
+ * May call: 2-3, 6, 10-15.
  */
 
 /* CA aliases for --server. */
@@ -13530,9 +14152,9 @@ api_foreign(int fd, const char *dir)
 
 /*
  * Open DIR (creating it 0700 when missing and create is set) and take the
- * state lock, an flock on DIR itself so no lock file is ever written;
- * with o->wait, wait for it. Then finish or roll back whatever a crash
- * left (store_recover_all), before anything else.
+ * state lock (file_lock); with o->wait, wait for it. Then finish or
+ * roll back whatever a crash left (store_recover_all), before anything
+ * else.
  */
 static ACME_MUST_CHECK int
 api_open(const struct acme_options *o, int create)
@@ -13549,22 +14171,8 @@ api_open(const struct acme_options *o, int create)
 		close(fd);
 		return rc;
 	}
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		if (errno != EWOULDBLOCK || !o->wait) {
-			close(fd);
-			return err_set(ACME_ERR_BUSY, "%s is busy: another "
-			    "acme is running (--wait waits for it)", dir);
-		}
-		log_msg(LOG_LEVEL_INFO, "waiting for another acme on %s", dir);
-		while ((rc = flock(fd, LOCK_EX)) < 0 && errno == EINTR)
-			;
-		if (rc < 0) {
-			close(fd);
-			return err_set(ACME_ERR_IO, "lock %s: %s", dir,
-			    strerror(errno));
-		}
-	}
-	if ((rc = store_recover_all(fd)) < 0) {
+	if ((rc = file_lock(fd, dir, o->wait)) < 0 ||
+	    (rc = store_recover_all(fd)) < 0) {
 		close(fd);
 		return rc;
 	}
@@ -13721,28 +14329,6 @@ fail:
 }
 
 /*
- * "key = value" of conf/NAME.conf text (blanks around both): v set to
- * the value (in place) when line is key's line.
- */
-static ACME_MUST_CHECK int
-api_conf_value(char *line, const char *key, char **v)
-{
-	size_t n = strlen(key);
-	char *e;
-
-	line += strspn(line, " \t");
-	if (strncmp(line, key, n) != 0)
-		return 0;
-	line += n + strspn(line + n, " \t");
-	if (*line++ != '=')
-		return 0;
-	*v = line + strspn(line, " \t");
-	for (e = *v + strlen(*v); e > *v && isspace((unsigned char)e[-1]);)
-		*--e = '\0';
-	return 1;
-}
-
-/*
  * A command on a saved NAME given no --server (issue, revoke) talks to
  * the server conf/NAME.conf names, and trusts its CA file unless
  * --ca-file is given (acme(1), --server): run's options become *o, a
@@ -13755,27 +14341,20 @@ static ACME_MUST_CHECK int
 api_saved_server(struct api_run *run, const char *name,
     struct acme_options *o, struct buf *text)
 {
-	char path[PATH_LEN_MAX], *p, *e, *v;
+	const char *server, *ca_file;
 	int rc;
 
 	*o = *run->o;
 	if (o->server != NULL)
 		return 0;
-	snprintf(path, sizeof(path), "%s/conf/%s.conf", run->dir, name);
-	if ((rc = store_read_private(AT_FDCWD, path, path, text,
-	    CONF_MAX)) < 0 || (rc = buf_append(text, "", 0)) < 0)
+	if ((rc = file_conf_server(run->dir, name, text, &server,
+	    &ca_file)) < 0)
 		return rc == STORE_ABSENT ? 0 : rc;
-	for (p = (char *)text->data; p != NULL; p = e) {
-		if ((e = strchr(p, '\n')) != NULL)
-			*e++ = '\0';
-		if (api_conf_value(p, "server", &v) && *v != '\0')
-			o->server = v;
-		else if (api_conf_value(p, "ca-file", &v) && *v != '\0' &&
-		    run->o->ca_file == NULL)
-			o->ca_file = v;
-	}
-	if (o->server == NULL)
+	if (*ca_file != '\0' && run->o->ca_file == NULL)
+		o->ca_file = ca_file;
+	if (*server == '\0')
 		return 0;
+	o->server = server;
 	run->o = o;
 	return api_limits(o, "") < 0 ? err_wrap(ACME_ERR_USAGE, "conf/%s.conf",
 	    name) : 1;
@@ -13821,7 +14400,7 @@ api_enter(struct api_run *run, const struct acme_options *o, int need,
 	    (check != NULL && (rc = check(run, arg)) != 0))
 		return rc;
 	o = run->o;		/* check may take NAME's (api_saved_server) */
-	run->floor = clock_floor_read(run->dir);
+	run->floor = file_time_read(run->dir);
 	if (need & API_CA) {
 		if ((url = api_server_url(o->server)) == NULL)
 			return ACME_ERR_USAGE;
@@ -13848,7 +14427,7 @@ api_leave(struct api_run *run, int rc)
 		rc = err_set(ACME_ERR_IO, "a file or directory is missing");
 
 	if (run->storefd >= 0 && run->vouched > 0 &&
-	    (rc2 = clock_floor_update(run->storefd, run->floor,
+	    (rc2 = file_time_raise(run->storefd, run->floor,
 	    run->vouched)) < 0 && rc == 0)
 		rc = rc2;
 	api_disconnect(run);
@@ -13858,15 +14437,15 @@ api_leave(struct api_run *run, int rc)
 	return rc;
 }
 
-/* ==== 17. Issue ==== */
+/* ==== 18. Issue ==== */
 
 /*
  * acme_issue(): what to issue (names, or a CSR, a new or a reused key, a
- * profile), the order run by section 15, then the new set installed in live/
+ * profile), the order run by section 16, then the new set installed in live/
  * while the backup ring turns, and the deploy hook.
  *
  * Prefixes: issue_.
- * May call: 2-4, 6, 8-11, 13-16.
+ * May call: 2-4, 6, 8-12, 14-17.
  */
 
 /* ---- what to issue: names, CSR, key, profile ---- */
@@ -14140,7 +14719,7 @@ issue_meta(const struct issue *is, const struct x509_info *xi,
 	*at = clock_issued_at(is->cert_date, xi->not_before, xi->not_after,
 	    backdate, &source);
 	*at = api_ca_bound(run, *at);
-	return meta_build(&cs->meta, is->name, xi,
+	return file_meta_build(&cs->meta, is->name, xi,
 	    key_types[is->key_type].name, is->a->server, *at, source);
 }
 
@@ -14486,7 +15065,7 @@ acme_issue(const struct acme_options *o, const char *name,
 	return rc;
 }
 
-/* ==== 18. List, restore and imports ==== */
+/* ==== 19. List, restore and imports ==== */
 
 /*
  * The commands that change nothing at the CA: acme_list() (what is live and
@@ -14496,30 +15075,10 @@ acme_issue(const struct acme_options *o, const char *name,
  * along, and a report says what did not.
  *
  * Prefixes: imp_, list_.
- * May call: 2-7, 9-11, 13-16.
+ * May call: 2-7, 9-12, 14-17.
  */
 
 /* ---- list, restore ---- */
-
-/* The value of "key: value" in meta.txt text into out; 0 or -1. */
-static ACME_MUST_CHECK int
-list_meta_get(const struct buf *b, const char *key, char *out, size_t cap)
-{
-	const char *p = b->data ? (const char *)b->data : "";
-	size_t kl = strlen(key), n;
-
-	for (; *p != '\0'; p += strcspn(p, "\n"), p += *p == '\n') {
-		if (strncmp(p, key, kl) != 0 || p[kl] != ':' || p[kl + 1] != ' ')
-			continue;
-		p += kl + 2;
-		if ((n = strcspn(p, "\n")) >= cap)
-			return -1;
-		memcpy(out, p, n);
-		out[n] = '\0';
-		return 0;
-	}
-	return -1;
-}
 
 /* What list shows of one set directory. */
 struct api_set {
@@ -14546,11 +15105,11 @@ list_set_read(int dirfd, const char *name, struct api_set *s)
 		return rc;
 	if ((fd = store_subdir(dirfd, name, 0)) < 0)
 		return fd;
-	if (store_read(fd, "meta.txt", &meta, META_MAX) == 0) {
+	if (file_meta_read(fd, &meta) == 0) {
 		/* without one, key_type stays "?" */
-		ACME_IGNORE(list_meta_get(&meta, "key_type", s->key_type,
+		ACME_IGNORE(file_get(&meta, "key_type", s->key_type,
 		    sizeof(s->key_type)));
-		if (list_meta_get(&meta, "issued_at", t, sizeof(t)) == 0 &&
+		if (file_get(&meta, "issued_at", t, sizeof(t)) &&
 		    clock_parse_rfc3339(t, &s->issued_at) < 0)
 			s->issued_at = -1;
 	}
@@ -14640,19 +15199,13 @@ static int64_t
 list_trusted_time(int storefd, char *const *names, size_t n,
     struct api_set *s)
 {
-	struct buf b = { 0 };
-	char slot[16], line[64];
-	int64_t best = -1, t;
+	int64_t best = file_time_get(storefd);
+	char slot[16];
 	int livefd, ringfd, k;
 	size_t i;
 
-	if (store_read(storefd, "time", &b, 64) == 0 && b.len > 0) {
-		snprintf(line, sizeof(line), "%.*s", (int)strcspn((char *)
-		    b.data, "\n"), (char *)b.data);
-		if (clock_parse_rfc3339(line, &t) == 0)
-			best = t;
-	}
-	buf_free(&b);
+	if (best <= 0)
+		best = -1;
 	for (i = 0; i < n; i++) {
 		store_open_name(storefd, names[i], &livefd, &ringfd);
 		if (livefd >= 0 && list_set_read(livefd, names[i], s) == 0 &&
@@ -14764,20 +15317,6 @@ acme_restore(const struct acme_options *o, const char *name, int n)
 		printf("%s: backup %d is live now; the previous live set is "
 		    "backup 1\n", name, n);
 	return api_leave(&run, rc);
-}
-
-/* Trim blanks (and a CR) at both ends of p, in place: conf lines. */
-static char *
-imp_trim(char *p)
-{
-	char *e;
-
-	while (*p == ' ' || *p == '\t')
-		p++;
-	e = p + strlen(p);
-	while (e > p && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
-		*--e = '\0';
-	return p;
 }
 
 /* ---- imports: the core ---- */
@@ -15355,7 +15894,7 @@ imp_load_set(struct cert_set *cs, const char *name, const char *server,
 	cs->privkey = pem;
 	memset(&pem, 0, sizeof(pem));
 	*key_type = key_types[key.type].name;
-	rc = meta_build(&cs->meta, name, xi, *key_type, server,
+	rc = file_meta_build(&cs->meta, name, xi, *key_type, server,
 	    xi->not_before, "notbefore");
 out:
 	key_free(&key);
@@ -15466,7 +16005,6 @@ static ACME_MUST_CHECK int
 imp_exists(int storefd, const char *name)
 {
 	int livefd, ringfd, r = 0, slots[BACKUP_DEPTH];
-	char file[NAME_LEN_MAX + 8];
 
 	if (storefd < 0)
 		return 0;
@@ -15479,11 +16017,7 @@ imp_exists(int storefd, const char *name)
 		r |= store_ring_slots(ringfd, slots) > 0;
 		close(ringfd);
 	}
-	if ((livefd = store_subdir(storefd, "conf", 0)) >= 0) {
-		snprintf(file, sizeof(file), "%s.conf", name);
-		r |= store_exists(livefd, file);
-		close(livefd);
-	}
+	r |= file_conf_exists(storefd, name);
 	err_clear();
 	return r;
 }
@@ -15526,11 +16060,7 @@ imp_undo(int storefd, const char *name, int nprogs)
 		unlinkat(fd, name, AT_REMOVEDIR);
 		close(fd);
 	}
-	if ((fd = store_subdir(storefd, "conf", 0)) >= 0) {
-		snprintf(file, sizeof(file), "%s.conf", name);
-		ACME_IGNORE(store_remove(fd, file));
-		close(fd);
-	}
+	ACME_IGNORE(file_conf_remove(storefd, name));
 	if ((fd = store_subdir(storefd, IMP_HOOKS, 0)) < 0)
 		return;
 	for (k = 0; k <= nprogs; k++) {
@@ -15703,7 +16233,7 @@ imp_write_conf(struct imp_run *r, const char *name, const struct imp_set *s,
 	f.o.deploy_hook = imp_opt(c->deploy_hook);
 	f.o.preferred_chain = imp_opt(c->preferred_chain);
 	f.o.reuse_key = c->reuse_key;
-	return flow_conf_write(r->run.storefd, &f);
+	return file_conf_write(r->run.storefd, &f);
 }
 
 /* Print NAME's report: what is live and backed up, then c's lines. */
@@ -15843,21 +16373,16 @@ static ACME_MUST_CHECK int
 imp_acct_same(int storefd, const char *host, const struct key *k)
 {
 	char a[THUMBPRINT_LEN + 1], b[THUMBPRINT_LEN + 1];
-	struct buf pem = { 0 };
 	struct key have;
-	int accfd, hostfd = -1, same = 0, rc = STORE_ABSENT;
+	int hostfd = -1, same = 0, rc = STORE_ABSENT;
 
 	memset(&have, 0, sizeof(have));
-	if (storefd >= 0 && (accfd = store_subdir(storefd, "accounts",
-	    0)) >= 0) {
-		hostfd = store_subdir(accfd, host, 0);
-		close(accfd);
-	}
+	if (storefd >= 0)
+		hostfd = file_acct_dir(storefd, host, 0);
 	if (hostfd >= 0)
-		rc = store_read(hostfd, "key.pem", &pem, PEM_MAX);
+		rc = file_acct_key(hostfd, &have);
 	if (rc == 0)
-		same = key_from_pem(&have, (const char *)pem.data,
-		    pem.len) == 0 && jwk_thumbprint(&have, a, sizeof(a)) == 0 &&
+		same = jwk_thumbprint(&have, a, sizeof(a)) == 0 &&
 		    jwk_thumbprint(k, b, sizeof(b)) == 0 &&
 		    strcmp(a, b) == 0 ? 1 : -1;
 	else if (rc != STORE_ABSENT)
@@ -15866,7 +16391,6 @@ imp_acct_same(int storefd, const char *host, const struct key *k)
 		close(hostfd);
 	err_clear();		/* nothing was pending: an import succeeds */
 	key_free(&have);
-	buf_free(&pem);
 	return same;
 }
 
@@ -15875,18 +16399,11 @@ static ACME_MUST_CHECK int
 imp_acct_write(int storefd, const char *host, const char *server,
     const struct imp_acct *ac)
 {
-	struct buf txt = { .max = 8192 };
-	int rc;
+	struct file_acct rec = { .server = server, .imported = ac->what,
+	    .url = ac->url[0] != '\0' ? ac->url : NULL,
+	    .created = ac->created[0] != '\0' ? ac->created : NULL };
 
-	if (ac->url[0] != '\0')
-		buf_printf(&txt, "url: %s\n", ac->url);
-	buf_printf(&txt, "server: %s\n", server);
-	if (ac->created[0] != '\0')
-		buf_printf(&txt, "created: %s\n", ac->created);
-	if ((rc = buf_printf(&txt, "imported: %s\n", ac->what)) == 0)
-		rc = acct_write(storefd, host, &ac->key, &txt);
-	buf_free(&txt);
-	return rc;
+	return file_acct_write(storefd, host, &ac->key, &rec);
 }
 
 /* host[:port] of an https URL, ":443" left out, into h (256 bytes). */
@@ -16729,7 +17246,7 @@ imp_cb_conf(struct imp_run *r, const char *name, struct imp_conf *c)
 	for (p = (char *)b.data; p != NULL && *p != '\0'; p = line) {
 		if ((line = strchr(p, '\n')) != NULL)
 			*line++ = '\0';
-		p = imp_trim(p);
+		p = file_trim(p);
 		if (*p == '[') {
 			p += strspn(p, "[");
 			snprintf(sec, sizeof(sec), "%.*s", (int)strcspn(p, "]"),
@@ -17529,11 +18046,11 @@ imp_sh_read(struct imp_run *r, const char *path, struct imp_conf *c,
 	for (p = (char *)b.data; p != NULL && *p != '\0'; p = nl) {
 		if ((nl = strchr(p, '\n')) != NULL)
 			*nl++ = '\0';
-		p = imp_trim(p);
+		p = file_trim(p);
 		if (*p == '#' || (eq = strchr(p, '=')) == NULL)
 			continue;
 		*eq = '\0';
-		imp_sh_line(c, sh, imp_trim(p), eq + 1);
+		imp_sh_line(c, sh, file_trim(p), eq + 1);
 	}
 out:
 	buf_free(&b);
@@ -17586,7 +18103,7 @@ imp_sh_get(struct imp_run *r, const char *path, const char *key, char *dst,
 		if ((eq = strchr(p, '=')) == NULL)
 			continue;
 		*eq = '\0';
-		if (strcmp(imp_trim(p), key) == 0 && imp_sh_value(eq + 1) == 0)
+		if (strcmp(file_trim(p), key) == 0 && imp_sh_value(eq + 1) == 0)
 			snprintf(dst, cap, "%s", eq + 1);
 	}
 	buf_free(&b);
@@ -18056,293 +18573,18 @@ acme_import_lego(const struct acme_options *o, const char *lego_dir)
 	return imp_run(&imp_lego, o, lego_dir ? lego_dir : IMP_LEGO_DIR);
 }
 
-/* ==== 19. Renew ==== */
+/* ==== 20. Renew ==== */
 
 /*
- * acme_renew(): conf/NAME.conf (what issue saved), conf/NAME.state (ARI
- * windows and rate-limit retry times), the decision whether a certificate is
- * due by the CA's time and ARI, and one run that renews every due name with
- * a bounded number of orders in flight.
+ * acme_renew(): for every NAME, conf/NAME.conf (what issue saved) and
+ * conf/NAME.state (ARI windows and rate-limit retry times), both read and
+ * written by section 12; the decision whether a certificate is due by the
+ * CA's time and ARI; and one run that renews every due name with a
+ * bounded number of orders in flight.
  *
- * Prefixes: conf_, renew_, state_.
- * May call: 2-4, 6, 9-11, 14-18.
+ * Prefixes: renew_.
+ * May call: 2-4, 6, 9-12, 15-18.
  */
-
-/* ---- conf/NAME.conf ---- */
-
-/*
- * conf/NAME.conf is "key = value" lines written by flow_conf_write().
- * Each option key sets its acme_options field (OPTIONS: conf, kind)
- * unless the command line already set it (options given to renew win for
- * that run); an empty value sets nothing. Unknown keys are a warning, so
- * a conf written by a newer acme still renews. The challenge settings
- * (conf CHAL) are all skipped when the command line chose its own way to
- * answer (--webroot, --standalone, --hook or --challenge).
- */
-
-/* One NAME's saved settings; strings point into text. */
-struct conf {
-	struct buf	 text;			/* owned */
-	struct acme_options o;			/* merged with the CLI's */
-	const char	*idents[IDENT_MAX];	/* into text */
-	size_t		 nidents;
-	const char	*imported;		/* into text: the import */
-	char		 file[NAME_LEN_MAX + 8];	/* "NAME.conf" */
-};
-
-static ACME_MUST_CHECK int
-conf_idents(struct conf *c, char *v)
-{
-	char *save = NULL, *w;
-
-	c->nidents = 0;
-	for (w = strtok_r(v, " \t", &save); w != NULL;
-	    w = strtok_r(NULL, " \t", &save)) {
-		if (c->nidents == IDENT_MAX)
-			return err_set(ACME_ERR_LIMIT, "more than %d "
-			    "identifiers", IDENT_MAX);
-		c->idents[c->nidents++] = w;
-	}
-	return 0;
-}
-
-/* The option whose conf key is k, or NULL. */
-static const struct opt *
-conf_find(const char *k)
-{
-	size_t i;
-
-	for (i = 0; i < OPT_N; i++)
-		if (opt_table[i].conf != OPT_CONF_NO &&
-		    strcmp(k, opt_table[i].name) == 0)
-			return &opt_table[i];
-	return NULL;
-}
-
-/* Set r's field of o from v unless it is already set (by the CLI):
- * a string, yes or no for a flag, a number 0..INT_MAX (api_limits checks
- * the option's own range once the conf is read). */
-static ACME_MUST_CHECK int
-conf_set(const struct opt *r, struct acme_options *o, char *v, int line)
-{
-	char *end;
-	long n;
-
-	if (r->kind == OPT_STR) {
-		if (*opt_str(o, r) == NULL)
-			*opt_str(o, r) = v;
-		return 0;
-	}
-	if (r->kind == OPT_FLAG && (strcmp(v, "yes") == 0 ||
-	    strcmp(v, "no") == 0))
-		n = strcmp(v, "yes") == 0;
-	else {
-		errno = 0;
-		n = strtol(v, &end, 10);
-		if (!OPT_IS_NUMBER(r->kind) || errno != 0 || *end != '\0' ||
-		    n < 0 || n > INT_MAX)
-			return err_set(ACME_ERR_USAGE, "line %d: bad value "
-			    "for %s", line, r->name);
-	}
-	if (*opt_int(o, r) == 0)
-		*opt_int(o, r) = (int)n;
-	return 0;
-}
-
-/* Apply "key = value" (both trimmed, v NUL-terminated in the text). */
-static ACME_MUST_CHECK int
-conf_apply(struct conf *c, const struct acme_options *cli, const char *k,
-    char *v, int line)
-{
-	const struct opt *r;
-
-	if (strcmp(k, "identifiers") == 0)
-		return conf_idents(c, v);
-	if (strcmp(k, "name") == 0 || strcmp(k, "server-alias") == 0)
-		return 0;		/* for the reader of the file */
-	if (strcmp(k, "imported") == 0) {
-		c->imported = v;	/* named when there is no account */
-		return 0;
-	}
-	if ((r = conf_find(k)) == NULL) {
-		log_msg(LOG_LEVEL_ERROR, "warning: conf/%s line %d: unknown "
-		    "key '%.40s' ignored", c->file, line, k);
-		return 0;
-	}
-	if ((r->conf == OPT_CONF_CHAL && (cli->webroot != NULL ||
-	    cli->standalone || cli->hook != NULL || cli->challenge != NULL ||
-	    cli->dns_api != NULL)) ||
-	    *v == '\0')
-		return 0;
-	return conf_set(r, &c->o, v, line);
-}
-
-/* Parse the conf text in c->text (NUL-terminated, edited in place). */
-static ACME_MUST_CHECK int
-conf_parse(struct conf *c, const struct acme_options *cli)
-{
-	char *p = (char *)c->text.data, *nl, *eq;
-	int line = 0, rc;
-
-	c->o = *cli;
-	while (p != NULL && *p != '\0') {
-		line++;
-		if ((nl = strchr(p, '\n')) != NULL)
-			*nl++ = '\0';
-		p = imp_trim(p);
-		if (*p != '\0' && *p != '#') {
-			if ((eq = strchr(p, '=')) == NULL)
-				return err_set(ACME_ERR_USAGE, "line %d: no "
-				    "'='", line);
-			*eq = '\0';
-			if ((rc = conf_apply(c, cli, imp_trim(p),
-			    imp_trim(eq + 1), line)) < 0)
-				return rc;
-		}
-		p = nl;
-	}
-	if (c->nidents == 0)
-		return err_set(ACME_ERR_USAGE, "no identifiers");
-	return 0;
-}
-
-/* Read conf/NAME.conf below conffd into c, merged with cli; it must be
- * private to the user running acme (store_private_ok). */
-static ACME_MUST_CHECK int
-conf_load(int conffd, const char *name, const struct acme_options *cli,
-    struct conf *c)
-{
-	char *file = c->file, path[PATH_LEN_MAX];
-	int rc;
-
-	memset(c, 0, sizeof(*c));
-	snprintf(c->file, sizeof(c->file), "%s.conf", name);
-	snprintf(path, sizeof(path), "%s/conf/%s", cli->dir ? cli->dir :
-	    API_DEFAULT_DIR, file);
-	if ((rc = store_read_private(conffd, file, path, &c->text,
-	    CONF_MAX)) < 0 ||
-	    (rc = buf_append(&c->text, "", 0)) < 0) {
-		if (rc == STORE_ABSENT)
-			return err_set(ACME_ERR_USAGE, "no conf/%s: issue it "
-			    "first", file);
-		return rc;
-	}
-	/* the limits before any use (renew_point adds days): the command
-	 * line's were checked already, so what fails is the conf's */
-	if ((rc = conf_parse(c, cli)) < 0 || (rc = api_limits(&c->o, "")) < 0)
-		return err_wrap(rc, "conf/%s", file);
-	return 0;
-}
-
-/* ---- conf/NAME.state ---- */
-
-/*
- * conf/NAME.state: what renew must remember between runs, "key = value"
- * lines (times RFC 3339 UTC). Written with store_write only when it
- * changes; removed once a renewal succeeded. ari-* belong to the
- * certificate whose serial (hex) is ari-serial.
- */
-struct renew_state {
-	char	 serial[2 * X509_SERIAL_MAX + 1];
-	int64_t	 ari_start;		/* window last seen */
-	int64_t	 ari_end;
-	int64_t	 ari_time;		/* the point drawn in it */
-	int64_t	 ari_next;		/* no renewalInfo request before */
-	int64_t	 retry_until;		/* rate limited: no order before */
-};
-
-#define STATE_F(f)	offsetof(struct renew_state, f)
-
-static const struct {
-	const char	*key;
-	size_t		 off;
-} state_times[] = {
-	{ "ari-window-start", STATE_F(ari_start) },
-	{ "ari-window-end", STATE_F(ari_end) },
-	{ "ari-renew-at", STATE_F(ari_time) },
-	{ "ari-next-check", STATE_F(ari_next) },
-	{ "rate-limited-until", STATE_F(retry_until) },
-};
-
-#define STATE_NTIMES	(sizeof(state_times) / sizeof(state_times[0]))
-
-static int64_t *
-state_field(struct renew_state *st, size_t i)
-{
-	return (int64_t *)(void *)((char *)st + state_times[i].off);
-}
-
-/* One line of the state file; unknown or bad lines are dropped. */
-static void
-state_line(struct renew_state *st, char *k, char *v)
-{
-	size_t i;
-
-	if (strcmp(k, "ari-serial") == 0 && strlen(v) < sizeof(st->serial)) {
-		memcpy(st->serial, v, strlen(v) + 1);
-		return;
-	}
-	for (i = 0; i < STATE_NTIMES; i++)
-		if (strcmp(k, state_times[i].key) == 0 &&
-		    clock_parse_rfc3339(v, state_field(st, i)) < 0)
-			*state_field(st, i) = 0;
-}
-
-/* Read conf/NAME.state into st: empty when there is none; a file that
- * cannot be read is an error (a rate limit in it must not be lost). */
-static ACME_MUST_CHECK int
-state_read(int conffd, const char *name, struct renew_state *st)
-{
-	struct buf b = { 0 };
-	char file[NAME_LEN_MAX + 8], *p, *nl, *eq;
-	int rc;
-
-	memset(st, 0, sizeof(*st));
-	snprintf(file, sizeof(file), "%s.state", name);
-	if ((rc = store_read(conffd, file, &b, STATE_MAX)) == 0)
-		rc = buf_append(&b, "", 0);
-	for (p = rc == 0 ? (char *)b.data : NULL; p != NULL && *p != '\0';
-	    p = nl) {
-		if ((nl = strchr(p, '\n')) != NULL)
-			*nl++ = '\0';
-		if ((eq = strchr(p, '=')) == NULL)
-			continue;
-		*eq = '\0';
-		state_line(st, imp_trim(p), imp_trim(eq + 1));
-	}
-	buf_free(&b);
-	return rc == STORE_ABSENT ? 0 : rc;
-}
-
-/* Write st when it differs from old (remove the file when st is empty). */
-static ACME_MUST_CHECK int
-state_write(int conffd, const char *name, const struct renew_state *old,
-    struct renew_state *st)
-{
-	static const struct renew_state empty;
-	struct buf b = { .max = STATE_MAX };
-	char file[NAME_LEN_MAX + 8], t[40];
-	size_t i;
-	int rc;
-
-	if (memcmp(old, st, sizeof(*st)) == 0)
-		return 0;
-	snprintf(file, sizeof(file), "%s.state", name);
-	if (memcmp(st, &empty, sizeof(*st)) == 0)
-		return store_remove(conffd, file);
-	buf_printf(&b, "# acme: renewal state of %s (see acme(1))\n", name);
-	if (st->serial[0] != '\0')
-		buf_printf(&b, "ari-serial = %s\n", st->serial);
-	for (i = 0; i < STATE_NTIMES; i++)
-		if (*state_field(st, i) != 0) {
-			clock_format_rfc3339(*state_field(st, i), t,
-			    sizeof(t));
-			buf_printf(&b, "%s = %s\n", state_times[i].key, t);
-		}
-	rc = store_write_buf(conffd, file, &b, STORE_FILE_MODE);
-	buf_free(&b);
-	return rc;
-}
 
 /* ---- one run ---- */
 
@@ -18573,7 +18815,7 @@ renew_finish(struct renew_run *r, struct renew_item *it, int rc)
 		renew_rate_limit(&r->run, it->is, &it->st);
 	else if (it->is != NULL)
 		memset(&it->st, 0, sizeof(it->st));	/* a new certificate */
-	if ((rc2 = state_write(r->conffd, it->name, &it->old,
+	if ((rc2 = file_state_write(r->conffd, it->name, &it->old,
 	    &it->st)) < 0 && rc == 0)
 		rc = rc2;
 	if (rc < 0)
@@ -18713,6 +18955,22 @@ renew_unasked(struct renew_run *r, struct renew_item *it, int rc,
 	return 0;
 }
 
+/* conf/NAME.conf merged with the command line, its limits checked
+ * before any use (renew_point adds days): the command line's were
+ * checked already, so what fails is the conf's. */
+static ACME_MUST_CHECK int
+renew_conf(int conffd, const char *dir, const char *name,
+    const struct acme_options *cli, struct conf *c)
+{
+	int rc;
+
+	if ((rc = file_conf_load(conffd, dir, name, cli, c)) < 0)
+		return rc;
+	if ((rc = api_limits(&c->o, "")) < 0)
+		return err_wrap(rc, "conf/%s", c->file);
+	return 0;
+}
+
 /* renew NAME: load its conf and state, talk to its server, decide; 1
  * when it was queued (renew_flush finishes it). */
 static ACME_MUST_CHECK int
@@ -18728,10 +18986,11 @@ renew_one(struct renew_run *r, struct renew_item *it)
 	if ((it->c = calloc(1, sizeof(*it->c))) == NULL || (r->xi == NULL &&
 	    (r->xi = calloc(1, sizeof(*r->xi))) == NULL))
 		return err_set(ACME_ERR_NOMEM, "out of memory");
-	if ((rc = state_read(r->conffd, it->name, &it->st)) < 0)
+	if ((rc = file_state_read(r->conffd, it->name, &it->st)) < 0)
 		return rc;
 	it->old = it->st;
-	if ((rc = conf_load(r->conffd, it->name, run->o, it->c)) < 0 ||
+	if ((rc = renew_conf(r->conffd, run->dir, it->name, run->o,
+	    it->c)) < 0 ||
 	    (rc = absent = renew_live_cert(run, it->name, r->xi)) < 0)
 		return rc;
 	if ((url = api_server_url(it->c->o.server)) == NULL)
@@ -18770,7 +19029,7 @@ renew_run_all(struct renew_run *r, const char *const *names,
 	if ((r->b = calloc(1, sizeof(*r->b))) == NULL)
 		return err_set(ACME_ERR_NOMEM, "out of memory");
 	batch_init(r->b, NULL);
-	if (nnames == 0 && (rc = store_names(r->conffd, "conf", ".conf",
+	if (nnames == 0 && (rc = file_conf_names(r->conffd,
 	    RENEW_NAMES_MAX, &all, &n)) < 0)
 		goto out;
 	if (nnames == 0 && n == 0)
@@ -18840,7 +19099,7 @@ acme_renew(const struct acme_options *o, const char *const *names,
 	return api_leave(run, rc);
 }
 
-/* ==== 20. Account and revocation ==== */
+/* ==== 21. Account and revocation ==== */
 
 /*
  * acme_account() (show, update, rollover, deactivate), acme_persist_record()
@@ -18848,7 +19107,7 @@ acme_renew(const struct acme_options *o, const char *const *names,
  * certificate or a certificate file.
  *
  * Prefixes: account_, persist_, revoke_.
- * May call: 2-3, 6, 9-11, 13-17.
+ * May call: 2-3, 6, 9-11, 14-18.
  */
 
 /* ---- account show, update, rollover, deactivate ---- */
@@ -19167,7 +19426,7 @@ acme_revoke(const struct acme_options *o, const char *target)
 	return rc;
 }
 
-/* ==== 21. CLI ==== */
+/* ==== 22. CLI ==== */
 
 /*
  * main(): the command line into struct acme_options, one command, and its
@@ -19175,7 +19434,7 @@ acme_revoke(const struct acme_options *o, const char *target)
  * configuration). Not built when acme.c is embedded (ACME_NO_MAIN).
  *
  * Prefixes: cli_.
- * May call: 2-3, 13, 16-20.
+ * May call: 2-3, 14, 17-21.
  */
 
 #ifndef ACME_NO_MAIN
@@ -19451,43 +19710,6 @@ cli_restore(const struct acme_options *o, char **args, int nargs)
 	return cli_result(acme_restore(o, args[0], (int)n));
 }
 
-/* import-certbot, import-uacme, import-acmesh [DIR] */
-static int
-cli_import(const char *cmd, int (*import)(const struct acme_options *,
-    const char *), const struct acme_options *o, char **args, int nargs)
-{
-	if (nargs > 1) {
-		fprintf(stderr, "acme: %s takes at most one directory\n", cmd);
-		return CLI_EXIT_USAGE;
-	}
-	return cli_result(import(o, nargs ? args[0] : NULL));
-}
-
-static int
-cli_import_certbot(const struct acme_options *o, char **args, int nargs)
-{
-	return cli_import("import-certbot", acme_import_certbot, o, args,
-	    nargs);
-}
-
-static int
-cli_import_uacme(const struct acme_options *o, char **args, int nargs)
-{
-	return cli_import("import-uacme", acme_import_uacme, o, args, nargs);
-}
-
-static int
-cli_import_acmesh(const struct acme_options *o, char **args, int nargs)
-{
-	return cli_import("import-acmesh", acme_import_acmesh, o, args, nargs);
-}
-
-static int
-cli_import_lego(const struct acme_options *o, char **args, int nargs)
-{
-	return cli_import("import-lego", acme_import_lego, o, args, nargs);
-}
-
 /* account persist-record NAME... */
 static int
 cli_persist_record(const struct acme_options *o, char **args, int nargs)
@@ -19541,22 +19763,27 @@ cli_revoke(const struct acme_options *o, char **args, int nargs)
 	return cli_result(acme_revoke(o, args[0]));
 }
 
-/* Commands: the words after the command are handed on as args. */
+/*
+ * Commands: the words after the command are handed on as args. An
+ * import is its acme.h function and takes at most one directory (NULL:
+ * the client's default).
+ */
 static const struct cli_cmd {
 	const char	*name;
 	int		(*run)(const struct acme_options *, char **, int);
+	int		(*import)(const struct acme_options *, const char *);
 } cli_cmds[] = {
-	{ "issue", cli_issue },
+	{ "issue", cli_issue, NULL },
 	/* storage */
-	{ "list", cli_list },
-	{ "restore", cli_restore },
-	{ "import-certbot", cli_import_certbot },
-	{ "import-uacme", cli_import_uacme },
-	{ "import-acmesh", cli_import_acmesh },
-	{ "import-lego", cli_import_lego },
-	{ "renew", cli_renew },
-	{ "account", cli_account },
-	{ "revoke", cli_revoke },
+	{ "list", cli_list, NULL },
+	{ "restore", cli_restore, NULL },
+	{ "import-certbot", NULL, acme_import_certbot },
+	{ "import-uacme", NULL, acme_import_uacme },
+	{ "import-acmesh", NULL, acme_import_acmesh },
+	{ "import-lego", NULL, acme_import_lego },
+	{ "renew", cli_renew, NULL },
+	{ "account", cli_account, NULL },
+	{ "revoke", cli_revoke, NULL },
 };
 
 static const struct cli_cmd *
@@ -19568,6 +19795,19 @@ cli_find_cmd(const char *name)
 		if (strcmp(name, cli_cmds[i].name) == 0)
 			return &cli_cmds[i];
 	return NULL;
+}
+
+/* import-certbot, import-uacme, import-acmesh, import-lego [DIR] */
+static int
+cli_import(const struct cli_cmd *cmd, const struct acme_options *o,
+    char **args, int nargs)
+{
+	if (nargs > 1) {
+		fprintf(stderr, "acme: %s takes at most one directory\n",
+		    cmd->name);
+		return CLI_EXIT_USAGE;
+	}
+	return cli_result(cmd->import(o, nargs ? args[0] : NULL));
 }
 
 int
@@ -19597,7 +19837,9 @@ main(int argc, char **argv)
 	else if ((cmd = cli_find_cmd(pos[0])) == NULL)
 		fprintf(stderr, "acme: unknown command '%.40s' (see acme "
 		    "--help)\n", pos[0]);
-	rc = cmd != NULL ? cmd->run(&o, pos + 1, npos - 1) : CLI_EXIT_USAGE;
+	rc = cmd == NULL ? CLI_EXIT_USAGE : cmd->import == NULL ?
+	    cmd->run(&o, pos + 1, npos - 1) : cli_import(cmd, &o, pos + 1,
+	    npos - 1);
 	free(pos);
 	return rc;
 }

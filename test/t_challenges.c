@@ -1,5 +1,5 @@
 /*
- * t_challenges.c - unit tests of section 13 (Challenges): wildcard
+ * t_challenges.c - unit tests of section 14 (Challenges): wildcard
  * identifiers, the choice of challenge, the challenge hook runner, the tls-
  * alpn-01 certificate, real handshakes with the tls-alpn-01 responder, the
  * http-01 responder serving clients at once, what its child gives up; the

@@ -1,6 +1,6 @@
 /*
- * t_requests.c - unit tests of sections 12 (HTTP), 14 (ACME requests) and
- * 15 (ACME flows): EAB MACs, problem hints, directory profiles, alternate-
+ * t_requests.c - unit tests of sections 13 (HTTP), 15 (ACME requests) and
+ * 16 (ACME flows): EAB MACs, problem hints, directory profiles, alternate-
  * chain links, revocation reasons, CSR parsing, built-in trust anchors and
  * the CA bundle choice.
  */

@@ -408,20 +408,20 @@ t_store_entry_name(void)
 }
 
 static void
-t_api_meta_get(void)
+t_file_get(void)
 {
 	struct buf b = { 0 };
 	char v[64];
 
 	buf_puts(&b, "format: 1\nname: x\nissued_at: 2026-11-22T10:00:00Z\n"
 	    "not_after:2026\n");
-	CHECK_INT(list_meta_get(&b, "issued_at", v, sizeof(v)), 0);
+	CHECK_INT(file_get(&b, "issued_at", v, sizeof(v)), 1);
 	CHECK_STR(v, "2026-11-22T10:00:00Z");
-	CHECK_INT(list_meta_get(&b, "name", v, sizeof(v)), 0);
+	CHECK_INT(file_get(&b, "name", v, sizeof(v)), 1);
 	CHECK_STR(v, "x");
-	CHECK_INT(list_meta_get(&b, "not_after", v, sizeof(v)), -1);
-	CHECK_INT(list_meta_get(&b, "issued", v, sizeof(v)), -1);
-	CHECK_INT(list_meta_get(&b, "format", v, 1), -1);
+	CHECK_INT(file_get(&b, "not_after", v, sizeof(v)), 0);
+	CHECK_INT(file_get(&b, "issued", v, sizeof(v)), 0);
+	CHECK_INT(file_get(&b, "format", v, 1), 0);
 	buf_free(&b);
 }
 
@@ -760,7 +760,7 @@ static const struct unit_test tests_core[] = {
 	{ "store_recover_states", t_store_recover_states },
 	{ "clock_issued_at", t_clock_issued_at },
 	{ "store_entry_name", t_store_entry_name },
-	{ "list_meta_get", t_api_meta_get },
+	{ "file_get", t_file_get },
 	{ "http_headers", t_http_headers },
 	{ "problem_line", t_problem_line },
 	{ "problem_garbage", t_problem_garbage },

@@ -20,13 +20,21 @@ enum constants; naming one of another section counts that section in
 its "May call:" set, and one of a later section is an error of its own.
 A member of a section's struct that names a later section's type is an
 error too. And a field of a section's struct that only later sections
-use ("->f", ".f", offsetof) is one, unless its comment opens with
+use ("->f", ".f", offsetof and a one-line macro "#define M(f) offsetof(
+struct x, f)") is one, unless its comment opens with
 "section N's: " naming exactly the sections that use it (a deliberate
 exception, said where the field is); the types of section "Types and
 tables" are everyone's and not checked so. That last check is a
 heuristic: it sees only field names that no other struct or union of
 acme.c or acme.h has; it misses uses through a positional initializer,
-a copy of the whole struct or a macro, and it does not read the tests.
+a copy of the whole struct or any other macro, and it does not read the
+tests.
+
+The files acme keeps (DIR/time, meta.txt, the account record, conf/NAME.
+conf, .state and .order, the lock) have one home, the "File formats"
+section: no other section's code names one of them (FILES, as string
+literals) or calls flock(); Storage alone may name meta.txt, which it
+stores with the other files of a set and never reads.
 
 Prints each disagreement on one line and exits 1; silent and 0 when all
 agree.
@@ -52,6 +60,8 @@ TYPEDEF = re.compile(r"^typedef\b([^;]*);", re.M)
 BODY = re.compile(r"(?<![(\w])(struct|union)(?:\s+[a-z_][a-z0-9_]*)?\s*\{")
 FIELD = re.compile(r"(?:->|\.)\s*([a-z_][a-z0-9_]*)|\boffsetof\s*\("
                    r"\s*(?:struct|union)\s+\w+\s*,\s*([a-z_][a-z0-9_]*)")
+OFFSET_MACRO = re.compile(r"^#define\s+(\w+)\((\w+)\)\s+offsetof\s*\("
+                          r"\s*(?:struct|union)\s+\w+\s*,\s*\2\s*\)", re.M)
 THEIRS = re.compile(r"/\* section (\d+)'s: ")
 SHARED = "Types and tables"
 IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -265,10 +275,15 @@ def layout(lines, code, spans, types, header, errors):
     for name in bodies(text) + bodies(code_only(header)):
         count[name] = count.get(name, 0) + 1
     users = {}
+    macros = "|".join(m.group(1) for m in OFFSET_MACRO.finditer(text))
+    macro = re.compile(r"\b(?:%s)\(\s*([a-z_][a-z0-9_]*)\s*\)" %
+                       (macros or "(?!)"))
     for a, b, n in spans:
         for l in code[a:b]:
             for f in FIELD.findall(l):
                 users.setdefault(f[0] or f[1], set()).add(n)
+            for f in macro.findall(l):
+                users.setdefault(f, set()).add(n)
     for n, tag, body, first, last in types.structs:
         for names, decl in members(body):
             for t in sorted(set(types.used(decl))):
@@ -288,6 +303,39 @@ def layout(lines, code, spans, types, header, errors):
                     errors.append("section %d: %s field %s is used only "
                                   "by section %s" % (n, tag, name,
                                   ranges(s)))
+
+
+FORMATS = "File formats"
+FILES = ('"time"', '"meta.txt"', '"account.txt"', '"key.pem"',
+         '"key-rollover.pem"', '"%s.conf"', '"%s.state"', '"%s.order"',
+         "flock(")
+FILES_ALSO = {"Storage": ('"meta.txt"',)}
+
+
+def no_comments(text):
+    """text with comments blanked out (string literals kept), line
+    breaks kept."""
+    return re.sub(r"/\*.*?\*/", lambda m: "\n" * m.group(0).count("\n"),
+                  text, flags=re.S)
+
+
+def formats(lines, errors):
+    """The kept files are named only in the File formats section."""
+    code = no_comments("\n".join(lines)).split("\n")
+    starts = [(i, SEC.match(l)) for i, l in enumerate(lines) if SEC.match(l)]
+    if not any(m.group(2) == FORMATS for _, m in starts):
+        errors.append("no \"%s\" section" % FORMATS)
+        return
+    for k, (a, m) in enumerate(starts):
+        if m.group(2) == FORMATS:
+            continue
+        b = starts[k + 1][0] if k + 1 < len(starts) else len(lines)
+        for i in range(a, b):
+            for f in FILES:
+                if f in code[i] and f not in FILES_ALSO.get(m.group(2), ()):
+                    errors.append("line %d: section %s names %s, a file "
+                                  "of section \"%s\"" % (i + 1, m.group(1),
+                                                         f, FORMATS))
 
 
 def intro(lines, a, b):
@@ -400,6 +448,7 @@ def main():
                               "..", "acme.h")
     header = open(header, encoding="utf-8").read()
     calls(lines, errors, header)
+    formats(lines, errors)
     prefixes(lines, errors, set(API.findall(header)))
     if not any(e[0] == "section" for e in ban):
         errors.append("no section banners")

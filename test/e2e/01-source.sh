@@ -60,4 +60,16 @@ t_source_toc()
 	toc_broken "a field given to the wrong section" \
 	    's/\/\* section [0-9]*\(.s: the account\)$/\/* section 3\1/' \
 	    "struct acme field again says section 3's, used by section"
+	toc_broken "a kept file opened outside File formats" \
+	    's/r |= file_conf_exists(storefd, name);/r |= store_exists(storefd, "%s.conf");/' \
+	    'names "%s.conf", a file of section "File formats"'
+	toc_broken "the lock taken outside File formats" \
+	    's/^\(\t*\)if ((rc = file_lock(fd, dir, o->wait)) < 0 ||/\1if (flock(fd, LOCK_EX) < 0 ||/' \
+	    'names flock('
+	toc_broken "meta.txt read outside File formats and Storage" \
+	    's/if (file_meta_read(fd, &meta) == 0) {/if (store_read(fd, "meta.txt", \&meta, META_MAX) == 0) {/' \
+	    'names "meta.txt"'
+	toc_broken "no File formats section" \
+	    's/^\(\/\* ==== 12\. \)File formats/\1Formats/; s/^ \* 12\. File formats$/ * 12. Formats/' \
+	    'no "File formats" section'
 }
