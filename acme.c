@@ -6,12 +6,15 @@
  * jsmn 1.1.0, then links one static musl binary). Unit tests include this
  * file with ACME_NO_MAIN defined; see test/.
  *
- * The file is ordered bottom-up: a section only calls sections above it,
- * and its introduction says what it owns and which sections it may
- * call, and its "Prefixes:" line names the first word of every function
- * defined in it (a prefix belongs to one section; acme_ is acme.h's API).
- * Subsections are listed under their section. test/toc.py checks that
- * this table, the banners, the "May call:" and "Prefixes:" lines agree.
+ * The file is ordered bottom-up: a section only calls sections above it
+ * and names only their types, and its introduction says what it owns and
+ * which sections it may call (their functions or types), and its
+ * "Prefixes:" line names the first word of every function defined in it
+ * (a prefix belongs to one section; acme_ is acme.h's API). A struct
+ * holds no member of a later section's type and no field only later
+ * sections use. Subsections are listed under their section. test/toc.py
+ * checks that this table, the banners, the "May call:" and "Prefixes:"
+ * lines and the structs agree.
  *
  *  1. Limits and configuration
  *  2. Types and tables
@@ -635,7 +638,7 @@ struct ident {
  *   its last append.
  *
  * Prefixes: buf_, err_, ident_, log_, str_, wipe_, xstrdup_.
- * May call: nothing above.
+ * May call: 2.
  */
 
 /* The answer "none" of a lookup or a parser (the convention above). */
@@ -1030,7 +1033,7 @@ ident_parse(const char *s, struct ident *id)
  * unused bits, so every byte string has exactly one accepted encoding.
  *
  * Prefixes: b64_, b64u_, hex_, pem_, utf8_.
- * May call: 3.
+ * May call: 2-3.
  */
 
 static const char b64_alpha_url[] =
@@ -1576,7 +1579,7 @@ out:
  * reports it; the buffer is then to be discarded.
  *
  * Prefixes: json_, jw_.
- * May call: 3-4.
+ * May call: 2-4.
  */
 
 /* A parsed document. js is borrowed and must outlive the struct. */
@@ -2324,7 +2327,7 @@ jw_finish(struct jw *w)
  * wiped before returning.
  *
  * Prefixes: asn1_, bn_, ec_, hmac_, key_, rng_.
- * May call: 3-4.
+ * May call: 2-4.
  */
 
 #define RNG_SEED_LEN	48		/* 384 bits (SP 800-90A, SHA-256) */
@@ -2648,19 +2651,15 @@ static const struct key_type_info {
 	int			 curve;		/* BR_EC_* or 0 for RSA */
 	unsigned		 bits;		/* curve or modulus size */
 	const char		*jws_alg;	/* RFC 7518 3.1 */
-	const char		*jwk_crv;	/* RFC 7518 6.2.1.1, or NULL */
 	const br_hash_class	*hash;
 } key_types[KEY_TYPE_MAX] = {
-	[KEY_EC256] = { "ec256", BR_EC_secp256r1, 256, "ES256", "P-256",
+	[KEY_EC256] = { "ec256", BR_EC_secp256r1, 256, "ES256",
 	    &br_sha256_vtable },
-	[KEY_EC384] = { "ec384", BR_EC_secp384r1, 384, "ES384", "P-384",
+	[KEY_EC384] = { "ec384", BR_EC_secp384r1, 384, "ES384",
 	    &br_sha384_vtable },
-	[KEY_RSA2048] = { "rsa2048", 0, 2048, "RS256", NULL,
-	    &br_sha256_vtable },
-	[KEY_RSA3072] = { "rsa3072", 0, 3072, "RS256", NULL,
-	    &br_sha256_vtable },
-	[KEY_RSA4096] = { "rsa4096", 0, 4096, "RS256", NULL,
-	    &br_sha256_vtable },
+	[KEY_RSA2048] = { "rsa2048", 0, 2048, "RS256", &br_sha256_vtable },
+	[KEY_RSA3072] = { "rsa3072", 0, 3072, "RS256", &br_sha256_vtable },
+	[KEY_RSA4096] = { "rsa4096", 0, 4096, "RS256", &br_sha256_vtable },
 };
 
 struct key_ec {
@@ -3119,12 +3118,18 @@ key_sign_der(const struct key *k, const void *msg, size_t len,
  * section 5, so every string is escaped and there is no whitespace.
  *
  * Prefixes: jwk_, jws_.
- * May call: 3-6.
+ * May call: 2-6.
  */
 
 #define JOSE_B64_CAP(n)	(((n) + 2) / 3 * 4 + 1)	/* base64url + NUL */
 #define JWK_JSON_MAX	2048	/* an RSA-4096 JWK is about 730 bytes */
 #define THUMBPRINT_LEN	43	/* base64url of a SHA-256 digest */
+
+/* RFC 7518 6.2.1.1: the JWK curve name of each EC --key-type. */
+static const char *const jwk_crv[KEY_TYPE_MAX] = {
+	[KEY_EC256] = "P-256",
+	[KEY_EC384] = "P-384",
+};
 
 /*
  * Write k's public JWK as member key of w (key NULL: a bare value), with
@@ -3143,7 +3148,7 @@ jwk_write_ec(struct jw *w, const struct key *k)
 
 	b64u_encode(x, pk->q + 1, clen);
 	b64u_encode(y, pk->q + 1 + clen, clen);
-	jw_str(w, "crv", key_types[k->type].jwk_crv);
+	jw_str(w, "crv", jwk_crv[k->type]);
 	jw_str(w, "kty", "EC");
 	jw_str(w, "x", x);
 	jw_str(w, "y", y);
@@ -3409,7 +3414,7 @@ out:
  * the parts. Nothing here allocates except csr_build().
  *
  * Prefixes: csr_, der_.
- * May call: 3, 6.
+ * May call: 2-3, 6.
  */
 
 /* dst + off, or NULL in query mode (no arithmetic on NULL). */
@@ -3945,7 +3950,7 @@ der_alpn_cert(struct buf *der, const struct key *k, const struct ident *id,
  * or from disk: both are untrusted input, checked for structure only.
  *
  * Prefixes: x509_.
- * May call: 3, 6.
+ * May call: 2-3, 6.
  */
 
 #define X509_EPOCH_DAYS	719528	/* 1970-01-01 in days since year 0 */
@@ -4384,7 +4389,7 @@ bad:
  * (staging); NAME can never start with one.
  *
  * Prefixes: store_.
- * May call: 3-4, 9.
+ * May call: 2-4, 9.
  */
 
 #define STORE_DIR_MODE	0700
@@ -5648,7 +5653,7 @@ out:
  * raises and that the CA's own certificate bounds.
  *
  * Prefixes: clock_.
- * May call: 3.
+ * May call: 2-3.
  */
 
 /*
@@ -6837,7 +6842,7 @@ file_order_key(const char *t, size_t len, struct key *k)
  * retried idempotent request. Knows nothing of ACME.
  *
  * Prefixes: http_.
- * May call: 3-4, 6, 9-11.
+ * May call: 2-4, 6, 9-11.
  */
 
 /* System CA bundles tried, in order, when --ca-file is not given. */
@@ -8188,7 +8193,7 @@ http_api(struct http *h, const char *method, const char *url,
  * environment and ours on top), and the dns-persist-01 record.
  *
  * Prefixes: chal_, hook_.
- * May call: 3-8, 10-13.
+ * May call: 2-8, 10-13.
  */
 
 #define CHAL_WK_DIR	".well-known"
@@ -8245,8 +8250,6 @@ struct chal_answer {
 	int		 placed;	/* webroot file written */
 	int		 begun;		/* hook said yes: done/failed owed */
 	int		 valid;		/* its authorization became valid */
-	int		 wild;		/* that authorization is for "*.id" */
-	int		 told;		/* the CA's error on it was printed */
 };
 
 /* How the challenges of one order are answered. */
@@ -10803,7 +10806,7 @@ hook_deploy(const char *prog, const char *name, const char *live,
  * (RFC 9773).
  *
  * Prefixes: req_.
- * May call: 3-5, 7, 11, 13-14.
+ * May call: 2-7, 11, 13-14.
  */
 
 /* RFC 8555 7.1.1: the directory. URLs are validated https URLs. */
@@ -10833,8 +10836,10 @@ struct acme {
 	char		 nonce[NONCE_MAX];	/* next Replay-Nonce */
 	char		 server[URL_MAX];	/* directory URL */
 	char		 problem[128];		/* type of the last problem */
-	int		 again;			/* the account was registered
-						   again (acct_again) */
+	int		 again;			/* section 16's: the account
+						   was registered again
+						   (acct_again), once per
+						   session */
 	unsigned	 requests;		/* HTTP exchanges made */
 	unsigned	 polls;			/* of which polls */
 };
@@ -11574,7 +11579,7 @@ out:
  *
  * Prefixes: acct_, ari_, authz_, batch_, chain_, finalize_, flow_,
  * order_, st_.
- * May call: 3-15.
+ * May call: 2-15.
  */
 
 /* How an order failed: what renew keeps of a rate limit (RFC 8555 6.6). */
@@ -11626,11 +11631,14 @@ struct issue {
 	unsigned char	 authz_done[IDENT_MAX];	/* valid, nothing to do */
 	size_t		 ans_of[IDENT_MAX];	/* chal.answers index of k
 						   while chal_url[k] is set */
+	unsigned char	 wild[IDENT_MAX];	/* k is for "*.id" */
+	unsigned char	 told[IDENT_MAX];	/* the CA's error on k's
+						   answer was printed */
 	/* renew */
 	char		 replaces[2 * (X509_AKI_MAX + X509_SERIAL_MAX) + 4];
 						/* RFC 9773 5 certID; "" none */
-	const char	*verb;			/* "issued" (NULL), "renewed" */
-	int		 keep_conf;		/* renew: conf/NAME.conf is the
+	int		 renew;			/* "renewed", not "issued";
+						   conf/NAME.conf is the
 						   input, not rewritten */
 	const struct acme_options *o;		/* borrowed; NULL: defaults */
 	struct buf	 csr;			/* owned: --csr DER, or empty */
@@ -12579,7 +12587,7 @@ order_account_again(struct issue *is, int rc)
 	if (o == NULL || is->storefd < 0 || is->a->again++ > 0)
 		return rc;
 	err_clear();
-	if (is->verb != NULL)	/* renew */
+	if (is->renew)
 		snprintf(fix, sizeof(fix), "acme%s%s --agree-tos renew%s %s",
 		    o->dir ? " --dir " : "", o->dir ? o->dir : "", o->force ?
 		    " --force" : "", is->name);
@@ -12870,8 +12878,10 @@ authz_choose(struct issue *is, size_t k, const struct ident *id, int wild)
 		if (!chal_fits(w[i].type, id, wild) ||
 		    (c = authz_offer(is->j, w[i].type)) < 0)
 			continue;
-		if ((rc = authz_take(is, k, id, c, &w[i])) == 0)
-			is->chal.answers[is->ans_of[k]].wild = wild;
+		if ((rc = authz_take(is, k, id, c, &w[i])) == 0) {
+			is->wild[k] = wild;
+			is->told[k] = 0;
+		}
 		if (rc <= 0)
 			return rc;
 	}
@@ -13117,12 +13127,12 @@ authz_told(struct issue *is, size_t k, int c)
 	if (json_get(is->j, c, "error") < 0)
 		return 0;
 	pending = json_eq(is->j, json_get(is->j, c, "status"), "pending");
-	if (!an->told) {
-		ACME_IGNORE(flow_chal_failure(is, c, &an->id, an->wild,
+	if (!is->told[k]) {
+		ACME_IGNORE(flow_chal_failure(is, c, &an->id, is->wild[k],
 		    "the CA's error, challenge still open"));
 		log_msg(LOG_LEVEL_ERROR, "%s", err_msg);
 		err_clear();
-		an->told = 1;
+		is->told[k] = 1;
 	}
 	return pending;
 }
@@ -13144,7 +13154,7 @@ authz_stuck(struct issue *is, size_t k, int *stuck)
 	*stuck = 1;
 	if (!req_poll_stuck(&is->poll, 1))
 		return 0;
-	return flow_chal_failure(is, c, &an->id, an->wild,
+	return flow_chal_failure(is, c, &an->id, is->wild[k],
 	    "challenge failed: no progress " ACME_STR(POLL_STUCK) " s after "
 	    "the CA's error");
 }
@@ -13171,7 +13181,7 @@ st_challenge(struct issue *is)
 		if (rc == CHST_INVALID)
 			return flow_chal_failure(is, 0,
 			    &is->chal.answers[is->ans_of[k]].id,
-			    is->chal.answers[is->ans_of[k]].wild, "challenge failed");
+			    is->wild[k], "challenge failed");
 		if (rc == CHST_VALID)
 			authz_settle(is, k);
 		else
@@ -14249,7 +14259,6 @@ struct api_run {
 	const struct acme_options *o;	/* borrowed: the command's options */
 	const char	*dir;		/* borrowed: o->dir or the default */
 	int		 storefd;	/* DIR, locked; -1 before */
-	int		 conffd;	/* renew: DIR/conf; else -1 */
 	int64_t		 floor;		/* DIR/time when the run began */
 	int64_t		 vouched;	/* CA time of the operations that
 					   succeeded; 0 none */
@@ -14257,14 +14266,6 @@ struct api_run {
 	char		 ca_file[PATH_LEN_MAX];	/* --ca-file of session a */
 	int64_t		 ca_time;	/* the CA's Date when a began; 0 none */
 	int64_t		 ca_mono;	/* clock_mono() then */
-	int		 failed;	/* renew: last failure code, 0 */
-	/* renew: the due orders, run together (renew_flush) */
-	struct batch	*b;		/* owned */
-	struct renew_item *items[ORDERS_MAX];	/* owned: theirs */
-	size_t		 nitems;
-	int		 rate_limited;	/* rateLimited: no new order */
-	struct x509_info *xi;		/* owned: renew_decide's, one for all
-					   NAMEs (peak RSS) */
 };
 
 /* The CA time now: its Date plus the monotonic time since. */
@@ -14451,7 +14452,7 @@ api_enter(struct api_run *run, const struct acme_options *o, int need,
 	memset(run, 0, sizeof(*run));
 	run->o = o;
 	run->dir = o->dir ? o->dir : API_DEFAULT_DIR;
-	run->storefd = run->conffd = -1;
+	run->storefd = -1;
 	err_clear();
 	log_verbosity = o->verbosity + LOG_LEVEL_ERROR;
 	log_syslog = o->syslog;
@@ -14490,11 +14491,9 @@ api_leave(struct api_run *run, int rc)
 	    run->vouched)) < 0 && rc == 0)
 		rc = rc2;
 	api_disconnect(run);
-	if (run->conffd >= 0)
-		close(run->conffd);
 	if (run->storefd >= 0)
 		close(run->storefd);
-	run->conffd = run->storefd = -1;
+	run->storefd = -1;
 	return rc;
 }
 
@@ -14506,7 +14505,7 @@ api_leave(struct api_run *run, int rc)
  * while the backup ring turns, and the deploy hook.
  *
  * Prefixes: issue_.
- * May call: 3-4, 6, 8-12, 14, 16-17.
+ * May call: 2-4, 6, 8-12, 14-17.
  */
 
 /* ---- what to issue: names, CSR, key, profile ---- */
@@ -14817,7 +14816,7 @@ issue_order(struct issue *is, const struct api_run *run,
 		goto out;
 	}
 	if ((rc = store_install(run->storefd, is->name, &cs, at)) < 0 ||
-	    (!is->keep_conf && (rc = flow_write_conf(is, run->storefd,
+	    (!is->renew && (rc = flow_write_conf(is, run->storefd,
 	    o)) < 0))
 		goto out;
 	order_forget(is);
@@ -14826,7 +14825,7 @@ issue_order(struct issue *is, const struct api_run *run,
 	log_msg(LOG_LEVEL_INFO, "%s: SHA-256 fingerprint %s", is->name, fp);
 	clock_format_rfc3339(xi->not_after, until, sizeof(until));
 	snprintf(d->line, sizeof(d->line), "%s: %s, valid until %s, in "
-	    "%s/live/%s", is->name, is->verb ? is->verb : "issued", until,
+	    "%s/live/%s", is->name, is->renew ? "renewed" : "issued", until,
 	    o->dir ? o->dir : API_DEFAULT_DIR, is->name);
 out:
 	store_cert_set_free(&cs);
@@ -14905,7 +14904,7 @@ issue_deploy(const struct acme_options *o, const char *name,
  * The one issuance path of issue and renew, first half, in the session
  * and DIR of run: the account, the key chosen before the order, the
  * challenge settings, an order an earlier run left for NAME. is is zeroed
- * by the caller, who may set replaces, verb and keep_conf, and frees it;
+ * by the caller, who may set replaces and renew, and frees it;
  * then batch_add, batch_run, issue_install, issue_finish.
  */
 static ACME_MUST_CHECK int
@@ -15136,7 +15135,7 @@ acme_issue(const struct acme_options *o, const char *name,
  * along, and a report says what did not.
  *
  * Prefixes: imp_, list_.
- * May call: 3-7, 9-12, 14-17.
+ * May call: 2-7, 9-12, 14-17.
  */
 
 /* ---- list, restore ---- */
@@ -15438,17 +15437,19 @@ struct imp_src {
 
 /* One import run. */
 struct imp_run {
-	const struct acme_options *o;		/* borrowed */
 	const struct imp_src *src;		/* borrowed: the client */
-	const void	*ctx;			/* borrowed: the server of
-						   uacme and lego */
+	const char	*server;		/* borrowed: --server's URL
+						   for a src that keeps none
+						   (given_server), else NULL */
 	const char	*tree;			/* borrowed: as given */
 	char		 srcabs[PATH_LEN_MAX];	/* the same, absolute */
 	int		 srcfd;
-	struct api_run	 run;			/* api_enter's */
-	int		 storefd;		/* DIR, locked; -1 until it
-						   exists */
-	char		 dir[PATH_LEN_MAX];	/* DIR, absolute, then */
+	struct api_run	 run;			/* api_enter's: run.o the
+						   options, run.storefd DIR
+						   (locked; -1 until it
+						   exists) */
+	char		 dir[PATH_LEN_MAX];	/* DIR, absolute, once locked
+						   (imp_store); "" before */
 	int64_t		 floor;			/* last trusted time or -1 */
 	int		 dry;			/* the silent first reading */
 	int		 refused;		/* a path broke the rules */
@@ -15465,14 +15466,15 @@ imp_store(struct imp_run *r)
 {
 	int rc;
 
-	if (r->storefd >= 0)
+	if (r->dir[0] != '\0')
 		return 0;
 	if (r->run.storefd < 0 && (rc = api_lock(&r->run, 1)) < 0)
 		return rc;
-	r->storefd = r->run.storefd;
-	if (realpath(r->run.dir, r->dir) == NULL)
+	if (realpath(r->run.dir, r->dir) == NULL) {
+		r->dir[0] = '\0';
 		return err_set(ACME_ERR_IO, "%.200s: %s", r->run.dir,
 		    strerror(errno));
+	}
 	return 0;
 }
 
@@ -16226,7 +16228,7 @@ imp_hook_write(struct imp_run *r, const char *name, struct imp_conf *c)
 	    "copies of its programs.\nrc=0\n", name, r->src->cmd, r->srcabs);
 	buf_append(&b, c->wrap.data, c->wrap.len);
 	if ((rc = buf_puts(&b, "exit $rc\n")) < 0 ||
-	    (rc = fd = store_subdir(r->storefd, IMP_HOOKS, 1)) < 0)
+	    (rc = fd = store_subdir(r->run.storefd, IMP_HOOKS, 1)) < 0)
 		goto out;
 	for (k = rc = 0; k < c->nprogs && rc == 0; k++) {
 		snprintf(file, sizeof(file), "%s.deploy-%d", name, k + 1);
@@ -16291,7 +16293,7 @@ imp_write_conf(struct imp_run *r, const char *name, const struct imp_set *s,
 	f.o.deploy_hook = imp_opt(c->deploy_hook);
 	f.o.preferred_chain = imp_opt(c->preferred_chain);
 	f.o.reuse_key = c->reuse_key;
-	return file_conf_write(r->storefd, &f);
+	return file_conf_write(r->run.storefd, &f);
 }
 
 /* Print NAME's report: what is live and backed up, then c's lines. */
@@ -16355,7 +16357,7 @@ imp_api_script(struct imp_run *r, const char *name, struct imp_conf *c)
 		return 0;
 	snprintf(sub, sizeof(sub), "%s.dns-api", name);
 	snprintf(file, sizeof(file), "%s.sh", c->dns_api);
-	if ((rc = fd = store_subdir(r->storefd, IMP_HOOKS, 1)) < 0)
+	if ((rc = fd = store_subdir(r->run.storefd, IMP_HOOKS, 1)) < 0)
 		return rc;
 	if ((rc = dfd = store_subdir(fd, sub, 1)) >= 0) {
 		rc = store_write_buf(dfd, file, &c->api_script, 0700);
@@ -16379,7 +16381,7 @@ imp_api_unscript(struct imp_run *r, const char *name, struct imp_conf *c)
 	int fd;
 
 	if (c->api_script.len == 0 ||
-	    (fd = store_subdir(r->storefd, IMP_HOOKS, 0)) < 0)
+	    (fd = store_subdir(r->run.storefd, IMP_HOOKS, 0)) < 0)
 		return;
 	snprintf(path, sizeof(path), "%s.dns-api/%s.sh", name, c->dns_api);
 	unlinkat(fd, path, 0);
@@ -16404,12 +16406,12 @@ imp_write(struct imp_run *r, const char *name, struct imp_conf *c,
 	if ((rc = imp_store(r)) < 0)
 		return rc;
 	if ((rc = imp_hook_write(r, name, c)) < 0 ||
-	    (rc = imp_install(r->storefd, name, s)) < 0 ||
+	    (rc = imp_install(r->run.storefd, name, s)) < 0 ||
 	    (rc = imp_api_script(r, name, c)) < 0 ||
 	    (rc = imp_write_conf(r, name, s, c)) < 0 ||
 	    (c->dns_api[0] != '\0' &&
 	    (rc = imp_api_write(r, name, &c->dns_saved)) < 0)) {
-		imp_undo(r->storefd, name, c->nprogs);
+		imp_undo(r->run.storefd, name, c->nprogs);
 		imp_api_unscript(r, name, c);
 	} else if (c->dns_api[0] != '\0')
 		r->api = 1;
@@ -16511,10 +16513,10 @@ static ACME_MUST_CHECK int
 imp_acct_put(struct imp_run *r, const char *server, const char *host,
     const struct imp_acct *ac)
 {
-	int rc, same = imp_acct_same(r->storefd, host, &ac->key);
+	int rc, same = imp_acct_same(r->run.storefd, host, &ac->key);
 
 	if (same == 0 && !r->dry && ((rc = imp_store(r)) < 0 ||
-	    (rc = imp_acct_write(r->storefd, host, server, ac)) < 0))
+	    (rc = imp_acct_write(r->run.storefd, host, server, ac)) < 0))
 		return err_wrap(rc, "account %s", host);
 	if (same < 0)
 		log_result("account %s: not carried over: %s: DIR already has "
@@ -16623,7 +16625,7 @@ imp_take(struct imp_run *r, const char *name, struct imp_item *it)
 {
 	struct imp_conf *c = &it->c;
 	char abs[PATH_MAX], why[ERR_MSG_MAX];
-	int rc, have = imp_exists(r->storefd, name);
+	int rc, have = imp_exists(r->run.storefd, name);
 
 	/* the account is an item of its own: NAME's settings need only
 	 * have named its server */
@@ -16643,9 +16645,9 @@ imp_take(struct imp_run *r, const char *name, struct imp_item *it)
 	}
 	if (rc < 0)
 		return rc;
-	if (r->o->ca_file != NULL)
+	if (r->run.o->ca_file != NULL)
 		imp_set(c, c->ca_file, sizeof(c->ca_file), "--ca-file",
-		    flow_conf_abs(r->o->ca_file, abs));
+		    flow_conf_abs(r->run.o->ca_file, abs));
 	imp_check_chal(c);
 	if ((rc = r->src->set(r, name, c, &it->s)) < 0)
 		return rc;
@@ -16769,9 +16771,8 @@ imp_begin(struct imp_run *r, const struct acme_options *o,
 	struct api_set *s;
 	int rc;
 
-	r->o = o;
 	r->tree = tree;
-	r->srcfd = r->storefd = -1;
+	r->srcfd = -1;
 	r->floor = -1;
 	if ((rc = api_enter(&r->run, o, access(dir, F_OK) == 0 ? API_LOCK : 0,
 	    imp_src_check, r)) < 0 || r->run.storefd < 0 ||
@@ -16779,7 +16780,7 @@ imp_begin(struct imp_run *r, const struct acme_options *o,
 		return rc;
 	if ((s = malloc(sizeof(*s))) == NULL)
 		return err_set(ACME_ERR_NOMEM, "out of memory");
-	r->floor = list_trusted_time(r->storefd, NULL, 0, s);
+	r->floor = list_trusted_time(r->run.storefd, NULL, 0, s);
 	free(s);
 	return 0;
 }
@@ -16796,9 +16797,10 @@ imp_end(struct imp_run *r, int rc)
 
 /*
  * An import from src's tree (for a client that keeps no server,
- * --server's is r->ctx): read once silently (nothing printed, nothing written), so that
- * one path breaking the rules refuses the whole tree before anything is
- * written; then again, writing and reporting. ACME_ERR_IO when some item
+ * --server's is r->server): read once silently (nothing printed,
+ * nothing written), so that one path breaking the rules refuses the
+ * whole tree before anything is written; then again, writing and
+ * reporting. ACME_ERR_IO when some item
  * was not imported.
  */
 static ACME_MUST_CHECK int
@@ -16815,7 +16817,7 @@ imp_run(const struct imp_src *src, const struct acme_options *o,
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		return err_set(ACME_ERR_NOMEM, "out of memory");
 	r->src = src;
-	r->ctx = server;
+	r->server = server;
 	if ((rc = imp_begin(r, o, tree)) == 0) {
 		verbosity = log_verbosity;
 		sl = log_syslog;
@@ -16992,17 +16994,17 @@ imp_jwk_key(const struct buf *b, struct key *k)
 /*
  * uacme and lego record no server, challenge method or hook (they are
  * given at each run): their imports take them from their own command
- * line (the server is r->ctx), and so they are given once, to the
+ * line (the server is r->server), and so they are given once, to the
  * import. NAME's settings for those sources.
  */
 static ACME_MUST_CHECK int
 imp_cli(struct imp_run *r, const char *name, struct imp_conf *c)
 {
-	const struct acme_options *o = r->o;
+	const struct acme_options *o = r->run.o;
 	char abs[PATH_MAX];
 
 	(void)name;
-	snprintf(c->server, sizeof(c->server), "%s", (const char *)r->ctx);
+	snprintf(c->server, sizeof(c->server), "%s", r->server);
 	if (o->webroot != NULL && realpath(o->webroot, abs) != NULL) {
 		imp_set(c, c->webroot, sizeof(c->webroot), "--webroot", abs);
 		snprintf(c->authenticator, sizeof(c->authenticator), "webroot");
@@ -18556,8 +18558,8 @@ imp_lego_email(struct imp_run *r, const char *dir, char *email, size_t cap)
 	size_t n = 0;
 	int rc;
 
-	if (r->o->email != NULL) {
-		snprintf(email, cap, "%s", r->o->email);
+	if (r->run.o->email != NULL) {
+		snprintf(email, cap, "%s", r->run.o->email);
 		return 0;
 	}
 	if ((rc = imp_list(r, dir, "", 16, &v, &n)) == STORE_ABSENT)
@@ -18646,7 +18648,7 @@ acme_import_lego(const struct acme_options *o, const char *lego_dir)
  * bounded number of orders in flight.
  *
  * Prefixes: renew_.
- * May call: 3-4, 6, 9-12, 15-18.
+ * May call: 2-4, 6, 9-12, 15-18.
  */
 
 /* ---- one run ---- */
@@ -18658,6 +18660,20 @@ struct renew_item {
 	struct renew_state st, old;
 	struct issue	*is;			/* owned; set when due */
 	struct ident	 ids[IDENT_MAX];
+};
+
+/* One renew run: api_enter's run and what renew adds to it. */
+struct renew_run {
+	struct api_run	 run;		/* api_enter's */
+	int		 conffd;	/* DIR/conf; -1 before */
+	int		 failed;	/* last failure code, 0 */
+	/* the due orders, run together (renew_flush) */
+	struct batch	*b;		/* owned */
+	struct renew_item *items[ORDERS_MAX];	/* owned: theirs */
+	size_t		 nitems;
+	int		 rate_limited;	/* rateLimited: no new order */
+	struct x509_info *xi;		/* owned: renew_decide's, one for all
+					   NAMEs (peak RSS) */
 };
 
 /*
@@ -18843,59 +18859,59 @@ renew_item_free(struct renew_item *it)
 
 /* Record and print one NAME's failure; keep going with the next. */
 static void
-renew_failed(struct api_run *run, const char *name, int rc)
+renew_failed(struct renew_run *r, const char *name, int rc)
 {
 	if (name != NULL)
 		err_wrap(rc, "%s: failed", name);
 	fprintf(stderr, "acme: %s\n", err_msg);
 	if (log_syslog)
 		syslog(LOG_ERR, "%s", err_msg);
-	run->failed = rc;
+	r->failed = rc;
 }
 
 /* NAME is decided (rc: 0, or its failure; for a queued NAME the outcome
  * of its order): keep a rate limit, write its state, report a failure. */
 static void
-renew_finish(struct api_run *run, struct renew_item *it, int rc)
+renew_finish(struct renew_run *r, struct renew_item *it, int rc)
 {
 	int rc2;
 
 	if (it->is != NULL && rc < 0 && rc != ACME_ERR_HOOK)
-		renew_rate_limit(run, it->is, &it->st);
+		renew_rate_limit(&r->run, it->is, &it->st);
 	else if (it->is != NULL)
 		memset(&it->st, 0, sizeof(it->st));	/* a new certificate */
-	if ((rc2 = file_state_write(run->conffd, it->name, &it->old,
+	if ((rc2 = file_state_write(r->conffd, it->name, &it->old,
 	    &it->st)) < 0 && rc == 0)
 		rc = rc2;
 	if (rc < 0)
-		renew_failed(run, it->name, rc);
+		renew_failed(r, it->name, rc);
 	renew_item_free(it);
 }
 
 /* Run the queued orders together, install their sets at once, then
  * finish each NAME in turn. */
 static void
-renew_flush(struct api_run *run)
+renew_flush(struct renew_run *r)
 {
 	static struct api_done done[ORDERS_MAX];
 	struct issue *is[ORDERS_MAX];
 	size_t i;
 
-	if (run->nitems == 0)
+	if (r->nitems == 0)
 		return;
-	batch_run(run->b);
-	run->rate_limited |= run->b->rate_limited;
-	for (i = 0; i < run->nitems; i++)
-		is[i] = run->items[i]->is;
-	issue_install_all(is, run->nitems, run, done);
-	for (i = 0; i < run->nitems; i++) {
+	batch_run(r->b);
+	r->rate_limited |= r->b->rate_limited;
+	for (i = 0; i < r->nitems; i++)
+		is[i] = r->items[i]->is;
+	issue_install_all(is, r->nitems, &r->run, done);
+	for (i = 0; i < r->nitems; i++) {
 		err_clear();
-		renew_finish(run, run->items[i], issue_finish(run, is[i],
+		renew_finish(r, r->items[i], issue_finish(&r->run, is[i],
 		    &done[i]));
 	}
-	run->nitems = 0;
-	batch_free(run->b);
-	batch_init(run->b, run->a);
+	r->nitems = 0;
+	batch_free(r->b);
+	batch_init(r->b, r->run.a);
 }
 
 /*
@@ -18904,14 +18920,15 @@ renew_flush(struct api_run *run)
  * touched on failure.
  */
 static ACME_MUST_CHECK int
-renew_queue(struct api_run *run, struct renew_item *it, const char *certid)
+renew_queue(struct renew_run *r, struct renew_item *it, const char *certid)
 {
+	struct api_run *run = &r->run;
 	const char *name = it->name;
 	struct conf *c = it->c;
 	size_t nids;
 	int key_type, rc;
 
-	if (run->rate_limited)
+	if (r->rate_limited)
 		return err_set(ACME_ERR_SERVER, "due, but not ordered: the CA "
 		    "answered rateLimited earlier in this run");
 	if ((it->is = calloc(1, sizeof(*it->is))) == NULL)
@@ -18926,8 +18943,7 @@ renew_queue(struct api_run *run, struct renew_item *it, const char *certid)
 	    (rc = api_check_profile(run->a, c->o.profile)) < 0)
 		return rc;
 	snprintf(it->is->replaces, sizeof(it->is->replaces), "%s", certid);
-	it->is->verb = "renewed";
-	it->is->keep_conf = 1;
+	it->is->renew = 1;
 	if ((rc = issue_prepare(it->is, run, &c->o, it->name, it->ids,
 	    nids, key_type)) < 0 && rc == ACME_ERR_USAGE &&
 	    run->a->kid[0] == '\0' && c->imported != NULL)
@@ -18936,22 +18952,23 @@ renew_queue(struct api_run *run, struct renew_item *it, const char *certid)
 		    run->a->server, c->imported);
 	if (rc < 0)
 		return rc;
-	if (!batch_fits(run->b, it->is))
-		renew_flush(run);
-	batch_add(run->b, it->is);
-	run->items[run->nitems++] = it;
+	if (!batch_fits(r->b, it->is))
+		renew_flush(r);
+	batch_add(r->b, it->is);
+	r->items[r->nitems++] = it;
 	return 1;
 }
 
-/* Decide for NAME (its live certificate in run->xi unless absent) and
+/* Decide for NAME (its live certificate in r->xi unless absent) and
  * queue it when due (1). */
 static ACME_MUST_CHECK int
-renew_decide(struct api_run *run, struct renew_item *it, int absent)
+renew_decide(struct renew_run *r, struct renew_item *it, int absent)
 {
+	struct api_run *run = &r->run;
 	const char *name = it->name;
 	struct conf *c = it->c;
 	struct renew_state *st = &it->st;
-	struct x509_info *xi = run->xi;
+	struct x509_info *xi = r->xi;
 	char certid[sizeof(((struct issue *)0)->replaces)] = "", t[40];
 	int64_t point = 0;
 
@@ -18973,7 +18990,7 @@ renew_decide(struct api_run *run, struct renew_item *it, int absent)
 		return err_set(ACME_ERR_SERVER, "due, but rate limited by the "
 		    "CA until %s", t);
 	}
-	return renew_queue(run, it, certid);
+	return renew_queue(r, it, certid);
 }
 
 /*
@@ -18984,15 +19001,15 @@ renew_decide(struct api_run *run, struct renew_item *it, int absent)
  * reported not due by V and the run does not fail (acme(1), EXIT STATUS).
  */
 static ACME_MUST_CHECK int
-renew_unasked(struct api_run *run, struct renew_item *it, int rc,
+renew_unasked(struct renew_run *r, struct renew_item *it, int rc,
     int absent)
 {
 	char t[40];
-	int64_t v = clock_tls_time(run->floor);
+	int64_t v = clock_tls_time(r->run.floor);
 
 	if (absent || it->c->o.force || (rc != ACME_ERR_NET &&
 	    rc != ACME_ERR_SERVER && rc != ACME_ERR_PROTO) ||
-	    renew_saved_point(&it->c->o, run->xi, &it->st) <= v)
+	    renew_saved_point(&it->c->o, r->xi, &it->st) <= v)
 		return rc;
 	clock_format_rfc3339(v, t, sizeof(t));
 	log_result("%s: not due by %s; the CA could not be asked: %s",
@@ -19020,31 +19037,32 @@ renew_conf(int conffd, const char *dir, const char *name,
 /* renew NAME: load its conf and state, talk to its server, decide; 1
  * when it was queued (renew_flush finishes it). */
 static ACME_MUST_CHECK int
-renew_one(struct api_run *run, struct renew_item *it)
+renew_one(struct renew_run *r, struct renew_item *it)
 {
+	struct api_run *run = &r->run;
 	const char *url;
 	int rc, absent;
 
 	err_clear();
 	if (!store_name_ok(it->name))
 		return err_set(ACME_ERR_USAGE, "bad certificate name");
-	if ((it->c = calloc(1, sizeof(*it->c))) == NULL || (run->xi == NULL &&
-	    (run->xi = calloc(1, sizeof(*run->xi))) == NULL))
+	if ((it->c = calloc(1, sizeof(*it->c))) == NULL || (r->xi == NULL &&
+	    (r->xi = calloc(1, sizeof(*r->xi))) == NULL))
 		return err_set(ACME_ERR_NOMEM, "out of memory");
-	if ((rc = file_state_read(run->conffd, it->name, &it->st)) < 0)
+	if ((rc = file_state_read(r->conffd, it->name, &it->st)) < 0)
 		return rc;
 	it->old = it->st;
-	if ((rc = renew_conf(run->conffd, run->dir, it->name, run->o,
+	if ((rc = renew_conf(r->conffd, run->dir, it->name, run->o,
 	    it->c)) < 0 ||
-	    (rc = absent = renew_live_cert(run, it->name, run->xi)) < 0)
+	    (rc = absent = renew_live_cert(run, it->name, r->xi)) < 0)
 		return rc;
 	if ((url = api_server_url(it->c->o.server)) == NULL)
 		return ACME_ERR_USAGE;
 	if (!api_same_session(run, &it->c->o, url))
-		renew_flush(run);	/* its orders need their session */
+		renew_flush(r);		/* its orders need their session */
 	if ((rc = renew_session(run, &it->c->o, url)) < 0)
-		return renew_unasked(run, it, rc, absent);
-	return renew_decide(run, it, absent);
+		return renew_unasked(r, it, rc, absent);
+	return renew_decide(r, it, absent);
 }
 
 /* --random-delay: spread a fleet started by the same cron minute. */
@@ -19063,7 +19081,7 @@ renew_sleep(int max)
 /* Every NAME (all of conf/ when none is given), the due ones renewed
  * together in batches (renew_flush); the last failure, or 0. */
 static ACME_MUST_CHECK int
-renew_run_all(struct api_run *run, const char *const *names,
+renew_run_all(struct renew_run *r, const char *const *names,
     size_t nnames)
 {
 	struct renew_item *it;
@@ -19071,32 +19089,33 @@ renew_run_all(struct api_run *run, const char *const *names,
 	size_t i, n = 0;
 	int rc = 0;
 
-	if ((run->b = calloc(1, sizeof(*run->b))) == NULL)
+	if ((r->b = calloc(1, sizeof(*r->b))) == NULL)
 		return err_set(ACME_ERR_NOMEM, "out of memory");
-	batch_init(run->b, NULL);
-	if (nnames == 0 && (rc = file_conf_names(run->conffd,
+	batch_init(r->b, NULL);
+	if (nnames == 0 && (rc = file_conf_names(r->conffd,
 	    RENEW_NAMES_MAX, &all, &n)) < 0)
 		goto out;
 	if (nnames == 0 && n == 0)
-		log_msg(LOG_LEVEL_INFO, "nothing to renew in %s/conf", run->dir);
+		log_msg(LOG_LEVEL_INFO, "nothing to renew in %s/conf",
+		    r->run.dir);
 	for (i = 0; i < (nnames ? nnames : n); i++) {
 		if ((it = calloc(1, sizeof(*it))) == NULL) {
-			renew_failed(run, NULL, err_set(ACME_ERR_NOMEM,
+			renew_failed(r, NULL, err_set(ACME_ERR_NOMEM,
 			    "out of memory"));
 			break;
 		}
 		it->name = nnames ? names[i] : all[i];
-		if ((rc = renew_one(run, it)) != 1)
-			renew_finish(run, it, rc);
+		if ((rc = renew_one(r, it)) != 1)
+			renew_finish(r, it, rc);
 	}
-	renew_flush(run);
-	rc = run->failed;
+	renew_flush(r);
+	rc = r->failed;
 out:
-	batch_free(run->b);
-	free(run->b);
-	free(run->xi);
-	run->b = NULL;
-	run->xi = NULL;
+	batch_free(r->b);
+	free(r->b);
+	free(r->xi);
+	r->b = NULL;
+	r->xi = NULL;
 	store_names_free(all, n);
 	return rc;
 }
@@ -19118,24 +19137,29 @@ int
 acme_renew(const struct acme_options *o, const char *const *names,
     size_t nnames)
 {
-	struct api_run run;
+	struct renew_run r;
+	struct api_run *run = &r.run;
 	char conf[PATH_LEN_MAX];
 	int rc;
 
-	if ((rc = api_enter(&run, o, API_LOCK, renew_check, NULL)) == 0 &&
-	    (rc = run.conffd = store_subdir(run.storefd, "conf", 0)) ==
+	memset(&r, 0, sizeof(r));
+	r.conffd = -1;
+	if ((rc = api_enter(run, o, API_LOCK, renew_check, NULL)) == 0 &&
+	    (rc = r.conffd = store_subdir(run->storefd, "conf", 0)) ==
 	    STORE_ABSENT)
 		rc = err_set(ACME_ERR_USAGE, "%s/conf: no certificate was "
-		    "issued here yet", run.dir);
+		    "issued here yet", run->dir);
 	if (rc >= 0) {
-		snprintf(conf, sizeof(conf), "%s/conf", run.dir);
-		rc = store_private_ok(run.conffd, conf);
+		snprintf(conf, sizeof(conf), "%s/conf", run->dir);
+		rc = store_private_ok(r.conffd, conf);
 	}
 	if (rc >= 0)
-		rc = renew_run_all(&run, names, nnames);
+		rc = renew_run_all(&r, names, nnames);
 	else
-		renew_failed(&run, NULL, rc);
-	return api_leave(&run, rc);
+		renew_failed(&r, NULL, rc);
+	if (r.conffd >= 0)
+		close(r.conffd);
+	return api_leave(run, rc);
 }
 
 /* ==== 21. Account and revocation ==== */
@@ -19146,7 +19170,7 @@ acme_renew(const struct acme_options *o, const char *const *names,
  * certificate or a certificate file.
  *
  * Prefixes: account_, persist_, revoke_.
- * May call: 3, 6, 9-11, 14, 16-18.
+ * May call: 2-3, 6, 9-11, 14-18.
  */
 
 /* ---- account show, update, rollover, deactivate ---- */

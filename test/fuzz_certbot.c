@@ -27,7 +27,7 @@ fuzz_run(void)
 
 	if (r.src == NULL) {
 		r.src = &imp_certbot;
-		r.srcfd = r.storefd = fuzz_dir();
+		r.srcfd = r.run.storefd = fuzz_dir();
 		snprintf(r.srcabs, sizeof(r.srcabs), "%s", fuzz_tmp);
 	}
 	return &r;

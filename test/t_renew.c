@@ -279,7 +279,7 @@ imp_t_run(struct imp_run *r, int fd, const struct imp_src *src)
 {
 	memset(r, 0, sizeof(*r));
 	r->srcfd = fd;
-	r->storefd = -1;
+	r->run.storefd = -1;
 	r->src = src;
 	snprintf(r->srcabs, sizeof(r->srcabs), "%s", core_tmp);
 }
