@@ -6267,20 +6267,18 @@ file_conf_saved(struct acme_options *o)
 		o->webroot_symlinks = 0;
 }
 
-/* "key = value\n"; values may be long paths. */
-static ACME_MUST_CHECK int
+/* "key = value\n"; values may be long paths. An append: b's error. */
+static void
 file_conf_kv(struct buf *b, const char *key, const char *value)
 {
-	int rc;
-
-	if ((rc = buf_puts(b, key)) < 0 || (rc = buf_puts(b, " = ")) < 0 ||
-	    (rc = buf_puts(b, value)) < 0)
-		return rc;
-	return buf_puts(b, "\n");
+	buf_puts(b, key);
+	buf_puts(b, " = ");
+	buf_puts(b, value);
+	buf_puts(b, "\n");
 }
 
 /* Option r's line, when o sets it and conf/NAME.conf keeps it. */
-static ACME_MUST_CHECK int
+static void
 file_conf_opt(struct buf *b, const struct opt *r,
     const struct acme_options *o)
 {
@@ -6288,7 +6286,7 @@ file_conf_opt(struct buf *b, const struct opt *r,
 	char num[16];
 
 	if (r->conf == OPT_CONF_NO)
-		return 0;
+		return;
 	if (r->kind == OPT_STR)
 		v = opt_str_get(o, r);
 	else if (opt_int_get(o, r) > 0) {
@@ -6297,7 +6295,8 @@ file_conf_opt(struct buf *b, const struct opt *r,
 	}
 	if (v == NULL && r->conf == OPT_CONF_ALWAYS)
 		v = "";
-	return v != NULL ? file_conf_kv(b, r->name, v) : 0;
+	if (v != NULL)
+		file_conf_kv(b, r->name, v);
 }
 
 /* The text of conf/NAME.conf for f, appended to b. */
@@ -6306,26 +6305,21 @@ file_conf_text(struct buf *b, const struct conf_file *f)
 {
 	struct acme_options o = f->o;
 	size_t i;
-	int rc;
 
 	file_conf_saved(&o);
-	if ((rc = buf_puts(b, "# acme: ")) < 0 ||
-	    (rc = buf_puts(b, f->why)) < 0 || (rc = buf_puts(b, "\n")) < 0 ||
-	    (rc = file_conf_kv(b, "name", f->name)) < 0 ||
-	    (rc = buf_puts(b, "identifiers =")) < 0)
-		return rc;
-	for (i = 0; i < f->nids && rc == 0; i++)
-		if ((rc = buf_puts(b, " ")) == 0)
-			rc = buf_puts(b, f->ids[i].value);
-	if (rc == 0)
-		rc = buf_puts(b, "\n");
-	for (i = 0; i < OPT_N && rc == 0; i++)
-		rc = file_conf_opt(b, &opt_table[i], &o);
-	if (rc == 0 && f->alias != NULL)
-		rc = file_conf_kv(b, "server-alias", f->alias);
-	if (rc == 0 && f->imported != NULL)
-		rc = file_conf_kv(b, "imported", f->imported);
-	return rc;
+	buf_printf(b, "# acme: %s\n", f->why);
+	file_conf_kv(b, "name", f->name);
+	buf_puts(b, "identifiers =");
+	for (i = 0; i < f->nids; i++)
+		buf_printf(b, " %s", f->ids[i].value);
+	buf_puts(b, "\n");
+	for (i = 0; i < OPT_N; i++)
+		file_conf_opt(b, &opt_table[i], &o);
+	if (f->alias != NULL)
+		file_conf_kv(b, "server-alias", f->alias);
+	if (f->imported != NULL)
+		file_conf_kv(b, "imported", f->imported);
+	return buf_err(b);
 }
 
 /* Write conf/NAME.conf from f; issue and the imports. */
@@ -6516,7 +6510,7 @@ file_conf_exists(int storefd, const char *name)
 	char file[NAME_LEN_MAX + 8];
 	int fd, r;
 
-	if ((fd = store_subdir(storefd, "conf", 0)) < 0)
+	if ((fd = store_subdir_try(storefd, "conf")) < 0)
 		return 0;
 	snprintf(file, sizeof(file), "%s.conf", name);
 	r = store_exists(fd, file);
@@ -16078,7 +16072,6 @@ imp_exists(int storefd, const char *name)
 		close(ringfd);
 	}
 	r |= file_conf_exists(storefd, name);
-	err_clear();
 	return r;
 }
 
