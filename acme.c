@@ -6,12 +6,15 @@
  * jsmn 1.1.0, then links one static musl binary). Unit tests include this
  * file with ACME_NO_MAIN defined; see test/.
  *
- * The file is ordered bottom-up: a section only calls sections above it,
- * and its introduction says what it owns and which sections it may
- * call, and its "Prefixes:" line names the first word of every function
- * defined in it (a prefix belongs to one section; acme_ is acme.h's API).
- * Subsections are listed under their section. test/toc.py checks that
- * this table, the banners, the "May call:" and "Prefixes:" lines agree.
+ * The file is ordered bottom-up: a section only calls sections above it
+ * and names only their types, and its introduction says what it owns and
+ * which sections it may call (their functions or types), and its
+ * "Prefixes:" line names the first word of every function defined in it
+ * (a prefix belongs to one section; acme_ is acme.h's API). A struct
+ * holds no member of a later section's type and no field only later
+ * sections use. Subsections are listed under their section. test/toc.py
+ * checks that this table, the banners, the "May call:" and "Prefixes:"
+ * lines and the structs agree.
  *
  *  1. Limits and configuration
  *  2. Types and tables
@@ -30,9 +33,18 @@
  * 10. Storage
  *     - backup ring: backup/NAME/1 (newest) .. BACKUP_DEPTH
  * 11. Trusted time
- * 12. HTTP
+ * 12. File formats
+ *     - lines: "key: value" and "key = value"
+ *     - the lock: DIR itself
+ *     - DIR/time
+ *     - meta.txt
+ *     - the account record: accounts/HOST
+ *     - conf/NAME.conf
+ *     - conf/NAME.state
+ *     - conf/NAME.order
+ * 13. HTTP
  *     - the built-in trust anchors
- * 13. Challenges
+ * 14. Challenges
  *     - tls-alpn-01 answers (RFC 8737, RFC 8738 6)
  *     - the standalone responder: one process answers every order
  *     - dns-api: acme.sh's dnsapi scripts
@@ -40,20 +52,20 @@
  *     - hooks
  *     - choosing and placing answers
  *     - dns-persist-01 (draft-ietf-acme-dns-persist-01)
- * 14. ACME requests
- * 15. ACME flows
+ * 15. ACME requests
+ * 16. ACME flows
  *     - account
  *     - account operations (RFC 8555 7.3.2, 7.3.5, 7.3.6)
  *     - revocation (RFC 8555 7.6)
- *     - the order record: conf/NAME.order
+ *     - resuming an order: conf/NAME.order
  *     - order state machine (RFC 8555 7.4)
  *     - the batch: orders side by side
- * 16. Command sessions
+ * 17. Command sessions
  *     - the session: one entry path for every command
- * 17. Issue
+ * 18. Issue
  *     - what to issue: names, CSR, key, profile
  *     - install and deploy
- * 18. List, restore and imports
+ * 19. List, restore and imports
  *     - list, restore
  *     - imports: the core
  *     - imports: what is carried over
@@ -68,15 +80,13 @@
  *     - import-uacme
  *     - import-acmesh
  *     - import-lego
- * 19. Renew
- *     - conf/NAME.conf
- *     - conf/NAME.state
+ * 20. Renew
  *     - one run
- * 20. Account and revocation
+ * 21. Account and revocation
  *     - account show, update, rollover, deactivate
  *     - account persist-record (dns-persist-01)
  *     - revoke
- * 21. CLI
+ * 22. CLI
  */
 #define _GNU_SOURCE
 #include <sys/types.h>
@@ -326,7 +336,7 @@
  * no hook: api_check, api_check_chal, issue_names), which commands
  * use an option, and the two defaults from the environment (ACME_DIR,
  * ACME_EAB_HMAC: main). renew takes the CHAL settings from conf/NAME.conf
- * only when its command line names no way to answer (conf_apply).
+ * only when its command line names no way to answer (file_conf_apply).
  */
 #define OPTIONS(X) \
 X(dir, "dir", 0, STR, 0, PATH_LEN_MAX, NO, GENERAL, "DIR", \
@@ -603,9 +613,36 @@ struct ident {
  * secrets, struct buf, and the checks of DNS names and IP addresses. Touches
  * no file and no network.
  *
+ * The error convention, for the whole file:
+ * - A failure is a negative acme_error (acme.h), returned by the function
+ *   that found it together with one line recorded by err_set(); a caller
+ *   passes the code on and adds at most one breadcrumb (err_wrap()).
+ *   Success is 0, or a count, length or descriptor >= 0; a function
+ *   returning a pointer returns NULL for a failure.
+ * - A "no" that is no failure (a key or a member absent, a name not in a
+ *   table, text not of the form asked for) is an answer, recorded
+ *   nowhere: 1 or 0 from a question ("is it ...?", "is key there?" with
+ *   the value into an out-parameter), else NONE where a value >= 0 (an
+ *   index, an enum, a length) or 0 would be returned. NONE is negative,
+ *   so `< 0` reads "not found", and equals no acme_error, so it is never
+ *   passed on as one: the caller for whom the "no" is a failure records
+ *   it in its own words. No function returns a bare -1, which reads as
+ *   ACME_ERR_USAGE.
+ * - The first line recorded wins until err_clear(), which marks where a
+ *   new unit of work starts (the next NAME of a batch, the next API
+ *   call, a retry after the line was logged). A callee whose failure its
+ *   caller only tolerates returns that case as an answer instead, so
+ *   that nothing is recorded to undo.
+ * - struct buf keeps its first error (buf->err): a build appends without
+ *   looking and checks once at its end, with buf_err() or the result of
+ *   its last append.
+ *
  * Prefixes: buf_, err_, ident_, log_, str_, wipe_, xstrdup_.
- * May call: nothing above.
+ * May call: 2.
  */
+
+/* The answer "none" of a lookup or a parser (the convention above). */
+#define NONE	(ACME_ERR_MAX - 2)
 
 static char err_msg[ERR_MSG_MAX];
 static int log_verbosity = LOG_LEVEL_INFO;
@@ -906,27 +943,27 @@ ident_dns_check(const char *s, char *dst, size_t cap)
 	size_t i, n = strlen(s), label = 0, labels = 1;
 
 	if (n == 0 || n > IDENT_LEN_MAX || n >= cap)
-		return -1;
+		return NONE;
 	for (i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 		if (c == '.') {
 			if (label == 0 || s[i - 1] == '-')
-				return -1;
+				return NONE;
 			label = 0;
 			labels++;
 		} else if (isalnum(c) || (c == '-' && label > 0)) {
 			if (++label > 63)
-				return -1;
+				return NONE;
 		} else
-			return -1;
+			return NONE;
 		dst[i] = (char)tolower(c);
 	}
 	dst[n] = '\0';
 	if (label == 0 || s[n - 1] == '-' || labels < 2)
-		return -1;
+		return NONE;
 	/* RFC 3696 2: a top-level label is never all digits (1.2.3.256). */
 	if (strspn(s + n - label, "0123456789") == label)
-		return -1;
+		return NONE;
 	return 0;
 }
 
@@ -938,7 +975,7 @@ static ACME_MUST_CHECK int
 ident_wildcard_check(const char *s, char *dst, size_t cap)
 {
 	if (strncmp(s, "*.", 2) != 0 || strlen(s) > IDENT_LEN_MAX || cap < 3)
-		return -1;
+		return NONE;
 	memcpy(dst, "*.", 2);
 	return ident_dns_check(s + 2, dst + 2, cap - 2);
 }
@@ -950,10 +987,10 @@ ident_is_wildcard(const struct ident *id)
 	return id->type == IDENT_DNS && id->value[0] == '*';
 }
 
-/* Parse an identifier: an IPv4 or IPv6 literal, else a DNS name, which
- * may be a wildcard. */
+/* Read an identifier: an IPv4 or IPv6 literal, else a DNS name, which
+ * may be a wildcard. 0, or NONE when s is none of these. */
 static ACME_MUST_CHECK int
-ident_parse(const char *s, struct ident *id)
+ident_read(const char *s, struct ident *id)
 {
 	memset(id, 0, sizeof(*id));
 	if (inet_pton(AF_INET, s, id->ip) == 1) {
@@ -966,13 +1003,22 @@ ident_parse(const char *s, struct ident *id)
 		id->type = IDENT_DNS;
 		if (ident_wildcard_check(s, id->value, sizeof(id->value)) < 0 &&
 		    ident_dns_check(s, id->value, sizeof(id->value)) < 0)
-			return err_set(ACME_ERR_USAGE,
-			    "'%.80s' is not a DNS name or IP address", s);
+			return NONE;
 		return 0;
 	}
 	/* RFC 8738 3: the canonical text form (RFC 5952 for IPv6). */
 	inet_ntop(id->iplen == 4 ? AF_INET : AF_INET6, id->ip, id->value,
 	    sizeof(id->value));
+	return 0;
+}
+
+/* An identifier the user named, as ident_read() reads it. */
+static ACME_MUST_CHECK int
+ident_parse(const char *s, struct ident *id)
+{
+	if (ident_read(s, id) < 0)
+		return err_set(ACME_ERR_USAGE,
+		    "'%.80s' is not a DNS name or IP address", s);
 	return 0;
 }
 
@@ -987,7 +1033,7 @@ ident_parse(const char *s, struct ident *id)
  * unused bits, so every byte string has exactly one accepted encoding.
  *
  * Prefixes: b64_, b64u_, hex_, pem_, utf8_.
- * May call: 3.
+ * May call: 2-3.
  */
 
 static const char b64_alpha_url[] =
@@ -1000,7 +1046,7 @@ static const char pem_begin[] = "-----BEGIN ";
 static const char pem_end[] = "-----END ";
 static const char pem_dashes[] = "-----";
 
-/* The 6-bit value of c in the url or standard alphabet, or -1. */
+/* The 6-bit value of c in the url or standard alphabet, or NONE. */
 static ACME_MUST_CHECK int
 b64_value(unsigned char c, int url)
 {
@@ -1014,7 +1060,7 @@ b64_value(unsigned char c, int url)
 		return 62;
 	if (c == (url ? '_' : '/'))
 		return 63;
-	return -1;
+	return NONE;
 }
 
 /*
@@ -1200,7 +1246,7 @@ hex_encode(char *dst, const void *src, size_t len)
 /*
  * Length of the UTF-8 sequence at s (n bytes available) when it is one
  * well-formed character (RFC 3629 4: no overlong forms, no surrogates,
- * nothing above U+10FFFF), else -1.
+ * nothing above U+10FFFF), else NONE.
  */
 static ACME_MUST_CHECK int
 utf8_char_len(const unsigned char *s, size_t n)
@@ -1209,7 +1255,7 @@ utf8_char_len(const unsigned char *s, size_t n)
 	int len, i;
 
 	if (n == 0)
-		return -1;
+		return NONE;
 	if (s[0] < 0x80)
 		return 1;
 	if (s[0] >= 0xc2 && s[0] <= 0xdf)
@@ -1219,7 +1265,7 @@ utf8_char_len(const unsigned char *s, size_t n)
 	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
 		len = 4;
 	else
-		return -1;
+		return NONE;
 	if (s[0] == 0xe0)
 		lo = 0xa0;		/* overlong */
 	else if (s[0] == 0xed)
@@ -1229,10 +1275,10 @@ utf8_char_len(const unsigned char *s, size_t n)
 	else if (s[0] == 0xf4)
 		hi = 0x8f;		/* above U+10FFFF */
 	if (n < (size_t)len || s[1] < lo || s[1] > hi)
-		return -1;
+		return NONE;
 	for (i = 2; i < len; i++)
 		if (s[i] < 0x80 || s[i] > 0xbf)
-			return -1;
+			return NONE;
 	return len;
 }
 
@@ -1301,18 +1347,14 @@ pem_encode(struct buf *out, const char *label, const void *der, size_t len)
 	if (!pem_label_ok(label, strlen(label)) || len == 0)
 		return err_set(ACME_ERR_USAGE,
 		    "PEM: bad label or empty object");
-	if ((rc = buf_printf(out, "%s%s%s\n", pem_begin, label,
-	    pem_dashes)) < 0)
-		goto out;
+	buf_printf(out, "%s%s%s\n", pem_begin, label, pem_dashes);
 	for (off = 0; off < len; off += chunk) {
 		chunk = len - off < 48 ? len - off : 48;
 		n = b64_encode_with(line, d + off, chunk, b64_alpha_std, 1);
 		line[n++] = '\n';
-		if ((rc = buf_append(out, line, n)) < 0)
-			goto out;
+		buf_append(out, line, n);
 	}
 	rc = buf_printf(out, "%s%s%s\n", pem_end, label, pem_dashes);
-out:
 	wipe(line, sizeof(line));
 	if (rc < 0 && out->data != NULL) {
 		wipe(out->data + start, out->len - start);
@@ -1364,7 +1406,7 @@ pem_line(const char *p, const char *end, const char **next)
 /*
  * When the n bytes at line are kind ("-----BEGIN " or "-----END "), a
  * valid label and "-----", copy the label into label (PEM_LABEL_MAX + 1
- * bytes) and return 0; else -1.
+ * bytes) and return 0; else NONE.
  */
 static ACME_MUST_CHECK int
 pem_banner(const char *line, size_t n, const char *kind, char *label)
@@ -1374,7 +1416,7 @@ pem_banner(const char *line, size_t n, const char *kind, char *label)
 	if (n < k + d || memcmp(line, kind, k) != 0 ||
 	    memcmp(line + n - d, pem_dashes, d) != 0 ||
 	    !pem_label_ok(line + k, n - k - d))
-		return -1;
+		return NONE;
 	memcpy(label, line + k, n - k - d);
 	label[n - k - d] = '\0';
 	return 0;
@@ -1526,7 +1568,7 @@ out:
  * does not fail a whole response.
  *
  * Only json_parse() records an error (and json_strdup() running out of
- * memory): the accessors return -1 or a negative acme_error and record
+ * memory): the accessors return NONE or a negative acme_error and record
  * nothing, because members are often optional and only the caller knows
  * what a missing one means ("order: missing status"). Under the
  * first-error-wins rule a recorded probe would hide the real error.
@@ -1537,7 +1579,7 @@ out:
  * reports it; the buffer is then to be discarded.
  *
  * Prefixes: json_, jw_.
- * May call: 3-4.
+ * May call: 2-4.
  */
 
 /* A parsed document. js is borrowed and must outlive the struct. */
@@ -1797,7 +1839,7 @@ out:
 	return rc;
 }
 
-/* The value of hex digit c, or -1. */
+/* The value of hex digit c, or NONE. */
 static ACME_MUST_CHECK int
 json_hexval(char c)
 {
@@ -1807,10 +1849,10 @@ json_hexval(char c)
 		return c - 'a' + 10;
 	if (c >= 'A' && c <= 'F')
 		return c - 'A' + 10;
-	return -1;
+	return NONE;
 }
 
-/* The value of the 4 hex digits at p (end bounds the text), or -1. */
+/* The value of the 4 hex digits at p (end bounds the text), or NONE. */
 static long
 json_hex4(const char *p, const char *end)
 {
@@ -1818,10 +1860,10 @@ json_hex4(const char *p, const char *end)
 	int i, d;
 
 	if (end - p < 4)
-		return -1;
+		return NONE;
 	for (i = 0; i < 4; i++) {
 		if ((d = json_hexval(p[i])) < 0)
-			return -1;
+			return NONE;
 		v = v << 4 | d;
 	}
 	return v;
@@ -1986,7 +2028,7 @@ json_eq(const struct json *j, int t, const char *s)
 }
 
 /*
- * The token of the value of member key in object obj, or -1 when obj is
+ * The token of the value of member key in object obj, or NONE when obj is
  * not an object or has no such member. Keys are compared unescaped; with
  * duplicate keys the first wins. Nothing is recorded.
  */
@@ -1997,13 +2039,13 @@ json_get(const struct json *j, int obj, const char *key)
 	int k, n;
 
 	if ((o = json_tok(j, obj, JSMN_OBJECT)) == NULL)
-		return -1;
+		return NONE;
 	for (n = 0, k = obj + 1; n < o->size && k < j->ntok; n++) {
 		if (json_eq(j, k, key))
 			return k + 1;
 		k = json_skip(j, k + 1);
 	}
-	return -1;
+	return NONE;
 }
 
 /*
@@ -2017,45 +2059,45 @@ json_get_str(const struct json *j, int obj, const char *key, char *dst,
 	return json_str(j, json_get(j, obj, key), dst, cap);
 }
 
-/* Number of elements of array t, or -1 when t is not an array. */
+/* Number of elements of array t, or NONE when t is not an array. */
 static ACME_MUST_CHECK int
 json_array_len(const struct json *j, int t)
 {
 	const jsmntok_t *a;
 
 	if ((a = json_tok(j, t, JSMN_ARRAY)) == NULL)
-		return -1;
+		return NONE;
 	return a->size;
 }
 
-/* The token of element i of array arr, or -1. */
+/* The token of element i of array arr, or NONE. */
 static ACME_MUST_CHECK int
 json_array_at(const struct json *j, int arr, int i)
 {
 	int k, n;
 
 	if (i < 0 || i >= json_array_len(j, arr))
-		return -1;
+		return NONE;
 	for (n = 0, k = arr + 1; n < i; n++)
 		k = json_skip(j, k);
-	return k < j->ntok ? k : -1;
+	return k < j->ntok ? k : NONE;
 }
 
-/* 1 for true, 0 for false, -1 for anything else (nothing recorded). */
+/* 1 for true, 0 for false, NONE for anything else (nothing recorded). */
 static ACME_MUST_CHECK int
 json_bool(const struct json *j, int t)
 {
 	const jsmntok_t *tk;
 
 	if ((tk = json_tok(j, t, JSMN_PRIMITIVE)) == NULL)
-		return -1;
+		return NONE;
 	if (tk->end - tk->start == 4 && memcmp(j->js + tk->start, "true", 4)
 	    == 0)
 		return 1;
 	if (tk->end - tk->start == 5 && memcmp(j->js + tk->start, "false", 5)
 	    == 0)
 		return 0;
-	return -1;
+	return NONE;
 }
 
 /* The writer. b is borrowed; see the section comment for the errors. */
@@ -2128,7 +2170,8 @@ jw_escaped(struct jw *w, const char *s, size_t n)
 /*
  * Start a value: the comma when it is not the first at its depth, then
  * "key": inside an object. key must be NULL at top level and in arrays,
- * and set in objects. Returns 0 when the value may be written.
+ * and set in objects. Returns 0 when the value may be written, else the
+ * writer's first error.
  */
 static ACME_MUST_CHECK int
 jw_begin(struct jw *w, const char *key)
@@ -2136,10 +2179,10 @@ jw_begin(struct jw *w, const char *key)
 	int in_obj;
 
 	if (w->err != 0)
-		return -1;
+		return w->err;
 	if (w->depth < 0 || w->depth > JSON_DEPTH_MAX) {
 		jw_fail(w, ACME_ERR_USAGE, "corrupt writer");
-		return -1;
+		return w->err;
 	}
 	in_obj = w->depth > 0 && w->obj[w->depth];
 	if ((key != NULL) != in_obj)
@@ -2148,7 +2191,7 @@ jw_begin(struct jw *w, const char *key)
 	else if (w->depth == 0 && !w->first[0])
 		jw_fail(w, ACME_ERR_USAGE, "second top-level value");
 	if (w->err != 0)
-		return -1;
+		return w->err;
 	if (!w->first[w->depth])
 		jw_put(w, ",", 1);
 	w->first[w->depth] = 0;
@@ -2156,7 +2199,7 @@ jw_begin(struct jw *w, const char *key)
 		jw_escaped(w, key, strlen(key));
 		jw_put(w, ":", 1);
 	}
-	return w->err == 0 ? 0 : -1;
+	return w->err;
 }
 
 static void
@@ -2284,7 +2327,7 @@ jw_finish(struct jw *w)
  * wiped before returning.
  *
  * Prefixes: asn1_, bn_, ec_, hmac_, key_, rng_.
- * May call: 3-4.
+ * May call: 2-4.
  */
 
 #define RNG_SEED_LEN	48		/* 384 bits (SP 800-90A, SHA-256) */
@@ -2526,7 +2569,7 @@ struct der_cur {
  * Read the next element of c (X.690 8.1, 10.1): a one-byte tag and a
  * definite, minimal length of at most four bytes. val (may be NULL)
  * gets the contents, tag (may be NULL) the tag; c moves past the
- * element. Returns 0, or -1 when the bytes are not DER or run short.
+ * element. Returns 0, or NONE when the bytes are not DER or run short.
  */
 static ACME_MUST_CHECK int
 asn1_next(struct der_cur *c, unsigned *tag, struct der_cur *val)
@@ -2535,18 +2578,18 @@ asn1_next(struct der_cur *c, unsigned *tag, struct der_cur *val)
 	size_t avail = (size_t)(c->end - p), len, i = 2, nb;
 
 	if (avail < 2 || (p[0] & 0x1f) == 0x1f)
-		return -1;
+		return NONE;
 	if ((len = p[1]) & 0x80) {
 		nb = len & 0x7f;
 		if (nb == 0 || nb > 4 || avail < 2 + nb || p[2] == 0)
-			return -1;
+			return NONE;
 		for (len = 0; i < 2 + nb; i++)
 			len = (len << 8) | p[i];
 		if (len < 0x80)
-			return -1;
+			return NONE;
 	}
 	if (len > avail - i)
-		return -1;
+		return NONE;
 	if (tag != NULL)
 		*tag = p[0];
 	if (val != NULL) {
@@ -2557,7 +2600,7 @@ asn1_next(struct der_cur *c, unsigned *tag, struct der_cur *val)
 	return 0;
 }
 
-/* Read the next element, which must carry tag. */
+/* Read the next element, which must carry tag; 0, or NONE (c unmoved). */
 static ACME_MUST_CHECK int
 asn1_expect(struct der_cur *c, unsigned tag, struct der_cur *val)
 {
@@ -2566,16 +2609,16 @@ asn1_expect(struct der_cur *c, unsigned tag, struct der_cur *val)
 
 	if (asn1_next(c, &t, val) < 0 || t != tag) {
 		*c = save;
-		return -1;
+		return NONE;
 	}
 	return 0;
 }
 
-/* The tag of the next element, or -1 at the end. */
+/* The tag of the next element, or NONE at the end. */
 static ACME_MUST_CHECK int
 asn1_peek(const struct der_cur *c)
 {
-	return c->p < c->end ? c->p[0] : -1;
+	return c->p < c->end ? c->p[0] : NONE;
 }
 
 static size_t
@@ -2608,19 +2651,15 @@ static const struct key_type_info {
 	int			 curve;		/* BR_EC_* or 0 for RSA */
 	unsigned		 bits;		/* curve or modulus size */
 	const char		*jws_alg;	/* RFC 7518 3.1 */
-	const char		*jwk_crv;	/* RFC 7518 6.2.1.1, or NULL */
 	const br_hash_class	*hash;
 } key_types[KEY_TYPE_MAX] = {
-	[KEY_EC256] = { "ec256", BR_EC_secp256r1, 256, "ES256", "P-256",
+	[KEY_EC256] = { "ec256", BR_EC_secp256r1, 256, "ES256",
 	    &br_sha256_vtable },
-	[KEY_EC384] = { "ec384", BR_EC_secp384r1, 384, "ES384", "P-384",
+	[KEY_EC384] = { "ec384", BR_EC_secp384r1, 384, "ES384",
 	    &br_sha384_vtable },
-	[KEY_RSA2048] = { "rsa2048", 0, 2048, "RS256", NULL,
-	    &br_sha256_vtable },
-	[KEY_RSA3072] = { "rsa3072", 0, 3072, "RS256", NULL,
-	    &br_sha256_vtable },
-	[KEY_RSA4096] = { "rsa4096", 0, 4096, "RS256", NULL,
-	    &br_sha256_vtable },
+	[KEY_RSA2048] = { "rsa2048", 0, 2048, "RS256", &br_sha256_vtable },
+	[KEY_RSA3072] = { "rsa3072", 0, 3072, "RS256", &br_sha256_vtable },
+	[KEY_RSA4096] = { "rsa4096", 0, 4096, "RS256", &br_sha256_vtable },
 };
 
 struct key_ec {
@@ -2653,7 +2692,7 @@ struct key {
 	} u;
 };
 
-/* "ec256" ... "rsa4096" to enum key_type, or -1. */
+/* "ec256" ... "rsa4096" to enum key_type, or NONE. */
 static ACME_MUST_CHECK int
 key_type_parse(const char *s)
 {
@@ -2662,7 +2701,7 @@ key_type_parse(const char *s)
 	for (t = 0; t < KEY_TYPE_MAX; t++)
 		if (strcmp(s, key_types[t].name) == 0)
 			return t;
-	return -1;
+	return NONE;
 }
 
 /* Wipe a key; accepts NULL and an all-zero struct. */
@@ -2806,6 +2845,7 @@ key_to_pem(const struct key *k, struct buf *out)
  *   OneAsymmetricKey ::= SEQUENCE { version Version,
  *       privateKeyAlgorithm AlgorithmIdentifier, privateKey OCTET STRING,
  *       ... }  -- privateKey holds an RSAPrivateKey
+ * 0, or NONE when c holds neither.
  */
 static ACME_MUST_CHECK int
 key_rsa_exps(struct der_cur c, struct der_cur *e, struct der_cur *d)
@@ -2814,18 +2854,18 @@ key_rsa_exps(struct der_cur c, struct der_cur *e, struct der_cur *d)
 
 	if (asn1_expect(&c, DER_SEQUENCE, &seq) < 0 ||
 	    asn1_expect(&seq, DER_INTEGER, NULL) < 0)
-		return -1;
+		return NONE;
 	if (asn1_peek(&seq) == DER_SEQUENCE) {
 		if (asn1_next(&seq, NULL, NULL) < 0 ||
 		    asn1_expect(&seq, DER_OCTET_STRING, &inner) < 0 ||
 		    asn1_peek(&inner) != DER_SEQUENCE)
-			return -1;
+			return NONE;
 		return key_rsa_exps(inner, e, d);
 	}
 	if (asn1_expect(&seq, DER_INTEGER, NULL) < 0 ||
 	    asn1_expect(&seq, DER_INTEGER, e) < 0 ||
 	    asn1_expect(&seq, DER_INTEGER, d) < 0)
-		return -1;
+		return NONE;
 	return 0;
 }
 
@@ -3078,12 +3118,18 @@ key_sign_der(const struct key *k, const void *msg, size_t len,
  * section 5, so every string is escaped and there is no whitespace.
  *
  * Prefixes: jwk_, jws_.
- * May call: 3-6.
+ * May call: 2-6.
  */
 
 #define JOSE_B64_CAP(n)	(((n) + 2) / 3 * 4 + 1)	/* base64url + NUL */
 #define JWK_JSON_MAX	2048	/* an RSA-4096 JWK is about 730 bytes */
 #define THUMBPRINT_LEN	43	/* base64url of a SHA-256 digest */
+
+/* RFC 7518 6.2.1.1: the JWK curve name of each EC --key-type. */
+static const char *const jwk_crv[KEY_TYPE_MAX] = {
+	[KEY_EC256] = "P-256",
+	[KEY_EC384] = "P-384",
+};
 
 /*
  * Write k's public JWK as member key of w (key NULL: a bare value), with
@@ -3102,7 +3148,7 @@ jwk_write_ec(struct jw *w, const struct key *k)
 
 	b64u_encode(x, pk->q + 1, clen);
 	b64u_encode(y, pk->q + 1 + clen, clen);
-	jw_str(w, "crv", key_types[k->type].jwk_crv);
+	jw_str(w, "crv", jwk_crv[k->type]);
 	jw_str(w, "kty", "EC");
 	jw_str(w, "x", x);
 	jw_str(w, "y", y);
@@ -3224,10 +3270,8 @@ jws_signing_input(struct buf *sin, const void *hdr, size_t len,
 	if ((rc = jws_b64_append(sin, hdr, len)) < 0)
 		return rc;
 	*hlen = sin->len - start;
-	if ((rc = buf_append(sin, ".", 1)) < 0 ||
-	    (plen > 0 && (rc = jws_b64_append(sin, payload, plen)) < 0))
-		return rc;
-	return 0;
+	buf_append(sin, ".", 1);
+	return plen > 0 ? jws_b64_append(sin, payload, plen) : buf_err(sin);
 }
 
 /*
@@ -3370,7 +3414,7 @@ out:
  * the parts. Nothing here allocates except csr_build().
  *
  * Prefixes: csr_, der_.
- * May call: 3, 6.
+ * May call: 2-3, 6.
  */
 
 /* dst + off, or NULL in query mode (no arithmetic on NULL). */
@@ -3726,18 +3770,15 @@ csr_assemble(struct buf *der, const unsigned char *info, size_t ilen,
 {
 	unsigned char hdr[16];
 	size_t h;
-	int rc;
 
 	h = der_header(hdr, DER_SEQUENCE, ilen + a->sig_len +
 	    der_bits(NULL, sig, slen));
-	if ((rc = buf_append(der, hdr, h)) < 0 ||
-	    (rc = buf_append(der, info, ilen)) < 0 ||
-	    (rc = buf_append(der, a->sig, a->sig_len)) < 0)
-		return rc;
+	buf_append(der, hdr, h);
+	buf_append(der, info, ilen);
+	buf_append(der, a->sig, a->sig_len);
 	h = der_header(hdr, DER_BIT_STRING, slen + 1);
 	hdr[h++] = 0;			/* no unused bits */
-	if ((rc = buf_append(der, hdr, h)) < 0)
-		return rc;
+	buf_append(der, hdr, h);
 	return buf_append(der, sig, slen);
 }
 
@@ -3909,7 +3950,7 @@ der_alpn_cert(struct buf *der, const struct key *k, const struct ident *id,
  * or from disk: both are untrusted input, checked for structure only.
  *
  * Prefixes: x509_.
- * May call: 3, 6.
+ * May call: 2-3, 6.
  */
 
 #define X509_EPOCH_DAYS	719528	/* 1970-01-01 in days since year 0 */
@@ -4348,7 +4389,7 @@ bad:
  * (staging); NAME can never start with one.
  *
  * Prefixes: store_.
- * May call: 3-4, 9.
+ * May call: 2-4, 9.
  */
 
 #define STORE_DIR_MODE	0700
@@ -4445,6 +4486,20 @@ store_step(void)
 		kill(getpid(), SIGKILL);
 }
 
+/*
+ * Open directory name below parent, no symlinks: its descriptor, or NONE
+ * (errno says why) for the callers to which a missing or unreadable one
+ * only means there is nothing to look at.
+ */
+static ACME_MUST_CHECK int
+store_subdir_try(int parent, const char *name)
+{
+	int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC);
+
+	return fd >= 0 ? fd : NONE;
+}
+
 /* Open (and with create, make) directory name below parent, no symlinks. */
 static ACME_MUST_CHECK int
 store_subdir(int parent, const char *name, int create)
@@ -4455,9 +4510,7 @@ store_subdir(int parent, const char *name, int create)
 	    mkdirat(parent, name, STORE_DIR_MODE)) < 0 && errno != EEXIST)
 		return err_set(ACME_ERR_IO, "mkdir %s: %s", name,
 		    strerror(errno));
-	fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-	    O_CLOEXEC);
-	if (fd < 0) {
+	if ((fd = store_subdir_try(parent, name)) < 0) {
 		if (errno == ENOENT && !create)
 			return STORE_ABSENT;
 		return err_set(ACME_ERR_IO, "open %s: %s", name,
@@ -4466,6 +4519,8 @@ store_subdir(int parent, const char *name, int create)
 	return fd;
 }
 
+/* All of data to fd: 0, or ACME_ERR_IO with errno set and nothing
+ * recorded, for the caller names the file in the line it records. */
 static ACME_MUST_CHECK int
 store_write_all(int fd, const void *data, size_t len)
 {
@@ -4476,7 +4531,7 @@ store_write_all(int fd, const void *data, size_t len)
 		if ((n = write(fd, p, len)) < 0) {
 			if (errno == EINTR)
 				continue;
-			return -1;
+			return ACME_ERR_IO;
 		}
 		p += n;
 		len -= (size_t)n;
@@ -5093,11 +5148,9 @@ store_finish(int storefd, int livefd, const char *name, const char *old,
 	}
 	if (!store_exists(livefd, old)) {
 		/* nothing enters the ring: purge an existing one only */
-		if (at < 0 || (bakfd = store_subdir(storefd, "backup", 0)) < 0 ||
-		    (ringfd = store_subdir(bakfd, name, 0)) < 0) {
-			err_clear();
+		if (at < 0 || (bakfd = store_subdir_try(storefd, "backup")) <
+		    0 || (ringfd = store_subdir_try(bakfd, name)) < 0)
 			goto out;
-		}
 	} else if ((bakfd = store_subdir(storefd, "backup", 1)) < 0 ||
 	    (ringfd = store_subdir(bakfd, name, 1)) < 0) {
 		rc = bakfd < 0 ? bakfd : ringfd;
@@ -5120,13 +5173,12 @@ store_open_name(int storefd, const char *name, int *livefd, int *ringfd)
 {
 	int bakfd;
 
-	*livefd = store_subdir(storefd, "live", 0);
+	*livefd = store_subdir_try(storefd, "live");
 	*ringfd = -1;
-	if ((bakfd = store_subdir(storefd, "backup", 0)) >= 0) {
-		*ringfd = store_subdir(bakfd, name, 0);
+	if ((bakfd = store_subdir_try(storefd, "backup")) >= 0) {
+		*ringfd = store_subdir_try(bakfd, name);
 		close(bakfd);
 	}
-	err_clear();
 }
 
 /*
@@ -5359,7 +5411,8 @@ store_names(int dirfd, const char *what, const char *suffix, size_t max,
 	return 0;
 }
 
-/* NAME from a live/ or backup/ entry ("NAME", ".NAME.new", ".NAME.old"). */
+/* NAME from a live/ or backup/ entry ("NAME", ".NAME.new", ".NAME.old");
+ * 0, or NONE when ent is none of these. */
 static ACME_MUST_CHECK int
 store_entry_name(const char *ent, char *name, size_t cap)
 {
@@ -5371,10 +5424,10 @@ store_entry_name(const char *ent, char *name, size_t cap)
 		n -= 5;
 	}
 	if (n >= cap)
-		return -1;
+		return NONE;
 	memcpy(name, ent, n);
 	name[n] = '\0';
-	return store_name_ok(name) ? 0 : -1;
+	return store_name_ok(name) ? 0 : NONE;
 }
 
 /* Recover every NAME found below DIR/sub. */
@@ -5408,10 +5461,8 @@ store_sweep_tmp(int storefd, const char *sub)
 	DIR *d;
 	int fd;
 
-	if ((fd = store_subdir(storefd, sub, 0)) < 0) {
-		err_clear();
+	if ((fd = store_subdir_try(storefd, sub)) < 0)
 		return;
-	}
 	if ((d = fdopendir(fd)) == NULL) {
 		close(fd);
 		return;
@@ -5440,10 +5491,8 @@ store_sweep_all(int storefd)
 	store_sweep_tmp(storefd, ".");
 	store_sweep_tmp(storefd, "conf");
 	store_sweep_tmp(storefd, "hooks");
-	if ((fd = store_subdir(storefd, "accounts", 0)) < 0) {
-		err_clear();	/* best effort, like store_sweep_tmp */
-		return;
-	}
+	if ((fd = store_subdir_try(storefd, "accounts")) < 0)
+		return;		/* best effort, like store_sweep_tmp */
 	if ((d = fdopendir(fd)) == NULL) {
 		close(fd);
 		return;
@@ -5597,13 +5646,14 @@ out:
 /* ==== 11. Trusted time ==== */
 
 /*
- * Trusted time (acme(1), TIME): the only place the device clock is read. Owns
- * DIR/time, the floor that only a successful run raises and that the CA's
- * own certificate bounds; HTTP dates; issuance times; and the time the CA's
- * TLS certificate is checked against when the device clock is wrong.
+ * Trusted time (acme(1), TIME): the only place the device clock is read;
+ * RFC 3339 and HTTP dates; issuance times; and the time the CA's TLS
+ * certificate is checked against when the device clock is wrong, raised
+ * by the floor (DIR/time, kept by section 12) that only a successful run
+ * raises and that the CA's own certificate bounds.
  *
  * Prefixes: clock_.
- * May call: 3, 10.
+ * May call: 2-3.
  */
 
 /*
@@ -5664,14 +5714,14 @@ clock_days(int64_t y, int m, int d)
 	return era * 146097 + doe - 719468;
 }
 
-/* Read exactly n digits at *p into *v; advance *p. */
+/* Read exactly n digits at *p into *v; advance *p. 0, or NONE. */
 static ACME_MUST_CHECK int
 clock_digits(const char **p, int n, int *v)
 {
 	*v = 0;
 	while (n-- > 0) {
 		if (!isdigit((unsigned char)**p))
-			return -1;
+			return NONE;
 		*v = *v * 10 + (*(*p)++ - '0');
 	}
 	return 0;
@@ -5694,6 +5744,7 @@ clock_valid(int y, int mo, int d, int h, int mi, int s)
 /*
  * RFC 3339 5.6 date-time: 2026-11-22T10:00:00Z, with optional fraction
  * (dropped) and a Z or +hh:mm/-hh:mm offset. A leap second counts as :59.
+ * 0, or NONE when s is no such time.
  */
 static ACME_MUST_CHECK int
 clock_parse_rfc3339(const char *s, int64_t *out)
@@ -5706,7 +5757,7 @@ clock_parse_rfc3339(const char *s, int64_t *out)
 	    (s++, clock_digits(&s, 2, &h)) < 0 || *s++ != ':' ||
 	    clock_digits(&s, 2, &mi) < 0 || *s++ != ':' ||
 	    clock_digits(&s, 2, &sec) < 0)
-		return -1;
+		return NONE;
 	if (*s == '.' && isdigit((unsigned char)s[1]))
 		for (s++; isdigit((unsigned char)*s); s++)
 			;
@@ -5716,17 +5767,17 @@ clock_parse_rfc3339(const char *s, int64_t *out)
 		sign = *s++ == '+' ? 1 : -1;
 		if (clock_digits(&s, 2, &oh) < 0 || *s++ != ':' ||
 		    clock_digits(&s, 2, &om) < 0 || oh > 23 || om > 59)
-			return -1;
+			return NONE;
 	} else
-		return -1;
+		return NONE;
 	if (*s != '\0' || !clock_valid(y, mo, d, h, mi, sec))
-		return -1;
+		return NONE;
 	*out = clock_days(y, mo, d) * 86400 + h * 3600 + mi * 60 +
 	    (sec == 60 ? 59 : sec) - sign * (oh * 3600 + om * 60);
 	return 0;
 }
 
-/* RFC 9110 5.6.7 IMF-fixdate: "Sun, 06 Nov 1994 08:49:37 GMT". */
+/* RFC 9110 5.6.7 IMF-fixdate: "Sun, 06 Nov 1994 08:49:37 GMT"; 0 or NONE. */
 static ACME_MUST_CHECK int
 clock_parse_http_date(const char *s, int64_t *out)
 {
@@ -5736,17 +5787,17 @@ clock_parse_http_date(const char *s, int64_t *out)
 
 	if (strlen(s) != 29 || s[3] != ',' || s[4] != ' ' || s[7] != ' ' ||
 	    s[11] != ' ' || s[16] != ' ' || strcmp(s + 25, " GMT") != 0)
-		return -1;
+		return NONE;
 	if ((m = strstr(months, (char[4]){ s[8], s[9], s[10], '\0' })) ==
 	    NULL || (m - months) % 3 != 0)
-		return -1;
+		return NONE;
 	mo = (int)(m - months) / 3 + 1;
 	s += 5;
 	if (clock_digits(&s, 2, &d) < 0 || (s += 5, clock_digits(&s, 4,
 	    &y)) < 0 || *s++ != ' ' || clock_digits(&s, 2, &h) < 0 ||
 	    *s++ != ':' || clock_digits(&s, 2, &mi) < 0 || *s++ != ':' ||
 	    clock_digits(&s, 2, &sec) < 0 || !clock_valid(y, mo, d, h, mi, sec))
-		return -1;
+		return NONE;
 	*out = clock_days(y, mo, d) * 86400 + h * 3600 + mi * 60 +
 	    (sec == 60 ? 59 : sec);
 	return 0;
@@ -5811,52 +5862,6 @@ clock_issued_at(const char *date, int64_t not_before, int64_t not_after,
 }
 
 /*
- * DIR/time, the trusted-time floor: one line, an RFC 3339 UTC time, the
- * highest CA time (Date header over verified TLS) ever seen. It never goes
- * back and is rewritten at most once per TIME_FLOOR_STEP, so a run that
- * changes nothing else writes nothing (flash wear). Returns the floor, 0
- * when DIR or the file is absent or unreadable (no floor: not an error).
- */
-static int64_t
-clock_floor_read(const char *dir)
-{
-	struct buf b = { 0 };
-	char line[64];
-	int64_t t = 0;
-	int fd;
-
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-		return 0;
-	if (store_read(fd, "time", &b, 64) == 0 && b.len > 0 &&
-	    b.len < sizeof(line)) {
-		memcpy(line, b.data, b.len);
-		line[b.len] = '\0';
-		line[strcspn(line, "\n")] = '\0';
-		if (clock_parse_rfc3339(line, &t) < 0 || t < 0)
-			t = 0;
-	}
-	err_clear();
-	buf_free(&b);
-	close(fd);
-	return t;
-}
-
-/* Raise DIR/time to ca_time when that is a day past the floor. */
-static ACME_MUST_CHECK int
-clock_floor_update(int storefd, int64_t floor, int64_t ca_time)
-{
-	char line[40];
-
-	if (ca_time <= 0 || (floor > 0 && ca_time < floor + TIME_FLOOR_STEP))
-		return 0;
-	clock_format_rfc3339(ca_time, line, sizeof(line) - 1);
-	log_msg(LOG_LEVEL_DEBUG, "time floor raised to %s", line);
-	strcat(line, "\n");
-	return store_write(storefd, "time", line, strlen(line),
-	    STORE_FILE_MODE);
-}
-
-/*
  * The time TLS certificates of the CA are checked against: the highest of
  * three lower bounds of the true time, the device clock, the DIR/time
  * floor and the build date. See acme(1) TIME for why this is safe.
@@ -5873,7 +5878,955 @@ clock_tls_time(int64_t floor)
 	return t < 0 ? 0 : t;
 }
 
-/* ==== 12. HTTP ==== */
+/* ==== 12. File formats ==== */
+
+/*
+ * The files acme keeps beside the certificate sets, one subsection
+ * each, holding its reader, its writer and its checks: DIR/time,
+ * meta.txt, the account record (accounts/HOST), conf/NAME.conf,
+ * conf/NAME.state, conf/NAME.order, and the lock (DIR itself: no file).
+ * Every other section reads and writes them through these functions,
+ * and test/toc.py checks that no other section names one of them
+ * (Storage stores meta.txt's bytes with the rest of a set, and reads
+ * none of it). acme(1) FILES describes them for users. Their lines are
+ * "key: value" (meta.txt, account.txt, the order record), read by
+ * file_get, or "key = value" (conf, state), trimmed by file_trim.
+ *
+ * Prefixes: file_.
+ * May call: 2-4, 6, 9-11.
+ */
+
+/* ---- lines: "key: value" and "key = value" ---- */
+
+/* Trim blanks (and a CR) at both ends of p, in place: "key = value"
+ * lines, ours and the other clients' (imports). */
+static char *
+file_trim(char *p)
+{
+	char *e;
+
+	while (*p == ' ' || *p == '\t')
+		p++;
+	e = p + strlen(p);
+	while (e > p && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
+		*--e = '\0';
+	return p;
+}
+
+/*
+ * The value of the "key: value" line of text b (a line that starts with
+ * key) into out (cap bytes): 1; 0 when there is no such line or its
+ * value does not fit, and out is left as it was.
+ */
+static ACME_MUST_CHECK int
+file_get(const struct buf *b, const char *key, char *out, size_t cap)
+{
+	const char *p = b->data ? (const char *)b->data : "";
+	size_t kl = strlen(key), n;
+
+	for (; *p != '\0'; p += strcspn(p, "\n"), p += *p == '\n') {
+		if (strncmp(p, key, kl) != 0 || p[kl] != ':' ||
+		    p[kl + 1] != ' ')
+			continue;
+		p += kl + 2;
+		if ((n = strcspn(p, "\n")) >= cap)
+			return 0;
+		memcpy(out, p, n);
+		out[n] = '\0';
+		return 1;
+	}
+	return 0;
+}
+
+/* ---- the lock: DIR itself ---- */
+
+/*
+ * The state lock: an flock on DIR (open as fd) itself, so no lock file
+ * is ever written; with wait, wait for it. The lock goes with fd.
+ */
+static ACME_MUST_CHECK int
+file_lock(int fd, const char *dir, int wait)
+{
+	int rc;
+
+	if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+		return 0;
+	if (errno != EWOULDBLOCK || !wait)
+		return err_set(ACME_ERR_BUSY, "%s is busy: another acme is "
+		    "running (--wait waits for it)", dir);
+	log_msg(LOG_LEVEL_INFO, "waiting for another acme on %s", dir);
+	while ((rc = flock(fd, LOCK_EX)) < 0 && errno == EINTR)
+		;
+	if (rc < 0)
+		return err_set(ACME_ERR_IO, "lock %s: %s", dir,
+		    strerror(errno));
+	return 0;
+}
+
+/* ---- DIR/time ---- */
+
+/*
+ * DIR/time, the trusted-time floor: one line, an RFC 3339 UTC time, the
+ * highest CA time (Date header over verified TLS) ever seen. It never goes
+ * back and is rewritten at most once per TIME_FLOOR_STEP, so a run that
+ * changes nothing else writes nothing (flash wear). file_time_get returns
+ * the floor below dirfd, 0 when the file is absent or unreadable (no
+ * floor: not an error).
+ */
+static int64_t
+file_time_get(int dirfd)
+{
+	struct buf b = { 0 };
+	char line[64];
+	int64_t t = 0;
+
+	if (store_read(dirfd, "time", &b, 64) == 0 && b.len > 0 &&
+	    b.len < sizeof(line)) {
+		memcpy(line, b.data, b.len);
+		line[b.len] = '\0';
+		line[strcspn(line, "\n")] = '\0';
+		if (clock_parse_rfc3339(line, &t) < 0 || t < 0)
+			t = 0;
+	}
+	err_clear();
+	buf_free(&b);
+	return t;
+}
+
+/* The floor of DIR given by path; 0 when DIR is absent too. */
+static int64_t
+file_time_read(const char *dir)
+{
+	int64_t t;
+	int fd;
+
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return 0;
+	t = file_time_get(fd);
+	close(fd);
+	return t;
+}
+
+/* Raise DIR/time to ca_time when that is a day past the floor. */
+static ACME_MUST_CHECK int
+file_time_raise(int storefd, int64_t floor, int64_t ca_time)
+{
+	char line[40];
+
+	if (ca_time <= 0 || (floor > 0 && ca_time < floor + TIME_FLOOR_STEP))
+		return 0;
+	clock_format_rfc3339(ca_time, line, sizeof(line) - 1);
+	log_msg(LOG_LEVEL_DEBUG, "time floor raised to %s", line);
+	strcat(line, "\n");
+	return store_write(storefd, "time", line, strlen(line),
+	    STORE_FILE_MODE);
+}
+
+/* ---- meta.txt ---- */
+
+/*
+ * meta.txt of a set: "key: value" lines a user can grep (acme(1) lists
+ * them). Identifiers are the certificate's own names; times RFC 3339 UTC.
+ * Storage writes it with the set's other files; file_get reads a key.
+ */
+static ACME_MUST_CHECK int
+file_meta_build(struct buf *b, const char *name, const struct x509_info *xi,
+    const char *key_type, const char *server, int64_t at, const char *source)
+{
+	char t[32], hex[2 * X509_SERIAL_MAX + 1], fp[2 * 32 + 1];
+	size_t i;
+
+	b->max = META_MAX;
+	buf_printf(b, "format: 1\nname: %s\nidentifiers:", name);
+	for (i = 0; i < xi->nsan; i++)
+		buf_printf(b, " %s", xi->san[i].value);
+	x509_serial_hex(xi, hex);
+	buf_printf(b, "\nserial: %s\nissuer: %s\n", hex, xi->issuer_cn);
+	clock_format_rfc3339(xi->not_before, t, sizeof(t));
+	buf_printf(b, "not_before: %s\n", t);
+	clock_format_rfc3339(xi->not_after, t, sizeof(t));
+	buf_printf(b, "not_after: %s\nkey_type: %s\n", t, key_type);
+	hex_encode(fp, xi->sha256, sizeof(xi->sha256));
+	buf_printf(b, "sha256: %s\nserver: ", fp);
+	buf_puts(b, server);
+	buf_puts(b, "\n");
+	clock_format_rfc3339(at, t, sizeof(t));
+	return buf_printf(b, "issued_at: %s\nissued_at_source: %s\n", t,
+	    source);
+}
+
+/* meta.txt of the set directory setfd into b. */
+static ACME_MUST_CHECK int
+file_meta_read(int setfd, struct buf *b)
+{
+	return store_read(setfd, "meta.txt", b, META_MAX);
+}
+
+/* ---- the account record: accounts/HOST ---- */
+
+/*
+ * DIR/accounts/HOST (HOST[:PORT] of the server URL): key.pem, the
+ * account key (0600), and account.txt, "key: value" lines: url (the
+ * account URL), server (the directory URL), agreed (the terms of service
+ * URL the user agreed to with --agree-tos when the account was made,
+ * "none" when the CA listed none; older records have no such line), and
+ * from an import created and imported. Any may be absent; file_get
+ * reads one.
+ */
+struct file_acct {
+	const char	*url;		/* NULL: looked up by key later */
+	const char	*server;
+	const char	*agreed;	/* NULL: no consent recorded */
+	const char	*created;	/* imports */
+	const char	*imported;
+};
+
+#define FILE_ACCT_MAX	8192		/* account.txt: a few URLs */
+
+/* accounts/HOST below storefd (made when create); its fd, STORE_ABSENT
+ * when there is none. */
+static ACME_MUST_CHECK int
+file_acct_dir(int storefd, const char *host, int create)
+{
+	int accfd, hostfd;
+
+	if ((accfd = store_subdir(storefd, "accounts", create)) < 0)
+		return accfd;
+	hostfd = store_subdir(accfd, host, create);
+	close(accfd);
+	return hostfd;
+}
+
+/* "key: value" of r (values set) appended to b. */
+static ACME_MUST_CHECK int
+file_acct_text(struct buf *b, const struct file_acct *r)
+{
+	if (r->url != NULL)
+		buf_printf(b, "url: %s\n", r->url);
+	buf_printf(b, "server: %s\n", r->server);
+	if (r->agreed != NULL)
+		buf_printf(b, "agreed: %s\n", r->agreed);
+	if (r->created != NULL)
+		buf_printf(b, "created: %s\n", r->created);
+	if (r->imported != NULL)
+		buf_printf(b, "imported: %s\n", r->imported);
+	return buf_err(b);
+}
+
+/* Write accounts/HOST: key.pem first (0600), then account.txt. */
+static ACME_MUST_CHECK int
+file_acct_write(int storefd, const char *host, const struct key *k,
+    const struct file_acct *r)
+{
+	struct buf pem = { .max = PEM_MAX }, txt = { .max = FILE_ACCT_MAX };
+	int hostfd = -1, rc;
+
+	if ((rc = key_to_pem(k, &pem)) < 0 ||
+	    (rc = file_acct_text(&txt, r)) < 0 ||
+	    (rc = hostfd = file_acct_dir(storefd, host, 1)) < 0)
+		goto out;
+	if ((rc = store_write_buf(hostfd, "key.pem", &pem,
+	    STORE_KEY_MODE)) == 0)
+		rc = store_write_buf(hostfd, "account.txt", &txt,
+		    STORE_FILE_MODE);
+out:
+	if (hostfd >= 0)
+		close(hostfd);
+	buf_free(&pem);
+	buf_free(&txt);
+	return rc;
+}
+
+/* key.pem of accounts/HOST (hostfd) into k; STORE_ABSENT without one. */
+static ACME_MUST_CHECK int
+file_acct_key(int hostfd, struct key *k)
+{
+	struct buf pem = { 0 };
+	int rc;
+
+	if ((rc = store_read(hostfd, "key.pem", &pem, PEM_MAX)) == 0)
+		rc = key_from_pem(k, (const char *)pem.data, pem.len);
+	buf_free(&pem);
+	return rc;
+}
+
+/* account.txt of accounts/HOST (hostfd) into txt. */
+static ACME_MUST_CHECK int
+file_acct_read(int hostfd, struct buf *txt)
+{
+	return store_read(hostfd, "account.txt", txt, FILE_ACCT_MAX);
+}
+
+/* Keep account.txt text txt as accounts/HOST/backup/account.txt. */
+static ACME_MUST_CHECK int
+file_acct_backup(int hostfd, const struct buf *txt)
+{
+	int fd, rc;
+
+	if ((fd = store_subdir(hostfd, "backup", 1)) < 0)
+		return fd;
+	rc = store_write_buf(fd, "account.txt", txt, STORE_FILE_MODE);
+	close(fd);
+	return rc;
+}
+
+/*
+ * A key rollover in flight: the new key is kept as key-rollover.pem
+ * (0600) before the keyChange request, so that a run that dies before
+ * the answer leaves it to the next run, which asks the CA which key the
+ * account has and settles the file.
+ */
+#define FILE_ACCT_ROLLOVER	"key-rollover.pem"
+
+static ACME_MUST_CHECK int
+file_acct_rollover_write(int hostfd, const struct key *nk)
+{
+	struct buf pem = { .max = PEM_MAX };
+	int rc;
+
+	if ((rc = key_to_pem(nk, &pem)) == 0)
+		rc = store_write_buf(hostfd, FILE_ACCT_ROLLOVER, &pem,
+		    STORE_KEY_MODE);
+	buf_free(&pem);
+	return rc;
+}
+
+/* key-rollover.pem below hostfd into nk; STORE_ABSENT without one. */
+static ACME_MUST_CHECK int
+file_acct_rollover_read(int hostfd, struct key *nk)
+{
+	struct buf pem = { 0 };
+	int rc;
+
+	if (!store_exists(hostfd, FILE_ACCT_ROLLOVER))
+		return STORE_ABSENT;
+	if ((rc = store_read(hostfd, FILE_ACCT_ROLLOVER, &pem, PEM_MAX)) == 0)
+		rc = key_from_pem(nk, (const char *)pem.data, pem.len);
+	buf_free(&pem);
+	return rc;
+}
+
+/* The outcome of a rollover is known: key-rollover.pem below hostfd
+ * becomes key.pem (applied) or is removed. */
+static ACME_MUST_CHECK int
+file_acct_rollover_settle(int hostfd, int applied)
+{
+	int rc;
+
+	if (!applied)
+		return store_remove(hostfd, FILE_ACCT_ROLLOVER);
+	if ((rc = store_rename(hostfd, FILE_ACCT_ROLLOVER, hostfd,
+	    "key.pem")) < 0)
+		return err_wrap(rc, "the CA has the new key but key.pem was "
+		    "not replaced (do it by hand)");
+	return 0;
+}
+
+/* ---- conf/NAME.conf ---- */
+
+/*
+ * conf/NAME.conf: how NAME is issued and renewed, "key = value" lines
+ * that renew reads back (file_conf_parse): a comment, name, identifiers,
+ * then every option whose conf column in OPTIONS is not NO, in table
+ * order, server-alias (when --server was an alias: the URL is saved) and
+ * imported (the import that wrote it, for renew to name when the account
+ * did not come along). Issue and the imports both write it from a
+ * conf_file. EAB credentials are never written.
+ */
+struct conf_file {
+	const char	*why;		/* the comment, after "# acme: " */
+	const char	*name;
+	const struct ident *ids;	/* borrowed */
+	size_t		 nids;
+	const char	*alias;		/* --server's alias, or NULL */
+	const char	*imported;	/* "import-certbot TREE", or NULL */
+	struct acme_options o;		/* the settings; strings borrowed */
+};
+
+/*
+ * The options as conf/NAME.conf keeps them: only what was asked for, so
+ * that renewal chooses alike. The responder's settings only with
+ * --standalone, its ports resolved; the hook's timeout only with a hook,
+ * resolved; webroot-symlinks only with a webroot.
+ */
+static void
+file_conf_saved(struct acme_options *o)
+{
+	if (o->standalone) {
+		o->http_port = o->http_port > 0 ? o->http_port : 80;
+		o->tls_port = o->tls_port > 0 ? o->tls_port : 443;
+	} else {
+		o->http_port = o->tls_port = 0;
+		o->bind = NULL;
+	}
+	if (o->hook == NULL)
+		o->hook_timeout = 0;
+	else if (o->hook_timeout <= 0)
+		o->hook_timeout = HOOK_TIMEOUT;
+	if (o->webroot == NULL)
+		o->webroot_symlinks = 0;
+}
+
+/* "key = value\n"; values may be long paths. An append: b's error. */
+static void
+file_conf_kv(struct buf *b, const char *key, const char *value)
+{
+	buf_puts(b, key);
+	buf_puts(b, " = ");
+	buf_puts(b, value);
+	buf_puts(b, "\n");
+}
+
+/* Option r's line, when o sets it and conf/NAME.conf keeps it. */
+static void
+file_conf_opt(struct buf *b, const struct opt *r,
+    const struct acme_options *o)
+{
+	const char *v = NULL;
+	char num[16];
+
+	if (r->conf == OPT_CONF_NO)
+		return;
+	if (r->kind == OPT_STR)
+		v = opt_str_get(o, r);
+	else if (opt_int_get(o, r) > 0) {
+		snprintf(num, sizeof(num), "%d", opt_int_get(o, r));
+		v = r->kind == OPT_FLAG ? "yes" : num;
+	}
+	if (v == NULL && r->conf == OPT_CONF_ALWAYS)
+		v = "";
+	if (v != NULL)
+		file_conf_kv(b, r->name, v);
+}
+
+/* The text of conf/NAME.conf for f, appended to b. */
+static ACME_MUST_CHECK int
+file_conf_text(struct buf *b, const struct conf_file *f)
+{
+	struct acme_options o = f->o;
+	size_t i;
+
+	file_conf_saved(&o);
+	buf_printf(b, "# acme: %s\n", f->why);
+	file_conf_kv(b, "name", f->name);
+	buf_puts(b, "identifiers =");
+	for (i = 0; i < f->nids; i++)
+		buf_printf(b, " %s", f->ids[i].value);
+	buf_puts(b, "\n");
+	for (i = 0; i < OPT_N; i++)
+		file_conf_opt(b, &opt_table[i], &o);
+	if (f->alias != NULL)
+		file_conf_kv(b, "server-alias", f->alias);
+	if (f->imported != NULL)
+		file_conf_kv(b, "imported", f->imported);
+	return buf_err(b);
+}
+
+/* Write conf/NAME.conf from f; issue and the imports. */
+static ACME_MUST_CHECK int
+file_conf_write(int storefd, const struct conf_file *f)
+{
+	struct buf b = { .max = CONF_MAX };
+	char file[NAME_LEN_MAX + 8];
+	int fd, rc;
+
+	if ((rc = file_conf_text(&b, f)) < 0 ||
+	    (rc = fd = store_subdir(storefd, "conf", 1)) < 0)
+		goto out;
+	snprintf(file, sizeof(file), "%s.conf", f->name);
+	rc = store_write_buf(fd, file, &b, STORE_FILE_MODE);
+	close(fd);
+out:
+	buf_free(&b);
+	return rc;
+}
+
+/*
+ * Reading it back: each option key sets its acme_options field (OPTIONS:
+ * conf, kind) unless the command line already set it (options given to
+ * renew win for that run); an empty value sets nothing. Unknown keys are
+ * a warning, so a conf written by a newer acme still renews. The
+ * challenge settings (conf CHAL) are all skipped when the command line
+ * chose its own way to answer (--webroot, --standalone, --hook or
+ * --challenge).
+ */
+
+/* One NAME's saved settings; strings point into text. */
+struct conf {
+	struct buf	 text;			/* owned */
+	struct acme_options o;			/* merged with the CLI's */
+	const char	*idents[IDENT_MAX];	/* into text */
+	size_t		 nidents;
+	const char	*imported;		/* into text: the import */
+	char		 file[NAME_LEN_MAX + 8];	/* "NAME.conf" */
+};
+
+static ACME_MUST_CHECK int
+file_conf_idents(struct conf *c, char *v)
+{
+	char *save = NULL, *w;
+
+	c->nidents = 0;
+	for (w = strtok_r(v, " \t", &save); w != NULL;
+	    w = strtok_r(NULL, " \t", &save)) {
+		if (c->nidents == IDENT_MAX)
+			return err_set(ACME_ERR_LIMIT, "more than %d "
+			    "identifiers", IDENT_MAX);
+		c->idents[c->nidents++] = w;
+	}
+	return 0;
+}
+
+/* The option whose conf key is k, or NULL. */
+static const struct opt *
+file_conf_find(const char *k)
+{
+	size_t i;
+
+	for (i = 0; i < OPT_N; i++)
+		if (opt_table[i].conf != OPT_CONF_NO &&
+		    strcmp(k, opt_table[i].name) == 0)
+			return &opt_table[i];
+	return NULL;
+}
+
+/* Set r's field of o from v unless it is already set (by the CLI):
+ * a string, yes or no for a flag, a number 0..INT_MAX (api_limits checks
+ * the option's own range once the conf is read). */
+static ACME_MUST_CHECK int
+file_conf_set(const struct opt *r, struct acme_options *o, char *v, int line)
+{
+	char *end;
+	long n;
+
+	if (r->kind == OPT_STR) {
+		if (*opt_str(o, r) == NULL)
+			*opt_str(o, r) = v;
+		return 0;
+	}
+	if (r->kind == OPT_FLAG && (strcmp(v, "yes") == 0 ||
+	    strcmp(v, "no") == 0))
+		n = strcmp(v, "yes") == 0;
+	else {
+		errno = 0;
+		n = strtol(v, &end, 10);
+		if (!OPT_IS_NUMBER(r->kind) || errno != 0 || *end != '\0' ||
+		    n < 0 || n > INT_MAX)
+			return err_set(ACME_ERR_USAGE, "line %d: bad value "
+			    "for %s", line, r->name);
+	}
+	if (*opt_int(o, r) == 0)
+		*opt_int(o, r) = (int)n;
+	return 0;
+}
+
+/* Apply "key = value" (both trimmed, v NUL-terminated in the text). */
+static ACME_MUST_CHECK int
+file_conf_apply(struct conf *c, const struct acme_options *cli, const char *k,
+    char *v, int line)
+{
+	const struct opt *r;
+
+	if (strcmp(k, "identifiers") == 0)
+		return file_conf_idents(c, v);
+	if (strcmp(k, "name") == 0 || strcmp(k, "server-alias") == 0)
+		return 0;		/* for the reader of the file */
+	if (strcmp(k, "imported") == 0) {
+		c->imported = v;	/* named when there is no account */
+		return 0;
+	}
+	if ((r = file_conf_find(k)) == NULL) {
+		log_msg(LOG_LEVEL_ERROR, "warning: conf/%s line %d: unknown "
+		    "key '%.40s' ignored", c->file, line, k);
+		return 0;
+	}
+	if ((r->conf == OPT_CONF_CHAL && (cli->webroot != NULL ||
+	    cli->standalone || cli->hook != NULL || cli->challenge != NULL ||
+	    cli->dns_api != NULL)) ||
+	    *v == '\0')
+		return 0;
+	return file_conf_set(r, &c->o, v, line);
+}
+
+/* Parse the conf text in c->text (NUL-terminated, edited in place). */
+static ACME_MUST_CHECK int
+file_conf_parse(struct conf *c, const struct acme_options *cli)
+{
+	char *p = (char *)c->text.data, *nl, *eq;
+	int line = 0, rc;
+
+	c->o = *cli;
+	while (p != NULL && *p != '\0') {
+		line++;
+		if ((nl = strchr(p, '\n')) != NULL)
+			*nl++ = '\0';
+		p = file_trim(p);
+		if (*p != '\0' && *p != '#') {
+			if ((eq = strchr(p, '=')) == NULL)
+				return err_set(ACME_ERR_USAGE, "line %d: no "
+				    "'='", line);
+			*eq = '\0';
+			if ((rc = file_conf_apply(c, cli, file_trim(p),
+			    file_trim(eq + 1), line)) < 0)
+				return rc;
+		}
+		p = nl;
+	}
+	if (c->nidents == 0)
+		return err_set(ACME_ERR_USAGE, "no identifiers");
+	return 0;
+}
+
+/* Read conf/NAME.conf below conffd (DIR/conf) into c, merged with cli;
+ * it must be private to the user running acme (store_private_ok). The
+ * caller checks the merged options' limits (api_limits) before any use. */
+static ACME_MUST_CHECK int
+file_conf_load(int conffd, const char *dir, const char *name,
+    const struct acme_options *cli, struct conf *c)
+{
+	char *file = c->file, path[PATH_LEN_MAX];
+	int rc;
+
+	memset(c, 0, sizeof(*c));
+	snprintf(c->file, sizeof(c->file), "%s.conf", name);
+	snprintf(path, sizeof(path), "%s/conf/%s", dir, file);
+	if ((rc = store_read_private(conffd, file, path, &c->text,
+	    CONF_MAX)) < 0 ||
+	    (rc = buf_append(&c->text, "", 0)) < 0) {
+		if (rc == STORE_ABSENT)
+			return err_set(ACME_ERR_USAGE, "no conf/%s: issue it "
+			    "first", file);
+		return rc;
+	}
+	if ((rc = file_conf_parse(c, cli)) < 0)
+		return err_wrap(rc, "conf/%s", file);
+	return 0;
+}
+
+/* Whether conf/NAME.conf exists below storefd. */
+static int
+file_conf_exists(int storefd, const char *name)
+{
+	char file[NAME_LEN_MAX + 8];
+	int fd, r;
+
+	if ((fd = store_subdir_try(storefd, "conf")) < 0)
+		return 0;
+	snprintf(file, sizeof(file), "%s.conf", name);
+	r = store_exists(fd, file);
+	close(fd);
+	return r;
+}
+
+/* Remove conf/NAME.conf below storefd, when there is one. */
+static ACME_MUST_CHECK int
+file_conf_remove(int storefd, const char *name)
+{
+	char file[NAME_LEN_MAX + 8];
+	int fd, rc;
+
+	if ((fd = store_subdir(storefd, "conf", 0)) < 0)
+		return fd == STORE_ABSENT ? 0 : fd;
+	snprintf(file, sizeof(file), "%s.conf", name);
+	rc = store_remove(fd, file);
+	close(fd);
+	return rc;
+}
+
+/* The NAMEs of conf/ (conffd), sorted; *names owned by the caller. */
+static ACME_MUST_CHECK int
+file_conf_names(int conffd, size_t max, char ***names, size_t *n)
+{
+	return store_names(conffd, "conf", ".conf", max, names, n);
+}
+
+/*
+ * "key = value" of one conf/NAME.conf line (blanks around both): v set
+ * to the value (in place) when line is key's line.
+ */
+static ACME_MUST_CHECK int
+file_conf_value(char *line, const char *key, char **v)
+{
+	size_t n = strlen(key);
+	char *e;
+
+	line += strspn(line, " \t");
+	if (strncmp(line, key, n) != 0)
+		return 0;
+	line += n + strspn(line + n, " \t");
+	if (*line++ != '=')
+		return 0;
+	*v = line + strspn(line, " \t");
+	for (e = *v + strlen(*v); e > *v && isspace((unsigned char)e[-1]);)
+		*--e = '\0';
+	return 1;
+}
+
+/*
+ * The server and the ca-file conf/NAME.conf below DIR dir names, read
+ * without the lock (a command checks them before it takes DIR): into
+ * *server and *ca_file, pointing into text ("" when not set).
+ * STORE_ABSENT when NAME has no conf.
+ */
+static ACME_MUST_CHECK int
+file_conf_server(const char *dir, const char *name, struct buf *text,
+    const char **server, const char **ca_file)
+{
+	char path[PATH_LEN_MAX], *p, *e, *v;
+	int rc;
+
+	*server = *ca_file = "";
+	snprintf(path, sizeof(path), "%s/conf/%s.conf", dir, name);
+	if ((rc = store_read_private(AT_FDCWD, path, path, text,
+	    CONF_MAX)) < 0 || (rc = buf_append(text, "", 0)) < 0)
+		return rc;
+	for (p = (char *)text->data; p != NULL; p = e) {
+		if ((e = strchr(p, '\n')) != NULL)
+			*e++ = '\0';
+		if (file_conf_value(p, "server", &v))
+			*server = v;
+		else if (file_conf_value(p, "ca-file", &v))
+			*ca_file = v;
+	}
+	return 0;
+}
+
+/* ---- conf/NAME.state ---- */
+
+/*
+ * conf/NAME.state: what renew must remember between runs, "key = value"
+ * lines (times RFC 3339 UTC). Written with store_write only when it
+ * changes; removed once a renewal succeeded. ari-* belong to the
+ * certificate whose serial (hex) is ari-serial.
+ */
+struct renew_state {
+	char	 serial[2 * X509_SERIAL_MAX + 1];
+	int64_t	 ari_start;		/* window last seen */
+	int64_t	 ari_end;
+	int64_t	 ari_time;		/* the point drawn in it */
+	int64_t	 ari_next;		/* no renewalInfo request before */
+	int64_t	 retry_until;		/* rate limited: no order before */
+};
+
+#define STATE_F(f)	offsetof(struct renew_state, f)
+
+static const struct {
+	const char	*key;
+	size_t		 off;
+} state_times[] = {
+	{ "ari-window-start", STATE_F(ari_start) },
+	{ "ari-window-end", STATE_F(ari_end) },
+	{ "ari-renew-at", STATE_F(ari_time) },
+	{ "ari-next-check", STATE_F(ari_next) },
+	{ "rate-limited-until", STATE_F(retry_until) },
+};
+
+#define STATE_NTIMES	(sizeof(state_times) / sizeof(state_times[0]))
+
+static int64_t *
+file_state_field(struct renew_state *st, size_t i)
+{
+	return (int64_t *)(void *)((char *)st + state_times[i].off);
+}
+
+/* One line of the state file; unknown or bad lines are dropped. */
+static void
+file_state_line(struct renew_state *st, char *k, char *v)
+{
+	size_t i;
+
+	if (strcmp(k, "ari-serial") == 0 && strlen(v) < sizeof(st->serial)) {
+		memcpy(st->serial, v, strlen(v) + 1);
+		return;
+	}
+	for (i = 0; i < STATE_NTIMES; i++)
+		if (strcmp(k, state_times[i].key) == 0 &&
+		    clock_parse_rfc3339(v, file_state_field(st, i)) < 0)
+			*file_state_field(st, i) = 0;
+}
+
+/* Read conf/NAME.state into st: empty when there is none; a file that
+ * cannot be read is an error (a rate limit in it must not be lost). */
+static ACME_MUST_CHECK int
+file_state_read(int conffd, const char *name, struct renew_state *st)
+{
+	struct buf b = { 0 };
+	char file[NAME_LEN_MAX + 8], *p, *nl, *eq;
+	int rc;
+
+	memset(st, 0, sizeof(*st));
+	snprintf(file, sizeof(file), "%s.state", name);
+	if ((rc = store_read(conffd, file, &b, STATE_MAX)) == 0)
+		rc = buf_append(&b, "", 0);
+	for (p = rc == 0 ? (char *)b.data : NULL; p != NULL && *p != '\0';
+	    p = nl) {
+		if ((nl = strchr(p, '\n')) != NULL)
+			*nl++ = '\0';
+		if ((eq = strchr(p, '=')) == NULL)
+			continue;
+		*eq = '\0';
+		file_state_line(st, file_trim(p), file_trim(eq + 1));
+	}
+	buf_free(&b);
+	return rc == STORE_ABSENT ? 0 : rc;
+}
+
+/* Write st when it differs from old (remove the file when st is empty). */
+static ACME_MUST_CHECK int
+file_state_write(int conffd, const char *name, const struct renew_state *old,
+    struct renew_state *st)
+{
+	static const struct renew_state empty;
+	struct buf b = { .max = STATE_MAX };
+	char file[NAME_LEN_MAX + 8], t[40];
+	size_t i;
+	int rc;
+
+	if (memcmp(old, st, sizeof(*st)) == 0)
+		return 0;
+	snprintf(file, sizeof(file), "%s.state", name);
+	if (memcmp(st, &empty, sizeof(*st)) == 0)
+		return store_remove(conffd, file);
+	buf_printf(&b, "# acme: renewal state of %s (see acme(1))\n", name);
+	if (st->serial[0] != '\0')
+		buf_printf(&b, "ari-serial = %s\n", st->serial);
+	for (i = 0; i < STATE_NTIMES; i++)
+		if (*file_state_field(st, i) != 0) {
+			clock_format_rfc3339(*file_state_field(st, i), t,
+			    sizeof(t));
+			buf_printf(&b, "%s = %s\n", state_times[i].key, t);
+		}
+	rc = store_write_buf(conffd, file, &b, STORE_FILE_MODE);
+	buf_free(&b);
+	return rc;
+}
+
+/* ---- conf/NAME.order ---- */
+
+/*
+ * Before finalize, the order and the key its CSR is for are recorded in
+ * conf/NAME.order (0600): a run that dies or loses the answer after that
+ * leaves the certificate the CA may already have issued to the next run
+ * for NAME, which goes on with the order instead of starting over (see
+ * order_load). "key: value" lines, server, order, identifiers and
+ * key-type, then the key's PEM. Removed once the set is installed, or
+ * when unusable.
+ */
+struct file_order {
+	const char	*server;
+	const char	*order;		/* the order URL; writing only */
+	const struct ident *ids;	/* borrowed */
+	size_t		 nids;
+	const char	*key_type;
+	const struct key *key;		/* writing only */
+};
+
+#define FILE_ORDER_MAX	META_MAX	/* IDENT_MAX names and a key fit */
+
+/* "identifiers: a b c" and "key-type" of r, the lines a record must
+ * match. */
+static void
+file_order_ids(const struct file_order *r, struct buf *b)
+{
+	size_t i;
+
+	buf_puts(b, "identifiers:");
+	for (i = 0; i < r->nids; i++)
+		buf_printf(b, " %s", r->ids[i].value);
+	buf_printf(b, "\nkey-type: %s\n", r->key_type);
+}
+
+/* Write conf/NAME.order below storefd for r. */
+static ACME_MUST_CHECK int
+file_order_write(int storefd, const char *name, const struct file_order *r)
+{
+	struct buf b = { .max = FILE_ORDER_MAX };
+	char file[NAME_LEN_MAX + 8];
+	int fd, rc;
+
+	buf_printf(&b, "# acme: an order of %s in flight (see acme(1))\n"
+	    "server: %s\norder: %s\n", name, r->server, r->order);
+	file_order_ids(r, &b);
+	if ((rc = buf_err(&b)) < 0 || (rc = key_to_pem(r->key, &b)) < 0 ||
+	    (rc = fd = store_subdir(storefd, "conf", 1)) < 0)
+		goto out;
+	snprintf(file, sizeof(file), "%s.order", name);
+	rc = store_write_buf(fd, file, &b, STORE_KEY_MODE);
+	close(fd);
+out:
+	buf_free(&b);
+	return rc;
+}
+
+/* Remove conf/NAME.order below storefd when there is one; STORE_ABSENT
+ * without conf/. */
+static ACME_MUST_CHECK int
+file_order_remove(int storefd, const char *name)
+{
+	char file[NAME_LEN_MAX + 8];
+	int fd, rc;
+
+	if ((fd = store_subdir(storefd, "conf", 0)) < 0)
+		return fd;
+	snprintf(file, sizeof(file), "%s.order", name);
+	rc = store_remove(fd, file);
+	close(fd);
+	return rc;
+}
+
+/* conf/NAME.order below storefd into b, NUL-terminated; it holds a key
+ * to install: ours only (store_private_ok). STORE_ABSENT without one. */
+static ACME_MUST_CHECK int
+file_order_read(int storefd, const char *name, struct buf *b)
+{
+	char file[NAME_LEN_MAX + 8], path[NAME_LEN_MAX + 16];
+	int fd, rc;
+
+	if ((fd = store_subdir(storefd, "conf", 0)) < 0)
+		return fd;
+	snprintf(file, sizeof(file), "%s.order", name);
+	snprintf(path, sizeof(path), "conf/%s", file);
+	if ((rc = store_read_private(fd, file, path, b, FILE_ORDER_MAX)) == 0)
+		rc = buf_append(b, "", 0);
+	close(fd);
+	return rc;
+}
+
+/* The order URL of record text t when it is for want (same server,
+ * identifiers and key type), else "". */
+static void
+file_order_match(const char *t, const struct file_order *want, char *url)
+{
+	struct buf w = { .max = FILE_ORDER_MAX };
+	const char *p;
+	size_t n;
+
+	url[0] = '\0';
+	if (buf_printf(&w, "\nserver: %s\norder: ", want->server) < 0 ||
+	    (p = strstr(t, (char *)w.data)) == NULL)
+		goto out;
+	p += w.len;
+	if ((n = strcspn(p, "\n")) >= URL_MAX || p[n] != '\n')
+		goto out;
+	w.len = 0;
+	file_order_ids(want, &w);
+	if (buf_err(&w) < 0 ||
+	    strncmp(p + n + 1, (char *)w.data, w.len) != 0)
+		goto out;
+	memcpy(url, p, n);
+	url[n] = '\0';
+out:
+	buf_free(&w);
+}
+
+/* The key of record text t (len bytes) into k. */
+static ACME_MUST_CHECK int
+file_order_key(const char *t, size_t len, struct key *k)
+{
+	return key_from_pem(k, t, len);
+}
+
+/* ==== 13. HTTP ==== */
 
 /*
  * One HTTP session over libcurl and BearSSL: trust anchors (--ca-file, a
@@ -5883,7 +6836,7 @@ clock_tls_time(int64_t floor)
  * retried idempotent request. Knows nothing of ACME.
  *
  * Prefixes: http_.
- * May call: 3-4, 6, 9-11.
+ * May call: 2-4, 6, 9-11.
  */
 
 /* System CA bundles tried, in order, when --ca-file is not given. */
@@ -6585,7 +7538,8 @@ http_dup(const void *p, size_t n)
 }
 
 /* One certificate of the CA file as a trust anchor (like BearSSL's
- * brssl tool: CA flag from basicConstraints). */
+ * brssl tool: CA flag from basicConstraints); 0, or NONE when it is
+ * none BearSSL can use. */
 static ACME_MUST_CHECK int
 http_anchor(br_x509_trust_anchor *ta, const unsigned char *der, size_t len)
 {
@@ -6619,7 +7573,7 @@ http_anchor(br_x509_trust_anchor *ta, const unsigned char *der, size_t len)
 	dn.data = NULL;
 out:
 	buf_free(&dn);
-	return ok ? 0 : -1;
+	return ok ? 0 : NONE;
 }
 
 /* Decode the PEM certificate starting at p (one BEGIN..END block). */
@@ -7178,7 +8132,7 @@ http_api_headers(const char *const *hdrs)
 }
 
 /*
- * One exchange with a DNS provider's API for a dnsapi script (section 13,
+ * One exchange with a DNS provider's API for a dnsapi script (section 14,
  * dns-api), as acme.sh's curl makes it: method (HEAD: no body read) on an
  * http or https URL, the headers hdrs, a body of len bytes when len > 0,
  * redirects followed (at most API_REDIRS_MAX), every response header
@@ -7223,7 +8177,7 @@ http_api(struct http *h, const char *method, const char *url,
 	return rc;
 }
 
-/* ==== 13. Challenges ==== */
+/* ==== 14. Challenges ==== */
 
 /*
  * Answering challenges (RFC 8555 8, RFC 8737, dns-persist-01): key
@@ -7233,7 +8187,7 @@ http_api(struct http *h, const char *method, const char *url,
  * environment and ours on top), and the dns-persist-01 record.
  *
  * Prefixes: chal_, hook_.
- * May call: 3-8, 10-12.
+ * May call: 2-8, 10-13.
  */
 
 #define CHAL_WK_DIR	".well-known"
@@ -7290,8 +8244,6 @@ struct chal_answer {
 	int		 placed;	/* webroot file written */
 	int		 begun;		/* hook said yes: done/failed owed */
 	int		 valid;		/* its authorization became valid */
-	int		 wild;		/* that authorization is for "*.id" */
-	int		 told;		/* the CA's error on it was printed */
 };
 
 /* How the challenges of one order are answered. */
@@ -7439,7 +8391,8 @@ chal_webroot_token(struct chal_ctx *c, const struct chal_answer *a)
 	if (fd < 0)
 		return err_set(ACME_ERR_CHALLENGE, "--webroot %s: token %s: %s",
 		    c->webroot, a->token, strerror(errno));
-	rc = fchmod(fd, 0644) < 0 ? -1 : store_write_all(fd, a->keyauth, len);
+	rc = fchmod(fd, 0644) < 0 ? ACME_ERR_IO :
+	    store_write_all(fd, a->keyauth, len);
 	if (close(fd) < 0 || rc < 0) {
 		unlinkat(c->wr_fd[2], a->token, 0);
 		err_clear();
@@ -7584,7 +8537,7 @@ chal_reverse_name(const struct ident *id, char *out, size_t cap)
 	snprintf(out + n, cap - n, "ip6.arpa");
 }
 
-/* The tls-alpn-01 answer for an SNI name (a trailing dot allowed), or -1. */
+/* The tls-alpn-01 answer for an SNI name (a trailing dot allowed), or NONE. */
 static ACME_MUST_CHECK int
 chal_tls_match(const struct chal_ctx *c, const char *sni)
 {
@@ -7607,7 +8560,7 @@ chal_tls_match(const struct chal_ctx *c, const char *sni)
 		if (strlen(want) == n && strncasecmp(want, sni, n) == 0)
 			return (int)i;
 	}
-	return -1;
+	return NONE;
 }
 
 /* ---- the standalone responder: one process answers every order ---- */
@@ -7750,9 +8703,10 @@ chal_tls_start(const struct chal_srv *s, struct chal_tls *t)
 {
 	static const char *protos[] = { CHAL_ALPN_PROTO };
 	unsigned char seed[32];
+	int rc;
 
-	if (rng_sys(seed, sizeof(seed)) < 0)
-		return -1;
+	if ((rc = rng_sys(seed, sizeof(seed))) < 0)
+		return rc;
 	chal_tls_init(&t->sc);
 	memset(&t->pol, 0, sizeof(t->pol));
 	t->pol.vtable = &chal_tls_policy_class;
@@ -7764,7 +8718,10 @@ chal_tls_start(const struct chal_srv *s, struct chal_tls *t)
 	br_ssl_engine_inject_entropy(&t->sc.eng, seed, sizeof(seed));
 	wipe(seed, sizeof(seed));
 	br_ssl_engine_set_buffer(&t->sc.eng, t->buf, sizeof(t->buf), 0);
-	return br_ssl_server_reset(&t->sc) ? 0 : -1;
+	if (!br_ssl_server_reset(&t->sc))
+		return err_set(ACME_ERR_CRYPTO, "tls-alpn-01: TLS engine: "
+		    "error %d", br_ssl_engine_last_error(&t->sc.eng));
+	return 0;
 }
 
 /* One client of the responder, served a step at a time (non-blocking);
@@ -8709,7 +9666,7 @@ hook_api_http(const char **av, struct buf *in)
 	    (dir = hook_api_dir()) == NULL)
 		return rc < 0 ? rc : ACME_ERR_USAGE;
 	if ((rc = http_init(&h, ca != NULL && *ca ? ca : NULL)) == 0 &&
-	    (rc = http_set_tls_time(&h, clock_tls_time(clock_floor_read(dir))))
+	    (rc = http_set_tls_time(&h, clock_tls_time(file_time_read(dir))))
 	    == 0) {
 		h.timeout = t > 0 && t < HTTP_TIMEOUT ? t : 0;
 		rc = http_api(&h, av[4][0] ? "HEAD" : av[1], av[0], hdrs,
@@ -8806,7 +9763,7 @@ hook_api_quote(struct buf *out, const char *v, size_t n)
 /*
  * Unquote, in place, the value of a KEY=value line of ours or acme.sh's
  * (which the shell reads back): 'single', "double" (\" \\ \$ \` escaped)
- * and bare parts. 0, or -1 when a quote is left open.
+ * and bare parts. 0, or NONE when a quote is left open.
  */
 static ACME_MUST_CHECK int
 hook_api_unquote(char *v)
@@ -8824,7 +9781,7 @@ hook_api_unquote(char *v)
 		*o++ = *v;
 	}
 	*o = '\0';
-	return q == 0 ? 0 : -1;
+	return q == 0 ? 0 : NONE;
 }
 
 /* KEY='value' and a newline; a value with a control character, or any
@@ -9460,7 +10417,7 @@ chal_hook_finish(struct chal_ctx *c)
 
 /* ---- choosing and placing answers ---- */
 
-/* "http-01"... to enum chal_type, or -1. */
+/* "http-01"... to enum chal_type, or NONE. */
 static ACME_MUST_CHECK int
 chal_type_parse(const char *s)
 {
@@ -9469,7 +10426,7 @@ chal_type_parse(const char *s)
 	for (i = 0; i < CHAL_TYPE_MAX; i++)
 		if (strcmp(s, chal_type_names[i]) == 0)
 			return i;
-	return -1;
+	return NONE;
 }
 
 /* One way to answer: a challenge type and who answers it. */
@@ -9552,7 +10509,7 @@ chal_answer_keys(struct chal_answer *a, const struct key *acct)
  * without a trailing dot, a DNS name as ident_dns_check() has it (LDH
  * labels, at least two; RFC 8659 4.2 issuer-domain-name). A-labels pass
  * as they are; we do no IDNA, so other non-ASCII names are refused.
- * 0 or -1.
+ * 0 or NONE.
  */
 static ACME_MUST_CHECK int
 chal_persist_issuer(const char *s, char *dst, size_t cap)
@@ -9563,7 +10520,7 @@ chal_persist_issuer(const char *s, char *dst, size_t cap)
 	if (n > 0 && s[n - 1] == '.')
 		n--;
 	if (n > IDENT_LEN_MAX)
-		return -1;
+		return NONE;
 	memcpy(tmp, s, n);
 	tmp[n] = '\0';
 	return ident_dns_check(tmp, dst, cap);
@@ -9616,7 +10573,6 @@ chal_persist_value(struct buf *out, const char *issuer, const char *acct,
     int wildcard, int64_t until)
 {
 	const char *p;
-	int rc;
 
 	for (p = acct; *p != '\0'; p++)
 		if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f ||
@@ -9625,15 +10581,14 @@ chal_persist_value(struct buf *out, const char *issuer, const char *acct,
 	if (*acct == '\0' || *p != '\0')
 		return err_set(ACME_ERR_PROTO, "the account URL cannot be an "
 		    "accounturi value (RFC 8659 4.2)");
-	if ((rc = buf_puts(out, issuer)) < 0 ||
-	    (rc = buf_puts(out, "; accounturi=")) < 0 ||
-	    (rc = buf_puts(out, acct)) < 0)
-		return rc;
-	if (wildcard && (rc = buf_puts(out, "; policy=wildcard")) < 0)
-		return rc;
+	buf_puts(out, issuer);
+	buf_puts(out, "; accounturi=");
+	buf_puts(out, acct);
+	if (wildcard)
+		buf_puts(out, "; policy=wildcard");
 	if (until > 0)
-		rc = buf_printf(out, "; persistUntil=%lld", (long long)until);
-	return rc;
+		buf_printf(out, "; persistUntil=%lld", (long long)until);
+	return buf_err(out);
 }
 
 /*
@@ -9647,21 +10602,21 @@ chal_txt_quote(struct buf *out, const char *s, size_t n)
 {
 	char esc[8];
 	size_t i;
-	int rc = buf_puts(out, "\"");
 
-	for (i = 0; i < n && rc == 0; i++) {
+	buf_puts(out, "\"");
+	for (i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
-		if (i > 0 && i % 255 == 0 && (rc = buf_puts(out, "\" \"")) < 0)
-			break;
+		if (i > 0 && i % 255 == 0)
+			buf_puts(out, "\" \"");
 		if (c == '"' || c == '\\')
 			snprintf(esc, sizeof(esc), "\\%c", c);
 		else if (c < 0x20 || c >= 0x7f)
 			snprintf(esc, sizeof(esc), "\\%03u", (unsigned)c);
 		else
 			snprintf(esc, sizeof(esc), "%c", c);
-		rc = buf_puts(out, esc);
+		buf_puts(out, esc);
 	}
-	return rc < 0 ? rc : buf_puts(out, "\"");
+	return buf_puts(out, "\"");
 }
 
 /*
@@ -9836,7 +10791,7 @@ hook_deploy(const char *prog, const char *name, const char *live,
 	return 0;
 }
 
-/* ==== 14. ACME requests ==== */
+/* ==== 15. ACME requests ==== */
 
 /*
  * One ACME request at a time (RFC 8555 6-7): the directory, nonces and their
@@ -9845,7 +10800,7 @@ hook_deploy(const char *prog, const char *name, const char *live,
  * (RFC 9773).
  *
  * Prefixes: req_.
- * May call: 3-5, 7, 11-13.
+ * May call: 2-7, 11, 13-14.
  */
 
 /* RFC 8555 7.1.1: the directory. URLs are validated https URLs. */
@@ -9875,8 +10830,10 @@ struct acme {
 	char		 nonce[NONCE_MAX];	/* next Replay-Nonce */
 	char		 server[URL_MAX];	/* directory URL */
 	char		 problem[128];		/* type of the last problem */
-	int		 again;			/* the account was registered
-						   again (acct_again) */
+	int		 again;			/* section 16's: the account
+						   was registered again
+						   (acct_again), once per
+						   session */
 	unsigned	 requests;		/* HTTP exchanges made */
 	unsigned	 polls;			/* of which polls */
 };
@@ -9919,18 +10876,26 @@ req_url_ok(const char *url)
 	return 1;
 }
 
+/* Member key of obj as an https URL into dst (URL_MAX bytes): 0, or
+ * NONE (dst "") when it is absent or no such URL. */
+static ACME_MUST_CHECK int
+req_url_member(const struct json *j, int obj, const char *key, char *dst)
+{
+	if (json_get_str(j, obj, key, dst, URL_MAX) < 0 || !req_url_ok(dst)) {
+		dst[0] = '\0';
+		return NONE;
+	}
+	return 0;
+}
+
 /* A member that must be an https URL. required: absent is an error. */
 static ACME_MUST_CHECK int
 req_get_url(const struct json *j, int obj, const char *key, char *dst,
     const char *what, int required)
 {
-	int t = json_get(j, obj, key);
-
-	dst[0] = '\0';
-	if (t < 0 && !required)
-		return 0;
-	if (t < 0 || json_str(j, t, dst, URL_MAX) < 0 || !req_url_ok(dst)) {
-		dst[0] = '\0';
+	if (req_url_member(j, obj, key, dst) < 0) {
+		if (!required && json_get(j, obj, key) < 0)
+			return 0;
 		return err_set(ACME_ERR_PROTO, "%s: missing or bad \"%s\" URL",
 		    what, key);
 	}
@@ -10306,9 +11271,10 @@ req_directory(struct acme *a)
 	    "directory", 0)) < 0)
 		goto out;
 	if ((meta = json_get(j, 0, "meta")) >= 0) {
-		if (req_get_url(j, meta, "termsOfService", a->dir.terms,
-		    "meta", 0) < 0)
-			err_clear();	/* optional (Pebble's is data:) */
+		/* optional, and kept only as an https URL (Pebble's is
+		 * data:) */
+		ACME_IGNORE(req_url_member(j, meta, "termsOfService",
+		    a->dir.terms));
 		a->dir.eab_required = json_bool(j, json_get(j, meta,
 		    "externalAccountRequired")) == 1;
 		req_profiles(&a->dir, j, json_get(j, meta, "profiles"));
@@ -10580,14 +11546,14 @@ req_renewal_info(struct acme *a, const char *certid, struct ari_window *w)
 		return err_set(ACME_ERR_NOMEM, "out of memory");
 	if ((rc = req_get(a, url, &r)) < 0 || (rc = req_json(url, &r, j)) < 0)
 		goto out;
-	rc = err_set(ACME_ERR_PROTO, "%s: bad suggestedWindow", url);
 	if ((win = json_get(j, 0, "suggestedWindow")) < 0 ||
 	    json_get_str(j, win, "start", t1, sizeof(t1)) < 0 ||
 	    json_get_str(j, win, "end", t2, sizeof(t2)) < 0 ||
 	    clock_parse_rfc3339(t1, &w->start) < 0 ||
-	    clock_parse_rfc3339(t2, &w->end) < 0 || w->end <= w->start)
+	    clock_parse_rfc3339(t2, &w->end) < 0 || w->end <= w->start) {
+		rc = err_set(ACME_ERR_PROTO, "%s: bad suggestedWindow", url);
 		goto out;
-	err_clear();
+	}
 	rc = 0;
 	w->retry_after = r.retry_after;
 out:
@@ -10596,18 +11562,18 @@ out:
 	return rc;
 }
 
-/* ==== 15. ACME flows ==== */
+/* ==== 16. ACME flows ==== */
 
 /*
  * What takes several requests: accounts (new, load, rollover, deactivate),
- * revocation, the order record conf/NAME.order that lets a later run pick up
- * an order, the order state machine (order, authorize, challenge, finalize,
- * download), the batch that drives many orders side by side, and the
- * certificate set it leaves for the store.
+ * revocation, resuming an order from its record (conf/NAME.order,
+ * section 12) after a run died, the order state machine (order,
+ * authorize, challenge, finalize, download), the batch that drives many
+ * orders side by side, and the certificate set it leaves for the store.
  *
- * Prefixes: acct_, ari_, authz_, batch_, chain_, finalize_, flow_, meta_,
+ * Prefixes: acct_, ari_, authz_, batch_, chain_, finalize_, flow_,
  * order_, st_.
- * May call: 2-14.
+ * May call: 2-15.
  */
 
 /* How an order failed: what renew keeps of a rate limit (RFC 8555 6.6). */
@@ -10659,11 +11625,14 @@ struct issue {
 	unsigned char	 authz_done[IDENT_MAX];	/* valid, nothing to do */
 	size_t		 ans_of[IDENT_MAX];	/* chal.answers index of k
 						   while chal_url[k] is set */
+	unsigned char	 wild[IDENT_MAX];	/* k is for "*.id" */
+	unsigned char	 told[IDENT_MAX];	/* the CA's error on k's
+						   answer was printed */
 	/* renew */
 	char		 replaces[2 * (X509_AKI_MAX + X509_SERIAL_MAX) + 4];
 						/* RFC 9773 5 certID; "" none */
-	const char	*verb;			/* "issued" (NULL), "renewed" */
-	int		 keep_conf;		/* renew: conf/NAME.conf is the
+	int		 renew;			/* "renewed", not "issued";
+						   conf/NAME.conf is the
 						   input, not rewritten */
 	const struct acme_options *o;		/* borrowed; NULL: defaults */
 	struct buf	 csr;			/* owned: --csr DER, or empty */
@@ -10716,33 +11685,6 @@ acct_host(const char *url, char *host, size_t cap)
 			    url);
 	memcpy(host, p, n);
 	host[n] = '\0';
-	return 0;
-}
-
-/*
- * account.txt, the account record: "key: value" lines, url (the account
- * URL), server (the directory URL), agreed (the terms of service URL the
- * user agreed to with --agree-tos when the account was made, "none" when
- * the CA listed none; older records have no such line), and from an
- * import created and imported. The value of key into out (cap bytes),
- * or -1.
- */
-static ACME_MUST_CHECK int
-acct_txt_get(const struct buf *b, const char *key, char *out, size_t cap)
-{
-	const char *p = b->data ? (const char *)b->data : "";
-	size_t k = strlen(key), n;
-
-	while (strncmp(p, key, k) != 0 || strncmp(p + k, ": ", 2) != 0) {
-		if ((p = strchr(p, '\n')) == NULL)
-			return -1;
-		p++;
-	}
-	n = strcspn(p += k + 2, "\n");
-	if (n >= cap)
-		return -1;
-	memcpy(out, p, n);
-	out[n] = '\0';
 	return 0;
 }
 
@@ -10873,35 +11815,6 @@ out:
 	return rc;
 }
 
-/* DIR/accounts/HOST: key.pem first (0600), then account.txt (txt). */
-static ACME_MUST_CHECK int
-acct_write(int storefd, const char *host, const struct key *k,
-    const struct buf *txt)
-{
-	struct buf pem = { .max = PEM_MAX };
-	int accfd = -1, hostfd = -1, rc;
-
-	if ((rc = key_to_pem(k, &pem)) < 0)
-		goto out;
-	if ((accfd = store_subdir(storefd, "accounts", 1)) < 0 ||
-	    (hostfd = store_subdir(accfd, host, 1)) < 0) {
-		rc = accfd < 0 ? accfd : hostfd;
-		goto out;
-	}
-	if ((rc = store_write_buf(hostfd, "key.pem", &pem,
-	    STORE_KEY_MODE)) < 0 ||
-	    (rc = store_write_buf(hostfd, "account.txt", txt,
-	    STORE_FILE_MODE)) < 0)
-		goto out;
-out:
-	if (hostfd >= 0)
-		close(hostfd);
-	if (accfd >= 0)
-		close(accfd);
-	buf_free(&pem);
-	return rc;
-}
-
 /* The terms of service the CA lists now, as account.txt's agreed. */
 static const char *
 acct_terms(const struct acme *a)
@@ -10914,17 +11827,11 @@ acct_terms(const struct acme *a)
 static ACME_MUST_CHECK int
 acct_save(struct acme *a, int storefd, const char *host, int agreed)
 {
-	struct buf txt = { .max = 8192 };
-	int rc;
+	/* the terms URL is one line: req_url_member checked it */
+	struct file_acct r = { .url = a->kid, .server = a->server,
+	    .agreed = agreed ? acct_terms(a) : NULL };
 
-	/* the terms URL is one line: req_get_url checked it */
-	if ((rc = buf_printf(&txt, "url: %s\nserver: %s\n", a->kid,
-	    a->server)) == 0 && agreed)
-		rc = buf_printf(&txt, "agreed: %s\n", acct_terms(a));
-	if (rc == 0)
-		rc = acct_write(storefd, host, &a->key, &txt);
-	buf_free(&txt);
-	return rc;
+	return file_acct_write(storefd, host, &a->key, &r);
 }
 
 /*
@@ -10952,8 +11859,6 @@ acct_lookup(struct acme *a, const struct key *k, char *kid)
 	return rc < 0 ? rc : kid[0] != '\0';
 }
 
-#define ACCT_ROLLOVER_FILE	"key-rollover.pem"
-
 /*
  * A keyChange to nk whose outcome is unknown (no answer, a server error,
  * or key-rollover.pem left by a crash): ask the CA which key account
@@ -10976,22 +11881,6 @@ acct_which_key(struct acme *a, const struct key *nk)
 	    "%s has", a->kid);
 }
 
-/* The outcome of a rollover is known: key-rollover.pem below hostfd
- * becomes key.pem (applied) or is removed. */
-static ACME_MUST_CHECK int
-acct_rollover_settle(int hostfd, int applied)
-{
-	int rc;
-
-	if (!applied)
-		return store_remove(hostfd, ACCT_ROLLOVER_FILE);
-	if ((rc = store_rename(hostfd, ACCT_ROLLOVER_FILE, hostfd,
-	    "key.pem")) < 0)
-		return err_wrap(rc, "the CA has the new key but key.pem was "
-		    "not replaced (do it by hand)");
-	return 0;
-}
-
 /*
  * key-rollover.pem left by an interrupted rollover (the CA may or may
  * not have switched): settle it the way acct_rollover would have, and
@@ -11000,35 +11889,33 @@ acct_rollover_settle(int hostfd, int applied)
 static ACME_MUST_CHECK int
 acct_rollover_resume(struct acme *a, int hostfd)
 {
-	struct buf pem = { 0 };
 	struct key nk;
 	int rc, applied;
 
 	memset(&nk, 0, sizeof(nk));
-	if (!store_exists(hostfd, ACCT_ROLLOVER_FILE) || a->kid[0] == '\0')
+	if (a->kid[0] == '\0' ||
+	    (rc = file_acct_rollover_read(hostfd, &nk)) == STORE_ABSENT)
 		return 0;
-	if ((rc = store_read(hostfd, ACCT_ROLLOVER_FILE, &pem, PEM_MAX)) < 0 ||
-	    (rc = key_from_pem(&nk, (const char *)pem.data, pem.len)) < 0) {
-		err_wrap(rc, "%s", ACCT_ROLLOVER_FILE);
+	if (rc < 0) {
+		err_wrap(rc, "%s", FILE_ACCT_ROLLOVER);
 		goto out;
 	}
 	if ((rc = applied = acct_which_key(a, &nk)) < 0) {
 		err_wrap(rc, "%s of an interrupted key rollover, kept",
-		    ACCT_ROLLOVER_FILE);
+		    FILE_ACCT_ROLLOVER);
 		goto out;
 	}
-	if ((rc = acct_rollover_settle(hostfd, applied)) < 0)
+	if ((rc = file_acct_rollover_settle(hostfd, applied)) < 0)
 		goto out;
 	if (applied) {
 		key_free(&a->key);
-		rc = key_from_pem(&a->key, (const char *)pem.data, pem.len);
+		rc = file_acct_key(hostfd, &a->key);
 	}
 	log_msg(LOG_LEVEL_ERROR, "account %s: finished an interrupted key "
 	    "rollover: the CA has the %s key", a->kid, applied ? "new" :
 	    "old");
 out:
 	key_free(&nk);
-	buf_free(&pem);
 	return rc;
 }
 
@@ -11036,20 +11923,16 @@ out:
 static ACME_MUST_CHECK int
 acct_load(struct acme *a, int storefd, const char *host)
 {
-	struct buf pem = { 0 }, txt = { 0 };
-	int accfd = -1, hostfd = -1, rc = 0;
+	struct buf txt = { 0 };
+	int hostfd, rc;
 
-	if ((accfd = rc = store_subdir(storefd, "accounts", 0)) < 0 ||
-	    (hostfd = rc = store_subdir(accfd, host, 0)) < 0 ||
-	    (rc = store_read(hostfd, "key.pem", &pem, PEM_MAX)) < 0) {
+	if ((hostfd = rc = file_acct_dir(storefd, host, 0)) < 0 ||
+	    (rc = file_acct_key(hostfd, &a->key)) < 0) {
 		rc = rc == STORE_ABSENT ? 0 : rc;
 		goto out;
 	}
-	if ((rc = key_from_pem(&a->key, (const char *)pem.data, pem.len)) < 0)
-		goto out;
-	if (store_read(hostfd, "account.txt", &txt, 8192) < 0 ||
-	    acct_txt_get(&txt, "url", a->kid, URL_MAX) < 0 ||
-	    !req_url_ok(a->kid))
+	if (file_acct_read(hostfd, &txt) < 0 ||
+	    !file_get(&txt, "url", a->kid, URL_MAX) || !req_url_ok(a->kid))
 		a->kid[0] = '\0';
 	if ((rc = acct_rollover_resume(a, hostfd)) == 0)
 		rc = 1;
@@ -11058,9 +11941,6 @@ out:
 		err_wrap(rc, "account for %s", host);
 	if (hostfd >= 0)
 		close(hostfd);
-	if (accfd >= 0)
-		close(accfd);
-	buf_free(&pem);
 	buf_free(&txt);
 	return rc;
 }
@@ -11114,16 +11994,14 @@ acct_again(struct acme *a, int storefd, const struct acme_options *o,
 {
 	struct buf txt = { 0 };
 	char host[256], agreed[URL_MAX] = "", old[URL_MAX];
-	int accfd, hostfd = -1, bakfd = -1, rc;
+	int hostfd = -1, rc;
 
-	if ((rc = acct_host(a->server, host, sizeof(host))) < 0 ||
-	    (rc = accfd = store_subdir(storefd, "accounts", 0)) < 0)
-		return store_need(rc);
-	if ((rc = hostfd = store_subdir(accfd, host, 0)) >= 0)
-		rc = store_read(hostfd, "account.txt", &txt, 8192);
-	close(accfd);
-	if (rc < 0 || (!o->agree_tos && (acct_txt_get(&txt, "agreed", agreed,
-	    sizeof(agreed)) < 0 || strcmp(agreed, acct_terms(a)) != 0))) {
+	if ((rc = acct_host(a->server, host, sizeof(host))) < 0)
+		return rc;
+	if ((rc = hostfd = file_acct_dir(storefd, host, 0)) >= 0)
+		rc = file_acct_read(hostfd, &txt);
+	if (rc < 0 || (!o->agree_tos && (!file_get(&txt, "agreed", agreed,
+	    sizeof(agreed)) || strcmp(agreed, acct_terms(a)) != 0))) {
 		rc = rc < 0 ? store_need(rc) : err_set(ACME_ERR_USAGE, "the CA "
 		    "forgot account %s, and no consent to its terms (%s) is "
 		    "saved: run '%s'", a->kid, acct_terms(a), fix);
@@ -11131,16 +12009,13 @@ acct_again(struct acme *a, int storefd, const struct acme_options *o,
 	}
 	memcpy(old, a->kid, sizeof(old));
 	if ((rc = acct_new(a, o, 0)) < 0 ||
-	    (rc = bakfd = store_subdir(hostfd, "backup", 1)) < 0 ||
-	    (rc = store_write_buf(bakfd, "account.txt", &txt,
-	    STORE_FILE_MODE)) < 0 || (rc = acct_save(a, storefd, host, 1)) < 0)
+	    (rc = file_acct_backup(hostfd, &txt)) < 0 ||
+	    (rc = acct_save(a, storefd, host, 1)) < 0)
 		goto out;
 	log_msg(LOG_LEVEL_ERROR, "the CA forgot account %s: registered its "
 	    "key again as %s (old record in accounts/%s/backup)", old, a->kid,
 	    host);
 out:
-	if (bakfd >= 0)
-		close(bakfd);
 	if (hostfd >= 0)
 		close(hostfd);
 	buf_free(&txt);
@@ -11158,7 +12033,7 @@ static ACME_MUST_CHECK int
 acct_open(struct acme *a, int storefd, const struct acme_options *o,
     char *host, size_t cap, int *hostfd)
 {
-	int accfd, rc;
+	int rc;
 
 	*hostfd = -1;
 	if ((rc = acct_host(a->server, host, cap)) < 0 ||
@@ -11171,10 +12046,7 @@ acct_open(struct acme *a, int storefd, const struct acme_options *o,
 	if (a->kid[0] == '\0' && ((rc = acct_new(a, o, 1)) < 0 ||
 	    (rc = acct_save(a, storefd, host, o->agree_tos)) < 0))
 		return rc;
-	if ((accfd = store_subdir(storefd, "accounts", 0)) < 0)
-		return accfd;
-	*hostfd = store_subdir(accfd, host, 0);
-	close(accfd);
+	*hostfd = file_acct_dir(storefd, host, 0);
 	return *hostfd < 0 ? *hostfd : 0;
 }
 
@@ -11292,7 +12164,7 @@ acct_keychange_body(struct acme *a, const struct key *nk, struct buf *out)
 static ACME_MUST_CHECK int
 acct_rollover(struct acme *a, int hostfd, enum key_type kt)
 {
-	struct buf inner = { .max = BODY_MAX }, pem = { .max = PEM_MAX };
+	struct buf inner = { .max = BODY_MAX };
 	struct http_resp r = { 0 };
 	char why[ERR_MSG_MAX];
 	struct key nk;
@@ -11306,9 +12178,7 @@ acct_rollover(struct acme *a, int hostfd, enum key_type kt)
 	}
 	if ((rc = key_generate(&nk, kt)) < 0 ||
 	    (rc = acct_keychange_body(a, &nk, &inner)) < 0 ||
-	    (rc = key_to_pem(&nk, &pem)) < 0 ||
-	    (rc = store_write_buf(hostfd, ACCT_ROLLOVER_FILE, &pem,
-	    STORE_KEY_MODE)) < 0)
+	    (rc = file_acct_rollover_write(hostfd, &nk)) < 0)
 		goto out;
 	if ((rc = req_post(a, a->dir.key_change, (const char *)inner.data,
 	    NULL, &r)) < 0) {
@@ -11324,13 +12194,13 @@ acct_rollover(struct acme *a, int hostfd, enum key_type kt)
 			err_clear();
 			rc = err_set(rc, "%s; the outcome is unknown: the new "
 			    "key stays in %s and the next run asks the CA "
-			    "again", why, ACCT_ROLLOVER_FILE);
+			    "again", why, FILE_ACCT_ROLLOVER);
 			goto out;
 		}
 		log_msg(LOG_LEVEL_INFO, "keyChange: %s; the CA has the %s "
 		    "key", why, applied ? "new" : "old");
 	}
-	if ((rc2 = acct_rollover_settle(hostfd, applied)) < 0)
+	if ((rc2 = file_acct_rollover_settle(hostfd, applied)) < 0)
 		rc = rc2;
 	else
 		rc = applied ? 0 : err_set(rc, "%s", why);
@@ -11338,7 +12208,6 @@ out:
 	key_free(&nk);
 	http_resp_free(&r);
 	buf_free(&inner);
-	buf_free(&pem);
 	return rc;
 }
 
@@ -11393,7 +12262,7 @@ static const char *const revoke_reasons[] = {
 #define REVOKE_REASON_MAX \
 	((int)(sizeof(revoke_reasons) / sizeof(revoke_reasons[0])))
 
-/* A reason name (any case) or number: its code, or -1. */
+/* A reason name (any case) or number: its code, or NONE. */
 static ACME_MUST_CHECK int
 flow_revoke_reason(const char *s)
 {
@@ -11408,7 +12277,7 @@ flow_revoke_reason(const char *s)
 	v = strtol(s, &end, 10);
 	if (end == s || *end != '\0' || v < 0 || v >= REVOKE_REASON_MAX ||
 	    revoke_reasons[v] == NULL)
-		return -1;
+		return NONE;
 	return (int)v;
 }
 
@@ -11447,54 +12316,41 @@ flow_revoke_cert(struct acme *a, const unsigned char *der, size_t len,
 	return rc;
 }
 
-/* ---- the order record: conf/NAME.order ---- */
+/* ---- resuming an order: conf/NAME.order ---- */
 
 /*
- * Before finalize, the order and the key its CSR is for are recorded in
- * conf/NAME.order (0600): a run that dies or loses the answer after that
+ * The order record (section 12, conf/NAME.order) is written before
+ * finalize, so that a run that dies or loses the answer after that
  * leaves the certificate the CA may already have issued to the next run
  * for NAME, which goes on with the order (ST_RESUME) instead of starting
  * over. Removed once the set is installed, or when unusable.
  */
-#define ORDER_FILE_FMT	"%s.order"
-#define ORDER_REC_MAX	META_MAX	/* IDENT_MAX names and a key fit */
 
-/* "identifiers: a b c" of is, the line a record must match. */
-static ACME_MUST_CHECK int
-order_ids_line(const struct issue *is, struct buf *b)
+/* What a record of is must say (its server, identifiers, key type). */
+static void
+order_rec(const struct issue *is, struct file_order *r)
 {
-	size_t i;
-
-	buf_puts(b, "identifiers:");
-	for (i = 0; i < is->nids; i++)
-		buf_printf(b, " %s", is->ids[i].value);
-	return buf_printf(b, "\nkey-type: %s\n", key_types[is->key_type].name);
+	memset(r, 0, sizeof(*r));
+	r->server = is->a->server;
+	r->ids = is->ids;
+	r->nids = is->nids;
+	r->key_type = key_types[is->key_type].name;
 }
 
 /* Write conf/NAME.order for is (once per order). */
 static ACME_MUST_CHECK int
 order_record(struct issue *is)
 {
-	struct buf b = { .max = ORDER_REC_MAX };
-	char file[NAME_LEN_MAX + 8];
-	int fd, rc;
+	struct file_order r;
+	int rc;
 
 	if (is->storefd < 0 || is->recorded)
 		return 0;
-	buf_printf(&b, "# acme: an order of %s in flight (see acme(1))\n"
-	    "server: %s\norder: %s\n", is->name, is->a->server,
-	    is->order_url);
-	if ((rc = order_ids_line(is, &b)) < 0 ||
-	    (rc = key_to_pem(&is->cert_key, &b)) < 0)
-		goto out;
-	if ((fd = rc = store_subdir(is->storefd, "conf", 1)) < 0)
-		goto out;
-	snprintf(file, sizeof(file), ORDER_FILE_FMT, is->name);
-	rc = store_write_buf(fd, file, &b, STORE_KEY_MODE);
-	close(fd);
+	order_rec(is, &r);
+	r.order = is->order_url;
+	r.key = &is->cert_key;
+	rc = file_order_write(is->storefd, is->name, &r);
 	is->recorded = rc == 0;
-out:
-	buf_free(&b);
 	return rc;
 }
 
@@ -11503,51 +12359,32 @@ out:
 static void
 order_forget(struct issue *is)
 {
-	char file[NAME_LEN_MAX + 8], saved[ERR_MSG_MAX];
-	int fd;
+	char saved[ERR_MSG_MAX];
+	int rc;
 
 	is->recorded = 0;
-	memcpy(saved, err_msg, sizeof(saved));
-	if (is->storefd < 0 ||
-	    (fd = store_subdir(is->storefd, "conf", 0)) < 0) {
-		memcpy(err_msg, saved, sizeof(err_msg));
+	if (is->storefd < 0)
 		return;
-	}
-	snprintf(file, sizeof(file), ORDER_FILE_FMT, is->name);
+	memcpy(saved, err_msg, sizeof(saved));
 	err_clear();
 	/* a record left behind is only tried again, and dropped, next run */
-	if (store_remove(fd, file) < 0)
-		log_msg(LOG_LEVEL_ERROR, "conf/%s: %s", file, err_msg);
+	if ((rc = file_order_remove(is->storefd, is->name)) < 0 &&
+	    rc != STORE_ABSENT)
+		log_msg(LOG_LEVEL_ERROR, "conf/%s.order: %s", is->name,
+		    err_msg);
 	memcpy(err_msg, saved, sizeof(err_msg));
-	close(fd);
 }
 
-/* The order URL of record text t when it is for is (same server,
- * identifiers and key type), else "". */
+/* The order URL of record text t when it is for is, else "". */
 static void
 order_match(const struct issue *is, const char *t, char *url)
 {
-	struct buf want = { .max = ORDER_REC_MAX };
-	const char *p;
-	size_t n;
+	struct file_order want;
 
-	url[0] = '\0';
-	if (buf_printf(&want, "\nserver: %s\norder: ", is->a->server) < 0 ||
-	    (p = strstr(t, (char *)want.data)) == NULL)
-		goto out;
-	p += want.len;
-	if ((n = strcspn(p, "\n")) >= URL_MAX || p[n] != '\n')
-		goto out;
-	want.len = 0;
-	if (order_ids_line(is, &want) < 0 ||
-	    strncmp(p + n + 1, (char *)want.data, want.len) != 0)
-		goto out;
-	memcpy(url, p, n);
-	url[n] = '\0';
-	if (!req_url_ok(url))
+	order_rec(is, &want);
+	file_order_match(t, &want, url);
+	if (url[0] != '\0' && !req_url_ok(url))
 		url[0] = '\0';
-out:
-	buf_free(&want);
 }
 
 /* 1 when keys a and b are the same key. */
@@ -11576,7 +12413,7 @@ order_key(struct issue *is, const char *t, size_t len)
 	int rc;
 
 	if (!is->key_given) {
-		if ((rc = key_from_pem(&is->cert_key, t, len)) == 0 &&
+		if ((rc = file_order_key(t, len, &is->cert_key)) == 0 &&
 		    is->cert_key.type != is->key_type)
 			rc = ACME_ERR_CRYPTO;
 		if (rc < 0)
@@ -11584,7 +12421,7 @@ order_key(struct issue *is, const char *t, size_t len)
 		return rc;
 	}
 	memset(&k, 0, sizeof(k));
-	rc = key_from_pem(&k, t, len) == 0 && order_same_key(&k,
+	rc = file_order_key(t, len, &k) == 0 && order_same_key(&k,
 	    &is->cert_key) ? 0 : ACME_ERR_CRYPTO;
 	key_free(&k);
 	return rc;
@@ -11599,20 +12436,13 @@ static ACME_MUST_CHECK int
 order_load(struct issue *is)
 {
 	struct buf b = { 0 };
-	char file[NAME_LEN_MAX + 8], url[URL_MAX] = "", path[NAME_LEN_MAX + 16];
-	int fd, rc;
+	char url[URL_MAX] = "";
+	int rc;
 
-	if ((fd = store_subdir(is->storefd, "conf", 0)) < 0) {
-		err_clear();
-		return 0;
-	}
-	snprintf(file, sizeof(file), ORDER_FILE_FMT, is->name);
-	snprintf(path, sizeof(path), "conf/%s", file);
-	/* it holds a key to install: ours only (store_private_ok) */
-	if ((rc = store_read_private(fd, file, path, &b, ORDER_REC_MAX)) < 0 &&
+	if ((rc = file_order_read(is->storefd, is->name, &b)) < 0 &&
 	    rc != STORE_ABSENT)
 		log_msg(LOG_LEVEL_INFO, "%s: not used", err_msg);
-	if (rc == 0 && buf_append(&b, "", 0) == 0) {
+	if (rc == 0) {
 		order_match(is, (char *)b.data, url);
 		if (url[0] != '\0' && order_key(is, (char *)b.data, b.len) < 0)
 			url[0] = '\0';
@@ -11620,12 +12450,11 @@ order_load(struct issue *is)
 			order_forget(is);
 	}
 	err_clear();
-	close(fd);
 	buf_free(&b);
 	if (url[0] == '\0')
 		return 0;
 	log_msg(LOG_LEVEL_INFO, "%s: going on with the order an earlier run "
-	    "left (conf/%s)", is->name, file);
+	    "left (conf/%s.order)", is->name, is->name);
 	memcpy(is->order_url, url, sizeof(is->order_url));
 	is->resumed = is->recorded = 1;
 	return 0;
@@ -11752,7 +12581,7 @@ order_account_again(struct issue *is, int rc)
 	if (o == NULL || is->storefd < 0 || is->a->again++ > 0)
 		return rc;
 	err_clear();
-	if (is->verb != NULL)	/* renew */
+	if (is->renew)
 		snprintf(fix, sizeof(fix), "acme%s%s --agree-tos renew%s %s",
 		    o->dir ? " --dir " : "", o->dir ? o->dir : "", o->force ?
 		    " --force" : "", is->name);
@@ -11853,21 +12682,23 @@ st_resume(struct issue *is)
 }
 
 /*
- * The authorization's identifier (RFC 8555 7.1.4), which must be one we
- * asked for; a wildcard comes back as the base name with "wildcard":
- * true. out gets our identifier without "*.".
+ * The authorization's identifier (RFC 8555 7.1.4) among those we asked
+ * for; a wildcard comes back as the base name with "wildcard": true. out
+ * gets our identifier without "*."; 0, or NONE when we did not ask for
+ * it (value, IDENT_LEN_MAX + 1 bytes, then holds the CA's).
  */
 static ACME_MUST_CHECK int
-authz_ident(struct issue *is, struct ident *out, int *wild)
+authz_match(struct issue *is, struct ident *out, int *wild, char *value)
 {
-	char type[8], value[IDENT_LEN_MAX + 1], safe[IDENT_LEN_MAX + 1];
+	char type[8];
 	int id = json_get(is->j, 0, "identifier");
 	const struct ident *m;
 	size_t i;
 
 	/* a member missing or bad is "", which matches no identifier */
 	ACME_IGNORE(json_get_str(is->j, id, "type", type, sizeof(type)));
-	ACME_IGNORE(json_get_str(is->j, id, "value", value, sizeof(value)));
+	ACME_IGNORE(json_get_str(is->j, id, "value", value, IDENT_LEN_MAX +
+	    1));
 	*wild = json_bool(is->j, json_get(is->j, 0, "wildcard")) == 1;
 	for (i = 0; i < is->nids; i++) {
 		m = &is->ids[i];
@@ -11880,12 +12711,23 @@ authz_ident(struct issue *is, struct ident *out, int *wild)
 			memmove(out->value, out->value + 2, strlen(value) + 1);
 		return 0;
 	}
+	return NONE;
+}
+
+/* authz_match(), an identifier we did not ask for an error. */
+static ACME_MUST_CHECK int
+authz_ident(struct issue *is, struct ident *out, int *wild)
+{
+	char value[IDENT_LEN_MAX + 1], safe[IDENT_LEN_MAX + 1];
+
+	if (authz_match(is, out, wild, value) == 0)
+		return 0;
 	str_sanitize(safe, sizeof(safe), value, strlen(value));
 	return err_set(ACME_ERR_PROTO, "an authorization for '%s', which we "
 	    "did not ask for", safe);
 }
 
-/* The challenge object of type t in authorization j, or -1. */
+/* The challenge object of type t in authorization j, or NONE. */
 static ACME_MUST_CHECK int
 authz_offer(const struct json *j, enum chal_type t)
 {
@@ -11897,7 +12739,7 @@ authz_offer(const struct json *j, enum chal_type t)
 		if (json_eq(j, json_get(j, c, "type"), chal_type_names[t]))
 			return c;
 	}
-	return -1;
+	return NONE;
 }
 
 /*
@@ -12030,8 +12872,10 @@ authz_choose(struct issue *is, size_t k, const struct ident *id, int wild)
 		if (!chal_fits(w[i].type, id, wild) ||
 		    (c = authz_offer(is->j, w[i].type)) < 0)
 			continue;
-		if ((rc = authz_take(is, k, id, c, &w[i])) == 0)
-			is->chal.answers[is->ans_of[k]].wild = wild;
+		if ((rc = authz_take(is, k, id, c, &w[i])) == 0) {
+			is->wild[k] = wild;
+			is->told[k] = 0;
+		}
 		if (rc <= 0)
 			return rc;
 	}
@@ -12243,12 +13087,12 @@ flow_chal_failure(struct issue *is, int c, const struct ident *id, int wild,
 static ACME_MUST_CHECK int
 authz_failure(struct issue *is)
 {
+	char value[IDENT_LEN_MAX + 1];
 	struct ident id;
 	int arr = json_get(is->j, 0, "challenges"), i, n, c, wild;
 
 	memset(&id, 0, sizeof(id));
-	if (authz_ident(is, &id, &wild) < 0) {
-		err_clear();
+	if (authz_match(is, &id, &wild, value) < 0) {
 		snprintf(id.value, sizeof(id.value), "?");
 		wild = 0;
 	}
@@ -12277,12 +13121,12 @@ authz_told(struct issue *is, size_t k, int c)
 	if (json_get(is->j, c, "error") < 0)
 		return 0;
 	pending = json_eq(is->j, json_get(is->j, c, "status"), "pending");
-	if (!an->told) {
-		ACME_IGNORE(flow_chal_failure(is, c, &an->id, an->wild,
+	if (!is->told[k]) {
+		ACME_IGNORE(flow_chal_failure(is, c, &an->id, is->wild[k],
 		    "the CA's error, challenge still open"));
 		log_msg(LOG_LEVEL_ERROR, "%s", err_msg);
 		err_clear();
-		an->told = 1;
+		is->told[k] = 1;
 	}
 	return pending;
 }
@@ -12304,7 +13148,7 @@ authz_stuck(struct issue *is, size_t k, int *stuck)
 	*stuck = 1;
 	if (!req_poll_stuck(&is->poll, 1))
 		return 0;
-	return flow_chal_failure(is, c, &an->id, an->wild,
+	return flow_chal_failure(is, c, &an->id, is->wild[k],
 	    "challenge failed: no progress " ACME_STR(POLL_STUCK) " s after "
 	    "the CA's error");
 }
@@ -12331,7 +13175,7 @@ st_challenge(struct issue *is)
 		if (rc == CHST_INVALID)
 			return flow_chal_failure(is, 0,
 			    &is->chal.answers[is->ans_of[k]].id,
-			    is->chal.answers[is->ans_of[k]].wild, "challenge failed");
+			    is->wild[k], "challenge failed");
 		if (rc == CHST_VALID)
 			authz_settle(is, k);
 		else
@@ -12928,160 +13772,6 @@ out:
 	return rc;
 }
 
-/*
- * meta.txt of a set: "key: value" lines a user can grep (acme(1) lists
- * them). Identifiers are the certificate's own names; times RFC 3339 UTC.
- */
-static ACME_MUST_CHECK int
-meta_build(struct buf *b, const char *name, const struct x509_info *xi,
-    const char *key_type, const char *server, int64_t at, const char *source)
-{
-	char t[32], hex[2 * X509_SERIAL_MAX + 1], fp[2 * 32 + 1];
-	size_t i;
-
-	b->max = META_MAX;
-	buf_printf(b, "format: 1\nname: %s\nidentifiers:", name);
-	for (i = 0; i < xi->nsan; i++)
-		buf_printf(b, " %s", xi->san[i].value);
-	x509_serial_hex(xi, hex);
-	buf_printf(b, "\nserial: %s\nissuer: %s\n", hex, xi->issuer_cn);
-	clock_format_rfc3339(xi->not_before, t, sizeof(t));
-	buf_printf(b, "not_before: %s\n", t);
-	clock_format_rfc3339(xi->not_after, t, sizeof(t));
-	buf_printf(b, "not_after: %s\nkey_type: %s\n", t, key_type);
-	hex_encode(fp, xi->sha256, sizeof(xi->sha256));
-	buf_printf(b, "sha256: %s\nserver: ", fp);
-	buf_puts(b, server);
-	buf_puts(b, "\n");
-	clock_format_rfc3339(at, t, sizeof(t));
-	return buf_printf(b, "issued_at: %s\nissued_at_source: %s\n", t,
-	    source);
-}
-
-/*
- * conf/NAME.conf: how NAME is issued and renewed, "key = value" lines
- * that renew reads back (conf_parse): a comment, name, identifiers, then
- * every option whose conf column in OPTIONS is not NO, in table order,
- * server-alias (when --server was an alias: the URL is saved) and
- * imported (the import that wrote it, for renew to name when the account
- * did not come along). flow_write_conf() and the imports both write it
- * from a conf_file.
- * EAB credentials are never written.
- */
-struct conf_file {
-	const char	*why;		/* the comment, after "# acme: " */
-	const char	*name;
-	const struct ident *ids;	/* borrowed */
-	size_t		 nids;
-	const char	*alias;		/* --server's alias, or NULL */
-	const char	*imported;	/* "import-certbot TREE", or NULL */
-	struct acme_options o;		/* the settings; strings borrowed */
-};
-
-/*
- * The options as conf/NAME.conf keeps them: only what was asked for, so
- * that renewal chooses alike. The responder's settings only with
- * --standalone, its ports resolved; the hook's timeout only with a hook,
- * resolved; webroot-symlinks only with a webroot.
- */
-static void
-flow_conf_saved(struct acme_options *o)
-{
-	if (o->standalone) {
-		o->http_port = o->http_port > 0 ? o->http_port : 80;
-		o->tls_port = o->tls_port > 0 ? o->tls_port : 443;
-	} else {
-		o->http_port = o->tls_port = 0;
-		o->bind = NULL;
-	}
-	if (o->hook == NULL)
-		o->hook_timeout = 0;
-	else if (o->hook_timeout <= 0)
-		o->hook_timeout = HOOK_TIMEOUT;
-	if (o->webroot == NULL)
-		o->webroot_symlinks = 0;
-}
-
-/* "key = value\n"; values may be long paths. */
-static ACME_MUST_CHECK int
-flow_conf_kv(struct buf *b, const char *key, const char *value)
-{
-	int rc;
-
-	if ((rc = buf_puts(b, key)) < 0 || (rc = buf_puts(b, " = ")) < 0 ||
-	    (rc = buf_puts(b, value)) < 0)
-		return rc;
-	return buf_puts(b, "\n");
-}
-
-/* Option r's line, when o sets it and conf/NAME.conf keeps it. */
-static ACME_MUST_CHECK int
-flow_conf_opt(struct buf *b, const struct opt *r,
-    const struct acme_options *o)
-{
-	const char *v = NULL;
-	char num[16];
-
-	if (r->conf == OPT_CONF_NO)
-		return 0;
-	if (r->kind == OPT_STR)
-		v = opt_str_get(o, r);
-	else if (opt_int_get(o, r) > 0) {
-		snprintf(num, sizeof(num), "%d", opt_int_get(o, r));
-		v = r->kind == OPT_FLAG ? "yes" : num;
-	}
-	if (v == NULL && r->conf == OPT_CONF_ALWAYS)
-		v = "";
-	return v != NULL ? flow_conf_kv(b, r->name, v) : 0;
-}
-
-/* The text of conf/NAME.conf for f, appended to b. */
-static ACME_MUST_CHECK int
-flow_conf_text(struct buf *b, const struct conf_file *f)
-{
-	struct acme_options o = f->o;
-	size_t i;
-	int rc;
-
-	flow_conf_saved(&o);
-	if ((rc = buf_puts(b, "# acme: ")) < 0 ||
-	    (rc = buf_puts(b, f->why)) < 0 || (rc = buf_puts(b, "\n")) < 0 ||
-	    (rc = flow_conf_kv(b, "name", f->name)) < 0 ||
-	    (rc = buf_puts(b, "identifiers =")) < 0)
-		return rc;
-	for (i = 0; i < f->nids && rc == 0; i++)
-		if ((rc = buf_puts(b, " ")) == 0)
-			rc = buf_puts(b, f->ids[i].value);
-	if (rc == 0)
-		rc = buf_puts(b, "\n");
-	for (i = 0; i < OPT_N && rc == 0; i++)
-		rc = flow_conf_opt(b, &opt_table[i], &o);
-	if (rc == 0 && f->alias != NULL)
-		rc = flow_conf_kv(b, "server-alias", f->alias);
-	if (rc == 0 && f->imported != NULL)
-		rc = flow_conf_kv(b, "imported", f->imported);
-	return rc;
-}
-
-/* Write conf/NAME.conf from f; issue and the imports. */
-static ACME_MUST_CHECK int
-flow_conf_write(int storefd, const struct conf_file *f)
-{
-	struct buf b = { .max = CONF_MAX };
-	char file[NAME_LEN_MAX + 8];
-	int fd, rc;
-
-	if ((rc = flow_conf_text(&b, f)) < 0 ||
-	    (rc = fd = store_subdir(storefd, "conf", 1)) < 0)
-		goto out;
-	snprintf(file, sizeof(file), "%s.conf", f->name);
-	rc = store_write_buf(fd, file, &b, STORE_FILE_MODE);
-	close(fd);
-out:
-	buf_free(&b);
-	return rc;
-}
-
 /* A path made absolute (abs: PATH_MAX bytes), for a renewal from
  * another directory; as it is when that fails. */
 static const char *
@@ -13113,32 +13803,31 @@ flow_write_conf(const struct issue *is, int storefd,
 	f.o.dns_api_dir = flow_conf_abs(o->dns_api_dir, api);
 	f.o.csr_file = flow_conf_abs(o->csr_file, csr);
 	f.o.csr_key = flow_conf_abs(o->csr_key, key);
-	return flow_conf_write(storefd, &f);
+	return file_conf_write(storefd, &f);
 }
 
 /*
  * RFC 9773 4.1: the certificate's ARI identifier,
  * base64url(authorityKeyIdentifier keyIdentifier) "." base64url(serial
- * INTEGER contents). cap >= sizeof(struct issue.replaces).
+ * INTEGER contents). cap >= sizeof(struct issue.replaces). 0, or NONE
+ * when the certificate has none: no authorityKeyIdentifier (then no
+ * ARI), or one too long for cap.
  */
 static ACME_MUST_CHECK int
 ari_certid(const struct x509_info *xi, char *out, size_t cap)
 {
 	size_t n;
 
-	if (xi->aki_len == 0)
-		return err_set(ACME_ERR_PROTO, "certificate: no authority key "
-		    "identifier, so no ARI");
-	if (b64u_encode(NULL, xi->aki, xi->aki_len) +
+	if (xi->aki_len == 0 || b64u_encode(NULL, xi->aki, xi->aki_len) +
 	    b64u_encode(NULL, xi->serial, xi->serial_len) + 2 > cap)
-		return err_set(ACME_ERR_LIMIT, "certID too long");
+		return NONE;
 	n = b64u_encode(out, xi->aki, xi->aki_len);
 	out[n++] = '.';
 	b64u_encode(out + n, xi->serial, xi->serial_len);
 	return 0;
 }
 
-/* ==== 16. Command sessions ==== */
+/* ==== 17. Command sessions ==== */
 
 /*
  * What every public command of acme.h does first and last: CA aliases for
@@ -13148,7 +13837,7 @@ ari_certid(const struct x509_info *xi, char *out, size_t cap)
  * and directory, and closed again.
  *
  * Prefixes: api_.
- * May call: 2-3, 6, 10-14.
+ * May call: 2-3, 6, 10-15.
  */
 
 /* CA aliases for --server. */
@@ -13282,9 +13971,8 @@ api_idents(const char *name, const char *const *idents, size_t n,
 	int rc;
 
 	*nids = 0;
-	if (ident_parse(name, &id) == 0)
+	if (ident_read(name, &id) == 0)
 		ids[(*nids)++] = id;
-	err_clear();
 	for (i = 0; i < n; i++) {
 		if ((rc = ident_parse(idents[i], &id)) < 0)
 			return rc;
@@ -13390,14 +14078,12 @@ api_check_api(const struct acme_options *o)
 	if (o->challenge_alias != NULL && o->domain_alias != NULL)
 		return err_set(ACME_ERR_USAGE, "use --challenge-alias or "
 		    "--domain-alias, not both");
-	if ((o->challenge_alias != NULL && (ident_parse(o->challenge_alias,
+	if ((o->challenge_alias != NULL && (ident_read(o->challenge_alias,
 	    &id) < 0 || id.type != IDENT_DNS || ident_is_wildcard(&id))) ||
-	    (o->domain_alias != NULL && (ident_parse(o->domain_alias, &id) <
-	    0 || id.type != IDENT_DNS || ident_is_wildcard(&id)))) {
-		err_clear();
+	    (o->domain_alias != NULL && (ident_read(o->domain_alias, &id) <
+	    0 || id.type != IDENT_DNS || ident_is_wildcard(&id))))
 		return err_set(ACME_ERR_USAGE, "--challenge-alias and "
 		    "--domain-alias take a DNS name");
-	}
 	return hook_api_find(o->dns_api, o->dns_api_dir, path);
 }
 
@@ -13520,9 +14206,9 @@ api_foreign(int fd, const char *dir)
 
 /*
  * Open DIR (creating it 0700 when missing and create is set) and take the
- * state lock, an flock on DIR itself so no lock file is ever written;
- * with o->wait, wait for it. Then finish or roll back whatever a crash
- * left (store_recover_all), before anything else.
+ * state lock (file_lock); with o->wait, wait for it. Then finish or
+ * roll back whatever a crash left (store_recover_all), before anything
+ * else.
  */
 static ACME_MUST_CHECK int
 api_open(const struct acme_options *o, int create)
@@ -13539,22 +14225,8 @@ api_open(const struct acme_options *o, int create)
 		close(fd);
 		return rc;
 	}
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		if (errno != EWOULDBLOCK || !o->wait) {
-			close(fd);
-			return err_set(ACME_ERR_BUSY, "%s is busy: another "
-			    "acme is running (--wait waits for it)", dir);
-		}
-		log_msg(LOG_LEVEL_INFO, "waiting for another acme on %s", dir);
-		while ((rc = flock(fd, LOCK_EX)) < 0 && errno == EINTR)
-			;
-		if (rc < 0) {
-			close(fd);
-			return err_set(ACME_ERR_IO, "lock %s: %s", dir,
-			    strerror(errno));
-		}
-	}
-	if ((rc = store_recover_all(fd)) < 0) {
+	if ((rc = file_lock(fd, dir, o->wait)) < 0 ||
+	    (rc = store_recover_all(fd)) < 0) {
 		close(fd);
 		return rc;
 	}
@@ -13581,7 +14253,6 @@ struct api_run {
 	const struct acme_options *o;	/* borrowed: the command's options */
 	const char	*dir;		/* borrowed: o->dir or the default */
 	int		 storefd;	/* DIR, locked; -1 before */
-	int		 conffd;	/* renew: DIR/conf; else -1 */
 	int64_t		 floor;		/* DIR/time when the run began */
 	int64_t		 vouched;	/* CA time of the operations that
 					   succeeded; 0 none */
@@ -13589,14 +14260,6 @@ struct api_run {
 	char		 ca_file[PATH_LEN_MAX];	/* --ca-file of session a */
 	int64_t		 ca_time;	/* the CA's Date when a began; 0 none */
 	int64_t		 ca_mono;	/* clock_mono() then */
-	int		 failed;	/* renew: last failure code, 0 */
-	/* renew: the due orders, run together (renew_flush) */
-	struct batch	*b;		/* owned */
-	struct renew_item *items[ORDERS_MAX];	/* owned: theirs */
-	size_t		 nitems;
-	int		 rate_limited;	/* rateLimited: no new order */
-	struct x509_info *xi;		/* owned: renew_decide's, one for all
-					   NAMEs (peak RSS) */
 };
 
 /* The CA time now: its Date plus the monotonic time since. */
@@ -13720,28 +14383,6 @@ fail:
 }
 
 /*
- * "key = value" of conf/NAME.conf text (blanks around both): v set to
- * the value (in place) when line is key's line.
- */
-static ACME_MUST_CHECK int
-api_conf_value(char *line, const char *key, char **v)
-{
-	size_t n = strlen(key);
-	char *e;
-
-	line += strspn(line, " \t");
-	if (strncmp(line, key, n) != 0)
-		return 0;
-	line += n + strspn(line + n, " \t");
-	if (*line++ != '=')
-		return 0;
-	*v = line + strspn(line, " \t");
-	for (e = *v + strlen(*v); e > *v && isspace((unsigned char)e[-1]);)
-		*--e = '\0';
-	return 1;
-}
-
-/*
  * A command on a saved NAME given no --server (issue, revoke) talks to
  * the server conf/NAME.conf names, and trusts its CA file unless
  * --ca-file is given (acme(1), --server): run's options become *o, a
@@ -13754,27 +14395,20 @@ static ACME_MUST_CHECK int
 api_saved_server(struct api_run *run, const char *name,
     struct acme_options *o, struct buf *text)
 {
-	char path[PATH_LEN_MAX], *p, *e, *v;
+	const char *server, *ca_file;
 	int rc;
 
 	*o = *run->o;
 	if (o->server != NULL)
 		return 0;
-	snprintf(path, sizeof(path), "%s/conf/%s.conf", run->dir, name);
-	if ((rc = store_read_private(AT_FDCWD, path, path, text,
-	    CONF_MAX)) < 0 || (rc = buf_append(text, "", 0)) < 0)
+	if ((rc = file_conf_server(run->dir, name, text, &server,
+	    &ca_file)) < 0)
 		return rc == STORE_ABSENT ? 0 : rc;
-	for (p = (char *)text->data; p != NULL; p = e) {
-		if ((e = strchr(p, '\n')) != NULL)
-			*e++ = '\0';
-		if (api_conf_value(p, "server", &v) && *v != '\0')
-			o->server = v;
-		else if (api_conf_value(p, "ca-file", &v) && *v != '\0' &&
-		    run->o->ca_file == NULL)
-			o->ca_file = v;
-	}
-	if (o->server == NULL)
+	if (*ca_file != '\0' && run->o->ca_file == NULL)
+		o->ca_file = ca_file;
+	if (*server == '\0')
 		return 0;
+	o->server = server;
 	run->o = o;
 	return api_limits(o, "") < 0 ? err_wrap(ACME_ERR_USAGE, "conf/%s.conf",
 	    name) : 1;
@@ -13812,7 +14446,7 @@ api_enter(struct api_run *run, const struct acme_options *o, int need,
 	memset(run, 0, sizeof(*run));
 	run->o = o;
 	run->dir = o->dir ? o->dir : API_DEFAULT_DIR;
-	run->storefd = run->conffd = -1;
+	run->storefd = -1;
 	err_clear();
 	log_verbosity = o->verbosity + LOG_LEVEL_ERROR;
 	log_syslog = o->syslog;
@@ -13820,7 +14454,7 @@ api_enter(struct api_run *run, const struct acme_options *o, int need,
 	    (check != NULL && (rc = check(run, arg)) != 0))
 		return rc;
 	o = run->o;		/* check may take NAME's (api_saved_server) */
-	run->floor = clock_floor_read(run->dir);
+	run->floor = file_time_read(run->dir);
 	if (need & API_CA) {
 		if ((url = api_server_url(o->server)) == NULL)
 			return ACME_ERR_USAGE;
@@ -13847,27 +14481,25 @@ api_leave(struct api_run *run, int rc)
 		rc = err_set(ACME_ERR_IO, "a file or directory is missing");
 
 	if (run->storefd >= 0 && run->vouched > 0 &&
-	    (rc2 = clock_floor_update(run->storefd, run->floor,
+	    (rc2 = file_time_raise(run->storefd, run->floor,
 	    run->vouched)) < 0 && rc == 0)
 		rc = rc2;
 	api_disconnect(run);
-	if (run->conffd >= 0)
-		close(run->conffd);
 	if (run->storefd >= 0)
 		close(run->storefd);
-	run->conffd = run->storefd = -1;
+	run->storefd = -1;
 	return rc;
 }
 
-/* ==== 17. Issue ==== */
+/* ==== 18. Issue ==== */
 
 /*
  * acme_issue(): what to issue (names, or a CSR, a new or a reused key, a
- * profile), the order run by section 15, then the new set installed in live/
+ * profile), the order run by section 16, then the new set installed in live/
  * while the backup ring turns, and the deploy hook.
  *
  * Prefixes: issue_.
- * May call: 3-4, 6, 8-11, 13, 15-16.
+ * May call: 2-4, 6, 8-12, 14-17.
  */
 
 /* ---- what to issue: names, CSR, key, profile ---- */
@@ -14141,7 +14773,7 @@ issue_meta(const struct issue *is, const struct x509_info *xi,
 	*at = clock_issued_at(is->cert_date, xi->not_before, xi->not_after,
 	    backdate, &source);
 	*at = api_ca_bound(run, *at);
-	return meta_build(&cs->meta, is->name, xi,
+	return file_meta_build(&cs->meta, is->name, xi,
 	    key_types[is->key_type].name, is->a->server, *at, source);
 }
 
@@ -14178,7 +14810,7 @@ issue_order(struct issue *is, const struct api_run *run,
 		goto out;
 	}
 	if ((rc = store_install(run->storefd, is->name, &cs, at)) < 0 ||
-	    (!is->keep_conf && (rc = flow_write_conf(is, run->storefd,
+	    (!is->renew && (rc = flow_write_conf(is, run->storefd,
 	    o)) < 0))
 		goto out;
 	order_forget(is);
@@ -14187,7 +14819,7 @@ issue_order(struct issue *is, const struct api_run *run,
 	log_msg(LOG_LEVEL_INFO, "%s: SHA-256 fingerprint %s", is->name, fp);
 	clock_format_rfc3339(xi->not_after, until, sizeof(until));
 	snprintf(d->line, sizeof(d->line), "%s: %s, valid until %s, in "
-	    "%s/live/%s", is->name, is->verb ? is->verb : "issued", until,
+	    "%s/live/%s", is->name, is->renew ? "renewed" : "issued", until,
 	    o->dir ? o->dir : API_DEFAULT_DIR, is->name);
 out:
 	store_cert_set_free(&cs);
@@ -14266,7 +14898,7 @@ issue_deploy(const struct acme_options *o, const char *name,
  * The one issuance path of issue and renew, first half, in the session
  * and DIR of run: the account, the key chosen before the order, the
  * challenge settings, an order an earlier run left for NAME. is is zeroed
- * by the caller, who may set replaces, verb and keep_conf, and frees it;
+ * by the caller, who may set replaces and renew, and frees it;
  * then batch_add, batch_run, issue_install, issue_finish.
  */
 static ACME_MUST_CHECK int
@@ -14319,7 +14951,7 @@ issue_install_child(struct issue *is, const struct api_run *run, int fd)
 	_exit(0);
 }
 
-/* Start installing is in a child *pid; its pipe, or -1 (then done
+/* Start installing is in a child *pid; its pipe, or NONE (then done
  * holds the outcome of installing it here). */
 static ACME_MUST_CHECK int
 issue_install_start(struct issue *is, const struct api_run *run,
@@ -14329,7 +14961,7 @@ issue_install_start(struct issue *is, const struct api_run *run,
 
 	if (is->rc < 0 || pipe2(p, O_CLOEXEC) < 0) {
 		issue_install(is, run, done);
-		return -1;
+		return NONE;
 	}
 	fflush(NULL);
 	if ((*pid = fork()) == 0) {
@@ -14340,7 +14972,7 @@ issue_install_start(struct issue *is, const struct api_run *run,
 	if (*pid < 0) {
 		close(p[0]);
 		issue_install(is, run, done);
-		return -1;
+		return NONE;
 	}
 	return p[0];
 }
@@ -14487,7 +15119,7 @@ acme_issue(const struct acme_options *o, const char *name,
 	return rc;
 }
 
-/* ==== 18. List, restore and imports ==== */
+/* ==== 19. List, restore and imports ==== */
 
 /*
  * The commands that change nothing at the CA: acme_list() (what is live and
@@ -14497,30 +15129,10 @@ acme_issue(const struct acme_options *o, const char *name,
  * along, and a report says what did not.
  *
  * Prefixes: imp_, list_.
- * May call: 3-7, 9-11, 13-16.
+ * May call: 2-7, 9-12, 14-17.
  */
 
 /* ---- list, restore ---- */
-
-/* The value of "key: value" in meta.txt text into out; 0 or -1. */
-static ACME_MUST_CHECK int
-list_meta_get(const struct buf *b, const char *key, char *out, size_t cap)
-{
-	const char *p = b->data ? (const char *)b->data : "";
-	size_t kl = strlen(key), n;
-
-	for (; *p != '\0'; p += strcspn(p, "\n"), p += *p == '\n') {
-		if (strncmp(p, key, kl) != 0 || p[kl] != ':' || p[kl + 1] != ' ')
-			continue;
-		p += kl + 2;
-		if ((n = strcspn(p, "\n")) >= cap)
-			return -1;
-		memcpy(out, p, n);
-		out[n] = '\0';
-		return 0;
-	}
-	return -1;
-}
 
 /* What list shows of one set directory. */
 struct api_set {
@@ -14547,11 +15159,11 @@ list_set_read(int dirfd, const char *name, struct api_set *s)
 		return rc;
 	if ((fd = store_subdir(dirfd, name, 0)) < 0)
 		return fd;
-	if (store_read(fd, "meta.txt", &meta, META_MAX) == 0) {
+	if (file_meta_read(fd, &meta) == 0) {
 		/* without one, key_type stays "?" */
-		ACME_IGNORE(list_meta_get(&meta, "key_type", s->key_type,
+		ACME_IGNORE(file_get(&meta, "key_type", s->key_type,
 		    sizeof(s->key_type)));
-		if (list_meta_get(&meta, "issued_at", t, sizeof(t)) == 0 &&
+		if (file_get(&meta, "issued_at", t, sizeof(t)) &&
 		    clock_parse_rfc3339(t, &s->issued_at) < 0)
 			s->issued_at = -1;
 	}
@@ -14641,19 +15253,13 @@ static int64_t
 list_trusted_time(int storefd, char *const *names, size_t n,
     struct api_set *s)
 {
-	struct buf b = { 0 };
-	char slot[16], line[64];
-	int64_t best = -1, t;
+	int64_t best = file_time_get(storefd);
+	char slot[16];
 	int livefd, ringfd, k;
 	size_t i;
 
-	if (store_read(storefd, "time", &b, 64) == 0 && b.len > 0) {
-		snprintf(line, sizeof(line), "%.*s", (int)strcspn((char *)
-		    b.data, "\n"), (char *)b.data);
-		if (clock_parse_rfc3339(line, &t) == 0)
-			best = t;
-	}
-	buf_free(&b);
+	if (best <= 0)
+		best = -1;
 	for (i = 0; i < n; i++) {
 		store_open_name(storefd, names[i], &livefd, &ringfd);
 		if (livefd >= 0 && list_set_read(livefd, names[i], s) == 0 &&
@@ -14767,20 +15373,6 @@ acme_restore(const struct acme_options *o, const char *name, int n)
 	return api_leave(&run, rc);
 }
 
-/* Trim blanks (and a CR) at both ends of p, in place: conf lines. */
-static char *
-imp_trim(char *p)
-{
-	char *e;
-
-	while (*p == ' ' || *p == '\t')
-		p++;
-	e = p + strlen(p);
-	while (e > p && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
-		*--e = '\0';
-	return p;
-}
-
 /* ---- imports: the core ---- */
 
 /*
@@ -14839,17 +15431,19 @@ struct imp_src {
 
 /* One import run. */
 struct imp_run {
-	const struct acme_options *o;		/* borrowed */
 	const struct imp_src *src;		/* borrowed: the client */
-	const void	*ctx;			/* borrowed: the server of
-						   uacme and lego */
+	const char	*server;		/* borrowed: --server's URL
+						   for a src that keeps none
+						   (given_server), else NULL */
 	const char	*tree;			/* borrowed: as given */
 	char		 srcabs[PATH_LEN_MAX];	/* the same, absolute */
 	int		 srcfd;
-	struct api_run	 run;			/* api_enter's */
-	int		 storefd;		/* DIR, locked; -1 until it
-						   exists */
-	char		 dir[PATH_LEN_MAX];	/* DIR, absolute, then */
+	struct api_run	 run;			/* api_enter's: run.o the
+						   options, run.storefd DIR
+						   (locked; -1 until it
+						   exists) */
+	char		 dir[PATH_LEN_MAX];	/* DIR, absolute, once locked
+						   (imp_store); "" before */
 	int64_t		 floor;			/* last trusted time or -1 */
 	int		 dry;			/* the silent first reading */
 	int		 refused;		/* a path broke the rules */
@@ -14866,14 +15460,15 @@ imp_store(struct imp_run *r)
 {
 	int rc;
 
-	if (r->storefd >= 0)
+	if (r->dir[0] != '\0')
 		return 0;
 	if (r->run.storefd < 0 && (rc = api_lock(&r->run, 1)) < 0)
 		return rc;
-	r->storefd = r->run.storefd;
-	if (realpath(r->run.dir, r->dir) == NULL)
+	if (realpath(r->run.dir, r->dir) == NULL) {
+		r->dir[0] = '\0';
 		return err_set(ACME_ERR_IO, "%.200s: %s", r->run.dir,
 		    strerror(errno));
+	}
 	return 0;
 }
 
@@ -15353,7 +15948,7 @@ imp_load_set(struct cert_set *cs, const char *name, const char *server,
 	cs->privkey = pem;
 	memset(&pem, 0, sizeof(pem));
 	*key_type = key_types[key.type].name;
-	rc = meta_build(&cs->meta, name, xi, *key_type, server,
+	rc = file_meta_build(&cs->meta, name, xi, *key_type, server,
 	    xi->not_before, "notbefore");
 out:
 	key_free(&key);
@@ -15464,7 +16059,6 @@ static ACME_MUST_CHECK int
 imp_exists(int storefd, const char *name)
 {
 	int livefd, ringfd, r = 0, slots[BACKUP_DEPTH];
-	char file[NAME_LEN_MAX + 8];
 
 	if (storefd < 0)
 		return 0;
@@ -15477,12 +16071,7 @@ imp_exists(int storefd, const char *name)
 		r |= store_ring_slots(ringfd, slots) > 0;
 		close(ringfd);
 	}
-	if ((livefd = store_subdir(storefd, "conf", 0)) >= 0) {
-		snprintf(file, sizeof(file), "%s.conf", name);
-		r |= store_exists(livefd, file);
-		close(livefd);
-	}
-	err_clear();
+	r |= file_conf_exists(storefd, name);
 	return r;
 }
 
@@ -15524,11 +16113,7 @@ imp_undo(int storefd, const char *name, int nprogs)
 		unlinkat(fd, name, AT_REMOVEDIR);
 		close(fd);
 	}
-	if ((fd = store_subdir(storefd, "conf", 0)) >= 0) {
-		snprintf(file, sizeof(file), "%s.conf", name);
-		ACME_IGNORE(store_remove(fd, file));
-		close(fd);
-	}
+	ACME_IGNORE(file_conf_remove(storefd, name));
 	if ((fd = store_subdir(storefd, IMP_HOOKS, 0)) < 0)
 		return;
 	for (k = 0; k <= nprogs; k++) {
@@ -15559,7 +16144,7 @@ imp_sh_quote(struct buf *b, const char *s)
 /*
  * Keep what was appended to c->wrap since start, or, when it did not
  * fit, undo it and say that command key is not carried over: the
- * wrapper never holds half a command. 0 when it went in.
+ * wrapper never holds half a command. 0 when it went in, NONE when not.
  */
 static ACME_MUST_CHECK int
 imp_wrap_done(struct imp_conf *c, size_t start, const char *key,
@@ -15570,7 +16155,7 @@ imp_wrap_done(struct imp_conf *c, size_t start, const char *key,
 	buf_rewind(&c->wrap, start);
 	err_clear();
 	imp_skip(c, key, cmd, "too long for a deploy hook");
-	return -1;
+	return NONE;
 }
 
 /*
@@ -15636,7 +16221,7 @@ imp_hook_write(struct imp_run *r, const char *name, struct imp_conf *c)
 	    "copies of its programs.\nrc=0\n", name, r->src->cmd, r->srcabs);
 	buf_append(&b, c->wrap.data, c->wrap.len);
 	if ((rc = buf_puts(&b, "exit $rc\n")) < 0 ||
-	    (rc = fd = store_subdir(r->storefd, IMP_HOOKS, 1)) < 0)
+	    (rc = fd = store_subdir(r->run.storefd, IMP_HOOKS, 1)) < 0)
 		goto out;
 	for (k = rc = 0; k < c->nprogs && rc == 0; k++) {
 		snprintf(file, sizeof(file), "%s.deploy-%d", name, k + 1);
@@ -15701,7 +16286,7 @@ imp_write_conf(struct imp_run *r, const char *name, const struct imp_set *s,
 	f.o.deploy_hook = imp_opt(c->deploy_hook);
 	f.o.preferred_chain = imp_opt(c->preferred_chain);
 	f.o.reuse_key = c->reuse_key;
-	return flow_conf_write(r->storefd, &f);
+	return file_conf_write(r->run.storefd, &f);
 }
 
 /* Print NAME's report: what is live and backed up, then c's lines. */
@@ -15765,7 +16350,7 @@ imp_api_script(struct imp_run *r, const char *name, struct imp_conf *c)
 		return 0;
 	snprintf(sub, sizeof(sub), "%s.dns-api", name);
 	snprintf(file, sizeof(file), "%s.sh", c->dns_api);
-	if ((rc = fd = store_subdir(r->storefd, IMP_HOOKS, 1)) < 0)
+	if ((rc = fd = store_subdir(r->run.storefd, IMP_HOOKS, 1)) < 0)
 		return rc;
 	if ((rc = dfd = store_subdir(fd, sub, 1)) >= 0) {
 		rc = store_write_buf(dfd, file, &c->api_script, 0700);
@@ -15789,7 +16374,7 @@ imp_api_unscript(struct imp_run *r, const char *name, struct imp_conf *c)
 	int fd;
 
 	if (c->api_script.len == 0 ||
-	    (fd = store_subdir(r->storefd, IMP_HOOKS, 0)) < 0)
+	    (fd = store_subdir(r->run.storefd, IMP_HOOKS, 0)) < 0)
 		return;
 	snprintf(path, sizeof(path), "%s.dns-api/%s.sh", name, c->dns_api);
 	unlinkat(fd, path, 0);
@@ -15814,12 +16399,12 @@ imp_write(struct imp_run *r, const char *name, struct imp_conf *c,
 	if ((rc = imp_store(r)) < 0)
 		return rc;
 	if ((rc = imp_hook_write(r, name, c)) < 0 ||
-	    (rc = imp_install(r->storefd, name, s)) < 0 ||
+	    (rc = imp_install(r->run.storefd, name, s)) < 0 ||
 	    (rc = imp_api_script(r, name, c)) < 0 ||
 	    (rc = imp_write_conf(r, name, s, c)) < 0 ||
 	    (c->dns_api[0] != '\0' &&
 	    (rc = imp_api_write(r, name, &c->dns_saved)) < 0)) {
-		imp_undo(r->storefd, name, c->nprogs);
+		imp_undo(r->run.storefd, name, c->nprogs);
 		imp_api_unscript(r, name, c);
 	} else if (c->dns_api[0] != '\0')
 		r->api = 1;
@@ -15841,21 +16426,16 @@ static ACME_MUST_CHECK int
 imp_acct_same(int storefd, const char *host, const struct key *k)
 {
 	char a[THUMBPRINT_LEN + 1], b[THUMBPRINT_LEN + 1];
-	struct buf pem = { 0 };
 	struct key have;
-	int accfd, hostfd = -1, same = 0, rc = STORE_ABSENT;
+	int hostfd = -1, same = 0, rc = STORE_ABSENT;
 
 	memset(&have, 0, sizeof(have));
-	if (storefd >= 0 && (accfd = store_subdir(storefd, "accounts",
-	    0)) >= 0) {
-		hostfd = store_subdir(accfd, host, 0);
-		close(accfd);
-	}
+	if (storefd >= 0)
+		hostfd = file_acct_dir(storefd, host, 0);
 	if (hostfd >= 0)
-		rc = store_read(hostfd, "key.pem", &pem, PEM_MAX);
+		rc = file_acct_key(hostfd, &have);
 	if (rc == 0)
-		same = key_from_pem(&have, (const char *)pem.data,
-		    pem.len) == 0 && jwk_thumbprint(&have, a, sizeof(a)) == 0 &&
+		same = jwk_thumbprint(&have, a, sizeof(a)) == 0 &&
 		    jwk_thumbprint(k, b, sizeof(b)) == 0 &&
 		    strcmp(a, b) == 0 ? 1 : -1;
 	else if (rc != STORE_ABSENT)
@@ -15864,7 +16444,6 @@ imp_acct_same(int storefd, const char *host, const struct key *k)
 		close(hostfd);
 	err_clear();		/* nothing was pending: an import succeeds */
 	key_free(&have);
-	buf_free(&pem);
 	return same;
 }
 
@@ -15873,28 +16452,25 @@ static ACME_MUST_CHECK int
 imp_acct_write(int storefd, const char *host, const char *server,
     const struct imp_acct *ac)
 {
-	struct buf txt = { .max = 8192 };
-	int rc;
+	struct file_acct rec = { .server = server, .imported = ac->what,
+	    .url = ac->url[0] != '\0' ? ac->url : NULL,
+	    .created = ac->created[0] != '\0' ? ac->created : NULL };
 
-	if (ac->url[0] != '\0')
-		buf_printf(&txt, "url: %s\n", ac->url);
-	buf_printf(&txt, "server: %s\n", server);
-	if (ac->created[0] != '\0')
-		buf_printf(&txt, "created: %s\n", ac->created);
-	if ((rc = buf_printf(&txt, "imported: %s\n", ac->what)) == 0)
-		rc = acct_write(storefd, host, &ac->key, &txt);
-	buf_free(&txt);
-	return rc;
+	return file_acct_write(storefd, host, &ac->key, &rec);
 }
 
-/* host[:port] of an https URL, ":443" left out, into h (256 bytes). */
+/* host[:port] of an https URL, ":443" left out, into h (256 bytes): 0,
+ * NONE when url is no https URL, or acct_host()'s error. */
 static ACME_MUST_CHECK int
 imp_authority(const char *url, char *h)
 {
 	size_t n;
+	int rc;
 
-	if (!req_url_ok(url) || acct_host(url, h, 256) < 0)
-		return -1;
+	if (!req_url_ok(url))
+		return NONE;
+	if ((rc = acct_host(url, h, 256)) < 0)
+		return rc;
 	n = strlen(h);
 	if (n > 4 && strcmp(h + n - 4, ":443") == 0)
 		h[n - 4] = '\0';
@@ -15930,10 +16506,10 @@ static ACME_MUST_CHECK int
 imp_acct_put(struct imp_run *r, const char *server, const char *host,
     const struct imp_acct *ac)
 {
-	int rc, same = imp_acct_same(r->storefd, host, &ac->key);
+	int rc, same = imp_acct_same(r->run.storefd, host, &ac->key);
 
 	if (same == 0 && !r->dry && ((rc = imp_store(r)) < 0 ||
-	    (rc = imp_acct_write(r->storefd, host, server, ac)) < 0))
+	    (rc = imp_acct_write(r->run.storefd, host, server, ac)) < 0))
 		return err_wrap(rc, "account %s", host);
 	if (same < 0)
 		log_result("account %s: not carried over: %s: DIR already has "
@@ -16042,7 +16618,7 @@ imp_take(struct imp_run *r, const char *name, struct imp_item *it)
 {
 	struct imp_conf *c = &it->c;
 	char abs[PATH_MAX], why[ERR_MSG_MAX];
-	int rc, have = imp_exists(r->storefd, name);
+	int rc, have = imp_exists(r->run.storefd, name);
 
 	/* the account is an item of its own: NAME's settings need only
 	 * have named its server */
@@ -16062,9 +16638,9 @@ imp_take(struct imp_run *r, const char *name, struct imp_item *it)
 	}
 	if (rc < 0)
 		return rc;
-	if (r->o->ca_file != NULL)
+	if (r->run.o->ca_file != NULL)
 		imp_set(c, c->ca_file, sizeof(c->ca_file), "--ca-file",
-		    flow_conf_abs(r->o->ca_file, abs));
+		    flow_conf_abs(r->run.o->ca_file, abs));
 	imp_check_chal(c);
 	if ((rc = r->src->set(r, name, c, &it->s)) < 0)
 		return rc;
@@ -16078,6 +16654,7 @@ imp_one(struct imp_run *r, const char *name)
 	struct imp_item *it = NULL;
 	int rc;
 
+	err_clear();		/* a new unit of work: the next NAME */
 	if (!store_name_ok(name))
 		rc = err_set(ACME_ERR_USAGE, "acme keeps no certificate of "
 		    "that name (1 to %d of a-z A-Z 0-9 . _ : * -, not "
@@ -16187,9 +16764,8 @@ imp_begin(struct imp_run *r, const struct acme_options *o,
 	struct api_set *s;
 	int rc;
 
-	r->o = o;
 	r->tree = tree;
-	r->srcfd = r->storefd = -1;
+	r->srcfd = -1;
 	r->floor = -1;
 	if ((rc = api_enter(&r->run, o, access(dir, F_OK) == 0 ? API_LOCK : 0,
 	    imp_src_check, r)) < 0 || r->run.storefd < 0 ||
@@ -16197,7 +16773,7 @@ imp_begin(struct imp_run *r, const struct acme_options *o,
 		return rc;
 	if ((s = malloc(sizeof(*s))) == NULL)
 		return err_set(ACME_ERR_NOMEM, "out of memory");
-	r->floor = list_trusted_time(r->storefd, NULL, 0, s);
+	r->floor = list_trusted_time(r->run.storefd, NULL, 0, s);
 	free(s);
 	return 0;
 }
@@ -16214,9 +16790,10 @@ imp_end(struct imp_run *r, int rc)
 
 /*
  * An import from src's tree (for a client that keeps no server,
- * --server's is r->ctx): read once silently (nothing printed, nothing written), so that
- * one path breaking the rules refuses the whole tree before anything is
- * written; then again, writing and reporting. ACME_ERR_IO when some item
+ * --server's is r->server): read once silently (nothing printed,
+ * nothing written), so that one path breaking the rules refuses the
+ * whole tree before anything is written; then again, writing and
+ * reporting. ACME_ERR_IO when some item
  * was not imported.
  */
 static ACME_MUST_CHECK int
@@ -16233,7 +16810,7 @@ imp_run(const struct imp_src *src, const struct acme_options *o,
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		return err_set(ACME_ERR_NOMEM, "out of memory");
 	r->src = src;
-	r->ctx = server;
+	r->server = server;
 	if ((rc = imp_begin(r, o, tree)) == 0) {
 		verbosity = log_verbosity;
 		sl = log_syslog;
@@ -16410,17 +16987,17 @@ imp_jwk_key(const struct buf *b, struct key *k)
 /*
  * uacme and lego record no server, challenge method or hook (they are
  * given at each run): their imports take them from their own command
- * line (the server is r->ctx), and so they are given once, to the
+ * line (the server is r->server), and so they are given once, to the
  * import. NAME's settings for those sources.
  */
 static ACME_MUST_CHECK int
 imp_cli(struct imp_run *r, const char *name, struct imp_conf *c)
 {
-	const struct acme_options *o = r->o;
+	const struct acme_options *o = r->run.o;
 	char abs[PATH_MAX];
 
 	(void)name;
-	snprintf(c->server, sizeof(c->server), "%s", (const char *)r->ctx);
+	snprintf(c->server, sizeof(c->server), "%s", r->server);
 	if (o->webroot != NULL && realpath(o->webroot, abs) != NULL) {
 		imp_set(c, c->webroot, sizeof(c->webroot), "--webroot", abs);
 		snprintf(c->authenticator, sizeof(c->authenticator), "webroot");
@@ -16501,7 +17078,7 @@ imp_version(const char *base)
  * configobj's value syntax, in which certbot writes its files: '''...'''
  * or """...""", else a comma-separated list of items, each '...', "..."
  * or bare (up to ',' or '#'); a trailing ',' makes a list of one. v
- * becomes its first item; returns the number of items, -1 if malformed.
+ * becomes its first item; returns the number of items, NONE if malformed.
  */
 static ACME_MUST_CHECK int
 imp_cb_value(char *v)
@@ -16512,7 +17089,7 @@ imp_cb_value(char *v)
 
 	if (strncmp(p, "'''", 3) == 0 || strncmp(p, "\"\"\"", 3) == 0) {
 		if ((e = strstr(p + 3, p[0] == '\'' ? "'''" : "\"\"\"")) == NULL)
-			return -1;
+			return NONE;
 		*e = '\0';
 		memmove(v, p + 3, strlen(p + 3) + 1);
 		return 1;
@@ -16523,7 +17100,7 @@ imp_cb_value(char *v)
 			break;
 		if (*p == '\'' || *p == '"') {
 			if ((e = strchr(p + 1, *p)) == NULL)
-				return -1;
+				return NONE;
 			if (n == 0) {
 				item = p + 1;
 				len = (size_t)(e - item);
@@ -16727,7 +17304,7 @@ imp_cb_conf(struct imp_run *r, const char *name, struct imp_conf *c)
 	for (p = (char *)b.data; p != NULL && *p != '\0'; p = line) {
 		if ((line = strchr(p, '\n')) != NULL)
 			*line++ = '\0';
-		p = imp_trim(p);
+		p = file_trim(p);
 		if (*p == '[') {
 			p += strspn(p, "[");
 			snprintf(sec, sizeof(sec), "%.*s", (int)strcspn(p, "]"),
@@ -17141,7 +17718,7 @@ imp_ua_load(struct imp_run *r, const void *ctx, int i, struct cert_set *cs,
 	return buf_append(&cs->privkey, o->key->data, o->key->len);
 }
 
-/* The time T of "cert-T.pem", or -1. */
+/* The time T of "cert-T.pem", or NONE. */
 static long long
 imp_ua_time(const char *file)
 {
@@ -17150,13 +17727,13 @@ imp_ua_time(const char *file)
 
 	if (strncmp(file, "cert-", 5) != 0 || !isdigit((unsigned char)
 	    file[5]))
-		return -1;
+		return NONE;
 	errno = 0;
 	t = strtoll(file + 5, &end, 10);
 	if (errno != 0 || t < 0)
-		return -1;
+		return NONE;
 	snprintf(again, sizeof(again), "cert-%lld.pem", t);
-	return strcmp(again, file) == 0 ? t : -1;
+	return strcmp(again, file) == 0 ? t : NONE;
 }
 
 static ACME_MUST_CHECK int
@@ -17296,7 +17873,7 @@ acme_import_uacme(const struct acme_options *o, const char *uacme_dir)
  * A value of acme.sh's KEY=value lines, decoded as the DNS API's own
  * (hook_api_value: the shell's quoting, acme.sh's base64 wrapping of
  * hooks and the preferred chain). v becomes the value, which may hold no
- * NUL; 0, or -1 when malformed.
+ * NUL; 0, or NONE when malformed.
  */
 static ACME_MUST_CHECK int
 imp_sh_value(char *v)
@@ -17305,7 +17882,7 @@ imp_sh_value(char *v)
 
 	if (len < 0 || memchr(v, '\0', (size_t)len) != NULL) {
 		err_clear();
-		return -1;
+		return NONE;
 	}
 	v[len] = '\0';
 	return 0;
@@ -17527,11 +18104,11 @@ imp_sh_read(struct imp_run *r, const char *path, struct imp_conf *c,
 	for (p = (char *)b.data; p != NULL && *p != '\0'; p = nl) {
 		if ((nl = strchr(p, '\n')) != NULL)
 			*nl++ = '\0';
-		p = imp_trim(p);
+		p = file_trim(p);
 		if (*p == '#' || (eq = strchr(p, '=')) == NULL)
 			continue;
 		*eq = '\0';
-		imp_sh_line(c, sh, imp_trim(p), eq + 1);
+		imp_sh_line(c, sh, file_trim(p), eq + 1);
 	}
 out:
 	buf_free(&b);
@@ -17584,7 +18161,7 @@ imp_sh_get(struct imp_run *r, const char *path, const char *key, char *dst,
 		if ((eq = strchr(p, '=')) == NULL)
 			continue;
 		*eq = '\0';
-		if (strcmp(imp_trim(p), key) == 0 && imp_sh_value(eq + 1) == 0)
+		if (strcmp(file_trim(p), key) == 0 && imp_sh_value(eq + 1) == 0)
 			snprintf(dst, cap, "%s", eq + 1);
 	}
 	buf_free(&b);
@@ -17974,8 +18551,8 @@ imp_lego_email(struct imp_run *r, const char *dir, char *email, size_t cap)
 	size_t n = 0;
 	int rc;
 
-	if (r->o->email != NULL) {
-		snprintf(email, cap, "%s", r->o->email);
+	if (r->run.o->email != NULL) {
+		snprintf(email, cap, "%s", r->run.o->email);
 		return 0;
 	}
 	if ((rc = imp_list(r, dir, "", 16, &v, &n)) == STORE_ABSENT)
@@ -18054,293 +18631,18 @@ acme_import_lego(const struct acme_options *o, const char *lego_dir)
 	return imp_run(&imp_lego, o, lego_dir ? lego_dir : IMP_LEGO_DIR);
 }
 
-/* ==== 19. Renew ==== */
+/* ==== 20. Renew ==== */
 
 /*
- * acme_renew(): conf/NAME.conf (what issue saved), conf/NAME.state (ARI
- * windows and rate-limit retry times), the decision whether a certificate is
- * due by the CA's time and ARI, and one run that renews every due name with
- * a bounded number of orders in flight.
+ * acme_renew(): for every NAME, conf/NAME.conf (what issue saved) and
+ * conf/NAME.state (ARI windows and rate-limit retry times), both read and
+ * written by section 12; the decision whether a certificate is due by the
+ * CA's time and ARI; and one run that renews every due name with a
+ * bounded number of orders in flight.
  *
- * Prefixes: conf_, renew_, state_.
- * May call: 2-4, 6, 9-11, 14-18.
+ * Prefixes: renew_.
+ * May call: 2-4, 6, 9-12, 15-18.
  */
-
-/* ---- conf/NAME.conf ---- */
-
-/*
- * conf/NAME.conf is "key = value" lines written by flow_conf_write().
- * Each option key sets its acme_options field (OPTIONS: conf, kind)
- * unless the command line already set it (options given to renew win for
- * that run); an empty value sets nothing. Unknown keys are a warning, so
- * a conf written by a newer acme still renews. The challenge settings
- * (conf CHAL) are all skipped when the command line chose its own way to
- * answer (--webroot, --standalone, --hook or --challenge).
- */
-
-/* One NAME's saved settings; strings point into text. */
-struct conf {
-	struct buf	 text;			/* owned */
-	struct acme_options o;			/* merged with the CLI's */
-	const char	*idents[IDENT_MAX];	/* into text */
-	size_t		 nidents;
-	const char	*imported;		/* into text: the import */
-	char		 file[NAME_LEN_MAX + 8];	/* "NAME.conf" */
-};
-
-static ACME_MUST_CHECK int
-conf_idents(struct conf *c, char *v)
-{
-	char *save = NULL, *w;
-
-	c->nidents = 0;
-	for (w = strtok_r(v, " \t", &save); w != NULL;
-	    w = strtok_r(NULL, " \t", &save)) {
-		if (c->nidents == IDENT_MAX)
-			return err_set(ACME_ERR_LIMIT, "more than %d "
-			    "identifiers", IDENT_MAX);
-		c->idents[c->nidents++] = w;
-	}
-	return 0;
-}
-
-/* The option whose conf key is k, or NULL. */
-static const struct opt *
-conf_find(const char *k)
-{
-	size_t i;
-
-	for (i = 0; i < OPT_N; i++)
-		if (opt_table[i].conf != OPT_CONF_NO &&
-		    strcmp(k, opt_table[i].name) == 0)
-			return &opt_table[i];
-	return NULL;
-}
-
-/* Set r's field of o from v unless it is already set (by the CLI):
- * a string, yes or no for a flag, a number 0..INT_MAX (api_limits checks
- * the option's own range once the conf is read). */
-static ACME_MUST_CHECK int
-conf_set(const struct opt *r, struct acme_options *o, char *v, int line)
-{
-	char *end;
-	long n;
-
-	if (r->kind == OPT_STR) {
-		if (*opt_str(o, r) == NULL)
-			*opt_str(o, r) = v;
-		return 0;
-	}
-	if (r->kind == OPT_FLAG && (strcmp(v, "yes") == 0 ||
-	    strcmp(v, "no") == 0))
-		n = strcmp(v, "yes") == 0;
-	else {
-		errno = 0;
-		n = strtol(v, &end, 10);
-		if (!OPT_IS_NUMBER(r->kind) || errno != 0 || *end != '\0' ||
-		    n < 0 || n > INT_MAX)
-			return err_set(ACME_ERR_USAGE, "line %d: bad value "
-			    "for %s", line, r->name);
-	}
-	if (*opt_int(o, r) == 0)
-		*opt_int(o, r) = (int)n;
-	return 0;
-}
-
-/* Apply "key = value" (both trimmed, v NUL-terminated in the text). */
-static ACME_MUST_CHECK int
-conf_apply(struct conf *c, const struct acme_options *cli, const char *k,
-    char *v, int line)
-{
-	const struct opt *r;
-
-	if (strcmp(k, "identifiers") == 0)
-		return conf_idents(c, v);
-	if (strcmp(k, "name") == 0 || strcmp(k, "server-alias") == 0)
-		return 0;		/* for the reader of the file */
-	if (strcmp(k, "imported") == 0) {
-		c->imported = v;	/* named when there is no account */
-		return 0;
-	}
-	if ((r = conf_find(k)) == NULL) {
-		log_msg(LOG_LEVEL_ERROR, "warning: conf/%s line %d: unknown "
-		    "key '%.40s' ignored", c->file, line, k);
-		return 0;
-	}
-	if ((r->conf == OPT_CONF_CHAL && (cli->webroot != NULL ||
-	    cli->standalone || cli->hook != NULL || cli->challenge != NULL ||
-	    cli->dns_api != NULL)) ||
-	    *v == '\0')
-		return 0;
-	return conf_set(r, &c->o, v, line);
-}
-
-/* Parse the conf text in c->text (NUL-terminated, edited in place). */
-static ACME_MUST_CHECK int
-conf_parse(struct conf *c, const struct acme_options *cli)
-{
-	char *p = (char *)c->text.data, *nl, *eq;
-	int line = 0, rc;
-
-	c->o = *cli;
-	while (p != NULL && *p != '\0') {
-		line++;
-		if ((nl = strchr(p, '\n')) != NULL)
-			*nl++ = '\0';
-		p = imp_trim(p);
-		if (*p != '\0' && *p != '#') {
-			if ((eq = strchr(p, '=')) == NULL)
-				return err_set(ACME_ERR_USAGE, "line %d: no "
-				    "'='", line);
-			*eq = '\0';
-			if ((rc = conf_apply(c, cli, imp_trim(p),
-			    imp_trim(eq + 1), line)) < 0)
-				return rc;
-		}
-		p = nl;
-	}
-	if (c->nidents == 0)
-		return err_set(ACME_ERR_USAGE, "no identifiers");
-	return 0;
-}
-
-/* Read conf/NAME.conf below conffd into c, merged with cli; it must be
- * private to the user running acme (store_private_ok). */
-static ACME_MUST_CHECK int
-conf_load(int conffd, const char *name, const struct acme_options *cli,
-    struct conf *c)
-{
-	char *file = c->file, path[PATH_LEN_MAX];
-	int rc;
-
-	memset(c, 0, sizeof(*c));
-	snprintf(c->file, sizeof(c->file), "%s.conf", name);
-	snprintf(path, sizeof(path), "%s/conf/%s", cli->dir ? cli->dir :
-	    API_DEFAULT_DIR, file);
-	if ((rc = store_read_private(conffd, file, path, &c->text,
-	    CONF_MAX)) < 0 ||
-	    (rc = buf_append(&c->text, "", 0)) < 0) {
-		if (rc == STORE_ABSENT)
-			return err_set(ACME_ERR_USAGE, "no conf/%s: issue it "
-			    "first", file);
-		return rc;
-	}
-	/* the limits before any use (renew_point adds days): the command
-	 * line's were checked already, so what fails is the conf's */
-	if ((rc = conf_parse(c, cli)) < 0 || (rc = api_limits(&c->o, "")) < 0)
-		return err_wrap(rc, "conf/%s", file);
-	return 0;
-}
-
-/* ---- conf/NAME.state ---- */
-
-/*
- * conf/NAME.state: what renew must remember between runs, "key = value"
- * lines (times RFC 3339 UTC). Written with store_write only when it
- * changes; removed once a renewal succeeded. ari-* belong to the
- * certificate whose serial (hex) is ari-serial.
- */
-struct renew_state {
-	char	 serial[2 * X509_SERIAL_MAX + 1];
-	int64_t	 ari_start;		/* window last seen */
-	int64_t	 ari_end;
-	int64_t	 ari_time;		/* the point drawn in it */
-	int64_t	 ari_next;		/* no renewalInfo request before */
-	int64_t	 retry_until;		/* rate limited: no order before */
-};
-
-#define STATE_F(f)	offsetof(struct renew_state, f)
-
-static const struct {
-	const char	*key;
-	size_t		 off;
-} state_times[] = {
-	{ "ari-window-start", STATE_F(ari_start) },
-	{ "ari-window-end", STATE_F(ari_end) },
-	{ "ari-renew-at", STATE_F(ari_time) },
-	{ "ari-next-check", STATE_F(ari_next) },
-	{ "rate-limited-until", STATE_F(retry_until) },
-};
-
-#define STATE_NTIMES	(sizeof(state_times) / sizeof(state_times[0]))
-
-static int64_t *
-state_field(struct renew_state *st, size_t i)
-{
-	return (int64_t *)(void *)((char *)st + state_times[i].off);
-}
-
-/* One line of the state file; unknown or bad lines are dropped. */
-static void
-state_line(struct renew_state *st, char *k, char *v)
-{
-	size_t i;
-
-	if (strcmp(k, "ari-serial") == 0 && strlen(v) < sizeof(st->serial)) {
-		memcpy(st->serial, v, strlen(v) + 1);
-		return;
-	}
-	for (i = 0; i < STATE_NTIMES; i++)
-		if (strcmp(k, state_times[i].key) == 0 &&
-		    clock_parse_rfc3339(v, state_field(st, i)) < 0)
-			*state_field(st, i) = 0;
-}
-
-/* Read conf/NAME.state into st: empty when there is none; a file that
- * cannot be read is an error (a rate limit in it must not be lost). */
-static ACME_MUST_CHECK int
-state_read(int conffd, const char *name, struct renew_state *st)
-{
-	struct buf b = { 0 };
-	char file[NAME_LEN_MAX + 8], *p, *nl, *eq;
-	int rc;
-
-	memset(st, 0, sizeof(*st));
-	snprintf(file, sizeof(file), "%s.state", name);
-	if ((rc = store_read(conffd, file, &b, STATE_MAX)) == 0)
-		rc = buf_append(&b, "", 0);
-	for (p = rc == 0 ? (char *)b.data : NULL; p != NULL && *p != '\0';
-	    p = nl) {
-		if ((nl = strchr(p, '\n')) != NULL)
-			*nl++ = '\0';
-		if ((eq = strchr(p, '=')) == NULL)
-			continue;
-		*eq = '\0';
-		state_line(st, imp_trim(p), imp_trim(eq + 1));
-	}
-	buf_free(&b);
-	return rc == STORE_ABSENT ? 0 : rc;
-}
-
-/* Write st when it differs from old (remove the file when st is empty). */
-static ACME_MUST_CHECK int
-state_write(int conffd, const char *name, const struct renew_state *old,
-    struct renew_state *st)
-{
-	static const struct renew_state empty;
-	struct buf b = { .max = STATE_MAX };
-	char file[NAME_LEN_MAX + 8], t[40];
-	size_t i;
-	int rc;
-
-	if (memcmp(old, st, sizeof(*st)) == 0)
-		return 0;
-	snprintf(file, sizeof(file), "%s.state", name);
-	if (memcmp(st, &empty, sizeof(*st)) == 0)
-		return store_remove(conffd, file);
-	buf_printf(&b, "# acme: renewal state of %s (see acme(1))\n", name);
-	if (st->serial[0] != '\0')
-		buf_printf(&b, "ari-serial = %s\n", st->serial);
-	for (i = 0; i < STATE_NTIMES; i++)
-		if (*state_field(st, i) != 0) {
-			clock_format_rfc3339(*state_field(st, i), t,
-			    sizeof(t));
-			buf_printf(&b, "%s = %s\n", state_times[i].key, t);
-		}
-	rc = store_write_buf(conffd, file, &b, STORE_FILE_MODE);
-	buf_free(&b);
-	return rc;
-}
 
 /* ---- one run ---- */
 
@@ -18351,6 +18653,20 @@ struct renew_item {
 	struct renew_state st, old;
 	struct issue	*is;			/* owned; set when due */
 	struct ident	 ids[IDENT_MAX];
+};
+
+/* One renew run: api_enter's run and what renew adds to it. */
+struct renew_run {
+	struct api_run	 run;		/* api_enter's */
+	int		 conffd;	/* DIR/conf; -1 before */
+	int		 failed;	/* last failure code, 0 */
+	/* the due orders, run together (renew_flush) */
+	struct batch	*b;		/* owned */
+	struct renew_item *items[ORDERS_MAX];	/* owned: theirs */
+	size_t		 nitems;
+	int		 rate_limited;	/* rateLimited: no new order */
+	struct x509_info *xi;		/* owned: renew_decide's, one for all
+					   NAMEs (peak RSS) */
 };
 
 /*
@@ -18536,59 +18852,59 @@ renew_item_free(struct renew_item *it)
 
 /* Record and print one NAME's failure; keep going with the next. */
 static void
-renew_failed(struct api_run *run, const char *name, int rc)
+renew_failed(struct renew_run *r, const char *name, int rc)
 {
 	if (name != NULL)
 		err_wrap(rc, "%s: failed", name);
 	fprintf(stderr, "acme: %s\n", err_msg);
 	if (log_syslog)
 		syslog(LOG_ERR, "%s", err_msg);
-	run->failed = rc;
+	r->failed = rc;
 }
 
 /* NAME is decided (rc: 0, or its failure; for a queued NAME the outcome
  * of its order): keep a rate limit, write its state, report a failure. */
 static void
-renew_finish(struct api_run *run, struct renew_item *it, int rc)
+renew_finish(struct renew_run *r, struct renew_item *it, int rc)
 {
 	int rc2;
 
 	if (it->is != NULL && rc < 0 && rc != ACME_ERR_HOOK)
-		renew_rate_limit(run, it->is, &it->st);
+		renew_rate_limit(&r->run, it->is, &it->st);
 	else if (it->is != NULL)
 		memset(&it->st, 0, sizeof(it->st));	/* a new certificate */
-	if ((rc2 = state_write(run->conffd, it->name, &it->old,
+	if ((rc2 = file_state_write(r->conffd, it->name, &it->old,
 	    &it->st)) < 0 && rc == 0)
 		rc = rc2;
 	if (rc < 0)
-		renew_failed(run, it->name, rc);
+		renew_failed(r, it->name, rc);
 	renew_item_free(it);
 }
 
 /* Run the queued orders together, install their sets at once, then
  * finish each NAME in turn. */
 static void
-renew_flush(struct api_run *run)
+renew_flush(struct renew_run *r)
 {
 	static struct api_done done[ORDERS_MAX];
 	struct issue *is[ORDERS_MAX];
 	size_t i;
 
-	if (run->nitems == 0)
+	if (r->nitems == 0)
 		return;
-	batch_run(run->b);
-	run->rate_limited |= run->b->rate_limited;
-	for (i = 0; i < run->nitems; i++)
-		is[i] = run->items[i]->is;
-	issue_install_all(is, run->nitems, run, done);
-	for (i = 0; i < run->nitems; i++) {
+	batch_run(r->b);
+	r->rate_limited |= r->b->rate_limited;
+	for (i = 0; i < r->nitems; i++)
+		is[i] = r->items[i]->is;
+	issue_install_all(is, r->nitems, &r->run, done);
+	for (i = 0; i < r->nitems; i++) {
 		err_clear();
-		renew_finish(run, run->items[i], issue_finish(run, is[i],
+		renew_finish(r, r->items[i], issue_finish(&r->run, is[i],
 		    &done[i]));
 	}
-	run->nitems = 0;
-	batch_free(run->b);
-	batch_init(run->b, run->a);
+	r->nitems = 0;
+	batch_free(r->b);
+	batch_init(r->b, r->run.a);
 }
 
 /*
@@ -18597,14 +18913,15 @@ renew_flush(struct api_run *run)
  * touched on failure.
  */
 static ACME_MUST_CHECK int
-renew_queue(struct api_run *run, struct renew_item *it, const char *certid)
+renew_queue(struct renew_run *r, struct renew_item *it, const char *certid)
 {
+	struct api_run *run = &r->run;
 	const char *name = it->name;
 	struct conf *c = it->c;
 	size_t nids;
 	int key_type, rc;
 
-	if (run->rate_limited)
+	if (r->rate_limited)
 		return err_set(ACME_ERR_SERVER, "due, but not ordered: the CA "
 		    "answered rateLimited earlier in this run");
 	if ((it->is = calloc(1, sizeof(*it->is))) == NULL)
@@ -18619,8 +18936,7 @@ renew_queue(struct api_run *run, struct renew_item *it, const char *certid)
 	    (rc = api_check_profile(run->a, c->o.profile)) < 0)
 		return rc;
 	snprintf(it->is->replaces, sizeof(it->is->replaces), "%s", certid);
-	it->is->verb = "renewed";
-	it->is->keep_conf = 1;
+	it->is->renew = 1;
 	if ((rc = issue_prepare(it->is, run, &c->o, it->name, it->ids,
 	    nids, key_type)) < 0 && rc == ACME_ERR_USAGE &&
 	    run->a->kid[0] == '\0' && c->imported != NULL)
@@ -18629,30 +18945,29 @@ renew_queue(struct api_run *run, struct renew_item *it, const char *certid)
 		    run->a->server, c->imported);
 	if (rc < 0)
 		return rc;
-	if (!batch_fits(run->b, it->is))
-		renew_flush(run);
-	batch_add(run->b, it->is);
-	run->items[run->nitems++] = it;
+	if (!batch_fits(r->b, it->is))
+		renew_flush(r);
+	batch_add(r->b, it->is);
+	r->items[r->nitems++] = it;
 	return 1;
 }
 
-/* Decide for NAME (its live certificate in run->xi unless absent) and
+/* Decide for NAME (its live certificate in r->xi unless absent) and
  * queue it when due (1). */
 static ACME_MUST_CHECK int
-renew_decide(struct api_run *run, struct renew_item *it, int absent)
+renew_decide(struct renew_run *r, struct renew_item *it, int absent)
 {
+	struct api_run *run = &r->run;
 	const char *name = it->name;
 	struct conf *c = it->c;
 	struct renew_state *st = &it->st;
-	struct x509_info *xi = run->xi;
+	struct x509_info *xi = r->xi;
 	char certid[sizeof(((struct issue *)0)->replaces)] = "", t[40];
 	int64_t point = 0;
 
 	if (!absent && run->a->dir.renewal_info[0] != '\0' &&
-	    ari_certid(xi, certid, sizeof(certid)) < 0) {
+	    ari_certid(xi, certid, sizeof(certid)) < 0)
 		certid[0] = '\0';
-		err_clear();
-	}
 	if (!absent && !c->o.force)
 		point = renew_point(run, &c->o, xi, certid, st);
 	if (point > xi->not_after)	/* whatever a window says */
@@ -18668,7 +18983,7 @@ renew_decide(struct api_run *run, struct renew_item *it, int absent)
 		return err_set(ACME_ERR_SERVER, "due, but rate limited by the "
 		    "CA until %s", t);
 	}
-	return renew_queue(run, it, certid);
+	return renew_queue(r, it, certid);
 }
 
 /*
@@ -18679,15 +18994,15 @@ renew_decide(struct api_run *run, struct renew_item *it, int absent)
  * reported not due by V and the run does not fail (acme(1), EXIT STATUS).
  */
 static ACME_MUST_CHECK int
-renew_unasked(struct api_run *run, struct renew_item *it, int rc,
+renew_unasked(struct renew_run *r, struct renew_item *it, int rc,
     int absent)
 {
 	char t[40];
-	int64_t v = clock_tls_time(run->floor);
+	int64_t v = clock_tls_time(r->run.floor);
 
 	if (absent || it->c->o.force || (rc != ACME_ERR_NET &&
 	    rc != ACME_ERR_SERVER && rc != ACME_ERR_PROTO) ||
-	    renew_saved_point(&it->c->o, run->xi, &it->st) <= v)
+	    renew_saved_point(&it->c->o, r->xi, &it->st) <= v)
 		return rc;
 	clock_format_rfc3339(v, t, sizeof(t));
 	log_result("%s: not due by %s; the CA could not be asked: %s",
@@ -18696,33 +19011,51 @@ renew_unasked(struct api_run *run, struct renew_item *it, int rc,
 	return 0;
 }
 
+/* conf/NAME.conf merged with the command line, its limits checked
+ * before any use (renew_point adds days): the command line's were
+ * checked already, so what fails is the conf's. */
+static ACME_MUST_CHECK int
+renew_conf(int conffd, const char *dir, const char *name,
+    const struct acme_options *cli, struct conf *c)
+{
+	int rc;
+
+	if ((rc = file_conf_load(conffd, dir, name, cli, c)) < 0)
+		return rc;
+	if ((rc = api_limits(&c->o, "")) < 0)
+		return err_wrap(rc, "conf/%s", c->file);
+	return 0;
+}
+
 /* renew NAME: load its conf and state, talk to its server, decide; 1
  * when it was queued (renew_flush finishes it). */
 static ACME_MUST_CHECK int
-renew_one(struct api_run *run, struct renew_item *it)
+renew_one(struct renew_run *r, struct renew_item *it)
 {
+	struct api_run *run = &r->run;
 	const char *url;
 	int rc, absent;
 
 	err_clear();
 	if (!store_name_ok(it->name))
 		return err_set(ACME_ERR_USAGE, "bad certificate name");
-	if ((it->c = calloc(1, sizeof(*it->c))) == NULL || (run->xi == NULL &&
-	    (run->xi = calloc(1, sizeof(*run->xi))) == NULL))
+	if ((it->c = calloc(1, sizeof(*it->c))) == NULL || (r->xi == NULL &&
+	    (r->xi = calloc(1, sizeof(*r->xi))) == NULL))
 		return err_set(ACME_ERR_NOMEM, "out of memory");
-	if ((rc = state_read(run->conffd, it->name, &it->st)) < 0)
+	if ((rc = file_state_read(r->conffd, it->name, &it->st)) < 0)
 		return rc;
 	it->old = it->st;
-	if ((rc = conf_load(run->conffd, it->name, run->o, it->c)) < 0 ||
-	    (rc = absent = renew_live_cert(run, it->name, run->xi)) < 0)
+	if ((rc = renew_conf(r->conffd, run->dir, it->name, run->o,
+	    it->c)) < 0 ||
+	    (rc = absent = renew_live_cert(run, it->name, r->xi)) < 0)
 		return rc;
 	if ((url = api_server_url(it->c->o.server)) == NULL)
 		return ACME_ERR_USAGE;
 	if (!api_same_session(run, &it->c->o, url))
-		renew_flush(run);	/* its orders need their session */
+		renew_flush(r);		/* its orders need their session */
 	if ((rc = renew_session(run, &it->c->o, url)) < 0)
-		return renew_unasked(run, it, rc, absent);
-	return renew_decide(run, it, absent);
+		return renew_unasked(r, it, rc, absent);
+	return renew_decide(r, it, absent);
 }
 
 /* --random-delay: spread a fleet started by the same cron minute. */
@@ -18741,7 +19074,7 @@ renew_sleep(int max)
 /* Every NAME (all of conf/ when none is given), the due ones renewed
  * together in batches (renew_flush); the last failure, or 0. */
 static ACME_MUST_CHECK int
-renew_run_all(struct api_run *run, const char *const *names,
+renew_run_all(struct renew_run *r, const char *const *names,
     size_t nnames)
 {
 	struct renew_item *it;
@@ -18749,32 +19082,33 @@ renew_run_all(struct api_run *run, const char *const *names,
 	size_t i, n = 0;
 	int rc = 0;
 
-	if ((run->b = calloc(1, sizeof(*run->b))) == NULL)
+	if ((r->b = calloc(1, sizeof(*r->b))) == NULL)
 		return err_set(ACME_ERR_NOMEM, "out of memory");
-	batch_init(run->b, NULL);
-	if (nnames == 0 && (rc = store_names(run->conffd, "conf", ".conf",
+	batch_init(r->b, NULL);
+	if (nnames == 0 && (rc = file_conf_names(r->conffd,
 	    RENEW_NAMES_MAX, &all, &n)) < 0)
 		goto out;
 	if (nnames == 0 && n == 0)
-		log_msg(LOG_LEVEL_INFO, "nothing to renew in %s/conf", run->dir);
+		log_msg(LOG_LEVEL_INFO, "nothing to renew in %s/conf",
+		    r->run.dir);
 	for (i = 0; i < (nnames ? nnames : n); i++) {
 		if ((it = calloc(1, sizeof(*it))) == NULL) {
-			renew_failed(run, NULL, err_set(ACME_ERR_NOMEM,
+			renew_failed(r, NULL, err_set(ACME_ERR_NOMEM,
 			    "out of memory"));
 			break;
 		}
 		it->name = nnames ? names[i] : all[i];
-		if ((rc = renew_one(run, it)) != 1)
-			renew_finish(run, it, rc);
+		if ((rc = renew_one(r, it)) != 1)
+			renew_finish(r, it, rc);
 	}
-	renew_flush(run);
-	rc = run->failed;
+	renew_flush(r);
+	rc = r->failed;
 out:
-	batch_free(run->b);
-	free(run->b);
-	free(run->xi);
-	run->b = NULL;
-	run->xi = NULL;
+	batch_free(r->b);
+	free(r->b);
+	free(r->xi);
+	r->b = NULL;
+	r->xi = NULL;
 	store_names_free(all, n);
 	return rc;
 }
@@ -18796,27 +19130,32 @@ int
 acme_renew(const struct acme_options *o, const char *const *names,
     size_t nnames)
 {
-	struct api_run run;
+	struct renew_run r;
+	struct api_run *run = &r.run;
 	char conf[PATH_LEN_MAX];
 	int rc;
 
-	if ((rc = api_enter(&run, o, API_LOCK, renew_check, NULL)) == 0 &&
-	    (rc = run.conffd = store_subdir(run.storefd, "conf", 0)) ==
+	memset(&r, 0, sizeof(r));
+	r.conffd = -1;
+	if ((rc = api_enter(run, o, API_LOCK, renew_check, NULL)) == 0 &&
+	    (rc = r.conffd = store_subdir(run->storefd, "conf", 0)) ==
 	    STORE_ABSENT)
 		rc = err_set(ACME_ERR_USAGE, "%s/conf: no certificate was "
-		    "issued here yet", run.dir);
+		    "issued here yet", run->dir);
 	if (rc >= 0) {
-		snprintf(conf, sizeof(conf), "%s/conf", run.dir);
-		rc = store_private_ok(run.conffd, conf);
+		snprintf(conf, sizeof(conf), "%s/conf", run->dir);
+		rc = store_private_ok(r.conffd, conf);
 	}
 	if (rc >= 0)
-		rc = renew_run_all(&run, names, nnames);
+		rc = renew_run_all(&r, names, nnames);
 	else
-		renew_failed(&run, NULL, rc);
-	return api_leave(&run, rc);
+		renew_failed(&r, NULL, rc);
+	if (r.conffd >= 0)
+		close(r.conffd);
+	return api_leave(run, rc);
 }
 
-/* ==== 20. Account and revocation ==== */
+/* ==== 21. Account and revocation ==== */
 
 /*
  * acme_account() (show, update, rollover, deactivate), acme_persist_record()
@@ -18824,7 +19163,7 @@ acme_renew(const struct acme_options *o, const char *const *names,
  * certificate or a certificate file.
  *
  * Prefixes: account_, persist_, revoke_.
- * May call: 3, 6, 9-11, 13, 15-17.
+ * May call: 2-3, 6, 9-11, 14-18.
  */
 
 /* ---- account show, update, rollover, deactivate ---- */
@@ -19143,7 +19482,7 @@ acme_revoke(const struct acme_options *o, const char *target)
 	return rc;
 }
 
-/* ==== 21. CLI ==== */
+/* ==== 22. CLI ==== */
 
 /*
  * main(): the command line into struct acme_options, one command, and its
@@ -19151,7 +19490,7 @@ acme_revoke(const struct acme_options *o, const char *target)
  * configuration). Not built when acme.c is embedded (ACME_NO_MAIN).
  *
  * Prefixes: cli_.
- * May call: 2-3, 13, 16-20.
+ * May call: 2-3, 14, 17-21.
  */
 
 #ifndef ACME_NO_MAIN
@@ -19159,6 +19498,7 @@ acme_revoke(const struct acme_options *o, const char *target)
 #define CLI_EXIT_OK	0
 #define CLI_EXIT_FAIL	1	/* a certificate operation failed */
 #define CLI_EXIT_USAGE	2	/* usage or configuration error */
+#define CLI_DONE	(-1)	/* --help or --version answered: exit 0 */
 
 /* --help: these lines, each option of opt_table under its group, then
  * cli_usage_tail. */
@@ -19270,7 +19610,8 @@ cli_number(const struct opt *r, const char *s, int *out)
 
 /*
  * Apply one option; *i advances past its argument. Returns 0, or
- * CLI_EXIT_USAGE after printing why, or -1 for --help/--version done.
+ * CLI_EXIT_USAGE after printing why, or CLI_DONE for --help/--version
+ * done.
  */
 static ACME_MUST_CHECK int
 cli_apply(const struct opt *r, char **argv, int argc, int *i,
@@ -19300,10 +19641,10 @@ cli_apply(const struct opt *r, char **argv, int argc, int *i,
 		return 0;
 	case OPT_HELP:
 		cli_help();
-		return -1;
+		return CLI_DONE;
 	case OPT_VERSION:
 		printf("acme %s\n", ACME_VERSION);
-		return -1;
+		return CLI_DONE;
 	default:
 		return cli_number(r, val, opt_int(o, r));
 	}
@@ -19311,8 +19652,8 @@ cli_apply(const struct opt *r, char **argv, int argc, int *i,
 
 /*
  * Options may stand before or after the command word; "--" ends them.
- * Positional words are collected in order into pos[]. Returns 0, -1 when
- * --help/--version was handled, or CLI_EXIT_USAGE.
+ * Positional words are collected in order into pos[]. Returns 0,
+ * CLI_DONE when --help/--version was handled, or CLI_EXIT_USAGE.
  */
 static int
 cli_parse(int argc, char **argv, struct acme_options *o, char **pos,
@@ -19427,43 +19768,6 @@ cli_restore(const struct acme_options *o, char **args, int nargs)
 	return cli_result(acme_restore(o, args[0], (int)n));
 }
 
-/* import-certbot, import-uacme, import-acmesh [DIR] */
-static int
-cli_import(const char *cmd, int (*import)(const struct acme_options *,
-    const char *), const struct acme_options *o, char **args, int nargs)
-{
-	if (nargs > 1) {
-		fprintf(stderr, "acme: %s takes at most one directory\n", cmd);
-		return CLI_EXIT_USAGE;
-	}
-	return cli_result(import(o, nargs ? args[0] : NULL));
-}
-
-static int
-cli_import_certbot(const struct acme_options *o, char **args, int nargs)
-{
-	return cli_import("import-certbot", acme_import_certbot, o, args,
-	    nargs);
-}
-
-static int
-cli_import_uacme(const struct acme_options *o, char **args, int nargs)
-{
-	return cli_import("import-uacme", acme_import_uacme, o, args, nargs);
-}
-
-static int
-cli_import_acmesh(const struct acme_options *o, char **args, int nargs)
-{
-	return cli_import("import-acmesh", acme_import_acmesh, o, args, nargs);
-}
-
-static int
-cli_import_lego(const struct acme_options *o, char **args, int nargs)
-{
-	return cli_import("import-lego", acme_import_lego, o, args, nargs);
-}
-
 /* account persist-record NAME... */
 static int
 cli_persist_record(const struct acme_options *o, char **args, int nargs)
@@ -19517,22 +19821,27 @@ cli_revoke(const struct acme_options *o, char **args, int nargs)
 	return cli_result(acme_revoke(o, args[0]));
 }
 
-/* Commands: the words after the command are handed on as args. */
+/*
+ * Commands: the words after the command are handed on as args. An
+ * import is its acme.h function and takes at most one directory (NULL:
+ * the client's default).
+ */
 static const struct cli_cmd {
 	const char	*name;
 	int		(*run)(const struct acme_options *, char **, int);
+	int		(*import)(const struct acme_options *, const char *);
 } cli_cmds[] = {
-	{ "issue", cli_issue },
+	{ "issue", cli_issue, NULL },
 	/* storage */
-	{ "list", cli_list },
-	{ "restore", cli_restore },
-	{ "import-certbot", cli_import_certbot },
-	{ "import-uacme", cli_import_uacme },
-	{ "import-acmesh", cli_import_acmesh },
-	{ "import-lego", cli_import_lego },
-	{ "renew", cli_renew },
-	{ "account", cli_account },
-	{ "revoke", cli_revoke },
+	{ "list", cli_list, NULL },
+	{ "restore", cli_restore, NULL },
+	{ "import-certbot", NULL, acme_import_certbot },
+	{ "import-uacme", NULL, acme_import_uacme },
+	{ "import-acmesh", NULL, acme_import_acmesh },
+	{ "import-lego", NULL, acme_import_lego },
+	{ "renew", cli_renew, NULL },
+	{ "account", cli_account, NULL },
+	{ "revoke", cli_revoke, NULL },
 };
 
 static const struct cli_cmd *
@@ -19544,6 +19853,19 @@ cli_find_cmd(const char *name)
 		if (strcmp(name, cli_cmds[i].name) == 0)
 			return &cli_cmds[i];
 	return NULL;
+}
+
+/* import-certbot, import-uacme, import-acmesh, import-lego [DIR] */
+static int
+cli_import(const struct cli_cmd *cmd, const struct acme_options *o,
+    char **args, int nargs)
+{
+	if (nargs > 1) {
+		fprintf(stderr, "acme: %s takes at most one directory\n",
+		    cmd->name);
+		return CLI_EXIT_USAGE;
+	}
+	return cli_result(cmd->import(o, nargs ? args[0] : NULL));
 }
 
 int
@@ -19563,7 +19885,7 @@ main(int argc, char **argv)
 		return CLI_EXIT_FAIL;
 	if ((rc = cli_parse(argc, argv, &o, pos, &npos)) != 0) {
 		free(pos);
-		return rc < 0 ? CLI_EXIT_OK : rc;
+		return rc == CLI_DONE ? CLI_EXIT_OK : rc;
 	}
 	/* the EAB MAC key from the environment keeps it out of argv */
 	if (o.eab_hmac == NULL && o.eab_hmac_file == NULL)
@@ -19573,7 +19895,9 @@ main(int argc, char **argv)
 	else if ((cmd = cli_find_cmd(pos[0])) == NULL)
 		fprintf(stderr, "acme: unknown command '%.40s' (see acme "
 		    "--help)\n", pos[0]);
-	rc = cmd != NULL ? cmd->run(&o, pos + 1, npos - 1) : CLI_EXIT_USAGE;
+	rc = cmd == NULL ? CLI_EXIT_USAGE : cmd->import == NULL ?
+	    cmd->run(&o, pos + 1, npos - 1) : cli_import(cmd, &o, pos + 1,
+	    npos - 1);
 	free(pos);
 	return rc;
 }

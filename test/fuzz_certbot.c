@@ -4,7 +4,7 @@
  * imp_cb_conf() with the checks an import applies (imp_server_ok,
  * imp_cb_key_type, imp_check_chal), and when it accepts the file, the
  * round trip acme relies on: the conf/NAME.conf that imp_write_conf()
- * makes from it must load again (conf_load) with the same server, webroot
+ * makes from it must load again (renew_conf) with the same server, webroot
  * and port, so an imported certificate can always be renewed.
  *
  * Invariants (abort): the report of what was not carried over is
@@ -25,7 +25,7 @@ fuzz_run(void)
 
 	if (r.src == NULL) {
 		r.src = &imp_certbot;
-		r.srcfd = r.storefd = fuzz_dir();
+		r.srcfd = r.run.storefd = fuzz_dir();
 		snprintf(r.srcabs, sizeof(r.srcabs), "%s", fuzz_tmp);
 	}
 	return &r;
@@ -50,7 +50,7 @@ fuzz_round_trip(const struct imp_conf *c)
 	if ((conffd = openat(fuzz_dir(), "conf", O_RDONLY | O_DIRECTORY |
 	    O_CLOEXEC)) < 0)
 		abort();
-	if (conf_load(conffd, FUZZ_NAME, &cli, &back) < 0)
+	if (renew_conf(conffd, "DIR", FUZZ_NAME, &cli, &back) < 0)
 		abort();
 	close(conffd);
 	if (back.o.server == NULL || strcmp(back.o.server, c->server) != 0)

@@ -63,12 +63,13 @@ fuzz_token(const struct json *j, int t)
 		break;
 	case JSMN_ARRAY:
 		n = json_array_len(j, t);
-		if (json_array_at(j, t, n) != -1 ||
+		if (json_array_at(j, t, n) != NONE ||
 		    (n > 0 && json_array_at(j, t, n - 1) < 0))
 			abort();
 		break;
 	default:
-		if (json_bool(j, t) < -1 || json_bool(j, t) > 1)
+		if (json_bool(j, t) != NONE && (json_bool(j, t) < 0 ||
+		    json_bool(j, t) > 1))
 			abort();
 		break;
 	}

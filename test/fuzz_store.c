@@ -2,10 +2,10 @@
  * fuzz_store.c - libFuzzer entry point for the text files of the state
  * directory that acme reads back (a user may edit them; a crash or a bad
  * disk may leave anything in them):
- *   0  conf/NAME.conf: conf_parse(), then the checks renew runs on the
+ *   0  conf/NAME.conf: file_file_conf_parse(), then the checks renew runs on the
  *      result (api_limits, api_check, api_idents);
- *   1  conf/NAME.state: state_read() (ARI window, point, rate limit);
- *   2  meta.txt: list_meta_get() of every key list/restore read, and the
+ *   1  conf/NAME.state: file_file_state_read() (ARI window, point, rate limit);
+ *   2  meta.txt: file_get() of every key list/restore read, and the
  *      issued_at time.
  * The first input byte picks the file (modulo 3); the rest is its text.
  *
@@ -31,7 +31,7 @@ fuzz_conf(const uint8_t *p, size_t n)
 	snprintf(c.file, sizeof(c.file), "fz.example.com.conf");
 	if (buf_append(&c.text, p, n) < 0 || buf_append(&c.text, "", 0) < 0)
 		return;
-	if (conf_parse(&c, &cli) < 0) {
+	if (file_conf_parse(&c, &cli) < 0) {
 		fuzz_one_line(err_msg);
 		return;
 	}
@@ -51,7 +51,7 @@ fuzz_state(const uint8_t *p, size_t n)
 	struct renew_state st;
 
 	fuzz_file("fz.example.com.state", p, n);
-	if (state_read(fuzz_dir(), "fz.example.com", &st) < 0)
+	if (file_state_read(fuzz_dir(), "fz.example.com", &st) < 0)
 		fuzz_one_line(err_msg);	/* too large: an error, st empty */
 	if (memchr(st.serial, '\0', sizeof(st.serial)) == NULL)
 		abort();
@@ -71,7 +71,7 @@ fuzz_meta(const uint8_t *p, size_t n)
 	if (buf_append(&b, p, n) < 0 || buf_append(&b, "", 0) < 0)
 		return;
 	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-		if (list_meta_get(&b, keys[i], v, sizeof(v)) == 0) {
+		if (file_get(&b, keys[i], v, sizeof(v))) {
 			if (strlen(v) >= sizeof(v))
 				abort();
 			(void)clock_parse_rfc3339(v, &t);

@@ -1,5 +1,5 @@
 /*
- * t_challenges.c - unit tests of section 13 (Challenges): wildcard
+ * t_challenges.c - unit tests of section 14 (Challenges): wildcard
  * identifiers, the choice of challenge, the challenge hook runner, the tls-
  * alpn-01 certificate, real handshakes with the tls-alpn-01 responder, the
  * http-01 responder serving clients at once, what its child gives up; the
@@ -138,7 +138,7 @@ t_chal_candidates(void)
 	CHECK(chal_fits(CHAL_HTTP01, &ip, 0));
 	CHECK(chal_fits(CHAL_TLSALPN01, &ip, 0));
 	CHECK_INT(chal_type_parse("tls-alpn-01"), CHAL_TLSALPN01);
-	CHECK_INT(chal_type_parse("dns"), -1);
+	CHECK_INT(chal_type_parse("dns"), NONE);
 	/* dns-persist-01: the one way when asked for, never otherwise;
 	 * DNS names and wildcards, no IP addresses */
 	c->want = CHAL_DNSPERSIST01;
@@ -174,9 +174,9 @@ t_persist_issuer(void)
 	CHECK_INT(chal_persist_issuer("XN--BCHER-KVA.example.", out,
 	    sizeof(out)), 0);
 	CHECK_STR(out, "xn--bcher-kva.example");
-	CHECK_INT(chal_persist_issuer("localhost.", out, sizeof(out)), -1);
+	CHECK_INT(chal_persist_issuer("localhost.", out, sizeof(out)), NONE);
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		if (chal_persist_issuer(bad[i], out, sizeof(out)) != -1) {
+		if (chal_persist_issuer(bad[i], out, sizeof(out)) != NONE) {
 			fprintf(stderr, "    accepted '%s'\n", bad[i]);
 			CHECK(0);
 		}
@@ -186,7 +186,7 @@ t_persist_issuer(void)
 	CHECK_INT(chal_persist_issuer(big, out, sizeof(out)), 0);
 	memset(big, 'a', 64);
 	strcpy(big + 64, ".example");
-	CHECK_INT(chal_persist_issuer(big, out, sizeof(out)), -1);
+	CHECK_INT(chal_persist_issuer(big, out, sizeof(out)), NONE);
 	for (i = 0; i < 253; i++)
 		big[i] = i % 2 ? '.' : 'a';
 	big[253] = '\0';
@@ -196,8 +196,8 @@ t_persist_issuer(void)
 	CHECK_INT(chal_persist_issuer(big, out, sizeof(out)), 0);
 	big[254] = 'a';
 	big[255] = '\0';
-	CHECK_INT(chal_persist_issuer(big, out, sizeof(out)), -1);
-	CHECK_INT(chal_persist_issuer("ca.example", out, 5), -1);
+	CHECK_INT(chal_persist_issuer(big, out, sizeof(out)), NONE);
+	CHECK_INT(chal_persist_issuer("ca.example", out, 5), NONE);
 }
 
 /* The record line of persist-record: the draft's syntax to the byte. */
@@ -728,8 +728,8 @@ t_tlsalpn_responder(void)
 	CHECK_INT(chal_tls_certs(c), 0);
 	CHECK_INT(chal_tls_match(c, "PROBE.example.com."), 0);
 	CHECK_INT(chal_tls_match(c, "1.0.0.127.in-addr.arpa"), 1);
-	CHECK_INT(chal_tls_match(c, "127.0.0.1"), -1);
-	CHECK_INT(chal_tls_match(c, ""), -1);
+	CHECK_INT(chal_tls_match(c, "127.0.0.1"), NONE);
+	CHECK_INT(chal_tls_match(c, ""), NONE);
 	CHECK((port = chal_t_serve(c, 1, &pid, &ctl)) > 0);
 	if (port > 0) {
 		CHECK_INT(chal_t_handshake(c, port, "probe.example.com",

@@ -451,9 +451,9 @@ t_key_type_table(void)
 		CHECK_STR(key_types[t].name, names[t]);
 		CHECK_INT(key_type_parse(names[t]), t);
 	}
-	CHECK_INT(key_type_parse("EC256"), -1);
-	CHECK_INT(key_type_parse("rsa1024"), -1);
-	CHECK_INT(key_type_parse(""), -1);
+	CHECK_INT(key_type_parse("EC256"), NONE);
+	CHECK_INT(key_type_parse("rsa1024"), NONE);
+	CHECK_INT(key_type_parse(""), NONE);
 	CHECK_INT(key_types[KEY_EC256].curve, BR_EC_secp256r1);
 	CHECK_INT(key_types[KEY_EC384].curve, BR_EC_secp384r1);
 	CHECK_INT(key_types[KEY_RSA3072].curve, 0);
@@ -964,20 +964,20 @@ t_der_read(void)
 	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
 		c.p = (const unsigned char *)v[i].der;
 		c.end = c.p + v[i].len;
-		if (asn1_next(&c, &tag, &val) != (v[i].ok ? 0 : -1)) {
+		if (asn1_next(&c, &tag, &val) != (v[i].ok ? 0 : NONE)) {
 			fprintf(stderr, "    vector %zu\n", i);
 			CHECK(0);
 		}
 	}
 	c.p = (const unsigned char *)"\x02\x01\x05\x30\x00";
 	c.end = c.p + 5;
-	CHECK_INT(asn1_expect(&c, DER_SEQUENCE, &val), -1);
+	CHECK_INT(asn1_expect(&c, DER_SEQUENCE, &val), NONE);
 	CHECK_INT(asn1_peek(&c), DER_INTEGER);
 	CHECK_INT(asn1_expect(&c, DER_INTEGER, &val), 0);
 	CHECK(asn1_eq(&val, (const unsigned char *)"\x05", 1));
 	CHECK_INT(asn1_expect(&c, DER_SEQUENCE, &val), 0);
 	CHECK_INT(asn1_size(&val), 0);
-	CHECK_INT(asn1_peek(&c), -1);
+	CHECK_INT(asn1_peek(&c), NONE);
 }
 
 /* The identifiers of tc_csr_names, parsed. */

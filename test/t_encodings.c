@@ -361,22 +361,22 @@ t_json_nested(void)
 	CHECK_INT(json_get_str(&j, id, "value", s, sizeof(s)), 9);
 	CHECK_STR(s, "192.0.2.1");
 	CHECK(json_eq(&j, json_get(&j, id, "type"), "ip"));
-	CHECK_INT(json_array_at(&j, ids, 2), -1);
-	CHECK_INT(json_array_at(&j, ids, -1), -1);
+	CHECK_INT(json_array_at(&j, ids, 2), NONE);
+	CHECK_INT(json_array_at(&j, ids, -1), NONE);
 	auth = json_get(&j, 0, "authorizations");
 	CHECK_INT(json_array_len(&j, auth), 2);
 	CHECK_INT(json_str(&j, json_array_at(&j, auth, 1), s, sizeof(s)), 13);
 	CHECK_STR(s, "https://x/a/2");
 	CHECK_INT(json_array_len(&j, json_get(&j, 0, "none")), 0);
-	CHECK_INT(json_array_at(&j, json_get(&j, 0, "none"), 0), -1);
+	CHECK_INT(json_array_at(&j, json_get(&j, 0, "none"), 0), NONE);
 	CHECK(json_get(&j, 0, "empty") > 0);
-	CHECK_INT(json_get(&j, json_get(&j, 0, "empty"), "x"), -1);
+	CHECK_INT(json_get(&j, json_get(&j, 0, "empty"), "x"), NONE);
 	CHECK(json_get(&j, 0, "n") > 0);
-	CHECK_INT(json_get(&j, 0, "missing"), -1);
-	CHECK_INT(json_get(&j, ids, "type"), -1);	/* not an object */
-	CHECK_INT(json_get(&j, 9999, "type"), -1);
-	CHECK_INT(json_get(&j, -1, "type"), -1);
-	CHECK_INT(json_array_len(&j, 0), -1);
+	CHECK_INT(json_get(&j, 0, "missing"), NONE);
+	CHECK_INT(json_get(&j, ids, "type"), NONE);	/* not an object */
+	CHECK_INT(json_get(&j, 9999, "type"), NONE);
+	CHECK_INT(json_get(&j, -1, "type"), NONE);
+	CHECK_INT(json_array_len(&j, 0), NONE);
 	CHECK_INT(json_get_str(&j, 0, "missing", s, sizeof(s)),
 	    ACME_ERR_PROTO);
 	CHECK_INT(json_get_str(&j, 0, "identifiers", s, sizeof(s)),
@@ -400,8 +400,8 @@ t_json_get_skips(void)
 	CHECK(tc_prim_is(&j, json_get(&j, 0, "b"), "3"));
 	CHECK(tc_prim_is(&j, json_get(&j, 0, "bx"), "6"));
 	CHECK(tc_prim_is(&j, json_get(&j, json_get(&j, 0, "a"), "b"), "1"));
-	CHECK_INT(json_get(&j, 0, "d"), -1);
-	CHECK_INT(json_get(&j, 0, "c"), -1);
+	CHECK_INT(json_get(&j, 0, "d"), NONE);
+	CHECK_INT(json_get(&j, 0, "c"), NONE);
 	CHECK_INT(json_array_len(&j, json_array_at(&j, json_get(&j, 0, "l"),
 	    1)), 2);
 	CHECK(json_eq(&j, json_get(&j, 0, "e"), "b"));
@@ -502,9 +502,9 @@ t_json_values(void)
 	CHECK_INT(json_ok(&j, doc), 0);
 	CHECK_INT(json_bool(&j, json_get(&j, 0, "t")), 1);
 	CHECK_INT(json_bool(&j, json_get(&j, 0, "f")), 0);
-	CHECK_INT(json_bool(&j, json_get(&j, 0, "n")), -1);
-	CHECK_INT(json_bool(&j, json_get(&j, 0, "s")), -1);
-	CHECK_INT(json_bool(&j, json_get(&j, 0, "nope")), -1);
+	CHECK_INT(json_bool(&j, json_get(&j, 0, "n")), NONE);
+	CHECK_INT(json_bool(&j, json_get(&j, 0, "s")), NONE);
+	CHECK_INT(json_bool(&j, json_get(&j, 0, "nope")), NONE);
 	/* numbers pass json_parse as they are, whatever their size */
 	CHECK(tc_prim_is(&j, json_get(&j, 0, "max"), "9223372036854775807"));
 	CHECK(tc_prim_is(&j, json_get(&j, 0, "min"), "-9223372036854775808"));
@@ -567,7 +567,7 @@ t_json_malformed(void)
 		CHECK_INT(json_parse(&j, "{\"a\":1}\0{", 9), ACME_ERR_PROTO);
 		CHECK_INT(json_parse(&j, "{\"a\":\"\0\"}", 9), ACME_ERR_PROTO);
 		CHECK_INT(j.ntok, 0);
-		CHECK_INT(json_get(&j, 0, "a"), -1);
+		CHECK_INT(json_get(&j, 0, "a"), NONE);
 	}
 	CHECK_INT(json_try("{}"), 0);
 	CHECK_INT(json_try(" \t\r\n{ \"a\" : [ 1 , -2.5E+3 , {} ] } \n"), 0);

@@ -1,6 +1,6 @@
 /*
- * t_imports.c - unit tests of section 18 (List, restore and imports) and
- * the hook environment (section 13): certbot's configobj values, acme.sh's
+ * t_imports.c - unit tests of section 19 (List, restore and imports) and
+ * the hook environment (section 14): certbot's configobj values, acme.sh's
  * quoted and base64 values, private JWKs (RFC 7515 A.3's P-256 key; an RSA
  * key round trip), the environment a hook gets, how a tree is read (no
  * link followed, no file of another user's), an account's server, and
@@ -34,9 +34,9 @@ t_imp_cb_value(void)
 		CHECK_STR(buf, v[i].out);
 	}
 	snprintf(buf, sizeof(buf), "'unterminated");
-	CHECK_INT(imp_cb_value(buf), -1);
+	CHECK_INT(imp_cb_value(buf), NONE);
 	snprintf(buf, sizeof(buf), "'''open");
-	CHECK_INT(imp_cb_value(buf), -1);
+	CHECK_INT(imp_cb_value(buf), NONE);
 }
 
 static void
@@ -62,9 +62,9 @@ t_imp_sh_value(void)
 		CHECK_STR(buf, v[i].out);
 	}
 	snprintf(buf, sizeof(buf), "'__ACME_BASE64__START_!!__ACME_BASE64__END_'");
-	CHECK_INT(imp_sh_value(buf), -1);
+	CHECK_INT(imp_sh_value(buf), NONE);
 	snprintf(buf, sizeof(buf), "\"open");
-	CHECK_INT(imp_sh_value(buf), -1);
+	CHECK_INT(imp_sh_value(buf), NONE);
 	CHECK_STR(err_msg, "");
 }
 

@@ -215,7 +215,7 @@ t_conf_number_limits(void)
 		int		 rc;
 	} cases[] = {
 		{ "identifiers = a\ndays = 3650\n", 0 },
-		{ "identifiers = a\ndays = 2147483647\n", 0 },	/* conf_load */
+		{ "identifiers = a\ndays = 2147483647\n", 0 },	/* renew_conf */
 		{ "identifiers = a\ndays = 2147483648\n", ACME_ERR_USAGE },
 		{ "identifiers = a\ndays = 99999999999999999999\n",
 		    ACME_ERR_USAGE },
@@ -231,7 +231,7 @@ t_conf_number_limits(void)
 		memset(&c, 0, sizeof(c));
 		CHECK_INT(buf_append(&c.text, cases[i].text,
 		    strlen(cases[i].text) + 1), 0);
-		CHECK_INT(conf_parse(&c, &cli), cases[i].rc);
+		CHECK_INT(file_conf_parse(&c, &cli), cases[i].rc);
 		buf_free(&c.text);
 		err_clear();
 	}
@@ -264,7 +264,7 @@ t_conf_number_limits(void)
 	err_clear();
 }
 
-/* Days in a conf file beyond DAYS_MAX stop conf_load before renew_point
+/* Days in a conf file beyond DAYS_MAX stop renew_conf before renew_point
  * multiplies them. */
 static void
 t_conf_days_limit(void)
@@ -280,10 +280,10 @@ t_conf_days_limit(void)
 	cli.dir = core_tmp;
 	CHECK_INT(store_write(fd, "a.conf", ok, sizeof(ok) - 1, 0644), 0);
 	CHECK_INT(store_write(fd, "b.conf", big, sizeof(big) - 1, 0644), 0);
-	CHECK_INT(conf_load(fd, "a", &cli, &c), 0);
+	CHECK_INT(renew_conf(fd, core_tmp, "a", &cli, &c), 0);
 	CHECK_INT(c.o.days, 3650);
 	buf_free(&c.text);
-	CHECK_INT(conf_load(fd, "b", &cli, &c), ACME_ERR_USAGE);
+	CHECK_INT(renew_conf(fd, core_tmp, "b", &cli, &c), ACME_ERR_USAGE);
 	CHECK_STR(err_msg, "conf/b.conf: days: 0 to 3650");
 	buf_free(&c.text);
 	err_clear();
@@ -343,11 +343,11 @@ t_time_limits(void)
 	    0);
 	CHECK_INT(t, 253402300799LL);
 	CHECK_INT(clock_parse_http_date("Sat, 01 Jan 10000 00:00:00 GMT",
-	    &t), -1);
+	    &t), NONE);
 	CHECK_INT(clock_parse_rfc3339("9999-12-31T23:59:59Z", &t), 0);
 	CHECK_INT(t, 253402300799LL);
 	CHECK_INT(clock_parse_rfc3339("9999-12-31T23:59:59-23:59", &t), 0);
-	CHECK_INT(clock_parse_rfc3339("10000-01-01T00:00:00Z", &t), -1);
+	CHECK_INT(clock_parse_rfc3339("10000-01-01T00:00:00Z", &t), NONE);
 	CHECK_INT(clock_parse_rfc3339("0000-01-01T00:00:00+23:59", &t), 0);
 	CHECK(t < 0);
 }

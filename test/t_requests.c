@@ -1,6 +1,6 @@
 /*
- * t_requests.c - unit tests of sections 12 (HTTP), 14 (ACME requests) and
- * 15 (ACME flows): EAB MACs, problem hints, directory profiles, alternate-
+ * t_requests.c - unit tests of sections 13 (HTTP), 15 (ACME requests) and
+ * 16 (ACME flows): EAB MACs, problem hints, directory profiles, alternate-
  * chain links, revocation reasons, CSR parsing, built-in trust anchors and
  * the CA bundle choice.
  */
@@ -213,11 +213,11 @@ t_revoke_reason(void)
 	CHECK_INT(flow_revoke_reason("superseded"), 4);
 	CHECK_INT(flow_revoke_reason("0"), 0);
 	CHECK_INT(flow_revoke_reason("10"), 10);
-	CHECK_INT(flow_revoke_reason("7"), -1);
-	CHECK_INT(flow_revoke_reason("11"), -1);
-	CHECK_INT(flow_revoke_reason("-1"), -1);
-	CHECK_INT(flow_revoke_reason("4x"), -1);
-	CHECK_INT(flow_revoke_reason(""), -1);
+	CHECK_INT(flow_revoke_reason("7"), NONE);
+	CHECK_INT(flow_revoke_reason("11"), NONE);
+	CHECK_INT(flow_revoke_reason("-1"), NONE);
+	CHECK_INT(flow_revoke_reason("4x"), NONE);
+	CHECK_INT(flow_revoke_reason(""), NONE);
 }
 
 /* x509_csr_parse reads back what csr_build wrote: names and the key. */

@@ -402,26 +402,26 @@ t_store_entry_name(void)
 	CHECK_STR(n, "a.example");
 	CHECK_INT(store_entry_name(".a.old", n, sizeof(n)), 0);
 	CHECK_STR(n, "a");
-	CHECK_INT(store_entry_name(".new", n, sizeof(n)), -1);
-	CHECK_INT(store_entry_name("..new", n, sizeof(n)), -1);
-	CHECK_INT(store_entry_name(".x.tmp", n, sizeof(n)), -1);
+	CHECK_INT(store_entry_name(".new", n, sizeof(n)), NONE);
+	CHECK_INT(store_entry_name("..new", n, sizeof(n)), NONE);
+	CHECK_INT(store_entry_name(".x.tmp", n, sizeof(n)), NONE);
 }
 
 static void
-t_api_meta_get(void)
+t_file_get(void)
 {
 	struct buf b = { 0 };
 	char v[64];
 
 	buf_puts(&b, "format: 1\nname: x\nissued_at: 2026-11-22T10:00:00Z\n"
 	    "not_after:2026\n");
-	CHECK_INT(list_meta_get(&b, "issued_at", v, sizeof(v)), 0);
+	CHECK_INT(file_get(&b, "issued_at", v, sizeof(v)), 1);
 	CHECK_STR(v, "2026-11-22T10:00:00Z");
-	CHECK_INT(list_meta_get(&b, "name", v, sizeof(v)), 0);
+	CHECK_INT(file_get(&b, "name", v, sizeof(v)), 1);
 	CHECK_STR(v, "x");
-	CHECK_INT(list_meta_get(&b, "not_after", v, sizeof(v)), -1);
-	CHECK_INT(list_meta_get(&b, "issued", v, sizeof(v)), -1);
-	CHECK_INT(list_meta_get(&b, "format", v, 1), -1);
+	CHECK_INT(file_get(&b, "not_after", v, sizeof(v)), 0);
+	CHECK_INT(file_get(&b, "issued", v, sizeof(v)), 0);
+	CHECK_INT(file_get(&b, "format", v, 1), 0);
 	buf_free(&b);
 }
 
@@ -671,11 +671,11 @@ t_clock_dates(void)
 	CHECK_INT(t, 1795341600);
 	CHECK_INT(clock_parse_rfc3339("2024-02-29t00:00:00z", &t), 0);
 	CHECK_INT(t, 1709164800);
-	CHECK_INT(clock_parse_rfc3339("2023-02-29T00:00:00Z", &t), -1);
-	CHECK_INT(clock_parse_rfc3339("2026-11-22T10:00:00", &t), -1);
-	CHECK_INT(clock_parse_rfc3339("2026-11-22 10:00:00Z", &t), -1);
-	CHECK_INT(clock_parse_rfc3339("2026-13-01T00:00:00Z", &t), -1);
-	CHECK_INT(clock_parse_rfc3339("2026-11-22T10:00:00Zjunk", &t), -1);
+	CHECK_INT(clock_parse_rfc3339("2023-02-29T00:00:00Z", &t), NONE);
+	CHECK_INT(clock_parse_rfc3339("2026-11-22T10:00:00", &t), NONE);
+	CHECK_INT(clock_parse_rfc3339("2026-11-22 10:00:00Z", &t), NONE);
+	CHECK_INT(clock_parse_rfc3339("2026-13-01T00:00:00Z", &t), NONE);
+	CHECK_INT(clock_parse_rfc3339("2026-11-22T10:00:00Zjunk", &t), NONE);
 	CHECK_INT(clock_parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT", &t),
 	    0);
 	CHECK_INT(t, 784111777);
@@ -683,13 +683,13 @@ t_clock_dates(void)
 	    0);
 	CHECK_INT(t, 1795341600);
 	CHECK_INT(clock_parse_http_date("Sun, 06 Xyz 1994 08:49:37 GMT", &t),
-	    -1);
+	    NONE);
 	CHECK_INT(clock_parse_http_date("Sun, 06 Nov 1994 08:49:37 UTC", &t),
-	    -1);
+	    NONE);
 	CHECK_INT(clock_parse_http_date("Sunday, 06-Nov-94 08:49:37 GMT", &t),
-	    -1);
+	    NONE);
 	CHECK_INT(clock_parse_http_date("Sun, 31 Nov 1994 08:49:37 GMT", &t),
-	    -1);
+	    NONE);
 	clock_format_rfc3339(1795341600, buf, sizeof(buf));
 	CHECK_STR(buf, "2026-11-22T10:00:00Z");
 	clock_format_rfc3339(0, buf, sizeof(buf));
@@ -760,7 +760,7 @@ static const struct unit_test tests_core[] = {
 	{ "store_recover_states", t_store_recover_states },
 	{ "clock_issued_at", t_clock_issued_at },
 	{ "store_entry_name", t_store_entry_name },
-	{ "list_meta_get", t_api_meta_get },
+	{ "file_get", t_file_get },
 	{ "http_headers", t_http_headers },
 	{ "problem_line", t_problem_line },
 	{ "problem_garbage", t_problem_garbage },

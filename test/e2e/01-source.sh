@@ -1,7 +1,8 @@
 # test/e2e/01-source.sh - acme.c as a reader meets it: the table of
-# contents, the section banners and each section's "May call:" and
-# "Prefixes:" lines agree (test/toc.py), and the checker itself catches
-# each kind of drift.
+# contents, the section banners, each section's "May call:" and
+# "Prefixes:" lines and the types its structs hold agree, no function
+# returns a bare -1 (test/toc.py), and the checker itself catches each
+# kind of drift.
 
 # toc_broken WHAT SED [SAYS]: a copy of acme.c changed by SED must fail
 # the check (with a line holding SAYS).
@@ -26,7 +27,7 @@ t_source_toc()
 	toc_broken "a section renamed in the contents" \
 	    '0,/^ \*  3\. Utilities$/s// *  3. Helpers/'
 	toc_broken "a May call line that lies" \
-	    '0,/^ \* May call: 3\.$/s// * May call: 3, 5./'
+	    '0,/^ \* May call: 2-3\.$/s// * May call: 2-3, 5./'
 	toc_broken "a banner without an introduction" \
 	    '/^\/\* ==== 4\. Encodings ==== \*\//{n;n;s/^\/\*$/int toc_x;/}'
 	toc_broken "a function without its section's prefix" \
@@ -38,4 +39,40 @@ t_source_toc()
 	    's/^xstrdup(/acme_xstrdup(/' "acme_xstrdup is no function of acme.h"
 	toc_broken "a section without its Prefixes line" \
 	    '/^ \* Prefixes: x509_\.$/d' "section 9: its introduction has no"
+	toc_broken "a bare return -1" \
+	    '0,/^\treturn NONE;$/s//\treturn -1;/' "a bare -1 returned"
+	toc_broken "a May call line without a type's section" \
+	    '/^\/\* ==== 10\./i static struct pem_obj *toc_x;' \
+	    "section 9: says"
+	toc_broken "a later section's struct" \
+	    '/^\/\* ==== 4\./i static struct renew_run *toc_x;' \
+	    "section 3 names struct renew_run, which section"
+	toc_broken "a later section's enum constant" \
+	    '/^\/\* ==== 4\./i static int toc_x = ST_SETUP;' \
+	    "section 3 names ST_SETUP, which section"
+	toc_broken "a later section's typedef" \
+	    '/^\/\* ==== 4\./i static toc_t toc_y;
+	    /^\/\* ==== 5\./i typedef int toc_t;' \
+	    "section 3 names toc_t, which section 4 defines"
+	toc_broken "a member of a later section's type" \
+	    '/^struct api_run {$/a\	struct renew_item *toc_x;' \
+	    "struct api_run member toc_x names struct renew_item"
+	toc_broken "a field only a later section uses" \
+	    's/\/\* section [0-9]*.s: the account$/\/* the account/' \
+	    "struct acme field again is used only by section"
+	toc_broken "a field given to the wrong section" \
+	    's/\/\* section [0-9]*\(.s: the account\)$/\/* section 3\1/' \
+	    "struct acme field again says section 3's, used by section"
+	toc_broken "a kept file opened outside File formats" \
+	    's/r |= file_conf_exists(storefd, name);/r |= store_exists(storefd, "%s.conf");/' \
+	    'names "%s.conf", a file of section "File formats"'
+	toc_broken "the lock taken outside File formats" \
+	    's/^\(\t*\)if ((rc = file_lock(fd, dir, o->wait)) < 0 ||/\1if (flock(fd, LOCK_EX) < 0 ||/' \
+	    'names flock('
+	toc_broken "meta.txt read outside File formats and Storage" \
+	    's/if (file_meta_read(fd, &meta) == 0) {/if (store_read(fd, "meta.txt", \&meta, META_MAX) == 0) {/' \
+	    'names "meta.txt"'
+	toc_broken "no File formats section" \
+	    's/^\(\/\* ==== 12\. \)File formats/\1Formats/; s/^ \* 12\. File formats$/ * 12. Formats/' \
+	    'no "File formats" section'
 }

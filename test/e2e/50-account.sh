@@ -1,5 +1,5 @@
-# test/e2e/50-account.sh - section 20 (Account and revocation) and more of
-# 17 (Issue): accounts, EAB, revocation, alternate chains, CSR,
+# test/e2e/50-account.sh - section 21 (Account and revocation) and more of
+# 18 (Issue): accounts, EAB, revocation, alternate chains, CSR,
 # key reuse, built-in trust anchors, profiles, error messages (sourced by
 # test/run.sh). Each t_NAME runs in its own subshell, in its own $T.
 
