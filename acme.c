@@ -6518,19 +6518,27 @@ file_conf_exists(int storefd, const char *name)
 	return r;
 }
 
-/* Remove conf/NAME.conf below storefd, when there is one. */
+/* Remove conf/NAME.suffix (".conf", ".order") below storefd, when there
+ * is one. */
 static ACME_MUST_CHECK int
-file_conf_remove(int storefd, const char *name)
+file_conf_unlink(int storefd, const char *name, const char *suffix)
 {
 	char file[NAME_LEN_MAX + 8];
 	int fd, rc;
 
 	if ((fd = store_subdir(storefd, "conf", 0)) < 0)
 		return fd == STORE_ABSENT ? 0 : fd;
-	snprintf(file, sizeof(file), "%s.conf", name);
+	snprintf(file, sizeof(file), "%s%s", name, suffix);
 	rc = store_remove(fd, file);
 	close(fd);
 	return rc;
+}
+
+/* Remove conf/NAME.conf below storefd, when there is one. */
+static ACME_MUST_CHECK int
+file_conf_remove(int storefd, const char *name)
+{
+	return file_conf_unlink(storefd, name, ".conf");
 }
 
 /* The NAMEs of conf/ (conffd), sorted; *names owned by the caller. */
@@ -6758,20 +6766,11 @@ out:
 	return rc;
 }
 
-/* Remove conf/NAME.order below storefd when there is one; STORE_ABSENT
- * without conf/. */
+/* Remove conf/NAME.order below storefd when there is one. */
 static ACME_MUST_CHECK int
 file_order_remove(int storefd, const char *name)
 {
-	char file[NAME_LEN_MAX + 8];
-	int fd, rc;
-
-	if ((fd = store_subdir(storefd, "conf", 0)) < 0)
-		return fd;
-	snprintf(file, sizeof(file), "%s.order", name);
-	rc = store_remove(fd, file);
-	close(fd);
-	return rc;
+	return file_conf_unlink(storefd, name, ".order");
 }
 
 /* conf/NAME.order below storefd into b, NUL-terminated; it holds a key
@@ -12368,8 +12367,7 @@ order_forget(struct issue *is)
 	memcpy(saved, err_msg, sizeof(saved));
 	err_clear();
 	/* a record left behind is only tried again, and dropped, next run */
-	if ((rc = file_order_remove(is->storefd, is->name)) < 0 &&
-	    rc != STORE_ABSENT)
+	if ((rc = file_order_remove(is->storefd, is->name)) < 0)
 		log_msg(LOG_LEVEL_ERROR, "conf/%s.order: %s", is->name,
 		    err_msg);
 	memcpy(err_msg, saved, sizeof(err_msg));
