@@ -38,6 +38,58 @@ t_err_escaped(void)
 	err_clear();
 }
 
+/* A hushed question records nothing and leaves an earlier line; only
+ * err_insist gets through; a quiet buf's overflow is its own answer. */
+static void
+t_err_hushed(void)
+{
+	struct buf b = { .max = 4, .quiet = 1 };
+	struct pem_obj obj;
+	size_t n = 1;
+
+	err_clear();
+	err_hush();
+	CHECK_INT(err_set(ACME_ERR_IO, "hushed"), ACME_ERR_IO);
+	CHECK_INT(pem_decode("-----BEGIN X-----\n", 18, &obj, 1, &n),
+	    ACME_ERR_PROTO);
+	CHECK_INT(n, 0);
+	CHECK_STR(err_msg, "");
+	CHECK_INT(err_insist(ACME_ERR_USAGE, "refused"), ACME_ERR_USAGE);
+	CHECK_INT(err_wrap(ACME_ERR_USAGE, "wrapped"), ACME_ERR_USAGE);
+	err_unhush();
+	CHECK_STR(err_msg, "refused");
+	err_hush();
+	CHECK_INT(err_set(ACME_ERR_IO, "later"), ACME_ERR_IO);
+	err_unhush();
+	CHECK_STR(err_msg, "refused");
+	err_clear();
+	CHECK_INT(buf_puts(&b, "12345"), ACME_ERR_LIMIT);
+	CHECK_INT(buf_err(&b), ACME_ERR_LIMIT);
+	CHECK_STR(err_msg, "");
+	b.quiet = 0;
+	buf_rewind(&b, 0);
+	CHECK_INT(buf_puts(&b, "12345"), ACME_ERR_LIMIT);
+	CHECK_STR(err_msg, "data exceeds 4 bytes");
+	err_clear();
+	buf_free(&b);
+}
+
+/* A test build fails a command that succeeds with a line left recorded. */
+static void
+t_err_left_recorded(void)
+{
+	struct api_run run;
+
+	memset(&run, 0, sizeof(run));
+	run.storefd = -1;
+	err_clear();
+	CHECK_INT(api_leave(&run, 0), 0);
+	err_set(ACME_ERR_IO, "tolerated");
+	CHECK_INT(api_leave(&run, 0), ACME_ERR_USAGE);
+	CHECK_INT(api_leave(&run, ACME_ERR_NET), ACME_ERR_NET);
+	err_clear();
+}
+
 /* Run fn with stdout and stderr going to one temp file; its text. */
 static void
 trust_capture(void (*fn)(void), char *out, size_t cap)
@@ -508,6 +560,8 @@ t_opt_one_line(void)
 static const struct unit_test tests_trust[] = {
 	{ "str_escape", t_str_escape },
 	{ "err_escaped", t_err_escaped },
+	{ "err_hushed", t_err_hushed },
+	{ "err_left_recorded", t_err_left_recorded },
 	{ "log_escaped", t_log_escaped },
 	{ "problem_escaped", t_problem_escaped },
 	{ "retry_after_limits", t_retry_after_limits },

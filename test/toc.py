@@ -37,7 +37,9 @@ literals) or calls flock(); Storage alone may name meta.txt, which it
 stores with the other files of a set and never reads.
 No function returns a bare -1 (`return -1;`, `return c ? x : -1;`): it
 reads as ACME_ERR_USAGE, so a "none" is NONE and a failure its code
-(section 3's error convention).
+(section 3's error convention). A function that hushes errors
+(err_hush()) unhushes them as often, and returns nothing in between,
+so no path leaves the whole run hushed.
 
 Prints each disagreement on one line and exits 1; silent and 0 when all
 agree.
@@ -318,6 +320,35 @@ def bare(lines, errors):
                       % (code.count("\n", 0, m.start()) + 1))
 
 
+HUSH = re.compile(r"\b(err_hush|err_unhush)\s*\(\s*\)|\breturn\b")
+
+
+def hushes(lines, errors):
+    """err_hush() and err_unhush() pair up in each function, with no
+    return between them."""
+    code = code_only("\n".join(lines))
+    for m in re.finditer(r"^([a-z_][a-z0-9_]*)\(", code, re.M):
+        i = code.find("\n{", m.end())
+        if i < 0 or m.group(1) in ("err_hush", "err_unhush"):
+            continue
+        body, depth = code[i + 1:closing(code, i + 1)], 0
+        for h in HUSH.finditer(body):
+            at = code.count("\n", 0, i + 1 + h.start()) + 1
+            if h.group(1) == "err_hush":
+                depth += 1
+            elif h.group(1) == "err_unhush":
+                depth -= 1
+            if depth < 0 or (depth > 0 and h.group(1) is None):
+                errors.append("line %d: %s %s while errors are hushed"
+                              % (at, m.group(1), "unhushes more than it "
+                                 "hushed" if depth < 0 else "returns"))
+                break
+        else:
+            if depth != 0:
+                errors.append("%s: an err_hush() without its "
+                              "err_unhush()" % m.group(1))
+
+
 FORMATS = "File formats"
 FILES = ('"time"', '"meta.txt"', '"account.txt"', '"key.pem"',
          '"key-rollover.pem"', '"%s.conf"', '"%s.state"', '"%s.order"',
@@ -455,6 +486,7 @@ def main():
                           % (i + 1, t, b))
             break
     bare(lines, errors)
+    hushes(lines, errors)
     here = os.path.dirname(os.path.abspath(path))
     header = os.path.join(here, "acme.h")
     if not os.path.exists(header):

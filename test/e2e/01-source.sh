@@ -1,8 +1,8 @@
 # test/e2e/01-source.sh - acme.c as a reader meets it: the table of
 # contents, the section banners, each section's "May call:" and
 # "Prefixes:" lines and the types its structs hold agree, no function
-# returns a bare -1 (test/toc.py), and the checker itself catches each
-# kind of drift.
+# returns a bare -1, every err_hush() is lifted (test/toc.py), and the
+# checker itself catches each kind of drift.
 
 # toc_broken WHAT SED [SAYS]: a copy of acme.c changed by SED must fail
 # the check (with a line holding SAYS).
@@ -41,6 +41,12 @@ t_source_toc()
 	    '/^ \* Prefixes: x509_\.$/d' "section 9: its introduction has no"
 	toc_broken "a bare return -1" \
 	    '0,/^\treturn NONE;$/s//\treturn -1;/' "a bare -1 returned"
+	toc_broken "a hush never lifted" \
+	    '/^\t\t\tprintf(" %s", xi->san\[i\]\.value);$/{n;d}' \
+	    "list_idents: an err_hush() without its err_unhush()"
+	toc_broken "a return while errors are hushed" \
+	    's/^\tlen = hook_api_value(v);$/\tif ((len = hook_api_value(v)) < 0)\n\t\treturn NONE;/' \
+	    "imp_sh_value returns while errors are hushed"
 	toc_broken "a May call line without a type's section" \
 	    '/^\/\* ==== 10\./i static struct pem_obj *toc_x;' \
 	    "section 9: says"
@@ -70,7 +76,7 @@ t_source_toc()
 	    's/^\(\t*\)if ((rc = file_lock(fd, dir, o->wait)) < 0 ||/\1if (flock(fd, LOCK_EX) < 0 ||/' \
 	    'names flock('
 	toc_broken "meta.txt read outside File formats and Storage" \
-	    's/if (file_meta_read(fd, &meta) == 0) {/if (store_read(fd, "meta.txt", \&meta, META_MAX) == 0) {/' \
+	    's/rc = file_meta_read(fd, &meta);/rc = store_read(fd, "meta.txt", \&meta, META_MAX);/' \
 	    'names "meta.txt"'
 	toc_broken "no File formats section" \
 	    's/^\(\/\* ==== 12\. \)File formats/\1Formats/; s/^ \* 12\. File formats$/ * 12. Formats/' \
