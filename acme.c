@@ -712,8 +712,9 @@ err_vset(const char *fmt, va_list ap)
 /*
  * Record the error of this run (the first one wins until err_clear();
  * nothing while hushed, err_hush()) and return code, so callers can
- * `return err_set(ACME_ERR_IO, ...)`. The line is escaped (str_sanitize): whatever server text it quotes, it is
- * one safe line for the terminal, syslog and acme_last_error().
+ * `return err_set(ACME_ERR_IO, ...)`. The line is escaped (str_sanitize):
+ * whatever server text it quotes, it is one safe line for the terminal,
+ * syslog and acme_last_error().
  */
 static int
 err_set(int code, const char *fmt, ...)
@@ -8451,10 +8452,8 @@ chal_webroot_token(struct chal_ctx *c, const struct chal_answer *a)
 	if (fd < 0)
 		return err_set(ACME_ERR_CHALLENGE, "--webroot %s: token %s: %s",
 		    c->webroot, a->token, strerror(errno));
-	err_hush();	/* said below, naming --webroot */
 	rc = fchmod(fd, 0644) < 0 ? ACME_ERR_IO :
 	    store_write_all(fd, a->keyauth, len);
-	err_unhush();
 	if (close(fd) < 0 || rc < 0) {
 		unlinkat(c->wr_fd[2], a->token, 0);
 		return err_set(ACME_ERR_CHALLENGE, "--webroot %s: token %s: %s",
@@ -15579,9 +15578,9 @@ imp_owner_ok(struct imp_run *r, int fd, const char *path)
 		return err_set(ACME_ERR_IO, "%s: %s", path, strerror(errno));
 	r->refused = st.st_uid != 0 && (unsigned)st.st_uid != me;
 	if (r->refused)
-		return err_insist(ACME_ERR_USAGE, "%s belongs to uid %u, neither "
-		    "root nor the user running acme: chown %u %s (or import a "
-		    "copy)", path, (unsigned)st.st_uid, me, path);
+		return err_insist(ACME_ERR_USAGE, "%s belongs to uid %u, "
+		    "neither root nor the user running acme: chown %u %s (or "
+		    "import a copy)", path, (unsigned)st.st_uid, me, path);
 	r->refused = (st.st_mode & (S_IWGRP | S_IWOTH)) != 0;
 	if (r->refused)
 		return err_insist(ACME_ERR_USAGE, "%s is writable by group or "
